@@ -1,0 +1,154 @@
+// Images and results in Blob Storage. Uploads go straight from the client to
+// `uploads/<jobId>` through a short-lived SAS URL scoped to that one blob; results
+// are written once to `results/<jobId>.json` (if-none-match), so a redelivered
+// message can never replace a result with a different one.
+import { BlobSASPermissions, RestError, generateBlobSASQueryParameters, type BlobServiceClient, type ContainerClient, type StorageSharedKeyCredential } from '@azure/storage-blob';
+import { OcrResult, resultBlobPath, uploadBlobPath } from './schema.ts';
+
+export class BlobTooLargeError extends Error {
+  override name = 'BlobTooLargeError';
+  readonly limitBytes: number;
+  constructor(limitBytes: number) {
+    super(`image is larger than the limit of ${limitBytes} bytes`);
+    this.limitBytes = limitBytes;
+  }
+}
+
+export class BlobMissingError extends Error {
+  override name = 'BlobMissingError';
+  readonly path: string;
+  constructor(path: string) {
+    super(`nothing was uploaded to ${path}`);
+    this.path = path;
+  }
+}
+
+export interface UploadUrl {
+  url: string;
+  expiresAt: string;
+  method: 'PUT';
+  headers: Record<string, string>;
+}
+
+function isStatus(error: unknown, ...statuses: number[]): boolean {
+  return error instanceof RestError && statuses.includes(error.statusCode ?? 0);
+}
+
+export class JobBlobs {
+  readonly container: ContainerClient;
+  private readonly service: BlobServiceClient;
+  private readonly sharedKey: StorageSharedKeyCredential | undefined;
+  private readonly now: () => Date;
+  private ensured: Promise<void> | undefined;
+
+  constructor(service: BlobServiceClient, containerName: string, sharedKey?: StorageSharedKeyCredential, now: () => Date = () => new Date()) {
+    this.service = service;
+    this.container = service.getContainerClient(containerName);
+    this.sharedKey = sharedKey;
+    this.now = now;
+  }
+
+  async ensureContainer(): Promise<void> {
+    this.ensured ??= this.container.createIfNotExists().then(() => undefined, (error: unknown) => {
+      this.ensured = undefined;
+      throw error;
+    });
+    await this.ensured;
+  }
+
+  async ping(): Promise<void> {
+    await this.ensureContainer();
+    await this.container.getProperties();
+  }
+
+  /** A SAS URL that can create or overwrite exactly `uploads/<jobId>` until it expires, and nothing else. */
+  async uploadUrl(jobId: string, ttlSeconds: number): Promise<UploadUrl> {
+    await this.ensureContainer();
+    const blob = this.container.getBlockBlobClient(uploadBlobPath(jobId));
+    const startsOn = new Date(this.now().getTime() - 60_000); // tolerate small clock skew
+    const expiresOn = new Date(this.now().getTime() + ttlSeconds * 1000);
+    const permissions = BlobSASPermissions.parse('cw');
+    let sas: string;
+    if (this.sharedKey) {
+      sas = generateBlobSASQueryParameters({ containerName: this.container.containerName, blobName: blob.name, permissions, startsOn, expiresOn }, this.sharedKey).toString();
+    } else {
+      const key = await this.service.getUserDelegationKey(startsOn, expiresOn);
+      sas = generateBlobSASQueryParameters({ containerName: this.container.containerName, blobName: blob.name, permissions, startsOn, expiresOn }, key, this.service.accountName).toString();
+    }
+    return { url: `${blob.url}?${sas}`, expiresAt: expiresOn.toISOString(), method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' } };
+  }
+
+  /** Size of the uploaded image, or undefined when nothing is there yet. */
+  async uploadSize(jobId: string): Promise<number | undefined> {
+    try {
+      const props = await this.container.getBlockBlobClient(uploadBlobPath(jobId)).getProperties();
+      return props.contentLength ?? 0;
+    } catch (error) {
+      if (isStatus(error, 404)) return undefined;
+      throw error;
+    }
+  }
+
+  async putUpload(jobId: string, data: Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
+    await this.ensureContainer();
+    await this.container.getBlockBlobClient(uploadBlobPath(jobId)).uploadData(data, { blobHTTPHeaders: { blobContentType: contentType } });
+  }
+
+  /** Reads the first `bytes` bytes of the upload (for magic-byte sniffing). */
+  async readUploadHead(jobId: string, bytes: number): Promise<Buffer> {
+    try {
+      return await this.container.getBlockBlobClient(uploadBlobPath(jobId)).downloadToBuffer(0, bytes);
+    } catch (error) {
+      if (isStatus(error, 404)) throw new BlobMissingError(uploadBlobPath(jobId));
+      if (isStatus(error, 416)) return Buffer.alloc(0); // empty blob
+      throw error;
+    }
+  }
+
+  /** Downloads an upload, refusing (before reading it) anything over `maxBytes`. */
+  async readUpload(blobPath: string, maxBytes: number): Promise<Buffer> {
+    const blob = this.container.getBlockBlobClient(blobPath);
+    let size: number;
+    try {
+      size = (await blob.getProperties()).contentLength ?? 0;
+    } catch (error) {
+      if (isStatus(error, 404)) throw new BlobMissingError(blobPath);
+      throw error;
+    }
+    if (size > maxBytes) throw new BlobTooLargeError(maxBytes);
+    if (size === 0) return Buffer.alloc(0);
+    return await blob.downloadToBuffer(0, size);
+  }
+
+  /**
+   * Writes the result once. When a result is already there (a redelivered message that
+   * was processed twice), the stored one wins and is returned: results never change.
+   */
+  async writeResult(result: OcrResult): Promise<{ result: OcrResult; written: boolean }> {
+    await this.ensureContainer();
+    const blob = this.container.getBlockBlobClient(resultBlobPath(result.jobId));
+    const body = JSON.stringify(result);
+    try {
+      await blob.upload(body, Buffer.byteLength(body), {
+        conditions: { ifNoneMatch: '*' },
+        blobHTTPHeaders: { blobContentType: 'application/json' },
+      });
+      return { result, written: true };
+    } catch (error) {
+      if (!isStatus(error, 409, 412)) throw error;
+      const existing = await this.readResult(result.jobId);
+      if (!existing) throw error;
+      return { result: existing, written: false };
+    }
+  }
+
+  async readResult(jobId: string): Promise<OcrResult | undefined> {
+    try {
+      const buffer = await this.container.getBlockBlobClient(resultBlobPath(jobId)).downloadToBuffer();
+      return OcrResult.parse(JSON.parse(buffer.toString('utf8')));
+    } catch (error) {
+      if (isStatus(error, 404)) return undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+// The job contract shared by the API and the worker. Both sides import these
+// schemas, so a field cannot be renamed on one side only.
+import { z } from 'zod';
+
+export const JOB_ID_PATTERN = /^[a-z0-9][a-z0-9-]{7,62}$/;
+export const LANGUAGE_PATTERN = /^[a-z]{3}(_[a-z]+)?$/;
+
+export const JobId = z.string().regex(JOB_ID_PATTERN, 'job id must be 8-63 lowercase letters, digits or dashes');
+export const Language = z.string().regex(LANGUAGE_PATTERN, 'language must be a tesseract code such as eng, deu or chi_sim');
+export const ContentHash = z.string().regex(/^[a-f0-9]{64}$/, 'content hash must be a SHA-256 hex digest');
+
+/** How tesseract splits the page. `auto` is right for receipts and documents. */
+export const PageSegmentation = z.enum(['auto', 'single_column', 'single_block', 'sparse_text']);
+export type PageSegmentation = z.infer<typeof PageSegmentation>;
+
+export const OcrOptions = z.object({
+  pageSegmentation: PageSegmentation.default('auto'),
+}).strict();
+export type OcrOptions = z.infer<typeof OcrOptions>;
+
+export const JobStatus = z.enum(['awaiting_upload', 'queued', 'processing', 'succeeded', 'failed']);
+export type JobStatus = z.infer<typeof JobStatus>;
+
+/** The only status moves that exist; every write checks its move against this table. */
+export const ALLOWED_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  awaiting_upload: ['queued', 'failed'],
+  queued: ['processing', 'succeeded', 'failed'],
+  processing: ['processing', 'queued', 'succeeded', 'failed'],
+  succeeded: [],
+  failed: [],
+};
+
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return ALLOWED_TRANSITIONS[from].includes(to);
+}
+
+/** The queue message, versioned. Nothing else needs to travel: the image stays in Blob Storage. */
+export const JobMessage = z.object({
+  v: z.literal(1),
+  jobId: JobId,
+  pipeline: z.string().min(1),
+  blobPath: z.string().min(1),
+  contentHash: ContentHash,
+  languages: z.array(Language).min(1),
+  options: OcrOptions,
+  webhookUrl: z.string().url().optional(),
+}).strict();
+export type JobMessage = z.infer<typeof JobMessage>;
+
+export const BoundingBox = z.object({ x0: z.number(), y0: z.number(), x1: z.number(), y1: z.number() });
+
+export const OcrLine = z.object({
+  text: z.string(),
+  confidence: z.number().min(0).max(100),
+  bbox: BoundingBox,
+});
+export type OcrLine = z.infer<typeof OcrLine>;
+
+export const OcrTimings = z.object({
+  downloadMs: z.number(),
+  preprocessMs: z.number(),
+  recognizeMs: z.number(),
+  totalMs: z.number(),
+});
+export type OcrTimings = z.infer<typeof OcrTimings>;
+
+export const OcrResult = z.object({
+  jobId: JobId,
+  text: z.string(),
+  lines: z.array(OcrLine),
+  meanConfidence: z.number().min(0).max(100),
+  languages: z.array(Language),
+  image: z.object({ width: z.number().int(), height: z.number().int(), format: z.string() }),
+  timings: OcrTimings,
+  worker: z.string(),
+  completedAt: z.string(),
+});
+export type OcrResult = z.infer<typeof OcrResult>;
+
+/** Why a job failed: stable codes, shared by worker (dead-letter reasons) and API (job errors). */
+export const JobErrorCode = z.enum([
+  'IMAGE_EMPTY',
+  'IMAGE_CORRUPT',
+  'IMAGE_UNSUPPORTED',
+  'IMAGE_TOO_LARGE',
+  'IMAGE_TOO_MANY_PIXELS',
+  'UPLOAD_MISSING',
+  'OCR_FAILED',
+  'DELIVERY_LIMIT_EXCEEDED',
+  'INVALID_MESSAGE',
+]);
+export type JobErrorCode = z.infer<typeof JobErrorCode>;
+
+export const JobRecord = z.object({
+  id: JobId,
+  pipeline: z.string().min(1),
+  status: JobStatus,
+  languages: z.array(Language).min(1),
+  options: OcrOptions,
+  fileName: z.string().optional(),
+  expectedBytes: z.number().int().nonnegative().optional(),
+  contentHash: ContentHash.optional(),
+  webhookUrl: z.string().url().optional(),
+  attempts: z.number().int().nonnegative(),
+  errorCode: JobErrorCode.optional(),
+  errorMessage: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  queuedAt: z.string().optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  /** When a cache hit answered this job, the job whose result it shares. */
+  resultOf: JobId.optional(),
+});
+export type JobRecord = z.infer<typeof JobRecord>;
+
+export function uploadBlobPath(jobId: string): string {
+  return `uploads/${jobId}`;
+}
+
+export function resultBlobPath(jobId: string): string {
+  return `results/${jobId}.json`;
+}
