@@ -1,0 +1,399 @@
+// The OcrPipeline resource (ocrplatform.io/v1alpha1) as one zod schema. It is the single
+// source of the TypeScript types, of runtime validation in the operator, and of the CRD's
+// openAPIV3Schema (src/crds/crd.ts converts it). Every field carries a description because
+// `kubectl explain` shows them to users, and defaults live here so the API server and the
+// operator agree on them.
+import { z } from 'zod';
+
+export const GROUP = 'ocrplatform.io';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'OcrPipeline';
+export const PLURAL = 'ocrpipelines';
+export const SINGULAR = 'ocrpipeline';
+export const SHORT_NAMES = ['ocrp'];
+
+// ---------------------------------------------------------------------------------------
+// Cross-field rules. Each rule is written once, as a CEL expression for the API server and
+// as a TypeScript check for zod, side by side, so the two cannot drift apart. The CEL
+// side lands in the CRD as `x-kubernetes-validations` on the object the rule is attached
+// to; the zod side runs as a refinement on the same object.
+// ---------------------------------------------------------------------------------------
+
+export interface CrossFieldRule<T> {
+  /** CEL expression evaluated by the API server with `self` bound to the object. */
+  rule: string;
+  /** What a user reads when the rule fails: says what to change. */
+  message: string;
+  /** The same rule in TypeScript, evaluated on zod's output (defaults applied, like CEL). */
+  check: (self: T) => boolean;
+}
+
+/** Attaches rules to an object schema: zod refinements plus the CRD's CEL twins. */
+function withRules<S extends z.ZodType>(schema: S, rules: CrossFieldRule<z.output<S>>[]) {
+  return schema
+    .superRefine((value, ctx) => {
+      for (const r of rules) {
+        if (!r.check(value)) ctx.addIssue({ code: 'custom', message: r.message, input: value });
+      }
+    })
+    .meta({ 'x-kubernetes-validations': rules.map(({ rule, message }) => ({ rule, message })) });
+}
+
+export const replicaRangeRule: CrossFieldRule<{ min: number; max: number }> = {
+  rule: 'self.min <= self.max',
+  message: 'replicas.min must be less than or equal to replicas.max',
+  check: (self) => self.min <= self.max,
+};
+
+export const serviceBusAuthRule: CrossFieldRule<{ namespace?: string | undefined; connectionStringSecretRef?: unknown }> = {
+  rule: 'has(self.namespace) != has(self.connectionStringSecretRef)',
+  message: 'set exactly one of queue.serviceBus.namespace (workload identity) or queue.serviceBus.connectionStringSecretRef',
+  check: (self) => (self.namespace !== undefined) !== (self.connectionStringSecretRef !== undefined),
+};
+
+export const blobAuthRule: CrossFieldRule<{ accountUrl?: string | undefined; connectionStringSecretRef?: unknown }> = {
+  rule: 'has(self.accountUrl) != has(self.connectionStringSecretRef)',
+  message: 'set exactly one of storage.blob.accountUrl (workload identity) or storage.blob.connectionStringSecretRef',
+  check: (self) => (self.accountUrl !== undefined) !== (self.connectionStringSecretRef !== undefined),
+};
+
+// ---------------------------------------------------------------------------------------
+// Building blocks
+// ---------------------------------------------------------------------------------------
+
+const int32 = () => z.number().int().max(2147483647);
+
+const dnsLabel = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase DNS name (a-z, 0-9, "-", ".")');
+
+export const secretKeyRefSchema = z
+  .object({
+    name: dnsLabel.describe('Name of a Secret in the pipeline\'s namespace.'),
+    key: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/, 'must be a valid Secret data key').describe('Key inside the Secret\'s data.'),
+  })
+  .strict();
+export type SecretKeyRef = z.output<typeof secretKeyRefSchema>;
+
+// Regexes here must also compile as Go RE2 (the API server checks CRD patterns): no lookarounds.
+export const QUANTITY_PATTERN = /^[+-]?[0-9.]+([eE][+-]?[0-9]+|[a-zA-Z]*)$/;
+
+/** Kubernetes quantity: a string like "500m" or "1Gi", or a plain number. */
+const quantity = z
+  .union([z.string().regex(QUANTITY_PATTERN, 'must be a Kubernetes quantity such as 500m or 1Gi'), z.number().int()])
+  .meta({ 'x-kubernetes-int-or-string': true })
+  .describe('A Kubernetes quantity, for example 500m or 1Gi.');
+
+const resourcesSchema = (defaults: { requests: Record<string, string>; limits: Record<string, string> }) =>
+  z
+    .object({
+      requests: z.record(z.string(), quantity).optional().describe('Minimum compute resources the scheduler reserves (cpu, memory, ...).'),
+      limits: z.record(z.string(), quantity).optional().describe('Maximum compute resources the container may use.'),
+    })
+    .strict()
+    .default(defaults)
+    .describe('Compute resources of each container, as in a Pod spec.');
+
+const replicasSchema = (min: number, max: number, floor: number) =>
+  withRules(
+    z
+      .object({
+        min: int32().min(floor).default(min).describe(`Fewest replicas the autoscaler may run (default ${min}).`),
+        max: int32().min(1).default(max).describe(`Most replicas the autoscaler may run (default ${max}).`),
+      })
+      .strict(),
+    [replicaRangeRule],
+  )
+    .prefault({})
+    .describe('Replica bounds. With min == max the Deployment has a fixed size and no HorizontalPodAutoscaler.');
+
+const scalingPolicySchema = z
+  .object({
+    type: z.enum(['Pods', 'Percent']).describe('Pods: change by a number of pods; Percent: by a percentage of the current replicas.'),
+    value: int32().min(1).describe('Amount of change allowed per period (pods or percent).'),
+    periodSeconds: int32().min(1).max(1800).describe('Window in seconds over which the policy holds (1-1800).'),
+  })
+  .strict();
+
+const scalingRulesSchema = z
+  .object({
+    stabilizationWindowSeconds: int32().min(0).max(3600).optional().describe('Seconds of past recommendations considered before scaling (0-3600).'),
+    selectPolicy: z.enum(['Max', 'Min', 'Disabled']).optional().describe('Which policy wins when several apply; Disabled turns this direction off.'),
+    policies: z.array(scalingPolicySchema).optional().describe('Rate limits for scaling in this direction.'),
+  })
+  .strict();
+
+/** Scale up at once (the larger of doubling or +4 pods per 15 s), scale down slowly. */
+export const DEFAULT_BEHAVIOR = {
+  scaleUp: {
+    stabilizationWindowSeconds: 0,
+    selectPolicy: 'Max' as const,
+    policies: [
+      { type: 'Percent' as const, value: 100, periodSeconds: 15 },
+      { type: 'Pods' as const, value: 4, periodSeconds: 15 },
+    ],
+  },
+  scaleDown: {
+    stabilizationWindowSeconds: 300,
+    selectPolicy: 'Max' as const,
+    policies: [{ type: 'Percent' as const, value: 50, periodSeconds: 60 }],
+  },
+};
+
+const behaviorSchema = z
+  .object({
+    scaleUp: scalingRulesSchema.optional().describe('How fast replicas are added.'),
+    scaleDown: scalingRulesSchema.optional().describe('How fast replicas are removed.'),
+  })
+  .strict()
+  .default(DEFAULT_BEHAVIOR)
+  .describe('HorizontalPodAutoscaler (autoscaling/v2) behavior. Default: scale up at once (stabilization 0 s, the larger of 100% and 4 pods per 15 s), scale down slowly (300 s window, at most 50% per 60 s).');
+
+const probeSchema = (what: string, d: { initialDelaySeconds: number; periodSeconds: number; timeoutSeconds: number; failureThreshold: number }) =>
+  z
+    .object({
+      initialDelaySeconds: int32().min(0).default(d.initialDelaySeconds).describe(`Seconds before the first probe (default ${d.initialDelaySeconds}).`),
+      periodSeconds: int32().min(1).default(d.periodSeconds).describe(`Seconds between probes (default ${d.periodSeconds}).`),
+      timeoutSeconds: int32().min(1).default(d.timeoutSeconds).describe(`Seconds before a probe times out (default ${d.timeoutSeconds}).`),
+      failureThreshold: int32().min(1).default(d.failureThreshold).describe(`Consecutive failures before the probe fails (default ${d.failureThreshold}).`),
+    })
+    .strict()
+    .prefault({})
+    .describe(what);
+
+// Liveness is tolerant because OCR saturates the CPU and a slow /live must not kill a busy
+// pod; startup allows minutes of model loading; readiness is strict so traffic moves fast.
+export const PROBE_DEFAULTS = {
+  liveness: { initialDelaySeconds: 0, periodSeconds: 60, timeoutSeconds: 10, failureThreshold: 3 },
+  readiness: { initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 2 },
+  startup: { initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 30 },
+};
+
+const probesSchema = z
+  .object({
+    liveness: probeSchema('Liveness probe on /live: restarts a container that stopped answering. Tolerant by default (timeout 10 s, period 60 s, 3 failures).', PROBE_DEFAULTS.liveness),
+    readiness: probeSchema('Readiness probe on /ready: takes a pod out of rotation. Strict by default (timeout 5 s, period 10 s, 2 failures).', PROBE_DEFAULTS.readiness),
+    startup: probeSchema('Startup probe on /live: holds the other probes back while the process starts. Default allows 5 minutes (30 x 10 s).', PROBE_DEFAULTS.startup),
+  })
+  .strict()
+  .prefault({})
+  .describe('Probe timings. Paths and ports are fixed by the container contract.');
+
+const toleranceSchema = z
+  .object({
+    key: z.string().optional().describe('Taint key the toleration applies to; empty matches all keys.'),
+    operator: z.enum(['Exists', 'Equal']).optional().describe('Exists or Equal (default Equal).'),
+    value: z.string().optional().describe('Taint value to match with operator Equal.'),
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional().describe('Taint effect to match; empty matches all effects.'),
+    tolerationSeconds: z.number().int().optional().describe('For NoExecute: seconds the pod stays bound after the taint appears.'),
+  })
+  .strict();
+
+const labelMap = z.record(z.string(), z.string());
+
+// ---------------------------------------------------------------------------------------
+// Spec
+// ---------------------------------------------------------------------------------------
+
+const apiSchema = z
+  .object({
+    replicas: replicasSchema(2, 10, 1),
+    resources: resourcesSchema({ requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } }),
+    autoscaling: z
+      .object({
+        targetCPUUtilizationPercentage: int32().min(1).max(100).default(70).describe('Average CPU utilization (percent of requests) the HPA aims for (default 70).'),
+        behavior: behaviorSchema,
+      })
+      .strict()
+      .prefault({})
+      .describe('CPU-based HorizontalPodAutoscaler for the API, used when replicas.min < replicas.max.'),
+    probes: probesSchema,
+    service: z
+      .object({
+        type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type (default ClusterIP).'),
+        port: int32().min(1).max(65535).default(80).describe('Port the Service exposes; it forwards to the API container port 8080 (default 80).'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The Service in front of the API pods.'),
+    maxUploadBytes: int32().min(1).default(20 * 1024 * 1024).describe('Largest image accepted on a direct upload, in bytes (default 20 MiB).'),
+    rateLimitPerMinute: int32().min(1).default(600).describe('Requests per minute allowed per API key (default 600).'),
+    apiKeysSecretRef: secretKeyRefSchema.optional().describe('Secret key holding the API keys file (one hashed key per line); mounted read-only at /etc/ocr/api-keys. Without it the API accepts unauthenticated requests.'),
+  })
+  .strict()
+  .prefault({})
+  .describe('The HTTP API: accepts jobs and serves results.');
+
+const workerSchema = z
+  .object({
+    replicas: replicasSchema(1, 10, 0),
+    concurrency: int32().min(1).max(64).default(1).describe('Messages one worker pod processes at once (default 1; OCR is CPU-bound, so about one per CPU).'),
+    resources: resourcesSchema({ requests: { cpu: '1', memory: '512Mi' }, limits: { memory: '1Gi' } }),
+    scaling: z
+      .object({
+        provider: z.enum(['prometheus-adapter', 'keda']).default('prometheus-adapter').describe('External metrics provider serving ocr_queue_backlog: prometheus-adapter (the operator creates an HPA) or keda (a KEDA ScaledObject owns scaling).'),
+        messagesPerReplica: int32().min(1).default(5).describe('Backlog one worker should carry: the HPA target AverageValue (default 5).'),
+        activationMessages: int32().min(0).default(0).describe('Backlog above which workers scale from zero (only with replicas.min 0; default 0).'),
+        countInFlight: z.boolean().default(true).describe('Count messages locked and being processed as backlog, so workers are not scaled in while busy (default true).'),
+        behavior: behaviorSchema,
+      })
+      .strict()
+      .prefault({})
+      .describe('Queue-driven autoscaling of the workers, used when replicas.min < replicas.max.'),
+    probes: probesSchema,
+    maxJobSeconds: int32().min(1).max(3600).default(120).describe('Longest time one job may take, in seconds; the pod termination grace period is this plus 30 s so a draining worker can finish (default 120).'),
+  })
+  .strict()
+  .prefault({})
+  .describe('The OCR workers: consume the queue and write results.');
+
+const serviceBusSchema = withRules(
+  z
+    .object({
+      namespace: z
+        .string()
+        .regex(/^[a-zA-Z0-9][-a-zA-Z0-9.]*\.[a-zA-Z]{2,}$/, 'must be a fully qualified namespace such as contoso.servicebus.windows.net')
+        .optional()
+        .describe('Fully qualified Service Bus namespace (for example contoso.servicebus.windows.net), authenticated with workload identity.'),
+      connectionStringSecretRef: secretKeyRefSchema.optional().describe('Secret key holding a Service Bus connection string, instead of namespace.'),
+      queueName: z.string().min(1).max(260).describe('Queue the API sends jobs to and the workers receive from.'),
+      maxDeliveryCount: int32().min(1).max(2000).default(10).describe('Deliveries before a message is dead-lettered (default 10).'),
+      lockDurationSeconds: int32().min(5).max(300).default(60).describe('Peek-lock duration in seconds; workers renew the lock while they work (default 60).'),
+    })
+    .strict(),
+  [serviceBusAuthRule],
+).describe('Azure Service Bus queue. Set exactly one of namespace or connectionStringSecretRef.');
+
+const blobSchema = withRules(
+  z
+    .object({
+      accountUrl: z.url({ protocol: /^https?$/ }).optional().describe('Blob service URL (for example https://contoso.blob.core.windows.net), authenticated with workload identity.'),
+      connectionStringSecretRef: secretKeyRefSchema.optional().describe('Secret key holding a Storage connection string, instead of accountUrl.'),
+      container: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name: 3-63 lowercase letters, digits and hyphens')
+        .describe('Blob container for uploads and results.'),
+    })
+    .strict(),
+  [blobAuthRule],
+).describe('Azure Blob Storage. Set exactly one of accountUrl or connectionStringSecretRef.');
+
+export const LANGUAGE_PATTERN = /^[a-z]{3}(_[a-z]+)?$/;
+
+export const ocrPipelineSpecSchema = z
+  .object({
+    image: z.string().min(1).describe('Container image for both the API and the workers, for example ghcr.io/org/ocr-platform:0.1.0.'),
+    imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent').describe('Image pull policy (default IfNotPresent).'),
+    imagePullSecrets: z
+      .array(z.object({ name: dnsLabel.describe('Name of a docker-registry Secret.') }).strict())
+      .optional()
+      .describe('Secrets for pulling the image from a private registry.'),
+    languages: z
+      .array(z.string().regex(LANGUAGE_PATTERN, 'must be a tesseract language code such as eng, deu or chi_sim'))
+      .min(1)
+      .max(16)
+      .default(['eng'])
+      .describe('Tesseract languages to recognise, for example [eng, deu, chi_sim] (default [eng]).'),
+    api: apiSchema,
+    worker: workerSchema,
+    queue: z.object({ serviceBus: serviceBusSchema }).strict().describe('Where jobs are queued.'),
+    storage: z.object({ blob: blobSchema }).strict().describe('Where images and results are stored.'),
+    webhookSecretRef: secretKeyRefSchema.optional().describe('Secret key holding the HMAC key that signs webhook deliveries.'),
+    pod: z
+      .object({
+        labels: labelMap.optional().describe('Extra labels on every pod.'),
+        annotations: labelMap.optional().describe('Extra annotations on every pod.'),
+        nodeSelector: labelMap.optional().describe('Node labels the pods must match.'),
+        tolerations: z.array(toleranceSchema).optional().describe('Taints the pods tolerate.'),
+        affinity: z
+          .record(z.string(), z.unknown())
+          .optional()
+          .meta({ 'x-kubernetes-preserve-unknown-fields': true })
+          .describe('Pod affinity and anti-affinity, as in a Pod spec (passed through unchanged).'),
+        serviceAccountName: dnsLabel.optional().describe('ServiceAccount the pods run as, for example one federated for workload identity (default: the namespace default).'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Placement and metadata shared by the API and worker pods.'),
+  })
+  .strict();
+
+// ---------------------------------------------------------------------------------------
+// Status
+// ---------------------------------------------------------------------------------------
+
+export const conditionSchema = z
+  .object({
+    type: z.string().describe('Condition type: Ready, Progressing or Degraded.'),
+    status: z.enum(['True', 'False', 'Unknown']).describe('True, False or Unknown.'),
+    reason: z.string().describe('CamelCase reason, a stable constant.'),
+    message: z.string().describe('What is going on and what to do, for a person.'),
+    lastTransitionTime: z.string().describe('When status last changed (RFC 3339).'),
+    observedGeneration: z.number().int().optional().describe('metadata.generation the condition was computed from.'),
+  })
+  .strict();
+export type Condition = z.output<typeof conditionSchema>;
+
+const deploymentStatusSchema = (what: string) =>
+  z
+    .object({
+      desiredReplicas: z.number().int().describe('Replicas the Deployment wants.'),
+      readyReplicas: z.number().int().describe('Replicas that pass readiness.'),
+    })
+    .strict()
+    .optional()
+    .describe(what);
+
+export const ocrPipelineStatusSchema = z
+  .object({
+    observedGeneration: z.number().int().optional().describe('metadata.generation this status was computed from.'),
+    conditions: z
+      .array(conditionSchema)
+      .optional()
+      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] })
+      .describe('Ready, Progressing and Degraded.'),
+    api: deploymentStatusSchema('Replica counts of the API Deployment.'),
+    worker: deploymentStatusSchema('Replica counts of the worker Deployment.'),
+    scaling: z
+      .object({
+        activeMessages: z.number().int().optional().describe('Messages waiting in the queue.'),
+        inFlight: z.number().int().optional().describe('Messages locked and being processed by workers.'),
+        deadLettered: z.number().int().optional().describe('Messages in the dead-letter queue.'),
+        desiredWorkers: z.number().int().optional().describe('Workers the autoscaler wants.'),
+        limitedBy: z.string().optional().describe('What capped desiredWorkers, for example maxReplicas.'),
+        observedAt: z.string().optional().describe('When the queue was last read (RFC 3339).'),
+      })
+      .strict()
+      .optional()
+      .describe('The scaling signal and decision, in plain integers.'),
+  })
+  .strict();
+
+export type OcrPipelineSpecInput = z.input<typeof ocrPipelineSpecSchema>;
+export type OcrPipelineSpec = z.output<typeof ocrPipelineSpecSchema>;
+export type OcrPipelineStatus = z.output<typeof ocrPipelineStatusSchema>;
+export type HpaBehavior = OcrPipelineSpec['api']['autoscaling']['behavior'];
+
+/** The resource as the operator sees it, after parsing. */
+export interface OcrPipeline {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: { name: string; namespace: string; uid: string; generation?: number; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: OcrPipelineSpec;
+  status?: OcrPipelineStatus;
+}
+
+/** Human-readable lines for a failed parse: `spec.worker.replicas: replicas.min must ...`. */
+export function formatIssues(error: z.ZodError, prefix = 'spec'): string[] {
+  return error.issues.map((i) => `${[prefix, ...i.path.map(String)].join('.')}: ${i.message}`);
+}
+
+/** Parses a spec, applying defaults; throws a readable error listing every problem. */
+export function parseSpec(spec: unknown): OcrPipelineSpec {
+  const result = ocrPipelineSpecSchema.safeParse(spec);
+  if (!result.success) throw new Error(`invalid OcrPipeline spec:\n  ${formatIssues(result.error).join('\n  ')}`);
+  return result.data;
+}
