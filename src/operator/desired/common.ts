@@ -1,0 +1,165 @@
+// Shared pieces of every child: names, labels, ownerReference, the pod template skeleton
+// with restricted security, and the config hash that rolls pods on a config change.
+import { createHash } from 'node:crypto';
+import type { V1Container, V1ResourceRequirements, V1EnvVar, V1OwnerReference, V1PodSpec, V1Probe, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { API_VERSION, KIND, type OcrPipeline, type OcrPipelineSpec } from '../../crds/ocrpipeline.ts';
+import { API_KEYS_DIR, ENV, PROBE_PATHS, TMP_DIR } from './contract.ts';
+
+export type Component = 'api' | 'worker';
+
+export const FIELD_MANAGER = 'ocr-platform-operator';
+export const LABELS = {
+  name: 'app.kubernetes.io/name',
+  instance: 'app.kubernetes.io/instance',
+  component: 'app.kubernetes.io/component',
+  managedBy: 'app.kubernetes.io/managed-by',
+  partOf: 'app.kubernetes.io/part-of',
+  pipeline: 'ocrplatform.io/pipeline',
+} as const;
+export const CONFIG_HASH_ANNOTATION = 'ocrplatform.io/config-hash';
+
+export const childName = (pipeline: string, component: Component): string => `${pipeline}-${component}`;
+
+/** Selects every child of one pipeline (used to find children that are no longer desired). */
+export function ownedSelector(pipeline: string): string {
+  return `${LABELS.managedBy}=${FIELD_MANAGER},${LABELS.pipeline}=${pipeline}`;
+}
+
+/** The stable labels a Deployment selects its pods by; never change them (selectors are immutable). */
+export function selectorLabels(pipeline: string, component: Component): Record<string, string> {
+  return { [LABELS.name]: 'ocr-platform', [LABELS.instance]: pipeline, [LABELS.component]: component };
+}
+
+export function childLabels(pipeline: string, component: Component): Record<string, string> {
+  return {
+    ...selectorLabels(pipeline, component),
+    [LABELS.managedBy]: FIELD_MANAGER,
+    [LABELS.partOf]: 'ocr-platform',
+    [LABELS.pipeline]: pipeline,
+  };
+}
+
+export function ownerReference(p: OcrPipeline): V1OwnerReference {
+  return { apiVersion: API_VERSION, kind: KIND, name: p.metadata.name, uid: p.metadata.uid, controller: true, blockOwnerDeletion: true };
+}
+
+export function childMetadata(p: OcrPipeline, component: Component, name = childName(p.metadata.name, component)) {
+  return {
+    name,
+    namespace: p.metadata.namespace,
+    labels: childLabels(p.metadata.name, component),
+    ownerReferences: [ownerReference(p)],
+  };
+}
+
+/** Whether an HPA (or KEDA) owns the replica count: only when the range allows any scaling. */
+export function isAutoscaled(replicas: { min: number; max: number }): boolean {
+  return replicas.min < replicas.max;
+}
+
+/**
+ * A short, stable hash of everything a pod reads at start-up that is not already in its
+ * template as a literal: the contents of referenced Secrets. Changing a Secret does not
+ * change the pod template by itself, so without this the pods would keep the old value.
+ */
+export function configHash(parts: unknown): string {
+  return createHash('sha256').update(stableStringify(parts)).digest('hex').slice(0, 16);
+}
+
+export function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function secretEnv(name: string, ref: { name: string; key: string }): V1EnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } };
+}
+
+/** Env vars both components share: identity, queue and storage. */
+export function sharedEnv(p: OcrPipeline): V1EnvVar[] {
+  const { spec } = p;
+  const sb = spec.queue.serviceBus;
+  const blob = spec.storage.blob;
+  const env: V1EnvVar[] = [
+    { name: ENV.pipeline, value: p.metadata.name },
+    { name: ENV.namespace, value: p.metadata.namespace },
+    { name: ENV.languages, value: spec.languages.join(',') },
+    { name: ENV.queueName, value: sb.queueName },
+    sb.connectionStringSecretRef
+      ? secretEnv(ENV.serviceBusConnectionString, sb.connectionStringSecretRef)
+      : { name: ENV.serviceBusNamespace, value: sb.namespace ?? '' },
+    blob.connectionStringSecretRef
+      ? secretEnv(ENV.blobConnectionString, blob.connectionStringSecretRef)
+      : { name: ENV.blobAccountUrl, value: blob.accountUrl ?? '' },
+    { name: ENV.blobContainer, value: blob.container },
+  ];
+  if (spec.webhookSecretRef) env.push(secretEnv(ENV.webhookSecret, spec.webhookSecretRef));
+  return env;
+}
+
+export function httpProbe(path: string, port: string, timing: OcrPipelineSpec['api']['probes']['liveness']): V1Probe {
+  return { httpGet: { path, port }, ...timing, successThreshold: 1 };
+}
+
+export function probes(port: string, timings: OcrPipelineSpec['api']['probes']): Pick<V1Container, 'livenessProbe' | 'readinessProbe' | 'startupProbe'> {
+  return {
+    startupProbe: httpProbe(PROBE_PATHS.live, port, timings.startup),
+    livenessProbe: httpProbe(PROBE_PATHS.live, port, timings.liveness),
+    readinessProbe: httpProbe(PROBE_PATHS.ready, port, timings.readiness),
+  };
+}
+
+export const RESTRICTED_CONTAINER_SECURITY = {
+  runAsNonRoot: true,
+  readOnlyRootFilesystem: true,
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+export const TMP_VOLUME: V1Volume = { name: 'tmp', emptyDir: {} };
+export const TMP_MOUNT: V1VolumeMount = { name: 'tmp', mountPath: TMP_DIR };
+export const API_KEYS_VOLUME = 'api-keys';
+export const API_KEYS_MOUNT: V1VolumeMount = { name: API_KEYS_VOLUME, mountPath: API_KEYS_DIR, readOnly: true };
+
+/** The pod spec parts both Deployments share: placement, security, pull secrets. */
+export function basePodSpec(spec: OcrPipelineSpec): Omit<V1PodSpec, 'containers'> {
+  const pod = spec.pod;
+  const out: Omit<V1PodSpec, 'containers'> = {
+    // The pods never call the Kubernetes API; do not hand them a token.
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+  };
+  if (pod.serviceAccountName) out.serviceAccountName = pod.serviceAccountName;
+  if (spec.imagePullSecrets?.length) out.imagePullSecrets = spec.imagePullSecrets.map((s) => ({ name: s.name }));
+  if (pod.nodeSelector) out.nodeSelector = pod.nodeSelector;
+  if (pod.tolerations) out.tolerations = pod.tolerations;
+  if (pod.affinity) out.affinity = pod.affinity;
+  return out;
+}
+
+/** Pod template metadata: user labels first, so ours (the selector) always win. */
+export function podMetadata(p: OcrPipeline, component: Component, hash: string) {
+  return {
+    labels: { ...(p.spec.pod.labels ?? {}), ...childLabels(p.metadata.name, component) },
+    annotations: { ...(p.spec.pod.annotations ?? {}), [CONFIG_HASH_ANNOTATION]: hash },
+  };
+}
+
+/** Quantities as strings, the form the API server returns, so applies compare equal. */
+export function resources(r: OcrPipelineSpec['api']['resources']): V1ResourceRequirements {
+  const asStrings = (m?: Record<string, string | number>) => (m ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)])) : undefined);
+  const out: V1ResourceRequirements = {};
+  const requests = asStrings(r.requests);
+  const limits = asStrings(r.limits);
+  if (requests) out.requests = requests;
+  if (limits) out.limits = limits;
+  return out;
+}

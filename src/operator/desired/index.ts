@@ -1,0 +1,38 @@
+// All children of one pipeline, in apply order. Pure: same input, same output.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { apiDeployment } from './api-deployment.ts';
+import { apiHpa } from './api-hpa.ts';
+import { apiService } from './api-service.ts';
+import { pdb } from './pdb.ts';
+import { workerDeployment } from './worker-deployment.ts';
+import { workerHpa } from './worker-hpa.ts';
+import type { DesiredInput } from './input.ts';
+
+export type { DesiredInput } from './input.ts';
+
+/** Every kind the operator may create; children of these kinds that are not desired get deleted. */
+export const MANAGED_KINDS = [
+  { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' },
+  { apiVersion: 'v1', kind: 'Service', plural: 'services' },
+  { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets' },
+] as const;
+
+export function desiredChildren(input: DesiredInput): KubernetesObject[] {
+  const children: (KubernetesObject | undefined)[] = [
+    apiDeployment(input),
+    apiService(input),
+    apiHpa(input),
+    pdb(input, 'api'),
+    workerDeployment(input),
+    workerHpa(input),
+    // Seam for the autoscaling issue: when spec.worker.scaling.provider is "keda", a
+    // ScaledObject builder (desired/worker-scaledobject.ts) goes here, and MANAGED_KINDS
+    // gains keda.sh/v1alpha1 ScaledObject.
+    pdb(input, 'worker'),
+  ];
+  return children.filter((c): c is KubernetesObject => c !== undefined);
+}
+
+/** Identity of a child for set arithmetic: "apps/v1/Deployment/name". */
+export const childKey = (o: KubernetesObject): string => `${o.apiVersion}/${o.kind}/${o.metadata?.name ?? ''}`;

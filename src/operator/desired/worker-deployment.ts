@@ -1,0 +1,74 @@
+// The worker Deployment: OCR consumers. Replicas are left to the HPA (or KEDA) when it
+// scales; the grace period follows maxJobSeconds so a draining worker finishes its job.
+import type { V1Deployment, V1EnvVar } from '@kubernetes/client-node';
+import { COMMANDS, ENV, PORT_NAMES, PORTS, WORKER_GRACE_MARGIN_SECONDS } from './contract.ts';
+import {
+  RESTRICTED_CONTAINER_SECURITY,
+  TMP_MOUNT,
+  TMP_VOLUME,
+  basePodSpec,
+  childMetadata,
+  configHash,
+  isAutoscaled,
+  podMetadata,
+  probes,
+  resources,
+  selectorLabels,
+  sharedEnv,
+} from './common.ts';
+import type { DesiredInput } from './input.ts';
+
+export function workerEnv(input: DesiredInput): V1EnvVar[] {
+  const { spec } = input.pipeline;
+  return [
+    ...sharedEnv(input.pipeline),
+    { name: ENV.port, value: String(PORTS.worker) },
+    { name: ENV.metricsPort, value: String(PORTS.worker) },
+    { name: ENV.workerConcurrency, value: String(spec.worker.concurrency) },
+    { name: ENV.workerMaxJobSeconds, value: String(spec.worker.maxJobSeconds) },
+  ];
+}
+
+export function terminationGracePeriodSeconds(maxJobSeconds: number): number {
+  return maxJobSeconds + WORKER_GRACE_MARGIN_SECONDS;
+}
+
+export function workerDeployment(input: DesiredInput): V1Deployment {
+  const p = input.pipeline;
+  const { spec } = p;
+  const env = workerEnv(input);
+  const hash = configHash({ env, secrets: input.secretHashes });
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: childMetadata(p, 'worker'),
+    spec: {
+      ...(isAutoscaled(spec.worker.replicas) ? {} : { replicas: spec.worker.replicas.min }),
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: selectorLabels(p.metadata.name, 'worker') },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
+      template: {
+        metadata: podMetadata(p, 'worker', hash),
+        spec: {
+          ...basePodSpec(spec),
+          terminationGracePeriodSeconds: terminationGracePeriodSeconds(spec.worker.maxJobSeconds),
+          containers: [
+            {
+              name: 'worker',
+              image: spec.image,
+              imagePullPolicy: spec.imagePullPolicy,
+              command: [...COMMANDS.worker],
+              ports: [{ name: PORT_NAMES.worker, containerPort: PORTS.worker, protocol: 'TCP' }],
+              env,
+              resources: resources(spec.worker.resources),
+              ...probes(PORT_NAMES.worker, spec.worker.probes),
+              securityContext: RESTRICTED_CONTAINER_SECURITY,
+              volumeMounts: [TMP_MOUNT],
+            },
+          ],
+          volumes: [TMP_VOLUME],
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,34 @@
+// Queue-driven HorizontalPodAutoscaler for the workers: an External metric
+// (ocr_queue_backlog{pipeline=<name>}, served by prometheus-adapter from the operator's
+// gauges) with AverageValue = messagesPerReplica. Absent when replicas are fixed, and when
+// KEDA is the provider: then a ScaledObject (built elsewhere) creates and owns the HPA.
+import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import { QUEUE_BACKLOG_METRIC } from './contract.ts';
+import { childMetadata, childName, isAutoscaled } from './common.ts';
+import type { DesiredInput } from './input.ts';
+
+export function workerHpa({ pipeline: p }: DesiredInput): V2HorizontalPodAutoscaler | undefined {
+  const { replicas, scaling } = p.spec.worker;
+  if (!isAutoscaled(replicas) || scaling.provider !== 'prometheus-adapter') return undefined;
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: childMetadata(p, 'worker'),
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: childName(p.metadata.name, 'worker') },
+      // minReplicas 0 needs the HPAScaleToZero feature gate (beta, on from Kubernetes 1.37).
+      minReplicas: replicas.min,
+      maxReplicas: replicas.max,
+      metrics: [
+        {
+          type: 'External',
+          external: {
+            metric: { name: QUEUE_BACKLOG_METRIC, selector: { matchLabels: { pipeline: p.metadata.name } } },
+            target: { type: 'AverageValue', averageValue: String(scaling.messagesPerReplica) },
+          },
+        },
+      ],
+      behavior: scaling.behavior,
+    },
+  };
+}
