@@ -1,0 +1,101 @@
+// gather: collect the state of the world for one pipeline from the informer caches (no
+// API calls): the parsed spec, the referenced Secrets, the current children and the
+// Deployments' replica counts. Everything after this step is pure or a write.
+import { createHash } from 'node:crypto';
+import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import { formatIssues, ocrPipelineSpecSchema, type OcrPipeline, type OcrPipelineSpec, type OcrPipelineStatus } from '../../crds/ocrpipeline.ts';
+import type { DeploymentFacts, MissingSecret } from '../conditions/checks.ts';
+import { childName } from '../desired/common.ts';
+
+/** An OcrPipeline as it comes from the API server, before the spec is parsed. */
+export interface RawPipeline extends KubernetesObject {
+  metadata: { name: string; namespace: string; uid: string; generation?: number; resourceVersion?: string; deletionTimestamp?: Date | string };
+  spec?: unknown;
+  status?: OcrPipelineStatus;
+}
+
+/** Read access to the informer caches. */
+export interface ClusterReader {
+  getSecret(namespace: string, name: string): V1Secret | undefined;
+  getDeployment(namespace: string, name: string): V1Deployment | undefined;
+  /** Children carrying this pipeline's labels, of every managed kind. */
+  listChildren(namespace: string, pipeline: string): KubernetesObject[];
+}
+
+export interface SecretRef {
+  field: string;
+  name: string;
+  key: string;
+}
+
+export interface Gathered {
+  raw: RawPipeline;
+  /** Undefined when the spec does not parse; invalidSpec says why. */
+  pipeline?: OcrPipeline;
+  invalidSpec?: string;
+  secretRefs: SecretRef[];
+  missingSecrets: MissingSecret[];
+  secretHashes: Record<string, string>;
+  children: KubernetesObject[];
+  api?: DeploymentFacts;
+  worker?: DeploymentFacts;
+}
+
+/** Every Secret key the spec refers to, with the field that refers to it. */
+export function secretRefs(spec: OcrPipelineSpec): SecretRef[] {
+  const refs: SecretRef[] = [];
+  const add = (field: string, ref: { name: string; key: string } | undefined) => {
+    if (ref) refs.push({ field, name: ref.name, key: ref.key });
+  };
+  add('spec.queue.serviceBus.connectionStringSecretRef', spec.queue.serviceBus.connectionStringSecretRef);
+  add('spec.storage.blob.connectionStringSecretRef', spec.storage.blob.connectionStringSecretRef);
+  add('spec.api.apiKeysSecretRef', spec.api.apiKeysSecretRef);
+  add('spec.webhookSecretRef', spec.webhookSecretRef);
+  return refs;
+}
+
+export function deploymentFacts(d: V1Deployment | undefined): DeploymentFacts | undefined {
+  if (!d) return undefined;
+  return {
+    generation: d.metadata?.generation ?? 0,
+    observedGeneration: d.status?.observedGeneration ?? 0,
+    desired: d.spec?.replicas ?? 1,
+    updated: d.status?.updatedReplicas ?? 0,
+    ready: d.status?.readyReplicas ?? 0,
+    available: d.status?.availableReplicas ?? 0,
+  };
+}
+
+export function gather(raw: RawPipeline, reader: ClusterReader): Gathered {
+  const { namespace, name } = raw.metadata;
+  const base = {
+    raw,
+    children: reader.listChildren(namespace, name),
+    api: deploymentFacts(reader.getDeployment(namespace, childName(name, 'api'))),
+    worker: deploymentFacts(reader.getDeployment(namespace, childName(name, 'worker'))),
+  };
+  const parsed = ocrPipelineSpecSchema.safeParse(raw.spec);
+  if (!parsed.success) {
+    return { ...base, invalidSpec: formatIssues(parsed.error).join('; '), secretRefs: [], missingSecrets: [], secretHashes: {} };
+  }
+  const spec = parsed.data;
+  const refs = secretRefs(spec);
+  const missingSecrets: MissingSecret[] = [];
+  const secretHashes: Record<string, string> = {};
+  for (const ref of refs) {
+    const secret = reader.getSecret(namespace, ref.name);
+    const value = secret?.data?.[ref.key] ?? secret?.stringData?.[ref.key];
+    if (value === undefined) {
+      missingSecrets.push({ name: ref.name, key: ref.key, field: ref.field, secretExists: secret !== undefined });
+    } else {
+      secretHashes[`${ref.name}/${ref.key}`] = createHash('sha256').update(value).digest('hex');
+    }
+  }
+  const pipeline: OcrPipeline = {
+    apiVersion: 'ocrplatform.io/v1alpha1',
+    kind: 'OcrPipeline',
+    metadata: { name, namespace, uid: raw.metadata.uid, ...(raw.metadata.generation !== undefined ? { generation: raw.metadata.generation } : {}) },
+    spec,
+  };
+  return { ...base, pipeline, secretRefs: refs, missingSecrets, secretHashes };
+}
