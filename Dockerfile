@@ -1,0 +1,46 @@
+# syntax=docker/dockerfile:1
+# One image for the three parts of ocr-platform; the command picks the part:
+#   node dist/operator/main.js   (default; the Helm chart runs this)
+#   node dist/api/main.js        (API pods, set by the operator)
+#   node dist/worker/main.js     (worker pods, set by the operator)
+#
+# Build: docker build -t ocr-platform:dev .
+# The image runs as a non-root user on a read-only root filesystem: the only path it
+# writes is /tmp (an emptyDir in the pods). Tesseract language data comes from the
+# @tesseract.js-data/* npm packages in node_modules, so nothing is downloaded at run time.
+
+# Pinned to the Node version the project is developed and tested with (package.json engines).
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
+
+# ---- build: all dependencies, compile TypeScript to dist/, then drop dev dependencies ----
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+# Dependencies first, so source changes do not invalidate the npm ci layer.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund
+
+# ---- runtime: node, production node_modules (sharp's prebuilt libvips included), dist/ ----
+FROM ${NODE_IMAGE}
+LABEL org.opencontainers.image.title="ocr-platform" \
+      org.opencontainers.image.description="OCR at scale on Kubernetes: operator, API and workers in one image" \
+      org.opencontainers.image.source="https://github.com/ocr-platform/ocr-platform" \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV NODE_ENV=production \
+    # Stack traces point at the TypeScript sources (tsconfig.build.json emits source maps).
+    NODE_OPTIONS=--enable-source-maps \
+    # Anything that wants a writable home (caches, npm) gets the one writable path.
+    HOME=/tmp
+WORKDIR /app
+# package.json is needed at run time: it declares "type": "module" for dist/*.js.
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# 65532 is the conventional "nonroot" uid; the chart's podSecurityContext uses the same.
+USER 65532:65532
+EXPOSE 8080 9090
+ENTRYPOINT ["node"]
+CMD ["dist/operator/main.js"]

@@ -1,0 +1,124 @@
+// Runs the real helm binary against charts/ocr-platform for the chart tests. helm is built
+// by hack/tools.sh (`npm run tools`) into $OCR_CACHE_DIR/bin; a helm on PATH works too.
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CHART_DIR = join(root, 'charts', 'ocr-platform');
+export const FULL_VALUES = join(root, 'test', 'chart', 'values-full.yaml');
+
+/** The release the tests render: a fixed name and namespace keep snapshots stable. */
+export const RELEASE = { name: 'ocr-platform', namespace: 'ocr-system' } as const;
+/** Kubernetes version the chart is rendered for (the one hack/tools.sh builds). */
+export const KUBE_VERSION = 'v1.36.3';
+
+/** Kubernetes object as rendered by helm; only the fields the tests read are typed. */
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [field: string]: any;
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Path of helm, or undefined when neither hack/tools.sh nor PATH provides one. */
+export function findHelm(): string | undefined {
+  const cache = process.env.OCR_CACHE_DIR ?? join(homedir(), '.cache', 'ocr-platform');
+  const candidates = [join(cache, 'bin', 'helm'), ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'helm'))];
+  return candidates.find(executable);
+}
+
+export const HELM_MISSING = 'helm not found: run `npm run tools` (hack/tools.sh builds it into $HOME/.cache/ocr-platform/bin) or put helm on PATH';
+
+export interface HelmResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs helm with a time limit; resolves with the exit code instead of throwing. */
+export function runHelm(args: string[], timeoutMs = 60_000): Promise<HelmResult> {
+  const helm = findHelm();
+  if (!helm) return Promise.reject(new Error(HELM_MISSING));
+  return new Promise((resolve) => {
+    // helm keeps its cache and config under .tmp/ (git-ignored): never a user's repositories config.
+    const env = { ...process.env, HELM_CACHE_HOME: join(root, '.tmp', 'helm', 'cache'), HELM_CONFIG_HOME: join(root, '.tmp', 'helm', 'config'), HELM_DATA_HOME: join(root, '.tmp', 'helm', 'data') };
+    execFile(helm, args, { timeout: timeoutMs, env, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface RenderOptions {
+  /** --set-json pairs, for example {replicaCount: 3, 'image.tag': '1.2.3'}. */
+  set?: Record<string, unknown>;
+  /** extra values files, applied before `set`. */
+  valuesFiles?: string[];
+}
+
+function templateArgs(options: RenderOptions): string[] {
+  const args = ['template', RELEASE.name, CHART_DIR, '--namespace', RELEASE.namespace, '--kube-version', KUBE_VERSION];
+  for (const file of options.valuesFiles ?? []) args.push('--values', file);
+  for (const [key, value] of Object.entries(options.set ?? {})) args.push('--set-json', `${key}=${JSON.stringify(value)}`);
+  return args;
+}
+
+/** `helm template` output as text; throws with helm's message when rendering fails. */
+export async function renderText(options: RenderOptions = {}): Promise<string> {
+  const result = await runHelm(templateArgs(options));
+  if (result.code !== 0) throw new Error(`helm template failed (exit ${result.code}): ${result.stderr.trim()}`);
+  return result.stdout;
+}
+
+/** `helm template` output as objects. */
+export async function render(options: RenderOptions = {}): Promise<Manifest[]> {
+  return parseManifests(await renderText(options));
+}
+
+/** `helm template` that is expected to fail: resolves with helm's error output. */
+export async function renderError(options: RenderOptions): Promise<string> {
+  const result = await runHelm(templateArgs(options));
+  if (result.code === 0) throw new Error(`helm template succeeded, but a failure was expected for ${JSON.stringify(options)}`);
+  return result.stderr;
+}
+
+export function parseManifests(text: string): Manifest[] {
+  return parseAllDocuments(text)
+    .map((doc) => {
+      if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors[0]!.message}`);
+      return doc.toJS() as Manifest | null;
+    })
+    .filter((m): m is Manifest => m !== null);
+}
+
+export function findAll(manifests: Manifest[], kind: string): Manifest[] {
+  return manifests.filter((m) => m.kind === kind);
+}
+
+/** The one manifest of a kind (and name suffix); throws listing what was rendered otherwise. */
+export function findOne(manifests: Manifest[], kind: string, nameSuffix = ''): Manifest {
+  const found = manifests.filter((m) => m.kind === kind && m.metadata.name.endsWith(nameSuffix));
+  if (found.length !== 1) {
+    const rendered = manifests.map((m) => `${m.kind}/${m.metadata.name}`).join(', ');
+    throw new Error(`expected one ${kind} named *${nameSuffix}, found ${found.length} among: ${rendered}`);
+  }
+  return found[0]!;
+}
+
+/** The operator container of the rendered Deployment. */
+export function operatorContainer(manifests: Manifest[]): any {
+  return findOne(manifests, 'Deployment').spec.template.spec.containers[0];
+}
