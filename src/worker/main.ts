@@ -1,0 +1,131 @@
+// The worker process. This file only wires the parts together:
+// config -> HTTP probes (at once) -> OCR engine (in the background) -> consumer -> drain on SIGTERM.
+import { hostname } from 'node:os';
+import { ConfigError } from '../shared/env.ts';
+import { createLogger } from '../shared/logger.ts';
+import { JobBlobs } from '../jobs/blobs.ts';
+import { JobRecords } from '../jobs/records.ts';
+import { blobServiceClient, serviceBusAdminClient, serviceBusClient, sharedKeyCredential, tableClient } from '../jobs/connections.ts';
+import { helpText, loadConfig, type WorkerConfig } from './config.ts';
+import { Consumer } from './consumer.ts';
+import { createProbeServer, listen } from './http.ts';
+import { createWorkerMetrics } from './metrics.ts';
+import { DEFAULT_TUNING } from './ocr/defaults.ts';
+import { TesseractPool } from './ocr/engine.ts';
+import { preprocess } from './ocr/preprocess.ts';
+import { createProcessor } from './processor.ts';
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(helpText());
+  process.exit(0);
+}
+
+let config: WorkerConfig;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`worker configuration error: ${error.message}\nrun with --help for every variable`);
+  process.exit(2);
+}
+
+const logger = createLogger('worker').child({ pipeline: config.pipeline, namespace: config.namespace });
+const metrics = createWorkerMetrics(config.pipeline);
+const workerName = `${hostname()}/${process.pid}`;
+const maxJobMs = config.maxJobSeconds * 1000;
+
+const state = { engine: false, receiving: false, stopping: false, error: undefined as string | undefined };
+const server = createProbeServer({
+  ready: () => state.engine && state.receiving && !state.stopping,
+  detail: () => state.error ?? (state.stopping ? 'shutting down' : `engine ${state.engine ? 'loaded' : 'loading'}, receiving ${state.receiving ? 'started' : 'not started'}`),
+}, metrics.registry);
+const port = await listen(server, config.port);
+logger.info({ port, languages: config.languages, concurrency: config.concurrency }, 'worker starting: probes up, loading OCR engine');
+
+const sbClient = serviceBusClient(config.queue);
+const blobs = new JobBlobs(blobServiceClient(config.storage), config.storage.container, sharedKeyCredential(config.storage));
+const records = new JobRecords(tableClient(config.storage));
+
+async function maxDeliveryCount(): Promise<number> {
+  if (config.maxDeliveryCount) return config.maxDeliveryCount;
+  try {
+    const queue = await serviceBusAdminClient(config.queue).getQueue(config.queue.queueName);
+    return queue.maxDeliveryCount;
+  } catch (error) {
+    logger.warn({ err: error }, 'could not read the queue MaxDeliveryCount; assuming 10 (set WORKER_MAX_DELIVERY_COUNT to say otherwise)');
+    return 10;
+  }
+}
+
+let engine: TesseractPool | undefined;
+let consumer: Consumer | undefined;
+
+async function start(): Promise<void> {
+  const loadStarted = performance.now();
+  const [pool, deliveryLimit] = await Promise.all([
+    TesseractPool.create({ languages: config.languages, poolSize: config.concurrency, ...DEFAULT_TUNING.engine }),
+    maxDeliveryCount(),
+  ]);
+  engine = pool;
+  if (state.stopping) return;
+  const loadSeconds = (performance.now() - loadStarted) / 1000;
+  metrics.modelLoadSeconds.set(loadSeconds);
+  state.engine = true;
+  logger.info({ loadSeconds: Number(loadSeconds.toFixed(2)), maxDeliveryCount: deliveryLimit }, 'OCR engine loaded');
+
+  const processor = createProcessor({
+    records, blobs, engine: pool,
+    prepare: (image) => preprocess(image, { maxPixels: config.maxPixels, ...DEFAULT_TUNING.preprocess }),
+    languages: config.languages,
+    maxImageBytes: config.maxImageBytes,
+    maxJobMs,
+    maxDeliveryCount: deliveryLimit,
+    workerName,
+    onRecognized: (seconds) => metrics.ocrDuration.observe(seconds),
+  });
+  // The SDK's own lock renewal is off (0): the consumer renews, counts and stops at the job budget.
+  const receiver = sbClient.createReceiver(config.queue.queueName, { receiveMode: 'peekLock', maxAutoLockRenewalDurationInMs: 0 });
+  consumer = new Consumer(receiver, processor, {
+    concurrency: config.concurrency,
+    maxJobMs,
+    logger,
+    hooks: {
+      onSettled: (settlement) => metrics.jobs.inc({ outcome: settlement.outcome }),
+      onLockRenewed: () => metrics.lockRenewals.inc(),
+      onInFlight: (count) => metrics.inFlight.set(count),
+    },
+  });
+  consumer.start();
+  state.receiving = true;
+  logger.info({ queue: config.queue.queueName }, 'receiving jobs');
+}
+
+let shutdown: Promise<void> | undefined;
+function stop(signal: string): Promise<void> {
+  shutdown ??= (async () => {
+    state.stopping = true;
+    logger.info({ signal, inFlight: consumer?.inFlight ?? 0 }, 'stopping: no new jobs, draining in-flight ones');
+    await consumer?.close(maxJobMs);
+    await engine?.close();
+    await sbClient.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the Service Bus client failed'));
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    logger.info('stopped');
+  })();
+  return shutdown;
+}
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    stop(signal).then(() => process.exit(0), (error: unknown) => {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    });
+  });
+}
+
+start().catch((error: unknown) => {
+  state.error = `start-up failed: ${error instanceof Error ? error.message : String(error)}`;
+  logger.fatal({ err: error }, 'worker could not start');
+  void stop('start-up failure').finally(() => process.exit(1));
+});

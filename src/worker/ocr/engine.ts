@@ -1,0 +1,214 @@
+// The OCR engine: a pool of tesseract.js workers (each one a worker thread running the
+// wasm build), each used by one job at a time.
+//
+// Language data comes from npm packages baked into the image, never from the network:
+// `@tesseract.js-data/<lang>` ships `<variant>/<lang>.traineddata.gz`, where the variant
+// `4.0.0_best_int` is the LSTM-only integer model (~3 MB gzipped) and `4.0.0` the larger
+// model that also carries the legacy engine. tesseract.js reads `${langPath}/${lang}.traineddata.gz`
+// from disk when langPath is a local path; with `cacheMethod: 'none'` it neither reads nor
+// writes its cache (by default it would write `./eng.traineddata` into the working
+// directory, which fails on a read-only root filesystem).
+//
+// Adding a language: `npm install @tesseract.js-data/<lang>` and list it in the pipeline's
+// spec.languages (the operator passes it as OCR_LANGUAGES).
+import { mkdirSync, mkdtempSync, existsSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createWorker, OEM, type Worker, type Page } from 'tesseract.js';
+import type { OcrLine, PageSegmentation } from '../../jobs/schema.ts';
+import { TransientJobError } from '../errors.ts';
+import type { PreparedImage } from './preprocess.ts';
+
+export type ModelVariant = 'best_int' | 'legacy';
+
+const VARIANT_FOLDER: Record<ModelVariant, string> = { best_int: '4.0.0_best_int', legacy: '4.0.0' };
+
+/** tesseract page segmentation modes for the job option. */
+export const PSM_FOR: Record<PageSegmentation, string> = {
+  auto: '3',
+  single_column: '4',
+  single_block: '6',
+  sparse_text: '11',
+};
+
+export interface EngineSettings {
+  languages: readonly string[];
+  poolSize: number;
+  variant: ModelVariant;
+  /** Page segmentation mode used for `auto` (the benchmark picks it). */
+  autoPsm: string;
+  /** Parameters set once per tesseract worker after initialisation. */
+  params: Record<string, string>;
+  /** Parameters that tesseract only accepts at initialisation (e.g. dictionary loading). */
+  initConfig: Record<string, string>;
+  /** Scratch folder for the multi-language data links; must be writable (/tmp in the pod). */
+  scratchDir?: string;
+}
+
+export interface Recognition {
+  text: string;
+  lines: OcrLine[];
+  meanConfidence: number;
+}
+
+export interface OcrEngine {
+  recognize(image: PreparedImage, request: { pageSegmentation: PageSegmentation }, timeoutMs: number): Promise<Recognition>;
+  close(): Promise<void>;
+}
+
+export class LanguageNotInstalledError extends Error {
+  override name = 'LanguageNotInstalledError';
+}
+
+/** The folder holding `<lang>.traineddata.gz` for an installed `@tesseract.js-data/<lang>` package. */
+export function languageDataFolder(language: string, variant: ModelVariant): string {
+  const require = createRequire(import.meta.url);
+  let packageDir: string;
+  try {
+    packageDir = dirname(require.resolve(`@tesseract.js-data/${language}/package.json`));
+  } catch {
+    throw new LanguageNotInstalledError(`language ${language} is not installed: run \`npm install @tesseract.js-data/${language}\` and rebuild the image`);
+  }
+  const folder = join(packageDir, VARIANT_FOLDER[variant]);
+  if (!existsSync(join(folder, `${language}.traineddata.gz`))) {
+    throw new LanguageNotInstalledError(`@tesseract.js-data/${language} has no ${VARIANT_FOLDER[variant]}/${language}.traineddata.gz`);
+  }
+  return folder;
+}
+
+/**
+ * tesseract.js takes one langPath for all languages. One language: its package folder,
+ * read in place. Several: a scratch folder of symlinks to each package's file.
+ */
+export function languagePath(languages: readonly string[], variant: ModelVariant, scratchDir = tmpdir()): string {
+  const folders = languages.map((language) => languageDataFolder(language, variant));
+  if (folders.length === 1) return folders[0]!;
+  mkdirSync(scratchDir, { recursive: true });
+  const linked = mkdtempSync(join(scratchDir, 'ocr-tessdata-'));
+  languages.forEach((language, i) => symlinkSync(join(folders[i]!, `${language}.traineddata.gz`), join(linked, `${language}.traineddata.gz`)));
+  return linked;
+}
+
+/** Lines from tesseract's block tree, with their confidence and box. */
+export function linesOf(page: Page): OcrLine[] {
+  const lines: OcrLine[] = [];
+  for (const block of page.blocks ?? []) {
+    for (const paragraph of block.paragraphs) {
+      for (const line of paragraph.lines) {
+        const text = line.text.trim();
+        if (text === '') continue;
+        lines.push({ text, confidence: clampConfidence(line.confidence), bbox: { ...line.bbox } });
+      }
+    }
+  }
+  return lines;
+}
+
+function clampConfidence(value: number): number {
+  return Number.isFinite(value) ? Math.min(100, Math.max(0, value)) : 0;
+}
+
+/** A pool of tesseract workers; `recognize` waits for a free one. */
+export class TesseractPool implements OcrEngine {
+  private readonly settings: EngineSettings;
+  private readonly langPath: string;
+  private readonly idle: Worker[] = [];
+  private readonly waiting: ((worker: Worker) => void)[] = [];
+  private readonly all = new Set<Worker>();
+  private closed = false;
+
+  private constructor(settings: EngineSettings, langPath: string) {
+    this.settings = settings;
+    this.langPath = langPath;
+  }
+
+  /** Loads `poolSize` workers in parallel; resolves when every one is ready. */
+  static async create(settings: EngineSettings): Promise<TesseractPool> {
+    const pool = new TesseractPool(settings, languagePath(settings.languages, settings.variant, settings.scratchDir));
+    try {
+      const workers = await Promise.all(Array.from({ length: settings.poolSize }, () => pool.spawn()));
+      for (const worker of workers) pool.release(worker);
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  private async spawn(): Promise<Worker> {
+    const oem = this.settings.variant === 'legacy' ? OEM.TESSERACT_LSTM_COMBINED : OEM.LSTM_ONLY;
+    const worker = await createWorker(this.settings.languages.join('+'), oem, {
+      langPath: this.langPath,
+      gzip: true,
+      cacheMethod: 'none',
+      legacyCore: this.settings.variant === 'legacy',
+      legacyLang: this.settings.variant === 'legacy',
+      logger: () => {},
+      // Without a handler tesseract.js rethrows worker errors as uncaught exceptions.
+      errorHandler: () => {},
+    }, this.settings.initConfig);
+    this.all.add(worker);
+    await worker.setParameters({ ...this.settings.params });
+    return worker;
+  }
+
+  private async acquire(): Promise<Worker> {
+    if (this.closed) throw new TransientJobError('OCR_FAILED', 'the OCR engine is shutting down');
+    const worker = this.idle.pop();
+    if (worker) return worker;
+    return await new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(worker: Worker): void {
+    const next = this.waiting.shift();
+    if (next) next(worker);
+    else this.idle.push(worker);
+  }
+
+  async recognize(image: PreparedImage, request: { pageSegmentation: PageSegmentation }, timeoutMs: number): Promise<Recognition> {
+    const worker = await this.acquire();
+    const psm = request.pageSegmentation === 'auto' ? this.settings.autoPsm : PSM_FOR[request.pageSegmentation];
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TransientJobError('OCR_FAILED', `recognition took longer than ${Math.round(timeoutMs / 1000)} s (WORKER_MAX_JOB_SECONDS)`)), timeoutMs);
+    });
+    try {
+      const work = (async () => {
+        await worker.setParameters({ tessedit_pageseg_mode: psm as never });
+        return await worker.recognize(image.data, {}, { text: true, blocks: true });
+      })();
+      const { data } = await Promise.race([work, timeout]);
+      this.release(worker);
+      return { text: data.text, lines: linesOf(data), meanConfidence: clampConfidence(data.confidence) };
+    } catch (error) {
+      // The worker may be stuck mid-page or broken: replace it rather than reuse it.
+      this.replace(worker);
+      if (error instanceof TransientJobError) throw error;
+      throw new TransientJobError('OCR_FAILED', `tesseract failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private replace(worker: Worker): void {
+    this.all.delete(worker);
+    void worker.terminate().catch(() => {});
+    if (this.closed) return;
+    this.spawn().then((fresh) => {
+      if (this.closed) void fresh.terminate();
+      else this.release(fresh);
+    }, () => {
+      // Leave the pool one worker short; the next failure or a restart will tell.
+    });
+  }
+
+  /** Terminates every worker. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const workers = [...this.all];
+    this.all.clear();
+    this.idle.length = 0;
+    await Promise.all(workers.map((worker) => worker.terminate().catch(() => {})));
+  }
+}
