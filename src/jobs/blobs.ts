@@ -94,6 +94,11 @@ export class JobBlobs {
     await this.container.getBlockBlobClient(uploadBlobPath(jobId)).uploadData(data, { blobHTTPHeaders: { blobContentType: contentType } });
   }
 
+  /** Deletes an upload (a rejected or abandoned image); a missing blob is fine. */
+  async deleteUpload(jobId: string): Promise<void> {
+    await this.container.getBlockBlobClient(uploadBlobPath(jobId)).deleteIfExists();
+  }
+
   /** Reads the first `bytes` bytes of the upload (for magic-byte sniffing). */
   async readUploadHead(jobId: string, bytes: number): Promise<Buffer> {
     try {

@@ -5,3 +5,4 @@ export * from './records.ts';
 export * from './blobs.ts';
 export * from './connections.ts';
 export * from './queue.ts';
+export * from './webhook.ts';

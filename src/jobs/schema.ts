@@ -88,6 +88,8 @@ export const JobErrorCode = z.enum([
   'OCR_FAILED',
   'DELIVERY_LIMIT_EXCEEDED',
   'INVALID_MESSAGE',
+  /** The API could not put the job on the queue after moving it to queued; create a new job. */
+  'ENQUEUE_FAILED',
 ]);
 export type JobErrorCode = z.infer<typeof JobErrorCode>;
 

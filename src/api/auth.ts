@@ -1,0 +1,75 @@
+// API keys from a file mounted from a Secret: one key per line, or `name:key`.
+// Only SHA-256 digests stay in memory, and a presented key is compared against
+// every stored digest with timingSafeEqual (no early exit), so neither the key nor
+// which entry matched leaks through response timing.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ApiError } from './errors.ts';
+
+export interface ApiKeyEntry {
+  /** A name safe to log and to use as a rate-limit key; never the key itself. */
+  name: string;
+  digest: Buffer;
+}
+
+export class ApiKeys {
+  private readonly entries: readonly ApiKeyEntry[];
+
+  constructor(entries: readonly ApiKeyEntry[]) {
+    this.entries = entries;
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** Parses the key file. Blank lines and `#` comments are skipped; unnamed keys get `key-<line>`. */
+  static parse(text: string): ApiKeys {
+    const entries: ApiKeyEntry[] = [];
+    const lines = text.split(/\r?\n/);
+    lines.forEach((raw, index) => {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) return;
+      const colon = line.indexOf(':');
+      const name = colon > 0 ? line.slice(0, colon).trim() : `key-${index + 1}`;
+      const key = colon > 0 ? line.slice(colon + 1).trim() : line;
+      if (key === '') return;
+      entries.push({ name, digest: digest(key) });
+    });
+    return new ApiKeys(entries);
+  }
+
+  /** The name of the matching key, or undefined. Runs in time independent of which key matched. */
+  match(presented: string): string | undefined {
+    const candidate = digest(presented);
+    let found: string | undefined;
+    for (const entry of this.entries) {
+      if (timingSafeEqual(candidate, entry.digest) && found === undefined) found = entry.name;
+    }
+    return found;
+  }
+}
+
+function digest(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+/** The key a request presents: `x-api-key`, or `Authorization: Bearer <key>`. */
+export function presentedKey(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const header = headers['x-api-key'];
+  if (typeof header === 'string' && header.trim() !== '') return header.trim();
+  const authorization = headers.authorization;
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (match?.[1]) return match[1];
+  }
+  return undefined;
+}
+
+/** Resolves the caller's key name, or throws the catalogue error for a missing or wrong key. */
+export function authenticate(keys: ApiKeys, headers: Record<string, string | string[] | undefined>): string {
+  const key = presentedKey(headers);
+  if (key === undefined) throw new ApiError('API_KEY_MISSING');
+  const name = keys.match(key);
+  if (name === undefined) throw new ApiError('API_KEY_INVALID');
+  return name;
+}

@@ -1,0 +1,15 @@
+// What the API needs from the outside world, as small interfaces. Production wires
+// the real JobRecords / JobBlobs (Table + Blob Storage) and a Service Bus sender;
+// tests use the same classes against Azurite and the stand-in; the benchmark's
+// "API overhead without storage" figure uses an in-process store of its own.
+import type { JobBlobs, JobMessage, JobRecords } from '../jobs/index.ts';
+
+export type RecordStore = Pick<JobRecords, 'create' | 'get' | 'transition' | 'remove' | 'findResult' | 'ping'>;
+export type ImageStore = Pick<JobBlobs, 'uploadUrl' | 'uploadSize' | 'readUpload' | 'putUpload' | 'deleteUpload' | 'readResult' | 'ping'>;
+
+export interface JobQueue {
+  send(message: JobMessage): Promise<void>;
+  /** A cheap round trip that proves the queue is reachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

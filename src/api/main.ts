@@ -1,0 +1,67 @@
+// The API process: read the environment, wire real clients, listen. All behaviour
+// lives in app.ts; this file only connects it to the world and shuts it down.
+import { JobBlobs, JobRecords, blobServiceClient, serviceBusClient, settingsFromEnv, sharedKeyCredential, tableClient } from '../jobs/index.ts';
+import { ConfigError } from '../shared/env.ts';
+import { createLogger } from '../shared/logger.ts';
+import { buildApp } from './app.ts';
+import { HELP, configFromEnv, loadApiKeys } from './config.ts';
+import { ServiceBusJobQueue } from './queue.ts';
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const log = createLogger('api');
+  let config;
+  let keys;
+  let settings;
+  try {
+    settings = settingsFromEnv();
+    config = { ...configFromEnv(), pipeline: settings.pipeline };
+    keys = loadApiKeys();
+    if (!settings.storage.connectionString && !settings.storage.accountUrl) throw new ConfigError('storage needs BLOB_CONNECTION_STRING or BLOB_ACCOUNT_URL');
+    if (!settings.queue.connectionString && !settings.queue.namespace) throw new ConfigError('the queue needs SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE');
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      log.fatal(`Configuration error: ${error.message} (see --help)`);
+      process.exitCode = 2;
+      return;
+    }
+    throw error;
+  }
+
+  const records = new JobRecords(tableClient(settings.storage));
+  const blobs = new JobBlobs(blobServiceClient(settings.storage), settings.storage.container, sharedKeyCredential(settings.storage));
+  const sb = serviceBusClient(settings.queue);
+  const queue = new ServiceBusJobQueue(sb, settings.queue.queueName);
+  const app = await buildApp({ config, records, blobs, queue, keys, logger: log });
+
+  let closing = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'Shutting down: no new connections, finishing in-flight requests');
+    const force = setTimeout(() => {
+      log.error('Shutdown took too long; exiting');
+      process.exit(1);
+    }, 25_000);
+    force.unref();
+    try {
+      await app.close();
+      await queue.close();
+    } finally {
+      clearTimeout(force);
+    }
+    log.info('Stopped');
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ port: config.port, host: '0.0.0.0' });
+  log.info({ port: config.port, pipeline: config.pipeline, namespace: config.namespace, languages: config.languages, auth: keys ? `${keys.size} keys` : 'disabled', webhooks: Boolean(config.webhookSecret) }, 'API listening');
+  // Warm the storage clients (table and container creation) so the first request is not slow.
+  void Promise.allSettled([records.ping(), blobs.ping()]);
+}
+
+await main();

@@ -1,0 +1,64 @@
+// Per-key token buckets, in memory, per API replica. A bucket holds up to
+// `perMinute` tokens (the burst) and refills continuously at perMinute/60 per
+// second; a request takes one token. With N replicas behind a Service the
+// effective limit is about N x perMinute: limits here protect the replica and
+// stop a runaway client, they are not billing.
+
+export interface RateDecision {
+  allowed: boolean;
+  /** Whole seconds until one token is back (for Retry-After); 0 when allowed. */
+  retryAfterSeconds: number;
+  remaining: number;
+}
+
+interface Bucket {
+  tokens: number;
+  updatedMs: number;
+}
+
+export class RateLimiter {
+  private readonly capacity: number;
+  private readonly refillPerMs: number;
+  private readonly now: () => number;
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly maxBuckets: number;
+
+  /** perMinute <= 0 disables limiting. */
+  constructor(perMinute: number, now: () => number = Date.now, maxBuckets = 100_000) {
+    this.capacity = perMinute;
+    this.refillPerMs = perMinute / 60_000;
+    this.now = now;
+    this.maxBuckets = maxBuckets;
+  }
+
+  get enabled(): boolean {
+    return this.capacity > 0;
+  }
+
+  take(key: string): RateDecision {
+    if (!this.enabled) return { allowed: true, retryAfterSeconds: 0, remaining: Number.POSITIVE_INFINITY };
+    const now = this.now();
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      if (this.buckets.size >= this.maxBuckets) this.sweep(now);
+      bucket = { tokens: this.capacity, updatedMs: now };
+      this.buckets.set(key, bucket);
+    } else {
+      bucket.tokens = Math.min(this.capacity, bucket.tokens + (now - bucket.updatedMs) * this.refillPerMs);
+      bucket.updatedMs = now;
+    }
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { allowed: true, retryAfterSeconds: 0, remaining: Math.floor(bucket.tokens) };
+    }
+    const waitMs = (1 - bucket.tokens) / this.refillPerMs;
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)), remaining: 0 };
+  }
+
+  /** Forgets buckets that have refilled completely: they behave exactly like new ones. */
+  private sweep(now: number): void {
+    for (const [key, bucket] of this.buckets) {
+      if (bucket.tokens + (now - bucket.updatedMs) * this.refillPerMs >= this.capacity) this.buckets.delete(key);
+    }
+  }
+}

@@ -1,0 +1,146 @@
+// A small zod -> Fastify adapter. Each route is declared once, with zod schemas for
+// params, query and body; preValidation parses with them (the handler sees parsed
+// values, defaults applied), and the same declarations build /openapi.json.
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import { z } from 'zod';
+import { ApiError, ERROR_CATALOGUE, type ErrorCode } from './errors.ts';
+
+export interface RouteSpec {
+  method: 'GET' | 'POST';
+  /** Fastify path, e.g. /v1/jobs/:id */
+  url: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  /** Needs an API key (and counts against the key's rate limit). */
+  auth: boolean;
+  params?: z.ZodType;
+  querystring?: z.ZodType;
+  /** JSON body. Multipart and raw image bodies are parsed by the handler and described in `content`. */
+  body?: z.ZodType;
+  /** Extra request content types for the OpenAPI document (multipart, image/*). */
+  content?: Record<string, { schema: z.ZodType | Record<string, unknown>; description?: string }>;
+  bodyLimit?: number;
+  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  /** Catalogue codes this route can answer with; listed in the OpenAPI document. */
+  errors: ErrorCode[];
+  handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: boolean;
+  }
+}
+
+function parseOrThrow(schema: z.ZodType, value: unknown, where: string): unknown {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((issue) => ({ path: [where, ...issue.path.map(String)].join('.'), message: issue.message }));
+  const first = issues[0];
+  throw new ApiError('INVALID_REQUEST', first ? `${first.path}: ${first.message}` : undefined, { issues });
+}
+
+export function registerRoute(app: FastifyInstance, spec: RouteSpec): void {
+  app.route({
+    method: spec.method,
+    url: spec.url,
+    ...(spec.bodyLimit ? { bodyLimit: spec.bodyLimit } : {}),
+    config: { auth: spec.auth },
+    preValidation: async (request) => {
+      if (spec.params) request.params = parseOrThrow(spec.params, request.params, 'params');
+      if (spec.querystring) request.query = parseOrThrow(spec.querystring, request.query, 'query');
+      // JSON bodies only: a multipart or image request is parsed by its handler.
+      if (spec.body && !request.isMultipart() && !Buffer.isBuffer(request.body)) {
+        if (request.body === undefined || request.body === null) throw new ApiError('EMPTY_BODY');
+        request.body = parseOrThrow(spec.body, request.body, 'body');
+      }
+    },
+    handler: spec.handler,
+  });
+}
+
+function jsonSchema(schema: z.ZodType | Record<string, unknown>, io: 'input' | 'output'): Record<string, unknown> {
+  if (!(schema instanceof z.ZodType)) return schema;
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
+
+/** OpenAPI 3.1 (JSON Schema 2020-12) for every declared route. */
+export function openApiDocument(specs: readonly RouteSpec[], info: { title: string; version: string; description: string }): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  const errorResponse = { $ref: '#/components/schemas/Error' };
+  for (const spec of specs) {
+    const path = spec.url.replace(/:([A-Za-z]+)/g, '{$1}');
+    const parameters: unknown[] = [];
+    for (const [where, schema] of [['path', spec.params], ['query', spec.querystring]] as const) {
+      if (!schema) continue;
+      const json = jsonSchema(schema, 'input');
+      const properties = (json.properties ?? {}) as Record<string, unknown>;
+      const required = new Set((json.required ?? []) as string[]);
+      for (const [name, property] of Object.entries(properties)) {
+        parameters.push({ name, in: where, required: where === 'path' || required.has(name), schema: property });
+      }
+    }
+    const requestContent: Record<string, unknown> = {};
+    if (spec.body) requestContent['application/json'] = { schema: jsonSchema(spec.body, 'input') };
+    for (const [type, entry] of Object.entries(spec.content ?? {})) {
+      requestContent[type] = { schema: jsonSchema(entry.schema, 'input'), ...(entry.description ? { description: entry.description } : {}) };
+    }
+    const responses: Record<string, unknown> = {};
+    for (const [status, response] of Object.entries(spec.responses)) {
+      responses[status] = {
+        description: response.description,
+        ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: jsonSchema(response.schema, 'output') } } } : {}),
+      };
+    }
+    const byStatus = new Map<number, ErrorCode[]>();
+    for (const code of spec.errors) {
+      const status = ERROR_CATALOGUE[code].status;
+      byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+    }
+    for (const [status, codes] of byStatus) {
+      responses[String(status)] = { description: `Error codes: ${codes.join(', ')}`, content: { 'application/json': { schema: errorResponse } } };
+    }
+    paths[path] ??= {};
+    paths[path][spec.method.toLowerCase()] = {
+      operationId: spec.operationId,
+      summary: spec.summary,
+      ...(spec.description ? { description: spec.description } : {}),
+      tags: spec.tags,
+      ...(spec.auth ? { security: [{ apiKey: [] }, { bearer: [] }] } : { security: [] }),
+      ...(parameters.length > 0 ? { parameters } : {}),
+      ...(Object.keys(requestContent).length > 0 ? { requestBody: { required: true, content: requestContent } } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        bearer: { type: 'http', scheme: 'bearer' },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: {
+                code: { type: 'string', enum: Object.keys(ERROR_CATALOGUE) },
+                message: { type: 'string' },
+                details: { type: 'object' },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,86 @@
+// The job endpoints: create (upload URL, or a small image in a multipart form),
+// submit after the upload, read status and result.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ApiError } from '../errors.ts';
+import type { RouteSpec } from '../route.ts';
+import { CreateJobBody, CreateJobResponse, JobParams, JobView } from '../schemas.ts';
+import type { JobService } from '../service.ts';
+import { readMultipartImage } from './form.ts';
+
+const MultipartJob = z.object({
+  file: z.string().describe('The image (PNG, JPEG, TIFF, WebP or BMP).'),
+  languages: z.string().optional().describe('Comma-separated languages.'),
+  pageSegmentation: z.string().optional(),
+  webhookUrl: z.string().optional(),
+});
+
+function location(reply: FastifyReply, jobId: string): FastifyReply {
+  return reply.header('location', `/v1/jobs/${jobId}`);
+}
+
+export function jobRoutes(service: JobService, maxUploadBytes: number): RouteSpec[] {
+  return [
+    {
+      method: 'POST',
+      url: '/v1/jobs',
+      operationId: 'createJob',
+      summary: 'Create a job',
+      description: 'JSON body: creates a job awaiting its upload and returns a short-lived URL for exactly one blob; PUT the image there, then POST /v1/jobs/{id}/submit. Multipart body (small images): the image is stored and queued in one call.',
+      tags: ['jobs'],
+      auth: true,
+      body: CreateJobBody,
+      content: { 'multipart/form-data': { schema: MultipartJob } },
+      bodyLimit: maxUploadBytes + 64 * 1024,
+      responses: { 201: { description: 'The job (and, for JSON, where to upload).', schema: CreateJobResponse } },
+      errors: ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED', 'INVALID_REQUEST', 'MALFORMED_JSON', 'EMPTY_BODY', 'MULTIPART_INVALID', 'LANGUAGE_NOT_ALLOWED', 'WEBHOOKS_DISABLED', 'IMAGE_TOO_LARGE', 'PAYLOAD_TOO_LARGE', 'IMAGE_EMPTY', 'IMAGE_TYPE_UNSUPPORTED', 'IMAGE_TRUNCATED', 'UNSUPPORTED_MEDIA_TYPE', 'STORAGE_UNAVAILABLE', 'QUEUE_UNAVAILABLE'],
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        if (request.isMultipart()) {
+          const upload = await readMultipartImage(request);
+          const accepted = await service.acceptImage(upload.bytes, upload.request, 'multipart');
+          return location(reply, accepted.job.id).code(201).send({ job: await service.view(accepted.job, accepted.result) });
+        }
+        if (Buffer.isBuffer(request.body)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'POST /v1/jobs takes JSON or a multipart form; raw image bodies go to POST /v1/ocr.');
+        const { job, upload } = await service.createUploadJob(request.body as CreateJobBody);
+        return location(reply, job.id).code(201).send({ job: await service.view(job), upload });
+      },
+    },
+    {
+      method: 'POST',
+      url: '/v1/jobs/:id/submit',
+      operationId: 'submitJob',
+      summary: 'Submit an uploaded job',
+      description: 'Checks the upload (present, within the size limit, equal to sizeBytes when declared, a supported image by its magic bytes), answers from the result cache when the same image was already read, and otherwise queues the job. A failed check leaves the job awaiting_upload: upload again and submit again. Submitting a job that is past awaiting_upload returns it unchanged.',
+      tags: ['jobs'],
+      auth: true,
+      params: JobParams,
+      responses: {
+        200: { description: 'Already past awaiting_upload, or answered from the cache.', schema: JobView },
+        202: { description: 'Queued.', schema: JobView },
+      },
+      errors: ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED', 'INVALID_REQUEST', 'JOB_NOT_FOUND', 'UPLOAD_MISSING', 'UPLOAD_SIZE_MISMATCH', 'IMAGE_TOO_LARGE', 'IMAGE_EMPTY', 'IMAGE_TYPE_UNSUPPORTED', 'IMAGE_TRUNCATED', 'STORAGE_UNAVAILABLE', 'QUEUE_UNAVAILABLE'],
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const { id } = request.params as z.infer<typeof JobParams>;
+        const accepted = await service.submit(id);
+        const status = accepted.job.status === 'queued' && !accepted.cached ? 202 : 200;
+        return location(reply, id).code(status).send(await service.view(accepted.job, accepted.result));
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v1/jobs/:id',
+      operationId: 'getJob',
+      summary: 'Read a job',
+      description: 'Status and timings; the result when succeeded; the reason when failed.',
+      tags: ['jobs'],
+      auth: true,
+      params: JobParams,
+      responses: { 200: { description: 'The job.', schema: JobView } },
+      errors: ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED', 'INVALID_REQUEST', 'JOB_NOT_FOUND', 'STORAGE_UNAVAILABLE'],
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const { id } = request.params as z.infer<typeof JobParams>;
+        return reply.send(await service.view(await service.get(id)));
+      },
+    },
+  ];
+}

@@ -1,0 +1,79 @@
+// Request and response schemas, in zod: the one source of validation (route.ts
+// parses with them in preValidation) and of the OpenAPI document (/openapi.json).
+import { z } from 'zod';
+import { JobErrorCode, JobId, JobStatus, Language, OcrOptions, OcrResult, PageSegmentation } from '../jobs/schema.ts';
+
+const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
+
+export const CreateJobBody = z.object({
+  fileName: z.string().min(1).max(255).optional().describe('Shown back in the job; not used for type detection.'),
+  sizeBytes: z.number().int().positive().optional().describe('Declared image size; submit checks the upload against it.'),
+  languages: z.array(Language).min(1).max(8).optional().describe('Tesseract languages; defaults to the pipeline\'s first language.'),
+  options: OcrOptions.optional(),
+  webhookUrl: HttpUrl.optional().describe('Receives a signed POST when the job finishes.'),
+}).strict();
+export type CreateJobBody = z.infer<typeof CreateJobBody>;
+
+/** Text fields of the multipart form (POST /v1/jobs, POST /v1/ocr) and query of the raw-body POST /v1/ocr. */
+export const ImageFields = z.object({
+  languages: z.string().max(200).optional().describe('Comma-separated languages, e.g. "eng,deu".'),
+  pageSegmentation: PageSegmentation.optional(),
+  webhookUrl: HttpUrl.optional(),
+}).strict();
+export type ImageFields = z.infer<typeof ImageFields>;
+
+export const JobParams = z.object({ id: JobId });
+
+export const UploadInstructions = z.object({
+  url: z.string().describe('SAS URL for exactly this job\'s blob; PUT the image bytes to it.'),
+  method: z.literal('PUT'),
+  headers: z.record(z.string(), z.string()).describe('Headers the PUT must carry.'),
+  expiresAt: z.string(),
+});
+
+export const JobTimings = z.object({
+  queuedMs: z.number().optional().describe('From queued to a worker picking it up.'),
+  processingMs: z.number().optional().describe('From a worker picking it up to finished.'),
+  totalMs: z.number().optional().describe('From created to finished.'),
+});
+
+export const JobView = z.object({
+  id: JobId,
+  status: JobStatus,
+  fileName: z.string().optional(),
+  sizeBytes: z.number().optional(),
+  languages: z.array(Language),
+  options: OcrOptions,
+  webhook: z.boolean(),
+  attempts: z.number(),
+  cached: z.boolean().describe('True when a previous identical job answered this one.'),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  queuedAt: z.string().optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  timings: JobTimings,
+  result: OcrResult.optional(),
+  error: z.object({ code: JobErrorCode, message: z.string() }).optional(),
+});
+export type JobView = z.infer<typeof JobView>;
+
+export const CreateJobResponse = z.object({ job: JobView, upload: UploadInstructions.optional() });
+
+export const OcrResponse = z.object({ jobId: JobId, status: JobStatus, cached: z.boolean(), result: OcrResult.optional() });
+
+export const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
+});
+
+export const Health = z.object({
+  status: z.enum(['ok', 'degraded']),
+  checks: z.record(z.string(), z.object({ ok: z.boolean(), latencyMs: z.number(), checkedAt: z.string(), error: z.string().optional() })),
+});
+
+/** Parses "eng,deu" into ["eng","deu"]. */
+export function splitLanguages(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  return list.length > 0 ? list : undefined;
+}

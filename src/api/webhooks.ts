@@ -1,0 +1,166 @@
+// Who fires a job's webhook: the API replica that accepted the job. The worker
+// finishes jobs, so this replica watches the jobs it created with a webhook (one
+// timer, re-reading each record with backoff) and, when a job reaches succeeded or
+// failed, delivers a signed event with src/jobs/webhook.ts. Jobs that finish inside
+// the API (cache hits, enqueue failures) are delivered at once.
+//
+// The watch list is in memory: a replica that dies with jobs still running drops
+// their webhooks (clients can still poll). docs/api.md says so, and says how to move
+// delivery to the worker (it already receives webhookUrl in the queue message).
+import { deliverWebhook, type JobRecord, type OcrResult } from '../jobs/index.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { ImageStore, RecordStore } from './deps.ts';
+import type { ApiMetrics } from './metrics.ts';
+
+export interface WebhookSettings {
+  secret: string;
+  pollIntervalMs: number;
+  attempts: number;
+  baseDelayMs: number;
+  /** Stop watching a job after this long, in ms (default 6 h). */
+  maxWatchMs?: number;
+}
+
+interface Watch {
+  pipeline: string;
+  jobId: string;
+  url: string;
+  since: number;
+  nextCheck: number;
+  intervalMs: number;
+}
+
+export interface WebhookEvent {
+  event: 'job.succeeded' | 'job.failed';
+  jobId: string;
+  status: 'succeeded' | 'failed';
+  finishedAt: string | undefined;
+  cached: boolean;
+  result?: OcrResult;
+  error?: { code: string; message: string };
+}
+
+export function webhookEvent(record: JobRecord, result: OcrResult | undefined): WebhookEvent {
+  const succeeded = record.status === 'succeeded';
+  return {
+    event: succeeded ? 'job.succeeded' : 'job.failed',
+    jobId: record.id,
+    status: succeeded ? 'succeeded' : 'failed',
+    finishedAt: record.finishedAt,
+    cached: record.resultOf !== undefined,
+    ...(succeeded && result ? { result: { ...result, jobId: record.id } } : {}),
+    ...(!succeeded ? { error: { code: record.errorCode ?? 'OCR_FAILED', message: record.errorMessage ?? 'the job failed' } } : {}),
+  };
+}
+
+const MAX_CHECK_INTERVAL_MS = 5_000;
+const CHECKS_PER_TICK = 50;
+
+export class WebhookNotifier {
+  private readonly settings: WebhookSettings;
+  private readonly records: RecordStore;
+  private readonly blobs: ImageStore;
+  private readonly metrics: ApiMetrics;
+  private readonly log: Logger | undefined;
+  private readonly watches = new Map<string, Watch>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly abort = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+
+  constructor(settings: WebhookSettings, records: RecordStore, blobs: ImageStore, metrics: ApiMetrics, log?: Logger) {
+    this.settings = settings;
+    this.records = records;
+    this.blobs = blobs;
+    this.metrics = metrics;
+    this.log = log;
+  }
+
+  get watching(): number {
+    return this.watches.size;
+  }
+
+  watch(pipeline: string, jobId: string, url: string): void {
+    if (this.abort.signal.aborted) return;
+    const now = Date.now();
+    this.watches.set(jobId, { pipeline, jobId, url, since: now, nextCheck: now + this.settings.pollIntervalMs, intervalMs: this.settings.pollIntervalMs });
+    this.timer ??= setInterval(() => this.track(this.tick()), this.settings.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Delivers the event of a finished job now (in the background). */
+  notify(record: JobRecord, result?: OcrResult): void {
+    if (!record.webhookUrl || this.abort.signal.aborted) return;
+    this.track(this.deliver(record.webhookUrl, record, result));
+  }
+
+  private track(promise: Promise<unknown>): void {
+    this.inFlight.add(promise);
+    void promise.finally(() => this.inFlight.delete(promise));
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const now = Date.now();
+      const due = [...this.watches.values()].filter((w) => w.nextCheck <= now).slice(0, CHECKS_PER_TICK);
+      await Promise.all(due.map((watch) => this.check(watch, now)));
+      if (this.watches.size === 0 && this.timer) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async check(watch: Watch, now: number): Promise<void> {
+    try {
+      const record = await this.records.get(watch.pipeline, watch.jobId);
+      if (!record) {
+        this.watches.delete(watch.jobId);
+        return;
+      }
+      if (record.status === 'succeeded' || record.status === 'failed') {
+        this.watches.delete(watch.jobId);
+        const result = record.status === 'succeeded' ? await this.blobs.readResult(record.resultOf ?? record.id) : undefined;
+        await this.deliver(watch.url, record, result);
+        return;
+      }
+    } catch (error) {
+      this.log?.warn({ jobId: watch.jobId, err: error }, 'Could not read job for its webhook; will retry');
+    }
+    if (now - watch.since > (this.settings.maxWatchMs ?? 6 * 3600_000)) {
+      this.watches.delete(watch.jobId);
+      this.log?.warn({ jobId: watch.jobId }, 'Gave up watching job for its webhook');
+      return;
+    }
+    watch.intervalMs = Math.min(MAX_CHECK_INTERVAL_MS, watch.intervalMs * 1.5);
+    watch.nextCheck = now + watch.intervalMs;
+  }
+
+  private async deliver(url: string, record: JobRecord, result: OcrResult | undefined): Promise<void> {
+    const event = webhookEvent(record, result);
+    const outcome = await deliverWebhook(url, this.settings.secret, event.event, event, {
+      attempts: this.settings.attempts,
+      baseDelayMs: this.settings.baseDelayMs,
+      signal: this.abort.signal,
+    });
+    this.metrics.webhooks.inc({ outcome: outcome.delivered ? 'delivered' : 'failed' });
+    if (outcome.delivered) this.log?.info({ jobId: record.id, attempts: outcome.attempts }, 'Delivered webhook');
+    else this.log?.warn({ jobId: record.id, attempts: outcome.attempts, lastError: outcome.lastError }, 'Webhook delivery failed');
+  }
+
+  /** Stops watching and retrying; waits (bounded) for deliveries already on the wire. */
+  async close(graceMs = 2_000): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const pending = [...this.inFlight];
+    const timeout = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
+    // Deliveries on the wire get the grace period; then retries and requests stop.
+    await Promise.race([Promise.allSettled(pending), timeout]);
+    this.abort.abort();
+    if (this.watches.size > 0) this.log?.warn({ jobs: this.watches.size }, 'Shutting down with webhooks still pending');
+  }
+}
