@@ -16,12 +16,19 @@ export const RELEASE = { name: 'ocr-platform', namespace: 'ocr-system' } as cons
 /** Kubernetes version the chart is rendered for (the one hack/tools.sh builds). */
 export const KUBE_VERSION = 'v1.36.3';
 
+/**
+ * A field of a rendered manifest. Tests read manifests field by field and assert on what
+ * they find; a missing field fails the assertion (or throws), so `any` hides nothing here.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Field = any;
+
 /** Kubernetes object as rendered by helm; only the fields the tests read are typed. */
 export interface Manifest {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  [field: string]: any;
+  [field: string]: Field;
 }
 
 function executable(path: string): boolean {
@@ -119,6 +126,6 @@ export function findOne(manifests: Manifest[], kind: string, nameSuffix = ''): M
 }
 
 /** The operator container of the rendered Deployment. */
-export function operatorContainer(manifests: Manifest[]): any {
+export function operatorContainer(manifests: Manifest[]): Field {
   return findOne(manifests, 'Deployment').spec.template.spec.containers[0];
 }

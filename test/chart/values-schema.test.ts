@@ -5,13 +5,23 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import { buildValuesSchema, parseKeyDoc, renderValuesSchema, SCHEMA_FILE, VALUES_FILE } from '../../scripts/chart-values-schema.ts';
+import { buildValuesSchema, injectTable, parseKeyDoc, README_FILE, renderValuesSchema, SCHEMA_FILE, valuesTable, VALUES_FILE } from '../../scripts/chart-values-schema.ts';
 import { FULL_VALUES } from './helm.ts';
 
-describe('values.schema.json generator', () => {
-  it('the committed values.schema.json matches values.yaml (run `npm run chart:schema` when this fails)', async () => {
+void describe('values.schema.json generator', () => {
+  void it('the committed values.schema.json matches values.yaml (run `npm run chart:schema` when this fails)', async () => {
     const [values, schema] = await Promise.all([readFile(VALUES_FILE, 'utf8'), readFile(SCHEMA_FILE, 'utf8')]);
     assert.equal(schema, renderValuesSchema(values));
+  });
+
+  void it('the values table in the chart README matches values.yaml (run `npm run chart:schema` when this fails)', async () => {
+    const [values, readme] = await Promise.all([readFile(VALUES_FILE, 'utf8'), readFile(README_FILE, 'utf8')]);
+    assert.equal(readme, injectTable(readme, valuesTable(buildValuesSchema(values))));
+  });
+
+  void it('writes one table row per value, escaping pipes in descriptions', () => {
+    const table = valuesTable(buildValuesSchema('# -- A | B.\na: 1\n# -- Obj.\no:\n  # -- Inner.\n  i: x\n'));
+    assert.deepEqual(table.split('\n').slice(2), ['| `a` | integer | `1` | A \\| B. |', '| `o.i` | string | `"x"` | Inner. |']);
   });
 
   const cases: { name: string; yaml: string; expected: Record<string, unknown> }[] = [
@@ -69,7 +79,7 @@ describe('values.schema.json generator', () => {
     },
   ];
   for (const c of cases) {
-    it(c.name, () => {
+    void it(c.name, () => {
       const schema = buildValuesSchema(c.yaml);
       const { global: _global, ...properties } = schema.properties as Record<string, unknown>;
       assert.deepEqual(properties, c.expected);
@@ -86,21 +96,21 @@ describe('values.schema.json generator', () => {
     { name: 'every problem is listed, with its path', yaml: '# -- O.\no:\n  a: 1\n  b: 2\n', message: /o\.a: missing[\s\S]*o\.b: missing/ },
   ];
   for (const c of failures) {
-    it(c.name, () => {
+    void it(c.name, () => {
       assert.throws(() => buildValuesSchema(c.yaml), c.message);
     });
   }
 
-  it('keeps only the last `# --` block of a comment, so a file header is not a description', () => {
+  void it('keeps only the last `# --` block of a comment, so a file header is not a description', () => {
     assert.deepEqual(parseKeyDoc(' Header text\n\n -- The value.\n +schema:minimum=1'), { description: 'The value.', markers: new Map([['minimum', '1']]) });
   });
 
-  it('lets a parent chart pass `global` although every other unknown key is refused', () => {
+  void it('lets a parent chart pass `global` although every other unknown key is refused', () => {
     const schema = buildValuesSchema('# -- A.\na: 1\n');
     assert.equal((schema.properties as Record<string, { type: string }>).global?.type, 'object');
   });
 
-  it('values-full.yaml sets every value of values.yaml, so the full snapshot covers each one', async () => {
+  void it('values-full.yaml sets every value of values.yaml, so the full snapshot covers each one', async () => {
     const [values, full] = await Promise.all([readFile(VALUES_FILE, 'utf8'), readFile(FULL_VALUES, 'utf8')]);
     const schema = buildValuesSchema(values);
     const missing = leafPaths(schema).filter((path) => !hasPath(parse(full), path));

@@ -1,0 +1,301 @@
+// The Helm chart, rendered by the real helm: lint, snapshots of `helm template` for the
+// default and the full values, one assertion per important value, least-privilege RBAC,
+// and the values schema refusing mistakes. Update snapshots after an intended change with
+//   node --test --test-update-snapshots test/chart/chart.test.ts
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parse } from 'yaml';
+import {
+  CHART_DIR, FULL_VALUES, HELM_MISSING, findAll, findHelm, findOne, operatorContainer, render, renderError, renderText, runHelm,
+  type Manifest,
+} from './helm.ts';
+
+const skip = findHelm() ? false : HELM_MISSING;
+const RBAC_KINDS = new Set(['Role', 'ClusterRole']);
+
+interface Rule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+/** Rules of the operator's own Role/ClusterRole (not the aggregated user roles). */
+function operatorRules(manifests: Manifest[]): Rule[] {
+  return manifests
+    .filter((m) => RBAC_KINDS.has(m.kind) && !m.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-view'] && !m.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-edit'])
+    .flatMap((m) => m.rules as Rule[]);
+}
+
+/** Verbs granted on group/resource by a set of rules. */
+function verbsOn(rules: Rule[], group: string, resource: string): string[] {
+  return rules.filter((r) => r.apiGroups?.includes(group) && r.resources?.includes(resource)).flatMap((r) => r.verbs).sort();
+}
+
+const args = (manifests: Manifest[]): string[] => operatorContainer(manifests).args;
+
+void describe('helm chart', { skip }, () => {
+  void describe('lint', () => {
+    for (const [name, extra] of [['default values', []], ['the full values file', ['--values', FULL_VALUES]]] as const) {
+      void it(`passes helm lint --strict with ${name}`, async () => {
+        const result = await runHelm(['lint', '--strict', CHART_DIR, '--namespace', 'ocr-system', ...extra]);
+        assert.equal(result.code, 0, `helm lint failed:\n${result.stdout}\n${result.stderr}`);
+      });
+    }
+  });
+
+  void describe('snapshots', () => {
+    void it('renders the default values as in the snapshot', async (t) => {
+      t.assert.snapshot(await renderText(), { serializers: [(text) => String(text)] });
+    });
+    void it('renders the full values file as in the snapshot', async (t) => {
+      t.assert.snapshot(await renderText({ valuesFiles: [FULL_VALUES] }), { serializers: [(text) => String(text)] });
+    });
+  });
+
+  void describe('defaults', () => {
+    void it('runs two operator replicas with leader election on a Lease in the release namespace', async () => {
+      const manifests = await render();
+      assert.equal(findOne(manifests, 'Deployment').spec.replicas, 2);
+      assert.ok(args(manifests).includes('--leader-elect=true'));
+      const lease = findOne(manifests, 'Role', '-leader-election');
+      assert.equal(lease.metadata.namespace, 'ocr-system');
+      assert.deepEqual(lease.rules.flatMap((r: Rule) => r.resources), ['leases', 'leases']);
+    });
+
+    void it('runs the operator under the restricted Pod Security Standard with /tmp as the only writable path', async () => {
+      const pod = findOne(await render(), 'Deployment').spec.template.spec;
+      const container = pod.containers[0];
+      assert.equal(pod.securityContext.runAsNonRoot, true);
+      assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
+      assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+      assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+      assert.deepEqual(container.securityContext.capabilities.drop, ['ALL']);
+      assert.deepEqual(container.volumeMounts, [{ name: 'tmp', mountPath: '/tmp' }]);
+      assert.ok(pod.volumes.find((v: { name: string }) => v.name === 'tmp').emptyDir);
+    });
+
+    void it('probes /healthz and /readyz on the metrics port and sets resources', async () => {
+      const container = operatorContainer(await render());
+      assert.deepEqual(container.livenessProbe.httpGet, { path: '/healthz', port: 'metrics' });
+      assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'metrics' });
+      assert.ok(container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.memory);
+    });
+
+    void it('spreads the replicas with soft anti-affinity and a zone spread that selects the operator pods', async () => {
+      const deployment = findOne(await render(), 'Deployment');
+      const pod = deployment.spec.template.spec;
+      const preferred = pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0];
+      assert.deepEqual(preferred.podAffinityTerm.labelSelector.matchLabels, deployment.spec.selector.matchLabels);
+      assert.equal(pod.topologySpreadConstraints[0].whenUnsatisfiable, 'ScheduleAnyway');
+      assert.deepEqual(pod.topologySpreadConstraints[0].labelSelector.matchLabels, deployment.spec.selector.matchLabels);
+    });
+
+    void it('keeps one operator pod up during voluntary disruptions', async () => {
+      const manifests = await render();
+      const pdb = findOne(manifests, 'PodDisruptionBudget');
+      assert.equal(pdb.spec.minAvailable, 1);
+      assert.deepEqual(pdb.spec.selector.matchLabels, findOne(manifests, 'Deployment').spec.selector.matchLabels);
+    });
+
+    void it('exposes the metrics port through a Service that selects the operator pods', async () => {
+      const manifests = await render();
+      const service = findOne(manifests, 'Service', '-metrics');
+      assert.deepEqual(service.spec.ports, [{ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]);
+      assert.deepEqual(service.spec.selector, findOne(manifests, 'Deployment').spec.selector.matchLabels);
+    });
+
+    void it('ships the prometheus-adapter rule that serves ocr_queue_backlog per namespace', async () => {
+      const configMap = findOne(await render(), 'ConfigMap', '-prometheus-adapter');
+      const config = parse(configMap.data['config.yaml']);
+      const [rule] = config.externalRules;
+      assert.equal(rule.name.as, 'ocr_queue_backlog');
+      assert.deepEqual(rule.resources, { namespaced: true, overrides: { namespace: { resource: 'namespace' } } });
+      assert.match(rule.metricsQuery, /<<\.Series>>\{<<\.LabelMatchers>>\}/);
+    });
+
+    void it('renders nothing optional: no ServiceMonitor, NetworkPolicy, dashboard or KEDA access', async () => {
+      const manifests = await render();
+      assert.deepEqual(findAll(manifests, 'ServiceMonitor'), []);
+      assert.deepEqual(findAll(manifests, 'NetworkPolicy'), []);
+      assert.equal(manifests.some((m) => m.metadata.labels?.grafana_dashboard), false);
+      assert.deepEqual(verbsOn(operatorRules(manifests), 'keda.sh', 'scaledobjects'), []);
+    });
+  });
+
+  void describe('one value at a time', () => {
+    void it('replicaCount sets the Deployment replicas', async () => {
+      assert.equal(findOne(await render({ set: { replicaCount: 3 } }), 'Deployment').spec.replicas, 3);
+    });
+
+    void it('replicaCount 1 drops the PodDisruptionBudget, which would otherwise block every drain', async () => {
+      assert.deepEqual(findAll(await render({ set: { replicaCount: 1 } }), 'PodDisruptionBudget'), []);
+    });
+
+    void it('leaderElection.enabled false with one replica passes --leader-elect=false and grants no Lease access', async () => {
+      const manifests = await render({ set: { replicaCount: 1, 'leaderElection.enabled': false } });
+      assert.ok(args(manifests).includes('--leader-elect=false'));
+      assert.equal(args(manifests).some((a) => a.startsWith('--lease-duration')), false);
+      assert.deepEqual(verbsOn(manifests.filter((m) => m.kind === 'Role').flatMap((m) => m.rules), 'coordination.k8s.io', 'leases'), []);
+    });
+
+    void it('leaderElection.enabled false with two replicas fails with a reason', async () => {
+      assert.match(await renderError({ set: { 'leaderElection.enabled': false } }), /replicaCount > 1 needs leaderElection\.enabled/);
+    });
+
+    void it('leaderElection timings become flags', async () => {
+      const flags = args(await render({ set: { 'leaderElection.leaseDuration': '30s', 'leaderElection.renewDeadline': '20s', 'leaderElection.retryPeriod': '4s' } }));
+      assert.deepEqual(flags.filter((a) => /^--(lease-duration|renew-deadline|retry-period)=/.test(a)), ['--lease-duration=30s', '--renew-deadline=20s', '--retry-period=4s']);
+    });
+
+    void it('image.tag sets the tag, and the chart appVersion is the default', async () => {
+      assert.match(operatorContainer(await render()).image, /^ghcr\.io\/ocr-platform\/ocr-platform:0\.1\.0$/);
+      assert.equal(operatorContainer(await render({ set: { 'image.tag': '1.2.3' } })).image, 'ghcr.io/ocr-platform/ocr-platform:1.2.3');
+    });
+
+    void it('image.digest pins the image by digest', async () => {
+      const digest = `sha256:${'a'.repeat(64)}`;
+      assert.equal(operatorContainer(await render({ set: { 'image.digest': digest } })).image, `ghcr.io/ocr-platform/ocr-platform@${digest}`);
+    });
+
+    void it('watchNamespaces grants Roles in exactly those namespaces instead of a ClusterRole', async () => {
+      const manifests = await render({ set: { watchNamespaces: ['finance', 'identity'] } });
+      assert.deepEqual(findAll(operatorRoleManifests(manifests), 'ClusterRole'), []);
+      assert.deepEqual(findAll(manifests, 'ClusterRoleBinding'), []);
+      const roles = findAll(manifests, 'Role').filter((r) => !r.metadata.name.endsWith('-leader-election'));
+      assert.deepEqual(roles.map((r) => r.metadata.namespace).sort(), ['finance', 'identity']);
+      const bindings = findAll(manifests, 'RoleBinding').filter((r) => !r.metadata.name.endsWith('-leader-election'));
+      assert.deepEqual(bindings.map((b) => b.metadata.namespace).sort(), ['finance', 'identity']);
+      assert.ok(args(manifests).includes('--namespaces=finance,identity'));
+    });
+
+    void it('an empty watchNamespaces watches every namespace with a ClusterRole and passes no --namespaces', async () => {
+      const manifests = await render();
+      assert.equal(findAll(operatorRoleManifests(manifests), 'ClusterRole').length, 1);
+      assert.equal(findAll(manifests, 'ClusterRoleBinding').length, 1);
+      assert.equal(args(manifests).some((a) => a.startsWith('--namespaces')), false);
+    });
+
+    void it('serviceMonitor.enabled renders a ServiceMonitor that keeps the exporter\'s namespace label', async () => {
+      const monitor = findOne(await render({ set: { 'serviceMonitor.enabled': true, 'serviceMonitor.labels': { release: 'prom' } } }), 'ServiceMonitor');
+      assert.equal(monitor.apiVersion, 'monitoring.coreos.com/v1');
+      assert.equal(monitor.metadata.labels?.release, 'prom');
+      assert.equal(monitor.spec.endpoints[0].port, 'metrics');
+      assert.equal(monitor.spec.endpoints[0].honorLabels, true);
+    });
+
+    void it('networkPolicy.enabled limits ingress to the metrics port and egress to DNS and the API ports', async () => {
+      const policy = findOne(await render({ set: { 'networkPolicy.enabled': true } }), 'NetworkPolicy');
+      assert.deepEqual(policy.spec.policyTypes, ['Ingress', 'Egress']);
+      assert.deepEqual(policy.spec.ingress, [{ ports: [{ port: 'metrics', protocol: 'TCP' }] }]);
+      const egressPorts = policy.spec.egress.flatMap((rule: { ports: { port: number; protocol: string }[] }) => rule.ports.map((p) => `${p.port}/${p.protocol}`));
+      assert.deepEqual(egressPorts, ['53/UDP', '53/TCP', '443/TCP', '6443/TCP']);
+    });
+
+    void it('dashboard.enabled renders a Grafana dashboard ConfigMap with panels for backlog, workers, throughput, latency and errors', async () => {
+      const configMap = findOne(await render({ set: { 'dashboard.enabled': true } }), 'ConfigMap', '-dashboard');
+      assert.equal(configMap.metadata.labels?.grafana_dashboard, '1');
+      const dashboard = JSON.parse(configMap.data['ocr-platform.json']);
+      const exprs = dashboard.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((t) => t.expr)).join('\n');
+      for (const needle of ['ocr_queue_backlog', 'kube_deployment_status_replicas_available', 'rate(ocr_worker_jobs_total', 'histogram_quantile(0.5,', 'histogram_quantile(0.95,', 'outcome=~"dead_lettered|abandoned|failed_after_retries"']) {
+        assert.ok(exprs.includes(needle), `no panel queries ${needle}`);
+      }
+    });
+
+    void it('prometheusAdapter.enabled false drops the adapter rule ConfigMap', async () => {
+      assert.deepEqual(findAll(await render({ set: { 'prometheusAdapter.enabled': false } }), 'ConfigMap'), []);
+    });
+
+    void it('keda.enabled grants access to KEDA ScaledObjects', async () => {
+      const rules = operatorRules(await render({ set: { 'keda.enabled': true } }));
+      assert.deepEqual(verbsOn(rules, 'keda.sh', 'scaledobjects'), ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']);
+    });
+
+    void it('rbac.aggregateToDefaultRoles false drops the roles for pipeline users', async () => {
+      const manifests = await render({ set: { 'rbac.aggregateToDefaultRoles': false } });
+      assert.equal(findAll(manifests, 'ClusterRole').length, 1);
+    });
+
+    void it('serviceAccount.create false with a name uses that ServiceAccount', async () => {
+      const manifests = await render({ set: { 'serviceAccount.create': false, 'serviceAccount.name': 'existing' } });
+      assert.deepEqual(findAll(manifests, 'ServiceAccount'), []);
+      assert.equal(findOne(manifests, 'Deployment').spec.template.spec.serviceAccountName, 'existing');
+      assert.equal(findOne(manifests, 'ClusterRoleBinding').subjects[0].name, 'existing');
+    });
+
+    void it('placement values reach the pod spec', async () => {
+      const pod = findOne(await render({
+        set: {
+          priorityClassName: 'high', nodeSelector: { pool: 'system' }, tolerations: [{ key: 'dedicated', operator: 'Exists' }],
+          imagePullSecrets: [{ name: 'pull' }], podAnnotations: { a: 'b' }, podLabels: { c: 'd' }, podAntiAffinity: 'none', topologySpreadConstraints: [],
+        },
+      }), 'Deployment').spec.template;
+      assert.equal(pod.spec.priorityClassName, 'high');
+      assert.deepEqual(pod.spec.nodeSelector, { pool: 'system' });
+      assert.deepEqual(pod.spec.tolerations, [{ key: 'dedicated', operator: 'Exists' }]);
+      assert.deepEqual(pod.spec.imagePullSecrets, [{ name: 'pull' }]);
+      assert.equal(pod.metadata.annotations.a, 'b');
+      assert.equal(pod.metadata.labels.c, 'd');
+      assert.equal(pod.spec.affinity, undefined);
+      assert.equal(pod.spec.topologySpreadConstraints, undefined);
+    });
+  });
+
+  void describe('RBAC', () => {
+    const variants: [string, Parameters<typeof render>[0]][] = [
+      ['default values', {}],
+      ['the full values file', { valuesFiles: [FULL_VALUES] }],
+      ['KEDA and all namespaces', { set: { 'keda.enabled': true } }],
+    ];
+    for (const [name, options] of variants) {
+      void it(`grants no wildcard group, resource, verb or name with ${name}`, async () => {
+        const rules = (await render(options)).filter((m) => RBAC_KINDS.has(m.kind)).flatMap((m) => m.rules as Rule[]);
+        assert.ok(rules.length > 0);
+        for (const rule of rules) {
+          for (const field of ['apiGroups', 'resources', 'verbs', 'resourceNames'] as const) {
+            assert.equal(rule[field]?.includes('*') ?? false, false, `wildcard in ${field}: ${JSON.stringify(rule)}`);
+          }
+        }
+      });
+    }
+
+    void it('lets the operator read pipelines, write only their status, and read Secrets without changing them', async () => {
+      const rules = operatorRules(await render());
+      assert.deepEqual(verbsOn(rules, 'ocrplatform.io', 'ocrpipelines'), ['get', 'list', 'watch']);
+      assert.deepEqual(verbsOn(rules, 'ocrplatform.io', 'ocrpipelines/status'), ['get', 'patch', 'update']);
+      assert.deepEqual(verbsOn(rules, '', 'secrets'), ['get', 'list', 'watch']);
+      assert.deepEqual(verbsOn(rules, 'events.k8s.io', 'events'), ['create', 'patch']);
+      for (const [group, resource] of [['apps', 'deployments'], ['', 'services'], ['autoscaling', 'horizontalpodautoscalers'], ['policy', 'poddisruptionbudgets']]) {
+        assert.deepEqual(verbsOn(rules, group!, resource!), ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], `${group}/${resource}`);
+      }
+    });
+
+    void it('limits Lease updates to the operator\'s own Lease', async () => {
+      const lease = findOne(await render(), 'Role', '-leader-election');
+      const update = lease.rules.find((r: Rule) => r.verbs.includes('update'));
+      assert.deepEqual(update.resourceNames, ['ocr-platform-operator']);
+    });
+  });
+
+  void describe('values schema', () => {
+    const mistakes: [string, Record<string, unknown>, RegExp][] = [
+      ['a mistyped top-level key', { replicaCont: 3 }, /replicaCont/],
+      ['a mistyped nested key', { 'image.tga': 'x' }, /tga/],
+      ['a string where a number belongs', { replicaCount: 'two' }, /replicaCount/],
+      ['a value outside an enum', { logLevel: 'verbose' }, /logLevel/],
+      ['a duration without a unit', { 'leaderElection.leaseDuration': '15' }, /leaseDuration/],
+    ];
+    for (const [name, set, message] of mistakes) {
+      void it(`fails helm template on ${name}`, async () => {
+        const stderr = await renderError({ set });
+        assert.match(stderr, /values don't meet the specifications of the schema/);
+        assert.match(stderr, message);
+      });
+    }
+  });
+});
+
+/** RBAC objects of the operator itself, leaving out the user roles aggregated into view/edit. */
+function operatorRoleManifests(manifests: Manifest[]): Manifest[] {
+  return manifests.filter((m) => RBAC_KINDS.has(m.kind) && !m.metadata.name.endsWith('-view') && !m.metadata.name.endsWith('-edit'));
+}
