@@ -30,6 +30,8 @@ export interface StandinQueueOptions {
   /** Default time to live in seconds; default: never expires. */
   defaultTimeToLiveSeconds?: number;
   deadLetterOnExpiration?: boolean;
+  /** Overrides maxMessagesPerQueue for this queue. */
+  maxMessages?: number;
 }
 
 export interface StandinKeyOptions {
@@ -75,7 +77,7 @@ function queueSettings(options: StandinQueueOptions, maxMessages: number): Parti
     lockDurationMs: options.lockDurationSeconds === undefined ? undefined : Math.round(options.lockDurationSeconds * 1000),
     maxDeliveryCount: options.maxDeliveryCount,
     status: options.status,
-    maxMessages,
+    maxMessages: options.maxMessages ?? maxMessages,
     defaultTtlMs: options.defaultTimeToLiveSeconds === undefined ? undefined : Math.round(options.defaultTimeToLiveSeconds * 1000),
     deadLetterOnExpiration: options.deadLetterOnExpiration,
   };

@@ -161,7 +161,8 @@ export function handleManagementRequest(ctx: StandinContext, connection: Connect
   if (subQueue === undefined || queue === undefined) {
     return { status: 404, description: `The messaging entity '${entityPath}' could not be found.`, errorCondition: CONDITIONS.notFound };
   }
-  const auth = authorize(connection, subQueue.path, [operation.right], Date.now());
+  // Covered by a token for the $management audience or for the entity itself.
+  const auth = authorize(connection, `${subQueue.path}/$management`, [operation.right], Date.now());
   if (!auth.allowed) return { status: 401, description: auth.reason, errorCondition: 'amqp:unauthorized-access' };
   try {
     const body = (request.body ?? {}) as Record<string, unknown>;
