@@ -1,0 +1,147 @@
+// Command lines of each component, as pure functions of ports and paths, so the
+// flags that matter (and why) are in one place. Everything binds to 127.0.0.1.
+import type { Pki } from './pki.ts';
+
+export interface Ports {
+  etcdClient: number;
+  etcdPeer: number;
+  apiserver: number;
+  controllerManager: number;
+  scheduler: number;
+  kwok: number;
+  prometheus?: number;
+  adapter?: number;
+}
+
+export interface Timing {
+  /** how often the HPA controller recomputes desired replicas (default upstream: 15 s) */
+  hpaSyncPeriod: string;
+  /** fallback scale-down stabilization; HPAs set their own `behavior` anyway (default upstream: 5 min) */
+  hpaDownscaleStabilization: string;
+  /** prometheus scrape and rule evaluation interval */
+  scrapeInterval: string;
+  /** how often prometheus-adapter re-lists series (default upstream: 10 min; a metric is unknown until a relist saw it) */
+  adapterRelistInterval: string;
+}
+
+export const TEST_TIMING: Timing = {
+  hpaSyncPeriod: '5s',
+  hpaDownscaleStabilization: '15s',
+  scrapeInterval: '5s',
+  adapterRelistInterval: '5s',
+};
+
+export const SERVICE_CIDR = '10.96.0.0/16';
+/** First address of SERVICE_CIDR: the `kubernetes` Service's ClusterIP, also a SAN of the serving cert. */
+export const KUBERNETES_SERVICE_IP = '10.96.0.1';
+/** Fake pod IPs handed out by kwok; nothing listens on them and nothing may dial them. */
+export const POD_CIDR = '10.244.0.0/16';
+
+export function etcdArgs(ports: Ports, dataDir: string): string[] {
+  const client = `http://127.0.0.1:${ports.etcdClient}`;
+  const peer = `http://127.0.0.1:${ports.etcdPeer}`;
+  return [
+    '--name=node0', `--data-dir=${dataDir}`,
+    `--listen-client-urls=${client}`, `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`, `--initial-cluster=node0=${peer}`,
+    // a throw-away test store: fsync only costs time on a shared 2-core machine
+    '--unsafe-no-fsync', '--auto-compaction-retention=1', '--log-level=warn',
+  ];
+}
+
+export function apiserverArgs(ports: Ports, pki: Pki): string[] {
+  return [
+    `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
+    '--bind-address=127.0.0.1', `--secure-port=${ports.apiserver}`,
+    `--tls-cert-file=${pki.apiserverCert}`, `--tls-private-key-file=${pki.apiserverKey}`,
+    `--client-ca-file=${pki.caCert}`,
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${pki.saPublicKey}`, `--service-account-signing-key-file=${pki.saPrivateKey}`,
+    `--service-cluster-ip-range=${SERVICE_CIDR}`,
+    '--authorization-mode=Node,RBAC',
+    '--allow-privileged=true',
+    // The apiserver would write its advertise address into the `kubernetes` Endpoints;
+    // loopback is rejected there (and at start-up since k8s 1.36), so: no reconciler and
+    // no --advertise-address (it picks the default-route interface, which nothing dials).
+    '--endpoint-reconciler-type=none',
+    // aggregation layer (prometheus-adapter as external.metrics.k8s.io)
+    `--requestheader-client-ca-file=${pki.frontProxyCaCert}`,
+    '--requestheader-allowed-names=front-proxy-client',
+    '--requestheader-username-headers=X-Remote-User',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    `--proxy-client-cert-file=${pki.frontProxyClientCert}`, `--proxy-client-key-file=${pki.frontProxyClientKey}`,
+    // never --enable-aggregator-routing: it resolves Service endpoints and breaks the ExternalName APIService
+    '--profiling=false',
+  ];
+}
+
+export function controllerManagerArgs(ports: Ports, pki: Pki, kubeconfig: string, timing: Timing): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1', `--secure-port=${ports.controllerManager}`,
+    '--leader-elect=false',
+    // '*' = every controller that is on by default: garbage-collector, deployment, replicaset,
+    // horizontal-pod-autoscaling, namespace, serviceaccount(-token), node-lifecycle,
+    // endpointslice, disruption, job, ... (cloud controllers stay off without a cloud provider)
+    '--controllers=*',
+    // each controller acts as its own ServiceAccount with its bootstrap RBAC role, as on a
+    // kubeadm cluster, so RBAC problems (e.g. the HPA reading external metrics) show up here too
+    '--use-service-account-credentials=true',
+    `--root-ca-file=${pki.caCert}`, `--service-account-private-key-file=${pki.saPrivateKey}`,
+    `--cluster-signing-cert-file=${pki.caCert}`, `--cluster-signing-key-file=${pki.caKey}`,
+    `--horizontal-pod-autoscaler-sync-period=${timing.hpaSyncPeriod}`,
+    `--horizontal-pod-autoscaler-downscale-stabilization=${timing.hpaDownscaleStabilization}`,
+    '--profiling=false',
+  ];
+}
+
+export function schedulerArgs(ports: Ports, kubeconfig: string): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1', `--secure-port=${ports.scheduler}`,
+    '--leader-elect=false',
+    '--profiling=false',
+  ];
+}
+
+export function kwokArgs(ports: Ports, kubeconfig: string, stagesFile: string): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--config=${stagesFile}`,
+    // only the fake nodes (fakeNode() sets this annotation): the local node agent's node
+    // (src/local/node-agent) runs real processes and must not be faked by kwok
+    '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+    // standalone kwok defaults this to 0 (no lease): the node-lifecycle controller would then
+    // mark the nodes NotReady after its grace period and evict every pod
+    '--node-lease-duration-seconds=40',
+    `--cidr=${POD_CIDR}`,
+    '--node-ip=127.0.0.1',
+    `--server-address=127.0.0.1:${ports.kwok}`,
+  ];
+}
+
+export function prometheusArgs(port: number, configFile: string, dataDir: string): string[] {
+  return [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${dataDir}`,
+    '--storage.tsdb.retention.time=2h',
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--log.level=warn',
+  ];
+}
+
+export function adapterArgs(port: number, prometheusPort: number, kubeconfig: string, configFile: string, certDir: string, timing: Timing): string[] {
+  return [
+    // without these three it tries in-cluster config and dies outside a pod
+    `--lister-kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1', `--secure-port=${port}`, `--cert-dir=${certDir}`,
+    `--prometheus-url=http://127.0.0.1:${prometheusPort}/`,
+    `--config=${configFile}`,
+    `--metrics-relist-interval=${timing.adapterRelistInterval}`,
+    '--v=1',
+  ];
+}
