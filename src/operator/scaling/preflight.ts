@@ -30,7 +30,7 @@ interface ErrorLike {
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
 
 function fields(error: unknown): ErrorLike {
-  return error !== null && typeof error === 'object' ? (error as ErrorLike) : { message: String(error) };
+  return error !== null && typeof error === 'object' ? error : { message: String(error) };
 }
 
 /** The first network error code on the error or its causes (RestError wraps it as REQUEST_SEND_ERROR). */
@@ -93,11 +93,10 @@ export function classifyReadError(error: unknown, q: QueueRef): QueueFinding {
   return { reason: QUEUE_REASON.readFailed, throttled: false, message: `Reading the counters of the ${where(q)} failed: ${detail}` };
 }
 
-/** The queue's status, as QueueProperties.status reports it. */
-export type EntityStatus = 'Active' | 'Disabled' | 'ReceiveDisabled' | 'SendDisabled' | 'Creating' | 'Deleting' | 'Renaming' | 'Restoring' | 'Unknown';
-
-/** A queue workers cannot receive from must not drive scale-up: more idle pods help nobody. */
-export function checkQueueStatus(status: EntityStatus | string | undefined, q: QueueRef): QueueFinding | undefined {
+/**
+ * status is QueueProperties.status: Active, Disabled, ReceiveDisabled, SendDisabled, Creating, ...
+ * A queue workers cannot receive from must not drive scale-up: more idle pods help nobody. */
+export function checkQueueStatus(status: string | undefined, q: QueueRef): QueueFinding | undefined {
   if (status === undefined || status === 'Active' || status === 'SendDisabled') return undefined;
   if (status === 'ReceiveDisabled') {
     return { reason: QUEUE_REASON.queueReceiveDisabled, throttled: false, message: `The ${where(q)} is ReceiveDisabled: workers cannot receive, so the operator does not scale them up. Set the queue's status to Active.` };

@@ -1,0 +1,104 @@
+// Reading a queue's counters and status with the real ServiceBusAdministrationClient (ATOM
+// over HTTPS), with a connection string from the pipeline's Secret or with workload
+// identity. The poller talks to the small QueueReader interface, so its timing logic does
+// not depend on the SDK.
+import { createHash } from 'node:crypto';
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { ServiceBusAdministrationClient } from '@azure/service-bus';
+import { parseConnectionString } from '../../jobs/connections.ts';
+import type { QueueCounts } from './signal.ts';
+
+export type QueueCredential =
+  | { kind: 'connectionString'; connectionString: string }
+  | { kind: 'workloadIdentity'; namespace: string };
+
+export interface QueueReader {
+  counts(queueName: string): Promise<QueueCounts>;
+  /** QueueProperties.status: Active, ReceiveDisabled, Disabled, ... */
+  status(queueName: string): Promise<string>;
+}
+
+/** The namespace host a credential points at, e.g. contoso.servicebus.windows.net (or 127.0.0.1:5300 locally). */
+export function endpointOf(cred: QueueCredential): string {
+  if (cred.kind === 'workloadIdentity') return cred.namespace.toLowerCase();
+  const endpoint = parseConnectionString(cred.connectionString).Endpoint;
+  if (!endpoint) throw new InvalidConnectionStringError('the connection string has no Endpoint=sb://<namespace>/ part');
+  try {
+    return new URL(endpoint).host.toLowerCase();
+  } catch {
+    throw new InvalidConnectionStringError(`the connection string's Endpoint is not a URL (expected sb://<namespace>.servicebus.windows.net/)`);
+  }
+}
+
+/**
+ * One poller per namespace *and credential*: two pipelines on one namespace with different
+ * Secrets get separate pollers, so one tenant's key never reads for another's pipeline.
+ * The key holds a hash of the connection string, never the string itself.
+ */
+export function pollerKey(cred: QueueCredential): string {
+  const endpoint = endpointOf(cred);
+  if (cred.kind === 'workloadIdentity') return `${endpoint}#workload-identity`;
+  return `${endpoint}#${createHash('sha256').update(cred.connectionString).digest('hex').slice(0, 12)}`;
+}
+
+export class InvalidConnectionStringError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidConnectionStringError';
+  }
+}
+
+let identity: TokenCredential | undefined;
+
+/**
+ * The SDK (7.9.x) always speaks https to the Endpoint's host:port. Local stand-ins and
+ * Microsoft's emulator mark their connection strings UseDevelopmentEmulator=true and serve
+ * ATOM over plain http; a pipeline policy flips the scheme for them only.
+ */
+export function adminClient(cred: QueueCredential): ServiceBusAdministrationClient {
+  let client: ServiceBusAdministrationClient;
+  if (cred.kind === 'workloadIdentity') {
+    identity ??= new DefaultAzureCredential();
+    client = new ServiceBusAdministrationClient(cred.namespace, identity);
+  } else {
+    endpointOf(cred); // validates before the SDK throws something vaguer
+    client = new ServiceBusAdministrationClient(cred.connectionString);
+    if (/(^|;)\s*UseDevelopmentEmulator\s*=\s*true/i.test(cred.connectionString)) {
+      client.pipeline.addPolicy({
+        name: 'ocrDevelopmentEmulatorHttp',
+        sendRequest(request, next) {
+          const url = new URL(request.url);
+          url.protocol = 'http:';
+          request.url = url.toString();
+          request.allowInsecureConnection = true;
+          return next(request);
+        },
+      });
+    }
+  }
+  // The poller has its own jittered backoff; the SDK's retries would only hide failures
+  // for seconds and multiply the load on a throttled namespace.
+  client.pipeline.removePolicy({ phase: 'Retry' });
+  return client;
+}
+
+export function sdkQueueReader(client: ServiceBusAdministrationClient, timeoutMs = 10_000): QueueReader {
+  const signal = () => AbortSignal.timeout(timeoutMs);
+  return {
+    async counts(queueName) {
+      const p = await client.getQueueRuntimeProperties(queueName, { abortSignal: signal() });
+      return {
+        active: p.activeMessageCount,
+        scheduled: p.scheduledMessageCount,
+        deadLettered: p.deadLetterMessageCount,
+        total: p.totalMessageCount ?? p.activeMessageCount + p.scheduledMessageCount + p.deadLetterMessageCount,
+        transfer: p.transferMessageCount,
+        transferDeadLettered: p.transferDeadLetterMessageCount,
+      };
+    },
+    async status(queueName) {
+      const q = await client.getQueue(queueName, { abortSignal: signal() });
+      return q.status;
+    },
+  };
+}
