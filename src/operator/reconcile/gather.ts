@@ -9,7 +9,7 @@ import { childName } from '../desired/common.ts';
 
 /** An OcrPipeline as it comes from the API server, before the spec is parsed. */
 export interface RawPipeline extends KubernetesObject {
-  metadata: { name: string; namespace: string; uid: string; generation?: number; resourceVersion?: string; deletionTimestamp?: Date | string };
+  metadata: { name: string; namespace: string; uid: string; generation?: number; resourceVersion?: string; deletionTimestamp?: Date };
   spec?: unknown;
   status?: OcrPipelineStatus;
 }

@@ -1,0 +1,116 @@
+// Wires informers, the work queue and the reconciler. Child and Secret caches start (and
+// sync) before the OcrPipeline informer, so the first reconcile of every pipeline sees
+// complete caches and never reports a Secret as missing that merely was not listed yet.
+import type { KubeConfig, KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { Logger } from '../shared/logger.ts';
+import { LABELS, FIELD_MANAGER } from './desired/common.ts';
+import { EventRecorder } from './events.ts';
+import { ApiWriter, CacheReader, WatchedKind, eventSink, sources } from './kube.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import type { RawPipeline } from './reconcile/gather.ts';
+import { Reconciler } from './reconcile/reconciler.ts';
+import { SecretIndex } from './secret-index.ts';
+import { WorkQueue } from './workqueue.ts';
+
+export interface ControllerOptions {
+  kc: KubeConfig;
+  /** Namespaces to watch; undefined = all. */
+  namespaces: string[] | undefined;
+  resyncMs: number;
+  concurrency: number;
+  metrics: OperatorMetrics;
+  log: Logger;
+}
+
+const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
+export class Controller {
+  #opts: ControllerOptions;
+  #queue: WorkQueue;
+  #pipelines: WatchedKind<RawPipeline>;
+  #secrets: WatchedKind<V1Secret>;
+  #children: WatchedKind<KubernetesObject>[];
+  #resync: NodeJS.Timeout | undefined;
+  #synced = false;
+
+  constructor(opts: ControllerOptions) {
+    this.#opts = opts;
+    const { kc, namespaces, log, metrics } = opts;
+    const src = sources(kc);
+    this.#pipelines = new WatchedKind<RawPipeline>(kc, src.pipelines, namespaces, undefined, log);
+    this.#secrets = new WatchedKind<V1Secret>(kc, src.secrets, namespaces, undefined, log);
+    const managed = `${LABELS.managedBy}=${FIELD_MANAGER}`;
+    this.#children = src.children.map((s) => new WatchedKind<KubernetesObject>(kc, s, namespaces, managed, log));
+
+    const secretIndex = new SecretIndex();
+    const reconciler = new Reconciler({
+      reader: new CacheReader(this.#pipelines, this.#secrets, this.#children),
+      writer: new ApiWriter(kc),
+      events: new EventRecorder(eventSink(src.core), log),
+      secretIndex,
+      log,
+    });
+    this.#queue = new WorkQueue({
+      concurrency: opts.concurrency,
+      process: async (key) => {
+        const end = metrics.reconcileDuration.startTimer();
+        try {
+          await reconciler.reconcile(key);
+          metrics.reconcileTotal.inc({ result: 'success' });
+        } catch (err) {
+          metrics.reconcileTotal.inc({ result: 'error' });
+          throw err;
+        } finally {
+          end();
+        }
+      },
+      hooks: {
+        depth: (n) => metrics.workqueueDepth.set(n),
+        added: () => metrics.workqueueAdds.inc(),
+        retried: () => metrics.workqueueRetries.inc(),
+        waited: (s) => metrics.workqueueQueueDuration.observe(s),
+        failed: (key, err, failures, retryInMs) =>
+          log.warn({ key, failures, retryInMs, err: err instanceof Error ? err.message : String(err) }, 'Reconcile failed; retrying with backoff'),
+      },
+    });
+
+    const enqueue = (o: KubernetesObject) => this.#queue.add(keyOf(o));
+    for (const verb of ['add', 'update', 'delete'] as const) {
+      this.#pipelines.on(verb, enqueue);
+      // A child changed or vanished: reconcile its pipeline so it is put back.
+      for (const c of this.#children) {
+        c.on(verb, (o) => {
+          const pipeline = o.metadata?.labels?.[LABELS.pipeline];
+          if (pipeline) this.#queue.add(`${o.metadata?.namespace ?? ''}/${pipeline}`);
+        });
+      }
+      // A referenced Secret appeared, changed or vanished.
+      this.#secrets.on(verb, (s) => {
+        for (const key of secretIndex.pipelinesFor(s.metadata?.namespace ?? '', s.metadata?.name ?? '')) this.#queue.add(key);
+      });
+    }
+  }
+
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  async start(): Promise<void> {
+    const { log, resyncMs } = this.#opts;
+    await Promise.all([this.#secrets.start(), ...this.#children.map((c) => c.start())]);
+    await this.#pipelines.start();
+    this.#synced = true;
+    log.info({ pipelines: this.#pipelines.all().length }, 'Caches synced; reconciling');
+    // Periodic resync: re-reconcile everything, catching drift no watch event reported.
+    this.#resync = setInterval(() => {
+      for (const p of this.#pipelines.all()) this.#queue.add(keyOf(p));
+    }, resyncMs);
+    this.#resync.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#resync) clearInterval(this.#resync);
+    await Promise.all([this.#pipelines.stop(), this.#secrets.stop(), ...this.#children.map((c) => c.stop())]);
+    await this.#queue.shutdown();
+  }
+}

@@ -1,0 +1,222 @@
+// The I/O edge: informers (list+watch caches) and the writes the reconciler makes. Built on
+// @kubernetes/client-node v2: ListWatch via makeInformer, server-side apply through
+// KubernetesObjectApi.patch with PatchStrategy.ServerSideApply, status through the
+// CustomObjects status subresource, Events through core/v1.
+import {
+  AppsV1Api,
+  AutoscalingV2Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  PolicyV1Api,
+  makeInformer,
+  type Informer,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type ObjectCache,
+  type V1Deployment,
+  type V1Secret,
+} from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION, type OcrPipelineStatus } from '../crds/ocrpipeline.ts';
+import type { Logger } from '../shared/logger.ts';
+import { FIELD_MANAGER, LABELS } from './desired/common.ts';
+import type { EventSink } from './events.ts';
+import type { KubeWriter } from './reconcile/apply.ts';
+import type { ClusterReader, RawPipeline } from './reconcile/gather.ts';
+import type { StatusWriter } from './reconcile/reconciler.ts';
+
+type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+
+/** One watched kind: where it lives and how to list it in a namespace or cluster-wide. */
+interface Source {
+  apiVersion: string;
+  kind: string;
+  path: (ns?: string) => string;
+  list: (ns: string | undefined, labelSelector: string | undefined) => Promise<KubernetesListObject<KubernetesObject>>;
+}
+
+const nsPath = (prefix: string, plural: string) => (ns?: string) => (ns ? `${prefix}/namespaces/${ns}/${plural}` : `${prefix}/${plural}`);
+
+export function sources(kc: KubeConfig) {
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const autoscaling = kc.makeApiClient(AutoscalingV2Api);
+  const policy = kc.makeApiClient(PolicyV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const pipelines: Source = {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'OcrPipeline',
+    path: nsPath(`/apis/${GROUP}/${VERSION}`, PLURAL),
+    list: async (ns) =>
+      (ns
+        ? await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
+        : await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as KubernetesListObject<KubernetesObject>,
+  };
+  const secrets: Source = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    path: nsPath('/api/v1', 'secrets'),
+    list: (ns, labelSelector) => (ns ? core.listNamespacedSecret({ namespace: ns, labelSelector }) : core.listSecretForAllNamespaces({ labelSelector })),
+  };
+  const children: Source[] = [
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      path: nsPath('/apis/apps/v1', 'deployments'),
+      list: (ns, labelSelector) => (ns ? apps.listNamespacedDeployment({ namespace: ns, labelSelector }) : apps.listDeploymentForAllNamespaces({ labelSelector })),
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      path: nsPath('/api/v1', 'services'),
+      list: (ns, labelSelector) => (ns ? core.listNamespacedService({ namespace: ns, labelSelector }) : core.listServiceForAllNamespaces({ labelSelector })),
+    },
+    {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      path: nsPath('/apis/autoscaling/v2', 'horizontalpodautoscalers'),
+      list: (ns, labelSelector) =>
+        ns ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: ns, labelSelector }) : autoscaling.listHorizontalPodAutoscalerForAllNamespaces({ labelSelector }),
+    },
+    {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      path: nsPath('/apis/policy/v1', 'poddisruptionbudgets'),
+      list: (ns, labelSelector) =>
+        ns ? policy.listNamespacedPodDisruptionBudget({ namespace: ns, labelSelector }) : policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector }),
+    },
+  ];
+  return { pipelines, secrets, children, core, custom };
+}
+
+/** An informer per (kind, namespace); restarts itself with backoff when its watch fails. */
+export class WatchedKind<T extends KubernetesObject> {
+  readonly source: Source;
+  #informers: { ns: string | undefined; informer: Cache<T> }[];
+  #log: Logger;
+  #stopped = false;
+
+  constructor(kc: KubeConfig, source: Source, namespaces: string[] | undefined, labelSelector: string | undefined, log: Logger) {
+    this.source = source;
+    this.#log = log.child({ kind: source.kind });
+    this.#informers = (namespaces ?? [undefined]).map((ns) => ({
+      ns,
+      informer: makeInformer<T>(kc, source.path(ns), () => source.list(ns, labelSelector) as Promise<KubernetesListObject<T>>, labelSelector),
+    }));
+    for (const { ns, informer } of this.#informers) {
+      let delay = 1000;
+      informer.on('connect', () => (delay = 1000));
+      informer.on('error', (err: unknown) => {
+        if (this.#stopped) return;
+        this.#log.warn({ namespace: ns ?? '*', err: describe(err), retryInMs: delay }, 'Watch failed; restarting');
+        const timer = setTimeout(() => void informer.start().catch(() => undefined), delay);
+        timer.unref();
+        delay = Math.min(delay * 2, 30_000);
+      });
+    }
+  }
+
+  on(verb: 'add' | 'update' | 'delete', cb: (obj: T) => void): void {
+    for (const { informer } of this.#informers) informer.on(verb, cb);
+  }
+
+  /** Lists and starts watching; resolves once every cache holds its initial list. */
+  async start(): Promise<void> {
+    await Promise.all(this.#informers.map(({ informer }) => informer.start()));
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await Promise.all(this.#informers.map(({ informer }) => informer.stop()));
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    for (const { ns, informer } of this.#informers) {
+      if (ns === undefined || ns === namespace) {
+        const obj = informer.get(name, namespace);
+        if (obj) return obj;
+      }
+    }
+    return undefined;
+  }
+
+  list(namespace: string): T[] {
+    return this.#informers.filter(({ ns }) => ns === undefined || ns === namespace).flatMap(({ informer }) => [...informer.list(namespace)]);
+  }
+
+  all(): T[] {
+    return this.#informers.flatMap(({ informer }) => [...informer.list()]);
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null) return JSON.stringify(err);
+  return typeof err === 'string' ? err : 'unknown error';
+}
+
+/** Read side of the reconciler, backed by the informer caches. */
+export class CacheReader implements ClusterReader {
+  #pipelines: WatchedKind<RawPipeline>;
+  #secrets: WatchedKind<V1Secret>;
+  #children: WatchedKind<KubernetesObject>[];
+
+  constructor(pipelines: WatchedKind<RawPipeline>, secrets: WatchedKind<V1Secret>, children: WatchedKind<KubernetesObject>[]) {
+    this.#pipelines = pipelines;
+    this.#secrets = secrets;
+    this.#children = children;
+  }
+
+  getPipeline(namespace: string, name: string): RawPipeline | undefined {
+    return this.#pipelines.get(namespace, name);
+  }
+
+  getSecret(namespace: string, name: string): V1Secret | undefined {
+    return this.#secrets.get(namespace, name);
+  }
+
+  getDeployment(namespace: string, name: string): V1Deployment | undefined {
+    const deployments = this.#children.find((c) => c.source.kind === 'Deployment');
+    return deployments?.get(namespace, name);
+  }
+
+  listChildren(namespace: string, pipeline: string): KubernetesObject[] {
+    // List responses omit apiVersion/kind on items; put them back so children compare by identity.
+    return this.#children.flatMap((c) =>
+      c
+        .list(namespace)
+        .filter((o) => o.metadata?.labels?.[LABELS.pipeline] === pipeline)
+        .map((o) => ({ ...o, apiVersion: c.source.apiVersion, kind: c.source.kind })),
+    );
+  }
+}
+
+/** Write side of the reconciler. */
+export class ApiWriter implements KubeWriter, StatusWriter {
+  #objects: KubernetesObjectApi;
+  #custom: CustomObjectsApi;
+
+  constructor(kc: KubeConfig) {
+    this.#objects = KubernetesObjectApi.makeApiClient(kc);
+    this.#custom = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  async apply(obj: KubernetesObject): Promise<KubernetesObject> {
+    return this.#objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+  }
+
+  async delete(obj: KubernetesObject): Promise<void> {
+    await this.#objects.delete(obj, undefined, undefined, undefined, undefined, 'Background');
+  }
+
+  async writeStatus(raw: RawPipeline, status: OcrPipelineStatus): Promise<void> {
+    const { namespace, name } = raw.metadata;
+    await this.#custom.replaceNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { ...raw, status } });
+  }
+}
+
+export function eventSink(core: CoreV1Api): EventSink {
+  return (namespace, event) => core.createNamespacedEvent({ namespace, body: event });
+}

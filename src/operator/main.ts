@@ -1,0 +1,119 @@
+// Operator entry point: parse flags, start the probe/metrics server, elect a leader, and
+// run the controller while leading. SIGTERM/SIGINT: stop informers and the queue, release
+// the Lease, exit 0. Losing the Lease exits 1 so the pod restarts as a clean standby
+// (controller-runtime does the same): a process that might still hold stale state must
+// not keep writing.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { createLogger } from '../shared/logger.ts';
+import { CliError, helpText, parseConfig } from './cli.ts';
+import { Controller } from './controller.ts';
+import { LeaderElector } from './leader.ts';
+import { createMetrics } from './metrics.ts';
+import { createOperatorServer } from './server.ts';
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  let cfg;
+  try {
+    cfg = parseConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof CliError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (cfg.help) {
+    console.log(helpText());
+    return;
+  }
+
+  const log = createLogger('operator', cfg.logLevel);
+  const kc = new KubeConfig();
+  if (cfg.kubeconfig) kc.loadFromFile(cfg.kubeconfig);
+  else kc.loadFromDefault();
+  log.info({ server: kc.getCurrentCluster()?.server, namespaces: cfg.namespaces ?? 'all', leaderElect: cfg.leaderElect }, 'Starting operator');
+
+  const metrics = createMetrics(version());
+  const controller = new Controller({ kc, namespaces: cfg.namespaces, resyncMs: cfg.resyncMs, concurrency: cfg.concurrency, metrics, log });
+  let elector: LeaderElector | undefined; // eslint-disable-line prefer-const -- assigned after the server starts
+
+  const server = createOperatorServer(metrics.registry, {
+    // A standby is ready (it is healthy, just waiting); a leader once its caches synced.
+    ready: () => (elector ? !elector.leading || controller.synced : controller.synced),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(cfg.metricsPort, cfg.metricsHost, resolve);
+  });
+  log.info({ addr: server.address() }, 'Serving /healthz, /readyz and /metrics');
+
+  const startController = () => {
+    metrics.leader.set(1);
+    controller.start().catch((err: unknown) => {
+      log.fatal({ err: String(err) }, 'Controller failed to start');
+      process.exit(1);
+    });
+  };
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'Shutting down');
+    const deadline = setTimeout(() => {
+      log.error('Shutdown took longer than 25 s; exiting');
+      process.exit(1);
+    }, 25_000);
+    deadline.unref();
+    await controller.stop();
+    await elector?.stop();
+    metrics.leader.set(0);
+    await new Promise((r) => server.close(r));
+    server.closeAllConnections();
+    log.info('Stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  if (!cfg.leaderElect) {
+    startController();
+    return;
+  }
+  const identity = `${hostname()}_${randomUUID().slice(0, 8)}`;
+  elector = new LeaderElector(
+    kc.makeApiClient(CoordinationV1Api),
+    {
+      namespace: cfg.leaderElectionNamespace,
+      name: cfg.leaderElectionId,
+      identity,
+      leaseDurationMs: cfg.leaseDurationMs,
+      renewDeadlineMs: cfg.renewDeadlineMs,
+      retryPeriodMs: cfg.retryPeriodMs,
+    },
+    log,
+    {
+      onStartedLeading: startController,
+      onStoppedLeading: () => {
+        metrics.leader.set(0);
+        log.error('Lost the leader Lease; exiting so a fresh process can stand by');
+        process.exit(1);
+      },
+    },
+  );
+  log.info({ identity, lease: `${cfg.leaderElectionNamespace}/${cfg.leaderElectionId}` }, 'Waiting for the leader Lease');
+  elector.start();
+}
+
+await main();
