@@ -88,7 +88,7 @@ export function toStructural(node: JsonSchema): JsonSchema {
 
 export function jsonSchemaOf(schema: z.ZodType): JsonSchema {
   // io: 'input' so fields with defaults are optional, as a user writes them.
-  return toStructural(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'throw' }) as JsonSchema);
+  return toStructural(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'throw' }));
 }
 
 export const CRD_NAME = `${PLURAL}.${GROUP}`;

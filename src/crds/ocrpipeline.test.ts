@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parse } from 'yaml';
+import { buildOpenApiSchema, type JsonSchema } from './crd.ts';
+import { DEFAULT_BEHAVIOR, ocrPipelineSpecSchema, parseSpec, formatIssues, PROBE_DEFAULTS } from './ocrpipeline.ts';
+import { validateOpenApi } from './openapi-validate.ts';
+
+const sample = (name: string) => parse(readFileSync(new URL(`../../config/samples/${name}`, import.meta.url), 'utf8')) as { spec: Record<string, unknown> };
+const minimal = () => structuredClone(sample('ocrpipeline-minimal.yaml').spec);
+const crdSpecSchema = (buildOpenApiSchema().properties as Record<string, JsonSchema>).spec as JsonSchema;
+
+/** Sets a dotted path on a copy of the minimal spec: with('worker.replicas.min', 0). */
+function with_(path: string, value: unknown, base = minimal()): Record<string, unknown> {
+  const keys = path.split('.');
+  let node: Record<string, unknown> = base;
+  for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
+  const last = keys.at(-1) as string;
+  if (value === undefined) delete node[last];
+  else node[last] = value;
+  return base;
+}
+
+for (const file of ['ocrpipeline-minimal.yaml', 'ocrpipeline-full.yaml']) {
+  void test(`the ${file} sample validates with the zod schema and the CRD schema`, () => {
+    const { spec } = sample(file);
+    assert.doesNotThrow(() => parseSpec(spec));
+    assert.deepEqual(validateOpenApi(crdSpecSchema, spec), []);
+  });
+}
+
+void test('the minimal sample gets the documented defaults', () => {
+  const spec = parseSpec(minimal());
+  assert.deepEqual(spec.languages, ['eng']);
+  assert.equal(spec.imagePullPolicy, 'IfNotPresent');
+  assert.deepEqual(spec.api.replicas, { min: 2, max: 10 });
+  assert.deepEqual(spec.worker.replicas, { min: 1, max: 10 });
+  assert.equal(spec.worker.scaling.provider, 'prometheus-adapter');
+  assert.equal(spec.worker.scaling.countInFlight, true);
+  assert.equal(spec.worker.scaling.messagesPerReplica, 5);
+  assert.deepEqual(spec.worker.scaling.behavior, DEFAULT_BEHAVIOR);
+  assert.deepEqual(spec.api.autoscaling.behavior, DEFAULT_BEHAVIOR);
+  assert.deepEqual(spec.api.probes.liveness, PROBE_DEFAULTS.liveness);
+  assert.deepEqual(spec.worker.probes.startup, PROBE_DEFAULTS.startup);
+  assert.equal(spec.worker.maxJobSeconds, 120);
+  assert.deepEqual(spec.api.service, { type: 'ClusterIP', port: 80 });
+});
+
+// Specs both schemas must accept, and specs both must reject (with the message a user sees).
+const accepted: [string, Record<string, unknown>][] = [
+  ['workers may scale to zero', with_('worker.replicas', { min: 0, max: 5 })],
+  ['KEDA can be the scaling provider', with_('worker.scaling.provider', 'keda')],
+  ['a language with a script suffix is a valid code', with_('languages', ['chi_sim', 'eng'])],
+  ['quantities may be plain integers', with_('api.resources', { requests: { cpu: 1 } })],
+  ['a connection string Secret can replace the Service Bus namespace', with_('queue.serviceBus', { connectionStringSecretRef: { name: 'sb', key: 'cs' }, queueName: 'q' })],
+  ['affinity passes through unchanged', with_('pod.affinity', { nodeAffinity: { anything: [1, 2] } })],
+];
+
+const rejected: [string, Record<string, unknown>, RegExp][] = [
+  ['a spec without an image is rejected', with_('image', undefined), /image/],
+  ['an unknown language code is rejected', with_('languages', ['english']), /tesseract language code/],
+  ['an empty language list is rejected', with_('languages', []), /languages/],
+  ['API replicas below one are rejected', with_('api.replicas', { min: 0, max: 3 }), /api\.replicas\.min/],
+  ['a negative worker minimum is rejected', with_('worker.replicas', { min: -1, max: 3 }), /worker\.replicas\.min/],
+  ['an unknown field is rejected', with_('worker.replicaz', 3), /replicaz/],
+  ['an unknown scaling provider is rejected', with_('worker.scaling.provider', 'hpa'), /provider/],
+  ['a quantity that is not one is rejected', with_('api.resources', { limits: { memory: 'lots' } }), /quantity|memory/],
+  ['an inline connection string is rejected: Secrets are referenced only', with_('queue.serviceBus.connectionString', 'Endpoint=sb://x'), /connectionString/],
+  ['a Secret reference without a key is rejected', with_('webhookSecretRef', { name: 'hook' }), /webhookSecretRef\.key/],
+  ['a storage container with capitals is rejected', with_('storage.blob.container', 'Invoices'), /container/],
+  ['a scale-up policy period over 1800 s is rejected', with_('worker.scaling.behavior', { scaleUp: { policies: [{ type: 'Pods', value: 1, periodSeconds: 3600 }] } }), /periodSeconds/],
+  ['a probe with a zero period is rejected', with_('api.probes', { liveness: { periodSeconds: 0 } }), /periodSeconds/],
+];
+
+for (const [name, spec] of accepted) {
+  void test(`zod and the CRD schema both accept: ${name}`, () => {
+    const zod = ocrPipelineSpecSchema.safeParse(spec);
+    assert.equal(zod.success, true, zod.success ? '' : formatIssues(zod.error).join('\n'));
+    assert.deepEqual(validateOpenApi(crdSpecSchema, spec), []);
+  });
+}
+
+for (const [name, spec, message] of rejected) {
+  void test(`zod and the CRD schema both reject: ${name}`, () => {
+    const zod = ocrPipelineSpecSchema.safeParse(spec);
+    assert.equal(zod.success, false);
+    assert.match(formatIssues(zod.error).join('\n'), message);
+    assert.notDeepEqual(validateOpenApi(crdSpecSchema, spec), []);
+  });
+}
+
+// Cross-field rules: zod rejects, and the CRD carries the same rule as CEL (the API server
+// evaluates it; the integration tests prove that against a real one).
+const crossField: [string, Record<string, unknown>, string][] = [
+  ['worker replicas with min above max', with_('worker.replicas', { min: 5, max: 2 }), 'replicas.min must be less than or equal to replicas.max'],
+  ['API replicas with min above max', with_('api.replicas', { min: 4, max: 3 }), 'replicas.min must be less than or equal to replicas.max'],
+  ['Service Bus with both a namespace and a connection string', with_('queue.serviceBus.connectionStringSecretRef', { name: 'sb', key: 'cs' }), 'set exactly one of queue.serviceBus.namespace'],
+  ['Service Bus with neither a namespace nor a connection string', with_('queue.serviceBus.namespace', undefined), 'set exactly one of queue.serviceBus.namespace'],
+  ['Blob storage with neither an account URL nor a connection string', with_('storage.blob.accountUrl', undefined), 'set exactly one of storage.blob.accountUrl'],
+  ['Blob storage with both an account URL and a connection string', with_('storage.blob.connectionStringSecretRef', { name: 'st', key: 'cs' }), 'set exactly one of storage.blob.accountUrl'],
+];
+
+for (const [name, spec, message] of crossField) {
+  void test(`zod rejects ${name}, with the message its CEL rule also carries`, () => {
+    const zod = ocrPipelineSpecSchema.safeParse(spec);
+    assert.equal(zod.success, false);
+    assert.match(formatIssues(zod.error).join('\n'), new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    // The structural part of the CRD accepts it: only CEL can see across fields.
+    assert.deepEqual(validateOpenApi(crdSpecSchema, spec), []);
+  });
+}
+
+void test('parseSpec names every problem with its path', () => {
+  assert.throws(() => parseSpec(with_('worker.concurrency', 0, with_('image', undefined))), (err: Error) => {
+    assert.match(err.message, /spec\.image/);
+    assert.match(err.message, /spec\.worker\.concurrency/);
+    return true;
+  });
+});
