@@ -1,0 +1,193 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { V1Container, V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+// The serializer KubernetesObjectApi.patch uses (not re-exported from the package root).
+import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
+import { apiReplicas, input, pipeline, scalingProvider, set, workerReplicas } from '../testing/fixtures.ts';
+import { apiDeployment } from './api-deployment.ts';
+import { apiHpa } from './api-hpa.ts';
+import { apiService } from './api-service.ts';
+import { CONFIG_HASH_ANNOTATION, FIELD_MANAGER, LABELS } from './common.ts';
+import { ENV, PORTS, QUEUE_BACKLOG_METRIC } from './contract.ts';
+import { desiredChildren } from './index.ts';
+import { pdb } from './pdb.ts';
+import { workerDeployment } from './worker-deployment.ts';
+import { workerHpa } from './worker-hpa.ts';
+
+const container = (d: V1Deployment): V1Container => d.spec?.template.spec?.containers[0] as V1Container;
+const env = (d: V1Deployment) => Object.fromEntries((container(d).env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
+const hash = (d: V1Deployment) => d.spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
+
+void test('every child of the full sample renders as in the snapshot', (t) => {
+  t.assert.snapshot(desiredChildren(input(pipeline('full'), { 'ocr-servicebus/connectionString': 'h1', 'ocr-storage/connectionString': 'h2' })));
+});
+
+void test('the minimal sample renders two Deployments, a Service, two HPAs and two PDBs', () => {
+  const kinds = desiredChildren(input(pipeline('minimal'))).map((c) => `${c.kind}/${c.metadata?.name}`);
+  assert.deepEqual(kinds, [
+    'Deployment/receipts-api',
+    'Service/receipts-api',
+    'HorizontalPodAutoscaler/receipts-api',
+    'PodDisruptionBudget/receipts-api',
+    'Deployment/receipts-worker',
+    'HorizontalPodAutoscaler/receipts-worker',
+    'PodDisruptionBudget/receipts-worker',
+  ]);
+});
+
+void test('rendering twice gives identical output (no clocks, no randomness)', () => {
+  const a = JSON.stringify(desiredChildren(input(pipeline('full'), { 'x/y': 'h' })));
+  const b = JSON.stringify(desiredChildren(input(pipeline('full'), { 'x/y': 'h' })));
+  assert.equal(a, b);
+});
+
+void test('every child carries a controller ownerReference and the pipeline labels', () => {
+  for (const child of desiredChildren(input(pipeline('full')))) {
+    assert.deepEqual(child.metadata?.ownerReferences, [
+      { apiVersion: 'ocrplatform.io/v1alpha1', kind: 'OcrPipeline', name: 'invoices', uid: '3f1c1e9a-0000-4000-8000-000000000001', controller: true, blockOwnerDeletion: true },
+    ]);
+    assert.equal(child.metadata?.labels?.[LABELS.managedBy], FIELD_MANAGER);
+    assert.equal(child.metadata?.labels?.[LABELS.pipeline], 'invoices');
+    assert.equal(child.metadata?.namespace, 'finance');
+  }
+});
+
+// spec.replicas is present exactly when no autoscaler owns the Deployment.
+const replicaCases: { name: string; build: () => V1Deployment; replicas: number | undefined }[] = [
+  { name: 'an autoscaled API Deployment leaves replicas to its HPA', build: () => apiDeployment(input(pipeline('minimal', apiReplicas(2, 5)))), replicas: undefined },
+  { name: 'a fixed-size API Deployment sets replicas to min', build: () => apiDeployment(input(pipeline('minimal', apiReplicas(3, 3)))), replicas: 3 },
+  { name: 'an autoscaled worker Deployment leaves replicas to its HPA', build: () => workerDeployment(input(pipeline('minimal', workerReplicas(0, 5)))), replicas: undefined },
+  { name: 'a worker Deployment scaled by KEDA leaves replicas to KEDA', build: () => workerDeployment(input(pipeline('minimal', workerReplicas(1, 5), scalingProvider('keda')))), replicas: undefined },
+  { name: 'a fixed-size worker Deployment sets replicas to min', build: () => workerDeployment(input(pipeline('minimal', workerReplicas(2, 2)))), replicas: 2 },
+];
+for (const c of replicaCases) {
+  void test(c.name, () => assert.equal(c.build().spec?.replicas, c.replicas));
+}
+
+const hpaCases: { name: string; build: () => V2HorizontalPodAutoscaler | undefined; present: boolean }[] = [
+  { name: 'the API gets a CPU HPA when its replicas can scale', build: () => apiHpa(input(pipeline('minimal'))), present: true },
+  { name: 'the API gets no HPA when min equals max', build: () => apiHpa(input(pipeline('minimal', apiReplicas(2, 2)))), present: false },
+  { name: 'the workers get an External-metric HPA with prometheus-adapter', build: () => workerHpa(input(pipeline('minimal'))), present: true },
+  { name: 'the workers get no HPA when KEDA is the provider', build: () => workerHpa(input(pipeline('minimal', scalingProvider('keda')))), present: false },
+  { name: 'the workers get no HPA when min equals max', build: () => workerHpa(input(pipeline('minimal', workerReplicas(4, 4)))), present: false },
+];
+for (const c of hpaCases) {
+  void test(c.name, () => assert.equal(c.build() !== undefined, c.present));
+}
+
+void test('the worker HPA targets ocr_queue_backlog for this pipeline with AverageValue = messagesPerReplica', () => {
+  const hpa = workerHpa(input(pipeline('minimal', set('worker.scaling.messagesPerReplica', 7), workerReplicas(0, 30))));
+  assert.deepEqual(hpa?.spec?.metrics, [
+    { type: 'External', external: { metric: { name: QUEUE_BACKLOG_METRIC, selector: { matchLabels: { pipeline: 'receipts' } } }, target: { type: 'AverageValue', averageValue: '7' } } },
+  ]);
+  assert.equal(hpa?.spec?.minReplicas, 0);
+  assert.equal(hpa?.spec?.maxReplicas, 30);
+  assert.deepEqual(hpa?.spec?.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'receipts-worker' });
+});
+
+void test('the API HPA targets CPU utilization with the spec behavior', () => {
+  const p = pipeline('full');
+  const hpa = apiHpa(input(p));
+  assert.equal(hpa?.spec?.metrics?.[0]?.resource?.target.averageUtilization, 60);
+  assert.deepEqual(hpa?.spec?.behavior, p.spec.api.autoscaling.behavior);
+});
+
+void test('the worker grace period is maxJobSeconds plus a 30 s margin', () => {
+  assert.equal(workerDeployment(input(pipeline('minimal', set('worker.maxJobSeconds', 300)))).spec?.template.spec?.terminationGracePeriodSeconds, 330);
+});
+
+for (const [name, build] of [
+  ['API', () => apiDeployment(input(pipeline('full')))],
+  ['worker', () => workerDeployment(input(pipeline('full')))],
+] as const) {
+  void test(`the ${name} pods run restricted: non-root, read-only root, no capabilities, RuntimeDefault seccomp, writable /tmp`, () => {
+    const d = build();
+    const pod = d.spec?.template.spec;
+    assert.equal(pod?.securityContext?.runAsNonRoot, true);
+    assert.equal(pod?.automountServiceAccountToken, false);
+    const sc = container(d).securityContext;
+    assert.equal(sc?.runAsNonRoot, true);
+    assert.equal(sc?.readOnlyRootFilesystem, true);
+    assert.equal(sc?.allowPrivilegeEscalation, false);
+    assert.deepEqual(sc?.capabilities?.drop, ['ALL']);
+    assert.equal(sc?.seccompProfile?.type, 'RuntimeDefault');
+    assert.ok(container(d).volumeMounts?.some((m) => m.mountPath === '/tmp'));
+    assert.ok(pod?.volumes?.some((v) => v.name === 'tmp' && v.emptyDir));
+  });
+
+  void test(`the ${name} probes: startup and liveness on /live, readiness on /ready, timings from the spec`, () => {
+    const c = container(build());
+    assert.equal(c.startupProbe?.httpGet?.path, '/live');
+    assert.equal(c.livenessProbe?.httpGet?.path, '/live');
+    assert.equal(c.readinessProbe?.httpGet?.path, '/ready');
+    assert.equal(c.livenessProbe?.timeoutSeconds, 10);
+    assert.equal(c.livenessProbe?.periodSeconds, 60);
+    assert.equal(c.readinessProbe?.failureThreshold, 2);
+  });
+}
+
+void test('the worker start-up probe follows spec.worker.probes.startup', () => {
+  const c = container(workerDeployment(input(pipeline('full'))));
+  assert.equal(c.startupProbe?.failureThreshold, 60);
+  assert.equal(c.startupProbe?.initialDelaySeconds, 5);
+});
+
+void test('secrets reach the pods only as secretKeyRefs and a mounted volume, never as values', () => {
+  const p = pipeline('full');
+  const api = apiDeployment(input(p));
+  const e = env(api);
+  assert.deepEqual(e[ENV.serviceBusConnectionString], { secretKeyRef: { name: 'ocr-servicebus', key: 'connectionString' } });
+  assert.deepEqual(e[ENV.blobConnectionString], { secretKeyRef: { name: 'ocr-storage', key: 'connectionString' } });
+  assert.deepEqual(e[ENV.webhookSecret], { secretKeyRef: { name: 'ocr-webhook', key: 'signingKey' } });
+  assert.equal(e[ENV.apiKeysFile], '/etc/ocr/api-keys/keys');
+  assert.deepEqual(api.spec?.template.spec?.volumes?.find((v) => v.name === 'api-keys')?.secret, { secretName: 'ocr-api-keys', items: [{ key: 'keys', path: 'keys' }], defaultMode: 0o440 });
+  assert.equal(e[ENV.serviceBusNamespace], undefined);
+});
+
+void test('workload identity pipelines get the namespace and account URL as plain values', () => {
+  const e = env(workerDeployment(input(pipeline('minimal'))));
+  assert.equal(e[ENV.serviceBusNamespace], 'contoso.servicebus.windows.net');
+  assert.equal(e[ENV.blobAccountUrl], 'https://contoso.blob.core.windows.net');
+  assert.equal(e[ENV.languages], 'eng');
+  assert.equal(e[ENV.port], String(PORTS.worker));
+  assert.equal(e[ENV.serviceBusConnectionString], undefined);
+});
+
+const hashCases: { name: string; a: () => V1Deployment; b: () => V1Deployment; same: boolean }[] = [
+  { name: 'a changed Secret value rolls the pods', a: () => workerDeployment(input(pipeline('full'), { 's/k': 'v1' })), b: () => workerDeployment(input(pipeline('full'), { 's/k': 'v2' })), same: false },
+  { name: 'a changed Secret reference rolls the pods', a: () => apiDeployment(input(pipeline('full'))), b: () => apiDeployment(input(pipeline('full', set('webhookSecretRef', { name: 'other', key: 'k' })))), same: false },
+  { name: 'a changed concurrency rolls the workers', a: () => workerDeployment(input(pipeline('full'))), b: () => workerDeployment(input(pipeline('full', set('worker.concurrency', 3)))), same: false },
+  { name: 'a changed replica range does not roll the pods', a: () => workerDeployment(input(pipeline('full'))), b: () => workerDeployment(input(pipeline('full', workerReplicas(2, 60)))), same: true },
+];
+for (const c of hashCases) {
+  void test(`config hash: ${c.name}`, () => assert.equal(hash(c.a()) === hash(c.b()), c.same));
+}
+
+void test('user pod labels cannot override the selector labels', () => {
+  const d = apiDeployment(input(pipeline('minimal', set('pod.labels', { [LABELS.component]: 'evil', team: 'a' }))));
+  assert.equal(d.spec?.template.metadata?.labels?.[LABELS.component], 'api');
+  assert.equal(d.spec?.template.metadata?.labels?.team, 'a');
+});
+
+void test('the Service forwards its port to the named API container port', () => {
+  const s = apiService(input(pipeline('minimal', set('api.service', { type: 'LoadBalancer', port: 8443 }))));
+  assert.equal(s.spec?.type, 'LoadBalancer');
+  assert.deepEqual(s.spec?.ports, [{ name: 'http', port: 8443, targetPort: 'http', protocol: 'TCP' }]);
+});
+
+void test('PodDisruptionBudgets allow one pod down at a time and evict unhealthy pods', () => {
+  for (const component of ['api', 'worker'] as const) {
+    const b = pdb(input(pipeline('minimal')), component);
+    assert.equal(b.spec?.maxUnavailable, 1);
+    assert.equal(b.spec?.unhealthyPodEvictionPolicy, 'AlwaysAllow');
+    assert.equal(b.spec?.selector?.matchLabels?.[LABELS.component], component);
+  }
+});
+
+void test('the client library serializes every child without dropping a field (the SSA body is the desired object)', () => {
+  for (const child of desiredChildren(input(pipeline('full'), { 'a/b': 'h' }))) {
+    const type = `V${child.apiVersion?.includes('autoscaling/v2') ? '2' : '1'}${child.kind ?? ''}`;
+    const serialized = ObjectSerializer.serialize(child, type) as unknown;
+    assert.deepEqual(JSON.parse(JSON.stringify(serialized)), JSON.parse(JSON.stringify(child)), `${child.kind} lost fields in serialization`);
+  }
+});
