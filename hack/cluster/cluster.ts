@@ -4,7 +4,7 @@
 // with a timeout; a failed start tears down whatever it had started.
 import { KubeConfig, CoreV1Api, KubernetesObjectApi, type V1Node } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -36,6 +36,12 @@ export interface ClusterOptions {
   /** number of fake nodes (default 2) */
   nodes?: number;
   timing?: Partial<Timing>;
+  /**
+   * What to do when a healthy cluster of this name already runs: 'reuse' it (default;
+   * `cluster:up` is idempotent), or 'restart' it from scratch (tests that must not see
+   * objects left by an earlier, crashed run).
+   */
+  ifRunning?: 'reuse' | 'restart';
   /** progress lines (default: stderr) */
   log?: (line: string) => void;
 }
@@ -143,6 +149,16 @@ export async function isHealthy(state: ClusterState): Promise<boolean> {
   }
 }
 
+/**
+ * Prometheus watches the file_sd file with inotify and reads it at once: a plain
+ * write is seen half-written ("unexpected end of JSON input"), so write + rename.
+ */
+function writeTargets(file: string, targets: readonly string[]): void {
+  const content = fileSdTargets(targets);
+  writeFileSync(`${file}.tmp`, content);
+  renameSync(`${file}.tmp`, file);
+}
+
 function handle(state: ClusterState, reused: boolean, startSeconds: number, log: (line: string) => void): Cluster {
   return {
     name: state.name,
@@ -155,7 +171,7 @@ function handle(state: ClusterState, reused: boolean, startSeconds: number, log:
     startSeconds,
     setScrapeTargets(targets) {
       if (!state.metrics) throw new Error(`cluster ${state.name} runs without metrics: start it with withMetrics: true (--with-metrics)`);
-      writeFileSync(state.metrics.targetsFile, fileSdTargets(targets));
+      writeTargets(state.metrics.targetsFile, targets);
     },
     async stop() {
       if (reused) return;
@@ -185,7 +201,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const release = acquireLock(stateDir);
   try {
     const existing = readState(stateDir);
-    if (existing && (await isHealthy(existing))) {
+    if (existing && options.ifRunning === 'restart') {
+      log(`cluster ${name} exists: stopping it for a fresh start`);
+      await stopFromState(existing, log);
+    } else if (existing && (await isHealthy(existing))) {
       if (options.withMetrics && !existing.metrics) {
         throw new Error(`cluster ${name} is running without metrics; stop it first (npm run cluster:down -- --name ${name}) or use another name`);
       }
@@ -193,8 +212,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       const cluster = handle(existing, true, 0, log);
       if (options.scrapeTargets && existing.metrics) cluster.setScrapeTargets(scrapeTargets);
       return cluster;
-    }
-    if (existing) {
+    } else if (existing) {
       log(`cluster ${name} has a state file but is not healthy: cleaning up its leftovers first`);
       await stopFromState(existing, log);
     }
@@ -350,7 +368,7 @@ async function startMetrics(ctx: StartContext, state: ClusterState, run: (c: str
   mkdirSync(join(promDir, 'data'), { recursive: true });
   mkdirSync(join(adapterDir, 'certs'), { recursive: true });
   const targetsFile = join(promDir, 'targets.json');
-  writeFileSync(targetsFile, fileSdTargets(ctx.scrapeTargets));
+  writeTargets(targetsFile, ctx.scrapeTargets);
   writeFileSync(join(promDir, 'prometheus.yml'), prometheusConfig(targetsFile, timing.scrapeInterval));
   const adapterConfigPath = join(adapterDir, 'config.yaml');
   if (ctx.options.adapterConfigPath) copyFileSync(ctx.options.adapterConfigPath, adapterConfigPath);

@@ -36,7 +36,7 @@ void describe('the local control plane', { timeout: 240_000, skip }, () => {
   let apps: AppsV1Api;
 
   before(async () => {
-    if (!sharedKubeconfig) cluster = await startCluster({ name: 'it-control-plane', log: (line) => console.error(`  ${line}`) });
+    if (!sharedKubeconfig) cluster = await startCluster({ name: 'it-control-plane', ifRunning: 'restart', log: (line) => console.error(`  ${line}`) });
     const kc = loadKubeConfig(cluster?.kubeconfigPath ?? sharedKubeconfig!);
     core = kc.makeApiClient(CoreV1Api);
     apps = kc.makeApiClient(AppsV1Api);

@@ -62,7 +62,7 @@ void describe('external metrics on the local control plane', { timeout: 300_000,
     exporter.set(NAMESPACE, 'receipts', 42);
     // same pipeline name in another namespace: must not leak into hpa-smoke's HPA
     exporter.set('elsewhere', 'receipts', 1000);
-    cluster = await startCluster({ name: 'it-metrics', withMetrics: true, scrapeTargets: [`127.0.0.1:${port}`], log: (line) => console.error(`  ${line}`) });
+    cluster = await startCluster({ name: 'it-metrics', withMetrics: true, ifRunning: 'restart', scrapeTargets: [`127.0.0.1:${port}`], log: (line) => console.error(`  ${line}`) });
     kc = loadKubeConfig(cluster.kubeconfigPath);
   });
 
