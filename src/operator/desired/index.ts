@@ -6,6 +6,7 @@ import { apiService } from './api-service.ts';
 import { pdb } from './pdb.ts';
 import { workerDeployment } from './worker-deployment.ts';
 import { workerHpa } from './worker-hpa.ts';
+import { kedaScaledObject } from './keda-scaledobject.ts';
 import type { DesiredInput } from './input.ts';
 
 export type { DesiredInput } from './input.ts';
@@ -26,9 +27,10 @@ export function desiredChildren(input: DesiredInput): KubernetesObject[] {
     pdb(input, 'api'),
     workerDeployment(input),
     workerHpa(input),
-    // Seam for the autoscaling issue: when spec.worker.scaling.provider is "keda", a
-    // ScaledObject builder (desired/worker-scaledobject.ts) goes here, and MANAGED_KINDS
-    // gains keda.sh/v1alpha1 ScaledObject.
+    // provider "keda": a ScaledObject instead of the worker HPA (KEDA makes and owns the
+    // HPA). It needs the Prometheus URL (--prometheus-url) its trigger queries. It is not
+    // in MANAGED_KINDS: clusters without KEDA have no ScaledObject API to watch.
+    input.scaling?.prometheusUrl ? kedaScaledObject(input, { prometheusUrl: input.scaling.prometheusUrl, plan: input.scaling.plan }) : undefined,
     pdb(input, 'worker'),
   ];
   return children.filter((c): c is KubernetesObject => c !== undefined);

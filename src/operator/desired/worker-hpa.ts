@@ -6,8 +6,9 @@ import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { QUEUE_BACKLOG_METRIC } from './contract.ts';
 import { childMetadata, childName, isAutoscaled } from './common.ts';
 import type { DesiredInput } from './input.ts';
+import { planBehavior } from '../scaling/decide.ts';
 
-export function workerHpa({ pipeline: p }: DesiredInput): V2HorizontalPodAutoscaler | undefined {
+export function workerHpa({ pipeline: p, scaling: decision }: DesiredInput): V2HorizontalPodAutoscaler | undefined {
   const { replicas, scaling } = p.spec.worker;
   if (!isAutoscaled(replicas) || scaling.provider !== 'prometheus-adapter') return undefined;
   return {
@@ -17,7 +18,9 @@ export function workerHpa({ pipeline: p }: DesiredInput): V2HorizontalPodAutosca
     spec: {
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: childName(p.metadata.name, 'worker') },
       // minReplicas 0 needs the HPAScaleToZero feature gate (beta, on from Kubernetes 1.37).
-      minReplicas: replicas.min,
+      // The scaling plan raises it to 1 while the metric is unavailable and the queue was
+      // last seen with work, so a full queue never sits with zero workers.
+      minReplicas: decision?.plan.minReplicas ?? replicas.min,
       maxReplicas: replicas.max,
       metrics: [
         {
@@ -28,7 +31,9 @@ export function workerHpa({ pipeline: p }: DesiredInput): V2HorizontalPodAutosca
           },
         },
       ],
-      behavior: scaling.behavior,
+      // Degraded (dead letters growing, jobs failing) or a queue that refuses receivers:
+      // scale-up is switched off, scale-down keeps working.
+      behavior: decision ? planBehavior(scaling.behavior, decision.plan) : scaling.behavior,
     },
   };
 }
