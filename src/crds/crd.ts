@@ -125,7 +125,7 @@ export function buildCrd(): JsonSchema {
           subresources: { status: {} },
           additionalPrinterColumns: [
             { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Whether the API and workers are available.' },
-            { name: 'Backlog', type: 'integer', jsonPath: '.status.scaling.activeMessages', description: 'Messages waiting in the queue.' },
+            { name: 'Backlog', type: 'integer', jsonPath: '.status.scaling.backlog', description: 'Messages the workers scale on (waiting, plus in flight when countInFlight is set).' },
             { name: 'Workers', type: 'integer', jsonPath: '.status.worker.readyReplicas', description: 'Ready worker pods.' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
           ],

@@ -362,6 +362,8 @@ export const ocrPipelineStatusSchema = z
         activeMessages: z.number().int().optional().describe('Messages waiting in the queue.'),
         inFlight: z.number().int().optional().describe('Messages locked and being processed by workers.'),
         deadLettered: z.number().int().optional().describe('Messages in the dead-letter queue.'),
+        scheduled: z.number().int().optional().describe('Messages scheduled for later delivery (not yet receivable).'),
+        backlog: z.number().int().optional().describe('What the worker HPA scales on: waiting messages, plus in-flight ones when countInFlight is set.'),
         desiredWorkers: z.number().int().optional().describe('Workers the autoscaler wants.'),
         limitedBy: z.string().optional().describe('What capped desiredWorkers, for example maxReplicas.'),
         observedAt: z.string().optional().describe('When the queue was last read (RFC 3339).'),
