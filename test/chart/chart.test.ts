@@ -5,6 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
+import { parseConfig } from '../../src/operator/cli.ts';
 import {
   CHART_DIR, FULL_VALUES, HELM_MISSING, findAll, findHelm, findOne, operatorContainer, render, renderError, renderText, runHelm,
   type Manifest,
@@ -50,6 +51,25 @@ void describe('helm chart', { skip }, () => {
     });
     void it('renders the full values file as in the snapshot', async (t) => {
       t.assert.snapshot(await renderText({ valuesFiles: [FULL_VALUES] }), { serializers: [(text) => String(text)] });
+    });
+  });
+
+  void describe('operator command line', () => {
+    for (const [name, options] of [['default values', {}], ['the full values file', { valuesFiles: [FULL_VALUES] }]] as const) {
+      void it(`runs dist/operator/main.js with flags the operator's own parser accepts, with ${name}`, async () => {
+        const [script, ...flags] = args(await render(options));
+        assert.equal(script, 'dist/operator/main.js');
+        const config = parseConfig(flags, { POD_NAMESPACE: 'ocr-system' });
+        assert.equal(config.leaderElectionId, 'ocr-platform-operator');
+        assert.equal(config.leaderElectionNamespace, 'ocr-system');
+      });
+    }
+
+    void it('serves probes and metrics on the container port the Service and probes use', async () => {
+      const container = operatorContainer(await render({ set: { 'metrics.port': 9443 } }));
+      const [, ...flags] = container.args;
+      assert.equal(parseConfig(flags, {}).metricsPort, 9443);
+      assert.deepEqual(container.ports, [{ name: 'metrics', containerPort: 9443, protocol: 'TCP' }]);
     });
   });
 
@@ -143,9 +163,13 @@ void describe('helm chart', { skip }, () => {
       assert.match(await renderError({ set: { 'leaderElection.enabled': false } }), /replicaCount > 1 needs leaderElection\.enabled/);
     });
 
-    void it('leaderElection timings become flags', async () => {
-      const flags = args(await render({ set: { 'leaderElection.leaseDuration': '30s', 'leaderElection.renewDeadline': '20s', 'leaderElection.retryPeriod': '4s' } }));
-      assert.deepEqual(flags.filter((a) => /^--(lease-duration|renew-deadline|retry-period)=/.test(a)), ['--lease-duration=30s', '--renew-deadline=20s', '--retry-period=4s']);
+    void it('leaderElection timings become flags in seconds, and the Lease name is the one RBAC allows', async () => {
+      const flags = args(await render({ set: { 'leaderElection.leaseDurationSeconds': 30, 'leaderElection.renewDeadlineSeconds': 20, 'leaderElection.retryPeriodSeconds': 4 } }));
+      assert.deepEqual(flags.filter((a) => /^--(leader-election-id|lease-duration|renew-deadline|retry-period)=/.test(a)), ['--leader-election-id=ocr-platform-operator', '--lease-duration=30', '--renew-deadline=20', '--retry-period=4']);
+    });
+
+    void it('leaderElection timings out of order fail with a reason', async () => {
+      assert.match(await renderError({ set: { 'leaderElection.renewDeadlineSeconds': 20 } }), /retryPeriodSeconds < renewDeadlineSeconds < leaseDurationSeconds/);
     });
 
     void it('image.tag sets the tag, and the chart appVersion is the default', async () => {
@@ -283,7 +307,7 @@ void describe('helm chart', { skip }, () => {
       ['a mistyped nested key', { 'image.tga': 'x' }, /tga/],
       ['a string where a number belongs', { replicaCount: 'two' }, /replicaCount/],
       ['a value outside an enum', { logLevel: 'verbose' }, /logLevel/],
-      ['a duration without a unit', { 'leaderElection.leaseDuration': '15' }, /leaseDuration/],
+      ['a lease duration of zero seconds', { 'leaderElection.leaseDurationSeconds': 0 }, /leaseDurationSeconds/],
     ];
     for (const [name, set, message] of mistakes) {
       void it(`fails helm template on ${name}`, async () => {

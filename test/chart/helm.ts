@@ -40,33 +40,41 @@ function executable(path: string): boolean {
   }
 }
 
-/** Path of helm, or undefined when neither hack/tools.sh nor PATH provides one. */
-export function findHelm(): string | undefined {
+/** Path of a tool from hack/tools.sh ($OCR_CACHE_DIR/bin) or PATH, or undefined. */
+export function findTool(name: string): string | undefined {
   const cache = process.env.OCR_CACHE_DIR ?? join(homedir(), '.cache', 'ocr-platform');
-  const candidates = [join(cache, 'bin', 'helm'), ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'helm'))];
-  return candidates.find(executable);
+  const dirs = [join(cache, 'bin'), ...(process.env.PATH ?? '').split(delimiter).filter(Boolean)];
+  return dirs.map((dir) => join(dir, name)).find(executable);
 }
+
+export const findHelm = (): string | undefined => findTool('helm');
 
 export const HELM_MISSING = 'helm not found: run `npm run tools` (hack/tools.sh builds it into $HOME/.cache/ocr-platform/bin) or put helm on PATH';
 
-export interface HelmResult {
+export interface ToolResult {
   code: number;
   stdout: string;
   stderr: string;
 }
 
-/** Runs helm with a time limit; resolves with the exit code instead of throwing. */
-export function runHelm(args: string[], timeoutMs = 60_000): Promise<HelmResult> {
-  const helm = findHelm();
-  if (!helm) return Promise.reject(new Error(HELM_MISSING));
+/** Runs a tool with a time limit (and optional stdin); resolves with the exit code instead of throwing. */
+export function runTool(name: string, args: string[], options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ToolResult> {
+  const path = findTool(name);
+  if (!path) return Promise.reject(new Error(name === 'helm' ? HELM_MISSING : `${name} not found: run \`npm run tools\` or put it on PATH`));
   return new Promise((resolve) => {
-    // helm keeps its cache and config under .tmp/ (git-ignored): never a user's repositories config.
-    const env = { ...process.env, HELM_CACHE_HOME: join(root, '.tmp', 'helm', 'cache'), HELM_CONFIG_HOME: join(root, '.tmp', 'helm', 'config'), HELM_DATA_HOME: join(root, '.tmp', 'helm', 'data') };
-    execFile(helm, args, { timeout: timeoutMs, env, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const env = { ...process.env, ...options.env };
+    const child = execFile(path, args, { timeout: options.timeoutMs ?? 60_000, env, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
+    child.stdin?.end(options.input ?? '');
   });
+}
+
+/** Runs helm; its cache and config live under .tmp/ (git-ignored), never in a user's helm config. */
+export function runHelm(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ToolResult> {
+  const dirs = { HELM_CACHE_HOME: join(root, '.tmp', 'helm', 'cache'), HELM_CONFIG_HOME: join(root, '.tmp', 'helm', 'config'), HELM_DATA_HOME: join(root, '.tmp', 'helm', 'data') };
+  return runTool('helm', args, { ...options, env: { ...dirs, ...options.env } });
 }
 
 export interface RenderOptions {
@@ -76,8 +84,8 @@ export interface RenderOptions {
   valuesFiles?: string[];
 }
 
-function templateArgs(options: RenderOptions): string[] {
-  const args = ['template', RELEASE.name, CHART_DIR, '--namespace', RELEASE.namespace, '--kube-version', KUBE_VERSION];
+export function templateArgs(options: RenderOptions & { release?: string; namespace?: string }): string[] {
+  const args = ['template', options.release ?? RELEASE.name, CHART_DIR, '--namespace', options.namespace ?? RELEASE.namespace, '--kube-version', KUBE_VERSION];
   for (const file of options.valuesFiles ?? []) args.push('--values', file);
   for (const [key, value] of Object.entries(options.set ?? {})) args.push('--set-json', `${key}=${JSON.stringify(value)}`);
   return args;
