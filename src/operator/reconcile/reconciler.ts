@@ -7,6 +7,7 @@ import { REASON } from '../conditions/reasons.ts';
 import { desiredChildren } from '../desired/index.ts';
 import type { EventRecorder, EventTarget } from '../events.ts';
 import type { SecretIndex } from '../secret-index.ts';
+import type { ScalingService } from '../scaling/service.ts';
 import { applyChildren, type KubeWriter } from './apply.ts';
 import { gather, type ClusterReader, type RawPipeline } from './gather.ts';
 import { buildStatus, statusEqual } from './status.ts';
@@ -23,6 +24,8 @@ export interface ReconcilerDeps {
   secretIndex: SecretIndex;
   log: Logger;
   now?: () => Date;
+  /** Queue-depth polling and worker scaling decisions; absent: the spec's HPA as is. */
+  scaling?: ScalingService;
 }
 
 export class ApplyFailedError extends Error {
@@ -68,6 +71,7 @@ export class Reconciler {
     if (!raw || raw.metadata.deletionTimestamp) {
       // Deleted: ownerReferences let the garbage collector remove the children.
       secretIndex.delete(key);
+      this.#d.scaling?.forget(key);
       if (raw) events.forgetObject(raw.metadata.uid);
       return;
     }
@@ -76,6 +80,8 @@ export class Reconciler {
     // gather
     const g = gather(raw, reader);
     secretIndex.set(key, g.secretRefs.map((r) => r.name));
+    // queue scaling: the poller's cached reading and the worker HPA's status -> plan and status.scaling
+    const scaling = g.pipeline ? this.#d.scaling?.observe(g.pipeline, reader, g.children, g.worker?.desired ?? 0) : undefined;
 
     // desired + apply. With a missing Secret the children are left as they are: pods that
     // reference it would fail to start (CreateContainerConfigError) and a rollout would
@@ -83,7 +89,8 @@ export class Reconciler {
     let applyError: string | undefined;
     if (g.pipeline && g.missingSecrets.length === 0) {
       try {
-        const desired = desiredChildren({ pipeline: g.pipeline, secretHashes: g.secretHashes });
+        const scalingInput = scaling ? { scaling: { plan: scaling.plan, ...(scaling.prometheusUrl ? { prometheusUrl: scaling.prometheusUrl } : {}) } } : {};
+        const desired = desiredChildren({ pipeline: g.pipeline, secretHashes: g.secretHashes, ...scalingInput });
         const result = await applyChildren(writer, desired, g.children, raw.metadata.uid);
         for (const c of result.created) {
           log.info({ kind: c.kind, child: c.metadata?.name }, `Created ${c.kind ?? 'child'}`);
@@ -109,7 +116,7 @@ export class Reconciler {
       ...(g.worker ? { worker: g.worker } : {}),
     };
     const generation = raw.metadata.generation ?? 0;
-    const status = buildStatus(raw.status, facts, generation, this.#now().toISOString());
+    const status = buildStatus(raw.status, facts, generation, this.#now().toISOString(), scaling);
     const degraded = status.conditions?.find((c) => c.type === 'Degraded');
     if (degraded?.status === 'True') {
       await events.record(target, 'Warning', degraded.reason, degraded.message);
