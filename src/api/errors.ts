@@ -36,8 +36,8 @@ export const ERROR_CATALOGUE = {
   JOB_FAILED: { status: 422, message: 'The job failed.', action: 'Read `details.reason`; fix the image and submit a new job.' },
   // Platform
   ROUTE_NOT_FOUND: { status: 404, message: 'There is no such endpoint.', action: 'See /openapi.json for the endpoints this API serves.' },
-  STORAGE_UNAVAILABLE: { status: 503, message: 'Storage is unreachable; nothing was changed.', action: 'Retry with backoff; the request is safe to repeat.' },
-  QUEUE_UNAVAILABLE: { status: 503, message: 'The job queue is unreachable; nothing was queued.', action: 'Retry with backoff; the request is safe to repeat.' },
+  STORAGE_UNAVAILABLE: { status: 503, message: 'Blob or Table Storage could not be reached.', action: 'Retry with backoff; GET and submit are safe to repeat.' },
+  QUEUE_UNAVAILABLE: { status: 503, message: 'The job queue could not be reached; nothing was queued.', action: 'Retry a multipart or /v1/ocr request with backoff; a submitted job is marked failed (ENQUEUE_FAILED), so create a new job.' },
   INTERNAL: { status: 500, message: 'Something went wrong inside the API.', action: 'Retry; if it persists, report the `x-request-id` header to the operator.' },
 } as const satisfies Record<string, ErrorEntry>;
 

@@ -1,7 +1,7 @@
 // A small zod -> Fastify adapter. Each route is declared once, with zod schemas for
 // params, query and body; preValidation parses with them (the handler sees parsed
 // values, defaults applied), and the same declarations build /openapi.json.
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ApiError, ERROR_CATALOGUE, type ErrorCode } from './errors.ts';
 

@@ -55,14 +55,14 @@ export function jobRoutes(service: JobService, maxUploadBytes: number): RouteSpe
       auth: true,
       params: JobParams,
       responses: {
-        200: { description: 'Already past awaiting_upload, or answered from the cache.', schema: JobView },
-        202: { description: 'Queued.', schema: JobView },
+        200: { description: 'Finished: answered from the cache, or already done.', schema: JobView },
+        202: { description: 'Queued (or already queued or processing).', schema: JobView },
       },
       errors: ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED', 'INVALID_REQUEST', 'JOB_NOT_FOUND', 'UPLOAD_MISSING', 'UPLOAD_SIZE_MISMATCH', 'IMAGE_TOO_LARGE', 'IMAGE_EMPTY', 'IMAGE_TYPE_UNSUPPORTED', 'IMAGE_TRUNCATED', 'STORAGE_UNAVAILABLE', 'QUEUE_UNAVAILABLE'],
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const { id } = request.params as z.infer<typeof JobParams>;
         const accepted = await service.submit(id);
-        const status = accepted.job.status === 'queued' && !accepted.cached ? 202 : 200;
+        const status = accepted.job.status === 'queued' || accepted.job.status === 'processing' ? 202 : 200;
         return location(reply, id).code(status).send(await service.view(accepted.job, accepted.result));
       },
     },

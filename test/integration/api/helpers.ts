@@ -1,0 +1,103 @@
+// Helpers for the API tests: real Azurite and the Service Bus stand-in, the app
+// built from the factory with real clients, multipart bodies, and counters that
+// prove "no half-made job" (records in the pipeline's partition, blobs, messages).
+import { ServiceBusClient } from '@azure/service-bus';
+import { TableClient } from '@azure/data-tables';
+import type { FastifyInstance } from 'fastify';
+import { JobBlobs, JobRecords, blobServiceClient, sharedKeyCredential, tableClient, type StorageSettings } from '../../../src/jobs/index.ts';
+import { ApiKeys } from '../../../src/api/auth.ts';
+import { buildApp } from '../../../src/api/app.ts';
+import { testConfig, type ApiConfig } from '../../../src/api/config.ts';
+import { ServiceBusJobQueue } from '../../../src/api/queue.ts';
+import { startAzurite, type Azurite } from '../../support/azurite.ts';
+import { startServiceBusStandin, type ServiceBusStandin } from '../../support/servicebus.ts';
+
+export const QUEUE = 'ocr-jobs';
+export const KEYS_FILE = 'tester:key-tester-0123456789\nother:key-other-9876543210\n';
+export const KEY = 'key-tester-0123456789';
+
+export interface Stack {
+  azurite: Azurite;
+  standin: ServiceBusStandin;
+  storage: StorageSettings;
+  records: JobRecords;
+  blobs: JobBlobs;
+  table: TableClient;
+  stop(): Promise<void>;
+}
+
+export async function startStack(): Promise<Stack> {
+  const azurite = await startAzurite();
+  let standin: ServiceBusStandin;
+  try {
+    standin = await startServiceBusStandin({ queues: [{ name: QUEUE, lockDurationSeconds: 30, maxDeliveryCount: 3 }] });
+  } catch (error) {
+    await azurite.stop();
+    throw error;
+  }
+  const storage: StorageSettings = { connectionString: azurite.connectionString, container: 'ocr', table: 'ocrjobs' };
+  const records = new JobRecords(tableClient(storage));
+  const blobs = new JobBlobs(blobServiceClient(storage), storage.container, sharedKeyCredential(storage));
+  await records.ping();
+  await blobs.ping();
+  return {
+    azurite, standin, storage, records, blobs, table: tableClient(storage),
+    stop: async () => {
+      await standin.close().catch(() => undefined);
+      await azurite.stop();
+    },
+  };
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  config: ApiConfig;
+  close(): Promise<void>;
+}
+
+/** The app from the factory, with real storage and queue clients. */
+export async function startApp(stack: Stack, overrides: Partial<ApiConfig> = {}, keysFile: string | undefined = KEYS_FILE): Promise<TestApp> {
+  const config = testConfig({ pipeline: 'test', ...overrides });
+  const client = new ServiceBusClient(stack.standin.connectionString, { retryOptions: { maxRetries: 1, timeoutInMs: 5_000, retryDelayInMs: 100 } });
+  const queue = new ServiceBusJobQueue(client, QUEUE);
+  const app = await buildApp({ config, records: stack.records, blobs: stack.blobs, queue, keys: keysFile === undefined ? undefined : ApiKeys.parse(keysFile) });
+  await app.ready();
+  return {
+    app, config,
+    close: async () => {
+      await app.close();
+      await queue.close();
+    },
+  };
+}
+
+/** A multipart body as fetch would send it. */
+export async function multipart(fields: Record<string, string>, file?: { bytes: Uint8Array; name?: string; type?: string; field?: string }): Promise<{ body: Buffer; headers: Record<string, string> }> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  if (file) form.append(file.field ?? 'file', new Blob([file.bytes], { type: file.type ?? 'application/octet-stream' }), file.name ?? 'image.bin');
+  const request = new Request('http://localhost/', { method: 'POST', body: form });
+  return { body: Buffer.from(await request.arrayBuffer()), headers: { 'content-type': request.headers.get('content-type') ?? '' } };
+}
+
+/** Job records in the pipeline's partition (not the dedupe index). */
+export async function countRecords(stack: Stack, pipeline: string): Promise<number> {
+  let n = 0;
+  for await (const _ of stack.table.listEntities({ queryOptions: { filter: `PartitionKey eq '${pipeline}'`, select: ['RowKey'] } })) n++;
+  return n;
+}
+
+export async function countUploads(stack: Stack): Promise<number> {
+  let n = 0;
+  for await (const _ of stack.blobs.container.listBlobsFlat({ prefix: 'uploads/' })) n++;
+  return n;
+}
+
+export function queued(stack: Stack): number {
+  return stack.standin.counts(QUEUE).totalMessageCount;
+}
+
+/** Records, uploads and messages, for before/after comparisons. */
+export async function footprint(stack: Stack, pipeline: string): Promise<{ records: number; uploads: number; messages: number }> {
+  return { records: await countRecords(stack, pipeline), uploads: await countUploads(stack), messages: queued(stack) };
+}
