@@ -1,6 +1,7 @@
 // Command-line flags for the operator, each with an environment-variable fallback (flag
 // wins). Parsing is pure so it can be tested; main.ts does the I/O.
 import { parseArgs } from 'node:util';
+import { parsePollTiming, type PollTiming } from './scaling/schedule.ts';
 
 export interface OperatorConfig {
   kubeconfig: string | undefined;
@@ -16,6 +17,10 @@ export interface OperatorConfig {
   resyncMs: number;
   concurrency: number;
   logLevel: string;
+  /** Prometheus the operator queries for the workers' in-flight jobs and failure ratio; KEDA triggers query it too. */
+  prometheusUrl: string | undefined;
+  /** Queue poll timing overrides (src/operator/scaling/schedule.ts). */
+  queuePoll: PollTiming;
   help: boolean;
 }
 
@@ -39,6 +44,8 @@ export const FLAGS: Flag[] = [
   { name: 'retry-period', env: 'OCR_OPERATOR_RETRY_PERIOD_SECONDS', type: 'string', default: '2', help: 'Seconds between Lease attempts (< renew deadline).' },
   { name: 'resync-seconds', env: 'OCR_OPERATOR_RESYNC_SECONDS', type: 'string', default: '300', help: 'Seconds between full re-reconciles of every pipeline.' },
   { name: 'concurrency', env: 'OCR_OPERATOR_CONCURRENCY', type: 'string', default: '4', help: 'Pipelines reconciled in parallel.' },
+  { name: 'prometheus-url', env: 'OCR_PROMETHEUS_URL', type: 'string', default: '', help: 'Prometheus that scrapes the operator and workers. With it the backlog counts in-flight jobs from the workers, failing workers pause scale-up, and KEDA ScaledObjects query it. Empty: queue counters only, no ScaledObjects.' },
+  { name: 'queue-poll', env: 'OCR_OPERATOR_QUEUE_POLL', type: 'string', default: '', help: 'Queue poll timing, key=value list in ms: idleMs (60000), busyMs (5000), backoffBaseMs, backoffMaxMs, statusRefreshMs, jitter (0.2).' },
   { name: 'log-level', env: 'LOG_LEVEL', type: 'string', default: 'info', help: 'trace, debug, info, warn, error or fatal.' },
   { name: 'help', env: '', type: 'boolean', default: 'false', help: 'Print this help and exit.' },
 ];
@@ -115,6 +122,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     resyncMs: seconds('resync-seconds', get('resync-seconds')) * 1000,
     concurrency: seconds('concurrency', get('concurrency'), { min: 1, max: 64 }),
     logLevel: get('log-level'),
+    prometheusUrl: prometheusUrl(get('prometheus-url')),
+    queuePoll: queuePoll(get('queue-poll')),
     help: bool('help', get('help')),
   };
   if (!Number.isInteger(cfg.concurrency)) throw new CliError(`--concurrency must be an integer, got "${get('concurrency')}"`);
@@ -122,6 +131,25 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) throw new CliError('--renew-deadline must be shorter than --lease-duration');
   if (cfg.retryPeriodMs >= cfg.renewDeadlineMs) throw new CliError('--retry-period must be shorter than --renew-deadline');
   return cfg;
+}
+
+function prometheusUrl(raw: string): string | undefined {
+  if (!raw) return undefined;
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+    return raw;
+  } catch {
+    throw new CliError(`--prometheus-url must be an http(s) URL such as http://prometheus.monitoring:9090, got "${raw}"`);
+  }
+}
+
+function queuePoll(raw: string): PollTiming {
+  try {
+    return parsePollTiming(raw);
+  } catch (err) {
+    throw new CliError(`--queue-poll: ${(err as Error).message}`);
+  }
 }
 
 function splitHostPort(addr: string): [string, string] {

@@ -10,6 +10,7 @@ import type { OperatorMetrics } from './metrics.ts';
 import type { RawPipeline } from './reconcile/gather.ts';
 import { Reconciler } from './reconcile/reconciler.ts';
 import { SecretIndex } from './secret-index.ts';
+import { ScalingService, type ScalingServiceOptions } from './scaling/service.ts';
 import { WorkQueue } from './workqueue.ts';
 
 export interface ControllerOptions {
@@ -20,6 +21,8 @@ export interface ControllerOptions {
   concurrency: number;
   metrics: OperatorMetrics;
   log: Logger;
+  /** Queue-depth polling (Prometheus URL, poll timing); the registry and requeue come from here. */
+  scaling?: Omit<ScalingServiceOptions, 'registry' | 'requeue' | 'log'>;
 }
 
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -32,6 +35,7 @@ export class Controller {
   #children: WatchedKind<KubernetesObject>[];
   #resync: NodeJS.Timeout | undefined;
   #synced = false;
+  #scaling: ScalingService;
 
   constructor(opts: ControllerOptions) {
     this.#opts = opts;
@@ -43,12 +47,15 @@ export class Controller {
     this.#children = src.children.map((s) => new WatchedKind<KubernetesObject>(kc, s, namespaces, managed, log));
 
     const secretIndex = new SecretIndex();
+    // One poller per Service Bus namespace; a change in a pipeline's numbers requeues it.
+    this.#scaling = new ScalingService({ ...opts.scaling, registry: metrics.registry, requeue: (key) => this.#queue.add(key), log });
     const reconciler = new Reconciler({
       reader: new CacheReader(this.#pipelines, this.#secrets, this.#children),
       writer: new ApiWriter(kc),
       events: new EventRecorder(eventSink(src.core), log),
       secretIndex,
       log,
+      scaling: this.#scaling,
     });
     this.#queue = new WorkQueue({
       concurrency: opts.concurrency,
@@ -110,6 +117,7 @@ export class Controller {
 
   async stop(): Promise<void> {
     if (this.#resync) clearInterval(this.#resync);
+    this.#scaling.close();
     await Promise.all([this.#pipelines.stop(), this.#secrets.stop(), ...this.#children.map((c) => c.stop())]);
     await this.#queue.shutdown();
   }

@@ -45,7 +45,10 @@ async function main(): Promise<void> {
   log.info({ server: kc.getCurrentCluster()?.server, namespaces: cfg.namespaces ?? 'all', leaderElect: cfg.leaderElect }, 'Starting operator');
 
   const metrics = createMetrics(version());
-  const controller = new Controller({ kc, namespaces: cfg.namespaces, resyncMs: cfg.resyncMs, concurrency: cfg.concurrency, metrics, log });
+  const controller = new Controller({
+    kc, namespaces: cfg.namespaces, resyncMs: cfg.resyncMs, concurrency: cfg.concurrency, metrics, log,
+    scaling: { prometheusUrl: cfg.prometheusUrl, timing: cfg.queuePoll },
+  });
   let elector: LeaderElector | undefined; // eslint-disable-line prefer-const -- assigned after the server starts
 
   const server = createOperatorServer(metrics.registry, {

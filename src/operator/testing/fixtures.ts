@@ -20,7 +20,7 @@ export function pipeline(base: 'minimal' | 'full', ...mods: SpecMod[]): OcrPipel
     apiVersion: 'ocrplatform.io/v1alpha1',
     kind: 'OcrPipeline',
     metadata: { name: base === 'full' ? 'invoices' : 'receipts', namespace: base === 'full' ? 'finance' : 'default', uid: '3f1c1e9a-0000-4000-8000-000000000001', generation: 1 },
-    spec: parseSpec(raw as OcrPipelineSpecInput),
+    spec: parseSpec(raw),
   };
 }
 

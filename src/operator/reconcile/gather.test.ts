@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import { sampleSpec } from '../testing/fixtures.ts';
+import { gather, secretRefs, type ClusterReader, type RawPipeline } from './gather.ts';
+import { parseSpec } from '../../crds/ocrpipeline.ts';
+
+const raw = (spec: unknown): RawPipeline => ({ apiVersion: 'ocrplatform.io/v1alpha1', kind: 'OcrPipeline', metadata: { name: 'invoices', namespace: 'finance', uid: 'u', generation: 2 }, spec });
+const reader = (secrets: Record<string, Record<string, string>>, deployments: Record<string, V1Deployment> = {}): ClusterReader => ({
+  getSecret: (_ns, name) => (secrets[name] ? ({ metadata: { name }, data: secrets[name] }) : undefined),
+  getDeployment: (_ns, name) => deployments[name],
+  listChildren: (): KubernetesObject[] => [],
+});
+const allSecrets = {
+  'ocr-servicebus': { connectionString: 'YQ==' },
+  'ocr-storage': { connectionString: 'Yg==' },
+  'ocr-api-keys': { keys: 'Yw==' },
+  'ocr-webhook': { signingKey: 'ZA==' },
+};
+
+void test('the full sample refers to four Secret keys, each with its field', () => {
+  assert.deepEqual(secretRefs(parseSpec(sampleSpec('full'))).map((r) => `${r.field}=${r.name}/${r.key}`), [
+    'spec.queue.serviceBus.connectionStringSecretRef=ocr-servicebus/connectionString',
+    'spec.storage.blob.connectionStringSecretRef=ocr-storage/connectionString',
+    'spec.api.apiKeysSecretRef=ocr-api-keys/keys',
+    'spec.webhookSecretRef=ocr-webhook/signingKey',
+  ]);
+});
+
+void test('with every Secret present nothing is missing and each value is hashed, not copied', () => {
+  const g = gather(raw(sampleSpec('full')), reader(allSecrets));
+  assert.deepEqual(g.missingSecrets, []);
+  assert.equal(Object.keys(g.secretHashes).length, 4);
+  assert.ok(Object.values(g.secretHashes).every((h) => /^[0-9a-f]{64}$/.test(h)));
+});
+
+void test('a missing Secret and a missing key are told apart', () => {
+  const { 'ocr-webhook': _w, ...rest } = allSecrets;
+  const g = gather(raw(sampleSpec('full')), reader({ ...rest, 'ocr-storage': { other: 'eA==' } }));
+  assert.deepEqual(
+    g.missingSecrets.map((m) => [m.name, m.secretExists]),
+    [
+      ['ocr-storage', true],
+      ['ocr-webhook', false],
+    ],
+  );
+});
+
+void test('an invalid spec is reported, not thrown', () => {
+  const g = gather(raw({ image: '' }), reader({}));
+  assert.equal(g.pipeline, undefined);
+  assert.match(g.invalidSpec ?? '', /spec\.image/);
+});
+
+void test('Deployment replica counts are read from status, with spec.replicas as desired', () => {
+  const d: V1Deployment = { metadata: { generation: 3 }, spec: { replicas: 4, selector: {}, template: {} }, status: { observedGeneration: 3, updatedReplicas: 4, readyReplicas: 3, availableReplicas: 3 } };
+  const g = gather(raw(sampleSpec('minimal')), reader({}, { 'invoices-worker': d }));
+  assert.deepEqual(g.worker, { generation: 3, observedGeneration: 3, desired: 4, updated: 4, ready: 3, available: 3 });
+  assert.equal(g.api, undefined);
+});

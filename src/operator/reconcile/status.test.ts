@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ConditionFacts } from '../conditions/checks.ts';
+import { buildStatus, mergeConditions, statusEqual } from './status.ts';
+
+const T0 = '2026-01-01T00:00:00.000Z';
+const T1 = '2026-01-01T00:05:00.000Z';
+const healthy: ConditionFacts = {
+  namespace: 'ns',
+  missingSecrets: [],
+  api: { generation: 1, observedGeneration: 1, desired: 2, updated: 2, ready: 2, available: 2 },
+  worker: { generation: 1, observedGeneration: 1, desired: 1, updated: 1, ready: 1, available: 1 },
+};
+const broken: ConditionFacts = { ...healthy, missingSecrets: [{ name: 's', key: 'k', field: 'spec.webhookSecretRef', secretExists: false }] };
+
+void test('an unchanged world produces an identical status, so nothing is written', () => {
+  const first = buildStatus(undefined, healthy, 3, T0);
+  const second = buildStatus(first, healthy, 3, T1);
+  assert.ok(statusEqual(first, second));
+});
+
+void test('lastTransitionTime moves only for the conditions whose status changed', () => {
+  const first = buildStatus(undefined, healthy, 1, T0);
+  const second = buildStatus(first, broken, 1, T1);
+  const time = (type: string) => second.conditions?.find((c) => c.type === type)?.lastTransitionTime;
+  assert.equal(time('Ready'), T1); // True -> False
+  assert.equal(time('Degraded'), T1); // False -> True
+  assert.equal(time('Progressing'), T0); // False (RolloutComplete) -> False (Blocked): same status
+  assert.ok(!statusEqual(first, second));
+});
+
+void test('a new generation is recorded as observedGeneration on the status and each condition', () => {
+  const s = buildStatus(undefined, healthy, 7, T0);
+  assert.equal(s.observedGeneration, 7);
+  assert.ok(s.conditions?.every((c) => c.observedGeneration === 7));
+});
+
+void test('replica counts of both Deployments are reported', () => {
+  const s = buildStatus(undefined, healthy, 1, T0);
+  assert.deepEqual(s.api, { desiredReplicas: 2, readyReplicas: 2 });
+  assert.deepEqual(s.worker, { desiredReplicas: 1, readyReplicas: 1 });
+});
+
+void test('the scaling block written by the queue poller is kept', () => {
+  const scaling = { activeMessages: 12, desiredWorkers: 3 };
+  const s = buildStatus({ scaling }, healthy, 1, T0);
+  assert.deepEqual(s.scaling, scaling);
+});
+
+void test('mergeConditions keeps the previous transition time when the status is unchanged but the reason changed', () => {
+  const merged = mergeConditions([{ type: 'Ready', status: 'False', reason: 'A', message: 'a', lastTransitionTime: T0 }], [{ type: 'Ready', status: 'False', reason: 'NotCreated', message: 'b' }], 1, T1);
+  assert.equal(merged[0]?.lastTransitionTime, T0);
+  assert.equal(merged[0]?.reason, 'NotCreated');
+});
