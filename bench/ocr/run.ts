@@ -1,15 +1,20 @@
 // OCR benchmark: tesseract.js (as the worker runs it: sharp preprocessing + a pool of
 // tesseract workers) beside the native `tesseract` command, same images, same run.
 //
-//   npm run bench:ocr -- [--limit N] [--workers 1,2] [--tuning name[,name...]] [--no-native] [--sweep]
+//   npm run bench:ocr -- [--limit N] [--tuning name,name...] [--sweep] [--workers 1,2] [--no-native]
 //
-// Prints ms per receipt per core, receipts/s, mean CER, and ratios to native.
+// Part 1 (per core): every receipt is read by native tesseract and by each tuning in
+// turn (round-robin), one at a time, so load from other processes on a shared machine
+// falls on all of them alike. It reports wall ms and CPU ms per receipt (CPU time is
+// the fairer "per core" figure on a busy machine) and the mean CER.
+// Part 2 (scaling): receipts/s of the first tuning with 1, 2, ... tesseract workers.
+//
 // Reads ../shared/datasets/sroie-dev (never copied into the repo).
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { TesseractPool } from '../../src/worker/ocr/engine.ts';
 import { preprocess } from '../../src/worker/ocr/preprocess.ts';
 import { cer, referenceFromCsv } from './cer.ts';
@@ -18,7 +23,7 @@ import { TUNINGS } from './tunings.ts';
 const DATASET = resolve(import.meta.dirname, '../../../shared/datasets/sroie-dev');
 
 interface Sample { id: string; image: Buffer; path: string; reference: string }
-interface Figures { label: string; workers: number; count: number; wallMs: number; msPerReceiptPerCore: number; receiptsPerSecond: number; meanCer: number }
+interface Tally { label: string; wallMs: number; cpuMs: number; cers: number[] }
 
 function loadSamples(limit: number): Sample[] {
   const ids = readdirSync(join(DATASET, 'images')).filter((f) => f.endsWith('.jpg')).map((f) => f.slice(0, -4)).sort().slice(0, limit);
@@ -28,53 +33,31 @@ function loadSamples(limit: number): Sample[] {
   });
 }
 
-function figures(label: string, workers: number, samples: Sample[], wallMs: number, cers: number[]): Figures {
-  return {
-    label, workers, count: samples.length, wallMs,
-    msPerReceiptPerCore: (wallMs * workers) / samples.length,
-    receiptsPerSecond: samples.length / (wallMs / 1000),
-    meanCer: cers.reduce((a, b) => a + b, 0) / cers.length,
-  };
+function parseTimes(line: string): number {
+  // `times` prints "0m0.512s 0m0.043s": user and system seconds of the children.
+  const [user, sys] = line.trim().split(/\s+/).map((t) => {
+    const m = /^(\d+)m([\d.]+)s$/.exec(t);
+    return m ? Number(m[1]) * 60 + Number(m[2]) : Number.NaN;
+  });
+  return ((user ?? Number.NaN) + (sys ?? Number.NaN)) * 1000;
 }
 
-async function runNative(samples: Sample[]): Promise<Figures> {
-  const cers: number[] = [];
+/** Native tesseract, one thread; CPU time from the shell's `times` (user + sys of the child). */
+async function native(sample: Sample): Promise<{ text: string; wallMs: number; cpuMs: number }> {
   const started = performance.now();
-  for (const sample of samples) {
-    const text = await new Promise<string>((resolveText, reject) => {
-      const child = spawn('tesseract', [sample.path, 'stdout', '-l', 'eng'], { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
-      const chunks: Buffer[] = [];
-      child.stdout.on('data', (c: Buffer) => chunks.push(c));
-      child.on('error', reject);
-      child.on('close', (code) => code === 0 ? resolveText(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`tesseract exited ${code}`)));
+  const output = await new Promise<string>((resolveText, reject) => {
+    const child = spawn('sh', ['-c', 'tesseract "$1" stdout -l eng 2>/dev/null; status=$?; echo "@@TIMES@@"; times; exit $status', 'sh', sample.path], {
+      env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['ignore', 'pipe', 'ignore'],
     });
-    cers.push(cer(text, sample.reference));
-  }
-  return figures('native tesseract (1 thread)', 1, samples, performance.now() - started, cers);
-}
-
-async function runTesseractJs(name: string, samples: Sample[], workers: number): Promise<Figures> {
-  const tuning = TUNINGS[name];
-  if (!tuning) throw new Error(`unknown tuning ${name}; known: ${Object.keys(TUNINGS).join(', ')}`);
-  const pool = await TesseractPool.create({ languages: ['eng'], poolSize: workers, ...tuning.engine });
-  try {
-    const cers: number[] = new Array<number>(samples.length);
-    let next = 0;
-    const started = performance.now();
-    // Same shape as the worker: `workers` jobs in flight, each preprocess + recognize.
-    await Promise.all(Array.from({ length: workers }, async () => {
-      while (next < samples.length) {
-        const i = next++;
-        const sample = samples[i]!;
-        const prepared = await preprocess(sample.image, { maxPixels: 40_000_000, ...tuning.preprocess });
-        const result = await pool.recognize(prepared, { pageSegmentation: 'auto' }, 120_000);
-        cers[i] = cer(result.text, sample.reference);
-      }
-    }));
-    return figures(`tesseract.js ${name}`, workers, samples, performance.now() - started, cers);
-  } finally {
-    await pool.close();
-  }
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => code === 0 ? resolveText(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`tesseract exited ${code}`)));
+  });
+  const wallMs = performance.now() - started;
+  const [text, times = ''] = output.split('@@TIMES@@\n');
+  const childLine = times.trim().split('\n')[1] ?? '';
+  return { text: text ?? '', wallMs, cpuMs: parseTimes(childLine) };
 }
 
 function nativeAvailable(): Promise<boolean> {
@@ -85,16 +68,70 @@ function nativeAvailable(): Promise<boolean> {
   });
 }
 
-function print(rows: Figures[], anchor: Figures | undefined): void {
-  const header = ['run', 'workers', 'n', 'ms/receipt/core', 'receipts/s', 'CER', 'speed vs native', 'CER vs native'];
-  console.log(`| ${header.join(' | ')} |`);
-  console.log(`|${header.map(() => '---').join('|')}|`);
-  for (const r of rows) {
-    const speed = anchor ? (anchor.msPerReceiptPerCore / r.msPerReceiptPerCore).toFixed(2) + 'x' : '-';
-    const cerRatio = anchor ? (r.meanCer / anchor.meanCer).toFixed(2) : '-';
-    console.log(`| ${r.label} | ${r.workers} | ${r.count} | ${r.msPerReceiptPerCore.toFixed(0)} | ${r.receiptsPerSecond.toFixed(2)} | ${r.meanCer.toFixed(4)} | ${speed} | ${cerRatio} |`);
+function cpuNowMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+async function perCore(samples: Sample[], names: string[], withNative: boolean): Promise<Tally[]> {
+  const pools = new Map<string, TesseractPool>();
+  try {
+    for (const name of names) pools.set(name, await TesseractPool.create({ languages: ['eng'], poolSize: 1, ...TUNINGS[name]!.engine }));
+    const tallies = new Map<string, Tally>();
+    const tally = (label: string): Tally => {
+      let t = tallies.get(label);
+      if (!t) tallies.set(label, t = { label, wallMs: 0, cpuMs: 0, cers: [] });
+      return t;
+    };
+    if (withNative) tally('native tesseract');
+    for (const sample of samples) {
+      if (withNative) {
+        const r = await native(sample);
+        const t = tally('native tesseract');
+        t.wallMs += r.wallMs;
+        t.cpuMs += r.cpuMs;
+        t.cers.push(cer(r.text, sample.reference));
+      }
+      for (const name of names) {
+        const tuning = TUNINGS[name]!;
+        const cpu0 = cpuNowMs();
+        const wall0 = performance.now();
+        const prepared = await preprocess(sample.image, { maxPixels: 40_000_000, ...tuning.preprocess });
+        const result = await pools.get(name)!.recognize(prepared, { pageSegmentation: 'auto' }, 300_000);
+        const t = tally(name);
+        t.wallMs += performance.now() - wall0;
+        t.cpuMs += cpuNowMs() - cpu0;
+        t.cers.push(cer(result.text, sample.reference));
+      }
+      process.stderr.write('.');
+    }
+    process.stderr.write('\n');
+    return [...tallies.values()];
+  } finally {
+    await Promise.all([...pools.values()].map((p) => p.close()));
   }
 }
+
+async function throughput(samples: Sample[], name: string, workers: number): Promise<number> {
+  const tuning = TUNINGS[name]!;
+  const pool = await TesseractPool.create({ languages: ['eng'], poolSize: workers, ...tuning.engine });
+  try {
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(Array.from({ length: workers }, async () => {
+      while (next < samples.length) {
+        const sample = samples[next++]!;
+        const prepared = await preprocess(sample.image, { maxPixels: 40_000_000, ...tuning.preprocess });
+        await pool.recognize(prepared, { pageSegmentation: 'auto' }, 300_000);
+      }
+    }));
+    return samples.length / ((performance.now() - started) / 1000);
+  } finally {
+    await pool.close();
+  }
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -111,28 +148,36 @@ async function main(): Promise<void> {
     return;
   }
   const samples = loadSamples(Number(values.limit));
-  const workerCounts = values.workers.split(',').map(Number);
-  const tunings = values.sweep ? Object.keys(TUNINGS) : values.tuning.split(',');
-  console.log(`bench:ocr ${new Date().toISOString()}  ${samples.length} receipts from ${DATASET}, ${availableParallelism()} cores`);
+  const names = values.sweep ? Object.keys(TUNINGS) : values.tuning.split(',');
+  for (const name of names) if (!TUNINGS[name]) throw new Error(`unknown tuning ${name}; known: ${Object.keys(TUNINGS).join(', ')}`);
+  let withNative = !values['no-native'];
+  if (withNative && !(await nativeAvailable())) {
+    console.log('native tesseract not found (install: apt-get update && apt-get install -y tesseract-ocr); running without the anchor');
+    withNative = false;
+  }
+  console.log(`bench:ocr ${new Date().toISOString()}: ${samples.length} receipts, ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
-  const rows: Figures[] = [];
-  let anchor: Figures | undefined;
-  if (!values['no-native']) {
-    if (await nativeAvailable()) {
-      anchor = await runNative(samples);
-      rows.push(anchor);
-    } else {
-      console.log('native tesseract not found: install it with `apt-get update && apt-get install -y tesseract-ocr` to get the anchor');
+  const tallies = await perCore(samples, names, withNative);
+  const anchor = withNative ? tallies[0] : undefined;
+  const n = samples.length;
+  console.log('\n| run | wall ms/receipt | CPU ms/receipt | CER | CPU vs native | wall vs native | CER vs native |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const t of tallies) {
+    const ratio = (a: number | undefined, b: number): string => (a === undefined ? '-' : `${(a / b).toFixed(2)}x`);
+    console.log(`| ${t.label} | ${(t.wallMs / n).toFixed(0)} | ${(t.cpuMs / n).toFixed(0)} | ${mean(t.cers).toFixed(4)} | ${ratio(anchor?.cpuMs, t.cpuMs)} faster | ${ratio(anchor?.wallMs, t.wallMs)} faster | ${anchor ? (mean(t.cers) / mean(anchor.cers)).toFixed(2) : '-'} |`);
+  }
+
+  const workerCounts = values.workers.split(',').map(Number).filter((w) => w > 0);
+  if (workerCounts.length > 0 && !values.sweep) {
+    console.log(`\n| ${names[0]}: tesseract workers | receipts/s | vs 1 worker |`);
+    console.log('|---|---|---|');
+    let single: number | undefined;
+    for (const workers of workerCounts) {
+      const rate = await throughput(samples, names[0]!, workers);
+      single ??= rate;
+      console.log(`| ${workers} | ${rate.toFixed(2)} | ${(rate / single).toFixed(2)}x |`);
     }
   }
-  for (const name of tunings) {
-    for (const workers of values.sweep ? [1] : workerCounts) {
-      const row = await runTesseractJs(name, samples, workers);
-      rows.push(row);
-      console.error(`  done: ${row.label} x${workers}: ${row.msPerReceiptPerCore.toFixed(0)} ms/receipt/core, CER ${row.meanCer.toFixed(4)}`);
-    }
-  }
-  print(rows, anchor);
 }
 
 await main();

@@ -5,7 +5,7 @@ import type { PreprocessSettings } from './preprocess.ts';
 
 export interface OcrTuning {
   preprocess: Omit<PreprocessSettings, 'maxPixels'>;
-  engine: Pick<EngineSettings, 'variant' | 'autoPsm' | 'params' | 'initConfig'>;
+  engine: Pick<EngineSettings, 'variant' | 'autoPsm' | 'params' | 'initConfig' | 'dataDir'>;
 }
 
 export const DEFAULT_TUNING: OcrTuning = {

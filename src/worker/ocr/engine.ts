@@ -44,6 +44,11 @@ export interface EngineSettings {
   initConfig: Record<string, string>;
   /** Scratch folder for the multi-language data links; must be writable (/tmp in the pod). */
   scratchDir?: string;
+  /**
+   * Read `<lang>.traineddata` (plain or .gz) from this folder instead of the npm packages,
+   * e.g. a distribution's tessdata (Debian's tesseract-ocr-eng ships the smaller `fast` model).
+   */
+  dataDir?: string;
 }
 
 export interface Recognition {
@@ -125,7 +130,8 @@ export class TesseractPool implements OcrEngine {
 
   /** Loads `poolSize` workers in parallel; resolves when every one is ready. */
   static async create(settings: EngineSettings): Promise<TesseractPool> {
-    const pool = new TesseractPool(settings, languagePath(settings.languages, settings.variant, settings.scratchDir));
+    const langPath = settings.dataDir ?? languagePath(settings.languages, settings.variant, settings.scratchDir);
+    const pool = new TesseractPool(settings, langPath);
     try {
       const workers = await Promise.all(Array.from({ length: settings.poolSize }, () => pool.spawn()));
       for (const worker of workers) pool.release(worker);
@@ -140,7 +146,8 @@ export class TesseractPool implements OcrEngine {
     const oem = this.settings.variant === 'legacy' ? OEM.TESSERACT_LSTM_COMBINED : OEM.LSTM_ONLY;
     const worker = await createWorker(this.settings.languages.join('+'), oem, {
       langPath: this.langPath,
-      gzip: true,
+      // Packages ship .gz; a plain tessdata folder has uncompressed files.
+      gzip: !(this.settings.dataDir && existsSync(join(this.settings.dataDir, `${this.settings.languages[0]}.traineddata`))),
       cacheMethod: 'none',
       legacyCore: this.settings.variant === 'legacy',
       legacyLang: this.settings.variant === 'legacy',

@@ -170,7 +170,9 @@ void describe('SIGTERM', () => {
       const jobId = await submitJob(platform, queue, await longReceipt());
       await waitForStatus(platform, jobId, ['processing', 'succeeded']);
       worker.kill('SIGTERM');
-      const code = await Promise.race([worker.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([worker.exited, new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), 60_000); })]);
+      clearTimeout(timer);
       assert.equal(code, 0, `exit code; logs:\n${worker.logs().slice(-2000)}`);
       const record = await platform.records.get(PIPELINE, jobId);
       assert.equal(record?.status, 'succeeded');

@@ -1,0 +1,184 @@
+// The processor's decision table, with small in-memory stand-ins for the worker's own
+// ports (records, blobs, engine): which settlement each situation gets, and what the
+// job record says afterwards.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BlobMissingError, BlobTooLargeError } from '../jobs/blobs.ts';
+import { JobNotFoundError, type Transition } from '../jobs/records.ts';
+import type { JobMessage, JobRecord, OcrResult } from '../jobs/schema.ts';
+import { PermanentJobError, TransientJobError } from './errors.ts';
+import { createProcessor, type ProcessorDeps } from './processor.ts';
+import type { PreparedImage } from './ocr/preprocess.ts';
+
+const HASH = 'a'.repeat(64);
+
+class MemoryRecords {
+  readonly rows = new Map<string, JobRecord>();
+  readonly remembered = new Map<string, string>();
+  async get(_pipeline: string, jobId: string): Promise<JobRecord | undefined> {
+    return this.rows.get(jobId);
+  }
+  async transition(_pipeline: string, jobId: string, t: Transition): Promise<JobRecord | undefined> {
+    const row = this.rows.get(jobId);
+    if (!row) throw new JobNotFoundError(jobId);
+    if (t.from && !t.from.includes(row.status)) return undefined;
+    const next = { ...row, ...t.patch, status: t.to };
+    this.rows.set(jobId, next);
+    return next;
+  }
+  async rememberResult(_pipeline: string, key: string, jobId: string): Promise<void> {
+    if (!this.remembered.has(key)) this.remembered.set(key, jobId);
+  }
+}
+
+class MemoryBlobs {
+  readonly uploads = new Map<string, Buffer | Error>();
+  readonly results = new Map<string, OcrResult>();
+  async readUpload(path: string, maxBytes: number): Promise<Buffer> {
+    const upload = this.uploads.get(path);
+    if (!upload) throw new BlobMissingError(path);
+    if (upload instanceof Error) throw upload;
+    if (upload.length > maxBytes) throw new BlobTooLargeError(maxBytes);
+    return upload;
+  }
+  async writeResult(result: OcrResult): Promise<{ result: OcrResult; written: boolean }> {
+    const existing = this.results.get(result.jobId);
+    if (existing) return { result: existing, written: false };
+    this.results.set(result.jobId, result);
+    return { result, written: true };
+  }
+}
+
+function prepared(): PreparedImage {
+  return { data: Buffer.from('P5'), width: 200, height: 100, original: { width: 100, height: 50, format: 'png' }, scale: 2 };
+}
+
+interface Fixture { deps: ProcessorDeps; records: MemoryRecords; blobs: MemoryBlobs; ocrCalls: number; message: JobMessage }
+
+function fixture(change: { status?: JobRecord['status']; upload?: Buffer | Error | null; prepare?: () => Promise<PreparedImage>; maxDeliveryCount?: number; languages?: string[] } = {}): Fixture {
+  const records = new MemoryRecords();
+  const blobs = new MemoryBlobs();
+  const jobId = 'job-00000001';
+  const now = '2026-01-01T00:00:00.000Z';
+  records.rows.set(jobId, { id: jobId, pipeline: 'p', status: change.status ?? 'queued', languages: ['eng'], options: { pageSegmentation: 'auto' }, attempts: 0, createdAt: now, updatedAt: now });
+  if (change.upload !== null) blobs.uploads.set(`uploads/${jobId}`, change.upload ?? Buffer.from('image'));
+  const f: Fixture = {
+    records, blobs, ocrCalls: 0,
+    message: { v: 1, jobId, pipeline: 'p', blobPath: `uploads/${jobId}`, contentHash: HASH, languages: change.languages ?? ['eng'], options: { pageSegmentation: 'auto' } },
+    deps: undefined as never,
+  };
+  f.deps = {
+    records, blobs,
+    prepare: change.prepare ?? (async () => prepared()),
+    engine: {
+      recognize: async () => {
+        f.ocrCalls++;
+        return { text: 'TOTAL 12.50\n', lines: [{ text: 'TOTAL 12.50', confidence: 91, bbox: { x0: 10, y0: 20, x1: 110, y1: 40 } }], meanConfidence: 91 };
+      },
+    },
+    languages: ['eng'],
+    maxImageBytes: 1000,
+    maxJobMs: 10_000,
+    maxDeliveryCount: change.maxDeliveryCount ?? 3,
+    workerName: 'test',
+    now: () => new Date(now),
+  };
+  return f;
+}
+
+void describe('processor', () => {
+  void it('completes a good job: result stored, record succeeded, dedupe key remembered', async () => {
+    const f = fixture();
+    const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+    assert.equal(settlement.action, 'complete');
+    assert.equal(settlement.outcome, 'succeeded');
+    const record = f.records.rows.get(f.message.jobId);
+    assert.equal(record?.status, 'succeeded');
+    assert.equal(record?.attempts, 1);
+    const result = f.blobs.results.get(f.message.jobId);
+    assert.equal(result?.text, 'TOTAL 12.50\n');
+    assert.deepEqual(result?.lines[0]?.bbox, { x0: 5, y0: 10, x1: 55, y1: 20 }, 'boxes are in the pixels of the uploaded image');
+    assert.deepEqual(result?.image, { width: 100, height: 50, format: 'png' });
+    assert.equal(f.records.remembered.size, 1);
+  });
+
+  void it('keeps the first stored result when a redelivered job is processed again', async () => {
+    const f = fixture();
+    const process = createProcessor(f.deps);
+    await process({ body: f.message, deliveryCount: 0 });
+    const first = f.blobs.results.get(f.message.jobId);
+    f.records.rows.set(f.message.jobId, { ...f.records.rows.get(f.message.jobId)!, status: 'processing' });
+    const settlement = await process({ body: f.message, deliveryCount: 1 });
+    assert.equal(settlement.action, 'complete');
+    assert.equal(settlement.action === 'complete' ? settlement.result : undefined, first);
+  });
+
+  void it('completes a message for a job that already finished without running OCR again', async () => {
+    for (const status of ['succeeded', 'failed'] as const) {
+      const f = fixture({ status });
+      const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+      assert.deepEqual([settlement.action, settlement.outcome], ['complete', 'duplicate'], status);
+      assert.equal(f.ocrCalls, 0);
+    }
+  });
+
+  const deadLetterCases: { name: string; change: Parameters<typeof fixture>[0]; body?: unknown; code: string }[] = [
+    { name: 'a body that is not a job', change: {}, body: { hello: 'world' }, code: 'INVALID_MESSAGE' },
+    { name: 'an image over the byte limit', change: { upload: Buffer.alloc(2000) }, code: 'IMAGE_TOO_LARGE' },
+    { name: 'an image the preprocessor calls corrupt', change: { prepare: async () => { throw new PermanentJobError('IMAGE_CORRUPT', 'truncated'); } }, code: 'IMAGE_CORRUPT' },
+    { name: 'a language this worker has not loaded', change: { languages: ['deu'] }, code: 'INVALID_MESSAGE' },
+  ];
+  for (const c of deadLetterCases) {
+    void it(`dead-letters ${c.name} at once as ${c.code} and marks the job failed`, async () => {
+      const f = fixture(c.change);
+      if (c.change?.languages) f.message.languages = c.change.languages;
+      const settlement = await createProcessor(f.deps)({ body: c.body ?? f.message, deliveryCount: 0 });
+      assert.equal(settlement.action, 'deadLetter');
+      assert.equal(settlement.action === 'deadLetter' ? settlement.code : '', c.code);
+      if (c.body === undefined) {
+        const record = f.records.rows.get(f.message.jobId);
+        assert.equal(record?.status, 'failed');
+        assert.equal(record?.errorCode, c.code);
+      }
+    });
+  }
+
+  void it('dead-letters a job whose record does not exist', async () => {
+    const f = fixture();
+    f.records.rows.clear();
+    const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+    assert.equal(settlement.action, 'deadLetter');
+  });
+
+  void it('abandons a missing upload while deliveries remain, leaving the job processing', async () => {
+    const f = fixture({ upload: null });
+    const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+    assert.deepEqual([settlement.action, settlement.outcome], ['abandon', 'abandoned']);
+    assert.equal(f.records.rows.get(f.message.jobId)?.status, 'processing');
+  });
+
+  void it('marks the job failed on the last delivery before abandoning it to the dead-letter queue', async () => {
+    const f = fixture({ upload: null, maxDeliveryCount: 3 });
+    const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 2 });
+    assert.deepEqual([settlement.action, settlement.outcome], ['abandon', 'failed_after_retries']);
+    const record = f.records.rows.get(f.message.jobId);
+    assert.equal(record?.status, 'failed');
+    assert.equal(record?.errorCode, 'DELIVERY_LIMIT_EXCEEDED');
+    assert.match(record?.errorMessage ?? '', /UPLOAD_MISSING/);
+    assert.equal(record?.attempts, 3);
+  });
+
+  void it('treats an unexpected error as transient', async () => {
+    const f = fixture({ upload: new Error('socket hang up') });
+    const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+    assert.equal(settlement.action, 'abandon');
+    assert.match(settlement.action === 'abandon' ? settlement.reason : '', /socket hang up/);
+  });
+
+  void it('abandons an OCR timeout so another delivery can try', async () => {
+    const f = fixture();
+    f.deps.engine = { recognize: async () => { throw new TransientJobError('OCR_FAILED', 'recognition took longer than 10 s'); } };
+    const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+    assert.deepEqual([settlement.action, settlement.action === 'abandon' ? settlement.code : ''], ['abandon', 'OCR_FAILED']);
+  });
+});
