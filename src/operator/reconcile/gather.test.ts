@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { sampleSpec } from '../testing/fixtures.ts';
 import { gather, secretRefs, type ClusterReader, type RawPipeline } from './gather.ts';
 import { parseSpec } from '../../crds/ocrpipeline.ts';

@@ -2,7 +2,7 @@
 // a client library): asserts the resulting state, and that an idle loop writes nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CoreV1Event, KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import type { CoreV1Event, KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { OcrPipelineStatus } from '../../crds/ocrpipeline.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { EventRecorder } from '../events.ts';

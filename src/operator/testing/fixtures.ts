@@ -2,7 +2,7 @@
 // (the cert-manager gen.* shape).
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { parseSpec, type OcrPipeline, type OcrPipelineSpecInput } from '../../crds/ocrpipeline.ts';
+import { parseSpec, type OcrPipeline } from '../../crds/ocrpipeline.ts';
 import type { DesiredInput } from '../desired/input.ts';
 
 type RawSpec = Record<string, unknown>;
