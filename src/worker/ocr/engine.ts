@@ -156,7 +156,9 @@ export class TesseractPool implements OcrEngine {
       errorHandler: () => {},
     }, this.settings.initConfig);
     this.all.add(worker);
-    await worker.setParameters({ ...this.settings.params });
+    // debug_file: tesseract's own diagnostics ("Estimating resolution as ...") would go to
+    // stdout as non-JSON lines between our JSON logs.
+    await worker.setParameters({ debug_file: '/dev/null', ...this.settings.params });
     return worker;
   }
 
