@@ -1,0 +1,161 @@
+// The pieces the scaling e2e test and `npm run bench:scaling` share: a local control plane
+// with Prometheus + prometheus-adapter (the shared one from OCR_TEST_KUBECONFIG when it
+// runs with metrics, else our own), the Service Bus stand-in, the operator as a real
+// process on loopback, and Prometheus scraping that process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { loadKubeConfig, startCluster, TEST_TIMING, type Cluster } from '../../support/cluster.ts';
+import { freePort, waitFor } from '../../support/ports.ts';
+import { readState } from '../../../hack/cluster/state.ts';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export interface ScalingCluster {
+  kc: KubeConfig;
+  kubeconfigPath: string;
+  prometheusUrl: string;
+  /** Intervals in force, for reports: Prometheus scrape, adapter relist, HPA sync. */
+  timing: { scrape: string; relist: string; hpaSync: string };
+  /** Adds loopback targets to Prometheus' scrape list (the shared cluster's others are kept). */
+  addScrapeTargets(targets: string[]): void;
+  /** Restores the scrape list and stops a cluster we started (a shared one keeps running). */
+  stop(): Promise<void>;
+}
+
+const parseSeconds = (d: string): number => {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(d);
+  if (!m) return Number.NaN;
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : n;
+};
+export const seconds = parseSeconds;
+
+/**
+ * The shared cluster when OCR_TEST_KUBECONFIG points at one started with metrics
+ * (hack/test.sh does), else a cluster of our own named `name`.
+ */
+export async function scalingCluster(name: string, log: (line: string) => void): Promise<ScalingCluster> {
+  const shared = process.env.OCR_TEST_KUBECONFIG;
+  const state = shared ? readState(dirname(shared)) : undefined;
+  if (shared && state?.metrics) {
+    const { targetsFile } = state.metrics;
+    const original = readFileSync(targetsFile, 'utf8');
+    const groups = JSON.parse(original) as Array<{ targets: string[]; labels: Record<string, string> }>;
+    return {
+      kc: loadKubeConfig(shared),
+      kubeconfigPath: shared,
+      prometheusUrl: state.metrics.prometheusUrl,
+      timing: { scrape: state.metrics.scrapeInterval, relist: state.metrics.adapterRelistInterval, hpaSync: TEST_TIMING.hpaSyncPeriod },
+      addScrapeTargets(targets) {
+        writeFileSync(targetsFile, `${JSON.stringify([...groups, { targets, labels: {} }], null, 2)}\n`);
+      },
+      async stop() {
+        writeFileSync(targetsFile, original);
+      },
+    };
+  }
+  if (shared) log(`OCR_TEST_KUBECONFIG's cluster runs without metrics; starting our own cluster ${name}`);
+  const cluster: Cluster = await startCluster({ name, withMetrics: true, ifRunning: 'restart', log });
+  let targets: string[] = [];
+  return {
+    kc: loadKubeConfig(cluster.kubeconfigPath),
+    kubeconfigPath: cluster.kubeconfigPath,
+    prometheusUrl: cluster.prometheusUrl ?? '',
+    timing: { scrape: TEST_TIMING.scrapeInterval, relist: TEST_TIMING.adapterRelistInterval, hpaSync: TEST_TIMING.hpaSyncPeriod },
+    addScrapeTargets(more) {
+      targets = [...targets, ...more];
+      cluster.setScrapeTargets(targets);
+    },
+    stop: () => cluster.stop(),
+  };
+}
+
+/** Server-side apply, field manager of the tests. */
+export async function apply(kc: KubeConfig, obj: KubernetesObject, dryRun = false): Promise<KubernetesObject> {
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  return await api.patch(obj, undefined, dryRun ? 'All' : undefined, 'ocr-scaling-tests', true, PatchStrategy.ServerSideApply);
+}
+
+export function yamlObjects(path: string): KubernetesObject[] {
+  return parseAllDocuments(readFileSync(join(ROOT, path), 'utf8')).map((d) => d.toJS() as KubernetesObject).filter(Boolean);
+}
+
+/** Applies a CRD and waits until the API server serves it. */
+export async function applyCrd(kc: KubeConfig, path: string): Promise<void> {
+  for (const crd of yamlObjects(path)) {
+    await apply(kc, crd);
+    await waitFor(`CRD ${crd.metadata?.name ?? ''} to be established`, async () => {
+      const got = (await KubernetesObjectApi.makeApiClient(kc).read({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: crd.metadata?.name ?? '' } })) as { status?: { conditions?: Array<{ type: string; status: string }> } };
+      return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+    }, 30_000, 250);
+  }
+}
+
+export interface OperatorProcess {
+  metricsPort: number;
+  /** The last lines the operator logged, for failure messages. */
+  tail(lines?: number): string;
+  stop(): Promise<void>;
+}
+
+/** The operator as a real process: admin kubeconfig, one namespace, no leader election, fast polls. */
+export async function startOperator(o: { kubeconfigPath: string; namespace: string; prometheusUrl?: string; queuePoll?: string }): Promise<OperatorProcess> {
+  const metricsPort = await freePort();
+  const args = [
+    join(ROOT, 'src/operator/main.ts'),
+    `--kubeconfig=${o.kubeconfigPath}`,
+    `--namespaces=${o.namespace}`,
+    `--metrics-addr=127.0.0.1:${metricsPort}`,
+    '--leader-elect=false',
+    '--resync-seconds=5',
+    `--queue-poll=${o.queuePoll ?? 'idleMs=2000,busyMs=1000,backoffBaseMs=500,backoffMaxMs=2000,statusRefreshMs=5000'}`,
+    '--log-level=info',
+  ];
+  if (o.prometheusUrl) args.push(`--prometheus-url=${o.prometheusUrl}`);
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: o.kubeconfigPath } });
+  const log: string[] = [];
+  const keep = (chunk: Buffer) => {
+    log.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    if (log.length > 400) log.splice(0, log.length - 400);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  const proc: OperatorProcess = {
+    metricsPort,
+    tail: (n = 30) => log.slice(-n).join('\n'),
+    async stop() {
+      if (exited) return;
+      const done = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+  try {
+    await waitFor('the operator to become ready', async () => {
+      if (exited) throw new Error(`operator exited:\n${proc.tail()}`);
+      const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined);
+      return res?.ok ?? false;
+    }, 60_000, 250);
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
+  return proc;
+}
+
+/** Reads one value of a Prometheus instant query (undefined when the result is empty). */
+export async function promValue(prometheusUrl: string, query: string): Promise<number | undefined> {
+  const url = new URL('/api/v1/query', prometheusUrl);
+  url.searchParams.set('query', query);
+  const body = (await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).json()) as { data?: { result?: Array<{ value: [number, string] }> } };
+  const v = body.data?.result?.[0]?.value[1];
+  return v === undefined ? undefined : Number(v);
+}
