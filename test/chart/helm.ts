@@ -91,11 +91,24 @@ export function templateArgs(options: RenderOptions & { release?: string; namesp
   return args;
 }
 
-/** `helm template` output as text; throws with helm's message when rendering fails. */
-export async function renderText(options: RenderOptions = {}): Promise<string> {
-  const result = await runHelm(templateArgs(options));
-  if (result.code !== 0) throw new Error(`helm template failed (exit ${result.code}): ${result.stderr.trim()}`);
-  return result.stdout;
+const rendered = new Map<string, Promise<string>>();
+
+/**
+ * `helm template` output as text; throws with helm's message when rendering fails.
+ * Rendering is deterministic, so one run per distinct set of options is enough (many
+ * tests read the default render; each helm run costs ~0.4 s on a busy machine).
+ */
+export function renderText(options: RenderOptions = {}): Promise<string> {
+  const key = JSON.stringify(options);
+  let text = rendered.get(key);
+  if (!text) {
+    text = runHelm(templateArgs(options)).then((result) => {
+      if (result.code !== 0) throw new Error(`helm template failed (exit ${result.code}): ${result.stderr.trim()}`);
+      return result.stdout;
+    });
+    rendered.set(key, text);
+  }
+  return text;
 }
 
 /** `helm template` output as objects. */
