@@ -25,7 +25,8 @@ const isObject = (v: unknown): v is JsonSchema => typeof v === 'object' && v !==
  * - `additionalProperties: false` (zod's strict objects) is dropped: a structural schema
  *   prunes, and with kubectl's default strict field validation rejects, unknown fields;
  * - `x-kubernetes-preserve-unknown-fields` nodes keep only their type, no sub-schema;
- * - int-or-string nodes use the one anyOf shape the API server allows, without a type;
+ * - int-or-string nodes use the one anyOf shape the API server allows, without a type,
+ *   and keep a string pattern on the node itself;
  * - integer bounds that only restate JavaScript's safe-integer range are dropped;
  * - numeric exclusiveMinimum/Maximum (2020-12) become the boolean form (OpenAPI v3.0).
  */
@@ -47,7 +48,10 @@ export function toStructural(node: JsonSchema): JsonSchema {
     const out: JsonSchema = { 'x-kubernetes-int-or-string': true };
     if (n.description !== undefined) out.description = n.description;
     if (n.default !== undefined) out.default = n.default;
-    out.anyOf = [{ type: 'integer' }, stringBranch?.pattern ? { type: 'string', pattern: stringBranch.pattern } : { type: 'string' }];
+    // Exactly this anyOf is allowed beside int-or-string; a pattern goes on the node itself
+    // (it applies to string values only), as controller-gen does for resource quantities.
+    out.anyOf = [{ type: 'integer' }, { type: 'string' }];
+    if (stringBranch?.pattern !== undefined) out.pattern = stringBranch.pattern;
     return out;
   }
 
@@ -100,7 +104,8 @@ export function buildOpenApiSchema(): JsonSchema {
     properties: {
       apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
       kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
-      metadata: { type: 'object', description: 'Standard object metadata.' },
+      // The API server forbids anything but type here (metadata is implicitly specified).
+      metadata: { type: 'object' },
       spec: { ...jsonSchemaOf(ocrPipelineSpecSchema), description: 'Desired state of the pipeline.' },
       status: { ...jsonSchemaOf(ocrPipelineStatusSchema), description: 'Observed state of the pipeline, written by the operator.' },
     },

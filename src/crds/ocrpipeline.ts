@@ -107,7 +107,9 @@ const replicasSchema = (min: number, max: number, floor: number) =>
       .strict(),
     [replicaRangeRule],
   )
-    .prefault({})
+    // A full default, not {}: the API server checks defaults against the CEL rule without
+    // filling in nested defaults first, and `self.min` on {} would fail.
+    .prefault({ min, max })
     .describe('Replica bounds. With min == max the Deployment has a fixed size and no HorizontalPodAutoscaler.');
 
 const scalingPolicySchema = z

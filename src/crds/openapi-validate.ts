@@ -11,8 +11,7 @@ export function validateOpenApi(schema: JsonSchema, value: unknown, path = 'spec
   if (schema['x-kubernetes-int-or-string'] === true) {
     if (Number.isInteger(value)) return [];
     if (typeof value !== 'string') return [`${path}: must be an integer or a string`];
-    const stringBranch = (schema.anyOf as JsonSchema[] | undefined)?.find((b) => b.type === 'string');
-    return typeof stringBranch?.pattern === 'string' && !new RegExp(stringBranch.pattern).test(value) ? [`${path}: must match ${stringBranch.pattern}`] : [];
+    return typeof schema.pattern === 'string' && !new RegExp(schema.pattern).test(value) ? [`${path}: must match ${schema.pattern}`] : [];
   }
   const errors: string[] = [];
   switch (schema.type) {

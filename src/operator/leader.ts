@@ -2,7 +2,7 @@
 // renew the Lease every retryPeriod; another holder's Lease counts as expired only after
 // leaseDuration has passed on *our* clock since we last saw it change (no cross-node clock
 // comparison); a leader that cannot renew within renewDeadline steps down.
-import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
+import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../shared/logger.ts';
 
 export interface LeaderElectionConfig {
@@ -62,7 +62,9 @@ export class LeaderElector {
   async #tick(): Promise<void> {
     if (this.#stopped) return;
     const ok = await this.#tryAcquireOrRenew().catch((err: unknown) => {
-      this.#log.debug({ err: String(err) }, 'Lease attempt failed');
+      // A 409 is another candidate winning the round: normal. Anything else is worth seeing.
+      if ((err as { code?: number }).code === 409) this.#log.debug('Lease attempt lost a write race');
+      else this.#log.warn({ err: err instanceof Error ? err.message.slice(0, 500) : String(err) }, 'Lease attempt failed');
       return false;
     });
     const now = performance.now();
@@ -83,7 +85,8 @@ export class LeaderElector {
 
   async #tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity, leaseDurationMs } = this.#cfg;
-    const now = new Date();
+    // MicroTime: the API server wants exactly six fractional digits, which Date#toISOString lacks.
+    const now = new V1MicroTime();
     const lease = await this.#api.readNamespacedLease({ name, namespace }).catch((err: unknown) => {
       if ((err as { code?: number }).code === 404) return undefined;
       throw err;
@@ -124,7 +127,7 @@ export class LeaderElector {
     try {
       const lease = await this.#api.readNamespacedLease({ name, namespace });
       if (lease.spec?.holderIdentity === identity) {
-        await this.#api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new Date() } } });
+        await this.#api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new V1MicroTime() } } });
         this.#log.info('Released the Lease');
       }
     } catch (err) {
