@@ -80,8 +80,9 @@ export class Consumer {
       onRenewed: () => hooks?.onLockRenewed?.(),
       onError: (error) => logger.warn({ err: error, messageId: message.messageId }, 'lock renewal failed; the message will be redelivered'),
     });
+    let settlement: Settlement | undefined;
     try {
-      const settlement = await this.processor({ body: message.body, deliveryCount: message.deliveryCount ?? 0 });
+      settlement = await this.processor({ body: message.body, deliveryCount: message.deliveryCount ?? 0 });
       renewal.stop();
       if (entry.settled) return; // abandoned by a drain that ran out of time
       entry.settled = true;
@@ -90,8 +91,9 @@ export class Consumer {
       const log = settlement.action === 'complete' ? logger.info.bind(logger) : logger.warn.bind(logger);
       log({ jobId: settlement.jobId, action: settlement.action, outcome: settlement.outcome, ...(settlement.action === 'complete' ? {} : { code: settlement.code, reason: settlement.reason }), deliveryCount: message.deliveryCount }, 'job settled');
     } catch (error) {
-      // Settling failed (lock lost, connection gone): the broker redelivers after the lock expires.
-      logger.error({ err: error, messageId: message.messageId }, 'could not settle message');
+      // Settling failed (lock lost, connection gone): the broker redelivers after the lock
+      // expires, and the next delivery finds the job finished (results are write-once).
+      logger.error({ err: error, messageId: message.messageId, jobId: settlement?.jobId, action: settlement?.action, outcome: settlement?.outcome }, 'could not settle message');
     } finally {
       renewal.stop();
       this.held.delete(entry);

@@ -11,7 +11,7 @@ import { freePort, waitFor } from '../../support/ports.ts';
 import { serviceBusClient, startServiceBusStandin, type ServiceBusStandin } from '../../support/servicebus.ts';
 
 export const PIPELINE = 'receipts';
-export const LOCK_SECONDS = 3;
+export const LOCK_SECONDS = 5;
 export const MAX_DELIVERIES = 3;
 const MAIN = resolve(import.meta.dirname, '../../../src/worker/main.ts');
 

@@ -150,8 +150,11 @@ void describe('a worker killed mid-job', () => {
         const counts = platform.standin.counts(queue);
         return counts.activeMessageCount === 0 && counts.deadLetterMessageCount === 0;
       }, 10_000);
-      const completions = second.logs().split('\n').filter((l) => l.includes(jobId) && l.includes('"outcome":"succeeded"'));
-      assert.equal(completions.length, 1, 'exactly one completion');
+      // Once: one stored result, and the record points at it. (If the second worker lost its
+      // lock on a very busy machine, a third delivery finds the job done: outcome duplicate.)
+      assert.equal(record.finishedAt, result?.completedAt, 'the record describes the one stored result');
+      const lines = second.logs().split('\n').filter((l) => l.includes(jobId) && /job settled|could not settle/.test(l));
+      assert.equal(lines.filter((l) => l.includes('"outcome":"succeeded"')).length, 1, `exactly one successful OCR run; logs:\n${lines.join('\n')}`);
     } finally {
       first.kill('SIGKILL');
       second?.kill('SIGKILL');
