@@ -25,6 +25,7 @@ const cases: { name: string; facts: ConditionFacts; ready: [string, string]; pro
   { name: 'an API with no available pod is not ready', facts: facts((f) => { f.api = { ...rolledOut(2), ready: 0, available: 0 }; }), ready: ['False', REASON.apiUnavailable], progressing: ['True', REASON.rollingOut], degraded: ['False', REASON.asExpected] },
   { name: 'wanted workers with none available are not ready', facts: facts((f) => { f.worker = { ...rolledOut(3), ready: 0, available: 0 }; }), ready: ['False', REASON.workersUnavailable], progressing: ['True', REASON.rollingOut], degraded: ['False', REASON.asExpected] },
   { name: 'workers scaled to zero are ready', facts: facts((f) => { f.worker = rolledOut(0); }), ready: ['True', REASON.available], progressing: ['False', REASON.rolloutComplete], degraded: ['False', REASON.asExpected] },
+  { name: 'pods the API server refuses to create degrade the pipeline', facts: facts((f) => { f.worker = { ...rolledOut(1), ready: 0, available: 0, updated: 0, replicaFailure: 'serviceaccount "ocr" not found' }; }), ready: ['False', REASON.degraded], progressing: ['True', REASON.rollingOut], degraded: ['True', REASON.podCreationFailed] },
   { name: 'a half-updated worker rollout is progressing', facts: facts((f) => { f.worker = { ...rolledOut(4), updated: 2 }; }), ready: ['True', REASON.available], progressing: ['True', REASON.rollingOut], degraded: ['False', REASON.asExpected] },
 ];
 

@@ -13,6 +13,8 @@ export interface DeploymentFacts {
   updated: number;
   ready: number;
   available: number;
+  /** Message of the Deployment's ReplicaFailure condition (pods cannot be created), if any. */
+  replicaFailure?: string;
 }
 
 export interface MissingSecret {
@@ -80,11 +82,20 @@ export const secretKeysExist: Check = (f) => {
 export const childrenApplied: Check = (f) =>
   f.applyError === undefined ? undefined : { reason: REASON.applyFailed, message: `Applying children failed: ${f.applyError}` };
 
+/** Pods the API server refuses to create (missing ServiceAccount, quota, admission). */
+export const podsCanBeCreated: Check = (f) => {
+  for (const [name, d] of [['API', f.api], ['worker', f.worker]] as const) {
+    if (d?.replicaFailure) return { reason: REASON.podCreationFailed, message: `The ${name} pods cannot be created: ${d.replicaFailure}` };
+  }
+  return undefined;
+};
+
 export const DEGRADED_CHAIN: Check[] = [
   specIsValid, // the spec must parse
   secretsExist, // every referenced Secret exists
   secretKeysExist, // and holds the referenced key
   childrenApplied, // the last server-side apply went through
+  podsCanBeCreated, // and the Deployments can create their pods
 ];
 
 export function degraded(f: ConditionFacts): ConditionVerdict {

@@ -14,6 +14,7 @@ export const REASON = {
   secretNotFound: 'SecretNotFound',
   secretKeyNotFound: 'SecretKeyNotFound',
   applyFailed: 'ApplyFailed',
+  podCreationFailed: 'PodCreationFailed',
   // Progressing
   rolloutComplete: 'RolloutComplete',
   creating: 'Creating',

@@ -58,3 +58,9 @@ void test('Deployment replica counts are read from status, with spec.replicas as
   assert.deepEqual(g.worker, { generation: 3, observedGeneration: 3, desired: 4, updated: 4, ready: 3, available: 3 });
   assert.equal(g.api, undefined);
 });
+
+void test('a ReplicaFailure condition on a Deployment is carried as replicaFailure', () => {
+  const d: V1Deployment = { metadata: {}, spec: { selector: {}, template: {} }, status: { conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'serviceaccount "ocr" not found' }] } };
+  const g = gather(raw(sampleSpec('minimal')), reader({}, { 'invoices-api': d }));
+  assert.equal(g.api?.replicaFailure, 'serviceaccount "ocr" not found');
+});

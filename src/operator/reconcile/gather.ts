@@ -56,7 +56,7 @@ export function secretRefs(spec: OcrPipelineSpec): SecretRef[] {
 
 export function deploymentFacts(d: V1Deployment | undefined): DeploymentFacts | undefined {
   if (!d) return undefined;
-  return {
+  const facts: DeploymentFacts = {
     generation: d.metadata?.generation ?? 0,
     observedGeneration: d.status?.observedGeneration ?? 0,
     desired: d.spec?.replicas ?? 1,
@@ -64,6 +64,9 @@ export function deploymentFacts(d: V1Deployment | undefined): DeploymentFacts | 
     ready: d.status?.readyReplicas ?? 0,
     available: d.status?.availableReplicas ?? 0,
   };
+  const failure = d.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  if (failure) facts.replicaFailure = failure.message ?? failure.reason ?? 'unknown reason';
+  return facts;
 }
 
 export function gather(raw: RawPipeline, reader: ClusterReader): Gathered {

@@ -32,7 +32,7 @@ export class ApplyFailedError extends Error {
   override name = 'ApplyFailedError';
 }
 
-const PROBLEM_REASONS = [REASON.secretNotFound, REASON.secretKeyNotFound, REASON.applyFailed, REASON.invalidSpec] as const;
+const PROBLEM_REASONS = [REASON.secretNotFound, REASON.secretKeyNotFound, REASON.applyFailed, REASON.invalidSpec, REASON.podCreationFailed] as const;
 
 export function describeError(err: unknown): string {
   if (err && typeof err === 'object' && 'code' in err && 'body' in err) {
