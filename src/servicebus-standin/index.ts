@@ -6,7 +6,7 @@ import { pino, type Logger } from 'pino';
 import { startAmqpServer } from './amqp-server.ts';
 import { startAtomServer } from './atom.ts';
 import type { StandinContext, StandinSubQueue } from './context.ts';
-import { pumpSubQueue } from './links/receiver.ts';
+import { consumersOf, pumpSubQueue } from './links/receiver.ts';
 import { QueueStore, type Queue, type QueueCounts, type QueueStatus } from './queue-store.ts';
 import type { MessageContent } from './amqp-message.ts';
 import { RIGHTS, type KeyRules, type Right } from './sas.ts';
@@ -69,6 +69,8 @@ export interface ServiceBusStandin {
   createQueue(queue: StandinQueueOptions | string): void;
   setQueueStatus(name: string, status: QueueStatus): void;
   counts(name: string): QueueCounts;
+  /** Receiver links attached to a queue or `<queue>/$DeadLetterQueue` right now. */
+  receiverCount(path: string): number;
   close(): Promise<void>;
 }
 
@@ -183,6 +185,11 @@ export async function startServiceBusStandin(options: StandinOptions = {}): Prom
       ctx.pumpAll();
     },
     counts: (name) => getQueue(name).runtimeCounts(),
+    receiverCount: (path) => {
+      const subQueue = store.resolve(path);
+      if (subQueue === undefined) throw new Error(`Unknown queue '${path}'.`);
+      return consumersOf(subQueue);
+    },
     close: async () => {
       if (closed) return;
       closed = true;

@@ -104,6 +104,31 @@ void describe('send, receive and settle with the real SDK', () => {
     }
   });
 
+  void it('a receive asking for more than is there returns soon after the first message, because the drain is answered', async () => {
+    const sender = client.createSender('batch');
+    const receiver = client.createReceiver('batch');
+    try {
+      await sender.sendMessages([{ body: 'x' }, { body: 'y' }]);
+      const started = Date.now();
+      // The SDK returns 1 s after the first message, then drains; an unanswered drain
+      // would hold it for the rest of the 8 s wait and close the link.
+      const got = await receiver.receiveMessages(10, { maxWaitTimeInMs: 8000 });
+      const elapsed = Date.now() - started;
+      assert.deepEqual(got.map((m) => m.body), ['x', 'y']);
+      assert.ok(elapsed < 4000, `returned after ${elapsed} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(standin.receiverCount('batch'), 1, 'the SDK kept its link open: it got the drain reply');
+      for (const m of got) await receiver.completeMessage(m);
+      await sender.sendMessages({ body: 'z' });
+      const [next] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+      assert.equal(next?.body, 'z', 'the same receiver keeps working after the drain');
+      await receiver.completeMessage(next!);
+    } finally {
+      await sender.close();
+      await receiver.close();
+    }
+  });
+
   void it('an abandoned message is redelivered with its delivery count raised by one', async () => {
     const sender = client.createSender('abandon');
     const receiver = client.createReceiver('abandon', { maxAutoLockRenewalDurationInMs: 0 });
