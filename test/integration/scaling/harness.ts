@@ -75,7 +75,7 @@ export async function scalingCluster(name: string, log: (line: string) => void):
 }
 
 /** Server-side apply, field manager of the tests. */
-export async function apply(kc: KubeConfig, obj: KubernetesObject, dryRun = false): Promise<KubernetesObject> {
+export async function apply(kc: KubeConfig, obj: object, dryRun = false): Promise<KubernetesObject> {
   const api = KubernetesObjectApi.makeApiClient(kc);
   return await api.patch(obj, undefined, dryRun ? 'All' : undefined, 'ocr-scaling-tests', true, PatchStrategy.ServerSideApply);
 }
