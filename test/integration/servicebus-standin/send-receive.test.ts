@@ -122,7 +122,7 @@ void describe('send, receive and settle with the real SDK', () => {
       await sender.sendMessages({ body: 'z' });
       const [next] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
       assert.equal(next?.body, 'z', 'the same receiver keeps working after the drain');
-      await receiver.completeMessage(next!);
+      await receiver.completeMessage(next);
     } finally {
       await sender.close();
       await receiver.close();
