@@ -50,6 +50,27 @@ void describe('locks, deferral, scheduling and peek with the real SDK', () => {
     }
   });
 
+  void it('a lock held by a client that disappears expires and another client gets the message', async () => {
+    const gone = serviceBusClient(standin);
+    const sender = client.createSender('short-lock');
+    const survivor = client.createReceiver('short-lock', { maxAutoLockRenewalDurationInMs: 0 });
+    try {
+      await sender.sendMessages({ body: 'orphan', messageId: 'orphan' });
+      const [held] = await gone.createReceiver('short-lock', { maxAutoLockRenewalDurationInMs: 0 }).receiveMessages(1, { maxWaitTimeInMs: 2000 });
+      assert.equal(held?.messageId, 'orphan');
+      await gone.close(); // like a worker killed mid-job: nothing settled
+      assert.equal(standin.counts('short-lock').activeMessageCount, 1, 'the lock outlives the connection');
+      const [again] = await survivor.receiveMessages(1, { maxWaitTimeInMs: 4000 });
+      assert.equal(again?.messageId, 'orphan');
+      assert.equal(again?.deliveryCount, 1);
+      await survivor.completeMessage(again);
+    } finally {
+      await gone.close();
+      await sender.close();
+      await survivor.close();
+    }
+  });
+
   void it('renewMessageLock extends lockedUntilUtc and keeps the message locked past its first expiry', async () => {
     const sender = client.createSender('renew');
     const receiver = client.createReceiver('renew', { maxAutoLockRenewalDurationInMs: 0 });
