@@ -213,3 +213,19 @@ void test('the workers\' in-flight numbers from Prometheus refine the signal', a
   await until('read', () => pollers.view('team/a')?.pending === false);
   assert.deepEqual([pollers.view('team/a')?.signal?.inFlight, pollers.view('team/a')?.signal?.backlog], [6, 6]);
 });
+
+void test('an unchanged reading does not move observedAt until the report interval passes', async (t) => {
+  const ns = new FakeNamespace();
+  ns.set('jobs', 5);
+  const { pollers } = setup(ns, { reportEveryMs: 60_000 });
+  t.after(() => pollers.close());
+  pollers.upsert(sub('a'));
+  await until('first read', () => pollers.view('team/a')?.pending === false);
+  const first = pollers.view('team/a')?.observedAt?.getTime();
+  const reads = ns.reads.length;
+  await until('more reads', () => ns.reads.length >= reads + 3);
+  assert.equal(pollers.view('team/a')?.observedAt?.getTime(), first, 'same numbers, same stamp: an idle reconcile writes nothing');
+  ns.set('jobs', 6);
+  await until('new numbers', () => pollers.view('team/a')?.signal?.backlog === 6);
+  assert.ok((pollers.view('team/a')?.observedAt?.getTime() ?? 0) > (first ?? 0), 'new numbers, new stamp');
+});

@@ -55,6 +55,8 @@ export interface QueuePollersOptions {
   timing?: Partial<PollTiming>;
   /** A reading older than this is dropped from /metrics, so the HPA holds instead of acting on it (ms). Default 2 x idleMs. */
   staleAfterMs?: number;
+  /** While the numbers do not change, the view's observedAt moves at most this often (ms). Default 300 000. */
+  reportEveryMs?: number;
   /** How long dead-letter history is kept (ms); the degraded check looks at this window. Default 300 000. */
   historyMs?: number;
   readerFor?: (cred: QueueCredential) => QueueReader;
@@ -183,8 +185,13 @@ class NamespacePoller {
       // Stale: take the series away so the HPA holds its count (and says why) instead of acting on old numbers.
       o.gauges?.remove(labels(sub));
     }
-    o.views.set(sub.key, view);
     const after = fingerprint(view);
+    // The status shows when the numbers were last confirmed, but only moves that stamp
+    // when they change or it is older than reportEveryMs: an idle pipeline's reconcile
+    // then writes nothing (no status write per poll).
+    const previous = o.views.get(sub.key)?.observedAt;
+    if (before === after && previous && view.observedAt && view.observedAt.getTime() - previous.getTime() < o.reportEveryMs) view.observedAt = previous;
+    o.views.set(sub.key, view);
     o.fingerprints.set(sub.key, after);
     if (before !== undefined && before !== after) o.onChange?.(sub.key);
   }
@@ -227,6 +234,7 @@ export class QueuePollers {
   readonly timing: PollTiming;
   readonly staleAfterMs: number;
   readonly historyMs: number;
+  readonly reportEveryMs: number;
   readonly gauges: QueueGauges | undefined;
   readonly onChange: ((key: string) => void) | undefined;
   readonly inFlight: InFlightSource | undefined;
@@ -247,6 +255,7 @@ export class QueuePollers {
     this.timing = { ...DEFAULT_POLL_TIMING, ...options.timing };
     this.staleAfterMs = options.staleAfterMs ?? 2 * this.timing.idleMs;
     this.historyMs = options.historyMs ?? 300_000;
+    this.reportEveryMs = options.reportEveryMs ?? 300_000;
     this.gauges = options.gauges;
     this.onChange = options.onChange;
     this.inFlight = options.inFlight;
