@@ -205,7 +205,7 @@ void describe('queue store', () => {
   });
 
   void it('drains a large queue in sequence order with none lost or repeated', () => {
-    const total = 20_000;
+    const total = 5_000;
     const { queue } = setup({ maxMessages: total });
     queue.enqueue(Array.from({ length: total }, (_, i) => input(String(i))));
     let expected = 1;
