@@ -8,7 +8,7 @@ import { EventRecorder } from './events.ts';
 import { ApiWriter, CacheReader, WatchedKind, eventSink, sources } from './kube.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { RawPipeline } from './reconcile/gather.ts';
-import { Reconciler } from './reconcile/reconciler.ts';
+import { Reconciler, describeError } from './reconcile/reconciler.ts';
 import { SecretIndex } from './secret-index.ts';
 import { ScalingService, type ScalingServiceOptions } from './scaling/service.ts';
 import { WorkQueue } from './workqueue.ts';
@@ -77,7 +77,7 @@ export class Controller {
         retried: () => metrics.workqueueRetries.inc(),
         waited: (s) => metrics.workqueueQueueDuration.observe(s),
         failed: (key, err, failures, retryInMs) =>
-          log.warn({ key, failures, retryInMs, err: err instanceof Error ? err.message : String(err) }, 'Reconcile failed; retrying with backoff'),
+          log.warn({ key, failures, retryInMs, err: describeError(err) }, 'Reconcile failed; retrying with backoff'),
       },
     });
 

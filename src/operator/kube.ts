@@ -12,6 +12,7 @@ import {
   PatchStrategy,
   PolicyV1Api,
   makeInformer,
+  setHeaderOptions,
   type Informer,
   type KubernetesListObject,
   type KubernetesObject,
@@ -211,12 +212,28 @@ export class ApiWriter implements KubeWriter, StatusWriter {
     await this.#objects.delete(obj, undefined, undefined, undefined, undefined, 'Background');
   }
 
+  /**
+   * A JSON merge patch on the status subresource, without resourceVersion: the work queue
+   * guarantees one reconcile per pipeline at a time, so there is no competing writer, and a
+   * cache that lags one write behind cannot cause 409 conflicts. Fields that disappeared
+   * are sent as null so the patch removes them.
+   */
   async writeStatus(raw: RawPipeline, status: OcrPipelineStatus): Promise<void> {
     const { namespace, name } = raw.metadata;
-    await this.#custom.replaceNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { ...raw, status } });
+    await this.#custom.patchNamespacedCustomObjectStatus(
+      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status: statusPatch(raw.status, status) } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   }
 }
 
 export function eventSink(core: CoreV1Api): EventSink {
   return (namespace, event) => core.createNamespacedEvent({ namespace, body: event });
+}
+
+/** The merge-patch body for status: the new status, with removed top-level fields as null. */
+export function statusPatch(previous: OcrPipelineStatus | undefined, next: OcrPipelineStatus): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...next };
+  for (const key of Object.keys(previous ?? {})) if (!(key in next)) patch[key] = null;
+  return patch;
 }
