@@ -13,7 +13,7 @@ import type { CommandOptions } from './commands.ts';
 import type { ConfigLookup } from './env.ts';
 import { inform, isConflict, isNotFound, type Informer, type Kube, type KubeObject } from '../kube.ts';
 import { graceSeconds, PodRunner, podKey } from './pod.ts';
-import { LOCAL_PORTS_ANNOTATION, POD_IP } from './translate.ts';
+import { LOCAL_PORTS_ANNOTATION, POD_IP, type PortMapping } from './translate.ts';
 
 export const LOCAL_AGENT_LABEL = 'ocrplatform.io/local-agent';
 export const DEFAULT_NODE_NAME = 'ocr-local-agent';
@@ -39,7 +39,7 @@ export interface NodeAgent {
   nodeName: string;
   logsDir: string;
   /** pods this agent runs, by namespace/name */
-  pods(): { name: string; uid: string; pids: number[]; ready: boolean }[];
+  pods(): { name: string; uid: string; pids: number[]; ready: boolean; ports: PortMapping[] }[];
   stop(): Promise<void>;
 }
 
@@ -259,7 +259,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
     nodeName,
     logsDir: options.logsDir,
     pods: () => [...runners.values()].map((r) => ({
-      name: r.name, uid: r.uid, pids: r.pids,
+      name: r.name, uid: r.uid, pids: r.pids, ports: r.portMappings,
       ready: r.status().conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
     })),
     async stop() {

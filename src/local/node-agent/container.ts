@@ -189,7 +189,8 @@ export class ContainerProcess {
       const before = this.probeState;
       const { state, action } = applyProbeResult(before, kind, result.ok, timing, this.o.spec.readinessProbe !== undefined);
       this.probeState = state;
-      if (!result.ok && action === 'none' && kind !== 'readiness') this.o.log(`container ${this.name}: ${kind} probe failed: ${result.detail}`);
+      // startup failures are expected while a process boots, readiness flaps are reported in status: only liveness is worth a line
+      if (!result.ok && action === 'none' && kind === 'liveness') this.o.log(`container ${this.name}: liveness probe failed: ${result.detail}`);
       if (action === 'restart') {
         this.o.log(`container ${this.name} failed its ${kind} probe ${timing.failureThreshold} times (${result.detail}); restarting it`);
         this.kill('SIGTERM');

@@ -54,6 +54,10 @@ export class PodRunner {
     return podKey(this.pod);
   }
 
+  get portMappings(): PortMapping[] {
+    return this.ports ?? [];
+  }
+
   get pids(): number[] {
     return this.containers.map((c) => c.pid).filter((p): p is number => p !== undefined);
   }

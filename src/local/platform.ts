@@ -1,0 +1,313 @@
+// `npm start`: the whole platform on one machine, with pods that really run.
+//
+//   local control plane (hack/cluster: etcd, kube-apiserver, controller-manager, scheduler,
+//   kwok for fake nodes; + Prometheus and prometheus-adapter when built) -- or KUBECONFIG
+//   -> Azurite (Blob + Table) -> Service Bus stand-in (queue ocr-jobs) behind one port
+//   -> CRD -> Secrets -> operator (a process: the chart's operator Deployment would only be
+//   a kwok fake here, nothing would run it) -> the sample OcrPipeline
+//   -> node agent (runs the pipeline's pods as host processes) + service proxy (a local
+//   port per Service) -> API /ready -> prints URL, key, curl and kubectl lines.
+// Ctrl-C stops everything it started, in reverse order.
+import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { startCluster, type Cluster } from '../../test/support/cluster.ts';
+import { startAzurite, type Azurite } from '../../test/support/azurite.ts';
+import { defaultBinDir, readState } from '../../hack/cluster/state.ts';
+import { startServiceBusStandin, type ServiceBusStandin } from '../servicebus-standin/index.ts';
+import { connectKube, isConflict, isNotFound, type Kube, type KubeObject } from './kube.ts';
+import { startNodeAgent, type NodeAgent } from './node-agent/agent.ts';
+import { REPO_ROOT } from './node-agent/main.ts';
+import { freePort, waitFor } from './ports.ts';
+import { startServiceBusMux, withEndpointPort, type ServiceBusMux } from './servicebus-mux.ts';
+import { startServiceProxy, type ServiceProxy } from './service-proxy.ts';
+import { SAMPLE_RECEIPT, SAMPLES_DIR } from './receipts.ts';
+
+export const SAMPLE_PIPELINE = join(REPO_ROOT, 'config', 'samples', 'local', 'ocrpipeline.yaml');
+export const CRD_FILE = join(REPO_ROOT, 'config', 'crd', 'ocrplatform.io_ocrpipelines.yaml');
+export const FIELD_MANAGER = 'ocr-local-platform';
+export const CACHE_DIR = process.env.OCR_CACHE_DIR ?? join(process.env.HOME ?? '/tmp', '.cache', 'ocr-platform');
+
+export interface PlatformOptions {
+  /** use this cluster instead of starting the local control plane */
+  kubeconfigPath?: string;
+  /** cluster name when starting one (default "local") */
+  clusterName?: string;
+  /** namespace of the sample pipeline (default: the sample's, ocr-local) */
+  namespace?: string;
+  /** first port the service proxy tries (default 18080, so the API is at http://127.0.0.1:18080) */
+  basePort?: number;
+  /** where logs go (default $OCR_CACHE_DIR/local/logs) */
+  logsDir?: string;
+  /** run Prometheus + prometheus-adapter for the worker HPA (default: when the adapter binary is built) */
+  withMetrics?: boolean;
+  /** how long to wait for the API to answer /ready (default 180 s) */
+  readyTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface Platform {
+  kubeconfigPath: string;
+  namespace: string;
+  pipeline: string;
+  apiUrl: string;
+  apiKey: string;
+  logsDir: string;
+  prometheusUrl: string | undefined;
+  standin: ServiceBusStandin;
+  agent: NodeAgent;
+  proxy: ServiceProxy;
+  kube: Kube;
+  /** seconds from start to the API answering /ready */
+  readySeconds: number;
+  stop(): Promise<void>;
+}
+
+type Step = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+
+function yamlObjects(path: string): KubeObject[] {
+  return parseAllDocuments(readFileSync(path, 'utf8')).map((d) => d.toJS() as KubeObject).filter(Boolean);
+}
+
+/** REST path of a namespaced or cluster-scoped object of the kinds the platform applies. */
+export function objectPath(o: KubeObject): string {
+  const name = o.metadata?.name ?? '';
+  const ns = o.metadata?.namespace;
+  switch (o.kind) {
+    case 'Namespace': return `/api/v1/namespaces/${name}`;
+    case 'Secret': return `/api/v1/namespaces/${ns}/secrets/${name}`;
+    case 'CustomResourceDefinition': return `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
+    case 'OcrPipeline': return `/apis/ocrplatform.io/v1alpha1/namespaces/${ns}/ocrpipelines/${name}`;
+    default: throw new Error(`the local platform does not apply ${o.kind} objects`);
+  }
+}
+
+/** Server-side apply with the platform's field manager. */
+export async function apply(kube: Kube, o: KubeObject): Promise<KubeObject> {
+  return await kube.request('PATCH', objectPath(o), { body: o, contentType: 'application/apply-patch+yaml', query: { fieldManager: FIELD_MANAGER, force: true } });
+}
+
+/** The operator as a process of this checkout, like test/integration/scaling/harness.ts runs it. */
+async function startOperator(kube: Kube, namespace: string, logFile: string, prometheusUrl: string | undefined): Promise<{ metricsPort: number; stop(): Promise<void> }> {
+  const metricsPort = await freePort();
+  const args = [
+    join(REPO_ROOT, 'src', 'operator', 'main.ts'),
+    `--kubeconfig=${kube.kubeconfigPath}`, `--namespaces=${namespace}`,
+    `--metrics-addr=127.0.0.1:${metricsPort}`, '--leader-elect=false', '--resync-seconds=30',
+    // the stand-in answers at once: poll every 2 s while idle, every second while busy
+    '--queue-poll=idleMs=2000,busyMs=1000,backoffBaseMs=500,backoffMaxMs=5000,statusRefreshMs=2000',
+    ...(prometheusUrl ? [`--prometheus-url=${prometheusUrl}`] : []),
+  ];
+  const out = createWriteStream(logFile, { flags: 'a' });
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: kube.kubeconfigPath } });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  let exit: string | undefined;
+  const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => { exit = signal ?? `code ${code}`; resolve(); }));
+  const stop = async (): Promise<void> => {
+    if (exit === undefined) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  try {
+    await waitFor(`the operator's /readyz (log: ${logFile})`, async () => {
+      if (exit !== undefined) throw new Error(`the operator exited (${exit}); see ${logFile}`);
+      return (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.ok ?? false;
+    }, 60_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { metricsPort, stop };
+}
+
+/**
+ * Starts everything; on failure stops what it had started and rethrows. The returned
+ * stop() is idempotent and leaves no process of ours running.
+ */
+export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  const began = Date.now();
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const elapsed = () => `${((Date.now() - began) / 1000).toFixed(1).padStart(5)}s`;
+  const step: Step = async (what, fn) => {
+    const t0 = Date.now();
+    log(`[${elapsed()}] ${what} ...`);
+    const result = await fn();
+    log(`[${elapsed()}] ${what}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return result;
+  };
+  const logsDir = options.logsDir ?? join(CACHE_DIR, 'local', 'logs');
+  rmSync(logsDir, { recursive: true, force: true });
+  mkdirSync(logsDir, { recursive: true });
+  const workDir = join(CACHE_DIR, 'local', `run-${process.pid}`);
+
+  // what to stop, most recent first
+  const stack: { what: string; stop: () => Promise<void> }[] = [];
+  let stopping: Promise<void> | undefined;
+  const stopAll = (): Promise<void> => {
+    stopping ??= (async () => {
+      for (const { what, stop } of stack.reverse()) {
+        const t0 = Date.now();
+        try {
+          await stop();
+          log(`stopped ${what} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+        } catch (error) {
+          log(`stopping ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      rmSync(workDir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+
+  try {
+    // --- Kubernetes
+    const shared = options.kubeconfigPath;
+    const withMetrics = options.withMetrics ?? existsSync(join(defaultBinDir(), 'adapter'));
+    let cluster: Cluster | undefined;
+    let kubeconfigPath: string;
+    let prometheusUrl: string | undefined;
+    let setScrapeTargets: (targets: string[]) => void = () => {};
+    if (shared) {
+      kubeconfigPath = shared;
+      // a cluster from hack/cluster keeps its state next to the kubeconfig: use its Prometheus
+      const state = readState(dirname(shared));
+      if (state?.metrics) {
+        const { targetsFile } = state.metrics;
+        const original = readFileSync(targetsFile, 'utf8');
+        const groups = JSON.parse(original) as unknown[];
+        prometheusUrl = state.metrics.prometheusUrl;
+        setScrapeTargets = (targets) => writeFileSync(targetsFile, `${JSON.stringify([...groups, { targets, labels: {} }], null, 2)}\n`);
+        stack.push({ what: 'Prometheus scrape targets (restored)', stop: async () => writeFileSync(targetsFile, original) });
+      }
+      log(`[${elapsed()}] using the cluster of ${shared}${prometheusUrl ? ` (Prometheus ${prometheusUrl})` : ' (no Prometheus found next to it: the worker HPA will have no metric)'}`);
+    } else {
+      cluster = await step(`local control plane${withMetrics ? ' with Prometheus + prometheus-adapter' : ' (prometheus-adapter not built: no worker autoscaling; `npm run tools` builds it)'}`, () => startCluster({
+        name: options.clusterName ?? 'local', nodes: 1, withMetrics, ifRunning: 'restart',
+        log: (line) => log(`           ${line}`),
+      }));
+      const c = cluster;
+      stack.push({ what: 'local control plane', stop: () => c.stop() });
+      kubeconfigPath = c.kubeconfigPath;
+      prometheusUrl = c.prometheusUrl;
+      if (prometheusUrl) setScrapeTargets = (targets) => c.setScrapeTargets(targets);
+    }
+    const kube = await connectKube(kubeconfigPath);
+
+    // --- Azure stand-ins
+    const azurite: Azurite = await step('Azurite (Blob + Table Storage emulator)', () => startAzurite());
+    stack.push({ what: 'Azurite', stop: () => azurite.stop() });
+    const standin: ServiceBusStandin = await step('Service Bus stand-in (queue ocr-jobs)', () => startServiceBusStandin({ queues: [{ name: 'ocr-jobs', lockDurationSeconds: 60, maxDeliveryCount: 5 }] }));
+    stack.push({ what: 'Service Bus stand-in', stop: () => standin.close() });
+    const mux: ServiceBusMux = await startServiceBusMux(standin.amqpPort, standin.httpPort);
+    stack.push({ what: 'Service Bus port mux', stop: () => mux.close() });
+    const serviceBusConnectionString = withEndpointPort(standin.connectionString, mux.port);
+
+    // --- CRD, namespace, Secrets
+    const pipelineObject = yamlObjects(SAMPLE_PIPELINE)[0]!;
+    const namespace = options.namespace ?? pipelineObject.metadata?.namespace ?? 'ocr-local';
+    const pipeline = pipelineObject.metadata?.name ?? 'receipts';
+    const apiKey = `ocr-local-${randomBytes(12).toString('hex')}`;
+    await step('CRD, namespace and Secrets', async () => {
+      for (const crd of yamlObjects(CRD_FILE)) {
+        await apply(kube, crd);
+        await waitFor(`CRD ${crd.metadata?.name ?? ''} Established`, async () => {
+          const got = await kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>('GET', objectPath(crd));
+          return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+        }, 30_000);
+      }
+      await apply(kube, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+      stack.push({
+        what: `namespace ${namespace}`,
+        // our own cluster goes away entirely; in a shared one, delete what we created
+        stop: async () => { if (shared) await kube.request('DELETE', `/api/v1/namespaces/${namespace}`).catch(() => undefined); },
+      });
+      const secret = (name: string, key: string, value: string): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', stringData: { [key]: value } });
+      for (const s of [
+        secret('ocr-servicebus', 'connectionString', serviceBusConnectionString),
+        secret('ocr-storage', 'connectionString', azurite.connectionString),
+        secret('ocr-api-keys', 'keys', `local:${apiKey}\n`),
+        secret('ocr-webhook', 'signingKey', randomBytes(32).toString('hex')),
+      ]) await apply(kube, s);
+    });
+
+    // --- operator
+    const operator = await step('operator (as a process: a Deployment from the chart would only be faked by kwok here)', () => startOperator(kube, namespace, join(logsDir, 'operator.log'), prometheusUrl));
+    stack.push({ what: 'operator', stop: () => operator.stop() });
+
+    // --- node agent and service proxy, then the pipeline
+    const agent = await step('node agent (runs the pipeline\'s pods as processes) and service proxy', async () => {
+      const a = await startNodeAgent({
+        kube, workDir: join(workDir, 'pods'), logsDir: join(logsDir, 'pods'),
+        commands: { root: REPO_ROOT }, log: (line) => log(`           [node-agent] ${line}`),
+      });
+      stack.push({ what: `node agent (and every pod process)`, stop: () => a.stop() });
+      return a;
+    });
+    const proxy = await startServiceProxy({ kube, namespace, basePort: options.basePort, log: (line) => log(`           [service-proxy] ${line}`) });
+    stack.push({ what: 'service proxy', stop: () => proxy.stop() });
+
+    // Prometheus scrapes the operator (queue backlog) and every local worker (in-flight jobs)
+    const scrapeTimer = setInterval(() => {
+      const workers = agent.pods().flatMap((p) => p.ports.map((port) => `127.0.0.1:${port.hostPort}`));
+      setScrapeTargets([`127.0.0.1:${operator.metricsPort}`, ...workers]);
+    }, 2_000);
+    stack.push({ what: 'scrape target sync', stop: async () => clearInterval(scrapeTimer) });
+    setScrapeTargets([`127.0.0.1:${operator.metricsPort}`]);
+
+    await step(`OcrPipeline ${namespace}/${pipeline} (${relative(REPO_ROOT, SAMPLE_PIPELINE)})`, async () => {
+      await apply(kube, { ...pipelineObject, metadata: { ...pipelineObject.metadata, namespace } });
+    });
+
+    const apiUrl = await step('API Service reachable and /ready (pods start, load models, pass their probes)', async () => {
+      const url = await proxy.urlFor(namespace, `${pipeline}-api`, 60_000);
+      await waitFor(`${url}/ready through the service proxy (pod logs in ${join(logsDir, 'pods')})`, async () => (await fetch(`${url}/ready`, { signal: AbortSignal.timeout(3_000) }).catch(() => undefined))?.ok ?? false, options.readyTimeoutMs ?? 180_000, 500);
+      return url;
+    });
+    const readySeconds = (Date.now() - began) / 1000;
+    log(`[${elapsed()}] platform ready in ${readySeconds.toFixed(1)} s`);
+
+    return {
+      kubeconfigPath, namespace, pipeline, apiUrl, apiKey, logsDir, prometheusUrl, standin, agent, proxy, kube, readySeconds,
+      stop: stopAll,
+    };
+  } catch (error) {
+    log(`start failed: ${error instanceof Error ? error.message : String(error)}`);
+    log(`stopping what was started; logs stay in ${logsDir}`);
+    await stopAll();
+    throw error;
+  }
+}
+
+/** What `npm start` prints once the platform is ready. */
+export function summary(p: Pick<Platform, 'apiUrl' | 'apiKey' | 'kubeconfigPath' | 'namespace' | 'pipeline' | 'logsDir' | 'prometheusUrl' | 'readySeconds'>, kubectl: string): string {
+  const sample = relative(process.cwd(), join(SAMPLES_DIR, SAMPLE_RECEIPT)) || join(SAMPLES_DIR, SAMPLE_RECEIPT);
+  const k = `KUBECONFIG=${p.kubeconfigPath} ${kubectl}`;
+  return [
+    '',
+    `ocr-platform is running (ready in ${p.readySeconds.toFixed(1)} s).`,
+    '',
+    `  API:      ${p.apiUrl}`,
+    `  API key:  ${p.apiKey}`,
+    '',
+    'OCR the sample receipt (waits for the worker, prints the text):',
+    `  curl -s ${p.apiUrl}/v1/ocr -H 'x-api-key: ${p.apiKey}' -F file=@${sample}`,
+    '',
+    'Watch the pipeline, its pods (the ones on ocr-local-agent really run) and the autoscaler:',
+    `  ${k} get ocrp -n ${p.namespace} -w`,
+    `  ${k} get pods -n ${p.namespace} -o wide`,
+    `  ${k} get hpa -n ${p.namespace}`,
+    '',
+    `Logs: ${p.logsDir} (operator.log, pods/<namespace>_<pod>_<container>.log)`,
+    ...(p.prometheusUrl ? [`Prometheus: ${p.prometheusUrl}`] : []),
+    'Load:  npm start -- --load 40   (sends 40 receipts and shows the workers scale)',
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ].join('\n');
+}
