@@ -212,14 +212,9 @@ async function handle(ctx: StandinContext, req: IncomingMessage, res: ServerResp
       const settings = parseQueueDescription(await readBody(req));
       const isUpdate = req.headers['if-match'] === '*';
       if (isUpdate) {
-        if (queue === undefined) {
-          send(res, 404, errorXml(404, `The messaging entity '${name}' could not be found.`));
-          return;
-        }
-        Object.assign(queue.settings, settings);
-        queue.updatedAt = Date.now();
+        const updated = ctx.store.updateQueue(name, settings);
         ctx.pumpAll();
-        send(res, 200, queueEntryXml(queue, baseUrl), ATOM_CONTENT_TYPE);
+        send(res, 200, queueEntryXml(updated, baseUrl), ATOM_CONTENT_TYPE);
         return;
       }
       const created = ctx.store.createQueue(name, settings);

@@ -181,7 +181,7 @@ export async function startServiceBusStandin(options: StandinOptions = {}): Prom
     httpPort: http.port,
     createQueue,
     setQueueStatus: (name, status) => {
-      getQueue(name).settings.status = status;
+      store.updateQueue(name, { status });
       ctx.pumpAll();
     },
     counts: (name) => getQueue(name).runtimeCounts(),

@@ -202,6 +202,9 @@ void describe('queue store', () => {
     assert.throws(() => store.createQueue('bad name!'), /Invalid queue name/);
     assert.throws(() => store.createQueue('x', { maxDeliveryCount: 0 }), /maxDeliveryCount/);
     assert.throws(() => store.createQueue('y', { lockDurationMs: 301_000 }), /at most 5 minutes/);
+    assert.throws(() => store.updateQueue('jobs', { maxDeliveryCount: -1 }), /maxDeliveryCount/);
+    assert.equal(store.updateQueue('JOBS', { status: 'ReceiveDisabled' }).settings.status, 'ReceiveDisabled');
+    assert.throws(() => store.updateQueue('nope', {}), /could not be found/);
   });
 
   void it('drains a large queue in sequence order with none lost or repeated', () => {

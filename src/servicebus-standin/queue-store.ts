@@ -560,17 +560,20 @@ export class QueueStore<C> {
     const key = name.toLowerCase();
     if (this.queues.has(key)) throw new StoreError(CONDITIONS.alreadyExists, `The messaging entity '${name}' already exists.`);
     const merged: QueueSettings = { ...this.defaults, ...stripUndefined(settings) };
-    if (!Number.isInteger(merged.maxDeliveryCount) || merged.maxDeliveryCount < 1) {
-      throw new StoreError('amqp:invalid-field', `Queue '${name}': maxDeliveryCount must be an integer >= 1, got ${merged.maxDeliveryCount}.`);
-    }
-    if (!(merged.lockDurationMs > 0) || merged.lockDurationMs > 300_000) {
-      throw new StoreError('amqp:invalid-field', `Queue '${name}': lock duration must be > 0 and at most 5 minutes, got ${merged.lockDurationMs} ms.`);
-    }
-    if (!QUEUE_STATUSES.includes(merged.status)) {
-      throw new StoreError('amqp:invalid-field', `Queue '${name}': status must be one of ${QUEUE_STATUSES.join(', ')}, got '${String(merged.status)}'.`);
-    }
+    validateSettings(name, merged);
     const queue = new Queue<C>(name, merged, this.clock, this.onDeadline);
     this.queues.set(key, queue);
+    return queue;
+  }
+
+  /** Changes settings of an existing queue (admin updateQueue), validated like createQueue. */
+  updateQueue(name: string, settings: Partial<QueueSettings>): Queue<C> {
+    const queue = this.getQueue(name);
+    if (queue === undefined) throw new StoreError(CONDITIONS.notFound, `The messaging entity '${name}' could not be found.`);
+    const merged: QueueSettings = { ...queue.settings, ...stripUndefined(settings) };
+    validateSettings(name, merged);
+    Object.assign(queue.settings, merged);
+    queue.updatedAt = this.clock.now();
     return queue;
   }
 
@@ -605,6 +608,21 @@ export class QueueStore<C> {
       if (at !== undefined) next = next === undefined ? at : Math.min(next, at);
     }
     return next;
+  }
+}
+
+function validateSettings(name: string, settings: QueueSettings): void {
+  if (!Number.isInteger(settings.maxDeliveryCount) || settings.maxDeliveryCount < 1) {
+    throw new StoreError('amqp:invalid-field', `Queue '${name}': maxDeliveryCount must be an integer >= 1, got ${settings.maxDeliveryCount}.`);
+  }
+  if (!(settings.lockDurationMs > 0) || settings.lockDurationMs > 300_000) {
+    throw new StoreError('amqp:invalid-field', `Queue '${name}': lock duration must be > 0 and at most 5 minutes, got ${settings.lockDurationMs} ms.`);
+  }
+  if (!QUEUE_STATUSES.includes(settings.status)) {
+    throw new StoreError('amqp:invalid-field', `Queue '${name}': status must be one of ${QUEUE_STATUSES.join(', ')}, got '${String(settings.status)}'.`);
+  }
+  if (!Number.isInteger(settings.maxMessages) || settings.maxMessages < 1) {
+    throw new StoreError('amqp:invalid-field', `Queue '${name}': maxMessages must be a positive integer, got ${settings.maxMessages}.`);
   }
 }
 
