@@ -71,6 +71,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     queue: () => deps.queue.ping(),
   }, config.readyCacheMs);
   const limiter = new RateLimiter(config.rateLimitPerMinute);
+  // Aborted when shutdown starts: sync waiters answer 202 at once instead of holding the close.
+  const closing = new AbortController();
   app.decorate('readiness', readiness);
   app.decorate('service', service);
 
@@ -117,13 +119,14 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   };
   specs.push(
     ...jobRoutes(service, config.maxUploadBytes),
-    ...ocrRoutes(service, config.maxUploadBytes, config.syncTimeoutSeconds * 1000),
+    ...ocrRoutes(service, config.maxUploadBytes, config.syncTimeoutSeconds * 1000, closing.signal),
     ...probeRoutes(readiness, metrics, openapi),
   );
   for (const spec of specs) registerRoute(app, spec);
 
   app.addHook('preClose', async () => {
     readiness.markClosing();
+    closing.abort();
   });
   app.addHook('onClose', async () => {
     await webhooks?.close();

@@ -21,6 +21,14 @@ export interface JobRequest {
   webhookUrl?: string | undefined;
 }
 
+/** A sync cache hit: the earlier job answers; its record is not read (a hit costs no storage call once warm). */
+export interface Answered {
+  jobId: string;
+  job?: undefined;
+  cached: true;
+  result: OcrResult;
+}
+
 export interface Accepted {
   job: JobRecord;
   /** True when the result cache answered: nothing was queued. */
@@ -199,7 +207,9 @@ export class JobService {
    * cache, or stored, recorded and queued. `reuseCachedJob` answers a cache hit with
    * the earlier job instead of recording a new one (the sync endpoint: no write at all).
    */
-  async acceptImage(bytes: Uint8Array, request: JobRequest, path: 'multipart' | 'sync', reuseCachedJob = false): Promise<Accepted> {
+  async acceptImage(bytes: Uint8Array, request: JobRequest, path: 'multipart'): Promise<Accepted>;
+  async acceptImage(bytes: Uint8Array, request: JobRequest, path: 'sync', reuseCachedJob: true): Promise<Accepted | Answered>;
+  async acceptImage(bytes: Uint8Array, request: JobRequest, path: 'multipart' | 'sync', reuseCachedJob = false): Promise<Accepted | Answered> {
     this.checkSize(bytes.length);
     const problem = imageProblem(inspectImage(bytes));
     if (problem) throw problem;
@@ -208,10 +218,7 @@ export class JobService {
     const hit = await this.cached(dedupeKey(contentHash, settled.languages, settled.options));
     if (hit) {
       this.metrics.cacheHits.inc();
-      if (reuseCachedJob) {
-        const original = await this.records.get(this.config.pipeline, hit.jobId);
-        if (original) return { job: original, cached: true, result: hit.result };
-      }
+      if (reuseCachedJob) return { jobId: hit.jobId, cached: true, result: hit.result };
       const now = this.now().toISOString();
       const job = await this.records.create({ ...this.newRecord(request, settled, 'succeeded'), contentHash, resultOf: hit.jobId, queuedAt: now, finishedAt: now });
       this.metrics.jobsCreated.inc({ path });

@@ -9,7 +9,7 @@ import { ImageFields, OcrResponse } from '../schemas.ts';
 import type { JobService } from '../service.ts';
 import { readImage } from './form.ts';
 
-export function ocrRoutes(service: JobService, maxUploadBytes: number, syncTimeoutMs: number): RouteSpec[] {
+export function ocrRoutes(service: JobService, maxUploadBytes: number, syncTimeoutMs: number, shutdown: AbortSignal): RouteSpec[] {
   return [
     {
       method: 'POST',
@@ -33,13 +33,11 @@ export function ocrRoutes(service: JobService, maxUploadBytes: number, syncTimeo
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const upload = await readImage(request);
         const accepted = await service.acceptImage(upload.bytes, upload.request, 'sync', true);
-        if (accepted.cached) {
-          return reply.send({ jobId: accepted.job.id, status: 'succeeded', cached: true, result: { ...accepted.result, jobId: accepted.job.id } });
-        }
-        // Stop waiting when the client goes away.
+        if (!accepted.job) return reply.send({ jobId: accepted.jobId, status: 'succeeded', cached: true, result: accepted.result });
+        // Stop waiting when the client goes away or the API shuts down (the client then gets 202 and polls).
         const gone = new AbortController();
         reply.raw.once('close', () => gone.abort());
-        const job = await service.waitFor(accepted.job, syncTimeoutMs, gone.signal);
+        const job = await service.waitFor(accepted.job, syncTimeoutMs, AbortSignal.any([gone.signal, shutdown]));
         reply.header('location', `/v1/jobs/${job.id}`);
         if (job.status === 'failed') {
           throw new ApiError('JOB_FAILED', job.errorMessage ?? 'The job failed.', { jobId: job.id, reason: job.errorCode ?? 'OCR_FAILED' });

@@ -1,0 +1,98 @@
+// In-process implementations of the API's storage and queue interfaces, used ONLY
+// for the benchmark figure labelled "API overhead without storage": they show what
+// the API itself costs per request when the record write is free. They are our own
+// implementations of RecordStore / ImageStore / JobQueue (same validation, same SAS
+// signing done locally), not mocks of the Azure SDK.
+import { BlobSASPermissions, StorageSharedKeyCredential, generateBlobSASQueryParameters } from '@azure/storage-blob';
+import { JobRecord, canTransition, type JobMessage, type OcrResult, type Transition } from '../../src/jobs/index.ts';
+import { TransitionRejectedError, JobNotFoundError, uploadBlobPath } from '../../src/jobs/index.ts';
+import type { ImageStore, JobQueue, RecordStore } from '../../src/api/deps.ts';
+
+export class MemoryRecords implements RecordStore {
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly answers = new Map<string, string>();
+
+  async ping(): Promise<void> {}
+
+  async create(record: JobRecord): Promise<JobRecord> {
+    const valid = JobRecord.parse(record);
+    const key = `${valid.pipeline}/${valid.id}`;
+    if (this.jobs.has(key)) throw new Error(`job ${valid.id} exists`);
+    this.jobs.set(key, valid);
+    return valid;
+  }
+
+  async get(pipeline: string, jobId: string): Promise<JobRecord | undefined> {
+    return this.jobs.get(`${pipeline}/${jobId}`);
+  }
+
+  async transition(pipeline: string, jobId: string, transition: Transition): Promise<JobRecord | undefined> {
+    const record = this.jobs.get(`${pipeline}/${jobId}`);
+    if (!record) throw new JobNotFoundError(jobId);
+    if (transition.from && !transition.from.includes(record.status)) return undefined;
+    if (!canTransition(record.status, transition.to)) throw new TransitionRejectedError(jobId, record.status, transition.to);
+    const next = JobRecord.parse({ ...record, ...transition.patch, status: transition.to, updatedAt: new Date().toISOString() });
+    this.jobs.set(`${pipeline}/${jobId}`, next);
+    return next;
+  }
+
+  async remove(pipeline: string, jobId: string): Promise<void> {
+    this.jobs.delete(`${pipeline}/${jobId}`);
+  }
+
+  async rememberResult(pipeline: string, key: string, jobId: string): Promise<void> {
+    if (!this.answers.has(`${pipeline}/${key}`)) this.answers.set(`${pipeline}/${key}`, jobId);
+  }
+
+  async findResult(pipeline: string, key: string): Promise<string | undefined> {
+    return this.answers.get(`${pipeline}/${key}`);
+  }
+}
+
+export class MemoryBlobs implements ImageStore {
+  private readonly uploads = new Map<string, Uint8Array>();
+  private readonly results = new Map<string, OcrResult>();
+  private readonly key = new StorageSharedKeyCredential('benchaccount', Buffer.alloc(64, 7).toString('base64'));
+
+  async ping(): Promise<void> {}
+
+  async uploadUrl(jobId: string, ttlSeconds: number): Promise<{ url: string; expiresAt: string; method: 'PUT'; headers: Record<string, string> }> {
+    const now = Date.now();
+    const expiresOn = new Date(now + ttlSeconds * 1000);
+    const sas = generateBlobSASQueryParameters({ containerName: 'ocr', blobName: uploadBlobPath(jobId), permissions: BlobSASPermissions.parse('cw'), startsOn: new Date(now - 60_000), expiresOn }, this.key).toString();
+    return { url: `http://127.0.0.1/benchaccount/ocr/${uploadBlobPath(jobId)}?${sas}`, expiresAt: expiresOn.toISOString(), method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' } };
+  }
+
+  async uploadSize(jobId: string): Promise<number | undefined> {
+    return this.uploads.get(jobId)?.length;
+  }
+
+  async readUpload(blobPath: string): Promise<Buffer> {
+    return Buffer.from(this.uploads.get(blobPath.replace(/^uploads\//, '')) ?? new Uint8Array(0));
+  }
+
+  async putUpload(jobId: string, data: Uint8Array): Promise<void> {
+    this.uploads.set(jobId, data);
+  }
+
+  async deleteUpload(jobId: string): Promise<void> {
+    this.uploads.delete(jobId);
+  }
+
+  async readResult(jobId: string): Promise<OcrResult | undefined> {
+    return this.results.get(jobId);
+  }
+
+  writeResult(result: OcrResult): void {
+    this.results.set(result.jobId, result);
+  }
+}
+
+export class MemoryQueue implements JobQueue {
+  sent = 0;
+  async send(_message: JobMessage): Promise<void> {
+    this.sent++;
+  }
+  async ping(): Promise<void> {}
+  async close(): Promise<void> {}
+}
