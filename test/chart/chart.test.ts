@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { parseConfig } from '../../src/operator/cli.ts';
 import {
   CHART_DIR, FULL_VALUES, HELM_MISSING, findAll, findHelm, findOne, operatorContainer, render, renderError, renderText, runHelm,
-  type Manifest,
+  type Manifest, type RenderOptions,
 } from './helm.ts';
 
 const skip = findHelm() ? false : HELM_MISSING;
@@ -55,7 +55,8 @@ void describe('helm chart', { skip }, () => {
   });
 
   void describe('operator command line', () => {
-    for (const [name, options] of [['default values', {}], ['the full values file', { valuesFiles: [FULL_VALUES] }]] as const) {
+    const variants: [string, RenderOptions][] = [['default values', {}], ['the full values file', { valuesFiles: [FULL_VALUES] }]];
+    for (const [name, options] of variants) {
       void it(`runs dist/operator/main.js with flags the operator's own parser accepts, with ${name}`, async () => {
         const [script, ...flags] = args(await render(options));
         assert.equal(script, 'dist/operator/main.js');
@@ -266,7 +267,7 @@ void describe('helm chart', { skip }, () => {
   });
 
   void describe('RBAC', () => {
-    const variants: [string, Parameters<typeof render>[0]][] = [
+    const variants: [string, RenderOptions][] = [
       ['default values', {}],
       ['the full values file', { valuesFiles: [FULL_VALUES] }],
       ['KEDA and all namespaces', { set: { 'keda.enabled': true } }],
