@@ -124,5 +124,6 @@ void test('MetricsAvailable follows the HPA\'s ScalingActive condition', () => {
   const scaledToZero = hpaFacts({ currentReplicas: 0, conditions: [{ type: 'ScalingActive', status: 'False', reason: 'ScalingDisabled' }] });
   assert.equal(scaledToZero?.metricFailing, false);
   assert.equal(metricsAvailableVerdict(spec({ min: 3, max: 3 }), undefined).reason, 'ScalingFixed');
-  assert.equal(metricsAvailableVerdict(spec({ provider: 'keda' }), undefined).reason, 'DelegatedToKeda');
+  assert.equal(metricsAvailableVerdict(spec({ provider: 'keda' }), undefined, 'http://prometheus:9090').reason, 'DelegatedToKeda');
+  assert.equal(metricsAvailableVerdict(spec({ provider: 'keda' }), undefined).reason, 'PrometheusURLMissing');
 });

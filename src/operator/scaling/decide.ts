@@ -170,9 +170,17 @@ export function queueReachableVerdict(view: PipelineQueueView | undefined, queue
   return { type, status: 'True', reason: QUEUE_REASON.countsRead, message: `Queue "${queueName}" counters are read; it accepts receivers.` };
 }
 
-export function metricsAvailableVerdict(spec: WorkerScalingSpec, hpa: HpaFacts | undefined): Verdict {
+export function metricsAvailableVerdict(spec: WorkerScalingSpec, hpa: HpaFacts | undefined, prometheusUrl?: string): Verdict {
   const type = SCALING_CONDITION.metricsAvailable;
   if (spec.replicas.min >= spec.replicas.max) return { type, status: 'True', reason: METRICS_REASON.scalingFixed, message: 'Worker replicas are fixed (replicas.min == replicas.max); no metric is needed.' };
+  if (spec.provider === 'keda' && !prometheusUrl) {
+    return {
+      type,
+      status: 'False',
+      reason: METRICS_REASON.prometheusUrlMissing,
+      message: 'worker.scaling.provider is keda, but the operator runs without --prometheus-url (chart value prometheusUrl), which the ScaledObject\'s Prometheus trigger needs; no ScaledObject is created, so the workers do not scale. Set it, or use provider prometheus-adapter.',
+    };
+  }
   if (!hpa) {
     return spec.provider === 'keda'
       ? { type, status: 'Unknown', reason: METRICS_REASON.delegatedToKeda, message: 'KEDA owns the worker HPA (keda-hpa-<name>-worker); it has not reported yet. Check the ScaledObject\'s conditions.' }

@@ -38,6 +38,8 @@ export const METRICS_REASON = {
   notReported: 'NotReported',
   /** KEDA owns scaling; its ScaledObject reports the metric source. */
   delegatedToKeda: 'DelegatedToKeda',
+  /** provider keda, but the operator has no --prometheus-url for the ScaledObject's trigger. */
+  prometheusUrlMissing: 'PrometheusURLMissing',
   scalingFixed: 'ScalingFixed',
 } as const;
 export type MetricsReason = (typeof METRICS_REASON)[keyof typeof METRICS_REASON];

@@ -114,7 +114,7 @@ export class ScalingService {
     const out: ScalingObservation = {
       plan,
       status: scalingStatus(spec, view, hpa, plan),
-      conditions: [queueReachableVerdict(view, queue.serviceBus.queueName), metricsAvailableVerdict(spec, hpa)],
+      conditions: [queueReachableVerdict(view, queue.serviceBus.queueName), metricsAvailableVerdict(spec, hpa, this.prometheusUrl)],
     };
     if (degraded) out.degraded = degraded;
     if (this.prometheusUrl) out.prometheusUrl = this.prometheusUrl;
