@@ -4,7 +4,7 @@
 // copies, and the runtime stage keeps the promises the chart's pod spec relies on.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMMANDS } from '../../src/operator/desired/contract.ts';
@@ -53,8 +53,40 @@ void describe('container image', () => {
     }
   });
 
+  void it('has every package the production code imports among the production dependencies (the image has no dev dependencies)', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const missing = new Set<string>();
+    for (const file of productionSources(join(root, 'src'))) {
+      for (const name of runtimeImports(readFileSync(file, 'utf8'))) {
+        if (!pkg.dependencies[name]) missing.add(`${name} (${file.slice(root.length + 1)})`);
+      }
+    }
+    assert.deepEqual([...missing], [], 'move these to dependencies, or the image fails at run time');
+  });
+
   void it('bakes in the language data of the default language', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     assert.ok(pkg.dependencies['@tesseract.js-data/eng'], '@tesseract.js-data/eng must be a production dependency');
   });
 });
+
+/** Files `npm run build` compiles into dist/: every .ts under src/ except tests (tsconfig.build.json). */
+function productionSources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return productionSources(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+/** Packages a module loads at run time: static and dynamic imports and re-exports, minus
+ * type-only imports (erased), node: built-ins and relative paths. */
+function runtimeImports(source: string): string[] {
+  const specifiers = [
+    ...source.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm),
+    ...source.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
+  ].map((m) => m[1]!);
+  return specifiers
+    .filter((s) => !s.startsWith('.') && !s.startsWith('node:'))
+    .map((s) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!));
+}
