@@ -124,6 +124,8 @@ void test('MetricsAvailable follows the HPA\'s ScalingActive condition', () => {
   const scaledToZero = hpaFacts({ currentReplicas: 0, conditions: [{ type: 'ScalingActive', status: 'False', reason: 'ScalingDisabled' }] });
   assert.equal(scaledToZero?.metricFailing, false);
   assert.equal(metricsAvailableVerdict(spec({ min: 3, max: 3 }), undefined).reason, 'ScalingFixed');
+  const fresh = hpaFacts({ currentReplicas: 1, desiredReplicas: 0 });
+  assert.equal(metricsAvailableVerdict(spec(), fresh).status, 'Unknown', 'an HPA that has not evaluated its metric yet says nothing');
   assert.equal(metricsAvailableVerdict(spec({ provider: 'keda' }), undefined, 'http://prometheus:9090').reason, 'DelegatedToKeda');
   assert.equal(metricsAvailableVerdict(spec({ provider: 'keda' }), undefined).reason, 'PrometheusURLMissing');
 });

@@ -16,6 +16,8 @@ export interface WorkerScalingSpec {
 
 /** What the worker HPA's status says (absent until the HPA exists and has synced). */
 export interface HpaFacts {
+  /** The HPA controller has evaluated its metric at least once (a ScalingActive condition exists). */
+  reported?: boolean;
   currentReplicas?: number;
   desiredReplicas?: number;
   /** ScalingActive=False with FailedGetExternalMetric (or similar): the HPA cannot read ocr_queue_backlog. */
@@ -136,8 +138,8 @@ export function scalingStatus(spec: WorkerScalingSpec, view: PipelineQueueView |
   const current = hpa?.currentReplicas;
 
   if (plan.metricUnavailable || !s) {
-    // The HPA holds what it has; never below the floor.
-    const held = hpa?.desiredReplicas ?? current;
+    // The HPA holds what it has (its desiredReplicas may read 0 while it has no metric); never below the floor.
+    const held = current ?? hpa?.desiredReplicas;
     if (held !== undefined) out.desiredWorkers = Math.max(held, plan.minReplicas);
     out.limitedBy = LIMITED_BY.metricUnavailable;
     return out;
@@ -181,7 +183,7 @@ export function metricsAvailableVerdict(spec: WorkerScalingSpec, hpa: HpaFacts |
       message: 'worker.scaling.provider is keda, but the operator runs without --prometheus-url (chart value prometheusUrl), which the ScaledObject\'s Prometheus trigger needs; no ScaledObject is created, so the workers do not scale. Set it, or use provider prometheus-adapter.',
     };
   }
-  if (!hpa) {
+  if (!hpa || hpa.reported === false) {
     return spec.provider === 'keda'
       ? { type, status: 'Unknown', reason: METRICS_REASON.delegatedToKeda, message: 'KEDA owns the worker HPA (keda-hpa-<name>-worker); it has not reported yet. Check the ScaledObject\'s conditions.' }
       : { type, status: 'Unknown', reason: METRICS_REASON.notReported, message: 'The worker HPA has not reported on its metric yet.' };
@@ -202,7 +204,7 @@ export function hpaFacts(status: { currentReplicas?: number; desiredReplicas?: n
   if (!status) return undefined;
   const active = status.conditions?.find((c) => c.type === 'ScalingActive');
   const failing = active?.status === 'False' && /Failed|Invalid|Missing/i.test(active.reason ?? '') && active.reason !== 'ScalingDisabled';
-  const out: HpaFacts = { metricFailing: failing };
+  const out: HpaFacts = { metricFailing: failing, reported: active !== undefined };
   if (status.currentReplicas !== undefined) out.currentReplicas = status.currentReplicas;
   if (status.desiredReplicas !== undefined) out.desiredReplicas = status.desiredReplicas;
   if (failing && active?.message) out.metricMessage = active.message.slice(0, 200);
