@@ -82,6 +82,31 @@ export function adminClient(cred: QueueCredential): ServiceBusAdministrationClie
   return client;
 }
 
+/**
+ * Workload identity is usable when the Azure Workload Identity webhook injected its
+ * variables into the operator pod. Without them DefaultAzureCredential would probe other
+ * sources (the instance metadata endpoint, developer tools) for every read; the reader
+ * then fails at once with a message that says what is missing, and makes no request.
+ */
+export function hasWorkloadIdentity(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.AZURE_FEDERATED_TOKEN_FILE && env.AZURE_CLIENT_ID && env.AZURE_TENANT_ID);
+}
+
+export function noIdentityReader(): QueueReader {
+  const fail = async (): Promise<never> => {
+    const error = new Error('the operator pod has no workload identity (AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID and AZURE_TENANT_ID are not set): label the operator\'s pods azure.workload.identity/use=true and annotate its ServiceAccount with azure.workload.identity/client-id, or use connectionStringSecretRef');
+    error.name = 'CredentialUnavailableError';
+    throw error;
+  };
+  return { counts: fail, status: fail };
+}
+
+/** The reader the poller uses by default: the SDK, or an immediate failure without identity. */
+export function defaultQueueReader(cred: QueueCredential): QueueReader {
+  if (cred.kind === 'workloadIdentity' && !hasWorkloadIdentity()) return noIdentityReader();
+  return sdkQueueReader(adminClient(cred));
+}
+
 export function sdkQueueReader(client: ServiceBusAdministrationClient, timeoutMs = 10_000): QueueReader {
   const signal = () => AbortSignal.timeout(timeoutMs);
   return {

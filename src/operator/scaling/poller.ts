@@ -7,7 +7,7 @@
 //   const pollers = new QueuePollers({ gauges: queueGauges(registry), onChange: (key) => queue.add(key) });
 //   pollers.upsert({ key: 'finance/receipts', ..., credential, queueName: 'ocr-jobs' }); // from gather
 //   const view = pollers.view('finance/receipts');                                      // in gather
-import { adminClient, pollerKey, endpointOf, sdkQueueReader, InvalidConnectionStringError, type QueueCredential, type QueueReader } from './client.ts';
+import { defaultQueueReader, pollerKey, endpointOf, InvalidConnectionStringError, type QueueCredential, type QueueReader } from './client.ts';
 import { checkQueueStatus, classifyReadError, type QueueFinding, type QueueRef } from './preflight.ts';
 import type { QueueGauges } from './metrics.ts';
 import { QUEUE_REASON } from './reasons.ts';
@@ -259,7 +259,7 @@ export class QueuePollers {
     this.gauges = options.gauges;
     this.onChange = options.onChange;
     this.inFlight = options.inFlight;
-    this.readerFor = options.readerFor ?? ((cred) => sdkQueueReader(adminClient(cred)));
+    this.readerFor = options.readerFor ?? defaultQueueReader;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.log = options.log;
