@@ -8,7 +8,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { startAzurite } from '../../test/support/azurite.ts';
 import { startServiceBusStandin } from '../../src/servicebus-standin/index.ts';
@@ -70,6 +70,16 @@ async function startServer(mode: string, env: Record<string, string>): Promise<{
   };
 }
 
+/** CPU seconds (user + system) a process has used, from /proc; undefined where /proc is missing. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100/s)
+  } catch {
+    return undefined;
+  }
+}
+
 interface Row {
   scenario: string;
   connections: number;
@@ -78,10 +88,15 @@ interface Row {
   p99: number;
   ok: number;
   errors: number;
+  timeouts: number;
   non2xx: number;
+  /** API process CPU per answered request, in microseconds: independent of what else the machine runs. */
+  cpuMicros: number | undefined;
 }
 
-async function load(scenario: string, port: number, connections: number, request: { path: string; body: Buffer | string; contentType: string }): Promise<Row> {
+async function load(scenario: string, server: { port: number; child: ChildProcess }, connections: number, request: { path: string; body: Buffer | string; contentType: string }): Promise<Row> {
+  const port = server.port;
+  const cpuBefore = cpuSeconds(server.child.pid);
   const result = await autocannon({
     url: `http://127.0.0.1:${port}${request.path}`,
     method: 'POST',
@@ -91,8 +106,11 @@ async function load(scenario: string, port: number, connections: number, request
     duration: SECONDS,
     timeout: 10,
   });
-  const row: Row = { scenario, connections, rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, ok: result['2xx'], errors: result.errors + result.timeouts, non2xx: result.non2xx };
-  console.log(`${scenario.padEnd(58)} c=${String(connections).padStart(5)}  ${String(row.rps).padStart(6)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  2xx ${row.ok}  errors ${row.errors}  non-2xx ${row.non2xx}`);
+  const row: Row = { scenario, connections, rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, ok: result['2xx'], errors: result.errors - result.timeouts, timeouts: result.timeouts, non2xx: result.non2xx, cpuMicros: undefined };
+  const cpuAfter = cpuSeconds(server.child.pid);
+  const answered = result['2xx'] + result.non2xx;
+  if (cpuBefore !== undefined && cpuAfter !== undefined && answered > 0) row.cpuMicros = Math.round(((cpuAfter - cpuBefore) * 1e6) / answered);
+  console.log(`${scenario.padEnd(58)} c=${String(connections).padStart(5)}  ${String(row.rps).padStart(6)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  2xx ${row.ok}  errors ${row.errors}  timeouts ${row.timeouts}  non-2xx ${row.non2xx}  API CPU ${row.cpuMicros ?? '-'} us/req`);
   return row;
 }
 
@@ -110,13 +128,13 @@ async function main(): Promise<void> {
     for (const [mode, label] of [['bare', 'anchor: bare Fastify route'], ['memory', 'POST /v1/jobs, API overhead without storage'], ['azurite', 'POST /v1/jobs, records in Azurite']] as const) {
       const server = await startServer(mode, storageEnv);
       try {
-        await load(`${label} (warm-up)`, server.port, 50, createJob);
+        await load(`${label} (warm-up)`, server, 50, createJob);
         sample();
-        rows.push(await load(label, server.port, 100, createJob));
+        rows.push(await load(label, server, 100, createJob));
         // Cache hits before the 5,000-connection run: that one leaves a backlog the server is still draining when it ends.
-        if (mode !== 'bare') rows.push(await load(`POST /v1/ocr cache hit, ${mode === 'memory' ? 'without storage' : 'Azurite'}`, server.port, 10, cacheHit));
+        if (mode !== 'bare') rows.push(await load(`POST /v1/ocr cache hit, ${mode === 'memory' ? 'without storage' : 'Azurite'}`, server, 10, cacheHit));
         sample();
-        rows.push(await load(label, server.port, 5000, createJob));
+        rows.push(await load(label, server, 5000, createJob));
         sample();
       } finally {
         await server.stop();
@@ -133,9 +151,9 @@ async function main(): Promise<void> {
     `Run: ${new Date().toISOString()}, ${SECONDS} s per scenario, Node ${process.version}, ${pinned ? 'API pinned to core 0, load generator + Azurite + stand-in on core 1' : 'no taskset: not pinned'}.`,
     `Machine: 2 cores shared with other work; load average (1/5/15 min) during the run: ${load1.map((n) => n.toFixed(1)).join(' / ')}.`,
     '',
-    '| scenario | connections | req/s | p50 ms | p99 ms | 2xx | errors+timeouts | non-2xx | req/s vs anchor |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.scenario} | ${r.connections} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.ok} | ${r.errors} | ${r.non2xx} | ${anchor ? (r.rps / anchor.rps).toFixed(2) : '-'} |`),
+    '| scenario | connections | req/s | p50 ms | p99 ms | 2xx | errors (not timeouts) | timeouts (10 s) | non-2xx | req/s vs anchor | API CPU µs/req | req/s per dedicated core (1e6/CPU µs) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.scenario} | ${r.connections} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.ok} | ${r.errors} | ${r.timeouts} | ${r.non2xx} | ${anchor ? (r.rps / anchor.rps).toFixed(2) : '-'} | ${r.cpuMicros ?? '-'} | ${r.cpuMicros ? Math.round(1e6 / r.cpuMicros) : '-'} |`),
     '',
     'Goals (DESIGN §8): >= 10,000 req/s and p99 < 20 ms for POST /v1/jobs on one core, 0 errors at 5,000 connections, cache hit p99 < 5 ms.',
   ];
