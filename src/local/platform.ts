@@ -17,7 +17,7 @@ import { startCluster, type Cluster } from '../../test/support/cluster.ts';
 import { startAzurite, type Azurite } from '../../test/support/azurite.ts';
 import { defaultBinDir, readState } from '../../hack/cluster/state.ts';
 import { startServiceBusStandin, type ServiceBusStandin } from '../servicebus-standin/index.ts';
-import { connectKube, isConflict, isNotFound, type Kube, type KubeObject } from './kube.ts';
+import { connectKube, type Kube, type KubeObject } from './kube.ts';
 import { startNodeAgent, type NodeAgent } from './node-agent/agent.ts';
 import { REPO_ROOT } from './node-agent/main.ts';
 import { freePort, waitFor } from './ports.ts';
