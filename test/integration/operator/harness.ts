@@ -2,9 +2,11 @@
 // OCR_TEST_KUBECONFIG, else one of our own), a namespace per test file, the CRD, pipeline
 // manifests, and readers that report the state of the cluster (children, owners,
 // conditions, resourceVersions). Every assertion reads the API server, never the operator.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -17,6 +19,9 @@ import {
 import { parseAllDocuments } from 'yaml';
 import { loadKubeConfig, startCluster } from '../../support/cluster.ts';
 import { waitFor } from '../../support/ports.ts';
+import { defaultBinDir } from '../../../hack/cluster/state.ts';
+
+const execFileAsync = promisify(execFile);
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const GROUP = 'ocrplatform.io';
@@ -84,11 +89,17 @@ export function yamlObjects(path: string): KubernetesObject[] {
   return parseAllDocuments(readFileSync(join(ROOT, path), 'utf8')).map((d) => d.toJS() as KubernetesObject).filter(Boolean);
 }
 
-/** Applies the generated CRD and waits until the API server serves it. */
-export async function installCrd(kc: KubeConfig): Promise<void> {
+/**
+ * Applies the generated CRD with kubectl (server-side) and waits until it is Established.
+ * Not KubernetesObjectApi.patch: its serializer maps a CRD onto the typed model, whose
+ * property is `x_kubernetes_validations`, and silently drops `x-kubernetes-validations`
+ * (and the other x-kubernetes-* keys): the CEL rules would never reach the API server.
+ */
+export async function installCrd(kc: KubeConfig, kubeconfigPath: string): Promise<void> {
+  const file = join(ROOT, 'config/crd/ocrplatform.io_ocrpipelines.yaml');
+  await execFileAsync(join(defaultBinDir(), 'kubectl'), ['--kubeconfig', kubeconfigPath, 'apply', '--server-side', '--force-conflicts', `--field-manager=${TEST_FIELD_MANAGER}`, '-f', file], { timeout: 30_000 });
   const objects = KubernetesObjectApi.makeApiClient(kc);
   for (const crd of yamlObjects('config/crd/ocrplatform.io_ocrpipelines.yaml')) {
-    await apply(kc, crd);
     await waitFor(`CRD ${crd.metadata?.name ?? ''} to be Established`, async () => {
       const got = (await objects.read({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: crd.metadata?.name ?? '' } })) as { status?: { conditions?: Array<{ type: string; status: string }> } };
       return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
@@ -114,7 +125,9 @@ export function secret(namespace: string, name: string, data: Record<string, str
 }
 
 /** A small pipeline: Service Bus by connection-string Secret `servicebus`, autoscaled API and workers. */
-export function pipeline(namespace: string, name: string, spec: Record<string, unknown> = {}): KubernetesObject {
+export type PipelineManifest = KubernetesObject & { spec: Record<string, unknown> };
+
+export function pipeline(namespace: string, name: string, spec: Record<string, unknown> = {}): PipelineManifest {
   return {
     apiVersion: `${GROUP}/${VERSION}`,
     kind: 'OcrPipeline',
@@ -127,7 +140,7 @@ export function pipeline(namespace: string, name: string, spec: Record<string, u
       worker: { replicas: { min: 1, max: 3 } },
       ...spec,
     },
-  } as KubernetesObject;
+  };
 }
 
 export interface Condition { type: string; status: string; reason: string; message: string; observedGeneration?: number }

@@ -30,7 +30,7 @@ void describe('the operator reconciles the samples on a real control plane', { s
     cluster = await testCluster('it-operator-lifecycle');
     apps = cluster.kc.makeApiClient(AppsV1Api);
     core = cluster.kc.makeApiClient(CoreV1Api);
-    await installCrd(cluster.kc);
+    await installCrd(cluster.kc, cluster.kubeconfigPath);
     await createNamespace(cluster.kc, NS);
     // What the full sample references: four Secrets and a ServiceAccount (pods need it).
     for (const [name, key] of [['ocr-servicebus', 'connectionString'], ['ocr-storage', 'connectionString'], ['ocr-api-keys', 'keys'], ['ocr-webhook', 'signingKey']] as const) {
