@@ -103,6 +103,8 @@ void describe('worker autoscaling on queue depth (local control plane)', { timeo
   void it('stage 1: a backlog of 23 messages makes the worker HPA desire ceil(23 / 5) = 5 workers', { timeout: 90_000 }, async () => {
     await send(23);
     await hpaWants(5, 80_000);
+    // The HPA's status change requeues the pipeline; its status follows within moments.
+    await waitFor('status.scaling to want 5 workers', async () => (await status())?.scaling?.desiredWorkers === 5, 20_000, 250);
     const s = await status();
     assert.equal(s?.scaling?.backlog, 23);
     assert.equal(s?.scaling?.activeMessages, 23);

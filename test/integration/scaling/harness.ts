@@ -6,7 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { request as httpsRequest } from 'node:https';
+import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { loadKubeConfig, startCluster, TEST_TIMING, type Cluster } from '../../support/cluster.ts';
 import { freePort, waitFor } from '../../support/ports.ts';
@@ -74,10 +75,45 @@ export async function scalingCluster(name: string, log: (line: string) => void):
   };
 }
 
-/** Server-side apply, field manager of the tests. */
+/** The REST path of an object: /api/v1/namespaces/ns/secrets/name, /apis/group/version/plural/name. */
+function objectPath(obj: KubernetesObject): string {
+  const [group, version] = obj.apiVersion?.includes('/') ? obj.apiVersion.split('/') : ['', obj.apiVersion];
+  const plural = `${obj.kind?.toLowerCase() ?? ''}s`.replace(/ys$/, 'ies').replace(/sss$/, 'sses');
+  const prefix = group ? `/apis/${group}/${version}` : `/api/${version}`;
+  const ns = obj.metadata?.namespace ? `/namespaces/${obj.metadata.namespace}` : '';
+  return `${prefix}${ns}/${plural}/${obj.metadata?.name ?? ''}`;
+}
+
+/**
+ * Server-side apply of the object exactly as given (field manager of the tests). A raw
+ * request on purpose: KubernetesObjectApi serializes known kinds through its typed models,
+ * which drop `x-kubernetes-*` keys (int-or-string, CEL validations, list types) from a CRD.
+ */
 export async function apply(kc: KubeConfig, obj: object, dryRun = false): Promise<KubernetesObject> {
-  const api = KubernetesObjectApi.makeApiClient(kc);
-  return await api.patch(obj, undefined, dryRun ? 'All' : undefined, 'ocr-scaling-tests', true, PatchStrategy.ServerSideApply);
+  const o = obj as KubernetesObject;
+  const url = new URL(objectPath(o), kc.getCurrentCluster()!.server);
+  url.searchParams.set('fieldManager', 'ocr-scaling-tests');
+  url.searchParams.set('force', 'true');
+  if (dryRun) url.searchParams.set('dryRun', 'All');
+  const options: Parameters<KubeConfig['applyToHTTPSOptions']>[0] = { method: 'PATCH', timeout: 15_000, headers: { 'content-type': 'application/apply-patch+yaml', accept: 'application/json' } };
+  await kc.applyToHTTPSOptions(options);
+  const body = JSON.stringify(obj);
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = httpsRequest(url, options, (res) => {
+      let t = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { t += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: t }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`apply ${o.kind ?? ''} ${o.metadata?.name ?? ''} timed out`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+  if (status < 200 || status > 299) {
+    const message = ((): string => { try { return (JSON.parse(text) as { message?: string }).message ?? text; } catch { return text; } })();
+    throw new Error(`apply ${o.kind ?? ''} ${o.metadata?.name ?? ''}: HTTP ${status}: ${message}`);
+  }
+  return JSON.parse(text) as KubernetesObject;
 }
 
 export function yamlObjects(path: string): KubernetesObject[] {
