@@ -49,8 +49,15 @@ async function externalMetric(kc: KubeConfig): Promise<number | undefined> {
   });
   if (!body) return undefined;
   const v = (JSON.parse(body) as { items: Array<{ value: string }> }).items[0]?.value;
-  if (v === undefined) return undefined;
-  return v.endsWith('m') ? Number(v.slice(0, -1)) / 1000 : Number(v);
+  return v === undefined ? undefined : quantity(v);
+}
+
+/** A Kubernetes quantity as the metrics API returns it: 1k, 10500m, 42. */
+export function quantity(v: string): number {
+  const m = /^([0-9.]+)(m|k|M|G)?$/.exec(v);
+  if (!m) return Number.NaN;
+  const scale = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9 }[m[2] ?? ''] ?? 1;
+  return Number(m[1]) * scale;
 }
 
 async function operatorGauge(port: number): Promise<number | undefined> {
@@ -145,7 +152,8 @@ async function main(): Promise<void> {
     console.log(`  measured: median ${median.toFixed(1)} s, min ${sorted[0]!.toFixed(1)} s, max ${sorted[sorted.length - 1]!.toFixed(1)} s`);
     console.log(`  worst case of these intervals (idle poll + scrape + HPA sync): ${bound.toFixed(1)} s; goal "within one scrape + one HPA sync" after the operator sees it: ${(scrape + hpaSync).toFixed(1)} s`);
     console.log(`  anchor, KEDA defaults (pollingInterval ${KEDA_POLLING_S} s + HPA sync ${HPA_SYNC_DEFAULT_S} s): worst case ${keda} s`);
-    console.log(`  ratio measured median / KEDA worst case: ${(median / keda).toFixed(2)}`);
+    console.log(`  ratio measured median / KEDA worst case: ${(median / keda).toFixed(2)} (our test-cluster intervals vs KEDA's defaults)`);
+    console.log(`  same question at production intervals, busy queue: poll ${5} s + scrape 30 s + HPA sync 15 s = 50 s worst case vs KEDA 1<->N (HPA sync 15 s + a direct Service Bus read) and 0->1 (${keda} s)`);
     console.log(`  with production defaults (idle poll 60 s, scrape 30 s, HPA sync 15 s) the worst case is ${60 + 30 + 15} s = ${((60 + 30 + 15) / keda).toFixed(2)} x KEDA's: the idle poll is the price of Microsoft's once-a-minute advice (lower --queue-poll idleMs to trade it)`);
   } finally {
     await operator?.stop();
