@@ -337,6 +337,7 @@ async function freshStart(ctx: StartContext): Promise<Cluster> {
     log(`start failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     log(`tearing down what was started; logs stay in ${logsDir}`);
     await stopFromState(state, log);
+    removeData(stateDir);
     throw error;
   }
 }
@@ -421,6 +422,11 @@ async function stopFromState(state: ClusterState, log: (line: string) => void): 
   removeState(state.stateDir);
 }
 
+/** etcd and Prometheus data are worthless once the cluster stopped (tens of MB each); logs and PKI stay. */
+function removeData(stateDir: string): void {
+  for (const sub of ['etcd', 'prometheus']) rmSync(join(stateDir, sub), { recursive: true, force: true });
+}
+
 /** Stops the cluster recorded in the state dir; a no-op when none is recorded. */
 export async function stopCluster(options: { name: string; stateDir?: string; log?: (line: string) => void }): Promise<boolean> {
   const stateDir = options.stateDir ?? defaultStateDir(validateName(options.name));
@@ -431,7 +437,7 @@ export async function stopCluster(options: { name: string; stateDir?: string; lo
     if (!state) return false;
     const t0 = Date.now();
     await stopFromState(state, log);
-    for (const sub of ['etcd', 'prometheus']) rmSync(join(stateDir, sub), { recursive: true, force: true });
+    removeData(stateDir);
     log(`cluster ${state.name} stopped in ${((Date.now() - t0) / 1000).toFixed(1)} s (logs kept in ${state.logsDir})`);
     return true;
   } finally {
