@@ -41,4 +41,4 @@ trap stop_cluster EXIT
 step "tests"
 export OCR_TEST_SKIP_CLUSTER=${OCR_TEST_SKIP_CLUSTER:-}
 node --test --test-concurrency=1 --test-reporter=spec \
-  'src/**/*.test.ts' 'test/**/*.test.ts'
+  'src/**/*.test.ts' 'hack/**/*.test.ts' 'scripts/**/*.test.ts' 'test/**/*.test.ts'
