@@ -148,6 +148,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
   // what to stop, most recent first
   const stack: { what: string; stop: () => Promise<void> }[] = [];
+  // steps running in parallel: settled before a failed start is torn down
+  const inFlight: Promise<unknown>[] = [];
   let stopping: Promise<void> | undefined;
   const stopAll = (): Promise<void> => {
     stopping ??= (async () => {
@@ -166,6 +168,20 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
 
   try {
+    // --- Azure stand-ins, in parallel with the control plane
+    const azure = (async () => {
+      const azurite: Azurite = await step('Azurite (Blob + Table Storage emulator)', () => startAzurite());
+      stack.push({ what: 'Azurite', stop: () => azurite.stop() });
+      const standin: ServiceBusStandin = await step('Service Bus stand-in (queue ocr-jobs)', () => startServiceBusStandin({ queues: [{ name: 'ocr-jobs', lockDurationSeconds: 60, maxDeliveryCount: 5 }] }));
+      stack.push({ what: 'Service Bus stand-in', stop: () => standin.close() });
+      const mux: ServiceBusMux = await startServiceBusMux(standin.amqpPort, standin.httpPort);
+      stack.push({ what: 'Service Bus port mux', stop: () => mux.close() });
+      // one endpoint for AMQP and the management API, like a real namespace (see servicebus-mux.ts)
+      return { azurite, standin, serviceBusConnectionString: withEndpointPort(standin.connectionString, mux.port) };
+    })();
+    inFlight.push(azure);
+    azure.catch(() => undefined); // handled where it is awaited; this keeps Node from calling it unhandled meanwhile
+
     // --- Kubernetes
     const shared = options.kubeconfigPath;
     const withMetrics = options.withMetrics ?? existsSync(join(defaultBinDir(), 'adapter'));
@@ -199,14 +215,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     }
     const kube = await connectKube(kubeconfigPath);
 
-    // --- Azure stand-ins
-    const azurite: Azurite = await step('Azurite (Blob + Table Storage emulator)', () => startAzurite());
-    stack.push({ what: 'Azurite', stop: () => azurite.stop() });
-    const standin: ServiceBusStandin = await step('Service Bus stand-in (queue ocr-jobs)', () => startServiceBusStandin({ queues: [{ name: 'ocr-jobs', lockDurationSeconds: 60, maxDeliveryCount: 5 }] }));
-    stack.push({ what: 'Service Bus stand-in', stop: () => standin.close() });
-    const mux: ServiceBusMux = await startServiceBusMux(standin.amqpPort, standin.httpPort);
-    stack.push({ what: 'Service Bus port mux', stop: () => mux.close() });
-    const serviceBusConnectionString = withEndpointPort(standin.connectionString, mux.port);
+    // --- Azure stand-ins: they need nothing from Kubernetes, so they start meanwhile
+    const { azurite, standin, serviceBusConnectionString } = await azure;
 
     // --- CRD, namespace, Secrets
     const pipelineObject = yamlObjects(SAMPLE_PIPELINE)[0]!;
@@ -237,8 +247,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     });
 
     // --- operator
-    const operator = await step('operator (as a process: a Deployment from the chart would only be faked by kwok here)', () => startOperator(kube, namespace, join(logsDir, 'operator.log'), prometheusUrl));
-    stack.push({ what: 'operator', stop: () => operator.stop() });
+    // it reconciles whenever it is up: the agent, the proxy and the pipeline do not wait for it
+    const operatorStarting = step('operator (as a process: a Deployment from the chart would only be faked by kwok here)', async () => {
+      const o = await startOperator(kube, namespace, join(logsDir, 'operator.log'), prometheusUrl);
+      stack.push({ what: 'operator', stop: () => o.stop() });
+      return o;
+    });
+    inFlight.push(operatorStarting);
+    operatorStarting.catch(() => undefined); // awaited below
 
     // --- node agent and service proxy, then the pipeline
     const agent = await step('node agent (runs the pipeline\'s pods as processes) and service proxy', async () => {
@@ -252,6 +268,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const proxy = await startServiceProxy({ kube, namespace, basePort: options.basePort, log: (line) => log(`           [service-proxy] ${line}`) });
     stack.push({ what: 'service proxy', stop: () => proxy.stop() });
 
+    await step(`OcrPipeline ${namespace}/${pipeline} (${relative(REPO_ROOT, SAMPLE_PIPELINE)})`, async () => {
+      await apply(kube, { ...pipelineObject, metadata: { ...pipelineObject.metadata, namespace } });
+    });
+    const operator = await operatorStarting;
+
     // Prometheus scrapes the operator (queue backlog) and every local worker (in-flight jobs)
     const scrapeTimer = setInterval(() => {
       const workers = agent.pods().flatMap((p) => p.ports.map((port) => `127.0.0.1:${port.hostPort}`));
@@ -259,10 +280,6 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     }, 2_000);
     stack.push({ what: 'scrape target sync', stop: async () => clearInterval(scrapeTimer) });
     setScrapeTargets([`127.0.0.1:${operator.metricsPort}`]);
-
-    await step(`OcrPipeline ${namespace}/${pipeline} (${relative(REPO_ROOT, SAMPLE_PIPELINE)})`, async () => {
-      await apply(kube, { ...pipelineObject, metadata: { ...pipelineObject.metadata, namespace } });
-    });
 
     const apiUrl = await step('API Service reachable and /ready (pods start, load models, pass their probes)', async () => {
       const url = await proxy.urlFor(namespace, `${pipeline}-api`, 60_000);
@@ -279,6 +296,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   } catch (error) {
     log(`start failed: ${error instanceof Error ? error.message : String(error)}`);
     log(`stopping what was started; logs stay in ${logsDir}`);
+    await Promise.allSettled(inFlight);
     await stopAll();
     throw error;
   }

@@ -17,6 +17,7 @@ import { LOCAL_PORTS_ANNOTATION, POD_IP, type PortMapping } from './translate.ts
 
 export const LOCAL_AGENT_LABEL = 'ocrplatform.io/local-agent';
 export const DEFAULT_NODE_NAME = 'ocr-local-agent';
+export const LOCAL_AGENT_TAINT = { key: LOCAL_AGENT_LABEL, value: 'true', effect: 'NoSchedule' };
 
 export interface NodeAgentOptions {
   kube: Kube;
@@ -58,7 +59,9 @@ export function localNode(name: string) {
       },
       annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
     },
-    spec: {},
+    // Only pods that opt in (toleration + nodeSelector) run here as real processes; any other
+    // pod (other tests' pipelines in a shared cluster) stays on kwok's fake nodes.
+    spec: { taints: [LOCAL_AGENT_TAINT] },
   };
 }
 
@@ -108,7 +111,8 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
     await kube.request('POST', '/api/v1/nodes', { body: localNode(nodeName) });
   } catch (error) {
     if (!isConflict(error)) throw error;
-    await kube.request('PATCH', `/api/v1/nodes/${nodeName}`, { body: { metadata: localNode(nodeName).metadata }, contentType: 'application/merge-patch+json' });
+    const { metadata, spec } = localNode(nodeName);
+    await kube.request('PATCH', `/api/v1/nodes/${nodeName}`, { body: { metadata, spec }, contentType: 'application/merge-patch+json' });
   }
   const heartbeat = async (): Promise<void> => {
     const now = new Date().toISOString();
