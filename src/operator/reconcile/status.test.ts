@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConditionFacts } from '../conditions/checks.ts';
+import type { ScalingObservation } from '../scaling/service.ts';
 import { buildStatus, mergeConditions, statusEqual } from './status.ts';
 
 const T0 = '2026-01-01T00:00:00.000Z';
@@ -51,4 +52,21 @@ void test('mergeConditions keeps the previous transition time when the status is
   const merged = mergeConditions([{ type: 'Ready', status: 'False', reason: 'A', message: 'a', lastTransitionTime: T0 }], [{ type: 'Ready', status: 'False', reason: 'NotCreated', message: 'b' }], 1, T1);
   assert.equal(merged[0]?.lastTransitionTime, T0);
   assert.equal(merged[0]?.reason, 'NotCreated');
+});
+
+void test('while the first queue read is pending (a restart) the last reported QueueReachable and scaling numbers are kept', () => {
+  const observation = (reason: string, status: 'True' | 'False' | 'Unknown', activeMessages?: number): ScalingObservation => ({
+    plan: { minReplicas: 1, scaleUpDisabled: false, metricUnavailable: false },
+    status: activeMessages === undefined ? { desiredWorkers: 1 } : { activeMessages, desiredWorkers: 1 },
+    conditions: [{ type: 'QueueReachable', status, reason, message: reason }],
+  });
+  const before = buildStatus(undefined, healthy, 1, T0, observation('NamespaceUnreachable', 'False'));
+  const withCounts = buildStatus(undefined, healthy, 1, T0, observation('CountsRead', 'True', 4));
+  for (const previous of [before, withCounts]) {
+    const afterRestart = buildStatus(previous, healthy, 1, T1, observation('NotYetRead', 'Unknown'));
+    assert.ok(statusEqual(previous, afterRestart), JSON.stringify(afterRestart));
+  }
+  // A brand-new pipeline has nothing to keep: it says the first read is under way.
+  const fresh = buildStatus(undefined, healthy, 1, T0, observation('NotYetRead', 'Unknown'));
+  assert.equal(fresh.conditions?.find((c) => c.type === 'QueueReachable')?.status, 'Unknown');
 });

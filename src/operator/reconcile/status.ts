@@ -3,6 +3,7 @@
 import type { Condition, OcrPipelineStatus } from '../../crds/ocrpipeline.ts';
 import { evaluateConditions, type ConditionFacts, type ConditionVerdict } from '../conditions/checks.ts';
 import { stableStringify } from '../desired/common.ts';
+import { QUEUE_REASON, SCALING_CONDITION } from '../scaling/reasons.ts';
 import type { ScalingObservation } from '../scaling/service.ts';
 
 /** A verdict from any chain of checks (the core ones, or queue scaling's). */
@@ -30,15 +31,34 @@ export function mergeConditions(existing: Condition[] | undefined, verdicts: Any
   });
 }
 
+/**
+ * Whether the queue poller has not finished its first read (a restarted operator, a new
+ * pipeline). It knows nothing new then: keeping the last reported queue facts instead of
+ * flipping QueueReachable to Unknown and back means a restart writes nothing (DESIGN §9).
+ */
+export function firstReadPending(scaling: ScalingObservation | undefined): boolean {
+  return scaling?.conditions.some((c) => c.type === SCALING_CONDITION.queueReachable && c.reason === QUEUE_REASON.notYetRead) ?? false;
+}
+
+/** QueueReachable as last reported while the first read is pending; the fresh verdict otherwise. */
+function keepLastQueueVerdict(verdicts: AnyVerdict[], previous: OcrPipelineStatus | undefined, pending: boolean): AnyVerdict[] {
+  const last = previous?.conditions?.find((c) => c.type === SCALING_CONDITION.queueReachable);
+  if (!pending || !last) return verdicts;
+  return verdicts.map((v) => (v.type === SCALING_CONDITION.queueReachable ? { type: v.type, status: last.status, reason: last.reason, message: last.message } : v));
+}
+
 export function buildStatus(previous: OcrPipelineStatus | undefined, facts: ConditionFacts, generation: number, now: string, scaling?: ScalingObservation): OcrPipelineStatus {
+  const pending = firstReadPending(scaling);
+  const verdicts = keepLastQueueVerdict(withScalingVerdicts(evaluateConditions(facts), scaling), previous, pending);
   const status: OcrPipelineStatus = {
     observedGeneration: generation,
-    conditions: mergeConditions(previous?.conditions, withScalingVerdicts(evaluateConditions(facts), scaling), generation, now),
+    conditions: mergeConditions(previous?.conditions, verdicts, generation, now),
   };
   if (facts.api) status.api = { desiredReplicas: facts.api.desired, readyReplicas: facts.api.ready };
   if (facts.worker) status.worker = { desiredReplicas: facts.worker.desired, readyReplicas: facts.worker.ready };
   // status.scaling: the queue numbers and the scaling decision (src/operator/scaling/).
-  if (scaling) status.scaling = JSON.parse(JSON.stringify(scaling.status)) as NonNullable<OcrPipelineStatus['scaling']>;
+  if (scaling && pending && previous?.scaling) status.scaling = previous.scaling;
+  else if (scaling) status.scaling = JSON.parse(JSON.stringify(scaling.status)) as NonNullable<OcrPipelineStatus['scaling']>;
   else if (previous?.scaling) status.scaling = previous.scaling;
   return status;
 }
