@@ -2,7 +2,7 @@
 // message (OpenAPI schema and CEL rules generated from src/crds/). No operator runs here.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { apply, createNamespace, deleteNamespace, installCrd, pipeline, skipWithoutCluster, testCluster, uniqueNamespace, type TestCluster } from './harness.ts';
+import { apply, createNamespace, deleteNamespace, installCrd, pipeline, skipWithoutCluster, testCluster, uniqueNamespace, type PipelineManifest, type TestCluster } from './harness.ts';
 
 const NS = uniqueNamespace('validation');
 
@@ -71,7 +71,8 @@ void describe('the API server rejects invalid OcrPipelines with the CRD\'s messa
 
   for (const c of cases) {
     void it(c.name, async () => {
-      const error = await apply(cluster.kc, { ...pipeline(NS, 'invalid'), spec: c.spec }).then(
+      const invalid: PipelineManifest = { ...pipeline(NS, 'invalid'), spec: c.spec };
+      const error = await apply(cluster.kc, invalid).then(
         () => undefined,
         (e: unknown) => e as { code?: number; body?: string },
       );

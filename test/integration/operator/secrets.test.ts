@@ -1,0 +1,57 @@
+// A pipeline whose Secret does not exist yet: Degraded with a message naming the Secret,
+// nothing rolled out; creating the Secret heals it through the operator's Secret watch,
+// without a restart (the resync is 5 minutes, far beyond this test).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startOperatorProcess, type OperatorProcess } from '../../support/operator-process.ts';
+import {
+  UNREACHABLE_CONNECTION_STRING,
+  apply, condition, createNamespace, deleteNamespace, eventually, expectedChildren, installCrd, isReadyAtCurrentGeneration,
+  listChildren, pipeline, readPipeline, secret, skipWithoutCluster, testCluster, uniqueNamespace, type TestCluster,
+} from './harness.ts';
+
+const NS = uniqueNamespace('secrets');
+const NAME = 'needs-secret';
+
+void describe('a missing Secret degrades the pipeline until it is created', { skip: skipWithoutCluster, timeout: 120_000 }, () => {
+  let cluster: TestCluster;
+  let operator: OperatorProcess | undefined;
+  const log = () => `operator log:\n${operator?.tail(20) ?? '(not started)'}`;
+  const status = async () => JSON.stringify((await readPipeline(cluster.kc, NS, NAME))?.status);
+
+  before(async () => {
+    cluster = await testCluster('it-operator-secrets');
+    await installCrd(cluster.kc, cluster.kubeconfigPath);
+    await createNamespace(cluster.kc, NS);
+    operator = await startOperatorProcess({ kubeconfigPath: cluster.kubeconfigPath, namespaces: [NS], resyncSeconds: 300 });
+  });
+
+  after(async () => {
+    await operator?.stop();
+    if (cluster) {
+      await deleteNamespace(cluster.kc, NS);
+      await cluster.stop();
+    }
+  });
+
+  void it('reports Degraded=True SecretNotFound with a message naming the Secret, and creates no children', { timeout: 40_000 }, async () => {
+    await apply(cluster.kc, pipeline(NS, NAME));
+    await eventually('Degraded=True', async () => condition(await readPipeline(cluster.kc, NS, NAME), 'Degraded')?.status === 'True', 30_000, async () => `${await status()}\n${log()}`);
+    const p = await readPipeline(cluster.kc, NS, NAME);
+    const degraded = condition(p, 'Degraded');
+    assert.equal(degraded?.reason, 'SecretNotFound');
+    assert.match(degraded?.message ?? '', new RegExp(`Secret ${NS}/servicebus \\(key "connectionString"`));
+    assert.equal(condition(p, 'Ready')?.status, 'False');
+    assert.deepEqual(await listChildren(cluster.kc, NS, NAME), []);
+  });
+
+  void it('creating the Secret heals the pipeline without a restart', { timeout: 60_000 }, async () => {
+    await apply(cluster.kc, secret(NS, 'servicebus', { connectionString: UNREACHABLE_CONNECTION_STRING }));
+    await eventually('every child', async () => (await listChildren(cluster.kc, NS, NAME)).length === expectedChildren(NAME).length, 30_000, log);
+    await eventually('Degraded=False and Ready=True', async () => {
+      const p = await readPipeline(cluster.kc, NS, NAME);
+      return condition(p, 'Degraded')?.status === 'False' && isReadyAtCurrentGeneration(p);
+    }, 45_000, async () => `${await status()}\n${log()}`);
+    assert.equal(operator?.exited, false, 'the same operator process healed it');
+  });
+});
