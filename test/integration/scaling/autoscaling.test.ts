@@ -124,17 +124,24 @@ void describe('worker autoscaling on queue depth (local control plane)', { timeo
   void it('stage 3: draining the queue scales the workers down to the minimum per the behavior', { timeout: 60_000 }, async () => {
     const receiver = sb.createReceiver('ocr-jobs', { receiveMode: 'peekLock' });
     let drained = 0;
-    while (drained < 60) {
-      const batch = await receiver.receiveMessages(60 - drained, { maxWaitTimeInMs: 2_000 });
+    const deadline = Date.now() + 20_000;
+    while (drained < 60 && Date.now() < deadline) {
+      const batch = await receiver.receiveMessages(60 - drained, { maxWaitTimeInMs: 1_000 });
       for (const m of batch) await receiver.completeMessage(m);
       drained += batch.length;
-      if (batch.length === 0) break;
     }
     await receiver.close();
-    assert.equal(drained, 60);
+    assert.equal(drained, 60, 'all 60 messages are received and completed');
     await hpaWants(1, 50_000);
-    await waitFor('status.scaling to show an empty queue', async () => (await status())?.scaling?.backlog === 0, 20_000, 500);
-    assert.equal((await status())?.scaling?.limitedBy, 'minReplicas');
+    try {
+      await waitFor('status.scaling to show an empty queue held at minReplicas', async () => {
+        const sc = (await status())?.scaling;
+        return sc?.backlog === 0 && sc.limitedBy === 'minReplicas' && sc.desiredWorkers === 1;
+      }, 20_000, 500);
+    } catch (error) {
+      const s = await status();
+      throw new Error(`${(error as Error).message}\nstatus: ${JSON.stringify({ scaling: s?.scaling, conditions: s?.conditions?.map((c) => `${c.type}=${c.status} ${c.reason}`) })}\nHPA: ${JSON.stringify((await hpa())?.status)}`);
+    }
   });
 
   void it('stage 4: stopping the stand-in sets QueueReachable=False and holds the worker count', { timeout: 90_000 }, async () => {
