@@ -45,14 +45,22 @@ const AZURITE_PORTS = { blob: 10000, table: 10002 };
 
 /**
  * The stand-in's entry point inside our image: the stand-in on loopback, and one port on
- * every interface that hands a connection to the AMQP or the ATOM listener by its first
- * bytes (sniffProtocol of src/local/servicebus-mux.ts). Runs with `node --input-type=module
+ * every interface that hands each connection to the AMQP or the ATOM listener by its
+ * first bytes (an AMQP connection opens with "AMQP"; the same rule as the local
+ * platform's mux, src/local/servicebus-mux.ts, which listens on loopback only). It needs
+ * nothing of the image but dist/servicebus-standin. Runs with `node --input-type=module
  * -e`, which resolves ./dist relative to the image's WORKDIR (/app).
  */
 export const STANDIN_SCRIPT = `
 import { connect, createServer } from 'node:net';
 import { startServiceBusStandin } from './dist/servicebus-standin/index.js';
-import { sniffProtocol } from './dist/local/servicebus-mux.js';
+const AMQP = Buffer.from('AMQP');
+// 'amqp' | 'http', or undefined until enough bytes have arrived to tell
+const sniffProtocol = (head) => {
+  const n = Math.min(head.length, AMQP.length);
+  if (!head.subarray(0, n).equals(AMQP.subarray(0, n))) return 'http';
+  return head.length >= AMQP.length ? 'amqp' : undefined;
+};
 const standin = await startServiceBusStandin({
   host: '127.0.0.1',
   keys: { [process.env.STANDIN_KEY_NAME]: { key: process.env.STANDIN_KEY } },

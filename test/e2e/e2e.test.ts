@@ -36,8 +36,14 @@ const skip = process.env.OCR_TEST_SKIP_CLUSTER ? 'OCR_TEST_SKIP_CLUSTER is set'
 
 /** Quick queue polling: the stand-in answers at once, and the backlog stage waits on it. */
 const QUEUE_POLL = '--queue-poll=idleMs=2000,busyMs=1000,backoffBaseMs=500,backoffMaxMs=5000,statusRefreshMs=2000';
-/** Receipts sent at once for the backlog stage: ceil(10 / messagesPerReplica 2) = 5 > 3 workers. */
-const BACKLOG = 10;
+/**
+ * The backlog stage sends receipts steadily (about 3 a second, faster than one worker
+ * OCRs them) until the worker HPA wants more workers, at most this many. A fixed batch
+ * would race the worker: on a quick machine one worker drains it before the metric path
+ * (queue poll 1-2 s + scrape 5 s + HPA sync 5 s) has reacted.
+ */
+const MAX_BACKLOG = 40;
+const SUBMIT_PAUSE_MS = 250;
 
 void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, deletion, uninstall', { skip, timeout: 900_000 }, () => {
   const s: E2eSettings = settingsFrom(process.env);
@@ -262,36 +268,56 @@ void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, 
     assert.equal(refused.status, 401, 'a wrong API key is refused');
   });
 
-  stage(`stage 6: a backlog of ${BACKLOG} receipts scales the workers (the worker HPA wants more than one)`, 300_000, async (): Promise<void> => {
+  stage('stage 6: a backlog of receipts scales the workers (the worker HPA wants more than one)', 300_000, async (): Promise<void> => {
     assert.ok(prometheusUrl || !local, 'the cluster has no Prometheus + prometheus-adapter: start it with metrics (hack/test.sh and this suite do)');
+    const hpa = () => k.json(['get', 'hpa', `${s.pipeline}-worker`, '-n', s.namespace]);
+    // A new series is invisible to prometheus-adapter until its next relist: wait until the
+    // HPA has read its External metric once, so the backlog below is not over before the
+    // HPA can see it (the HPA's own condition says so: ScalingActive=True, ValidMetricFound).
+    await poll('the worker HPA to read its External metric (ScalingActive=True)', async () => {
+      const active = (await hpa()).status?.conditions?.find((c: Json) => c.type === 'ScalingActive');
+      return active?.status === 'True';
+    }, 120_000, { intervalMs: 2_000, detail: async () => `HPA status: ${JSON.stringify((await hpa()).status)}` });
     const sample = await readSampleReceipt();
     const salt = Date.now() % 1_000_000_000; // unique images: no answer from the API's result cache
     const ids: string[] = [];
-    for (let i = 0; i < BACKLOG; i++) {
-      const form = new FormData();
-      form.set('file', new Blob([new Uint8Array(await receiptVariant(sample, salt + i))], { type: 'image/png' }), `receipt-${i}.png`);
-      const res = await fetch(`${apiUrl}/v1/jobs`, { method: 'POST', headers: { 'x-api-key': apiKey }, body: form, signal: AbortSignal.timeout(30_000) });
-      const body = (await res.json()) as Json;
-      assert.equal(res.status, 201, JSON.stringify(body));
-      ids.push(body.job.id);
-    }
-    progress(`submitted ${ids.length} jobs`);
-    const hpa = () => k.json(['get', 'hpa', `${s.pipeline}-worker`, '-n', s.namespace]);
+    let scaled = false;
+    let submitError: unknown;
+    const submitting = (async () => {
+      while (!scaled && ids.length < MAX_BACKLOG) {
+        const i = ids.length;
+        const form = new FormData();
+        form.set('file', new Blob([new Uint8Array(await receiptVariant(sample, salt + i))], { type: 'image/png' }), `receipt-${i}.png`);
+        const res = await fetch(`${apiUrl}/v1/jobs`, { method: 'POST', headers: { 'x-api-key': apiKey }, body: form, signal: AbortSignal.timeout(30_000) });
+        const body = (await res.json()) as Json;
+        assert.equal(res.status, 201, JSON.stringify(body));
+        ids.push(body.job.id);
+        await new Promise((r) => setTimeout(r, SUBMIT_PAUSE_MS));
+      }
+    })().catch((error: unknown) => { submitError = error; });
     let desired = 0;
-    await poll('the worker HPA to want more than one worker', async () => {
-      const h = await hpa();
-      desired = h.status?.desiredReplicas ?? 0;
-      const p = await k.json(['get', 'ocrpipeline', s.pipeline, '-n', s.namespace]);
-      progress(`  HPA desired ${desired}, current ${h.status?.currentReplicas ?? '?'}; status.scaling ${JSON.stringify(p.status?.scaling ?? {})}`);
-      return desired > 1;
-    }, 120_000, { intervalMs: 2_000, detail: async () => `HPA status: ${JSON.stringify((await hpa()).status)}` });
+    try {
+      await poll('the worker HPA to want more than one worker', async () => {
+        if (submitError) throw new Error(`POST /v1/jobs failed: ${(submitError as Error).message}`);
+        const h = await hpa();
+        desired = h.status?.desiredReplicas ?? 0;
+        const p = await k.json(['get', 'ocrpipeline', s.pipeline, '-n', s.namespace]);
+        progress(`  sent ${ids.length}; HPA desired ${desired}, current ${h.status?.currentReplicas ?? '?'}; status.scaling ${JSON.stringify(p.status?.scaling ?? {})}`);
+        return desired > 1;
+      }, 120_000, { intervalMs: 2_000, detail: async () => `HPA status: ${JSON.stringify((await hpa()).status)}` });
+    } finally {
+      scaled = true;
+      await submitting;
+    }
+    assert.equal(submitError, undefined, `POST /v1/jobs failed: ${String(submitError)}`);
+    progress(`the HPA wants ${desired} workers after ${ids.length} receipts were sent`);
     assert.ok(desired <= MAX_WORKERS, `the HPA stays within worker.replicas.max (${desired} <= ${MAX_WORKERS})`);
     const deployment = await k.json(['get', 'deployment', `${s.pipeline}-worker`, '-n', s.namespace]);
     assert.ok(deployment.spec.replicas > 1, `the worker Deployment was scaled (spec.replicas ${deployment.spec.replicas})`);
 
     const pending = new Set(ids);
     const failed: string[] = [];
-    await poll(`all ${BACKLOG} jobs to finish`, async () => {
+    await poll(`all ${ids.length} jobs to finish`, async () => {
       for (const id of [...pending]) {
         const res = await fetch(`${apiUrl}/v1/jobs/${id}`, { headers: { 'x-api-key': apiKey }, signal: AbortSignal.timeout(10_000) });
         const job = (await res.json()) as Json;
