@@ -5,6 +5,7 @@ import { evaluateConditions, type ConditionFacts, type ConditionVerdict } from '
 import { stableStringify } from '../desired/common.ts';
 import { QUEUE_REASON, SCALING_CONDITION } from '../scaling/reasons.ts';
 import type { ScalingObservation } from '../scaling/service.ts';
+import { stableScalingStatus, type ScalingStatus } from '../scaling/decide.ts';
 
 /** A verdict from any chain of checks (the core ones, or queue scaling's). */
 type AnyVerdict = Pick<ConditionVerdict, 'status' | 'message'> & { type: string; reason: string };
@@ -58,7 +59,7 @@ export function buildStatus(previous: OcrPipelineStatus | undefined, facts: Cond
   if (facts.worker) status.worker = { desiredReplicas: facts.worker.desired, readyReplicas: facts.worker.ready };
   // status.scaling: the queue numbers and the scaling decision (src/operator/scaling/).
   if (scaling && pending && previous?.scaling) status.scaling = previous.scaling;
-  else if (scaling) status.scaling = JSON.parse(JSON.stringify(scaling.status)) as NonNullable<OcrPipelineStatus['scaling']>;
+  else if (scaling) status.scaling = JSON.parse(JSON.stringify(stableScalingStatus(previous?.scaling as ScalingStatus | undefined, scaling.status, Date.parse(now)))) as NonNullable<OcrPipelineStatus['scaling']>;
   else if (previous?.scaling) status.scaling = previous.scaling;
   return status;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  deadLetterGrowth, degradedVerdict, hpaFacts, metricsAvailableVerdict, planBehavior, queueReachableVerdict, scalingPlan, scalingStatus, workersFor,
+  deadLetterGrowth, degradedVerdict, hpaFacts, metricsAvailableVerdict, planBehavior, queueReachableVerdict, scalingPlan, scalingStatus, stableScalingStatus, workersFor,
   type HpaFacts, type WorkerScalingSpec,
 } from './decide.ts';
 import type { PipelineQueueView } from './poller.ts';
@@ -128,4 +128,12 @@ void test('MetricsAvailable follows the HPA\'s ScalingActive condition', () => {
   assert.equal(metricsAvailableVerdict(spec(), fresh).status, 'Unknown', 'an HPA that has not evaluated its metric yet says nothing');
   assert.equal(metricsAvailableVerdict(spec({ provider: 'keda' }), undefined, 'http://prometheus:9090').reason, 'DelegatedToKeda');
   assert.equal(metricsAvailableVerdict(spec({ provider: 'keda' }), undefined).reason, 'PrometheusURLMissing');
+});
+
+void test('an unchanged status.scaling keeps its observedAt for five minutes, so a restart writes nothing', () => {
+  const prev = { activeMessages: 3, backlog: 3, desiredWorkers: 1, limitedBy: 'none' as const, observedAt: '2026-11-23T11:00:00Z' };
+  const now = Date.parse('2026-11-23T11:02:00Z');
+  assert.equal(stableScalingStatus(prev, { ...prev, observedAt: '2026-11-23T11:02:00Z' }, now).observedAt, '2026-11-23T11:00:00Z');
+  assert.equal(stableScalingStatus(prev, { ...prev, backlog: 4, observedAt: '2026-11-23T11:02:00Z' }, now).observedAt, '2026-11-23T11:02:00Z');
+  assert.equal(stableScalingStatus(prev, { ...prev, observedAt: '2026-11-23T11:06:00Z' }, Date.parse('2026-11-23T11:06:00Z')).observedAt, '2026-11-23T11:06:00Z');
 });

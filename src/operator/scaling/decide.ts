@@ -216,3 +216,17 @@ export function planBehavior<B extends { scaleUp?: { selectPolicy?: 'Max' | 'Min
   if (!plan.scaleUpDisabled) return behavior;
   return { ...behavior, scaleUp: { ...(behavior.scaleUp ?? {}), selectPolicy: 'Disabled' } };
 }
+
+/**
+ * Keeps the previously written observedAt while every number is unchanged and that stamp
+ * is younger than reportEveryMs: a restarted operator (or a new poll with the same
+ * numbers) then writes no status.
+ */
+export function stableScalingStatus(previous: ScalingStatus | undefined, next: ScalingStatus, nowMs: number, reportEveryMs = 300_000): ScalingStatus {
+  if (!previous?.observedAt || !next.observedAt) return next;
+  const { observedAt: _p, ...before } = previous;
+  const { observedAt: _n, ...after } = next;
+  const same = JSON.stringify(Object.entries(before).sort()) === JSON.stringify(Object.entries(after).sort());
+  const age = nowMs - Date.parse(previous.observedAt);
+  return same && age >= 0 && age < reportEveryMs ? { ...next, observedAt: previous.observedAt } : next;
+}
