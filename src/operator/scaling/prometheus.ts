@@ -48,7 +48,7 @@ export function prometheusInFlight(prometheusUrl: string): InFlightSource {
 /** Failed / all jobs per pipeline over a window, for the Degraded check; pipelines without jobs are absent. */
 export async function workerFailureRatios(prometheusUrl: string, window = '5m'): Promise<Map<string, { failed: number; total: number }>> {
   const [failed, total] = await Promise.all([
-    instantQuery(prometheusUrl, `sum by (namespace, pipeline) (increase(${WORKER_METRIC.jobs}{outcome=~"failed|dead_lettered|dead-lettered"}[${window}]))`),
+    instantQuery(prometheusUrl, `sum by (namespace, pipeline) (increase(${WORKER_METRIC.jobs}{outcome=~"dead_lettered|failed_after_retries"}[${window}]))`),
     instantQuery(prometheusUrl, `sum by (namespace, pipeline) (increase(${WORKER_METRIC.jobs}[${window}]))`),
   ]);
   const f = byPipeline(failed);
