@@ -2,10 +2,10 @@
 // kube-controller-manager + kube-scheduler -> kwok -> fake nodes [-> Prometheus ->
 // prometheus-adapter -> APIService]. Each step waits on the component's health
 // with a timeout; a failed start tears down whatever it had started.
+import { freePort } from '../../src/shared/net.ts';
 import { KubeConfig, CoreV1Api, KubernetesObjectApi, type V1Node } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
   adapterArgs, apiserverArgs, controllerManagerArgs, etcdArgs, KUBERNETES_SERVICE_IP, kwokArgs, prometheusArgs,
@@ -103,17 +103,6 @@ export function ensurePrometheus(log: (line: string) => void): string {
   return installed;
 }
 
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 export function loadKubeConfig(kubeconfigPath: string): KubeConfig {
   const kc = new KubeConfig();

@@ -20,7 +20,7 @@ import { startServiceBusStandin, type ServiceBusStandin } from '../servicebus-st
 import { connectKube, type Kube, type KubeObject } from './kube.ts';
 import { startNodeAgent, type NodeAgent } from './node-agent/agent.ts';
 import { REPO_ROOT } from './node-agent/main.ts';
-import { freePort, waitFor } from './ports.ts';
+import { freePort, waitFor } from '../shared/net.ts';
 import { startServiceBusMux, withEndpointPort, type ServiceBusMux } from './servicebus-mux.ts';
 import { startServiceProxy, type ServiceProxy } from './service-proxy.ts';
 import { SAMPLE_RECEIPT, SAMPLES_DIR } from './receipts.ts';

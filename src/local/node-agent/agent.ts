@@ -8,7 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import { freePort } from '../ports.ts';
+import { freePort } from '../../shared/net.ts';
 import type { CommandOptions } from './commands.ts';
 import type { ConfigLookup } from './env.ts';
 import { inform, isConflict, isNotFound, type Informer, type Kube, type KubeObject } from '../kube.ts';

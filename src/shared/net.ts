@@ -1,4 +1,5 @@
-// Free loopback ports: bind port 0 on 127.0.0.1, read the port, close.
+// Free loopback ports (bind port 0 on 127.0.0.1, read the port, close) and a bounded
+// poll, shared by the local platform, the cluster tool and the tests.
 import { createServer } from 'node:net';
 
 export async function freePort(): Promise<number> {
@@ -15,7 +16,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes; the error names `what` and the last failure. */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 250): Promise<void> {
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000, intervalMs = 250): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
