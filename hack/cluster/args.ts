@@ -72,6 +72,8 @@ export function apiserverArgs(ports: Ports, pki: Pki): string[] {
     '--requestheader-extra-headers-prefix=X-Remote-Extra-',
     `--proxy-client-cert-file=${pki.frontProxyClientCert}`, `--proxy-client-key-file=${pki.frontProxyClientKey}`,
     // never --enable-aggregator-routing: it resolves Service endpoints and breaks the ExternalName APIService
+    // minReplicas: 0 on HPAs with External metrics (alpha in 1.36, beta and on from 1.37), as kind-config.yaml does
+    '--feature-gates=HPAScaleToZero=true',
     '--profiling=false',
   ];
 }
@@ -93,6 +95,7 @@ export function controllerManagerArgs(ports: Ports, pki: Pki, kubeconfig: string
     `--cluster-signing-cert-file=${pki.caCert}`, `--cluster-signing-key-file=${pki.caKey}`,
     `--horizontal-pod-autoscaler-sync-period=${timing.hpaSyncPeriod}`,
     `--horizontal-pod-autoscaler-downscale-stabilization=${timing.hpaDownscaleStabilization}`,
+    '--feature-gates=HPAScaleToZero=true',
     '--profiling=false',
   ];
 }
