@@ -1,4 +1,4 @@
-// The operator SIGKILLed while it applies 20 pipelines, then restarted: every pipeline ends
+// The operator SIGKILLed while it applies 12 pipelines, then restarted: every pipeline ends
 // with exactly its children, once each (no duplicates, nothing orphaned), every child owned
 // by exactly one pipeline that exists, and one ReplicaSet per Deployment (the restarted
 // process renders the same pod templates, so nothing rolls).
@@ -13,7 +13,7 @@ import {
 } from './harness.ts';
 
 const NS = uniqueNamespace('crash');
-const PIPELINES = Array.from({ length: 20 }, (_, i) => `crash-${String(i).padStart(2, '0')}`);
+const PIPELINES = Array.from({ length: 12 }, (_, i) => `crash-${String(i).padStart(2, '0')}`);
 const PER_PIPELINE = expectedChildren('x').length;
 
 void describe('an operator killed mid-reconcile and restarted leaves no duplicate or orphaned objects', { skip: skipWithoutCluster, timeout: 150_000 }, () => {
