@@ -13,9 +13,7 @@ started=$SECONDS
 step() { printf '\n==> [%4ss] %s\n' "$((SECONDS - started))" "$*"; }
 
 step "dependencies"
-if [[ ! -x node_modules/.bin/node || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  npm ci --no-audit --no-fund
-fi
+bash hack/deps.sh
 export PATH="$root/node_modules/.bin:$PATH"
 node --version
 
