@@ -37,13 +37,14 @@ const skip = process.env.OCR_TEST_SKIP_CLUSTER ? 'OCR_TEST_SKIP_CLUSTER is set'
 /** Quick queue polling: the stand-in answers at once, and the backlog stage waits on it. */
 const QUEUE_POLL = '--queue-poll=idleMs=2000,busyMs=1000,backoffBaseMs=500,backoffMaxMs=5000,statusRefreshMs=2000';
 /**
- * The backlog stage sends receipts steadily (about 3 a second, faster than one worker
- * OCRs them) until the worker HPA wants more workers, at most this many. A fixed batch
- * would race the worker: on a quick machine one worker drains it before the metric path
- * (queue poll 1-2 s + scrape 5 s + HPA sync 5 s) has reacted.
+ * The backlog stage sends receipts from several submitters at once until the worker HPA
+ * wants more workers, at most MAX_BACKLOG. The backlog must outgrow what one worker drains
+ * for longer than the metric path needs (queue poll 1-2 s + scrape 5 s + relist 5 s + HPA
+ * sync 5 s), on a quiet machine too, where one worker reads the small receipt in ~0.3 s: a
+ * fixed small batch, or a steady 3 a second, is drained before the HPA can see it.
  */
-const MAX_BACKLOG = 40;
-const SUBMIT_PAUSE_MS = 250;
+const MAX_BACKLOG = 150;
+const SUBMITTERS = 6;
 
 void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, deletion, uninstall', { skip, timeout: 900_000 }, () => {
   const s: E2eSettings = settingsFrom(process.env);
@@ -283,18 +284,19 @@ void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, 
     const ids: string[] = [];
     let scaled = false;
     let submitError: unknown;
-    const submitting = (async () => {
-      while (!scaled && ids.length < MAX_BACKLOG) {
-        const i = ids.length;
-        const form = new FormData();
-        form.set('file', new Blob([new Uint8Array(await receiptVariant(sample, salt + i))], { type: 'image/png' }), `receipt-${i}.png`);
-        const res = await fetch(`${apiUrl}/v1/jobs`, { method: 'POST', headers: { 'x-api-key': apiKey }, body: form, signal: AbortSignal.timeout(30_000) });
-        const body = (await res.json()) as Json;
-        assert.equal(res.status, 201, JSON.stringify(body));
-        ids.push(body.job.id);
-        await new Promise((r) => setTimeout(r, SUBMIT_PAUSE_MS));
-      }
-    })().catch((error: unknown) => { submitError = error; });
+    let next = 0;
+    const submitOne = async (i: number): Promise<void> => {
+      const form = new FormData();
+      form.set('file', new Blob([new Uint8Array(await receiptVariant(sample, salt + i))], { type: 'image/png' }), `receipt-${i}.png`);
+      const res = await fetch(`${apiUrl}/v1/jobs`, { method: 'POST', headers: { 'x-api-key': apiKey }, body: form, signal: AbortSignal.timeout(30_000) });
+      const body = (await res.json()) as Json;
+      assert.equal(res.status, 201, JSON.stringify(body));
+      ids.push(body.job.id);
+    };
+    const submitter = async (): Promise<void> => {
+      while (!scaled && next < MAX_BACKLOG) await submitOne(next++);
+    };
+    const submitting = Promise.all(Array.from({ length: SUBMITTERS }, submitter)).then(() => undefined).catch((error: unknown) => { submitError = error; });
     let desired = 0;
     try {
       await poll('the worker HPA to want more than one worker', async () => {
