@@ -8,13 +8,10 @@ import {
   TMP_MOUNT,
   TMP_VOLUME,
   basePodSpec,
-  childMetadata,
+  deployment,
   configHash,
-  isAutoscaled,
-  podMetadata,
   probes,
   resources,
-  selectorLabels,
   sharedEnv,
 } from './common.ts';
 import type { DesiredInput } from './input.ts';
@@ -45,37 +42,22 @@ export function apiDeployment(input: DesiredInput): V1Deployment {
     mounts.push(API_KEYS_MOUNT);
   }
   const hash = configHash({ env, secrets: input.secretHashes });
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: childMetadata(p, 'api'),
-    spec: {
-      ...(isAutoscaled(spec.api.replicas) ? {} : { replicas: spec.api.replicas.min }),
-      revisionHistoryLimit: 5,
-      selector: { matchLabels: selectorLabels(p.metadata.name, 'api') },
-      // Never drop below the current capacity while rolling: the API is on the request path.
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
-      template: {
-        metadata: podMetadata(p, 'api', hash),
-        spec: {
-          ...basePodSpec(spec),
-          containers: [
-            {
-              name: 'api',
-              image: spec.image,
-              imagePullPolicy: spec.imagePullPolicy,
-              command: [...COMMANDS.api],
-              ports: [{ name: PORT_NAMES.api, containerPort: PORTS.api, protocol: 'TCP' }],
-              env,
-              resources: resources(spec.api.resources),
-              ...probes(PORT_NAMES.api, spec.api.probes),
-              securityContext: RESTRICTED_CONTAINER_SECURITY,
-              volumeMounts: mounts,
-            },
-          ],
-          volumes,
-        },
+  return deployment(p, 'api', spec.api.replicas, hash, {
+    ...basePodSpec(spec),
+    containers: [
+      {
+        name: 'api',
+        image: spec.image,
+        imagePullPolicy: spec.imagePullPolicy,
+        command: [...COMMANDS.api],
+        ports: [{ name: PORT_NAMES.api, containerPort: PORTS.api, protocol: 'TCP' }],
+        env,
+        resources: resources(spec.api.resources),
+        ...probes(PORT_NAMES.api, spec.api.probes),
+        securityContext: RESTRICTED_CONTAINER_SECURITY,
+        volumeMounts: mounts,
       },
-    },
-  };
+    ],
+    volumes,
+  });
 }

@@ -1,7 +1,7 @@
 // Shared pieces of every child: names, labels, ownerReference, the pod template skeleton
 // with restricted security, and the config hash that rolls pods on a config change.
 import { createHash } from 'node:crypto';
-import type { V1Container, V1ResourceRequirements, V1EnvVar, V1OwnerReference, V1PodSpec, V1Probe, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1ResourceRequirements, V1EnvVar, V1OwnerReference, V1PodSpec, V1Probe, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type OcrPipeline, type OcrPipelineSpec } from '../../crds/ocrpipeline.ts';
 import { API_KEYS_DIR, ENV, PROBE_PATHS, TMP_DIR } from './contract.ts';
 
@@ -162,4 +162,23 @@ export function resources(r: OcrPipelineSpec['api']['resources']): V1ResourceReq
   if (requests) out.requests = requests;
   if (limits) out.limits = limits;
   return out;
+}
+
+/**
+ * The Deployment both components share: labels, selector, a rolling update that never drops
+ * below the current capacity, and `spec.replicas` only when no HPA owns the count.
+ */
+export function deployment(p: OcrPipeline, component: Component, replicas: { min: number; max: number }, hash: string, podSpec: V1PodSpec): V1Deployment {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: childMetadata(p, component),
+    spec: {
+      ...(isAutoscaled(replicas) ? {} : { replicas: replicas.min }),
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: selectorLabels(p.metadata.name, component) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
+      template: { metadata: podMetadata(p, component, hash), spec: podSpec },
+    },
+  };
 }

@@ -7,13 +7,10 @@ import {
   TMP_MOUNT,
   TMP_VOLUME,
   basePodSpec,
-  childMetadata,
+  deployment,
   configHash,
-  isAutoscaled,
-  podMetadata,
   probes,
   resources,
-  selectorLabels,
   sharedEnv,
 } from './common.ts';
 import type { DesiredInput } from './input.ts';
@@ -38,37 +35,23 @@ export function workerDeployment(input: DesiredInput): V1Deployment {
   const { spec } = p;
   const env = workerEnv(input);
   const hash = configHash({ env, secrets: input.secretHashes });
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: childMetadata(p, 'worker'),
-    spec: {
-      ...(isAutoscaled(spec.worker.replicas) ? {} : { replicas: spec.worker.replicas.min }),
-      revisionHistoryLimit: 5,
-      selector: { matchLabels: selectorLabels(p.metadata.name, 'worker') },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
-      template: {
-        metadata: podMetadata(p, 'worker', hash),
-        spec: {
-          ...basePodSpec(spec),
-          terminationGracePeriodSeconds: terminationGracePeriodSeconds(spec.worker.maxJobSeconds),
-          containers: [
-            {
-              name: 'worker',
-              image: spec.image,
-              imagePullPolicy: spec.imagePullPolicy,
-              command: [...COMMANDS.worker],
-              ports: [{ name: PORT_NAMES.worker, containerPort: PORTS.worker, protocol: 'TCP' }],
-              env,
-              resources: resources(spec.worker.resources),
-              ...probes(PORT_NAMES.worker, spec.worker.probes),
-              securityContext: RESTRICTED_CONTAINER_SECURITY,
-              volumeMounts: [TMP_MOUNT],
-            },
-          ],
-          volumes: [TMP_VOLUME],
-        },
+  return deployment(p, 'worker', spec.worker.replicas, hash, {
+    ...basePodSpec(spec),
+    terminationGracePeriodSeconds: terminationGracePeriodSeconds(spec.worker.maxJobSeconds),
+    containers: [
+      {
+        name: 'worker',
+        image: spec.image,
+        imagePullPolicy: spec.imagePullPolicy,
+        command: [...COMMANDS.worker],
+        ports: [{ name: PORT_NAMES.worker, containerPort: PORTS.worker, protocol: 'TCP' }],
+        env,
+        resources: resources(spec.worker.resources),
+        ...probes(PORT_NAMES.worker, spec.worker.probes),
+        securityContext: RESTRICTED_CONTAINER_SECURITY,
+        volumeMounts: [TMP_MOUNT],
       },
-    },
-  };
+    ],
+    volumes: [TMP_VOLUME],
+  });
 }
