@@ -15,3 +15,8 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'inf
     },
   });
 }
+
+/** A logger that writes nothing: for tests and tools, so every class can require `log: Logger`. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
