@@ -1,8 +1,9 @@
 // CLI of the local control plane: `node hack/cluster/main.ts up|down|status [flags]`
-// (npm run cluster:up / cluster:down). See hack/README.md.
+// (npm run cluster:up / cluster:down). See hack/README.md. The implementation lives in
+// src/local/cluster/, shared with `npm start` (src/local) and the tests (test/support/cluster.ts).
 import { parseArgs } from 'node:util';
-import { clusterStatus, startCluster, stopCluster, summary } from './cluster.ts';
-import { readState } from './state.ts';
+import { clusterStatus, startCluster, stopCluster, summary } from '../../src/local/cluster/cluster.ts';
+import { readState } from '../../src/local/cluster/state.ts';
 
 const HELP = `Local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
 kube-scheduler, kwok fake nodes; optionally Prometheus + prometheus-adapter).

@@ -1,6 +1,6 @@
 // `npm start`: the whole platform on one machine, with pods that really run.
 //
-//   local control plane (hack/cluster: etcd, kube-apiserver, controller-manager, scheduler,
+//   local control plane (src/local/cluster: etcd, kube-apiserver, controller-manager, scheduler,
 //   kwok for fake nodes; + Prometheus and prometheus-adapter when built) -- or KUBECONFIG
 //   -> Azurite (Blob + Table) -> Service Bus stand-in (queue ocr-jobs) behind one port
 //   -> CRD -> Secrets -> operator (a process: the chart's operator Deployment would only be
@@ -13,9 +13,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { startCluster, type Cluster } from '../../test/support/cluster.ts';
-import { startAzurite, type Azurite } from '../../test/support/azurite.ts';
-import { defaultBinDir, readState } from '../../hack/cluster/state.ts';
+import { startCluster, type Cluster } from './cluster/cluster.ts';
+import { defaultBinDir, readState } from './cluster/state.ts';
+import { startAzurite, type Azurite } from './services/azurite.ts';
 import { startServiceBusStandin, type ServiceBusStandin } from '../servicebus-standin/index.ts';
 import { connectKube, type Kube, type KubeObject } from './kube.ts';
 import { startNodeAgent, type NodeAgent } from './node-agent/agent.ts';
@@ -191,7 +191,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     let setScrapeTargets: (targets: string[]) => void = () => {};
     if (shared) {
       kubeconfigPath = shared;
-      // a cluster from hack/cluster keeps its state next to the kubeconfig: use its Prometheus
+      // a cluster from src/local/cluster (npm run cluster:up) keeps its state next to the kubeconfig: use its Prometheus
       const state = readState(dirname(shared));
       if (state?.metrics) {
         const { targetsFile } = state.metrics;

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultBinDir } from '../../hack/cluster/state.ts';
+import { defaultBinDir } from './cluster/state.ts';
 import { runLoad } from './load.ts';
 import { startPlatform, summary, type Platform } from './platform.ts';
 import { normaliseText, readSampleReceipt, readSampleText, SAMPLE_RECEIPT } from './receipts.ts';

@@ -17,9 +17,8 @@ import {
   type V1OwnerReference,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { loadKubeConfig, startCluster } from '../../support/cluster.ts';
+import { defaultBinDir, loadKubeConfig, startCluster } from '../../support/cluster.ts';
 import { waitFor } from '../../support/ports.ts';
-import { defaultBinDir } from '../../../hack/cluster/state.ts';
 
 const execFileAsync = promisify(execFile);
 

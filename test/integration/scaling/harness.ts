@@ -9,9 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { request as httpsRequest } from 'node:https';
 import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { loadKubeConfig, startCluster, TEST_TIMING, type Cluster } from '../../support/cluster.ts';
+import { loadKubeConfig, readState, startCluster, TEST_TIMING, type Cluster } from '../../support/cluster.ts';
 import { freePort, waitFor } from '../../support/ports.ts';
-import { readState } from '../../../hack/cluster/state.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 

@@ -2,7 +2,7 @@
 // kube-controller-manager + kube-scheduler -> kwok -> fake nodes [-> Prometheus ->
 // prometheus-adapter -> APIService]. Each step waits on the component's health
 // with a timeout; a failed start tears down whatever it had started.
-import { freePort } from '../../src/shared/net.ts';
+import { freePort } from '../../shared/net.ts';
 import { KubeConfig, CoreV1Api, KubernetesObjectApi, type V1Node } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
