@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { ServiceBusAdministrationClient } from '@azure/service-bus';
 import { parseConnectionString } from '../../jobs/connections.ts';
+import { emulatorHttpPolicy, isDevelopmentEmulator } from '../../shared/emulator-http.ts';
 import type { QueueCounts } from './signal.ts';
 
 export type QueueCredential =
@@ -53,7 +54,7 @@ let identity: TokenCredential | undefined;
 /**
  * The SDK (7.9.x) always speaks https to the Endpoint's host:port. Local stand-ins and
  * Microsoft's emulator mark their connection strings UseDevelopmentEmulator=true and serve
- * ATOM over plain http; a pipeline policy flips the scheme for them only.
+ * ATOM over plain http; a pipeline policy (src/shared/emulator-http.ts) flips the scheme for them only.
  */
 export function adminClient(cred: QueueCredential): ServiceBusAdministrationClient {
   let client: ServiceBusAdministrationClient;
@@ -63,18 +64,7 @@ export function adminClient(cred: QueueCredential): ServiceBusAdministrationClie
   } else {
     endpointOf(cred); // validates before the SDK throws something vaguer
     client = new ServiceBusAdministrationClient(cred.connectionString);
-    if (/(^|;)\s*UseDevelopmentEmulator\s*=\s*true/i.test(cred.connectionString)) {
-      client.pipeline.addPolicy({
-        name: 'ocrDevelopmentEmulatorHttp',
-        sendRequest(request, next) {
-          const url = new URL(request.url);
-          url.protocol = 'http:';
-          request.url = url.toString();
-          request.allowInsecureConnection = true;
-          return next(request);
-        },
-      });
-    }
+    if (isDevelopmentEmulator(cred.connectionString)) client.pipeline.addPolicy(emulatorHttpPolicy());
   }
   // The poller has its own jittered backoff; the SDK's retries would only hide failures
   // for seconds and multiply the load on a throttled namespace.
