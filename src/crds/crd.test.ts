@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { buildCrd, buildOpenApiSchema, toStructural, type JsonSchema } from './crd.ts';
 import { OUTPUTS, renderCrd } from './generate.ts';
 import { blobAuthRule, replicaRangeRule, serviceBusAuthRule } from './ocrpipeline.ts';
-import { walkSchema } from './openapi-validate.ts';
+import { walkSchema } from './testing/openapi-validate.ts';
 
 const schema = buildOpenApiSchema();
 const at = (path: string): JsonSchema =>

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { buildOpenApiSchema, type JsonSchema } from './crd.ts';
 import { DEFAULT_BEHAVIOR, ocrPipelineSpecSchema, parseSpec, formatIssues, PROBE_DEFAULTS } from './ocrpipeline.ts';
-import { validateOpenApi } from './openapi-validate.ts';
+import { validateOpenApi } from './testing/openapi-validate.ts';
 
 const sample = (name: string) => parse(readFileSync(new URL(`../../config/samples/${name}`, import.meta.url), 'utf8')) as { spec: Record<string, unknown> };
 const minimal = () => structuredClone(sample('ocrpipeline-minimal.yaml').spec);

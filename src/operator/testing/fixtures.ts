@@ -1,3 +1,4 @@
+// Test-only (src/**/testing/** is excluded from the image build, tsconfig.build.json).
 // Fixture builders for operator tests: a pipeline from a sample, changed by small setters
 // (the cert-manager gen.* shape).
 import { readFileSync } from 'node:fs';

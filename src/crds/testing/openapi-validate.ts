@@ -1,10 +1,11 @@
+// Test-only (src/**/testing/** is excluded from the image build, tsconfig.build.json).
 // A small validator for the structural OpenAPI v3 subset the generated CRD uses, so tests
 // can show the CRD schema and the zod schema accept and reject the same specs without an
 // API server. It mirrors the API server's checks for: type, properties/required,
 // unknown fields (kubectl's default strict field validation), additionalProperties, items,
 // enum, pattern, min/max, minLength/maxLength, minItems/maxItems, int-or-string,
 // preserve-unknown-fields and nullable. CEL rules are not evaluated here.
-import type { JsonSchema } from './crd.ts';
+import type { JsonSchema } from '../crd.ts';
 
 export function validateOpenApi(schema: JsonSchema, value: unknown, path = 'spec'): string[] {
   if (value === null && schema.nullable === true) return [];
