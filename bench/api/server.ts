@@ -11,6 +11,7 @@ import { buildApp } from '../../src/api/app.ts';
 import { ApiKeys } from '../../src/api/auth.ts';
 import { testConfig } from '../../src/api/config.ts';
 import { ServiceBusJobQueue } from '../../src/api/queue.ts';
+import { silentLogger } from '../../src/shared/logger.ts';
 import { MemoryBlobs, MemoryQueue, MemoryRecords } from './memory-store.ts';
 
 const mode = process.env.BENCH_MODE ?? 'memory';
@@ -46,12 +47,12 @@ async function main(): Promise<void> {
     await blobs.ping();
     await seed((r) => blobs.writeResult(r), records);
     const queue = new ServiceBusJobQueue(new ServiceBusClient(process.env.SERVICEBUS_CONNECTION_STRING ?? ''), process.env.OCR_QUEUE_NAME ?? 'ocr-jobs');
-    app = await buildApp({ config, records, blobs, queue, keys });
+    app = await buildApp({ config, records, blobs, queue, keys, logger: silentLogger() });
   } else {
     const records = new MemoryRecords();
     const blobs = new MemoryBlobs();
     await seed(async (r) => blobs.writeResult(r), records);
-    app = await buildApp({ config, records, blobs, queue: new MemoryQueue(), keys });
+    app = await buildApp({ config, records, blobs, queue: new MemoryQueue(), keys, logger: silentLogger() });
   }
   await app.listen({ port, host: '127.0.0.1', backlog: 4096 });
   process.stdout.write(`ready ${(app.server.address() as { port: number }).port}\n`);

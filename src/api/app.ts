@@ -3,11 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
+import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { authenticate, type ApiKeys } from './auth.ts';
 import type { ApiConfig } from './config.ts';
 import type { ImageStore, JobQueue, RecordStore } from './deps.ts';
 import { ApiError, toApiError } from './errors.ts';
+import { JobCommands } from './jobs/commands.ts';
+import { ResultCache } from './jobs/result-cache.ts';
+import { PollingWaiter } from './jobs/wait.ts';
 import { ApiMetrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Readiness } from './readiness.ts';
@@ -15,7 +19,6 @@ import { openApiDocument, registerRoute, type RouteSpec } from './route.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { ocrRoutes } from './routes/ocr.ts';
 import { probeRoutes } from './routes/probes.ts';
-import { JobService } from './service.ts';
 import { WebhookNotifier } from './webhooks.ts';
 
 export interface ApiDeps {
@@ -25,9 +28,11 @@ export interface ApiDeps {
   queue: JobQueue;
   /** undefined = authentication disabled (only with API_AUTH=disabled). */
   keys: ApiKeys | undefined;
-  logger?: Logger;
+  /** Fastify and every part of the API log here; tests pass silentLogger(). */
+  logger: Logger;
   metrics?: ApiMetrics;
-  now?: () => Date;
+  /** Record timestamps, rate limits, readiness cache, waits and webhook watches; default the system clock. */
+  clock?: Clock;
 }
 
 declare module 'fastify' {
@@ -37,7 +42,6 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     readiness: Readiness;
-    service: JobService;
   }
 }
 
@@ -49,10 +53,11 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const metrics = deps.metrics ?? new ApiMetrics();
   const log = deps.logger;
+  const clock = deps.clock ?? systemClock;
   // pino's Logger is a FastifyBaseLogger; typing the instance keeps the default generics.
-  const logger: FastifyBaseLogger | undefined = log;
+  const logger: FastifyBaseLogger = log;
   const app: FastifyInstance = fastify({
-    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    loggerInstance: logger,
     // Per-request log lines cost more than the request at 10k req/s; metrics count requests, errors are logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: JSON_BODY_LIMIT,
@@ -61,20 +66,25 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
   });
 
+  const { records, blobs, queue } = deps;
   const webhooks = config.webhookSecret
-    ? new WebhookNotifier({ secret: config.webhookSecret, pollIntervalMs: Math.max(config.pollIntervalMs, 100), attempts: config.webhookAttempts, baseDelayMs: config.webhookBaseDelayMs }, deps.records, deps.blobs, metrics, log)
+    ? new WebhookNotifier({
+      settings: { secret: config.webhookSecret, pollIntervalMs: Math.max(config.pollIntervalMs, 100), attempts: config.webhookAttempts, baseDelayMs: config.webhookBaseDelayMs },
+      records, blobs, metrics, log, clock,
+    })
     : undefined;
-  const service = new JobService({ config, records: deps.records, blobs: deps.blobs, queue: deps.queue, metrics, webhooks, log, ...(deps.now ? { now: deps.now } : {}) });
+  const results = new ResultCache({ pipeline: config.pipeline, records, blobs });
+  const commands = new JobCommands({ config, records, blobs, queue, results, metrics, webhooks, log, clock });
+  const waiter = new PollingWaiter({ pipeline: config.pipeline, records, pollIntervalMs: config.pollIntervalMs, clock });
   const readiness = new Readiness({
-    records: () => deps.records.ping(),
-    blobs: () => deps.blobs.ping(),
-    queue: () => deps.queue.ping(),
-  }, config.readyCacheMs);
-  const limiter = new RateLimiter(config.rateLimitPerMinute);
+    records: () => records.ping(),
+    blobs: () => blobs.ping(),
+    queue: () => queue.ping(),
+  }, config.readyCacheMs, clock);
+  const limiter = new RateLimiter(config.rateLimitPerMinute, clock);
   // Aborted when shutdown starts: sync waiters answer 202 at once instead of holding the close.
   const closing = new AbortController();
   app.decorate('readiness', readiness);
-  app.decorate('service', service);
 
   await app.register(multipart, {
     limits: { fileSize: config.maxUploadBytes, files: 1, fields: 8, fieldSize: 2048, parts: 10, headerPairs: 100 },
@@ -118,8 +128,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     return document;
   };
   specs.push(
-    ...jobRoutes(service, config.maxUploadBytes),
-    ...ocrRoutes(service, config.maxUploadBytes, config.syncTimeoutSeconds * 1000, closing.signal),
+    ...jobRoutes({ commands, results, maxUploadBytes: config.maxUploadBytes }),
+    ...ocrRoutes({ commands, results, waiter, maxUploadBytes: config.maxUploadBytes, syncTimeoutMs: config.syncTimeoutSeconds * 1000, shutdown: closing.signal }),
     ...probeRoutes(readiness, metrics, openapi),
   );
   for (const spec of specs) registerRoute(app, spec);

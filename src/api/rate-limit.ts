@@ -3,6 +3,7 @@
 // second; a request takes one token. With N replicas behind a Service the
 // effective limit is about N x perMinute: limits here protect the replica and
 // stop a runaway client, they are not billing.
+import { systemClock, type Clock } from '../shared/clock.ts';
 
 export interface RateDecision {
   allowed: boolean;
@@ -19,15 +20,15 @@ interface Bucket {
 export class RateLimiter {
   private readonly capacity: number;
   private readonly refillPerMs: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly buckets = new Map<string, Bucket>();
   private readonly maxBuckets: number;
 
-  /** perMinute <= 0 disables limiting. */
-  constructor(perMinute: number, now: () => number = Date.now, maxBuckets = 100_000) {
+  /** perMinute <= 0 disables limiting; at most `maxBuckets` keys are remembered (default 100,000). */
+  constructor(perMinute: number, clock: Clock = systemClock, maxBuckets = 100_000) {
     this.capacity = perMinute;
     this.refillPerMs = perMinute / 60_000;
-    this.now = now;
+    this.clock = clock;
     this.maxBuckets = maxBuckets;
   }
 
@@ -37,7 +38,7 @@ export class RateLimiter {
 
   take(key: string): RateDecision {
     if (!this.enabled) return { allowed: true, retryAfterSeconds: 0, remaining: Number.POSITIVE_INFINITY };
-    const now = this.now();
+    const now = this.clock();
     let bucket = this.buckets.get(key);
     if (!bucket) {
       if (this.buckets.size >= this.maxBuckets) this.sweep(now);

@@ -61,6 +61,7 @@ export type JobView = z.infer<typeof JobView>;
 export const CreateJobResponse = z.object({ job: JobView, upload: UploadInstructions.optional() });
 
 export const OcrResponse = z.object({ jobId: JobId, status: JobStatus, cached: z.boolean(), result: OcrResult.optional() });
+export type OcrResponse = z.infer<typeof OcrResponse>;
 
 export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),

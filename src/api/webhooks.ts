@@ -8,14 +8,18 @@
 // their webhooks (clients can still poll). docs/api.md says so, and says how to move
 // delivery to the worker (it already receives webhookUrl in the queue message).
 import { deliverWebhook, type JobRecord, type OcrResult } from '../jobs/index.ts';
+import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ImageStore, RecordStore } from './deps.ts';
 import type { ApiMetrics } from './metrics.ts';
 
 export interface WebhookSettings {
   secret: string;
+  /** First re-read of a watched job, in ms; later reads back off by 1.5x up to 5 s. */
   pollIntervalMs: number;
+  /** Delivery attempts per event. */
   attempts: number;
+  /** First retry delay, in ms; doubled per attempt up to 30 s. */
   baseDelayMs: number;
   /** Stop watching a job after this long, in ms (default 6 h). */
   maxWatchMs?: number;
@@ -56,24 +60,36 @@ export function webhookEvent(record: JobRecord, result: OcrResult | undefined): 
 const MAX_CHECK_INTERVAL_MS = 5_000;
 const CHECKS_PER_TICK = 50;
 
+export interface WebhookNotifierDeps {
+  settings: WebhookSettings;
+  records: RecordStore;
+  blobs: ImageStore;
+  metrics: ApiMetrics;
+  log: Logger;
+  /** When watches start and are due; default the system clock. */
+  clock?: Clock;
+}
+
 export class WebhookNotifier {
   private readonly settings: WebhookSettings;
   private readonly records: RecordStore;
   private readonly blobs: ImageStore;
   private readonly metrics: ApiMetrics;
-  private readonly log: Logger | undefined;
+  private readonly log: Logger;
+  private readonly clock: Clock;
   private readonly watches = new Map<string, Watch>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
 
-  constructor(settings: WebhookSettings, records: RecordStore, blobs: ImageStore, metrics: ApiMetrics, log?: Logger) {
-    this.settings = settings;
-    this.records = records;
-    this.blobs = blobs;
-    this.metrics = metrics;
-    this.log = log;
+  constructor(deps: WebhookNotifierDeps) {
+    this.settings = deps.settings;
+    this.records = deps.records;
+    this.blobs = deps.blobs;
+    this.metrics = deps.metrics;
+    this.log = deps.log;
+    this.clock = deps.clock ?? systemClock;
   }
 
   get watching(): number {
@@ -82,7 +98,7 @@ export class WebhookNotifier {
 
   watch(pipeline: string, jobId: string, url: string): void {
     if (this.abort.signal.aborted) return;
-    const now = Date.now();
+    const now = this.clock();
     this.watches.set(jobId, { pipeline, jobId, url, since: now, nextCheck: now + this.settings.pollIntervalMs, intervalMs: this.settings.pollIntervalMs });
     this.timer ??= setInterval(() => this.track(this.tick()), this.settings.pollIntervalMs);
     this.timer.unref();
@@ -103,7 +119,7 @@ export class WebhookNotifier {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      const now = Date.now();
+      const now = this.clock();
       const due = [...this.watches.values()].filter((w) => w.nextCheck <= now).slice(0, CHECKS_PER_TICK);
       await Promise.all(due.map((watch) => this.check(watch, now)));
       if (this.watches.size === 0 && this.timer) {
@@ -128,12 +144,12 @@ export class WebhookNotifier {
         await this.deliver(watch.url, record, result);
         return;
       }
-    } catch (error) {
-      this.log?.warn({ jobId: watch.jobId, err: error }, 'Could not read job for its webhook; will retry');
+    } catch (err) {
+      this.log.warn({ jobId: watch.jobId, err }, 'Failed to read job for its webhook; will retry');
     }
     if (now - watch.since > (this.settings.maxWatchMs ?? 6 * 3600_000)) {
       this.watches.delete(watch.jobId);
-      this.log?.warn({ jobId: watch.jobId }, 'Gave up watching job for its webhook');
+      this.log.warn({ jobId: watch.jobId }, 'Gave up watching job for its webhook');
       return;
     }
     watch.intervalMs = Math.min(MAX_CHECK_INTERVAL_MS, watch.intervalMs * 1.5);
@@ -148,8 +164,9 @@ export class WebhookNotifier {
       signal: this.abort.signal,
     });
     this.metrics.webhooks.inc({ outcome: outcome.delivered ? 'delivered' : 'failed' });
-    if (outcome.delivered) this.log?.info({ jobId: record.id, attempts: outcome.attempts }, 'Delivered webhook');
-    else this.log?.warn({ jobId: record.id, attempts: outcome.attempts, lastError: outcome.lastError }, 'Webhook delivery failed');
+    if (outcome.delivered) this.log.info({ jobId: record.id, attempts: outcome.attempts }, 'Delivered webhook');
+    // lastError is a short reason string from deliverWebhook ("receiver answered 503"), not an Error.
+    else this.log.warn({ jobId: record.id, attempts: outcome.attempts, lastError: outcome.lastError }, 'Failed to deliver webhook');
   }
 
   /** Stops watching and retrying; waits (bounded) for deliveries already on the wire. */
@@ -161,6 +178,6 @@ export class WebhookNotifier {
     // Deliveries on the wire get the grace period; then retries and requests stop.
     await Promise.race([Promise.allSettled(pending), timeout]);
     this.abort.abort();
-    if (this.watches.size > 0) this.log?.warn({ jobs: this.watches.size }, 'Shutting down with webhooks still pending');
+    if (this.watches.size > 0) this.log.warn({ jobs: this.watches.size }, 'Dropped webhooks of jobs still running at shutdown');
   }
 }

@@ -4,7 +4,7 @@
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.ts';
 import { ImageFields, splitLanguages } from '../schemas.ts';
-import type { JobRequest } from '../service.ts';
+import type { JobRequest } from '../jobs/checks.ts';
 
 export interface ImageUpload {
   bytes: Buffer;

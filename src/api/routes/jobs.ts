@@ -5,8 +5,10 @@ import { z } from 'zod';
 import { ApiError } from '../errors.ts';
 import type { RouteSpec } from '../route.ts';
 import { CreateJobBody, CreateJobResponse, JobParams, JobView } from '../schemas.ts';
-import type { JobService } from '../service.ts';
+import type { JobCommands } from '../jobs/commands.ts';
+import type { ResultCache } from '../jobs/result-cache.ts';
 import { readMultipartImage } from './form.ts';
+import { loadJobView } from './views.ts';
 
 const MultipartJob = z.object({
   file: z.string().describe('The image (PNG, JPEG, TIFF, WebP or BMP).'),
@@ -19,7 +21,14 @@ function location(reply: FastifyReply, jobId: string): FastifyReply {
   return reply.header('location', `/v1/jobs/${jobId}`);
 }
 
-export function jobRoutes(service: JobService, maxUploadBytes: number): RouteSpec[] {
+export interface JobRoutesDeps {
+  commands: JobCommands;
+  results: ResultCache;
+  /** Largest image accepted, in bytes; the multipart body limit adds 64 KiB for the form around it. */
+  maxUploadBytes: number;
+}
+
+export function jobRoutes({ commands, results, maxUploadBytes }: JobRoutesDeps): RouteSpec[] {
   return [
     {
       method: 'POST',
@@ -37,12 +46,12 @@ export function jobRoutes(service: JobService, maxUploadBytes: number): RouteSpe
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         if (request.isMultipart()) {
           const upload = await readMultipartImage(request);
-          const accepted = await service.acceptImage(upload.bytes, upload.request, 'multipart');
-          return location(reply, accepted.job.id).code(201).send({ job: await service.view(accepted.job, accepted.result) });
+          const accepted = await commands.acceptImage(upload.bytes, upload.request, 'multipart');
+          return location(reply, accepted.job.id).code(201).send({ job: await loadJobView(results, accepted.job, accepted.result) });
         }
         if (Buffer.isBuffer(request.body)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'POST /v1/jobs takes JSON or a multipart form; raw image bodies go to POST /v1/ocr.');
-        const { job, upload } = await service.createUploadJob(request.body as CreateJobBody);
-        return location(reply, job.id).code(201).send({ job: await service.view(job), upload });
+        const { job, upload } = await commands.createUploadJob(request.body as CreateJobBody);
+        return location(reply, job.id).code(201).send({ job: await loadJobView(results, job), upload });
       },
     },
     {
@@ -61,9 +70,9 @@ export function jobRoutes(service: JobService, maxUploadBytes: number): RouteSpe
       errors: ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED', 'INVALID_REQUEST', 'JOB_NOT_FOUND', 'UPLOAD_MISSING', 'UPLOAD_SIZE_MISMATCH', 'IMAGE_TOO_LARGE', 'IMAGE_EMPTY', 'IMAGE_TYPE_UNSUPPORTED', 'IMAGE_TRUNCATED', 'STORAGE_UNAVAILABLE', 'QUEUE_UNAVAILABLE'],
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const { id } = request.params as z.infer<typeof JobParams>;
-        const accepted = await service.submit(id);
+        const accepted = await commands.submit(id);
         const status = accepted.job.status === 'queued' || accepted.job.status === 'processing' ? 202 : 200;
-        return location(reply, id).code(status).send(await service.view(accepted.job, accepted.result));
+        return location(reply, id).code(status).send(await loadJobView(results, accepted.job, accepted.result));
       },
     },
     {
@@ -79,7 +88,7 @@ export function jobRoutes(service: JobService, maxUploadBytes: number): RouteSpe
       errors: ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED', 'INVALID_REQUEST', 'JOB_NOT_FOUND', 'STORAGE_UNAVAILABLE'],
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const { id } = request.params as z.infer<typeof JobParams>;
-        return reply.send(await service.view(await service.get(id)));
+        return reply.send(await loadJobView(results, await commands.get(id)));
       },
     },
   ];

@@ -1,15 +1,30 @@
 // The synchronous convenience endpoint: submit and wait for the worker fleet up to
-// SYNC_TIMEOUT_SECONDS. The API never runs OCR; it re-reads the job record until
-// the job finishes, and answers 202 with the job id when time runs out.
+// SYNC_TIMEOUT_SECONDS. The API never runs OCR; it waits for the job to finish
+// (src/api/jobs/wait.ts), and answers 202 with the job id when time runs out.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ApiError } from '../errors.ts';
 import type { RouteSpec } from '../route.ts';
 import { ImageFields, OcrResponse } from '../schemas.ts';
-import type { JobService } from '../service.ts';
+import type { JobCommands } from '../jobs/commands.ts';
+import type { ResultCache } from '../jobs/result-cache.ts';
+import type { JobWaiter } from '../jobs/wait.ts';
 import { readImage } from './form.ts';
+import { ocrResponse } from './views.ts';
 
-export function ocrRoutes(service: JobService, maxUploadBytes: number, syncTimeoutMs: number, shutdown: AbortSignal): RouteSpec[] {
+export interface OcrRoutesDeps {
+  commands: JobCommands;
+  results: ResultCache;
+  waiter: JobWaiter;
+  /** Largest image accepted, in bytes; the body limit adds 64 KiB for the form around it. */
+  maxUploadBytes: number;
+  /** How long one request waits for its job, in ms (SYNC_TIMEOUT_SECONDS x 1000). */
+  syncTimeoutMs: number;
+  /** Aborted when the API shuts down: waiters answer 202 at once. */
+  shutdown: AbortSignal;
+}
+
+export function ocrRoutes({ commands, results, waiter, maxUploadBytes, syncTimeoutMs, shutdown }: OcrRoutesDeps): RouteSpec[] {
   return [
     {
       method: 'POST',
@@ -32,21 +47,20 @@ export function ocrRoutes(service: JobService, maxUploadBytes: number, syncTimeo
       errors: ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED', 'INVALID_REQUEST', 'EMPTY_BODY', 'MULTIPART_INVALID', 'LANGUAGE_NOT_ALLOWED', 'WEBHOOKS_DISABLED', 'IMAGE_TOO_LARGE', 'PAYLOAD_TOO_LARGE', 'IMAGE_EMPTY', 'IMAGE_TYPE_UNSUPPORTED', 'IMAGE_TRUNCATED', 'UNSUPPORTED_MEDIA_TYPE', 'JOB_FAILED', 'STORAGE_UNAVAILABLE', 'QUEUE_UNAVAILABLE'],
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const upload = await readImage(request);
-        const accepted = await service.acceptImage(upload.bytes, upload.request, 'sync', true);
-        if (!accepted.job) return reply.send({ jobId: accepted.jobId, status: 'succeeded', cached: true, result: accepted.result });
+        const accepted = await commands.acceptImage(upload.bytes, upload.request, 'sync', true);
+        if (!accepted.job) return reply.send(ocrResponse(accepted.jobId, 'succeeded', true, accepted.result));
         // Stop waiting when the client goes away or the API shuts down (the client then gets 202 and polls).
         const gone = new AbortController();
         reply.raw.once('close', () => gone.abort());
-        const job = await service.waitFor(accepted.job, syncTimeoutMs, AbortSignal.any([gone.signal, shutdown]));
+        const job = await waiter.finished(accepted.job, syncTimeoutMs, AbortSignal.any([gone.signal, shutdown]));
         reply.header('location', `/v1/jobs/${job.id}`);
         if (job.status === 'failed') {
           throw new ApiError('JOB_FAILED', job.errorMessage ?? 'The job failed.', { jobId: job.id, reason: job.errorCode ?? 'OCR_FAILED' });
         }
         if (job.status === 'succeeded') {
-          const result = await service.resultOf(job);
-          return reply.send({ jobId: job.id, status: job.status, cached: false, ...(result ? { result } : {}) });
+          return reply.send(ocrResponse(job.id, job.status, false, await results.resultOf(job)));
         }
-        return reply.code(202).send({ jobId: job.id, status: job.status, cached: false });
+        return reply.code(202).send(ocrResponse(job.id, job.status, false));
       },
     },
   ];

@@ -9,6 +9,7 @@ import { ApiKeys } from '../../../src/api/auth.ts';
 import { buildApp } from '../../../src/api/app.ts';
 import { testConfig, type ApiConfig } from '../../../src/api/config.ts';
 import { ServiceBusJobQueue } from '../../../src/api/queue.ts';
+import { silentLogger } from '../../../src/shared/logger.ts';
 import { startAzurite, type Azurite } from '../../support/azurite.ts';
 import { startServiceBusStandin, type ServiceBusStandin } from '../../support/servicebus.ts';
 
@@ -60,7 +61,7 @@ export async function startApp(stack: Stack, overrides: Partial<ApiConfig> = {},
   const config = testConfig({ pipeline: 'test', ...overrides });
   const client = new ServiceBusClient(stack.standin.connectionString, { retryOptions: { maxRetries: 1, timeoutInMs: 5_000, retryDelayInMs: 100 } });
   const queue = new ServiceBusJobQueue(client, QUEUE);
-  const app = await buildApp({ config, records: stack.records, blobs: stack.blobs, queue, keys: keysFile === undefined ? undefined : ApiKeys.parse(keysFile) });
+  const app = await buildApp({ config, records: stack.records, blobs: stack.blobs, queue, keys: keysFile === undefined ? undefined : ApiKeys.parse(keysFile), logger: silentLogger() });
   await app.ready();
   return {
     app, config,

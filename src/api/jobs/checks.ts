@@ -1,0 +1,66 @@
+// What a request must pass before the API makes a job: languages this pipeline
+// serves, webhooks only when they are configured, the size limit, and an image the
+// API can recognise by its bytes. Each failed check is a catalogue error.
+import type { OcrOptions } from '../../jobs/index.ts';
+import { ApiError } from '../errors.ts';
+import { inspectImage, type Inspection } from '../sniff.ts';
+
+export interface JobRequest {
+  fileName?: string | undefined;
+  sizeBytes?: number | undefined;
+  languages?: string[] | undefined;
+  options?: Partial<OcrOptions> | undefined;
+  webhookUrl?: string | undefined;
+}
+
+/** A request after its checks, with the pipeline's defaults filled in. */
+export interface SettledRequest {
+  languages: string[];
+  options: OcrOptions;
+  webhookUrl: string | undefined;
+}
+
+/** What the checks need to know about the pipeline. */
+export interface PipelineLimits {
+  /** Languages the pipeline's workers have loaded; the first is the default. */
+  languages: readonly string[];
+  /** Largest image accepted, in bytes. */
+  maxUploadBytes: number;
+  /** False when WEBHOOK_SECRET is unset: a webhookUrl is then refused. */
+  webhooks: boolean;
+}
+
+/** Checks languages and webhook against the pipeline and fills in defaults (first language; pageSegmentation auto). */
+export function settleRequest(limits: PipelineLimits, request: JobRequest): SettledRequest {
+  const languages = request.languages ?? [limits.languages[0] ?? 'eng'];
+  const refused = languages.filter((l) => !limits.languages.includes(l));
+  if (refused.length > 0) {
+    throw new ApiError('LANGUAGE_NOT_ALLOWED', `This pipeline does not serve ${refused.join(', ')}.`, { refused, allowed: limits.languages });
+  }
+  if (request.webhookUrl && !limits.webhooks) throw new ApiError('WEBHOOKS_DISABLED');
+  return { languages: [...new Set(languages)], options: { pageSegmentation: request.options?.pageSegmentation ?? 'auto' }, webhookUrl: request.webhookUrl };
+}
+
+export function checkSize(limits: PipelineLimits, bytes: number): void {
+  if (bytes > limits.maxUploadBytes) {
+    throw new ApiError('IMAGE_TOO_LARGE', `The image is ${bytes} bytes; the limit is ${limits.maxUploadBytes}.`, { limitBytes: limits.maxUploadBytes, sizeBytes: bytes });
+  }
+}
+
+/** The catalogue error for an image the inspection refused. */
+export function imageProblem(inspection: Extract<Inspection, { ok: false }>): ApiError {
+  switch (inspection.problem) {
+    case 'empty': return new ApiError('IMAGE_EMPTY');
+    case 'unsupported': return new ApiError('IMAGE_TYPE_UNSUPPORTED');
+    case 'truncated': return new ApiError('IMAGE_TRUNCATED', `The ${inspection.format ?? 'image'} file ends before its format says it should.`);
+  }
+}
+
+export type AcceptableImage = Extract<Inspection, { ok: true }>;
+
+/** Inspects the bytes once: the image's format and media type, or the catalogue error that refuses it. */
+export function checkImage(bytes: Uint8Array): AcceptableImage {
+  const inspection = inspectImage(bytes);
+  if (!inspection.ok) throw imageProblem(inspection);
+  return inspection;
+}

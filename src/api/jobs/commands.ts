@@ -1,0 +1,244 @@
+// The job commands behind the routes, without HTTP: create a job awaiting its upload,
+// accept an image (multipart or raw body), submit an uploaded job. Every command
+// either leaves a whole job behind (a record, and a queue message when it is queued)
+// or nothing at all: a step that fails undoes the steps before it (the compensation
+// is written next to the step it undoes).
+import { randomUUID } from 'node:crypto';
+import { dedupeKey, sha256Hex, uploadBlobPath, type JobMessage, type JobRecord, type OcrResult } from '../../jobs/index.ts';
+import { systemClock, type Clock } from '../../shared/clock.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { ApiConfig } from '../config.ts';
+import type { ImageStore, JobQueue, RecordStore } from '../deps.ts';
+import { ApiError } from '../errors.ts';
+import type { ApiMetrics } from '../metrics.ts';
+import type { WebhookNotifier } from '../webhooks.ts';
+import { checkImage, checkSize, settleRequest, type JobRequest, type PipelineLimits, type SettledRequest } from './checks.ts';
+import type { ResultCache } from './result-cache.ts';
+
+export type { JobRequest } from './checks.ts';
+
+/** A sync cache hit: the earlier job answers; its record is not read (a hit costs no storage call once warm). */
+export interface Answered {
+  jobId: string;
+  job?: undefined;
+  cached: true;
+  result: OcrResult;
+}
+
+export interface Accepted {
+  job: JobRecord;
+  /** True when the result cache answered: nothing was queued. */
+  cached: boolean;
+  result?: OcrResult | undefined;
+}
+
+export function newJobId(): string {
+  return `job-${randomUUID()}`;
+}
+
+export interface JobCommandsDeps {
+  config: ApiConfig;
+  records: RecordStore;
+  blobs: ImageStore;
+  queue: JobQueue;
+  results: ResultCache;
+  metrics: ApiMetrics;
+  /** undefined when webhooks are off (no WEBHOOK_SECRET). */
+  webhooks: WebhookNotifier | undefined;
+  log: Logger;
+  /** Record timestamps (createdAt, queuedAt, ...); default the system clock. */
+  clock?: Clock;
+}
+
+export class JobCommands {
+  private readonly config: ApiConfig;
+  private readonly records: RecordStore;
+  private readonly blobs: ImageStore;
+  private readonly queue: JobQueue;
+  private readonly results: ResultCache;
+  private readonly metrics: ApiMetrics;
+  private readonly webhooks: WebhookNotifier | undefined;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly limits: PipelineLimits;
+
+  constructor(deps: JobCommandsDeps) {
+    this.config = deps.config;
+    this.records = deps.records;
+    this.blobs = deps.blobs;
+    this.queue = deps.queue;
+    this.results = deps.results;
+    this.metrics = deps.metrics;
+    this.webhooks = deps.webhooks;
+    this.log = deps.log;
+    this.clock = deps.clock ?? systemClock;
+    this.limits = { languages: deps.config.languages, maxUploadBytes: deps.config.maxUploadBytes, webhooks: deps.webhooks !== undefined };
+  }
+
+  /** The current time as a record timestamp (ISO 8601). */
+  private timestamp(): string {
+    return new Date(this.clock()).toISOString();
+  }
+
+  private newRecord(request: JobRequest, settled: SettledRequest, status: JobRecord['status']): JobRecord {
+    const now = this.timestamp();
+    return {
+      id: newJobId(),
+      pipeline: this.config.pipeline,
+      status,
+      languages: settled.languages,
+      options: settled.options,
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+      ...(request.fileName ? { fileName: request.fileName } : {}),
+      ...(request.sizeBytes !== undefined ? { expectedBytes: request.sizeBytes } : {}),
+      ...(settled.webhookUrl ? { webhookUrl: settled.webhookUrl } : {}),
+    };
+  }
+
+  /** POST /v1/jobs (JSON): a record awaiting its upload, and a URL for exactly its blob. */
+  async createUploadJob(request: JobRequest): Promise<{ job: JobRecord; upload: Awaited<ReturnType<ImageStore['uploadUrl']>> }> {
+    if (request.sizeBytes !== undefined) checkSize(this.limits, request.sizeBytes);
+    const settled = settleRequest(this.limits, request);
+    const record = this.newRecord(request, settled, 'awaiting_upload');
+    // Signing the URL is local (shared key) and cannot half-fail; the record write is the commit point.
+    const upload = await this.blobs.uploadUrl(record.id, this.config.uploadUrlTtlSeconds);
+    const job = await this.records.create(record);
+    this.metrics.jobsCreated.inc({ path: 'upload_url' });
+    return { job, upload };
+  }
+
+  /**
+   * An image posted to the API (multipart or raw body): checked, answered from the
+   * cache, or stored, recorded and queued. `reuseCachedJob` answers a cache hit with
+   * the earlier job instead of recording a new one (the sync endpoint: no write at all).
+   */
+  async acceptImage(bytes: Uint8Array, request: JobRequest, path: 'multipart'): Promise<Accepted>;
+  async acceptImage(bytes: Uint8Array, request: JobRequest, path: 'sync', reuseCachedJob: true): Promise<Accepted | Answered>;
+  async acceptImage(bytes: Uint8Array, request: JobRequest, path: 'multipart' | 'sync', reuseCachedJob = false): Promise<Accepted | Answered> {
+    checkSize(this.limits, bytes.length);
+    const image = checkImage(bytes);
+    const settled = settleRequest(this.limits, request);
+    const contentHash = sha256Hex(bytes);
+    const hit = await this.results.lookup(dedupeKey(contentHash, settled.languages, settled.options));
+    if (hit) {
+      this.metrics.cacheHits.inc();
+      if (reuseCachedJob) return { jobId: hit.jobId, cached: true, result: hit.result };
+      const now = this.timestamp();
+      const job = await this.records.create({ ...this.newRecord(request, settled, 'succeeded'), contentHash, resultOf: hit.jobId, queuedAt: now, finishedAt: now });
+      this.metrics.jobsCreated.inc({ path });
+      this.webhooks?.notify(job, hit.result);
+      return { job, cached: true, result: hit.result };
+    }
+    const record: JobRecord = { ...this.newRecord({ ...request, sizeBytes: bytes.length }, settled, 'queued'), contentHash, queuedAt: this.timestamp() };
+    // Step 1: the image. Nothing to undo before it.
+    await this.blobs.putUpload(record.id, bytes, image.mediaType);
+    // Step 2: the record. On failure, undo step 1.
+    try {
+      await this.records.create(record);
+    } catch (error) {
+      await this.undo(record.id, 'Failed to delete upload of a job that was never recorded', () => this.blobs.deleteUpload(record.id));
+      throw error;
+    }
+    // Step 3: the queue message. On failure nothing was queued: undo steps 2 and 1, so no half-made job remains.
+    try {
+      await this.enqueue(record, contentHash);
+    } catch (error) {
+      await this.undo(record.id, 'Failed to remove record of a job that was never queued', () => this.records.remove(record.pipeline, record.id));
+      await this.undo(record.id, 'Failed to delete upload of a job that was never queued', () => this.blobs.deleteUpload(record.id));
+      throw error;
+    }
+    this.metrics.jobsCreated.inc({ path });
+    return { job: record, cached: false };
+  }
+
+  /**
+   * POST /v1/jobs/{id}/submit. A job that is no longer awaiting its upload is returned
+   * as it is (submit is idempotent). A failed check (nothing uploaded, wrong size, not
+   * an image) leaves the job awaiting_upload: the upload URL can still overwrite the
+   * blob, and the client submits again.
+   */
+  async submit(jobId: string): Promise<Accepted> {
+    const job = await this.get(jobId);
+    if (job.status !== 'awaiting_upload') return { job, cached: job.resultOf !== undefined };
+    const size = await this.blobs.uploadSize(jobId);
+    if (size === undefined) throw new ApiError('UPLOAD_MISSING', `Nothing has been uploaded for job ${jobId} yet.`);
+    checkSize(this.limits, size);
+    if (job.expectedBytes !== undefined && size !== job.expectedBytes) {
+      throw new ApiError('UPLOAD_SIZE_MISMATCH', `The upload has ${size} bytes; the job declared ${job.expectedBytes}.`, { uploadedBytes: size, declaredBytes: job.expectedBytes });
+    }
+    // v1 downloads the image to hash it (bounded by maxUploadBytes). Content-MD5 or a
+    // client-declared hash verified by the worker would avoid this read.
+    const bytes = await this.blobs.readUpload(uploadBlobPath(jobId), this.config.maxUploadBytes);
+    checkImage(bytes);
+    const contentHash = sha256Hex(bytes);
+    const hit = await this.results.lookup(dedupeKey(contentHash, job.languages, job.options));
+    const now = this.timestamp();
+    const queued = await this.records.transition(this.config.pipeline, jobId, { to: 'queued', from: ['awaiting_upload'], patch: { contentHash, queuedAt: now, expectedBytes: size } });
+    if (!queued) return { job: await this.get(jobId), cached: false }; // a concurrent submit won
+    if (hit) {
+      this.metrics.cacheHits.inc();
+      const done = await this.records.transition(this.config.pipeline, jobId, { to: 'succeeded', from: ['queued'], patch: { resultOf: hit.jobId, finishedAt: now } });
+      const final = done ?? queued;
+      this.webhooks?.notify(final, hit.result);
+      return { job: final, cached: true, result: hit.result };
+    }
+    try {
+      await this.enqueue(queued, contentHash);
+    } catch (error) {
+      // The record says queued but no message exists, and the upload cannot be taken back from the client:
+      // mark it failed rather than leave a job no worker will ever see.
+      const failed = await this.records.transition(this.config.pipeline, jobId, {
+        to: 'failed', from: ['queued'],
+        patch: { errorCode: 'ENQUEUE_FAILED', errorMessage: 'the queue was unreachable when the job was submitted; create a new job', finishedAt: this.timestamp() },
+      }).catch((err: unknown) => {
+        this.log.error({ err, jobId }, 'Failed to mark a job that was never queued as failed');
+        return undefined;
+      });
+      if (failed) this.webhooks?.notify(failed);
+      throw error;
+    }
+    return { job: queued, cached: false };
+  }
+
+  /** GET /v1/jobs/{id}: the job's record in this pipeline, or JOB_NOT_FOUND. */
+  async get(jobId: string): Promise<JobRecord> {
+    const job = await this.records.get(this.config.pipeline, jobId);
+    if (!job) throw new ApiError('JOB_NOT_FOUND', `There is no job ${jobId} in this pipeline.`);
+    return job;
+  }
+
+  private message(job: JobRecord, contentHash: string): JobMessage {
+    return {
+      v: 1,
+      jobId: job.id,
+      pipeline: job.pipeline,
+      blobPath: uploadBlobPath(job.id),
+      contentHash,
+      languages: job.languages,
+      options: job.options,
+      ...(job.webhookUrl ? { webhookUrl: job.webhookUrl } : {}),
+    };
+  }
+
+  /** Sends the job's queue message (QUEUE_UNAVAILABLE when that fails), then watches it for its webhook. */
+  private async enqueue(job: JobRecord, contentHash: string): Promise<void> {
+    try {
+      await this.queue.send(this.message(job, contentHash));
+    } catch (err) {
+      this.log.error({ jobId: job.id, err }, 'Failed to enqueue job');
+      throw new ApiError('QUEUE_UNAVAILABLE');
+    }
+    if (job.webhookUrl) this.webhooks?.watch(job.pipeline, job.id, job.webhookUrl);
+  }
+
+  /** Runs one compensating step; its own failure is logged, never thrown, so the original error reaches the caller. */
+  private async undo(jobId: string, failure: string, step: () => Promise<unknown>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      this.log.warn({ err, jobId }, failure);
+    }
+  }
+}
