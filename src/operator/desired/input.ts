@@ -1,7 +1,15 @@
 // What every builder receives: the parsed pipeline plus facts gathered from the cluster
-// that change pods without changing the spec.
+// that change pods without changing the spec. Plain data only: the builders never import
+// the code that decides it (src/operator/scaling/); the reconcile passes the decision in.
 import type { OcrPipeline } from '../../crds/ocrpipeline.ts';
-import type { ScalingPlan } from '../scaling/decide.ts';
+
+/** This reconcile's queue-scaling decision for the worker HPA or ScaledObject. */
+export interface WorkerScalingPlan {
+  /** minReplicas for the HPA / minReplicaCount for KEDA: spec min, raised to 1 when it must not reach zero. */
+  minReplicas: number;
+  /** behavior.scaleUp.selectPolicy = Disabled (degraded, or the queue refuses receivers). */
+  scaleUpDisabled: boolean;
+}
 
 export interface DesiredInput {
   pipeline: OcrPipeline;
@@ -11,9 +19,8 @@ export interface DesiredInput {
    */
   secretHashes: Record<string, string>;
   /**
-   * This reconcile's queue-scaling decision (src/operator/scaling/): the worker floor and
-   * the scale-up gate for the worker HPA or ScaledObject, and the Prometheus URL the KEDA
-   * trigger queries. Absent: the spec's values as they are, and no ScaledObject.
+   * The worker floor and scale-up gate, and the Prometheus URL the KEDA trigger queries.
+   * Absent: the spec's values as they are, and no ScaledObject.
    */
-  scaling?: { plan: Pick<ScalingPlan, 'minReplicas' | 'scaleUpDisabled'>; prometheusUrl?: string };
+  scaling?: { plan: WorkerScalingPlan; prometheusUrl?: string };
 }

@@ -10,10 +10,10 @@
 // the namespace once per ScaledObject (keda#5227), and needs Manage rights in KEDA's own
 // identity. Our gauge is read once per namespace by the operator and counts in-flight work.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { QUEUE_BACKLOG_METRIC } from './contract.ts';
+import { QUEUE_BACKLOG_METRIC } from '../../contract/metrics.ts';
 import { childMetadata, childName, isAutoscaled } from './common.ts';
-import type { DesiredInput } from './input.ts';
-import { planBehavior, type ScalingPlan } from '../scaling/decide.ts';
+import { planBehavior } from './hpa.ts';
+import type { DesiredInput, WorkerScalingPlan } from './input.ts';
 
 export const KEDA_API_VERSION = 'keda.sh/v1alpha1';
 export const SCALED_OBJECT_KIND = 'ScaledObject';
@@ -22,7 +22,7 @@ export interface KedaOptions {
   /** Prometheus that scrapes the operator (operator flag --prometheus-url). */
   prometheusUrl: string;
   /** This reconcile's scaling decision (floor, scale-up gate); default: the spec as is. */
-  plan?: Pick<ScalingPlan, 'minReplicas' | 'scaleUpDisabled'>;
+  plan?: WorkerScalingPlan;
   /** KEDA's activation check interval, seconds (KEDA default 30). */
   pollingIntervalSeconds?: number;
   /** Seconds without activity before scaling to zero (KEDA default 300; only with min 0). */

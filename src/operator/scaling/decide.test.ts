@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  deadLetterGrowth, degradedVerdict, hpaFacts, metricsAvailableVerdict, planBehavior, queueReachableVerdict, scalingPlan, scalingStatus, stableScalingStatus, workersFor,
+  deadLetterGrowth, degradedVerdict, hpaFacts, metricsAvailableVerdict, queueReachableVerdict, scalingPlan, scalingStatus, stableScalingStatus, workersFor,
   type HpaFacts, type WorkerScalingSpec,
 } from './decide.ts';
 import type { PipelineQueueView } from './poller.ts';
@@ -82,12 +82,6 @@ void test('status.scaling carries plain integers and a second-precision timestam
   const v = view({ signal: signal(17, { activeMessages: 12, inFlight: 5, deadLettered: 3, scheduled: 2 }) });
   const s = scalingStatus(spec(), v, undefined, scalingPlan(spec(), v, undefined, false));
   assert.deepEqual(s, { activeMessages: 12, inFlight: 5, deadLettered: 3, scheduled: 2, backlog: 17, observedAt: '2026-11-23T11:00:00Z', desiredWorkers: 4, limitedBy: 'none' });
-});
-
-void test('a degraded plan turns off scale-up and keeps scale-down as the spec says', () => {
-  const behavior = { scaleUp: { selectPolicy: 'Max' as const, stabilizationWindowSeconds: 0 }, scaleDown: { stabilizationWindowSeconds: 300 } };
-  assert.deepEqual(planBehavior(behavior, { scaleUpDisabled: true }), { scaleUp: { selectPolicy: 'Disabled', stabilizationWindowSeconds: 0 }, scaleDown: { stabilizationWindowSeconds: 300 } });
-  assert.equal(planBehavior(behavior, { scaleUpDisabled: false }), behavior);
 });
 
 void test('dead-letter growth is the rise over the window and ignores a purge', () => {

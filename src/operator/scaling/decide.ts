@@ -211,12 +211,6 @@ export function hpaFacts(status: { currentReplicas?: number; desiredReplicas?: n
   return out;
 }
 
-/** The spec's HPA behavior with scale-up switched off when the plan says so (scale-down untouched). */
-export function planBehavior<B extends { scaleUp?: { selectPolicy?: 'Max' | 'Min' | 'Disabled' } | undefined }>(behavior: B, plan: Pick<ScalingPlan, 'scaleUpDisabled'>): B {
-  if (!plan.scaleUpDisabled) return behavior;
-  return { ...behavior, scaleUp: { ...(behavior.scaleUp ?? {}), selectPolicy: 'Disabled' } };
-}
-
 /**
  * Keeps the previously written observedAt while every number is unchanged and that stamp
  * is younger than reportEveryMs: a restarted operator (or a new poll with the same
