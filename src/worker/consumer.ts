@@ -20,9 +20,12 @@ export interface ConsumerOptions {
   concurrency: number;
   /** How long one job may hold its lock (WORKER_MAX_JOB_SECONDS), plus slack for settling. */
   maxJobMs: number;
-  logger: Logger;
+  log: Logger;
   hooks?: ConsumerHooks;
 }
+
+/** Log message per settlement that is not a completion (those log at warn level, with code and reason). */
+const SETTLED = { abandon: 'Abandoned message', deadLetter: 'Dead-lettered message' } as const;
 
 interface Held {
   message: ServiceBusReceivedMessage;
@@ -50,7 +53,7 @@ export class Consumer {
 
   start(): void {
     if (this.subscription || this.closing) return;
-    const { logger } = this.options;
+    const { log } = this.options;
     this.subscription = this.receiver.subscribe({
       processMessage: async (message) => {
         if (this.closing) {
@@ -61,14 +64,14 @@ export class Consumer {
         await this.handle(message);
       },
       processError: async (args) => {
-        logger.warn({ err: args.error, source: args.errorSource, entity: args.entityPath }, 'service bus receive error (the SDK retries)');
+        log.warn({ err: args.error, source: args.errorSource, entity: args.entityPath }, 'Failed to receive from Service Bus; the SDK retries');
       },
     }, { maxConcurrentCalls: this.options.concurrency, autoCompleteMessages: false });
     this.options.hooks?.onStart?.();
   }
 
   private async handle(message: ServiceBusReceivedMessage): Promise<void> {
-    const { logger, hooks } = this.options;
+    const { log, hooks } = this.options;
     let resolveDone!: () => void;
     const entry: Held = { message, settled: false, done: new Promise((r) => { resolveDone = r; }) };
     this.held.add(entry);
@@ -78,7 +81,7 @@ export class Consumer {
       budgetMs: this.options.maxJobMs,
       renew: async () => await this.receiver.renewMessageLock(message),
       onRenewed: () => hooks?.onLockRenewed?.(),
-      onError: (error) => logger.warn({ err: error, messageId: message.messageId }, 'lock renewal failed; the message will be redelivered'),
+      onError: (err) => log.warn({ err, messageId: message.messageId }, 'Failed to renew lock; the message will be redelivered'),
     });
     let settlement: Settlement | undefined;
     try {
@@ -88,12 +91,14 @@ export class Consumer {
       entry.settled = true;
       await this.settle(message, settlement);
       hooks?.onSettled?.(settlement);
-      const log = settlement.action === 'complete' ? logger.info.bind(logger) : logger.warn.bind(logger);
-      log({ jobId: settlement.jobId, action: settlement.action, outcome: settlement.outcome, ...(settlement.action === 'complete' ? {} : { code: settlement.code, reason: settlement.reason }), deliveryCount: message.deliveryCount }, 'job settled');
-    } catch (error) {
+      const fields = { jobId: settlement.jobId, action: settlement.action, outcome: settlement.outcome, deliveryCount: message.deliveryCount };
+      if (settlement.action === 'complete') log.info(fields, 'Completed job');
+      else log.warn({ ...fields, code: settlement.code, reason: settlement.reason }, SETTLED[settlement.action]);
+    } catch (err) {
       // Settling failed (lock lost, connection gone): the broker redelivers after the lock
       // expires, and the next delivery finds the job finished (results are write-once).
-      logger.error({ err: error, messageId: message.messageId, jobId: settlement?.jobId, action: settlement?.action, outcome: settlement?.outcome }, 'could not settle message');
+      const { jobId, action, outcome } = settlement ?? {};
+      log.error({ err, messageId: message.messageId, jobId, action, outcome }, 'Failed to settle message');
     } finally {
       renewal.stop();
       this.held.delete(entry);
@@ -123,11 +128,11 @@ export class Consumer {
   }
 
   private async drain(graceMs: number): Promise<void> {
-    const { logger } = this.options;
-    await this.subscription?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the subscription failed'));
+    const { log } = this.options;
+    await this.subscription?.close().catch((err: unknown) => log.warn({ err }, 'Failed to close the subscription'));
     const pending = [...this.held];
     if (pending.length > 0) {
-      logger.info({ inFlight: pending.length, graceMs }, 'draining: waiting for in-flight jobs');
+      log.info({ inFlight: pending.length, graceMs }, 'Started draining in-flight jobs');
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), graceMs); });
       const outcome = await Promise.race([Promise.all(pending.map((h) => h.done)).then(() => 'drained' as const), timedOut]);
@@ -136,11 +141,11 @@ export class Consumer {
         for (const entry of this.held) {
           if (entry.settled) continue;
           entry.settled = true;
-          await this.receiver.abandonMessage(entry.message).catch((error: unknown) => logger.warn({ err: error }, 'abandon during drain failed; the lock will expire'));
+          await this.receiver.abandonMessage(entry.message).catch((err: unknown) => log.warn({ err }, 'Failed to abandon message; its lock will expire'));
         }
-        logger.warn({ abandoned: this.held.size }, 'drain grace period over: abandoned unfinished jobs');
+        log.warn({ abandoned: this.held.size }, 'Abandoned unfinished jobs: the drain grace period ran out');
       }
     }
-    await this.receiver.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the receiver failed'));
+    await this.receiver.close().catch((err: unknown) => log.warn({ err }, 'Failed to close the receiver'));
   }
 }

@@ -12,8 +12,8 @@
 // Any other error is a bug or an outage we did not foresee: treated as transient.
 import type { JobErrorCode } from '../jobs/schema.ts';
 
-export class PermanentJobError extends Error {
-  override name = 'PermanentJobError';
+/** What both job errors carry: a stable code for records and dead-letter reasons; the message is the readable reason. */
+abstract class JobError extends Error {
   readonly code: JobErrorCode;
   constructor(code: JobErrorCode, reason: string, options?: ErrorOptions) {
     super(reason, options);
@@ -21,19 +21,17 @@ export class PermanentJobError extends Error {
   }
 }
 
-export class TransientJobError extends Error {
+export class PermanentJobError extends JobError {
+  override name = 'PermanentJobError';
+}
+
+export class TransientJobError extends JobError {
   override name = 'TransientJobError';
-  readonly code: JobErrorCode;
-  constructor(code: JobErrorCode, reason: string, options?: ErrorOptions) {
-    super(reason, options);
-    this.code = code;
-  }
 }
 
 /** The code and readable reason of any error, for records, logs and dead-letter descriptions. */
 export function describeError(error: unknown): { code: JobErrorCode; reason: string; permanent: boolean } {
-  if (error instanceof PermanentJobError) return { code: error.code, reason: error.message, permanent: true };
-  if (error instanceof TransientJobError) return { code: error.code, reason: error.message, permanent: false };
+  if (error instanceof JobError) return { code: error.code, reason: error.message, permanent: error instanceof PermanentJobError };
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return { code: 'OCR_FAILED', reason, permanent: false };
 }

@@ -1,6 +1,7 @@
 // Our own lock renewal loop (the SDK's auto-renewal is switched off): it lets us count
 // renewals for /metrics and stop renewing exactly when a job's time budget is spent, so
 // a stuck job lets its lock lapse and the message goes back to the queue.
+import { systemClock, type Clock } from '../shared/clock.ts';
 
 /** Milliseconds until the next renewal: half the remaining lock, at most 10 s before expiry, at once when under 1 s. */
 export function nextRenewalDelay(lockedUntil: Date, now: number): number {
@@ -24,14 +25,18 @@ export function keepLocked(options: {
   renew: () => Promise<Date>;
   onRenewed?: () => void;
   onError?: (error: unknown) => void;
+  /** Epoch ms, compared with the broker's locked-until times; default systemClock. */
+  clock?: Clock;
 }): LockRenewal {
-  const deadline = Date.now() + options.budgetMs;
+  const clock = options.clock ?? systemClock;
+  const deadline = clock() + options.budgetMs;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const schedule = (lockedUntil: Date | undefined): void => {
     if (stopped || !lockedUntil) return;
-    const delay = nextRenewalDelay(lockedUntil, Date.now());
-    if (Date.now() + delay > deadline) return;
+    const now = clock();
+    const delay = nextRenewalDelay(lockedUntil, now);
+    if (now + delay > deadline) return;
     timer = setTimeout(() => {
       options.renew().then((next) => {
         options.onRenewed?.();

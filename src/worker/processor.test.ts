@@ -81,7 +81,7 @@ function fixture(change: { status?: JobRecord['status']; upload?: Buffer | Error
     maxJobMs: 10_000,
     maxDeliveryCount: change.maxDeliveryCount ?? 3,
     workerName: 'test',
-    now: () => new Date(now),
+    clock: () => Date.parse(now),
   };
   return f;
 }

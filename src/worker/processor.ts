@@ -12,6 +12,7 @@ import { dedupeKey } from '../jobs/dedupe.ts';
 import { parseJobMessage } from '../jobs/queue.ts';
 import { JobNotFoundError, type JobRecords } from '../jobs/records.ts';
 import type { JobErrorCode, JobMessage, OcrLine, OcrResult } from '../jobs/schema.ts';
+import { systemClock, type Clock } from '../shared/clock.ts';
 import { PermanentJobError, TransientJobError, describeError } from './errors.ts';
 import type { OcrEngine } from './ocr/engine.ts';
 import type { PreparedImage } from './ocr/preprocess.ts';
@@ -42,7 +43,8 @@ export interface ProcessorDeps {
   /** The queue's MaxDeliveryCount: the delivery with count maxDeliveryCount - 1 is the last one. */
   maxDeliveryCount: number;
   workerName: string;
-  now?: () => Date;
+  /** Time for startedAt, completedAt and finishedAt (epoch ms); default systemClock. */
+  clock?: Clock;
   /** Observes OCR time (seconds), for the duration histogram. */
   onRecognized?: (seconds: number) => void;
 }
@@ -56,7 +58,8 @@ function scaleLines(lines: OcrLine[], scale: number): OcrLine[] {
 }
 
 export function createProcessor(deps: ProcessorDeps): Processor {
-  const now = deps.now ?? (() => new Date());
+  const clock = deps.clock ?? systemClock;
+  const isoNow = (): string => new Date(clock()).toISOString();
 
   async function download(job: JobMessage): Promise<Buffer> {
     try {
@@ -78,7 +81,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
 
     const moved = await deps.records.transition(job.pipeline, job.jobId, {
       to: 'processing', from: ['queued', 'processing'],
-      patch: { attempts: attempt, startedAt: now().toISOString() },
+      patch: { attempts: attempt, startedAt: isoNow() },
     }).catch((error: unknown) => {
       if (error instanceof JobNotFoundError) throw new PermanentJobError('INVALID_MESSAGE', `job ${job.jobId} has no record in pipeline ${job.pipeline}`, { cause: error });
       throw error;
@@ -113,7 +116,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         totalMs: Math.round(recognized - started),
       },
       worker: deps.workerName,
-      completedAt: now().toISOString(),
+      completedAt: isoNow(),
     };
     // Write-once: after a redelivery the first stored result wins and is the one we report.
     const { result } = await deps.blobs.writeResult(candidate);
@@ -129,7 +132,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     try {
       await deps.records.transition(job.pipeline, job.jobId, {
         to: 'failed', from: ['queued', 'processing'],
-        patch: { errorCode: code, errorMessage: reason, finishedAt: now().toISOString() },
+        patch: { errorCode: code, errorMessage: reason, finishedAt: isoNow() },
       });
     } catch (error) {
       if (!(error instanceof JobNotFoundError)) throw error; // nothing to mark

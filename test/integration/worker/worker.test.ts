@@ -146,7 +146,8 @@ void describe('a worker killed mid-job', () => {
       // Once: one stored result, and the record points at it. (If the second worker lost its
       // lock on a very busy machine, a third delivery finds the job done: outcome duplicate.)
       assert.equal(record.finishedAt, result?.completedAt, 'the record describes the one stored result');
-      const lines = second.logs().split('\n').filter((l) => l.includes(jobId) && /job settled|could not settle/.test(l));
+      const settled = /Completed job|Abandoned message|Dead-lettered message|Failed to settle message/;
+      const lines = second.logs().split('\n').filter((l) => l.includes(jobId) && settled.test(l));
       assert.equal(lines.filter((l) => l.includes('"outcome":"succeeded"')).length, 1, `exactly one successful OCR run; logs:\n${lines.join('\n')}`);
     } finally {
       first.kill('SIGKILL');
