@@ -3,7 +3,7 @@
 // complete caches and never reports a Secret as missing that merely was not listed yet.
 import type { KubeConfig, KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from '../shared/logger.ts';
-import { LABELS, FIELD_MANAGER } from './desired/common.ts';
+import { LABELS, FIELD_MANAGER } from '../contract/labels.ts';
 import { EventRecorder } from './events.ts';
 import { ApiWriter, CacheReader, WatchedKind, eventSink, sources } from './kube.ts';
 import type { OperatorMetrics } from './metrics.ts';

@@ -22,7 +22,8 @@ import {
 } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type OcrPipelineStatus } from '../crds/ocrpipeline.ts';
 import type { Logger } from '../shared/logger.ts';
-import { FIELD_MANAGER, LABELS } from './desired/common.ts';
+import { MANAGED_KINDS, kindPath, type ManagedKind } from '../contract/kinds.ts';
+import { FIELD_MANAGER, LABELS } from '../contract/labels.ts';
 import type { EventSink } from './events.ts';
 import type { KubeWriter } from './reconcile/apply.ts';
 import type { ClusterReader, RawPipeline } from './reconcile/gather.ts';
@@ -39,6 +40,8 @@ interface Source {
 }
 
 const nsPath = (prefix: string, plural: string) => (ns?: string) => (ns ? `${prefix}/namespaces/${ns}/${plural}` : `${prefix}/${plural}`);
+/** apiVersion, kind and path of a child kind, from the one list in src/contract/kinds.ts. */
+const managed = (k: ManagedKind) => ({ apiVersion: k.apiVersion, kind: k.kind, path: (ns?: string) => kindPath(k, ns) });
 
 export function sources(kc: KubeConfig) {
   const core = kc.makeApiClient(CoreV1Api);
@@ -63,28 +66,20 @@ export function sources(kc: KubeConfig) {
   };
   const children: Source[] = [
     {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      path: nsPath('/apis/apps/v1', 'deployments'),
+      ...managed(MANAGED_KINDS.deployment),
       list: (ns, labelSelector) => (ns ? apps.listNamespacedDeployment({ namespace: ns, labelSelector }) : apps.listDeploymentForAllNamespaces({ labelSelector })),
     },
     {
-      apiVersion: 'v1',
-      kind: 'Service',
-      path: nsPath('/api/v1', 'services'),
+      ...managed(MANAGED_KINDS.service),
       list: (ns, labelSelector) => (ns ? core.listNamespacedService({ namespace: ns, labelSelector }) : core.listServiceForAllNamespaces({ labelSelector })),
     },
     {
-      apiVersion: 'autoscaling/v2',
-      kind: 'HorizontalPodAutoscaler',
-      path: nsPath('/apis/autoscaling/v2', 'horizontalpodautoscalers'),
+      ...managed(MANAGED_KINDS.hpa),
       list: (ns, labelSelector) =>
         ns ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: ns, labelSelector }) : autoscaling.listHorizontalPodAutoscalerForAllNamespaces({ labelSelector }),
     },
     {
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
-      path: nsPath('/apis/policy/v1', 'poddisruptionbudgets'),
+      ...managed(MANAGED_KINDS.pdb),
       list: (ns, labelSelector) =>
         ns ? policy.listNamespacedPodDisruptionBudget({ namespace: ns, labelSelector }) : policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector }),
     },

@@ -1,27 +1,14 @@
 // The API Deployment: the HTTP front door. Replicas are left to the HPA when it scales.
 import type { V1Deployment, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { COMMANDS, ENV, PORT_NAMES, PORTS, API_KEYS_DIR } from './contract.ts';
-import {
-  API_KEYS_MOUNT,
-  API_KEYS_VOLUME,
-  RESTRICTED_CONTAINER_SECURITY,
-  TMP_MOUNT,
-  TMP_VOLUME,
-  basePodSpec,
-  deployment,
-  configHash,
-  probes,
-  resources,
-  sharedEnv,
-} from './common.ts';
+import { API_KEYS_DIR, ENV } from '../../contract/container.ts';
+import { API_KEYS_MOUNT, API_KEYS_VOLUME, TMP_MOUNT, TMP_VOLUME, basePodSpec, componentContainer, configHash, deployment, portEnv, sharedEnv } from './common.ts';
 import type { DesiredInput } from './input.ts';
 
 export function apiEnv(input: DesiredInput): V1EnvVar[] {
   const { spec } = input.pipeline;
   const env = [
     ...sharedEnv(input.pipeline),
-    { name: ENV.port, value: String(PORTS.api) },
-    { name: ENV.metricsPort, value: String(PORTS.api) },
+    ...portEnv('api'),
     { name: ENV.apiMaxUploadBytes, value: String(spec.api.maxUploadBytes) },
     { name: ENV.apiRateLimitPerMinute, value: String(spec.api.rateLimitPerMinute) },
   ];
@@ -44,20 +31,7 @@ export function apiDeployment(input: DesiredInput): V1Deployment {
   const hash = configHash({ env, secrets: input.secretHashes });
   return deployment(p, 'api', spec.api.replicas, hash, {
     ...basePodSpec(spec),
-    containers: [
-      {
-        name: 'api',
-        image: spec.image,
-        imagePullPolicy: spec.imagePullPolicy,
-        command: [...COMMANDS.api],
-        ports: [{ name: PORT_NAMES.api, containerPort: PORTS.api, protocol: 'TCP' }],
-        env,
-        resources: resources(spec.api.resources),
-        ...probes(PORT_NAMES.api, spec.api.probes),
-        securityContext: RESTRICTED_CONTAINER_SECURITY,
-        volumeMounts: mounts,
-      },
-    ],
+    containers: [componentContainer(spec, 'api', env, mounts)],
     volumes,
   });
 }

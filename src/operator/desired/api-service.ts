@@ -1,6 +1,6 @@
 // The Service in front of the API pods.
 import type { V1Service } from '@kubernetes/client-node';
-import { PORT_NAMES } from './contract.ts';
+import { PORT_NAMES } from '../../contract/container.ts';
 import { childMetadata, selectorLabels } from './common.ts';
 import type { DesiredInput } from './input.ts';
 

@@ -3,20 +3,10 @@
 import { createHash } from 'node:crypto';
 import type { V1Container, V1Deployment, V1ResourceRequirements, V1EnvVar, V1OwnerReference, V1PodSpec, V1Probe, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type OcrPipeline, type OcrPipelineSpec } from '../../crds/ocrpipeline.ts';
-import { API_KEYS_DIR, ENV, PROBE_PATHS, TMP_DIR } from './contract.ts';
+import { API_KEYS_DIR, COMMANDS, ENV, PORT_NAMES, PORTS, PROBE_PATHS, TMP_DIR } from '../../contract/container.ts';
+import { APP_NAME, CONFIG_HASH_ANNOTATION, FIELD_MANAGER, LABELS } from '../../contract/labels.ts';
 
 export type Component = 'api' | 'worker';
-
-export const FIELD_MANAGER = 'ocr-platform-operator';
-export const LABELS = {
-  name: 'app.kubernetes.io/name',
-  instance: 'app.kubernetes.io/instance',
-  component: 'app.kubernetes.io/component',
-  managedBy: 'app.kubernetes.io/managed-by',
-  partOf: 'app.kubernetes.io/part-of',
-  pipeline: 'ocrplatform.io/pipeline',
-} as const;
-export const CONFIG_HASH_ANNOTATION = 'ocrplatform.io/config-hash';
 
 export const childName = (pipeline: string, component: Component): string => `${pipeline}-${component}`;
 
@@ -27,14 +17,14 @@ export function ownedSelector(pipeline: string): string {
 
 /** The stable labels a Deployment selects its pods by; never change them (selectors are immutable). */
 export function selectorLabels(pipeline: string, component: Component): Record<string, string> {
-  return { [LABELS.name]: 'ocr-platform', [LABELS.instance]: pipeline, [LABELS.component]: component };
+  return { [LABELS.name]: APP_NAME, [LABELS.instance]: pipeline, [LABELS.component]: component };
 }
 
 export function childLabels(pipeline: string, component: Component): Record<string, string> {
   return {
     ...selectorLabels(pipeline, component),
     [LABELS.managedBy]: FIELD_MANAGER,
-    [LABELS.partOf]: 'ocr-platform',
+    [LABELS.partOf]: APP_NAME,
     [LABELS.pipeline]: pipeline,
   };
 }
@@ -143,6 +133,33 @@ export function basePodSpec(spec: OcrPipelineSpec): Omit<V1PodSpec, 'containers'
   if (pod.tolerations) out.tolerations = pod.tolerations;
   if (pod.affinity) out.affinity = pod.affinity;
   return out;
+}
+
+/** PORT and METRICS_PORT: both name the component's one HTTP port (jobs or probes, and /metrics). */
+export function portEnv(component: Component): V1EnvVar[] {
+  return [
+    { name: ENV.port, value: String(PORTS[component]) },
+    { name: ENV.metricsPort, value: String(PORTS[component]) },
+  ];
+}
+
+/**
+ * The one container of a component's pod: the image's command for it, its named HTTP port,
+ * probes on that port, resources and the restricted security context. Only env and mounts differ.
+ */
+export function componentContainer(spec: OcrPipelineSpec, component: Component, env: V1EnvVar[], volumeMounts: V1VolumeMount[]): V1Container {
+  return {
+    name: component,
+    image: spec.image,
+    imagePullPolicy: spec.imagePullPolicy,
+    command: [...COMMANDS[component]],
+    ports: [{ name: PORT_NAMES[component], containerPort: PORTS[component], protocol: 'TCP' }],
+    env,
+    resources: resources(spec[component].resources),
+    ...probes(PORT_NAMES[component], spec[component].probes),
+    securityContext: RESTRICTED_CONTAINER_SECURITY,
+    volumeMounts,
+  };
 }
 
 /** Pod template metadata: user labels first, so ours (the selector) always win. */

@@ -7,8 +7,9 @@ import { apiReplicas, input, pipeline, scalingProvider, set, workerReplicas } fr
 import { apiDeployment } from './api-deployment.ts';
 import { apiHpa } from './api-hpa.ts';
 import { apiService } from './api-service.ts';
-import { CONFIG_HASH_ANNOTATION, FIELD_MANAGER, LABELS } from './common.ts';
-import { ENV, PORTS, QUEUE_BACKLOG_METRIC } from './contract.ts';
+import { ENV, PORTS } from '../../contract/container.ts';
+import { CONFIG_HASH_ANNOTATION, FIELD_MANAGER, LABELS } from '../../contract/labels.ts';
+import { QUEUE_BACKLOG_METRIC } from '../../contract/metrics.ts';
 import { desiredChildren } from './index.ts';
 import { pdb } from './pdb.ts';
 import { workerDeployment } from './worker-deployment.ts';

@@ -11,14 +11,6 @@ import type { DesiredInput } from './input.ts';
 
 export type { DesiredInput } from './input.ts';
 
-/** Every kind the operator may create; children of these kinds that are not desired get deleted. */
-export const MANAGED_KINDS = [
-  { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' },
-  { apiVersion: 'v1', kind: 'Service', plural: 'services' },
-  { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers' },
-  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets' },
-] as const;
-
 export function desiredChildren(input: DesiredInput): KubernetesObject[] {
   const children: (KubernetesObject | undefined)[] = [
     apiDeployment(input),
@@ -29,7 +21,7 @@ export function desiredChildren(input: DesiredInput): KubernetesObject[] {
     workerHpa(input),
     // provider "keda": a ScaledObject instead of the worker HPA (KEDA makes and owns the
     // HPA). It needs the Prometheus URL (--prometheus-url) its trigger queries. It is not
-    // in MANAGED_KINDS: clusters without KEDA have no ScaledObject API to watch.
+    // in MANAGED_KINDS (src/contract/kinds.ts): clusters without KEDA have no ScaledObject API to watch.
     input.scaling?.prometheusUrl ? kedaScaledObject(input, { prometheusUrl: input.scaling.prometheusUrl, plan: input.scaling.plan }) : undefined,
     pdb(input, 'worker'),
   ];

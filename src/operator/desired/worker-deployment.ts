@@ -1,26 +1,15 @@
 // The worker Deployment: OCR consumers. Replicas are left to the HPA (or KEDA) when it
 // scales; the grace period follows maxJobSeconds so a draining worker finishes its job.
 import type { V1Deployment, V1EnvVar } from '@kubernetes/client-node';
-import { COMMANDS, ENV, PORT_NAMES, PORTS, WORKER_GRACE_MARGIN_SECONDS } from './contract.ts';
-import {
-  RESTRICTED_CONTAINER_SECURITY,
-  TMP_MOUNT,
-  TMP_VOLUME,
-  basePodSpec,
-  deployment,
-  configHash,
-  probes,
-  resources,
-  sharedEnv,
-} from './common.ts';
+import { ENV, WORKER_GRACE_MARGIN_SECONDS } from '../../contract/container.ts';
+import { TMP_MOUNT, TMP_VOLUME, basePodSpec, componentContainer, configHash, deployment, portEnv, sharedEnv } from './common.ts';
 import type { DesiredInput } from './input.ts';
 
 export function workerEnv(input: DesiredInput): V1EnvVar[] {
   const { spec } = input.pipeline;
   return [
     ...sharedEnv(input.pipeline),
-    { name: ENV.port, value: String(PORTS.worker) },
-    { name: ENV.metricsPort, value: String(PORTS.worker) },
+    ...portEnv('worker'),
     { name: ENV.workerConcurrency, value: String(spec.worker.concurrency) },
     { name: ENV.workerMaxJobSeconds, value: String(spec.worker.maxJobSeconds) },
   ];
@@ -38,20 +27,7 @@ export function workerDeployment(input: DesiredInput): V1Deployment {
   return deployment(p, 'worker', spec.worker.replicas, hash, {
     ...basePodSpec(spec),
     terminationGracePeriodSeconds: terminationGracePeriodSeconds(spec.worker.maxJobSeconds),
-    containers: [
-      {
-        name: 'worker',
-        image: spec.image,
-        imagePullPolicy: spec.imagePullPolicy,
-        command: [...COMMANDS.worker],
-        ports: [{ name: PORT_NAMES.worker, containerPort: PORTS.worker, protocol: 'TCP' }],
-        env,
-        resources: resources(spec.worker.resources),
-        ...probes(PORT_NAMES.worker, spec.worker.probes),
-        securityContext: RESTRICTED_CONTAINER_SECURITY,
-        volumeMounts: [TMP_MOUNT],
-      },
-    ],
+    containers: [componentContainer(spec, 'worker', env, [TMP_MOUNT])],
     volumes: [TMP_VOLUME],
   });
 }

@@ -1,6 +1,7 @@
-// The container contract between the operator and the image it runs. The API and worker
-// code read exactly these environment variables, ports, paths and files; this file is the
-// one place they are named, so the builders and the processes cannot drift apart.
+// The container contract between the operator and the image it runs. The operator's
+// builders (src/operator/desired) set exactly these environment variables, ports, paths and
+// files, and the API and worker config readers read them from here too, so renaming one is
+// a compile error on both sides instead of an e2e failure.
 //
 // Probes: both processes answer /live as soon as their HTTP server listens, and /ready only
 // once they can do useful work (the worker after its tesseract.js models are loaded, the API
@@ -31,7 +32,9 @@ export const API_KEYS_DIR = '/etc/ocr/api-keys';
 /** Writable scratch space; the root filesystem is read-only. */
 export const TMP_DIR = '/tmp';
 
+/** Every environment variable the API and the worker read (the operator sets the ones a pipeline decides). */
 export const ENV = {
+  // Identity and connections, read by both processes (src/jobs/*-connection.ts).
   pipeline: 'OCR_PIPELINE',
   namespace: 'OCR_NAMESPACE',
   languages: 'OCR_LANGUAGES',
@@ -41,18 +44,43 @@ export const ENV = {
   blobAccountUrl: 'BLOB_ACCOUNT_URL',
   blobConnectionString: 'BLOB_CONNECTION_STRING',
   blobContainer: 'BLOB_CONTAINER',
-  workerConcurrency: 'WORKER_CONCURRENCY',
-  workerMaxJobSeconds: 'WORKER_MAX_JOB_SECONDS',
-  apiMaxUploadBytes: 'API_MAX_UPLOAD_BYTES',
-  apiRateLimitPerMinute: 'API_RATE_LIMIT_PER_MINUTE',
-  apiKeysFile: 'API_KEYS_FILE',
+  jobsTable: 'JOBS_TABLE',
   webhookSecret: 'WEBHOOK_SECRET',
   port: 'PORT',
   metricsPort: 'METRICS_PORT',
+  logLevel: 'LOG_LEVEL',
+  // Worker (src/worker/config.ts).
+  workerConcurrency: 'WORKER_CONCURRENCY',
+  workerMaxJobSeconds: 'WORKER_MAX_JOB_SECONDS',
+  workerMaxImageBytes: 'WORKER_MAX_IMAGE_BYTES',
+  workerMaxPixels: 'WORKER_MAX_PIXELS',
+  workerMaxDeliveryCount: 'WORKER_MAX_DELIVERY_COUNT',
+  // API (src/api/config.ts).
+  apiMaxUploadBytes: 'API_MAX_UPLOAD_BYTES',
+  apiRateLimitPerMinute: 'API_RATE_LIMIT_PER_MINUTE',
+  apiKeysFile: 'API_KEYS_FILE',
+  apiAuth: 'API_AUTH',
+  uploadUrlTtlSeconds: 'UPLOAD_URL_TTL_SECONDS',
+  syncTimeoutSeconds: 'SYNC_TIMEOUT_SECONDS',
+  apiPollIntervalMs: 'API_POLL_INTERVAL_MS',
+  webhookAttempts: 'WEBHOOK_ATTEMPTS',
+  webhookBaseDelayMs: 'WEBHOOK_BASE_DELAY_MS',
+} as const;
+
+/** The value of API_AUTH that runs the API without keys (only when API_KEYS_FILE is unset). */
+export const API_AUTH_DISABLED = 'disabled';
+
+/**
+ * What a process uses when a variable is unset (the operator always sets them from the
+ * pipeline spec; these matter for `npm start`, tests and hand-run processes).
+ */
+export const CONNECTION_DEFAULTS = {
+  pipeline: 'default',
+  queueName: 'ocr-jobs',
+  blobContainer: 'ocr',
+  jobsTable: 'ocrjobs',
+  languages: ['eng'],
 } as const;
 
 /** Seconds a draining worker gets beyond maxJobSeconds to settle its messages and exit. */
 export const WORKER_GRACE_MARGIN_SECONDS = 30;
-
-/** External metric served by prometheus-adapter (or KEDA) for the worker HPA. */
-export const QUEUE_BACKLOG_METRIC = 'ocr_queue_backlog';
