@@ -3,6 +3,7 @@
 // are written once to `results/<jobId>.json` (if-none-match), so a redelivered
 // message can never replace a result with a different one.
 import { BlobSASPermissions, RestError, generateBlobSASQueryParameters, type BlobServiceClient, type ContainerClient, type StorageSharedKeyCredential } from '@azure/storage-blob';
+import { systemClock, type Clock } from '../shared/clock.ts';
 import { OcrResult, resultBlobPath, uploadBlobPath } from './schema.ts';
 
 export class BlobTooLargeError extends Error {
@@ -38,14 +39,14 @@ export class JobBlobs {
   readonly container: ContainerClient;
   private readonly service: BlobServiceClient;
   private readonly sharedKey: StorageSharedKeyCredential | undefined;
-  private readonly now: () => Date;
+  private readonly clock: Clock;
   private ensured: Promise<void> | undefined;
 
-  constructor(service: BlobServiceClient, containerName: string, sharedKey?: StorageSharedKeyCredential, now: () => Date = () => new Date()) {
+  constructor(service: BlobServiceClient, containerName: string, sharedKey?: StorageSharedKeyCredential, clock: Clock = systemClock) {
     this.service = service;
     this.container = service.getContainerClient(containerName);
     this.sharedKey = sharedKey;
-    this.now = now;
+    this.clock = clock;
   }
 
   async ensureContainer(): Promise<void> {
@@ -65,8 +66,8 @@ export class JobBlobs {
   async uploadUrl(jobId: string, ttlSeconds: number): Promise<UploadUrl> {
     await this.ensureContainer();
     const blob = this.container.getBlockBlobClient(uploadBlobPath(jobId));
-    const startsOn = new Date(this.now().getTime() - 60_000); // tolerate small clock skew
-    const expiresOn = new Date(this.now().getTime() + ttlSeconds * 1000);
+    const startsOn = new Date(this.clock() - 60_000); // tolerate small clock skew
+    const expiresOn = new Date(this.clock() + ttlSeconds * 1000);
     const permissions = BlobSASPermissions.parse('cw');
     let sas: string;
     if (this.sharedKey) {

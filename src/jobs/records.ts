@@ -3,6 +3,7 @@
 // workers can never both move the same job; the move itself is checked against
 // ALLOWED_TRANSITIONS.
 import { RestError, type TableClient, type TableEntity } from '@azure/data-tables';
+import { systemClock, type Clock } from '../shared/clock.ts';
 import { ALLOWED_TRANSITIONS, JobRecord, canTransition, type JobStatus } from './schema.ts';
 
 const JSON_FIELDS = ['languages', 'options'] as const;
@@ -63,12 +64,12 @@ export interface Transition {
 
 export class JobRecords {
   private readonly table: TableClient;
-  private readonly now: () => Date;
+  private readonly clock: Clock;
   private ensured: Promise<void> | undefined;
 
-  constructor(table: TableClient, now: () => Date = () => new Date()) {
+  constructor(table: TableClient, clock: Clock = systemClock) {
     this.table = table;
-    this.now = now;
+    this.clock = clock;
   }
 
   /** Creates the table once per process; safe to call on every request. */
@@ -122,7 +123,7 @@ export class JobRecords {
       const from = transition.from ?? (Object.keys(ALLOWED_TRANSITIONS) as JobStatus[]);
       if (!from.includes(record.status)) return undefined;
       if (!canTransition(record.status, transition.to)) throw new TransitionRejectedError(jobId, record.status, transition.to);
-      const next: JobRecord = JobRecord.parse({ ...record, ...transition.patch, status: transition.to, updatedAt: this.now().toISOString() });
+      const next: JobRecord = JobRecord.parse({ ...record, ...transition.patch, status: transition.to, updatedAt: new Date(this.clock()).toISOString() });
       try {
         await this.table.updateEntity(toEntity(next), 'Replace', { etag });
         return next;

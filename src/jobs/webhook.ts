@@ -6,6 +6,7 @@
 // backoff on network errors and non-2xx answers, with the same `x-ocr-delivery` id
 // on every attempt so a receiver can drop duplicates.
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { systemClock, type Clock } from '../shared/clock.ts';
 
 export const SIGNATURE_HEADER = 'x-ocr-signature';
 export const DELIVERY_HEADER = 'x-ocr-delivery';
@@ -45,7 +46,8 @@ export interface DeliveryOptions {
   timeoutMs?: number;
   /** Stops retrying (for shutdown). */
   signal?: AbortSignal;
-  now?: () => number;
+  /** Time for the signature's timestamp (epoch ms); default systemClock. */
+  clock?: Clock;
 }
 
 export interface DeliveryOutcome {
@@ -76,7 +78,7 @@ export async function deliverWebhook(url: string, secret: string, event: string,
   const baseDelayMs = options.baseDelayMs ?? 1_000;
   const maxDelayMs = options.maxDelayMs ?? 30_000;
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const deliveryId = randomUUID();
   const body = JSON.stringify(payload);
   const outcome: DeliveryOutcome = { delivered: false, attempts: 0, deliveryId };
@@ -84,7 +86,7 @@ export async function deliverWebhook(url: string, secret: string, event: string,
     if (options.signal?.aborted) break;
     outcome.attempts = attempt;
     try {
-      const timestamp = Math.floor(now() / 1000);
+      const timestamp = Math.floor(clock() / 1000);
       const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
       const response = await fetch(url, {
         method: 'POST',
