@@ -24,11 +24,16 @@ function isManagement(address: string): boolean {
   return address.toLowerCase().endsWith(MANAGEMENT_SUFFIX);
 }
 
+/** $cbs and `<entity>/$management` are request/response nodes, not queues. */
+function isRequestResponseNode(address: string): boolean {
+  return address === CBS_ADDRESS || isManagement(address);
+}
+
 /** A client sender attached: requests to $cbs or $management, or messages for a queue. */
 function onClientSender(ctx: StandinContext, event: EventContext): void {
   const link = event.receiver as Receiver;
   const address = addressOf(link.target);
-  if (address === CBS_ADDRESS || isManagement(address)) {
+  if (isRequestResponseNode(address)) {
     link.set_target({ address });
     link.set_source(link.source ?? {});
     if (address === CBS_ADDRESS) link.on('message', (e: EventContext) => onCbsRequest(ctx, e));
@@ -42,7 +47,7 @@ function onClientSender(ctx: StandinContext, event: EventContext): void {
 function onClientReceiver(ctx: StandinContext, event: EventContext): void {
   const link = event.sender as Sender;
   const address = addressOf(link.source);
-  if (address === CBS_ADDRESS || isManagement(address)) {
+  if (isRequestResponseNode(address)) {
     link.set_source({ address });
     link.set_target(link.target ?? {});
     registerReplyLink(link);
@@ -76,9 +81,9 @@ export async function startAmqpServer(ctx: StandinContext, host: string, port: n
   container.on('receiver_open', (event: EventContext) => onClientSender(ctx, event));
   container.on('sender_open', (event: EventContext) => onClientReceiver(ctx, event));
   // Without these listeners an 'error' event would throw and take the process down.
-  container.on('error', (error: unknown) => ctx.logger.debug({ err: error }, 'AMQP error'));
-  container.on('connection_error', (event: EventContext) => ctx.logger.debug({ error: event.connection.error }, 'AMQP connection error'));
-  container.on('protocol_error', (error: unknown) => ctx.logger.warn({ err: error }, 'AMQP protocol error'));
+  container.on('error', (err: unknown) => ctx.logger.debug({ err }, 'Observed AMQP error'));
+  container.on('connection_error', (event: EventContext) => ctx.logger.debug({ err: event.connection.error }, 'Observed AMQP connection error'));
+  container.on('protocol_error', (err: unknown) => ctx.logger.warn({ err }, 'Observed AMQP protocol error'));
   for (const name of ['sender_error', 'receiver_error', 'session_error']) container.on(name, () => undefined);
 
   const server = container.listen({ host, port });

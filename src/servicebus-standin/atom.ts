@@ -239,7 +239,7 @@ export async function startAtomServer(ctx: StandinContext, host: string, port: n
         send(res, statusForCondition(error.condition), errorXml(statusForCondition(error.condition), error.message));
         return;
       }
-      ctx.logger.error({ err: error }, 'ATOM request failed');
+      ctx.logger.error({ err: error }, 'Failed to serve ATOM request');
       if (!res.headersSent) send(res, 500, errorXml(500, 'Internal error in the stand-in.'));
     });
   });

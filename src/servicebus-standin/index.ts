@@ -2,7 +2,7 @@
 // the unchanged @azure/service-bus SDK talks to with a UseDevelopmentEmulator=true
 // connection string. See README.md beside this file for what it emulates.
 import { randomBytes } from 'node:crypto';
-import { pino, type Logger } from 'pino';
+import { silentLogger, type Logger } from '../shared/logger.ts';
 import { startAmqpServer } from './amqp-server.ts';
 import { startAtomServer } from './atom.ts';
 import type { StandinContext, StandinSubQueue } from './context.ts';
@@ -53,6 +53,7 @@ export interface StandinOptions {
   /** Cap on messages per queue (queue + DLQ); sends beyond it fail with QuotaExceeded. */
   maxMessagesPerQueue?: number;
   maxMessageSizeBytes?: number;
+  /** Default: a silent logger (the stand-in is test infrastructure; its main passes a real one). */
   logger?: Logger;
 }
 
@@ -101,7 +102,7 @@ function normaliseKeys(keys: StandinOptions['keys']): KeyRules {
 
 export async function startServiceBusStandin(options: StandinOptions = {}): Promise<ServiceBusStandin> {
   const host = options.host ?? '127.0.0.1';
-  const logger = options.logger ?? pino({ name: 'servicebus-standin', level: 'silent' });
+  const logger = options.logger ?? silentLogger();
   const keys = normaliseKeys(options.keys);
   const maxMessages = options.maxMessagesPerQueue ?? DEFAULT_MAX_MESSAGES_PER_QUEUE;
   if (!Number.isInteger(maxMessages) || maxMessages < 1) throw new Error(`maxMessagesPerQueue must be a positive integer, got ${maxMessages}.`);
@@ -114,7 +115,7 @@ export async function startServiceBusStandin(options: StandinOptions = {}): Prom
     if (closed || at >= wakeAt) return;
     if (wakeTimer !== undefined) clearTimeout(wakeTimer);
     wakeAt = at;
-    wakeTimer = setTimeout(onWake, Math.max(0, at - Date.now()) + 1);
+    wakeTimer = setTimeout(onWake, Math.max(0, at - store.clock()) + 1); // deadlines are on the store's clock
     wakeTimer.unref();
   };
   const onWake = (): void => {
@@ -165,7 +166,7 @@ export async function startServiceBusStandin(options: StandinOptions = {}): Prom
     };
   };
   const primary = connectionStringsFor(Object.keys(keys)[0]!);
-  logger.info({ amqpPort: amqp.port, httpPort: http.port, queues: store.listQueues().map((q) => q.name) }, 'Service Bus stand-in listening');
+  logger.info({ amqpPort: amqp.port, httpPort: http.port, queues: store.listQueues().map((q) => q.name) }, 'Started Service Bus stand-in');
 
   const getQueue = (name: string): Queue<MessageContent> => {
     const queue = store.getQueue(name);
@@ -195,7 +196,7 @@ export async function startServiceBusStandin(options: StandinOptions = {}): Prom
       closed = true;
       if (wakeTimer !== undefined) clearTimeout(wakeTimer);
       await Promise.all([amqp.close(), http.close()]);
-      logger.info('Service Bus stand-in closed');
+      logger.info('Closed Service Bus stand-in');
     },
   };
 }

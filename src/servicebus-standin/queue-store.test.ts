@@ -1,11 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Clock } from '../shared/clock.ts';
 import { CONDITIONS, QueueStore, StoreError, type MessageInput, type QueueSettings } from './queue-store.ts';
 
-/** A clock the test moves by hand, so lock expiry needs no waiting. */
-function manualClock(start = 1_000_000): { now(): number; advance(ms: number): void } {
+/** A clock (epoch ms) the test moves by hand, so lock expiry needs no waiting. */
+function manualClock(start = 1_000_000): Clock & { advance(ms: number): void } {
   let now = start;
-  return { now: () => now, advance: (ms) => (now += ms) };
+  return Object.assign((() => now) as Clock, { advance: (ms: number) => { now += ms; } });
 }
 
 function input(body: string, extra: Partial<MessageInput<string>> = {}): MessageInput<string> {
@@ -37,7 +38,7 @@ void describe('queue store', () => {
     const first = queue.main.receive('peekLock')!;
     assert.equal(first.content, 'a');
     assert.equal(first.deliveryCount, 0);
-    assert.equal(first.lockedUntil, clock.now() + 1000);
+    assert.equal(first.lockedUntil, clock() + 1000);
     assert.equal(queue.main.receive('peekLock')!.content, 'b');
     assert.equal(queue.main.receive('peekLock'), undefined, 'locked messages are not delivered again');
   });
@@ -70,7 +71,7 @@ void describe('queue store', () => {
     queue.enqueue([input('a')]);
     const m = queue.main.receive('peekLock')!;
     clock.advance(800);
-    assert.equal(queue.main.renewLock(m.lockToken!), clock.now() + 1000);
+    assert.equal(queue.main.renewLock(m.lockToken!), clock() + 1000);
     clock.advance(800);
     assert.equal(queue.main.receive('peekLock'), undefined, 'still locked after the first expiry');
     queue.main.complete(m.lockToken!);
@@ -123,15 +124,15 @@ void describe('queue store', () => {
 
   void it('a scheduled message becomes visible at its time and can be cancelled before', () => {
     const { queue, clock, deadlines } = setup();
-    const [due, cancelled] = queue.enqueue([input('due', { scheduledEnqueueTime: clock.now() + 5000 }), input('x', { scheduledEnqueueTime: clock.now() + 5000 })]);
-    assert.ok(deadlines.includes(clock.now() + 5000), 'the server is told when to wake up');
+    const [due, cancelled] = queue.enqueue([input('due', { scheduledEnqueueTime: clock() + 5000 }), input('x', { scheduledEnqueueTime: clock() + 5000 })]);
+    assert.ok(deadlines.includes(clock() + 5000), 'the server is told when to wake up');
     queue.cancelScheduled([cancelled!.sequenceNumber]);
     assert.deepEqual(queue.runtimeCounts(), { activeMessageCount: 0, scheduledMessageCount: 1, deadLetterMessageCount: 0, totalMessageCount: 1, sizeInBytes: 3 });
     assert.equal(queue.main.receive('peekLock'), undefined);
     clock.advance(5000);
     const m = queue.main.receive('peekLock')!;
     assert.equal(m.sequenceNumber, due!.sequenceNumber);
-    assert.equal(m.enqueuedAt, clock.now());
+    assert.equal(m.enqueuedAt, clock());
   });
 
   void it('receiveAndDelete removes the message as it is delivered', () => {
@@ -143,7 +144,7 @@ void describe('queue store', () => {
 
   void it('peek returns every state from a sequence number without locking', () => {
     const { queue, clock } = setup();
-    queue.enqueue([input('a'), input('b'), input('c', { scheduledEnqueueTime: clock.now() + 10_000 })]);
+    queue.enqueue([input('a'), input('b'), input('c', { scheduledEnqueueTime: clock() + 10_000 })]);
     queue.main.receive('peekLock');
     assert.deepEqual(queue.main.peek(1, 10).map((m) => m.content), ['a', 'b', 'c']);
     assert.deepEqual(queue.main.peek(2, 1).map((m) => m.content), ['b']);

@@ -1,9 +1,10 @@
 // The in-memory queue model of the stand-in: messages, sequence numbers, peek-lock
 // locks with expiry, deferral, scheduling, delivery counts and the dead-letter queue.
 // It knows nothing about AMQP or sockets and never starts a timer: time comes from an
-// injected clock, and the server calls `tick()` at `nextDeadline()`. That keeps every
-// rule here unit-testable in microseconds.
+// injected clock (the shared `Clock`, epoch ms; default systemClock), and the server
+// calls `tick()` at `nextDeadline()`. That keeps every rule here unit-testable in microseconds.
 import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from '../shared/clock.ts';
 
 export type QueueStatus = 'Active' | 'Disabled' | 'ReceiveDisabled' | 'SendDisabled';
 export const QUEUE_STATUSES: readonly QueueStatus[] = ['Active', 'Disabled', 'ReceiveDisabled', 'SendDisabled'];
@@ -91,12 +92,6 @@ export const CONDITIONS = {
   notFound: 'amqp:not-found',
   alreadyExists: 'com.microsoft:entity-already-exists',
 } as const;
-
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
 
 /** A min-heap of sequence numbers, so the next available message is found in O(log n). */
 class SequenceHeap {
@@ -214,7 +209,7 @@ export class SubQueue<C> {
     }
     const token = randomUUID();
     message.lockToken = token;
-    message.lockedUntil = this.owner.clock.now() + this.owner.settings.lockDurationMs;
+    message.lockedUntil = this.owner.clock() + this.owner.settings.lockDurationMs;
     this.byLockToken.set(token, message.sequenceNumber);
     this.watch(message, message.lockedUntil);
     return message;
@@ -284,7 +279,7 @@ export class SubQueue<C> {
   /** Extends the lock by the queue's lock duration from now; returns the new expiry. */
   renewLock(lockToken: string): number {
     const message = this.locked(lockToken);
-    message.lockedUntil = this.owner.clock.now() + this.owner.settings.lockDurationMs;
+    message.lockedUntil = this.owner.clock() + this.owner.settings.lockDurationMs;
     this.watch(message, message.lockedUntil);
     return message.lockedUntil;
   }
@@ -426,7 +421,7 @@ export class Queue<C> {
     this.settings = settings;
     this.clock = clock;
     this.onDeadline = onDeadline;
-    this.createdAt = clock.now();
+    this.createdAt = clock();
     this.updatedAt = this.createdAt;
     this.accessedAt = this.createdAt;
     this.main = new SubQueue(this, name, false);
@@ -457,7 +452,7 @@ export class Queue<C> {
     if (this.messageCount + inputs.length > this.settings.maxMessages) {
       throw new StoreError(CONDITIONS.quotaExceeded, `The maximum number of messages (${this.settings.maxMessages}) of queue '${this.name}' has been reached. Receive or purge messages, or raise the stand-in's maxMessagesPerQueue.`);
     }
-    const now = this.clock.now();
+    const now = this.clock();
     this.accessedAt = now;
     return inputs.map((input) => {
       const scheduled = input.scheduledEnqueueTime !== undefined && input.scheduledEnqueueTime > now;
@@ -502,7 +497,7 @@ export class Queue<C> {
 
   /** Applies every deadline that has passed; returns the next one still pending. */
   tick(): number | undefined {
-    const now = this.clock.now();
+    const now = this.clock();
     if (this.nextDeadline === undefined || now < this.nextDeadline) return this.nextDeadline;
     const a = this.main.processDeadlines(now);
     const b = this.deadLetterQueue.processDeadlines(now);
@@ -573,7 +568,7 @@ export class QueueStore<C> {
     const merged: QueueSettings = { ...queue.settings, ...stripUndefined(settings) };
     validateSettings(name, merged);
     Object.assign(queue.settings, merged);
-    queue.updatedAt = this.clock.now();
+    queue.updatedAt = this.clock();
     return queue;
   }
 

@@ -30,7 +30,7 @@ export function putToken(ctx: StandinContext, connection: Connection, request: M
     return { status: 202, description: 'Accepted' };
   } catch (error) {
     if (!(error instanceof SasError)) throw error;
-    ctx.logger.info({ audience, reason: error.message }, 'Refused CBS token');
+    ctx.logger.info({ audience, err: error }, 'Refused CBS token');
     return { status: 401, description: `InvalidSignature: ${error.message}`, errorCondition: 'amqp:unauthorized-access' };
   }
 }

@@ -179,6 +179,8 @@ export function onManagementRequest(ctx: StandinContext, entityPath: string, eve
   delivery?.accept();
   if (message === undefined) return;
   const reply = handleManagementRequest(ctx, connection, entityPath, message);
-  if (reply.status >= 300) ctx.logger.debug({ entityPath, operation: message.application_properties?.operation, status: reply.status }, 'Management request failed');
+  if (reply.status >= 300) {
+    ctx.logger.debug({ entityPath, operation: message.application_properties?.operation, status: reply.status }, 'Answered management request with an error status');
+  }
   sendReply(connection, message, reply, 'management');
 }
