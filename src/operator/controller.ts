@@ -76,8 +76,9 @@ export class Controller {
         added: () => metrics.workqueueAdds.inc(),
         retried: () => metrics.workqueueRetries.inc(),
         waited: (s) => metrics.workqueueQueueDuration.observe(s),
+        // err keeps type and stack; reason is the one-line form (an API error's message carries its whole response).
         failed: (key, err, failures, retryInMs) =>
-          log.warn({ key, failures, retryInMs, err: describeError(err) }, 'Reconcile failed; retrying with backoff'),
+          log.warn({ key, failures, retryInMs, err, reason: describeError(err) }, 'Failed to reconcile; retrying with backoff'),
       },
     });
 
@@ -107,7 +108,7 @@ export class Controller {
     await Promise.all([this.#secrets.start(), ...this.#children.map((c) => c.start())]);
     await this.#pipelines.start();
     this.#synced = true;
-    log.info({ pipelines: this.#pipelines.all().length }, 'Caches synced; reconciling');
+    log.info({ pipelines: this.#pipelines.all().length }, 'Synced caches; reconciling');
     // Periodic resync: re-reconcile everything, catching drift no watch event reported.
     this.#resync = setInterval(() => {
       for (const p of this.#pipelines.all()) this.#queue.add(keyOf(p));

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CoreV1Event } from '@kubernetes/client-node';
-import { createLogger } from '../shared/logger.ts';
+import { silentLogger } from '../shared/logger.ts';
 import { EventRecorder } from './events.ts';
 
 const target = { apiVersion: 'ocrplatform.io/v1alpha1', kind: 'OcrPipeline', name: 'p', namespace: 'ns', uid: 'u1' };
 const recorder = () => {
   const written: CoreV1Event[] = [];
-  const r = new EventRecorder(async (_ns, e) => written.push(e), createLogger('test', 'silent'), () => new Date(0));
+  const r = new EventRecorder(async (_ns, e) => written.push(e), silentLogger(), () => 0);
   return { r, written };
 };
 
@@ -35,6 +35,6 @@ void test('a problem that cleared and came back is emitted again', async () => {
 });
 
 void test('a failing event sink does not fail the caller', async () => {
-  const r = new EventRecorder(() => Promise.reject(new Error('forbidden')), createLogger('test', 'silent'));
+  const r = new EventRecorder(() => Promise.reject(new Error('forbidden')), silentLogger());
   assert.equal(await r.record(target, 'Normal', 'Created', 'Created Deployment p-api'), true);
 });

@@ -2,6 +2,7 @@
 // Secret, a failed apply), deduplicated: the same reason and message for the same object
 // is emitted once, until the reconciler says the problem cleared. An idle loop emits nothing.
 import type { CoreV1Event } from '@kubernetes/client-node';
+import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 
 export interface EventTarget {
@@ -21,13 +22,14 @@ const MAX_TRACKED = 10_000;
 export class EventRecorder {
   #sink: EventSink;
   #log: Logger;
-  #now: () => Date;
+  #clock: Clock;
   #seen = new Map<string, Map<string, string>>(); // uid -> reason -> message
 
-  constructor(sink: EventSink, log: Logger, now: () => Date = () => new Date()) {
+  /** `clock` stamps firstTimestamp and lastTimestamp (epoch ms); default systemClock. */
+  constructor(sink: EventSink, log: Logger, clock: Clock = systemClock) {
     this.#sink = sink;
     this.#log = log;
-    this.#now = now;
+    this.#clock = clock;
   }
 
   /** Emits unless this exact reason+message was already emitted for the object. */
@@ -39,7 +41,7 @@ export class EventRecorder {
     this.#seen.set(target.uid, byReason);
     if (this.#seen.size > MAX_TRACKED) this.#seen.delete(this.#seen.keys().next().value as string);
 
-    const now = this.#now();
+    const now = new Date(this.#clock());
     const event: CoreV1Event = {
       metadata: { generateName: `${target.name}.`, namespace: target.namespace },
       involvedObject: { apiVersion: target.apiVersion, kind: target.kind, name: target.name, namespace: target.namespace, uid: target.uid },

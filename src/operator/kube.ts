@@ -106,7 +106,7 @@ export class WatchedKind<T extends KubernetesObject> {
       informer.on('connect', () => (delay = 1000));
       informer.on('error', (err: unknown) => {
         if (this.#stopped) return;
-        this.#log.warn({ namespace: ns ?? '*', err: describe(err), retryInMs: delay }, 'Watch failed; restarting');
+        this.#log.warn({ namespace: ns ?? '*', err, retryInMs: delay }, 'Failed to watch; restarting');
         const timer = setTimeout(() => void informer.start().catch(() => undefined), delay);
         timer.unref();
         delay = Math.min(delay * 2, 30_000);
@@ -145,12 +145,6 @@ export class WatchedKind<T extends KubernetesObject> {
   all(): T[] {
     return this.#informers.flatMap(({ informer }) => [...informer.list()]);
   }
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  if (typeof err === 'object' && err !== null) return JSON.stringify(err);
-  return typeof err === 'string' ? err : 'unknown error';
 }
 
 /** Read side of the reconciler, backed by the informer caches. */

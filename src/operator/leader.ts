@@ -63,8 +63,8 @@ export class LeaderElector {
     if (this.#stopped) return;
     const ok = await this.#tryAcquireOrRenew().catch((err: unknown) => {
       // A 409 is another candidate winning the round: normal. Anything else is worth seeing.
-      if ((err as { code?: number }).code === 409) this.#log.debug('Lease attempt lost a write race');
-      else this.#log.warn({ err: err instanceof Error ? err.message.slice(0, 500) : String(err) }, 'Lease attempt failed');
+      if ((err as { code?: number }).code === 409) this.#log.debug('Lost a write race for the Lease');
+      else this.#log.warn({ err }, 'Failed to acquire or renew the Lease');
       return false;
     });
     const now = performance.now();
@@ -131,7 +131,7 @@ export class LeaderElector {
         this.#log.info('Released the Lease');
       }
     } catch (err) {
-      this.#log.warn({ err: String(err) }, 'Failed to release the Lease; it expires on its own');
+      this.#log.warn({ err }, 'Failed to release the Lease; it expires on its own');
     }
   }
 }
