@@ -3,6 +3,7 @@
 import { JobBlobs, JobRecords, blobServiceClient, serviceBusClient, settingsFromEnv, sharedKeyCredential, tableClient } from '../jobs/index.ts';
 import { ConfigError } from '../shared/env.ts';
 import { createLogger } from '../shared/logger.ts';
+import { handleShutdown } from '../shared/shutdown.ts';
 import { buildApp } from './app.ts';
 import { HELP, configFromEnv, loadApiKeys } from './config.ts';
 import { ServiceBusJobQueue } from './queue.ts';
@@ -37,30 +38,20 @@ async function main(): Promise<void> {
   const queue = new ServiceBusJobQueue(sb, settings.queue.queueName);
   const app = await buildApp({ config, records, blobs, queue, keys, logger: log });
 
-  let closing = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (closing) return;
-    closing = true;
-    log.info({ signal }, 'Shutting down: no new connections, finishing in-flight requests');
-    const force = setTimeout(() => {
-      log.error('Shutdown took too long; exiting');
-      process.exit(1);
-    }, 25_000);
-    force.unref();
-    try {
+  handleShutdown({
+    log,
+    // within the default 30 s terminationGracePeriodSeconds of the API pods
+    forceExitAfterMs: 25_000,
+    stop: async () => {
+      log.info('Closing: no new connections, finishing in-flight requests');
       await app.close();
       await queue.close();
-    } finally {
-      clearTimeout(force);
-    }
-    log.info('Stopped');
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+    },
+  });
 
   // A deep accept backlog: bursts of thousands of connections queue in the kernel instead of being refused.
   await app.listen({ port: config.port, host: '0.0.0.0', backlog: 4096 });
-  log.info({ port: config.port, pipeline: config.pipeline, namespace: config.namespace, languages: config.languages, auth: keys ? `${keys.size} keys` : 'disabled', webhooks: Boolean(config.webhookSecret) }, 'API listening');
+  log.info({ port: config.port, pipeline: config.pipeline, namespace: config.namespace, languages: config.languages, auth: keys ? `${keys.size} keys` : 'disabled', webhooks: Boolean(config.webhookSecret) }, 'Started listening');
   // Warm the storage clients (table and container creation) so the first request is not slow.
   void Promise.allSettled([records.ping(), blobs.ping()]);
 }

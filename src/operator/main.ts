@@ -8,11 +8,12 @@ import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../shared/logger.ts';
+import { alive, createProbeServer, listen, metrics as metricsRoute, readiness } from '../shared/probe-server.ts';
+import { handleShutdown } from '../shared/shutdown.ts';
 import { CliError, helpText, parseConfig } from './cli.ts';
 import { Controller } from './controller.ts';
 import { LeaderElector } from './leader.ts';
 import { createMetrics } from './metrics.ts';
-import { createOperatorServer } from './server.ts';
 
 function version(): string {
   try {
@@ -51,44 +52,35 @@ async function main(): Promise<void> {
   });
   let elector: LeaderElector | undefined; // eslint-disable-line prefer-const -- assigned after the server starts
 
-  const server = createOperatorServer(metrics.registry, {
+  const server = createProbeServer({
+    '/healthz': alive,
     // A standby is ready (it is healthy, just waiting); a leader once its caches synced.
-    ready: () => (elector ? !elector.leading || controller.synced : controller.synced),
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(cfg.metricsPort, cfg.metricsHost, resolve);
-  });
+    '/readyz': readiness(() => (elector ? !elector.leading || controller.synced : controller.synced), (ok) => (ok ? 'ok\n' : 'caches not synced\n')),
+    '/metrics': metricsRoute(metrics.registry),
+  }, 'not found\n');
+  await listen(server, cfg.metricsPort, cfg.metricsHost);
   log.info({ addr: server.address() }, 'Serving /healthz, /readyz and /metrics');
 
   const startController = () => {
     metrics.leader.set(1);
     controller.start().catch((err: unknown) => {
-      log.fatal({ err: String(err) }, 'Controller failed to start');
+      log.fatal({ err }, 'Failed to start the controller');
       process.exit(1);
     });
   };
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'Shutting down');
-    const deadline = setTimeout(() => {
-      log.error('Shutdown took longer than 25 s; exiting');
-      process.exit(1);
-    }, 25_000);
-    deadline.unref();
-    await controller.stop();
-    await elector?.stop();
-    metrics.leader.set(0);
-    await new Promise((r) => server.close(r));
-    server.closeAllConnections();
-    log.info('Stopped');
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  handleShutdown({
+    log,
+    // within the chart's terminationGracePeriodSeconds (default 30 s)
+    forceExitAfterMs: 25_000,
+    stop: async () => {
+      await controller.stop();
+      await elector?.stop();
+      metrics.leader.set(0);
+      await new Promise((r) => server.close(r));
+      server.closeAllConnections();
+    },
+  });
 
   if (!cfg.leaderElect) {
     startController();

@@ -3,12 +3,13 @@
 import { hostname } from 'node:os';
 import { ConfigError } from '../shared/env.ts';
 import { createLogger } from '../shared/logger.ts';
+import { alive, createProbeServer, listen, metrics as metricsRoute, readiness } from '../shared/probe-server.ts';
+import { handleShutdown } from '../shared/shutdown.ts';
 import { JobBlobs } from '../jobs/blobs.ts';
 import { JobRecords } from '../jobs/records.ts';
 import { blobServiceClient, serviceBusAdminClient, serviceBusClient, sharedKeyCredential, tableClient } from '../jobs/connections.ts';
 import { helpText, loadConfig, type WorkerConfig } from './config.ts';
 import { Consumer } from './consumer.ts';
-import { createProbeServer, listen } from './http.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { DEFAULT_TUNING } from './ocr/defaults.ts';
 import { TesseractPool } from './ocr/engine.ts';
@@ -35,12 +36,15 @@ const workerName = `${hostname()}/${process.pid}`;
 const maxJobMs = config.maxJobSeconds * 1000;
 
 const state = { engine: false, receiving: false, stopping: false, error: undefined as string | undefined };
+// Up before anything slow, so /live answers while the models load; /ready waits for the engine and the receiver.
+const detail = () => state.error ?? (state.stopping ? 'shutting down' : `engine ${state.engine ? 'loaded' : 'loading'}, receiving ${state.receiving ? 'started' : 'not started'}`);
 const server = createProbeServer({
-  ready: () => state.engine && state.receiving && !state.stopping,
-  detail: () => state.error ?? (state.stopping ? 'shutting down' : `engine ${state.engine ? 'loaded' : 'loading'}, receiving ${state.receiving ? 'started' : 'not started'}`),
-}, metrics.registry);
+  '/live': alive,
+  '/ready': readiness(() => state.engine && state.receiving && !state.stopping, (ready) => `${ready ? 'ready' : 'not ready'}: ${detail()}\n`),
+  '/metrics': metricsRoute(metrics.registry),
+}, 'not found: try /live, /ready or /metrics\n');
 const port = await listen(server, config.port);
-logger.info({ port, languages: config.languages, concurrency: config.concurrency }, 'worker starting: probes up, loading OCR engine');
+logger.info({ port, languages: config.languages, concurrency: config.concurrency }, 'Started probes; loading the OCR engine');
 
 const sbClient = serviceBusClient(config.queue);
 const blobs = new JobBlobs(blobServiceClient(config.storage), config.storage.container, sharedKeyCredential(config.storage));
@@ -52,7 +56,7 @@ async function maxDeliveryCount(): Promise<number> {
     const queue = await serviceBusAdminClient(config.queue).getQueue(config.queue.queueName);
     return queue.maxDeliveryCount;
   } catch (error) {
-    logger.warn({ err: error }, 'could not read the queue MaxDeliveryCount; assuming 10 (set WORKER_MAX_DELIVERY_COUNT to say otherwise)');
+    logger.warn({ err: error }, 'Failed to read the queue MaxDeliveryCount; assuming 10 (set WORKER_MAX_DELIVERY_COUNT to say otherwise)');
     return 10;
   }
 }
@@ -97,35 +101,26 @@ async function start(): Promise<void> {
   });
   consumer.start();
   state.receiving = true;
-  logger.info({ queue: config.queue.queueName }, 'receiving jobs');
+  logger.info({ queue: config.queue.queueName }, 'Started receiving');
 }
 
-let shutdown: Promise<void> | undefined;
-function stop(signal: string): Promise<void> {
-  shutdown ??= (async () => {
+// No forced exit: the drain is bounded by maxJobMs, and the operator gives worker pods
+// maxJobSeconds + 30 s of grace (terminationGracePeriodSeconds).
+const shutdown = handleShutdown({
+  log: logger,
+  stop: async () => {
     state.stopping = true;
-    logger.info({ signal, inFlight: consumer?.inFlight ?? 0 }, 'stopping: no new jobs, draining in-flight ones');
+    logger.info({ inFlight: consumer?.inFlight ?? 0 }, 'Stopping: no new jobs, draining in-flight ones');
     await consumer?.close(maxJobMs);
     await engine?.close();
-    await sbClient.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the Service Bus client failed'));
+    await sbClient.close().catch((err: unknown) => logger.warn({ err }, 'Failed to close the Service Bus client'));
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    logger.info('stopped');
-  })();
-  return shutdown;
-}
+  },
+});
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    stop(signal).then(() => process.exit(0), (error: unknown) => {
-      logger.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    });
-  });
-}
-
-start().catch((error: unknown) => {
-  state.error = `start-up failed: ${error instanceof Error ? error.message : String(error)}`;
-  logger.fatal({ err: error }, 'worker could not start');
-  void stop('start-up failure').finally(() => process.exit(1));
+start().catch((err: unknown) => {
+  state.error = `start-up failed: ${err instanceof Error ? err.message : String(err)}`;
+  logger.fatal({ err }, 'Failed to start the worker');
+  void shutdown('start-up failure', 1);
 });
