@@ -349,6 +349,28 @@ const deploymentStatusSchema = (what: string) =>
     .optional()
     .describe(what);
 
+/** What capped status.scaling.desiredWorkers (the values of limitedBy). */
+export const LIMITED_BY = {
+  none: 'none',
+  maxReplicas: 'maxReplicas',
+  minReplicas: 'minReplicas',
+  scaleUpDisabled: 'scaleUpDisabled',
+  metricUnavailable: 'metricUnavailable',
+} as const;
+
+export const scalingStatusSchema = z
+  .object({
+    activeMessages: z.number().int().optional().describe('Messages waiting in the queue.'),
+    inFlight: z.number().int().optional().describe('Messages locked and being processed by workers.'),
+    deadLettered: z.number().int().optional().describe('Messages in the dead-letter queue.'),
+    scheduled: z.number().int().optional().describe('Messages scheduled for later delivery (not yet receivable).'),
+    backlog: z.number().int().optional().describe('What the worker HPA scales on: waiting messages, plus in-flight ones when countInFlight is set.'),
+    desiredWorkers: z.number().int().optional().describe('Workers the autoscaler wants.'),
+    limitedBy: z.enum(LIMITED_BY).optional().describe('What capped desiredWorkers, for example maxReplicas.'),
+    observedAt: z.string().optional().describe('When the queue was last read (RFC 3339).'),
+  })
+  .strict();
+
 export const ocrPipelineStatusSchema = z
   .object({
     observedGeneration: z.number().int().optional().describe('metadata.generation this status was computed from.'),
@@ -359,26 +381,16 @@ export const ocrPipelineStatusSchema = z
       .describe('Ready, Progressing and Degraded.'),
     api: deploymentStatusSchema('Replica counts of the API Deployment.'),
     worker: deploymentStatusSchema('Replica counts of the worker Deployment.'),
-    scaling: z
-      .object({
-        activeMessages: z.number().int().optional().describe('Messages waiting in the queue.'),
-        inFlight: z.number().int().optional().describe('Messages locked and being processed by workers.'),
-        deadLettered: z.number().int().optional().describe('Messages in the dead-letter queue.'),
-        scheduled: z.number().int().optional().describe('Messages scheduled for later delivery (not yet receivable).'),
-        backlog: z.number().int().optional().describe('What the worker HPA scales on: waiting messages, plus in-flight ones when countInFlight is set.'),
-        desiredWorkers: z.number().int().optional().describe('Workers the autoscaler wants.'),
-        limitedBy: z.string().optional().describe('What capped desiredWorkers, for example maxReplicas.'),
-        observedAt: z.string().optional().describe('When the queue was last read (RFC 3339).'),
-      })
-      .strict()
-      .optional()
-      .describe('The scaling signal and decision, in plain integers.'),
+    scaling: scalingStatusSchema.optional().describe('The scaling signal and decision, in plain integers.'),
   })
   .strict();
 
 export type OcrPipelineSpecInput = z.input<typeof ocrPipelineSpecSchema>;
 export type OcrPipelineSpec = z.output<typeof ocrPipelineSpecSchema>;
 export type OcrPipelineStatus = z.output<typeof ocrPipelineStatusSchema>;
+/** status.scaling: the queue numbers and the worker scaling decision (src/operator/scaling/decide.ts writes it). */
+export type ScalingStatus = z.output<typeof scalingStatusSchema>;
+export type LimitedBy = (typeof LIMITED_BY)[keyof typeof LIMITED_BY];
 export type HpaBehavior = OcrPipelineSpec['api']['autoscaling']['behavior'];
 
 /** The resource as the operator sees it, after parsing. */
