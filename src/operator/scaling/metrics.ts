@@ -3,17 +3,8 @@
 // ocr_queue_backlog to the worker HPA; the other series are for dashboards and alerts
 // (dead letters never drive scale-up, see docs/scaling.md).
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { QUEUE_METRIC } from '../../contract/metrics.ts';
 import type { QueueSignal } from './signal.ts';
-
-export const QUEUE_METRIC = {
-  active: 'ocr_queue_active_messages',
-  scheduled: 'ocr_queue_scheduled_messages',
-  deadLettered: 'ocr_queue_dead_lettered_messages',
-  inFlight: 'ocr_queue_in_flight_messages',
-  backlog: 'ocr_queue_backlog',
-  lastSuccess: 'ocr_queue_last_success_timestamp_seconds',
-  readErrors: 'ocr_queue_read_errors_total',
-} as const;
 
 export interface PipelineLabels {
   namespace: string;

@@ -1,13 +1,9 @@
 // The operator's few questions to Prometheus (flag --prometheus-url): how many messages
 // the workers of each pipeline hold right now, and how many of their recent jobs failed.
 // Both are optional refinements: without Prometheus the broker's counters stand alone.
+// The worker metric names come from src/contract/metrics.ts, which the worker publishes under.
+import { WORKER_METRIC } from '../../contract/metrics.ts';
 import type { InFlightSource } from './poller.ts';
-
-/** Worker metrics the queries read (published by src/worker on its /metrics). */
-export const WORKER_METRIC = {
-  inFlight: 'ocr_worker_jobs_in_flight',
-  jobs: 'ocr_worker_jobs_total',
-} as const;
 
 interface VectorSample {
   metric: Record<string, string>;
