@@ -9,8 +9,7 @@
 //   port per Service) -> API /ready -> prints URL, key, curl and kubectl lines.
 // Ctrl-C stops everything it started, in reverse order.
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { startCluster, type Cluster } from './cluster/cluster.ts';
@@ -20,8 +19,9 @@ import { startServiceBusStandin, type ServiceBusStandin } from '../servicebus-st
 import { connectKube, type Kube, type KubeObject } from './kube.ts';
 import { startNodeAgent, type NodeAgent } from './node-agent/agent.ts';
 import { REPO_ROOT } from './node-agent/main.ts';
-import { freePort, waitFor } from '../shared/net.ts';
+import { waitFor } from '../shared/net.ts';
 import { startServiceBusMux, withEndpointPort, type ServiceBusMux } from './servicebus-mux.ts';
+import { startOperatorProcess } from './operator-process.ts';
 import { startServiceProxy, type ServiceProxy } from './service-proxy.ts';
 import { SAMPLE_RECEIPT, SAMPLES_DIR } from './receipts.ts';
 
@@ -89,42 +89,8 @@ export async function apply(kube: Kube, o: KubeObject): Promise<KubeObject> {
   return await kube.request('PATCH', objectPath(o), { body: o, contentType: 'application/apply-patch+yaml', query: { fieldManager: FIELD_MANAGER, force: true } });
 }
 
-/** The operator as a process of this checkout, like test/integration/scaling/harness.ts runs it. */
-async function startOperator(kube: Kube, namespace: string, logFile: string, prometheusUrl: string | undefined): Promise<{ metricsPort: number; stop(): Promise<void> }> {
-  const metricsPort = await freePort();
-  const args = [
-    join(REPO_ROOT, 'src', 'operator', 'main.ts'),
-    `--kubeconfig=${kube.kubeconfigPath}`, `--namespaces=${namespace}`,
-    `--metrics-addr=127.0.0.1:${metricsPort}`, '--leader-elect=false', '--resync-seconds=30',
-    // the stand-in answers at once: poll every 2 s while idle, every second while busy
-    '--queue-poll=idleMs=2000,busyMs=1000,backoffBaseMs=500,backoffMaxMs=5000,statusRefreshMs=2000',
-    ...(prometheusUrl ? [`--prometheus-url=${prometheusUrl}`] : []),
-  ];
-  const out = createWriteStream(logFile, { flags: 'a' });
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: kube.kubeconfigPath } });
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
-  let exit: string | undefined;
-  const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => { exit = signal ?? `code ${code}`; resolve(); }));
-  const stop = async (): Promise<void> => {
-    if (exit === undefined) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-  };
-  try {
-    await waitFor(`the operator's /readyz (log: ${logFile})`, async () => {
-      if (exit !== undefined) throw new Error(`the operator exited (${exit}); see ${logFile}`);
-      return (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.ok ?? false;
-    }, 60_000);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { metricsPort, stop };
-}
+/** The stand-in answers at once: the operator polls it every 2 s while idle, every second while busy. */
+const LOCAL_QUEUE_POLL = 'idleMs=2000,busyMs=1000,backoffBaseMs=500,backoffMaxMs=5000,statusRefreshMs=2000';
 
 /**
  * Starts everything; on failure stops what it had started and rethrows. The returned
@@ -249,7 +215,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     // --- operator
     // it reconciles whenever it is up: the agent, the proxy and the pipeline do not wait for it
     const operatorStarting = step('operator (as a process: a Deployment from the chart would only be faked by kwok here)', async () => {
-      const o = await startOperator(kube, namespace, join(logsDir, 'operator.log'), prometheusUrl);
+      const o = await startOperatorProcess({
+        kubeconfigPath: kube.kubeconfigPath, namespaces: [namespace], resyncSeconds: 30, queuePoll: LOCAL_QUEUE_POLL,
+        ...(prometheusUrl ? { prometheusUrl } : {}), logFile: join(logsDir, 'operator.log'),
+      });
       stack.push({ what: 'operator', stop: () => o.stop() });
       return o;
     });

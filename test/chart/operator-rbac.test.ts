@@ -5,12 +5,12 @@
 // without a single "forbidden" in its log. Needs OCR_TEST_KUBECONFIG (see server-dry-run).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { freePort, waitFor } from '../support/ports.ts';
+import { startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
+import { waitFor } from '../support/ports.ts';
 import { CHART_DIR, HELM_MISSING, findHelm, findTool, runHelm, runTool } from './helm.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -62,8 +62,9 @@ function pipeline(): string {
 }
 
 void describe('the operator with the chart\'s RBAC', { skip, timeout: 300_000 }, () => {
-  let operator: ChildProcess | undefined;
-  let log = '';
+  let operator: OperatorProcess | undefined;
+  /** The operator's whole log so far. */
+  const log = (): string => operator?.logLines().join('\n') ?? '';
 
   before(async () => {
     await mkdir(workDir, { recursive: true });
@@ -72,12 +73,7 @@ void describe('the operator with the chart\'s RBAC', { skip, timeout: 300_000 },
   });
 
   after(async () => {
-    if (operator && operator.exitCode === null) {
-      const exited = new Promise((resolve) => operator!.once('exit', resolve));
-      operator.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      if (operator.exitCode === null) operator.kill('SIGKILL');
-    }
+    await operator?.stop(); // SIGTERM, SIGKILL after 10 s
     if (!skip) {
       await runTool('kubectl', ['--kubeconfig', kubeconfig!, 'delete', 'ocrpipeline', PIPELINE, '-n', namespace, '--ignore-not-found', '--wait=false']);
       await runHelm(['uninstall', release, '--namespace', namespace, '--kubeconfig', kubeconfig!, '--ignore-not-found']);
@@ -99,24 +95,26 @@ void describe('the operator with the chart\'s RBAC', { skip, timeout: 300_000 },
 
     // The chart's own flags; only the script (sources instead of dist/) and the listen
     // address (a free loopback port instead of the pod's :8080) differ.
-    const port = await freePort();
-    const flags = (container.args as string[]).slice(1).map((a) => (a.startsWith('--metrics-addr=') ? `--metrics-addr=127.0.0.1:${port}` : a));
     const operatorKubeconfig = await serviceAccountKubeconfig(serviceAccount);
-    operator = spawn(process.execPath, [join(root, 'src', 'operator', 'main.ts'), ...flags], {
-      env: { ...process.env, KUBECONFIG: operatorKubeconfig, POD_NAMESPACE: namespace },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    operator = await startOperatorProcess({
+      kubeconfigPath: operatorKubeconfig,
+      namespaces: [],
+      flags: (container.args as string[]).slice(1),
+      env: { POD_NAMESPACE: namespace },
+      waitReady: false,
+      // every line: the test asserts that none of them is a refused request
+      keepLines: Number.MAX_SAFE_INTEGER,
     });
-    operator.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    operator.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const port = operator.metricsPort;
 
-    const exited = () => operator?.exitCode !== null;
+    const exited = () => operator?.exited !== false;
     /** A stage that fails shows the end of the operator's log: usually the reason. */
     const withLog = <T>(work: Promise<T>): Promise<T> =>
       work.catch((error: unknown) => {
-        throw new Error(`${error instanceof Error ? error.message : String(error)}\noperator log (last 20 lines):\n${log.trim().split('\n').slice(-20).join('\n')}`);
+        throw new Error(`${error instanceof Error ? error.message : String(error)}\noperator log (last 20 lines):\n${log().trim().split('\n').slice(-20).join('\n')}`);
       });
     await withLog(waitFor('the operator to hold the Lease', async () => {
-      assert.ok(!exited(), `operator exited early:\n${log}`);
+      assert.ok(!exited(), `operator exited early:\n${log()}`);
       const lease = JSON.parse(await kubectl(['get', 'lease', 'ocr-platform-operator', '-n', namespace, '-o', 'json']));
       return Boolean(lease.spec?.holderIdentity);
     }, 60_000, 500));
@@ -129,7 +127,7 @@ void describe('the operator with the chart\'s RBAC', { skip, timeout: 300_000 },
     await kubectl(['apply', '--server-side', '--field-manager=chart-test', '-f', '-'], pipeline());
 
     await withLog(waitFor('the worker and API Deployments of the pipeline', async () => {
-      assert.ok(!exited(), `operator exited:\n${log}`);
+      assert.ok(!exited(), `operator exited:\n${log()}`);
       const names = await kubectl(['get', 'deployments', '-n', namespace, '-l', `ocrplatform.io/pipeline=${PIPELINE}`, '-o', 'name']);
       return names.includes(`deployment.apps/${PIPELINE}-worker`) && names.includes(`deployment.apps/${PIPELINE}-api`);
     }, 90_000, 1_000));
@@ -140,7 +138,7 @@ void describe('the operator with the chart\'s RBAC', { skip, timeout: 300_000 },
     }, 90_000, 1_000));
     stage('status written');
 
-    const forbidden = log.split('\n').filter((line) => /forbidden|\b403\b/i.test(line));
+    const forbidden = log().split('\n').filter((line) => /forbidden|\b403\b/i.test(line));
     assert.deepEqual(forbidden, [], 'the operator was refused requests its RBAC should allow');
   });
 });

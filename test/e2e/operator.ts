@@ -4,13 +4,12 @@
 // script (sources instead of dist/) and the listen address (a free loopback port instead
 // of the pod's :8080) differ. Used on the local control plane, whose kwok nodes never run
 // the operator pods (E2E_OPERATOR=process). test/chart/operator-rbac.test.ts does the same.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { readFile } from 'node:fs/promises';
-import { freePort } from '../support/ports.ts';
-import { ROOT, type Cli, type Json } from './harness.ts';
+import { startOperatorProcess } from '../support/operator-process.ts';
+import { type Cli, type Json } from './harness.ts';
 
 export interface OperatorProcess {
   metricsPort: number;
@@ -48,34 +47,23 @@ export async function startOperatorAsChart(o: { k: Cli; namespace: string; deplo
   const deployment = await o.k.json(['get', 'deployment', o.deployment, '-n', o.namespace]);
   const container = deployment.spec.template.spec.containers[0];
   const serviceAccount: string = deployment.spec.template.spec.serviceAccountName;
-  const metricsPort = await freePort();
   const kubeconfig = await serviceAccountKubeconfig(o.k, o.namespace, serviceAccount, join(o.workDir, 'operator.kubeconfig'));
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'src', 'operator', 'main.ts'), ...processFlags(container.args, metricsPort)], {
-    cwd: ROOT,
+  const proc = await startOperatorProcess({
+    kubeconfigPath: kubeconfig,
+    namespaces: [],
+    // the chart's flags, checked for --metrics-addr (startOperatorProcess moves it to a free loopback port)
+    flags: processFlags(container.args, 0),
     // POD_NAMESPACE as the chart's downward API sets it: the Lease lives there
-    env: { ...process.env, KUBECONFIG: kubeconfig, POD_NAMESPACE: o.namespace },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { POD_NAMESPACE: o.namespace },
+    waitReady: false,
+    keepLines: 3_000,
+    stopGraceMs: 15_000,
   });
-  const log: string[] = [];
-  const keep = (chunk: Buffer) => {
-    log.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    if (log.length > 3_000) log.splice(0, log.length - 3_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
   return {
-    metricsPort,
-    get exited() { return exited; },
-    tail: (n = 25) => log.slice(-n).join('\n'),
-    forbidden: () => log.filter((line) => /forbidden|\b403\b/i.test(line)),
-    async stop() {
-      if (exited) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exit;
-      clearTimeout(timer);
-    },
+    metricsPort: proc.metricsPort,
+    get exited() { return proc.exited; },
+    tail: (n = 25) => proc.tail(n),
+    forbidden: () => proc.logLines().filter((line) => /forbidden|\b403\b/i.test(line)),
+    stop: () => proc.stop(),
   };
 }

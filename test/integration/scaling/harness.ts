@@ -2,7 +2,6 @@
 // with Prometheus + prometheus-adapter (the shared one from OCR_TEST_KUBECONFIG when it
 // runs with metrics, else our own), the Service Bus stand-in, the operator as a real
 // process on loopback, and Prometheus scraping that process.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +9,8 @@ import { request as httpsRequest } from 'node:https';
 import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { loadKubeConfig, readState, startCluster, TEST_TIMING, type Cluster } from '../../support/cluster.ts';
-import { freePort, waitFor } from '../../support/ports.ts';
+import { startOperatorProcess, type OperatorProcess } from '../../support/operator-process.ts';
+import { waitFor } from '../../support/ports.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -130,60 +130,18 @@ export async function applyCrd(kc: KubeConfig, path: string): Promise<void> {
   }
 }
 
-export interface OperatorProcess {
-  metricsPort: number;
-  /** The last lines the operator logged, for failure messages. */
-  tail(lines?: number): string;
-  stop(): Promise<void>;
-}
+export type { OperatorProcess };
 
 /** The operator as a real process: admin kubeconfig, one namespace, no leader election, fast polls. */
 export async function startOperator(o: { kubeconfigPath: string; namespace: string; prometheusUrl?: string; queuePoll?: string }): Promise<OperatorProcess> {
-  const metricsPort = await freePort();
-  const args = [
-    join(ROOT, 'src/operator/main.ts'),
-    `--kubeconfig=${o.kubeconfigPath}`,
-    `--namespaces=${o.namespace}`,
-    `--metrics-addr=127.0.0.1:${metricsPort}`,
-    '--leader-elect=false',
-    '--resync-seconds=5',
-    `--queue-poll=${o.queuePoll ?? 'idleMs=2000,busyMs=1000,backoffBaseMs=500,backoffMaxMs=2000,statusRefreshMs=5000'}`,
-    '--log-level=info',
-  ];
-  if (o.prometheusUrl) args.push(`--prometheus-url=${o.prometheusUrl}`);
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: o.kubeconfigPath } });
-  const log: string[] = [];
-  const keep = (chunk: Buffer) => {
-    log.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    if (log.length > 400) log.splice(0, log.length - 400);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  let exited = false;
-  child.once('exit', () => { exited = true; });
-  const proc: OperatorProcess = {
-    metricsPort,
-    tail: (n = 30) => log.slice(-n).join('\n'),
-    async stop() {
-      if (exited) return;
-      const done = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await done;
-      clearTimeout(timer);
-    },
-  };
-  try {
-    await waitFor('the operator to become ready', async () => {
-      if (exited) throw new Error(`operator exited:\n${proc.tail()}`);
-      const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined);
-      return res?.ok ?? false;
-    }, 60_000, 250);
-  } catch (error) {
-    await proc.stop();
-    throw error;
-  }
-  return proc;
+  return await startOperatorProcess({
+    kubeconfigPath: o.kubeconfigPath,
+    namespaces: [o.namespace],
+    resyncSeconds: 5,
+    queuePoll: o.queuePoll ?? 'idleMs=2000,busyMs=1000,backoffBaseMs=500,backoffMaxMs=2000,statusRefreshMs=5000',
+    ...(o.prometheusUrl ? { prometheusUrl: o.prometheusUrl } : {}),
+    keepLines: 400,
+  });
 }
 
 /** Reads one value of a Prometheus instant query (undefined when the result is empty). */
