@@ -9,7 +9,7 @@ import fastify from 'fastify';
 import { JobBlobs, JobRecords, blobServiceClient, dedupeKey, sha256Hex, sharedKeyCredential, tableClient, type OcrResult, type StorageSettings } from '../../src/jobs/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import { ApiKeys } from '../../src/api/auth.ts';
-import { testConfig } from '../../src/api/config.ts';
+import { testConfig } from '../../test/support/api-config.ts';
 import { ServiceBusJobQueue } from '../../src/api/queue.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import { MemoryBlobs, MemoryQueue, MemoryRecords } from './memory-store.ts';

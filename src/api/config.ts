@@ -1,9 +1,10 @@
-// API settings from the environment the operator gives the API pod. Every variable
-// is listed in HELP (printed by `node src/api/main.ts --help`); a wrong value stops
-// start-up with a message that names the variable.
+// API settings from the environment the operator gives the API pod. Every variable is a row
+// of SETTINGS, which also prints `node src/api/main.ts --help`; a wrong value stops start-up
+// with a message that names the variable and the allowed range.
 import { readFileSync } from 'node:fs';
-import { ConfigError, envInt, envList, envOptional, envString } from '../shared/env.ts';
-import { LANGUAGE_PATTERN } from '../jobs/schema.ts';
+import { API_AUTH_DISABLED, ENV, PORTS } from '../contract/container.ts';
+import { checkLanguages, connectionSettings, languagesSetting, POD_SETTINGS, requireQueue, requireStorage } from '../jobs/connections.ts';
+import { ConfigError, helpText, logLevelSetting, parseSettings, type Env, type Setting } from '../shared/config.ts';
 import { ApiKeys } from './auth.ts';
 
 export interface ApiConfig {
@@ -26,10 +27,11 @@ export interface ApiConfig {
   webhookBaseDelayMs: number;
   /** How long /ready reuses a dependency check, in ms. */
   readyCacheMs: number;
+  logLevel: string;
 }
 
 export const DEFAULTS = {
-  port: 8080,
+  port: PORTS.api,
   maxUploadBytes: 10 * 1024 * 1024,
   rateLimitPerMinute: 600,
   uploadUrlTtlSeconds: 900,
@@ -40,93 +42,89 @@ export const DEFAULTS = {
   readyCacheMs: 5_000,
 } as const;
 
-export const HELP = `ocr-platform API: upload URLs, jobs, results, webhooks.
+export const SETTINGS = [
+  { name: 'port', env: ENV.port, type: 'integer', default: DEFAULTS.port, min: 0, max: 65535, help: 'HTTP port (jobs, probes and /metrics).' },
+  ...POD_SETTINGS,
+  languagesSetting('Comma-separated languages the workers serve; requests for others are refused.'),
+  {
+    name: 'maxUploadBytes', env: ENV.apiMaxUploadBytes, type: 'integer', default: DEFAULTS.maxUploadBytes, min: 1024, max: 512 * 1024 * 1024, unit: 'bytes',
+    help: 'Largest image accepted (multipart, raw body or uploaded blob).',
+  },
+  {
+    name: 'rateLimitPerMinute', env: ENV.apiRateLimitPerMinute, type: 'integer', default: DEFAULTS.rateLimitPerMinute, min: 0,
+    help: 'Requests per minute per API key, per replica; 0 = off.',
+  },
+  { name: 'apiKeysFile', env: ENV.apiKeysFile, type: 'string', help: 'File with one API key per line, or name:key (mounted from a Secret).' },
+  { name: 'apiAuth', env: ENV.apiAuth, type: 'string', help: `Set to "${API_AUTH_DISABLED}" to run without API keys (only when ${ENV.apiKeysFile} is unset).` },
+  { name: 'webhookSecret', env: ENV.webhookSecret, type: 'string', help: 'HMAC-SHA256 secret for webhook signatures; unset = webhooks refused.' },
+  {
+    name: 'uploadUrlTtlSeconds', env: ENV.uploadUrlTtlSeconds, type: 'integer', default: DEFAULTS.uploadUrlTtlSeconds, min: 30, max: 7 * 24 * 3600, unit: 'seconds',
+    help: 'Lifetime of upload URLs.',
+  },
+  {
+    name: 'syncTimeoutSeconds', env: ENV.syncTimeoutSeconds, type: 'integer', default: DEFAULTS.syncTimeoutSeconds, min: 0, max: 600, unit: 'seconds',
+    help: 'How long POST /v1/ocr waits before answering 202.',
+  },
+  { name: 'pollIntervalMs', env: ENV.apiPollIntervalMs, type: 'integer', default: DEFAULTS.pollIntervalMs, min: 10, max: 60_000, unit: 'ms', help: 'How often waiters re-read a job record.' },
+  { name: 'webhookAttempts', env: ENV.webhookAttempts, type: 'integer', default: DEFAULTS.webhookAttempts, min: 1, max: 50, help: 'Webhook delivery attempts.' },
+  {
+    name: 'webhookBaseDelayMs', env: ENV.webhookBaseDelayMs, type: 'integer', default: DEFAULTS.webhookBaseDelayMs, min: 1, max: 60_000, unit: 'ms',
+    help: 'First webhook retry delay, doubled up to 30 s.',
+  },
+  logLevelSetting(),
+] as const satisfies readonly Setting[];
 
-Usage: node src/api/main.ts            (dist/api/main.js in the image)
-       node src/api/main.ts --help
-
-Environment:
-  PORT                          HTTP port (default ${DEFAULTS.port})
-  OCR_PIPELINE                  pipeline name; partitions job records (default "default")
-  OCR_NAMESPACE                 Kubernetes namespace, for logs
-  OCR_LANGUAGES                 comma-separated languages the workers serve (default "eng")
-  OCR_QUEUE_NAME                Service Bus queue (default "ocr-jobs")
-  SERVICEBUS_CONNECTION_STRING  Service Bus connection string, or
-  SERVICEBUS_NAMESPACE          fully qualified namespace, with workload identity
-  BLOB_CONNECTION_STRING        storage connection string (Blob + Table), or
-  BLOB_ACCOUNT_URL              https://<account>.blob.core.windows.net, with workload identity
-  BLOB_CONTAINER                container for uploads and results (default "ocr")
-  JOBS_TABLE                    table for job records (default "ocrjobs")
-  API_MAX_UPLOAD_BYTES          largest image in bytes (default ${DEFAULTS.maxUploadBytes})
-  API_RATE_LIMIT_PER_MINUTE     requests per minute per API key, per replica; 0 = off (default ${DEFAULTS.rateLimitPerMinute})
-  API_KEYS_FILE                 file with one API key per line, or name:key (mounted from a Secret)
-  API_AUTH                      set to "disabled" to run without API keys (only when API_KEYS_FILE is unset)
-  WEBHOOK_SECRET                HMAC-SHA256 secret for webhook signatures; unset = webhooks refused
-  UPLOAD_URL_TTL_SECONDS        lifetime of upload URLs (default ${DEFAULTS.uploadUrlTtlSeconds})
-  SYNC_TIMEOUT_SECONDS          how long POST /v1/ocr waits before answering 202 (default ${DEFAULTS.syncTimeoutSeconds})
-  API_POLL_INTERVAL_MS          how often waiters re-read a job record (default ${DEFAULTS.pollIntervalMs})
-  WEBHOOK_ATTEMPTS              webhook delivery attempts (default ${DEFAULTS.webhookAttempts})
-  WEBHOOK_BASE_DELAY_MS         first webhook retry delay, doubled up to 30 s (default ${DEFAULTS.webhookBaseDelayMs})
-  LOG_LEVEL                     pino level (default info)
-`;
+export const HELP = `${helpText(SETTINGS, {
+  intro: [
+    'ocr-platform API: upload URLs, jobs, results, webhooks.',
+    '',
+    'Usage: node src/api/main.ts            (dist/api/main.js in the image)',
+    '       node src/api/main.ts --help',
+  ],
+  flags: false,
+})}\n`;
 
 /** Loads API keys, or decides that auth is off. Refuses to guess: no file and no explicit opt-out is an error. */
-export function loadApiKeys(env: NodeJS.ProcessEnv = process.env, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): ApiKeys | undefined {
-  const file = env.API_KEYS_FILE || undefined;
-  const auth = env.API_AUTH || undefined;
+export function loadApiKeys(env: Env, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): ApiKeys | undefined {
+  const { apiKeysFile: file, apiAuth: auth } = parseSettings(SETTINGS, env);
   if (file) {
     let text: string;
     try {
       text = read(file);
     } catch (error) {
-      throw new ConfigError(`API_KEYS_FILE=${file} cannot be read (${(error as Error).message}); mount the API key Secret there`);
+      throw new ConfigError(`${ENV.apiKeysFile}=${file} cannot be read (${(error as Error).message}); mount the API key Secret there`);
     }
     const keys = ApiKeys.parse(text);
-    if (keys.size === 0) throw new ConfigError(`API_KEYS_FILE=${file} holds no keys; add one key per line (or name:key)`);
+    if (keys.size === 0) throw new ConfigError(`${ENV.apiKeysFile}=${file} holds no keys; add one key per line (or name:key)`);
     return keys;
   }
-  if (auth === 'disabled') return undefined;
-  throw new ConfigError('API_KEYS_FILE is not set: mount an API key Secret and point API_KEYS_FILE at it, or set API_AUTH=disabled to run without authentication');
+  if (auth === API_AUTH_DISABLED) return undefined;
+  throw new ConfigError(
+    `${ENV.apiKeysFile} is not set: mount an API key Secret and point ${ENV.apiKeysFile} at it, or set ${ENV.apiAuth}=${API_AUTH_DISABLED} to run without authentication`,
+  );
 }
 
-export function configFromEnv(): ApiConfig {
-  const languages = envList('OCR_LANGUAGES', ['eng']);
-  for (const language of languages) {
-    if (!LANGUAGE_PATTERN.test(language)) throw new ConfigError(`OCR_LANGUAGES has "${language}", which is not a tesseract language code such as eng or chi_sim`);
-  }
+/** Pure: parses `env` (main passes process.env), including the connection settings main reads with settingsFromEnv. */
+export function configFromEnv(env: Env): ApiConfig {
+  const v = parseSettings(SETTINGS, env);
+  const { storage, queue } = connectionSettings(v);
+  requireStorage(storage, 'the API stores uploads and job records there');
+  requireQueue(queue, 'the API sends jobs to the queue');
+  checkLanguages(v.languages);
   return {
-    port: envInt('PORT', DEFAULTS.port, { min: 0, max: 65535 }),
-    pipeline: envString('OCR_PIPELINE', 'default'),
-    namespace: envOptional('OCR_NAMESPACE'),
-    languages,
-    maxUploadBytes: envInt('API_MAX_UPLOAD_BYTES', DEFAULTS.maxUploadBytes, { min: 1024, max: 512 * 1024 * 1024 }),
-    rateLimitPerMinute: envInt('API_RATE_LIMIT_PER_MINUTE', DEFAULTS.rateLimitPerMinute, { min: 0 }),
-    uploadUrlTtlSeconds: envInt('UPLOAD_URL_TTL_SECONDS', DEFAULTS.uploadUrlTtlSeconds, { min: 30, max: 7 * 24 * 3600 }),
-    syncTimeoutSeconds: envInt('SYNC_TIMEOUT_SECONDS', DEFAULTS.syncTimeoutSeconds, { min: 0, max: 600 }),
-    pollIntervalMs: envInt('API_POLL_INTERVAL_MS', DEFAULTS.pollIntervalMs, { min: 10, max: 60_000 }),
-    webhookSecret: envOptional('WEBHOOK_SECRET'),
-    webhookAttempts: envInt('WEBHOOK_ATTEMPTS', DEFAULTS.webhookAttempts, { min: 1, max: 50 }),
-    webhookBaseDelayMs: envInt('WEBHOOK_BASE_DELAY_MS', DEFAULTS.webhookBaseDelayMs, { min: 1, max: 60_000 }),
+    port: v.port,
+    pipeline: v.pipeline,
+    namespace: v.namespace,
+    languages: v.languages,
+    maxUploadBytes: v.maxUploadBytes,
+    rateLimitPerMinute: v.rateLimitPerMinute,
+    uploadUrlTtlSeconds: v.uploadUrlTtlSeconds,
+    syncTimeoutSeconds: v.syncTimeoutSeconds,
+    pollIntervalMs: v.pollIntervalMs,
+    webhookSecret: v.webhookSecret,
+    webhookAttempts: v.webhookAttempts,
+    webhookBaseDelayMs: v.webhookBaseDelayMs,
     readyCacheMs: DEFAULTS.readyCacheMs,
-  };
-}
-
-/** A config with defaults, for tests and benchmarks. */
-export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
-  return {
-    port: 0,
-    pipeline: 'test',
-    namespace: undefined,
-    languages: ['eng'],
-    maxUploadBytes: DEFAULTS.maxUploadBytes,
-    rateLimitPerMinute: 0,
-    uploadUrlTtlSeconds: DEFAULTS.uploadUrlTtlSeconds,
-    syncTimeoutSeconds: DEFAULTS.syncTimeoutSeconds,
-    pollIntervalMs: 50,
-    webhookSecret: undefined,
-    webhookAttempts: 3,
-    webhookBaseDelayMs: 50,
-    readyCacheMs: 0,
-    ...overrides,
+    logLevel: v.logLevel,
   };
 }

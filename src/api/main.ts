@@ -1,7 +1,7 @@
 // The API process: read the environment, wire real clients, listen. All behaviour
 // lives in app.ts; this file only connects it to the world and shuts it down.
 import { JobBlobs, JobRecords, blobServiceClient, serviceBusClient, settingsFromEnv, sharedKeyCredential, tableClient } from '../jobs/index.ts';
-import { ConfigError } from '../shared/env.ts';
+import { ConfigError } from '../shared/config.ts';
 import { createLogger } from '../shared/logger.ts';
 import { handleShutdown } from '../shared/shutdown.ts';
 import { buildApp } from './app.ts';
@@ -18,11 +18,10 @@ async function main(): Promise<void> {
   let keys;
   let settings;
   try {
-    settings = settingsFromEnv();
-    config = { ...configFromEnv(), pipeline: settings.pipeline };
-    keys = loadApiKeys();
-    if (!settings.storage.connectionString && !settings.storage.accountUrl) throw new ConfigError('storage needs BLOB_CONNECTION_STRING or BLOB_ACCOUNT_URL');
-    if (!settings.queue.connectionString && !settings.queue.namespace) throw new ConfigError('the queue needs SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE');
+    settings = settingsFromEnv(process.env);
+    config = configFromEnv(process.env);
+    keys = loadApiKeys(process.env);
+    log.level = config.logLevel;
   } catch (error) {
     if (error instanceof ConfigError) {
       log.fatal(`Configuration error: ${error.message} (see --help)`);

@@ -1,94 +1,42 @@
-// How the API and the worker reach Azure: a connection string from a Secret
-// (Azurite locally), or workload identity with no secret at all.
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { TableClient } from '@azure/data-tables';
-import { ServiceBusAdministrationClient, ServiceBusClient } from '@azure/service-bus';
-import { ConfigError } from '../shared/env.ts';
+// The settings both the API and the worker pod read: which pipeline they serve, its
+// languages, and how they reach Service Bus and Storage. The clients live in
+// servicebus-connection.ts and storage-connection.ts (split so the operator can parse
+// Service Bus connection strings without loading the Blob and Table SDKs).
+import { CONNECTION_DEFAULTS, ENV } from '../contract/container.ts';
+import { ConfigError, parseSettings, type Env, type Setting, type Settings } from '../shared/config.ts';
+import { LANGUAGE_PATTERN } from './schema.ts';
+import { QUEUE_SETTINGS, queueSettings, type QueueSettings } from './servicebus-connection.ts';
+import { STORAGE_SETTINGS, storageSettings, type StorageSettings } from './storage-connection.ts';
 
-export interface StorageSettings {
-  /** A storage connection string (Blob and Table endpoints); wins over accountUrl. */
-  connectionString?: string;
-  /** https://<account>.blob.core.windows.net, used with workload identity. */
-  accountUrl?: string;
-  container: string;
-  /** Table holding job records; one table, partitioned by pipeline. */
-  table: string;
-}
+export * from './servicebus-connection.ts';
+export * from './storage-connection.ts';
 
-export interface QueueSettings {
-  connectionString?: string;
-  /** Fully qualified namespace, e.g. contoso.servicebus.windows.net, used with workload identity. */
-  namespace?: string;
-  queueName: string;
-}
+/** Rows of the API's and the worker's settings tables that both read the same way. */
+export const POD_SETTINGS = [
+  { name: 'pipeline', env: ENV.pipeline, type: 'string', default: CONNECTION_DEFAULTS.pipeline, help: 'Pipeline name: the partition of job records and a label on every metric.' },
+  { name: 'namespace', env: ENV.namespace, type: 'string', help: 'Kubernetes namespace of the pipeline, for logs.' },
+  ...QUEUE_SETTINGS,
+  ...STORAGE_SETTINGS,
+] as const satisfies readonly Setting[];
 
-let credential: TokenCredential | undefined;
-function workloadIdentity(): TokenCredential {
-  credential ??= new DefaultAzureCredential();
-  return credential;
-}
-
-export function parseConnectionString(connectionString: string): Record<string, string> {
-  const parts: Record<string, string> = {};
-  for (const segment of connectionString.split(';')) {
-    const at = segment.indexOf('=');
-    if (at > 0) parts[segment.slice(0, at).trim()] = segment.slice(at + 1).trim();
-  }
-  return parts;
-}
-
-export function blobServiceClient(settings: StorageSettings): BlobServiceClient {
-  if (settings.connectionString) return BlobServiceClient.fromConnectionString(settings.connectionString);
-  if (settings.accountUrl) return new BlobServiceClient(settings.accountUrl, workloadIdentity());
-  throw new ConfigError('storage needs BLOB_CONNECTION_STRING or BLOB_ACCOUNT_URL');
-}
-
-/** Shared-key credential when the connection string carries a key (SAS signing without a delegation key). */
-export function sharedKeyCredential(settings: StorageSettings): StorageSharedKeyCredential | undefined {
-  if (!settings.connectionString) return undefined;
-  const parts = parseConnectionString(settings.connectionString);
-  if (!parts.AccountName || !parts.AccountKey) return undefined;
-  return new StorageSharedKeyCredential(parts.AccountName, parts.AccountKey);
-}
-
-export function tableClient(settings: StorageSettings): TableClient {
-  if (settings.connectionString) {
-    const insecure = /TableEndpoint=http:/i.test(settings.connectionString) || /DefaultEndpointsProtocol=http;/i.test(settings.connectionString);
-    return TableClient.fromConnectionString(settings.connectionString, settings.table, { allowInsecureConnection: insecure });
-  }
-  if (settings.accountUrl) {
-    const tableUrl = settings.accountUrl.replace('.blob.', '.table.');
-    return new TableClient(tableUrl, settings.table, workloadIdentity());
-  }
-  throw new ConfigError('storage needs BLOB_CONNECTION_STRING or BLOB_ACCOUNT_URL');
-}
-
-export function serviceBusClient(settings: QueueSettings): ServiceBusClient {
-  if (settings.connectionString) return new ServiceBusClient(settings.connectionString);
-  if (settings.namespace) return new ServiceBusClient(settings.namespace, workloadIdentity());
-  throw new ConfigError('the queue needs SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE');
-}
-
-export function serviceBusAdminClient(settings: QueueSettings): ServiceBusAdministrationClient {
-  if (settings.connectionString) return new ServiceBusAdministrationClient(settings.connectionString);
-  if (settings.namespace) return new ServiceBusAdministrationClient(settings.namespace, workloadIdentity());
-  throw new ConfigError('the queue needs SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE');
+export function connectionSettings(values: Settings<typeof POD_SETTINGS>): { storage: StorageSettings; queue: QueueSettings; pipeline: string } {
+  return { storage: storageSettings(values), queue: queueSettings(values), pipeline: values.pipeline };
 }
 
 /** Reads storage and queue settings from the environment the operator gives API and worker pods. */
-export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): { storage: StorageSettings; queue: QueueSettings; pipeline: string } {
-  const pipeline = env.OCR_PIPELINE || 'default';
-  const storage: StorageSettings = {
-    connectionString: env.BLOB_CONNECTION_STRING || undefined,
-    accountUrl: env.BLOB_ACCOUNT_URL || undefined,
-    container: env.BLOB_CONTAINER || 'ocr',
-    table: env.JOBS_TABLE || 'ocrjobs',
-  };
-  const queue: QueueSettings = {
-    connectionString: env.SERVICEBUS_CONNECTION_STRING || undefined,
-    namespace: env.SERVICEBUS_NAMESPACE || undefined,
-    queueName: env.OCR_QUEUE_NAME || 'ocr-jobs',
-  };
-  return { storage, queue, pipeline };
+export function settingsFromEnv(env: Env): { storage: StorageSettings; queue: QueueSettings; pipeline: string } {
+  return connectionSettings(parseSettings(POD_SETTINGS, env));
+}
+
+/** The OCR_LANGUAGES row; `help` differs because the API refuses and the worker loads them. */
+export function languagesSetting(help: string) {
+  return { name: 'languages', env: ENV.languages, type: 'list', default: CONNECTION_DEFAULTS.languages, help } as const;
+}
+
+/** Refuses an empty list and anything that is not a tesseract language code. */
+export function checkLanguages(languages: readonly string[]): void {
+  if (languages.length === 0) throw new ConfigError(`${ENV.languages} must list at least one language, e.g. "eng" or "eng,deu"`);
+  for (const language of languages) {
+    if (!LANGUAGE_PATTERN.test(language)) throw new ConfigError(`${ENV.languages} has "${language}", which is not a tesseract language code such as eng, deu or chi_sim`);
+  }
 }

@@ -54,9 +54,12 @@ export const FALSE_WORDS = ['0', 'false', 'no', 'off'] as const;
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
-/** The LOG_LEVEL row every process's table carries, so the level comes from the config reader. */
-export function logLevelSetting<N extends string = 'logLevel'>(name: N = 'logLevel' as N) {
-  return { name, env: 'LOG_LEVEL', type: 'string', default: 'info', choices: LOG_LEVELS, help: 'pino log level.' } as const;
+/**
+ * The LOG_LEVEL row every process's table carries, so the level comes from the config reader.
+ * A table that takes flags renames it in place: `{ ...logLevelSetting(), name: 'log-level' }`.
+ */
+export function logLevelSetting() {
+  return { name: 'logLevel', env: 'LOG_LEVEL', type: 'string', default: 'info', choices: LOG_LEVELS, help: 'pino log level.' } as const;
 }
 
 /**

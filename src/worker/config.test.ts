@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ENVIRONMENT, helpText, loadConfig } from './config.ts';
+import { SETTINGS, helpText, loadConfig } from './config.ts';
 
 const base = { SERVICEBUS_CONNECTION_STRING: 'Endpoint=sb://x;SharedAccessKeyName=k;SharedAccessKey=v', BLOB_CONNECTION_STRING: 'UseDevelopmentStorage=true' };
 
@@ -29,7 +29,7 @@ void describe('worker config', () => {
 
   void it('documents every variable it reads in --help', () => {
     const help = helpText();
-    for (const { name } of ENVIRONMENT) assert.ok(help.includes(name), name);
+    for (const { env } of SETTINGS) assert.ok(help.includes(env), env);
     for (const name of ['OCR_PIPELINE', 'OCR_LANGUAGES', 'WORKER_MAX_PIXELS', 'METRICS_PORT', 'PORT', 'LOG_LEVEL']) assert.ok(help.includes(name), name);
   });
 });

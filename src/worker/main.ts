@@ -1,7 +1,7 @@
 // The worker process. This file only wires the parts together:
 // config -> HTTP probes (at once) -> OCR engine (in the background) -> consumer -> drain on SIGTERM.
 import { hostname } from 'node:os';
-import { ConfigError } from '../shared/env.ts';
+import { ConfigError } from '../shared/config.ts';
 import { createLogger } from '../shared/logger.ts';
 import { alive, createProbeServer, listen, metrics as metricsRoute, readiness } from '../shared/probe-server.ts';
 import { handleShutdown } from '../shared/shutdown.ts';
@@ -23,14 +23,14 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
 
 let config: WorkerConfig;
 try {
-  config = loadConfig();
+  config = loadConfig(process.env);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`worker configuration error: ${error.message}\nrun with --help for every variable`);
   process.exit(2);
 }
 
-const logger = createLogger('worker').child({ pipeline: config.pipeline, namespace: config.namespace });
+const logger = createLogger('worker', config.logLevel).child({ pipeline: config.pipeline, namespace: config.namespace });
 const metrics = createWorkerMetrics(config.pipeline);
 const workerName = `${hostname()}/${process.pid}`;
 const maxJobMs = config.maxJobSeconds * 1000;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { ServiceBusAdministrationClient } from '@azure/service-bus';
-import { parseConnectionString } from '../../jobs/connections.ts';
+import { parseConnectionString } from '../../jobs/servicebus-connection.ts';
 import { emulatorHttpPolicy, isDevelopmentEmulator } from '../../shared/emulator-http.ts';
 import type { QueueCounts } from './signal.ts';
 
