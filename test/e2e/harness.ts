@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { runHelm, runTool } from '../chart/helm.ts';
-import { waitFor } from '../support/ports.ts';
+import { waitFor, type WaitOptions } from '../support/ports.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CHART_DIR = join(ROOT, 'charts', 'ocr-platform');
@@ -92,17 +92,8 @@ export function progress(line: string): void {
  * `what` names the wait in progress lines and in the timeout error, and `detail` (when
  * given) is appended to that error: usually the state that was not reached.
  */
-export async function poll(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, options: { intervalMs?: number; detail?: () => Promise<string> | string } = {}): Promise<void> {
-  const t0 = Date.now();
-  progress(`waiting up to ${Math.round(timeoutMs / 1000)} s for ${what}`);
-  try {
-    await waitFor(what, check, timeoutMs, options.intervalMs ?? 1_000);
-  } catch (error) {
-    const detail = options.detail ? `\n${await Promise.resolve().then(options.detail).catch((e: unknown) => `(no detail: ${String(e)})`)}` : '';
-    throw new Error(`${(error as Error).message}${detail}`, { cause: error });
-  }
-  progress(`${what}: after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-}
+export const poll = (what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, options: Omit<WaitOptions, 'progress'> = {}): Promise<void> =>
+  waitFor(what, check, timeoutMs, { ...options, intervalMs: options.intervalMs ?? 1_000, progress });
 
 // ---- kubectl and helm ---------------------------------------------------------------
 

@@ -1,2 +1,2 @@
 // Tests use the same free-port and polling helpers as the platform.
-export { freePort, waitFor } from '../../src/shared/net.ts';
+export { freePort, waitFor, type WaitOptions } from '../../src/shared/net.ts';

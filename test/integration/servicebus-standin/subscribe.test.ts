@@ -2,18 +2,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
+import { waitFor } from '../../support/ports.ts';
 import { serviceBusClient, startServiceBusStandin, type ServiceBusStandin } from '../../support/servicebus.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Resolves when `done()` is true, or rejects after `ms`. */
-async function waitFor(done: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 void describe('subscribe() with the real SDK', () => {
   let standin: ServiceBusStandin;
@@ -52,8 +45,8 @@ void describe('subscribe() with the real SDK', () => {
         },
         { maxConcurrentCalls: 3 },
       );
-      await waitFor(() => seen.length === 12, 10_000, '12 handled messages');
-      await waitFor(() => standin.counts('work').activeMessageCount === 0, 5_000, 'auto-complete of every message');
+      await waitFor('12 handled messages', () => seen.length === 12, 10_000, 25);
+      await waitFor('auto-complete of every message', () => standin.counts('work').activeMessageCount === 0, 5_000, 25);
       await subscription.close();
       assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i));
       assert.equal(maxInFlight, 3, 'exactly maxConcurrentCalls handlers ran in parallel');
@@ -80,7 +73,7 @@ void describe('subscribe() with the real SDK', () => {
           errors.push(error);
         },
       });
-      await waitFor(() => standin.counts('slow').totalMessageCount === 0, 8_000, 'the message to be completed');
+      await waitFor('the message to be completed', () => standin.counts('slow').totalMessageCount === 0, 8_000, 25);
       await subscription.close();
       assert.deepEqual(deliveries, [0], 'delivered once: the lock never expired');
       assert.deepEqual(errors, []);
