@@ -19,6 +19,8 @@ export const PORTS = {
   api: 8080,
   /** Worker HTTP (probes and metrics only). */
   worker: 9090,
+  /** Operator /healthz, /readyz and /metrics (flag --metrics-addr; the chart's operator Deployment). */
+  operator: 8080,
 } as const;
 
 export const PORT_NAMES = { api: 'http', worker: 'http' } as const;

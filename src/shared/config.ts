@@ -115,7 +115,7 @@ export function helpText(table: readonly Setting[], options: HelpOptions): strin
 
 function describeDefault(s: Setting): string {
   if (s.defaultHelp) return `default ${s.defaultHelp}`;
-  if (s.default === undefined || s.default === '' || (s.type === 'boolean' && s.env === '')) return '';
+  if (s.default === undefined || s.default === '' || (Array.isArray(s.default) && s.default.length === 0) || (s.type === 'boolean' && s.env === '')) return '';
   const value = Array.isArray(s.default) ? s.default.join(',') : String(s.default);
   return `default ${value}${s.unit && s.type !== 'string' ? ` ${s.unit}` : ''}`;
 }
