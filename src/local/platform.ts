@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { startCluster, type Cluster } from './cluster/cluster.ts';
-import { defaultBinDir, readState } from './cluster/state.ts';
+import { cacheDir, defaultBinDir, readState } from './cluster/state.ts';
 import { startAzurite, type Azurite } from './services/azurite.ts';
 import { startServiceBusStandin, type ServiceBusStandin } from '../servicebus-standin/index.ts';
 import { connectKube, type Kube, type KubeObject } from './kube.ts';
@@ -28,7 +28,8 @@ import { SAMPLE_RECEIPT, SAMPLES_DIR } from './receipts.ts';
 export const SAMPLE_PIPELINE = join(REPO_ROOT, 'config', 'samples', 'local', 'ocrpipeline.yaml');
 export const CRD_FILE = join(REPO_ROOT, 'config', 'crd', 'ocrplatform.io_ocrpipelines.yaml');
 export const FIELD_MANAGER = 'ocr-local-platform';
-export const CACHE_DIR = process.env.OCR_CACHE_DIR ?? join(process.env.HOME ?? '/tmp', '.cache', 'ocr-platform');
+/** $OCR_CACHE_DIR, default ~/.cache/ocr-platform: the same directory as the cluster tool's. */
+export const CACHE_DIR = cacheDir();
 
 export interface PlatformOptions {
   /** use this cluster instead of starting the local control plane */
