@@ -8,6 +8,7 @@
 // A wrong value fails start-up with a ConfigError that names the flag or variable it came
 // from and the allowed range, instead of a NaN deep in the code.
 import { parseArgs } from 'node:util';
+import { ENV } from '../contract/container.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -59,7 +60,7 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
  * A table that takes flags renames it in place: `{ ...logLevelSetting(), name: 'log-level' }`.
  */
 export function logLevelSetting() {
-  return { name: 'logLevel', env: 'LOG_LEVEL', type: 'string', default: 'info', choices: LOG_LEVELS, help: 'pino log level.' } as const;
+  return { name: 'logLevel', env: ENV.logLevel, type: 'string', default: 'info', choices: LOG_LEVELS, help: 'pino log level.' } as const;
 }
 
 /**
