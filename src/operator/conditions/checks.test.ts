@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { degraded, evaluateConditions, progressing, ready, type ConditionFacts, type DeploymentFacts } from './checks.ts';
+import {
+  DEFAULT_DEGRADED_THRESHOLDS, degraded, evaluateConditions, metricsAvailable, progressing, queueReachable, ready, scaleUpPausedBy,
+  type ConditionFacts, type DeploymentFacts, type ScalingFacts,
+} from './checks.ts';
 import { REASON } from './reasons.ts';
 
 const rolledOut = (n: number): DeploymentFacts => ({ generation: 2, observedGeneration: 2, desired: n, updated: n, ready: n, available: n });
@@ -46,4 +49,67 @@ void test('the SecretNotFound message names the namespace, Secret, key and refer
 
 void test('conditions come out as Ready, Progressing, Degraded in that order', () => {
   assert.deepEqual(evaluateConditions(healthy()).map((c) => c.type), ['Ready', 'Progressing', 'Degraded']);
+});
+
+// --- Queue scaling's checks ------------------------------------------------------------
+
+/** What the scaling service observed: a queue read without problems, unless a case says otherwise. */
+const scaling = (s: Partial<ScalingFacts> = {}): ScalingFacts => ({
+  queueName: 'q',
+  queue: { pending: false },
+  deadLetterGrowth: 0,
+  jobs: undefined,
+  thresholds: DEFAULT_DEGRADED_THRESHOLDS,
+  replicas: { min: 1, max: 10 },
+  provider: 'prometheus-adapter',
+  hpa: undefined,
+  prometheusUrl: undefined,
+  ...s,
+});
+
+void test('with queue scaling the conditions add QueueReachable and MetricsAvailable, in that order', () => {
+  const types = evaluateConditions({ ...healthy(), scaling: scaling() }).map((c) => c.type);
+  assert.deepEqual(types, ['Ready', 'Progressing', 'Degraded', 'QueueReachable', 'MetricsAvailable']);
+});
+
+void test('fast dead-letter growth marks the pipeline degraded with DeadLetterGrowth', () => {
+  assert.equal(degraded({ ...healthy(), scaling: scaling({ deadLetterGrowth: 25 }) }).reason, 'DeadLetterGrowth');
+  assert.equal(scaleUpPausedBy(scaling({ deadLetterGrowth: 25 }))?.reason, 'DeadLetterGrowth');
+  assert.equal(scaleUpPausedBy(scaling({ deadLetterGrowth: 3 })), undefined);
+});
+
+void test('mostly failing jobs mark the pipeline degraded, but only with enough jobs to judge', () => {
+  assert.equal(scaleUpPausedBy(scaling({ jobs: { failed: 15, total: 20 } }))?.reason, 'WorkerFailures');
+  assert.equal(scaleUpPausedBy(scaling({ jobs: { failed: 5, total: 5 } })), undefined);
+  assert.equal(scaleUpPausedBy(scaling({ jobs: { failed: 2, total: 40 } })), undefined);
+});
+
+void test('queue scaling\'s Degraded reasons never replace a core problem and leave Ready alone', () => {
+  const poisoned = scaling({ deadLetterGrowth: 25 });
+  assert.equal(degraded({ ...facts(missing(false)), scaling: poisoned }).reason, REASON.secretNotFound);
+  assert.deepEqual([degraded({ ...healthy(), scaling: poisoned }).status, ready({ ...healthy(), scaling: poisoned }).status], ['True', 'True']);
+  const calm = degraded({ ...healthy(), scaling: scaling() });
+  assert.deepEqual([calm.status, calm.reason], ['False', REASON.asExpected]);
+});
+
+void test('QueueReachable is Unknown before the first read, False with the finding, True after a good read', () => {
+  assert.equal(queueReachable(scaling({ queue: { pending: true } })).status, 'Unknown');
+  assert.equal(queueReachable(scaling({ queue: undefined })).reason, 'NotYetRead');
+  const unreachable = scaling({ queue: { pending: false, problem: { reason: 'NamespaceUnreachable', message: 'x' } } });
+  assert.deepEqual(queueReachable(unreachable), { type: 'QueueReachable', status: 'False', reason: 'NamespaceUnreachable', message: 'x' });
+  assert.equal(queueReachable(scaling()).reason, 'CountsRead');
+});
+
+void test('MetricsAvailable follows the HPA\'s ScalingActive condition', () => {
+  // HpaFacts as hpaFacts() (src/operator/scaling/decide.ts) reads them from the HPA's status.
+  const failing = { metricFailing: true, reported: true, currentReplicas: 2, metricMessage: 'unable to get external metric' };
+  assert.equal(metricsAvailable(scaling({ hpa: failing })).reason, 'ExternalMetricUnavailable');
+  assert.match(metricsAvailable(scaling({ hpa: failing })).message, /unable to get external metric/);
+  const ok = { metricFailing: false, reported: true, currentReplicas: 2, desiredReplicas: 3 };
+  assert.equal(metricsAvailable(scaling({ hpa: ok })).status, 'True');
+  assert.equal(metricsAvailable(scaling({ replicas: { min: 3, max: 3 } })).reason, 'ScalingFixed');
+  const fresh = { metricFailing: false, reported: false, currentReplicas: 1, desiredReplicas: 0 };
+  assert.equal(metricsAvailable(scaling({ hpa: fresh })).status, 'Unknown', 'an HPA that has not evaluated its metric yet says nothing');
+  assert.equal(metricsAvailable(scaling({ provider: 'keda', prometheusUrl: 'http://prometheus:9090' })).reason, 'DelegatedToKeda');
+  assert.equal(metricsAvailable(scaling({ provider: 'keda' })).reason, 'PrometheusURLMissing');
 });

@@ -1,6 +1,8 @@
 // Conditions from chains of small pure checks (the cert-manager policy-chain shape): each
 // check looks at the gathered facts and either names a problem (reason + message) or
-// passes; the first problem decides the condition. No I/O, no clock.
+// passes; the first problem decides the condition. No I/O, no clock. Queue scaling's
+// conditions (QueueReachable, MetricsAvailable, its Degraded reasons) are checks here too,
+// over the ScalingFacts that src/operator/scaling/ observes.
 import { CONDITION, REASON, type ConditionType, type Reason } from './reasons.ts';
 
 export interface DeploymentFacts {
@@ -26,6 +28,52 @@ export interface MissingSecret {
   secretExists: boolean;
 }
 
+/** What the worker HPA's status says (absent until the HPA exists and has synced). */
+export interface HpaFacts {
+  /** The HPA controller has evaluated its metric at least once (a ScalingActive condition exists). */
+  reported?: boolean;
+  currentReplicas?: number;
+  desiredReplicas?: number;
+  /** ScalingActive=False with FailedGetExternalMetric (or similar): the HPA cannot read ocr_queue_backlog. */
+  metricFailing: boolean;
+  /** The HPA condition's message, shown to the user when the metric fails. */
+  metricMessage?: string;
+}
+
+export interface DegradedThresholds {
+  /** Dead letters added within the poller's history window that mark the pipeline degraded. Default 20. */
+  deadLetterGrowth: number;
+  /** Share of failed jobs (0-1) over the window that marks it degraded. Default 0.5. */
+  failureRatio: number;
+  /** Jobs needed in the window before the failure ratio counts. Default 20. */
+  minJobs: number;
+}
+
+export const DEFAULT_DEGRADED_THRESHOLDS: DegradedThresholds = { deadLetterGrowth: 20, failureRatio: 0.5, minJobs: 20 };
+
+/** Why a queue cannot be scaled on right now (from the poller, or from the Secret pass). */
+export interface QueueProblem {
+  reason: Reason;
+  message: string;
+}
+
+/** What queue-driven scaling observed for one pipeline this reconcile (src/operator/scaling/service.ts). */
+export interface ScalingFacts {
+  queueName: string;
+  /** The poller's reading; undefined when the pipeline was never registered. */
+  queue: { pending: boolean; problem?: QueueProblem } | undefined;
+  /** Dead letters added over the poller's history window (0 without a history). */
+  deadLetterGrowth: number;
+  /** Failed and all jobs over Prometheus' window; undefined without Prometheus or without jobs. */
+  jobs: { failed: number; total: number } | undefined;
+  thresholds: DegradedThresholds;
+  replicas: { min: number; max: number };
+  provider: 'prometheus-adapter' | 'keda';
+  hpa: HpaFacts | undefined;
+  /** The operator's --prometheus-url; the KEDA trigger needs it. */
+  prometheusUrl: string | undefined;
+}
+
 export interface ConditionFacts {
   namespace: string;
   /** The spec failed validation in the operator (the CRD schema should have stopped it). */
@@ -35,6 +83,8 @@ export interface ConditionFacts {
   applyError?: string;
   api?: DeploymentFacts;
   worker?: DeploymentFacts;
+  /** Queue scaling's observation; absent when the operator runs without it. */
+  scaling?: ScalingFacts;
 }
 
 export interface ConditionVerdict {
@@ -45,10 +95,10 @@ export interface ConditionVerdict {
 }
 
 type Finding = { reason: Reason; message: string } | undefined;
-type Check = (f: ConditionFacts) => Finding;
+type Check<F = ConditionFacts> = (f: F) => Finding;
 
 /** Runs checks in order; the first finding wins. */
-export function firstFinding(checks: Check[], facts: ConditionFacts): Finding {
+export function firstFinding<F>(checks: Check<F>[], facts: F): Finding {
   for (const check of checks) {
     const finding = check(facts);
     if (finding) return finding;
@@ -98,8 +148,42 @@ export const DEGRADED_CHAIN: Check[] = [
   podsCanBeCreated, // and the Deployments can create their pods
 ];
 
+// Queue scaling's part of Degraded: a poisoned consumer must not get more replicas.
+
+export const deadLettersSteady: Check<ScalingFacts> = (s) => {
+  const growth = s.deadLetterGrowth;
+  const limit = s.thresholds.deadLetterGrowth;
+  if (growth < limit) return undefined;
+  return {
+    reason: REASON.deadLetterGrowth,
+    message: `${growth} messages were dead-lettered recently (threshold ${limit}): workers are failing jobs, so scale-up is paused. Inspect the dead-letter queue (DeadLetterReason), fix the cause, then resubmit.`,
+  };
+};
+
+export const jobsMostlySucceed: Check<ScalingFacts> = (s) => {
+  const { jobs, thresholds: t } = s;
+  if (!jobs || jobs.total < t.minJobs || jobs.failed / jobs.total < t.failureRatio) return undefined;
+  const pct = Math.round((100 * jobs.failed) / jobs.total);
+  return {
+    reason: REASON.workerFailures,
+    message: `${jobs.failed} of the last ${jobs.total} jobs failed (${pct}%, threshold ${Math.round(t.failureRatio * 100)}%): scale-up is paused because more replicas of a failing worker only burn money. Check the worker logs.`,
+  };
+};
+
+export const SCALING_DEGRADED_CHAIN: Check<ScalingFacts>[] = [deadLettersSteady, jobsMostlySucceed];
+
+/** Why scale-up is paused (DeadLetterGrowth, WorkerFailures), or undefined; the scaling plan asks this too. */
+export function scaleUpPausedBy(s: ScalingFacts): Finding {
+  return firstFinding(SCALING_DEGRADED_CHAIN, s);
+}
+
+/**
+ * The core chain decides first; queue scaling's findings only turn a Degraded=False into
+ * True, never replace a core problem. They do not make the pipeline un-Ready (notDegraded
+ * runs the core chain only): the workers still process jobs, they just do not grow.
+ */
 export function degraded(f: ConditionFacts): ConditionVerdict {
-  const finding = firstFinding(DEGRADED_CHAIN, f);
+  const finding = firstFinding(DEGRADED_CHAIN, f) ?? (f.scaling ? scaleUpPausedBy(f.scaling) : undefined);
   return finding
     ? { type: CONDITION.degraded, status: 'True', ...finding }
     : { type: CONDITION.degraded, status: 'False', reason: REASON.asExpected, message: 'All referenced Secrets exist and the children are applied.' };
@@ -155,6 +239,47 @@ export function ready(f: ConditionFacts): ConditionVerdict {
     : { type: CONDITION.ready, status: 'True', reason: REASON.available, message: 'The API and workers are available.' };
 }
 
+// --- QueueReachable: the operator can read the queue's counters --------------------------
+
+export function queueReachable(s: ScalingFacts): ConditionVerdict {
+  const type = CONDITION.queueReachable;
+  if (!s.queue || s.queue.pending) return { type, status: 'Unknown', reason: REASON.notYetRead, message: `Reading the counters of queue "${s.queueName}" for the first time.` };
+  if (s.queue.problem) return { type, status: 'False', reason: s.queue.problem.reason, message: s.queue.problem.message };
+  return { type, status: 'True', reason: REASON.countsRead, message: `Queue "${s.queueName}" counters are read; it accepts receivers.` };
+}
+
+// --- MetricsAvailable: the worker HPA (or KEDA) can read the backlog metric ---------------
+
+export function metricsAvailable(s: ScalingFacts): ConditionVerdict {
+  const type = CONDITION.metricsAvailable;
+  const { hpa, provider } = s;
+  if (s.replicas.min >= s.replicas.max) return { type, status: 'True', reason: REASON.scalingFixed, message: 'Worker replicas are fixed (replicas.min == replicas.max); no metric is needed.' };
+  if (provider === 'keda' && !s.prometheusUrl) {
+    return {
+      type,
+      status: 'False',
+      reason: REASON.prometheusUrlMissing,
+      message: 'worker.scaling.provider is keda, but the operator runs without --prometheus-url (chart value prometheusUrl), which the ScaledObject\'s Prometheus trigger needs; no ScaledObject is created, so the workers do not scale. Set it, or use provider prometheus-adapter.',
+    };
+  }
+  if (!hpa || hpa.reported === false) {
+    return provider === 'keda'
+      ? { type, status: 'Unknown', reason: REASON.delegatedToKeda, message: 'KEDA owns the worker HPA (keda-hpa-<name>-worker); it has not reported yet. Check the ScaledObject\'s conditions.' }
+      : { type, status: 'Unknown', reason: REASON.notReported, message: 'The worker HPA has not reported on its metric yet.' };
+  }
+  if (hpa.metricFailing) {
+    return {
+      type,
+      status: 'False',
+      reason: REASON.externalMetricUnavailable,
+      message: `The worker HPA cannot read the external metric ocr_queue_backlog${hpa.metricMessage ? ` (${hpa.metricMessage})` : ''}. Check that Prometheus scrapes the operator and that the external metrics provider (${provider}) serves the metric; workers hold at a safe floor meanwhile.`,
+    };
+  }
+  return { type, status: 'True', reason: REASON.externalMetricServed, message: 'The worker HPA reads ocr_queue_backlog.' };
+}
+
+/** Ready, Progressing, Degraded, then QueueReachable and MetricsAvailable when queue scaling runs. */
 export function evaluateConditions(f: ConditionFacts): ConditionVerdict[] {
-  return [ready(f), progressing(f), degraded(f)];
+  const core = [ready(f), progressing(f), degraded(f)];
+  return f.scaling ? [...core, queueReachable(f.scaling), metricsAvailable(f.scaling)] : core;
 }

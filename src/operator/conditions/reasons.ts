@@ -1,9 +1,14 @@
 // Condition types and reasons: stable CamelCase constants users and alerts can match on.
+// One list for every condition the operator writes, queue scaling's included; every False
+// (or Degraded=True) reason comes with a message that says what to do (checks.ts, and
+// src/operator/scaling/preflight.ts for the queue findings).
 
 export const CONDITION = {
   ready: 'Ready',
   progressing: 'Progressing',
   degraded: 'Degraded',
+  queueReachable: 'QueueReachable',
+  metricsAvailable: 'MetricsAvailable',
 } as const;
 export type ConditionType = (typeof CONDITION)[keyof typeof CONDITION];
 
@@ -15,6 +20,10 @@ export const REASON = {
   secretKeyNotFound: 'SecretKeyNotFound',
   applyFailed: 'ApplyFailed',
   podCreationFailed: 'PodCreationFailed',
+  /** Many messages were dead-lettered recently: scale-up is paused. */
+  deadLetterGrowth: 'DeadLetterGrowth',
+  /** Most recent jobs failed (Prometheus): scale-up is paused. */
+  workerFailures: 'WorkerFailures',
   // Progressing
   rolloutComplete: 'RolloutComplete',
   creating: 'Creating',
@@ -26,5 +35,34 @@ export const REASON = {
   apiUnavailable: 'APIUnavailable',
   workersUnavailable: 'WorkersUnavailable',
   notCreated: 'NotCreated',
+  // QueueReachable (SecretNotFound and SecretKeyNotFound above apply here too)
+  /** True: the counters were read and the queue accepts receivers. */
+  countsRead: 'CountsRead',
+  /** Unknown: the poller has not finished its first read yet. */
+  notYetRead: 'NotYetRead',
+  invalidConnectionString: 'InvalidConnectionString',
+  queueNotFound: 'QueueNotFound',
+  queueReceiveDisabled: 'QueueReceiveDisabled',
+  queueDisabled: 'QueueDisabled',
+  /** The SAS policy lacks the Manage right that reading runtime counters needs. */
+  insufficientRights: 'InsufficientRights',
+  /** Workload identity could not get a token, or the token was refused. */
+  authenticationFailed: 'AuthenticationFailed',
+  namespaceUnreachable: 'NamespaceUnreachable',
+  throttled: 'Throttled',
+  readFailed: 'ReadFailed',
+  // MetricsAvailable
+  /** True: the HPA reads the external metric. */
+  externalMetricServed: 'ExternalMetricServed',
+  /** False: the HPA could not get ocr_queue_backlog from external.metrics.k8s.io. */
+  externalMetricUnavailable: 'ExternalMetricUnavailable',
+  /** Unknown: no HPA has reported yet (just created). */
+  notReported: 'NotReported',
+  /** KEDA owns scaling; its ScaledObject reports the metric source. */
+  delegatedToKeda: 'DelegatedToKeda',
+  /** provider keda, but the operator has no --prometheus-url for the ScaledObject's trigger. */
+  prometheusUrlMissing: 'PrometheusURLMissing',
+  /** True: replicas are fixed (min == max), no metric is needed. */
+  scalingFixed: 'ScalingFixed',
 } as const;
 export type Reason = (typeof REASON)[keyof typeof REASON];

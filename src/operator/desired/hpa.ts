@@ -28,7 +28,9 @@ export function hpaFor(p: OcrPipeline, component: Component, shape: HpaShape): V
 }
 
 /** The spec's HPA behavior with scale-up switched off when the plan says so (scale-down untouched). */
-export function planBehavior<B extends { scaleUp?: { selectPolicy?: 'Max' | 'Min' | 'Disabled' } | undefined }>(behavior: B, plan: Pick<WorkerScalingPlan, 'scaleUpDisabled'>): B {
+type WithScaleUp = { scaleUp?: { selectPolicy?: 'Max' | 'Min' | 'Disabled' } | undefined };
+
+export function planBehavior<B extends WithScaleUp>(behavior: B, plan: Pick<WorkerScalingPlan, 'scaleUpDisabled'>): B {
   if (!plan.scaleUpDisabled) return behavior;
   return { ...behavior, scaleUp: { ...(behavior.scaleUp ?? {}), selectPolicy: 'Disabled' } };
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { sampleSpec } from '../testing/fixtures.ts';
-import { gather, secretRefs, type ClusterReader, type RawPipeline } from './gather.ts';
+import { gather, secretRefs, workerHpaStatus, type ClusterReader, type RawPipeline } from './gather.ts';
 import { parseSpec } from '../../crds/ocrpipeline.ts';
 
 const raw = (spec: unknown): RawPipeline => ({ apiVersion: 'ocrplatform.io/v1alpha1', kind: 'OcrPipeline', metadata: { name: 'invoices', namespace: 'finance', uid: 'u', generation: 2 }, spec });
@@ -63,4 +63,22 @@ void test('a ReplicaFailure condition on a Deployment is carried as replicaFailu
   const d: V1Deployment = { metadata: {}, spec: { selector: {}, template: {} }, status: { conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'serviceaccount "ocr" not found' }] } };
   const g = gather(raw(sampleSpec('minimal')), reader({}, { 'invoices-api': d }));
   assert.equal(g.api?.replicaFailure, 'serviceaccount "ocr" not found');
+});
+
+void test('the Service Bus connection string is decoded from the Secret for the queue poller, and its absence told apart', () => {
+  const cs = 'Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=manage;SharedAccessKey=c2VjcmV0';
+  const withCs = { ...allSecrets, 'ocr-servicebus': { connectionString: Buffer.from(cs).toString('base64') } };
+  assert.deepEqual(gather(raw(sampleSpec('full')), reader(withCs)).queueSecret, { secretExists: true, connectionString: cs });
+  const withoutKey = gather(raw(sampleSpec('full')), reader({ ...allSecrets, 'ocr-servicebus': { other: 'eA==' } }));
+  assert.deepEqual(withoutKey.queueSecret, { secretExists: true, connectionString: undefined });
+  const { 'ocr-servicebus': _sb, ...rest } = allSecrets;
+  assert.deepEqual(gather(raw(sampleSpec('full')), reader(rest)).queueSecret, { secretExists: false, connectionString: undefined });
+});
+
+void test('the worker HPA is found under its own name or under the name KEDA gives it', () => {
+  const hpa = (name: string, desired: number): KubernetesObject =>
+    ({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name }, status: { desiredReplicas: desired } }) as KubernetesObject;
+  assert.equal(workerHpaStatus([hpa('receipts-api', 1), hpa('receipts-worker', 4)], 'receipts')?.desiredReplicas, 4);
+  assert.equal(workerHpaStatus([hpa('keda-hpa-receipts-worker', 7)], 'receipts')?.desiredReplicas, 7);
+  assert.equal(workerHpaStatus([hpa('other-worker', 7)], 'receipts'), undefined);
 });

@@ -1,11 +1,15 @@
 // gather: collect the state of the world for one pipeline from the informer caches (no
-// API calls): the parsed spec, the referenced Secrets, the current children and the
-// Deployments' replica counts. Everything after this step is pure or a write.
+// API calls): the parsed spec, the referenced Secrets, the current children, the
+// Deployments' replica counts and the worker HPA's status. Everything after this step is
+// pure or a write (queue scaling's track() is the one named side effect, see reconciler.ts).
 import { createHash } from 'node:crypto';
 import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { formatIssues, ocrPipelineSpecSchema, type OcrPipeline, type OcrPipelineSpec, type OcrPipelineStatus } from '../../crds/ocrpipeline.ts';
 import type { DeploymentFacts, MissingSecret } from '../conditions/checks.ts';
 import { childName } from '../desired/common.ts';
+import { kedaHpaName } from '../desired/keda-scaledobject.ts';
+import type { HpaStatus } from '../scaling/decide.ts';
+import type { QueueSecret } from '../scaling/service.ts';
 
 /** An OcrPipeline as it comes from the API server, before the spec is parsed. */
 export interface RawPipeline extends KubernetesObject {
@@ -39,7 +43,16 @@ export interface Gathered {
   children: KubernetesObject[];
   api?: DeploymentFacts;
   worker?: DeploymentFacts;
+  /**
+   * The queue's connection string from this Secret pass, for the queue poller (it stays
+   * in memory); absent without spec.queue.serviceBus.connectionStringSecretRef.
+   */
+  queueSecret?: QueueSecret;
+  /** Status of the worker HPA: the operator's, or the one KEDA made for the ScaledObject. */
+  workerHpa?: HpaStatus;
 }
+
+const QUEUE_SECRET_FIELD = 'spec.queue.serviceBus.connectionStringSecretRef';
 
 /** Every Secret key the spec refers to, with the field that refers to it. */
 export function secretRefs(spec: OcrPipelineSpec): SecretRef[] {
@@ -47,7 +60,7 @@ export function secretRefs(spec: OcrPipelineSpec): SecretRef[] {
   const add = (field: string, ref: { name: string; key: string } | undefined) => {
     if (ref) refs.push({ field, name: ref.name, key: ref.key });
   };
-  add('spec.queue.serviceBus.connectionStringSecretRef', spec.queue.serviceBus.connectionStringSecretRef);
+  add(QUEUE_SECRET_FIELD, spec.queue.serviceBus.connectionStringSecretRef);
   add('spec.storage.blob.connectionStringSecretRef', spec.storage.blob.connectionStringSecretRef);
   add('spec.api.apiKeysSecretRef', spec.api.apiKeysSecretRef);
   add('spec.webhookSecretRef', spec.webhookSecretRef);
@@ -69,11 +82,26 @@ export function deploymentFacts(d: V1Deployment | undefined): DeploymentFacts | 
   return facts;
 }
 
+/** The worker HPA among a pipeline's children: ours, or the one KEDA made for our ScaledObject. */
+export function workerHpaStatus(children: KubernetesObject[], pipeline: string): HpaStatus | undefined {
+  const names = new Set([childName(pipeline, 'worker'), kedaHpaName(pipeline)]);
+  const hpa = children.find((c) => c.kind === 'HorizontalPodAutoscaler' && names.has(c.metadata?.name ?? ''));
+  return (hpa as { status?: HpaStatus } | undefined)?.status;
+}
+
+/** A Secret key's value as text: data is base64, stringData (not yet merged by the API server) is plain. */
+function decoded(secret: V1Secret | undefined, key: string): string | undefined {
+  const encoded = secret?.data?.[key];
+  return encoded !== undefined ? Buffer.from(encoded, 'base64').toString('utf8') : secret?.stringData?.[key];
+}
+
 export function gather(raw: RawPipeline, reader: ClusterReader): Gathered {
   const { namespace, name } = raw.metadata;
+  const children = reader.listChildren(namespace, name);
   const base = {
     raw,
-    children: reader.listChildren(namespace, name),
+    children,
+    workerHpa: workerHpaStatus(children, name),
     api: deploymentFacts(reader.getDeployment(namespace, childName(name, 'api'))),
     worker: deploymentFacts(reader.getDeployment(namespace, childName(name, 'worker'))),
   };
@@ -85,6 +113,7 @@ export function gather(raw: RawPipeline, reader: ClusterReader): Gathered {
   const refs = secretRefs(spec);
   const missingSecrets: MissingSecret[] = [];
   const secretHashes: Record<string, string> = {};
+  let queueSecret: QueueSecret | undefined;
   for (const ref of refs) {
     const secret = reader.getSecret(namespace, ref.name);
     const value = secret?.data?.[ref.key] ?? secret?.stringData?.[ref.key];
@@ -93,6 +122,7 @@ export function gather(raw: RawPipeline, reader: ClusterReader): Gathered {
     } else {
       secretHashes[`${ref.name}/${ref.key}`] = createHash('sha256').update(value).digest('hex');
     }
+    if (ref.field === QUEUE_SECRET_FIELD) queueSecret = { secretExists: secret !== undefined, connectionString: decoded(secret, ref.key) };
   }
   const pipeline: OcrPipeline = {
     apiVersion: 'ocrplatform.io/v1alpha1',
@@ -100,5 +130,5 @@ export function gather(raw: RawPipeline, reader: ClusterReader): Gathered {
     metadata: { name, namespace, uid: raw.metadata.uid, ...(raw.metadata.generation !== undefined ? { generation: raw.metadata.generation } : {}) },
     spec,
   };
-  return { ...base, pipeline, secretRefs: refs, missingSecrets, secretHashes };
+  return { ...base, pipeline, secretRefs: refs, missingSecrets, secretHashes, ...(queueSecret ? { queueSecret } : {}) };
 }

@@ -54,7 +54,7 @@ class MemoryCluster {
       events: new EventRecorder(async (_ns, e) => this.events.push(e), createLogger('test', 'silent')),
       secretIndex,
       log: createLogger('test', 'silent'),
-      now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, t++)),
+      clock: () => Date.UTC(2026, 0, 1, 0, 0, t++),
     });
   }
 }

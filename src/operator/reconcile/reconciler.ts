@@ -2,8 +2,9 @@
 // never asks what event woke it, only what the world looks like now.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type OcrPipelineStatus } from '../../crds/ocrpipeline.ts';
+import { systemClock, type Clock } from '../../shared/clock.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { REASON } from '../conditions/reasons.ts';
+import { CONDITION, REASON } from '../conditions/reasons.ts';
 import { desiredChildren } from '../desired/index.ts';
 import type { EventRecorder, EventTarget } from '../events.ts';
 import type { SecretIndex } from '../secret-index.ts';
@@ -23,7 +24,8 @@ export interface ReconcilerDeps {
   events: EventRecorder;
   secretIndex: SecretIndex;
   log: Logger;
-  now?: () => Date;
+  /** Default systemClock. */
+  clock?: Clock;
   /** Queue-depth polling and worker scaling decisions; absent: the spec's HPA as is. */
   scaling?: ScalingService;
 }
@@ -55,11 +57,11 @@ const describeChild = (o: KubernetesObject) => `${o.kind ?? ''} ${o.metadata?.na
 
 export class Reconciler {
   #d: ReconcilerDeps;
-  #now: () => Date;
+  #clock: Clock;
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
-    this.#now = deps.now ?? (() => new Date());
+    this.#clock = deps.clock ?? systemClock;
   }
 
   async reconcile(key: string): Promise<void> {
@@ -80,8 +82,11 @@ export class Reconciler {
     // gather
     const g = gather(raw, reader);
     secretIndex.set(key, g.secretRefs.map((r) => r.name));
-    // queue scaling: the poller's cached reading and the worker HPA's status -> plan and status.scaling
-    const scaling = g.pipeline ? this.#d.scaling?.observe(g.pipeline, reader, g.children, g.worker?.desired ?? 0) : undefined;
+    // track: queue scaling's side effects, in this one place: (un)subscribe the pipeline's
+    // queue poller and refresh Prometheus numbers in the background. observe is pure: the
+    // latest queue view and the worker HPA's status -> plan, status.scaling, condition facts.
+    if (g.pipeline) this.#d.scaling?.track(g.pipeline, g.queueSecret, g.worker?.desired ?? 0);
+    const scaling = g.pipeline ? this.#d.scaling?.observe(g.pipeline, g.queueSecret, g.workerHpa) : undefined;
 
     // desired + apply. With a missing Secret the children are left as they are: pods that
     // reference it would fail to start (CreateContainerConfigError) and a rollout would
@@ -102,7 +107,7 @@ export class Reconciler {
         }
       } catch (err) {
         applyError = describeError(err);
-        log.error({ err: applyError }, 'Failed to apply children');
+        log.error({ err }, 'Failed to apply children');
       }
     }
 
@@ -114,10 +119,11 @@ export class Reconciler {
       ...(applyError !== undefined ? { applyError } : {}),
       ...(g.api ? { api: g.api } : {}),
       ...(g.worker ? { worker: g.worker } : {}),
+      ...(scaling ? { scaling: scaling.facts } : {}),
     };
     const generation = raw.metadata.generation ?? 0;
-    const status = buildStatus(raw.status, facts, generation, this.#now().toISOString(), scaling);
-    const degraded = status.conditions?.find((c) => c.type === 'Degraded');
+    const status = buildStatus(raw.status, facts, generation, new Date(this.#clock()).toISOString(), scaling?.status);
+    const degraded = status.conditions?.find((c) => c.type === CONDITION.degraded);
     if (degraded?.status === 'True') {
       await events.record(target, 'Warning', degraded.reason, degraded.message);
     } else {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ConditionFacts } from '../conditions/checks.ts';
-import type { ScalingObservation } from '../scaling/service.ts';
+import { DEFAULT_DEGRADED_THRESHOLDS, type ConditionFacts, type ScalingFacts } from '../conditions/checks.ts';
+import type { Reason } from '../conditions/reasons.ts';
 import { buildStatus, mergeConditions, statusEqual } from './status.ts';
 
 const T0 = '2026-01-01T00:00:00.000Z';
@@ -55,18 +55,26 @@ void test('mergeConditions keeps the previous transition time when the status is
 });
 
 void test('while the first queue read is pending (a restart) the last reported QueueReachable and scaling numbers are kept', () => {
-  const observation = (reason: string, status: 'True' | 'False' | 'Unknown', activeMessages?: number): ScalingObservation => ({
-    plan: { minReplicas: 1, scaleUpDisabled: false, metricUnavailable: false },
-    status: activeMessages === undefined ? { desiredWorkers: 1 } : { activeMessages, desiredWorkers: 1 },
-    conditions: [{ type: 'QueueReachable', status, reason, message: reason }],
+  // What the scaling step hands over: its facts for the checks and status.scaling.
+  const withQueue = (queue: ScalingFacts['queue']): ConditionFacts => ({
+    ...healthy,
+    scaling: {
+      queueName: 'q', queue, deadLetterGrowth: 0, jobs: undefined, thresholds: DEFAULT_DEGRADED_THRESHOLDS,
+      replicas: { min: 1, max: 10 }, provider: 'prometheus-adapter', hpa: undefined, prometheusUrl: undefined,
+    },
   });
-  const before = buildStatus(undefined, healthy, 1, T0, observation('NamespaceUnreachable', 'False'));
-  const withCounts = buildStatus(undefined, healthy, 1, T0, observation('CountsRead', 'True', 4));
+  const read = (reason?: Reason) => withQueue({ pending: false, ...(reason ? { problem: { reason, message: reason } } : {}) });
+  const pendingRead = withQueue({ pending: true });
+  const scaling = (activeMessages?: number) => (activeMessages === undefined ? { desiredWorkers: 1 } : { activeMessages, desiredWorkers: 1 });
+  const before = buildStatus(undefined, read('NamespaceUnreachable'), 1, T0, scaling());
+  const withCounts = buildStatus(undefined, read(), 1, T0, scaling(4));
+  assert.equal(before.conditions?.find((c) => c.type === 'QueueReachable')?.status, 'False');
+  assert.equal(withCounts.conditions?.find((c) => c.type === 'QueueReachable')?.reason, 'CountsRead');
   for (const previous of [before, withCounts]) {
-    const afterRestart = buildStatus(previous, healthy, 1, T1, observation('NotYetRead', 'Unknown'));
+    const afterRestart = buildStatus(previous, pendingRead, 1, T1, scaling());
     assert.ok(statusEqual(previous, afterRestart), JSON.stringify(afterRestart));
   }
   // A brand-new pipeline has nothing to keep: it says the first read is under way.
-  const fresh = buildStatus(undefined, healthy, 1, T0, observation('NotYetRead', 'Unknown'));
+  const fresh = buildStatus(undefined, pendingRead, 1, T0, scaling());
   assert.equal(fresh.conditions?.find((c) => c.type === 'QueueReachable')?.status, 'Unknown');
 });

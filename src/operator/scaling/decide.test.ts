@@ -1,12 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  deadLetterGrowth, degradedVerdict, hpaFacts, metricsAvailableVerdict, queueReachableVerdict, scalingPlan, scalingStatus, stableScalingStatus, workersFor,
-  type HpaFacts, type WorkerScalingSpec,
-} from './decide.ts';
-import type { PipelineQueueView } from './poller.ts';
-import { QUEUE_REASON } from './reasons.ts';
+import type { HpaFacts } from '../conditions/checks.ts';
+import { REASON } from '../conditions/reasons.ts';
+import { hpaFacts, scalingPlan, scalingStatus, stableScalingStatus, workersFor, type WorkerScalingSpec } from './decide.ts';
 import type { QueueSignal } from './signal.ts';
+import type { PipelineQueueView } from './view.ts';
 
 // Fixture builders with small setters.
 const spec = (s: Partial<WorkerScalingSpec> & { min?: number; max?: number } = {}): WorkerScalingSpec => ({
@@ -24,8 +22,8 @@ const view = (v: Partial<PipelineQueueView> & { backlog?: number } = {}): Pipeli
   ...(v.backlog !== undefined ? { signal: signal(v.backlog) } : {}),
   ...v,
 });
-const unreachable = { reason: QUEUE_REASON.namespaceUnreachable, message: 'x', throttled: false };
-const receiveDisabled = { reason: QUEUE_REASON.queueReceiveDisabled, message: 'x', throttled: false };
+const unreachable = { reason: REASON.namespaceUnreachable, message: 'x', throttled: false };
+const receiveDisabled = { reason: REASON.queueReceiveDisabled, message: 'x', throttled: false };
 const hpa = (h: Partial<HpaFacts> = {}): HpaFacts => ({ metricFailing: false, ...h });
 
 void test('the HPA arithmetic rounds up and needs no worker for an empty queue', () => {
@@ -84,44 +82,18 @@ void test('status.scaling carries plain integers and a second-precision timestam
   assert.deepEqual(s, { activeMessages: 12, inFlight: 5, deadLettered: 3, scheduled: 2, backlog: 17, observedAt: '2026-11-23T11:00:00Z', desiredWorkers: 4, limitedBy: 'none' });
 });
 
-void test('dead-letter growth is the rise over the window and ignores a purge', () => {
-  const h = (...counts: number[]) => counts.map((count, i) => ({ atMs: i * 1000, count }));
-  assert.equal(deadLetterGrowth(h(5)), 0);
-  assert.equal(deadLetterGrowth(h(5, 8, 30)), 25);
-  assert.equal(deadLetterGrowth(h(40, 0, 3)), 3);
-});
-
-void test('fast dead-letter growth marks the pipeline degraded with DeadLetterGrowth', () => {
-  const v = view({ deadLetterHistory: [{ atMs: 0, count: 0 }, { atMs: 1, count: 25 }] });
-  assert.equal(degradedVerdict(v, undefined)?.reason, 'DeadLetterGrowth');
-  assert.equal(degradedVerdict(view({ deadLetterHistory: [{ atMs: 0, count: 0 }, { atMs: 1, count: 3 }] }), undefined), undefined);
-});
-
-void test('mostly failing jobs mark the pipeline degraded, but only with enough jobs to judge', () => {
-  assert.equal(degradedVerdict(view(), { failed: 15, total: 20 })?.reason, 'WorkerFailures');
-  assert.equal(degradedVerdict(view(), { failed: 5, total: 5 }), undefined);
-  assert.equal(degradedVerdict(view(), { failed: 2, total: 40 }), undefined);
-});
-
-void test('QueueReachable is Unknown before the first read, False with the finding, True after a good read', () => {
-  assert.equal(queueReachableVerdict(view({ pending: true }), 'q').status, 'Unknown');
-  assert.deepEqual(queueReachableVerdict(view({ problem: unreachable }), 'q'), { type: 'QueueReachable', status: 'False', reason: 'NamespaceUnreachable', message: 'x' });
-  assert.equal(queueReachableVerdict(view({ backlog: 3 }), 'q').reason, 'CountsRead');
-});
-
-void test('MetricsAvailable follows the HPA\'s ScalingActive condition', () => {
+void test('the HPA\'s ScalingActive condition tells whether it reads its metric', () => {
+  // The MetricsAvailable check (src/operator/conditions/checks.test.ts) reads these facts.
   const failing = hpaFacts({ currentReplicas: 2, conditions: [{ type: 'ScalingActive', status: 'False', reason: 'FailedGetExternalMetric', message: 'unable to get external metric' }] });
   assert.equal(failing?.metricFailing, true);
-  assert.equal(metricsAvailableVerdict(spec(), failing).reason, 'ExternalMetricUnavailable');
+  assert.deepEqual(failing, { metricFailing: true, reported: true, currentReplicas: 2, metricMessage: 'unable to get external metric' });
   const ok = hpaFacts({ currentReplicas: 2, desiredReplicas: 3, conditions: [{ type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound' }] });
-  assert.equal(metricsAvailableVerdict(spec(), ok).status, 'True');
+  assert.deepEqual(ok, { metricFailing: false, reported: true, currentReplicas: 2, desiredReplicas: 3 });
   const scaledToZero = hpaFacts({ currentReplicas: 0, conditions: [{ type: 'ScalingActive', status: 'False', reason: 'ScalingDisabled' }] });
   assert.equal(scaledToZero?.metricFailing, false);
-  assert.equal(metricsAvailableVerdict(spec({ min: 3, max: 3 }), undefined).reason, 'ScalingFixed');
   const fresh = hpaFacts({ currentReplicas: 1, desiredReplicas: 0 });
-  assert.equal(metricsAvailableVerdict(spec(), fresh).status, 'Unknown', 'an HPA that has not evaluated its metric yet says nothing');
-  assert.equal(metricsAvailableVerdict(spec({ provider: 'keda' }), undefined, 'http://prometheus:9090').reason, 'DelegatedToKeda');
-  assert.equal(metricsAvailableVerdict(spec({ provider: 'keda' }), undefined).reason, 'PrometheusURLMissing');
+  assert.deepEqual(fresh, { metricFailing: false, reported: false, currentReplicas: 1, desiredReplicas: 0 });
+  assert.equal(hpaFacts(undefined), undefined);
 });
 
 void test('an unchanged status.scaling keeps its observedAt for five minutes, so a restart writes nothing', () => {

@@ -2,11 +2,10 @@
 // credentials may read its counters. Each failure becomes QueueReachable=False with a
 // reason a person can act on (keda#5712 scaled to max on a ReceiveDisabled entity;
 // ACA#1138 / keda#215 failed silently on a Listen-only key). Pure: errors in, findings out.
-import { QUEUE_REASON, type QueueReason } from './reasons.ts';
+import type { QueueProblem } from '../conditions/checks.ts';
+import { REASON } from '../conditions/reasons.ts';
 
-export interface QueueFinding {
-  reason: QueueReason;
-  message: string;
+export interface QueueFinding extends QueueProblem {
   /** The service asked us to slow down: back off longer than for other failures. */
   throttled: boolean;
 }
@@ -64,33 +63,33 @@ export function classifyReadError(error: unknown, q: QueueRef): QueueFinding {
   const detail = scrub(typeof e.message === 'string' ? e.message : String(error));
 
   if (code === 'MessageEntityNotFoundError' || status === 404) {
-    return { reason: QUEUE_REASON.queueNotFound, throttled: false, message: `The ${where(q)} does not exist. Create it, or fix spec.queue.serviceBus.queueName.` };
+    return { reason: REASON.queueNotFound, throttled: false, message: `The ${where(q)} does not exist. Create it, or fix spec.queue.serviceBus.queueName.` };
   }
   if (code === 'UnauthorizedRequestError' || status === 401 || (status === 403 && code !== 'QuotaExceededError')) {
     const fix = q.auth === 'connectionString'
       ? 'Reading queue counters needs the Manage right: use a connection string from a shared access policy with Manage (a Listen or Send policy is not enough).'
       : 'Reading queue counters needs the Manage right: grant the operator\'s identity the "Azure Service Bus Data Owner" role on the namespace or queue.';
-    return { reason: QUEUE_REASON.insufficientRights, throttled: false, message: `Not allowed to read the counters of the ${where(q)}. ${fix} (${detail})` };
+    return { reason: REASON.insufficientRights, throttled: false, message: `Not allowed to read the counters of the ${where(q)}. ${fix} (${detail})` };
   }
   if (name === 'CredentialUnavailableError' || name === 'AuthenticationError' || name === 'AggregateAuthenticationError') {
     return {
-      reason: QUEUE_REASON.authenticationFailed,
+      reason: REASON.authenticationFailed,
       throttled: false,
       message: `Workload identity could not get a token for ${q.endpoint}: check the operator's ServiceAccount annotation azure.workload.identity/client-id and the federated credential's subject. (${detail})`,
     };
   }
   if (code === 'ServerBusyError' || status === 429 || status === 503 || /no CountDetails|throttl|server busy/i.test(detail)) {
-    return { reason: QUEUE_REASON.throttled, throttled: true, message: `Service Bus throttles reads on ${q.endpoint}; the operator backs off and retries. A higher tier, fewer pipelines per namespace, or a longer idle interval helps. (${detail})` };
+    return { reason: REASON.throttled, throttled: true, message: `Service Bus throttles reads on ${q.endpoint}; the operator backs off and retries. A higher tier, fewer pipelines per namespace, or a longer idle interval helps. (${detail})` };
   }
   const net = networkCode(error);
   if (net !== undefined || code === 'REQUEST_SEND_ERROR') {
     return {
-      reason: QUEUE_REASON.namespaceUnreachable,
+      reason: REASON.namespaceUnreachable,
       throttled: false,
       message: `Cannot reach the Service Bus namespace ${q.endpoint} (${net ?? 'request not sent'}). Check the endpoint, DNS and network policy for the operator; workers hold their current count meanwhile.`,
     };
   }
-  return { reason: QUEUE_REASON.readFailed, throttled: false, message: `Reading the counters of the ${where(q)} failed: ${detail}` };
+  return { reason: REASON.readFailed, throttled: false, message: `Reading the counters of the ${where(q)} failed: ${detail}` };
 }
 
 /**
@@ -99,7 +98,7 @@ export function classifyReadError(error: unknown, q: QueueRef): QueueFinding {
 export function checkQueueStatus(status: string | undefined, q: QueueRef): QueueFinding | undefined {
   if (status === undefined || status === 'Active' || status === 'SendDisabled') return undefined;
   if (status === 'ReceiveDisabled') {
-    return { reason: QUEUE_REASON.queueReceiveDisabled, throttled: false, message: `The ${where(q)} is ReceiveDisabled: workers cannot receive, so the operator does not scale them up. Set the queue's status to Active.` };
+    return { reason: REASON.queueReceiveDisabled, throttled: false, message: `The ${where(q)} is ReceiveDisabled: workers cannot receive, so the operator does not scale them up. Set the queue's status to Active.` };
   }
-  return { reason: QUEUE_REASON.queueDisabled, throttled: false, message: `The ${where(q)} is ${status}: workers cannot receive, so the operator does not scale them up. Set the queue's status to Active.` };
+  return { reason: REASON.queueDisabled, throttled: false, message: `The ${where(q)} is ${status}: workers cannot receive, so the operator does not scale them up. Set the queue's status to Active.` };
 }

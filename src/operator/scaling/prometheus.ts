@@ -3,7 +3,7 @@
 // Both are optional refinements: without Prometheus the broker's counters stand alone.
 // The worker metric names come from src/contract/metrics.ts, which the worker publishes under.
 import { WORKER_METRIC } from '../../contract/metrics.ts';
-import type { InFlightSource } from './poller.ts';
+import type { InFlightSource } from './namespace-poller.ts';
 
 interface VectorSample {
   metric: Record<string, string>;

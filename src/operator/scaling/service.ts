@@ -1,62 +1,85 @@
-// The scaling step of a reconcile, in one place: gather (credentials from the Secret
-// reference, the poller's cached reading, the worker HPA's status), then the pure
-// decisions of decide.ts. The reconciler calls observe() once per pipeline and gets back
-// the plan for the HPA / ScaledObject builders, status.scaling and the conditions.
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+// Queue-driven worker scaling as the reconciler sees it, in two calls per pipeline:
+// - track(): the side effects. Subscribes the pipeline to its namespace poller (or
+//   unsubscribes it when its Secret is unusable) and starts a Prometheus fetch of worker
+//   failure ratios when the cached one is old. The reconcile calls it right after gather.
+// - observe(): pure. Reads the latest queue view and the cached ratios and returns the
+//   plan for the HPA / ScaledObject builders, status.scaling and the facts the condition
+//   checks (src/operator/conditions/) turn into QueueReachable, MetricsAvailable and Degraded.
+// The connection string comes from gather's Secret pass; this service never reads a Secret.
 import type { Registry } from 'prom-client';
-import type { OcrPipeline } from '../../crds/ocrpipeline.ts';
-import { childName } from '../desired/common.ts';
+import type { OcrPipeline, ScalingStatus } from '../../crds/ocrpipeline.ts';
+import { systemClock, type Clock } from '../../shared/clock.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { DEFAULT_DEGRADED_THRESHOLDS, scaleUpPausedBy, type DegradedThresholds, type QueueProblem, type ScalingFacts } from '../conditions/checks.ts';
+import { REASON } from '../conditions/reasons.ts';
 import type { QueueCredential } from './client.ts';
-import {
-  DEFAULT_DEGRADED_THRESHOLDS, degradedVerdict, hpaFacts, metricsAvailableVerdict, queueReachableVerdict, scalingPlan, scalingStatus,
-  type DegradedThresholds, type HpaFacts, type ScalingPlan, type ScalingStatus, type Verdict, type WorkerScalingSpec,
-} from './decide.ts';
+import { hpaFacts, scalingPlan, scalingStatus, type HpaStatus, type ScalingPlan, type WorkerScalingSpec } from './decide.ts';
 import { queueGauges } from './metrics.ts';
-import { QueuePollers, type PipelineQueueView, type QueuePollersOptions } from './poller.ts';
 import { prometheusInFlight, workerFailureRatios } from './prometheus.ts';
-import { QUEUE_REASON } from './reasons.ts';
+import { QueueRegistry, type QueueRegistryOptions } from './registry.ts';
 import type { PollTiming } from './schedule.ts';
+import { deadLetterGrowth, problemView } from './view.ts';
+
+/** How often the worker failure ratios are re-read from Prometheus (ms). */
+const RATIOS_EVERY_MS = 30_000;
 
 export interface ScalingServiceOptions {
   registry: Registry;
   /** Requeues a pipeline (work-queue key namespace/name) when its queue numbers change. */
   requeue: (key: string) => void;
+  log: Logger;
   /** Prometheus that scrapes the operator and the workers; enables in-flight, failure ratio and KEDA. */
   prometheusUrl?: string | undefined;
   timing?: Partial<PollTiming>;
   thresholds?: Partial<DegradedThresholds>;
-  log?: QueuePollersOptions['log'];
   /** For tests: replaces the SDK reader. */
-  readerFor?: QueuePollersOptions['readerFor'];
+  readerFor?: QueueRegistryOptions['readerFor'];
+  /** Default systemClock. */
+  clock?: Clock;
+}
+
+/**
+ * The queue's connection string as gather's Secret pass found it (absent without
+ * spec.queue.serviceBus.connectionStringSecretRef: then workload identity is used).
+ */
+export interface QueueSecret {
+  secretExists: boolean;
+  /** The decoded value of the referenced key; undefined when the key is missing. */
+  connectionString: string | undefined;
 }
 
 /** What the reconcile needs from the scaling step. */
 export interface ScalingObservation {
   plan: ScalingPlan;
   status: ScalingStatus;
-  /** QueueReachable and MetricsAvailable, always. */
-  conditions: Verdict[];
-  /** Degraded=True (DeadLetterGrowth, WorkerFailures) when the consumer looks poisoned. */
-  degraded?: Verdict;
+  /** For the condition checks (ConditionFacts.scaling). */
+  facts: ScalingFacts;
   prometheusUrl?: string;
 }
 
-export interface ScalingReader {
-  getSecret(namespace: string, name: string): V1Secret | undefined;
-}
+const keyOf = (p: OcrPipeline): string => `${p.metadata.namespace}/${p.metadata.name}`;
 
-/** The worker HPA among a pipeline's children: ours, or the one KEDA made for our ScaledObject. */
-export function workerHpaStatus(children: KubernetesObject[], pipeline: string): Parameters<typeof hpaFacts>[0] {
-  const names = new Set([childName(pipeline, 'worker'), `keda-hpa-${childName(pipeline, 'worker')}`]);
-  const hpa = children.find((c) => c.kind === 'HorizontalPodAutoscaler' && names.has(c.metadata?.name ?? ''));
-  return (hpa as { status?: Parameters<typeof hpaFacts>[0] } | undefined)?.status;
+/** The credential the poller reads the queue with, or the problem that keeps it from reading. */
+export function queueCredential(p: OcrPipeline, secret: QueueSecret | undefined): QueueCredential | { problem: QueueProblem } {
+  const sb = p.spec.queue.serviceBus;
+  const ref = sb.connectionStringSecretRef;
+  if (!ref) return { kind: 'workloadIdentity', namespace: sb.namespace ?? '' };
+  const where = `Secret ${p.metadata.namespace}/${ref.name}`;
+  if (!secret?.secretExists) {
+    return { problem: { reason: REASON.secretNotFound, message: `${where} (spec.queue.serviceBus.connectionStringSecretRef) does not exist; create it with a connection string whose policy has the Manage right.` } };
+  }
+  if (!secret.connectionString) {
+    return { problem: { reason: REASON.secretKeyNotFound, message: `${where} has no key "${ref.key}" (spec.queue.serviceBus.connectionStringSecretRef); add it or fix the reference.` } };
+  }
+  return { kind: 'connectionString', connectionString: secret.connectionString.trim() };
 }
 
 export class ScalingService {
-  readonly pollers: QueuePollers;
   readonly prometheusUrl: string | undefined;
+  readonly #queues: QueueRegistry;
   readonly #thresholds: DegradedThresholds;
-  readonly #log: ScalingServiceOptions['log'];
+  readonly #log: Logger;
+  readonly #clock: Clock;
   #ratios = new Map<string, { failed: number; total: number }>();
   #ratiosAt = 0;
   #ratiosRunning = false;
@@ -65,36 +88,31 @@ export class ScalingService {
     this.prometheusUrl = o.prometheusUrl || undefined;
     this.#thresholds = { ...DEFAULT_DEGRADED_THRESHOLDS, ...o.thresholds };
     this.#log = o.log;
-    this.pollers = new QueuePollers({
+    this.#clock = o.clock ?? systemClock;
+    this.#queues = new QueueRegistry({
+      log: o.log,
       gauges: queueGauges(o.registry),
       onChange: o.requeue,
+      clock: this.#clock,
       ...(this.prometheusUrl ? { inFlight: prometheusInFlight(this.prometheusUrl) } : {}),
       ...(o.timing ? { timing: o.timing } : {}),
-      ...(o.log ? { log: o.log } : {}),
       ...(o.readerFor ? { readerFor: o.readerFor } : {}),
     });
   }
 
   /**
-   * Registers the pipeline with its poller (cheap when nothing changed) and decides.
-   * @param workersRunning ready worker replicas (Deployment status), for activation
+   * The side effects of one reconcile: (un)subscribes the pipeline's queue and refreshes
+   * the worker failure ratios in the background. Cheap when nothing changed.
+   * @param workersRunning worker replicas (Deployment spec.replicas), for activation
    */
-  observe(p: OcrPipeline, reader: ScalingReader, children: KubernetesObject[], workersRunning: number): ScalingObservation {
-    const key = `${p.metadata.namespace}/${p.metadata.name}`;
-    const { worker, queue } = p.spec;
-    const spec: WorkerScalingSpec = {
-      replicas: worker.replicas,
-      messagesPerReplica: worker.scaling.messagesPerReplica,
-      activationMessages: worker.scaling.activationMessages,
-      provider: worker.scaling.provider,
-    };
-    const credential = this.#credential(p, reader);
-    let view: PipelineQueueView | undefined;
+  track(p: OcrPipeline, secret: QueueSecret | undefined, workersRunning: number): void {
+    const key = keyOf(p);
+    const credential = queueCredential(p, secret);
     if ('problem' in credential) {
-      this.pollers.remove(key);
-      view = { pending: false, lastSeenNonEmpty: false, deadLetterHistory: [], problem: credential.problem };
+      this.#queues.unsubscribe(key);
     } else {
-      this.pollers.upsert({
+      const { worker, queue } = p.spec;
+      this.#queues.subscribe({
         key,
         namespace: p.metadata.namespace,
         pipeline: p.metadata.name,
@@ -105,59 +123,60 @@ export class ScalingService {
         minReplicas: worker.replicas.min,
         workersRunning,
       });
-      view = this.pollers.view(key);
     }
     this.#refreshRatios();
-    const hpa: HpaFacts | undefined = hpaFacts(workerHpaStatus(children, p.metadata.name));
-    const degraded = degradedVerdict(view, this.#ratios.get(key), this.#thresholds);
-    const plan = scalingPlan(spec, view, hpa, degraded !== undefined);
-    const out: ScalingObservation = {
-      plan,
-      status: scalingStatus(spec, view, hpa, plan),
-      conditions: [queueReachableVerdict(view, queue.serviceBus.queueName), metricsAvailableVerdict(spec, hpa, this.prometheusUrl)],
+  }
+
+  /** Decides from what track() left behind; no side effects. */
+  observe(p: OcrPipeline, secret: QueueSecret | undefined, workerHpa: HpaStatus | undefined): ScalingObservation {
+    const key = keyOf(p);
+    const { worker, queue } = p.spec;
+    const spec: WorkerScalingSpec = {
+      replicas: worker.replicas,
+      messagesPerReplica: worker.scaling.messagesPerReplica,
+      activationMessages: worker.scaling.activationMessages,
+      provider: worker.scaling.provider,
     };
-    if (degraded) out.degraded = degraded;
+    const credential = queueCredential(p, secret);
+    const view = 'problem' in credential ? problemView(credential.problem) : this.#queues.view(key);
+    const hpa = hpaFacts(workerHpa);
+    const facts: ScalingFacts = {
+      queueName: queue.serviceBus.queueName,
+      queue: view && { pending: view.pending, ...(view.problem ? { problem: { reason: view.problem.reason, message: view.problem.message } } : {}) },
+      deadLetterGrowth: view ? deadLetterGrowth(view.deadLetterHistory) : 0,
+      jobs: this.#ratios.get(key),
+      thresholds: this.#thresholds,
+      replicas: spec.replicas,
+      provider: spec.provider,
+      hpa,
+      prometheusUrl: this.prometheusUrl,
+    };
+    const plan = scalingPlan(spec, view, hpa, scaleUpPausedBy(facts) !== undefined);
+    const out: ScalingObservation = { plan, status: scalingStatus(spec, view, hpa, plan), facts };
     if (this.prometheusUrl) out.prometheusUrl = this.prometheusUrl;
     return out;
   }
 
   /** The pipeline is gone: stop polling for it and drop its series. */
   forget(key: string): void {
-    this.pollers.remove(key);
+    this.#queues.unsubscribe(key);
   }
 
   close(): void {
-    this.pollers.close();
+    this.#queues.close();
   }
 
-  #credential(p: OcrPipeline, reader: ScalingReader): QueueCredential | { problem: NonNullable<PipelineQueueView['problem']> } {
-    const sb = p.spec.queue.serviceBus;
-    if (!sb.connectionStringSecretRef) return { kind: 'workloadIdentity', namespace: sb.namespace ?? '' };
-    const ref = sb.connectionStringSecretRef;
-    const secret = reader.getSecret(p.metadata.namespace, ref.name);
-    const where = `Secret ${p.metadata.namespace}/${ref.name}`;
-    if (!secret) {
-      return { problem: { reason: QUEUE_REASON.secretNotFound, throttled: false, message: `${where} (spec.queue.serviceBus.connectionStringSecretRef) does not exist; create it with a connection string whose policy has the Manage right.` } };
-    }
-    const encoded = secret.data?.[ref.key];
-    const value = encoded !== undefined ? Buffer.from(encoded, 'base64').toString('utf8') : secret.stringData?.[ref.key];
-    if (!value) {
-      return { problem: { reason: QUEUE_REASON.secretKeyNotFound, throttled: false, message: `${where} has no key "${ref.key}" (spec.queue.serviceBus.connectionStringSecretRef); add it or fix the reference.` } };
-    }
-    return { kind: 'connectionString', connectionString: value.trim() };
-  }
-
-  /** Worker failure ratios from Prometheus, refreshed at most every 30 s in the background. */
+  /** Worker failure ratios from Prometheus, refreshed at most every RATIOS_EVERY_MS in the background. */
   #refreshRatios(): void {
-    if (!this.prometheusUrl || this.#ratiosRunning || Date.now() - this.#ratiosAt < 30_000) return;
+    if (!this.prometheusUrl || this.#ratiosRunning || this.#clock() - this.#ratiosAt < RATIOS_EVERY_MS) return;
     this.#ratiosRunning = true;
     workerFailureRatios(this.prometheusUrl)
       .then((r) => {
         this.#ratios = r;
       })
-      .catch((err: unknown) => this.#log?.debug?.({ err: err instanceof Error ? err.message : String(err) }, 'Reading worker failure ratios from Prometheus failed'))
+      .catch((err: unknown) => this.#log.debug({ err }, 'Failed to read worker failure ratios from Prometheus'))
       .finally(() => {
-        this.#ratiosAt = Date.now();
+        this.#ratiosAt = this.#clock();
         this.#ratiosRunning = false;
       });
   }

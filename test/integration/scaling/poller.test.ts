@@ -6,12 +6,15 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import type { ServiceBusClient } from '@azure/service-bus';
 import { serviceBusClient, startServiceBusStandin, type ServiceBusStandin } from '../../support/servicebus.ts';
+import { silentLogger } from '../../../src/shared/logger.ts';
 import { queueGauges } from '../../../src/operator/scaling/metrics.ts';
-import { QueuePollers, type PipelineQueueView, type PipelineSubscription } from '../../../src/operator/scaling/poller.ts';
+import type { PipelineSubscription } from '../../../src/operator/scaling/namespace-poller.ts';
+import { QueueRegistry } from '../../../src/operator/scaling/registry.ts';
+import type { PipelineQueueView } from '../../../src/operator/scaling/view.ts';
 
 const FAST = { idleMs: 200, busyMs: 100, backoffBaseMs: 100, backoffMaxMs: 400, jitter: 0, statusRefreshMs: 200 };
 
-async function until(pollers: QueuePollers, key: string, what: string, check: (v: PipelineQueueView) => boolean, timeoutMs = 10_000): Promise<PipelineQueueView> {
+async function until(pollers: QueueRegistry, key: string, what: string, check: (v: PipelineQueueView) => boolean, timeoutMs = 10_000): Promise<PipelineQueueView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = pollers.view(key);
@@ -24,7 +27,7 @@ async function until(pollers: QueuePollers, key: string, what: string, check: (v
 void describe('queue-depth poller with the real SDK against the stand-in', () => {
   let standin: ServiceBusStandin;
   let client: ServiceBusClient;
-  let pollers: QueuePollers;
+  let pollers: QueueRegistry;
   const registry = new Registry();
   const changes: string[] = [];
   let workersInFlight = 0;
@@ -41,7 +44,8 @@ void describe('queue-depth poller with the real SDK against the stand-in', () =>
       queues: [{ name: 'ocr-jobs', lockDurationSeconds: 60 }, { name: 'paused', status: 'ReceiveDisabled' }],
     });
     client = serviceBusClient(standin);
-    pollers = new QueuePollers({
+    pollers = new QueueRegistry({
+      log: silentLogger(),
       timing: FAST,
       gauges: queueGauges(registry),
       onChange: (k) => changes.push(k),
@@ -58,7 +62,7 @@ void describe('queue-depth poller with the real SDK against the stand-in', () =>
     const sender = client.createSender('ocr-jobs');
     await sender.sendMessages(Array.from({ length: 12 }, (_, i) => ({ body: { job: i } })));
     await sender.close();
-    pollers.upsert(sub('receipts'));
+    pollers.subscribe(sub('receipts'));
     const v = await until(pollers, 'it/receipts', 'backlog 12', (x) => x.signal?.backlog === 12);
     assert.equal(v.signal?.activeMessages, 12);
     assert.equal(v.problem, undefined);
@@ -80,26 +84,26 @@ void describe('queue-depth poller with the real SDK against the stand-in', () =>
   });
 
   void it('a pipeline on the same namespace and key shares the poller', () => {
-    pollers.upsert(sub('invoices'));
+    pollers.subscribe(sub('invoices'));
     assert.equal(pollers.pollerCount, 1);
   });
 
   void it('a missing queue is QueueNotFound', async () => {
-    pollers.upsert(sub('missing', { queueName: 'no-such-queue' }));
+    pollers.subscribe(sub('missing', { queueName: 'no-such-queue' }));
     const v = await until(pollers, 'it/missing', 'a problem', (x) => x.problem !== undefined);
     assert.equal(v.problem?.reason, 'QueueNotFound');
     assert.match(v.problem?.message ?? '', /no-such-queue/);
   });
 
   void it('a ReceiveDisabled queue is QueueReceiveDisabled', async () => {
-    pollers.upsert(sub('paused', { queueName: 'paused' }));
+    pollers.subscribe(sub('paused', { queueName: 'paused' }));
     const v = await until(pollers, 'it/paused', 'a problem', (x) => x.problem !== undefined);
     assert.equal(v.problem?.reason, 'QueueReceiveDisabled');
   });
 
   void it('a Listen-only key is InsufficientRights and names the Manage right', async () => {
     const listen = standin.connectionStringsFor('ListenOnly').managementConnectionString;
-    pollers.upsert(sub('listener', { credential: { kind: 'connectionString', connectionString: listen } }));
+    pollers.subscribe(sub('listener', { credential: { kind: 'connectionString', connectionString: listen } }));
     const v = await until(pollers, 'it/listener', 'a problem', (x) => x.problem !== undefined);
     assert.equal(v.problem?.reason, 'InsufficientRights');
     assert.match(v.problem?.message ?? '', /Manage/);

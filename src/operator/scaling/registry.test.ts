@@ -1,10 +1,12 @@
-// The poller's bookkeeping with an in-memory QueueReader (our own interface, not the SDK;
+// The registry and its namespace pollers with an in-memory QueueReader (our own interface, not the SDK;
 // the SDK path is covered against the Service Bus stand-in in test/integration/scaling/).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { queueGauges } from './metrics.ts';
-import { QueuePollers, type PipelineSubscription } from './poller.ts';
+import { silentLogger } from '../../shared/logger.ts';
+import type { PipelineSubscription } from './namespace-poller.ts';
+import { QueueRegistry, type QueueRegistryOptions } from './registry.ts';
 import type { QueueCredential, QueueReader } from './client.ts';
 import type { QueueCounts } from './signal.ts';
 
@@ -53,10 +55,10 @@ async function until(what: string, check: () => boolean, timeoutMs = 2_000): Pro
   }
 }
 
-function setup(ns: FakeNamespace, extra: ConstructorParameters<typeof QueuePollers>[0] = {}) {
+function setup(ns: FakeNamespace, extra: Partial<QueueRegistryOptions> = {}) {
   const registry = new Registry();
   const changes: string[] = [];
-  const pollers = new QueuePollers({ timing: FAST, gauges: queueGauges(registry), onChange: (k) => changes.push(k), readerFor: () => ns.reader(), random: () => 0.5, ...extra });
+  const pollers = new QueueRegistry({ log: silentLogger(), timing: FAST, gauges: queueGauges(registry), onChange: (k) => changes.push(k), readerFor: () => ns.reader(), random: () => 0.5, ...extra });
   return { registry, changes, pollers };
 }
 
@@ -65,8 +67,8 @@ void test('pipelines on one namespace and credential share one poller and one re
   ns.set('jobs', 12);
   const { pollers } = setup(ns, { timing: { ...FAST, idleMs: 10_000, busyMs: 10_000 } });
   t.after(() => pollers.close());
-  pollers.upsert(sub('a'));
-  pollers.upsert(sub('b'));
+  pollers.subscribe(sub('a'));
+  pollers.subscribe(sub('b'));
   await until('both views', () => pollers.view('team/a')?.pending === false && pollers.view('team/b')?.pending === false);
   assert.equal(pollers.pollerCount, 1);
   assert.equal(ns.readers, 1);
@@ -80,8 +82,8 @@ void test('pipelines with different credentials on one namespace get separate po
   ns.set('jobs', 1);
   const { pollers } = setup(ns);
   t.after(() => pollers.close());
-  pollers.upsert(sub('a'));
-  pollers.upsert(sub('b', { credential: cs('ns1.servicebus.windows.net', 'other-key') }));
+  pollers.subscribe(sub('a'));
+  pollers.subscribe(sub('b', { credential: cs('ns1.servicebus.windows.net', 'other-key') }));
   assert.equal(pollers.pollerCount, 2);
 });
 
@@ -90,7 +92,7 @@ void test('a change in the numbers requeues the pipeline and updates the gauges'
   ns.set('jobs', 0);
   const { pollers, changes, registry } = setup(ns);
   t.after(() => pollers.close());
-  pollers.upsert(sub('a'));
+  pollers.subscribe(sub('a'));
   await until('first read', () => changes.length === 1);
   ns.set('jobs', 30, { deadLettered: 2 });
   await until('second change', () => changes.length === 2, 3_000);
@@ -109,8 +111,8 @@ void test('an idle namespace is read less often than a busy one', async (t) => {
   const a = setup(idle);
   const b = setup(busy);
   t.after(() => { a.pollers.close(); b.pollers.close(); });
-  a.pollers.upsert(sub('a'));
-  b.pollers.upsert(sub('a'));
+  a.pollers.subscribe(sub('a'));
+  b.pollers.subscribe(sub('a'));
   await new Promise((r) => setTimeout(r, 200));
   // busy 10 ms vs idle 40 ms: about four times as many reads; allow for timer slack
   assert.ok(busy.reads.length >= 2 * idle.reads.length, `busy ${busy.reads.length} reads, idle ${idle.reads.length}`);
@@ -121,7 +123,7 @@ void test('failures keep the last reading, report the reason, count errors and b
   ns.set('jobs', 7);
   const { pollers, registry } = setup(ns, { staleAfterMs: 60_000 });
   t.after(() => pollers.close());
-  pollers.upsert(sub('a'));
+  pollers.subscribe(sub('a'));
   await until('first read', () => pollers.view('team/a')?.signal?.backlog === 7);
   ns.failWith = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
   await until('failure seen', () => pollers.view('team/a')?.problem !== undefined);
@@ -143,7 +145,7 @@ void test('a stale reading leaves /metrics so the HPA holds instead of acting on
   ns.set('jobs', 7);
   const { pollers, registry } = setup(ns, { staleAfterMs: 30 });
   t.after(() => pollers.close());
-  pollers.upsert(sub('a'));
+  pollers.subscribe(sub('a'));
   await until('first read', () => pollers.view('team/a')?.signal?.backlog === 7);
   ns.failWith = new Error('boom');
   let registryText = await registry.metrics();
@@ -160,8 +162,8 @@ void test('a missing queue and a ReceiveDisabled queue are reported with their r
   ns.set('off', 3, {}, 'ReceiveDisabled');
   const { pollers } = setup(ns);
   t.after(() => pollers.close());
-  pollers.upsert(sub('missing', { queueName: 'nope' }));
-  pollers.upsert(sub('off', { queueName: 'off' }));
+  pollers.subscribe(sub('missing', { queueName: 'nope' }));
+  pollers.subscribe(sub('off', { queueName: 'off' }));
   await until('both read', () => pollers.view('team/missing')?.pending === false && pollers.view('team/off')?.pending === false);
   assert.equal(pollers.view('team/missing')?.problem?.reason, 'QueueNotFound');
   assert.equal(pollers.view('team/off')?.problem?.reason, 'QueueReceiveDisabled');
@@ -173,16 +175,16 @@ void test('activation keeps an idle fleet at zero for a trickle at or below the 
   ns.set('jobs', 3);
   const { pollers } = setup(ns);
   t.after(() => pollers.close());
-  pollers.upsert(sub('a', { minReplicas: 0, workersRunning: 0, activationMessages: 3 }));
+  pollers.subscribe(sub('a', { minReplicas: 0, workersRunning: 0, activationMessages: 3 }));
   await until('read', () => pollers.view('team/a')?.pending === false);
   assert.equal(pollers.view('team/a')?.signal?.backlog, 0);
-  pollers.upsert(sub('a', { minReplicas: 0, workersRunning: 1, activationMessages: 3 }));
+  pollers.subscribe(sub('a', { minReplicas: 0, workersRunning: 1, activationMessages: 3 }));
   assert.equal(pollers.view('team/a')?.signal?.backlog, 3, 'a running worker sees the real backlog');
 });
 
 void test('an invalid connection string is a condition, not a crash', () => {
   const { pollers } = setup(new FakeNamespace());
-  pollers.upsert(sub('a', { credential: { kind: 'connectionString', connectionString: 'garbage' } }));
+  pollers.subscribe(sub('a', { credential: { kind: 'connectionString', connectionString: 'garbage' } }));
   assert.equal(pollers.view('team/a')?.problem?.reason, 'InvalidConnectionString');
   assert.doesNotMatch(pollers.view('team/a')?.problem?.message ?? '', /garbage/);
   assert.equal(pollers.pollerCount, 0);
@@ -193,9 +195,9 @@ void test('removing the last pipeline of a namespace stops its poller and drops 
   ns.set('jobs', 4);
   const { pollers, registry } = setup(ns);
   t.after(() => pollers.close());
-  pollers.upsert(sub('a'));
+  pollers.subscribe(sub('a'));
   await until('read', () => pollers.view('team/a')?.pending === false);
-  pollers.remove('team/a');
+  pollers.unsubscribe('team/a');
   assert.equal(pollers.pollerCount, 0);
   assert.equal(pollers.view('team/a'), undefined);
   assert.doesNotMatch(await registry.metrics(), /pipeline="a"/);
@@ -209,7 +211,7 @@ void test('the workers\' in-flight numbers from Prometheus refine the signal', a
   ns.set('jobs', 2);
   const { pollers } = setup(ns, { inFlight: async () => new Map([['team/a', 6]]) });
   t.after(() => pollers.close());
-  pollers.upsert(sub('a'));
+  pollers.subscribe(sub('a'));
   await until('read', () => pollers.view('team/a')?.pending === false);
   assert.deepEqual([pollers.view('team/a')?.signal?.inFlight, pollers.view('team/a')?.signal?.backlog], [6, 6]);
 });
@@ -219,7 +221,7 @@ void test('an unchanged reading does not move observedAt until the report interv
   ns.set('jobs', 5);
   const { pollers } = setup(ns, { reportEveryMs: 60_000 });
   t.after(() => pollers.close());
-  pollers.upsert(sub('a'));
+  pollers.subscribe(sub('a'));
   await until('first read', () => pollers.view('team/a')?.pending === false);
   const first = pollers.view('team/a')?.observedAt?.getTime();
   const reads = ns.reads.length;

@@ -1,0 +1,182 @@
+// One Service Bus namespace (and credential): reads the runtime counters of every queue its
+// pipelines use, at a pace that follows the traffic (schedule.ts), and reports each
+// pipeline's view (view.ts) to its owner through onView. It owns only its own state: the
+// subscriptions, one reading per queue, the workers' in-flight numbers and its timer.
+import type { Logger } from '../../shared/logger.ts';
+import type { Clock } from '../../shared/clock.ts';
+import { endpointOf, type QueueCredential, type QueueReader } from './client.ts';
+import { checkQueueStatus, classifyReadError, type QueueRef } from './preflight.ts';
+import { nextDelay, type PollTiming } from './schedule.ts';
+import { hasWork } from './signal.ts';
+import { queueView, type PipelineQueueView, type QueueReading, type ViewOptions } from './view.ts';
+
+/** What gather hands the poller for one pipeline (the connection string stays in memory). */
+export interface PipelineSubscription extends ViewOptions {
+  /** Work-queue key, namespace/name. */
+  key: string;
+  namespace: string;
+  pipeline: string;
+  queueName: string;
+  credential: QueueCredential;
+}
+
+/** Sum of ocr_worker_jobs_in_flight per pipeline key, from Prometheus; undefined when unknown. */
+export type InFlightSource = (keys: ReadonlyArray<{ namespace: string; pipeline: string }>) => Promise<Map<string, number> | undefined>;
+
+export interface NamespacePollerOptions {
+  credential: QueueCredential;
+  reader: QueueReader;
+  timing: PollTiming;
+  /** How long dead-letter history is kept (ms); the degraded check looks at this window. */
+  historyMs: number;
+  clock: Clock;
+  /** A number in [0, 1) for the jitter; Math.random in production. */
+  random: () => number;
+  inFlight: InFlightSource | undefined;
+  log: Logger;
+  /** A pipeline's view after a read, or after its interpretation changed. */
+  onView: (sub: PipelineSubscription, view: PipelineQueueView) => void;
+  /** A read of the pipeline's queue failed with this reason (for the error counter). */
+  onReadError: (sub: PipelineSubscription, reason: string) => void;
+}
+
+/** A queue's reading plus when its status was last read (epoch ms). */
+interface QueueState extends QueueReading {
+  statusReadAtMs?: number;
+}
+
+export class NamespacePoller {
+  readonly #subscriptions = new Map<string, PipelineSubscription>();
+  readonly #readings = new Map<string, QueueState>();
+  /** Last sum of the workers' in-flight gauge per pipeline key (Prometheus), reused between queries. */
+  readonly #workersInFlight = new Map<string, number>();
+  readonly #o: NamespacePollerOptions;
+  readonly #endpoint: string;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #failures = 0;
+  #wasBusy = false;
+  #closed = false;
+
+  constructor(o: NamespacePollerOptions) {
+    this.#o = o;
+    this.#endpoint = endpointOf(o.credential);
+  }
+
+  get size(): number {
+    return this.#subscriptions.size;
+  }
+
+  /**
+   * Adds or updates a pipeline. A new pipeline, a new queue or a queue not read yet is
+   * read at once; a new interpretation of the same reading (activation, countInFlight) is
+   * reported at once without a read.
+   */
+  subscribe(sub: PipelineSubscription): void {
+    const old = this.#subscriptions.get(sub.key);
+    this.#subscriptions.set(sub.key, sub);
+    if (!old || old.queueName !== sub.queueName || !this.#readings.get(sub.queueName)?.read) {
+      this.#pollSoon();
+    } else if (
+      old.countInFlight !== sub.countInFlight || old.activationMessages !== sub.activationMessages ||
+      old.minReplicas !== sub.minReplicas || old.workersRunning !== sub.workersRunning
+    ) {
+      this.#report(sub, undefined);
+    }
+  }
+
+  /** Removes a pipeline; returns it (undefined when unknown). A queue nobody uses is forgotten. */
+  unsubscribe(key: string): PipelineSubscription | undefined {
+    const sub = this.#subscriptions.get(key);
+    if (!sub) return undefined;
+    this.#subscriptions.delete(key);
+    this.#workersInFlight.delete(key);
+    if (![...this.#subscriptions.values()].some((s) => s.queueName === sub.queueName)) this.#readings.delete(sub.queueName);
+    return sub;
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+  }
+
+  /** Reads now (coalesced with a read already running), then reschedules. */
+  #pollSoon(): void {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#tick(), 0);
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#running) return this.#running;
+    this.#running = this.#readAll().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  #ref(queueName: string, cred: QueueCredential): QueueRef {
+    return { endpoint: this.#endpoint, queueName, auth: cred.kind };
+  }
+
+  async #readAll(): Promise<void> {
+    if (this.#closed || this.#subscriptions.size === 0) return;
+    const o = this.#o;
+    const queueNames = [...new Set([...this.#subscriptions.values()].map((s) => s.queueName))];
+    const anyCredential = [...this.#subscriptions.values()][0]!.credential;
+    let succeeded = 0;
+    let throttled = false;
+    let busy = false;
+    for (const name of queueNames) {
+      const reading: QueueState = this.#readings.get(name) ?? { lastSeenNonEmpty: false, deadLetterHistory: [], read: false };
+      this.#readings.set(name, reading);
+      const ref = this.#ref(name, anyCredential);
+      const now = o.clock();
+      try {
+        // The status changes rarely and costs a second request: re-read it only now and then.
+        if (reading.statusReadAtMs === undefined || now - reading.statusReadAtMs >= o.timing.statusRefreshMs || reading.statusProblem) {
+          reading.statusProblem = checkQueueStatus(await o.reader.status(name), ref);
+          reading.statusReadAtMs = now;
+        }
+        const counts = await o.reader.counts(name);
+        const at = o.clock();
+        reading.counts = counts;
+        reading.observedAtMs = at;
+        reading.problem = undefined;
+        reading.lastSeenNonEmpty = hasWork(counts);
+        reading.deadLetterHistory.push({ atMs: at, count: counts.deadLettered });
+        reading.deadLetterHistory = reading.deadLetterHistory.filter((h) => at - h.atMs <= o.historyMs);
+        succeeded += 1;
+        busy ||= hasWork(counts);
+      } catch (error) {
+        const finding = classifyReadError(error, ref);
+        reading.problem = finding;
+        throttled ||= finding.throttled;
+        busy ||= reading.lastSeenNonEmpty;
+        for (const sub of this.#subscriptions.values()) if (sub.queueName === name) o.onReadError(sub, finding.reason);
+        o.log.warn({ endpoint: this.#endpoint, queue: name, reason: finding.reason }, 'Failed to read queue counters');
+      }
+      reading.read = true;
+    }
+
+    const inFlight = succeeded > 0 && o.inFlight ? await o.inFlight([...this.#subscriptions.values()]).catch(() => undefined) : undefined;
+    for (const sub of this.#subscriptions.values()) this.#report(sub, inFlight);
+
+    const outcome = succeeded > 0 || queueNames.length === 0
+      ? { ok: true as const, busy: busy || this.#wasBusy }
+      : { ok: false as const, failures: ++this.#failures, throttled };
+    if (outcome.ok) this.#failures = 0;
+    this.#wasBusy = busy;
+    if (!this.#closed) {
+      clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => void this.#tick(), nextDelay(o.timing, outcome, o.random()));
+    }
+  }
+
+  /** Hands a pipeline's view to the owner; inFlight undefined reuses the last Prometheus numbers. */
+  #report(sub: PipelineSubscription, inFlight: Map<string, number> | undefined): void {
+    const workers = inFlight ? inFlight.get(sub.key) ?? 0 : this.#workersInFlight.get(sub.key);
+    if (workers !== undefined) this.#workersInFlight.set(sub.key, workers);
+    this.#o.onView(sub, queueView(this.#readings.get(sub.queueName), sub, workers));
+  }
+}
