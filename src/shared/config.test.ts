@@ -81,3 +81,51 @@ void test('"needs X or Y" is one message shape naming every alternative and why'
   );
   assert.doesNotThrow(() => requireOneOf({ A: undefined, B: 'b' }, 'why'));
 });
+
+// Developer CLIs (Service Bus stand-in, npm start, the cluster tool): repeatable flags, bare arguments, -h.
+const CLI = [
+  { name: 'command', env: '', type: 'string', positional: true, help: 'What to do.' },
+  { name: 'load', env: '', type: 'integer', min: 0, max: 100, default: 0, positional: true, help: 'Receipts to send.' },
+  { name: 'queue', env: '', type: 'string', repeatable: true, help: 'A queue.' },
+  { name: 'extra-key', env: 'X_EXTRA_KEY', type: 'string', repeatable: true, help: 'NAME=KEY:RIGHTS.' },
+  { name: 'status', env: '', type: 'string', repeatable: true, choices: ['Active', 'Disabled'], help: 'Status.' },
+  { name: 'help', env: '', type: 'boolean', short: 'h', default: false, help: 'Print this help and exit.' },
+] as const satisfies readonly Setting[];
+
+const cliCases: { name: string; argv: string[]; env?: Record<string, string>; want: Partial<ReturnType<typeof parseSettings<typeof CLI>>> }[] = [
+  { name: 'nothing given: positional unset, repeatable empty', argv: [], want: { command: undefined, load: 0, queue: [], 'extra-key': [], status: [], help: false } },
+  { name: 'a repeatable flag returns every occurrence in order', argv: ['--queue', 'a', '--queue=b'], want: { queue: ['a', 'b'] } },
+  { name: 'a repeatable value is not split at commas', argv: ['--extra-key', 'sender=s3cret:Send,Listen'], want: { 'extra-key': ['sender=s3cret:Send,Listen'] } },
+  { name: 'a repeatable variable gives one whole value', argv: [], env: { X_EXTRA_KEY: 'l=k:Listen,Send' }, want: { 'extra-key': ['l=k:Listen,Send'] } },
+  { name: 'repeatable flags win over the variable', argv: ['--extra-key', 'a=b:Send'], env: { X_EXTRA_KEY: 'l=k:Listen' }, want: { 'extra-key': ['a=b:Send'] } },
+  { name: 'bare arguments fill positional settings in table order', argv: ['up', '7'], want: { command: 'up', load: 7 } },
+  { name: 'bare arguments may come after flags', argv: ['--queue', 'q', 'down'], want: { command: 'down', queue: ['q'] } },
+  { name: 'a positional setting given as a flag takes no bare argument', argv: ['--command', 'up', '5'], want: { command: 'up', load: 5 } },
+  { name: 'the one-letter alias of a boolean flag means true', argv: ['-h'], want: { help: true } },
+  { name: 'the long form of an aliased flag still works', argv: ['--help'], want: { help: true } },
+];
+for (const c of cliCases) {
+  void test(`cli: ${c.name}`, () => {
+    const s = parseSettings(CLI, c.env ?? {}, c.argv);
+    for (const [k, v] of Object.entries(c.want)) assert.deepEqual(s[k as keyof typeof s], v, k);
+  });
+}
+
+const cliErrors: { name: string; argv: string[]; message: RegExp }[] = [
+  { name: 'a bare argument is validated as its flag', argv: ['up', 'many'], message: /^--load must be an integer between 0 and 100, got "many"$/ },
+  { name: 'more bare arguments than positional settings are refused', argv: ['up', '1', 'extra'], message: /^Unexpected argument "extra"\nRun with --help/ },
+  { name: 'each value of a repeatable flag is checked against its choices', argv: ['--status', 'Active', '--status', 'Gone'], message: /^--status must be one of Active, Disabled; got "Gone"$/ },
+  { name: 'an unknown one-letter flag is refused', argv: ['-x'], message: /-x[\s\S]*Run with --help/ },
+];
+for (const e of cliErrors) {
+  void test(`cli: ${e.name}`, () => assert.throws(() => parseSettings(CLI, {}, e.argv), (err: unknown) => err instanceof ConfigError && e.message.test(err.message)));
+}
+
+void test('cli: help shows the alias, repeatable flags and which bare argument fills a setting', () => {
+  const help = helpText(CLI, { intro: ['x'], flags: true });
+  assert.match(help, /^ {2}-h, --help +Print this help and exit\.$/m);
+  assert.match(help, /--queue <value> +A queue\. \(repeatable\)/);
+  assert.match(help, /--extra-key <value> +NAME=KEY:RIGHTS\. \(repeatable, env X_EXTRA_KEY\)/);
+  assert.match(help, /--command <value> +What to do\. \(or as bare argument 1\)/);
+  assert.match(help, /--load <value> +Receipts to send\. \(or as bare argument 2, default 0, between 0 and 100\)/);
+});

@@ -36,16 +36,27 @@ export interface Setting {
   readonly choices?: readonly string[];
   /** Unit of a numeric setting (seconds, ms, bytes), shown in --help and in range errors. */
   readonly unit?: string;
+  /**
+   * String flags only: every occurrence counts, in order, each value whole (not split at commas,
+   * so `--extra-key sender=k:Send,Listen` stays one value); the result is a string[], [] when
+   * none is given. Its environment variable, if any, gives one value.
+   */
+  readonly repeatable?: boolean;
+  /** Also taken from a bare argument: bare arguments fill such settings in table order; the flag wins. */
+  readonly positional?: boolean;
+  /** One-letter alias of the flag, e.g. 'h' for -h. */
+  readonly short?: string;
 }
 
-type ValueOf<S extends Setting> = S['type'] extends 'boolean' ? boolean
+type ValueOf<S extends Setting> = S extends { readonly repeatable: true } ? string[]
+  : S['type'] extends 'boolean' ? boolean
   : S['type'] extends 'integer' | 'number' ? number
     : S['type'] extends 'list' ? string[]
       : string;
 
 /** The parsed values of a table declared `as const satisfies readonly Setting[]`, keyed by name. */
 export type Settings<T extends readonly Setting[]> = {
-  [S in T[number] as S['name']]: S extends { readonly default: unknown } ? ValueOf<S> : ValueOf<S> | undefined;
+  [S in T[number] as S['name']]: S extends { readonly default: unknown } | { readonly repeatable: true } ? ValueOf<S> : ValueOf<S> | undefined;
 };
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -67,11 +78,16 @@ export function logLevelSetting() {
  * Parses `env` (and `argv`, when given) against `table`. Without `argv` the process takes no
  * flags (API, worker); with it, unknown flags are refused with a pointer to --help, and a
  * boolean flag given bare (`--leader-elect`) means true (`--leader-elect=false` turns it off).
+ * Bare arguments are refused unless `positional` settings take them.
  */
 export function parseSettings<const T extends readonly Setting[]>(table: T, env: Env, argv?: readonly string[]): Settings<T> {
   const flags = argv ? parseFlags(table, argv) : {};
   const out: Record<string, unknown> = {};
   for (const s of table) {
+    if (s.repeatable) {
+      out[s.name] = repeatedValues(s, flags, env);
+      continue;
+    }
     const given = source(s, flags, env);
     out[s.name] = given ? convert(s, given.raw, given.label) : s.type === 'list' && Array.isArray(s.default) ? [...(s.default as string[])] : s.default;
   }
@@ -98,11 +114,13 @@ export interface HelpOptions {
 
 /** --help text: every setting with its flag or variable, help, default and allowed range. */
 export function helpText(table: readonly Setting[], options: HelpOptions): string {
-  const left = (s: Setting): string => (options.flags ? `  --${s.name}${s.type === 'boolean' ? '' : ' <value>'}` : `  ${s.env}`);
+  const left = (s: Setting): string => (options.flags ? `  ${s.short ? `-${s.short}, ` : ''}--${s.name}${s.type === 'boolean' ? '' : ' <value>'}` : `  ${s.env}`);
   const rows = table.filter((s) => options.flags || s.env !== '');
   const width = Math.max(...rows.map((s) => left(s).length)) + 2;
   const lines = rows.map((s) => {
     const meta = [
+      options.flags && s.repeatable ? 'repeatable' : '',
+      options.flags && s.positional ? `or as bare argument ${positionalIndex(rows, s)}` : '',
       options.flags && s.env ? `env ${s.env}` : '',
       s.fallbackEnv ? `else ${s.fallbackEnv}` : '',
       describeDefault(s),
@@ -112,6 +130,10 @@ export function helpText(table: readonly Setting[], options: HelpOptions): strin
   });
   const heading = options.flags ? 'Flags (each also read from the environment variable shown; a flag wins):' : 'Environment:';
   return [...options.intro, '', heading, ...lines, ...(options.footer?.length ? ['', ...options.footer] : [])].join('\n');
+}
+
+function positionalIndex(table: readonly Setting[], s: Setting): number {
+  return table.filter((x) => x.positional).indexOf(s) + 1;
 }
 
 function describeDefault(s: Setting): string {
@@ -135,26 +157,54 @@ function range(s: Setting): string {
   return '';
 }
 
-function parseFlags(table: readonly Setting[], argv: readonly string[]): Record<string, string | undefined> {
-  // Every flag is parsed as a string so "--leader-elect=false" works; a bare boolean flag becomes "=true".
-  const options = Object.fromEntries(table.map((s) => [s.name, { type: 'string' as const }]));
-  const normalized = argv.map((a) => (table.some((s) => s.type === 'boolean' && a === `--${s.name}`) ? `${a}=true` : a));
+type Flags = Record<string, string | string[] | undefined>;
+
+function parseFlags(table: readonly Setting[], argv: readonly string[]): Flags {
+  // Every flag is parsed as a string so "--leader-elect=false" works; a bare boolean flag (or its
+  // one-letter alias) becomes "--name=true".
+  const options = Object.fromEntries(table.map((s) => [s.name, { type: 'string' as const, multiple: s.repeatable === true, ...(s.short ? { short: s.short } : {}) }]));
+  const bareBoolean = (a: string, s: Setting): boolean => s.type === 'boolean' && (a === `--${s.name}` || (s.short !== undefined && a === `-${s.short}`));
+  const normalized = argv.map((a) => {
+    const s = table.find((x) => bareBoolean(a, x));
+    return s ? `--${s.name}=true` : a;
+  });
+  const positional = table.filter((s) => s.positional);
+  let parsed: { values: Flags; positionals: string[] };
   try {
-    return parseArgs({ args: normalized, options, strict: true, allowPositionals: false }).values;
+    parsed = parseArgs({ args: normalized, options, strict: true, allowPositionals: positional.length > 0 });
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\nRun with --help for the list of flags.`);
   }
+  const flags = { ...parsed.values };
+  const bare = [...parsed.positionals];
+  // Bare arguments fill the positional settings in table order; a setting given as a flag takes none.
+  for (const s of positional) {
+    if (flags[s.name] !== undefined) continue;
+    const value = bare.shift();
+    if (value !== undefined) flags[s.name] = value;
+  }
+  if (bare.length > 0) throw new ConfigError(`Unexpected argument "${bare[0]}"\nRun with --help for the list of flags.`);
+  return flags;
 }
 
-function source(s: Setting, flags: Record<string, string | undefined>, env: Env): { raw: string; label: string } | undefined {
+function source(s: Setting, flags: Flags, env: Env): { raw: string; label: string } | undefined {
   const flag = flags[s.name];
-  if (flag !== undefined) return { raw: flag, label: `--${s.name}` };
+  if (typeof flag === 'string') return { raw: flag, label: `--${s.name}` };
   for (const name of [s.env, s.fallbackEnv]) {
     if (!name) continue;
     const value = env[name];
     if (value !== undefined && value !== '') return { raw: value, label: name };
   }
   return undefined;
+}
+
+/** Every value of a repeatable flag, else its variable as one value, else the default, else []. */
+function repeatedValues(s: Setting, flags: Flags, env: Env): string[] {
+  const given = flags[s.name];
+  if (Array.isArray(given) && given.length > 0) return given.map((raw) => convert(s, raw, `--${s.name}`) as string);
+  const fromEnv = source(s, {}, env);
+  if (fromEnv) return [convert(s, fromEnv.raw, fromEnv.label) as string];
+  return Array.isArray(s.default) ? [...(s.default as string[])] : [];
 }
 
 function convert(s: Setting, raw: string, label: string): unknown {
