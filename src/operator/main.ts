@@ -14,6 +14,7 @@ import { CliError, helpText, parseConfig } from './cli.ts';
 import { Controller } from './controller.ts';
 import { LeaderElector } from './leader.ts';
 import { createMetrics } from './metrics.ts';
+import { defaultQueueReader } from './scaling/client.ts';
 
 function version(): string {
   try {
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
   const metrics = createMetrics(version());
   const controller = new Controller({
     kc, namespaces: cfg.namespaces, resyncMs: cfg.resyncMs, concurrency: cfg.concurrency, metrics, log,
-    scaling: { prometheusUrl: cfg.prometheusUrl, timing: cfg.queuePoll },
+    scaling: { prometheusUrl: cfg.prometheusUrl, timing: cfg.queuePoll, readerFor: (cred) => defaultQueueReader(cred, process.env) },
   });
   let elector: LeaderElector | undefined; // eslint-disable-line prefer-const -- assigned after the server starts
 

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { ServiceBusAdministrationClient } from '@azure/service-bus';
 import { parseConnectionString } from '../../jobs/servicebus-connection.ts';
+import type { Env } from '../../shared/config.ts';
 import { emulatorHttpPolicy, isDevelopmentEmulator } from '../../shared/emulator-http.ts';
 import type { QueueCounts } from './signal.ts';
 
@@ -78,7 +79,7 @@ export function adminClient(cred: QueueCredential): ServiceBusAdministrationClie
  * sources (the instance metadata endpoint, developer tools) for every read; the reader
  * then fails at once with a message that says what is missing, and makes no request.
  */
-export function hasWorkloadIdentity(env: NodeJS.ProcessEnv = process.env): boolean {
+export function hasWorkloadIdentity(env: Env): boolean {
   return Boolean(env.AZURE_FEDERATED_TOKEN_FILE && env.AZURE_CLIENT_ID && env.AZURE_TENANT_ID);
 }
 
@@ -91,9 +92,13 @@ export function noIdentityReader(): QueueReader {
   return { counts: fail, status: fail };
 }
 
-/** The reader the poller uses by default: the SDK, or an immediate failure without identity. */
-export function defaultQueueReader(cred: QueueCredential): QueueReader {
-  if (cred.kind === 'workloadIdentity' && !hasWorkloadIdentity()) return noIdentityReader();
+/**
+ * The SDK reader, or an immediate failure when workload identity is asked for but `env` (the
+ * operator's environment: main passes process.env) lacks its variables. Without `env` there is
+ * no identity, so only connection strings work.
+ */
+export function defaultQueueReader(cred: QueueCredential, env: Env = {}): QueueReader {
+  if (cred.kind === 'workloadIdentity' && !hasWorkloadIdentity(env)) return noIdentityReader();
   return sdkQueueReader(adminClient(cred));
 }
 

@@ -28,7 +28,7 @@ export interface QueueRegistryOptions {
   reportEveryMs?: number;
   /** How long dead-letter history is kept (ms); the degraded check looks at this window. Default 300 000. */
   historyMs?: number;
-  /** For tests: replaces the SDK reader. */
+  /** Reader per credential. Default defaultQueueReader without an environment (no workload identity); main passes process.env in. */
   readerFor?: (cred: QueueCredential) => QueueReader;
   /** Default systemClock. */
   clock?: Clock;

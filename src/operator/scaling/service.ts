@@ -32,7 +32,7 @@ export interface ScalingServiceOptions {
   prometheusUrl?: string | undefined;
   timing?: Partial<PollTiming>;
   thresholds?: Partial<DegradedThresholds>;
-  /** For tests: replaces the SDK reader. */
+  /** Reader per credential (tests pass fakes; main passes defaultQueueReader with process.env). */
   readerFor?: QueueRegistryOptions['readerFor'];
   /** Default systemClock. */
   clock?: Clock;
