@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { startCluster, type Cluster } from './cluster/cluster.ts';
-import { cacheDir, defaultBinDir, readState } from './cluster/state.ts';
+import { defaultBinDir, readState } from './cluster/state.ts';
 import { startAzurite, type Azurite } from './services/azurite.ts';
 import { startServiceBusStandin, type ServiceBusStandin } from '../servicebus-standin/index.ts';
 import { connectKube, type Kube, type KubeObject } from './kube.ts';
@@ -28,10 +28,9 @@ import { SAMPLE_RECEIPT, SAMPLES_DIR } from './receipts.ts';
 export const SAMPLE_PIPELINE = join(REPO_ROOT, 'config', 'samples', 'local', 'ocrpipeline.yaml');
 export const CRD_FILE = join(REPO_ROOT, 'config', 'crd', 'ocrplatform.io_ocrpipelines.yaml');
 export const FIELD_MANAGER = 'ocr-local-platform';
-/** $OCR_CACHE_DIR, default ~/.cache/ocr-platform: the same directory as the cluster tool's. */
-export const CACHE_DIR = cacheDir();
-
 export interface PlatformOptions {
+  /** $OCR_CACHE_DIR or its default, the same directory as the cluster tool's: cacheDir(process.env) from the main */
+  cacheDir: string;
   /** use this cluster instead of starting the local control plane */
   kubeconfigPath?: string;
   /** cluster name when starting one (default "local") */
@@ -40,7 +39,7 @@ export interface PlatformOptions {
   namespace?: string;
   /** first port the service proxy tries (default 18080, so the API is at http://127.0.0.1:18080) */
   basePort?: number;
-  /** where logs go (default $OCR_CACHE_DIR/local/logs) */
+  /** where logs go (default <cacheDir>/local/logs) */
   logsDir?: string;
   /** run Prometheus + prometheus-adapter for the worker HPA (default: when the adapter binary is built) */
   withMetrics?: boolean;
@@ -97,7 +96,7 @@ const LOCAL_QUEUE_POLL = 'idleMs=2000,busyMs=1000,backoffBaseMs=500,backoffMaxMs
  * Starts everything; on failure stops what it had started and rethrows. The returned
  * stop() is idempotent and leaves no process of ours running.
  */
-export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const began = Date.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const elapsed = () => `${((Date.now() - began) / 1000).toFixed(1).padStart(5)}s`;
@@ -108,10 +107,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     log(`[${elapsed()}] ${what}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return result;
   };
-  const logsDir = options.logsDir ?? join(CACHE_DIR, 'local', 'logs');
+  const logsDir = options.logsDir ?? join(options.cacheDir, 'local', 'logs');
   rmSync(logsDir, { recursive: true, force: true });
   mkdirSync(logsDir, { recursive: true });
-  const workDir = join(CACHE_DIR, 'local', `run-${process.pid}`);
+  const workDir = join(options.cacheDir, 'local', `run-${process.pid}`);
 
   // what to stop, most recent first
   const stack: { what: string; stop: () => Promise<void> }[] = [];
@@ -151,7 +150,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
     // --- Kubernetes
     const shared = options.kubeconfigPath;
-    const withMetrics = options.withMetrics ?? existsSync(join(defaultBinDir(), 'adapter'));
+    const withMetrics = options.withMetrics ?? existsSync(join(defaultBinDir(options.cacheDir), 'adapter'));
     let cluster: Cluster | undefined;
     let kubeconfigPath: string;
     let prometheusUrl: string | undefined;
@@ -171,7 +170,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       log(`[${elapsed()}] using the cluster of ${shared}${prometheusUrl ? ` (Prometheus ${prometheusUrl})` : ' (no Prometheus found next to it: the worker HPA will have no metric)'}`);
     } else {
       cluster = await step(`local control plane${withMetrics ? ' with Prometheus + prometheus-adapter' : ' (prometheus-adapter not built: no worker autoscaling; `npm run tools` builds it)'}`, () => startCluster({
-        name: options.clusterName ?? 'local', nodes: 1, withMetrics, ifRunning: 'restart',
+        name: options.clusterName ?? 'local', cacheDir: options.cacheDir, nodes: 1, withMetrics, ifRunning: 'restart',
         log: (line) => log(`           ${line}`),
       }));
       const c = cluster;

@@ -2,8 +2,8 @@
 // See src/local/platform.ts for what starts, and README/CONTRIBUTING for the walk-through.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { defaultBinDir } from './cluster/state.ts';
+import { ConfigError, helpText as renderHelp, parseSettings, type Env, type Setting } from '../shared/config.ts';
+import { CACHE_DIR_ENV, cacheDir, defaultBinDir } from './cluster/state.ts';
 import { runLoad } from './load.ts';
 import { startPlatform, summary, type Platform } from './platform.ts';
 import { normaliseText, readSampleReceipt, readSampleText, SAMPLE_RECEIPT } from './receipts.ts';
@@ -26,47 +26,80 @@ async function checkSample(platform: Platform): Promise<boolean> {
   return ok;
 }
 
-const HELP = `ocr-platform on one machine: local Kubernetes control plane, Azurite, Service Bus
-stand-in, the operator, and the sample pipeline's pods running as local processes.
+export const FLAGS = [
+  {
+    name: 'load', env: '', type: 'integer', default: 0, min: 0, max: 100_000, positional: true,
+    help: 'After start-up, send N receipts and show the backlog, workers, throughput and latency live (also: npm run start:load -- N).',
+  },
+  { name: 'exit-after-load', env: '', type: 'boolean', default: false, help: 'Stop everything once the load is done and the workers scaled back in.' },
+  {
+    name: 'check', env: '', type: 'boolean', default: false,
+    help: "OCR the sample receipt once, print the time from the command to the first result, stop everything; exit 1 if the text is not the receipt's.",
+  },
+  { name: 'kubeconfig', env: 'KUBECONFIG', type: 'string', help: 'Use this cluster instead of starting one.' },
+  { name: 'base-port', env: '', type: 'integer', min: 1, max: 65_535, defaultHelp: '18080: the API URL', help: 'First local port for Services.' },
+  { name: 'help', env: '', type: 'boolean', short: 'h', default: false, help: 'Print this help and exit.' },
+] as const satisfies readonly Setting[];
 
-usage: npm start [-- flags]
-  --load N            after start-up, send N receipts and show the backlog, workers,
-                      throughput and latency live (also: npm run start:load -- N)
-  --exit-after-load   stop everything once the load is done and the workers scaled back in
-  --check             OCR the sample receipt once, print the time from the command to the
-                      first result, stop everything; exit 1 if the text is not the receipt's
-  --kubeconfig FILE   use this cluster instead of starting one (default: $KUBECONFIG if set)
-  --base-port N       first local port for Services (default 18080: the API URL)
-  -h, --help`;
+export function helpText(): string {
+  return renderHelp(FLAGS, {
+    intro: [
+      'ocr-platform on one machine: local Kubernetes control plane, Azurite, Service Bus',
+      "stand-in, the operator, and the sample pipeline's pods running as local processes.",
+      '',
+      'Usage: npm start [-- flags]',
+    ],
+    flags: true,
+    footer: [`Environment: ${CACHE_DIR_ENV} (default $HOME/.cache/ocr-platform) for binaries, cluster state and logs.`],
+  });
+}
 
-function kubectlCommand(): string {
-  const built = join(defaultBinDir(), 'kubectl');
+export interface StartConfig {
+  /** Receipts to send after start-up; 0: none. */
+  load: number;
+  exitAfterLoad: boolean;
+  check: boolean;
+  /** A cluster to use instead of starting the local control plane. */
+  kubeconfig: string | undefined;
+  basePort: number | undefined;
+  /** $OCR_CACHE_DIR or its default. */
+  cacheDir: string;
+  help: boolean;
+}
+
+/** Pure: parses argv and `env` (main passes process.argv and process.env); throws ConfigError naming the flag. */
+export function parseConfig(argv: readonly string[], env: Env): StartConfig {
+  const v = parseSettings(FLAGS, env, argv);
+  return {
+    load: v.load,
+    exitAfterLoad: v['exit-after-load'],
+    check: v.check,
+    kubeconfig: v.kubeconfig,
+    basePort: v['base-port'],
+    cacheDir: cacheDir(env),
+    help: v.help,
+  };
+}
+
+function kubectlCommand(cache: string): string {
+  const built = join(defaultBinDir(cache), 'kubectl');
   return existsSync(built) ? built : 'kubectl';
 }
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      load: { type: 'string' },
-      'exit-after-load': { type: 'boolean', default: false },
-      check: { type: 'boolean', default: false },
-      kubeconfig: { type: 'string' },
-      'base-port': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
-  const loadRaw = values.load ?? positionals[0];
-  const load = loadRaw === undefined ? 0 : Number(loadRaw);
-  if (!Number.isInteger(load) || load < 0 || load > 100_000) {
-    process.stderr.write(`--load must be a whole number of receipts (0-100000), got "${loadRaw}"\n`);
+  let cfg: StartConfig;
+  try {
+    cfg = parseConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
     return 2;
   }
-  const basePort = values['base-port'] === undefined ? undefined : Number(values['base-port']);
+  if (cfg.help) {
+    process.stdout.write(`${helpText()}\n`);
+    return 0;
+  }
+  const { load, basePort } = cfg;
 
   let platform: Platform | undefined;
   let interrupted = false;
@@ -85,7 +118,8 @@ async function main(): Promise<number> {
   process.on('SIGTERM', () => handler('SIGTERM'));
 
   const starting = startPlatform({
-    kubeconfigPath: values.kubeconfig ?? process.env.KUBECONFIG,
+    cacheDir: cfg.cacheDir,
+    kubeconfigPath: cfg.kubeconfig,
     ...(basePort !== undefined ? { basePort } : {}),
   });
   platform = await Promise.race([starting, stopped.then(() => undefined)]);
@@ -95,15 +129,15 @@ async function main(): Promise<number> {
     await platform?.stop();
     return 130;
   }
-  process.stdout.write(summary(platform, kubectlCommand()));
-  if (values.check) {
+  process.stdout.write(summary(platform, kubectlCommand(cfg.cacheDir)));
+  if (cfg.check) {
     const ok = await checkSample(platform);
     await platform.stop();
     return ok ? 0 : 1;
   }
   if (load > 0 && !interrupted) {
-    await runLoad(platform, load, { stopSignal: stopped, waitForScaleIn: values['exit-after-load'] });
-    if (values['exit-after-load']) interrupted = true;
+    await runLoad(platform, load, { stopSignal: stopped, waitForScaleIn: cfg.exitAfterLoad });
+    if (cfg.exitAfterLoad) interrupted = true;
   }
   if (!interrupted) await stopped;
   const t0 = Date.now();
@@ -112,9 +146,11 @@ async function main(): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main();
-} catch (error) {
-  process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
+if (import.meta.main) {
+  try {
+    process.exitCode = await main();
+  } catch (error) {
+    process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -22,10 +22,12 @@ import {
 } from './state.ts';
 
 export interface ClusterOptions {
-  /** cluster name; state lives in $OCR_CACHE_DIR/clusters/<name> unless stateDir is given */
+  /** cluster name; state lives in <cacheDir>/clusters/<name> unless stateDir is given */
   name: string;
+  /** $OCR_CACHE_DIR or its default, from the caller's environment: cacheDir(process.env) in state.ts */
+  cacheDir: string;
   stateDir?: string;
-  /** where hack/tools.sh put the binaries (default $OCR_CACHE_DIR/bin) */
+  /** where hack/tools.sh put the binaries (default <cacheDir>/bin) */
   binDir?: string;
   /** also run Prometheus and prometheus-adapter as external.metrics.k8s.io */
   withMetrics?: boolean;
@@ -164,7 +166,7 @@ function handle(state: ClusterState, reused: boolean, startSeconds: number, log:
     },
     async stop() {
       if (reused) return;
-      await stopCluster({ name: state.name, stateDir: state.stateDir, log });
+      await stopCluster({ stateDir: state.stateDir, log });
     },
   };
 }
@@ -176,14 +178,14 @@ function handle(state: ClusterState, reused: boolean, startSeconds: number, log:
  */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const name = validateName(options.name);
-  const stateDir = options.stateDir ?? defaultStateDir(name);
+  const stateDir = options.stateDir ?? defaultStateDir(options.cacheDir, name);
   const log = options.log ?? defaultLog;
   const timing: Timing = { ...TEST_TIMING, ...options.timing };
   const nodeCount = options.nodes ?? 2;
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 50) throw new Error(`nodes must be an integer from 1 to 50, got ${nodeCount}`);
   const scrapeTargets = (options.scrapeTargets ?? []).map(parseScrapeTarget);
   if (options.adapterConfigPath && !existsSync(options.adapterConfigPath)) throw new Error(`adapter config ${options.adapterConfigPath} does not exist`);
-  const binDir = options.binDir ?? defaultBinDir();
+  const binDir = options.binDir ?? defaultBinDir(options.cacheDir);
   const bins = requireBinaries(binDir, options.withMetrics ? [...BINARIES, 'adapter'] : BINARIES);
   const prometheusBin = options.withMetrics ? ensurePrometheus(log) : '';
 
@@ -416,9 +418,9 @@ function removeData(stateDir: string): void {
   for (const sub of ['etcd', 'prometheus']) rmSync(join(stateDir, sub), { recursive: true, force: true });
 }
 
-/** Stops the cluster recorded in the state dir; a no-op when none is recorded. */
-export async function stopCluster(options: { name: string; stateDir?: string; log?: (line: string) => void }): Promise<boolean> {
-  const stateDir = options.stateDir ?? defaultStateDir(validateName(options.name));
+/** Stops the cluster recorded in the state dir (defaultStateDir(cacheDir, name) for a named one); a no-op when none is recorded. */
+export async function stopCluster(options: { stateDir: string; log?: (line: string) => void }): Promise<boolean> {
+  const { stateDir } = options;
   const log = options.log ?? defaultLog;
   const release = acquireLock(stateDir);
   try {
@@ -434,9 +436,8 @@ export async function stopCluster(options: { name: string; stateDir?: string; lo
   }
 }
 
-export async function clusterStatus(options: { name: string; stateDir?: string }): Promise<{ state?: ClusterState; healthy: boolean }> {
-  const stateDir = options.stateDir ?? defaultStateDir(validateName(options.name));
-  const state = readState(stateDir);
+export async function clusterStatus(options: { stateDir: string }): Promise<{ state?: ClusterState; healthy: boolean }> {
+  const state = readState(options.stateDir);
   return { state, healthy: state ? await isHealthy(state) : false };
 }
 

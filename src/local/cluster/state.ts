@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Env } from '../../shared/config.ts';
 import type { Ports } from './args.ts';
 
 export interface ProcessRecord {
@@ -35,13 +36,20 @@ export interface ClusterState {
   readyAt?: string;
 }
 
-export function cacheDir(): string {
-  return process.env.OCR_CACHE_DIR ?? join(homedir(), '.cache', 'ocr-platform');
+/** The variable that moves the cache directory; hack/tools.sh and scripts/e2e-kind.sh read it too. */
+export const CACHE_DIR_ENV = 'OCR_CACHE_DIR';
+
+/**
+ * $OCR_CACHE_DIR (empty counts as unset), default ~/.cache/ocr-platform: binaries, cluster
+ * state, local logs. Pure: each main (cluster tool, npm start, tests) passes process.env.
+ */
+export function cacheDir(env: Env): string {
+  return env[CACHE_DIR_ENV] || join(homedir(), '.cache', 'ocr-platform');
 }
 
 /** Same directory hack/tools.sh builds into. */
-export function defaultBinDir(): string {
-  return join(cacheDir(), 'bin');
+export function defaultBinDir(cache: string): string {
+  return join(cache, 'bin');
 }
 
 export function validateName(name: string): string {
@@ -51,8 +59,8 @@ export function validateName(name: string): string {
   return name;
 }
 
-export function defaultStateDir(name: string): string {
-  return join(cacheDir(), 'clusters', validateName(name));
+export function defaultStateDir(cache: string, name: string): string {
+  return join(cache, 'clusters', validateName(name));
 }
 
 const stateFile = (stateDir: string): string => join(stateDir, 'state.json');

@@ -5,48 +5,68 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { ConfigError, helpText as renderHelp, parseSettings, type Env, type Setting } from '../../shared/config.ts';
 import { connectKube } from '../kube.ts';
 import { DEFAULT_NODE_NAME, LOCAL_AGENT_LABEL, startNodeAgent } from './agent.ts';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-const HELP = `Local node agent: registers Node ${DEFAULT_NODE_NAME} (label ${LOCAL_AGENT_LABEL}=true)
-and runs the pods scheduled to it as host processes of this checkout.
+export const FLAGS = [
+  { name: 'kubeconfig', env: 'KUBECONFIG', type: 'string', help: 'Cluster to join (npm start passes its own).' },
+  { name: 'node', env: '', type: 'string', default: DEFAULT_NODE_NAME, help: 'Node name.' },
+  { name: 'logs', env: '', type: 'string', defaultHelp: 'a new temp dir, printed', help: 'Container logs.' },
+  { name: 'prefer-dist', env: '', type: 'boolean', default: false, help: 'Run dist/*.js when built instead of src/*.ts.' },
+  { name: 'help', env: '', type: 'boolean', short: 'h', default: false, help: 'Print this help and exit.' },
+] as const satisfies readonly Setting[];
 
-usage: npm run node-agent -- [flags]
-  --kubeconfig FILE   cluster to join (default: $KUBECONFIG)
-  --node NAME         node name (default: ${DEFAULT_NODE_NAME})
-  --logs DIR          container logs (default: a new temp dir, printed)
-  --prefer-dist       run dist/*.js when built instead of src/*.ts
-  -h, --help`;
+export function helpText(): string {
+  return renderHelp(FLAGS, {
+    intro: [
+      `Local node agent: registers Node ${DEFAULT_NODE_NAME} (label ${LOCAL_AGENT_LABEL}=true)`,
+      'and runs the pods scheduled to it as host processes of this checkout.',
+      '',
+      'Usage: npm run node-agent -- [flags]',
+    ],
+    flags: true,
+  });
+}
+
+export interface NodeAgentConfig {
+  kubeconfig: string;
+  node: string;
+  /** undefined: a new temp dir. */
+  logs: string | undefined;
+  preferDist: boolean;
+  help: boolean;
+}
+
+/** Pure: parses argv and `env` (main passes process.argv and process.env); throws ConfigError naming the flag, or when no cluster is given. */
+export function parseConfig(argv: readonly string[], env: Env): NodeAgentConfig {
+  const v = parseSettings(FLAGS, env, argv);
+  if (!v.kubeconfig && !v.help) throw new ConfigError('no cluster: pass --kubeconfig FILE or set KUBECONFIG (npm start does both for you)');
+  return { kubeconfig: v.kubeconfig ?? '', node: v.node, logs: v.logs, preferDist: v['prefer-dist'], help: v.help };
+}
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      kubeconfig: { type: 'string' },
-      node: { type: 'string' },
-      logs: { type: 'string' },
-      'prefer-dist': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
-  const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
-  if (!kubeconfig) {
-    process.stderr.write('node-agent: no cluster: pass --kubeconfig FILE or set KUBECONFIG (npm start does both for you)\n');
+  let cfg: NodeAgentConfig;
+  try {
+    cfg = parseConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`node-agent: ${error.message}\n`);
     return 2;
+  }
+  if (cfg.help) {
+    process.stdout.write(`${helpText()}\n`);
+    return 0;
   }
   const work = mkdtempSync(join(tmpdir(), 'ocr-node-agent-'));
   const agent = await startNodeAgent({
-    kube: await connectKube(kubeconfig),
-    ...(values.node ? { nodeName: values.node } : {}),
+    kube: await connectKube(cfg.kubeconfig),
+    nodeName: cfg.node,
     workDir: join(work, 'pods'),
-    logsDir: values.logs ?? join(work, 'logs'),
-    commands: { root: REPO_ROOT, prefer: values['prefer-dist'] ? 'dist' : 'src' },
+    logsDir: cfg.logs ?? join(work, 'logs'),
+    commands: { root: REPO_ROOT, prefer: cfg.preferDist ? 'dist' : 'src' },
   });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { normaliseText, readSampleReceipt, readSampleText, SAMPLE_RECEIPT } from '../../../src/local/receipts.ts';
 import { startPlatform, type Platform } from '../../../src/local/platform.ts';
 import type { KubeList } from '../../../src/local/kube.ts';
+import { CACHE_DIR } from '../../support/cluster.ts';
 import type { V1Pod } from '@kubernetes/client-node';
 
 const skip = process.env.OCR_TEST_SKIP_CLUSTER ? 'OCR_TEST_SKIP_CLUSTER is set' : false;
@@ -43,6 +44,7 @@ void describe('npm start: the whole platform on one machine', { skip, timeout: 2
   before(async () => {
     const shared = process.env.OCR_TEST_KUBECONFIG;
     platform = await startPlatform({
+      cacheDir: CACHE_DIR,
       ...(shared ? { kubeconfigPath: shared, namespace: `ocr-local-${process.pid}` } : { clusterName: `it-local-${process.pid}` }),
       basePort: 28080,
       log: (line) => process.stderr.write(`  ${line}\n`),
