@@ -17,10 +17,11 @@ bash hack/deps.sh
 export PATH="$root/node_modules/.bin:$PATH"
 node --version
 
-step "static checks: generated files, types, lint"
+step "static checks: generated files, types, format, lint"
 npm run -s generate:check
 if npm run 2>/dev/null | grep -q 'chart:schema:check'; then npm run -s chart:schema:check; fi
 tsc -p tsconfig.json
+prettier --check --log-level warn "**/*.{ts,js}"
 eslint .
 
 cluster_name=test-$$
