@@ -59,8 +59,16 @@ export class MemoryBlobs implements ImageStore {
   async uploadUrl(jobId: string, ttlSeconds: number): Promise<{ url: string; expiresAt: string; method: 'PUT'; headers: Record<string, string> }> {
     const now = Date.now();
     const expiresOn = new Date(now + ttlSeconds * 1000);
-    const sas = generateBlobSASQueryParameters({ containerName: 'ocr', blobName: uploadBlobPath(jobId), permissions: BlobSASPermissions.parse('cw'), startsOn: new Date(now - 60_000), expiresOn }, this.key).toString();
-    return { url: `http://127.0.0.1/benchaccount/ocr/${uploadBlobPath(jobId)}?${sas}`, expiresAt: expiresOn.toISOString(), method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' } };
+    const sas = generateBlobSASQueryParameters(
+      { containerName: 'ocr', blobName: uploadBlobPath(jobId), permissions: BlobSASPermissions.parse('cw'), startsOn: new Date(now - 60_000), expiresOn },
+      this.key,
+    ).toString();
+    return {
+      url: `http://127.0.0.1/benchaccount/ocr/${uploadBlobPath(jobId)}?${sas}`,
+      expiresAt: expiresOn.toISOString(),
+      method: 'PUT',
+      headers: { 'x-ms-blob-type': 'BlockBlob' },
+    };
   }
 
   async uploadSize(jobId: string): Promise<number | undefined> {

@@ -44,7 +44,10 @@ if (pinned) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 
 async function startServer(mode: string, env: Record<string, string>): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
   const command = pinned ? 'taskset' : process.execPath;
   const args = pinned ? ['-c', '0', process.execPath, SERVER] : [SERVER];
-  const child = spawn(command, args, { env: { ...process.env, ...env, BENCH_MODE: mode, BENCH_KEY: KEY, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env, BENCH_MODE: mode, BENCH_KEY: KEY, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolvePort, reject) => {
     const timer = setTimeout(() => reject(new Error(`${mode} server did not start in 30 s`)), 30_000);
     let out = '';
@@ -59,7 +62,8 @@ async function startServer(mode: string, env: Record<string, string>): Promise<{
     child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
   });
   return {
-    port, child,
+    port,
+    child,
     stop: async () => {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -94,7 +98,12 @@ interface Row {
   cpuMicros: number | undefined;
 }
 
-async function load(scenario: string, server: { port: number; child: ChildProcess }, connections: number, request: { path: string; body: Buffer | string; contentType: string }): Promise<Row> {
+async function load(
+  scenario: string,
+  server: { port: number; child: ChildProcess },
+  connections: number,
+  request: { path: string; body: Buffer | string; contentType: string },
+): Promise<Row> {
   const port = server.port;
   const cpuBefore = cpuSeconds(server.child.pid);
   const result = await autocannon({
@@ -106,26 +115,55 @@ async function load(scenario: string, server: { port: number; child: ChildProces
     duration: SECONDS,
     timeout: 10,
   });
-  const row: Row = { scenario, connections, rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, ok: result['2xx'], errors: result.errors - result.timeouts, timeouts: result.timeouts, non2xx: result.non2xx, cpuMicros: undefined };
+  const row: Row = {
+    scenario,
+    connections,
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    ok: result['2xx'],
+    errors: result.errors - result.timeouts,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    cpuMicros: undefined,
+  };
   const cpuAfter = cpuSeconds(server.child.pid);
   const answered = result['2xx'] + result.non2xx;
   if (cpuBefore !== undefined && cpuAfter !== undefined && answered > 0) row.cpuMicros = Math.round(((cpuAfter - cpuBefore) * 1e6) / answered);
-  console.log(`${scenario.padEnd(58)} c=${String(connections).padStart(5)}  ${String(row.rps).padStart(6)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  2xx ${row.ok}  errors ${row.errors}  timeouts ${row.timeouts}  non-2xx ${row.non2xx}  API CPU ${row.cpuMicros ?? '-'} us/req`);
+  console.log(
+    `${scenario.padEnd(58)} c=${String(connections).padStart(5)}  ${String(row.rps).padStart(6)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  2xx ${row.ok}  errors ${row.errors}  timeouts ${row.timeouts}  non-2xx ${row.non2xx}  API CPU ${row.cpuMicros ?? '-'} us/req`,
+  );
   return row;
 }
 
 async function main(): Promise<void> {
-  const image = await sharp({ create: { width: 64, height: 32, channels: 3, background: '#fff' } }).png().toBuffer();
+  const image = await sharp({ create: { width: 64, height: 32, channels: 3, background: '#fff' } })
+    .png()
+    .toBuffer();
   const azurite = await startAzurite();
   const standin = await startServiceBusStandin({ queues: ['ocr-jobs'] });
-  const storageEnv = { BLOB_CONNECTION_STRING: azurite.connectionString, SERVICEBUS_CONNECTION_STRING: standin.connectionString, OCR_QUEUE_NAME: 'ocr-jobs', BENCH_IMAGE_B64: image.toString('base64') };
+  const storageEnv = {
+    BLOB_CONNECTION_STRING: azurite.connectionString,
+    SERVICEBUS_CONNECTION_STRING: standin.connectionString,
+    OCR_QUEUE_NAME: 'ocr-jobs',
+    BENCH_IMAGE_B64: image.toString('base64'),
+  };
   const createJob = { path: '/v1/jobs', body: JSON.stringify({ fileName: 'r.png', sizeBytes: 1000, languages: ['eng'] }), contentType: 'application/json' };
   const cacheHit = { path: '/v1/ocr', body: image, contentType: 'image/png' };
   const rows: Row[] = [];
   const load1 = [0, 0, 0];
-  const sample = (): void => { const [a, b, c] = loadavg(); load1[0] = Math.max(load1[0] ?? 0, a ?? 0); load1[1] = b ?? 0; load1[2] = c ?? 0; };
+  const sample = (): void => {
+    const [a, b, c] = loadavg();
+    load1[0] = Math.max(load1[0] ?? 0, a ?? 0);
+    load1[1] = b ?? 0;
+    load1[2] = c ?? 0;
+  };
   try {
-    for (const [mode, label] of [['bare', 'anchor: bare Fastify route'], ['memory', 'POST /v1/jobs, API overhead without storage'], ['azurite', 'POST /v1/jobs, records in Azurite']] as const) {
+    for (const [mode, label] of [
+      ['bare', 'anchor: bare Fastify route'],
+      ['memory', 'POST /v1/jobs, API overhead without storage'],
+      ['azurite', 'POST /v1/jobs, records in Azurite'],
+    ] as const) {
       const server = await startServer(mode, storageEnv);
       try {
         await load(`${label} (warm-up)`, server, 50, createJob);
@@ -153,7 +191,10 @@ async function main(): Promise<void> {
     '',
     '| scenario | connections | req/s | p50 ms | p99 ms | 2xx | errors (not timeouts) | timeouts (10 s) | non-2xx | req/s vs anchor | API CPU µs/req | req/s per dedicated core (1e6/CPU µs) |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.scenario} | ${r.connections} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.ok} | ${r.errors} | ${r.timeouts} | ${r.non2xx} | ${anchor ? (r.rps / anchor.rps).toFixed(2) : '-'} | ${r.cpuMicros ?? '-'} | ${r.cpuMicros ? Math.round(1e6 / r.cpuMicros) : '-'} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.scenario} | ${r.connections} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.ok} | ${r.errors} | ${r.timeouts} | ${r.non2xx} | ${anchor ? (r.rps / anchor.rps).toFixed(2) : '-'} | ${r.cpuMicros ?? '-'} | ${r.cpuMicros ? Math.round(1e6 / r.cpuMicros) : '-'} |`,
+    ),
     '',
     'Goals (DESIGN §8): >= 10,000 req/s and p99 < 20 ms for POST /v1/jobs on one core, 0 errors at 5,000 connections, cache hit p99 < 5 ms.',
   ];

@@ -6,7 +6,17 @@
 // Prints "ready <port>" on stdout. Both stores get one finished job to make cache hits.
 import { ServiceBusClient } from '@azure/service-bus';
 import fastify from 'fastify';
-import { JobBlobs, JobRecords, blobServiceClient, dedupeKey, sha256Hex, sharedKeyCredential, tableClient, type OcrResult, type StorageSettings } from '../../src/jobs/index.ts';
+import {
+  JobBlobs,
+  JobRecords,
+  blobServiceClient,
+  dedupeKey,
+  sha256Hex,
+  sharedKeyCredential,
+  tableClient,
+  type OcrResult,
+  type StorageSettings,
+} from '../../src/jobs/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import { ApiKeys } from '../../src/api/auth.ts';
 import { testConfig } from '../../test/support/api-config.ts';
@@ -20,11 +30,36 @@ const key = process.env.BENCH_KEY ?? 'bench-key';
 const image = Buffer.from(process.env.BENCH_IMAGE_B64 ?? '', 'base64');
 const pipeline = 'bench';
 
-async function seed(write: (result: OcrResult) => Promise<unknown>, records: { create: JobRecords['create']; rememberResult: JobRecords['rememberResult'] }): Promise<void> {
+async function seed(
+  write: (result: OcrResult) => Promise<unknown>,
+  records: { create: JobRecords['create']; rememberResult: JobRecords['rememberResult'] },
+): Promise<void> {
   const jobId = 'job-bench-cached-0001';
   const now = new Date().toISOString();
-  await records.create({ id: jobId, pipeline, status: 'succeeded', languages: ['eng'], options: { pageSegmentation: 'auto' }, attempts: 1, createdAt: now, updatedAt: now, finishedAt: now }).catch(() => undefined);
-  await write({ jobId, text: 'CACHED', lines: [], meanConfidence: 90, languages: ['eng'], image: { width: 1, height: 1, format: 'png' }, timings: { downloadMs: 0, preprocessMs: 0, recognizeMs: 0, totalMs: 0 }, worker: 'bench', completedAt: now });
+  await records
+    .create({
+      id: jobId,
+      pipeline,
+      status: 'succeeded',
+      languages: ['eng'],
+      options: { pageSegmentation: 'auto' },
+      attempts: 1,
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: now,
+    })
+    .catch(() => undefined);
+  await write({
+    jobId,
+    text: 'CACHED',
+    lines: [],
+    meanConfidence: 90,
+    languages: ['eng'],
+    image: { width: 1, height: 1, format: 'png' },
+    timings: { downloadMs: 0, preprocessMs: 0, recognizeMs: 0, totalMs: 0 },
+    worker: 'bench',
+    completedAt: now,
+  });
   await records.rememberResult(pipeline, dedupeKey(sha256Hex(image), ['eng'], { pageSegmentation: 'auto' }), jobId);
 }
 

@@ -4,7 +4,12 @@ import { cer, levenshtein, referenceFromCsv } from './cer.ts';
 
 void describe('character error rate', () => {
   void it('levenshtein counts insertions, deletions and substitutions', () => {
-    for (const [a, b, d] of [['', 'abc', 3], ['kitten', 'sitting', 3], ['same', 'same', 0], ['abc', '', 3]] as const) {
+    for (const [a, b, d] of [
+      ['', 'abc', 3],
+      ['kitten', 'sitting', 3],
+      ['same', 'same', 0],
+      ['abc', '', 3],
+    ] as const) {
       assert.equal(levenshtein(a, b), d, `${a} -> ${b}`);
     }
   });

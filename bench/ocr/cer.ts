@@ -31,12 +31,16 @@ export function cer(ocrText: string, referenceText: string): number {
 
 /** Reference text of a ground-truth CSV: the transcripts (after the first 8 commas), joined by newlines. */
 export function referenceFromCsv(csv: string): string {
-  return csv.split(/\r?\n/u).filter((line) => line.trim() !== '').map((line) => {
-    let at = -1;
-    for (let i = 0; i < 8; i++) {
-      at = line.indexOf(',', at + 1);
-      if (at < 0) return '';
-    }
-    return line.slice(at + 1);
-  }).join('\n');
+  return csv
+    .split(/\r?\n/u)
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      let at = -1;
+      for (let i = 0; i < 8; i++) {
+        at = line.indexOf(',', at + 1);
+        if (at < 0) return '';
+      }
+      return line.slice(at + 1);
+    })
+    .join('\n');
 }

@@ -22,11 +22,25 @@ import { TUNINGS } from './tunings.ts';
 
 const DATASET = resolve(import.meta.dirname, '../../../shared/datasets/sroie-dev');
 
-interface Sample { id: string; image: Buffer; path: string; reference: string }
-interface Tally { label: string; wallMs: number; cpuMs: number; cers: number[] }
+interface Sample {
+  id: string;
+  image: Buffer;
+  path: string;
+  reference: string;
+}
+interface Tally {
+  label: string;
+  wallMs: number;
+  cpuMs: number;
+  cers: number[];
+}
 
 function loadSamples(limit: number): Sample[] {
-  const ids = readdirSync(join(DATASET, 'images')).filter((f) => f.endsWith('.jpg')).map((f) => f.slice(0, -4)).sort().slice(0, limit);
+  const ids = readdirSync(join(DATASET, 'images'))
+    .filter((f) => f.endsWith('.jpg'))
+    .map((f) => f.slice(0, -4))
+    .sort()
+    .slice(0, limit);
   return ids.map((id) => {
     const path = join(DATASET, 'images', `${id}.jpg`);
     return { id, path, image: readFileSync(path), reference: referenceFromCsv(readFileSync(join(DATASET, 'ground-truth', `${id}.csv`), 'utf8')) };
@@ -35,10 +49,13 @@ function loadSamples(limit: number): Sample[] {
 
 function parseTimes(line: string): number {
   // `times` prints "0m0.512s 0m0.043s": user and system seconds of the children.
-  const [user, sys] = line.trim().split(/\s+/).map((t) => {
-    const m = /^(\d+)m([\d.]+)s$/.exec(t);
-    return m ? Number(m[1]) * 60 + Number(m[2]) : Number.NaN;
-  });
+  const [user, sys] = line
+    .trim()
+    .split(/\s+/)
+    .map((t) => {
+      const m = /^(\d+)m([\d.]+)s$/.exec(t);
+      return m ? Number(m[1]) * 60 + Number(m[2]) : Number.NaN;
+    });
   return ((user ?? Number.NaN) + (sys ?? Number.NaN)) * 1000;
 }
 
@@ -47,12 +64,13 @@ async function native(sample: Sample): Promise<{ text: string; wallMs: number; c
   const started = performance.now();
   const output = await new Promise<string>((resolveText, reject) => {
     const child = spawn('sh', ['-c', 'tesseract "$1" stdout -l eng 2>/dev/null; status=$?; echo "@@TIMES@@"; times; exit $status', 'sh', sample.path], {
-      env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['ignore', 'pipe', 'ignore'],
+      env: { ...process.env, OMP_THREAD_LIMIT: '1' },
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.on('error', reject);
-    child.on('close', (code) => code === 0 ? resolveText(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`tesseract exited ${code}`)));
+    child.on('close', (code) => (code === 0 ? resolveText(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`tesseract exited ${code}`))));
   });
   const wallMs = performance.now() - started;
   const [text, times = ''] = output.split('@@TIMES@@\n');
@@ -80,7 +98,7 @@ async function perCore(samples: Sample[], names: string[], withNative: boolean):
     const tallies = new Map<string, Tally>();
     const tally = (label: string): Tally => {
       let t = tallies.get(label);
-      if (!t) tallies.set(label, t = { label, wallMs: 0, cpuMs: 0, cers: [] });
+      if (!t) tallies.set(label, (t = { label, wallMs: 0, cpuMs: 0, cers: [] }));
       return t;
     };
     if (withNative) tally('native tesseract');
@@ -118,13 +136,15 @@ async function throughput(samples: Sample[], name: string, workers: number): Pro
   try {
     let next = 0;
     const started = performance.now();
-    await Promise.all(Array.from({ length: workers }, async () => {
-      while (next < samples.length) {
-        const sample = samples[next++]!;
-        const prepared = await preprocess(sample.image, { maxPixels: 40_000_000, ...tuning.preprocess });
-        await pool.recognize(prepared, { pageSegmentation: 'auto' }, 300_000);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: workers }, async () => {
+        while (next < samples.length) {
+          const sample = samples[next++]!;
+          const prepared = await preprocess(sample.image, { maxPixels: 40_000_000, ...tuning.preprocess });
+          await pool.recognize(prepared, { pageSegmentation: 'auto' }, 300_000);
+        }
+      }),
+    );
     return samples.length / ((performance.now() - started) / 1000);
   } finally {
     await pool.close();
@@ -155,7 +175,11 @@ async function main(): Promise<void> {
     console.log('native tesseract not found (install: apt-get update && apt-get install -y tesseract-ocr); running without the anchor');
     withNative = false;
   }
-  console.log(`bench:ocr ${new Date().toISOString()}: ${samples.length} receipts, ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `bench:ocr ${new Date().toISOString()}: ${samples.length} receipts, ${availableParallelism()} cores, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
 
   const tallies = await perCore(samples, names, withNative);
   const anchor = withNative ? tallies[0] : undefined;
@@ -164,10 +188,15 @@ async function main(): Promise<void> {
   console.log('|---|---|---|---|---|---|---|');
   for (const t of tallies) {
     const ratio = (a: number | undefined, b: number): string => (a === undefined ? '-' : `${(a / b).toFixed(2)}x`);
-    console.log(`| ${t.label} | ${(t.wallMs / n).toFixed(0)} | ${(t.cpuMs / n).toFixed(0)} | ${mean(t.cers).toFixed(4)} | ${ratio(anchor?.cpuMs, t.cpuMs)} faster | ${ratio(anchor?.wallMs, t.wallMs)} faster | ${anchor ? (mean(t.cers) / mean(anchor.cers)).toFixed(2) : '-'} |`);
+    console.log(
+      `| ${t.label} | ${(t.wallMs / n).toFixed(0)} | ${(t.cpuMs / n).toFixed(0)} | ${mean(t.cers).toFixed(4)} | ${ratio(anchor?.cpuMs, t.cpuMs)} faster | ${ratio(anchor?.wallMs, t.wallMs)} faster | ${anchor ? (mean(t.cers) / mean(anchor.cers)).toFixed(2) : '-'} |`,
+    );
   }
 
-  const workerCounts = values.workers.split(',').map(Number).filter((w) => w > 0);
+  const workerCounts = values.workers
+    .split(',')
+    .map(Number)
+    .filter((w) => w > 0);
   if (workerCounts.length > 0 && !values.sweep) {
     console.log(`\n| ${names[0]}: tesseract workers | receipts/s | vs 1 worker |`);
     console.log('|---|---|---|');

@@ -17,8 +17,20 @@ import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { loadKubeConfig, startCluster } from '../../test/support/cluster.ts';
 import { startOperatorProcess, type OperatorProcess } from '../../test/support/operator-process.ts';
 import {
-  GROUP, PLURAL, ROOT, UNREACHABLE_CONNECTION_STRING, VERSION,
-  apply, createNamespace, deleteNamespace, expectedChildren, installCrd, listChildren, pipeline, secret, sleep,
+  GROUP,
+  PLURAL,
+  ROOT,
+  UNREACHABLE_CONNECTION_STRING,
+  VERSION,
+  apply,
+  createNamespace,
+  deleteNamespace,
+  expectedChildren,
+  installCrd,
+  listChildren,
+  pipeline,
+  secret,
+  sleep,
 } from '../../test/integration/operator/harness.ts';
 
 const { values } = parseArgs({
@@ -36,14 +48,23 @@ const concurrency = Number(values.concurrency);
 const PER_PIPELINE = expectedChildren('x').length;
 const say = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-interface Row { n: number; seconds: number; childrenDone: number; readyDone: number; complete: boolean; rssMiB: number }
+interface Row {
+  n: number;
+  seconds: number;
+  childrenDone: number;
+  readyDone: number;
+  complete: boolean;
+  rssMiB: number;
+}
 
 /** Pipelines with Ready=True at their current generation, from one list call. */
 async function readyCount(kc: KubeConfig, namespace: string): Promise<number> {
   const list = (await kc.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL })) as {
     items: Array<{ metadata: { generation: number }; status?: { observedGeneration?: number; conditions?: Array<{ type: string; status: string }> } }>;
   };
-  return list.items.filter((p) => p.status?.observedGeneration === p.metadata.generation && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+  return list.items.filter(
+    (p) => p.status?.observedGeneration === p.metadata.generation && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  ).length;
 }
 
 async function runSize(kc: KubeConfig, kubeconfigPath: string, n: number): Promise<{ row: Row; operator: OperatorProcess; namespace: string }> {
@@ -117,11 +138,20 @@ async function main(): Promise<void> {
   const lines = [
     '| pipelines | children | Ready | time to all children + Ready (s) | per pipeline (ms) | vs N x (N=1 time) | operator RSS (MiB) |',
     '|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.n} | ${r.childrenDone}/${r.n * PER_PIPELINE} | ${r.readyDone}/${r.n} | ${r.seconds.toFixed(1)}${r.complete ? '' : ' (bound hit, not done)'} | ${r.complete ? ((r.seconds * 1000) / r.n).toFixed(0) : 'n/a'} | ${anchor && r.complete ? (r.seconds / (r.n * anchor)).toFixed(3) : 'n/a'} | ${r.rssMiB.toFixed(0)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.n} | ${r.childrenDone}/${r.n * PER_PIPELINE} | ${r.readyDone}/${r.n} | ${r.seconds.toFixed(1)}${r.complete ? '' : ' (bound hit, not done)'} | ${r.complete ? ((r.seconds * 1000) / r.n).toFixed(0) : 'n/a'} | ${anchor && r.complete ? (r.seconds / (r.n * anchor)).toFixed(3) : 'n/a'} | ${r.rssMiB.toFixed(0)} |`,
+    ),
   ];
-  const idleLine = idle.length > 0
-    ? idle.map((i) => `Idle CPU with ${i.n} Ready pipelines: ${i.cpuSeconds.toFixed(2)} CPU-s in ${idleSeconds} s (${((i.cpuSeconds / idleSeconds) * 100).toFixed(2)} % of one core).`).join('\n')
-    : 'Idle CPU: not measured (no size above 1 completed).';
+  const idleLine =
+    idle.length > 0
+      ? idle
+          .map(
+            (i) =>
+              `Idle CPU with ${i.n} Ready pipelines: ${i.cpuSeconds.toFixed(2)} CPU-s in ${idleSeconds} s (${((i.cpuSeconds / idleSeconds) * 100).toFixed(2)} % of one core).`,
+          )
+          .join('\n')
+      : 'Idle CPU: not measured (no size above 1 completed).';
   console.log(`\n${lines.join('\n')}\n\n${idleLine}`);
   const md = [
     '# Operator benchmark (`npm run bench:operator`)',

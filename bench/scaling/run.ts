@@ -41,7 +41,9 @@ async function externalMetric(kc: KubeConfig): Promise<number | undefined> {
     const req = request(url, options, (res) => {
       let b = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => { b += c; });
+      res.on('data', (c: string) => {
+        b += c;
+      });
       res.on('end', () => resolve(res.statusCode === 200 ? b : ''));
     });
     req.on('error', reject);
@@ -77,12 +79,17 @@ async function main(): Promise<void> {
   try {
     await applyCrd(env.kc, 'config/crd/ocrplatform.io_ocrpipelines.yaml');
     await core.createNamespace({ body: { metadata: { name: NS } } });
-    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'servicebus' }, stringData: { 'connection-string': standin.managementConnectionString } } });
+    await core.createNamespacedSecret({
+      namespace: NS,
+      body: { metadata: { name: 'servicebus' }, stringData: { 'connection-string': standin.managementConnectionString } },
+    });
     const queuePoll = `idleMs=${values['idle-ms']},busyMs=${values['busy-ms']},backoffBaseMs=500,backoffMaxMs=5000,jitter=0`;
     operator = await startOperator({ kubeconfigPath: env.kubeconfigPath, namespace: NS, prometheusUrl: env.prometheusUrl, queuePoll });
     env.addScrapeTargets([`127.0.0.1:${operator.metricsPort}`]);
     await apply(env.kc, {
-      apiVersion: 'ocrplatform.io/v1alpha1', kind: 'OcrPipeline', metadata: { name: PIPELINE, namespace: NS },
+      apiVersion: 'ocrplatform.io/v1alpha1',
+      kind: 'OcrPipeline',
+      metadata: { name: PIPELINE, namespace: NS },
       spec: {
         image: 'example.invalid/ocr-platform:bench',
         queue: { serviceBus: { connectionStringSecretRef: { name: 'servicebus', key: 'connection-string' }, queueName: 'ocr-jobs' } },
@@ -101,7 +108,8 @@ async function main(): Promise<void> {
         },
       },
     });
-    const hpaDesired = async () => (await hpas.readNamespacedHorizontalPodAutoscaler({ name: `${PIPELINE}-worker`, namespace: NS }).catch(() => undefined))?.status?.desiredReplicas;
+    const hpaDesired = async () =>
+      (await hpas.readNamespacedHorizontalPodAutoscaler({ name: `${PIPELINE}-worker`, namespace: NS }).catch(() => undefined))?.status?.desiredReplicas;
     // Settle: the HPA exists, reads an empty queue, wants the minimum.
     await waitFor('the worker HPA to settle at 1', async () => (await hpaDesired()) === 1 && (await externalMetric(env.kc)) === 0, 180_000, 500);
 
@@ -114,17 +122,28 @@ async function main(): Promise<void> {
       await sender.close();
       const t0 = performance.now();
       const at: Partial<Record<'gauge' | 'prometheus' | 'adapter' | 'hpa', number>> = {};
-      await waitFor(`trial ${trial}: the HPA to desire ${WANT}`, async () => {
-        const now = () => (performance.now() - t0) / 1000;
-        if (at.gauge === undefined && (await operatorGauge(operator!.metricsPort)) === MESSAGES) at.gauge = now();
-        if (at.prometheus === undefined && (await promValue(env.prometheusUrl, `max(ocr_queue_backlog{namespace="${NS}",pipeline="${PIPELINE}"})`)) === MESSAGES) at.prometheus = now();
-        if (at.adapter === undefined && (await externalMetric(env.kc)) === MESSAGES) at.adapter = now();
-        if (at.hpa === undefined && (await hpaDesired()) === WANT) at.hpa = now();
-        return at.hpa !== undefined;
-      }, 180_000, 200);
+      await waitFor(
+        `trial ${trial}: the HPA to desire ${WANT}`,
+        async () => {
+          const now = () => (performance.now() - t0) / 1000;
+          if (at.gauge === undefined && (await operatorGauge(operator!.metricsPort)) === MESSAGES) at.gauge = now();
+          if (
+            at.prometheus === undefined &&
+            (await promValue(env.prometheusUrl, `max(ocr_queue_backlog{namespace="${NS}",pipeline="${PIPELINE}"})`)) === MESSAGES
+          )
+            at.prometheus = now();
+          if (at.adapter === undefined && (await externalMetric(env.kc)) === MESSAGES) at.adapter = now();
+          if (at.hpa === undefined && (await hpaDesired()) === WANT) at.hpa = now();
+          return at.hpa !== undefined;
+        },
+        180_000,
+        200,
+      );
       const r = { gauge: at.gauge ?? Number.NaN, prometheus: at.prometheus ?? Number.NaN, adapter: at.adapter ?? Number.NaN, hpa: at.hpa! };
       results.push(r);
-      console.log(`trial ${trial}: operator gauge ${r.gauge.toFixed(1)} s, Prometheus ${r.prometheus.toFixed(1)} s, adapter ${r.adapter.toFixed(1)} s, HPA desires ${WANT}: ${r.hpa.toFixed(1)} s`);
+      console.log(
+        `trial ${trial}: operator gauge ${r.gauge.toFixed(1)} s, Prometheus ${r.prometheus.toFixed(1)} s, adapter ${r.adapter.toFixed(1)} s, HPA desires ${WANT}: ${r.hpa.toFixed(1)} s`,
+      );
       // drain for the next trial
       const receiver = sb.createReceiver('ocr-jobs', { receiveMode: 'receiveAndDelete' });
       let drained = 0;
@@ -150,11 +169,17 @@ async function main(): Promise<void> {
     console.log(`scaling reaction, backlog 0 -> ${MESSAGES} (want ${WANT} workers at ${PER_REPLICA} messages each), ${TRIALS} trials`);
     console.log(`  intervals: queue poll idle ${idle} s / busy ${busy} s, Prometheus scrape ${scrape} s, adapter relist ${relist} s, HPA sync ${hpaSync} s`);
     console.log(`  measured: median ${median.toFixed(1)} s, min ${sorted[0]!.toFixed(1)} s, max ${sorted[sorted.length - 1]!.toFixed(1)} s`);
-    console.log(`  worst case of these intervals (idle poll + scrape + HPA sync): ${bound.toFixed(1)} s; goal "within one scrape + one HPA sync" after the operator sees it: ${(scrape + hpaSync).toFixed(1)} s`);
+    console.log(
+      `  worst case of these intervals (idle poll + scrape + HPA sync): ${bound.toFixed(1)} s; goal "within one scrape + one HPA sync" after the operator sees it: ${(scrape + hpaSync).toFixed(1)} s`,
+    );
     console.log(`  anchor, KEDA defaults (pollingInterval ${KEDA_POLLING_S} s + HPA sync ${HPA_SYNC_DEFAULT_S} s): worst case ${keda} s`);
     console.log(`  ratio measured median / KEDA worst case: ${(median / keda).toFixed(2)} (our test-cluster intervals vs KEDA's defaults)`);
-    console.log(`  same question at production intervals, busy queue: poll ${5} s + scrape 30 s + HPA sync 15 s = 50 s worst case vs KEDA 1<->N (HPA sync 15 s + a direct Service Bus read) and 0->1 (${keda} s)`);
-    console.log(`  with production defaults (idle poll 60 s, scrape 30 s, HPA sync 15 s) the worst case is ${60 + 30 + 15} s = ${((60 + 30 + 15) / keda).toFixed(2)} x KEDA's: the idle poll is the price of Microsoft's once-a-minute advice (lower --queue-poll idleMs to trade it)`);
+    console.log(
+      `  same question at production intervals, busy queue: poll ${5} s + scrape 30 s + HPA sync 15 s = 50 s worst case vs KEDA 1<->N (HPA sync 15 s + a direct Service Bus read) and 0->1 (${keda} s)`,
+    );
+    console.log(
+      `  with production defaults (idle poll 60 s, scrape 30 s, HPA sync 15 s) the worst case is ${60 + 30 + 15} s = ${((60 + 30 + 15) / keda).toFixed(2)} x KEDA's: the idle poll is the price of Microsoft's once-a-minute advice (lower --queue-poll idleMs to trade it)`,
+    );
   } finally {
     await operator?.stop();
     await sb.close();

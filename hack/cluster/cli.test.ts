@@ -8,8 +8,16 @@ import { FLAGS, helpText, parseConfig, stateDirOf } from './cli.ts';
 void test('cluster tool: the command may come before or after the flags; defaults under OCR_CACHE_DIR', () => {
   const cfg = parseConfig(['up', '--with-metrics', '--scrape-target', '127.0.0.1:1', '--scrape-target', '127.0.0.1:2'], { OCR_CACHE_DIR: '/c' });
   assert.deepEqual(cfg, {
-    command: 'up', name: 'dev', cacheDir: '/c', stateDir: undefined, binDir: '/c/bin', nodes: 2, withMetrics: true,
-    adapterConfigPath: undefined, scrapeTargets: ['127.0.0.1:1', '127.0.0.1:2'], help: false,
+    command: 'up',
+    name: 'dev',
+    cacheDir: '/c',
+    stateDir: undefined,
+    binDir: '/c/bin',
+    nodes: 2,
+    withMetrics: true,
+    adapterConfigPath: undefined,
+    scrapeTargets: ['127.0.0.1:1', '127.0.0.1:2'],
+    help: false,
   });
   assert.equal(stateDirOf(cfg), '/c/clusters/dev');
   const down = parseConfig(['--name', 'it-x', 'down'], {});
@@ -20,8 +28,14 @@ void test('cluster tool: the command may come before or after the flags; default
 });
 
 void test('cluster tool: a bad node count or a second command is refused', () => {
-  assert.throws(() => parseConfig(['up', '--nodes', '0'], {}), (err: unknown) => err instanceof ConfigError && /^--nodes must be an integer between 1 and 50, got "0"$/.test(err.message));
-  assert.throws(() => parseConfig(['up', 'down'], {}), (err: unknown) => err instanceof ConfigError && /^Unexpected argument "down"/.test(err.message));
+  assert.throws(
+    () => parseConfig(['up', '--nodes', '0'], {}),
+    (err: unknown) => err instanceof ConfigError && /^--nodes must be an integer between 1 and 50, got "0"$/.test(err.message),
+  );
+  assert.throws(
+    () => parseConfig(['up', 'down'], {}),
+    (err: unknown) => err instanceof ConfigError && /^Unexpected argument "down"/.test(err.message),
+  );
   assert.throws(() => stateDirOf(parseConfig(['up', '--name', 'Bad_Name'], {})), /invalid cluster name "Bad_Name"/);
 });
 

@@ -12,7 +12,10 @@ export const FLAGS = [
   // startCluster's own bounds; each fake node has 8 cpu / 32Gi / 110 pods.
   { name: 'nodes', env: '', type: 'integer', default: 2, min: 1, max: 50, help: 'Number of fake nodes, 8 cpu / 32Gi / 110 pods each.' },
   {
-    name: 'with-metrics', env: '', type: 'boolean', default: false,
+    name: 'with-metrics',
+    env: '',
+    type: 'boolean',
+    default: false,
     help: 'Also run Prometheus (installed from Debian if missing) and prometheus-adapter as APIService v1beta1.external.metrics.k8s.io.',
   },
   { name: 'adapter-config', env: '', type: 'string', defaultHelp: 'rule for ocr_queue_backlog', help: 'prometheus-adapter config.' },

@@ -69,18 +69,31 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const { records, blobs, queue } = deps;
   const webhooks = config.webhookSecret
     ? new WebhookNotifier({
-      settings: { secret: config.webhookSecret, pollIntervalMs: Math.max(config.pollIntervalMs, 100), attempts: config.webhookAttempts, baseDelayMs: config.webhookBaseDelayMs },
-      records, blobs, metrics, log, clock,
-    })
+        settings: {
+          secret: config.webhookSecret,
+          pollIntervalMs: Math.max(config.pollIntervalMs, 100),
+          attempts: config.webhookAttempts,
+          baseDelayMs: config.webhookBaseDelayMs,
+        },
+        records,
+        blobs,
+        metrics,
+        log,
+        clock,
+      })
     : undefined;
   const results = new ResultCache({ pipeline: config.pipeline, records, blobs });
   const commands = new JobCommands({ config, records, blobs, queue, results, metrics, webhooks, log, clock });
   const waiter = new PollingWaiter({ pipeline: config.pipeline, records, pollIntervalMs: config.pollIntervalMs, clock });
-  const readiness = new Readiness({
-    records: () => records.ping(),
-    blobs: () => blobs.ping(),
-    queue: () => queue.ping(),
-  }, config.readyCacheMs, clock);
+  const readiness = new Readiness(
+    {
+      records: () => records.ping(),
+      blobs: () => blobs.ping(),
+      queue: () => queue.ping(),
+    },
+    config.readyCacheMs,
+    clock,
+  );
   const limiter = new RateLimiter(config.rateLimitPerMinute, clock);
   // Aborted when shutdown starts: sync waiters answer 202 at once instead of holding the close.
   const closing = new AbortController();
@@ -99,12 +112,20 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     const decision = limiter.take(caller);
     if (!decision.allowed) {
       metrics.rateLimited.inc();
-      throw new ApiError('RATE_LIMITED', `Over ${config.rateLimitPerMinute} requests per minute; retry in ${decision.retryAfterSeconds} s.`, { retryAfterSeconds: decision.retryAfterSeconds, limitPerMinute: config.rateLimitPerMinute }, { 'retry-after': String(decision.retryAfterSeconds) });
+      throw new ApiError(
+        'RATE_LIMITED',
+        `Over ${config.rateLimitPerMinute} requests per minute; retry in ${decision.retryAfterSeconds} s.`,
+        { retryAfterSeconds: decision.retryAfterSeconds, limitPerMinute: config.rateLimitPerMinute },
+        { 'retry-after': String(decision.retryAfterSeconds) },
+      );
     }
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    metrics.requestDuration.observe({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    metrics.requestDuration.observe(
+      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
   });
 
   app.setErrorHandler(async (error, request, reply) => {
@@ -129,7 +150,14 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   };
   specs.push(
     ...jobRoutes({ commands, results, maxUploadBytes: config.maxUploadBytes }),
-    ...ocrRoutes({ commands, results, waiter, maxUploadBytes: config.maxUploadBytes, syncTimeoutMs: config.syncTimeoutSeconds * 1000, shutdown: closing.signal }),
+    ...ocrRoutes({
+      commands,
+      results,
+      waiter,
+      maxUploadBytes: config.maxUploadBytes,
+      syncTimeoutMs: config.syncTimeoutSeconds * 1000,
+      shutdown: closing.signal,
+    }),
     ...probeRoutes(readiness, metrics, openapi),
   );
   for (const spec of specs) registerRoute(app, spec);

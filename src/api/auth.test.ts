@@ -30,8 +30,14 @@ void describe('API keys', () => {
   }
 
   void it('answers API_KEY_MISSING without a key and API_KEY_INVALID with a wrong one', () => {
-    assert.throws(() => authenticate(keys, {}), (e: unknown) => e instanceof ApiError && e.code === 'API_KEY_MISSING');
-    assert.throws(() => authenticate(keys, { 'x-api-key': 'nope' }), (e: unknown) => e instanceof ApiError && e.code === 'API_KEY_INVALID');
+    assert.throws(
+      () => authenticate(keys, {}),
+      (e: unknown) => e instanceof ApiError && e.code === 'API_KEY_MISSING',
+    );
+    assert.throws(
+      () => authenticate(keys, { 'x-api-key': 'nope' }),
+      (e: unknown) => e instanceof ApiError && e.code === 'API_KEY_INVALID',
+    );
     assert.equal(authenticate(keys, { authorization: 'Bearer s3cret-finance' }), 'finance');
   });
 });
@@ -43,7 +49,13 @@ void describe('deciding whether auth is on', () => {
   });
 
   void it('refuses a key file that cannot be read or holds no keys', () => {
-    assert.throws(() => loadApiKeys({ API_KEYS_FILE: '/nowhere' }, () => { throw new Error('ENOENT'); }), /cannot be read/);
+    assert.throws(
+      () =>
+        loadApiKeys({ API_KEYS_FILE: '/nowhere' }, () => {
+          throw new Error('ENOENT');
+        }),
+      /cannot be read/,
+    );
     assert.throws(() => loadApiKeys({ API_KEYS_FILE: '/keys' }, () => '# nothing\n'), /holds no keys/);
   });
 

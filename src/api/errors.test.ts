@@ -13,7 +13,11 @@ function tableUnder(heading: string): Map<string, string[]> {
   const rows = new Map<string, string[]>();
   for (const line of section.split('\n')) {
     const match = /^\|\s*`([A-Z_]+)`\s*\|(.*)\|\s*$/.exec(line);
-    if (match?.[1] && match[2] !== undefined) rows.set(match[1], match[2].split('|').map((c) => c.trim()));
+    if (match?.[1] && match[2] !== undefined)
+      rows.set(
+        match[1],
+        match[2].split('|').map((c) => c.trim()),
+      );
   }
   return rows;
 }

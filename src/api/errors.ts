@@ -12,33 +12,77 @@ export interface ErrorEntry {
 
 export const ERROR_CATALOGUE = {
   // Authentication and limits
-  API_KEY_MISSING: { status: 401, message: 'This endpoint needs an API key.', action: 'Send the key in the `x-api-key` header or as `Authorization: Bearer <key>`.' },
+  API_KEY_MISSING: {
+    status: 401,
+    message: 'This endpoint needs an API key.',
+    action: 'Send the key in the `x-api-key` header or as `Authorization: Bearer <key>`.',
+  },
   API_KEY_INVALID: { status: 401, message: 'The API key is not valid.', action: 'Check the key for typos; ask the pipeline owner for a current key.' },
-  RATE_LIMITED: { status: 429, message: 'Too many requests for this API key.', action: 'Wait for the number of seconds in the `Retry-After` header, then retry.' },
+  RATE_LIMITED: {
+    status: 429,
+    message: 'Too many requests for this API key.',
+    action: 'Wait for the number of seconds in the `Retry-After` header, then retry.',
+  },
   // Request shape
   INVALID_REQUEST: { status: 400, message: 'The request does not match the schema.', action: 'Fix the fields listed in `details.issues` and send it again.' },
   MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON.', action: 'Send a JSON object with `Content-Type: application/json`.' },
   EMPTY_BODY: { status: 400, message: 'The request body is empty.', action: 'Send a JSON object, a multipart form with a `file` part, or the image bytes.' },
-  MULTIPART_INVALID: { status: 400, message: 'The multipart form is not usable.', action: 'Send exactly one file part named `file` and only the documented text fields.' },
+  MULTIPART_INVALID: {
+    status: 400,
+    message: 'The multipart form is not usable.',
+    action: 'Send exactly one file part named `file` and only the documented text fields.',
+  },
   LANGUAGE_NOT_ALLOWED: { status: 400, message: 'This pipeline does not serve that language.', action: 'Use one of the languages in `details.allowed`.' },
-  WEBHOOKS_DISABLED: { status: 400, message: 'Webhooks are not configured on this pipeline.', action: 'Poll GET /v1/jobs/{id} instead, or ask the operator to set WEBHOOK_SECRET.' },
-  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than the limit.', action: 'Send a smaller body; large images go through POST /v1/jobs and the upload URL.' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request content type is not accepted here.', action: 'Use application/json, multipart/form-data, or an image/* body where documented.' },
+  WEBHOOKS_DISABLED: {
+    status: 400,
+    message: 'Webhooks are not configured on this pipeline.',
+    action: 'Poll GET /v1/jobs/{id} instead, or ask the operator to set WEBHOOK_SECRET.',
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    message: 'The request body is larger than the limit.',
+    action: 'Send a smaller body; large images go through POST /v1/jobs and the upload URL.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message: 'The request content type is not accepted here.',
+    action: 'Use application/json, multipart/form-data, or an image/* body where documented.',
+  },
   // Images
   IMAGE_EMPTY: { status: 422, message: 'The image has no bytes.', action: 'Upload the image again; check that your client sends the file body.' },
   IMAGE_TOO_LARGE: { status: 413, message: 'The image is larger than the limit.', action: 'Shrink or recompress the image below `details.limitBytes`.' },
-  IMAGE_TYPE_UNSUPPORTED: { status: 415, message: 'The image is not PNG, JPEG, TIFF, WebP or BMP.', action: 'Convert the image to one of the supported formats.' },
+  IMAGE_TYPE_UNSUPPORTED: {
+    status: 415,
+    message: 'The image is not PNG, JPEG, TIFF, WebP or BMP.',
+    action: 'Convert the image to one of the supported formats.',
+  },
   IMAGE_TRUNCATED: { status: 422, message: 'The image ends before its format says it should.', action: 'Upload the complete file again.' },
   UPLOAD_MISSING: { status: 409, message: 'Nothing has been uploaded for this job yet.', action: 'PUT the image to the upload URL first, then submit.' },
-  UPLOAD_SIZE_MISMATCH: { status: 422, message: 'The uploaded size differs from the declared sizeBytes.', action: 'Upload the whole file again (the job stays awaiting_upload), then submit.' },
+  UPLOAD_SIZE_MISMATCH: {
+    status: 422,
+    message: 'The uploaded size differs from the declared sizeBytes.',
+    action: 'Upload the whole file again (the job stays awaiting_upload), then submit.',
+  },
   // Jobs
   JOB_NOT_FOUND: { status: 404, message: 'There is no job with this id.', action: 'Check the id; jobs are per pipeline.' },
   JOB_FAILED: { status: 422, message: 'The job failed.', action: 'Read `details.reason`; fix the image and submit a new job.' },
   // Platform
   ROUTE_NOT_FOUND: { status: 404, message: 'There is no such endpoint.', action: 'See /openapi.json for the endpoints this API serves.' },
-  STORAGE_UNAVAILABLE: { status: 503, message: 'Blob or Table Storage could not be reached.', action: 'Retry with backoff; GET and submit are safe to repeat.' },
-  QUEUE_UNAVAILABLE: { status: 503, message: 'The job queue could not be reached; nothing was queued.', action: 'Retry a multipart or /v1/ocr request with backoff; a submitted job is marked failed (ENQUEUE_FAILED), so create a new job.' },
-  INTERNAL: { status: 500, message: 'Something went wrong inside the API.', action: 'Retry; if it persists, report the `x-request-id` header to the operator.' },
+  STORAGE_UNAVAILABLE: {
+    status: 503,
+    message: 'Blob or Table Storage could not be reached.',
+    action: 'Retry with backoff; GET and submit are safe to repeat.',
+  },
+  QUEUE_UNAVAILABLE: {
+    status: 503,
+    message: 'The job queue could not be reached; nothing was queued.',
+    action: 'Retry a multipart or /v1/ocr request with backoff; a submitted job is marked failed (ENQUEUE_FAILED), so create a new job.',
+  },
+  INTERNAL: {
+    status: 500,
+    message: 'Something went wrong inside the API.',
+    action: 'Retry; if it persists, report the `x-request-id` header to the operator.',
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

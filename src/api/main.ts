@@ -50,7 +50,17 @@ async function main(): Promise<void> {
 
   // A deep accept backlog: bursts of thousands of connections queue in the kernel instead of being refused.
   await app.listen({ port: config.port, host: '0.0.0.0', backlog: 4096 });
-  log.info({ port: config.port, pipeline: config.pipeline, namespace: config.namespace, languages: config.languages, auth: keys ? `${keys.size} keys` : 'disabled', webhooks: Boolean(config.webhookSecret) }, 'Started listening');
+  log.info(
+    {
+      port: config.port,
+      pipeline: config.pipeline,
+      namespace: config.namespace,
+      languages: config.languages,
+      auth: keys ? `${keys.size} keys` : 'disabled',
+      webhooks: Boolean(config.webhookSecret),
+    },
+    'Started listening',
+  );
   // Warm the storage clients (table and container creation) so the first request is not slow.
   void Promise.allSettled([records.ping(), blobs.ping()]);
 }

@@ -11,10 +11,28 @@ export class ApiMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
-  readonly jobsCreated = new Counter({ name: 'ocr_api_jobs_created_total', help: 'Jobs created, by how the image arrives.', labelNames: ['path'] as const, registers: [this.registry] });
-  readonly cacheHits = new Counter({ name: 'ocr_api_cache_hits_total', help: 'Requests answered from the result cache without touching the queue.', registers: [this.registry] });
-  readonly rateLimited = new Counter({ name: 'ocr_api_rate_limited_total', help: 'Requests refused with 429 by the per-key rate limit.', registers: [this.registry] });
-  readonly webhooks = new Counter({ name: 'ocr_api_webhooks_total', help: 'Webhook deliveries by outcome.', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly jobsCreated = new Counter({
+    name: 'ocr_api_jobs_created_total',
+    help: 'Jobs created, by how the image arrives.',
+    labelNames: ['path'] as const,
+    registers: [this.registry],
+  });
+  readonly cacheHits = new Counter({
+    name: 'ocr_api_cache_hits_total',
+    help: 'Requests answered from the result cache without touching the queue.',
+    registers: [this.registry],
+  });
+  readonly rateLimited = new Counter({
+    name: 'ocr_api_rate_limited_total',
+    help: 'Requests refused with 429 by the per-key rate limit.',
+    registers: [this.registry],
+  });
+  readonly webhooks = new Counter({
+    name: 'ocr_api_webhooks_total',
+    help: 'Webhook deliveries by outcome.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
 
   constructor(defaultMetrics = false) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'ocr_api_' });

@@ -44,11 +44,18 @@ export class Readiness {
     try {
       await Promise.race([
         check(),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs); }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+        }),
       ]);
       return { ok: true, latencyMs: Math.round(performance.now() - started), checkedAt: new Date(this.clock()).toISOString() };
     } catch (error) {
-      return { ok: false, latencyMs: Math.round(performance.now() - started), checkedAt: new Date(this.clock()).toISOString(), error: error instanceof Error ? error.message.split('\n')[0] : String(error) };
+      return {
+        ok: false,
+        latencyMs: Math.round(performance.now() - started),
+        checkedAt: new Date(this.clock()).toISOString(),
+        error: error instanceof Error ? error.message.split('\n')[0] : String(error),
+      };
     } finally {
       clearTimeout(timer);
     }
@@ -61,7 +68,9 @@ export class Readiness {
       const results = Object.fromEntries(entries);
       this.last = { at: this.clock(), results };
       return results;
-    })().finally(() => { this.running = undefined; });
+    })().finally(() => {
+      this.running = undefined;
+    });
     return await this.running;
   }
 

@@ -74,7 +74,10 @@ export function openApiDocument(specs: readonly RouteSpec[], info: { title: stri
   for (const spec of specs) {
     const path = spec.url.replace(/:([A-Za-z]+)/g, '{$1}');
     const parameters: unknown[] = [];
-    for (const [where, schema] of [['path', spec.params], ['query', spec.querystring]] as const) {
+    for (const [where, schema] of [
+      ['path', spec.params],
+      ['query', spec.querystring],
+    ] as const) {
       if (!schema) continue;
       const json = jsonSchema(schema, 'input');
       const properties = (json.properties ?? {}) as Record<string, unknown>;

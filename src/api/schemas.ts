@@ -5,27 +5,31 @@ import { JobErrorCode, JobId, JobStatus, Language, OcrOptions, OcrResult, PageSe
 
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
 
-export const CreateJobBody = z.object({
-  fileName: z.string().min(1).max(255).optional().describe('Shown back in the job; not used for type detection.'),
-  sizeBytes: z.number().int().positive().optional().describe('Declared image size; submit checks the upload against it.'),
-  languages: z.array(Language).min(1).max(8).optional().describe('Tesseract languages; defaults to the pipeline\'s first language.'),
-  options: OcrOptions.optional(),
-  webhookUrl: HttpUrl.optional().describe('Receives a signed POST when the job finishes.'),
-}).strict();
+export const CreateJobBody = z
+  .object({
+    fileName: z.string().min(1).max(255).optional().describe('Shown back in the job; not used for type detection.'),
+    sizeBytes: z.number().int().positive().optional().describe('Declared image size; submit checks the upload against it.'),
+    languages: z.array(Language).min(1).max(8).optional().describe("Tesseract languages; defaults to the pipeline's first language."),
+    options: OcrOptions.optional(),
+    webhookUrl: HttpUrl.optional().describe('Receives a signed POST when the job finishes.'),
+  })
+  .strict();
 export type CreateJobBody = z.infer<typeof CreateJobBody>;
 
 /** Text fields of the multipart form (POST /v1/jobs, POST /v1/ocr) and query of the raw-body POST /v1/ocr. */
-export const ImageFields = z.object({
-  languages: z.string().max(200).optional().describe('Comma-separated languages, e.g. "eng,deu".'),
-  pageSegmentation: PageSegmentation.optional(),
-  webhookUrl: HttpUrl.optional(),
-}).strict();
+export const ImageFields = z
+  .object({
+    languages: z.string().max(200).optional().describe('Comma-separated languages, e.g. "eng,deu".'),
+    pageSegmentation: PageSegmentation.optional(),
+    webhookUrl: HttpUrl.optional(),
+  })
+  .strict();
 export type ImageFields = z.infer<typeof ImageFields>;
 
 export const JobParams = z.object({ id: JobId });
 
 export const UploadInstructions = z.object({
-  url: z.string().describe('SAS URL for exactly this job\'s blob; PUT the image bytes to it.'),
+  url: z.string().describe("SAS URL for exactly this job's blob; PUT the image bytes to it."),
   method: z.literal('PUT'),
   headers: z.record(z.string(), z.string()).describe('Headers the PUT must carry.'),
   expiresAt: z.string(),
@@ -75,6 +79,9 @@ export const Health = z.object({
 /** Parses "eng,deu" into ["eng","deu"]. */
 export function splitLanguages(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return list.length > 0 ? list : undefined;
 }

@@ -35,15 +35,47 @@ void describe('inspecting whole images', () => {
   const cases: { name: string; image: Uint8Array; expected: ReturnType<typeof inspectImage> }[] = [
     { name: 'an empty file is empty', image: new Uint8Array(0), expected: { ok: false, problem: 'empty' } },
     { name: 'text is unsupported', image: bytes('hello world, not an image'), expected: { ok: false, problem: 'unsupported' } },
-    { name: 'a PNG that ends with IEND is complete', image: bytes(PNG_SIGNATURE, [1, 2, 3], PNG_IEND), expected: { ok: true, format: 'png', mediaType: 'image/png' } },
+    {
+      name: 'a PNG that ends with IEND is complete',
+      image: bytes(PNG_SIGNATURE, [1, 2, 3], PNG_IEND),
+      expected: { ok: true, format: 'png', mediaType: 'image/png' },
+    },
     { name: 'a PNG without IEND is truncated', image: bytes(PNG_SIGNATURE, [1, 2, 3, 4, 5]), expected: { ok: false, problem: 'truncated', format: 'png' } },
-    { name: 'a JPEG that ends with EOI is complete', image: bytes([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]), expected: { ok: true, format: 'jpeg', mediaType: 'image/jpeg' } },
-    { name: 'a JPEG with padding after EOI is complete', image: bytes([0xff, 0xd8, 0xff, 0xe0, 1, 0xff, 0xd9, 0, 0, 0]), expected: { ok: true, format: 'jpeg', mediaType: 'image/jpeg' } },
-    { name: 'a JPEG without EOI is truncated', image: bytes([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]), expected: { ok: false, problem: 'truncated', format: 'jpeg' } },
-    { name: 'a BMP shorter than its declared size is truncated', image: bytes('BM', le32(1000), new Array<number>(30).fill(0)), expected: { ok: false, problem: 'truncated', format: 'bmp' } },
-    { name: 'a WebP shorter than its RIFF size is truncated', image: bytes('RIFF', le32(1000), 'WEBPVP8 ', [0, 0]), expected: { ok: false, problem: 'truncated', format: 'webp' } },
-    { name: 'a WebP as long as its RIFF size is complete', image: bytes('RIFF', le32(10), 'WEBPVP8 ', [0, 0]), expected: { ok: true, format: 'webp', mediaType: 'image/webp' } },
-    { name: 'a TIFF whose first IFD is past the end is truncated', image: bytes([0x49, 0x49, 0x2a, 0x00], le32(5000), [0, 0]), expected: { ok: false, problem: 'truncated', format: 'tiff' } },
+    {
+      name: 'a JPEG that ends with EOI is complete',
+      image: bytes([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]),
+      expected: { ok: true, format: 'jpeg', mediaType: 'image/jpeg' },
+    },
+    {
+      name: 'a JPEG with padding after EOI is complete',
+      image: bytes([0xff, 0xd8, 0xff, 0xe0, 1, 0xff, 0xd9, 0, 0, 0]),
+      expected: { ok: true, format: 'jpeg', mediaType: 'image/jpeg' },
+    },
+    {
+      name: 'a JPEG without EOI is truncated',
+      image: bytes([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]),
+      expected: { ok: false, problem: 'truncated', format: 'jpeg' },
+    },
+    {
+      name: 'a BMP shorter than its declared size is truncated',
+      image: bytes('BM', le32(1000), new Array<number>(30).fill(0)),
+      expected: { ok: false, problem: 'truncated', format: 'bmp' },
+    },
+    {
+      name: 'a WebP shorter than its RIFF size is truncated',
+      image: bytes('RIFF', le32(1000), 'WEBPVP8 ', [0, 0]),
+      expected: { ok: false, problem: 'truncated', format: 'webp' },
+    },
+    {
+      name: 'a WebP as long as its RIFF size is complete',
+      image: bytes('RIFF', le32(10), 'WEBPVP8 ', [0, 0]),
+      expected: { ok: true, format: 'webp', mediaType: 'image/webp' },
+    },
+    {
+      name: 'a TIFF whose first IFD is past the end is truncated',
+      image: bytes([0x49, 0x49, 0x2a, 0x00], le32(5000), [0, 0]),
+      expected: { ok: false, problem: 'truncated', format: 'tiff' },
+    },
   ];
   for (const c of cases) {
     void it(c.name, () => assert.deepEqual(inspectImage(c.image), c.expected));

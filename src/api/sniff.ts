@@ -7,8 +7,7 @@
 export type ImageFormat = 'png' | 'jpeg' | 'tiff' | 'webp' | 'bmp';
 
 export type Inspection =
-  | { ok: true; format: ImageFormat; mediaType: string }
-  | { ok: false; problem: 'empty' | 'unsupported' | 'truncated'; format?: ImageFormat };
+  { ok: true; format: ImageFormat; mediaType: string } | { ok: false; problem: 'empty' | 'unsupported' | 'truncated'; format?: ImageFormat };
 
 const MEDIA_TYPES: Readonly<Record<ImageFormat, string>> = {
   png: 'image/png',

@@ -31,7 +31,8 @@ void test('every field of the spec and status has a description', () => {
   for (const root of ['spec', 'status']) {
     walkSchema(at(root), (node, path) => {
       const props = (node.properties ?? {}) as Record<string, JsonSchema>;
-      for (const [k, v] of Object.entries(props)) assert.ok(typeof v.description === 'string' && v.description.length > 0, `${root}${path}.${k} has no description`);
+      for (const [k, v] of Object.entries(props))
+        assert.ok(typeof v.description === 'string' && v.description.length > 0, `${root}${path}.${k} has no description`);
     });
   }
 });
@@ -60,18 +61,35 @@ for (const [name, path, rule] of celCases) {
 }
 
 void test('the CRD is namespaced, short-named ocrp, with a status subresource and the printer columns', () => {
-  const crd = buildCrd() as { spec: { scope: string; names: { shortNames: string[] }; versions: { subresources: unknown; additionalPrinterColumns: { name: string }[] }[] } };
+  const crd = buildCrd() as {
+    spec: { scope: string; names: { shortNames: string[] }; versions: { subresources: unknown; additionalPrinterColumns: { name: string }[] }[] };
+  };
   assert.equal(crd.spec.scope, 'Namespaced');
   assert.deepEqual(crd.spec.names.shortNames, ['ocrp']);
   const v = crd.spec.versions[0];
   assert.deepEqual(v?.subresources, { status: {} });
-  assert.deepEqual(v?.additionalPrinterColumns.map((c) => c.name), ['Ready', 'Backlog', 'Workers', 'Age']);
+  assert.deepEqual(
+    v?.additionalPrinterColumns.map((c) => c.name),
+    ['Ready', 'Backlog', 'Workers', 'Age'],
+  );
 });
 
 const conversions: [string, JsonSchema, JsonSchema][] = [
-  ['a nullable anyOf becomes nullable: true', { anyOf: [{ type: 'string' }, { type: 'null' }], description: 'd' }, { type: 'string', description: 'd', nullable: true }],
-  ['strict objects lose additionalProperties: false', { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: false }, { type: 'object', properties: { a: { type: 'string' } } }],
-  ['records lose propertyNames', { type: 'object', propertyNames: { type: 'string' }, additionalProperties: { type: 'string' } }, { type: 'object', additionalProperties: { type: 'string' } }],
+  [
+    'a nullable anyOf becomes nullable: true',
+    { anyOf: [{ type: 'string' }, { type: 'null' }], description: 'd' },
+    { type: 'string', description: 'd', nullable: true },
+  ],
+  [
+    'strict objects lose additionalProperties: false',
+    { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: false },
+    { type: 'object', properties: { a: { type: 'string' } } },
+  ],
+  [
+    'records lose propertyNames',
+    { type: 'object', propertyNames: { type: 'string' }, additionalProperties: { type: 'string' } },
+    { type: 'object', additionalProperties: { type: 'string' } },
+  ],
   ['safe-integer bounds are dropped', { type: 'integer', minimum: -9007199254740991, maximum: 9007199254740991 }, { type: 'integer' }],
   ['numeric exclusiveMinimum becomes the boolean form', { type: 'number', exclusiveMinimum: 0 }, { type: 'number', minimum: 0, exclusiveMinimum: true }],
 ];

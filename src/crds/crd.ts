@@ -2,17 +2,7 @@
 // toJSONSchema gives JSON Schema 2020-12; the API server wants a *structural* OpenAPI v3
 // schema, so toStructural rewrites the few constructs that differ (see its comments).
 import { z } from 'zod';
-import {
-  API_VERSION,
-  GROUP,
-  KIND,
-  PLURAL,
-  SHORT_NAMES,
-  SINGULAR,
-  VERSION,
-  ocrPipelineSpecSchema,
-  ocrPipelineStatusSchema,
-} from './ocrpipeline.ts';
+import { API_VERSION, GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION, ocrPipelineSpecSchema, ocrPipelineStatusSchema } from './ocrpipeline.ts';
 
 export type JsonSchema = { [key: string]: unknown };
 
@@ -75,7 +65,10 @@ export function toStructural(node: JsonSchema): JsonSchema {
     if (typeof n.minimum === 'number' && n.minimum <= Number.MIN_SAFE_INTEGER) delete n.minimum;
     if (typeof n.maximum === 'number' && n.maximum >= Number.MAX_SAFE_INTEGER) delete n.maximum;
   }
-  for (const [key, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+  for (const [key, bound] of [
+    ['exclusiveMinimum', 'minimum'],
+    ['exclusiveMaximum', 'maximum'],
+  ] as const) {
     if (typeof n[key] === 'number') {
       n[bound] = n[key];
       n[key] = true;
@@ -129,8 +122,18 @@ export function buildCrd(): JsonSchema {
           storage: true,
           subresources: { status: {} },
           additionalPrinterColumns: [
-            { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Whether the API and workers are available.' },
-            { name: 'Backlog', type: 'integer', jsonPath: '.status.scaling.backlog', description: 'Messages the workers scale on (waiting, plus in flight when countInFlight is set).' },
+            {
+              name: 'Ready',
+              type: 'string',
+              jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+              description: 'Whether the API and workers are available.',
+            },
+            {
+              name: 'Backlog',
+              type: 'integer',
+              jsonPath: '.status.scaling.backlog',
+              description: 'Messages the workers scale on (waiting, plus in flight when countInFlight is set).',
+            },
             { name: 'Workers', type: 'integer', jsonPath: '.status.worker.readyReplicas', description: 'Ready worker pods.' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
           ],

@@ -22,10 +22,7 @@ export function renderCrd(): string {
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
   const crdText = renderCrd();
-  const files: [string, string][] = [
-    ...OUTPUTS.map((file): [string, string] => [file, crdText]),
-    [REFERENCE, renderReference(buildCrd())],
-  ];
+  const files: [string, string][] = [...OUTPUTS.map((file): [string, string] => [file, crdText]), [REFERENCE, renderReference(buildCrd())]];
   let stale = 0;
   for (const [file, content] of files) {
     const current = await readFile(file, 'utf8').catch(() => undefined);

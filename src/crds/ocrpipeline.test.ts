@@ -52,7 +52,10 @@ const accepted: [string, Record<string, unknown>][] = [
   ['KEDA can be the scaling provider', with_('worker.scaling.provider', 'keda')],
   ['a language with a script suffix is a valid code', with_('languages', ['chi_sim', 'eng'])],
   ['quantities may be plain integers', with_('api.resources', { requests: { cpu: 1 } })],
-  ['a connection string Secret can replace the Service Bus namespace', with_('queue.serviceBus', { connectionStringSecretRef: { name: 'sb', key: 'cs' }, queueName: 'q' })],
+  [
+    'a connection string Secret can replace the Service Bus namespace',
+    with_('queue.serviceBus', { connectionStringSecretRef: { name: 'sb', key: 'cs' }, queueName: 'q' }),
+  ],
   ['affinity passes through unchanged', with_('pod.affinity', { nodeAffinity: { anything: [1, 2] } })],
 ];
 
@@ -68,7 +71,11 @@ const rejected: [string, Record<string, unknown>, RegExp][] = [
   ['an inline connection string is rejected: Secrets are referenced only', with_('queue.serviceBus.connectionString', 'Endpoint=sb://x'), /connectionString/],
   ['a Secret reference without a key is rejected', with_('webhookSecretRef', { name: 'hook' }), /webhookSecretRef\.key/],
   ['a storage container with capitals is rejected', with_('storage.blob.container', 'Invoices'), /container/],
-  ['a scale-up policy period over 1800 s is rejected', with_('worker.scaling.behavior', { scaleUp: { policies: [{ type: 'Pods', value: 1, periodSeconds: 3600 }] } }), /periodSeconds/],
+  [
+    'a scale-up policy period over 1800 s is rejected',
+    with_('worker.scaling.behavior', { scaleUp: { policies: [{ type: 'Pods', value: 1, periodSeconds: 3600 }] } }),
+    /periodSeconds/,
+  ],
   ['a probe with a zero period is rejected', with_('api.probes', { liveness: { periodSeconds: 0 } }), /periodSeconds/],
 ];
 
@@ -94,10 +101,26 @@ for (const [name, spec, message] of rejected) {
 const crossField: [string, Record<string, unknown>, string][] = [
   ['worker replicas with min above max', with_('worker.replicas', { min: 5, max: 2 }), 'replicas.min must be less than or equal to replicas.max'],
   ['API replicas with min above max', with_('api.replicas', { min: 4, max: 3 }), 'replicas.min must be less than or equal to replicas.max'],
-  ['Service Bus with both a namespace and a connection string', with_('queue.serviceBus.connectionStringSecretRef', { name: 'sb', key: 'cs' }), 'set exactly one of queue.serviceBus.namespace'],
-  ['Service Bus with neither a namespace nor a connection string', with_('queue.serviceBus.namespace', undefined), 'set exactly one of queue.serviceBus.namespace'],
-  ['Blob storage with neither an account URL nor a connection string', with_('storage.blob.accountUrl', undefined), 'set exactly one of storage.blob.accountUrl'],
-  ['Blob storage with both an account URL and a connection string', with_('storage.blob.connectionStringSecretRef', { name: 'st', key: 'cs' }), 'set exactly one of storage.blob.accountUrl'],
+  [
+    'Service Bus with both a namespace and a connection string',
+    with_('queue.serviceBus.connectionStringSecretRef', { name: 'sb', key: 'cs' }),
+    'set exactly one of queue.serviceBus.namespace',
+  ],
+  [
+    'Service Bus with neither a namespace nor a connection string',
+    with_('queue.serviceBus.namespace', undefined),
+    'set exactly one of queue.serviceBus.namespace',
+  ],
+  [
+    'Blob storage with neither an account URL nor a connection string',
+    with_('storage.blob.accountUrl', undefined),
+    'set exactly one of storage.blob.accountUrl',
+  ],
+  [
+    'Blob storage with both an account URL and a connection string',
+    with_('storage.blob.connectionStringSecretRef', { name: 'st', key: 'cs' }),
+    'set exactly one of storage.blob.accountUrl',
+  ],
 ];
 
 for (const [name, spec, message] of crossField) {
@@ -111,9 +134,12 @@ for (const [name, spec, message] of crossField) {
 }
 
 void test('parseSpec names every problem with its path', () => {
-  assert.throws(() => parseSpec(with_('worker.concurrency', 0, with_('image', undefined))), (err: Error) => {
-    assert.match(err.message, /spec\.image/);
-    assert.match(err.message, /spec\.worker\.concurrency/);
-    return true;
-  });
+  assert.throws(
+    () => parseSpec(with_('worker.concurrency', 0, with_('image', undefined))),
+    (err: Error) => {
+      assert.match(err.message, /spec\.image/);
+      assert.match(err.message, /spec\.worker\.concurrency/);
+      return true;
+    },
+  );
 });

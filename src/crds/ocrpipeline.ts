@@ -72,8 +72,13 @@ const dnsLabel = z
 
 export const secretKeyRefSchema = z
   .object({
-    name: dnsLabel.describe('Name of a Secret in the pipeline\'s namespace.'),
-    key: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/, 'must be a valid Secret data key').describe('Key inside the Secret\'s data.'),
+    name: dnsLabel.describe("Name of a Secret in the pipeline's namespace."),
+    key: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[-._a-zA-Z0-9]+$/, 'must be a valid Secret data key')
+      .describe("Key inside the Secret's data."),
   })
   .strict();
 export type SecretKeyRef = z.output<typeof secretKeyRefSchema>;
@@ -152,7 +157,9 @@ const behaviorSchema = z
   })
   .strict()
   .default(DEFAULT_BEHAVIOR)
-  .describe('HorizontalPodAutoscaler (autoscaling/v2) behavior. Default: scale up at once (stabilization 0 s, the larger of 100% and 4 pods per 15 s), scale down slowly (300 s window, at most 50% per 60 s).');
+  .describe(
+    'HorizontalPodAutoscaler (autoscaling/v2) behavior. Default: scale up at once (stabilization 0 s, the larger of 100% and 4 pods per 15 s), scale down slowly (300 s window, at most 50% per 60 s).',
+  );
 
 const probeSchema = (what: string, d: { initialDelaySeconds: number; periodSeconds: number; timeoutSeconds: number; failureThreshold: number }) =>
   z
@@ -176,9 +183,18 @@ export const PROBE_DEFAULTS = {
 
 const probesSchema = z
   .object({
-    liveness: probeSchema('Liveness probe on /live: restarts a container that stopped answering. Tolerant by default (timeout 10 s, period 60 s, 3 failures).', PROBE_DEFAULTS.liveness),
-    readiness: probeSchema('Readiness probe on /ready: takes a pod out of rotation. Strict by default (timeout 5 s, period 10 s, 2 failures).', PROBE_DEFAULTS.readiness),
-    startup: probeSchema('Startup probe on /live: holds the other probes back while the process starts. Default allows 5 minutes (30 x 10 s).', PROBE_DEFAULTS.startup),
+    liveness: probeSchema(
+      'Liveness probe on /live: restarts a container that stopped answering. Tolerant by default (timeout 10 s, period 60 s, 3 failures).',
+      PROBE_DEFAULTS.liveness,
+    ),
+    readiness: probeSchema(
+      'Readiness probe on /ready: takes a pod out of rotation. Strict by default (timeout 5 s, period 10 s, 2 failures).',
+      PROBE_DEFAULTS.readiness,
+    ),
+    startup: probeSchema(
+      'Startup probe on /live: holds the other probes back while the process starts. Default allows 5 minutes (30 x 10 s).',
+      PROBE_DEFAULTS.startup,
+    ),
   })
   .strict()
   .prefault({})
@@ -206,7 +222,11 @@ const apiSchema = z
     resources: resourcesSchema({ requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } }),
     autoscaling: z
       .object({
-        targetCPUUtilizationPercentage: int32().min(1).max(100).default(70).describe('Average CPU utilization (percent of requests) the HPA aims for (default 70).'),
+        targetCPUUtilizationPercentage: int32()
+          .min(1)
+          .max(100)
+          .default(70)
+          .describe('Average CPU utilization (percent of requests) the HPA aims for (default 70).'),
         behavior: behaviorSchema,
       })
       .strict()
@@ -221,9 +241,16 @@ const apiSchema = z
       .strict()
       .prefault({})
       .describe('The Service in front of the API pods.'),
-    maxUploadBytes: int32().min(1).default(20 * 1024 * 1024).describe('Largest image accepted on a direct upload, in bytes (default 20 MiB).'),
+    maxUploadBytes: int32()
+      .min(1)
+      .default(20 * 1024 * 1024)
+      .describe('Largest image accepted on a direct upload, in bytes (default 20 MiB).'),
     rateLimitPerMinute: int32().min(1).default(600).describe('Requests per minute allowed per API key (default 600).'),
-    apiKeysSecretRef: secretKeyRefSchema.optional().describe('Secret key holding the API keys file (one hashed key per line); mounted read-only at /etc/ocr/api-keys. Without it the API accepts unauthenticated requests.'),
+    apiKeysSecretRef: secretKeyRefSchema
+      .optional()
+      .describe(
+        'Secret key holding the API keys file (one hashed key per line); mounted read-only at /etc/ocr/api-keys. Without it the API accepts unauthenticated requests.',
+      ),
   })
   .strict()
   .prefault({})
@@ -236,17 +263,29 @@ const workerSchema = z
     resources: resourcesSchema({ requests: { cpu: '1', memory: '512Mi' }, limits: { memory: '1Gi' } }),
     scaling: z
       .object({
-        provider: z.enum(['prometheus-adapter', 'keda']).default('prometheus-adapter').describe('External metrics provider serving ocr_queue_backlog: prometheus-adapter (the operator creates an HPA) or keda (a KEDA ScaledObject owns scaling).'),
+        provider: z
+          .enum(['prometheus-adapter', 'keda'])
+          .default('prometheus-adapter')
+          .describe(
+            'External metrics provider serving ocr_queue_backlog: prometheus-adapter (the operator creates an HPA) or keda (a KEDA ScaledObject owns scaling).',
+          ),
         messagesPerReplica: int32().min(1).default(5).describe('Backlog one worker should carry: the HPA target AverageValue (default 5).'),
         activationMessages: int32().min(0).default(0).describe('Backlog above which workers scale from zero (only with replicas.min 0; default 0).'),
-        countInFlight: z.boolean().default(true).describe('Count messages locked and being processed as backlog, so workers are not scaled in while busy (default true).'),
+        countInFlight: z
+          .boolean()
+          .default(true)
+          .describe('Count messages locked and being processed as backlog, so workers are not scaled in while busy (default true).'),
         behavior: behaviorSchema,
       })
       .strict()
       .prefault({})
       .describe('Queue-driven autoscaling of the workers, used when replicas.min < replicas.max.'),
     probes: probesSchema,
-    maxJobSeconds: int32().min(1).max(3600).default(120).describe('Longest time one job may take, in seconds; the pod termination grace period is this plus 30 s so a draining worker can finish (default 120).'),
+    maxJobSeconds: int32()
+      .min(1)
+      .max(3600)
+      .default(120)
+      .describe('Longest time one job may take, in seconds; the pod termination grace period is this plus 30 s so a draining worker can finish (default 120).'),
   })
   .strict()
   .prefault({})
@@ -272,7 +311,10 @@ const serviceBusSchema = withRules(
 const blobSchema = withRules(
   z
     .object({
-      accountUrl: z.url({ protocol: /^https?$/ }).optional().describe('Blob service URL (for example https://contoso.blob.core.windows.net), authenticated with workload identity.'),
+      accountUrl: z
+        .url({ protocol: /^https?$/ })
+        .optional()
+        .describe('Blob service URL (for example https://contoso.blob.core.windows.net), authenticated with workload identity.'),
       connectionStringSecretRef: secretKeyRefSchema.optional().describe('Secret key holding a Storage connection string, instead of accountUrl.'),
       container: z
         .string()
@@ -315,7 +357,9 @@ export const ocrPipelineSpecSchema = z
           .optional()
           .meta({ 'x-kubernetes-preserve-unknown-fields': true })
           .describe('Pod affinity and anti-affinity, as in a Pod spec (passed through unchanged).'),
-        serviceAccountName: dnsLabel.optional().describe('ServiceAccount the pods run as, for example one federated for workload identity (default: the namespace default).'),
+        serviceAccountName: dnsLabel
+          .optional()
+          .describe('ServiceAccount the pods run as, for example one federated for workload identity (default: the namespace default).'),
       })
       .strict()
       .prefault({})
@@ -397,7 +441,15 @@ export type HpaBehavior = OcrPipelineSpec['api']['autoscaling']['behavior'];
 export interface OcrPipeline {
   apiVersion: typeof API_VERSION;
   kind: typeof KIND;
-  metadata: { name: string; namespace: string; uid: string; generation?: number; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    generation?: number;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec: OcrPipelineSpec;
   status?: OcrPipelineStatus;
 }

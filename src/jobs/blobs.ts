@@ -2,7 +2,14 @@
 // `uploads/<jobId>` through a short-lived SAS URL scoped to that one blob; results
 // are written once to `results/<jobId>.json` (if-none-match), so a redelivered
 // message can never replace a result with a different one.
-import { BlobSASPermissions, RestError, generateBlobSASQueryParameters, type BlobServiceClient, type ContainerClient, type StorageSharedKeyCredential } from '@azure/storage-blob';
+import {
+  BlobSASPermissions,
+  RestError,
+  generateBlobSASQueryParameters,
+  type BlobServiceClient,
+  type ContainerClient,
+  type StorageSharedKeyCredential,
+} from '@azure/storage-blob';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { OcrResult, resultBlobPath, uploadBlobPath } from './schema.ts';
 
@@ -50,10 +57,13 @@ export class JobBlobs {
   }
 
   async ensureContainer(): Promise<void> {
-    this.ensured ??= this.container.createIfNotExists().then(() => undefined, (error: unknown) => {
-      this.ensured = undefined;
-      throw error;
-    });
+    this.ensured ??= this.container.createIfNotExists().then(
+      () => undefined,
+      (error: unknown) => {
+        this.ensured = undefined;
+        throw error;
+      },
+    );
     await this.ensured;
   }
 
@@ -71,10 +81,17 @@ export class JobBlobs {
     const permissions = BlobSASPermissions.parse('cw');
     let sas: string;
     if (this.sharedKey) {
-      sas = generateBlobSASQueryParameters({ containerName: this.container.containerName, blobName: blob.name, permissions, startsOn, expiresOn }, this.sharedKey).toString();
+      sas = generateBlobSASQueryParameters(
+        { containerName: this.container.containerName, blobName: blob.name, permissions, startsOn, expiresOn },
+        this.sharedKey,
+      ).toString();
     } else {
       const key = await this.service.getUserDelegationKey(startsOn, expiresOn);
-      sas = generateBlobSASQueryParameters({ containerName: this.container.containerName, blobName: blob.name, permissions, startsOn, expiresOn }, key, this.service.accountName).toString();
+      sas = generateBlobSASQueryParameters(
+        { containerName: this.container.containerName, blobName: blob.name, permissions, startsOn, expiresOn },
+        key,
+        this.service.accountName,
+      ).toString();
     }
     return { url: `${blob.url}?${sas}`, expiresAt: expiresOn.toISOString(), method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' } };
   }

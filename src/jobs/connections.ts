@@ -13,7 +13,13 @@ export * from './storage-connection.ts';
 
 /** Rows of the API's and the worker's settings tables that both read the same way. */
 export const POD_SETTINGS = [
-  { name: 'pipeline', env: ENV.pipeline, type: 'string', default: CONNECTION_DEFAULTS.pipeline, help: 'Pipeline name: the partition of job records and a label on every metric.' },
+  {
+    name: 'pipeline',
+    env: ENV.pipeline,
+    type: 'string',
+    default: CONNECTION_DEFAULTS.pipeline,
+    help: 'Pipeline name: the partition of job records and a label on every metric.',
+  },
   { name: 'namespace', env: ENV.namespace, type: 'string', help: 'Kubernetes namespace of the pipeline, for logs.' },
   ...QUEUE_SETTINGS,
   ...STORAGE_SETTINGS,
@@ -37,6 +43,7 @@ export function languagesSetting(help: string) {
 export function checkLanguages(languages: readonly string[]): void {
   if (languages.length === 0) throw new ConfigError(`${ENV.languages} must list at least one language, e.g. "eng" or "eng,deu"`);
   for (const language of languages) {
-    if (!LANGUAGE_PATTERN.test(language)) throw new ConfigError(`${ENV.languages} has "${language}", which is not a tesseract language code such as eng, deu or chi_sim`);
+    if (!LANGUAGE_PATTERN.test(language))
+      throw new ConfigError(`${ENV.languages} has "${language}", which is not a tesseract language code such as eng, deu or chi_sim`);
   }
 }

@@ -16,6 +16,7 @@ export async function enqueueJob(sender: ServiceBusSender, message: JobMessage):
 
 /** Parses a received message body; throws a ZodError (a permanent failure) when it is not a job. */
 export function parseJobMessage(body: unknown): JobMessage {
-  const value: unknown = Buffer.isBuffer(body) || body instanceof Uint8Array ? JSON.parse(Buffer.from(body).toString('utf8')) : typeof body === 'string' ? JSON.parse(body) : body;
+  const value: unknown =
+    Buffer.isBuffer(body) || body instanceof Uint8Array ? JSON.parse(Buffer.from(body).toString('utf8')) : typeof body === 'string' ? JSON.parse(body) : body;
   return JobMessage.parse(value);
 }

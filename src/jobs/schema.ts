@@ -13,9 +13,11 @@ export const ContentHash = z.string().regex(/^[a-f0-9]{64}$/, 'content hash must
 export const PageSegmentation = z.enum(['auto', 'single_column', 'single_block', 'sparse_text']);
 export type PageSegmentation = z.infer<typeof PageSegmentation>;
 
-export const OcrOptions = z.object({
-  pageSegmentation: PageSegmentation.default('auto'),
-}).strict();
+export const OcrOptions = z
+  .object({
+    pageSegmentation: PageSegmentation.default('auto'),
+  })
+  .strict();
 export type OcrOptions = z.infer<typeof OcrOptions>;
 
 export const JobStatus = z.enum(['awaiting_upload', 'queued', 'processing', 'succeeded', 'failed']);
@@ -35,16 +37,18 @@ export function canTransition(from: JobStatus, to: JobStatus): boolean {
 }
 
 /** The queue message, versioned. Nothing else needs to travel: the image stays in Blob Storage. */
-export const JobMessage = z.object({
-  v: z.literal(1),
-  jobId: JobId,
-  pipeline: z.string().min(1),
-  blobPath: z.string().min(1),
-  contentHash: ContentHash,
-  languages: z.array(Language).min(1),
-  options: OcrOptions,
-  webhookUrl: z.string().url().optional(),
-}).strict();
+export const JobMessage = z
+  .object({
+    v: z.literal(1),
+    jobId: JobId,
+    pipeline: z.string().min(1),
+    blobPath: z.string().min(1),
+    contentHash: ContentHash,
+    languages: z.array(Language).min(1),
+    options: OcrOptions,
+    webhookUrl: z.string().url().optional(),
+  })
+  .strict();
 export type JobMessage = z.infer<typeof JobMessage>;
 
 export const BoundingBox = z.object({ x0: z.number(), y0: z.number(), x1: z.number(), y1: z.number() });

@@ -16,7 +16,12 @@ export interface QueueSettings {
 /** The queue rows of the API's and the worker's settings tables. */
 export const QUEUE_SETTINGS = [
   { name: 'serviceBusConnectionString', env: ENV.serviceBusConnectionString, type: 'string', help: 'Service Bus connection string (from a Secret); or' },
-  { name: 'serviceBusNamespace', env: ENV.serviceBusNamespace, type: 'string', help: 'Fully qualified namespace (x.servicebus.windows.net), used with workload identity.' },
+  {
+    name: 'serviceBusNamespace',
+    env: ENV.serviceBusNamespace,
+    type: 'string',
+    help: 'Fully qualified namespace (x.servicebus.windows.net), used with workload identity.',
+  },
   { name: 'queueName', env: ENV.queueName, type: 'string', default: CONNECTION_DEFAULTS.queueName, help: 'Service Bus queue the jobs go through.' },
 ] as const satisfies readonly Setting[];
 

@@ -21,7 +21,13 @@ export interface StorageSettings {
 export const STORAGE_SETTINGS = [
   { name: 'blobConnectionString', env: ENV.blobConnectionString, type: 'string', help: 'Storage connection string for Blob and Table (from a Secret); or' },
   { name: 'blobAccountUrl', env: ENV.blobAccountUrl, type: 'string', help: 'https://<account>.blob.core.windows.net, used with workload identity.' },
-  { name: 'blobContainer', env: ENV.blobContainer, type: 'string', default: CONNECTION_DEFAULTS.blobContainer, help: 'Container holding uploads/<jobId> and results/<jobId>.json.' },
+  {
+    name: 'blobContainer',
+    env: ENV.blobContainer,
+    type: 'string',
+    default: CONNECTION_DEFAULTS.blobContainer,
+    help: 'Container holding uploads/<jobId> and results/<jobId>.json.',
+  },
   { name: 'jobsTable', env: ENV.jobsTable, type: 'string', default: CONNECTION_DEFAULTS.jobsTable, help: 'Table Storage table of job records.' },
 ] as const satisfies readonly Setting[];
 
@@ -36,7 +42,9 @@ export function requireStorage(settings: StorageSettings, why: string): void {
 
 export function blobServiceClient(settings: StorageSettings): BlobServiceClient {
   requireStorage(settings, 'the Blob client connects with one of them');
-  return settings.connectionString ? BlobServiceClient.fromConnectionString(settings.connectionString) : new BlobServiceClient(settings.accountUrl ?? '', workloadIdentity());
+  return settings.connectionString
+    ? BlobServiceClient.fromConnectionString(settings.connectionString)
+    : new BlobServiceClient(settings.accountUrl ?? '', workloadIdentity());
 }
 
 /** Shared-key credential when the connection string carries a key (SAS signing without a delegation key). */

@@ -21,12 +21,20 @@ export function signWebhook(secret: string, timestampSeconds: number, body: stri
  * Verifies a signature header against the raw body. `toleranceSeconds` bounds how
  * old (or how far in the future) the timestamp may be; default 300 s.
  */
-export function verifyWebhook(secret: string, header: string | undefined, body: string, nowSeconds = Math.floor(Date.now() / 1000), toleranceSeconds = 300): boolean {
+export function verifyWebhook(
+  secret: string,
+  header: string | undefined,
+  body: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+  toleranceSeconds = 300,
+): boolean {
   if (!header) return false;
-  const parts = new Map(header.split(',').map((part) => {
-    const at = part.indexOf('=');
-    return [part.slice(0, at).trim(), part.slice(at + 1).trim()] as const;
-  }));
+  const parts = new Map(
+    header.split(',').map((part) => {
+      const at = part.indexOf('=');
+      return [part.slice(0, at).trim(), part.slice(at + 1).trim()] as const;
+    }),
+  );
   const timestamp = Number(parts.get('t'));
   const given = parts.get('v1');
   if (!Number.isInteger(timestamp) || !given || !/^[a-f0-9]{64}$/.test(given)) return false;
@@ -68,7 +76,14 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -90,7 +105,12 @@ export async function deliverWebhook(url: string, secret: string, event: string,
       const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body), [DELIVERY_HEADER]: deliveryId, [EVENT_HEADER]: event },
+        headers: {
+          'content-type': 'application/json',
+          [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),
+          [DELIVERY_HEADER]: deliveryId,
+          [EVENT_HEADER]: event,
+        },
         body,
         redirect: 'manual',
         signal: AbortSignal.any(signals),

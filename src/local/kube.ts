@@ -24,7 +24,16 @@ export const isConflict = (e: unknown): boolean => e instanceof KubeError && e.s
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: string; [k: string]: unknown };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    deletionTimestamp?: string;
+    [k: string]: unknown;
+  };
   [k: string]: unknown;
 }
 
@@ -47,7 +56,12 @@ export interface Kube {
   readonly kubeconfigPath: string;
   request<T = KubeObject>(method: string, path: string, init?: RequestInit): Promise<T>;
   /** Opens a watch stream; calls onEvent per event until the server closes it or `signal` aborts. */
-  watchStream(path: string, query: Record<string, string | number | boolean | undefined>, onEvent: (type: string, object: KubeObject) => void, signal: AbortSignal): Promise<void>;
+  watchStream(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (type: string, object: KubeObject) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
 }
 
 function withQuery(path: string, query: RequestInit['query']): string {
@@ -66,7 +80,12 @@ export async function connectKube(kubeconfigPath: string): Promise<Kube> {
   const base: RequestOptions = {};
   await kc.applyToHTTPSOptions(base);
 
-  const open = (method: string, path: string, headers: Record<string, string>, signal?: AbortSignal): { req: ReturnType<typeof httpsRequest>; response: Promise<IncomingMessage> } => {
+  const open = (
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    signal?: AbortSignal,
+  ): { req: ReturnType<typeof httpsRequest>; response: Promise<IncomingMessage> } => {
     const url = new URL(server + path);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(url, { ...base, method, headers: { ...(base.headers ?? {}), ...headers }, ...(signal ? { signal } : {}) });
@@ -107,7 +126,9 @@ export async function connectKube(kubeconfigPath: string): Promise<Kube> {
           const parsed = JSON.parse(text) as { message?: string; reason?: string };
           message = parsed.message ?? text;
           reason = parsed.reason;
-        } catch { /* not JSON */ }
+        } catch {
+          /* not JSON */
+        }
         throw new KubeError(status, `${method} ${path}: ${status} ${message}`, reason);
       }
       return (text ? JSON.parse(text) : {}) as T;
@@ -165,8 +186,21 @@ export function inform<T extends KubeObject>(
   const items = new Map<string, T>();
   const abort = new AbortController();
   let markSynced: () => void = () => {};
-  const synced = new Promise<void>((resolve) => { markSynced = resolve; });
-  const sleep = (ms: number) => new Promise<void>((r) => { const t = setTimeout(r, ms); abort.signal.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true }); });
+  const synced = new Promise<void>((resolve) => {
+    markSynced = resolve;
+  });
+  const sleep = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      abort.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          r();
+        },
+        { once: true },
+      );
+    });
 
   const run = async (): Promise<void> => {
     while (!abort.signal.aborted) {
@@ -189,14 +223,19 @@ export function inform<T extends KubeObject>(
         markSynced();
         let resourceVersion = list.metadata.resourceVersion;
         while (!abort.signal.aborted) {
-          await kube.watchStream(path, { ...query, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 240 }, (type, object) => {
-            resourceVersion = object.metadata?.resourceVersion ?? resourceVersion;
-            if (type === 'BOOKMARK') return;
-            const item = object as T;
-            if (type === 'DELETED') items.delete(keyOf(item));
-            else items.set(keyOf(item), item);
-            onChange(type as 'ADDED' | 'MODIFIED' | 'DELETED', item);
-          }, abort.signal);
+          await kube.watchStream(
+            path,
+            { ...query, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 240 },
+            (type, object) => {
+              resourceVersion = object.metadata?.resourceVersion ?? resourceVersion;
+              if (type === 'BOOKMARK') return;
+              const item = object as T;
+              if (type === 'DELETED') items.delete(keyOf(item));
+              else items.set(keyOf(item), item);
+              onChange(type as 'ADDED' | 'MODIFIED' | 'DELETED', item);
+            },
+            abort.signal,
+          );
         }
       } catch (error) {
         if (abort.signal.aborted) return;

@@ -64,16 +64,24 @@ interface Job {
 
 async function limit<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
-export async function runLoad(platform: Platform, n: number, options: { stopSignal?: Promise<void>; waitForScaleIn?: boolean; write?: (line: string) => void } = {}): Promise<LoadStats> {
+export async function runLoad(
+  platform: Platform,
+  n: number,
+  options: { stopSignal?: Promise<void>; waitForScaleIn?: boolean; write?: (line: string) => void } = {},
+): Promise<LoadStats> {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const { apiUrl, apiKey, kube, namespace, pipeline } = platform;
   let stop = false;
-  void options.stopSignal?.then(() => { stop = true; });
+  void options.stopSignal?.then(() => {
+    stop = true;
+  });
   const headers = { 'x-api-key': apiKey };
   const sample = await readSampleReceipt();
   const salt = Date.now() % 1_000_000_000; // unique across runs too, so no run hits an earlier run's cache
@@ -92,7 +100,10 @@ export async function runLoad(platform: Platform, n: number, options: { stopSign
   const workersReady = () => platform.agent.pods().filter((p) => p.name.includes(`${pipeline}-worker-`) && p.ready).length;
   const hpaDesired = async (): Promise<number | undefined> => {
     try {
-      const hpa = await kube.request<{ status?: { desiredReplicas?: number } }>('GET', `/apis/autoscaling/v2/namespaces/${namespace}/horizontalpodautoscalers/${pipeline}-worker`);
+      const hpa = await kube.request<{ status?: { desiredReplicas?: number } }>(
+        'GET',
+        `/apis/autoscaling/v2/namespaces/${namespace}/horizontalpodautoscalers/${pipeline}-worker`,
+      );
       return hpa.status?.desiredReplicas;
     } catch {
       return undefined;
@@ -106,10 +117,16 @@ export async function runLoad(platform: Platform, n: number, options: { stopSign
     const done = latencies.length;
     const seconds = ((lastDone || Date.now()) - (firstSent || began)) / 1000;
     return {
-      t: (Date.now() - began) / 1000, sent, total: n, done, failed,
+      t: (Date.now() - began) / 1000,
+      sent,
+      total: n,
+      done,
+      failed,
       active: platform.standin.counts('ocr-jobs').activeMessageCount,
-      workersReady: ready, workersDesired: desired,
-      throughput: done > 0 && seconds > 0 ? done / seconds : 0, latencies,
+      workersReady: ready,
+      workersDesired: desired,
+      throughput: done > 0 && seconds > 0 ? done / seconds : 0,
+      latencies,
     };
   };
 
@@ -135,27 +152,31 @@ export async function runLoad(platform: Platform, n: number, options: { stopSign
   const ticker = setInterval(() => void snapshot().then((s) => show(s)), 1_000);
 
   // submit: a few at a time, like several clients
-  const submitting = limit(Array.from({ length: n }, (_, i) => i), 4, async (i) => {
-    if (stop) return;
-    const image = await receiptVariant(sample, salt + i);
-    const form = new FormData();
-    form.set('file', new Blob([new Uint8Array(image)], { type: 'image/png' }), `receipt-${i}.png`);
-    try {
-      const res = await fetch(`${apiUrl}/v1/jobs`, { method: 'POST', headers, body: form, signal: AbortSignal.timeout(30_000) });
-      const body = (await res.json()) as { job?: Job; error?: { code?: string } };
-      if (res.status !== 201 || !body.job) {
+  const submitting = limit(
+    Array.from({ length: n }, (_, i) => i),
+    4,
+    async (i) => {
+      if (stop) return;
+      const image = await receiptVariant(sample, salt + i);
+      const form = new FormData();
+      form.set('file', new Blob([new Uint8Array(image)], { type: 'image/png' }), `receipt-${i}.png`);
+      try {
+        const res = await fetch(`${apiUrl}/v1/jobs`, { method: 'POST', headers, body: form, signal: AbortSignal.timeout(30_000) });
+        const body = (await res.json()) as { job?: Job; error?: { code?: string } };
+        if (res.status !== 201 || !body.job) {
+          failed += 1;
+          noteError(`submit ${res.status} ${body.error?.code ?? ''}`);
+          return;
+        }
+        firstSent ||= Date.now();
+        sent += 1;
+        pending.set(body.job.id, Date.now());
+      } catch (error) {
         failed += 1;
-        noteError(`submit ${res.status} ${body.error?.code ?? ''}`);
-        return;
+        noteError(`submit: ${(error as Error).message}`);
       }
-      firstSent ||= Date.now();
-      sent += 1;
-      pending.set(body.job.id, Date.now());
-    } catch (error) {
-      failed += 1;
-      noteError(`submit: ${(error as Error).message}`);
-    }
-  });
+    },
+  );
 
   // poll: every pending job about once a second, at most 16 requests at a time
   const poll = async (): Promise<void> => {
@@ -179,7 +200,9 @@ export async function runLoad(platform: Platform, n: number, options: { stopSign
     });
   };
   let submitted = false;
-  void submitting.then(() => { submitted = true; });
+  void submitting.then(() => {
+    submitted = true;
+  });
   while (!stop && (!submitted || pending.size > 0)) {
     await poll();
     await new Promise((r) => setTimeout(r, 1_000));
@@ -204,22 +227,28 @@ export async function runLoad(platform: Platform, n: number, options: { stopSign
   const sorted = [...latencies].sort((a, b) => a - b);
   const seconds = ((lastDone || Date.now()) - (firstSent || began)) / 1000;
   const stats: LoadStats = {
-    sent, succeeded: latencies.length, failed, seconds,
+    sent,
+    succeeded: latencies.length,
+    failed,
+    seconds,
     throughput: latencies.length > 0 && seconds > 0 ? latencies.length / seconds : 0,
     latencyMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) ?? 0 },
-    maxWorkersReady: maxReady, maxWorkersDesired: maxDesired,
+    maxWorkersReady: maxReady,
+    maxWorkersDesired: maxDesired,
     ...(scaleInSeconds !== undefined ? { scaleInSeconds } : {}),
   };
   show(final, true);
   if (tty) process.stdout.write('\n');
-  write([
-    '',
-    `load: ${stats.succeeded}/${n} receipts read in ${stats.seconds.toFixed(1)} s: ${stats.throughput.toFixed(2)} receipts/s`,
-    `      latency (created -> finished) p50 ${(stats.latencyMs.p50 / 1000).toFixed(1)} s, p95 ${(stats.latencyMs.p95 / 1000).toFixed(1)} s, max ${(stats.latencyMs.max / 1000).toFixed(1)} s`,
-    `      workers: at most ${maxReady} ready, the HPA wanted at most ${maxDesired || '? (no external metric: is prometheus-adapter running?)'}`,
-    ...(scaleInSeconds !== undefined ? [`      scaled back in to 1 worker ${scaleInSeconds.toFixed(0)} s after the load`] : []),
-    ...(failed ? [`      failed: ${failed} (${[...errors].map(([k, v]) => `${k} x${v}`).join(', ')})`] : []),
-    '',
-  ].join('\n'));
+  write(
+    [
+      '',
+      `load: ${stats.succeeded}/${n} receipts read in ${stats.seconds.toFixed(1)} s: ${stats.throughput.toFixed(2)} receipts/s`,
+      `      latency (created -> finished) p50 ${(stats.latencyMs.p50 / 1000).toFixed(1)} s, p95 ${(stats.latencyMs.p95 / 1000).toFixed(1)} s, max ${(stats.latencyMs.max / 1000).toFixed(1)} s`,
+      `      workers: at most ${maxReady} ready, the HPA wanted at most ${maxDesired || '? (no external metric: is prometheus-adapter running?)'}`,
+      ...(scaleInSeconds !== undefined ? [`      scaled back in to 1 worker ${scaleInSeconds.toFixed(0)} s after the load`] : []),
+      ...(failed ? [`      failed: ${failed} (${[...errors].map(([k, v]) => `${k} x${v}`).join(', ')})`] : []),
+      '',
+    ].join('\n'),
+  );
   return stats;
 }

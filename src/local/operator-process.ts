@@ -139,12 +139,19 @@ export async function startOperatorProcess(o: OperatorProcessOptions): Promise<O
     child.stderr?.pipe(file);
   }
   let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
 
   const proc: OperatorProcess = {
     pid: child.pid ?? -1,
     metricsPort,
-    get exited() { return exited; },
+    get exited() {
+      return exited;
+    },
     tail: (n = 30) => log.slice(-n).join('\n'),
     logLines: () => [...log],
     async leaderGauge() {
@@ -169,11 +176,16 @@ export async function startOperatorProcess(o: OperatorProcessOptions): Promise<O
   };
   if (o.waitReady === false) return proc;
   try {
-    await waitFor(`the operator to answer /readyz${o.logFile ? ` (log: ${o.logFile})` : ''}`, async () => {
-      if (exited) throw new Error(`the operator exited:\n${proc.tail()}`);
-      const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`, { signal: AbortSignal.timeout(3_000) }).catch(() => undefined);
-      return res?.ok ?? false;
-    }, o.readyTimeoutMs ?? 60_000, 250);
+    await waitFor(
+      `the operator to answer /readyz${o.logFile ? ` (log: ${o.logFile})` : ''}`,
+      async () => {
+        if (exited) throw new Error(`the operator exited:\n${proc.tail()}`);
+        const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`, { signal: AbortSignal.timeout(3_000) }).catch(() => undefined);
+        return res?.ok ?? false;
+      },
+      o.readyTimeoutMs ?? 60_000,
+      250,
+    );
   } catch (error) {
     await proc.stop();
     throw new Error(`${(error as Error).message}\noperator log:\n${proc.tail()}`);

@@ -68,7 +68,9 @@ export interface Platform {
 type Step = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
 
 function yamlObjects(path: string): KubeObject[] {
-  return parseAllDocuments(readFileSync(path, 'utf8')).map((d) => d.toJS() as KubeObject).filter(Boolean);
+  return parseAllDocuments(readFileSync(path, 'utf8'))
+    .map((d) => d.toJS() as KubeObject)
+    .filter(Boolean);
 }
 
 /** REST path of a namespaced or cluster-scoped object of the kinds the platform applies. */
@@ -76,17 +78,26 @@ export function objectPath(o: KubeObject): string {
   const name = o.metadata?.name ?? '';
   const ns = o.metadata?.namespace;
   switch (o.kind) {
-    case 'Namespace': return `/api/v1/namespaces/${name}`;
-    case 'Secret': return `/api/v1/namespaces/${ns}/secrets/${name}`;
-    case 'CustomResourceDefinition': return `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
-    case 'OcrPipeline': return `/apis/ocrplatform.io/v1alpha1/namespaces/${ns}/ocrpipelines/${name}`;
-    default: throw new Error(`the local platform does not apply ${o.kind} objects`);
+    case 'Namespace':
+      return `/api/v1/namespaces/${name}`;
+    case 'Secret':
+      return `/api/v1/namespaces/${ns}/secrets/${name}`;
+    case 'CustomResourceDefinition':
+      return `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
+    case 'OcrPipeline':
+      return `/apis/ocrplatform.io/v1alpha1/namespaces/${ns}/ocrpipelines/${name}`;
+    default:
+      throw new Error(`the local platform does not apply ${o.kind} objects`);
   }
 }
 
 /** Server-side apply with the platform's field manager. */
 export async function apply(kube: Kube, o: KubeObject): Promise<KubeObject> {
-  return await kube.request('PATCH', objectPath(o), { body: o, contentType: 'application/apply-patch+yaml', query: { fieldManager: FIELD_MANAGER, force: true } });
+  return await kube.request('PATCH', objectPath(o), {
+    body: o,
+    contentType: 'application/apply-patch+yaml',
+    query: { fieldManager: FIELD_MANAGER, force: true },
+  });
 }
 
 /** The stand-in answers at once: the operator polls it every 2 s while idle, every second while busy. */
@@ -138,7 +149,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const azure = (async () => {
       const azurite: Azurite = await step('Azurite (Blob + Table Storage emulator)', () => startAzurite());
       stack.push({ what: 'Azurite', stop: () => azurite.stop() });
-      const standin: ServiceBusStandin = await step('Service Bus stand-in (queue ocr-jobs)', () => startServiceBusStandin({ queues: [{ name: 'ocr-jobs', lockDurationSeconds: 60, maxDeliveryCount: 5 }] }));
+      const standin: ServiceBusStandin = await step('Service Bus stand-in (queue ocr-jobs)', () =>
+        startServiceBusStandin({ queues: [{ name: 'ocr-jobs', lockDurationSeconds: 60, maxDeliveryCount: 5 }] }),
+      );
       stack.push({ what: 'Service Bus stand-in', stop: () => standin.close() });
       const mux: ServiceBusMux = await startServiceBusMux(standin.amqpPort, standin.httpPort);
       stack.push({ what: 'Service Bus port mux', stop: () => mux.close() });
@@ -167,12 +180,22 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         setScrapeTargets = (targets) => writeFileSync(targetsFile, `${JSON.stringify([...groups, { targets, labels: {} }], null, 2)}\n`);
         stack.push({ what: 'Prometheus scrape targets (restored)', stop: async () => writeFileSync(targetsFile, original) });
       }
-      log(`[${elapsed()}] using the cluster of ${shared}${prometheusUrl ? ` (Prometheus ${prometheusUrl})` : ' (no Prometheus found next to it: the worker HPA will have no metric)'}`);
+      log(
+        `[${elapsed()}] using the cluster of ${shared}${prometheusUrl ? ` (Prometheus ${prometheusUrl})` : ' (no Prometheus found next to it: the worker HPA will have no metric)'}`,
+      );
     } else {
-      cluster = await step(`local control plane${withMetrics ? ' with Prometheus + prometheus-adapter' : ' (prometheus-adapter not built: no worker autoscaling; `npm run tools` builds it)'}`, () => startCluster({
-        name: options.clusterName ?? 'local', cacheDir: options.cacheDir, nodes: 1, withMetrics, ifRunning: 'restart',
-        log: (line) => log(`           ${line}`),
-      }));
+      cluster = await step(
+        `local control plane${withMetrics ? ' with Prometheus + prometheus-adapter' : ' (prometheus-adapter not built: no worker autoscaling; `npm run tools` builds it)'}`,
+        () =>
+          startCluster({
+            name: options.clusterName ?? 'local',
+            cacheDir: options.cacheDir,
+            nodes: 1,
+            withMetrics,
+            ifRunning: 'restart',
+            log: (line) => log(`           ${line}`),
+          }),
+      );
       const c = cluster;
       stack.push({ what: 'local control plane', stop: () => c.stop() });
       kubeconfigPath = c.kubeconfigPath;
@@ -192,32 +215,49 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await step('CRD, namespace and Secrets', async () => {
       for (const crd of yamlObjects(CRD_FILE)) {
         await apply(kube, crd);
-        await waitFor(`CRD ${crd.metadata?.name ?? ''} Established`, async () => {
-          const got = await kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>('GET', objectPath(crd));
-          return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
-        }, 30_000);
+        await waitFor(
+          `CRD ${crd.metadata?.name ?? ''} Established`,
+          async () => {
+            const got = await kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>('GET', objectPath(crd));
+            return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+          },
+          30_000,
+        );
       }
       await apply(kube, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
       stack.push({
         what: `namespace ${namespace}`,
         // our own cluster goes away entirely; in a shared one, delete what we created
-        stop: async () => { if (shared) await kube.request('DELETE', `/api/v1/namespaces/${namespace}`).catch(() => undefined); },
+        stop: async () => {
+          if (shared) await kube.request('DELETE', `/api/v1/namespaces/${namespace}`).catch(() => undefined);
+        },
       });
-      const secret = (name: string, key: string, value: string): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', stringData: { [key]: value } });
+      const secret = (name: string, key: string, value: string): KubeObject => ({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name, namespace },
+        type: 'Opaque',
+        stringData: { [key]: value },
+      });
       for (const s of [
         secret('ocr-servicebus', 'connectionString', serviceBusConnectionString),
         secret('ocr-storage', 'connectionString', azurite.connectionString),
         secret('ocr-api-keys', 'keys', `local:${apiKey}\n`),
         secret('ocr-webhook', 'signingKey', randomBytes(32).toString('hex')),
-      ]) await apply(kube, s);
+      ])
+        await apply(kube, s);
     });
 
     // --- operator
     // it reconciles whenever it is up: the agent, the proxy and the pipeline do not wait for it
     const operatorStarting = step('operator (as a process: a Deployment from the chart would only be faked by kwok here)', async () => {
       const o = await startOperatorProcess({
-        kubeconfigPath: kube.kubeconfigPath, namespaces: [namespace], resyncSeconds: 30, queuePoll: LOCAL_QUEUE_POLL,
-        ...(prometheusUrl ? { prometheusUrl } : {}), logFile: join(logsDir, 'operator.log'),
+        kubeconfigPath: kube.kubeconfigPath,
+        namespaces: [namespace],
+        resyncSeconds: 30,
+        queuePoll: LOCAL_QUEUE_POLL,
+        ...(prometheusUrl ? { prometheusUrl } : {}),
+        logFile: join(logsDir, 'operator.log'),
       });
       stack.push({ what: 'operator', stop: () => o.stop() });
       return o;
@@ -226,10 +266,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     operatorStarting.catch(() => undefined); // awaited below
 
     // --- node agent and service proxy, then the pipeline
-    const agent = await step('node agent (runs the pipeline\'s pods as processes) and service proxy', async () => {
+    const agent = await step("node agent (runs the pipeline's pods as processes) and service proxy", async () => {
       const a = await startNodeAgent({
-        kube, workDir: join(workDir, 'pods'), logsDir: join(logsDir, 'pods'),
-        commands: { root: REPO_ROOT }, log: (line) => log(`           [node-agent] ${line}`),
+        kube,
+        workDir: join(workDir, 'pods'),
+        logsDir: join(logsDir, 'pods'),
+        commands: { root: REPO_ROOT },
+        log: (line) => log(`           [node-agent] ${line}`),
       });
       stack.push({ what: `node agent (and every pod process)`, stop: () => a.stop() });
       return a;
@@ -252,14 +295,30 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     const apiUrl = await step('API Service reachable and /ready (pods start, load models, pass their probes)', async () => {
       const url = await proxy.urlFor(namespace, `${pipeline}-api`, 60_000);
-      await waitFor(`${url}/ready through the service proxy (pod logs in ${join(logsDir, 'pods')})`, async () => (await fetch(`${url}/ready`, { signal: AbortSignal.timeout(3_000) }).catch(() => undefined))?.ok ?? false, options.readyTimeoutMs ?? 180_000, 500);
+      await waitFor(
+        `${url}/ready through the service proxy (pod logs in ${join(logsDir, 'pods')})`,
+        async () => (await fetch(`${url}/ready`, { signal: AbortSignal.timeout(3_000) }).catch(() => undefined))?.ok ?? false,
+        options.readyTimeoutMs ?? 180_000,
+        500,
+      );
       return url;
     });
     const readySeconds = (Date.now() - began) / 1000;
     log(`[${elapsed()}] platform ready in ${readySeconds.toFixed(1)} s`);
 
     return {
-      kubeconfigPath, namespace, pipeline, apiUrl, apiKey, logsDir, prometheusUrl, standin, agent, proxy, kube, readySeconds,
+      kubeconfigPath,
+      namespace,
+      pipeline,
+      apiUrl,
+      apiKey,
+      logsDir,
+      prometheusUrl,
+      standin,
+      agent,
+      proxy,
+      kube,
+      readySeconds,
       stop: stopAll,
     };
   } catch (error) {
@@ -272,7 +331,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 }
 
 /** What `npm start` prints once the platform is ready. */
-export function summary(p: Pick<Platform, 'apiUrl' | 'apiKey' | 'kubeconfigPath' | 'namespace' | 'pipeline' | 'logsDir' | 'prometheusUrl' | 'readySeconds'>, kubectl: string): string {
+export function summary(
+  p: Pick<Platform, 'apiUrl' | 'apiKey' | 'kubeconfigPath' | 'namespace' | 'pipeline' | 'logsDir' | 'prometheusUrl' | 'readySeconds'>,
+  kubectl: string,
+): string {
   const sample = relative(process.cwd(), join(SAMPLES_DIR, SAMPLE_RECEIPT)) || join(SAMPLES_DIR, SAMPLE_RECEIPT);
   const k = `KUBECONFIG=${p.kubeconfigPath} ${kubectl}`;
   return [

@@ -34,16 +34,20 @@ function escapeXml(text: string): string {
 /** Black text on white, a plain sans font at 32 px: easy for tesseract, like a clean scan. */
 export function receiptSvg(lines: readonly string[] = RECEIPT_LINES): string {
   const height = MARGIN * 2 + LINE_HEIGHT * lines.length;
-  const text = lines
-    .map((line, i) => `<text x="${MARGIN}" y="${MARGIN + LINE_HEIGHT * (i + 1) - 16}">${escapeXml(line)}</text>`)
-    .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}">`
-    + `<rect width="100%" height="100%" fill="#fff"/>`
-    + `<g font-family="DejaVu Sans, Arial, sans-serif" font-size="32" fill="#000">${text}</g></svg>`;
+  const text = lines.map((line, i) => `<text x="${MARGIN}" y="${MARGIN + LINE_HEIGHT * (i + 1) - 16}">${escapeXml(line)}</text>`).join('');
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}">` +
+    `<rect width="100%" height="100%" fill="#fff"/>` +
+    `<g font-family="DejaVu Sans, Arial, sans-serif" font-size="32" fill="#000">${text}</g></svg>`
+  );
 }
 
 export async function renderReceiptPng(lines: readonly string[] = RECEIPT_LINES): Promise<Buffer> {
-  return await sharp(Buffer.from(receiptSvg(lines))).flatten({ background: '#fff' }).greyscale().png({ compressionLevel: 9 }).toBuffer();
+  return await sharp(Buffer.from(receiptSvg(lines)))
+    .flatten({ background: '#fff' })
+    .greyscale()
+    .png({ compressionLevel: 9 })
+    .toBuffer();
 }
 
 export async function readSampleReceipt(file = SAMPLE_RECEIPT): Promise<Buffer> {
@@ -66,12 +70,18 @@ export async function receiptVariant(png: Buffer, n: number): Promise<Buffer> {
     // row 2, every other column from the left: far from the text
     pixels[2 * info.width + 4 + i * 2] = bits[i] === '1' ? 0xf0 : 0xfe;
   }
-  return await sharp(pixels, { raw: { width: info.width, height: info.height, channels: 1 } }).png().toBuffer();
+  return await sharp(pixels, { raw: { width: info.width, height: info.height, channels: 1 } })
+    .png()
+    .toBuffer();
 }
 
 /** Normalises OCR output for comparison: lines trimmed, blank lines and repeated spaces dropped. */
 export function normaliseText(text: string): string {
-  return text.split('\n').map((l) => l.replace(/\s+/g, ' ').trim()).filter(Boolean).join('\n');
+  return text
+    .split('\n')
+    .map((l) => l.replace(/\s+/g, ' ').trim())
+    .filter(Boolean)
+    .join('\n');
 }
 
 if (import.meta.main) {

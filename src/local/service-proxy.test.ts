@@ -5,12 +5,20 @@ import { backendsFor, matchesSelector } from './service-proxy.ts';
 import { sniffProtocol, withEndpointPort } from './servicebus-mux.ts';
 import { formatSnapshot, percentile } from './load.ts';
 
-const service: V1Service = { metadata: { name: 'receipts-api', namespace: 'ns' }, spec: { selector: { app: 'api' }, ports: [{ port: 80, targetPort: 'http' }] } };
+const service: V1Service = {
+  metadata: { name: 'receipts-api', namespace: 'ns' },
+  spec: { selector: { app: 'api' }, ports: [{ port: 80, targetPort: 'http' }] },
+};
 const pod = (name: string, o: { ready?: boolean; ns?: string; app?: string; hostPort?: number; deleting?: boolean } = {}): V1Pod => ({
   metadata: {
-    name, namespace: o.ns ?? 'ns', labels: { app: o.app ?? 'api' },
+    name,
+    namespace: o.ns ?? 'ns',
+    labels: { app: o.app ?? 'api' },
     ...(o.deleting ? { deletionTimestamp: new Date() } : {}),
-    annotations: o.hostPort === undefined ? {} : { 'ocrplatform.io/local-ports': JSON.stringify([{ container: 'api', name: 'http', containerPort: 8080, hostPort: o.hostPort }]) },
+    annotations:
+      o.hostPort === undefined
+        ? {}
+        : { 'ocrplatform.io/local-ports': JSON.stringify([{ container: 'api', name: 'http', containerPort: 8080, hostPort: o.hostPort }]) },
   },
   status: { conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }] },
 });
@@ -56,6 +64,17 @@ void test('percentiles use the nearest rank', () => {
 });
 
 void test('the load line shows backlog, workers, throughput and latency', () => {
-  const line = formatSnapshot({ t: 42, sent: 40, total: 40, done: 12, failed: 0, active: 26, workersReady: 3, workersDesired: 4, throughput: 0.8, latencies: [4000, 6000, 5000] });
+  const line = formatSnapshot({
+    t: 42,
+    sent: 40,
+    total: 40,
+    done: 12,
+    failed: 0,
+    active: 26,
+    workersReady: 3,
+    workersDesired: 4,
+    throughput: 0.8,
+    latencies: [4000, 6000, 5000],
+  });
   assert.equal(line, '  42s  sent 40/40  done 12  backlog 26  workers 3 ready / 4 wanted by the HPA  0.80 receipts/s  latency p50 5.0 s  p95 6.0 s');
 });

@@ -160,7 +160,9 @@ export async function startServiceProxy(options: ServiceProxyOptions): Promise<S
   async function reconcile(): Promise<void> {
     if (stopped) return;
     const wanted = new Set<string>();
-    const sorted = [...services.items.values()].sort((a, b) => `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`));
+    const sorted = [...services.items.values()].sort((a, b) =>
+      `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`),
+    );
     for (const s of sorted) {
       for (const p of s.spec?.ports ?? []) {
         wanted.add(`${s.metadata?.namespace}/${s.metadata?.name}:${p.port}`);
@@ -177,13 +179,17 @@ export async function startServiceProxy(options: ServiceProxyOptions): Promise<S
   await Promise.all([pods.synced, services.synced]);
   await (sync = sync.then(reconcile, reconcile));
 
-  const list = (): ProxiedService[] => [...listeners.values()].map((l) => {
-    const service = serviceOf(l);
-    return {
-      namespace: l.namespace, name: l.name, servicePort: l.servicePort, url: `http://127.0.0.1:${l.port}`,
-      backends: service ? backendsFor(service, l.servicePort, pods.items.values()).length : 0,
-    };
-  });
+  const list = (): ProxiedService[] =>
+    [...listeners.values()].map((l) => {
+      const service = serviceOf(l);
+      return {
+        namespace: l.namespace,
+        name: l.name,
+        servicePort: l.servicePort,
+        url: `http://127.0.0.1:${l.port}`,
+        backends: service ? backendsFor(service, l.servicePort, pods.items.values()).length : 0,
+      };
+    });
 
   return {
     services: list,
@@ -194,7 +200,9 @@ export async function startServiceProxy(options: ServiceProxyOptions): Promise<S
         if (hit) return hit.url;
         await new Promise((r) => setTimeout(r, 200));
       }
-      throw new Error(`Service ${namespace}/${name} did not appear within ${timeoutMs / 1000} s: is the operator running and does the Service carry ${MANAGED_BY_SELECTOR}?`);
+      throw new Error(
+        `Service ${namespace}/${name} did not appear within ${timeoutMs / 1000} s: is the operator running and does the Service carry ${MANAGED_BY_SELECTOR}?`,
+      );
     },
     async stop() {
       stopped = true;

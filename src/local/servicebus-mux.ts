@@ -40,7 +40,10 @@ export async function startServiceBusMux(amqpPort: number, httpPort: number, por
       client.pause();
       const upstream = connect({ host: '127.0.0.1', port: protocol === 'amqp' ? amqpPort : httpPort });
       sockets.add(upstream);
-      upstream.once('close', () => { sockets.delete(upstream); client.destroy(); });
+      upstream.once('close', () => {
+        sockets.delete(upstream);
+        client.destroy();
+      });
       upstream.on('error', () => upstream.destroy());
       client.once('close', () => upstream.destroy());
       upstream.once('connect', () => {

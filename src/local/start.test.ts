@@ -7,7 +7,13 @@ import { FLAGS, helpText, parseConfig } from './start.ts';
 
 void test('npm start: defaults, KUBECONFIG and OCR_CACHE_DIR from the environment', () => {
   assert.deepEqual(parseConfig([], {}), {
-    load: 0, exitAfterLoad: false, check: false, kubeconfig: undefined, basePort: undefined, cacheDir: join(homedir(), '.cache', 'ocr-platform'), help: false,
+    load: 0,
+    exitAfterLoad: false,
+    check: false,
+    kubeconfig: undefined,
+    basePort: undefined,
+    cacheDir: join(homedir(), '.cache', 'ocr-platform'),
+    help: false,
   });
   const cfg = parseConfig([], { KUBECONFIG: '/k', OCR_CACHE_DIR: '/c' });
   assert.deepEqual([cfg.kubeconfig, cfg.cacheDir], ['/k', '/c']);
@@ -27,7 +33,11 @@ void test('npm start: a bad load or port is refused naming the flag', () => {
     [['--load=-1'], /^--load must be an integer between 0 and 100000/],
     [['--base-port', 'x'], /^--base-port must be an integer between 1 and 65535, got "x"$/],
   ] as const) {
-    assert.throws(() => parseConfig(argv, {}), (err: unknown) => err instanceof ConfigError && message.test(err.message), argv.join(' '));
+    assert.throws(
+      () => parseConfig(argv, {}),
+      (err: unknown) => err instanceof ConfigError && message.test(err.message),
+      argv.join(' '),
+    );
   }
 });
 

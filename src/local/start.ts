@@ -13,27 +13,43 @@ async function checkSample(platform: Platform): Promise<boolean> {
   const form = new FormData();
   form.set('file', new Blob([new Uint8Array(await readSampleReceipt())], { type: 'image/png' }), SAMPLE_RECEIPT);
   const t0 = Date.now();
-  const res = await fetch(`${platform.apiUrl}/v1/ocr`, { method: 'POST', headers: { 'x-api-key': platform.apiKey }, body: form, signal: AbortSignal.timeout(120_000) });
+  const res = await fetch(`${platform.apiUrl}/v1/ocr`, {
+    method: 'POST',
+    headers: { 'x-api-key': platform.apiKey },
+    body: form,
+    signal: AbortSignal.timeout(120_000),
+  });
   const body = (await res.json()) as { status?: string; result?: { text?: string } };
   const text = body.result?.text ?? '';
   const ok = res.status === 200 && normaliseText(text) === normaliseText(await readSampleText());
-  process.stdout.write([
-    `check: POST /v1/ocr ${res.status} in ${((Date.now() - t0) / 1000).toFixed(1)} s; text ${ok ? 'matches' : 'DOES NOT match'} samples/receipts/${SAMPLE_RECEIPT.replace('.png', '.txt')}`,
-    `check: first OCR result ${process.uptime().toFixed(1)} s after the command started (platform ready at ${platform.readySeconds.toFixed(1)} s)`,
-    ...(ok ? [] : [`check: got ${JSON.stringify(body).slice(0, 500)}`]),
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      `check: POST /v1/ocr ${res.status} in ${((Date.now() - t0) / 1000).toFixed(1)} s; text ${ok ? 'matches' : 'DOES NOT match'} samples/receipts/${SAMPLE_RECEIPT.replace('.png', '.txt')}`,
+      `check: first OCR result ${process.uptime().toFixed(1)} s after the command started (platform ready at ${platform.readySeconds.toFixed(1)} s)`,
+      ...(ok ? [] : [`check: got ${JSON.stringify(body).slice(0, 500)}`]),
+      '',
+    ].join('\n'),
+  );
   return ok;
 }
 
 export const FLAGS = [
   {
-    name: 'load', env: '', type: 'integer', default: 0, min: 0, max: 100_000, positional: true,
+    name: 'load',
+    env: '',
+    type: 'integer',
+    default: 0,
+    min: 0,
+    max: 100_000,
+    positional: true,
     help: 'After start-up, send N receipts and show the backlog, workers, throughput and latency live (also: npm run start:load -- N).',
   },
   { name: 'exit-after-load', env: '', type: 'boolean', default: false, help: 'Stop everything once the load is done and the workers scaled back in.' },
   {
-    name: 'check', env: '', type: 'boolean', default: false,
+    name: 'check',
+    env: '',
+    type: 'boolean',
+    default: false,
     help: "OCR the sample receipt once, print the time from the command to the first result, stop everything; exit 1 if the text is not the receipt's.",
   },
   { name: 'kubeconfig', env: 'KUBECONFIG', type: 'string', help: 'Use this cluster instead of starting one.' },
@@ -104,7 +120,9 @@ async function main(): Promise<number> {
   let platform: Platform | undefined;
   let interrupted = false;
   let onSignal: () => void = () => {};
-  const stopped = new Promise<void>((resolve) => { onSignal = resolve; });
+  const stopped = new Promise<void>((resolve) => {
+    onSignal = resolve;
+  });
   const handler = (signal: string) => {
     if (interrupted) {
       process.stderr.write(`${signal} again: still stopping, please wait (pods get their grace period)\n`);

@@ -13,13 +13,38 @@ void test('defaults: all namespaces, leader election 15/10/2 s, metrics on :8080
 });
 
 const cases: { name: string; argv: string[]; env: Record<string, string>; check: (c: ReturnType<typeof parseConfig>) => void }[] = [
-  { name: 'a flag wins over its environment variable', argv: ['--namespaces', 'a,b'], env: { OCR_OPERATOR_NAMESPACES: 'c' }, check: (c) => assert.deepEqual(c.namespaces, ['a', 'b']) },
-  { name: 'the environment fills a flag that is not given', argv: [], env: { OCR_OPERATOR_NAMESPACES: ' c , d ' }, check: (c) => assert.deepEqual(c.namespaces, ['c', 'd']) },
+  {
+    name: 'a flag wins over its environment variable',
+    argv: ['--namespaces', 'a,b'],
+    env: { OCR_OPERATOR_NAMESPACES: 'c' },
+    check: (c) => assert.deepEqual(c.namespaces, ['a', 'b']),
+  },
+  {
+    name: 'the environment fills a flag that is not given',
+    argv: [],
+    env: { OCR_OPERATOR_NAMESPACES: ' c , d ' },
+    check: (c) => assert.deepEqual(c.namespaces, ['c', 'd']),
+  },
   { name: 'KUBECONFIG is the kubeconfig default', argv: [], env: { KUBECONFIG: '/tmp/kc' }, check: (c) => assert.equal(c.kubeconfig, '/tmp/kc') },
   { name: 'a bare boolean flag means true and =false turns it off', argv: ['--leader-elect=false'], env: {}, check: (c) => assert.equal(c.leaderElect, false) },
-  { name: 'the Lease namespace falls back to POD_NAMESPACE', argv: [], env: { POD_NAMESPACE: 'ocr-system' }, check: (c) => assert.equal(c.leaderElectionNamespace, 'ocr-system') },
-  { name: 'lease timings are read in seconds', argv: ['--lease-duration', '30', '--renew-deadline', '20', '--retry-period', '0.5'], env: {}, check: (c) => assert.deepEqual([c.leaseDurationMs, c.renewDeadlineMs, c.retryPeriodMs], [30_000, 20_000, 500]) },
-  { name: 'an IPv6 metrics address is split at its last colon', argv: ['--metrics-addr', '[::1]:9000'], env: {}, check: (c) => assert.deepEqual([c.metricsHost, c.metricsPort], ['::1', 9000]) },
+  {
+    name: 'the Lease namespace falls back to POD_NAMESPACE',
+    argv: [],
+    env: { POD_NAMESPACE: 'ocr-system' },
+    check: (c) => assert.equal(c.leaderElectionNamespace, 'ocr-system'),
+  },
+  {
+    name: 'lease timings are read in seconds',
+    argv: ['--lease-duration', '30', '--renew-deadline', '20', '--retry-period', '0.5'],
+    env: {},
+    check: (c) => assert.deepEqual([c.leaseDurationMs, c.renewDeadlineMs, c.retryPeriodMs], [30_000, 20_000, 500]),
+  },
+  {
+    name: 'an IPv6 metrics address is split at its last colon',
+    argv: ['--metrics-addr', '[::1]:9000'],
+    env: {},
+    check: (c) => assert.deepEqual([c.metricsHost, c.metricsPort], ['::1', 9000]),
+  },
 ];
 for (const c of cases) void test(c.name, () => c.check(parseConfig(c.argv, c.env)));
 

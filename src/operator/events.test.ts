@@ -7,7 +7,11 @@ import { EventRecorder } from './events.ts';
 const target = { apiVersion: 'ocrplatform.io/v1alpha1', kind: 'OcrPipeline', name: 'p', namespace: 'ns', uid: 'u1' };
 const recorder = () => {
   const written: CoreV1Event[] = [];
-  const r = new EventRecorder(async (_ns, e) => written.push(e), silentLogger(), () => 0);
+  const r = new EventRecorder(
+    async (_ns, e) => written.push(e),
+    silentLogger(),
+    () => 0,
+  );
   return { r, written };
 };
 

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { statusPatch } from './kube.ts';
 
 void test('the status merge patch removes fields that are gone and replaces the rest', () => {
-  const patch = statusPatch({ observedGeneration: 1, api: { desiredReplicas: 2, readyReplicas: 2 }, conditions: [] }, { observedGeneration: 2, conditions: [] });
+  const patch = statusPatch(
+    { observedGeneration: 1, api: { desiredReplicas: 2, readyReplicas: 2 }, conditions: [] },
+    { observedGeneration: 2, conditions: [] },
+  );
   assert.deepEqual(patch, { observedGeneration: 2, conditions: [], api: null });
 });
 

@@ -67,7 +67,8 @@ export function sources(kc: KubeConfig) {
   const children: Source[] = [
     {
       ...managed(MANAGED_KINDS.deployment),
-      list: (ns, labelSelector) => (ns ? apps.listNamespacedDeployment({ namespace: ns, labelSelector }) : apps.listDeploymentForAllNamespaces({ labelSelector })),
+      list: (ns, labelSelector) =>
+        ns ? apps.listNamespacedDeployment({ namespace: ns, labelSelector }) : apps.listDeploymentForAllNamespaces({ labelSelector }),
     },
     {
       ...managed(MANAGED_KINDS.service),
@@ -76,7 +77,9 @@ export function sources(kc: KubeConfig) {
     {
       ...managed(MANAGED_KINDS.hpa),
       list: (ns, labelSelector) =>
-        ns ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: ns, labelSelector }) : autoscaling.listHorizontalPodAutoscalerForAllNamespaces({ labelSelector }),
+        ns
+          ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: ns, labelSelector })
+          : autoscaling.listHorizontalPodAutoscalerForAllNamespaces({ labelSelector }),
     },
     {
       ...managed(MANAGED_KINDS.pdb),

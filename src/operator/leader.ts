@@ -22,7 +22,13 @@ export interface LeaseObservation {
 }
 
 /** Whether we may take the Lease now. Pure: depends only on its arguments. */
-export function mayAcquire(lease: V1Lease | undefined, identity: string, observed: LeaseObservation | undefined, nowMs: number, leaseDurationMs: number): boolean {
+export function mayAcquire(
+  lease: V1Lease | undefined,
+  identity: string,
+  observed: LeaseObservation | undefined,
+  nowMs: number,
+  leaseDurationMs: number,
+): boolean {
   const holder = lease?.spec?.holderIdentity;
   if (!lease || !holder || holder === identity) return true;
   if (!observed) return false;
@@ -99,7 +105,12 @@ export class LeaderElector {
     if (!lease) {
       await this.#api.createNamespacedLease({
         namespace,
-        body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } },
+        body: {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+        },
       });
       return true;
     }
@@ -127,7 +138,11 @@ export class LeaderElector {
     try {
       const lease = await this.#api.readNamespacedLease({ name, namespace });
       if (lease.spec?.holderIdentity === identity) {
-        await this.#api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new V1MicroTime() } } });
+        await this.#api.replaceNamespacedLease({
+          name,
+          namespace,
+          body: { ...lease, spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new V1MicroTime() } },
+        });
         this.#log.info('Released the Lease');
       }
     } catch (err) {

@@ -48,17 +48,28 @@ async function main(): Promise<void> {
 
   const metrics = createMetrics(version());
   const controller = new Controller({
-    kc, namespaces: cfg.namespaces, resyncMs: cfg.resyncMs, concurrency: cfg.concurrency, metrics, log,
+    kc,
+    namespaces: cfg.namespaces,
+    resyncMs: cfg.resyncMs,
+    concurrency: cfg.concurrency,
+    metrics,
+    log,
     scaling: { prometheusUrl: cfg.prometheusUrl, timing: cfg.queuePoll, readerFor: (cred) => defaultQueueReader(cred, process.env) },
   });
   let elector: LeaderElector | undefined; // eslint-disable-line prefer-const -- assigned after the server starts
 
-  const server = createProbeServer({
-    '/healthz': alive,
-    // A standby is ready (it is healthy, just waiting); a leader once its caches synced.
-    '/readyz': readiness(() => (elector ? !elector.leading || controller.synced : controller.synced), (ok) => (ok ? 'ok\n' : 'caches not synced\n')),
-    '/metrics': metricsRoute(metrics.registry),
-  }, 'not found\n');
+  const server = createProbeServer(
+    {
+      '/healthz': alive,
+      // A standby is ready (it is healthy, just waiting); a leader once its caches synced.
+      '/readyz': readiness(
+        () => (elector ? !elector.leading || controller.synced : controller.synced),
+        (ok) => (ok ? 'ok\n' : 'caches not synced\n'),
+      ),
+      '/metrics': metricsRoute(metrics.registry),
+    },
+    'not found\n',
+  );
   await listen(server, cfg.metricsPort, cfg.metricsHost);
   log.info({ addr: server.address() }, 'Serving /healthz, /readyz and /metrics');
 

@@ -19,14 +19,38 @@ export function createMetrics(version: string, { defaults = true } = {}): Operat
   const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
   const m: OperatorMetrics = {
     registry,
-    reconcileTotal: new Counter({ name: 'ocr_operator_reconcile_total', help: 'Reconciles by result (success, error).', labelNames: ['result'], registers: [registry] }),
-    reconcileDuration: new Histogram({ name: 'ocr_operator_reconcile_duration_seconds', help: 'Time one reconcile took, in seconds.', buckets, registers: [registry] }),
+    reconcileTotal: new Counter({
+      name: 'ocr_operator_reconcile_total',
+      help: 'Reconciles by result (success, error).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    reconcileDuration: new Histogram({
+      name: 'ocr_operator_reconcile_duration_seconds',
+      help: 'Time one reconcile took, in seconds.',
+      buckets,
+      registers: [registry],
+    }),
     workqueueDepth: new Gauge({ name: 'ocr_operator_workqueue_depth', help: 'Keys waiting in the work queue.', registers: [registry] }),
     workqueueAdds: new Counter({ name: 'ocr_operator_workqueue_adds_total', help: 'Keys added to the work queue.', registers: [registry] }),
-    workqueueRetries: new Counter({ name: 'ocr_operator_workqueue_retries_total', help: 'Keys re-queued with backoff after a failure.', registers: [registry] }),
-    workqueueQueueDuration: new Histogram({ name: 'ocr_operator_workqueue_queue_duration_seconds', help: 'Time a key waited in the queue before it ran, in seconds.', buckets, registers: [registry] }),
+    workqueueRetries: new Counter({
+      name: 'ocr_operator_workqueue_retries_total',
+      help: 'Keys re-queued with backoff after a failure.',
+      registers: [registry],
+    }),
+    workqueueQueueDuration: new Histogram({
+      name: 'ocr_operator_workqueue_queue_duration_seconds',
+      help: 'Time a key waited in the queue before it ran, in seconds.',
+      buckets,
+      registers: [registry],
+    }),
     leader: new Gauge({ name: 'ocr_operator_leader', help: '1 when this replica holds the leader Lease, else 0.', registers: [registry] }),
-    buildInfo: new Gauge({ name: 'ocr_operator_build_info', help: 'Always 1; labels carry the build.', labelNames: ['version', 'node_version'], registers: [registry] }),
+    buildInfo: new Gauge({
+      name: 'ocr_operator_build_info',
+      help: 'Always 1; labels carry the build.',
+      labelNames: ['version', 'node_version'],
+      registers: [registry],
+    }),
   };
   m.buildInfo.set({ version, node_version: process.version }, 1);
   m.leader.set(0);

@@ -21,7 +21,13 @@ async function until(cond: () => boolean, timeoutMs = 2000): Promise<void> {
 void test('adding a waiting key again coalesces into one run', async () => {
   const runs: string[] = [];
   const hold = gate();
-  const q = new WorkQueue({ concurrency: 1, process: async (k) => { runs.push(k); if (k === 'a/block') await hold.opened; } });
+  const q = new WorkQueue({
+    concurrency: 1,
+    process: async (k) => {
+      runs.push(k);
+      if (k === 'a/block') await hold.opened;
+    },
+  });
   q.add('a/block'); // occupies the only slot
   for (let i = 0; i < 5; i++) q.add('ns/p');
   assert.equal(q.depth, 1);
@@ -65,7 +71,15 @@ void test('different keys run in parallel up to the concurrency', async () => {
   let running = 0;
   let maxRunning = 0;
   const hold = gate();
-  const q = new WorkQueue({ concurrency: 2, process: async () => { running++; maxRunning = Math.max(maxRunning, running); await hold.opened; running--; } });
+  const q = new WorkQueue({
+    concurrency: 2,
+    process: async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      await hold.opened;
+      running--;
+    },
+  });
   for (const k of ['a/1', 'a/2', 'a/3']) q.add(k);
   await until(() => running === 2);
   assert.equal(q.depth, 1);
@@ -106,12 +120,22 @@ const backoffCases: { name: string; failures: number; random: number; expected: 
   { name: 'jitter can lengthen a delay below the cap by up to 20%', failures: 1, random: 1, expected: 600 },
 ];
 for (const c of backoffCases) {
-  void test(`backoff: ${c.name}`, () => assert.equal(backoffDelay(c.failures, undefined, () => c.random), c.expected));
+  void test(`backoff: ${c.name}`, () =>
+    assert.equal(
+      backoffDelay(c.failures, undefined, () => c.random),
+      c.expected,
+    ));
 }
 
 void test('after shutdown the queue takes no work and cancels pending retries', async () => {
   let runs = 0;
-  const q = new WorkQueue({ backoff: { baseMs: 20, maxMs: 20, jitter: 0 }, process: async () => { runs++; throw new Error('x'); } });
+  const q = new WorkQueue({
+    backoff: { baseMs: 20, maxMs: 20, jitter: 0 },
+    process: async () => {
+      runs++;
+      throw new Error('x');
+    },
+  });
   q.add('ns/p');
   await until(() => runs === 1);
   await q.shutdown();

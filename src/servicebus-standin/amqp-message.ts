@@ -136,8 +136,19 @@ export function parseMessage(encoded: Buffer): MessageInput<MessageContent> {
 
 /** rhea flattens the header and properties sections onto the message object. */
 const PROPERTY_FIELDS = new Set([
-  'message_id', 'user_id', 'to', 'subject', 'reply_to', 'correlation_id', 'content_type', 'content_encoding',
-  'absolute_expiry_time', 'creation_time', 'group_id', 'group_sequence', 'reply_to_group_id',
+  'message_id',
+  'user_id',
+  'to',
+  'subject',
+  'reply_to',
+  'correlation_id',
+  'content_type',
+  'content_encoding',
+  'absolute_expiry_time',
+  'creation_time',
+  'group_id',
+  'group_sequence',
+  'reply_to_group_id',
 ]);
 
 function pickHeader(decoded: DecodedMessage): MessageContent['header'] {

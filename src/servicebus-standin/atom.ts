@@ -127,7 +127,8 @@ export function parseQueueDescription(xml: string): Partial<QueueSettings> {
   if (maxDelivery !== undefined) settings.maxDeliveryCount = Number(maxDelivery);
   const status = element(xml, 'Status');
   if (status !== undefined) {
-    if (!QUEUE_STATUSES.includes(status as QueueStatus)) throw new StoreError('amqp:invalid-field', `Status '${status}' must be one of ${QUEUE_STATUSES.join(', ')}.`);
+    if (!QUEUE_STATUSES.includes(status as QueueStatus))
+      throw new StoreError('amqp:invalid-field', `Status '${status}' must be one of ${QUEUE_STATUSES.join(', ')}.`);
     settings.status = status as QueueStatus;
   }
   const ttl = element(xml, 'DefaultMessageTimeToLive');
@@ -194,7 +195,16 @@ async function handle(ctx: StandinContext, req: IncomingMessage, res: ServerResp
     const all = ctx.store.listQueues();
     const page = all.slice(skip, skip + top);
     const next = skip + top < all.length ? `${baseUrl}/$Resources/Queues?%24skip=${skip + top}&%24top=${top}&api-version=2021-05` : undefined;
-    send(res, 200, feedXml(page.map((q) => queueEntryXml(q, baseUrl)), url.toString(), next), 'application/atom+xml;type=feed;charset=utf-8');
+    send(
+      res,
+      200,
+      feedXml(
+        page.map((q) => queueEntryXml(q, baseUrl)),
+        url.toString(),
+        next,
+      ),
+      'application/atom+xml;type=feed;charset=utf-8',
+    );
     return;
   }
   if (name === '' || name.startsWith('$')) {

@@ -6,8 +6,16 @@ import { FLAGS, helpText, parseConfig } from './cli.ts';
 void test('defaults: loopback, AMQP 5672, ATOM 5300, no queues, the root key from SERVICEBUS_STANDIN_KEY', () => {
   const cfg = parseConfig([], { SERVICEBUS_STANDIN_KEY: 'k' });
   assert.deepEqual(cfg, {
-    host: '127.0.0.1', port: 5672, httpPort: 5300, queues: [], keyName: 'RootManageSharedAccessKey', key: 'k', extraKeys: {},
-    maxMessagesPerQueue: 100_000, logLevel: 'info', help: false,
+    host: '127.0.0.1',
+    port: 5672,
+    httpPort: 5300,
+    queues: [],
+    keyName: 'RootManageSharedAccessKey',
+    key: 'k',
+    extraKeys: {},
+    maxMessagesPerQueue: 100_000,
+    logLevel: 'info',
+    help: false,
   });
   assert.equal(parseConfig([], {}).key, undefined, 'no key: main makes a random one');
   assert.equal(parseConfig(['--key', 'flag'], { SERVICEBUS_STANDIN_KEY: 'env' }).key, 'flag', 'the flag wins');
@@ -15,7 +23,21 @@ void test('defaults: loopback, AMQP 5672, ATOM 5300, no queues, the root key fro
 
 void test('repeated --queue and --extra-key: every occurrence, rights lists kept whole', () => {
   const cfg = parseConfig(
-    ['--queue', 'a', '--queue', 'b', '--lock-duration', '30', '--max-delivery-count', '3', '--status', 'Disabled', '--extra-key', 'sender=s3cret:Send,Listen', '--extra-key=r=x:Listen'],
+    [
+      '--queue',
+      'a',
+      '--queue',
+      'b',
+      '--lock-duration',
+      '30',
+      '--max-delivery-count',
+      '3',
+      '--status',
+      'Disabled',
+      '--extra-key',
+      'sender=s3cret:Send,Listen',
+      '--extra-key=r=x:Listen',
+    ],
     {},
   );
   assert.deepEqual(cfg.queues, [
@@ -37,7 +59,10 @@ const errors: { argv: string[]; env?: Record<string, string>; message: RegExp }[
 ];
 for (const e of errors) {
   void test(`refused: ${e.argv.join(' ') || JSON.stringify(e.env)}`, () => {
-    assert.throws(() => parseConfig(e.argv, e.env ?? {}), (err: unknown) => err instanceof ConfigError && e.message.test(err.message));
+    assert.throws(
+      () => parseConfig(e.argv, e.env ?? {}),
+      (err: unknown) => err instanceof ConfigError && e.message.test(err.message),
+    );
   });
 }
 

@@ -9,7 +9,13 @@ export const FLAGS = [
   { name: 'queue', env: '', type: 'string', repeatable: true, help: 'Declare a queue. More can be created through the admin API.' },
   {
     // The queue store refuses a lock that rounds to 0 ms; 300 s is Service Bus's own maximum.
-    name: 'lock-duration', env: '', type: 'number', min: 0.001, max: 300, unit: 'seconds', defaultHelp: '60 seconds',
+    name: 'lock-duration',
+    env: '',
+    type: 'number',
+    min: 0.001,
+    max: 300,
+    unit: 'seconds',
+    defaultHelp: '60 seconds',
     help: 'Peek-lock duration of the declared queues.',
   },
   { name: 'max-delivery-count', env: '', type: 'integer', min: 1, defaultHelp: '10', help: 'Deliveries before a message is dead-lettered.' },
@@ -20,11 +26,18 @@ export const FLAGS = [
   { name: 'key-name', env: '', type: 'string', default: DEFAULT_KEY_NAME, help: 'SAS key name with all rights.' },
   { name: 'key', env: 'SERVICEBUS_STANDIN_KEY', type: 'string', defaultHelp: 'a random key, printed', help: 'Its key.' },
   {
-    name: 'extra-key', env: '', type: 'string', repeatable: true,
+    name: 'extra-key',
+    env: '',
+    type: 'string',
+    repeatable: true,
     help: `Another SAS key with limited rights, NAME=KEY:RIGHTS, e.g. sender=s3cret:Send (RIGHTS: comma list of ${RIGHTS.join(', ')}).`,
   },
   {
-    name: 'max-messages', env: '', type: 'integer', default: DEFAULT_MAX_MESSAGES_PER_QUEUE, min: 1,
+    name: 'max-messages',
+    env: '',
+    type: 'integer',
+    default: DEFAULT_MAX_MESSAGES_PER_QUEUE,
+    min: 1,
     help: 'Messages per queue (queue + DLQ) before sends fail with QuotaExceeded.',
   },
   { ...logLevelSetting(), name: 'log-level' },
@@ -85,6 +98,7 @@ function parseExtraKey(spec: string): [string, StandinKeyOptions] {
   const match = /^([^=]+)=([^:]+):(.+)$/.exec(spec);
   if (match === null) throw new ConfigError(`--extra-key must look like NAME=KEY:Send,Listen, got '${spec}'.`);
   const rights = match[3]!.split(',').map((r) => r.trim());
-  for (const right of rights) if (!RIGHTS.includes(right as Right)) throw new ConfigError(`--extra-key ${match[1]}: unknown right '${right}'; use ${RIGHTS.join(', ')}.`);
+  for (const right of rights)
+    if (!RIGHTS.includes(right as Right)) throw new ConfigError(`--extra-key ${match[1]}: unknown right '${right}'; use ${RIGHTS.join(', ')}.`);
   return [match[1]!, { key: match[2]!, rights: rights as Right[] }];
 }

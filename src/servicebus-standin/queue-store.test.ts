@@ -6,7 +6,11 @@ import { CONDITIONS, QueueStore, StoreError, type MessageInput, type QueueSettin
 /** A clock (epoch ms) the test moves by hand, so lock expiry needs no waiting. */
 function manualClock(start = 1_000_000): Clock & { advance(ms: number): void } {
   let now = start;
-  return Object.assign((() => now) as Clock, { advance: (ms: number) => { now += ms; } });
+  return Object.assign((() => now) as Clock, {
+    advance: (ms: number) => {
+      now += ms;
+    },
+  });
 }
 
 function input(body: string, extra: Partial<MessageInput<string>> = {}): MessageInput<string> {
@@ -27,7 +31,10 @@ void describe('queue store', () => {
   void it('assigns increasing sequence numbers from 1 and a message id when none was given', () => {
     const { queue } = setup();
     const stored = queue.enqueue([input('a'), input('b', { messageId: 'mine' })]);
-    assert.deepEqual(stored.map((m) => m.sequenceNumber), [1, 2]);
+    assert.deepEqual(
+      stored.map((m) => m.sequenceNumber),
+      [1, 2],
+    );
     assert.match(stored[0]!.messageId, /^[0-9a-f]{32}$/);
     assert.equal(stored[1]!.messageId, 'mine');
   });
@@ -119,7 +126,10 @@ void describe('queue store', () => {
     const [again] = queue.main.receiveDeferred([stored!.sequenceNumber], 'peekLock');
     assert.equal(again!.state, 'deferred');
     queue.main.complete(again!.lockToken!);
-    assert.throws(() => queue.main.receiveDeferred([stored!.sequenceNumber], 'peekLock'), (e: unknown) => e instanceof StoreError && e.condition === CONDITIONS.messageNotFound);
+    assert.throws(
+      () => queue.main.receiveDeferred([stored!.sequenceNumber], 'peekLock'),
+      (e: unknown) => e instanceof StoreError && e.condition === CONDITIONS.messageNotFound,
+    );
   });
 
   void it('a scheduled message becomes visible at its time and can be cancelled before', () => {
@@ -127,7 +137,13 @@ void describe('queue store', () => {
     const [due, cancelled] = queue.enqueue([input('due', { scheduledEnqueueTime: clock() + 5000 }), input('x', { scheduledEnqueueTime: clock() + 5000 })]);
     assert.ok(deadlines.includes(clock() + 5000), 'the server is told when to wake up');
     queue.cancelScheduled([cancelled!.sequenceNumber]);
-    assert.deepEqual(queue.runtimeCounts(), { activeMessageCount: 0, scheduledMessageCount: 1, deadLetterMessageCount: 0, totalMessageCount: 1, sizeInBytes: 3 });
+    assert.deepEqual(queue.runtimeCounts(), {
+      activeMessageCount: 0,
+      scheduledMessageCount: 1,
+      deadLetterMessageCount: 0,
+      totalMessageCount: 1,
+      sizeInBytes: 3,
+    });
     assert.equal(queue.main.receive('peekLock'), undefined);
     clock.advance(5000);
     const m = queue.main.receive('peekLock')!;
@@ -146,8 +162,14 @@ void describe('queue store', () => {
     const { queue, clock } = setup();
     queue.enqueue([input('a'), input('b'), input('c', { scheduledEnqueueTime: clock() + 10_000 })]);
     queue.main.receive('peekLock');
-    assert.deepEqual(queue.main.peek(1, 10).map((m) => m.content), ['a', 'b', 'c']);
-    assert.deepEqual(queue.main.peek(2, 1).map((m) => m.content), ['b']);
+    assert.deepEqual(
+      queue.main.peek(1, 10).map((m) => m.content),
+      ['a', 'b', 'c'],
+    );
+    assert.deepEqual(
+      queue.main.peek(2, 1).map((m) => m.content),
+      ['b'],
+    );
     assert.equal(queue.main.receive('peekLock')!.content, 'b');
   });
 
@@ -171,7 +193,10 @@ void describe('queue store', () => {
   void it('refuses messages beyond the cap with QuotaExceeded, a batch all or nothing', () => {
     const { queue } = setup({ maxMessages: 3 });
     queue.enqueue([input('a'), input('b')]);
-    assert.throws(() => queue.enqueue([input('c'), input('d')]), (e: unknown) => e instanceof StoreError && e.condition === CONDITIONS.quotaExceeded);
+    assert.throws(
+      () => queue.enqueue([input('c'), input('d')]),
+      (e: unknown) => e instanceof StoreError && e.condition === CONDITIONS.quotaExceeded,
+    );
     assert.equal(queue.runtimeCounts().totalMessageCount, 2);
     queue.enqueue([input('c')]);
   });

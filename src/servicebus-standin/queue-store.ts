@@ -172,7 +172,8 @@ export class SubQueue<C> {
   insert(message: StoredMessage<C>): void {
     this.messages.set(message.sequenceNumber, message);
     if (message.state === 'active') this.ready.push(message.sequenceNumber);
-    if (message.state === 'scheduled' || message.expiresAt !== undefined) this.watch(message, message.state === 'scheduled' ? message.visibleAt : message.expiresAt!);
+    if (message.state === 'scheduled' || message.expiresAt !== undefined)
+      this.watch(message, message.state === 'scheduled' ? message.visibleAt : message.expiresAt!);
   }
 
   private watch(message: StoredMessage<C>, at: number): void {
@@ -221,7 +222,10 @@ export class SubQueue<C> {
     const seq = this.byLockToken.get(lockToken.toLowerCase());
     const message = seq === undefined ? undefined : this.messages.get(seq);
     if (message === undefined || message.lockToken !== lockToken.toLowerCase()) {
-      throw new StoreError(CONDITIONS.lockLost, `The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue (lock token ${lockToken}).`);
+      throw new StoreError(
+        CONDITIONS.lockLost,
+        `The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue (lock token ${lockToken}).`,
+      );
     }
     return message;
   }
@@ -290,7 +294,10 @@ export class SubQueue<C> {
     const found = sequenceNumbers.map((seq) => {
       const message = this.messages.get(seq);
       if (message === undefined || message.state !== 'deferred' || message.lockToken !== undefined) {
-        throw new StoreError(CONDITIONS.messageNotFound, `Failed to lock one or more specified messages. Deferred message with sequence number ${seq} was not found or is locked.`);
+        throw new StoreError(
+          CONDITIONS.messageNotFound,
+          `Failed to lock one or more specified messages. Deferred message with sequence number ${seq} was not found or is locked.`,
+        );
       }
       return message;
     });
@@ -311,7 +318,11 @@ export class SubQueue<C> {
   failDelivery(message: StoredMessage<C>): void {
     message.deliveryCount += 1;
     if (!this.isDeadLetter && message.deliveryCount >= this.owner.settings.maxDeliveryCount) {
-      this.moveToDeadLetter(message, MAX_DELIVERY_COUNT_EXCEEDED, `Message could not be consumed after ${this.owner.settings.maxDeliveryCount} delivery attempts.`);
+      this.moveToDeadLetter(
+        message,
+        MAX_DELIVERY_COUNT_EXCEEDED,
+        `Message could not be consumed after ${this.owner.settings.maxDeliveryCount} delivery attempts.`,
+      );
       return;
     }
     if (message.state === 'active') this.ready.push(message.sequenceNumber);
@@ -372,7 +383,8 @@ export class SubQueue<C> {
       if (message.expiresAt !== undefined && message.lockToken === undefined) {
         if (message.expiresAt <= now) {
           this.timed.delete(seq);
-          if (this.owner.settings.deadLetterOnExpiration && !this.isDeadLetter) this.moveToDeadLetter(message, TTL_EXPIRED, 'The message expired and was dead lettered.');
+          if (this.owner.settings.deadLetterOnExpiration && !this.isDeadLetter)
+            this.moveToDeadLetter(message, TTL_EXPIRED, 'The message expired and was dead lettered.');
           else this.messages.delete(seq);
         } else {
           earliest(message.expiresAt);
@@ -450,7 +462,10 @@ export class Queue<C> {
       throw new StoreError(CONDITIONS.entityDisabled, `Messaging entity '${this.name}' is currently disabled for sending (status ${this.settings.status}).`);
     }
     if (this.messageCount + inputs.length > this.settings.maxMessages) {
-      throw new StoreError(CONDITIONS.quotaExceeded, `The maximum number of messages (${this.settings.maxMessages}) of queue '${this.name}' has been reached. Receive or purge messages, or raise the stand-in's maxMessagesPerQueue.`);
+      throw new StoreError(
+        CONDITIONS.quotaExceeded,
+        `The maximum number of messages (${this.settings.maxMessages}) of queue '${this.name}' has been reached. Receive or purge messages, or raise the stand-in's maxMessagesPerQueue.`,
+      );
     }
     const now = this.clock();
     this.accessedAt = now;

@@ -25,7 +25,10 @@ void describe('SAS tokens', () => {
   ];
   for (const { name, token, reason } of refused) {
     void it(`refuses ${name}`, () => {
-      assert.throws(() => verifySas(token, keys, now), (e: unknown) => e instanceof SasError && reason.test(e.message));
+      assert.throws(
+        () => verifySas(token, keys, now),
+        (e: unknown) => e instanceof SasError && reason.test(e.message),
+      );
     });
   }
 

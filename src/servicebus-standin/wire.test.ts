@@ -12,7 +12,14 @@ void describe('wire formats', () => {
     assert.equal(tag.toString('hex'), '33221100554477668899aabbccddeeff');
   });
 
-  const durations: [number, string][] = [[60_000, 'PT1M'], [1500, 'PT1.5S'], [30_000, 'PT30S'], [3_600_000, 'PT1H'], [90_061_000, 'P1DT1H1M1S'], [0, 'PT0S']];
+  const durations: [number, string][] = [
+    [60_000, 'PT1M'],
+    [1500, 'PT1.5S'],
+    [30_000, 'PT30S'],
+    [3_600_000, 'PT1H'],
+    [90_061_000, 'P1DT1H1M1S'],
+    [0, 'PT0S'],
+  ];
   for (const [ms, text] of durations) {
     void it(`writes ${ms} ms as ${text} and reads it back`, () => {
       assert.equal(msToDuration(ms), text);
@@ -24,9 +31,16 @@ void describe('wire formats', () => {
     assert.equal(durationToMs('1 minute'), undefined);
     assert.throws(() => parseQueueDescription('<LockDuration>soon</LockDuration>'), /ISO 8601/);
     assert.throws(() => parseQueueDescription('<RequiresSession>true</RequiresSession>'), /RequiresSession/);
-    assert.deepEqual(parseQueueDescription('<QueueDescription><LockDuration>PT5S</LockDuration><MaxDeliveryCount>2</MaxDeliveryCount><Status>ReceiveDisabled</Status></QueueDescription>'), {
-      lockDurationMs: 5000, maxDeliveryCount: 2, status: 'ReceiveDisabled',
-    });
+    assert.deepEqual(
+      parseQueueDescription(
+        '<QueueDescription><LockDuration>PT5S</LockDuration><MaxDeliveryCount>2</MaxDeliveryCount><Status>ReceiveDisabled</Status></QueueDescription>',
+      ),
+      {
+        lockDurationMs: 5000,
+        maxDeliveryCount: 2,
+        status: 'ReceiveDisabled',
+      },
+    );
   });
 
   void it('splits a batch envelope into its messages and keeps each body byte for byte', () => {
@@ -50,7 +64,19 @@ void describe('wire formats', () => {
 
 function stored(content: MessageContent, sequenceNumber: number): StoredMessage<MessageContent> {
   return {
-    sequenceNumber, messageId: 'generated', enqueuedAt: 0, visibleAt: 0, expiresAt: undefined, state: 'active', deliveryCount: 2,
-    lockToken: undefined, lockedUntil: undefined, deadLetterSource: undefined, applicationProperties: {}, annotations: {}, sizeInBytes: 1, content,
+    sequenceNumber,
+    messageId: 'generated',
+    enqueuedAt: 0,
+    visibleAt: 0,
+    expiresAt: undefined,
+    state: 'active',
+    deliveryCount: 2,
+    lockToken: undefined,
+    lockedUntil: undefined,
+    deadLetterSource: undefined,
+    applicationProperties: {},
+    annotations: {},
+    sizeInBytes: 1,
+    content,
   };
 }

@@ -16,30 +16,69 @@ const TABLE = [
 
 void test('nothing given yields every default, and an optional setting without a default is undefined', () => {
   const s = parseSettings(TABLE, {}, []);
-  assert.deepEqual(s, { concurrency: 2, timeout: 1.5, enabled: true, languages: ['eng'], mode: 'fast', port: 9090, secret: undefined, logLevel: 'info', help: false });
+  assert.deepEqual(s, {
+    concurrency: 2,
+    timeout: 1.5,
+    enabled: true,
+    languages: ['eng'],
+    mode: 'fast',
+    port: 9090,
+    secret: undefined,
+    logLevel: 'info',
+    help: false,
+  });
 });
 
 const cases: { name: string; env: Record<string, string>; argv?: string[]; check: (s: ReturnType<typeof parseSettings<typeof TABLE>>) => void }[] = [
-  { name: 'a flag wins over its environment variable', env: { X_CONCURRENCY: '3' }, argv: ['--concurrency', '5'], check: (s) => assert.equal(s.concurrency, 5) },
+  {
+    name: 'a flag wins over its environment variable',
+    env: { X_CONCURRENCY: '3' },
+    argv: ['--concurrency', '5'],
+    check: (s) => assert.equal(s.concurrency, 5),
+  },
   { name: 'the environment fills a setting no flag gives', env: { X_CONCURRENCY: '3' }, argv: [], check: (s) => assert.equal(s.concurrency, 3) },
-  { name: 'an empty environment variable counts as unset', env: { X_CONCURRENCY: '', X_SECRET: '' }, check: (s) => assert.deepEqual([s.concurrency, s.secret], [2, undefined]) },
+  {
+    name: 'an empty environment variable counts as unset',
+    env: { X_CONCURRENCY: '', X_SECRET: '' },
+    check: (s) => assert.deepEqual([s.concurrency, s.secret], [2, undefined]),
+  },
   { name: 'the fallback variable is read when the first is unset', env: { X_PORT: '8081' }, check: (s) => assert.equal(s.port, 8081) },
   { name: 'the first variable wins over the fallback variable', env: { X_PORT: '8081', X_METRICS_PORT: '9191' }, check: (s) => assert.equal(s.port, 9191) },
   { name: 'a bare boolean flag means true', env: { X_ENABLED: 'false' }, argv: ['--enabled'], check: (s) => assert.equal(s.enabled, true) },
   { name: 'a boolean flag given =false turns it off', env: {}, argv: ['--enabled=false'], check: (s) => assert.equal(s.enabled, false) },
   { name: 'boolean variables accept yes/no, on/off and 1/0 in any case', env: { X_ENABLED: 'OFF' }, check: (s) => assert.equal(s.enabled, false) },
-  { name: 'a list is split at commas and trimmed, dropping empty items', env: { X_LANGUAGES: ' eng , deu,,' }, check: (s) => assert.deepEqual(s.languages, ['eng', 'deu']) },
+  {
+    name: 'a list is split at commas and trimmed, dropping empty items',
+    env: { X_LANGUAGES: ' eng , deu,,' },
+    check: (s) => assert.deepEqual(s.languages, ['eng', 'deu']),
+  },
   { name: 'a number may be fractional', env: { X_TIMEOUT_SECONDS: '0.5' }, check: (s) => assert.equal(s.timeout, 0.5) },
-  { name: 'a choice from the list is accepted', env: { X_MODE: 'slow', LOG_LEVEL: 'debug' }, check: (s) => assert.deepEqual([s.mode, s.logLevel], ['slow', 'debug']) },
+  {
+    name: 'a choice from the list is accepted',
+    env: { X_MODE: 'slow', LOG_LEVEL: 'debug' },
+    check: (s) => assert.deepEqual([s.mode, s.logLevel], ['slow', 'debug']),
+  },
   { name: 'without argv the process takes no flags and reads only the environment', env: { X_SECRET: 's' }, check: (s) => assert.equal(s.secret, 's') },
 ];
 for (const c of cases) void test(c.name, () => c.check(parseSettings(TABLE, c.env, c.argv)));
 
 const errors: { name: string; env?: Record<string, string>; argv?: string[]; message: RegExp }[] = [
-  { name: 'an integer out of range is refused naming the variable and the range', env: { X_CONCURRENCY: '0' }, message: /^X_CONCURRENCY must be an integer between 1 and 64, got "0"$/ },
+  {
+    name: 'an integer out of range is refused naming the variable and the range',
+    env: { X_CONCURRENCY: '0' },
+    message: /^X_CONCURRENCY must be an integer between 1 and 64, got "0"$/,
+  },
   { name: 'a fraction where an integer is expected is refused', env: { X_CONCURRENCY: '1.5' }, message: /X_CONCURRENCY must be an integer between 1 and 64/ },
-  { name: 'a value given by flag is refused naming the flag', argv: ['--concurrency', '65'], message: /^--concurrency must be an integer between 1 and 64, got "65"$/ },
-  { name: 'a number below its minimum is refused with its unit', env: { X_TIMEOUT_SECONDS: '0' }, message: /^X_TIMEOUT_SECONDS must be a number at least 0.1 \(seconds\), got "0"$/ },
+  {
+    name: 'a value given by flag is refused naming the flag',
+    argv: ['--concurrency', '65'],
+    message: /^--concurrency must be an integer between 1 and 64, got "65"$/,
+  },
+  {
+    name: 'a number below its minimum is refused with its unit',
+    env: { X_TIMEOUT_SECONDS: '0' },
+    message: /^X_TIMEOUT_SECONDS must be a number at least 0.1 \(seconds\), got "0"$/,
+  },
   { name: 'a word where a number is expected is refused', env: { X_TIMEOUT_SECONDS: 'soon' }, message: /X_TIMEOUT_SECONDS must be a number/ },
   { name: 'a value that is not true or false is refused', env: { X_ENABLED: 'maybe' }, message: /^X_ENABLED must be true or false, got "maybe"$/ },
   { name: 'a string outside its choices is refused listing them', env: { X_MODE: 'medium' }, message: /^X_MODE must be one of fast, slow; got "medium"$/ },
@@ -48,7 +87,12 @@ const errors: { name: string; env?: Record<string, string>; argv?: string[]; mes
   { name: 'a positional argument is refused', argv: ['extra'], message: /Run with --help/ },
 ];
 for (const e of errors) {
-  void test(e.name, () => assert.throws(() => parseSettings(TABLE, e.env ?? {}, e.argv), (err: unknown) => err instanceof ConfigError && e.message.test(err.message)));
+  void test(e.name, () =>
+    assert.throws(
+      () => parseSettings(TABLE, e.env ?? {}, e.argv),
+      (err: unknown) => err instanceof ConfigError && e.message.test(err.message),
+    ),
+  );
 }
 
 void test('help text in flag mode lists every flag with its variable and default', () => {
@@ -77,7 +121,8 @@ void test('help text in environment mode lists every variable with its default, 
 void test('"needs X or Y" is one message shape naming every alternative and why', () => {
   assert.throws(
     () => requireOneOf({ SERVICEBUS_CONNECTION_STRING: undefined, SERVICEBUS_NAMESPACE: '' }, 'the worker receives jobs from it'),
-    (err: unknown) => err instanceof ConfigError && err.message === 'set SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE: the worker receives jobs from it',
+    (err: unknown) =>
+      err instanceof ConfigError && err.message === 'set SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE: the worker receives jobs from it',
   );
   assert.doesNotThrow(() => requireOneOf({ A: undefined, B: 'b' }, 'why'));
 });
@@ -93,11 +138,24 @@ const CLI = [
 ] as const satisfies readonly Setting[];
 
 const cliCases: { name: string; argv: string[]; env?: Record<string, string>; want: Partial<ReturnType<typeof parseSettings<typeof CLI>>> }[] = [
-  { name: 'nothing given: positional unset, repeatable empty', argv: [], want: { command: undefined, load: 0, queue: [], 'extra-key': [], status: [], help: false } },
+  {
+    name: 'nothing given: positional unset, repeatable empty',
+    argv: [],
+    want: { command: undefined, load: 0, queue: [], 'extra-key': [], status: [], help: false },
+  },
   { name: 'a repeatable flag returns every occurrence in order', argv: ['--queue', 'a', '--queue=b'], want: { queue: ['a', 'b'] } },
-  { name: 'a repeatable value is not split at commas', argv: ['--extra-key', 'sender=s3cret:Send,Listen'], want: { 'extra-key': ['sender=s3cret:Send,Listen'] } },
+  {
+    name: 'a repeatable value is not split at commas',
+    argv: ['--extra-key', 'sender=s3cret:Send,Listen'],
+    want: { 'extra-key': ['sender=s3cret:Send,Listen'] },
+  },
   { name: 'a repeatable variable gives one whole value', argv: [], env: { X_EXTRA_KEY: 'l=k:Listen,Send' }, want: { 'extra-key': ['l=k:Listen,Send'] } },
-  { name: 'repeatable flags win over the variable', argv: ['--extra-key', 'a=b:Send'], env: { X_EXTRA_KEY: 'l=k:Listen' }, want: { 'extra-key': ['a=b:Send'] } },
+  {
+    name: 'repeatable flags win over the variable',
+    argv: ['--extra-key', 'a=b:Send'],
+    env: { X_EXTRA_KEY: 'l=k:Listen' },
+    want: { 'extra-key': ['a=b:Send'] },
+  },
   { name: 'bare arguments fill positional settings in table order', argv: ['up', '7'], want: { command: 'up', load: 7 } },
   { name: 'bare arguments may come after flags', argv: ['--queue', 'q', 'down'], want: { command: 'down', queue: ['q'] } },
   { name: 'a positional setting given as a flag takes no bare argument', argv: ['--command', 'up', '5'], want: { command: 'up', load: 5 } },
@@ -114,11 +172,19 @@ for (const c of cliCases) {
 const cliErrors: { name: string; argv: string[]; message: RegExp }[] = [
   { name: 'a bare argument is validated as its flag', argv: ['up', 'many'], message: /^--load must be an integer between 0 and 100, got "many"$/ },
   { name: 'more bare arguments than positional settings are refused', argv: ['up', '1', 'extra'], message: /^Unexpected argument "extra"\nRun with --help/ },
-  { name: 'each value of a repeatable flag is checked against its choices', argv: ['--status', 'Active', '--status', 'Gone'], message: /^--status must be one of Active, Disabled; got "Gone"$/ },
+  {
+    name: 'each value of a repeatable flag is checked against its choices',
+    argv: ['--status', 'Active', '--status', 'Gone'],
+    message: /^--status must be one of Active, Disabled; got "Gone"$/,
+  },
   { name: 'an unknown one-letter flag is refused', argv: ['-x'], message: /-x[\s\S]*Run with --help/ },
 ];
 for (const e of cliErrors) {
-  void test(`cli: ${e.name}`, () => assert.throws(() => parseSettings(CLI, {}, e.argv), (err: unknown) => err instanceof ConfigError && e.message.test(err.message)));
+  void test(`cli: ${e.name}`, () =>
+    assert.throws(
+      () => parseSettings(CLI, {}, e.argv),
+      (err: unknown) => err instanceof ConfigError && e.message.test(err.message),
+    ));
 }
 
 void test('cli: help shows the alias, repeatable flags and which bare argument fills a setting', () => {

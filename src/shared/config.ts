@@ -48,11 +48,15 @@ export interface Setting {
   readonly short?: string;
 }
 
-type ValueOf<S extends Setting> = S extends { readonly repeatable: true } ? string[]
-  : S['type'] extends 'boolean' ? boolean
-  : S['type'] extends 'integer' | 'number' ? number
-    : S['type'] extends 'list' ? string[]
-      : string;
+type ValueOf<S extends Setting> = S extends { readonly repeatable: true }
+  ? string[]
+  : S['type'] extends 'boolean'
+    ? boolean
+    : S['type'] extends 'integer' | 'number'
+      ? number
+      : S['type'] extends 'list'
+        ? string[]
+        : string;
 
 /** The parsed values of a table declared `as const satisfies readonly Setting[]`, keyed by name. */
 export type Settings<T extends readonly Setting[]> = {
@@ -114,7 +118,8 @@ export interface HelpOptions {
 
 /** --help text: every setting with its flag or variable, help, default and allowed range. */
 export function helpText(table: readonly Setting[], options: HelpOptions): string {
-  const left = (s: Setting): string => (options.flags ? `  ${s.short ? `-${s.short}, ` : ''}--${s.name}${s.type === 'boolean' ? '' : ' <value>'}` : `  ${s.env}`);
+  const left = (s: Setting): string =>
+    options.flags ? `  ${s.short ? `-${s.short}, ` : ''}--${s.name}${s.type === 'boolean' ? '' : ' <value>'}` : `  ${s.env}`;
   const rows = table.filter((s) => options.flags || s.env !== '');
   const width = Math.max(...rows.map((s) => left(s).length)) + 2;
   const lines = rows.map((s) => {
@@ -125,7 +130,9 @@ export function helpText(table: readonly Setting[], options: HelpOptions): strin
       s.fallbackEnv ? `else ${s.fallbackEnv}` : '',
       describeDefault(s),
       describeAllowed(s),
-    ].filter(Boolean).join(', ');
+    ]
+      .filter(Boolean)
+      .join(', ');
     return `${left(s).padEnd(width)}${s.help}${meta ? ` (${meta})` : ''}`;
   });
   const heading = options.flags ? 'Flags (each also read from the environment variable shown; a flag wins):' : 'Environment:';
@@ -162,7 +169,9 @@ type Flags = Record<string, string | string[] | undefined>;
 function parseFlags(table: readonly Setting[], argv: readonly string[]): Flags {
   // Every flag is parsed as a string so "--leader-elect=false" works; a bare boolean flag (or its
   // one-letter alias) becomes "--name=true".
-  const options = Object.fromEntries(table.map((s) => [s.name, { type: 'string' as const, multiple: s.repeatable === true, ...(s.short ? { short: s.short } : {}) }]));
+  const options = Object.fromEntries(
+    table.map((s) => [s.name, { type: 'string' as const, multiple: s.repeatable === true, ...(s.short ? { short: s.short } : {}) }]),
+  );
   const bareBoolean = (a: string, s: Setting): boolean => s.type === 'boolean' && (a === `--${s.name}` || (s.short !== undefined && a === `-${s.short}`));
   const normalized = argv.map((a) => {
     const s = table.find((x) => bareBoolean(a, x));
@@ -213,7 +222,10 @@ function convert(s: Setting, raw: string, label: string): unknown {
       if (s.choices && !s.choices.includes(raw)) throw new ConfigError(`${label} must be one of ${s.choices.join(', ')}; got "${raw}"`);
       return raw;
     case 'list':
-      return raw.split(',').map((x) => x.trim()).filter(Boolean);
+      return raw
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
     case 'boolean': {
       const word = raw.toLowerCase();
       if ((TRUE_WORDS as readonly string[]).includes(word)) return true;
@@ -223,7 +235,8 @@ function convert(s: Setting, raw: string, label: string): unknown {
     case 'integer':
     case 'number': {
       const n = raw.trim() === '' ? NaN : Number(raw);
-      const ok = (s.type === 'integer' ? Number.isInteger(n) : Number.isFinite(n)) && (s.min === undefined || n >= s.min) && (s.max === undefined || n <= s.max);
+      const ok =
+        (s.type === 'integer' ? Number.isInteger(n) : Number.isFinite(n)) && (s.min === undefined || n >= s.min) && (s.max === undefined || n <= s.max);
       if (!ok) {
         const what = s.type === 'integer' ? 'an integer' : 'a number';
         const bounds = range(s);

@@ -12,7 +12,16 @@ export function createLogger(name: string, level = 'info'): Logger {
     name,
     level,
     redact: {
-      paths: ['connectionString', '*.connectionString', 'apiKey', '*.apiKey', 'authorization', '*.authorization', 'headers.authorization', 'headers["x-api-key"]'],
+      paths: [
+        'connectionString',
+        '*.connectionString',
+        'apiKey',
+        '*.apiKey',
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+        'headers["x-api-key"]',
+      ],
       censor: '[redacted]',
     },
   });

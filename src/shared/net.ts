@@ -50,6 +50,8 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
   }
   const message = `timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${last ? ` (last error: ${last})` : ''}`;
   if (!detail) throw new Error(message);
-  const extra = await Promise.resolve().then(detail).catch((e: unknown) => `(no detail: ${e instanceof Error ? e.message : String(e)})`);
+  const extra = await Promise.resolve()
+    .then(detail)
+    .catch((e: unknown) => `(no detail: ${e instanceof Error ? e.message : String(e)})`);
   throw new Error(`${message}\n${extra}`);
 }

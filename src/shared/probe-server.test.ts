@@ -12,7 +12,10 @@ void describe('probe server', () => {
   before(async () => {
     server = createProbeServer({
       '/live': alive,
-      '/ready': readiness(() => ready, (ok) => (ok ? 'ready\n' : 'not ready\n')),
+      '/ready': readiness(
+        () => ready,
+        (ok) => (ok ? 'ready\n' : 'not ready\n'),
+      ),
       '/metrics': metrics(registry),
     });
     base = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;

@@ -54,7 +54,8 @@ export function createProbeServer(routes: ProbeRoutes, notFound = `not found: tr
       .then(handler)
       .then(
         (r) => response.writeHead(r.status, { 'content-type': r.contentType ?? 'text/plain' }).end(r.body),
-        (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`${path} failed: ${error instanceof Error ? error.message : String(error)}\n`),
+        (error: unknown) =>
+          response.writeHead(500, { 'content-type': 'text/plain' }).end(`${path} failed: ${error instanceof Error ? error.message : String(error)}\n`),
       );
   });
 }

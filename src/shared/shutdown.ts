@@ -25,10 +25,13 @@ export function handleShutdown(options: ShutdownOptions): (reason: string, exitC
   const shutdown = (reason: string, exitCode = 0): Promise<void> => {
     stopping ??= (async () => {
       log.info({ reason, forceExitAfterMs }, 'Shutting down');
-      const force = forceExitAfterMs === undefined ? undefined : setTimeout(() => {
-        log.error({ forceExitAfterMs }, 'Shutdown took too long; exiting');
-        exit(1);
-      }, forceExitAfterMs);
+      const force =
+        forceExitAfterMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              log.error({ forceExitAfterMs }, 'Shutdown took too long; exiting');
+              exit(1);
+            }, forceExitAfterMs);
       force?.unref();
       let failed = false;
       try {

@@ -7,7 +7,10 @@ const base = { SERVICEBUS_CONNECTION_STRING: 'Endpoint=sb://x;SharedAccessKeyNam
 void describe('worker config', () => {
   void it('uses the documented defaults', () => {
     const config = loadConfig(base);
-    assert.deepEqual([config.languages, config.concurrency, config.maxJobSeconds, config.maxPixels, config.port, config.queue.queueName], [['eng'], 2, 120, 40_000_000, 9090, 'ocr-jobs']);
+    assert.deepEqual(
+      [config.languages, config.concurrency, config.maxJobSeconds, config.maxPixels, config.port, config.queue.queueName],
+      [['eng'], 2, 120, 40_000_000, 9090, 'ocr-jobs'],
+    );
   });
 
   void it('reads PORT when METRICS_PORT is unset, and METRICS_PORT first', () => {

@@ -1,24 +1,78 @@
 // The worker's configuration, all from the environment the operator sets on the pod. One
 // settings table documents every variable; `--help` prints it and the parser follows it.
 import { ENV, PORTS } from '../contract/container.ts';
-import { checkLanguages, connectionSettings, languagesSetting, POD_SETTINGS, requireQueue, requireStorage, type QueueSettings, type StorageSettings } from '../jobs/connections.ts';
+import {
+  checkLanguages,
+  connectionSettings,
+  languagesSetting,
+  POD_SETTINGS,
+  requireQueue,
+  requireStorage,
+  type QueueSettings,
+  type StorageSettings,
+} from '../jobs/connections.ts';
 import { helpText as renderHelp, logLevelSetting, parseSettings, type Env, type Setting } from '../shared/config.ts';
 
 export const SETTINGS = [
   ...POD_SETTINGS,
   languagesSetting('Comma list of tesseract languages to load; each needs the npm package @tesseract.js-data/<lang> in the image.'),
-  { name: 'concurrency', env: ENV.workerConcurrency, type: 'integer', default: 2, min: 1, max: 64, help: 'Messages processed at once, and tesseract workers loaded (one per job); about one per core.' },
   {
-    name: 'maxJobSeconds', env: ENV.workerMaxJobSeconds, type: 'integer', default: 120, min: 1, max: 3600, unit: 'seconds',
+    name: 'concurrency',
+    env: ENV.workerConcurrency,
+    type: 'integer',
+    default: 2,
+    min: 1,
+    max: 64,
+    help: 'Messages processed at once, and tesseract workers loaded (one per job); about one per core.',
+  },
+  {
+    name: 'maxJobSeconds',
+    env: ENV.workerMaxJobSeconds,
+    type: 'integer',
+    default: 120,
+    min: 1,
+    max: 3600,
+    unit: 'seconds',
     help: 'Time budget of one job: locks are renewed this long, OCR is stopped after it, and SIGTERM waits this long to drain.',
   },
-  { name: 'maxImageBytes', env: ENV.workerMaxImageBytes, type: 'integer', default: 20 * 1024 * 1024, min: 1, max: 1024 * 1024 * 1024, unit: 'bytes', help: 'Larger uploads are dead-lettered as IMAGE_TOO_LARGE before download.' },
-  { name: 'maxPixels', env: ENV.workerMaxPixels, type: 'integer', default: 40_000_000, min: 1, max: 1_000_000_000, help: 'Images with more pixels are dead-lettered as IMAGE_TOO_MANY_PIXELS without decoding.' },
   {
-    name: 'maxDeliveryCount', env: ENV.workerMaxDeliveryCount, type: 'integer', min: 1, max: 2000, defaultHelp: '(read from the queue, else 10)',
+    name: 'maxImageBytes',
+    env: ENV.workerMaxImageBytes,
+    type: 'integer',
+    default: 20 * 1024 * 1024,
+    min: 1,
+    max: 1024 * 1024 * 1024,
+    unit: 'bytes',
+    help: 'Larger uploads are dead-lettered as IMAGE_TOO_LARGE before download.',
+  },
+  {
+    name: 'maxPixels',
+    env: ENV.workerMaxPixels,
+    type: 'integer',
+    default: 40_000_000,
+    min: 1,
+    max: 1_000_000_000,
+    help: 'Images with more pixels are dead-lettered as IMAGE_TOO_MANY_PIXELS without decoding.',
+  },
+  {
+    name: 'maxDeliveryCount',
+    env: ENV.workerMaxDeliveryCount,
+    type: 'integer',
+    min: 1,
+    max: 2000,
+    defaultHelp: '(read from the queue, else 10)',
     help: "The queue's MaxDeliveryCount, when the worker may not read queue properties.",
   },
-  { name: 'port', env: ENV.metricsPort, fallbackEnv: ENV.port, type: 'integer', default: PORTS.worker, min: 0, max: 65535, help: 'HTTP port for /live, /ready and /metrics.' },
+  {
+    name: 'port',
+    env: ENV.metricsPort,
+    fallbackEnv: ENV.port,
+    type: 'integer',
+    default: PORTS.worker,
+    min: 0,
+    max: 65535,
+    help: 'HTTP port for /live, /ready and /metrics.',
+  },
   logLevelSetting(),
 ] as const satisfies readonly Setting[];
 

@@ -54,26 +54,35 @@ export class Consumer {
   start(): void {
     if (this.subscription || this.closing) return;
     const { log } = this.options;
-    this.subscription = this.receiver.subscribe({
-      processMessage: async (message) => {
-        if (this.closing) {
-          // Arrived while draining: give it back at once.
-          await this.receiver.abandonMessage(message).catch(() => {});
-          return;
-        }
-        await this.handle(message);
+    this.subscription = this.receiver.subscribe(
+      {
+        processMessage: async (message) => {
+          if (this.closing) {
+            // Arrived while draining: give it back at once.
+            await this.receiver.abandonMessage(message).catch(() => {});
+            return;
+          }
+          await this.handle(message);
+        },
+        processError: async (args) => {
+          log.warn({ err: args.error, source: args.errorSource, entity: args.entityPath }, 'Failed to receive from Service Bus; the SDK retries');
+        },
       },
-      processError: async (args) => {
-        log.warn({ err: args.error, source: args.errorSource, entity: args.entityPath }, 'Failed to receive from Service Bus; the SDK retries');
-      },
-    }, { maxConcurrentCalls: this.options.concurrency, autoCompleteMessages: false });
+      { maxConcurrentCalls: this.options.concurrency, autoCompleteMessages: false },
+    );
     this.options.hooks?.onStart?.();
   }
 
   private async handle(message: ServiceBusReceivedMessage): Promise<void> {
     const { log, hooks } = this.options;
     let resolveDone!: () => void;
-    const entry: Held = { message, settled: false, done: new Promise((r) => { resolveDone = r; }) };
+    const entry: Held = {
+      message,
+      settled: false,
+      done: new Promise((r) => {
+        resolveDone = r;
+      }),
+    };
     this.held.add(entry);
     hooks?.onInFlight?.(this.held.size);
     const renewal = keepLocked({
@@ -134,7 +143,9 @@ export class Consumer {
     if (pending.length > 0) {
       log.info({ inFlight: pending.length, graceMs }, 'Started draining in-flight jobs');
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), graceMs); });
+      const timedOut = new Promise<'timeout'>((r) => {
+        timer = setTimeout(() => r('timeout'), graceMs);
+      });
       const outcome = await Promise.race([Promise.all(pending.map((h) => h.done)).then(() => 'drained' as const), timedOut]);
       clearTimeout(timer);
       if (outcome === 'timeout') {

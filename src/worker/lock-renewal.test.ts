@@ -20,7 +20,9 @@ void describe('lock renewal', () => {
       lockedUntil: new Date(Date.now() + 40),
       budgetMs: 10_000,
       renew: async () => new Date(Date.now() + 40),
-      onRenewed: () => { renewals++; },
+      onRenewed: () => {
+        renewals++;
+      },
     });
     await new Promise((r) => setTimeout(r, 200));
     renewal.stop();
@@ -33,7 +35,14 @@ void describe('lock renewal', () => {
 
   void it('stops renewing once the job budget is spent', async () => {
     let renewals = 0;
-    keepLocked({ lockedUntil: new Date(Date.now() + 40), budgetMs: 60, renew: async () => new Date(Date.now() + 40), onRenewed: () => { renewals++; } });
+    keepLocked({
+      lockedUntil: new Date(Date.now() + 40),
+      budgetMs: 60,
+      renew: async () => new Date(Date.now() + 40),
+      onRenewed: () => {
+        renewals++;
+      },
+    });
     await new Promise((r) => setTimeout(r, 120));
     const atBudget = renewals;
     await new Promise((r) => setTimeout(r, 150));

@@ -38,12 +38,15 @@ export function keepLocked(options: {
     const delay = nextRenewalDelay(lockedUntil, now);
     if (now + delay > deadline) return;
     timer = setTimeout(() => {
-      options.renew().then((next) => {
-        options.onRenewed?.();
-        schedule(next);
-      }, (error: unknown) => {
-        if (!stopped) options.onError?.(error);
-      });
+      options.renew().then(
+        (next) => {
+          options.onRenewed?.();
+          schedule(next);
+        },
+        (error: unknown) => {
+          if (!stopped) options.onError?.(error);
+        },
+      );
     }, delay);
     timer.unref();
   };

@@ -37,12 +37,19 @@ const maxJobMs = config.maxJobSeconds * 1000;
 
 const state = { engine: false, receiving: false, stopping: false, error: undefined as string | undefined };
 // Up before anything slow, so /live answers while the models load; /ready waits for the engine and the receiver.
-const detail = () => state.error ?? (state.stopping ? 'shutting down' : `engine ${state.engine ? 'loaded' : 'loading'}, receiving ${state.receiving ? 'started' : 'not started'}`);
-const server = createProbeServer({
-  '/live': alive,
-  '/ready': readiness(() => state.engine && state.receiving && !state.stopping, (ready) => `${ready ? 'ready' : 'not ready'}: ${detail()}\n`),
-  '/metrics': metricsRoute(metrics.registry),
-}, 'not found: try /live, /ready or /metrics\n');
+const detail = () =>
+  state.error ?? (state.stopping ? 'shutting down' : `engine ${state.engine ? 'loaded' : 'loading'}, receiving ${state.receiving ? 'started' : 'not started'}`);
+const server = createProbeServer(
+  {
+    '/live': alive,
+    '/ready': readiness(
+      () => state.engine && state.receiving && !state.stopping,
+      (ready) => `${ready ? 'ready' : 'not ready'}: ${detail()}\n`,
+    ),
+    '/metrics': metricsRoute(metrics.registry),
+  },
+  'not found: try /live, /ready or /metrics\n',
+);
 const port = await listen(server, config.port);
 logger.info({ port, languages: config.languages, concurrency: config.concurrency }, 'Started probes; loading the OCR engine');
 
@@ -78,7 +85,9 @@ async function start(): Promise<void> {
   logger.info({ loadSeconds: Number(loadSeconds.toFixed(2)), maxDeliveryCount: deliveryLimit }, 'OCR engine loaded');
 
   const processor = createProcessor({
-    records, blobs, engine: pool,
+    records,
+    blobs,
+    engine: pool,
     prepare: (image) => preprocess(image, { maxPixels: config.maxPixels, ...DEFAULT_TUNING.preprocess }),
     languages: config.languages,
     maxImageBytes: config.maxImageBytes,

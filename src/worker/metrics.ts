@@ -22,11 +22,37 @@ export function createWorkerMetrics(pipeline: string): WorkerMetrics {
   collectDefaultMetrics({ register: registry });
   const metrics: WorkerMetrics = {
     registry,
-    jobs: new Counter({ name: WORKER_METRIC.jobs, help: 'Jobs settled, by outcome (succeeded, duplicate, dead_lettered, abandoned, failed_after_retries).', labelNames: ['outcome', 'pipeline'], registers: [registry] }),
-    ocrDuration: new Histogram({ name: WORKER_METRIC.ocrDuration, help: 'Time tesseract spent recognising one image.', labelNames: ['pipeline'], buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120], registers: [registry] }),
-    inFlight: new Gauge({ name: WORKER_METRIC.inFlight, help: 'Messages this worker holds (locked, being processed).', labelNames: ['pipeline'], registers: [registry] }),
-    lockRenewals: new Counter({ name: WORKER_METRIC.lockRenewals, help: 'Message lock renewals made while jobs were running.', labelNames: ['pipeline'], registers: [registry] }),
-    modelLoadSeconds: new Gauge({ name: WORKER_METRIC.modelLoadSeconds, help: 'Time it took to load the tesseract workers and language data.', labelNames: ['pipeline'], registers: [registry] }),
+    jobs: new Counter({
+      name: WORKER_METRIC.jobs,
+      help: 'Jobs settled, by outcome (succeeded, duplicate, dead_lettered, abandoned, failed_after_retries).',
+      labelNames: ['outcome', 'pipeline'],
+      registers: [registry],
+    }),
+    ocrDuration: new Histogram({
+      name: WORKER_METRIC.ocrDuration,
+      help: 'Time tesseract spent recognising one image.',
+      labelNames: ['pipeline'],
+      buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120],
+      registers: [registry],
+    }),
+    inFlight: new Gauge({
+      name: WORKER_METRIC.inFlight,
+      help: 'Messages this worker holds (locked, being processed).',
+      labelNames: ['pipeline'],
+      registers: [registry],
+    }),
+    lockRenewals: new Counter({
+      name: WORKER_METRIC.lockRenewals,
+      help: 'Message lock renewals made while jobs were running.',
+      labelNames: ['pipeline'],
+      registers: [registry],
+    }),
+    modelLoadSeconds: new Gauge({
+      name: WORKER_METRIC.modelLoadSeconds,
+      help: 'Time it took to load the tesseract workers and language data.',
+      labelNames: ['pipeline'],
+      registers: [registry],
+    }),
   };
   // Zero series exist from the start, so rate() and absent() behave before the first job.
   for (const outcome of OUTCOMES) metrics.jobs.inc({ outcome }, 0);

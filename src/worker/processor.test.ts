@@ -53,22 +53,56 @@ function prepared(): PreparedImage {
   return { data: Buffer.from('P5'), width: 200, height: 100, original: { width: 100, height: 50, format: 'png' }, scale: 2 };
 }
 
-interface Fixture { deps: ProcessorDeps; records: MemoryRecords; blobs: MemoryBlobs; ocrCalls: number; message: JobMessage }
+interface Fixture {
+  deps: ProcessorDeps;
+  records: MemoryRecords;
+  blobs: MemoryBlobs;
+  ocrCalls: number;
+  message: JobMessage;
+}
 
-function fixture(change: { status?: JobRecord['status']; upload?: Buffer | Error | null; prepare?: () => Promise<PreparedImage>; maxDeliveryCount?: number; languages?: string[] } = {}): Fixture {
+function fixture(
+  change: {
+    status?: JobRecord['status'];
+    upload?: Buffer | Error | null;
+    prepare?: () => Promise<PreparedImage>;
+    maxDeliveryCount?: number;
+    languages?: string[];
+  } = {},
+): Fixture {
   const records = new MemoryRecords();
   const blobs = new MemoryBlobs();
   const jobId = 'job-00000001';
   const now = '2026-01-01T00:00:00.000Z';
-  records.rows.set(jobId, { id: jobId, pipeline: 'p', status: change.status ?? 'queued', languages: ['eng'], options: { pageSegmentation: 'auto' }, attempts: 0, createdAt: now, updatedAt: now });
+  records.rows.set(jobId, {
+    id: jobId,
+    pipeline: 'p',
+    status: change.status ?? 'queued',
+    languages: ['eng'],
+    options: { pageSegmentation: 'auto' },
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+  });
   if (change.upload !== null) blobs.uploads.set(`uploads/${jobId}`, change.upload ?? Buffer.from('image'));
   const f: Fixture = {
-    records, blobs, ocrCalls: 0,
-    message: { v: 1, jobId, pipeline: 'p', blobPath: `uploads/${jobId}`, contentHash: HASH, languages: change.languages ?? ['eng'], options: { pageSegmentation: 'auto' } },
+    records,
+    blobs,
+    ocrCalls: 0,
+    message: {
+      v: 1,
+      jobId,
+      pipeline: 'p',
+      blobPath: `uploads/${jobId}`,
+      contentHash: HASH,
+      languages: change.languages ?? ['eng'],
+      options: { pageSegmentation: 'auto' },
+    },
     deps: undefined as never,
   };
   f.deps = {
-    records, blobs,
+    records,
+    blobs,
     prepare: change.prepare ?? (async () => prepared()),
     engine: {
       recognize: async () => {
@@ -125,7 +159,15 @@ void describe('processor', () => {
   const deadLetterCases: { name: string; change: Parameters<typeof fixture>[0]; body?: unknown; code: string }[] = [
     { name: 'a body that is not a job', change: {}, body: { hello: 'world' }, code: 'INVALID_MESSAGE' },
     { name: 'an image over the byte limit', change: { upload: Buffer.alloc(2000) }, code: 'IMAGE_TOO_LARGE' },
-    { name: 'an image the preprocessor calls corrupt', change: { prepare: async () => { throw new PermanentJobError('IMAGE_CORRUPT', 'truncated'); } }, code: 'IMAGE_CORRUPT' },
+    {
+      name: 'an image the preprocessor calls corrupt',
+      change: {
+        prepare: async () => {
+          throw new PermanentJobError('IMAGE_CORRUPT', 'truncated');
+        },
+      },
+      code: 'IMAGE_CORRUPT',
+    },
     { name: 'a language this worker has not loaded', change: { languages: ['deu'] }, code: 'INVALID_MESSAGE' },
   ];
   for (const c of deadLetterCases) {
@@ -177,7 +219,11 @@ void describe('processor', () => {
 
   void it('abandons an OCR timeout so another delivery can try', async () => {
     const f = fixture();
-    f.deps.engine = { recognize: async () => { throw new TransientJobError('OCR_FAILED', 'recognition took longer than 10 s'); } };
+    f.deps.engine = {
+      recognize: async () => {
+        throw new TransientJobError('OCR_FAILED', 'recognition took longer than 10 s');
+      },
+    };
     const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
     assert.deepEqual([settlement.action, settlement.action === 'abandon' ? settlement.code : ''], ['abandon', 'OCR_FAILED']);
   });

@@ -65,9 +65,13 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     try {
       return await deps.blobs.readUpload(job.blobPath, deps.maxImageBytes);
     } catch (error) {
-      if (error instanceof BlobTooLargeError) throw new PermanentJobError('IMAGE_TOO_LARGE', `image is larger than this worker's limit of ${deps.maxImageBytes} bytes (WORKER_MAX_IMAGE_BYTES)`, { cause: error });
+      if (error instanceof BlobTooLargeError)
+        throw new PermanentJobError('IMAGE_TOO_LARGE', `image is larger than this worker's limit of ${deps.maxImageBytes} bytes (WORKER_MAX_IMAGE_BYTES)`, {
+          cause: error,
+        });
       // The upload may not be visible yet, or was removed: worth a few more tries.
-      if (error instanceof BlobMissingError) throw new TransientJobError('UPLOAD_MISSING', `no image at ${job.blobPath}: upload it before the job is enqueued`, { cause: error });
+      if (error instanceof BlobMissingError)
+        throw new TransientJobError('UPLOAD_MISSING', `no image at ${job.blobPath}: upload it before the job is enqueued`, { cause: error });
       throw error;
     }
   }
@@ -76,16 +80,23 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     const started = performance.now();
     const missing = job.languages.filter((language) => !deps.languages.includes(language));
     if (missing.length > 0) {
-      throw new PermanentJobError('INVALID_MESSAGE', `languages ${missing.join(', ')} are not installed on this worker (it has ${deps.languages.join(', ')}): add them to the pipeline's spec.languages`);
+      throw new PermanentJobError(
+        'INVALID_MESSAGE',
+        `languages ${missing.join(', ')} are not installed on this worker (it has ${deps.languages.join(', ')}): add them to the pipeline's spec.languages`,
+      );
     }
 
-    const moved = await deps.records.transition(job.pipeline, job.jobId, {
-      to: 'processing', from: ['queued', 'processing'],
-      patch: { attempts: attempt, startedAt: isoNow() },
-    }).catch((error: unknown) => {
-      if (error instanceof JobNotFoundError) throw new PermanentJobError('INVALID_MESSAGE', `job ${job.jobId} has no record in pipeline ${job.pipeline}`, { cause: error });
-      throw error;
-    });
+    const moved = await deps.records
+      .transition(job.pipeline, job.jobId, {
+        to: 'processing',
+        from: ['queued', 'processing'],
+        patch: { attempts: attempt, startedAt: isoNow() },
+      })
+      .catch((error: unknown) => {
+        if (error instanceof JobNotFoundError)
+          throw new PermanentJobError('INVALID_MESSAGE', `job ${job.jobId} has no record in pipeline ${job.pipeline}`, { cause: error });
+        throw error;
+      });
     if (!moved) {
       const record = await deps.records.get(job.pipeline, job.jobId);
       if (!record) throw new PermanentJobError('INVALID_MESSAGE', `job ${job.jobId} has no record in pipeline ${job.pipeline}`);
@@ -121,7 +132,8 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     // Write-once: after a redelivery the first stored result wins and is the one we report.
     const { result } = await deps.blobs.writeResult(candidate);
     await deps.records.transition(job.pipeline, job.jobId, {
-      to: 'succeeded', from: ['queued', 'processing'],
+      to: 'succeeded',
+      from: ['queued', 'processing'],
       patch: { finishedAt: result.completedAt },
     });
     await deps.records.rememberResult(job.pipeline, dedupeKey(job.contentHash, job.languages, job.options), job.jobId);
@@ -131,7 +143,8 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   async function markFailed(job: JobMessage, code: JobErrorCode, reason: string): Promise<void> {
     try {
       await deps.records.transition(job.pipeline, job.jobId, {
-        to: 'failed', from: ['queued', 'processing'],
+        to: 'failed',
+        from: ['queued', 'processing'],
         patch: { errorCode: code, errorMessage: reason, finishedAt: isoNow() },
       });
     } catch (error) {
@@ -167,7 +180,13 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       } catch (recordError) {
         // Could not record the failure (storage down): let the next delivery try again.
         const described = describeError(recordError);
-        return { action: 'abandon', outcome: 'abandoned', jobId: job.jobId, code: described.code, reason: `could not mark the job failed: ${described.reason}` };
+        return {
+          action: 'abandon',
+          outcome: 'abandoned',
+          jobId: job.jobId,
+          code: described.code,
+          reason: `could not mark the job failed: ${described.reason}`,
+        };
       }
       return { action: 'abandon', outcome: 'abandoned', jobId: job.jobId, code, reason };
     }

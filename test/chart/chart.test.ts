@@ -7,8 +7,19 @@ import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { parseConfig } from '../../src/operator/cli.ts';
 import {
-  CHART_DIR, FULL_VALUES, HELM_MISSING, findAll, findHelm, findOne, operatorContainer, render, renderError, renderText, runHelm,
-  type Manifest, type RenderOptions,
+  CHART_DIR,
+  FULL_VALUES,
+  HELM_MISSING,
+  findAll,
+  findHelm,
+  findOne,
+  operatorContainer,
+  render,
+  renderError,
+  renderText,
+  runHelm,
+  type Manifest,
+  type RenderOptions,
 } from './helm.ts';
 
 const skip = findHelm() ? false : HELM_MISSING;
@@ -24,20 +35,31 @@ interface Rule {
 /** Rules of the operator's own Role/ClusterRole (not the aggregated user roles). */
 function operatorRules(manifests: Manifest[]): Rule[] {
   return manifests
-    .filter((m) => RBAC_KINDS.has(m.kind) && !m.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-view'] && !m.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-edit'])
+    .filter(
+      (m) =>
+        RBAC_KINDS.has(m.kind) &&
+        !m.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-view'] &&
+        !m.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-edit'],
+    )
     .flatMap((m) => m.rules as Rule[]);
 }
 
 /** Verbs granted on group/resource by a set of rules. */
 function verbsOn(rules: Rule[], group: string, resource: string): string[] {
-  return rules.filter((r) => r.apiGroups?.includes(group) && r.resources?.includes(resource)).flatMap((r) => r.verbs).sort();
+  return rules
+    .filter((r) => r.apiGroups?.includes(group) && r.resources?.includes(resource))
+    .flatMap((r) => r.verbs)
+    .sort();
 }
 
 const args = (manifests: Manifest[]): string[] => operatorContainer(manifests).args;
 
 void describe('helm chart', { skip }, () => {
   void describe('lint', () => {
-    for (const [name, extra] of [['default values', []], ['the full values file', ['--values', FULL_VALUES]]] as const) {
+    for (const [name, extra] of [
+      ['default values', []],
+      ['the full values file', ['--values', FULL_VALUES]],
+    ] as const) {
       void it(`passes helm lint --strict with ${name}`, async () => {
         const result = await runHelm(['lint', '--strict', CHART_DIR, '--namespace', 'ocr-system', ...extra]);
         assert.equal(result.code, 0, `helm lint failed:\n${result.stdout}\n${result.stderr}`);
@@ -55,7 +77,10 @@ void describe('helm chart', { skip }, () => {
   });
 
   void describe('operator command line', () => {
-    const variants: [string, RenderOptions][] = [['default values', {}], ['the full values file', { valuesFiles: [FULL_VALUES] }]];
+    const variants: [string, RenderOptions][] = [
+      ['default values', {}],
+      ['the full values file', { valuesFiles: [FULL_VALUES] }],
+    ];
     for (const [name, options] of variants) {
       void it(`runs dist/operator/main.js with flags the operator's own parser accepts, with ${name}`, async () => {
         const [script, ...flags] = args(await render(options));
@@ -81,7 +106,10 @@ void describe('helm chart', { skip }, () => {
       assert.ok(args(manifests).includes('--leader-elect=true'));
       const lease = findOne(manifests, 'Role', '-leader-election');
       assert.equal(lease.metadata.namespace, 'ocr-system');
-      assert.deepEqual(lease.rules.flatMap((r: Rule) => r.resources), ['leases', 'leases']);
+      assert.deepEqual(
+        lease.rules.flatMap((r: Rule) => r.resources),
+        ['leases', 'leases'],
+      );
     });
 
     void it('runs the operator under the restricted Pod Security Standard with /tmp as the only writable path', async () => {
@@ -139,7 +167,10 @@ void describe('helm chart', { skip }, () => {
       const manifests = await render();
       assert.deepEqual(findAll(manifests, 'ServiceMonitor'), []);
       assert.deepEqual(findAll(manifests, 'NetworkPolicy'), []);
-      assert.equal(manifests.some((m) => m.metadata.labels?.grafana_dashboard), false);
+      assert.equal(
+        manifests.some((m) => m.metadata.labels?.grafana_dashboard),
+        false,
+      );
       assert.deepEqual(verbsOn(operatorRules(manifests), 'keda.sh', 'scaledobjects'), []);
     });
   });
@@ -156,8 +187,18 @@ void describe('helm chart', { skip }, () => {
     void it('leaderElection.enabled false with one replica passes --leader-elect=false and grants no Lease access', async () => {
       const manifests = await render({ set: { replicaCount: 1, 'leaderElection.enabled': false } });
       assert.ok(args(manifests).includes('--leader-elect=false'));
-      assert.equal(args(manifests).some((a) => a.startsWith('--lease-duration')), false);
-      assert.deepEqual(verbsOn(manifests.filter((m) => m.kind === 'Role').flatMap((m) => m.rules), 'coordination.k8s.io', 'leases'), []);
+      assert.equal(
+        args(manifests).some((a) => a.startsWith('--lease-duration')),
+        false,
+      );
+      assert.deepEqual(
+        verbsOn(
+          manifests.filter((m) => m.kind === 'Role').flatMap((m) => m.rules),
+          'coordination.k8s.io',
+          'leases',
+        ),
+        [],
+      );
     });
 
     void it('leaderElection.enabled false with two replicas fails with a reason', async () => {
@@ -165,12 +206,20 @@ void describe('helm chart', { skip }, () => {
     });
 
     void it('leaderElection timings become flags in seconds, and the Lease name is the one RBAC allows', async () => {
-      const flags = args(await render({ set: { 'leaderElection.leaseDurationSeconds': 30, 'leaderElection.renewDeadlineSeconds': 20, 'leaderElection.retryPeriodSeconds': 4 } }));
-      assert.deepEqual(flags.filter((a) => /^--(leader-election-id|lease-duration|renew-deadline|retry-period)=/.test(a)), ['--leader-election-id=ocr-platform-operator', '--lease-duration=30', '--renew-deadline=20', '--retry-period=4']);
+      const flags = args(
+        await render({ set: { 'leaderElection.leaseDurationSeconds': 30, 'leaderElection.renewDeadlineSeconds': 20, 'leaderElection.retryPeriodSeconds': 4 } }),
+      );
+      assert.deepEqual(
+        flags.filter((a) => /^--(leader-election-id|lease-duration|renew-deadline|retry-period)=/.test(a)),
+        ['--leader-election-id=ocr-platform-operator', '--lease-duration=30', '--renew-deadline=20', '--retry-period=4'],
+      );
     });
 
     void it('leaderElection timings out of order fail with a reason', async () => {
-      assert.match(await renderError({ set: { 'leaderElection.renewDeadlineSeconds': 20 } }), /retryPeriodSeconds < renewDeadlineSeconds < leaseDurationSeconds/);
+      assert.match(
+        await renderError({ set: { 'leaderElection.renewDeadlineSeconds': 20 } }),
+        /retryPeriodSeconds < renewDeadlineSeconds < leaseDurationSeconds/,
+      );
     });
 
     void it('image.tag sets the tag, and the chart appVersion is the default', async () => {
@@ -198,10 +247,13 @@ void describe('helm chart', { skip }, () => {
       const manifests = await render();
       assert.equal(findAll(operatorRoleManifests(manifests), 'ClusterRole').length, 1);
       assert.equal(findAll(manifests, 'ClusterRoleBinding').length, 1);
-      assert.equal(args(manifests).some((a) => a.startsWith('--namespaces')), false);
+      assert.equal(
+        args(manifests).some((a) => a.startsWith('--namespaces')),
+        false,
+      );
     });
 
-    void it('serviceMonitor.enabled renders a ServiceMonitor that keeps the exporter\'s namespace label', async () => {
+    void it("serviceMonitor.enabled renders a ServiceMonitor that keeps the exporter's namespace label", async () => {
       const monitor = findOne(await render({ set: { 'serviceMonitor.enabled': true, 'serviceMonitor.labels': { release: 'prom' } } }), 'ServiceMonitor');
       assert.equal(monitor.apiVersion, 'monitoring.coreos.com/v1');
       assert.equal(monitor.metadata.labels?.release, 'prom');
@@ -213,7 +265,9 @@ void describe('helm chart', { skip }, () => {
       const policy = findOne(await render({ set: { 'networkPolicy.enabled': true } }), 'NetworkPolicy');
       assert.deepEqual(policy.spec.policyTypes, ['Ingress', 'Egress']);
       assert.deepEqual(policy.spec.ingress, [{ ports: [{ port: 'metrics', protocol: 'TCP' }] }]);
-      const egressPorts = policy.spec.egress.flatMap((rule: { ports: { port: number; protocol: string }[] }) => rule.ports.map((p) => `${p.port}/${p.protocol}`));
+      const egressPorts = policy.spec.egress.flatMap((rule: { ports: { port: number; protocol: string }[] }) =>
+        rule.ports.map((p) => `${p.port}/${p.protocol}`),
+      );
       assert.deepEqual(egressPorts, ['53/UDP', '53/TCP', '443/TCP', '6443/TCP']);
     });
 
@@ -222,7 +276,14 @@ void describe('helm chart', { skip }, () => {
       assert.equal(configMap.metadata.labels?.grafana_dashboard, '1');
       const dashboard = JSON.parse(configMap.data['ocr-platform.json']);
       const exprs = dashboard.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((t) => t.expr)).join('\n');
-      for (const needle of ['ocr_queue_backlog', 'kube_deployment_status_replicas_available', 'rate(ocr_worker_jobs_total', 'histogram_quantile(0.5,', 'histogram_quantile(0.95,', 'outcome=~"dead_lettered|abandoned|failed_after_retries"']) {
+      for (const needle of [
+        'ocr_queue_backlog',
+        'kube_deployment_status_replicas_available',
+        'rate(ocr_worker_jobs_total',
+        'histogram_quantile(0.5,',
+        'histogram_quantile(0.95,',
+        'outcome=~"dead_lettered|abandoned|failed_after_retries"',
+      ]) {
         assert.ok(exprs.includes(needle), `no panel queries ${needle}`);
       }
     });
@@ -249,12 +310,21 @@ void describe('helm chart', { skip }, () => {
     });
 
     void it('placement values reach the pod spec', async () => {
-      const pod = findOne(await render({
-        set: {
-          priorityClassName: 'high', nodeSelector: { pool: 'system' }, tolerations: [{ key: 'dedicated', operator: 'Exists' }],
-          imagePullSecrets: [{ name: 'pull' }], podAnnotations: { a: 'b' }, podLabels: { c: 'd' }, podAntiAffinity: 'none', topologySpreadConstraints: [],
-        },
-      }), 'Deployment').spec.template;
+      const pod = findOne(
+        await render({
+          set: {
+            priorityClassName: 'high',
+            nodeSelector: { pool: 'system' },
+            tolerations: [{ key: 'dedicated', operator: 'Exists' }],
+            imagePullSecrets: [{ name: 'pull' }],
+            podAnnotations: { a: 'b' },
+            podLabels: { c: 'd' },
+            podAntiAffinity: 'none',
+            topologySpreadConstraints: [],
+          },
+        }),
+        'Deployment',
+      ).spec.template;
       assert.equal(pod.spec.priorityClassName, 'high');
       assert.equal(pod.spec.nodeSelector.pool, 'system');
       assert.deepEqual(pod.spec.tolerations, [{ key: 'dedicated', operator: 'Exists' }]);
@@ -290,12 +360,17 @@ void describe('helm chart', { skip }, () => {
       assert.deepEqual(verbsOn(rules, 'ocrplatform.io', 'ocrpipelines/status'), ['get', 'patch', 'update']);
       assert.deepEqual(verbsOn(rules, '', 'secrets'), ['get', 'list', 'watch']);
       assert.deepEqual(verbsOn(rules, 'events.k8s.io', 'events'), ['create', 'patch']);
-      for (const [group, resource] of [['apps', 'deployments'], ['', 'services'], ['autoscaling', 'horizontalpodautoscalers'], ['policy', 'poddisruptionbudgets']]) {
+      for (const [group, resource] of [
+        ['apps', 'deployments'],
+        ['', 'services'],
+        ['autoscaling', 'horizontalpodautoscalers'],
+        ['policy', 'poddisruptionbudgets'],
+      ]) {
         assert.deepEqual(verbsOn(rules, group!, resource!), ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], `${group}/${resource}`);
       }
     });
 
-    void it('limits Lease updates to the operator\'s own Lease', async () => {
+    void it("limits Lease updates to the operator's own Lease", async () => {
       const lease = findOne(await render(), 'Role', '-leader-election');
       const update = lease.rules.find((r: Rule) => r.verbs.includes('update'));
       assert.deepEqual(update.resourceNames, ['ocr-platform-operator']);

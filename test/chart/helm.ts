@@ -73,7 +73,11 @@ export function runTool(name: string, args: string[], options: { input?: string;
 
 /** Runs helm; its cache and config live under .tmp/ (git-ignored), never in a user's helm config. */
 export function runHelm(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ToolResult> {
-  const dirs = { HELM_CACHE_HOME: join(root, '.tmp', 'helm', 'cache'), HELM_CONFIG_HOME: join(root, '.tmp', 'helm', 'config'), HELM_DATA_HOME: join(root, '.tmp', 'helm', 'data') };
+  const dirs = {
+    HELM_CACHE_HOME: join(root, '.tmp', 'helm', 'cache'),
+    HELM_CONFIG_HOME: join(root, '.tmp', 'helm', 'config'),
+    HELM_DATA_HOME: join(root, '.tmp', 'helm', 'data'),
+  };
   return runTool('helm', args, { ...options, env: { ...dirs, ...options.env } });
 }
 

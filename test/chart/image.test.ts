@@ -45,7 +45,10 @@ void describe('container image', () => {
   });
 
   void it('sends the build context every file the build stage copies, and nothing else by default', () => {
-    assert.equal(dockerignore.split('\n').find((l) => l.trim() && !l.startsWith('#')), '*');
+    assert.equal(
+      dockerignore.split('\n').find((l) => l.trim() && !l.startsWith('#')),
+      '*',
+    );
     const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
     for (const path of copied) {
       assert.ok(dockerignore.includes(`!${path.replace(/\/$/, '')}`), `${path} is copied but not allowed in .dockerignore`);

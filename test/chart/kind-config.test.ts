@@ -30,7 +30,10 @@ void describe('kind-config.yaml', () => {
   void it('is a kind v1alpha4 Cluster with one control plane and two workers', () => {
     assert.equal(config.kind, 'Cluster');
     assert.equal(config.apiVersion, 'kind.x-k8s.io/v1alpha4');
-    assert.deepEqual(config.nodes.map((n) => n.role), ['control-plane', 'worker', 'worker']);
+    assert.deepEqual(
+      config.nodes.map((n) => n.role),
+      ['control-plane', 'worker', 'worker'],
+    );
   });
 
   void it('turns on HPAScaleToZero, so worker HPAs may have minReplicas 0', () => {

@@ -17,9 +17,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const kubeconfig = process.env.OCR_TEST_KUBECONFIG;
 const skip = !kubeconfig
   ? 'OCR_TEST_KUBECONFIG is not set: run `npm test` (it starts the local control plane) or point OCR_TEST_KUBECONFIG at a cluster'
-  : !findHelm() ? HELM_MISSING
-  : !findTool('kubectl') ? 'kubectl not found: run `npm run tools`'
-  : false;
+  : !findHelm()
+    ? HELM_MISSING
+    : !findTool('kubectl')
+      ? 'kubectl not found: run `npm run tools`'
+      : false;
 
 const namespace = `chart-rbac-${process.pid}`;
 const release = `ocr-rbac-${process.pid}`;
@@ -38,12 +40,18 @@ async function serviceAccountKubeconfig(serviceAccount: string): Promise<string>
   const cluster = admin.clusters[0].cluster;
   const token = (await kubectl(['create', 'token', serviceAccount, '-n', namespace, '--duration', '10m'])).trim();
   const file = join(workDir, 'operator.kubeconfig');
-  await writeFile(file, stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'operator',
-    clusters: [{ name: 'local', cluster }],
-    users: [{ name: 'operator', user: { token } }],
-    contexts: [{ name: 'operator', context: { cluster: 'local', user: 'operator', namespace } }],
-  }), { mode: 0o600 });
+  await writeFile(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'operator',
+      clusters: [{ name: 'local', cluster }],
+      users: [{ name: 'operator', user: { token } }],
+      contexts: [{ name: 'operator', context: { cluster: 'local', user: 'operator', namespace } }],
+    }),
+    { mode: 0o600 },
+  );
   return file;
 }
 
@@ -51,7 +59,8 @@ function pipeline(): string {
   // Connection strings point at a closed loopback port: the operator reports the queue as
   // unreachable (a condition), and nothing leaves the machine.
   return stringify({
-    apiVersion: 'ocrplatform.io/v1alpha1', kind: 'OcrPipeline',
+    apiVersion: 'ocrplatform.io/v1alpha1',
+    kind: 'OcrPipeline',
     metadata: { name: PIPELINE, namespace },
     spec: {
       image: 'ghcr.io/ocr-platform/ocr-platform:0.1.0',
@@ -61,7 +70,7 @@ function pipeline(): string {
   });
 }
 
-void describe('the operator with the chart\'s RBAC', { skip, timeout: 300_000 }, () => {
+void describe("the operator with the chart's RBAC", { skip, timeout: 300_000 }, () => {
   let operator: OperatorProcess | undefined;
   /** The operator's whole log so far. */
   const log = (): string => operator?.logLines().join('\n') ?? '';
@@ -86,8 +95,18 @@ void describe('the operator with the chart\'s RBAC', { skip, timeout: 300_000 },
     const started = performance.now();
     const stage = (name: string) => t.diagnostic(`${name}: ${Math.round(performance.now() - started)} ms`);
     // Install with watchNamespaces: the tighter of the two RBAC shapes (Roles only).
-    await runHelm(['install', release, CHART_DIR, '--namespace', namespace, '--kubeconfig', kubeconfig!, '--skip-crds', '--set', `watchNamespaces={${namespace}}`])
-      .then((r) => assert.equal(r.code, 0, r.stderr));
+    await runHelm([
+      'install',
+      release,
+      CHART_DIR,
+      '--namespace',
+      namespace,
+      '--kubeconfig',
+      kubeconfig!,
+      '--skip-crds',
+      '--set',
+      `watchNamespaces={${namespace}}`,
+    ]).then((r) => assert.equal(r.code, 0, r.stderr));
     stage('installed');
     const deployment = JSON.parse(await kubectl(['get', 'deployment', '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`, '-o', 'json'])).items[0];
     const container = deployment.spec.template.spec.containers[0];
@@ -111,34 +130,75 @@ void describe('the operator with the chart\'s RBAC', { skip, timeout: 300_000 },
     /** A stage that fails shows the end of the operator's log: usually the reason. */
     const withLog = <T>(work: Promise<T>): Promise<T> =>
       work.catch((error: unknown) => {
-        throw new Error(`${error instanceof Error ? error.message : String(error)}\noperator log (last 20 lines):\n${log().trim().split('\n').slice(-20).join('\n')}`);
+        throw new Error(
+          `${error instanceof Error ? error.message : String(error)}\noperator log (last 20 lines):\n${log().trim().split('\n').slice(-20).join('\n')}`,
+        );
       });
-    await withLog(waitFor('the operator to hold the Lease', async () => {
-      assert.ok(!exited(), `operator exited early:\n${log()}`);
-      const lease = JSON.parse(await kubectl(['get', 'lease', 'ocr-platform-operator', '-n', namespace, '-o', 'json']));
-      return Boolean(lease.spec?.holderIdentity);
-    }, 60_000, 500));
+    await withLog(
+      waitFor(
+        'the operator to hold the Lease',
+        async () => {
+          assert.ok(!exited(), `operator exited early:\n${log()}`);
+          const lease = JSON.parse(await kubectl(['get', 'lease', 'ocr-platform-operator', '-n', namespace, '-o', 'json']));
+          return Boolean(lease.spec?.holderIdentity);
+        },
+        60_000,
+        500,
+      ),
+    );
     stage('leading');
     await withLog(waitFor('/readyz to answer 200', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 60_000, 500));
     stage('ready');
 
-    await kubectl(['create', 'secret', 'generic', 'queue', '-n', namespace, '--from-literal=connectionString=Endpoint=sb://127.0.0.1:1/;SharedAccessKeyName=test;SharedAccessKey=test']);
-    await kubectl(['create', 'secret', 'generic', 'storage', '-n', namespace, '--from-literal=connectionString=DefaultEndpointsProtocol=http;AccountName=test;AccountKey=dGVzdA==;BlobEndpoint=http://127.0.0.1:1/test;']);
+    await kubectl([
+      'create',
+      'secret',
+      'generic',
+      'queue',
+      '-n',
+      namespace,
+      '--from-literal=connectionString=Endpoint=sb://127.0.0.1:1/;SharedAccessKeyName=test;SharedAccessKey=test',
+    ]);
+    await kubectl([
+      'create',
+      'secret',
+      'generic',
+      'storage',
+      '-n',
+      namespace,
+      '--from-literal=connectionString=DefaultEndpointsProtocol=http;AccountName=test;AccountKey=dGVzdA==;BlobEndpoint=http://127.0.0.1:1/test;',
+    ]);
     await kubectl(['apply', '--server-side', '--field-manager=chart-test', '-f', '-'], pipeline());
 
-    await withLog(waitFor('the worker and API Deployments of the pipeline', async () => {
-      assert.ok(!exited(), `operator exited:\n${log()}`);
-      const names = await kubectl(['get', 'deployments', '-n', namespace, '-l', `ocrplatform.io/pipeline=${PIPELINE}`, '-o', 'name']);
-      return names.includes(`deployment.apps/${PIPELINE}-worker`) && names.includes(`deployment.apps/${PIPELINE}-api`);
-    }, 90_000, 1_000));
+    await withLog(
+      waitFor(
+        'the worker and API Deployments of the pipeline',
+        async () => {
+          assert.ok(!exited(), `operator exited:\n${log()}`);
+          const names = await kubectl(['get', 'deployments', '-n', namespace, '-l', `ocrplatform.io/pipeline=${PIPELINE}`, '-o', 'name']);
+          return names.includes(`deployment.apps/${PIPELINE}-worker`) && names.includes(`deployment.apps/${PIPELINE}-api`);
+        },
+        90_000,
+        1_000,
+      ),
+    );
     stage('children created');
-    await withLog(waitFor('the pipeline status with conditions', async () => {
-      const status = JSON.parse(await kubectl(['get', 'ocrpipeline', PIPELINE, '-n', namespace, '-o', 'json'])).status;
-      return Array.isArray(status?.conditions) && status.conditions.length > 0;
-    }, 90_000, 1_000));
+    await withLog(
+      waitFor(
+        'the pipeline status with conditions',
+        async () => {
+          const status = JSON.parse(await kubectl(['get', 'ocrpipeline', PIPELINE, '-n', namespace, '-o', 'json'])).status;
+          return Array.isArray(status?.conditions) && status.conditions.length > 0;
+        },
+        90_000,
+        1_000,
+      ),
+    );
     stage('status written');
 
-    const forbidden = log().split('\n').filter((line) => /forbidden|\b403\b/i.test(line));
+    const forbidden = log()
+      .split('\n')
+      .filter((line) => /forbidden|\b403\b/i.test(line));
     assert.deepEqual(forbidden, [], 'the operator was refused requests its RBAC should allow');
   });
 });

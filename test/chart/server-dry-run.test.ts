@@ -12,9 +12,11 @@ import { CHART_DIR, HELM_MISSING, findHelm, findTool, parseManifests, runHelm, r
 const kubeconfig = process.env.OCR_TEST_KUBECONFIG;
 const skip = !kubeconfig
   ? 'OCR_TEST_KUBECONFIG is not set: run `npm test` (it starts the local control plane) or point OCR_TEST_KUBECONFIG at a cluster'
-  : !findHelm() ? HELM_MISSING
-  : !findTool('kubectl') ? 'kubectl not found: run `npm run tools`'
-  : false;
+  : !findHelm()
+    ? HELM_MISSING
+    : !findTool('kubectl')
+      ? 'kubectl not found: run `npm run tools`'
+      : false;
 
 /** A namespace of this run only, so parallel runs and leftovers never collide. */
 const namespace = `chart-test-${process.pid}`;
@@ -60,7 +62,7 @@ void describe('the chart on a real API server', { skip, timeout: 300_000 }, () =
     }
   });
 
-  void it('accepts the chart\'s CRD (crds/) in a server-side dry run, defaults and CEL rules included', async () => {
+  void it("accepts the chart's CRD (crds/) in a server-side dry run, defaults and CEL rules included", async () => {
     const crds = (await readdir(CRD_DIR)).filter((f) => f.endsWith('.yaml'));
     assert.ok(crds.length > 0, `no CRD in ${CRD_DIR}: run \`npm run generate\``);
     const text = (await Promise.all(crds.map((f) => readFile(join(CRD_DIR, f), 'utf8')))).join('\n---\n');
@@ -77,8 +79,14 @@ void describe('the chart on a real API server', { skip, timeout: 300_000 }, () =
   void it('accepts every optional object (namespaced RBAC, NetworkPolicy, dashboard, KEDA rules) in a server-side dry run', async () => {
     const rendered = await renderForCluster({
       set: {
-        watchNamespaces: [namespace], 'networkPolicy.enabled': true, 'networkPolicy.metricsFrom': [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
-        'dashboard.enabled': true, 'keda.enabled': true, prometheusUrl: 'http://prometheus.monitoring.svc:9090', replicaCount: 3, 'podDisruptionBudget.minAvailable': '50%',
+        watchNamespaces: [namespace],
+        'networkPolicy.enabled': true,
+        'networkPolicy.metricsFrom': [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        'dashboard.enabled': true,
+        'keda.enabled': true,
+        prometheusUrl: 'http://prometheus.monitoring.svc:9090',
+        replicaCount: 3,
+        'podDisruptionBudget.minAvailable': '50%',
       },
     });
     const manifests = parseManifests(rendered);
@@ -90,7 +98,16 @@ void describe('the chart on a real API server', { skip, timeout: 300_000 }, () =
   void it('installs with helm and uninstalls without leaving an object behind', async () => {
     await helm(['install', release, CHART_DIR, '--namespace', namespace, '--skip-crds', '--set', 'replicaCount=2']);
     const selector = `app.kubernetes.io/instance=${release}`;
-    const installed = await kubectl(['get', 'deployment,service,serviceaccount,poddisruptionbudget,role,rolebinding,configmap', '-n', namespace, '-l', selector, '-o', 'name']);
+    const installed = await kubectl([
+      'get',
+      'deployment,service,serviceaccount,poddisruptionbudget,role,rolebinding,configmap',
+      '-n',
+      namespace,
+      '-l',
+      selector,
+      '-o',
+      'name',
+    ]);
     const cluster = await kubectl(['get', 'clusterrole,clusterrolebinding', '-l', selector, '-o', 'name']);
     for (const kind of ['deployment.apps/', 'service/', 'serviceaccount/', 'poddisruptionbudget.policy/', 'role.rbac.authorization.k8s.io/', 'configmap/']) {
       assert.ok(installed.includes(kind), `no ${kind} after install:\n${installed}`);
@@ -98,7 +115,9 @@ void describe('the chart on a real API server', { skip, timeout: 300_000 }, () =
     assert.ok(cluster.includes('clusterrole.rbac.authorization.k8s.io/'), `no ClusterRole after install:\n${cluster}`);
 
     await helm(['uninstall', release, '--namespace', namespace, '--wait', '--timeout', '60s']);
-    const left = (await kubectl(['get', 'deployment,service,serviceaccount,poddisruptionbudget,role,rolebinding,configmap', '-n', namespace, '-l', selector, '-o', 'name'])).trim();
+    const left = (
+      await kubectl(['get', 'deployment,service,serviceaccount,poddisruptionbudget,role,rolebinding,configmap', '-n', namespace, '-l', selector, '-o', 'name'])
+    ).trim();
     const leftCluster = (await kubectl(['get', 'clusterrole,clusterrolebinding', '-l', selector, '-o', 'name'])).trim();
     assert.equal(left, '', 'namespaced objects left behind');
     assert.equal(leftCluster, '', 'cluster-scoped objects left behind');

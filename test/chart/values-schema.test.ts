@@ -5,7 +5,16 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import { buildValuesSchema, injectTable, parseKeyDoc, README_FILE, renderValuesSchema, SCHEMA_FILE, valuesTable, VALUES_FILE } from '../../scripts/chart-values-schema.ts';
+import {
+  buildValuesSchema,
+  injectTable,
+  parseKeyDoc,
+  README_FILE,
+  renderValuesSchema,
+  SCHEMA_FILE,
+  valuesTable,
+  VALUES_FILE,
+} from '../../scripts/chart-values-schema.ts';
 import { FULL_VALUES } from './helm.ts';
 
 void describe('values.schema.json generator', () => {

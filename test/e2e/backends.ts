@@ -23,7 +23,9 @@ export interface Backends {
 
 export async function startLocalBackends(): Promise<Backends> {
   const stops: Array<() => Promise<void>> = [];
-  const stop = async () => { for (const s of stops.reverse()) await s().catch(() => undefined); };
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+  };
   try {
     const azurite = await startAzurite();
     stops.push(() => azurite.stop());
@@ -93,14 +95,22 @@ const labels = (name: string) => ({ 'app.kubernetes.io/name': name, 'app.kuberne
 
 function deployment(namespace: string, name: string, container: Json): Json {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace, labels: labels(name) },
-    spec: { replicas: 1, selector: { matchLabels: labels(name) }, template: { metadata: { labels: labels(name) }, spec: { containers: [{ name, ...container }] } } },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace, labels: labels(name) },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels(name) },
+      template: { metadata: { labels: labels(name) }, spec: { containers: [{ name, ...container }] } },
+    },
   };
 }
 
 function service(namespace: string, name: string, ports: Record<string, number>): Json {
   return {
-    apiVersion: 'v1', kind: 'Service', metadata: { name, namespace, labels: labels(name) },
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace, labels: labels(name) },
     spec: { selector: labels(name), ports: Object.entries(ports).map(([portName, port]) => ({ name: portName, port, targetPort: port, protocol: 'TCP' })) },
   };
 }
@@ -111,9 +121,25 @@ export function inClusterBackendManifests(s: E2eSettings, standinKey: string): J
   return [
     deployment(ns, 'azurite', {
       image: AZURITE_IMAGE,
-      command: ['azurite', '--inMemoryPersistence', '--skipApiVersionCheck', '--loose', '--disableTelemetry',
-        '--blobHost', '0.0.0.0', '--blobPort', String(AZURITE_PORTS.blob), '--tableHost', '0.0.0.0', '--tablePort', String(AZURITE_PORTS.table)],
-      ports: [{ name: 'blob', containerPort: AZURITE_PORTS.blob }, { name: 'table', containerPort: AZURITE_PORTS.table }],
+      command: [
+        'azurite',
+        '--inMemoryPersistence',
+        '--skipApiVersionCheck',
+        '--loose',
+        '--disableTelemetry',
+        '--blobHost',
+        '0.0.0.0',
+        '--blobPort',
+        String(AZURITE_PORTS.blob),
+        '--tableHost',
+        '0.0.0.0',
+        '--tablePort',
+        String(AZURITE_PORTS.table),
+      ],
+      ports: [
+        { name: 'blob', containerPort: AZURITE_PORTS.blob },
+        { name: 'table', containerPort: AZURITE_PORTS.table },
+      ],
       readinessProbe: { tcpSocket: { port: AZURITE_PORTS.blob }, periodSeconds: 2 },
     }),
     service(ns, 'azurite', AZURITE_PORTS),
@@ -149,10 +175,15 @@ export async function startInClusterBackends(k: Cli, s: E2eSettings): Promise<Ba
   const manifests = inClusterBackendManifests(s, key);
   await k.kubectl(['apply', '--server-side', '--field-manager=ocr-e2e', '-f', '-'], manifests.map((m) => stringify(m)).join('---\n'));
   for (const name of ['azurite', 'servicebus']) {
-    await poll(`Deployment ${s.namespace}/${name} to be available`, async () => {
-      const d = await k.json(['get', 'deployment', name, '-n', s.namespace]);
-      return (d.status?.availableReplicas ?? 0) >= 1;
-    }, 180_000, { intervalMs: 2_000, detail: () => k.kubectl(['get', 'pods', '-n', s.namespace, '-l', `app.kubernetes.io/name=${name}`, '-o', 'wide']) });
+    await poll(
+      `Deployment ${s.namespace}/${name} to be available`,
+      async () => {
+        const d = await k.json(['get', 'deployment', name, '-n', s.namespace]);
+        return (d.status?.availableReplicas ?? 0) >= 1;
+      },
+      180_000,
+      { intervalMs: 2_000, detail: () => k.kubectl(['get', 'pods', '-n', s.namespace, '-l', `app.kubernetes.io/name=${name}`, '-o', 'wide']) },
+    );
   }
   const cs = inClusterConnectionStrings(s, key);
   // their namespace is the pipeline's: deleting it at the end takes them along

@@ -24,15 +24,34 @@ import { startServiceProxy, type ServiceProxy } from '../../src/local/service-pr
 import { normaliseText, readSampleReceipt, readSampleText, receiptVariant, SAMPLE_RECEIPT } from '../../src/local/receipts.ts';
 import { startInClusterBackends, startLocalBackends, type Backends } from './backends.ts';
 import {
-  CHART_DIR, CRD_NAME, MAX_WORKERS, ROOT, SECRETS, cli, holderHost, listableKinds, objectsWith, pipelineManifest, poll, progress,
-  secretManifest, settingsFrom, thisHost, type Cli, type E2eSettings, type Json,
+  CHART_DIR,
+  CRD_NAME,
+  MAX_WORKERS,
+  ROOT,
+  SECRETS,
+  cli,
+  holderHost,
+  listableKinds,
+  objectsWith,
+  pipelineManifest,
+  poll,
+  progress,
+  secretManifest,
+  settingsFrom,
+  thisHost,
+  type Cli,
+  type E2eSettings,
+  type Json,
 } from './harness.ts';
 import { startOperatorAsChart, type OperatorProcess } from './operator.ts';
 
-const skip = process.env.OCR_TEST_SKIP_CLUSTER ? 'OCR_TEST_SKIP_CLUSTER is set'
-  : !findHelm() ? HELM_MISSING
-  : !findTool('kubectl') ? 'kubectl not found: run `npm run tools` (hack/tools.sh) or put kubectl on PATH'
-  : false;
+const skip = process.env.OCR_TEST_SKIP_CLUSTER
+  ? 'OCR_TEST_SKIP_CLUSTER is set'
+  : !findHelm()
+    ? HELM_MISSING
+    : !findTool('kubectl')
+      ? 'kubectl not found: run `npm run tools` (hack/tools.sh) or put kubectl on PATH'
+      : false;
 
 /** Quick queue polling: the stand-in answers at once, and the backlog stage waits on it. */
 const QUEUE_POLL = '--queue-poll=idleMs=2000,busyMs=1000,backoffBaseMs=500,backoffMaxMs=5000,statusRefreshMs=2000';
@@ -104,7 +123,10 @@ void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, 
       prometheusUrl = cluster.prometheusUrl;
     } else {
       const kubeconfig = process.env.OCR_TEST_KUBECONFIG;
-      if (!kubeconfig) throw new Error('E2E_OPERATOR=incluster needs OCR_TEST_KUBECONFIG: the kubeconfig of a cluster whose nodes can run the image (scripts/e2e-kind.sh sets it)');
+      if (!kubeconfig)
+        throw new Error(
+          'E2E_OPERATOR=incluster needs OCR_TEST_KUBECONFIG: the kubeconfig of a cluster whose nodes can run the image (scripts/e2e-kind.sh sets it)',
+        );
       k = cli(kubeconfig);
       prometheusUrl = s.prometheusUrl;
     }
@@ -130,10 +152,21 @@ void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, 
 
   stage('stage 1: helm install puts the chart into the cluster', 240_000, async () => {
     const args = [
-      'install', s.release, CHART_DIR, '--namespace', s.releaseNamespace,
-      '--set', `image.repository=${s.image.repository}`, '--set', `image.tag=${s.image.tag}`, '--set', `image.pullPolicy=${s.image.pullPolicy}`,
-      '--set-json', `watchNamespaces=${JSON.stringify([s.namespace])}`,
-      '--set-json', `extraArgs=${JSON.stringify([QUEUE_POLL])}`,
+      'install',
+      s.release,
+      CHART_DIR,
+      '--namespace',
+      s.releaseNamespace,
+      '--set',
+      `image.repository=${s.image.repository}`,
+      '--set',
+      `image.tag=${s.image.tag}`,
+      '--set',
+      `image.pullPolicy=${s.image.pullPolicy}`,
+      '--set-json',
+      `watchNamespaces=${JSON.stringify([s.namespace])}`,
+      '--set-json',
+      `extraArgs=${JSON.stringify([QUEUE_POLL])}`,
     ];
     if (prometheusUrl) args.push('--set', `prometheusUrl=${prometheusUrl}`);
     const result = await k.helm(args);
@@ -141,7 +174,10 @@ void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, 
     const status = await k.helm(['status', s.release, '--namespace', s.releaseNamespace, '-o', 'json']);
     assert.equal(JSON.parse(status.stdout).info.status, 'deployed');
     const crd = await k.json(['get', 'crd', CRD_NAME]);
-    assert.ok(crd.status.conditions.some((c: Json) => c.type === 'Established' && c.status === 'True'), 'the CRD is established');
+    assert.ok(
+      crd.status.conditions.some((c: Json) => c.type === 'Established' && c.status === 'True'),
+      'the CRD is established',
+    );
   });
 
   stage('stage 2: the operator is ready and holds the leader Lease', 180_000, async () => {
@@ -151,34 +187,59 @@ void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, 
     if (local) {
       // kwok plays the kubelet for the chart's pods (nothing runs them); they must be bound
       // before the node agent registers its node, or the scheduler could pick that node.
-      await poll(`the ${replicas} operator pods to be scheduled`, async () => {
-        const pods = await k.json(['get', 'pods', '-n', s.releaseNamespace, '-l', 'app.kubernetes.io/component=operator']);
-        return pods.items.length === replicas && pods.items.every((p: Json) => p.spec.nodeName);
-      }, 60_000, { detail: podsDetail });
+      await poll(
+        `the ${replicas} operator pods to be scheduled`,
+        async () => {
+          const pods = await k.json(['get', 'pods', '-n', s.releaseNamespace, '-l', 'app.kubernetes.io/component=operator']);
+          return pods.items.length === replicas && pods.items.every((p: Json) => p.spec.nodeName);
+        },
+        60_000,
+        { detail: podsDetail },
+      );
       operator = await startOperatorAsChart({ k, namespace: s.releaseNamespace, deployment: deploymentName, workDir });
       const op = operator;
-      await poll('the operator process to answer /readyz', async () => {
-        assert.ok(!op.exited, 'the operator process exited');
-        return (await fetch(`http://127.0.0.1:${op.metricsPort}/readyz`, { signal: AbortSignal.timeout(3_000) }).catch(() => undefined))?.ok ?? false;
-      }, 60_000, { intervalMs: 500 });
-      await poll('the operator process to hold the Lease', async () => {
-        const lease = await k.json(['get', 'lease', 'ocr-platform-operator', '-n', s.releaseNamespace]);
-        return holderHost(lease.spec?.holderIdentity) === thisHost();
-      }, 60_000, { intervalMs: 500 });
+      await poll(
+        'the operator process to answer /readyz',
+        async () => {
+          assert.ok(!op.exited, 'the operator process exited');
+          return (await fetch(`http://127.0.0.1:${op.metricsPort}/readyz`, { signal: AbortSignal.timeout(3_000) }).catch(() => undefined))?.ok ?? false;
+        },
+        60_000,
+        { intervalMs: 500 },
+      );
+      await poll(
+        'the operator process to hold the Lease',
+        async () => {
+          const lease = await k.json(['get', 'lease', 'ocr-platform-operator', '-n', s.releaseNamespace]);
+          return holderHost(lease.spec?.holderIdentity) === thisHost();
+        },
+        60_000,
+        { intervalMs: 500 },
+      );
       const metrics = await (await fetch(`http://127.0.0.1:${op.metricsPort}/metrics`)).text();
       assert.match(metrics, /^ocr_operator_leader 1$/m, 'the operator reports itself as the leader');
       cluster?.addScrapeTargets([`127.0.0.1:${op.metricsPort}`]);
     } else {
-      await poll(`Deployment ${deploymentName} to have ${replicas} available replicas`, async () => {
-        const d = await k.json(['get', 'deployment', deploymentName, '-n', s.releaseNamespace]);
-        return d.status?.availableReplicas === replicas && d.status?.updatedReplicas === replicas;
-      }, 150_000, { intervalMs: 2_000, detail: podsDetail });
+      await poll(
+        `Deployment ${deploymentName} to have ${replicas} available replicas`,
+        async () => {
+          const d = await k.json(['get', 'deployment', deploymentName, '-n', s.releaseNamespace]);
+          return d.status?.availableReplicas === replicas && d.status?.updatedReplicas === replicas;
+        },
+        150_000,
+        { intervalMs: 2_000, detail: podsDetail },
+      );
       const pods = await k.json(['get', 'pods', '-n', s.releaseNamespace, '-l', 'app.kubernetes.io/component=operator']);
       const names = new Set(pods.items.map((p: Json) => p.metadata.name as string));
-      await poll('one operator pod to hold the Lease', async () => {
-        const lease = await k.json(['get', 'lease', 'ocr-platform-operator', '-n', s.releaseNamespace]);
-        return names.has(holderHost(lease.spec?.holderIdentity) ?? '');
-      }, 60_000, { intervalMs: 1_000 });
+      await poll(
+        'one operator pod to hold the Lease',
+        async () => {
+          const lease = await k.json(['get', 'lease', 'ocr-platform-operator', '-n', s.releaseNamespace]);
+          return names.has(holderHost(lease.spec?.holderIdentity) ?? '');
+        },
+        60_000,
+        { intervalMs: 1_000 },
+      );
     }
   });
 
@@ -195,14 +256,24 @@ void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, 
       // the node agent runs the pods bound to its node as host processes of this checkout
       const kube = await connectKube(k.kubeconfig);
       const nodeName = `e2e-agent-${process.pid}`;
-      agent = await startNodeAgent({ kube, nodeName, workDir: join(workDir, 'pods'), logsDir: join(workDir, 'logs'), commands: { root: ROOT }, log: (line) => progress(`[node-agent] ${line}`) });
+      agent = await startNodeAgent({
+        kube,
+        nodeName,
+        workDir: join(workDir, 'pods'),
+        logsDir: join(workDir, 'logs'),
+        commands: { root: ROOT },
+        log: (line) => progress(`[node-agent] ${line}`),
+      });
       proxy = await startServiceProxy({ kube, namespace: s.namespace, basePort: 38080, log: (line) => progress(`[service-proxy] ${line}`) });
       nodeSelector = { 'kubernetes.io/hostname': nodeName };
       // Prometheus scrapes the operator (backlog) and every worker the agent runs (in flight)
       const a = agent;
       const op = operator!;
       scrapeTimer = setInterval(() => {
-        const workers = a.pods().filter((p) => p.name.includes(`/${s.pipeline}-worker-`)).flatMap((p) => p.ports.map((port) => `127.0.0.1:${port.hostPort}`));
+        const workers = a
+          .pods()
+          .filter((p) => p.name.includes(`/${s.pipeline}-worker-`))
+          .flatMap((p) => p.ports.map((port) => `127.0.0.1:${port.hostPort}`));
         cluster?.addScrapeTargets([`127.0.0.1:${op.metricsPort}`, ...workers]);
       }, 2_000);
     }
@@ -216,13 +287,34 @@ void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, 
   stage('stage 4: the operator creates the children, owned by the pipeline, and reports status', 300_000, async () => {
     const pipeline = await k.json(['get', 'ocrpipeline', s.pipeline, '-n', s.namespace]);
     const uid: string = pipeline.metadata.uid;
-    const expected = [`deployment.apps/${s.pipeline}-api`, `deployment.apps/${s.pipeline}-worker`, `service/${s.pipeline}-api`, `horizontalpodautoscaler.autoscaling/${s.pipeline}-worker`];
+    const expected = [
+      `deployment.apps/${s.pipeline}-api`,
+      `deployment.apps/${s.pipeline}-worker`,
+      `service/${s.pipeline}-api`,
+      `horizontalpodautoscaler.autoscaling/${s.pipeline}-worker`,
+    ];
     let children: Json[] = [];
-    await poll('the API and worker Deployments, the API Service and the worker HPA', async () => {
-      children = (await k.json(['get', 'deployments,services,horizontalpodautoscalers,poddisruptionbudgets', '-n', s.namespace, '-l', `ocrplatform.io/pipeline=${s.pipeline}`])).items;
-      const names = children.map((c) => `${c.kind === 'Deployment' ? 'deployment.apps' : c.kind === 'HorizontalPodAutoscaler' ? 'horizontalpodautoscaler.autoscaling' : c.kind.toLowerCase()}/${c.metadata.name}`);
-      return expected.every((e) => names.includes(e));
-    }, 90_000);
+    await poll(
+      'the API and worker Deployments, the API Service and the worker HPA',
+      async () => {
+        children = (
+          await k.json([
+            'get',
+            'deployments,services,horizontalpodautoscalers,poddisruptionbudgets',
+            '-n',
+            s.namespace,
+            '-l',
+            `ocrplatform.io/pipeline=${s.pipeline}`,
+          ])
+        ).items;
+        const names = children.map(
+          (c) =>
+            `${c.kind === 'Deployment' ? 'deployment.apps' : c.kind === 'HorizontalPodAutoscaler' ? 'horizontalpodautoscaler.autoscaling' : c.kind.toLowerCase()}/${c.metadata.name}`,
+        );
+        return expected.every((e) => names.includes(e));
+      },
+      90_000,
+    );
     progress(`children: ${children.map((c) => `${c.kind}/${c.metadata.name}`).join(', ')}`);
     for (const child of children) {
       const owner = child.metadata.ownerReferences?.find((r: Json) => r.controller);
@@ -232,30 +324,52 @@ void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, 
     assert.equal(worker.spec.template.spec.containers[0].image, `${s.image.repository}:${s.image.tag}`);
     const condition = (p: Json, type: string) => p?.status?.conditions?.find((c: Json) => c.type === type);
     let current: Json;
-    await poll('status: observedGeneration current and QueueReachable=True', async () => {
-      current = await k.json(['get', 'ocrpipeline', s.pipeline, '-n', s.namespace]);
-      return current.status?.observedGeneration === current.metadata.generation && condition(current, 'QueueReachable')?.status === 'True';
-    }, 60_000);
-    await poll('the pipeline to be Ready (its API and worker pods run and pass their probes)', async () => {
-      current = await k.json(['get', 'ocrpipeline', s.pipeline, '-n', s.namespace]);
-      return condition(current, 'Ready')?.status === 'True';
-    }, 240_000, { intervalMs: 2_000, detail: async () => `pods:\n${await k.kubectl(['get', 'pods', '-n', s.namespace, '-o', 'wide'])}` });
+    await poll(
+      'status: observedGeneration current and QueueReachable=True',
+      async () => {
+        current = await k.json(['get', 'ocrpipeline', s.pipeline, '-n', s.namespace]);
+        return current.status?.observedGeneration === current.metadata.generation && condition(current, 'QueueReachable')?.status === 'True';
+      },
+      60_000,
+    );
+    await poll(
+      'the pipeline to be Ready (its API and worker pods run and pass their probes)',
+      async () => {
+        current = await k.json(['get', 'ocrpipeline', s.pipeline, '-n', s.namespace]);
+        return condition(current, 'Ready')?.status === 'True';
+      },
+      240_000,
+      { intervalMs: 2_000, detail: async () => `pods:\n${await k.kubectl(['get', 'pods', '-n', s.namespace, '-o', 'wide'])}` },
+    );
     progress(`conditions: ${current.status.conditions.map((c: Json) => `${c.type}=${c.status}`).join(' ')}`);
   });
 
-  stage('stage 5: an OCR job through the API returns the receipt\'s text', 180_000, async () => {
+  stage("stage 5: an OCR job through the API returns the receipt's text", 180_000, async () => {
     if (local) {
       apiUrl = await proxy!.urlFor(s.namespace, `${s.pipeline}-api`, 60_000);
     } else {
       // kind-config.yaml maps node port 30080 to 127.0.0.1:8080 on the host
       const api = await k.json(['get', 'service', `${s.pipeline}-api`, '-n', s.namespace]);
-      await k.kubectl(['apply', '--server-side', '--field-manager=ocr-e2e', '-f', '-'], stringify({
-        apiVersion: 'v1', kind: 'Service', metadata: { name: `${s.pipeline}-api-e2e`, namespace: s.namespace },
-        spec: { type: 'NodePort', selector: api.spec.selector, ports: [{ name: 'http', port: 80, targetPort: api.spec.ports[0].targetPort, nodePort: s.apiNodePort, protocol: 'TCP' }] },
-      }));
+      await k.kubectl(
+        ['apply', '--server-side', '--field-manager=ocr-e2e', '-f', '-'],
+        stringify({
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: `${s.pipeline}-api-e2e`, namespace: s.namespace },
+          spec: {
+            type: 'NodePort',
+            selector: api.spec.selector,
+            ports: [{ name: 'http', port: 80, targetPort: api.spec.ports[0].targetPort, nodePort: s.apiNodePort, protocol: 'TCP' }],
+          },
+        }),
+      );
       apiUrl = s.apiUrl;
     }
-    await poll(`${apiUrl}/ready`, async () => (await fetch(`${apiUrl}/ready`, { signal: AbortSignal.timeout(3_000) }).catch(() => undefined))?.ok ?? false, 90_000);
+    await poll(
+      `${apiUrl}/ready`,
+      async () => (await fetch(`${apiUrl}/ready`, { signal: AbortSignal.timeout(3_000) }).catch(() => undefined))?.ok ?? false,
+      90_000,
+    );
     const form = new FormData();
     form.set('file', new Blob([new Uint8Array(await readSampleReceipt())], { type: 'image/png' }), SAMPLE_RECEIPT);
     const t0 = Date.now();
@@ -275,10 +389,15 @@ void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, 
     // A new series is invisible to prometheus-adapter until its next relist: wait until the
     // HPA has read its External metric once, so the backlog below is not over before the
     // HPA can see it (the HPA's own condition says so: ScalingActive=True, ValidMetricFound).
-    await poll('the worker HPA to read its External metric (ScalingActive=True)', async () => {
-      const active = (await hpa()).status?.conditions?.find((c: Json) => c.type === 'ScalingActive');
-      return active?.status === 'True';
-    }, 120_000, { intervalMs: 2_000, detail: async () => `HPA status: ${JSON.stringify((await hpa()).status)}` });
+    await poll(
+      'the worker HPA to read its External metric (ScalingActive=True)',
+      async () => {
+        const active = (await hpa()).status?.conditions?.find((c: Json) => c.type === 'ScalingActive');
+        return active?.status === 'True';
+      },
+      120_000,
+      { intervalMs: 2_000, detail: async () => `HPA status: ${JSON.stringify((await hpa()).status)}` },
+    );
     const sample = await readSampleReceipt();
     const salt = Date.now() % 1_000_000_000; // unique images: no answer from the API's result cache
     const ids: string[] = [];
@@ -296,17 +415,28 @@ void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, 
     const submitter = async (): Promise<void> => {
       while (!scaled && next < MAX_BACKLOG) await submitOne(next++);
     };
-    const submitting = Promise.all(Array.from({ length: SUBMITTERS }, submitter)).then(() => undefined).catch((error: unknown) => { submitError = error; });
+    const submitting = Promise.all(Array.from({ length: SUBMITTERS }, submitter))
+      .then(() => undefined)
+      .catch((error: unknown) => {
+        submitError = error;
+      });
     let desired = 0;
     try {
-      await poll('the worker HPA to want more than one worker', async () => {
-        if (submitError) throw new Error(`POST /v1/jobs failed: ${(submitError as Error).message}`);
-        const h = await hpa();
-        desired = h.status?.desiredReplicas ?? 0;
-        const p = await k.json(['get', 'ocrpipeline', s.pipeline, '-n', s.namespace]);
-        progress(`  sent ${ids.length}; HPA desired ${desired}, current ${h.status?.currentReplicas ?? '?'}; status.scaling ${JSON.stringify(p.status?.scaling ?? {})}`);
-        return desired > 1;
-      }, 120_000, { intervalMs: 2_000, detail: async () => `HPA status: ${JSON.stringify((await hpa()).status)}` });
+      await poll(
+        'the worker HPA to want more than one worker',
+        async () => {
+          if (submitError) throw new Error(`POST /v1/jobs failed: ${(submitError as Error).message}`);
+          const h = await hpa();
+          desired = h.status?.desiredReplicas ?? 0;
+          const p = await k.json(['get', 'ocrpipeline', s.pipeline, '-n', s.namespace]);
+          progress(
+            `  sent ${ids.length}; HPA desired ${desired}, current ${h.status?.currentReplicas ?? '?'}; status.scaling ${JSON.stringify(p.status?.scaling ?? {})}`,
+          );
+          return desired > 1;
+        },
+        120_000,
+        { intervalMs: 2_000, detail: async () => `HPA status: ${JSON.stringify((await hpa()).status)}` },
+      );
     } finally {
       scaled = true;
       await submitting;
@@ -319,15 +449,20 @@ void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, 
 
     const pending = new Set(ids);
     const failed: string[] = [];
-    await poll(`all ${ids.length} jobs to finish`, async () => {
-      for (const id of [...pending]) {
-        const res = await fetch(`${apiUrl}/v1/jobs/${id}`, { headers: { 'x-api-key': apiKey }, signal: AbortSignal.timeout(10_000) });
-        const job = (await res.json()) as Json;
-        if (job.status === 'succeeded' || job.status === 'failed') pending.delete(id);
-        if (job.status === 'failed') failed.push(`${id}: ${JSON.stringify(job.error)}`);
-      }
-      return pending.size === 0;
-    }, 240_000, { intervalMs: 2_000, detail: () => `${pending.size} jobs still pending` });
+    await poll(
+      `all ${ids.length} jobs to finish`,
+      async () => {
+        for (const id of [...pending]) {
+          const res = await fetch(`${apiUrl}/v1/jobs/${id}`, { headers: { 'x-api-key': apiKey }, signal: AbortSignal.timeout(10_000) });
+          const job = (await res.json()) as Json;
+          if (job.status === 'succeeded' || job.status === 'failed') pending.delete(id);
+          if (job.status === 'failed') failed.push(`${id}: ${JSON.stringify(job.error)}`);
+        }
+        return pending.size === 0;
+      },
+      240_000,
+      { intervalMs: 2_000, detail: () => `${pending.size} jobs still pending` },
+    );
     assert.deepEqual(failed, [], 'every job of the backlog succeeds');
   });
 
@@ -335,11 +470,16 @@ void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, 
     await k.kubectl(['delete', 'ocrpipeline', s.pipeline, '-n', s.namespace, '--wait=false']);
     const kinds = await listableKinds(k);
     let left: string[] = [];
-    await poll('no object labelled with the pipeline left in its namespace', async () => {
-      left = await objectsWith(k, kinds, `ocrplatform.io/pipeline=${s.pipeline}`, { namespaces: [s.namespace], clusterScoped: false });
-      const gone = (await k.kubectl(['get', 'ocrpipeline', s.pipeline, '-n', s.namespace, '--ignore-not-found', '-o', 'name'])).trim() === '';
-      return gone && left.length === 0;
-    }, 150_000, { intervalMs: 2_000, detail: () => `left: ${left.join(', ')}` });
+    await poll(
+      'no object labelled with the pipeline left in its namespace',
+      async () => {
+        left = await objectsWith(k, kinds, `ocrplatform.io/pipeline=${s.pipeline}`, { namespaces: [s.namespace], clusterScoped: false });
+        const gone = (await k.kubectl(['get', 'ocrpipeline', s.pipeline, '-n', s.namespace, '--ignore-not-found', '-o', 'name'])).trim() === '';
+        return gone && left.length === 0;
+      },
+      150_000,
+      { intervalMs: 2_000, detail: () => `left: ${left.join(', ')}` },
+    );
     if (agent) {
       const a = agent;
       await poll('the node agent to run no pod any more', () => a.pods().length === 0, 60_000);
@@ -354,10 +494,15 @@ void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, 
     assert.equal(result.code, 0, `helm uninstall failed: ${result.stderr}`);
     const kinds = await listableKinds(k);
     let left: string[] = [];
-    await poll('no object with the release\'s labels in any namespace or cluster-wide', async () => {
-      left = await objectsWith(k, kinds, `app.kubernetes.io/instance=${s.release}`, { namespaces: 'all', clusterScoped: true });
-      return left.length === 0;
-    }, 120_000, { intervalMs: 2_000, detail: () => `left: ${left.join(', ')}` });
+    await poll(
+      "no object with the release's labels in any namespace or cluster-wide",
+      async () => {
+        left = await objectsWith(k, kinds, `app.kubernetes.io/instance=${s.release}`, { namespaces: 'all', clusterScoped: true });
+        return left.length === 0;
+      },
+      120_000,
+      { intervalMs: 2_000, detail: () => `left: ${left.join(', ')}` },
+    );
     const status = await k.helm(['status', s.release, '--namespace', s.releaseNamespace]);
     assert.notEqual(status.code, 0, 'helm no longer knows the release');
     const secrets = await k.kubectl(['get', 'secrets', '-n', s.releaseNamespace, '-l', `owner=helm,name=${s.release}`, '-o', 'name']);

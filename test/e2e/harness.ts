@@ -54,7 +54,9 @@ function parseImage(ref: string): { repository: string; tag: string } {
 export function settingsFrom(env: NodeJS.ProcessEnv, pid = process.pid): E2eSettings {
   const mode = env.E2E_OPERATOR ?? 'process';
   if (mode !== 'process' && mode !== 'incluster') {
-    throw new Error(`E2E_OPERATOR must be "process" (local control plane: operator, API and workers run as processes) or "incluster" (kind: everything runs in pods), got "${mode}"`);
+    throw new Error(
+      `E2E_OPERATOR must be "process" (local control plane: operator, API and workers run as processes) or "incluster" (kind: everything runs in pods), got "${mode}"`,
+    );
   }
   const pullPolicy = env.E2E_IMAGE_PULL_POLICY ?? 'IfNotPresent';
   if (pullPolicy !== 'Always' && pullPolicy !== 'IfNotPresent' && pullPolicy !== 'Never') {
@@ -131,13 +133,21 @@ export function cli(kubeconfig: string): Cli {
  * Events are left out: they are records of what happened, and expire on their own.
  */
 export async function listableKinds(k: Cli): Promise<{ namespaced: string[]; cluster: string[] }> {
-  const names = async (namespaced: boolean) => (await k.kubectl(['api-resources', '--verbs=list', `--namespaced=${namespaced}`, '-o', 'name']))
-    .split('\n').map((s) => s.trim()).filter((s) => s && !/^events(\.events\.k8s\.io)?$/.test(s));
+  const names = async (namespaced: boolean) =>
+    (await k.kubectl(['api-resources', '--verbs=list', `--namespaced=${namespaced}`, '-o', 'name']))
+      .split('\n')
+      .map((s) => s.trim())
+      .filter((s) => s && !/^events(\.events\.k8s\.io)?$/.test(s));
   return { namespaced: await names(true), cluster: await names(false) };
 }
 
 /** `kind/name` of every object matching `selector`: in the namespaces given (or all) and, optionally, cluster-wide. */
-export async function objectsWith(k: Cli, kinds: { namespaced: string[]; cluster: string[] }, selector: string, scope: { namespaces: string[] | 'all'; clusterScoped: boolean }): Promise<string[]> {
+export async function objectsWith(
+  k: Cli,
+  kinds: { namespaced: string[]; cluster: string[] },
+  selector: string,
+  scope: { namespaces: string[] | 'all'; clusterScoped: boolean },
+): Promise<string[]> {
   const get = async (args: string[]) => (await k.kubectl(['get', ...args, '-l', selector, '--ignore-not-found', '-o', 'name'])).split('\n').filter(Boolean);
   const found: string[] = [];
   if (scope.namespaces === 'all') found.push(...(await get([kinds.namespaced.join(','), '--all-namespaces'])));

@@ -40,7 +40,13 @@ void describe('scripts/e2e-kind.sh', () => {
   }
 
   void it('names only files that exist in the checkout', () => {
-    for (const file of ['kind-config.yaml', 'Dockerfile', 'test/e2e/kind/prometheus-values.yaml', 'test/e2e/kind/prometheus-adapter-values.yaml', 'test/e2e/e2e.test.ts']) {
+    for (const file of [
+      'kind-config.yaml',
+      'Dockerfile',
+      'test/e2e/kind/prometheus-values.yaml',
+      'test/e2e/kind/prometheus-adapter-values.yaml',
+      'test/e2e/e2e.test.ts',
+    ]) {
       assert.ok(script.includes(file.split('/').pop()!), `the script mentions ${file}`);
       assert.doesNotThrow(() => readFileSync(join(ROOT, file)), `${file} exists`);
     }
@@ -65,7 +71,11 @@ void describe('scripts/e2e-kind.sh', () => {
     const url = /E2E_PROMETHEUS_URL=(\S+)/.exec(script)?.[1];
     const adapter = kindValues('prometheus-adapter-values.yaml');
     assert.equal(url, adapter.prometheus.url, 'operator and adapter query the same Prometheus');
-    assert.match(script, /helm" install prometheus prometheus-community\/prometheus [^\n]*\n[^\n]*--namespace monitoring/, 'release "prometheus" in monitoring: Service prometheus-server.monitoring');
+    assert.match(
+      script,
+      /helm" install prometheus prometheus-community\/prometheus [^\n]*\n[^\n]*--namespace monitoring/,
+      'release "prometheus" in monitoring: Service prometheus-server.monitoring',
+    );
   });
 });
 
@@ -86,12 +96,16 @@ void describe('Prometheus and prometheus-adapter values for kind', () => {
   });
 });
 
-void describe('the suite\'s settings and manifests', () => {
+void describe("the suite's settings and manifests", () => {
   void it('defaults to the process mode and refuses unknown modes with the choices', () => {
     assert.equal(settingsFrom({}, 1).mode, 'process');
     assert.throws(() => settingsFrom({ E2E_OPERATOR: 'docker' }, 1), /"process".*"incluster"/);
     assert.throws(() => settingsFrom({ E2E_IMAGE: 'no-tag' }, 1), /repository:tag/);
-    assert.deepEqual(settingsFrom({ E2E_IMAGE: 'localhost:5000/ocr:1.2' }, 1).image, { repository: 'localhost:5000/ocr', tag: '1.2', pullPolicy: 'IfNotPresent' });
+    assert.deepEqual(settingsFrom({ E2E_IMAGE: 'localhost:5000/ocr:1.2' }, 1).image, {
+      repository: 'localhost:5000/ocr',
+      tag: '1.2',
+      pullPolicy: 'IfNotPresent',
+    });
   });
 
   void it('puts the pipeline on the node agent only when a node selector is given', () => {
@@ -106,12 +120,15 @@ void describe('the suite\'s settings and manifests', () => {
     assert.equal(holderHost('no-suffix'), undefined);
   });
 
-  void it('runs the operator process with the chart\'s flags, moving only the listen address', () => {
-    assert.deepEqual(processFlags(['dist/operator/main.js', '--metrics-addr=:8080', '--leader-elect=true'], 9000), ['--metrics-addr=127.0.0.1:9000', '--leader-elect=true']);
+  void it("runs the operator process with the chart's flags, moving only the listen address", () => {
+    assert.deepEqual(processFlags(['dist/operator/main.js', '--metrics-addr=:8080', '--leader-elect=true'], 9000), [
+      '--metrics-addr=127.0.0.1:9000',
+      '--leader-elect=true',
+    ]);
     assert.throws(() => processFlags(['dist/operator/main.js'], 9000), /no --metrics-addr/);
   });
 
-  void it('pins Azurite\'s image to the azurite package the tests use', () => {
+  void it("pins Azurite's image to the azurite package the tests use", () => {
     const version = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'azurite', 'package.json'), 'utf8')).version;
     assert.equal(AZURITE_IMAGE.split(':').pop(), version);
   });
@@ -124,7 +141,10 @@ void describe('the suite\'s settings and manifests', () => {
     assert.equal(container.image, 'ocr-platform:e2e');
     const port = Number(container.env.find((e: Json) => e.name === 'STANDIN_PORT').value);
     const cs = inClusterConnectionStrings(s, 'k3y');
-    assert.match(cs.serviceBus, new RegExp(`^Endpoint=sb://servicebus\\.e2e-7\\.svc\\.cluster\\.local:${port};.*SharedAccessKey=k3y;UseDevelopmentEmulator=true$`));
+    assert.match(
+      cs.serviceBus,
+      new RegExp(`^Endpoint=sb://servicebus\\.e2e-7\\.svc\\.cluster\\.local:${port};.*SharedAccessKey=k3y;UseDevelopmentEmulator=true$`),
+    );
     assert.match(cs.storage, /BlobEndpoint=http:\/\/azurite\.e2e-7\.svc\.cluster\.local:10000\/devstoreaccount1/);
   });
 });
@@ -135,7 +155,8 @@ void describe('the in-cluster stand-in entry point', () => {
     const source = STANDIN_SCRIPT.replaceAll('./dist/', './src/').replace(/\.js'/g, ".ts'");
     const port = await freePort();
     const child = spawn(process.execPath, ['--input-type=module', '-e', source], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, STANDIN_KEY_NAME: 'RootManageSharedAccessKey', STANDIN_KEY: 'dGVzdC1rZXk=', STANDIN_QUEUE: QUEUE, STANDIN_PORT: String(port) },
     });
     let output = '';

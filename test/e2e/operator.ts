@@ -27,12 +27,18 @@ export async function serviceAccountKubeconfig(k: Cli, namespace: string, servic
   const context = admin.contexts.find((c: Json) => c.name === admin['current-context']) ?? admin.contexts[0];
   const cluster = (admin.clusters.find((c: Json) => c.name === context.context.cluster) ?? admin.clusters[0]).cluster;
   const token = (await k.kubectl(['create', 'token', serviceAccount, '-n', namespace, '--duration', '1h'])).trim();
-  await writeFile(file, stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'operator',
-    clusters: [{ name: 'e2e', cluster }],
-    users: [{ name: 'operator', user: { token } }],
-    contexts: [{ name: 'operator', context: { cluster: 'e2e', user: 'operator', namespace } }],
-  }), { mode: 0o600 });
+  await writeFile(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'operator',
+      clusters: [{ name: 'e2e', cluster }],
+      users: [{ name: 'operator', user: { token } }],
+      contexts: [{ name: 'operator', context: { cluster: 'e2e', user: 'operator', namespace } }],
+    }),
+    { mode: 0o600 },
+  );
   return file;
 }
 
@@ -61,7 +67,9 @@ export async function startOperatorAsChart(o: { k: Cli; namespace: string; deplo
   });
   return {
     metricsPort: proc.metricsPort,
-    get exited() { return proc.exited; },
+    get exited() {
+      return proc.exited;
+    },
     tail: (n = 25) => proc.tail(n),
     forbidden: () => proc.logLines().filter((line) => /forbidden|\b403\b/i.test(line)),
     stop: () => proc.stop(),

@@ -29,14 +29,24 @@ void describe('settling a job request against the pipeline', () => {
     { name: 'a webhook when webhooks are off', request: { webhookUrl: 'http://127.0.0.1/hook' }, code: 'WEBHOOKS_DISABLED' },
   ];
   for (const c of refused) {
-    void it(`refuses ${c.name}`, () => assert.equal(code(() => settleRequest(limits, c.request)), c.code));
+    void it(`refuses ${c.name}`, () =>
+      assert.equal(
+        code(() => settleRequest(limits, c.request)),
+        c.code,
+      ));
   }
 });
 
 void describe('checking an image', () => {
   void it('accepts the size limit itself and refuses one byte more', () => {
-    assert.equal(code(() => checkSize(limits, 100)), undefined);
-    assert.equal(code(() => checkSize(limits, 101)), 'IMAGE_TOO_LARGE');
+    assert.equal(
+      code(() => checkSize(limits, 100)),
+      undefined,
+    );
+    assert.equal(
+      code(() => checkSize(limits, 101)),
+      'IMAGE_TOO_LARGE',
+    );
   });
 
   void it('returns the media type of an image it accepts', () => {
@@ -49,6 +59,10 @@ void describe('checking an image', () => {
     { name: 'a PNG cut short', bytes: PNG.subarray(0, 12), code: 'IMAGE_TRUNCATED' },
   ];
   for (const c of refused) {
-    void it(`refuses ${c.name}`, () => assert.equal(code(() => checkImage(c.bytes)), c.code));
+    void it(`refuses ${c.name}`, () =>
+      assert.equal(
+        code(() => checkImage(c.bytes)),
+        c.code,
+      ));
   }
 });

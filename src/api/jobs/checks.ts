@@ -43,16 +43,22 @@ export function settleRequest(limits: PipelineLimits, request: JobRequest): Sett
 
 export function checkSize(limits: PipelineLimits, bytes: number): void {
   if (bytes > limits.maxUploadBytes) {
-    throw new ApiError('IMAGE_TOO_LARGE', `The image is ${bytes} bytes; the limit is ${limits.maxUploadBytes}.`, { limitBytes: limits.maxUploadBytes, sizeBytes: bytes });
+    throw new ApiError('IMAGE_TOO_LARGE', `The image is ${bytes} bytes; the limit is ${limits.maxUploadBytes}.`, {
+      limitBytes: limits.maxUploadBytes,
+      sizeBytes: bytes,
+    });
   }
 }
 
 /** The catalogue error for an image the inspection refused. */
 export function imageProblem(inspection: Extract<Inspection, { ok: false }>): ApiError {
   switch (inspection.problem) {
-    case 'empty': return new ApiError('IMAGE_EMPTY');
-    case 'unsupported': return new ApiError('IMAGE_TYPE_UNSUPPORTED');
-    case 'truncated': return new ApiError('IMAGE_TRUNCATED', `The ${inspection.format ?? 'image'} file ends before its format says it should.`);
+    case 'empty':
+      return new ApiError('IMAGE_EMPTY');
+    case 'unsupported':
+      return new ApiError('IMAGE_TYPE_UNSUPPORTED');
+    case 'truncated':
+      return new ApiError('IMAGE_TRUNCATED', `The ${inspection.format ?? 'image'} file ends before its format says it should.`);
   }
 }
 

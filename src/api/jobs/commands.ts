@@ -126,7 +126,13 @@ export class JobCommands {
       this.metrics.cacheHits.inc();
       if (reuseCachedJob) return { jobId: hit.jobId, cached: true, result: hit.result };
       const now = this.timestamp();
-      const job = await this.records.create({ ...this.newRecord(request, settled, 'succeeded'), contentHash, resultOf: hit.jobId, queuedAt: now, finishedAt: now });
+      const job = await this.records.create({
+        ...this.newRecord(request, settled, 'succeeded'),
+        contentHash,
+        resultOf: hit.jobId,
+        queuedAt: now,
+        finishedAt: now,
+      });
       this.metrics.jobsCreated.inc({ path });
       this.webhooks?.notify(job, hit.result);
       return { job, cached: true, result: hit.result };
@@ -166,7 +172,10 @@ export class JobCommands {
     if (size === undefined) throw new ApiError('UPLOAD_MISSING', `Nothing has been uploaded for job ${jobId} yet.`);
     checkSize(this.limits, size);
     if (job.expectedBytes !== undefined && size !== job.expectedBytes) {
-      throw new ApiError('UPLOAD_SIZE_MISMATCH', `The upload has ${size} bytes; the job declared ${job.expectedBytes}.`, { uploadedBytes: size, declaredBytes: job.expectedBytes });
+      throw new ApiError('UPLOAD_SIZE_MISMATCH', `The upload has ${size} bytes; the job declared ${job.expectedBytes}.`, {
+        uploadedBytes: size,
+        declaredBytes: job.expectedBytes,
+      });
     }
     // v1 downloads the image to hash it (bounded by maxUploadBytes). Content-MD5 or a
     // client-declared hash verified by the worker would avoid this read.
@@ -175,11 +184,19 @@ export class JobCommands {
     const contentHash = sha256Hex(bytes);
     const hit = await this.results.lookup(dedupeKey(contentHash, job.languages, job.options));
     const now = this.timestamp();
-    const queued = await this.records.transition(this.config.pipeline, jobId, { to: 'queued', from: ['awaiting_upload'], patch: { contentHash, queuedAt: now, expectedBytes: size } });
+    const queued = await this.records.transition(this.config.pipeline, jobId, {
+      to: 'queued',
+      from: ['awaiting_upload'],
+      patch: { contentHash, queuedAt: now, expectedBytes: size },
+    });
     if (!queued) return { job: await this.get(jobId), cached: false }; // a concurrent submit won
     if (hit) {
       this.metrics.cacheHits.inc();
-      const done = await this.records.transition(this.config.pipeline, jobId, { to: 'succeeded', from: ['queued'], patch: { resultOf: hit.jobId, finishedAt: now } });
+      const done = await this.records.transition(this.config.pipeline, jobId, {
+        to: 'succeeded',
+        from: ['queued'],
+        patch: { resultOf: hit.jobId, finishedAt: now },
+      });
       const final = done ?? queued;
       this.webhooks?.notify(final, hit.result);
       return { job: final, cached: true, result: hit.result };
@@ -189,13 +206,20 @@ export class JobCommands {
     } catch (error) {
       // The record says queued but no message exists, and the upload cannot be taken back from the client:
       // mark it failed rather than leave a job no worker will ever see.
-      const failed = await this.records.transition(this.config.pipeline, jobId, {
-        to: 'failed', from: ['queued'],
-        patch: { errorCode: 'ENQUEUE_FAILED', errorMessage: 'the queue was unreachable when the job was submitted; create a new job', finishedAt: this.timestamp() },
-      }).catch((err: unknown) => {
-        this.log.error({ err, jobId }, 'Failed to mark a job that was never queued as failed');
-        return undefined;
-      });
+      const failed = await this.records
+        .transition(this.config.pipeline, jobId, {
+          to: 'failed',
+          from: ['queued'],
+          patch: {
+            errorCode: 'ENQUEUE_FAILED',
+            errorMessage: 'the queue was unreachable when the job was submitted; create a new job',
+            finishedAt: this.timestamp(),
+          },
+        })
+        .catch((err: unknown) => {
+          this.log.error({ err, jobId }, 'Failed to mark a job that was never queued as failed');
+          return undefined;
+        });
       if (failed) this.webhooks?.notify(failed);
       throw error;
     }

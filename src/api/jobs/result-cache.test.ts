@@ -5,8 +5,15 @@ import { ResultCache } from './result-cache.ts';
 
 function result(jobId: string): OcrResult {
   return {
-    jobId, text: 'HELLO', lines: [], meanConfidence: 90, languages: ['eng'],
-    image: { width: 1, height: 1, format: 'png' }, timings: { downloadMs: 0, preprocessMs: 0, recognizeMs: 0, totalMs: 0 }, worker: 'test', completedAt: '2024-01-01T00:00:00.000Z',
+    jobId,
+    text: 'HELLO',
+    lines: [],
+    meanConfidence: 90,
+    languages: ['eng'],
+    image: { width: 1, height: 1, format: 'png' },
+    timings: { downloadMs: 0, preprocessMs: 0, recognizeMs: 0, totalMs: 0 },
+    worker: 'test',
+    completedAt: '2024-01-01T00:00:00.000Z',
   };
 }
 
@@ -15,8 +22,18 @@ function stores(answers: Record<string, string>, results: Record<string, OcrResu
   const reads = { index: 0, blobs: 0 };
   const cache = new ResultCache({
     pipeline: 'test',
-    records: { findResult: async (_pipeline, key) => { reads.index++; return answers[key]; } },
-    blobs: { readResult: async (jobId) => { reads.blobs++; return results[jobId]; } },
+    records: {
+      findResult: async (_pipeline, key) => {
+        reads.index++;
+        return answers[key];
+      },
+    },
+    blobs: {
+      readResult: async (jobId) => {
+        reads.blobs++;
+        return results[jobId];
+      },
+    },
     maxResults: 2,
     maxAnswers: 2,
   });
@@ -24,8 +41,15 @@ function stores(answers: Record<string, string>, results: Record<string, OcrResu
 }
 
 const succeeded = (id: string, resultOf?: string): JobRecord => ({
-  id, pipeline: 'test', status: 'succeeded', languages: ['eng'], options: { pageSegmentation: 'auto' }, attempts: 1,
-  createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z', ...(resultOf ? { resultOf } : {}),
+  id,
+  pipeline: 'test',
+  status: 'succeeded',
+  languages: ['eng'],
+  options: { pageSegmentation: 'auto' },
+  attempts: 1,
+  createdAt: '2024-01-01T00:00:00.000Z',
+  updatedAt: '2024-01-01T00:00:00.000Z',
+  ...(resultOf ? { resultOf } : {}),
 });
 
 void describe('the result cache', () => {

@@ -4,8 +4,14 @@ import type { JobRecord } from '../../jobs/index.ts';
 import { PollingWaiter } from './wait.ts';
 
 const queued: JobRecord = {
-  id: 'job-1', pipeline: 'test', status: 'queued', languages: ['eng'], options: { pageSegmentation: 'auto' }, attempts: 0,
-  createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z',
+  id: 'job-1',
+  pipeline: 'test',
+  status: 'queued',
+  languages: ['eng'],
+  options: { pageSegmentation: 'auto' },
+  attempts: 0,
+  createdAt: '2024-01-01T00:00:00.000Z',
+  updatedAt: '2024-01-01T00:00:00.000Z',
 };
 
 /** A record store whose job moves through the given statuses, one per read. */

@@ -35,23 +35,47 @@ export function jobRoutes({ commands, results, maxUploadBytes }: JobRoutesDeps):
       url: '/v1/jobs',
       operationId: 'createJob',
       summary: 'Create a job',
-      description: 'JSON body: creates a job awaiting its upload and returns a short-lived URL for exactly one blob; PUT the image there, then POST /v1/jobs/{id}/submit. Multipart body (small images): the image is stored and queued in one call.',
+      description:
+        'JSON body: creates a job awaiting its upload and returns a short-lived URL for exactly one blob; PUT the image there, then POST /v1/jobs/{id}/submit. Multipart body (small images): the image is stored and queued in one call.',
       tags: ['jobs'],
       auth: true,
       body: CreateJobBody,
       content: { 'multipart/form-data': { schema: MultipartJob } },
       bodyLimit: maxUploadBytes + 64 * 1024,
       responses: { 201: { description: 'The job (and, for JSON, where to upload).', schema: CreateJobResponse } },
-      errors: ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED', 'INVALID_REQUEST', 'MALFORMED_JSON', 'EMPTY_BODY', 'MULTIPART_INVALID', 'LANGUAGE_NOT_ALLOWED', 'WEBHOOKS_DISABLED', 'IMAGE_TOO_LARGE', 'PAYLOAD_TOO_LARGE', 'IMAGE_EMPTY', 'IMAGE_TYPE_UNSUPPORTED', 'IMAGE_TRUNCATED', 'UNSUPPORTED_MEDIA_TYPE', 'STORAGE_UNAVAILABLE', 'QUEUE_UNAVAILABLE'],
+      errors: [
+        'API_KEY_MISSING',
+        'API_KEY_INVALID',
+        'RATE_LIMITED',
+        'INVALID_REQUEST',
+        'MALFORMED_JSON',
+        'EMPTY_BODY',
+        'MULTIPART_INVALID',
+        'LANGUAGE_NOT_ALLOWED',
+        'WEBHOOKS_DISABLED',
+        'IMAGE_TOO_LARGE',
+        'PAYLOAD_TOO_LARGE',
+        'IMAGE_EMPTY',
+        'IMAGE_TYPE_UNSUPPORTED',
+        'IMAGE_TRUNCATED',
+        'UNSUPPORTED_MEDIA_TYPE',
+        'STORAGE_UNAVAILABLE',
+        'QUEUE_UNAVAILABLE',
+      ],
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         if (request.isMultipart()) {
           const upload = await readMultipartImage(request);
           const accepted = await commands.acceptImage(upload.bytes, upload.request, 'multipart');
-          return location(reply, accepted.job.id).code(201).send({ job: await loadJobView(results, accepted.job, accepted.result) });
+          return location(reply, accepted.job.id)
+            .code(201)
+            .send({ job: await loadJobView(results, accepted.job, accepted.result) });
         }
-        if (Buffer.isBuffer(request.body)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'POST /v1/jobs takes JSON or a multipart form; raw image bodies go to POST /v1/ocr.');
+        if (Buffer.isBuffer(request.body))
+          throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'POST /v1/jobs takes JSON or a multipart form; raw image bodies go to POST /v1/ocr.');
         const { job, upload } = await commands.createUploadJob(request.body as CreateJobBody);
-        return location(reply, job.id).code(201).send({ job: await loadJobView(results, job), upload });
+        return location(reply, job.id)
+          .code(201)
+          .send({ job: await loadJobView(results, job), upload });
       },
     },
     {
@@ -59,7 +83,8 @@ export function jobRoutes({ commands, results, maxUploadBytes }: JobRoutesDeps):
       url: '/v1/jobs/:id/submit',
       operationId: 'submitJob',
       summary: 'Submit an uploaded job',
-      description: 'Checks the upload (present, within the size limit, equal to sizeBytes when declared, a supported image by its magic bytes), answers from the result cache when the same image was already read, and otherwise queues the job. A failed check leaves the job awaiting_upload: upload again and submit again. Submitting a job that is past awaiting_upload returns it unchanged.',
+      description:
+        'Checks the upload (present, within the size limit, equal to sizeBytes when declared, a supported image by its magic bytes), answers from the result cache when the same image was already read, and otherwise queues the job. A failed check leaves the job awaiting_upload: upload again and submit again. Submitting a job that is past awaiting_upload returns it unchanged.',
       tags: ['jobs'],
       auth: true,
       params: JobParams,
@@ -67,12 +92,28 @@ export function jobRoutes({ commands, results, maxUploadBytes }: JobRoutesDeps):
         200: { description: 'Finished: answered from the cache, or already done.', schema: JobView },
         202: { description: 'Queued (or already queued or processing).', schema: JobView },
       },
-      errors: ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED', 'INVALID_REQUEST', 'JOB_NOT_FOUND', 'UPLOAD_MISSING', 'UPLOAD_SIZE_MISMATCH', 'IMAGE_TOO_LARGE', 'IMAGE_EMPTY', 'IMAGE_TYPE_UNSUPPORTED', 'IMAGE_TRUNCATED', 'STORAGE_UNAVAILABLE', 'QUEUE_UNAVAILABLE'],
+      errors: [
+        'API_KEY_MISSING',
+        'API_KEY_INVALID',
+        'RATE_LIMITED',
+        'INVALID_REQUEST',
+        'JOB_NOT_FOUND',
+        'UPLOAD_MISSING',
+        'UPLOAD_SIZE_MISMATCH',
+        'IMAGE_TOO_LARGE',
+        'IMAGE_EMPTY',
+        'IMAGE_TYPE_UNSUPPORTED',
+        'IMAGE_TRUNCATED',
+        'STORAGE_UNAVAILABLE',
+        'QUEUE_UNAVAILABLE',
+      ],
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const { id } = request.params as z.infer<typeof JobParams>;
         const accepted = await commands.submit(id);
         const status = accepted.job.status === 'queued' || accepted.job.status === 'processing' ? 202 : 200;
-        return location(reply, id).code(status).send(await loadJobView(results, accepted.job, accepted.result));
+        return location(reply, id)
+          .code(status)
+          .send(await loadJobView(results, accepted.job, accepted.result));
       },
     },
     {

@@ -31,7 +31,8 @@ export function ocrRoutes({ commands, results, waiter, maxUploadBytes, syncTimeo
       url: '/v1/ocr',
       operationId: 'recognize',
       summary: 'Read an image and wait for the text',
-      description: 'Multipart form with a `file` part, or the raw image as the body (Content-Type image/* or application/octet-stream; languages and pageSegmentation in the query). Answers 200 with the result, or 202 with the job id to poll when the wait runs out.',
+      description:
+        'Multipart form with a `file` part, or the raw image as the body (Content-Type image/* or application/octet-stream; languages and pageSegmentation in the query). Answers 200 with the result, or 202 with the job id to poll when the wait runs out.',
       tags: ['ocr'],
       auth: true,
       querystring: ImageFields,
@@ -44,7 +45,25 @@ export function ocrRoutes({ commands, results, waiter, maxUploadBytes, syncTimeo
         200: { description: 'The result.', schema: OcrResponse },
         202: { description: 'Still running; poll the Location.', schema: OcrResponse },
       },
-      errors: ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED', 'INVALID_REQUEST', 'EMPTY_BODY', 'MULTIPART_INVALID', 'LANGUAGE_NOT_ALLOWED', 'WEBHOOKS_DISABLED', 'IMAGE_TOO_LARGE', 'PAYLOAD_TOO_LARGE', 'IMAGE_EMPTY', 'IMAGE_TYPE_UNSUPPORTED', 'IMAGE_TRUNCATED', 'UNSUPPORTED_MEDIA_TYPE', 'JOB_FAILED', 'STORAGE_UNAVAILABLE', 'QUEUE_UNAVAILABLE'],
+      errors: [
+        'API_KEY_MISSING',
+        'API_KEY_INVALID',
+        'RATE_LIMITED',
+        'INVALID_REQUEST',
+        'EMPTY_BODY',
+        'MULTIPART_INVALID',
+        'LANGUAGE_NOT_ALLOWED',
+        'WEBHOOKS_DISABLED',
+        'IMAGE_TOO_LARGE',
+        'PAYLOAD_TOO_LARGE',
+        'IMAGE_EMPTY',
+        'IMAGE_TYPE_UNSUPPORTED',
+        'IMAGE_TRUNCATED',
+        'UNSUPPORTED_MEDIA_TYPE',
+        'JOB_FAILED',
+        'STORAGE_UNAVAILABLE',
+        'QUEUE_UNAVAILABLE',
+      ],
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const upload = await readImage(request);
         const accepted = await commands.acceptImage(upload.bytes, upload.request, 'sync', true);

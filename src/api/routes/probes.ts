@@ -10,24 +10,44 @@ import { Health } from '../schemas.ts';
 export function probeRoutes(readiness: Readiness, metrics: ApiMetrics, openapi: () => Record<string, unknown>): RouteSpec[] {
   return [
     {
-      method: 'GET', url: '/live', operationId: 'live', summary: 'Liveness: the process serves HTTP', tags: ['probes'], auth: false, errors: [],
+      method: 'GET',
+      url: '/live',
+      operationId: 'live',
+      summary: 'Liveness: the process serves HTTP',
+      tags: ['probes'],
+      auth: false,
+      errors: [],
       responses: { 200: { description: 'Alive.', schema: z.object({ status: z.literal('ok') }) } },
       handler: async (_request: FastifyRequest, reply: FastifyReply) => reply.send({ status: 'ok' }),
     },
     {
-      method: 'GET', url: '/ready', operationId: 'ready', summary: 'Readiness: storage and queue reachable', tags: ['probes'], auth: false, errors: [],
+      method: 'GET',
+      url: '/ready',
+      operationId: 'ready',
+      summary: 'Readiness: storage and queue reachable',
+      tags: ['probes'],
+      auth: false,
+      errors: [],
       responses: {
         200: { description: 'Ready.', schema: z.object({ ready: z.boolean() }) },
         503: { description: 'A dependency is unreachable, or the API is shutting down.', schema: z.object({ ready: z.boolean() }) },
       },
       handler: async (_request: FastifyRequest, reply: FastifyReply) => {
         const { ready, results } = await readiness.ready();
-        const failing = Object.entries(results).filter(([, r]) => !r.ok).map(([name]) => name);
+        const failing = Object.entries(results)
+          .filter(([, r]) => !r.ok)
+          .map(([name]) => name);
         return reply.code(ready ? 200 : 503).send({ ready, ...(failing.length > 0 ? { failing } : {}), ...(readiness.isClosing ? { closing: true } : {}) });
       },
     },
     {
-      method: 'GET', url: '/health', operationId: 'health', summary: 'Health with details per dependency', tags: ['probes'], auth: false, errors: [],
+      method: 'GET',
+      url: '/health',
+      operationId: 'health',
+      summary: 'Health with details per dependency',
+      tags: ['probes'],
+      auth: false,
+      errors: [],
       responses: { 200: { description: 'Per-dependency results (cached a few seconds).', schema: Health } },
       handler: async (_request: FastifyRequest, reply: FastifyReply) => {
         const { ready, results } = await readiness.ready();
@@ -35,12 +55,24 @@ export function probeRoutes(readiness: Readiness, metrics: ApiMetrics, openapi: 
       },
     },
     {
-      method: 'GET', url: '/metrics', operationId: 'metrics', summary: 'Prometheus metrics', tags: ['probes'], auth: false, errors: [],
+      method: 'GET',
+      url: '/metrics',
+      operationId: 'metrics',
+      summary: 'Prometheus metrics',
+      tags: ['probes'],
+      auth: false,
+      errors: [],
       responses: { 200: { description: 'Prometheus text format.', contentType: 'text/plain', schema: z.string() } },
       handler: async (_request: FastifyRequest, reply: FastifyReply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
     },
     {
-      method: 'GET', url: '/openapi.json', operationId: 'openapi', summary: 'This OpenAPI document', tags: ['docs'], auth: false, errors: [],
+      method: 'GET',
+      url: '/openapi.json',
+      operationId: 'openapi',
+      summary: 'This OpenAPI document',
+      tags: ['docs'],
+      auth: false,
+      errors: [],
       responses: { 200: { description: 'OpenAPI 3.1.' } },
       handler: async (_request: FastifyRequest, reply: FastifyReply) => reply.send(openapi()),
     },

@@ -18,8 +18,15 @@ const record: JobRecord = {
 };
 
 const result: OcrResult = {
-  jobId: 'job-00000000', text: 'HELLO', lines: [], meanConfidence: 90, languages: ['eng'],
-  image: { width: 1, height: 1, format: 'png' }, timings: { downloadMs: 0, preprocessMs: 0, recognizeMs: 0, totalMs: 0 }, worker: 'test', completedAt: '2024-01-01T00:00:03.000Z',
+  jobId: 'job-00000000',
+  text: 'HELLO',
+  lines: [],
+  meanConfidence: 90,
+  languages: ['eng'],
+  image: { width: 1, height: 1, format: 'png' },
+  timings: { downloadMs: 0, preprocessMs: 0, recognizeMs: 0, totalMs: 0 },
+  worker: 'test',
+  completedAt: '2024-01-01T00:00:03.000Z',
 };
 
 void describe('the JobView of a record', () => {
@@ -31,7 +38,7 @@ void describe('the JobView of a record', () => {
     assert.deepEqual(jobView({ ...record, status: 'queued', startedAt: undefined, finishedAt: undefined }, undefined).timings, {});
   });
 
-  void it('shows a shared result under the job\'s own id', () => {
+  void it("shows a shared result under the job's own id", () => {
     const view = jobView({ ...record, resultOf: 'job-00000000' }, result);
     assert.equal(view.result?.jobId, record.id);
     assert.equal(view.cached, true);
@@ -43,7 +50,10 @@ void describe('the JobView of a record', () => {
 
   void it('shows why a failed job failed, with defaults when the record says nothing', () => {
     assert.deepEqual(jobView({ ...record, status: 'failed' }, undefined).error, { code: 'OCR_FAILED', message: 'the job failed' });
-    assert.deepEqual(jobView({ ...record, status: 'failed', errorCode: 'ENQUEUE_FAILED', errorMessage: 'queue down' }, undefined).error, { code: 'ENQUEUE_FAILED', message: 'queue down' });
+    assert.deepEqual(jobView({ ...record, status: 'failed', errorCode: 'ENQUEUE_FAILED', errorMessage: 'queue down' }, undefined).error, {
+      code: 'ENQUEUE_FAILED',
+      message: 'queue down',
+    });
   });
 });
 

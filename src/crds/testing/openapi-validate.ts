@@ -45,7 +45,8 @@ export function validateOpenApi(schema: JsonSchema, value: unknown, path = 'spec
       break;
     case 'integer':
     case 'number':
-      if (typeof value !== 'number' || (schema.type === 'integer' && !Number.isInteger(value))) return [`${path}: must be ${schema.type === 'integer' ? 'an integer' : 'a number'}`];
+      if (typeof value !== 'number' || (schema.type === 'integer' && !Number.isInteger(value)))
+        return [`${path}: must be ${schema.type === 'integer' ? 'an integer' : 'a number'}`];
       if (typeof schema.minimum === 'number' && value < schema.minimum) errors.push(`${path}: must be >= ${schema.minimum}`);
       if (typeof schema.maximum === 'number' && value > schema.maximum) errors.push(`${path}: must be <= ${schema.maximum}`);
       break;

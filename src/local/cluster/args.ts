@@ -41,22 +41,31 @@ export function etcdArgs(ports: Ports, dataDir: string): string[] {
   const client = `http://127.0.0.1:${ports.etcdClient}`;
   const peer = `http://127.0.0.1:${ports.etcdPeer}`;
   return [
-    '--name=node0', `--data-dir=${dataDir}`,
-    `--listen-client-urls=${client}`, `--advertise-client-urls=${client}`,
-    `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`, `--initial-cluster=node0=${peer}`,
+    '--name=node0',
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=node0=${peer}`,
     // a throw-away test store: fsync only costs time on a shared 2-core machine
-    '--unsafe-no-fsync', '--auto-compaction-retention=1', '--log-level=warn',
+    '--unsafe-no-fsync',
+    '--auto-compaction-retention=1',
+    '--log-level=warn',
   ];
 }
 
 export function apiserverArgs(ports: Ports, pki: Pki): string[] {
   return [
     `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
-    '--bind-address=127.0.0.1', `--secure-port=${ports.apiserver}`,
-    `--tls-cert-file=${pki.apiserverCert}`, `--tls-private-key-file=${pki.apiserverKey}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${ports.apiserver}`,
+    `--tls-cert-file=${pki.apiserverCert}`,
+    `--tls-private-key-file=${pki.apiserverKey}`,
     `--client-ca-file=${pki.caCert}`,
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-    `--service-account-key-file=${pki.saPublicKey}`, `--service-account-signing-key-file=${pki.saPrivateKey}`,
+    `--service-account-key-file=${pki.saPublicKey}`,
+    `--service-account-signing-key-file=${pki.saPrivateKey}`,
     `--service-cluster-ip-range=${SERVICE_CIDR}`,
     '--authorization-mode=Node,RBAC',
     '--allow-privileged=true',
@@ -70,7 +79,8 @@ export function apiserverArgs(ports: Ports, pki: Pki): string[] {
     '--requestheader-username-headers=X-Remote-User',
     '--requestheader-group-headers=X-Remote-Group',
     '--requestheader-extra-headers-prefix=X-Remote-Extra-',
-    `--proxy-client-cert-file=${pki.frontProxyClientCert}`, `--proxy-client-key-file=${pki.frontProxyClientKey}`,
+    `--proxy-client-cert-file=${pki.frontProxyClientCert}`,
+    `--proxy-client-key-file=${pki.frontProxyClientKey}`,
     // never --enable-aggregator-routing: it resolves Service endpoints and breaks the ExternalName APIService
     // minReplicas: 0 on HPAs with External metrics (alpha in 1.36, beta and on from 1.37), as kind-config.yaml does
     '--feature-gates=HPAScaleToZero=true',
@@ -81,8 +91,10 @@ export function apiserverArgs(ports: Ports, pki: Pki): string[] {
 export function controllerManagerArgs(ports: Ports, pki: Pki, kubeconfig: string, timing: Timing): string[] {
   return [
     `--kubeconfig=${kubeconfig}`,
-    `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
-    '--bind-address=127.0.0.1', `--secure-port=${ports.controllerManager}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${ports.controllerManager}`,
     '--leader-elect=false',
     // '*' = every controller that is on by default: garbage-collector, deployment, replicaset,
     // horizontal-pod-autoscaling, namespace, serviceaccount(-token), node-lifecycle,
@@ -91,8 +103,10 @@ export function controllerManagerArgs(ports: Ports, pki: Pki, kubeconfig: string
     // each controller acts as its own ServiceAccount with its bootstrap RBAC role, as on a
     // kubeadm cluster, so RBAC problems (e.g. the HPA reading external metrics) show up here too
     '--use-service-account-credentials=true',
-    `--root-ca-file=${pki.caCert}`, `--service-account-private-key-file=${pki.saPrivateKey}`,
-    `--cluster-signing-cert-file=${pki.caCert}`, `--cluster-signing-key-file=${pki.caKey}`,
+    `--root-ca-file=${pki.caCert}`,
+    `--service-account-private-key-file=${pki.saPrivateKey}`,
+    `--cluster-signing-cert-file=${pki.caCert}`,
+    `--cluster-signing-key-file=${pki.caKey}`,
     `--horizontal-pod-autoscaler-sync-period=${timing.hpaSyncPeriod}`,
     `--horizontal-pod-autoscaler-downscale-stabilization=${timing.hpaDownscaleStabilization}`,
     '--feature-gates=HPAScaleToZero=true',
@@ -103,8 +117,10 @@ export function controllerManagerArgs(ports: Ports, pki: Pki, kubeconfig: string
 export function schedulerArgs(ports: Ports, kubeconfig: string): string[] {
   return [
     `--kubeconfig=${kubeconfig}`,
-    `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
-    '--bind-address=127.0.0.1', `--secure-port=${ports.scheduler}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${ports.scheduler}`,
     '--leader-elect=false',
     '--profiling=false',
   ];
@@ -140,8 +156,11 @@ export function adapterArgs(port: number, prometheusPort: number, kubeconfig: st
   return [
     // without these three it tries in-cluster config and dies outside a pod
     `--lister-kubeconfig=${kubeconfig}`,
-    `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
-    '--bind-address=127.0.0.1', `--secure-port=${port}`, `--cert-dir=${certDir}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    `--cert-dir=${certDir}`,
     `--prometheus-url=http://127.0.0.1:${prometheusPort}/`,
     `--config=${configFile}`,
     `--metrics-relist-interval=${timing.adapterRelistInterval}`,

@@ -8,18 +8,30 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  adapterArgs, apiserverArgs, controllerManagerArgs, etcdArgs, KUBERNETES_SERVICE_IP, kwokArgs, prometheusArgs,
-  schedulerArgs, TEST_TIMING, type Ports, type Timing,
+  adapterArgs,
+  apiserverArgs,
+  controllerManagerArgs,
+  etcdArgs,
+  KUBERNETES_SERVICE_IP,
+  kwokArgs,
+  prometheusArgs,
+  schedulerArgs,
+  TEST_TIMING,
+  type Ports,
+  type Timing,
 } from './args.ts';
 import { fakeNode, KWOK_STAGES } from './kwok.ts';
 import {
-  adapterRegistration, DEFAULT_ADAPTER_CONFIG, EXTERNAL_METRICS_APISERVICE, fileSdTargets, parseScrapeTarget, prometheusConfig,
+  adapterRegistration,
+  DEFAULT_ADAPTER_CONFIG,
+  EXTERNAL_METRICS_APISERVICE,
+  fileSdTargets,
+  parseScrapeTarget,
+  prometheusConfig,
 } from './metrics-config.ts';
 import { generatePki, kubeconfigYaml, type ClientName, type Pki } from './pki.ts';
 import { get, isOurProcess, startProcess, stopProcess, waitHealthy, type StartedProcess, type TlsClient } from './processes.ts';
-import {
-  acquireLock, defaultBinDir, defaultStateDir, readState, removeState, validateName, writeState, type ClusterState,
-} from './state.ts';
+import { acquireLock, defaultBinDir, defaultStateDir, readState, removeState, validateName, writeState, type ClusterState } from './state.ts';
 
 export interface ClusterOptions {
   /** cluster name; state lives in <cacheDir>/clusters/<name> unless stateDir is given */
@@ -94,7 +106,7 @@ export function ensurePrometheus(log: (line: string) => void): string {
   if (found) return found;
   const hint = 'apt-get update && apt-get install -y --no-install-recommends prometheus';
   if (process.getuid?.() !== 0) throw new Error(`prometheus is not installed and we are not root: run \`sudo sh -c '${hint}'\``);
-  log('prometheus is missing: installing Debian\'s package (apt-get)');
+  log("prometheus is missing: installing Debian's package (apt-get)");
   try {
     execFileSync('sh', ['-c', `${hint} >/dev/null`], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   } catch (error) {
@@ -104,7 +116,6 @@ export function ensurePrometheus(log: (line: string) => void): string {
   if (!installed) throw new Error(`\`${hint}\` ran but no prometheus binary appeared in ${PROMETHEUS_PATHS.join(' or ')}`);
   return installed;
 }
-
 
 export function loadKubeConfig(kubeconfigPath: string): KubeConfig {
   const kc = new KubeConfig();
@@ -233,8 +244,12 @@ async function freshStart(ctx: StartContext): Promise<Cluster> {
   mkdirSync(logsDir, { recursive: true });
 
   const ports: Ports = {
-    etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: await freePort(),
-    controllerManager: await freePort(), scheduler: await freePort(), kwok: await freePort(),
+    etcdClient: await freePort(),
+    etcdPeer: await freePort(),
+    apiserver: await freePort(),
+    controllerManager: await freePort(),
+    scheduler: await freePort(),
+    kwok: await freePort(),
   };
   const apiServerUrl = `https://127.0.0.1:${ports.apiserver}`;
   const kubeconfigPath = join(stateDir, 'admin.kubeconfig');
@@ -273,10 +288,14 @@ async function freshStart(ctx: StartContext): Promise<Cluster> {
 
     await step(`etcd on 127.0.0.1:${ports.etcdClient}`, async () => {
       const p = run('etcd', bins.etcd!, etcdArgs(ports, join(stateDir, 'etcd')));
-      await waitHealthy('etcd /health', async () => {
-        const res = await get(`http://127.0.0.1:${ports.etcdClient}/health`);
-        return res.status === 200 && (JSON.parse(res.body) as { health?: string }).health === 'true';
-      }, { timeoutMs: TIMEOUTS.etcd, process: p });
+      await waitHealthy(
+        'etcd /health',
+        async () => {
+          const res = await get(`http://127.0.0.1:${ports.etcdClient}/health`);
+          return res.status === 200 && (JSON.parse(res.body) as { health?: string }).health === 'true';
+        },
+        { timeoutMs: TIMEOUTS.etcd, process: p },
+      );
     });
 
     await step(`kube-apiserver on ${apiServerUrl}`, async () => {
@@ -289,8 +308,14 @@ async function freshStart(ctx: StartContext): Promise<Cluster> {
       const scheduler = run('kube-scheduler', bins['kube-scheduler']!, schedulerArgs(ports, schedulerKubeconfig));
       const selfSigned = { ...tls, insecure: true };
       await Promise.all([
-        waitHealthy('kube-controller-manager /healthz', () => isOk(`https://127.0.0.1:${ports.controllerManager}/healthz`, selfSigned), { timeoutMs: TIMEOUTS.controllers, process: kcm }),
-        waitHealthy('kube-scheduler /readyz', () => isOk(`https://127.0.0.1:${ports.scheduler}/readyz`, selfSigned), { timeoutMs: TIMEOUTS.controllers, process: scheduler }),
+        waitHealthy('kube-controller-manager /healthz', () => isOk(`https://127.0.0.1:${ports.controllerManager}/healthz`, selfSigned), {
+          timeoutMs: TIMEOUTS.controllers,
+          process: kcm,
+        }),
+        waitHealthy('kube-scheduler /readyz', () => isOk(`https://127.0.0.1:${ports.scheduler}/readyz`, selfSigned), {
+          timeoutMs: TIMEOUTS.controllers,
+          process: scheduler,
+        }),
       ]);
     });
 
@@ -306,15 +331,23 @@ async function freshStart(ctx: StartContext): Promise<Cluster> {
     await step(`${ctx.nodeCount} fake nodes Ready and schedulable, default ServiceAccount present`, async () => {
       const names = Array.from({ length: ctx.nodeCount }, (_, i) => `kwok-node-${i}`);
       for (const nodeName of names) await createIgnoringConflict(() => core.createNode({ body: fakeNode(nodeName) }));
-      await waitHealthy('fake nodes Ready without the not-ready taint', async () => {
-        const nodes = await Promise.all(names.map((n) => core.readNode({ name: n })));
-        return nodes.every(nodeSchedulable);
-      }, { timeoutMs: TIMEOUTS.nodes });
+      await waitHealthy(
+        'fake nodes Ready without the not-ready taint',
+        async () => {
+          const nodes = await Promise.all(names.map((n) => core.readNode({ name: n })));
+          return nodes.every(nodeSchedulable);
+        },
+        { timeoutMs: TIMEOUTS.nodes },
+      );
       // ServiceAccount admission rejects pods until the serviceaccount controller made `default`
-      await waitHealthy('ServiceAccount default/default', async () => {
-        await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
-        return true;
-      }, { timeoutMs: TIMEOUTS.nodes });
+      await waitHealthy(
+        'ServiceAccount default/default',
+        async () => {
+          await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+          return true;
+        },
+        { timeoutMs: TIMEOUTS.nodes },
+      );
     });
 
     if (ctx.options.withMetrics) await startMetrics(ctx, state, run, kc, step);
@@ -349,7 +382,13 @@ async function createIgnoringConflict(create: () => Promise<unknown>): Promise<v
 
 type Step = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
 
-async function startMetrics(ctx: StartContext, state: ClusterState, run: (c: string, b: string, a: string[]) => StartedProcess, kc: KubeConfig, step: Step): Promise<void> {
+async function startMetrics(
+  ctx: StartContext,
+  state: ClusterState,
+  run: (c: string, b: string, a: string[]) => StartedProcess,
+  kc: KubeConfig,
+  step: Step,
+): Promise<void> {
   const { stateDir, timing } = ctx;
   const prometheusPort = await freePort();
   const adapterPort = await freePort();
@@ -374,16 +413,27 @@ async function startMetrics(ctx: StartContext, state: ClusterState, run: (c: str
   });
 
   await step(`prometheus-adapter on 127.0.0.1:${adapterPort} (relist interval ${timing.adapterRelistInterval}, config ${adapterConfigPath})`, async () => {
-    const p = run('prometheus-adapter', ctx.bins.adapter!, adapterArgs(adapterPort, prometheusPort, state.kubeconfigPath, adapterConfigPath, join(adapterDir, 'certs'), timing));
-    await waitHealthy('prometheus-adapter /readyz', () => isOk(`https://127.0.0.1:${adapterPort}/readyz`, { insecure: true }), { timeoutMs: TIMEOUTS.adapter, process: p });
+    const p = run(
+      'prometheus-adapter',
+      ctx.bins.adapter!,
+      adapterArgs(adapterPort, prometheusPort, state.kubeconfigPath, adapterConfigPath, join(adapterDir, 'certs'), timing),
+    );
+    await waitHealthy('prometheus-adapter /readyz', () => isOk(`https://127.0.0.1:${adapterPort}/readyz`, { insecure: true }), {
+      timeoutMs: TIMEOUTS.adapter,
+      process: p,
+    });
     const objects = kc.makeApiClient(KubernetesObjectApi);
     const { namespace, service, apiService } = adapterRegistration(adapterPort);
     for (const object of [namespace, service, apiService]) await createIgnoringConflict(() => objects.create(object));
-    await waitHealthy(`APIService ${EXTERNAL_METRICS_APISERVICE} Available`, async () => {
-      const current = await objects.read({ apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: EXTERNAL_METRICS_APISERVICE } });
-      const conditions = (current as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? [];
-      return conditions.some((c) => c.type === 'Available' && c.status === 'True');
-    }, { timeoutMs: TIMEOUTS.adapter, process: p });
+    await waitHealthy(
+      `APIService ${EXTERNAL_METRICS_APISERVICE} Available`,
+      async () => {
+        const current = await objects.read({ apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: EXTERNAL_METRICS_APISERVICE } });
+        const conditions = (current as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? [];
+        return conditions.some((c) => c.type === 'Available' && c.status === 'True');
+      },
+      { timeoutMs: TIMEOUTS.adapter, process: p },
+    );
   });
 }
 
@@ -403,7 +453,8 @@ async function stopFromState(state: ClusterState, log: (line: string) => void): 
       ]);
       log(`deleted APIService ${EXTERNAL_METRICS_APISERVICE}`);
     } catch (error) {
-      if (statusCode(error) !== 404) log(`could not delete APIService ${EXTERNAL_METRICS_APISERVICE}: ${error instanceof Error ? error.message : String(error)}`);
+      if (statusCode(error) !== 404)
+        log(`could not delete APIService ${EXTERNAL_METRICS_APISERVICE}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
   for (const p of [...state.processes].reverse()) {
@@ -450,7 +501,10 @@ export function summary(cluster: Pick<Cluster, 'name' | 'kubeconfigPath' | 'logs
     `             export KUBECONFIG=${cluster.kubeconfigPath}`,
     `logs:        ${cluster.logsDir}`,
   ];
-  if (cluster.prometheusUrl) lines.push(`prometheus:  ${cluster.prometheusUrl} (scrape interval ${state?.metrics?.scrapeInterval ?? '?'}, targets file ${state?.metrics?.targetsFile ?? '?'})`);
+  if (cluster.prometheusUrl)
+    lines.push(
+      `prometheus:  ${cluster.prometheusUrl} (scrape interval ${state?.metrics?.scrapeInterval ?? '?'}, targets file ${state?.metrics?.targetsFile ?? '?'})`,
+    );
   if (state?.metrics) lines.push(`adapter:     relist interval ${state.metrics.adapterRelistInterval}, config ${state.metrics.adapterConfigPath}`);
   lines.push(`stop with:   npm run cluster:down${cluster.name === 'dev' ? '' : ` -- --name ${cluster.name}`}`);
   return lines.join('\n');

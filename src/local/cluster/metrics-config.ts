@@ -76,19 +76,23 @@ export function adapterRegistration(adapterPort: number): { namespace: Kubernete
   return {
     namespace: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ADAPTER_NAMESPACE } },
     service: {
-      apiVersion: 'v1', kind: 'Service',
+      apiVersion: 'v1',
+      kind: 'Service',
       metadata: { name: ADAPTER_SERVICE, namespace: ADAPTER_NAMESPACE },
       spec: { type: 'ExternalName', externalName: '127.0.0.1' },
     },
     apiService: {
-      apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService',
+      apiVersion: 'apiregistration.k8s.io/v1',
+      kind: 'APIService',
       metadata: { name: EXTERNAL_METRICS_APISERVICE },
       spec: {
-        group: 'external.metrics.k8s.io', version: 'v1beta1',
+        group: 'external.metrics.k8s.io',
+        version: 'v1beta1',
         service: { namespace: ADAPTER_NAMESPACE, name: ADAPTER_SERVICE, port: adapterPort },
         // the adapter serves a self-signed cert from --cert-dir (as upstream's own manifest does)
         insecureSkipTLSVerify: true,
-        groupPriorityMinimum: 100, versionPriority: 100,
+        groupPriorityMinimum: 100,
+        versionPriority: 100,
       },
     },
   };

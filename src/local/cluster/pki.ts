@@ -40,8 +40,13 @@ export const CLIENT_SUBJECTS: Record<ClientName, string> = {
 /** DNS and IP names the apiserver's serving cert must carry: loopback plus the in-cluster names of the `kubernetes` Service. */
 export function apiserverSans(serviceIp: string): string[] {
   return [
-    'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc',
-    'DNS:kubernetes.default.svc.cluster.local', 'IP:127.0.0.1', `IP:${serviceIp}`,
+    'DNS:localhost',
+    'DNS:kubernetes',
+    'DNS:kubernetes.default',
+    'DNS:kubernetes.default.svc',
+    'DNS:kubernetes.default.svc.cluster.local',
+    'IP:127.0.0.1',
+    `IP:${serviceIp}`,
   ];
 }
 
@@ -57,9 +62,23 @@ function openssl(args: string[]): void {
 const KEY_ARGS = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
 function selfSignedCa(dir: string, name: string, subject: string): void {
-  openssl(['req', '-x509', ...KEY_ARGS, '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.crt`),
-    '-days', '3650', '-subj', subject,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature']);
+  openssl([
+    'req',
+    '-x509',
+    ...KEY_ARGS,
+    '-keyout',
+    join(dir, `${name}.key`),
+    '-out',
+    join(dir, `${name}.crt`),
+    '-days',
+    '3650',
+    '-subj',
+    subject,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+  ]);
 }
 
 function signed(dir: string, name: string, ca: string, subject: string, extensions: string[]): void {
@@ -67,8 +86,24 @@ function signed(dir: string, name: string, ca: string, subject: string, extensio
   const ext = join(dir, `${name}.ext`);
   writeFileSync(ext, `${extensions.join('\n')}\n`);
   openssl(['req', '-new', ...KEY_ARGS, '-keyout', join(dir, `${name}.key`), '-out', csr, '-subj', subject]);
-  openssl(['x509', '-req', '-in', csr, '-CA', join(dir, `${ca}.crt`), '-CAkey', join(dir, `${ca}.key`),
-    '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '3650', '-out', join(dir, `${name}.crt`), '-extfile', ext]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    join(dir, `${ca}.crt`),
+    '-CAkey',
+    join(dir, `${ca}.key`),
+    '-set_serial',
+    `0x${randomBytes(8).toString('hex')}`,
+    '-days',
+    '3650',
+    '-out',
+    join(dir, `${name}.crt`),
+    '-extfile',
+    ext,
+  ]);
   rmSync(csr);
   rmSync(ext);
 }
@@ -101,7 +136,9 @@ export function generatePki(dir: string, serviceIp: string): Pki {
   selfSignedCa(dir, 'ca', '/CN=ocr-platform-local-ca');
   selfSignedCa(dir, 'front-proxy-ca', '/CN=ocr-platform-front-proxy-ca');
   signed(dir, 'apiserver', 'ca', '/CN=kube-apiserver', [
-    'basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth',
+    'basicConstraints=CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth',
     `subjectAltName=${apiserverSans(serviceIp).join(',')}`,
   ]);
   for (const [name, subject] of Object.entries(CLIENT_SUBJECTS)) signed(dir, name, 'ca', subject, CLIENT_EXT);

@@ -15,7 +15,13 @@ export interface StartedProcess {
   exited: Promise<string>;
 }
 
-export function startProcess(component: string, binary: string, args: readonly string[], logFile: string, env: NodeJS.ProcessEnv = process.env): StartedProcess {
+export function startProcess(
+  component: string,
+  binary: string,
+  args: readonly string[],
+  logFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): StartedProcess {
   const fd = openSync(logFile, 'a');
   try {
     const child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd], env });
@@ -97,7 +103,9 @@ export async function get(url: string, tls: TlsClient = {}, timeoutMs = 3_000): 
     const req = (u.protocol === 'https:' ? request : httpRequest)(u, options, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { body += chunk; });
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       res.on('error', reject);
     });
@@ -114,11 +122,15 @@ export async function get(url: string, tls: TlsClient = {}, timeoutMs = 3_000): 
 export async function waitHealthy(what: string, check: () => Promise<boolean>, options: { timeoutMs: number; process?: StartedProcess }): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   let exit: string | undefined;
-  void options.process?.exited.then((how) => { exit = how; });
+  void options.process?.exited.then((how) => {
+    exit = how;
+  });
   let lastError = '';
   while (Date.now() < deadline) {
     if (exit !== undefined && options.process) {
-      throw new Error(`${what}: ${options.process.component} exited during start-up (${exit}); last log lines of ${options.process.logFile}:\n${tail(options.process.logFile)}`);
+      throw new Error(
+        `${what}: ${options.process.component} exited during start-up (${exit}); last log lines of ${options.process.logFile}:\n${tail(options.process.logFile)}`,
+      );
     }
     try {
       if (await check()) return;

@@ -66,7 +66,14 @@ export function localNode(name: string) {
 }
 
 export function nodeStatus(capacity: { cpu: string; memory: string; pods: string }, now: string, since: string) {
-  const condition = (type: string, status: 'True' | 'False', reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: since });
+  const condition = (type: string, status: 'True' | 'False', reason: string, message: string) => ({
+    type,
+    status,
+    reason,
+    message,
+    lastHeartbeatTime: now,
+    lastTransitionTime: since,
+  });
   return {
     capacity,
     allocatable: capacity,
@@ -76,12 +83,22 @@ export function nodeStatus(capacity: { cpu: string; memory: string; pods: string
       condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'local node agent'),
       condition('Ready', 'True', 'KubeletReady', 'ocr-platform local node agent is running pods as host processes'),
     ],
-    addresses: [{ type: 'InternalIP', address: POD_IP }, { type: 'Hostname', address: hostname() }],
+    addresses: [
+      { type: 'InternalIP', address: POD_IP },
+      { type: 'Hostname', address: hostname() },
+    ],
     daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
     nodeInfo: {
-      machineID: '', systemUUID: '', bootID: '', kernelVersion: '', osImage: 'ocr-platform local node agent',
-      containerRuntimeVersion: `node://${process.versions.node}`, kubeletVersion: 'v1.36.0-ocr-local', kubeProxyVersion: '',
-      operatingSystem: 'linux', architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+      machineID: '',
+      systemUUID: '',
+      bootID: '',
+      kernelVersion: '',
+      osImage: 'ocr-platform local node agent',
+      containerRuntimeVersion: `node://${process.versions.node}`,
+      kubeletVersion: 'v1.36.0-ocr-local',
+      kubeProxyVersion: '',
+      operatingSystem: 'linux',
+      architecture: process.arch === 'x64' ? 'amd64' : process.arch,
     },
   };
 }
@@ -116,14 +133,21 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
   }
   const heartbeat = async (): Promise<void> => {
     const now = new Date().toISOString();
-    await kube.request('PATCH', `/api/v1/nodes/${nodeName}/status`, { body: { status: nodeStatus(capacity, now, since) }, contentType: 'application/merge-patch+json' });
+    await kube.request('PATCH', `/api/v1/nodes/${nodeName}/status`, {
+      body: { status: nodeStatus(capacity, now, since) },
+      contentType: 'application/merge-patch+json',
+    });
     const lease = {
-      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
       metadata: { name: nodeName, namespace: 'kube-node-lease' },
       spec: { holderIdentity: nodeName, leaseDurationSeconds: LEASE_SECONDS, renewTime: now.replace('Z', '000Z') },
     };
     try {
-      await kube.request('PATCH', `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${nodeName}`, { body: { spec: lease.spec }, contentType: 'application/merge-patch+json' });
+      await kube.request('PATCH', `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${nodeName}`, {
+        body: { spec: lease.spec },
+        contentType: 'application/merge-patch+json',
+      });
     } catch (error) {
       if (!isNotFound(error)) throw error;
       await kube.request('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', { body: lease });
@@ -158,7 +182,10 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
     if (written.get(runner.uid) === body) return;
     const [ns, name] = runner.name.split('/') as [string, string];
     try {
-      await kube.request('PATCH', `/api/v1/namespaces/${ns}/pods/${name}/status`, { body: { metadata: { uid: runner.uid }, status }, contentType: 'application/merge-patch+json' });
+      await kube.request('PATCH', `/api/v1/namespaces/${ns}/pods/${name}/status`, {
+        body: { metadata: { uid: runner.uid }, status },
+        contentType: 'application/merge-patch+json',
+      });
       written.set(runner.uid, body);
     } catch (error) {
       if (!isNotFound(error) && !isConflict(error)) log(`pod ${runner.name}: status update failed: ${String(error)}`);
@@ -191,7 +218,9 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
     const [ns, name] = runner.name.split('/') as [string, string];
     try {
       // the kubelet's final word: the containers are gone, the API server may drop the pod
-      await kube.request('DELETE', `/api/v1/namespaces/${ns}/pods/${name}`, { body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: runner.uid } } });
+      await kube.request('DELETE', `/api/v1/namespaces/${ns}/pods/${name}`, {
+        body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: runner.uid } },
+      });
       log(`pod ${runner.name}: stopped and deleted`);
     } catch (error) {
       if (!isNotFound(error) && !isConflict(error)) log(`pod ${runner.name}: final delete failed: ${String(error)}`);
@@ -252,7 +281,9 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
   };
 
   const pods: Informer<V1Pod & KubeObject> = inform<V1Pod & KubeObject>(
-    kube, '/api/v1/pods', { fieldSelector: `spec.nodeName=${nodeName}` },
+    kube,
+    '/api/v1/pods',
+    { fieldSelector: `spec.nodeName=${nodeName}` },
     (type, pod) => onPod(type, pod),
     (error) => log(`pod watch: ${error.message} (retrying)`),
   );
@@ -262,10 +293,14 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
   return {
     nodeName,
     logsDir: options.logsDir,
-    pods: () => [...runners.values()].map((r) => ({
-      name: r.name, uid: r.uid, pids: r.pids, ports: r.portMappings,
-      ready: r.status().conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
-    })),
+    pods: () =>
+      [...runners.values()].map((r) => ({
+        name: r.name,
+        uid: r.uid,
+        pids: r.pids,
+        ports: r.portMappings,
+        ready: r.status().conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
+      })),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -64,13 +64,19 @@ export function mapCommand(command: readonly string[] | undefined, args: readonl
   const node = options.node ?? process.execPath;
   const [program, script, ...rest] = argv;
   if (program === undefined) {
-    throw new CommandNotMappedError('the container has no command: the local node agent cannot read an image ENTRYPOINT, so set command to ["node", "dist/api/main.js"] or ["node", "dist/worker/main.js"]');
+    throw new CommandNotMappedError(
+      'the container has no command: the local node agent cannot read an image ENTRYPOINT, so set command to ["node", "dist/api/main.js"] or ["node", "dist/worker/main.js"]',
+    );
   }
   if (!NODE_NAMES.has(program)) {
-    throw new CommandNotMappedError(`command "${argv.join(' ')}" is not a Node.js command of this project's image; the local node agent only runs "node <file in this checkout>" (see src/local/node-agent/commands.ts)`);
+    throw new CommandNotMappedError(
+      `command "${argv.join(' ')}" is not a Node.js command of this project's image; the local node agent only runs "node <file in this checkout>" (see src/local/node-agent/commands.ts)`,
+    );
   }
   if (script === undefined || script.startsWith('-')) {
-    throw new CommandNotMappedError(`command "${argv.join(' ')}" runs no script file; the local node agent only runs "node <file in this checkout>" such as "node dist/worker/main.js"`);
+    throw new CommandNotMappedError(
+      `command "${argv.join(' ')}" runs no script file; the local node agent only runs "node <file in this checkout>" such as "node dist/worker/main.js"`,
+    );
   }
   const inRepo = normalize(isAbsolute(script) ? relative('/app', script) : script);
   if (inRepo.startsWith('..') || isAbsolute(inRepo)) {
@@ -79,7 +85,9 @@ export function mapCommand(command: readonly string[] | undefined, args: readonl
   const candidates = candidatesFor(inRepo, options.prefer ?? 'src');
   const found = candidates.find((c) => exists(join(options.root, c)));
   if (!found) {
-    throw new CommandNotMappedError(`none of ${candidates.join(', ')} exists in ${options.root}; is this the ocr-platform checkout (run \`npm run build\` for dist/)?`);
+    throw new CommandNotMappedError(
+      `none of ${candidates.join(', ')} exists in ${options.root}; is this the ocr-platform checkout (run \`npm run build\` for dist/)?`,
+    );
   }
   return { file: node, args: [join(options.root, found), ...rest], cwd: options.root };
 }

@@ -52,8 +52,14 @@ export async function runProbe(probe: V1Probe, ports: readonly PortMapping[], co
     if (port === undefined) return { ok: false, detail: `probe port ${String(probe.tcpSocket.port)} is not a port of container ${container}` };
     return await new Promise((resolve) => {
       const socket = connect({ host: POD_IP, port, timeout: timeoutMs });
-      socket.once('connect', () => { socket.destroy(); resolve({ ok: true, detail: '' }); });
-      socket.once('timeout', () => { socket.destroy(); resolve({ ok: false, detail: `dial tcp ${POD_IP}:${port}: timeout` }); });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve({ ok: true, detail: '' });
+      });
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolve({ ok: false, detail: `dial tcp ${POD_IP}:${port}: timeout` });
+      });
       socket.once('error', (e) => resolve({ ok: false, detail: `dial tcp ${POD_IP}:${port}: ${e.message}` }));
     });
   }
@@ -194,7 +200,9 @@ export class ContainerProcess {
       if (action === 'restart') {
         this.o.log(`container ${this.name} failed its ${kind} probe ${timing.failureThreshold} times (${result.detail}); restarting it`);
         this.kill('SIGTERM');
-        this.after(30_000, () => { if (this.child === child) this.kill('SIGKILL'); });
+        this.after(30_000, () => {
+          if (this.child === child) this.kill('SIGKILL');
+        });
         return;
       }
       if (before.started !== state.started || before.ready !== state.ready) this.o.onChange();
@@ -213,7 +221,11 @@ export class ContainerProcess {
     try {
       process.kill(-pid, signal); // the whole process group
     } catch {
-      try { process.kill(pid, signal); } catch { /* gone */ }
+      try {
+        process.kill(pid, signal);
+      } catch {
+        /* gone */
+      }
     }
   }
 

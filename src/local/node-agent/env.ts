@@ -35,19 +35,32 @@ export function fieldValue(pod: V1Pod, fieldPath: string, podIP: string): string
     return map?.[labelOrAnnotation[2]!] ?? '';
   }
   switch (fieldPath) {
-    case 'metadata.name': return m.name ?? '';
-    case 'metadata.namespace': return m.namespace ?? '';
-    case 'metadata.uid': return m.uid ?? '';
-    case 'spec.nodeName': return pod.spec?.nodeName ?? '';
-    case 'spec.serviceAccountName': return pod.spec?.serviceAccountName ?? 'default';
+    case 'metadata.name':
+      return m.name ?? '';
+    case 'metadata.namespace':
+      return m.namespace ?? '';
+    case 'metadata.uid':
+      return m.uid ?? '';
+    case 'spec.nodeName':
+      return pod.spec?.nodeName ?? '';
+    case 'spec.serviceAccountName':
+      return pod.spec?.serviceAccountName ?? 'default';
     case 'status.podIP':
-    case 'status.hostIP': return podIP;
+    case 'status.hostIP':
+      return podIP;
     default:
-      throw new ContainerConfigError(`unsupported fieldRef.fieldPath "${fieldPath}": the local node agent supports metadata.name, metadata.namespace, metadata.uid, metadata.labels['k'], metadata.annotations['k'], spec.nodeName, spec.serviceAccountName, status.podIP, status.hostIP`);
+      throw new ContainerConfigError(
+        `unsupported fieldRef.fieldPath "${fieldPath}": the local node agent supports metadata.name, metadata.namespace, metadata.uid, metadata.labels['k'], metadata.annotations['k'], spec.nodeName, spec.serviceAccountName, status.podIP, status.hostIP`,
+      );
   }
 }
 
-function keyFrom(kind: 'secret' | 'configmap', namespace: string, data: Record<string, string> | undefined, ref: { name?: string; key: string; optional?: boolean }): string | undefined {
+function keyFrom(
+  kind: 'secret' | 'configmap',
+  namespace: string,
+  data: Record<string, string> | undefined,
+  ref: { name?: string; key: string; optional?: boolean },
+): string | undefined {
   if (data === undefined) {
     if (ref.optional) return undefined;
     throw new ContainerConfigError(`${kind} "${ref.name ?? ''}" not found in namespace ${namespace}`);

@@ -11,7 +11,10 @@ void test('node agent: the cluster comes from --kubeconfig, else KUBECONFIG', ()
 });
 
 void test('node agent: no cluster is refused with what to do; -h needs none', () => {
-  assert.throws(() => parseConfig([], {}), (err: unknown) => err instanceof ConfigError && /^no cluster: pass --kubeconfig FILE or set KUBECONFIG/.test(err.message));
+  assert.throws(
+    () => parseConfig([], {}),
+    (err: unknown) => err instanceof ConfigError && /^no cluster: pass --kubeconfig FILE or set KUBECONFIG/.test(err.message),
+  );
   assert.equal(parseConfig(['-h'], {}).help, true);
   assert.match(helpText(), /--kubeconfig <value> +.*env KUBECONFIG/);
 });

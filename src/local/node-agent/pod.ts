@@ -71,7 +71,9 @@ export class PodRunner {
       this.configError = undefined;
       this.containers = containers;
       for (const c of containers) c.start();
-      this.ctx.log(`pod ${this.name}: started ${containers.map((c) => `${c.name} (pid ${c.pid ?? '?'})`).join(', ')}; ports ${this.ports.map((p) => `${p.container}:${p.containerPort}->127.0.0.1:${p.hostPort}`).join(', ') || 'none'}`);
+      this.ctx.log(
+        `pod ${this.name}: started ${containers.map((c) => `${c.name} (pid ${c.pid ?? '?'})`).join(', ')}; ports ${this.ports.map((p) => `${p.container}:${p.containerPort}->127.0.0.1:${p.hostPort}`).join(', ') || 'none'}`,
+      );
     } catch (error) {
       if (!(error instanceof ContainerConfigError || error instanceof CommandNotMappedError)) throw error;
       // like the kubelet: report the reason on the container and try again (a Secret may appear later)
@@ -107,12 +109,17 @@ export class PodRunner {
   }
 
   status(now = new Date().toISOString()): PodStatus {
-    const views: ContainerView[] = this.containers.length > 0
-      ? this.containers.map((c) => c.view())
-      : (this.pod.spec?.containers ?? []).map((c) => ({
-        name: c.name, image: c.image ?? '', restartCount: 0, started: false, ready: false,
-        waiting: this.configError ?? { reason: 'ContainerCreating' },
-      }));
+    const views: ContainerView[] =
+      this.containers.length > 0
+        ? this.containers.map((c) => c.view())
+        : (this.pod.spec?.containers ?? []).map((c) => ({
+            name: c.name,
+            image: c.image ?? '',
+            restartCount: 0,
+            started: false,
+            ready: false,
+            waiting: this.configError ?? { reason: 'ContainerCreating' },
+          }));
     return podStatus(this.pod, views, this.startTime, now);
   }
 

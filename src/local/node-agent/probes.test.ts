@@ -24,12 +24,29 @@ void test('only the startup probe runs until it succeeds, then readiness and liv
 });
 
 const t = { successThreshold: 1, failureThreshold: 2 };
-const sequences: { name: string; kind: ProbeKind; results: boolean[]; hasReadiness?: boolean; want: { started?: boolean; ready?: boolean; restart: boolean } }[] = [
+const sequences: {
+  name: string;
+  kind: ProbeKind;
+  results: boolean[];
+  hasReadiness?: boolean;
+  want: { started?: boolean; ready?: boolean; restart: boolean };
+}[] = [
   { name: 'startup failing failureThreshold times restarts the container', kind: 'startup', results: [false, false], want: { started: false, restart: true } },
   { name: 'startup failing fewer times does not restart', kind: 'startup', results: [false], want: { started: false, restart: false } },
-  { name: 'startup success without a readiness probe makes the container ready', kind: 'startup', results: [false, true], hasReadiness: false, want: { started: true, ready: true, restart: false } },
+  {
+    name: 'startup success without a readiness probe makes the container ready',
+    kind: 'startup',
+    results: [false, true],
+    hasReadiness: false,
+    want: { started: true, ready: true, restart: false },
+  },
   { name: 'one readiness success makes it ready', kind: 'readiness', results: [true], want: { ready: true, restart: false } },
-  { name: 'readiness failing failureThreshold times makes it unready, never restarts', kind: 'readiness', results: [true, false, false], want: { ready: false, restart: false } },
+  {
+    name: 'readiness failing failureThreshold times makes it unready, never restarts',
+    kind: 'readiness',
+    results: [true, false, false],
+    want: { ready: false, restart: false },
+  },
   { name: 'a single readiness failure keeps it ready', kind: 'readiness', results: [true, false], want: { ready: true, restart: false } },
   { name: 'liveness failing failureThreshold times in a row restarts', kind: 'liveness', results: [false, false], want: { restart: true } },
   { name: 'a liveness success in between resets the count', kind: 'liveness', results: [false, true, false], want: { restart: false } },

@@ -43,7 +43,14 @@ export function probeTiming(probe: V1Probe): ProbeTiming {
 /** The state of a container that just started. */
 export function initialProbeState(container: Pick<V1Container, 'startupProbe' | 'readinessProbe'>): ProbeState {
   const started = container.startupProbe === undefined;
-  return { started, ready: started && container.readinessProbe === undefined, startupFailures: 0, readinessSuccesses: 0, readinessFailures: 0, livenessFailures: 0 };
+  return {
+    started,
+    ready: started && container.readinessProbe === undefined,
+    startupFailures: 0,
+    readinessSuccesses: 0,
+    readinessFailures: 0,
+    livenessFailures: 0,
+  };
 }
 
 /** Which probes run now: the startup probe until it succeeds, then readiness and liveness. */
@@ -52,7 +59,13 @@ export function activeProbes(state: ProbeState, container: Pick<V1Container, 'st
   return (['readiness', 'liveness'] as const).filter((k) => container[`${k}Probe`] !== undefined);
 }
 
-export function applyProbeResult(state: ProbeState, kind: ProbeKind, ok: boolean, timing: Pick<ProbeTiming, 'successThreshold' | 'failureThreshold'>, hasReadinessProbe: boolean): { state: ProbeState; action: ProbeAction } {
+export function applyProbeResult(
+  state: ProbeState,
+  kind: ProbeKind,
+  ok: boolean,
+  timing: Pick<ProbeTiming, 'successThreshold' | 'failureThreshold'>,
+  hasReadinessProbe: boolean,
+): { state: ProbeState; action: ProbeAction } {
   const s = { ...state };
   switch (kind) {
     case 'startup':

@@ -70,15 +70,19 @@ export function containerStatus(view: ContainerView): ContainerStatus {
     started: view.started,
     restartCount: view.restartCount,
     state,
-    ...(t ? {
-      lastState: {
-        terminated: {
-          exitCode: t.exitCode, reason: t.reason, finishedAt: t.finishedAt,
-          ...(t.startedAt ? { startedAt: t.startedAt } : {}),
-          ...(t.signal ? { message: `killed by ${t.signal}` } : {}),
-        },
-      },
-    } : {}),
+    ...(t
+      ? {
+          lastState: {
+            terminated: {
+              exitCode: t.exitCode,
+              reason: t.reason,
+              finishedAt: t.finishedAt,
+              ...(t.startedAt ? { startedAt: t.startedAt } : {}),
+              ...(t.signal ? { message: `killed by ${t.signal}` } : {}),
+            },
+          },
+        }
+      : {}),
   };
 }
 
@@ -113,6 +117,5 @@ export function podStatus(pod: V1Pod, views: readonly ContainerView[], startTime
 
 /** Whether a pod (as stored in the API) is Ready: what Services and the proxy route by. */
 export function isPodReady(pod: V1Pod): boolean {
-  return pod.metadata?.deletionTimestamp === undefined
-    && pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+  return pod.metadata?.deletionTimestamp === undefined && pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 }

@@ -33,7 +33,10 @@ void test('the ports annotation round-trips and garbage reads as no ports', () =
 });
 
 void test('paths under a mount move under the pod directory; the longest mount wins', () => {
-  const mounts = [{ mountPath: '/etc/ocr', hostPath: '/p/v/a' }, { mountPath: '/etc/ocr/api-keys', hostPath: '/p/v/keys' }];
+  const mounts = [
+    { mountPath: '/etc/ocr', hostPath: '/p/v/a' },
+    { mountPath: '/etc/ocr/api-keys', hostPath: '/p/v/keys' },
+  ];
   assert.equal(rewritePath('/etc/ocr/api-keys/keys', mounts), '/p/v/keys/keys');
   assert.equal(rewritePath('/etc/ocr/other', mounts), '/p/v/a/other');
   assert.equal(rewritePath('/etc/ocr', mounts), '/p/v/a');
@@ -42,10 +45,25 @@ void test('paths under a mount move under the pod directory; the longest mount w
 });
 
 void test('the local environment maps listen ports, mount paths, /tmp and binds to loopback', () => {
-  const resolved = new Map([['PORT', '8080'], ['METRICS_PORT', '8080'], ['OTHER_PORT', '1234'], ['API_KEYS_FILE', '/etc/ocr/api-keys/keys'], ['COUNT', '8080']]);
-  const env = localEnv(resolved, 'api', ports, [{ mountPath: '/etc/ocr/api-keys', hostPath: '/p/keys' }, { mountPath: '/tmp', hostPath: '/p/tmp' }]);
+  const resolved = new Map([
+    ['PORT', '8080'],
+    ['METRICS_PORT', '8080'],
+    ['OTHER_PORT', '1234'],
+    ['API_KEYS_FILE', '/etc/ocr/api-keys/keys'],
+    ['COUNT', '8080'],
+  ]);
+  const env = localEnv(resolved, 'api', ports, [
+    { mountPath: '/etc/ocr/api-keys', hostPath: '/p/keys' },
+    { mountPath: '/tmp', hostPath: '/p/tmp' },
+  ]);
   assert.deepEqual(Object.fromEntries(env), {
-    PORT: '41001', METRICS_PORT: '41001', OTHER_PORT: '1234', API_KEYS_FILE: '/p/keys/keys', COUNT: '8080', TMPDIR: '/p/tmp', HOST: '127.0.0.1',
+    PORT: '41001',
+    METRICS_PORT: '41001',
+    OTHER_PORT: '1234',
+    API_KEYS_FILE: '/p/keys/keys',
+    COUNT: '8080',
+    TMPDIR: '/p/tmp',
+    HOST: '127.0.0.1',
   });
 });
 
@@ -70,15 +88,26 @@ void test('missing sources and unsupported volume types are config errors', () =
 
 void test('mounts get a directory per volume, and a mount of an undeclared volume is an error', () => {
   const pod: V1Pod = { spec: { volumes: [{ name: 'tmp', emptyDir: {} }], containers: [] } };
-  assert.deepEqual(containerMounts(pod, { name: 'c', volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }] }, '/pods/u'), [{ mountPath: '/tmp', hostPath: '/pods/u/volumes/tmp' }]);
+  assert.deepEqual(containerMounts(pod, { name: 'c', volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }] }, '/pods/u'), [
+    { mountPath: '/tmp', hostPath: '/pods/u/volumes/tmp' },
+  ]);
   assert.throws(() => containerMounts(pod, { name: 'c', volumeMounts: [{ name: 'x', mountPath: '/x' }] }, '/pods/u'), /names no volume/);
 });
 
 void test('a projected ServiceAccount volume gets its ConfigMap files and no token', () => {
   const withCa = { ...lookup, configMap: (_ns: string, name: string) => (name === 'kube-root-ca.crt' ? { 'ca.crt': 'PEM' } : undefined) };
-  const files = volumeFiles({ name: 'kube-api-access-x', projected: { sources: [
-    { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
-    { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-  ] } }, 'ns', withCa);
+  const files = volumeFiles(
+    {
+      name: 'kube-api-access-x',
+      projected: {
+        sources: [
+          { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        ],
+      },
+    },
+    'ns',
+    withCa,
+  );
   assert.deepEqual(files, [{ path: 'ca.crt', content: 'PEM', mode: 0o644 }]);
 });

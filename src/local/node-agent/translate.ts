@@ -55,9 +55,7 @@ export function parsePortsAnnotation(value: string | undefined): PortMapping[] {
  */
 export function hostPortFor(mappings: readonly PortMapping[], ref: string | number, container?: string): number | undefined {
   const mine = container === undefined ? mappings : mappings.filter((m) => m.container === container);
-  const hit = typeof ref === 'number' || /^\d+$/.test(ref)
-    ? mine.find((m) => m.containerPort === Number(ref))
-    : mine.find((m) => m.name === ref);
+  const hit = typeof ref === 'number' || /^\d+$/.test(ref) ? mine.find((m) => m.containerPort === Number(ref)) : mine.find((m) => m.name === ref);
   return hit?.hostPort;
 }
 
@@ -80,7 +78,12 @@ export function rewritePath(value: string, mounts: readonly MountedPath[]): stri
 }
 
 /** Applies the table above to a resolved environment. Pure. */
-export function localEnv(resolved: ReadonlyMap<string, string>, container: string, ports: readonly PortMapping[], mounts: readonly MountedPath[]): Map<string, string> {
+export function localEnv(
+  resolved: ReadonlyMap<string, string>,
+  container: string,
+  ports: readonly PortMapping[],
+  mounts: readonly MountedPath[],
+): Map<string, string> {
   const env = new Map<string, string>();
   for (const [name, value] of resolved) {
     const port = isPortVariable(name) && /^\d+$/.test(value) ? hostPortFor(ports, Number(value), container) : undefined;
@@ -112,8 +115,18 @@ export function volumeFiles(volume: V1Volume, namespace: string, lookup: ConfigL
     // and our operator sets automountServiceAccountToken: false anyway)
     const mode = volume.projected.defaultMode ?? 0o644;
     return (volume.projected.sources ?? []).flatMap((s) => {
-      if (s.secret) return volumeFiles({ name: volume.name, secret: { secretName: s.secret.name, items: s.secret.items, optional: s.secret.optional, defaultMode: mode } }, namespace, lookup);
-      if (s.configMap) return volumeFiles({ name: volume.name, configMap: { name: s.configMap.name, items: s.configMap.items, optional: s.configMap.optional, defaultMode: mode } }, namespace, lookup);
+      if (s.secret)
+        return volumeFiles(
+          { name: volume.name, secret: { secretName: s.secret.name, items: s.secret.items, optional: s.secret.optional, defaultMode: mode } },
+          namespace,
+          lookup,
+        );
+      if (s.configMap)
+        return volumeFiles(
+          { name: volume.name, configMap: { name: s.configMap.name, items: s.configMap.items, optional: s.configMap.optional, defaultMode: mode } },
+          namespace,
+          lookup,
+        );
       return [];
     });
   }
@@ -122,7 +135,7 @@ export function volumeFiles(volume: V1Volume, namespace: string, lookup: ConfigL
     throw new ContainerConfigError(`volume "${volume.name}": the local node agent supports secret, configMap, projected and emptyDir volumes only`);
   }
   const isSecret = volume.secret !== undefined;
-  const name = isSecret ? volume.secret!.secretName ?? '' : volume.configMap!.name ?? '';
+  const name = isSecret ? (volume.secret!.secretName ?? '') : (volume.configMap!.name ?? '');
   const data = isSecret ? lookup.secret(namespace, name) : lookup.configMap(namespace, name);
   const defaultMode = source.defaultMode ?? 0o644;
   if (data === undefined) {

@@ -18,13 +18,15 @@ export interface Azurite {
 }
 
 export function azuriteConnectionString(blobPort: number, tablePort: number, host = '127.0.0.1'): string {
-  return [
-    'DefaultEndpointsProtocol=http',
-    `AccountName=${AZURITE_ACCOUNT}`,
-    `AccountKey=${AZURITE_KEY}`,
-    `BlobEndpoint=http://${host}:${blobPort}/${AZURITE_ACCOUNT}`,
-    `TableEndpoint=http://${host}:${tablePort}/${AZURITE_ACCOUNT}`,
-  ].join(';') + ';';
+  return (
+    [
+      'DefaultEndpointsProtocol=http',
+      `AccountName=${AZURITE_ACCOUNT}`,
+      `AccountKey=${AZURITE_KEY}`,
+      `BlobEndpoint=http://${host}:${blobPort}/${AZURITE_ACCOUNT}`,
+      `TableEndpoint=http://${host}:${tablePort}/${AZURITE_ACCOUNT}`,
+    ].join(';') + ';'
+  );
 }
 
 function azuriteMain(): string {
@@ -37,14 +39,34 @@ export async function startAzurite(options: { host?: string; blobPort?: number; 
   const blobPort = options.blobPort ?? (await freePort());
   const tablePort = options.tablePort ?? (await freePort());
   const queuePort = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [
-    azuriteMain(), '--inMemoryPersistence', '--silent', '--skipApiVersionCheck', '--loose', '--disableTelemetry',
-    '--blobHost', host, '--blobPort', String(blobPort),
-    '--tableHost', host, '--tablePort', String(tablePort),
-    '--queueHost', host, '--queuePort', String(queuePort),
-  ], { stdio: ['ignore', options.stdio ?? 'ignore', 'inherit'] });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      azuriteMain(),
+      '--inMemoryPersistence',
+      '--silent',
+      '--skipApiVersionCheck',
+      '--loose',
+      '--disableTelemetry',
+      '--blobHost',
+      host,
+      '--blobPort',
+      String(blobPort),
+      '--tableHost',
+      host,
+      '--tablePort',
+      String(tablePort),
+      '--queueHost',
+      host,
+      '--queuePort',
+      String(queuePort),
+    ],
+    { stdio: ['ignore', options.stdio ?? 'ignore', 'inherit'] },
+  );
   let exited = false;
-  child.once('exit', () => { exited = true; });
+  child.once('exit', () => {
+    exited = true;
+  });
   const stop = async (): Promise<void> => {
     if (exited) return;
     const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -54,14 +76,24 @@ export async function startAzurite(options: { host?: string; blobPort?: number; 
     clearTimeout(timer);
   };
   try {
-    await waitFor('Azurite to listen', async () => {
-      if (exited) throw new Error('Azurite exited during start-up');
-      const [blob, table] = await Promise.all([
-        fetch(`http://${host}:${blobPort}/`).then(() => true, () => false),
-        fetch(`http://${host}:${tablePort}/`).then(() => true, () => false),
-      ]);
-      return blob && table;
-    }, 30_000);
+    await waitFor(
+      'Azurite to listen',
+      async () => {
+        if (exited) throw new Error('Azurite exited during start-up');
+        const [blob, table] = await Promise.all([
+          fetch(`http://${host}:${blobPort}/`).then(
+            () => true,
+            () => false,
+          ),
+          fetch(`http://${host}:${tablePort}/`).then(
+            () => true,
+            () => false,
+          ),
+        ]);
+        return blob && table;
+      },
+      30_000,
+    );
   } catch (error) {
     await stop();
     throw error;

@@ -1,8 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DEFAULT_DEGRADED_THRESHOLDS, degraded, evaluateConditions, metricsAvailable, progressing, queueReachable, ready, scaleUpPausedBy,
-  type ConditionFacts, type DeploymentFacts, type ScalingFacts,
+  DEFAULT_DEGRADED_THRESHOLDS,
+  degraded,
+  evaluateConditions,
+  metricsAvailable,
+  progressing,
+  queueReachable,
+  ready,
+  scaleUpPausedBy,
+  type ConditionFacts,
+  type DeploymentFacts,
+  type ScalingFacts,
 } from './checks.ts';
 import { REASON } from './reasons.ts';
 
@@ -18,18 +27,110 @@ const missing = (secretExists: boolean) => (f: ConditionFacts) => {
 };
 
 const cases: { name: string; facts: ConditionFacts; ready: [string, string]; progressing: [string, string]; degraded: [string, string] }[] = [
-  { name: 'a rolled-out pipeline is ready, not progressing, not degraded', facts: healthy(), ready: ['True', REASON.available], progressing: ['False', REASON.rolloutComplete], degraded: ['False', REASON.asExpected] },
-  { name: 'a missing Secret degrades the pipeline and blocks progress', facts: facts(missing(false)), ready: ['False', REASON.degraded], progressing: ['False', REASON.blocked], degraded: ['True', REASON.secretNotFound] },
-  { name: 'a Secret without the referenced key degrades the pipeline', facts: facts(missing(true)), ready: ['False', REASON.degraded], progressing: ['False', REASON.blocked], degraded: ['True', REASON.secretKeyNotFound] },
-  { name: 'an invalid spec degrades the pipeline before anything else', facts: facts((f) => { f.invalidSpec = 'spec.image: required'; missing(false)(f); }), ready: ['False', REASON.degraded], progressing: ['False', REASON.blocked], degraded: ['True', REASON.invalidSpec] },
-  { name: 'a failed apply degrades the pipeline but a rollout may still be reported', facts: facts((f) => { f.applyError = 'HTTP 422: invalid'; }), ready: ['False', REASON.degraded], progressing: ['False', REASON.rolloutComplete], degraded: ['True', REASON.applyFailed] },
-  { name: 'Deployments not created yet mean creating and not ready', facts: facts((f) => { delete f.api; delete f.worker; }), ready: ['False', REASON.notCreated], progressing: ['True', REASON.creating], degraded: ['False', REASON.asExpected] },
-  { name: 'a new spec not yet observed by the Deployment controller is progressing', facts: facts((f) => { f.api = { ...rolledOut(2), observedGeneration: 1 }; }), ready: ['True', REASON.available], progressing: ['True', REASON.rollingOut], degraded: ['False', REASON.asExpected] },
-  { name: 'an API with no available pod is not ready', facts: facts((f) => { f.api = { ...rolledOut(2), ready: 0, available: 0 }; }), ready: ['False', REASON.apiUnavailable], progressing: ['True', REASON.rollingOut], degraded: ['False', REASON.asExpected] },
-  { name: 'wanted workers with none available are not ready', facts: facts((f) => { f.worker = { ...rolledOut(3), ready: 0, available: 0 }; }), ready: ['False', REASON.workersUnavailable], progressing: ['True', REASON.rollingOut], degraded: ['False', REASON.asExpected] },
-  { name: 'workers scaled to zero are ready', facts: facts((f) => { f.worker = rolledOut(0); }), ready: ['True', REASON.available], progressing: ['False', REASON.rolloutComplete], degraded: ['False', REASON.asExpected] },
-  { name: 'pods the API server refuses to create degrade the pipeline', facts: facts((f) => { f.worker = { ...rolledOut(1), ready: 0, available: 0, updated: 0, replicaFailure: 'serviceaccount "ocr" not found' }; }), ready: ['False', REASON.degraded], progressing: ['True', REASON.rollingOut], degraded: ['True', REASON.podCreationFailed] },
-  { name: 'a half-updated worker rollout is progressing', facts: facts((f) => { f.worker = { ...rolledOut(4), updated: 2 }; }), ready: ['True', REASON.available], progressing: ['True', REASON.rollingOut], degraded: ['False', REASON.asExpected] },
+  {
+    name: 'a rolled-out pipeline is ready, not progressing, not degraded',
+    facts: healthy(),
+    ready: ['True', REASON.available],
+    progressing: ['False', REASON.rolloutComplete],
+    degraded: ['False', REASON.asExpected],
+  },
+  {
+    name: 'a missing Secret degrades the pipeline and blocks progress',
+    facts: facts(missing(false)),
+    ready: ['False', REASON.degraded],
+    progressing: ['False', REASON.blocked],
+    degraded: ['True', REASON.secretNotFound],
+  },
+  {
+    name: 'a Secret without the referenced key degrades the pipeline',
+    facts: facts(missing(true)),
+    ready: ['False', REASON.degraded],
+    progressing: ['False', REASON.blocked],
+    degraded: ['True', REASON.secretKeyNotFound],
+  },
+  {
+    name: 'an invalid spec degrades the pipeline before anything else',
+    facts: facts((f) => {
+      f.invalidSpec = 'spec.image: required';
+      missing(false)(f);
+    }),
+    ready: ['False', REASON.degraded],
+    progressing: ['False', REASON.blocked],
+    degraded: ['True', REASON.invalidSpec],
+  },
+  {
+    name: 'a failed apply degrades the pipeline but a rollout may still be reported',
+    facts: facts((f) => {
+      f.applyError = 'HTTP 422: invalid';
+    }),
+    ready: ['False', REASON.degraded],
+    progressing: ['False', REASON.rolloutComplete],
+    degraded: ['True', REASON.applyFailed],
+  },
+  {
+    name: 'Deployments not created yet mean creating and not ready',
+    facts: facts((f) => {
+      delete f.api;
+      delete f.worker;
+    }),
+    ready: ['False', REASON.notCreated],
+    progressing: ['True', REASON.creating],
+    degraded: ['False', REASON.asExpected],
+  },
+  {
+    name: 'a new spec not yet observed by the Deployment controller is progressing',
+    facts: facts((f) => {
+      f.api = { ...rolledOut(2), observedGeneration: 1 };
+    }),
+    ready: ['True', REASON.available],
+    progressing: ['True', REASON.rollingOut],
+    degraded: ['False', REASON.asExpected],
+  },
+  {
+    name: 'an API with no available pod is not ready',
+    facts: facts((f) => {
+      f.api = { ...rolledOut(2), ready: 0, available: 0 };
+    }),
+    ready: ['False', REASON.apiUnavailable],
+    progressing: ['True', REASON.rollingOut],
+    degraded: ['False', REASON.asExpected],
+  },
+  {
+    name: 'wanted workers with none available are not ready',
+    facts: facts((f) => {
+      f.worker = { ...rolledOut(3), ready: 0, available: 0 };
+    }),
+    ready: ['False', REASON.workersUnavailable],
+    progressing: ['True', REASON.rollingOut],
+    degraded: ['False', REASON.asExpected],
+  },
+  {
+    name: 'workers scaled to zero are ready',
+    facts: facts((f) => {
+      f.worker = rolledOut(0);
+    }),
+    ready: ['True', REASON.available],
+    progressing: ['False', REASON.rolloutComplete],
+    degraded: ['False', REASON.asExpected],
+  },
+  {
+    name: 'pods the API server refuses to create degrade the pipeline',
+    facts: facts((f) => {
+      f.worker = { ...rolledOut(1), ready: 0, available: 0, updated: 0, replicaFailure: 'serviceaccount "ocr" not found' };
+    }),
+    ready: ['False', REASON.degraded],
+    progressing: ['True', REASON.rollingOut],
+    degraded: ['True', REASON.podCreationFailed],
+  },
+  {
+    name: 'a half-updated worker rollout is progressing',
+    facts: facts((f) => {
+      f.worker = { ...rolledOut(4), updated: 2 };
+    }),
+    ready: ['True', REASON.available],
+    progressing: ['True', REASON.rollingOut],
+    degraded: ['False', REASON.asExpected],
+  },
 ];
 
 for (const c of cases) {
@@ -48,7 +149,10 @@ void test('the SecretNotFound message names the namespace, Secret, key and refer
 });
 
 void test('conditions come out as Ready, Progressing, Degraded in that order', () => {
-  assert.deepEqual(evaluateConditions(healthy()).map((c) => c.type), ['Ready', 'Progressing', 'Degraded']);
+  assert.deepEqual(
+    evaluateConditions(healthy()).map((c) => c.type),
+    ['Ready', 'Progressing', 'Degraded'],
+  );
 });
 
 // --- Queue scaling's checks ------------------------------------------------------------
@@ -84,7 +188,7 @@ void test('mostly failing jobs mark the pipeline degraded, but only with enough 
   assert.equal(scaleUpPausedBy(scaling({ jobs: { failed: 2, total: 40 } })), undefined);
 });
 
-void test('queue scaling\'s Degraded reasons never replace a core problem and leave Ready alone', () => {
+void test("queue scaling's Degraded reasons never replace a core problem and leave Ready alone", () => {
   const poisoned = scaling({ deadLetterGrowth: 25 });
   assert.equal(degraded({ ...facts(missing(false)), scaling: poisoned }).reason, REASON.secretNotFound);
   assert.deepEqual([degraded({ ...healthy(), scaling: poisoned }).status, ready({ ...healthy(), scaling: poisoned }).status], ['True', 'True']);
@@ -100,7 +204,7 @@ void test('QueueReachable is Unknown before the first read, False with the findi
   assert.equal(queueReachable(scaling()).reason, 'CountsRead');
 });
 
-void test('MetricsAvailable follows the HPA\'s ScalingActive condition', () => {
+void test("MetricsAvailable follows the HPA's ScalingActive condition", () => {
   // HpaFacts as hpaFacts() (src/operator/scaling/decide.ts) reads them from the HPA's status.
   const failing = { metricFailing: true, reported: true, currentReplicas: 2, metricMessage: 'unable to get external metric' };
   assert.equal(metricsAvailable(scaling({ hpa: failing })).reason, 'ExternalMetricUnavailable');

@@ -134,7 +134,10 @@ export const childrenApplied: Check = (f) =>
 
 /** Pods the API server refuses to create (missing ServiceAccount, quota, admission). */
 export const podsCanBeCreated: Check = (f) => {
-  for (const [name, d] of [['API', f.api], ['worker', f.worker]] as const) {
+  for (const [name, d] of [
+    ['API', f.api],
+    ['worker', f.worker],
+  ] as const) {
     if (d?.replicaFailure) return { reason: REASON.podCreationFailed, message: `The ${name} pods cannot be created: ${d.replicaFailure}` };
   }
   return undefined;
@@ -193,7 +196,8 @@ export function degraded(f: ConditionFacts): ConditionVerdict {
 
 function rolloutFinding(name: string, d: DeploymentFacts | undefined): Finding {
   if (!d) return { reason: REASON.creating, message: `The ${name} Deployment is being created.` };
-  if (d.observedGeneration < d.generation) return { reason: REASON.rollingOut, message: `The ${name} Deployment has a new spec the Deployment controller has not observed yet.` };
+  if (d.observedGeneration < d.generation)
+    return { reason: REASON.rollingOut, message: `The ${name} Deployment has a new spec the Deployment controller has not observed yet.` };
   if (d.updated < d.desired) return { reason: REASON.rollingOut, message: `The ${name} Deployment is rolling out: ${d.updated}/${d.desired} pods updated.` };
   if (d.ready < d.desired) return { reason: REASON.rollingOut, message: `The ${name} Deployment is scaling: ${d.ready}/${d.desired} pods ready.` };
   return undefined;
@@ -228,7 +232,9 @@ export const apiAvailable: Check = (f) =>
 
 /** Workers scaled to zero on an empty queue are fine; wanted but none available is not. */
 export const workersAvailable: Check = (f) =>
-  !f.worker || f.worker.desired === 0 || f.worker.available > 0 ? undefined : { reason: REASON.workersUnavailable, message: `No worker pod is available (${f.worker.desired} wanted).` };
+  !f.worker || f.worker.desired === 0 || f.worker.available > 0
+    ? undefined
+    : { reason: REASON.workersUnavailable, message: `No worker pod is available (${f.worker.desired} wanted).` };
 
 export const READY_CHAIN: Check[] = [notDegraded, deploymentsExist, apiAvailable, workersAvailable];
 
@@ -243,7 +249,8 @@ export function ready(f: ConditionFacts): ConditionVerdict {
 
 export function queueReachable(s: ScalingFacts): ConditionVerdict {
   const type = CONDITION.queueReachable;
-  if (!s.queue || s.queue.pending) return { type, status: 'Unknown', reason: REASON.notYetRead, message: `Reading the counters of queue "${s.queueName}" for the first time.` };
+  if (!s.queue || s.queue.pending)
+    return { type, status: 'Unknown', reason: REASON.notYetRead, message: `Reading the counters of queue "${s.queueName}" for the first time.` };
   if (s.queue.problem) return { type, status: 'False', reason: s.queue.problem.reason, message: s.queue.problem.message };
   return { type, status: 'True', reason: REASON.countsRead, message: `Queue "${s.queueName}" counters are read; it accepts receivers.` };
 }
@@ -253,18 +260,25 @@ export function queueReachable(s: ScalingFacts): ConditionVerdict {
 export function metricsAvailable(s: ScalingFacts): ConditionVerdict {
   const type = CONDITION.metricsAvailable;
   const { hpa, provider } = s;
-  if (s.replicas.min >= s.replicas.max) return { type, status: 'True', reason: REASON.scalingFixed, message: 'Worker replicas are fixed (replicas.min == replicas.max); no metric is needed.' };
+  if (s.replicas.min >= s.replicas.max)
+    return { type, status: 'True', reason: REASON.scalingFixed, message: 'Worker replicas are fixed (replicas.min == replicas.max); no metric is needed.' };
   if (provider === 'keda' && !s.prometheusUrl) {
     return {
       type,
       status: 'False',
       reason: REASON.prometheusUrlMissing,
-      message: 'worker.scaling.provider is keda, but the operator runs without --prometheus-url (chart value prometheusUrl), which the ScaledObject\'s Prometheus trigger needs; no ScaledObject is created, so the workers do not scale. Set it, or use provider prometheus-adapter.',
+      message:
+        "worker.scaling.provider is keda, but the operator runs without --prometheus-url (chart value prometheusUrl), which the ScaledObject's Prometheus trigger needs; no ScaledObject is created, so the workers do not scale. Set it, or use provider prometheus-adapter.",
     };
   }
   if (!hpa || hpa.reported === false) {
     return provider === 'keda'
-      ? { type, status: 'Unknown', reason: REASON.delegatedToKeda, message: 'KEDA owns the worker HPA (keda-hpa-<name>-worker); it has not reported yet. Check the ScaledObject\'s conditions.' }
+      ? {
+          type,
+          status: 'Unknown',
+          reason: REASON.delegatedToKeda,
+          message: "KEDA owns the worker HPA (keda-hpa-<name>-worker); it has not reported yet. Check the ScaledObject's conditions.",
+        }
       : { type, status: 'Unknown', reason: REASON.notReported, message: 'The worker HPA has not reported on its metric yet.' };
   }
   if (hpa.metricFailing) {

@@ -1,7 +1,18 @@
 // The API Deployment: the HTTP front door. Replicas are left to the HPA when it scales.
 import type { V1Deployment, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { API_KEYS_DIR, ENV } from '../../contract/container.ts';
-import { API_KEYS_MOUNT, API_KEYS_VOLUME, TMP_MOUNT, TMP_VOLUME, basePodSpec, componentContainer, configHash, deployment, portEnv, sharedEnv } from './common.ts';
+import {
+  API_KEYS_MOUNT,
+  API_KEYS_VOLUME,
+  TMP_MOUNT,
+  TMP_VOLUME,
+  basePodSpec,
+  componentContainer,
+  configHash,
+  deployment,
+  portEnv,
+  sharedEnv,
+} from './common.ts';
 import type { DesiredInput } from './input.ts';
 
 export function apiEnv(input: DesiredInput): V1EnvVar[] {

@@ -1,7 +1,17 @@
 // Shared pieces of every child: names, labels, ownerReference, the pod template skeleton
 // with restricted security, and the config hash that rolls pods on a config change.
 import { createHash } from 'node:crypto';
-import type { V1Container, V1Deployment, V1ResourceRequirements, V1EnvVar, V1OwnerReference, V1PodSpec, V1Probe, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1Deployment,
+  V1ResourceRequirements,
+  V1EnvVar,
+  V1OwnerReference,
+  V1PodSpec,
+  V1Probe,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
 import { API_VERSION, KIND, type OcrPipeline, type OcrPipelineSpec } from '../../crds/ocrpipeline.ts';
 import { API_KEYS_DIR, COMMANDS, ENV, PORT_NAMES, PORTS, PROBE_PATHS, TMP_DIR } from '../../contract/container.ts';
 import { APP_NAME, CONFIG_HASH_ANNOTATION, FIELD_MANAGER, LABELS } from '../../contract/labels.ts';

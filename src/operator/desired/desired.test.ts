@@ -45,7 +45,14 @@ void test('rendering twice gives identical output (no clocks, no randomness)', (
 void test('every child carries a controller ownerReference and the pipeline labels', () => {
   for (const child of desiredChildren(input(pipeline('full')))) {
     assert.deepEqual(child.metadata?.ownerReferences, [
-      { apiVersion: 'ocrplatform.io/v1alpha1', kind: 'OcrPipeline', name: 'invoices', uid: '3f1c1e9a-0000-4000-8000-000000000001', controller: true, blockOwnerDeletion: true },
+      {
+        apiVersion: 'ocrplatform.io/v1alpha1',
+        kind: 'OcrPipeline',
+        name: 'invoices',
+        uid: '3f1c1e9a-0000-4000-8000-000000000001',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
     ]);
     assert.equal(child.metadata?.labels?.[LABELS.managedBy], FIELD_MANAGER);
     assert.equal(child.metadata?.labels?.[LABELS.pipeline], 'invoices');
@@ -55,10 +62,22 @@ void test('every child carries a controller ownerReference and the pipeline labe
 
 // spec.replicas is present exactly when no autoscaler owns the Deployment.
 const replicaCases: { name: string; build: () => V1Deployment; replicas: number | undefined }[] = [
-  { name: 'an autoscaled API Deployment leaves replicas to its HPA', build: () => apiDeployment(input(pipeline('minimal', apiReplicas(2, 5)))), replicas: undefined },
+  {
+    name: 'an autoscaled API Deployment leaves replicas to its HPA',
+    build: () => apiDeployment(input(pipeline('minimal', apiReplicas(2, 5)))),
+    replicas: undefined,
+  },
   { name: 'a fixed-size API Deployment sets replicas to min', build: () => apiDeployment(input(pipeline('minimal', apiReplicas(3, 3)))), replicas: 3 },
-  { name: 'an autoscaled worker Deployment leaves replicas to its HPA', build: () => workerDeployment(input(pipeline('minimal', workerReplicas(0, 5)))), replicas: undefined },
-  { name: 'a worker Deployment scaled by KEDA leaves replicas to KEDA', build: () => workerDeployment(input(pipeline('minimal', workerReplicas(1, 5), scalingProvider('keda')))), replicas: undefined },
+  {
+    name: 'an autoscaled worker Deployment leaves replicas to its HPA',
+    build: () => workerDeployment(input(pipeline('minimal', workerReplicas(0, 5)))),
+    replicas: undefined,
+  },
+  {
+    name: 'a worker Deployment scaled by KEDA leaves replicas to KEDA',
+    build: () => workerDeployment(input(pipeline('minimal', workerReplicas(1, 5), scalingProvider('keda')))),
+    replicas: undefined,
+  },
   { name: 'a fixed-size worker Deployment sets replicas to min', build: () => workerDeployment(input(pipeline('minimal', workerReplicas(2, 2)))), replicas: 2 },
 ];
 for (const c of replicaCases) {
@@ -79,7 +98,13 @@ for (const c of hpaCases) {
 void test('the worker HPA targets ocr_queue_backlog for this pipeline with AverageValue = messagesPerReplica', () => {
   const hpa = workerHpa(input(pipeline('minimal', set('worker.scaling.messagesPerReplica', 7), workerReplicas(0, 30))));
   assert.deepEqual(hpa?.spec?.metrics, [
-    { type: 'External', external: { metric: { name: QUEUE_BACKLOG_METRIC, selector: { matchLabels: { pipeline: 'receipts' } } }, target: { type: 'AverageValue', averageValue: '7' } } },
+    {
+      type: 'External',
+      external: {
+        metric: { name: QUEUE_BACKLOG_METRIC, selector: { matchLabels: { pipeline: 'receipts' } } },
+        target: { type: 'AverageValue', averageValue: '7' },
+      },
+    },
   ]);
   assert.equal(hpa?.spec?.minReplicas, 0);
   assert.equal(hpa?.spec?.maxReplicas, 30);
@@ -141,7 +166,11 @@ void test('secrets reach the pods only as secretKeyRefs and a mounted volume, ne
   assert.deepEqual(e[ENV.blobConnectionString], { secretKeyRef: { name: 'ocr-storage', key: 'connectionString' } });
   assert.deepEqual(e[ENV.webhookSecret], { secretKeyRef: { name: 'ocr-webhook', key: 'signingKey' } });
   assert.equal(e[ENV.apiKeysFile], '/etc/ocr/api-keys/keys');
-  assert.deepEqual(api.spec?.template.spec?.volumes?.find((v) => v.name === 'api-keys')?.secret, { secretName: 'ocr-api-keys', items: [{ key: 'keys', path: 'keys' }], defaultMode: 0o440 });
+  assert.deepEqual(api.spec?.template.spec?.volumes?.find((v) => v.name === 'api-keys')?.secret, {
+    secretName: 'ocr-api-keys',
+    items: [{ key: 'keys', path: 'keys' }],
+    defaultMode: 0o440,
+  });
   assert.equal(e[ENV.serviceBusNamespace], undefined);
 });
 
@@ -155,10 +184,30 @@ void test('workload identity pipelines get the namespace and account URL as plai
 });
 
 const hashCases: { name: string; a: () => V1Deployment; b: () => V1Deployment; same: boolean }[] = [
-  { name: 'a changed Secret value rolls the pods', a: () => workerDeployment(input(pipeline('full'), { 's/k': 'v1' })), b: () => workerDeployment(input(pipeline('full'), { 's/k': 'v2' })), same: false },
-  { name: 'a changed Secret reference rolls the pods', a: () => apiDeployment(input(pipeline('full'))), b: () => apiDeployment(input(pipeline('full', set('webhookSecretRef', { name: 'other', key: 'k' })))), same: false },
-  { name: 'a changed concurrency rolls the workers', a: () => workerDeployment(input(pipeline('full'))), b: () => workerDeployment(input(pipeline('full', set('worker.concurrency', 3)))), same: false },
-  { name: 'a changed replica range does not roll the pods', a: () => workerDeployment(input(pipeline('full'))), b: () => workerDeployment(input(pipeline('full', workerReplicas(2, 60)))), same: true },
+  {
+    name: 'a changed Secret value rolls the pods',
+    a: () => workerDeployment(input(pipeline('full'), { 's/k': 'v1' })),
+    b: () => workerDeployment(input(pipeline('full'), { 's/k': 'v2' })),
+    same: false,
+  },
+  {
+    name: 'a changed Secret reference rolls the pods',
+    a: () => apiDeployment(input(pipeline('full'))),
+    b: () => apiDeployment(input(pipeline('full', set('webhookSecretRef', { name: 'other', key: 'k' })))),
+    same: false,
+  },
+  {
+    name: 'a changed concurrency rolls the workers',
+    a: () => workerDeployment(input(pipeline('full'))),
+    b: () => workerDeployment(input(pipeline('full', set('worker.concurrency', 3)))),
+    same: false,
+  },
+  {
+    name: 'a changed replica range does not roll the pods',
+    a: () => workerDeployment(input(pipeline('full'))),
+    b: () => workerDeployment(input(pipeline('full', workerReplicas(2, 60)))),
+    same: true,
+  },
 ];
 for (const c of hashCases) {
   void test(`config hash: ${c.name}`, () => assert.equal(hash(c.a()) === hash(c.b()), c.same));

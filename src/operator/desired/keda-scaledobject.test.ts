@@ -19,11 +19,11 @@ function pipeline(worker: Partial<WorkerInput> = {}, scaling: Record<string, unk
 const input = (p: OcrPipeline) => ({ pipeline: p, secretHashes: {} });
 const opts = { prometheusUrl: 'http://prometheus.monitoring:9090' };
 
-void test('the ScaledObject renders with the pipeline\'s target, bounds, behavior and fallback', (t) => {
+void test("the ScaledObject renders with the pipeline's target, bounds, behavior and fallback", (t) => {
   t.assert.snapshot(kedaScaledObject(input(pipeline()), opts));
 });
 
-void test('the trigger scales on the pipeline\'s backlog with messagesPerReplica as threshold', () => {
+void test("the trigger scales on the pipeline's backlog with messagesPerReplica as threshold", () => {
   const so = kedaScaledObject(input(pipeline()), opts)!;
   const trigger = (so.spec.triggers as Array<{ type: string; metadata: Record<string, string> }>)[0]!;
   assert.equal(trigger.type, 'prometheus');
@@ -53,7 +53,8 @@ void test('min 0 is kept and the fallback never drops below one worker', () => {
 void test('a plan that raises the floor and disables scale-up reaches the ScaledObject', () => {
   const so = kedaScaledObject(input(pipeline()), { ...opts, plan: { minReplicas: 1, scaleUpDisabled: true } })!;
   assert.equal(so.spec.minReplicaCount, 1);
-  const behavior = (so.spec.advanced as { horizontalPodAutoscalerConfig: { behavior: { scaleUp: { selectPolicy: string } } } }).horizontalPodAutoscalerConfig.behavior;
+  const behavior = (so.spec.advanced as { horizontalPodAutoscalerConfig: { behavior: { scaleUp: { selectPolicy: string } } } }).horizontalPodAutoscalerConfig
+    .behavior;
   assert.equal(behavior.scaleUp.selectPolicy, 'Disabled');
 });
 

@@ -24,12 +24,22 @@ class MemoryStore implements KubeWriter {
 }
 
 const cases: { name: string; desired: KubernetesObject[]; existing: KubernetesObject[]; deleted: string[] }[] = [
-  { name: 'an HPA that is no longer desired is deleted', desired: [obj('Deployment', 'p-worker')], existing: [obj('Deployment', 'p-worker'), obj('HorizontalPodAutoscaler', 'p-worker')], deleted: ['p-worker'] },
+  {
+    name: 'an HPA that is no longer desired is deleted',
+    desired: [obj('Deployment', 'p-worker')],
+    existing: [obj('Deployment', 'p-worker'), obj('HorizontalPodAutoscaler', 'p-worker')],
+    deleted: ['p-worker'],
+  },
   { name: 'nothing is deleted when everything is still desired', desired: [obj('Deployment', 'p-api')], existing: [obj('Deployment', 'p-api')], deleted: [] },
   { name: 'an object owned by another pipeline is never deleted', desired: [], existing: [obj('Deployment', 'p-api', 'uid-other')], deleted: [] },
 ];
 for (const c of cases) {
-  void test(c.name, () => assert.deepEqual(childrenToDelete(c.desired, c.existing, OWNER).map((o) => o.metadata?.name), c.deleted));
+  void test(c.name, () =>
+    assert.deepEqual(
+      childrenToDelete(c.desired, c.existing, OWNER).map((o) => o.metadata?.name),
+      c.deleted,
+    ),
+  );
 }
 
 void test('applying leaves exactly the desired children and reports which were created and deleted', async () => {
@@ -41,8 +51,14 @@ void test('applying leaves exactly the desired children and reports which were c
   const desired = [kept, obj('Deployment', 'p-worker')];
   const result = await applyChildren(store, desired, [stale, kept], OWNER);
   assert.deepEqual([...store.objects.keys()].sort(), ['Deployment/p-api', 'Deployment/p-worker']);
-  assert.deepEqual(result.created.map((o) => o.metadata?.name), ['p-worker']);
-  assert.deepEqual(result.deleted.map((o) => `${o.kind}/${o.metadata?.name}`), ['HorizontalPodAutoscaler/p-worker']);
+  assert.deepEqual(
+    result.created.map((o) => o.metadata?.name),
+    ['p-worker'],
+  );
+  assert.deepEqual(
+    result.deleted.map((o) => `${o.kind}/${o.metadata?.name}`),
+    ['HorizontalPodAutoscaler/p-worker'],
+  );
 });
 
 void test('an apply error propagates and stops before deleting anything', async () => {

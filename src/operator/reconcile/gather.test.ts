@@ -5,9 +5,14 @@ import { sampleSpec } from '../testing/fixtures.ts';
 import { gather, secretRefs, workerHpaStatus, type ClusterReader, type RawPipeline } from './gather.ts';
 import { parseSpec } from '../../crds/ocrpipeline.ts';
 
-const raw = (spec: unknown): RawPipeline => ({ apiVersion: 'ocrplatform.io/v1alpha1', kind: 'OcrPipeline', metadata: { name: 'invoices', namespace: 'finance', uid: 'u', generation: 2 }, spec });
+const raw = (spec: unknown): RawPipeline => ({
+  apiVersion: 'ocrplatform.io/v1alpha1',
+  kind: 'OcrPipeline',
+  metadata: { name: 'invoices', namespace: 'finance', uid: 'u', generation: 2 },
+  spec,
+});
 const reader = (secrets: Record<string, Record<string, string>>, deployments: Record<string, V1Deployment> = {}): ClusterReader => ({
-  getSecret: (_ns, name) => (secrets[name] ? ({ metadata: { name }, data: secrets[name] }) : undefined),
+  getSecret: (_ns, name) => (secrets[name] ? { metadata: { name }, data: secrets[name] } : undefined),
   getDeployment: (_ns, name) => deployments[name],
   listChildren: (): KubernetesObject[] => [],
 });
@@ -19,12 +24,15 @@ const allSecrets = {
 };
 
 void test('the full sample refers to four Secret keys, each with its field', () => {
-  assert.deepEqual(secretRefs(parseSpec(sampleSpec('full'))).map((r) => `${r.field}=${r.name}/${r.key}`), [
-    'spec.queue.serviceBus.connectionStringSecretRef=ocr-servicebus/connectionString',
-    'spec.storage.blob.connectionStringSecretRef=ocr-storage/connectionString',
-    'spec.api.apiKeysSecretRef=ocr-api-keys/keys',
-    'spec.webhookSecretRef=ocr-webhook/signingKey',
-  ]);
+  assert.deepEqual(
+    secretRefs(parseSpec(sampleSpec('full'))).map((r) => `${r.field}=${r.name}/${r.key}`),
+    [
+      'spec.queue.serviceBus.connectionStringSecretRef=ocr-servicebus/connectionString',
+      'spec.storage.blob.connectionStringSecretRef=ocr-storage/connectionString',
+      'spec.api.apiKeysSecretRef=ocr-api-keys/keys',
+      'spec.webhookSecretRef=ocr-webhook/signingKey',
+    ],
+  );
 });
 
 void test('with every Secret present nothing is missing and each value is hashed, not copied', () => {
@@ -53,14 +61,22 @@ void test('an invalid spec is reported, not thrown', () => {
 });
 
 void test('Deployment replica counts are read from status, with spec.replicas as desired', () => {
-  const d: V1Deployment = { metadata: { generation: 3 }, spec: { replicas: 4, selector: {}, template: {} }, status: { observedGeneration: 3, updatedReplicas: 4, readyReplicas: 3, availableReplicas: 3 } };
+  const d: V1Deployment = {
+    metadata: { generation: 3 },
+    spec: { replicas: 4, selector: {}, template: {} },
+    status: { observedGeneration: 3, updatedReplicas: 4, readyReplicas: 3, availableReplicas: 3 },
+  };
   const g = gather(raw(sampleSpec('minimal')), reader({}, { 'invoices-worker': d }));
   assert.deepEqual(g.worker, { generation: 3, observedGeneration: 3, desired: 4, updated: 4, ready: 3, available: 3 });
   assert.equal(g.api, undefined);
 });
 
 void test('a ReplicaFailure condition on a Deployment is carried as replicaFailure', () => {
-  const d: V1Deployment = { metadata: {}, spec: { selector: {}, template: {} }, status: { conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'serviceaccount "ocr" not found' }] } };
+  const d: V1Deployment = {
+    metadata: {},
+    spec: { selector: {}, template: {} },
+    status: { conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'serviceaccount "ocr" not found' }] },
+  };
   const g = gather(raw(sampleSpec('minimal')), reader({}, { 'invoices-api': d }));
   assert.equal(g.api?.replicaFailure, 'serviceaccount "ocr" not found');
 });

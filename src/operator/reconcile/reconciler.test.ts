@@ -12,7 +12,12 @@ import type { RawPipeline } from './gather.ts';
 import { Reconciler } from './reconciler.ts';
 
 class MemoryCluster {
-  pipeline: RawPipeline = { apiVersion: 'ocrplatform.io/v1alpha1', kind: 'OcrPipeline', metadata: { name: 'invoices', namespace: 'finance', uid: 'uid-1', generation: 1 }, spec: sampleSpec('full') };
+  pipeline: RawPipeline = {
+    apiVersion: 'ocrplatform.io/v1alpha1',
+    kind: 'OcrPipeline',
+    metadata: { name: 'invoices', namespace: 'finance', uid: 'uid-1', generation: 1 },
+    spec: sampleSpec('full'),
+  };
   secrets = new Map<string, V1Secret>();
   children = new Map<string, KubernetesObject>();
   statusWrites = 0;
@@ -41,7 +46,12 @@ class MemoryCluster {
   };
 
   addAllSecrets() {
-    for (const [name, key] of [['ocr-servicebus', 'connectionString'], ['ocr-storage', 'connectionString'], ['ocr-api-keys', 'keys'], ['ocr-webhook', 'signingKey']] as const) {
+    for (const [name, key] of [
+      ['ocr-servicebus', 'connectionString'],
+      ['ocr-storage', 'connectionString'],
+      ['ocr-api-keys', 'keys'],
+      ['ocr-webhook', 'signingKey'],
+    ] as const) {
       this.secrets.set(name, { metadata: { name }, data: { [key]: 'dmFsdWU=' } });
     }
   }

@@ -81,7 +81,10 @@ export class Reconciler {
 
     // gather
     const g = gather(raw, reader);
-    secretIndex.set(key, g.secretRefs.map((r) => r.name));
+    secretIndex.set(
+      key,
+      g.secretRefs.map((r) => r.name),
+    );
     // track: queue scaling's side effects, in this one place: (un)subscribe the pipeline's
     // queue poller and refresh Prometheus numbers in the background. observe is pure: the
     // latest queue view and the worker HPA's status -> plan, status.scaling, condition facts.

@@ -49,7 +49,12 @@ void test('the scaling block written by the queue poller is kept', () => {
 });
 
 void test('mergeConditions keeps the previous transition time when the status is unchanged but the reason changed', () => {
-  const merged = mergeConditions([{ type: 'Ready', status: 'False', reason: 'A', message: 'a', lastTransitionTime: T0 }], [{ type: 'Ready', status: 'False', reason: 'NotCreated', message: 'b' }], 1, T1);
+  const merged = mergeConditions(
+    [{ type: 'Ready', status: 'False', reason: 'A', message: 'a', lastTransitionTime: T0 }],
+    [{ type: 'Ready', status: 'False', reason: 'NotCreated', message: 'b' }],
+    1,
+    T1,
+  );
   assert.equal(merged[0]?.lastTransitionTime, T0);
   assert.equal(merged[0]?.reason, 'NotCreated');
 });
@@ -59,8 +64,15 @@ void test('while the first queue read is pending (a restart) the last reported Q
   const withQueue = (queue: ScalingFacts['queue']): ConditionFacts => ({
     ...healthy,
     scaling: {
-      queueName: 'q', queue, deadLetterGrowth: 0, jobs: undefined, thresholds: DEFAULT_DEGRADED_THRESHOLDS,
-      replicas: { min: 1, max: 10 }, provider: 'prometheus-adapter', hpa: undefined, prometheusUrl: undefined,
+      queueName: 'q',
+      queue,
+      deadLetterGrowth: 0,
+      jobs: undefined,
+      thresholds: DEFAULT_DEGRADED_THRESHOLDS,
+      replicas: { min: 1, max: 10 },
+      provider: 'prometheus-adapter',
+      hpa: undefined,
+      prometheusUrl: undefined,
     },
   });
   const read = (reason?: Reason) => withQueue({ pending: false, ...(reason ? { problem: { reason, message: reason } } : {}) });

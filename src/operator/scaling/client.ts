@@ -10,9 +10,7 @@ import type { Env } from '../../shared/config.ts';
 import { emulatorHttpPolicy, isDevelopmentEmulator } from '../../shared/emulator-http.ts';
 import type { QueueCounts } from './signal.ts';
 
-export type QueueCredential =
-  | { kind: 'connectionString'; connectionString: string }
-  | { kind: 'workloadIdentity'; namespace: string };
+export type QueueCredential = { kind: 'connectionString'; connectionString: string } | { kind: 'workloadIdentity'; namespace: string };
 
 export interface QueueReader {
   counts(queueName: string): Promise<QueueCounts>;
@@ -85,7 +83,9 @@ export function hasWorkloadIdentity(env: Env): boolean {
 
 export function noIdentityReader(): QueueReader {
   const fail = async (): Promise<never> => {
-    const error = new Error('the operator pod has no workload identity (AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID and AZURE_TENANT_ID are not set): label the operator\'s pods azure.workload.identity/use=true and annotate its ServiceAccount with azure.workload.identity/client-id, or use connectionStringSecretRef');
+    const error = new Error(
+      "the operator pod has no workload identity (AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID and AZURE_TENANT_ID are not set): label the operator's pods azure.workload.identity/use=true and annotate its ServiceAccount with azure.workload.identity/client-id, or use connectionStringSecretRef",
+    );
     error.name = 'CredentialUnavailableError';
     throw error;
   };

@@ -31,10 +31,15 @@ export function queueGauges(registry: Registry): QueueGauges {
   const active = gauge(QUEUE_METRIC.active, 'Messages the broker reports as active (ActiveMessageCount).');
   const scheduled = gauge(QUEUE_METRIC.scheduled, 'Messages scheduled for later delivery (not yet receivable).');
   const deadLettered = gauge(QUEUE_METRIC.deadLettered, 'Messages in the dead-letter queue (alerting only; never drives scale-up).');
-  const inFlight = gauge(QUEUE_METRIC.inFlight, 'Messages locked and being processed by workers (broker count or workers\' gauge, whichever is larger).');
+  const inFlight = gauge(QUEUE_METRIC.inFlight, "Messages locked and being processed by workers (broker count or workers' gauge, whichever is larger).");
   const backlog = gauge(QUEUE_METRIC.backlog, 'Messages the worker HPA scales on: waiting plus in flight when countInFlight is set (plain integer).');
   const lastSuccess = gauge(QUEUE_METRIC.lastSuccess, 'Unix time of the last successful read of the queue counters, in seconds.');
-  const readErrors = new Counter({ name: QUEUE_METRIC.readErrors, help: 'Failed reads of the queue counters, by reason.', labelNames: [...LABELS, 'reason'], registers: [registry] });
+  const readErrors = new Counter({
+    name: QUEUE_METRIC.readErrors,
+    help: 'Failed reads of the queue counters, by reason.',
+    labelNames: [...LABELS, 'reason'],
+    registers: [registry],
+  });
   const gauges = [active, scheduled, deadLettered, inFlight, backlog, lastSuccess];
 
   const set: QueueGauges = {

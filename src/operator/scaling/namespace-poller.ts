@@ -78,8 +78,10 @@ export class NamespacePoller {
     if (!old || old.queueName !== sub.queueName || !this.#readings.get(sub.queueName)?.read) {
       this.#pollSoon();
     } else if (
-      old.countInFlight !== sub.countInFlight || old.activationMessages !== sub.activationMessages ||
-      old.minReplicas !== sub.minReplicas || old.workersRunning !== sub.workersRunning
+      old.countInFlight !== sub.countInFlight ||
+      old.activationMessages !== sub.activationMessages ||
+      old.minReplicas !== sub.minReplicas ||
+      old.workersRunning !== sub.workersRunning
     ) {
       this.#report(sub, undefined);
     }
@@ -162,9 +164,10 @@ export class NamespacePoller {
     const inFlight = succeeded > 0 && o.inFlight ? await o.inFlight([...this.#subscriptions.values()]).catch(() => undefined) : undefined;
     for (const sub of this.#subscriptions.values()) this.#report(sub, inFlight);
 
-    const outcome = succeeded > 0 || queueNames.length === 0
-      ? { ok: true as const, busy: busy || this.#wasBusy }
-      : { ok: false as const, failures: ++this.#failures, throttled };
+    const outcome =
+      succeeded > 0 || queueNames.length === 0
+        ? { ok: true as const, busy: busy || this.#wasBusy }
+        : { ok: false as const, failures: ++this.#failures, throttled };
     if (outcome.ok) this.#failures = 0;
     this.#wasBusy = busy;
     if (!this.#closed) {
@@ -175,7 +178,7 @@ export class NamespacePoller {
 
   /** Hands a pipeline's view to the owner; inFlight undefined reuses the last Prometheus numbers. */
   #report(sub: PipelineSubscription, inFlight: Map<string, number> | undefined): void {
-    const workers = inFlight ? inFlight.get(sub.key) ?? 0 : this.#workersInFlight.get(sub.key);
+    const workers = inFlight ? (inFlight.get(sub.key) ?? 0) : this.#workersInFlight.get(sub.key);
     if (workers !== undefined) this.#workersInFlight.set(sub.key, workers);
     this.#o.onView(sub, queueView(this.#readings.get(sub.queueName), sub, workers));
   }

@@ -26,7 +26,18 @@ interface ErrorLike {
   cause?: unknown;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
 
 function fields(error: unknown): ErrorLike {
   return error !== null && typeof error === 'object' ? error : { message: String(error) };
@@ -66,9 +77,10 @@ export function classifyReadError(error: unknown, q: QueueRef): QueueFinding {
     return { reason: REASON.queueNotFound, throttled: false, message: `The ${where(q)} does not exist. Create it, or fix spec.queue.serviceBus.queueName.` };
   }
   if (code === 'UnauthorizedRequestError' || status === 401 || (status === 403 && code !== 'QuotaExceededError')) {
-    const fix = q.auth === 'connectionString'
-      ? 'Reading queue counters needs the Manage right: use a connection string from a shared access policy with Manage (a Listen or Send policy is not enough).'
-      : 'Reading queue counters needs the Manage right: grant the operator\'s identity the "Azure Service Bus Data Owner" role on the namespace or queue.';
+    const fix =
+      q.auth === 'connectionString'
+        ? 'Reading queue counters needs the Manage right: use a connection string from a shared access policy with Manage (a Listen or Send policy is not enough).'
+        : 'Reading queue counters needs the Manage right: grant the operator\'s identity the "Azure Service Bus Data Owner" role on the namespace or queue.';
     return { reason: REASON.insufficientRights, throttled: false, message: `Not allowed to read the counters of the ${where(q)}. ${fix} (${detail})` };
   }
   if (name === 'CredentialUnavailableError' || name === 'AuthenticationError' || name === 'AggregateAuthenticationError') {
@@ -79,7 +91,11 @@ export function classifyReadError(error: unknown, q: QueueRef): QueueFinding {
     };
   }
   if (code === 'ServerBusyError' || status === 429 || status === 503 || /no CountDetails|throttl|server busy/i.test(detail)) {
-    return { reason: REASON.throttled, throttled: true, message: `Service Bus throttles reads on ${q.endpoint}; the operator backs off and retries. A higher tier, fewer pipelines per namespace, or a longer idle interval helps. (${detail})` };
+    return {
+      reason: REASON.throttled,
+      throttled: true,
+      message: `Service Bus throttles reads on ${q.endpoint}; the operator backs off and retries. A higher tier, fewer pipelines per namespace, or a longer idle interval helps. (${detail})`,
+    };
   }
   const net = networkCode(error);
   if (net !== undefined || code === 'REQUEST_SEND_ERROR') {
@@ -98,7 +114,15 @@ export function classifyReadError(error: unknown, q: QueueRef): QueueFinding {
 export function checkQueueStatus(status: string | undefined, q: QueueRef): QueueFinding | undefined {
   if (status === undefined || status === 'Active' || status === 'SendDisabled') return undefined;
   if (status === 'ReceiveDisabled') {
-    return { reason: REASON.queueReceiveDisabled, throttled: false, message: `The ${where(q)} is ReceiveDisabled: workers cannot receive, so the operator does not scale them up. Set the queue's status to Active.` };
+    return {
+      reason: REASON.queueReceiveDisabled,
+      throttled: false,
+      message: `The ${where(q)} is ReceiveDisabled: workers cannot receive, so the operator does not scale them up. Set the queue's status to Active.`,
+    };
   }
-  return { reason: REASON.queueDisabled, throttled: false, message: `The ${where(q)} is ${status}: workers cannot receive, so the operator does not scale them up. Set the queue's status to Active.` };
+  return {
+    reason: REASON.queueDisabled,
+    throttled: false,
+    message: `The ${where(q)} is ${status}: workers cannot receive, so the operator does not scale them up. Set the queue's status to Active.`,
+  };
 }

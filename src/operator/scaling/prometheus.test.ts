@@ -10,5 +10,11 @@ void test('samples are keyed namespace/pipeline as integers; samples without lab
     { metric: { namespace: 'x', pipeline: 'y' }, value: [0, 'NaN'] },
     { metric: { namespace: 'x', pipeline: 'z' }, value: [0, '-1'] },
   ]);
-  assert.deepEqual([...m], [['finance/receipts', 4], ['hr/ids', 0]]);
+  assert.deepEqual(
+    [...m],
+    [
+      ['finance/receipts', 4],
+      ['hr/ids', 0],
+    ],
+  );
 });

@@ -40,11 +40,22 @@ class FakeNamespace {
   }
 }
 
-const cs = (host: string, key = 'k1'): QueueCredential => ({ kind: 'connectionString', connectionString: `Endpoint=sb://${host}/;SharedAccessKeyName=manage;SharedAccessKey=${key}` });
+const cs = (host: string, key = 'k1'): QueueCredential => ({
+  kind: 'connectionString',
+  connectionString: `Endpoint=sb://${host}/;SharedAccessKeyName=manage;SharedAccessKey=${key}`,
+});
 
 const sub = (name: string, s: Partial<PipelineSubscription> = {}): PipelineSubscription => ({
-  key: `team/${name}`, namespace: 'team', pipeline: name, queueName: 'jobs', credential: cs('ns1.servicebus.windows.net'),
-  countInFlight: true, activationMessages: 0, minReplicas: 1, workersRunning: 1, ...s,
+  key: `team/${name}`,
+  namespace: 'team',
+  pipeline: name,
+  queueName: 'jobs',
+  credential: cs('ns1.servicebus.windows.net'),
+  countInFlight: true,
+  activationMessages: 0,
+  minReplicas: 1,
+  workersRunning: 1,
+  ...s,
 });
 
 async function until(what: string, check: () => boolean, timeoutMs = 2_000): Promise<void> {
@@ -58,7 +69,15 @@ async function until(what: string, check: () => boolean, timeoutMs = 2_000): Pro
 function setup(ns: FakeNamespace, extra: Partial<QueueRegistryOptions> = {}) {
   const registry = new Registry();
   const changes: string[] = [];
-  const pollers = new QueueRegistry({ log: silentLogger(), timing: FAST, gauges: queueGauges(registry), onChange: (k) => changes.push(k), readerFor: () => ns.reader(), random: () => 0.5, ...extra });
+  const pollers = new QueueRegistry({
+    log: silentLogger(),
+    timing: FAST,
+    gauges: queueGauges(registry),
+    onChange: (k) => changes.push(k),
+    readerFor: () => ns.reader(),
+    random: () => 0.5,
+    ...extra,
+  });
   return { registry, changes, pollers };
 }
 
@@ -110,7 +129,10 @@ void test('an idle namespace is read less often than a busy one', async (t) => {
   busy.set('jobs', 9);
   const a = setup(idle);
   const b = setup(busy);
-  t.after(() => { a.pollers.close(); b.pollers.close(); });
+  t.after(() => {
+    a.pollers.close();
+    b.pollers.close();
+  });
   a.pollers.subscribe(sub('a'));
   b.pollers.subscribe(sub('a'));
   await new Promise((r) => setTimeout(r, 200));
@@ -206,7 +228,7 @@ void test('removing the last pipeline of a namespace stops its poller and drops 
   assert.equal(ns.reads.length, reads, 'no reads after removal');
 });
 
-void test('the workers\' in-flight numbers from Prometheus refine the signal', async (t) => {
+void test("the workers' in-flight numbers from Prometheus refine the signal", async (t) => {
   const ns = new FakeNamespace();
   ns.set('jobs', 2);
   const { pollers } = setup(ns, { inFlight: async () => new Map([['team/a', 6]]) });

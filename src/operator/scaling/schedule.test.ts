@@ -36,7 +36,10 @@ void test('the next delay is the base delay with jitter applied', () => {
 
 void test('poll timing overrides are read from key=value pairs', () => {
   const parsed = parsePollTiming('idleMs=2000, busyMs=500,jitter=0');
-  assert.deepEqual({ idle: parsed.idleMs, busy: parsed.busyMs, jitter: parsed.jitter, max: parsed.backoffMaxMs }, { idle: 2000, busy: 500, jitter: 0, max: 300_000 });
+  assert.deepEqual(
+    { idle: parsed.idleMs, busy: parsed.busyMs, jitter: parsed.jitter, max: parsed.backoffMaxMs },
+    { idle: 2000, busy: 500, jitter: 0, max: 300_000 },
+  );
 });
 
 for (const bad of ['idle=5', 'idleMs', 'idleMs=-1', 'busyMs=abc', 'jitter=1.5']) {

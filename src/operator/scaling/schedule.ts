@@ -65,7 +65,10 @@ export function nextDelay(t: PollTiming, outcome: PollOutcome, random: number): 
 export function parsePollTiming(text: string | undefined, base: PollTiming = DEFAULT_POLL_TIMING): PollTiming {
   const out = { ...base };
   if (!text) return out;
-  for (const pair of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const pair of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [key, raw] = pair.split('=');
     if (!key || raw === undefined || !(key in base)) {
       throw new Error(`invalid queue poll setting "${pair}": use key=value with keys ${Object.keys(base).join(', ')}`);

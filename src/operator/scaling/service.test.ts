@@ -32,7 +32,13 @@ function service(counts = 23) {
       status: async () => 'Active',
     };
   };
-  const s = new ScalingService({ log: silentLogger(), registry: new Registry(), requeue: (k) => requeued.push(k), readerFor: reader, timing: { idleMs: 10_000, busyMs: 10_000 } });
+  const s = new ScalingService({
+    log: silentLogger(),
+    registry: new Registry(),
+    requeue: (k) => requeued.push(k),
+    readerFor: reader,
+    timing: { idleMs: 10_000, busyMs: 10_000 },
+  });
   return { s, seen, requeued };
 }
 
@@ -66,7 +72,7 @@ void test('a Secret without the key is SecretKeyNotFound', (t) => {
   assert.equal(queueReachable(o.facts).reason, 'SecretKeyNotFound');
 });
 
-void test('the connection string from gather\'s Secret pass is used and the first read requeues the pipeline', async (t) => {
+void test("the connection string from gather's Secret pass is used and the first read requeues the pipeline", async (t) => {
   const { s, seen, requeued } = service(23);
   t.after(() => s.close());
   const first = reconcile(s, secret(CS));

@@ -66,10 +66,20 @@ export function queueCredential(p: OcrPipeline, secret: QueueSecret | undefined)
   if (!ref) return { kind: 'workloadIdentity', namespace: sb.namespace ?? '' };
   const where = `Secret ${p.metadata.namespace}/${ref.name}`;
   if (!secret?.secretExists) {
-    return { problem: { reason: REASON.secretNotFound, message: `${where} (spec.queue.serviceBus.connectionStringSecretRef) does not exist; create it with a connection string whose policy has the Manage right.` } };
+    return {
+      problem: {
+        reason: REASON.secretNotFound,
+        message: `${where} (spec.queue.serviceBus.connectionStringSecretRef) does not exist; create it with a connection string whose policy has the Manage right.`,
+      },
+    };
   }
   if (!secret.connectionString) {
-    return { problem: { reason: REASON.secretKeyNotFound, message: `${where} has no key "${ref.key}" (spec.queue.serviceBus.connectionStringSecretRef); add it or fix the reference.` } };
+    return {
+      problem: {
+        reason: REASON.secretKeyNotFound,
+        message: `${where} has no key "${ref.key}" (spec.queue.serviceBus.connectionStringSecretRef); add it or fix the reference.`,
+      },
+    };
   }
   return { kind: 'connectionString', connectionString: secret.connectionString.trim() };
 }

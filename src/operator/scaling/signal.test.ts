@@ -21,39 +21,87 @@ void test('live messages never fall below the active count, even with an inconsi
   assert.equal(liveMessages(counts({ active: 5, total: 2 })), 5);
 });
 
-const cases: Array<{ name: string; counts: QueueCounts; workers: number | undefined; countInFlight: boolean; backlog: number; inFlight: number; waiting: number }> = [
+const cases: Array<{
+  name: string;
+  counts: QueueCounts;
+  workers: number | undefined;
+  countInFlight: boolean;
+  backlog: number;
+  inFlight: number;
+  waiting: number;
+}> = [
   { name: 'an empty queue has no backlog', counts: counts(), workers: 0, countInFlight: true, backlog: 0, inFlight: 0, waiting: 0 },
   {
-    name: 'a broker that counts locked messages as active is not double counted with the workers\' gauge',
-    counts: counts({ active: 10 }), workers: 4, countInFlight: true, backlog: 10, inFlight: 4, waiting: 6,
+    name: "a broker that counts locked messages as active is not double counted with the workers' gauge",
+    counts: counts({ active: 10 }),
+    workers: 4,
+    countInFlight: true,
+    backlog: 10,
+    inFlight: 4,
+    waiting: 6,
   },
   {
     name: 'a broker that leaves locked messages out of active still counts them, through the total',
-    counts: counts({ active: 6, total: 10 }), workers: 4, countInFlight: true, backlog: 10, inFlight: 4, waiting: 6,
+    counts: counts({ active: 6, total: 10 }),
+    workers: 4,
+    countInFlight: true,
+    backlog: 10,
+    inFlight: 4,
+    waiting: 6,
   },
   {
     name: 'prefetched messages locked but not yet processed count as in flight',
-    counts: counts({ active: 0, total: 10 }), workers: 5, countInFlight: true, backlog: 10, inFlight: 10, waiting: 0,
+    counts: counts({ active: 0, total: 10 }),
+    workers: 5,
+    countInFlight: true,
+    backlog: 10,
+    inFlight: 10,
+    waiting: 0,
   },
   {
     name: 'workers that hold more than the broker shows (a read between two settles) are not undercounted',
-    counts: counts({ active: 2 }), workers: 5, countInFlight: true, backlog: 5, inFlight: 5, waiting: 0,
+    counts: counts({ active: 2 }),
+    workers: 5,
+    countInFlight: true,
+    backlog: 5,
+    inFlight: 5,
+    waiting: 0,
   },
   {
     name: 'without Prometheus the broker counters stand alone',
-    counts: counts({ active: 8, scheduled: 4 }), workers: undefined, countInFlight: true, backlog: 8, inFlight: 0, waiting: 8,
+    counts: counts({ active: 8, scheduled: 4 }),
+    workers: undefined,
+    countInFlight: true,
+    backlog: 8,
+    inFlight: 0,
+    waiting: 8,
   },
   {
-    name: 'countInFlight false scales on waiting messages only (KEDA\'s behaviour)',
-    counts: counts({ active: 10 }), workers: 4, countInFlight: false, backlog: 6, inFlight: 4, waiting: 6,
+    name: "countInFlight false scales on waiting messages only (KEDA's behaviour)",
+    counts: counts({ active: 10 }),
+    workers: 4,
+    countInFlight: false,
+    backlog: 6,
+    inFlight: 4,
+    waiting: 6,
   },
   {
     name: 'countInFlight false with locked messages outside active scales on active',
-    counts: counts({ active: 6, total: 10 }), workers: 4, countInFlight: false, backlog: 6, inFlight: 4, waiting: 6,
+    counts: counts({ active: 6, total: 10 }),
+    workers: 4,
+    countInFlight: false,
+    backlog: 6,
+    inFlight: 4,
+    waiting: 6,
   },
   {
     name: 'dead letters and scheduled messages never drive the backlog',
-    counts: counts({ active: 0, scheduled: 50, deadLettered: 90 }), workers: 0, countInFlight: true, backlog: 0, inFlight: 0, waiting: 0,
+    counts: counts({ active: 0, scheduled: 50, deadLettered: 90 }),
+    workers: 0,
+    countInFlight: true,
+    backlog: 0,
+    inFlight: 0,
+    waiting: 0,
   },
 ];
 

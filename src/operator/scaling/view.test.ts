@@ -5,7 +5,12 @@ import { deadLetterGrowth, fingerprint, pendingView, queueView, stampObservedAt,
 
 const counts = (active: number): QueueCounts => ({ active, scheduled: 0, deadLettered: 0, total: active, transfer: 0, transferDeadLettered: 0 });
 const reading = (r: Partial<QueueReading> = {}): QueueReading => ({
-  lastSeenNonEmpty: false, deadLetterHistory: [], read: true, counts: counts(3), observedAtMs: 1_000, ...r,
+  lastSeenNonEmpty: false,
+  deadLetterHistory: [],
+  read: true,
+  counts: counts(3),
+  observedAtMs: 1_000,
+  ...r,
 });
 const options = (o: Partial<ViewOptions> = {}): ViewOptions => ({ countInFlight: true, activationMessages: 0, minReplicas: 1, workersRunning: 1, ...o });
 

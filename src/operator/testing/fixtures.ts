@@ -20,7 +20,12 @@ export function pipeline(base: 'minimal' | 'full', ...mods: SpecMod[]): OcrPipel
   return {
     apiVersion: 'ocrplatform.io/v1alpha1',
     kind: 'OcrPipeline',
-    metadata: { name: base === 'full' ? 'invoices' : 'receipts', namespace: base === 'full' ? 'finance' : 'default', uid: '3f1c1e9a-0000-4000-8000-000000000001', generation: 1 },
+    metadata: {
+      name: base === 'full' ? 'invoices' : 'receipts',
+      namespace: base === 'full' ? 'finance' : 'default',
+      uid: '3f1c1e9a-0000-4000-8000-000000000001',
+      generation: 1,
+    },
     spec: parseSpec(raw),
   };
 }
@@ -38,7 +43,10 @@ const setIn = (obj: RawSpec, path: string, value: unknown) => {
   if (value === undefined) delete node[last];
   else node[last] = value;
 };
-export const set = (path: string, value: unknown): SpecMod => (s) => setIn(s, path, value);
+export const set =
+  (path: string, value: unknown): SpecMod =>
+  (s) =>
+    setIn(s, path, value);
 export const workerReplicas = (min: number, max: number): SpecMod => set('worker.replicas', { min, max });
 export const apiReplicas = (min: number, max: number): SpecMod => set('api.replicas', { min, max });
 export const scalingProvider = (provider: 'keda' | 'prometheus-adapter'): SpecMod => set('worker.scaling.provider', provider);

@@ -12,19 +12,31 @@ export const CBS_ADDRESS = '$cbs';
 export function putToken(ctx: StandinContext, connection: Connection, request: Message): Reply {
   const props = (request.application_properties ?? {}) as Record<string, unknown>;
   if (props.operation !== 'put-token') {
-    return { status: 400, description: `Unsupported $cbs operation '${String(props.operation)}'; only put-token is supported.`, errorCondition: 'amqp:not-implemented' };
+    return {
+      status: 400,
+      description: `Unsupported $cbs operation '${String(props.operation)}'; only put-token is supported.`,
+      errorCondition: 'amqp:not-implemented',
+    };
   }
   const audience = props.name;
   if (typeof audience !== 'string' || typeof request.body !== 'string') {
     return { status: 400, description: 'put-token needs a string "name" (audience) and a string token body.', errorCondition: 'amqp:invalid-field' };
   }
   if (props.type !== 'servicebus.windows.net:sastoken') {
-    return { status: 401, description: `Token type '${String(props.type)}' is not supported by the stand-in; use a SAS connection string.`, errorCondition: 'amqp:unauthorized-access' };
+    return {
+      status: 401,
+      description: `Token type '${String(props.type)}' is not supported by the stand-in; use a SAS connection string.`,
+      errorCondition: 'amqp:unauthorized-access',
+    };
   }
   try {
     const token = verifySas(request.body, ctx.keys, Date.now());
     if (!pathCovers(audiencePath(token.resource), audiencePath(audience))) {
-      return { status: 401, description: `InvalidAudience: the token was signed for '${token.resource}', not for '${audience}'.`, errorCondition: 'amqp:unauthorized-access' };
+      return {
+        status: 401,
+        description: `InvalidAudience: the token was signed for '${token.resource}', not for '${audience}'.`,
+        errorCondition: 'amqp:unauthorized-access',
+      };
     }
     rememberToken(connection, audience, token);
     return { status: 202, description: 'Accepted' };

@@ -51,12 +51,19 @@ const operations: Record<string, { right: Right; run: Operation }> = {
       const inputs = entries.map((entry) => {
         if (!Buffer.isBuffer(entry.message)) throw new InvalidMessageError('schedule-message entries need an encoded "message".');
         const input = parseMessage(entry.message);
-        if (input.content.bodySections.length > ctx.maxMessageSize) throw new StoreError('amqp:link:message-size-exceeded', 'A scheduled message is too large.');
+        if (input.content.bodySections.length > ctx.maxMessageSize)
+          throw new StoreError('amqp:link:message-size-exceeded', 'A scheduled message is too large.');
         return { ...input, messageId: input.messageId ?? entry['message-id'] };
       });
       const stored = queue.enqueue(inputs);
       ctx.pump(queue.main);
-      return ok({ 'sequence-numbers': types.wrap_array(stored.map((m) => m.sequenceNumber), TYPE.long, undefined) });
+      return ok({
+        'sequence-numbers': types.wrap_array(
+          stored.map((m) => m.sequenceNumber),
+          TYPE.long,
+          undefined,
+        ),
+      });
     },
   },
   'com.microsoft:cancel-scheduled-message': {
@@ -180,7 +187,10 @@ export function onManagementRequest(ctx: StandinContext, entityPath: string, eve
   if (message === undefined) return;
   const reply = handleManagementRequest(ctx, connection, entityPath, message);
   if (reply.status >= 300) {
-    ctx.logger.debug({ entityPath, operation: message.application_properties?.operation, status: reply.status }, 'Answered management request with an error status');
+    ctx.logger.debug(
+      { entityPath, operation: message.application_properties?.operation, status: reply.status },
+      'Answered management request with an error status',
+    );
   }
   sendReply(connection, message, reply, 'management');
 }

@@ -121,7 +121,11 @@ export function consumersOf(subQueue: StandinSubQueue): number {
 
 /** Deliveries queued on the session but not yet written, which rhea has not charged to credit. */
 function unsentDeliveries(link: Sender): number {
-  const outgoing = (link.session as unknown as { outgoing: { next_pending_delivery: number; next_delivery_id: number; deliveries: { by_id(id: number): { link: unknown } | undefined } } }).outgoing;
+  const outgoing = (
+    link.session as unknown as {
+      outgoing: { next_pending_delivery: number; next_delivery_id: number; deliveries: { by_id(id: number): { link: unknown } | undefined } };
+    }
+  ).outgoing;
   let count = 0;
   for (let id = outgoing.next_pending_delivery; id < outgoing.next_delivery_id; id++) {
     if (outgoing.deliveries.by_id(id)?.link === link) count++;

@@ -144,17 +144,22 @@ export class TesseractPool implements OcrEngine {
 
   private async spawn(): Promise<Worker> {
     const oem = this.settings.variant === 'legacy' ? OEM.TESSERACT_LSTM_COMBINED : OEM.LSTM_ONLY;
-    const worker = await createWorker(this.settings.languages.join('+'), oem, {
-      langPath: this.langPath,
-      // Packages ship .gz; a plain tessdata folder has uncompressed files.
-      gzip: !(this.settings.dataDir && existsSync(join(this.settings.dataDir, `${this.settings.languages[0]}.traineddata`))),
-      cacheMethod: 'none',
-      legacyCore: this.settings.variant === 'legacy',
-      legacyLang: this.settings.variant === 'legacy',
-      logger: () => {},
-      // Without a handler tesseract.js rethrows worker errors as uncaught exceptions.
-      errorHandler: () => {},
-    }, this.settings.initConfig);
+    const worker = await createWorker(
+      this.settings.languages.join('+'),
+      oem,
+      {
+        langPath: this.langPath,
+        // Packages ship .gz; a plain tessdata folder has uncompressed files.
+        gzip: !(this.settings.dataDir && existsSync(join(this.settings.dataDir, `${this.settings.languages[0]}.traineddata`))),
+        cacheMethod: 'none',
+        legacyCore: this.settings.variant === 'legacy',
+        legacyLang: this.settings.variant === 'legacy',
+        logger: () => {},
+        // Without a handler tesseract.js rethrows worker errors as uncaught exceptions.
+        errorHandler: () => {},
+      },
+      this.settings.initConfig,
+    );
     this.all.add(worker);
     // debug_file: tesseract's own diagnostics ("Estimating resolution as ...") would go to
     // stdout as non-JSON lines between our JSON logs.
@@ -180,7 +185,10 @@ export class TesseractPool implements OcrEngine {
     const psm = request.pageSegmentation === 'auto' ? this.settings.autoPsm : PSM_FOR[request.pageSegmentation];
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TransientJobError('OCR_FAILED', `recognition took longer than ${Math.round(timeoutMs / 1000)} s (WORKER_MAX_JOB_SECONDS)`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new TransientJobError('OCR_FAILED', `recognition took longer than ${Math.round(timeoutMs / 1000)} s (WORKER_MAX_JOB_SECONDS)`)),
+        timeoutMs,
+      );
     });
     try {
       const work = (async () => {
@@ -204,12 +212,15 @@ export class TesseractPool implements OcrEngine {
     this.all.delete(worker);
     void worker.terminate().catch(() => {});
     if (this.closed) return;
-    this.spawn().then((fresh) => {
-      if (this.closed) void fresh.terminate();
-      else this.release(fresh);
-    }, () => {
-      // Leave the pool one worker short; the next failure or a restart will tell.
-    });
+    this.spawn().then(
+      (fresh) => {
+        if (this.closed) void fresh.terminate();
+        else this.release(fresh);
+      },
+      () => {
+        // Leave the pool one worker short; the next failure or a restart will tell.
+      },
+    );
   }
 
   /** Terminates every worker. Idempotent. */

@@ -16,7 +16,11 @@ async function grey(width: number, height: number, format: 'png' | 'jpeg' = 'png
 void describe('preprocess', () => {
   void it('keeps the width inside the configured band', () => {
     const band = { minWidth: 800, maxWidth: 1600 };
-    for (const [width, expected] of [[400, 800], [1000, 1000], [3000, 1600]] as const) {
+    for (const [width, expected] of [
+      [400, 800],
+      [1000, 1000],
+      [3000, 1600],
+    ] as const) {
       assert.equal(targetWidth(width, band), expected, `width ${width}`);
     }
     assert.equal(targetWidth(3000, { minWidth: 0, maxWidth: 0 }), 3000, '0 means no limit');
@@ -40,9 +44,20 @@ void describe('preprocess', () => {
   const refusals: { name: string; input: () => Promise<Buffer> | Buffer; code: string }[] = [
     { name: 'an empty upload', input: () => Buffer.alloc(0), code: 'IMAGE_EMPTY' },
     { name: 'text that is not an image', input: () => Buffer.from('hello'), code: 'IMAGE_UNSUPPORTED' },
-    { name: 'an SVG (not accepted: it can reference files and fonts)', input: () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'), code: 'IMAGE_UNSUPPORTED' },
+    {
+      name: 'an SVG (not accepted: it can reference files and fonts)',
+      input: () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'),
+      code: 'IMAGE_UNSUPPORTED',
+    },
     { name: 'an image with more pixels than the limit', input: () => grey(1001, 1000), code: 'IMAGE_TOO_MANY_PIXELS' },
-    { name: 'a truncated JPEG', input: async () => { const j = await grey(300, 300, 'jpeg'); return j.subarray(0, Math.floor(j.length / 2)); }, code: 'IMAGE_CORRUPT' },
+    {
+      name: 'a truncated JPEG',
+      input: async () => {
+        const j = await grey(300, 300, 'jpeg');
+        return j.subarray(0, Math.floor(j.length / 2));
+      },
+      code: 'IMAGE_CORRUPT',
+    },
   ];
   for (const r of refusals) {
     void it(`refuses ${r.name} as ${r.code}`, async () => {

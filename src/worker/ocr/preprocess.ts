@@ -49,7 +49,9 @@ export function classifySharpError(error: unknown): PermanentJobError {
     return new PermanentJobError('IMAGE_TOO_MANY_PIXELS', `image has more pixels than this worker accepts: ${message}`, { cause: error });
   }
   if (/unsupported image format|bad seek|not a known file format/i.test(message)) {
-    return new PermanentJobError('IMAGE_UNSUPPORTED', 'the upload is not an image format the worker reads (JPEG, PNG, WebP, TIFF, GIF, AVIF or HEIF)', { cause: error });
+    return new PermanentJobError('IMAGE_UNSUPPORTED', 'the upload is not an image format the worker reads (JPEG, PNG, WebP, TIFF, GIF, AVIF or HEIF)', {
+      cause: error,
+    });
   }
   return new PermanentJobError('IMAGE_CORRUPT', `the image could not be decoded (truncated or corrupt): ${message}`, { cause: error });
 }
@@ -81,7 +83,10 @@ export async function preprocess(input: Buffer, settings: PreprocessSettings): P
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
   if (width * height > settings.maxPixels) {
-    throw new PermanentJobError('IMAGE_TOO_MANY_PIXELS', `image is ${width}x${height} = ${width * height} pixels, more than the limit of ${settings.maxPixels}: scale it down before uploading`);
+    throw new PermanentJobError(
+      'IMAGE_TOO_MANY_PIXELS',
+      `image is ${width}x${height} = ${width * height} pixels, more than the limit of ${settings.maxPixels}: scale it down before uploading`,
+    );
   }
 
   try {
@@ -96,7 +101,13 @@ export async function preprocess(input: Buffer, settings: PreprocessSettings): P
     if (settings.threshold > 0) pipeline = pipeline.threshold(settings.threshold);
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 1) throw new Error(`expected one channel after greyscale, got ${info.channels}`);
-    return { data: pgm(data, info.width, info.height), width: info.width, height: info.height, original: { width, height, format }, scale: info.width / uprightWidth };
+    return {
+      data: pgm(data, info.width, info.height),
+      width: info.width,
+      height: info.height,
+      original: { width, height, format },
+      scale: info.width / uprightWidth,
+    };
   } catch (error) {
     if (error instanceof PermanentJobError) throw error;
     throw classifySharpError(error);

@@ -36,9 +36,30 @@ function assertError(response: { statusCode: number; json(): unknown }, code: Er
 /** Pretends a worker finished `jobId` with `text`, exactly as the worker's contract says. */
 async function finishAsWorker(image: Buffer, text: string, languages = ['eng']): Promise<string> {
   const jobId = `job-${randomUUID()}`;
-  const result: OcrResult = { jobId, text, lines: [], meanConfidence: 91, languages, image: { width: 10, height: 10, format: 'png' }, timings: { downloadMs: 1, preprocessMs: 1, recognizeMs: 1, totalMs: 3 }, worker: 'test', completedAt: new Date().toISOString() };
+  const result: OcrResult = {
+    jobId,
+    text,
+    lines: [],
+    meanConfidence: 91,
+    languages,
+    image: { width: 10, height: 10, format: 'png' },
+    timings: { downloadMs: 1, preprocessMs: 1, recognizeMs: 1, totalMs: 3 },
+    worker: 'test',
+    completedAt: new Date().toISOString(),
+  };
   const now = new Date().toISOString();
-  await stack.records.create({ id: jobId, pipeline: 'test', status: 'succeeded', languages, options: { pageSegmentation: 'auto' }, attempts: 1, createdAt: now, updatedAt: now, finishedAt: now, contentHash: sha256Hex(image) });
+  await stack.records.create({
+    id: jobId,
+    pipeline: 'test',
+    status: 'succeeded',
+    languages,
+    options: { pageSegmentation: 'auto' },
+    attempts: 1,
+    createdAt: now,
+    updatedAt: now,
+    finishedAt: now,
+    contentHash: sha256Hex(image),
+  });
   await stack.blobs.writeResult(result);
   await stack.records.rememberResult('test', dedupeKey(sha256Hex(image), languages, { pageSegmentation: 'auto' }), jobId);
   return jobId;
@@ -48,7 +69,12 @@ void describe('creating a job for a direct upload', () => {
   void it('returns a job awaiting its upload and a URL that accepts the image; submit queues it', async () => {
     const image = await textImage(['UPLOAD PATH 1']);
     const before = queued(stack);
-    const created = await api.app.inject({ method: 'POST', url: '/v1/jobs', headers: auth, payload: { fileName: 'a.png', sizeBytes: image.length, languages: ['eng'] } });
+    const created = await api.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: auth,
+      payload: { fileName: 'a.png', sizeBytes: image.length, languages: ['eng'] },
+    });
     assert.equal(created.statusCode, 201, created.body);
     const { job, upload } = created.json();
     assert.equal(job.status, 'awaiting_upload');
@@ -157,30 +183,134 @@ void describe('bad input', () => {
   const pdf = Buffer.from('%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n');
   const cases: { name: string; code: ErrorCode; request: () => Promise<InjectOptions> }[] = [
     { name: 'no API key', code: 'API_KEY_MISSING', request: async () => ({ method: 'POST', url: '/v1/jobs', payload: {} }) },
-    { name: 'a wrong API key', code: 'API_KEY_INVALID', request: async () => ({ method: 'POST', url: '/v1/jobs', headers: { 'x-api-key': 'wrong' }, payload: {} }) },
-    { name: 'a wrong Bearer token', code: 'API_KEY_INVALID', request: async () => ({ method: 'GET', url: '/v1/jobs/job-12345678', headers: { authorization: 'Bearer wrong' } }) },
-    { name: 'malformed JSON', code: 'MALFORMED_JSON', request: async () => ({ method: 'POST', url: '/v1/jobs', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"fileName": ' }) },
-    { name: 'an empty JSON body', code: 'EMPTY_BODY', request: async () => ({ method: 'POST', url: '/v1/jobs', headers: { ...auth, 'content-type': 'application/json' }, payload: '' }) },
-    { name: 'an unknown field', code: 'INVALID_REQUEST', request: async () => ({ method: 'POST', url: '/v1/jobs', headers: auth, payload: { colour: 'red' } }) },
+    {
+      name: 'a wrong API key',
+      code: 'API_KEY_INVALID',
+      request: async () => ({ method: 'POST', url: '/v1/jobs', headers: { 'x-api-key': 'wrong' }, payload: {} }),
+    },
+    {
+      name: 'a wrong Bearer token',
+      code: 'API_KEY_INVALID',
+      request: async () => ({ method: 'GET', url: '/v1/jobs/job-12345678', headers: { authorization: 'Bearer wrong' } }),
+    },
+    {
+      name: 'malformed JSON',
+      code: 'MALFORMED_JSON',
+      request: async () => ({ method: 'POST', url: '/v1/jobs', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"fileName": ' }),
+    },
+    {
+      name: 'an empty JSON body',
+      code: 'EMPTY_BODY',
+      request: async () => ({ method: 'POST', url: '/v1/jobs', headers: { ...auth, 'content-type': 'application/json' }, payload: '' }),
+    },
+    {
+      name: 'an unknown field',
+      code: 'INVALID_REQUEST',
+      request: async () => ({ method: 'POST', url: '/v1/jobs', headers: auth, payload: { colour: 'red' } }),
+    },
     { name: 'a negative size', code: 'INVALID_REQUEST', request: async () => ({ method: 'POST', url: '/v1/jobs', headers: auth, payload: { sizeBytes: -1 } }) },
-    { name: 'a webhook that is not http', code: 'INVALID_REQUEST', request: async () => ({ method: 'POST', url: '/v1/jobs', headers: auth, payload: { webhookUrl: 'file:///etc/passwd' } }) },
-    { name: 'a language the pipeline does not serve', code: 'LANGUAGE_NOT_ALLOWED', request: async () => ({ method: 'POST', url: '/v1/jobs', headers: auth, payload: { languages: ['fra'] } }) },
-    { name: 'a webhook when webhooks are off', code: 'WEBHOOKS_DISABLED', request: async () => ({ method: 'POST', url: '/v1/jobs', headers: auth, payload: { webhookUrl: 'http://127.0.0.1:9/hook' } }) },
-    { name: 'a declared size over the limit', code: 'IMAGE_TOO_LARGE', request: async () => ({ method: 'POST', url: '/v1/jobs', headers: auth, payload: { sizeBytes: MAX_UPLOAD + 1 } }) },
-    { name: 'an oversized multipart image', code: 'IMAGE_TOO_LARGE', request: async () => { const m = await multipart({}, { bytes: Buffer.alloc(MAX_UPLOAD + 10, 7) }); return { method: 'POST', url: '/v1/jobs', headers: { ...auth, ...m.headers }, payload: m.body }; } },
-    { name: 'an oversized raw image', code: 'PAYLOAD_TOO_LARGE', request: async () => ({ method: 'POST', url: '/v1/ocr', headers: { ...auth, 'content-type': 'image/png' }, payload: Buffer.alloc(MAX_UPLOAD + 128 * 1024, 7) }) },
-    { name: 'an empty multipart image', code: 'IMAGE_EMPTY', request: async () => { const m = await multipart({}, { bytes: new Uint8Array(0) }); return { method: 'POST', url: '/v1/jobs', headers: { ...auth, ...m.headers }, payload: m.body }; } },
+    {
+      name: 'a webhook that is not http',
+      code: 'INVALID_REQUEST',
+      request: async () => ({ method: 'POST', url: '/v1/jobs', headers: auth, payload: { webhookUrl: 'file:///etc/passwd' } }),
+    },
+    {
+      name: 'a language the pipeline does not serve',
+      code: 'LANGUAGE_NOT_ALLOWED',
+      request: async () => ({ method: 'POST', url: '/v1/jobs', headers: auth, payload: { languages: ['fra'] } }),
+    },
+    {
+      name: 'a webhook when webhooks are off',
+      code: 'WEBHOOKS_DISABLED',
+      request: async () => ({ method: 'POST', url: '/v1/jobs', headers: auth, payload: { webhookUrl: 'http://127.0.0.1:9/hook' } }),
+    },
+    {
+      name: 'a declared size over the limit',
+      code: 'IMAGE_TOO_LARGE',
+      request: async () => ({ method: 'POST', url: '/v1/jobs', headers: auth, payload: { sizeBytes: MAX_UPLOAD + 1 } }),
+    },
+    {
+      name: 'an oversized multipart image',
+      code: 'IMAGE_TOO_LARGE',
+      request: async () => {
+        const m = await multipart({}, { bytes: Buffer.alloc(MAX_UPLOAD + 10, 7) });
+        return { method: 'POST', url: '/v1/jobs', headers: { ...auth, ...m.headers }, payload: m.body };
+      },
+    },
+    {
+      name: 'an oversized raw image',
+      code: 'PAYLOAD_TOO_LARGE',
+      request: async () => ({
+        method: 'POST',
+        url: '/v1/ocr',
+        headers: { ...auth, 'content-type': 'image/png' },
+        payload: Buffer.alloc(MAX_UPLOAD + 128 * 1024, 7),
+      }),
+    },
+    {
+      name: 'an empty multipart image',
+      code: 'IMAGE_EMPTY',
+      request: async () => {
+        const m = await multipart({}, { bytes: new Uint8Array(0) });
+        return { method: 'POST', url: '/v1/jobs', headers: { ...auth, ...m.headers }, payload: m.body };
+      },
+    },
     { name: 'an empty raw body', code: 'EMPTY_BODY', request: async () => ({ method: 'POST', url: '/v1/ocr', headers: auth }) },
-    { name: 'a truncated JPEG', code: 'IMAGE_TRUNCATED', request: async () => { const jpeg = await textImage(['CUT'], 'jpeg'); const m = await multipart({}, { bytes: jpeg.subarray(0, jpeg.length >> 1) }); return { method: 'POST', url: '/v1/jobs', headers: { ...auth, ...m.headers }, payload: m.body }; } },
-    { name: 'a PDF (wrong type)', code: 'IMAGE_TYPE_UNSUPPORTED', request: async () => { const m = await multipart({}, { bytes: pdf, type: 'image/png' }); return { method: 'POST', url: '/v1/jobs', headers: { ...auth, ...m.headers }, payload: m.body }; } },
-    { name: 'a PDF as a raw body', code: 'IMAGE_TYPE_UNSUPPORTED', request: async () => ({ method: 'POST', url: '/v1/ocr', headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: pdf }) },
-    { name: 'a form without a file part', code: 'MULTIPART_INVALID', request: async () => { const m = await multipart({ languages: 'eng' }); return { method: 'POST', url: '/v1/jobs', headers: { ...auth, ...m.headers }, payload: m.body }; } },
-    { name: 'a file part with another name', code: 'MULTIPART_INVALID', request: async () => { const m = await multipart({}, { bytes: pdf, field: 'image' }); return { method: 'POST', url: '/v1/jobs', headers: { ...auth, ...m.headers }, payload: m.body }; } },
-    { name: 'a raw image posted to /v1/jobs', code: 'UNSUPPORTED_MEDIA_TYPE', request: async () => ({ method: 'POST', url: '/v1/jobs', headers: { ...auth, 'content-type': 'image/png' }, payload: await textImage(['RAW']) }) },
-    { name: 'an XML body', code: 'UNSUPPORTED_MEDIA_TYPE', request: async () => ({ method: 'POST', url: '/v1/jobs', headers: { ...auth, 'content-type': 'application/xml' }, payload: '<job/>' }) },
+    {
+      name: 'a truncated JPEG',
+      code: 'IMAGE_TRUNCATED',
+      request: async () => {
+        const jpeg = await textImage(['CUT'], 'jpeg');
+        const m = await multipart({}, { bytes: jpeg.subarray(0, jpeg.length >> 1) });
+        return { method: 'POST', url: '/v1/jobs', headers: { ...auth, ...m.headers }, payload: m.body };
+      },
+    },
+    {
+      name: 'a PDF (wrong type)',
+      code: 'IMAGE_TYPE_UNSUPPORTED',
+      request: async () => {
+        const m = await multipart({}, { bytes: pdf, type: 'image/png' });
+        return { method: 'POST', url: '/v1/jobs', headers: { ...auth, ...m.headers }, payload: m.body };
+      },
+    },
+    {
+      name: 'a PDF as a raw body',
+      code: 'IMAGE_TYPE_UNSUPPORTED',
+      request: async () => ({ method: 'POST', url: '/v1/ocr', headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: pdf }),
+    },
+    {
+      name: 'a form without a file part',
+      code: 'MULTIPART_INVALID',
+      request: async () => {
+        const m = await multipart({ languages: 'eng' });
+        return { method: 'POST', url: '/v1/jobs', headers: { ...auth, ...m.headers }, payload: m.body };
+      },
+    },
+    {
+      name: 'a file part with another name',
+      code: 'MULTIPART_INVALID',
+      request: async () => {
+        const m = await multipart({}, { bytes: pdf, field: 'image' });
+        return { method: 'POST', url: '/v1/jobs', headers: { ...auth, ...m.headers }, payload: m.body };
+      },
+    },
+    {
+      name: 'a raw image posted to /v1/jobs',
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      request: async () => ({ method: 'POST', url: '/v1/jobs', headers: { ...auth, 'content-type': 'image/png' }, payload: await textImage(['RAW']) }),
+    },
+    {
+      name: 'an XML body',
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      request: async () => ({ method: 'POST', url: '/v1/jobs', headers: { ...auth, 'content-type': 'application/xml' }, payload: '<job/>' }),
+    },
     { name: 'an unknown job', code: 'JOB_NOT_FOUND', request: async () => ({ method: 'GET', url: `/v1/jobs/job-${randomUUID()}`, headers: auth }) },
     { name: 'a malformed job id', code: 'INVALID_REQUEST', request: async () => ({ method: 'GET', url: '/v1/jobs/NOT_AN_ID', headers: auth }) },
-    { name: 'submitting an unknown job', code: 'JOB_NOT_FOUND', request: async () => ({ method: 'POST', url: `/v1/jobs/job-${randomUUID()}/submit`, headers: auth }) },
+    {
+      name: 'submitting an unknown job',
+      code: 'JOB_NOT_FOUND',
+      request: async () => ({ method: 'POST', url: `/v1/jobs/job-${randomUUID()}/submit`, headers: auth }),
+    },
     { name: 'an unknown route', code: 'ROUTE_NOT_FOUND', request: async () => ({ method: 'GET', url: '/v2/everything', headers: auth }) },
   ];
   for (const c of cases) {
@@ -222,7 +352,8 @@ void describe('rate limits', () => {
   void it('refuses the request over the per-key limit with 429 and Retry-After, and keeps other keys apart', async () => {
     const limited = await startApp(stack, { rateLimitPerMinute: 2 });
     try {
-      for (let i = 0; i < 2; i++) assert.equal((await limited.app.inject({ method: 'GET', url: `/v1/jobs/job-${randomUUID()}`, headers: auth })).statusCode, 404);
+      for (let i = 0; i < 2; i++)
+        assert.equal((await limited.app.inject({ method: 'GET', url: `/v1/jobs/job-${randomUUID()}`, headers: auth })).statusCode, 404);
       const refused = await limited.app.inject({ method: 'GET', url: `/v1/jobs/job-${randomUUID()}`, headers: auth });
       assertError(refused, 'RATE_LIMITED');
       assert.equal(refused.headers['retry-after'], '30');
@@ -273,7 +404,12 @@ void describe('probes, metrics and the OpenAPI document', () => {
   void it('serves an OpenAPI 3.1 document with every /v1 route and the error codes', async () => {
     const doc = (await api.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     assert.equal(doc.openapi, '3.1.0');
-    assert.deepEqual(Object.keys(doc.paths).filter((p) => p.startsWith('/v1')).sort(), ['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/submit', '/v1/ocr']);
+    assert.deepEqual(
+      Object.keys(doc.paths)
+        .filter((p) => p.startsWith('/v1'))
+        .sort(),
+      ['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/submit', '/v1/ocr'],
+    );
     assert.ok(doc.paths['/v1/jobs'].post.requestBody.content['multipart/form-data']);
     assert.deepEqual(doc.components.schemas.Error.properties.error.properties.code.enum, Object.keys(ERROR_CATALOGUE));
     assert.match(doc.paths['/v1/jobs/{id}/submit'].post.responses['409'].description, /UPLOAD_MISSING/);

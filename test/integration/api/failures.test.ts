@@ -66,7 +66,9 @@ void describe('webhook delivery', () => {
   before(async () => {
     receiver = createServer((request, response) => {
       let body = '';
-      request.on('data', (c: Buffer) => { body += c.toString(); });
+      request.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
       request.on('end', () => {
         seen.push({ headers: request.headers, body });
         response.writeHead(seen.length === 1 ? 503 : 204).end(); // the first attempt fails
@@ -88,8 +90,27 @@ void describe('webhook delivery', () => {
       const image = await textImage(['HOOK RETRY']);
       const done = `job-${randomUUID()}`;
       const now = new Date().toISOString();
-      await stack.records.create({ id: done, pipeline: 'hooks', status: 'succeeded', languages: ['eng'], options: { pageSegmentation: 'auto' }, attempts: 1, createdAt: now, updatedAt: now });
-      await stack.blobs.writeResult({ jobId: done, text: 'HOOK RETRY', lines: [], meanConfidence: 90, languages: ['eng'], image: { width: 1, height: 1, format: 'png' }, timings: { downloadMs: 0, preprocessMs: 0, recognizeMs: 0, totalMs: 0 }, worker: 'test', completedAt: now });
+      await stack.records.create({
+        id: done,
+        pipeline: 'hooks',
+        status: 'succeeded',
+        languages: ['eng'],
+        options: { pageSegmentation: 'auto' },
+        attempts: 1,
+        createdAt: now,
+        updatedAt: now,
+      });
+      await stack.blobs.writeResult({
+        jobId: done,
+        text: 'HOOK RETRY',
+        lines: [],
+        meanConfidence: 90,
+        languages: ['eng'],
+        image: { width: 1, height: 1, format: 'png' },
+        timings: { downloadMs: 0, preprocessMs: 0, recognizeMs: 0, totalMs: 0 },
+        worker: 'test',
+        completedAt: now,
+      });
       await stack.records.rememberResult('hooks', dedupeKey(sha256Hex(image), ['eng'], { pageSegmentation: 'auto' }), done);
       const { body, headers } = await multipart({ webhookUrl: url }, { bytes: image, type: 'image/png' });
       const response = await api.app.inject({ method: 'POST', url: '/v1/jobs', headers: { ...auth, ...headers }, payload: body });

@@ -43,7 +43,12 @@ export async function startStack(): Promise<Stack> {
   await records.ping();
   await blobs.ping();
   return {
-    azurite, standin, storage, records, blobs, table: tableClient(storage),
+    azurite,
+    standin,
+    storage,
+    records,
+    blobs,
+    table: tableClient(storage),
     stop: async () => {
       await standin.close().catch(() => undefined);
       await azurite.stop();
@@ -62,10 +67,18 @@ export async function startApp(stack: Stack, overrides: Partial<ApiConfig> = {},
   const config = testConfig({ pipeline: 'test', ...overrides });
   const client = new ServiceBusClient(stack.standin.connectionString, { retryOptions: { maxRetries: 1, timeoutInMs: 5_000, retryDelayInMs: 100 } });
   const queue = new ServiceBusJobQueue(client, QUEUE);
-  const app = await buildApp({ config, records: stack.records, blobs: stack.blobs, queue, keys: keysFile === undefined ? undefined : ApiKeys.parse(keysFile), logger: silentLogger() });
+  const app = await buildApp({
+    config,
+    records: stack.records,
+    blobs: stack.blobs,
+    queue,
+    keys: keysFile === undefined ? undefined : ApiKeys.parse(keysFile),
+    logger: silentLogger(),
+  });
   await app.ready();
   return {
-    app, config,
+    app,
+    config,
     close: async () => {
       await app.close();
       await queue.close();
@@ -74,7 +87,10 @@ export async function startApp(stack: Stack, overrides: Partial<ApiConfig> = {},
 }
 
 /** A multipart body as fetch would send it. */
-export async function multipart(fields: Record<string, string>, file?: { bytes: Uint8Array; name?: string; type?: string; field?: string }): Promise<{ body: Buffer; headers: Record<string, string> }> {
+export async function multipart(
+  fields: Record<string, string>,
+  file?: { bytes: Uint8Array; name?: string; type?: string; field?: string },
+): Promise<{ body: Buffer; headers: Record<string, string> }> {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   if (file) form.append(file.field ?? 'file', new Blob([file.bytes], { type: file.type ?? 'application/octet-stream' }), file.name ?? 'image.bin');

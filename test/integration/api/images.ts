@@ -6,7 +6,10 @@ export async function textImage(lines: readonly string[], format: 'png' | 'jpeg'
   const lineHeight = 64;
   const width = Math.max(...lines.map((l) => l.length)) * 28 + 2 * fontSize;
   const height = lines.length * lineHeight + 2 * fontSize;
-  const texts = lines.map((line, i) => `<text x="${fontSize}" y="${fontSize + (i + 1) * lineHeight - 16}" font-family="DejaVu Sans Mono, monospace" font-size="${fontSize}" fill="#000">${line.replace(/[<>&]/g, '')}</text>`);
+  const texts = lines.map(
+    (line, i) =>
+      `<text x="${fontSize}" y="${fontSize + (i + 1) * lineHeight - 16}" font-family="DejaVu Sans Mono, monospace" font-size="${fontSize}" fill="#000">${line.replace(/[<>&]/g, '')}</text>`,
+  );
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#fff"/>${texts.join('')}</svg>`;
   const image = sharp(Buffer.from(svg));
   return format === 'jpeg' ? await image.jpeg({ quality: 92 }).toBuffer() : await image.png().toBuffer();

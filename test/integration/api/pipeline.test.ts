@@ -40,7 +40,9 @@ before(async () => {
   };
   receiver = createServer((request, response) => {
     let body = '';
-    request.on('data', (c: Buffer) => { body += c.toString(); });
+    request.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
     request.on('end', () => {
       hooks.push({ headers: request.headers, body });
       response.writeHead(204).end();
@@ -51,7 +53,14 @@ before(async () => {
   receiverUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hook`;
   [worker, api] = await Promise.all([
     startWorker(shared),
-    startApiProcess({ ...shared, API_KEYS_FILE: join(dir, 'keys'), WEBHOOK_SECRET: SECRET, SYNC_TIMEOUT_SECONDS: '60', API_POLL_INTERVAL_MS: '100', API_MAX_UPLOAD_BYTES: String(2 * 1024 * 1024) }),
+    startApiProcess({
+      ...shared,
+      API_KEYS_FILE: join(dir, 'keys'),
+      WEBHOOK_SECRET: SECRET,
+      SYNC_TIMEOUT_SECONDS: '60',
+      API_POLL_INTERVAL_MS: '100',
+      API_MAX_UPLOAD_BYTES: String(2 * 1024 * 1024),
+    }),
   ]);
 });
 
@@ -66,17 +75,26 @@ after(async () => {
 
 const auth = { 'x-api-key': KEY };
 
-async function call(method: string, path: string, init: { headers?: Record<string, string>; body?: RequestInit['body'] } = {}): Promise<{ status: number; headers: Headers; json: any }> {
+async function call(
+  method: string,
+  path: string,
+  init: { headers?: Record<string, string>; body?: RequestInit['body'] } = {},
+): Promise<{ status: number; headers: Headers; json: any }> {
   const response = await fetch(api.url + path, { method, headers: { ...auth, ...init.headers }, body: init.body ?? null, signal: AbortSignal.timeout(90_000) });
   return { status: response.status, headers: response.headers, json: await response.json() };
 }
 
 async function pollUntilDone(jobId: string): Promise<any> {
   let job: any;
-  await waitFor(`job ${jobId} to finish`, async () => {
-    job = (await call('GET', `/v1/jobs/${jobId}`)).json;
-    return job.status === 'succeeded' || job.status === 'failed';
-  }, 90_000, 200);
+  await waitFor(
+    `job ${jobId} to finish`,
+    async () => {
+      job = (await call('GET', `/v1/jobs/${jobId}`)).json;
+      return job.status === 'succeeded' || job.status === 'failed';
+    },
+    90_000,
+    200,
+  );
   return job;
 }
 
@@ -95,7 +113,10 @@ async function workerJobs(): Promise<number> {
 void describe('the API with a real worker', () => {
   void it('reads an image uploaded through the upload URL and submitted', async () => {
     const image = await textImage(['TOTAL 4711']);
-    const created = await call('POST', '/v1/jobs', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fileName: 'total.png', sizeBytes: image.length }) });
+    const created = await call('POST', '/v1/jobs', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ fileName: 'total.png', sizeBytes: image.length }),
+    });
     assert.equal(created.status, 201);
     const { job, upload } = created.json;
     const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: image });

@@ -24,15 +24,30 @@ export function killAll(): void {
 
 async function start(script: string, env: Record<string, string>, ready: string, timeoutMs: number): Promise<Child> {
   const port = Number(env.PORT ?? env.METRICS_PORT);
-  const child = spawn(process.execPath, [resolve(ROOT, script)], { env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [resolve(ROOT, script)], {
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
-  child.stdout?.on('data', (c: Buffer) => { output += c.toString(); });
-  child.stderr?.on('data', (c: Buffer) => { output += c.toString(); });
+  child.stdout?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
   live.add(child);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => { live.delete(child); r(code); }));
+  const exited = new Promise<number | null>((r) =>
+    child.once('exit', (code) => {
+      live.delete(child);
+      r(code);
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   const handle: Child = {
-    child, port, url, exited,
+    child,
+    port,
+    url,
+    exited,
     logs: () => output,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode !== null) return child.exitCode;
@@ -44,12 +59,17 @@ async function start(script: string, env: Record<string, string>, ready: string,
     },
   };
   try {
-    await waitFor(`${script} to answer ${ready}`, async () => {
-      if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}: ${output.slice(-2000)}`);
-      const response = await fetch(url + ready, { signal: AbortSignal.timeout(2_000) });
-      await response.body?.cancel();
-      return response.status === 200;
-    }, timeoutMs, 100);
+    await waitFor(
+      `${script} to answer ${ready}`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}: ${output.slice(-2000)}`);
+        const response = await fetch(url + ready, { signal: AbortSignal.timeout(2_000) });
+        await response.body?.cancel();
+        return response.status === 200;
+      },
+      timeoutMs,
+      100,
+    );
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

@@ -63,10 +63,15 @@ void describe('the local control plane', { timeout: 240_000, skip }, () => {
     await waitFor('ServiceAccount smoke-deploy/default', async () => Boolean(await core.readNamespacedServiceAccount({ name: 'default', namespace })), 30_000);
     await apps.createNamespacedDeployment({ namespace, body: deployment(namespace, 'web', 3) });
 
-    await waitFor('Deployment web to report 3 ready replicas', async () => {
-      const current = await apps.readNamespacedDeployment({ name: 'web', namespace });
-      return current.status?.readyReplicas === 3;
-    }, 60_000, 500);
+    await waitFor(
+      'Deployment web to report 3 ready replicas',
+      async () => {
+        const current = await apps.readNamespacedDeployment({ name: 'web', namespace });
+        return current.status?.readyReplicas === 3;
+      },
+      60_000,
+      500,
+    );
 
     const pods = (await core.listNamespacedPod({ namespace, labelSelector: 'app=web' })).items;
     assert.equal(pods.length, 3);
@@ -81,30 +86,49 @@ void describe('the local control plane', { timeout: 240_000, skip }, () => {
   void it('scales a Deployment down and lets the deleted pods go away', async () => {
     const namespace = 'smoke-deploy';
     await apps.replaceNamespacedDeploymentScale({ name: 'web', namespace, body: { metadata: { name: 'web', namespace }, spec: { replicas: 1 } } });
-    await waitFor('Deployment web to keep exactly 1 pod', async () => {
-      const pods = (await core.listNamespacedPod({ namespace, labelSelector: 'app=web' })).items;
-      return pods.length === 1 && isReady(pods[0]!);
-    }, 60_000, 500);
+    await waitFor(
+      'Deployment web to keep exactly 1 pod',
+      async () => {
+        const pods = (await core.listNamespacedPod({ namespace, labelSelector: 'app=web' })).items;
+        return pods.length === 1 && isReady(pods[0]!);
+      },
+      60_000,
+      500,
+    );
   });
 
   void it('completes a namespace deletion, content included', async () => {
     const namespace = 'smoke-ns-delete';
     await core.createNamespace({ body: { metadata: { name: namespace } } });
-    await waitFor('ServiceAccount smoke-ns-delete/default', async () => Boolean(await core.readNamespacedServiceAccount({ name: 'default', namespace })), 30_000);
+    await waitFor(
+      'ServiceAccount smoke-ns-delete/default',
+      async () => Boolean(await core.readNamespacedServiceAccount({ name: 'default', namespace })),
+      30_000,
+    );
     await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'settings' }, data: { a: '1' } } });
     await apps.createNamespacedDeployment({ namespace, body: deployment(namespace, 'api', 2) });
-    await waitFor('Deployment api ready', async () => (await apps.readNamespacedDeployment({ name: 'api', namespace })).status?.readyReplicas === 2, 60_000, 500);
+    await waitFor(
+      'Deployment api ready',
+      async () => (await apps.readNamespacedDeployment({ name: 'api', namespace })).status?.readyReplicas === 2,
+      60_000,
+      500,
+    );
 
     await core.deleteNamespace({ name: namespace });
-    await waitFor(`namespace ${namespace} to be gone`, async () => {
-      try {
-        await core.readNamespace({ name: namespace });
-        return false;
-      } catch (error) {
-        if (notFound(error)) return true;
-        throw error;
-      }
-    }, 90_000, 500);
+    await waitFor(
+      `namespace ${namespace} to be gone`,
+      async () => {
+        try {
+          await core.readNamespace({ name: namespace });
+          return false;
+        } catch (error) {
+          if (notFound(error)) return true;
+          throw error;
+        }
+      },
+      90_000,
+      500,
+    );
   });
 
   void it('garbage-collects an object whose owner was deleted', async () => {
@@ -125,14 +149,19 @@ void describe('the local control plane', { timeout: 240_000, skip }, () => {
     assert.equal((await core.readNamespacedSecret({ name: 'gc-dependent', namespace })).metadata?.name, 'gc-dependent');
 
     await core.deleteNamespacedConfigMap({ name: 'gc-owner', namespace });
-    await waitFor('the garbage collector to delete gc-dependent', async () => {
-      try {
-        await core.readNamespacedSecret({ name: 'gc-dependent', namespace });
-        return false;
-      } catch (error) {
-        if (notFound(error)) return true;
-        throw error;
-      }
-    }, 60_000, 500);
+    await waitFor(
+      'the garbage collector to delete gc-dependent',
+      async () => {
+        try {
+          await core.readNamespacedSecret({ name: 'gc-dependent', namespace });
+          return false;
+        } catch (error) {
+          if (notFound(error)) return true;
+          throw error;
+        }
+      },
+      60_000,
+      500,
+    );
   });
 });

@@ -38,7 +38,9 @@ async function getRaw(kc: KubeConfig, path: string): Promise<{ status: number; b
     const req = request(url, options, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { body += chunk; });
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
@@ -62,7 +64,13 @@ void describe('external metrics on the local control plane', { timeout: 300_000,
     exporter.set(NAMESPACE, 'receipts', 42);
     // same pipeline name in another namespace: must not leak into hpa-smoke's HPA
     exporter.set('elsewhere', 'receipts', 1000);
-    cluster = await startCluster({ name: 'it-metrics', withMetrics: true, ifRunning: 'restart', scrapeTargets: [`127.0.0.1:${port}`], log: (line) => console.error(`  ${line}`) });
+    cluster = await startCluster({
+      name: 'it-metrics',
+      withMetrics: true,
+      ifRunning: 'restart',
+      scrapeTargets: [`127.0.0.1:${port}`],
+      log: (line) => console.error(`  ${line}`),
+    });
     kc = loadKubeConfig(cluster.kubeconfigPath);
   });
 
@@ -74,12 +82,17 @@ void describe('external metrics on the local control plane', { timeout: 300_000,
   void it('serves the scraped gauge as an external metric, filtered to the asking namespace', async () => {
     const path = `/apis/external.metrics.k8s.io/v1beta1/namespaces/${NAMESPACE}/ocr_queue_backlog?labelSelector=pipeline%3Dreceipts`;
     let items: { value: string; metricLabels: Record<string, string> }[] = [];
-    await waitFor('the adapter to serve ocr_queue_backlog', async () => {
-      const res = await getRaw(kc, path);
-      if (res.status !== 200) return false;
-      items = (JSON.parse(res.body) as { items: typeof items }).items;
-      return items.length > 0;
-    }, 60_000, 1_000);
+    await waitFor(
+      'the adapter to serve ocr_queue_backlog',
+      async () => {
+        const res = await getRaw(kc, path);
+        if (res.status !== 200) return false;
+        items = (JSON.parse(res.body) as { items: typeof items }).items;
+        return items.length > 0;
+      },
+      60_000,
+      1_000,
+    );
     assert.equal(items.length, 1);
     assert.equal(items[0]?.value, '42');
     assert.equal(items[0]?.metricLabels.namespace, NAMESPACE);
@@ -96,7 +109,11 @@ void describe('external metrics on the local control plane', { timeout: 300_000,
       namespace: NAMESPACE,
       body: {
         metadata: { name: 'worker' },
-        spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'w', image: 'example.invalid/w:1' }] } } },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { containers: [{ name: 'w', image: 'example.invalid/w:1' }] } },
+        },
       },
     });
     await hpas.createNamespacedHorizontalPodAutoscaler({
@@ -107,25 +124,43 @@ void describe('external metrics on the local control plane', { timeout: 300_000,
           scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'worker' },
           minReplicas: 1,
           maxReplicas: 20,
-          metrics: [{ type: 'External', external: { metric: { name: 'ocr_queue_backlog', selector: { matchLabels: { pipeline: 'receipts' } } }, target: { type: 'AverageValue', averageValue: '5' } } }],
+          metrics: [
+            {
+              type: 'External',
+              external: {
+                metric: { name: 'ocr_queue_backlog', selector: { matchLabels: { pipeline: 'receipts' } } },
+                target: { type: 'AverageValue', averageValue: '5' },
+              },
+            },
+          ],
           behavior: { scaleDown: { stabilizationWindowSeconds: 0 } },
         },
       },
     });
 
     // ceil(42 / 5) = 9; had the other namespace's 1000 leaked in, it would be maxReplicas
-    await waitFor('the HPA to want 9 replicas and the Deployment to have 9 ready', async () => {
-      const hpa = await hpas.readNamespacedHorizontalPodAutoscaler({ name: 'worker', namespace: NAMESPACE });
-      const dep = await apps.readNamespacedDeployment({ name: 'worker', namespace: NAMESPACE });
-      return hpa.status?.desiredReplicas === 9 && dep.status?.readyReplicas === 9;
-    }, 120_000, 1_000);
+    await waitFor(
+      'the HPA to want 9 replicas and the Deployment to have 9 ready',
+      async () => {
+        const hpa = await hpas.readNamespacedHorizontalPodAutoscaler({ name: 'worker', namespace: NAMESPACE });
+        const dep = await apps.readNamespacedDeployment({ name: 'worker', namespace: NAMESPACE });
+        return hpa.status?.desiredReplicas === 9 && dep.status?.readyReplicas === 9;
+      },
+      120_000,
+      1_000,
+    );
 
     exporter.set(NAMESPACE, 'receipts', 8);
     // ceil(8 / 5) = 2, picked up within one scrape + one relist + one HPA sync
-    await waitFor('the HPA to scale down to 2', async () => {
-      const hpa = await hpas.readNamespacedHorizontalPodAutoscaler({ name: 'worker', namespace: NAMESPACE });
-      const dep = await apps.readNamespacedDeployment({ name: 'worker', namespace: NAMESPACE });
-      return hpa.status?.desiredReplicas === 2 && dep.status?.replicas === 2;
-    }, 120_000, 1_000);
+    await waitFor(
+      'the HPA to scale down to 2',
+      async () => {
+        const hpa = await hpas.readNamespacedHorizontalPodAutoscaler({ name: 'worker', namespace: NAMESPACE });
+        const dep = await apps.readNamespacedDeployment({ name: 'worker', namespace: NAMESPACE });
+        return hpa.status?.desiredReplicas === 2 && dep.status?.replicas === 2;
+      },
+      120_000,
+      1_000,
+    );
   });
 });

@@ -5,7 +5,17 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startAzurite, type Azurite } from '../../support/azurite.ts';
-import { BlobTooLargeError, JobBlobs, JobRecords, blobServiceClient, sharedKeyCredential, tableClient, type JobRecord, type OcrResult, type StorageSettings } from '../../../src/jobs/index.ts';
+import {
+  BlobTooLargeError,
+  JobBlobs,
+  JobRecords,
+  blobServiceClient,
+  sharedKeyCredential,
+  tableClient,
+  type JobRecord,
+  type OcrResult,
+  type StorageSettings,
+} from '../../../src/jobs/index.ts';
 
 let azurite: Azurite;
 let records: JobRecords;
@@ -13,11 +23,31 @@ let blobs: JobBlobs;
 
 function newJob(overrides: Partial<JobRecord> = {}): JobRecord {
   const now = new Date().toISOString();
-  return { id: `job-${randomUUID()}`, pipeline: 'receipts', status: 'awaiting_upload', languages: ['eng'], options: { pageSegmentation: 'auto' }, attempts: 0, createdAt: now, updatedAt: now, ...overrides };
+  return {
+    id: `job-${randomUUID()}`,
+    pipeline: 'receipts',
+    status: 'awaiting_upload',
+    languages: ['eng'],
+    options: { pageSegmentation: 'auto' },
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
 }
 
 function resultFor(jobId: string, text: string): OcrResult {
-  return { jobId, text, lines: [], meanConfidence: 90, languages: ['eng'], image: { width: 10, height: 10, format: 'png' }, timings: { downloadMs: 1, preprocessMs: 1, recognizeMs: 1, totalMs: 3 }, worker: 'test', completedAt: new Date().toISOString() };
+  return {
+    jobId,
+    text,
+    lines: [],
+    meanConfidence: 90,
+    languages: ['eng'],
+    image: { width: 10, height: 10, format: 'png' },
+    timings: { downloadMs: 1, preprocessMs: 1, recognizeMs: 1, totalMs: 3 },
+    worker: 'test',
+    completedAt: new Date().toISOString(),
+  };
 }
 
 before(async () => {

@@ -28,21 +28,24 @@ function fixturePod(name: string, env: Record<string, string>, grace = 5): V1Pod
       tolerations: [{ ...LOCAL_AGENT_TAINT, operator: 'Equal' }],
       terminationGracePeriodSeconds: grace,
       automountServiceAccountToken: false,
-      containers: [{
-        name: 'web', image: 'ocr-platform:test',
-        command: ['node', 'test/integration/local/fixtures/http-server.ts'],
-        ports: [{ name: 'http', containerPort: 8080 }],
-        env: [
-          { name: 'PORT', value: '8080' },
-          { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'fixture', key: 'token' } } },
-          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-          { name: 'FILE_TO_READ', value: '/etc/fixture/keys' },
-          ...Object.entries(env).map(([k, v]) => ({ name: k, value: v })),
-        ],
-        volumeMounts: [{ name: 'keys', mountPath: '/etc/fixture', readOnly: true }],
-        startupProbe: { httpGet: { path: '/live', port: 'http' }, periodSeconds: 1, failureThreshold: 60 },
-        readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 1 },
-      }],
+      containers: [
+        {
+          name: 'web',
+          image: 'ocr-platform:test',
+          command: ['node', 'test/integration/local/fixtures/http-server.ts'],
+          ports: [{ name: 'http', containerPort: 8080 }],
+          env: [
+            { name: 'PORT', value: '8080' },
+            { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'fixture', key: 'token' } } },
+            { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            { name: 'FILE_TO_READ', value: '/etc/fixture/keys' },
+            ...Object.entries(env).map(([k, v]) => ({ name: k, value: v })),
+          ],
+          volumeMounts: [{ name: 'keys', mountPath: '/etc/fixture', readOnly: true }],
+          startupProbe: { httpGet: { path: '/live', port: 'http' }, periodSeconds: 1, failureThreshold: 60 },
+          readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 1 },
+        },
+      ],
       volumes: [{ name: 'keys', secret: { secretName: 'fixture', items: [{ key: 'keys', path: 'keys' }] } }],
     },
   };
@@ -64,8 +67,17 @@ void describe('local node agent', { skip, timeout: 180_000 }, () => {
     kube = await connectKube(kubeconfig);
     await kube.request('POST', '/api/v1/namespaces', { body: { metadata: { name: NS } } });
     await waitFor('ServiceAccount default', async () => Boolean(await kube.request('GET', `/api/v1/namespaces/${NS}/serviceaccounts/default`)), 30_000);
-    await kube.request('POST', `/api/v1/namespaces/${NS}/secrets`, { body: { metadata: { name: 'fixture' }, stringData: { token: 's3cret', keys: 'k1\nk2\n' } } });
-    agent = await startNodeAgent({ kube, nodeName: NODE, workDir: join(work, 'pods'), logsDir: join(work, 'logs'), commands: { root: REPO_ROOT }, log: (l) => process.stderr.write(`  [agent] ${l}\n`) });
+    await kube.request('POST', `/api/v1/namespaces/${NS}/secrets`, {
+      body: { metadata: { name: 'fixture' }, stringData: { token: 's3cret', keys: 'k1\nk2\n' } },
+    });
+    agent = await startNodeAgent({
+      kube,
+      nodeName: NODE,
+      workDir: join(work, 'pods'),
+      logsDir: join(work, 'logs'),
+      commands: { root: REPO_ROOT },
+      log: (l) => process.stderr.write(`  [agent] ${l}\n`),
+    });
   });
 
   after(async () => {
@@ -106,14 +118,18 @@ void describe('local node agent', { skip, timeout: 180_000 }, () => {
     assert.ok(pid, 'the agent knows the pid of web');
     const t0 = Date.now();
     await kube.request('DELETE', `/api/v1/namespaces/${NS}/pods/web`);
-    await waitFor('the pod to be gone', async () => {
-      try {
-        await readPod('web');
-        return false;
-      } catch (error) {
-        return isNotFound(error);
-      }
-    }, 30_000);
+    await waitFor(
+      'the pod to be gone',
+      async () => {
+        try {
+          await readPod('web');
+          return false;
+        } catch (error) {
+          return isNotFound(error);
+        }
+      },
+      30_000,
+    );
     assert.ok(Date.now() - t0 < 10_000, 'gone well before the grace period (the process exits on SIGTERM)');
     assert.equal(existsSync(`/proc/${pid}`), false, 'the process is gone');
     const log = readFileSync(join(work, 'logs', `${NS}_web_web.log`), 'utf8');

@@ -23,7 +23,9 @@ function children(): number[] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
       const [, state, ppid] = /\) (\S) (\d+)/.exec(stat) ?? [];
       if (Number(ppid) === process.pid && state !== 'Z') out.push(Number(entry));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }
@@ -72,12 +74,19 @@ void describe('npm start: the whole platform on one machine', { skip, timeout: 2
     const p = platform!;
     const running = p.agent.pods();
     const names = running.map((r) => r.name).join(', ');
-    assert.ok(running.some((r) => r.name.includes('-api-') && r.ready && r.pids.length === 1), `an API pod runs: ${names}`);
-    assert.ok(running.some((r) => r.name.includes('-worker-') && r.ready && r.pids.length === 1), `a worker pod runs: ${names}`);
-    for (const r of running) for (const pid of r.pids) {
-      assert.ok(alive(pid), `pid ${pid} of ${r.name} is alive`);
-      pids.push(pid);
-    }
+    assert.ok(
+      running.some((r) => r.name.includes('-api-') && r.ready && r.pids.length === 1),
+      `an API pod runs: ${names}`,
+    );
+    assert.ok(
+      running.some((r) => r.name.includes('-worker-') && r.ready && r.pids.length === 1),
+      `a worker pod runs: ${names}`,
+    );
+    for (const r of running)
+      for (const pid of r.pids) {
+        assert.ok(alive(pid), `pid ${pid} of ${r.name} is alive`);
+        pids.push(pid);
+      }
     const list = await p.kube.request<KubeList<V1Pod>>('GET', `/api/v1/namespaces/${p.namespace}/pods`);
     for (const pod of list.items) {
       assert.equal(pod.spec?.nodeName, p.agent.nodeName, `${pod.metadata?.name} is bound to the agent's node, not a kwok node`);

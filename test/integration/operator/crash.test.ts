@@ -8,8 +8,20 @@ import { AppsV1Api } from '@kubernetes/client-node';
 import { startOperatorProcess, type OperatorProcess } from '../../support/operator-process.ts';
 import {
   UNREACHABLE_CONNECTION_STRING,
-  apply, createNamespace, deleteNamespace, eventually, expectedChildren, installCrd, listChildren, pipeline, readPipeline,
-  secret, skipWithoutCluster, testCluster, uniqueNamespace, type TestCluster,
+  apply,
+  createNamespace,
+  deleteNamespace,
+  eventually,
+  expectedChildren,
+  installCrd,
+  listChildren,
+  pipeline,
+  readPipeline,
+  secret,
+  skipWithoutCluster,
+  testCluster,
+  uniqueNamespace,
+  type TestCluster,
 } from './harness.ts';
 
 const NS = uniqueNamespace('crash');
@@ -41,10 +53,15 @@ void describe('an operator killed mid-reconcile and restarted leaves no duplicat
     operator = await start();
     await Promise.all(PIPELINES.map((name) => apply(cluster.kc, pipeline(NS, name))));
     let atKill = 0;
-    await eventually('the first children', async () => {
-      atKill = (await listChildren(cluster.kc, NS)).length;
-      return atKill >= 5;
-    }, 45_000, log);
+    await eventually(
+      'the first children',
+      async () => {
+        atKill = (await listChildren(cluster.kc, NS)).length;
+        return atKill >= 5;
+      },
+      45_000,
+      log,
+    );
     await operator.kill('SIGKILL');
     const left = (await listChildren(cluster.kc, NS)).length;
     console.error(`  killed with ${atKill} children seen, ${left} present after the kill (of ${PIPELINES.length * PER_PIPELINE})`);
@@ -53,7 +70,12 @@ void describe('an operator killed mid-reconcile and restarted leaves no duplicat
 
   void it('a restarted operator completes every pipeline with exactly its children, each owned once by an existing pipeline', { timeout: 80_000 }, async () => {
     operator = await start();
-    await eventually(`all ${PIPELINES.length * PER_PIPELINE} children`, async () => (await listChildren(cluster.kc, NS)).length >= PIPELINES.length * PER_PIPELINE, 70_000, log);
+    await eventually(
+      `all ${PIPELINES.length * PER_PIPELINE} children`,
+      async () => (await listChildren(cluster.kc, NS)).length >= PIPELINES.length * PER_PIPELINE,
+      70_000,
+      log,
+    );
     const children = await listChildren(cluster.kc, NS);
     const uids = new Map<string, string>();
     for (const name of PIPELINES) uids.set(name, (await readPipeline(cluster.kc, NS, name))?.uid ?? 'missing');
@@ -70,13 +92,21 @@ void describe('an operator killed mid-reconcile and restarted leaves no duplicat
     }
     // Deterministic pod templates: the restarted operator did not roll any Deployment.
     const apps = cluster.kc.makeApiClient(AppsV1Api);
-    await eventually('one ReplicaSet per Deployment', async () => (await apps.listNamespacedReplicaSet({ namespace: NS })).items.length === PIPELINES.length * 2, 20_000);
+    await eventually(
+      'one ReplicaSet per Deployment',
+      async () => (await apps.listNamespacedReplicaSet({ namespace: NS })).items.length === PIPELINES.length * 2,
+      20_000,
+    );
     const replicaSets = await apps.listNamespacedReplicaSet({ namespace: NS });
     const perDeployment = new Map<string, number>();
     for (const rs of replicaSets.items) {
       const owner = rs.metadata?.ownerReferences?.[0]?.name ?? '';
       perDeployment.set(owner, (perDeployment.get(owner) ?? 0) + 1);
     }
-    assert.deepEqual([...perDeployment.values()].filter((n) => n !== 1), [], 'every Deployment has exactly one ReplicaSet');
+    assert.deepEqual(
+      [...perDeployment.values()].filter((n) => n !== 1),
+      [],
+      'every Deployment has exactly one ReplicaSet',
+    );
   });
 });

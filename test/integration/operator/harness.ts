@@ -76,7 +76,10 @@ export async function createNamespace(kc: KubeConfig, name: string): Promise<voi
 
 /** Deletes without waiting: the namespace controller finishes it in the background. */
 export async function deleteNamespace(kc: KubeConfig, name: string): Promise<void> {
-  await kc.makeApiClient(CoreV1Api).deleteNamespace({ name }).catch(() => undefined);
+  await kc
+    .makeApiClient(CoreV1Api)
+    .deleteNamespace({ name })
+    .catch(() => undefined);
 }
 
 /** Server-side apply with the tests' field manager (or another one, to play an HPA or a user). */
@@ -85,7 +88,9 @@ export async function apply(kc: KubeConfig, obj: KubernetesObject, fieldManager 
 }
 
 export function yamlObjects(path: string): KubernetesObject[] {
-  return parseAllDocuments(readFileSync(join(ROOT, path), 'utf8')).map((d) => d.toJS() as KubernetesObject).filter(Boolean);
+  return parseAllDocuments(readFileSync(join(ROOT, path), 'utf8'))
+    .map((d) => d.toJS() as KubernetesObject)
+    .filter(Boolean);
 }
 
 /**
@@ -96,13 +101,26 @@ export function yamlObjects(path: string): KubernetesObject[] {
  */
 export async function installCrd(kc: KubeConfig, kubeconfigPath: string): Promise<void> {
   const file = join(ROOT, 'config/crd/ocrplatform.io_ocrpipelines.yaml');
-  await execFileAsync(join(defaultBinDir(), 'kubectl'), ['--kubeconfig', kubeconfigPath, 'apply', '--server-side', '--force-conflicts', `--field-manager=${TEST_FIELD_MANAGER}`, '-f', file], { timeout: 30_000 });
+  await execFileAsync(
+    join(defaultBinDir(), 'kubectl'),
+    ['--kubeconfig', kubeconfigPath, 'apply', '--server-side', '--force-conflicts', `--field-manager=${TEST_FIELD_MANAGER}`, '-f', file],
+    { timeout: 30_000 },
+  );
   const objects = KubernetesObjectApi.makeApiClient(kc);
   for (const crd of yamlObjects('config/crd/ocrplatform.io_ocrpipelines.yaml')) {
-    await waitFor(`CRD ${crd.metadata?.name ?? ''} to be Established`, async () => {
-      const got = (await objects.read({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: crd.metadata?.name ?? '' } })) as { status?: { conditions?: Array<{ type: string; status: string }> } };
-      return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
-    }, 30_000, 250);
+    await waitFor(
+      `CRD ${crd.metadata?.name ?? ''} to be Established`,
+      async () => {
+        const got = (await objects.read({
+          apiVersion: 'apiextensions.k8s.io/v1',
+          kind: 'CustomResourceDefinition',
+          metadata: { name: crd.metadata?.name ?? '' },
+        })) as { status?: { conditions?: Array<{ type: string; status: string }> } };
+        return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+      },
+      30_000,
+      250,
+    );
   }
 }
 
@@ -142,7 +160,13 @@ export function pipeline(namespace: string, name: string, spec: Record<string, u
   };
 }
 
-export interface Condition { type: string; status: string; reason: string; message: string; observedGeneration?: number }
+export interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+}
 export interface PipelineState {
   uid: string;
   generation: number;
@@ -184,15 +208,20 @@ export async function listChildren(kc: KubeConfig, namespace: string, pipelineNa
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const selector = pipelineName ? `${PIPELINE_LABEL}=${pipelineName}` : undefined;
   const lists = await Promise.all(
-    CHILD_KINDS.map(async (k) => (await objects.list(k.apiVersion, k.kind, namespace, undefined, undefined, undefined, undefined, selector)).items.map((o) => ({
-      id: `${k.kind}/${o.metadata?.name ?? ''}`,
-      resourceVersion: o.metadata?.resourceVersion ?? '',
-      owners: o.metadata?.ownerReferences ?? [],
-      labels: o.metadata?.labels ?? {},
-    }))),
+    CHILD_KINDS.map(async (k) =>
+      (await objects.list(k.apiVersion, k.kind, namespace, undefined, undefined, undefined, undefined, selector)).items.map((o) => ({
+        id: `${k.kind}/${o.metadata?.name ?? ''}`,
+        resourceVersion: o.metadata?.resourceVersion ?? '',
+        owners: o.metadata?.ownerReferences ?? [],
+        labels: o.metadata?.labels ?? {},
+      })),
+    ),
   );
   // Services the API server makes itself (none in a fresh namespace) carry no pipeline label.
-  return lists.flat().filter((c) => pipelineName !== undefined || c.labels[PIPELINE_LABEL] !== undefined).sort((a, b) => a.id.localeCompare(b.id));
+  return lists
+    .flat()
+    .filter((c) => pipelineName !== undefined || c.labels[PIPELINE_LABEL] !== undefined)
+    .sort((a, b) => a.id.localeCompare(b.id));
 }
 
 /** Pods of a namespace, for readiness checks. */

@@ -7,8 +7,23 @@ import { AutoscalingV2Api, type KubeConfig } from '@kubernetes/client-node';
 import { startOperatorProcess, type OperatorProcess } from '../../support/operator-process.ts';
 import {
   UNREACHABLE_CONNECTION_STRING,
-  apply, createNamespace, deleteNamespace, eventually, expectedChildren, installCrd, isReadyAtCurrentGeneration,
-  listChildren, pipeline, readPipeline, resourceVersions, secret, skipWithoutCluster, sleep, testCluster, uniqueNamespace, type TestCluster,
+  apply,
+  createNamespace,
+  deleteNamespace,
+  eventually,
+  expectedChildren,
+  installCrd,
+  isReadyAtCurrentGeneration,
+  listChildren,
+  pipeline,
+  readPipeline,
+  resourceVersions,
+  secret,
+  skipWithoutCluster,
+  sleep,
+  testCluster,
+  uniqueNamespace,
+  type TestCluster,
 } from './harness.ts';
 
 const NS = uniqueNamespace('idle');
@@ -25,7 +40,9 @@ async function reconciles(op: OperatorProcess): Promise<number> {
 
 /** Which objects changed between two snapshots. */
 const changed = (a: Record<string, string>, b: Record<string, string>) =>
-  Object.keys({ ...a, ...b }).filter((k) => a[k] !== b[k]).map((k) => `${k}: ${a[k] ?? '-'} -> ${b[k] ?? '-'}`);
+  Object.keys({ ...a, ...b })
+    .filter((k) => a[k] !== b[k])
+    .map((k) => `${k}: ${a[k] ?? '-'} -> ${b[k] ?? '-'}`);
 
 /**
  * Waits until the world is at rest: every HPA evaluated once by kube-controller-manager
@@ -33,8 +50,11 @@ const changed = (a: Record<string, string>, b: Record<string, string>) =>
  */
 async function settled(kc: KubeConfig, gapMs: number, timeoutMs: number): Promise<Record<string, string>> {
   const hpas = kc.makeApiClient(AutoscalingV2Api);
-  await eventually('every HPA to be evaluated', async () =>
-    (await hpas.listNamespacedHorizontalPodAutoscaler({ namespace: NS })).items.every((h) => (h.status?.conditions?.length ?? 0) > 0), timeoutMs);
+  await eventually(
+    'every HPA to be evaluated',
+    async () => (await hpas.listNamespacedHorizontalPodAutoscaler({ namespace: NS })).items.every((h) => (h.status?.conditions?.length ?? 0) > 0),
+    timeoutMs,
+  );
   let last = await resourceVersions(kc, NS, PIPELINES);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -50,7 +70,8 @@ void describe('an idle operator writes nothing', { skip: skipWithoutCluster, tim
   let cluster: TestCluster;
   let operator: OperatorProcess | undefined;
   const log = () => `operator log:\n${operator?.tail(20) ?? '(not started)'}`;
-  const statuses = async () => (await Promise.all(PIPELINES.map(async (n) => `${n}: ${JSON.stringify((await readPipeline(cluster.kc, NS, n))?.status)}`))).join('\n');
+  const statuses = async () =>
+    (await Promise.all(PIPELINES.map(async (n) => `${n}: ${JSON.stringify((await readPipeline(cluster.kc, NS, n))?.status)}`))).join('\n');
   const start = async () => startOperatorProcess({ kubeconfigPath: cluster.kubeconfigPath, namespaces: [NS], resyncSeconds: RESYNC_SECONDS });
 
   before(async () => {
@@ -61,8 +82,14 @@ void describe('an idle operator writes nothing', { skip: skipWithoutCluster, tim
     operator = await start();
     for (const name of PIPELINES) await apply(cluster.kc, pipeline(NS, name));
     for (const name of PIPELINES) {
-      await eventually(`${name} Ready with every child`, async () =>
-        isReadyAtCurrentGeneration(await readPipeline(cluster.kc, NS, name)) && (await listChildren(cluster.kc, NS, name)).length === expectedChildren(name).length, 60_000, log);
+      await eventually(
+        `${name} Ready with every child`,
+        async () =>
+          isReadyAtCurrentGeneration(await readPipeline(cluster.kc, NS, name)) &&
+          (await listChildren(cluster.kc, NS, name)).length === expectedChildren(name).length,
+        60_000,
+        log,
+      );
     }
   });
 

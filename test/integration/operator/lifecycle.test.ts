@@ -8,9 +8,28 @@ import { after, before, describe, it } from 'node:test';
 import { AppsV1Api, AutoscalingV2Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { startOperatorProcess, type OperatorProcess } from '../../support/operator-process.ts';
 import {
-  GROUP, PLURAL, UNREACHABLE_CONNECTION_STRING, VERSION,
-  apply, condition, createNamespace, deleteNamespace, eventually, expectedChildren, installCrd, isReadyAtCurrentGeneration,
-  listChildren, podsReady, readPipeline, sample, secret, skipWithoutCluster, sleep, testCluster, uniqueNamespace, type TestCluster,
+  GROUP,
+  PLURAL,
+  UNREACHABLE_CONNECTION_STRING,
+  VERSION,
+  apply,
+  condition,
+  createNamespace,
+  deleteNamespace,
+  eventually,
+  expectedChildren,
+  installCrd,
+  isReadyAtCurrentGeneration,
+  listChildren,
+  podsReady,
+  readPipeline,
+  sample,
+  secret,
+  skipWithoutCluster,
+  sleep,
+  testCluster,
+  uniqueNamespace,
+  type TestCluster,
 } from './harness.ts';
 
 const NS = uniqueNamespace('lifecycle');
@@ -33,7 +52,12 @@ void describe('the operator reconciles the samples on a real control plane', { s
     await installCrd(cluster.kc, cluster.kubeconfigPath);
     await createNamespace(cluster.kc, NS);
     // What the full sample references: four Secrets and a ServiceAccount (pods need it).
-    for (const [name, key] of [['ocr-servicebus', 'connectionString'], ['ocr-storage', 'connectionString'], ['ocr-api-keys', 'keys'], ['ocr-webhook', 'signingKey']] as const) {
+    for (const [name, key] of [
+      ['ocr-servicebus', 'connectionString'],
+      ['ocr-storage', 'connectionString'],
+      ['ocr-api-keys', 'keys'],
+      ['ocr-webhook', 'signingKey'],
+    ] as const) {
       await apply(cluster.kc, secret(NS, name, { [key]: name === 'ocr-servicebus' ? UNREACHABLE_CONNECTION_STRING : `test-${name}` }));
     }
     await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'ocr-invoices' } } });
@@ -52,25 +76,46 @@ void describe('the operator reconciles the samples on a real control plane', { s
     await apply(cluster.kc, sample('ocrpipeline-minimal.yaml', NS));
     await apply(cluster.kc, sample('ocrpipeline-full.yaml', NS));
     for (const name of [MINIMAL, FULL]) {
-      await eventually(`every child of ${name}`, async () => (await listChildren(cluster.kc, NS, name)).length === expectedChildren(name).length, 45_000, async () =>
-        `children: ${(await listChildren(cluster.kc, NS, name)).map((c) => c.id).join(', ')}\n${log()}`);
+      await eventually(
+        `every child of ${name}`,
+        async () => (await listChildren(cluster.kc, NS, name)).length === expectedChildren(name).length,
+        45_000,
+        async () => `children: ${(await listChildren(cluster.kc, NS, name)).map((c) => c.id).join(', ')}\n${log()}`,
+      );
       const uid = (await readPipeline(cluster.kc, NS, name))?.uid;
       const children = await listChildren(cluster.kc, NS, name);
-      assert.deepEqual(children.map((c) => c.id), expectedChildren(name));
+      assert.deepEqual(
+        children.map((c) => c.id),
+        expectedChildren(name),
+      );
       for (const c of children) {
         assert.equal(c.owners.length, 1, `${c.id} has exactly one owner`);
-        assert.deepEqual({ ...c.owners[0] }, { apiVersion: `${GROUP}/${VERSION}`, kind: 'OcrPipeline', name, uid, controller: true, blockOwnerDeletion: true }, `${c.id} is owned by ${name}`);
+        assert.deepEqual(
+          { ...c.owners[0] },
+          { apiVersion: `${GROUP}/${VERSION}`, kind: 'OcrPipeline', name, uid, controller: true, blockOwnerDeletion: true },
+          `${c.id} is owned by ${name}`,
+        );
       }
     }
   });
 
   void it('kwok makes the pods Ready and each pipeline reports Ready=True at its current generation', { timeout: 90_000 }, async () => {
     // Every Deployment has all the pods it asks for Ready (kwok's stages), and each pipeline says so.
-    const rolledOut = async () => (await apps.listNamespacedDeployment({ namespace: NS })).items.every((d) => (d.status?.readyReplicas ?? 0) === d.spec?.replicas);
-    await eventually('every Deployment to have all its pods Ready', rolledOut, 80_000, async () => `pods: ${JSON.stringify(await podsReady(cluster.kc, NS))}\n${log()}`);
+    const rolledOut = async () =>
+      (await apps.listNamespacedDeployment({ namespace: NS })).items.every((d) => (d.status?.readyReplicas ?? 0) === d.spec?.replicas);
+    await eventually(
+      'every Deployment to have all its pods Ready',
+      rolledOut,
+      80_000,
+      async () => `pods: ${JSON.stringify(await podsReady(cluster.kc, NS))}\n${log()}`,
+    );
     for (const name of [MINIMAL, FULL]) {
-      await eventually(`${name} to be Ready=True at its generation`, async () => isReadyAtCurrentGeneration(await readPipeline(cluster.kc, NS, name)), 30_000, async () =>
-        `status: ${JSON.stringify((await readPipeline(cluster.kc, NS, name))?.status)}\n${log()}`);
+      await eventually(
+        `${name} to be Ready=True at its generation`,
+        async () => isReadyAtCurrentGeneration(await readPipeline(cluster.kc, NS, name)),
+        30_000,
+        async () => `status: ${JSON.stringify((await readPipeline(cluster.kc, NS, name))?.status)}\n${log()}`,
+      );
     }
     const pods = await podsReady(cluster.kc, NS);
     // The operator leaves spec.replicas to the HPAs (one pod until an HPA raises it to replicas.min).
@@ -81,24 +126,41 @@ void describe('the operator reconciles the samples on a real control plane', { s
   void it('a spec change reaches the children and is reported at the new generation', { timeout: 60_000 }, async () => {
     const custom = cluster.kc.makeApiClient(CustomObjectsApi);
     await custom.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace: NS, plural: PLURAL, name: MINIMAL, body: { spec: { image: 'example.invalid/ocr-platform:v2', api: { replicas: { min: 2, max: 7 } } } } },
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: NS,
+        plural: PLURAL,
+        name: MINIMAL,
+        body: { spec: { image: 'example.invalid/ocr-platform:v2', api: { replicas: { min: 2, max: 7 } } } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    await eventually('the new image and HPA maximum on the children', async () => {
-      const d = await deployment(`${MINIMAL}-api`);
-      const hpa = await cluster.kc.makeApiClient(AutoscalingV2Api).readNamespacedHorizontalPodAutoscaler({ name: `${MINIMAL}-api`, namespace: NS });
-      return d.spec?.template.spec?.containers[0]?.image === 'example.invalid/ocr-platform:v2' && hpa.spec?.maxReplicas === 7;
-    }, 30_000, log);
+    await eventually(
+      'the new image and HPA maximum on the children',
+      async () => {
+        const d = await deployment(`${MINIMAL}-api`);
+        const hpa = await cluster.kc.makeApiClient(AutoscalingV2Api).readNamespacedHorizontalPodAutoscaler({ name: `${MINIMAL}-api`, namespace: NS });
+        return d.spec?.template.spec?.containers[0]?.image === 'example.invalid/ocr-platform:v2' && hpa.spec?.maxReplicas === 7;
+      },
+      30_000,
+      log,
+    );
     await eventually('Ready=True at the new generation', async () => isReadyAtCurrentGeneration(await readPipeline(cluster.kc, NS, MINIMAL)), 45_000, log);
   });
 
   void it('a deleted child comes back', { timeout: 30_000 }, async () => {
     const before = await core.readNamespacedService({ name: `${MINIMAL}-api`, namespace: NS });
     await core.deleteNamespacedService({ name: `${MINIMAL}-api`, namespace: NS });
-    await eventually('the Service to be recreated', async () => {
-      const now = await core.readNamespacedService({ name: `${MINIMAL}-api`, namespace: NS }).catch(() => undefined);
-      return now !== undefined && now.metadata?.uid !== before.metadata?.uid;
-    }, 20_000, log);
+    await eventually(
+      'the Service to be recreated',
+      async () => {
+        const now = await core.readNamespacedService({ name: `${MINIMAL}-api`, namespace: NS }).catch(() => undefined);
+        return now !== undefined && now.metadata?.uid !== before.metadata?.uid;
+      },
+      20_000,
+      log,
+    );
   });
 
   void it('hand-edited managed fields (a Service targetPort, a container env value) are put back', { timeout: 40_000 }, async () => {
@@ -116,15 +178,31 @@ void describe('the operator reconciles the samples on a real control plane', { s
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
     await apps.patchNamespacedDeployment(
-      { name: `${MINIMAL}-worker`, namespace: NS, fieldManager: 'kubectl-edit', body: { spec: { template: { spec: { containers: [{ name: d.spec?.template.spec?.containers[0]?.name ?? '', env: [{ name: envVar.name, value: 'hand-edited' }] }] } } } } },
+      {
+        name: `${MINIMAL}-worker`,
+        namespace: NS,
+        fieldManager: 'kubectl-edit',
+        body: {
+          spec: {
+            template: {
+              spec: { containers: [{ name: d.spec?.template.spec?.containers[0]?.name ?? '', env: [{ name: envVar.name, value: 'hand-edited' }] }] },
+            },
+          },
+        },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
-    await eventually('the Service port and env value to be reverted', async () => {
-      const s = await core.readNamespacedService({ name: `${MINIMAL}-api`, namespace: NS });
-      const w = await deployment(`${MINIMAL}-worker`);
-      const value = w.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === envVar.name)?.value;
-      return s.spec?.ports?.length === 1 && s.spec.ports[0]?.targetPort === targetPort && value === envVar.value;
-    }, 30_000, async () => `service ports: ${JSON.stringify((await core.readNamespacedService({ name: `${MINIMAL}-api`, namespace: NS })).spec?.ports)}\n${log()}`);
+    await eventually(
+      'the Service port and env value to be reverted',
+      async () => {
+        const s = await core.readNamespacedService({ name: `${MINIMAL}-api`, namespace: NS });
+        const w = await deployment(`${MINIMAL}-worker`);
+        const value = w.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === envVar.name)?.value;
+        return s.spec?.ports?.length === 1 && s.spec.ports[0]?.targetPort === targetPort && value === envVar.value;
+      },
+      30_000,
+      async () => `service ports: ${JSON.stringify((await core.readNamespacedService({ name: `${MINIMAL}-api`, namespace: NS })).spec?.ports)}\n${log()}`,
+    );
   });
 
   void it('a replica count set by another field manager (an HPA) is never undone across reconciles', { timeout: 60_000 }, async () => {
@@ -143,11 +221,16 @@ void describe('the operator reconciles the samples on a real control plane', { s
         { group: GROUP, version: VERSION, namespace: NS, plural: PLURAL, name: MINIMAL, body: { spec: { api: { rateLimitPerMinute: rate } } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
-      await eventually(`the operator to reconcile rateLimitPerMinute=${rate}`, async () => {
-        await sample();
-        const env = (await deployment(`${MINIMAL}-api`)).spec?.template.spec?.containers[0]?.env ?? [];
-        return env.some((e) => e.value === String(rate)) && isReadyAtCurrentGeneration(await readPipeline(cluster.kc, NS, MINIMAL));
-      }, 30_000, log);
+      await eventually(
+        `the operator to reconcile rateLimitPerMinute=${rate}`,
+        async () => {
+          await sample();
+          const env = (await deployment(`${MINIMAL}-api`)).spec?.template.spec?.containers[0]?.env ?? [];
+          return env.some((e) => e.value === String(rate)) && isReadyAtCurrentGeneration(await readPipeline(cluster.kc, NS, MINIMAL));
+        },
+        30_000,
+        log,
+      );
     }
     for (let i = 0; i < 10; i++) {
       await sample();
@@ -155,7 +238,8 @@ void describe('the operator reconciles the samples on a real control plane', { s
     }
     assert.deepEqual([...seen], [3], 'spec.replicas stayed 3 throughout');
     const d: V1Deployment = await deployment(name);
-    const operatorFields = d.metadata?.managedFields?.find((m) => m.manager === 'ocr-platform-operator' && m.operation === 'Apply')?.fieldsV1 as { 'f:spec'?: Record<string, unknown> } | undefined;
+    const operatorFields = d.metadata?.managedFields?.find((m) => m.manager === 'ocr-platform-operator' && m.operation === 'Apply')?.fieldsV1 as
+      { 'f:spec'?: Record<string, unknown> } | undefined;
     assert.ok(operatorFields?.['f:spec'], 'the operator applied the worker Deployment spec');
     assert.equal(operatorFields['f:spec']['f:replicas'], undefined, 'the operator does not own spec.replicas');
   });
@@ -163,8 +247,12 @@ void describe('the operator reconciles the samples on a real control plane', { s
   void it('deleting the pipelines lets the garbage collector remove every child', { timeout: 60_000 }, async () => {
     const custom = cluster.kc.makeApiClient(CustomObjectsApi);
     for (const name of [MINIMAL, FULL]) await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: PLURAL, name });
-    await eventually('no children left in the namespace', async () => (await listChildren(cluster.kc, NS)).length === 0, 50_000, async () =>
-      `left: ${(await listChildren(cluster.kc, NS)).map((c) => c.id).join(', ')}`);
+    await eventually(
+      'no children left in the namespace',
+      async () => (await listChildren(cluster.kc, NS)).length === 0,
+      50_000,
+      async () => `left: ${(await listChildren(cluster.kc, NS)).map((c) => c.id).join(', ')}`,
+    );
     assert.equal(await readPipeline(cluster.kc, NS, MINIMAL), undefined);
   });
 });

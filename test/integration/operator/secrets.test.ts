@@ -6,8 +6,22 @@ import { after, before, describe, it } from 'node:test';
 import { startOperatorProcess, type OperatorProcess } from '../../support/operator-process.ts';
 import {
   UNREACHABLE_CONNECTION_STRING,
-  apply, condition, createNamespace, deleteNamespace, eventually, expectedChildren, installCrd, isReadyAtCurrentGeneration,
-  listChildren, pipeline, readPipeline, secret, skipWithoutCluster, testCluster, uniqueNamespace, type TestCluster,
+  apply,
+  condition,
+  createNamespace,
+  deleteNamespace,
+  eventually,
+  expectedChildren,
+  installCrd,
+  isReadyAtCurrentGeneration,
+  listChildren,
+  pipeline,
+  readPipeline,
+  secret,
+  skipWithoutCluster,
+  testCluster,
+  uniqueNamespace,
+  type TestCluster,
 } from './harness.ts';
 
 const NS = uniqueNamespace('secrets');
@@ -36,7 +50,12 @@ void describe('a missing Secret degrades the pipeline until it is created', { sk
 
   void it('reports Degraded=True SecretNotFound with a message naming the Secret, and creates no children', { timeout: 40_000 }, async () => {
     await apply(cluster.kc, pipeline(NS, NAME));
-    await eventually('Degraded=True', async () => condition(await readPipeline(cluster.kc, NS, NAME), 'Degraded')?.status === 'True', 30_000, async () => `${await status()}\n${log()}`);
+    await eventually(
+      'Degraded=True',
+      async () => condition(await readPipeline(cluster.kc, NS, NAME), 'Degraded')?.status === 'True',
+      30_000,
+      async () => `${await status()}\n${log()}`,
+    );
     const p = await readPipeline(cluster.kc, NS, NAME);
     const degraded = condition(p, 'Degraded');
     assert.equal(degraded?.reason, 'SecretNotFound');
@@ -48,10 +67,15 @@ void describe('a missing Secret degrades the pipeline until it is created', { sk
   void it('creating the Secret heals the pipeline without a restart', { timeout: 60_000 }, async () => {
     await apply(cluster.kc, secret(NS, 'servicebus', { connectionString: UNREACHABLE_CONNECTION_STRING }));
     await eventually('every child', async () => (await listChildren(cluster.kc, NS, NAME)).length === expectedChildren(NAME).length, 30_000, log);
-    await eventually('Degraded=False and Ready=True', async () => {
-      const p = await readPipeline(cluster.kc, NS, NAME);
-      return condition(p, 'Degraded')?.status === 'False' && isReadyAtCurrentGeneration(p);
-    }, 45_000, async () => `${await status()}\n${log()}`);
+    await eventually(
+      'Degraded=False and Ready=True',
+      async () => {
+        const p = await readPipeline(cluster.kc, NS, NAME);
+        return condition(p, 'Degraded')?.status === 'False' && isReadyAtCurrentGeneration(p);
+      },
+      45_000,
+      async () => `${await status()}\n${log()}`,
+    );
     assert.equal(operator?.exited, false, 'the same operator process healed it');
   });
 });

@@ -2,7 +2,18 @@
 // message (OpenAPI schema and CEL rules generated from src/crds/). No operator runs here.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { apply, createNamespace, deleteNamespace, installCrd, pipeline, skipWithoutCluster, testCluster, uniqueNamespace, type PipelineManifest, type TestCluster } from './harness.ts';
+import {
+  apply,
+  createNamespace,
+  deleteNamespace,
+  installCrd,
+  pipeline,
+  skipWithoutCluster,
+  testCluster,
+  uniqueNamespace,
+  type PipelineManifest,
+  type TestCluster,
+} from './harness.ts';
 
 const NS = uniqueNamespace('validation');
 
@@ -43,12 +54,15 @@ const cases: Array<{ name: string; spec: Spec; messages: string[] }> = [
   },
   {
     name: 'both a Service Bus namespace and a connection string are rejected by the CEL rule',
-    spec: { ...base, queue: { serviceBus: { namespace: 'contoso.servicebus.windows.net', connectionStringSecretRef: { name: 's', key: 'k' }, queueName: 'q' } } },
+    spec: {
+      ...base,
+      queue: { serviceBus: { namespace: 'contoso.servicebus.windows.net', connectionStringSecretRef: { name: 's', key: 'k' }, queueName: 'q' } },
+    },
     messages: ['set exactly one of queue.serviceBus.namespace (workload identity) or queue.serviceBus.connectionStringSecretRef'],
   },
 ];
 
-void describe('the API server rejects invalid OcrPipelines with the CRD\'s message', { skip: skipWithoutCluster, timeout: 60_000 }, () => {
+void describe("the API server rejects invalid OcrPipelines with the CRD's message", { skip: skipWithoutCluster, timeout: 60_000 }, () => {
   let cluster: TestCluster;
 
   before(async () => {

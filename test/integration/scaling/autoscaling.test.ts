@@ -51,9 +51,14 @@ void describe('worker autoscaling on queue depth (local control plane)', { timeo
   let hpas: AutoscalingV2Api;
   let custom: CustomObjectsApi;
 
-  const hpa = async (): Promise<V2HorizontalPodAutoscaler | undefined> => hpas.readNamespacedHorizontalPodAutoscaler({ name: `${PIPELINE}-worker`, namespace: NS }).catch(() => undefined);
+  const hpa = async (): Promise<V2HorizontalPodAutoscaler | undefined> =>
+    hpas.readNamespacedHorizontalPodAutoscaler({ name: `${PIPELINE}-worker`, namespace: NS }).catch(() => undefined);
   const status = async (): Promise<OcrPipelineStatus | undefined> =>
-    ((await custom.getNamespacedCustomObject({ group: 'ocrplatform.io', version: 'v1alpha1', namespace: NS, plural: 'ocrpipelines', name: PIPELINE })) as { status?: OcrPipelineStatus }).status;
+    (
+      (await custom.getNamespacedCustomObject({ group: 'ocrplatform.io', version: 'v1alpha1', namespace: NS, plural: 'ocrpipelines', name: PIPELINE })) as {
+        status?: OcrPipelineStatus;
+      }
+    ).status;
   const condition = (s: OcrPipelineStatus | undefined, type: string) => s?.conditions?.find((c) => c.type === type);
 
   /** Waits for the HPA to want `n` workers; the message carries what it and the operator saw. */
@@ -62,7 +67,9 @@ void describe('worker autoscaling on queue depth (local control plane)', { timeo
       await waitFor(`the worker HPA to desire ${n} replicas`, async () => (await hpa())?.status?.desiredReplicas === n, timeoutMs, 500);
     } catch (error) {
       const h = await hpa();
-      throw new Error(`${(error as Error).message}\nHPA status: ${JSON.stringify(h?.status)}\npipeline status.scaling: ${JSON.stringify((await status())?.scaling)}\noperator log:\n${operator?.tail(15) ?? ''}`);
+      throw new Error(
+        `${(error as Error).message}\nHPA status: ${JSON.stringify(h?.status)}\npipeline status.scaling: ${JSON.stringify((await status())?.scaling)}\noperator log:\n${operator?.tail(15) ?? ''}`,
+      );
     }
   }
 
@@ -82,7 +89,10 @@ void describe('worker autoscaling on queue depth (local control plane)', { timeo
     standin = await startServiceBusStandin({ queues: [{ name: 'ocr-jobs', lockDurationSeconds: 60 }] });
     sb = serviceBusClient(standin);
     // The operator only reads counters (ATOM): its Secret holds the management connection string.
-    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'servicebus' }, stringData: { 'connection-string': standin.managementConnectionString } } });
+    await core.createNamespacedSecret({
+      namespace: NS,
+      body: { metadata: { name: 'servicebus' }, stringData: { 'connection-string': standin.managementConnectionString } },
+    });
     operator = await startOperator({ kubeconfigPath: env.kubeconfigPath, namespace: NS, prometheusUrl: env.prometheusUrl });
     env.addScrapeTargets([`127.0.0.1:${operator.metricsPort}`]);
     await apply(env.kc, pipelineManifest());
@@ -93,9 +103,15 @@ void describe('worker autoscaling on queue depth (local control plane)', { timeo
     await sb?.close();
     await standin?.close();
     if (env) {
-      await env.kc.makeApiClient(CoreV1Api).deleteNamespace({ name: NS }).catch(() => undefined);
+      await env.kc
+        .makeApiClient(CoreV1Api)
+        .deleteNamespace({ name: NS })
+        .catch(() => undefined);
       // the trimmed KEDA CRD is a test fixture: never leave it in a shared cluster
-      await env.kc.makeApiClient(ApiextensionsV1Api).deleteCustomResourceDefinition({ name: KEDA_CRD }).catch(() => undefined);
+      await env.kc
+        .makeApiClient(ApiextensionsV1Api)
+        .deleteCustomResourceDefinition({ name: KEDA_CRD })
+        .catch(() => undefined);
       await env.stop();
     }
   });
@@ -134,13 +150,20 @@ void describe('worker autoscaling on queue depth (local control plane)', { timeo
     assert.equal(drained, 60, 'all 60 messages are received and completed');
     await hpaWants(1, 50_000);
     try {
-      await waitFor('status.scaling to show an empty queue held at minReplicas', async () => {
-        const sc = (await status())?.scaling;
-        return sc?.backlog === 0 && sc.limitedBy === 'minReplicas' && sc.desiredWorkers === 1;
-      }, 20_000, 500);
+      await waitFor(
+        'status.scaling to show an empty queue held at minReplicas',
+        async () => {
+          const sc = (await status())?.scaling;
+          return sc?.backlog === 0 && sc.limitedBy === 'minReplicas' && sc.desiredWorkers === 1;
+        },
+        20_000,
+        500,
+      );
     } catch (error) {
       const s = await status();
-      throw new Error(`${(error as Error).message}\nstatus: ${JSON.stringify({ scaling: s?.scaling, conditions: s?.conditions?.map((c) => `${c.type}=${c.status} ${c.reason}`) })}\nHPA: ${JSON.stringify((await hpa())?.status)}`);
+      throw new Error(
+        `${(error as Error).message}\nstatus: ${JSON.stringify({ scaling: s?.scaling, conditions: s?.conditions?.map((c) => `${c.type}=${c.status} ${c.reason}`) })}\nHPA: ${JSON.stringify((await hpa())?.status)}`,
+      );
     }
   });
 
@@ -165,8 +188,16 @@ void describe('worker autoscaling on queue depth (local control plane)', { timeo
   void it('stage 5: the KEDA ScaledObject is rendered and accepted by the API server (server-side dry run)', { timeout: 30_000 }, async () => {
     await applyCrd(env.kc, 'config/keda/keda.sh_scaledobjects.yaml');
     const manifest = pipelineManifest();
-    const spec = parseSpec({ ...manifest.spec, worker: { ...manifest.spec.worker, replicas: { min: 0, max: MAX_WORKERS }, scaling: { ...manifest.spec.worker.scaling, provider: 'keda' } } });
-    const p: OcrPipeline = { apiVersion: 'ocrplatform.io/v1alpha1', kind: 'OcrPipeline', metadata: { name: PIPELINE, namespace: NS, uid: '00000000-0000-0000-0000-000000000001' }, spec };
+    const spec = parseSpec({
+      ...manifest.spec,
+      worker: { ...manifest.spec.worker, replicas: { min: 0, max: MAX_WORKERS }, scaling: { ...manifest.spec.worker.scaling, provider: 'keda' } },
+    });
+    const p: OcrPipeline = {
+      apiVersion: 'ocrplatform.io/v1alpha1',
+      kind: 'OcrPipeline',
+      metadata: { name: PIPELINE, namespace: NS, uid: '00000000-0000-0000-0000-000000000001' },
+      spec,
+    };
     const so = kedaScaledObject({ pipeline: p, secretHashes: {} }, { prometheusUrl: env.prometheusUrl })!;
     const accepted = (await apply(env.kc, so, true)) as { spec?: { minReplicaCount?: number; triggers?: unknown[] } };
     assert.equal(accepted.spec?.minReplicaCount, 0);

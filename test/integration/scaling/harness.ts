@@ -94,14 +94,20 @@ export async function apply(kc: KubeConfig, obj: object, dryRun = false): Promis
   url.searchParams.set('fieldManager', 'ocr-scaling-tests');
   url.searchParams.set('force', 'true');
   if (dryRun) url.searchParams.set('dryRun', 'All');
-  const options: Parameters<KubeConfig['applyToHTTPSOptions']>[0] = { method: 'PATCH', timeout: 15_000, headers: { 'content-type': 'application/apply-patch+yaml', accept: 'application/json' } };
+  const options: Parameters<KubeConfig['applyToHTTPSOptions']>[0] = {
+    method: 'PATCH',
+    timeout: 15_000,
+    headers: { 'content-type': 'application/apply-patch+yaml', accept: 'application/json' },
+  };
   await kc.applyToHTTPSOptions(options);
   const body = JSON.stringify(obj);
   const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = httpsRequest(url, options, (res) => {
       let t = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => { t += c; });
+      res.on('data', (c: string) => {
+        t += c;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: t }));
     });
     req.on('timeout', () => req.destroy(new Error(`apply ${o.kind ?? ''} ${o.metadata?.name ?? ''} timed out`)));
@@ -109,24 +115,41 @@ export async function apply(kc: KubeConfig, obj: object, dryRun = false): Promis
     req.end(body);
   });
   if (status < 200 || status > 299) {
-    const message = ((): string => { try { return (JSON.parse(text) as { message?: string }).message ?? text; } catch { return text; } })();
+    const message = ((): string => {
+      try {
+        return (JSON.parse(text) as { message?: string }).message ?? text;
+      } catch {
+        return text;
+      }
+    })();
     throw new Error(`apply ${o.kind ?? ''} ${o.metadata?.name ?? ''}: HTTP ${status}: ${message}`);
   }
   return JSON.parse(text) as KubernetesObject;
 }
 
 export function yamlObjects(path: string): KubernetesObject[] {
-  return parseAllDocuments(readFileSync(join(ROOT, path), 'utf8')).map((d) => d.toJS() as KubernetesObject).filter(Boolean);
+  return parseAllDocuments(readFileSync(join(ROOT, path), 'utf8'))
+    .map((d) => d.toJS() as KubernetesObject)
+    .filter(Boolean);
 }
 
 /** Applies a CRD and waits until the API server serves it. */
 export async function applyCrd(kc: KubeConfig, path: string): Promise<void> {
   for (const crd of yamlObjects(path)) {
     await apply(kc, crd);
-    await waitFor(`CRD ${crd.metadata?.name ?? ''} to be established`, async () => {
-      const got = (await KubernetesObjectApi.makeApiClient(kc).read({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: crd.metadata?.name ?? '' } })) as { status?: { conditions?: Array<{ type: string; status: string }> } };
-      return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
-    }, 30_000, 250);
+    await waitFor(
+      `CRD ${crd.metadata?.name ?? ''} to be established`,
+      async () => {
+        const got = (await KubernetesObjectApi.makeApiClient(kc).read({
+          apiVersion: 'apiextensions.k8s.io/v1',
+          kind: 'CustomResourceDefinition',
+          metadata: { name: crd.metadata?.name ?? '' },
+        })) as { status?: { conditions?: Array<{ type: string; status: string }> } };
+        return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+      },
+      30_000,
+      250,
+    );
   }
 }
 

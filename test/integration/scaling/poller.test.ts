@@ -14,7 +14,13 @@ import type { PipelineQueueView } from '../../../src/operator/scaling/view.ts';
 
 const FAST = { idleMs: 200, busyMs: 100, backoffBaseMs: 100, backoffMaxMs: 400, jitter: 0, statusRefreshMs: 200 };
 
-async function until(pollers: QueueRegistry, key: string, what: string, check: (v: PipelineQueueView) => boolean, timeoutMs = 10_000): Promise<PipelineQueueView> {
+async function until(
+  pollers: QueueRegistry,
+  key: string,
+  what: string,
+  check: (v: PipelineQueueView) => boolean,
+  timeoutMs = 10_000,
+): Promise<PipelineQueueView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = pollers.view(key);
@@ -33,15 +39,25 @@ void describe('queue-depth poller with the real SDK against the stand-in', () =>
   let workersInFlight = 0;
 
   const sub = (name: string, s: Partial<PipelineSubscription> = {}): PipelineSubscription => ({
-    key: `it/${name}`, namespace: 'it', pipeline: name, queueName: 'ocr-jobs',
+    key: `it/${name}`,
+    namespace: 'it',
+    pipeline: name,
+    queueName: 'ocr-jobs',
     credential: { kind: 'connectionString', connectionString: standin.managementConnectionString },
-    countInFlight: true, activationMessages: 0, minReplicas: 1, workersRunning: 1, ...s,
+    countInFlight: true,
+    activationMessages: 0,
+    minReplicas: 1,
+    workersRunning: 1,
+    ...s,
   });
 
   before(async () => {
     standin = await startServiceBusStandin({
       keys: { RootManageSharedAccessKey: { key: 'manage-key-for-tests' }, ListenOnly: { key: 'listen-key-for-tests', rights: ['Listen'] } },
-      queues: [{ name: 'ocr-jobs', lockDurationSeconds: 60 }, { name: 'paused', status: 'ReceiveDisabled' }],
+      queues: [
+        { name: 'ocr-jobs', lockDurationSeconds: 60 },
+        { name: 'paused', status: 'ReceiveDisabled' },
+      ],
     });
     client = serviceBusClient(standin);
     pollers = new QueueRegistry({
@@ -117,6 +133,9 @@ void describe('queue-depth poller with the real SDK against the stand-in', () =>
     assert.equal(v.problem?.reason, 'NamespaceUnreachable');
     assert.equal(v.signal?.backlog, 8);
     assert.equal(v.lastSeenNonEmpty, true);
-    assert.match(await registry.metrics(), /ocr_queue_read_errors_total\{namespace="it",pipeline="receipts",queue="ocr-jobs",reason="NamespaceUnreachable"\} [1-9]/);
+    assert.match(
+      await registry.metrics(),
+      /ocr_queue_read_errors_total\{namespace="it",pipeline="receipts",queue="ocr-jobs",reason="NamespaceUnreachable"\} [1-9]/,
+    );
   });
 });

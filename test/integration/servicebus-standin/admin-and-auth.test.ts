@@ -7,10 +7,12 @@ import { adminClient, fastClientOptions, serviceBusClient, startServiceBusStandi
 
 type CodedError = Error & { code?: string; statusCode?: number };
 
-const hasCode = (code: string) => (error: CodedError): boolean => {
-  assert.equal(error.code, code, `expected code ${code}, got ${error.code}: ${error.message}`);
-  return true;
-};
+const hasCode =
+  (code: string) =>
+  (error: CodedError): boolean => {
+    assert.equal(error.code, code, `expected code ${code}, got ${error.code}: ${error.message}`);
+    return true;
+  };
 
 void describe('admin API, keys and entity limits with the real SDK', () => {
   let standin: ServiceBusStandin;
@@ -99,7 +101,10 @@ void describe('admin API, keys and entity limits with the real SDK', () => {
       await badClient.close();
     }
     const badAdmin = adminClient({ ...standin, managementConnectionString: standin.managementConnectionString.replace(rootKey, 'not-the-key') });
-    await assert.rejects(badAdmin.getQueueRuntimeProperties('ocr-jobs'), (error: CodedError) => error.statusCode === 401 && error.code === 'UnauthorizedRequestError');
+    await assert.rejects(
+      badAdmin.getQueueRuntimeProperties('ocr-jobs'),
+      (error: CodedError) => error.statusCode === 401 && error.code === 'UnauthorizedRequestError',
+    );
   });
 
   void it('a Send-only key may send but neither receive nor read queue counts', async () => {

@@ -166,11 +166,21 @@ void describe('locks, deferral, scheduling and peek with the real SDK', () => {
     try {
       await sender.sendMessages([{ body: 'a' }, { body: 'b' }, { body: 'c' }]);
       const firstTwo = await receiver.peekMessages(2);
-      assert.deepEqual(firstTwo.map((m) => m.body), ['a', 'b']);
+      assert.deepEqual(
+        firstTwo.map((m) => m.body),
+        ['a', 'b'],
+      );
       const rest = await receiver.peekMessages(5);
-      assert.deepEqual(rest.map((m) => m.body), ['c'], 'peek continues after the last peeked sequence number');
+      assert.deepEqual(
+        rest.map((m) => m.body),
+        ['c'],
+        'peek continues after the last peeked sequence number',
+      );
       const fromStart = await receiver.peekMessages(5, { fromSequenceNumber: firstTwo[0]!.sequenceNumber! });
-      assert.deepEqual(fromStart.map((m) => Number(m.sequenceNumber)), [1, 2, 3]);
+      assert.deepEqual(
+        fromStart.map((m) => Number(m.sequenceNumber)),
+        [1, 2, 3],
+      );
       assert.equal((await receiver.peekMessages(5)).length, 0, 'nothing after the end');
       assert.equal((await admin.getQueueRuntimeProperties('peek')).activeMessageCount, 3, 'peek removes nothing');
       const received = await receiver.receiveMessages(3, { maxWaitTimeInMs: 1000 });

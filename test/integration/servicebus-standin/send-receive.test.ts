@@ -11,13 +11,7 @@ void describe('send, receive and settle with the real SDK', () => {
 
   void before(async () => {
     standin = await startServiceBusStandin({
-      queues: [
-        { name: 'basic' },
-        { name: 'batch' },
-        { name: 'abandon', maxDeliveryCount: 5 },
-        { name: 'dead', maxDeliveryCount: 5 },
-        { name: 'counts' },
-      ],
+      queues: [{ name: 'basic' }, { name: 'batch' }, { name: 'abandon', maxDeliveryCount: 5 }, { name: 'dead', maxDeliveryCount: 5 }, { name: 'counts' }],
     });
     client = serviceBusClient(standin);
     admin = adminClient(standin);
@@ -114,7 +108,10 @@ void describe('send, receive and settle with the real SDK', () => {
       // would hold it for the rest of the 8 s wait and close the link.
       const got = await receiver.receiveMessages(10, { maxWaitTimeInMs: 8000 });
       const elapsed = Date.now() - started;
-      assert.deepEqual(got.map((m) => m.body), ['x', 'y']);
+      assert.deepEqual(
+        got.map((m) => m.body),
+        ['x', 'y'],
+      );
       assert.ok(elapsed < 4000, `returned after ${elapsed} ms`);
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(standin.receiverCount('batch'), 1, 'the SDK kept its link open: it got the drain reply');
@@ -190,7 +187,11 @@ void describe('send, receive and settle with the real SDK', () => {
       assert.equal(props.totalMessageCount, 4);
       assert.ok(props.sizeInBytes && props.sizeInBytes > 0);
       assert.deepEqual(standin.counts('counts'), {
-        activeMessageCount: 2, scheduledMessageCount: 1, deadLetterMessageCount: 1, totalMessageCount: 4, sizeInBytes: props.sizeInBytes,
+        activeMessageCount: 2,
+        scheduledMessageCount: 1,
+        deadLetterMessageCount: 1,
+        totalMessageCount: 4,
+        sizeInBytes: props.sizeInBytes,
       });
     } finally {
       await sender.close();

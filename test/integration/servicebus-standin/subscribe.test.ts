@@ -7,7 +7,6 @@ import { serviceBusClient, startServiceBusStandin, type ServiceBusStandin } from
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-
 void describe('subscribe() with the real SDK', () => {
   let standin: ServiceBusStandin;
   let client: ServiceBusClient;
@@ -48,7 +47,10 @@ void describe('subscribe() with the real SDK', () => {
       await waitFor('12 handled messages', () => seen.length === 12, 10_000, 25);
       await waitFor('auto-complete of every message', () => standin.counts('work').activeMessageCount === 0, 5_000, 25);
       await subscription.close();
-      assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i));
+      assert.deepEqual(
+        [...seen].sort((a, b) => a - b),
+        Array.from({ length: 12 }, (_, i) => i),
+      );
       assert.equal(maxInFlight, 3, 'exactly maxConcurrentCalls handlers ran in parallel');
       assert.deepEqual(errors, []);
     } finally {

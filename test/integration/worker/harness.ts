@@ -5,7 +5,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { ServiceBusClient } from '@azure/service-bus';
-import { JobBlobs, JobRecords, blobServiceClient, enqueueJob, sha256Hex, sharedKeyCredential, tableClient, type JobRecord, type JobStatus, type StorageSettings } from '../../../src/jobs/index.ts';
+import {
+  JobBlobs,
+  JobRecords,
+  blobServiceClient,
+  enqueueJob,
+  sha256Hex,
+  sharedKeyCredential,
+  tableClient,
+  type JobRecord,
+  type JobStatus,
+  type StorageSettings,
+} from '../../../src/jobs/index.ts';
 import { startAzurite, type Azurite } from '../../support/azurite.ts';
 import { freePort, waitFor } from '../../support/ports.ts';
 import { serviceBusClient, startServiceBusStandin, type ServiceBusStandin } from '../../support/servicebus.ts';
@@ -38,7 +49,9 @@ export async function startPlatform(): Promise<Platform> {
   const sb = serviceBusClient(standin);
   const started = standin;
   return {
-    azurite, standin, sb,
+    azurite,
+    standin,
+    sb,
     records: new JobRecords(tableClient(settings)),
     blobs: new JobBlobs(blobServiceClient(settings), settings.container, sharedKeyCredential(settings)),
     createQueue: (name) => started.createQueue({ name, lockDurationSeconds: LOCK_SECONDS, maxDeliveryCount: MAX_DELIVERIES }),
@@ -81,8 +94,12 @@ export async function startWorker(platform: Platform, queue: string, env: Record
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout?.on('data', (c: Buffer) => { output += c.toString(); });
-  child.stderr?.on('data', (c: Buffer) => { output += c.toString(); });
+  child.stdout?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   live.add(child);
   void exited.then(() => live.delete(child));
@@ -91,14 +108,24 @@ export async function startWorker(platform: Platform, queue: string, env: Record
     return { status: response.status, body: await response.text() };
   };
   return {
-    child, port, exited, get,
+    child,
+    port,
+    exited,
+    get,
     logs: () => output,
-    kill: (signal) => { child.kill(signal); },
+    kill: (signal) => {
+      child.kill(signal);
+    },
     waitReady: async (timeoutMs = 60_000) => {
-      await waitFor('the worker to be ready', async () => {
-        if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}: ${output.slice(-2000)}`);
-        return (await get('/ready')).status === 200;
-      }, timeoutMs, 100);
+      await waitFor(
+        'the worker to be ready',
+        async () => {
+          if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}: ${output.slice(-2000)}`);
+          return (await get('/ready')).status === 200;
+        },
+        timeoutMs,
+        100,
+      );
     },
   };
 }
@@ -113,12 +140,31 @@ export async function submitJob(platform: Platform, queue: string, image: Buffer
   const jobId = `job-${randomUUID()}`;
   const now = new Date().toISOString();
   const contentHash = sha256Hex(image ?? Buffer.from(jobId));
-  const record: JobRecord = { id: jobId, pipeline: PIPELINE, status: 'queued', languages: ['eng'], options: { pageSegmentation: 'auto' }, attempts: 0, contentHash, createdAt: now, updatedAt: now, queuedAt: now };
+  const record: JobRecord = {
+    id: jobId,
+    pipeline: PIPELINE,
+    status: 'queued',
+    languages: ['eng'],
+    options: { pageSegmentation: 'auto' },
+    attempts: 0,
+    contentHash,
+    createdAt: now,
+    updatedAt: now,
+    queuedAt: now,
+  };
   await platform.records.create(record);
   if (image) await platform.blobs.putUpload(jobId, image);
   const sender = platform.sb.createSender(queue);
   try {
-    await enqueueJob(sender, { v: 1, jobId, pipeline: PIPELINE, blobPath: `uploads/${jobId}`, contentHash, languages: ['eng'], options: { pageSegmentation: 'auto' } });
+    await enqueueJob(sender, {
+      v: 1,
+      jobId,
+      pipeline: PIPELINE,
+      blobPath: `uploads/${jobId}`,
+      contentHash,
+      languages: ['eng'],
+      options: { pageSegmentation: 'auto' },
+    });
   } finally {
     await sender.close();
   }
@@ -127,15 +173,23 @@ export async function submitJob(platform: Platform, queue: string, image: Buffer
 
 export async function waitForStatus(platform: Platform, jobId: string, statuses: readonly JobStatus[], timeoutMs = 60_000): Promise<JobRecord> {
   let record: JobRecord | undefined;
-  await waitFor(`job ${jobId} to reach ${statuses.join(' or ')} (last seen: ${record?.status ?? 'none'})`, async () => {
-    record = await platform.records.get(PIPELINE, jobId);
-    return record !== undefined && statuses.includes(record.status);
-  }, timeoutMs, 100);
+  await waitFor(
+    `job ${jobId} to reach ${statuses.join(' or ')} (last seen: ${record?.status ?? 'none'})`,
+    async () => {
+      record = await platform.records.get(PIPELINE, jobId);
+      return record !== undefined && statuses.includes(record.status);
+    },
+    timeoutMs,
+    100,
+  );
   return record!;
 }
 
 /** Dead-lettered messages of a queue, read with peek (they stay there). */
-export async function deadLetters(platform: Platform, queue: string): Promise<{ jobId: string; reason: string | undefined; description: string | undefined }[]> {
+export async function deadLetters(
+  platform: Platform,
+  queue: string,
+): Promise<{ jobId: string; reason: string | undefined; description: string | undefined }[]> {
   const receiver = platform.sb.createReceiver(queue, { subQueueType: 'deadLetter' });
   try {
     const messages = await receiver.peekMessages(100);

@@ -25,21 +25,25 @@ console.log(JSON.stringify({ online, text: result.text }));
 `;
 
 void describe('OCR engine isolation', () => {
-  void it('loads and recognises with no network and leaves its working directory untouched', { skip: canUnshare ? false : 'unshare -n is not available (needs root or user namespaces)' }, () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'ocr-offline-'));
-    const scriptDir = mkdtempSync(join(tmpdir(), 'ocr-offline-script-'));
-    try {
-      const script = join(scriptDir, 'run.ts');
-      writeFileSync(script, SCRIPT);
-      const run = spawnSync('unshare', ['-n', process.execPath, script], { cwd, encoding: 'utf8', timeout: 90_000 });
-      assert.equal(run.status, 0, run.stderr);
-      const out = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as { online: boolean; text: string };
-      assert.equal(out.online, false, 'the namespace really has no network');
-      assert.match(out.text, /OFFLINE 2024/);
-      assert.deepEqual(readdirSync(cwd), [], 'nothing written to the working directory');
-    } finally {
-      rmSync(cwd, { recursive: true, force: true });
-      rmSync(scriptDir, { recursive: true, force: true });
-    }
-  });
+  void it(
+    'loads and recognises with no network and leaves its working directory untouched',
+    { skip: canUnshare ? false : 'unshare -n is not available (needs root or user namespaces)' },
+    () => {
+      const cwd = mkdtempSync(join(tmpdir(), 'ocr-offline-'));
+      const scriptDir = mkdtempSync(join(tmpdir(), 'ocr-offline-script-'));
+      try {
+        const script = join(scriptDir, 'run.ts');
+        writeFileSync(script, SCRIPT);
+        const run = spawnSync('unshare', ['-n', process.execPath, script], { cwd, encoding: 'utf8', timeout: 90_000 });
+        assert.equal(run.status, 0, run.stderr);
+        const out = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as { online: boolean; text: string };
+        assert.equal(out.online, false, 'the namespace really has no network');
+        assert.match(out.text, /OFFLINE 2024/);
+        assert.deepEqual(readdirSync(cwd), [], 'nothing written to the working directory');
+      } finally {
+        rmSync(cwd, { recursive: true, force: true });
+        rmSync(scriptDir, { recursive: true, force: true });
+      }
+    },
+  );
 });

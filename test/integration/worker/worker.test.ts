@@ -7,7 +7,18 @@ import assert from 'node:assert/strict';
 import { resultBlobPath } from '../../../src/jobs/index.ts';
 import { hugePng, normalizeText, renderText, truncatedJpeg } from '../../fixtures/render-text.ts';
 import { waitFor } from '../../support/ports.ts';
-import { MAX_DELIVERIES, PIPELINE, deadLetters, killAllWorkers, startPlatform, startWorker, submitJob, waitForStatus, type Platform, type WorkerProcess } from './harness.ts';
+import {
+  MAX_DELIVERIES,
+  PIPELINE,
+  deadLetters,
+  killAllWorkers,
+  startPlatform,
+  startWorker,
+  submitJob,
+  waitForStatus,
+  type Platform,
+  type WorkerProcess,
+} from './harness.ts';
 
 let platform: Platform;
 
@@ -42,14 +53,19 @@ void describe('one worker on a healthy queue', () => {
 
   void it('answers /live at once and /ready only after the OCR engine is loaded', async () => {
     const seen: string[] = [];
-    await waitFor('the worker to be ready', async () => {
-      const live = await worker.get('/live').catch(() => undefined);
-      if (!live) return false; // not listening yet
-      assert.equal(live.status, 200);
-      const ready = await worker.get('/ready');
-      seen.push(String(ready.status));
-      return ready.status === 200;
-    }, 60_000, 50);
+    await waitFor(
+      'the worker to be ready',
+      async () => {
+        const live = await worker.get('/live').catch(() => undefined);
+        if (!live) return false; // not listening yet
+        assert.equal(live.status, 200);
+        const ready = await worker.get('/ready');
+        seen.push(String(ready.status));
+        return ready.status === 200;
+      },
+      60_000,
+      50,
+    );
     assert.ok(seen.includes('503'), `expected /ready to say 503 while loading, saw ${seen.join(',')}`);
     const metrics = (await worker.get('/metrics')).body;
     assert.match(metrics, /ocr_worker_model_load_seconds\{pipeline="receipts"\} \d/);
@@ -83,10 +99,14 @@ void describe('one worker on a healthy queue', () => {
       assert.equal(record.errorCode, code);
       assert.equal(record.attempts, 1, 'a permanent failure is not retried');
       let letter: { reason: string | undefined; description: string | undefined } | undefined;
-      await waitFor(`job ${jobId} in the dead-letter queue`, async () => {
-        letter = (await deadLetters(platform, queue)).find((m) => m.jobId === jobId);
-        return letter !== undefined;
-      }, 10_000);
+      await waitFor(
+        `job ${jobId} in the dead-letter queue`,
+        async () => {
+          letter = (await deadLetters(platform, queue)).find((m) => m.jobId === jobId);
+          return letter !== undefined;
+        },
+        10_000,
+      );
       assert.equal(letter?.reason, code);
       assert.ok((letter?.description ?? '').length > 10, 'the description says what went wrong');
     });
@@ -108,10 +128,14 @@ void describe('one worker on a healthy queue', () => {
     assert.match(record.errorMessage ?? '', /UPLOAD_MISSING/);
     assert.equal(record.attempts, MAX_DELIVERIES);
     let letter: { reason: string | undefined } | undefined;
-    await waitFor('the message in the dead-letter queue', async () => {
-      letter = (await deadLetters(platform, queue)).find((m) => m.jobId === jobId);
-      return letter !== undefined;
-    }, 15_000);
+    await waitFor(
+      'the message in the dead-letter queue',
+      async () => {
+        letter = (await deadLetters(platform, queue)).find((m) => m.jobId === jobId);
+        return letter !== undefined;
+      },
+      15_000,
+    );
     assert.equal(letter?.reason, 'MaxDeliveryCountExceeded', 'the broker dead-lettered it after the last abandon');
     const metrics = (await worker.get('/metrics')).body;
     assert.match(metrics, new RegExp(`ocr_worker_jobs_total\\{outcome="abandoned",pipeline="receipts"\\} ${MAX_DELIVERIES - 1}\\n`));
@@ -139,15 +163,22 @@ void describe('a worker killed mid-job', () => {
       assert.equal(record.attempts, 2, 'the second delivery finished it');
       const result = await platform.blobs.readResult(jobId);
       assert.match(normalizeText(result?.text ?? ''), /TOTAL 999\.99/);
-      await waitFor('the queue to be empty', () => {
-        const counts = platform.standin.counts(queue);
-        return counts.activeMessageCount === 0 && counts.deadLetterMessageCount === 0;
-      }, 10_000);
+      await waitFor(
+        'the queue to be empty',
+        () => {
+          const counts = platform.standin.counts(queue);
+          return counts.activeMessageCount === 0 && counts.deadLetterMessageCount === 0;
+        },
+        10_000,
+      );
       // Once: one stored result, and the record points at it. (If the second worker lost its
       // lock on a very busy machine, a third delivery finds the job done: outcome duplicate.)
       assert.equal(record.finishedAt, result?.completedAt, 'the record describes the one stored result');
       const settled = /Completed job|Abandoned message|Dead-lettered message|Failed to settle message/;
-      const lines = second.logs().split('\n').filter((l) => l.includes(jobId) && settled.test(l));
+      const lines = second
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes(jobId) && settled.test(l));
       assert.equal(lines.filter((l) => l.includes('"outcome":"succeeded"')).length, 1, `exactly one successful OCR run; logs:\n${lines.join('\n')}`);
     } finally {
       first.kill('SIGKILL');
@@ -168,7 +199,12 @@ void describe('SIGTERM', () => {
       await waitForStatus(platform, jobId, ['processing', 'succeeded']);
       worker.kill('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
-      const code = await Promise.race([worker.exited, new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), 60_000); })]);
+      const code = await Promise.race([
+        worker.exited,
+        new Promise<'timeout'>((r) => {
+          timer = setTimeout(() => r('timeout'), 60_000);
+        }),
+      ]);
       clearTimeout(timer);
       assert.equal(code, 0, `exit code; logs:\n${worker.logs().slice(-2000)}`);
       const record = await platform.records.get(PIPELINE, jobId);
