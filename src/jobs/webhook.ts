@@ -87,43 +87,72 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+interface Attempt {
+  url: string;
+  secret: string;
+  event: string;
+  body: string;
+  deliveryId: string;
+  /** Per-attempt timeout in ms. */
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  clock: Clock;
+}
+
+/** One signed POST: the receiver's status, or the network error's message. The timestamp is taken per attempt, so a retry is not stale. */
+async function postOnce(attempt: Attempt): Promise<{ status: number; ok: boolean } | { error: string }> {
+  try {
+    const timestamp = Math.floor(attempt.clock() / 1000);
+    const signals = [AbortSignal.timeout(attempt.timeoutMs), ...(attempt.signal ? [attempt.signal] : [])];
+    const response = await fetch(attempt.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        [SIGNATURE_HEADER]: signWebhook(attempt.secret, timestamp, attempt.body),
+        [DELIVERY_HEADER]: attempt.deliveryId,
+        [EVENT_HEADER]: attempt.event,
+      },
+      body: attempt.body,
+      redirect: 'manual',
+      signal: AbortSignal.any(signals),
+    });
+    await response.body?.cancel();
+    return { status: response.status, ok: response.ok };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 /** POSTs a signed JSON event to `url`, retrying until a 2xx answer or the attempts run out. */
 export async function deliverWebhook(url: string, secret: string, event: string, payload: unknown, options: DeliveryOptions = {}): Promise<DeliveryOutcome> {
   const attempts = options.attempts ?? 6;
   const baseDelayMs = options.baseDelayMs ?? 1_000;
   const maxDelayMs = options.maxDelayMs ?? 30_000;
-  const timeoutMs = options.timeoutMs ?? 5_000;
-  const clock = options.clock ?? systemClock;
   const deliveryId = randomUUID();
-  const body = JSON.stringify(payload);
+  const request: Attempt = {
+    url,
+    secret,
+    event,
+    body: JSON.stringify(payload),
+    deliveryId,
+    timeoutMs: options.timeoutMs ?? 5_000,
+    signal: options.signal,
+    clock: options.clock ?? systemClock,
+  };
   const outcome: DeliveryOutcome = { delivered: false, attempts: 0, deliveryId };
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (options.signal?.aborted) break;
     outcome.attempts = attempt;
-    try {
-      const timestamp = Math.floor(clock() / 1000);
-      const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),
-          [DELIVERY_HEADER]: deliveryId,
-          [EVENT_HEADER]: event,
-        },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.any(signals),
-      });
-      await response.body?.cancel();
-      outcome.lastStatus = response.status;
-      if (response.ok) {
+    const answer = await postOnce(request);
+    if ('error' in answer) {
+      outcome.lastError = answer.error;
+    } else {
+      outcome.lastStatus = answer.status;
+      if (answer.ok) {
         outcome.delivered = true;
         return outcome;
       }
-      outcome.lastError = `receiver answered ${response.status}`;
-    } catch (error) {
-      outcome.lastError = error instanceof Error ? error.message : String(error);
+      outcome.lastError = `receiver answered ${answer.status}`;
     }
     if (attempt < attempts) await sleep(retryDelayMs(attempt, baseDelayMs, maxDelayMs), options.signal);
   }

@@ -216,33 +216,44 @@ function repeatedValues(s: Setting, flags: Flags, env: Env): string[] {
   return Array.isArray(s.default) ? [...(s.default as string[])] : [];
 }
 
+// One converter per setting type; each throws a ConfigError that names where the value came from.
+const CONVERTERS: Record<SettingType, (s: Setting, raw: string, label: string) => unknown> = {
+  string: convertString,
+  list: convertList,
+  boolean: convertBoolean,
+  integer: convertNumber,
+  number: convertNumber,
+};
+
 function convert(s: Setting, raw: string, label: string): unknown {
-  switch (s.type) {
-    case 'string':
-      if (s.choices && !s.choices.includes(raw)) throw new ConfigError(`${label} must be one of ${s.choices.join(', ')}; got "${raw}"`);
-      return raw;
-    case 'list':
-      return raw
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean);
-    case 'boolean': {
-      const word = raw.toLowerCase();
-      if ((TRUE_WORDS as readonly string[]).includes(word)) return true;
-      if ((FALSE_WORDS as readonly string[]).includes(word)) return false;
-      throw new ConfigError(`${label} must be true or false, got "${raw}"`);
-    }
-    case 'integer':
-    case 'number': {
-      const n = raw.trim() === '' ? NaN : Number(raw);
-      const ok =
-        (s.type === 'integer' ? Number.isInteger(n) : Number.isFinite(n)) && (s.min === undefined || n >= s.min) && (s.max === undefined || n <= s.max);
-      if (!ok) {
-        const what = s.type === 'integer' ? 'an integer' : 'a number';
-        const bounds = range(s);
-        throw new ConfigError(`${label} must be ${what}${bounds ? ` ${bounds}` : ''}${s.unit ? ` (${s.unit})` : ''}, got "${raw}"`);
-      }
-      return n;
-    }
-  }
+  return CONVERTERS[s.type](s, raw, label);
+}
+
+function convertString(s: Setting, raw: string, label: string): string {
+  if (s.choices && !s.choices.includes(raw)) throw new ConfigError(`${label} must be one of ${s.choices.join(', ')}; got "${raw}"`);
+  return raw;
+}
+
+function convertList(_s: Setting, raw: string): string[] {
+  return raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+function convertBoolean(_s: Setting, raw: string, label: string): boolean {
+  const word = raw.toLowerCase();
+  if ((TRUE_WORDS as readonly string[]).includes(word)) return true;
+  if ((FALSE_WORDS as readonly string[]).includes(word)) return false;
+  throw new ConfigError(`${label} must be true or false, got "${raw}"`);
+}
+
+/** integer and number settings: the value must parse, be whole for integers, and lie within [min, max]. */
+function convertNumber(s: Setting, raw: string, label: string): number {
+  const n = raw.trim() === '' ? NaN : Number(raw);
+  const ok = (s.type === 'integer' ? Number.isInteger(n) : Number.isFinite(n)) && (s.min === undefined || n >= s.min) && (s.max === undefined || n <= s.max);
+  if (ok) return n;
+  const what = s.type === 'integer' ? 'an integer' : 'a number';
+  const bounds = range(s);
+  throw new ConfigError(`${label} must be ${what}${bounds ? ` ${bounds}` : ''}${s.unit ? ` (${s.unit})` : ''}, got "${raw}"`);
 }
