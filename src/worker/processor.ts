@@ -59,99 +59,7 @@ function scaleLines(lines: OcrLine[], scale: number): OcrLine[] {
 
 export function createProcessor(deps: ProcessorDeps): Processor {
   const clock = deps.clock ?? systemClock;
-  const isoNow = (): string => new Date(clock()).toISOString();
-
-  async function download(job: JobMessage): Promise<Buffer> {
-    try {
-      return await deps.blobs.readUpload(job.blobPath, deps.maxImageBytes);
-    } catch (error) {
-      if (error instanceof BlobTooLargeError)
-        throw new PermanentJobError('IMAGE_TOO_LARGE', `image is larger than this worker's limit of ${deps.maxImageBytes} bytes (WORKER_MAX_IMAGE_BYTES)`, {
-          cause: error,
-        });
-      // The upload may not be visible yet, or was removed: worth a few more tries.
-      if (error instanceof BlobMissingError)
-        throw new TransientJobError('UPLOAD_MISSING', `no image at ${job.blobPath}: upload it before the job is enqueued`, { cause: error });
-      throw error;
-    }
-  }
-
-  async function run(job: JobMessage, attempt: number): Promise<Settlement> {
-    const started = performance.now();
-    const missing = job.languages.filter((language) => !deps.languages.includes(language));
-    if (missing.length > 0) {
-      throw new PermanentJobError(
-        'INVALID_MESSAGE',
-        `languages ${missing.join(', ')} are not installed on this worker (it has ${deps.languages.join(', ')}): add them to the pipeline's spec.languages`,
-      );
-    }
-
-    const moved = await deps.records
-      .transition(job.pipeline, job.jobId, {
-        to: 'processing',
-        from: ['queued', 'processing'],
-        patch: { attempts: attempt, startedAt: isoNow() },
-      })
-      .catch((error: unknown) => {
-        if (error instanceof JobNotFoundError)
-          throw new PermanentJobError('INVALID_MESSAGE', `job ${job.jobId} has no record in pipeline ${job.pipeline}`, { cause: error });
-        throw error;
-      });
-    if (!moved) {
-      const record = await deps.records.get(job.pipeline, job.jobId);
-      if (!record) throw new PermanentJobError('INVALID_MESSAGE', `job ${job.jobId} has no record in pipeline ${job.pipeline}`);
-      if (record.status === 'succeeded' || record.status === 'failed') return { action: 'complete', outcome: 'duplicate', jobId: job.jobId };
-      throw new TransientJobError('UPLOAD_MISSING', `job ${job.jobId} is still ${record.status}`);
-    }
-
-    const image = await download(job);
-    const downloaded = performance.now();
-    const prepared = await deps.prepare(image);
-    const preprocessed = performance.now();
-    const remainingMs = Math.max(1_000, deps.maxJobMs - (preprocessed - started));
-    const recognition = await deps.engine.recognize(prepared, { pageSegmentation: job.options.pageSegmentation }, remainingMs);
-    const recognized = performance.now();
-    deps.onRecognized?.((recognized - preprocessed) / 1000);
-
-    const candidate: OcrResult = {
-      jobId: job.jobId,
-      text: recognition.text,
-      lines: scaleLines(recognition.lines, prepared.scale),
-      meanConfidence: recognition.meanConfidence,
-      languages: job.languages,
-      image: prepared.original,
-      timings: {
-        downloadMs: Math.round(downloaded - started),
-        preprocessMs: Math.round(preprocessed - downloaded),
-        recognizeMs: Math.round(recognized - preprocessed),
-        totalMs: Math.round(recognized - started),
-      },
-      worker: deps.workerName,
-      completedAt: isoNow(),
-    };
-    // Write-once: after a redelivery the first stored result wins and is the one we report.
-    const { result } = await deps.blobs.writeResult(candidate);
-    await deps.records.transition(job.pipeline, job.jobId, {
-      to: 'succeeded',
-      from: ['queued', 'processing'],
-      patch: { finishedAt: result.completedAt },
-    });
-    await deps.records.rememberResult(job.pipeline, dedupeKey(job.contentHash, job.languages, job.options), job.jobId);
-    return { action: 'complete', outcome: 'succeeded', jobId: job.jobId, result };
-  }
-
-  async function markFailed(job: JobMessage, code: JobErrorCode, reason: string): Promise<void> {
-    try {
-      await deps.records.transition(job.pipeline, job.jobId, {
-        to: 'failed',
-        from: ['queued', 'processing'],
-        patch: { errorCode: code, errorMessage: reason, finishedAt: isoNow() },
-      });
-    } catch (error) {
-      if (!(error instanceof JobNotFoundError)) throw error; // nothing to mark
-    }
-  }
-
+  const stages: Stages = { ...deps, isoNow: () => new Date(clock()).toISOString() };
   return async function processDelivery(delivery: Delivery): Promise<Settlement> {
     let job: JobMessage;
     try {
@@ -160,35 +68,164 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       const reason = `the message is not a version-1 OCR job: ${error instanceof Error ? error.message.slice(0, 500) : String(error)}`;
       return { action: 'deadLetter', outcome: 'dead_lettered', code: 'INVALID_MESSAGE', reason };
     }
-
     const attempt = delivery.deliveryCount + 1;
     try {
-      return await run(job, attempt);
+      return await run(stages, job, attempt);
     } catch (error) {
-      const { code, reason, permanent } = describeError(error);
-      const lastDelivery = attempt >= deps.maxDeliveryCount;
-      try {
-        if (permanent) {
-          await markFailed(job, code, reason);
-          return { action: 'deadLetter', outcome: 'dead_lettered', jobId: job.jobId, code, reason };
-        }
-        if (lastDelivery) {
-          // The broker dead-letters this message when we abandon it; the record says why first.
-          await markFailed(job, 'DELIVERY_LIMIT_EXCEEDED', `gave up after ${attempt} deliveries; last error ${code}: ${reason}`);
-          return { action: 'abandon', outcome: 'failed_after_retries', jobId: job.jobId, code, reason };
-        }
-      } catch (recordError) {
-        // Could not record the failure (storage down): let the next delivery try again.
-        const described = describeError(recordError);
-        return {
-          action: 'abandon',
-          outcome: 'abandoned',
-          jobId: job.jobId,
-          code: described.code,
-          reason: `could not mark the job failed: ${described.reason}`,
-        };
-      }
-      return { action: 'abandon', outcome: 'abandoned', jobId: job.jobId, code, reason };
+      return settleFailure(stages, job, attempt, error);
     }
   };
+}
+
+/** The dependencies every stage sees, with the clock turned into ISO-8601 timestamps. */
+interface Stages extends ProcessorDeps {
+  isoNow: () => string;
+}
+
+/** One job, happy path: every failure is thrown as an error class (errors.ts) for settleFailure to settle. */
+async function run(stages: Stages, job: JobMessage, attempt: number): Promise<Settlement> {
+  const started = performance.now();
+  checkLanguages(stages, job);
+  if (!(await startProcessing(stages, job, attempt))) return { action: 'complete', outcome: 'duplicate', jobId: job.jobId };
+  const image = await download(stages, job);
+  const candidate = await recognise(stages, job, image, started);
+  const result = await store(stages, job, candidate);
+  return { action: 'complete', outcome: 'succeeded', jobId: job.jobId, result };
+}
+
+/** A job asking for a language this worker has not loaded can never succeed here. */
+function checkLanguages(stages: Stages, job: JobMessage): void {
+  const missing = job.languages.filter((language) => !stages.languages.includes(language));
+  if (missing.length === 0) return;
+  throw new PermanentJobError(
+    'INVALID_MESSAGE',
+    `languages ${missing.join(', ')} are not installed on this worker (it has ${stages.languages.join(', ')}): add them to the pipeline's spec.languages`,
+  );
+}
+
+/**
+ * Moves the record to processing. false: the job is already finished (a redelivery), so the
+ * message is a duplicate. A record still awaiting its upload is worth another delivery.
+ */
+async function startProcessing(stages: Stages, job: JobMessage, attempt: number): Promise<boolean> {
+  const moved = await stages.records
+    .transition(job.pipeline, job.jobId, {
+      to: 'processing',
+      from: ['queued', 'processing'],
+      patch: { attempts: attempt, startedAt: stages.isoNow() },
+    })
+    .catch((error: unknown) => {
+      if (error instanceof JobNotFoundError)
+        throw new PermanentJobError('INVALID_MESSAGE', `job ${job.jobId} has no record in pipeline ${job.pipeline}`, { cause: error });
+      throw error;
+    });
+  if (moved) return true;
+  const record = await stages.records.get(job.pipeline, job.jobId);
+  if (!record) throw new PermanentJobError('INVALID_MESSAGE', `job ${job.jobId} has no record in pipeline ${job.pipeline}`);
+  if (record.status === 'succeeded' || record.status === 'failed') return false;
+  throw new TransientJobError('UPLOAD_MISSING', `job ${job.jobId} is still ${record.status}`);
+}
+
+/** The uploaded image, at most maxImageBytes. */
+async function download(stages: Stages, job: JobMessage): Promise<Buffer> {
+  try {
+    return await stages.blobs.readUpload(job.blobPath, stages.maxImageBytes);
+  } catch (error) {
+    if (error instanceof BlobTooLargeError)
+      throw new PermanentJobError('IMAGE_TOO_LARGE', `image is larger than this worker's limit of ${stages.maxImageBytes} bytes (WORKER_MAX_IMAGE_BYTES)`, {
+        cause: error,
+      });
+    // The upload may not be visible yet, or was removed: worth a few more tries.
+    if (error instanceof BlobMissingError)
+      throw new TransientJobError('UPLOAD_MISSING', `no image at ${job.blobPath}: upload it before the job is enqueued`, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * Preprocesses and recognises the image; the result to store, with boxes in original pixels and
+ * the stage timings (ms) measured from `started` (performance.now() when the job began).
+ * Recognition gets what is left of maxJobMs, at least 1 s.
+ */
+async function recognise(stages: Stages, job: JobMessage, image: Buffer, started: number): Promise<OcrResult> {
+  const downloaded = performance.now();
+  const prepared = await stages.prepare(image);
+  const preprocessed = performance.now();
+  const remainingMs = Math.max(1_000, stages.maxJobMs - (preprocessed - started));
+  const recognition = await stages.engine.recognize(prepared, { pageSegmentation: job.options.pageSegmentation }, remainingMs);
+  const recognized = performance.now();
+  stages.onRecognized?.((recognized - preprocessed) / 1000);
+  return {
+    jobId: job.jobId,
+    text: recognition.text,
+    lines: scaleLines(recognition.lines, prepared.scale),
+    meanConfidence: recognition.meanConfidence,
+    languages: job.languages,
+    image: prepared.original,
+    timings: {
+      downloadMs: Math.round(downloaded - started),
+      preprocessMs: Math.round(preprocessed - downloaded),
+      recognizeMs: Math.round(recognized - preprocessed),
+      totalMs: Math.round(recognized - started),
+    },
+    worker: stages.workerName,
+    completedAt: stages.isoNow(),
+  };
+}
+
+/** Writes the result once, moves the record to succeeded and remembers it for dedupe; the stored result. */
+async function store(stages: Stages, job: JobMessage, candidate: OcrResult): Promise<OcrResult> {
+  // Write-once: after a redelivery the first stored result wins and is the one we report.
+  const { result } = await stages.blobs.writeResult(candidate);
+  await stages.records.transition(job.pipeline, job.jobId, {
+    to: 'succeeded',
+    from: ['queued', 'processing'],
+    patch: { finishedAt: result.completedAt },
+  });
+  await stages.records.rememberResult(job.pipeline, dedupeKey(job.contentHash, job.languages, job.options), job.jobId);
+  return result;
+}
+
+/**
+ * The error class decides: permanent -> record failed, dead-letter; transient on the last
+ * delivery -> record failed, abandon (the broker dead-letters it); otherwise abandon and retry.
+ * If the failure cannot be recorded, abandon so the next delivery tries again.
+ */
+async function settleFailure(stages: Stages, job: JobMessage, attempt: number, error: unknown): Promise<Settlement> {
+  const { code, reason, permanent } = describeError(error);
+  const lastDelivery = attempt >= stages.maxDeliveryCount;
+  try {
+    if (permanent) {
+      await markFailed(stages, job, code, reason);
+      return { action: 'deadLetter', outcome: 'dead_lettered', jobId: job.jobId, code, reason };
+    }
+    if (lastDelivery) {
+      // The broker dead-letters this message when we abandon it; the record says why first.
+      await markFailed(stages, job, 'DELIVERY_LIMIT_EXCEEDED', `gave up after ${attempt} deliveries; last error ${code}: ${reason}`);
+      return { action: 'abandon', outcome: 'failed_after_retries', jobId: job.jobId, code, reason };
+    }
+  } catch (recordError) {
+    // Could not record the failure (storage down): let the next delivery try again.
+    const described = describeError(recordError);
+    return {
+      action: 'abandon',
+      outcome: 'abandoned',
+      jobId: job.jobId,
+      code: described.code,
+      reason: `could not mark the job failed: ${described.reason}`,
+    };
+  }
+  return { action: 'abandon', outcome: 'abandoned', jobId: job.jobId, code, reason };
+}
+
+async function markFailed(stages: Stages, job: JobMessage, code: JobErrorCode, reason: string): Promise<void> {
+  try {
+    await stages.records.transition(job.pipeline, job.jobId, {
+      to: 'failed',
+      from: ['queued', 'processing'],
+      patch: { errorCode: code, errorMessage: reason, finishedAt: stages.isoNow() },
+    });
+  } catch (error) {
+    if (!(error instanceof JobNotFoundError)) throw error; // nothing to mark
+  }
 }

@@ -69,7 +69,25 @@ export function pgm(raw: Buffer, width: number, height: number): Buffer {
 
 export async function preprocess(input: Buffer, settings: PreprocessSettings): Promise<PreparedImage> {
   if (input.length === 0) throw new PermanentJobError('IMAGE_EMPTY', 'the upload is empty (0 bytes): upload the image again');
+  const header = await readHeader(input, settings.maxPixels);
+  try {
+    return await decode(input, header, settings);
+  } catch (error) {
+    if (error instanceof PermanentJobError) throw error;
+    throw classifySharpError(error);
+  }
+}
 
+/** What the header says, checked against the supported formats and the pixel limit before anything is decoded. */
+interface Header {
+  format: string;
+  width: number;
+  height: number;
+  /** Width after EXIF rotation: orientations 5-8 swap the axes. */
+  uprightWidth: number;
+}
+
+async function readHeader(input: Buffer, maxPixels: number): Promise<Header> {
   let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
@@ -82,34 +100,32 @@ export async function preprocess(input: Buffer, settings: PreprocessSettings): P
   }
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
-  if (width * height > settings.maxPixels) {
+  if (width * height > maxPixels) {
     throw new PermanentJobError(
       'IMAGE_TOO_MANY_PIXELS',
-      `image is ${width}x${height} = ${width * height} pixels, more than the limit of ${settings.maxPixels}: scale it down before uploading`,
+      `image is ${width}x${height} = ${width * height} pixels, more than the limit of ${maxPixels}: scale it down before uploading`,
     );
   }
+  return { format, width, height, uprightWidth: (meta.orientation ?? 1) >= 5 ? height : width };
+}
 
-  try {
-    let pipeline = sharp(input, { limitInputPixels: settings.maxPixels, failOn: 'error' })
-      .rotate() // EXIF orientation
-      .flatten({ background: '#ffffff' }) // transparent PNGs: text on white, not on black
-      .greyscale();
-    // Width after EXIF rotation: orientations 5-8 swap the axes.
-    const uprightWidth = (meta.orientation ?? 1) >= 5 ? height : width;
-    const newWidth = targetWidth(uprightWidth, settings);
-    if (newWidth !== uprightWidth) pipeline = pipeline.resize({ width: newWidth, kernel: newWidth > uprightWidth ? 'cubic' : 'lanczos3' });
-    if (settings.threshold > 0) pipeline = pipeline.threshold(settings.threshold);
-    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== 1) throw new Error(`expected one channel after greyscale, got ${info.channels}`);
-    return {
-      data: pgm(data, info.width, info.height),
-      width: info.width,
-      height: info.height,
-      original: { width, height, format },
-      scale: info.width / uprightWidth,
-    };
-  } catch (error) {
-    if (error instanceof PermanentJobError) throw error;
-    throw classifySharpError(error);
-  }
+/** Decodes (pixel limit as a second guard, failOn so corrupt data fails), rotates, greys, scales and thresholds into a PGM. */
+async function decode(input: Buffer, header: Header, settings: PreprocessSettings): Promise<PreparedImage> {
+  const { format, width, height, uprightWidth } = header;
+  let pipeline = sharp(input, { limitInputPixels: settings.maxPixels, failOn: 'error' })
+    .rotate() // EXIF orientation
+    .flatten({ background: '#ffffff' }) // transparent PNGs: text on white, not on black
+    .greyscale();
+  const newWidth = targetWidth(uprightWidth, settings);
+  if (newWidth !== uprightWidth) pipeline = pipeline.resize({ width: newWidth, kernel: newWidth > uprightWidth ? 'cubic' : 'lanczos3' });
+  if (settings.threshold > 0) pipeline = pipeline.threshold(settings.threshold);
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== 1) throw new Error(`expected one channel after greyscale, got ${info.channels}`);
+  return {
+    data: pgm(data, info.width, info.height),
+    width: info.width,
+    height: info.height,
+    original: { width, height, format },
+    scale: info.width / uprightWidth,
+  };
 }
