@@ -50,13 +50,36 @@ const JSON_BODY_LIMIT = 64 * 1024;
 const RAW_IMAGE_TYPES = /^(image\/[a-z0-9.+-]+|application\/octet-stream)$/i;
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
-  const { config } = deps;
   const metrics = deps.metrics ?? new ApiMetrics();
-  const log = deps.logger;
   const clock = deps.clock ?? systemClock;
+  const app = createFastify(deps.logger);
+  const services = wireServices(deps, metrics, clock);
+  // Aborted when shutdown starts: sync waiters answer 202 at once instead of holding the close.
+  const closing = new AbortController();
+  app.decorate('readiness', services.readiness);
+
+  await app.register(multipart, {
+    limits: { fileSize: deps.config.maxUploadBytes, files: 1, fields: 8, fieldSize: 2048, parts: 10, headerPairs: 100 },
+  });
+  app.addContentTypeParser(RAW_IMAGE_TYPES, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  addRequestHooks(app, deps, new RateLimiter(deps.config.rateLimitPerMinute, clock), metrics);
+  setErrorHandlers(app);
+  registerRoutes(app, deps.config, services, metrics, closing.signal);
+
+  app.addHook('preClose', async () => {
+    services.readiness.markClosing();
+    closing.abort();
+  });
+  app.addHook('onClose', async () => {
+    await services.webhooks?.close();
+  });
+  return app;
+}
+
+function createFastify(log: Logger): FastifyInstance {
   // pino's Logger is a FastifyBaseLogger; typing the instance keeps the default generics.
   const logger: FastifyBaseLogger = log;
-  const app: FastifyInstance = fastify({
+  return fastify({
     loggerInstance: logger,
     // Per-request log lines cost more than the request at 10k req/s; metrics count requests, errors are logged.
     logController: new LogController({ disableRequestLogging: true }),
@@ -65,8 +88,20 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
+}
 
-  const { records, blobs, queue } = deps;
+/** What the routes work with, built from the stores; none of it knows about HTTP. */
+interface Services {
+  /** undefined when WEBHOOK_SECRET is unset: webhooks are off. */
+  webhooks: WebhookNotifier | undefined;
+  results: ResultCache;
+  commands: JobCommands;
+  waiter: PollingWaiter;
+  readiness: Readiness;
+}
+
+function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Services {
+  const { config, records, blobs, queue, logger: log } = deps;
   const webhooks = config.webhookSecret
     ? new WebhookNotifier({
         settings: {
@@ -94,16 +129,12 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     config.readyCacheMs,
     clock,
   );
-  const limiter = new RateLimiter(config.rateLimitPerMinute, clock);
-  // Aborted when shutdown starts: sync waiters answer 202 at once instead of holding the close.
-  const closing = new AbortController();
-  app.decorate('readiness', readiness);
+  return { webhooks, results, commands, waiter, readiness };
+}
 
-  await app.register(multipart, {
-    limits: { fileSize: config.maxUploadBytes, files: 1, fields: 8, fieldSize: 2048, parts: 10, headerPairs: 100 },
-  });
-  app.addContentTypeParser(RAW_IMAGE_TYPES, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-
+/** Every response carries its request id; routes with `auth` authenticate and take from the caller's rate limit; every request is timed. */
+function addRequestHooks(app: FastifyInstance, deps: ApiDeps, limiter: RateLimiter, metrics: ApiMetrics): void {
+  const { config } = deps;
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (!request.routeOptions.config?.auth) return;
@@ -127,7 +158,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       reply.elapsedTime / 1000,
     );
   });
+}
 
+/** Every error answers in the catalogue's shape ({error: {code, message, details?}}); only 5xx are logged. */
+function setErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler(async (error, request, reply) => {
     const apiError = toApiError(error);
     if (apiError.status >= 500) request.log.error({ err: error, code: apiError.code }, 'Request failed');
@@ -137,7 +171,11 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     const error = new ApiError('ROUTE_NOT_FOUND', `There is no ${request.method} ${request.url.split('?')[0]}.`);
     return reply.code(error.status).send(error.body());
   });
+}
 
+/** Job, OCR and probe routes; /openapi.json is built from the same specs on its first request. */
+function registerRoutes(app: FastifyInstance, config: ApiConfig, services: Services, metrics: ApiMetrics, shutdown: AbortSignal): void {
+  const { commands, results, waiter, readiness } = services;
   const specs: RouteSpec[] = [];
   let document: Record<string, unknown> | undefined;
   const openapi = (): Record<string, unknown> => {
@@ -156,18 +194,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       waiter,
       maxUploadBytes: config.maxUploadBytes,
       syncTimeoutMs: config.syncTimeoutSeconds * 1000,
-      shutdown: closing.signal,
+      shutdown,
     }),
     ...probeRoutes(readiness, metrics, openapi),
   );
   for (const spec of specs) registerRoute(app, spec);
-
-  app.addHook('preClose', async () => {
-    readiness.markClosing();
-    closing.abort();
-  });
-  app.addHook('onClose', async () => {
-    await webhooks?.close();
-  });
-  return app;
 }

@@ -70,76 +70,104 @@ function jsonSchema(schema: z.ZodType | Record<string, unknown>, io: 'input' | '
 /** OpenAPI 3.1 (JSON Schema 2020-12) for every declared route. */
 export function openApiDocument(specs: readonly RouteSpec[], info: { title: string; version: string; description: string }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  const errorResponse = { $ref: '#/components/schemas/Error' };
   for (const spec of specs) {
     const path = spec.url.replace(/:([A-Za-z]+)/g, '{$1}');
-    const parameters: unknown[] = [];
-    for (const [where, schema] of [
-      ['path', spec.params],
-      ['query', spec.querystring],
-    ] as const) {
-      if (!schema) continue;
-      const json = jsonSchema(schema, 'input');
-      const properties = (json.properties ?? {}) as Record<string, unknown>;
-      const required = new Set((json.required ?? []) as string[]);
-      for (const [name, property] of Object.entries(properties)) {
-        parameters.push({ name, in: where, required: where === 'path' || required.has(name), schema: property });
-      }
-    }
-    const requestContent: Record<string, unknown> = {};
-    if (spec.body) requestContent['application/json'] = { schema: jsonSchema(spec.body, 'input') };
-    for (const [type, entry] of Object.entries(spec.content ?? {})) {
-      requestContent[type] = { schema: jsonSchema(entry.schema, 'input'), ...(entry.description ? { description: entry.description } : {}) };
-    }
-    const responses: Record<string, unknown> = {};
-    for (const [status, response] of Object.entries(spec.responses)) {
-      responses[status] = {
-        description: response.description,
-        ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: jsonSchema(response.schema, 'output') } } } : {}),
-      };
-    }
-    const byStatus = new Map<number, ErrorCode[]>();
-    for (const code of spec.errors) {
-      const status = ERROR_CATALOGUE[code].status;
-      byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
-    }
-    for (const [status, codes] of byStatus) {
-      responses[String(status)] = { description: `Error codes: ${codes.join(', ')}`, content: { 'application/json': { schema: errorResponse } } };
-    }
     paths[path] ??= {};
-    paths[path][spec.method.toLowerCase()] = {
-      operationId: spec.operationId,
-      summary: spec.summary,
-      ...(spec.description ? { description: spec.description } : {}),
-      tags: spec.tags,
-      ...(spec.auth ? { security: [{ apiKey: [] }, { bearer: [] }] } : { security: [] }),
-      ...(parameters.length > 0 ? { parameters } : {}),
-      ...(Object.keys(requestContent).length > 0 ? { requestBody: { required: true, content: requestContent } } : {}),
-      responses,
+    paths[path][spec.method.toLowerCase()] = operation(spec);
+  }
+  return { openapi: '3.1.0', info, paths, components: components() };
+}
+
+/** One route as an OpenAPI operation; empty parameter and request body sections are left out. */
+function operation(spec: RouteSpec): Record<string, unknown> {
+  const parameters = operationParameters(spec);
+  const requestContent = operationRequestContent(spec);
+  return {
+    operationId: spec.operationId,
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    tags: spec.tags,
+    ...(spec.auth ? { security: [{ apiKey: [] }, { bearer: [] }] } : { security: [] }),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(Object.keys(requestContent).length > 0 ? { requestBody: { required: true, content: requestContent } } : {}),
+    responses: { ...successResponses(spec), ...errorResponses(spec) },
+  };
+}
+
+/** Path and query parameters, one per property of the params and querystring schemas; path parameters are always required. */
+function operationParameters(spec: RouteSpec): unknown[] {
+  const parameters: unknown[] = [];
+  for (const [where, schema] of [
+    ['path', spec.params],
+    ['query', spec.querystring],
+  ] as const) {
+    if (!schema) continue;
+    const json = jsonSchema(schema, 'input');
+    const properties = (json.properties ?? {}) as Record<string, unknown>;
+    const required = new Set((json.required ?? []) as string[]);
+    for (const [name, property] of Object.entries(properties)) {
+      parameters.push({ name, in: where, required: where === 'path' || required.has(name), schema: property });
+    }
+  }
+  return parameters;
+}
+
+/** The JSON body (when declared) and every extra content type (multipart, image/*). */
+function operationRequestContent(spec: RouteSpec): Record<string, unknown> {
+  const content: Record<string, unknown> = {};
+  if (spec.body) content['application/json'] = { schema: jsonSchema(spec.body, 'input') };
+  for (const [type, entry] of Object.entries(spec.content ?? {})) {
+    content[type] = { schema: jsonSchema(entry.schema, 'input'), ...(entry.description ? { description: entry.description } : {}) };
+  }
+  return content;
+}
+
+function successResponses(spec: RouteSpec): Record<string, unknown> {
+  const responses: Record<string, unknown> = {};
+  for (const [status, response] of Object.entries(spec.responses)) {
+    responses[status] = {
+      description: response.description,
+      ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: jsonSchema(response.schema, 'output') } } } : {}),
     };
   }
+  return responses;
+}
+
+/** One response per HTTP status the route's error codes map to, listing those codes; they share the Error schema. */
+function errorResponses(spec: RouteSpec): Record<string, unknown> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of spec.errors) {
+    const status = ERROR_CATALOGUE[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses: Record<string, unknown> = {};
+  for (const [status, codes] of byStatus) {
+    responses[String(status)] = {
+      description: `Error codes: ${codes.join(', ')}`,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
+  }
+  return responses;
+}
+
+function components(): Record<string, unknown> {
   return {
-    openapi: '3.1.0',
-    info,
-    paths,
-    components: {
-      securitySchemes: {
-        apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
-        bearer: { type: 'http', scheme: 'bearer' },
-      },
-      schemas: {
-        Error: {
-          type: 'object',
-          required: ['error'],
-          properties: {
-            error: {
-              type: 'object',
-              required: ['code', 'message'],
-              properties: {
-                code: { type: 'string', enum: Object.keys(ERROR_CATALOGUE) },
-                message: { type: 'string' },
-                details: { type: 'object' },
-              },
+    securitySchemes: {
+      apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+      bearer: { type: 'http', scheme: 'bearer' },
+    },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: {
+          error: {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: {
+              code: { type: 'string', enum: Object.keys(ERROR_CATALOGUE) },
+              message: { type: 'string' },
+              details: { type: 'object' },
             },
           },
         },

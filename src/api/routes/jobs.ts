@@ -28,109 +28,120 @@ export interface JobRoutesDeps {
   maxUploadBytes: number;
 }
 
-export function jobRoutes({ commands, results, maxUploadBytes }: JobRoutesDeps): RouteSpec[] {
-  return [
-    {
-      method: 'POST',
-      url: '/v1/jobs',
-      operationId: 'createJob',
-      summary: 'Create a job',
-      description:
-        'JSON body: creates a job awaiting its upload and returns a short-lived URL for exactly one blob; PUT the image there, then POST /v1/jobs/{id}/submit. Multipart body (small images): the image is stored and queued in one call.',
-      tags: ['jobs'],
-      auth: true,
-      body: CreateJobBody,
-      content: { 'multipart/form-data': { schema: MultipartJob } },
-      bodyLimit: maxUploadBytes + 64 * 1024,
-      responses: { 201: { description: 'The job (and, for JSON, where to upload).', schema: CreateJobResponse } },
-      errors: [
-        'API_KEY_MISSING',
-        'API_KEY_INVALID',
-        'RATE_LIMITED',
-        'INVALID_REQUEST',
-        'MALFORMED_JSON',
-        'EMPTY_BODY',
-        'MULTIPART_INVALID',
-        'LANGUAGE_NOT_ALLOWED',
-        'WEBHOOKS_DISABLED',
-        'IMAGE_TOO_LARGE',
-        'PAYLOAD_TOO_LARGE',
-        'IMAGE_EMPTY',
-        'IMAGE_TYPE_UNSUPPORTED',
-        'IMAGE_TRUNCATED',
-        'UNSUPPORTED_MEDIA_TYPE',
-        'STORAGE_UNAVAILABLE',
-        'QUEUE_UNAVAILABLE',
-      ],
-      handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        if (request.isMultipart()) {
-          const upload = await readMultipartImage(request);
-          const accepted = await commands.acceptImage(upload.bytes, upload.request, 'multipart');
-          return location(reply, accepted.job.id)
-            .code(201)
-            .send({ job: await loadJobView(results, accepted.job, accepted.result) });
-        }
-        if (Buffer.isBuffer(request.body))
-          throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'POST /v1/jobs takes JSON or a multipart form; raw image bodies go to POST /v1/ocr.');
-        const { job, upload } = await commands.createUploadJob(request.body as CreateJobBody);
-        return location(reply, job.id)
+export function jobRoutes(deps: JobRoutesDeps): RouteSpec[] {
+  return [createJobRoute(deps), submitJobRoute(deps), getJobRoute(deps)];
+}
+
+/** POST /v1/jobs: a job awaiting its upload (JSON), or a small image stored and queued at once (multipart). */
+function createJobRoute({ commands, results, maxUploadBytes }: JobRoutesDeps): RouteSpec {
+  return {
+    method: 'POST',
+    url: '/v1/jobs',
+    operationId: 'createJob',
+    summary: 'Create a job',
+    description:
+      'JSON body: creates a job awaiting its upload and returns a short-lived URL for exactly one blob; PUT the image there, then POST /v1/jobs/{id}/submit. Multipart body (small images): the image is stored and queued in one call.',
+    tags: ['jobs'],
+    auth: true,
+    body: CreateJobBody,
+    content: { 'multipart/form-data': { schema: MultipartJob } },
+    bodyLimit: maxUploadBytes + 64 * 1024,
+    responses: { 201: { description: 'The job (and, for JSON, where to upload).', schema: CreateJobResponse } },
+    errors: [
+      'API_KEY_MISSING',
+      'API_KEY_INVALID',
+      'RATE_LIMITED',
+      'INVALID_REQUEST',
+      'MALFORMED_JSON',
+      'EMPTY_BODY',
+      'MULTIPART_INVALID',
+      'LANGUAGE_NOT_ALLOWED',
+      'WEBHOOKS_DISABLED',
+      'IMAGE_TOO_LARGE',
+      'PAYLOAD_TOO_LARGE',
+      'IMAGE_EMPTY',
+      'IMAGE_TYPE_UNSUPPORTED',
+      'IMAGE_TRUNCATED',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'STORAGE_UNAVAILABLE',
+      'QUEUE_UNAVAILABLE',
+    ],
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      if (request.isMultipart()) {
+        const upload = await readMultipartImage(request);
+        const accepted = await commands.acceptImage(upload.bytes, upload.request, 'multipart');
+        return location(reply, accepted.job.id)
           .code(201)
-          .send({ job: await loadJobView(results, job), upload });
-      },
+          .send({ job: await loadJobView(results, accepted.job, accepted.result) });
+      }
+      if (Buffer.isBuffer(request.body))
+        throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'POST /v1/jobs takes JSON or a multipart form; raw image bodies go to POST /v1/ocr.');
+      const { job, upload } = await commands.createUploadJob(request.body as CreateJobBody);
+      return location(reply, job.id)
+        .code(201)
+        .send({ job: await loadJobView(results, job), upload });
     },
-    {
-      method: 'POST',
-      url: '/v1/jobs/:id/submit',
-      operationId: 'submitJob',
-      summary: 'Submit an uploaded job',
-      description:
-        'Checks the upload (present, within the size limit, equal to sizeBytes when declared, a supported image by its magic bytes), answers from the result cache when the same image was already read, and otherwise queues the job. A failed check leaves the job awaiting_upload: upload again and submit again. Submitting a job that is past awaiting_upload returns it unchanged.',
-      tags: ['jobs'],
-      auth: true,
-      params: JobParams,
-      responses: {
-        200: { description: 'Finished: answered from the cache, or already done.', schema: JobView },
-        202: { description: 'Queued (or already queued or processing).', schema: JobView },
-      },
-      errors: [
-        'API_KEY_MISSING',
-        'API_KEY_INVALID',
-        'RATE_LIMITED',
-        'INVALID_REQUEST',
-        'JOB_NOT_FOUND',
-        'UPLOAD_MISSING',
-        'UPLOAD_SIZE_MISMATCH',
-        'IMAGE_TOO_LARGE',
-        'IMAGE_EMPTY',
-        'IMAGE_TYPE_UNSUPPORTED',
-        'IMAGE_TRUNCATED',
-        'STORAGE_UNAVAILABLE',
-        'QUEUE_UNAVAILABLE',
-      ],
-      handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const { id } = request.params as z.infer<typeof JobParams>;
-        const accepted = await commands.submit(id);
-        const status = accepted.job.status === 'queued' || accepted.job.status === 'processing' ? 202 : 200;
-        return location(reply, id)
-          .code(status)
-          .send(await loadJobView(results, accepted.job, accepted.result));
-      },
+  };
+}
+
+/** POST /v1/jobs/{id}/submit: checks the upload, then answers from the result cache or queues the job. */
+function submitJobRoute({ commands, results }: JobRoutesDeps): RouteSpec {
+  return {
+    method: 'POST',
+    url: '/v1/jobs/:id/submit',
+    operationId: 'submitJob',
+    summary: 'Submit an uploaded job',
+    description:
+      'Checks the upload (present, within the size limit, equal to sizeBytes when declared, a supported image by its magic bytes), answers from the result cache when the same image was already read, and otherwise queues the job. A failed check leaves the job awaiting_upload: upload again and submit again. Submitting a job that is past awaiting_upload returns it unchanged.',
+    tags: ['jobs'],
+    auth: true,
+    params: JobParams,
+    responses: {
+      200: { description: 'Finished: answered from the cache, or already done.', schema: JobView },
+      202: { description: 'Queued (or already queued or processing).', schema: JobView },
     },
-    {
-      method: 'GET',
-      url: '/v1/jobs/:id',
-      operationId: 'getJob',
-      summary: 'Read a job',
-      description: 'Status and timings; the result when succeeded; the reason when failed.',
-      tags: ['jobs'],
-      auth: true,
-      params: JobParams,
-      responses: { 200: { description: 'The job.', schema: JobView } },
-      errors: ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED', 'INVALID_REQUEST', 'JOB_NOT_FOUND', 'STORAGE_UNAVAILABLE'],
-      handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const { id } = request.params as z.infer<typeof JobParams>;
-        return reply.send(await loadJobView(results, await commands.get(id)));
-      },
+    errors: [
+      'API_KEY_MISSING',
+      'API_KEY_INVALID',
+      'RATE_LIMITED',
+      'INVALID_REQUEST',
+      'JOB_NOT_FOUND',
+      'UPLOAD_MISSING',
+      'UPLOAD_SIZE_MISMATCH',
+      'IMAGE_TOO_LARGE',
+      'IMAGE_EMPTY',
+      'IMAGE_TYPE_UNSUPPORTED',
+      'IMAGE_TRUNCATED',
+      'STORAGE_UNAVAILABLE',
+      'QUEUE_UNAVAILABLE',
+    ],
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const { id } = request.params as z.infer<typeof JobParams>;
+      const accepted = await commands.submit(id);
+      const status = accepted.job.status === 'queued' || accepted.job.status === 'processing' ? 202 : 200;
+      return location(reply, id)
+        .code(status)
+        .send(await loadJobView(results, accepted.job, accepted.result));
     },
-  ];
+  };
+}
+
+/** GET /v1/jobs/{id}: status and timings, the result or the reason. */
+function getJobRoute({ commands, results }: JobRoutesDeps): RouteSpec {
+  return {
+    method: 'GET',
+    url: '/v1/jobs/:id',
+    operationId: 'getJob',
+    summary: 'Read a job',
+    description: 'Status and timings; the result when succeeded; the reason when failed.',
+    tags: ['jobs'],
+    auth: true,
+    params: JobParams,
+    responses: { 200: { description: 'The job.', schema: JobView } },
+    errors: ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED', 'INVALID_REQUEST', 'JOB_NOT_FOUND', 'STORAGE_UNAVAILABLE'],
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const { id } = request.params as z.infer<typeof JobParams>;
+      return reply.send(await loadJobView(results, await commands.get(id)));
+    },
+  };
 }
