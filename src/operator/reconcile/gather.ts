@@ -67,18 +67,26 @@ export function secretRefs(spec: OcrPipelineSpec): SecretRef[] {
   return refs;
 }
 
+/** The message of the Deployment's ReplicaFailure condition when it is True (pods cannot be created). */
+function replicaFailure(d: V1Deployment): string | undefined {
+  const failure = d.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  return failure ? (failure.message ?? failure.reason ?? 'unknown reason') : undefined;
+}
+
+/** A Deployment's generations and replica counts; absent fields read 0 (spec.replicas: 1, the API server's default). */
 export function deploymentFacts(d: V1Deployment | undefined): DeploymentFacts | undefined {
   if (!d) return undefined;
+  const status = d.status ?? {};
   const facts: DeploymentFacts = {
     generation: d.metadata?.generation ?? 0,
-    observedGeneration: d.status?.observedGeneration ?? 0,
+    observedGeneration: status.observedGeneration ?? 0,
     desired: d.spec?.replicas ?? 1,
-    updated: d.status?.updatedReplicas ?? 0,
-    ready: d.status?.readyReplicas ?? 0,
-    available: d.status?.availableReplicas ?? 0,
+    updated: status.updatedReplicas ?? 0,
+    ready: status.readyReplicas ?? 0,
+    available: status.availableReplicas ?? 0,
   };
-  const failure = d.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
-  if (failure) facts.replicaFailure = failure.message ?? failure.reason ?? 'unknown reason';
+  const failure = replicaFailure(d);
+  if (failure !== undefined) facts.replicaFailure = failure;
   return facts;
 }
 

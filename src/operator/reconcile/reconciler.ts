@@ -1,16 +1,17 @@
 // One reconcile of one pipeline: gather -> desired -> apply -> status. Level-based: it
 // never asks what event woke it, only what the world looks like now.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { API_VERSION, KIND, type OcrPipelineStatus } from '../../crds/ocrpipeline.ts';
+import { API_VERSION, KIND, type OcrPipeline, type OcrPipelineStatus, type ScalingStatus } from '../../crds/ocrpipeline.ts';
 import { systemClock, type Clock } from '../../shared/clock.ts';
 import type { Logger } from '../../shared/logger.ts';
+import type { ConditionFacts } from '../conditions/checks.ts';
 import { CONDITION, REASON } from '../conditions/reasons.ts';
-import { desiredChildren } from '../desired/index.ts';
+import { desiredChildren, type DesiredInput } from '../desired/index.ts';
 import type { EventRecorder, EventTarget } from '../events.ts';
 import type { SecretIndex } from '../secret-index.ts';
-import type { ScalingService } from '../scaling/service.ts';
-import { applyChildren, type KubeWriter } from './apply.ts';
-import { gather, type ClusterReader, type RawPipeline } from './gather.ts';
+import type { ScalingObservation, ScalingService } from '../scaling/service.ts';
+import { applyChildren, type ApplyResult, type KubeWriter } from './apply.ts';
+import { gather, type ClusterReader, type Gathered, type RawPipeline } from './gather.ts';
 import { buildStatus, statusEqual } from './status.ts';
 
 export interface StatusWriter {
@@ -55,6 +56,25 @@ function safeMessage(body: string): string {
 
 const describeChild = (o: KubernetesObject) => `${o.kind ?? ''} ${o.metadata?.name ?? ''}`;
 
+/** What desiredChildren builds from: the parsed pipeline, its Secrets' hashes and the scaling decision. */
+function desiredInput(pipeline: OcrPipeline, secretHashes: Record<string, string>, scaling: ScalingObservation | undefined): DesiredInput {
+  const scalingInput = scaling ? { scaling: { plan: scaling.plan, ...(scaling.prometheusUrl ? { prometheusUrl: scaling.prometheusUrl } : {}) } } : {};
+  return { pipeline, secretHashes, ...scalingInput };
+}
+
+/** The facts the condition checks read: gather's, the apply's outcome and queue scaling's. */
+function conditionFacts(namespace: string, g: Gathered, applyError: string | undefined, scaling: ScalingObservation | undefined): ConditionFacts {
+  return {
+    namespace,
+    missingSecrets: g.missingSecrets,
+    ...(g.invalidSpec !== undefined ? { invalidSpec: g.invalidSpec } : {}),
+    ...(applyError !== undefined ? { applyError } : {}),
+    ...(g.api ? { api: g.api } : {}),
+    ...(g.worker ? { worker: g.worker } : {}),
+    ...(scaling ? { scaling: scaling.facts } : {}),
+  };
+}
+
 export class Reconciler {
   #d: ReconcilerDeps;
   #clock: Clock;
@@ -66,76 +86,96 @@ export class Reconciler {
 
   async reconcile(key: string): Promise<void> {
     const [namespace = '', name = ''] = key.split('/');
-    const { reader, writer, events, secretIndex } = this.#d;
     const log = this.#d.log.child({ namespace, name });
-
-    const raw = reader.getPipeline(namespace, name);
+    const raw = this.#d.reader.getPipeline(namespace, name);
     if (!raw || raw.metadata.deletionTimestamp) {
-      // Deleted: ownerReferences let the garbage collector remove the children.
-      secretIndex.delete(key);
-      this.#d.scaling?.forget(key);
-      if (raw) events.forgetObject(raw.metadata.uid);
+      this.#forget(key, raw);
       return;
     }
     const target: EventTarget = { apiVersion: API_VERSION, kind: KIND, name, namespace, uid: raw.metadata.uid };
 
-    // gather
-    const g = gather(raw, reader);
-    secretIndex.set(
+    const g = this.#gather(key, raw);
+    const scaling = this.#trackScaling(g);
+    const applyError = await this.#apply(g, scaling, target, log);
+    await this.#updateStatus(raw, conditionFacts(namespace, g, applyError, scaling), scaling?.status, target, log);
+    if (applyError !== undefined) throw new ApplyFailedError(applyError);
+  }
+
+  /** Deleted: ownerReferences let the garbage collector remove the children; we drop what we kept about it. */
+  #forget(key: string, raw: RawPipeline | undefined): void {
+    this.#d.secretIndex.delete(key);
+    this.#d.scaling?.forget(key);
+    if (raw) this.#d.events.forgetObject(raw.metadata.uid);
+  }
+
+  /** gather, and index the Secrets it names so a change to one of them re-queues this pipeline. */
+  #gather(key: string, raw: RawPipeline): Gathered {
+    const g = gather(raw, this.#d.reader);
+    this.#d.secretIndex.set(
       key,
       g.secretRefs.map((r) => r.name),
     );
-    // track: queue scaling's side effects, in this one place: (un)subscribe the pipeline's
-    // queue poller and refresh Prometheus numbers in the background. observe is pure: the
-    // latest queue view and the worker HPA's status -> plan, status.scaling, condition facts.
-    if (g.pipeline) this.#d.scaling?.track(g.pipeline, g.queueSecret, g.worker?.desired ?? 0);
-    const scaling = g.pipeline ? this.#d.scaling?.observe(g.pipeline, g.queueSecret, g.workerHpa) : undefined;
+    return g;
+  }
 
-    // desired + apply. With a missing Secret the children are left as they are: pods that
-    // reference it would fail to start (CreateContainerConfigError) and a rollout would
-    // replace working pods with broken ones. The Secret watch re-queues us when it appears.
-    let applyError: string | undefined;
-    if (g.pipeline && g.missingSecrets.length === 0) {
-      try {
-        const scalingInput = scaling ? { scaling: { plan: scaling.plan, ...(scaling.prometheusUrl ? { prometheusUrl: scaling.prometheusUrl } : {}) } } : {};
-        const desired = desiredChildren({ pipeline: g.pipeline, secretHashes: g.secretHashes, ...scalingInput });
-        const result = await applyChildren(writer, desired, g.children, raw.metadata.uid);
-        for (const c of result.created) {
-          log.info({ kind: c.kind, child: c.metadata?.name }, `Created ${c.kind ?? 'child'}`);
-          await events.record(target, 'Normal', 'Created', `Created ${describeChild(c)}`);
-        }
-        for (const c of result.deleted) {
-          log.info({ kind: c.kind, child: c.metadata?.name }, `Deleted ${c.kind ?? 'child'}`);
-          await events.record(target, 'Normal', 'Deleted', `Deleted ${describeChild(c)}, no longer desired`);
-        }
-      } catch (err) {
-        applyError = describeError(err);
-        log.error({ err }, 'Failed to apply children');
-      }
+  /**
+   * track: queue scaling's side effects, in this one place: (un)subscribe the pipeline's
+   * queue poller and refresh Prometheus numbers in the background. observe is pure: the
+   * latest queue view and the worker HPA's status -> plan, status.scaling, condition facts.
+   * Undefined without a parsed spec or without queue scaling.
+   */
+  #trackScaling(g: Gathered): ScalingObservation | undefined {
+    if (!g.pipeline) return undefined;
+    this.#d.scaling?.track(g.pipeline, g.queueSecret, g.worker?.desired ?? 0);
+    return this.#d.scaling?.observe(g.pipeline, g.queueSecret, g.workerHpa);
+  }
+
+  /**
+   * desired + apply; returns the apply error's description, undefined when it succeeded or
+   * was skipped. With a missing Secret the children are left as they are: pods that
+   * reference it would fail to start (CreateContainerConfigError) and a rollout would
+   * replace working pods with broken ones. The Secret watch re-queues us when it appears.
+   */
+  async #apply(g: Gathered, scaling: ScalingObservation | undefined, target: EventTarget, log: Logger): Promise<string | undefined> {
+    if (!g.pipeline || g.missingSecrets.length > 0) return undefined;
+    try {
+      const desired = desiredChildren(desiredInput(g.pipeline, g.secretHashes, scaling));
+      const result = await applyChildren(this.#d.writer, desired, g.children, g.raw.metadata.uid);
+      await this.#announce(result, target, log);
+      return undefined;
+    } catch (err) {
+      const applyError = describeError(err);
+      log.error({ err }, 'Failed to apply children');
+      return applyError;
     }
+  }
 
-    // status
-    const facts = {
-      namespace,
-      missingSecrets: g.missingSecrets,
-      ...(g.invalidSpec !== undefined ? { invalidSpec: g.invalidSpec } : {}),
-      ...(applyError !== undefined ? { applyError } : {}),
-      ...(g.api ? { api: g.api } : {}),
-      ...(g.worker ? { worker: g.worker } : {}),
-      ...(scaling ? { scaling: scaling.facts } : {}),
-    };
+  /** Logs and records an Event for every child the apply created or deleted. */
+  async #announce(result: ApplyResult, target: EventTarget, log: Logger): Promise<void> {
+    const { events } = this.#d;
+    for (const c of result.created) {
+      log.info({ kind: c.kind, child: c.metadata?.name }, `Created ${c.kind ?? 'child'}`);
+      await events.record(target, 'Normal', 'Created', `Created ${describeChild(c)}`);
+    }
+    for (const c of result.deleted) {
+      log.info({ kind: c.kind, child: c.metadata?.name }, `Deleted ${c.kind ?? 'child'}`);
+      await events.record(target, 'Normal', 'Deleted', `Deleted ${describeChild(c)}, no longer desired`);
+    }
+  }
+
+  /** status: build it from the facts, record (or forget) the Degraded Event, write it only when it changed. */
+  async #updateStatus(raw: RawPipeline, facts: ConditionFacts, scaling: ScalingStatus | undefined, target: EventTarget, log: Logger): Promise<void> {
     const generation = raw.metadata.generation ?? 0;
-    const status = buildStatus(raw.status, facts, generation, new Date(this.#clock()).toISOString(), scaling?.status);
+    const status = buildStatus(raw.status, facts, generation, new Date(this.#clock()).toISOString(), scaling);
     const degraded = status.conditions?.find((c) => c.type === CONDITION.degraded);
     if (degraded?.status === 'True') {
-      await events.record(target, 'Warning', degraded.reason, degraded.message);
+      await this.#d.events.record(target, 'Warning', degraded.reason, degraded.message);
     } else {
-      events.forget(raw.metadata.uid, PROBLEM_REASONS);
+      this.#d.events.forget(raw.metadata.uid, PROBLEM_REASONS);
     }
     if (!statusEqual(raw.status, status)) {
-      await writer.writeStatus(raw, status);
+      await this.#d.writer.writeStatus(raw, status);
       log.debug({ conditions: status.conditions?.map((c) => `${c.type}=${c.status}`) }, 'Updated status');
     }
-    if (applyError !== undefined) throw new ApplyFailedError(applyError);
   }
 }
