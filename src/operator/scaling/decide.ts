@@ -35,11 +35,22 @@ export interface ScalingPlan {
  *   (scale-down still works).
  */
 export function scalingPlan(spec: WorkerScalingSpec, view: PipelineQueueView | undefined, hpa: HpaFacts | undefined, degraded: boolean): ScalingPlan {
-  const queueUnreadable = view?.problem !== undefined && view.problem.reason !== REASON.queueReceiveDisabled && view.problem.reason !== REASON.queueDisabled;
-  const metricUnavailable = queueUnreadable || hpa?.metricFailing === true;
-  const cannotReceive = view?.problem?.reason === REASON.queueReceiveDisabled || view?.problem?.reason === REASON.queueDisabled;
+  const metricUnavailable = queueUnreadable(view) || hpa?.metricFailing === true;
   const floor = metricUnavailable && (view?.lastSeenNonEmpty ?? false) ? Math.max(spec.replicas.min, 1) : spec.replicas.min;
-  return { minReplicas: Math.min(floor, spec.replicas.max), scaleUpDisabled: degraded || cannotReceive, metricUnavailable };
+  return { minReplicas: Math.min(floor, spec.replicas.max), scaleUpDisabled: degraded || cannotReceive(view), metricUnavailable };
+}
+
+/** Queue states that keep workers from receiving: the counters are readable, but more workers would help nobody. */
+const CANNOT_RECEIVE: ReadonlySet<string> = new Set([REASON.queueReceiveDisabled, REASON.queueDisabled]);
+
+/** The queue's status keeps workers from receiving (ReceiveDisabled, Disabled). */
+function cannotReceive(view: PipelineQueueView | undefined): boolean {
+  return view?.problem !== undefined && CANNOT_RECEIVE.has(view.problem.reason);
+}
+
+/** The last read of the queue failed for another reason than its status: its counters are unknown. */
+function queueUnreadable(view: PipelineQueueView | undefined): boolean {
+  return view?.problem !== undefined && !CANNOT_RECEIVE.has(view.problem.reason);
 }
 
 // --- status.scaling ------------------------------------------------------------------------
@@ -50,6 +61,25 @@ export function workersFor(backlog: number, messagesPerReplica: number): number 
 }
 
 export function scalingStatus(spec: WorkerScalingSpec, view: PipelineQueueView | undefined, hpa: HpaFacts | undefined, plan: ScalingPlan): ScalingStatus {
+  const out = queueNumbers(view);
+  const s = view?.signal;
+  const current = hpa?.currentReplicas;
+
+  if (plan.metricUnavailable || !s) {
+    // The HPA holds what it has (its desiredReplicas may read 0 while it has no metric); never below the floor.
+    const held = current ?? hpa?.desiredReplicas;
+    if (held !== undefined) out.desiredWorkers = Math.max(held, plan.minReplicas);
+    out.limitedBy = LIMITED_BY.metricUnavailable;
+    return out;
+  }
+  const { desired, limitedBy } = desiredWorkers(workersFor(s.backlog, spec.messagesPerReplica), spec, plan, current);
+  out.desiredWorkers = desired;
+  out.limitedBy = limitedBy;
+  return out;
+}
+
+/** The queue's numbers in status.scaling, and when they were read (RFC 3339, whole seconds); empty before a good read. */
+function queueNumbers(view: PipelineQueueView | undefined): ScalingStatus {
   const s = view?.signal;
   const out: ScalingStatus = {};
   if (s) {
@@ -60,16 +90,14 @@ export function scalingStatus(spec: WorkerScalingSpec, view: PipelineQueueView |
     out.backlog = s.backlog;
   }
   if (view?.observedAt) out.observedAt = view.observedAt.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const current = hpa?.currentReplicas;
+  return out;
+}
 
-  if (plan.metricUnavailable || !s) {
-    // The HPA holds what it has (its desiredReplicas may read 0 while it has no metric); never below the floor.
-    const held = current ?? hpa?.desiredReplicas;
-    if (held !== undefined) out.desiredWorkers = Math.max(held, plan.minReplicas);
-    out.limitedBy = LIMITED_BY.metricUnavailable;
-    return out;
-  }
-  const wanted = workersFor(s.backlog, spec.messagesPerReplica);
+/**
+ * The worker count the HPA aims for and what limits it: the wanted count clamped to
+ * [plan.minReplicas, spec max], and held at the current count while scale-up is disabled.
+ */
+function desiredWorkers(wanted: number, spec: WorkerScalingSpec, plan: ScalingPlan, current: number | undefined): { desired: number; limitedBy: LimitedBy } {
   let desired = wanted;
   let limitedBy: LimitedBy = LIMITED_BY.none;
   if (wanted > spec.replicas.max) {
@@ -83,9 +111,7 @@ export function scalingStatus(spec: WorkerScalingSpec, view: PipelineQueueView |
     desired = Math.max(current, plan.minReplicas);
     limitedBy = LIMITED_BY.scaleUpDisabled;
   }
-  out.desiredWorkers = desired;
-  out.limitedBy = limitedBy;
-  return out;
+  return { desired, limitedBy };
 }
 
 // --- The worker HPA's status ----------------------------------------------------------------

@@ -6,8 +6,8 @@ import type { Logger } from '../../shared/logger.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { endpointOf, type QueueCredential, type QueueReader } from './client.ts';
 import { checkQueueStatus, classifyReadError, type QueueRef } from './preflight.ts';
-import { nextDelay, type PollTiming } from './schedule.ts';
-import { hasWork } from './signal.ts';
+import { nextDelay, type PollOutcome, type PollTiming } from './schedule.ts';
+import { hasWork, type QueueCounts } from './signal.ts';
 import { queueView, type PipelineQueueView, type QueueReading, type ViewOptions } from './view.ts';
 
 /** What gather hands the poller for one pipeline (the connection string stays in memory). */
@@ -43,6 +43,28 @@ export interface NamespacePollerOptions {
 /** A queue's reading plus when its status was last read (epoch ms). */
 interface QueueState extends QueueReading {
   statusReadAtMs?: number;
+}
+
+/** One queue's read in a round: whether it succeeded, whether the queue has (or last had) work, whether it was throttled. */
+interface QueueRead {
+  ok: boolean;
+  busy: boolean;
+  throttled: boolean;
+}
+
+/** Whether the queue's status is due for a re-read: never read, older than refreshMs, or last seen with a problem. */
+function statusDue(reading: QueueState, nowMs: number, refreshMs: number): boolean {
+  return reading.statusReadAtMs === undefined || nowMs - reading.statusReadAtMs >= refreshMs || reading.statusProblem !== undefined;
+}
+
+/** Stores a good read of the counters, read at atMs (epoch ms); dead-letter history older than historyMs is dropped. */
+function recordCounts(reading: QueueState, counts: QueueCounts, atMs: number, historyMs: number): void {
+  reading.counts = counts;
+  reading.observedAtMs = atMs;
+  reading.problem = undefined;
+  reading.lastSeenNonEmpty = hasWork(counts);
+  reading.deadLetterHistory.push({ atMs, count: counts.deadLettered });
+  reading.deadLetterHistory = reading.deadLetterHistory.filter((h) => atMs - h.atMs <= historyMs);
 }
 
 export class NamespacePoller {
@@ -121,58 +143,65 @@ export class NamespacePoller {
     return { endpoint: this.#endpoint, queueName, auth: cred.kind };
   }
 
+  /** Reads every subscribed queue once, reports every pipeline's view, then schedules the next read. */
   async #readAll(): Promise<void> {
     if (this.#closed || this.#subscriptions.size === 0) return;
     const o = this.#o;
     const queueNames = [...new Set([...this.#subscriptions.values()].map((s) => s.queueName))];
     const anyCredential = [...this.#subscriptions.values()][0]!.credential;
-    let succeeded = 0;
-    let throttled = false;
-    let busy = false;
-    for (const name of queueNames) {
-      const reading: QueueState = this.#readings.get(name) ?? { lastSeenNonEmpty: false, deadLetterHistory: [], read: false };
-      this.#readings.set(name, reading);
-      const ref = this.#ref(name, anyCredential);
-      const now = o.clock();
-      try {
-        // The status changes rarely and costs a second request: re-read it only now and then.
-        if (reading.statusReadAtMs === undefined || now - reading.statusReadAtMs >= o.timing.statusRefreshMs || reading.statusProblem) {
-          reading.statusProblem = checkQueueStatus(await o.reader.status(name), ref);
-          reading.statusReadAtMs = now;
-        }
-        const counts = await o.reader.counts(name);
-        const at = o.clock();
-        reading.counts = counts;
-        reading.observedAtMs = at;
-        reading.problem = undefined;
-        reading.lastSeenNonEmpty = hasWork(counts);
-        reading.deadLetterHistory.push({ atMs: at, count: counts.deadLettered });
-        reading.deadLetterHistory = reading.deadLetterHistory.filter((h) => at - h.atMs <= o.historyMs);
-        succeeded += 1;
-        busy ||= hasWork(counts);
-      } catch (error) {
-        const finding = classifyReadError(error, ref);
-        reading.problem = finding;
-        throttled ||= finding.throttled;
-        busy ||= reading.lastSeenNonEmpty;
-        for (const sub of this.#subscriptions.values()) if (sub.queueName === name) o.onReadError(sub, finding.reason);
-        o.log.warn({ endpoint: this.#endpoint, queue: name, reason: finding.reason }, 'Failed to read queue counters');
-      }
-      reading.read = true;
-    }
+    const reads: QueueRead[] = [];
+    for (const name of queueNames) reads.push(await this.#readQueue(name, anyCredential));
+    const succeeded = reads.filter((r) => r.ok).length;
 
     const inFlight = succeeded > 0 && o.inFlight ? await o.inFlight([...this.#subscriptions.values()]).catch(() => undefined) : undefined;
     for (const sub of this.#subscriptions.values()) this.#report(sub, inFlight);
 
-    const outcome =
-      succeeded > 0 || queueNames.length === 0
-        ? { ok: true as const, busy: busy || this.#wasBusy }
-        : { ok: false as const, failures: ++this.#failures, throttled };
+    const busy = reads.some((r) => r.busy);
+    const throttled = reads.some((r) => r.throttled);
+    this.#scheduleNext(succeeded > 0 || queueNames.length === 0, busy, throttled);
+  }
+
+  /** Reads one queue's counters (and, now and then, its status) into its reading; a failure becomes its problem. */
+  async #readQueue(name: string, credential: QueueCredential): Promise<QueueRead> {
+    const o = this.#o;
+    const reading: QueueState = this.#readings.get(name) ?? { lastSeenNonEmpty: false, deadLetterHistory: [], read: false };
+    this.#readings.set(name, reading);
+    const ref = this.#ref(name, credential);
+    const now = o.clock();
+    let read: QueueRead;
+    try {
+      // The status changes rarely and costs a second request: re-read it only now and then.
+      if (statusDue(reading, now, o.timing.statusRefreshMs)) {
+        reading.statusProblem = checkQueueStatus(await o.reader.status(name), ref);
+        reading.statusReadAtMs = now;
+      }
+      const counts = await o.reader.counts(name);
+      recordCounts(reading, counts, o.clock(), o.historyMs);
+      read = { ok: true, busy: hasWork(counts), throttled: false };
+    } catch (error) {
+      const finding = classifyReadError(error, ref);
+      reading.problem = finding;
+      for (const sub of this.#subscriptions.values()) if (sub.queueName === name) o.onReadError(sub, finding.reason);
+      o.log.warn({ endpoint: this.#endpoint, queue: name, reason: finding.reason }, 'Failed to read queue counters');
+      read = { ok: false, busy: reading.lastSeenNonEmpty, throttled: finding.throttled };
+    }
+    reading.read = true;
+    return read;
+  }
+
+  /**
+   * Sets the timer for the next read from this round's outcome (schedule.ts).
+   * @param ok at least one queue was read (or there was none to read)
+   * @param busy some queue has work now; the previous round's busy keeps the pace up for one more round
+   * @param throttled some read was throttled by the service
+   */
+  #scheduleNext(ok: boolean, busy: boolean, throttled: boolean): void {
+    const outcome: PollOutcome = ok ? { ok: true, busy: busy || this.#wasBusy } : { ok: false, failures: ++this.#failures, throttled };
     if (outcome.ok) this.#failures = 0;
     this.#wasBusy = busy;
     if (!this.#closed) {
       clearTimeout(this.#timer);
-      this.#timer = setTimeout(() => void this.#tick(), nextDelay(o.timing, outcome, o.random()));
+      this.#timer = setTimeout(() => void this.#tick(), nextDelay(this.#o.timing, outcome, this.#o.random()));
     }
   }
 

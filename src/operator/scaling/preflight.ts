@@ -65,47 +65,89 @@ export function scrub(message: string): string {
 
 const where = (q: QueueRef): string => `queue "${q.queueName}" on ${q.endpoint}`;
 
+/** A failed read's fields, read once for the classification rows. */
+interface ReadError {
+  code: string;
+  status: number | undefined;
+  name: string;
+  /** The error message, scrubbed (scrub()). */
+  detail: string;
+  /** The first network error code on the error or its causes. */
+  network: string | undefined;
+}
+
+function readError(error: unknown): ReadError {
+  const e = fields(error);
+  return {
+    code: typeof e.code === 'string' ? e.code : '',
+    status: typeof e.statusCode === 'number' ? e.statusCode : undefined,
+    name: typeof e.name === 'string' ? e.name : '',
+    detail: scrub(typeof e.message === 'string' ? e.message : String(error)),
+    network: networkCode(error),
+  };
+}
+
+/** One classification: when test matches a failed read, it becomes reason with message. */
+interface ReadErrorRule {
+  test: (e: ReadError) => boolean;
+  reason: QueueFinding['reason'];
+  throttled: boolean;
+  message: (e: ReadError, q: QueueRef) => string;
+}
+
+const AUTHENTICATION_ERRORS = new Set(['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError']);
+
+const MANAGE_RIGHT_FIX = {
+  connectionString:
+    'Reading queue counters needs the Manage right: use a connection string from a shared access policy with Manage (a Listen or Send policy is not enough).',
+  workloadIdentity:
+    'Reading queue counters needs the Manage right: grant the operator\'s identity the "Azure Service Bus Data Owner" role on the namespace or queue.',
+} as const;
+
+/** First matching row wins; a read that matches none is readFailed. */
+const READ_ERROR_RULES: ReadErrorRule[] = [
+  {
+    test: (e) => e.code === 'MessageEntityNotFoundError' || e.status === 404,
+    reason: REASON.queueNotFound,
+    throttled: false,
+    message: (_e, q) => `The ${where(q)} does not exist. Create it, or fix spec.queue.serviceBus.queueName.`,
+  },
+  {
+    // A 403 for an exceeded quota is not a missing right.
+    test: (e) => e.code === 'UnauthorizedRequestError' || e.status === 401 || (e.status === 403 && e.code !== 'QuotaExceededError'),
+    reason: REASON.insufficientRights,
+    throttled: false,
+    message: (e, q) => `Not allowed to read the counters of the ${where(q)}. ${MANAGE_RIGHT_FIX[q.auth]} (${e.detail})`,
+  },
+  {
+    test: (e) => AUTHENTICATION_ERRORS.has(e.name),
+    reason: REASON.authenticationFailed,
+    throttled: false,
+    message: (e, q) =>
+      `Workload identity could not get a token for ${q.endpoint}: check the operator's ServiceAccount annotation azure.workload.identity/client-id and the federated credential's subject. (${e.detail})`,
+  },
+  {
+    test: (e) => e.code === 'ServerBusyError' || e.status === 429 || e.status === 503 || /no CountDetails|throttl|server busy/i.test(e.detail),
+    reason: REASON.throttled,
+    throttled: true,
+    message: (e, q) =>
+      `Service Bus throttles reads on ${q.endpoint}; the operator backs off and retries. A higher tier, fewer pipelines per namespace, or a longer idle interval helps. (${e.detail})`,
+  },
+  {
+    test: (e) => e.network !== undefined || e.code === 'REQUEST_SEND_ERROR',
+    reason: REASON.namespaceUnreachable,
+    throttled: false,
+    message: (e, q) =>
+      `Cannot reach the Service Bus namespace ${q.endpoint} (${e.network ?? 'request not sent'}). Check the endpoint, DNS and network policy for the operator; workers hold their current count meanwhile.`,
+  },
+];
+
 /** Maps a failed read of the runtime counters (or the queue description) to a finding. */
 export function classifyReadError(error: unknown, q: QueueRef): QueueFinding {
-  const e = fields(error);
-  const code = typeof e.code === 'string' ? e.code : '';
-  const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
-  const name = typeof e.name === 'string' ? e.name : '';
-  const detail = scrub(typeof e.message === 'string' ? e.message : String(error));
-
-  if (code === 'MessageEntityNotFoundError' || status === 404) {
-    return { reason: REASON.queueNotFound, throttled: false, message: `The ${where(q)} does not exist. Create it, or fix spec.queue.serviceBus.queueName.` };
-  }
-  if (code === 'UnauthorizedRequestError' || status === 401 || (status === 403 && code !== 'QuotaExceededError')) {
-    const fix =
-      q.auth === 'connectionString'
-        ? 'Reading queue counters needs the Manage right: use a connection string from a shared access policy with Manage (a Listen or Send policy is not enough).'
-        : 'Reading queue counters needs the Manage right: grant the operator\'s identity the "Azure Service Bus Data Owner" role on the namespace or queue.';
-    return { reason: REASON.insufficientRights, throttled: false, message: `Not allowed to read the counters of the ${where(q)}. ${fix} (${detail})` };
-  }
-  if (name === 'CredentialUnavailableError' || name === 'AuthenticationError' || name === 'AggregateAuthenticationError') {
-    return {
-      reason: REASON.authenticationFailed,
-      throttled: false,
-      message: `Workload identity could not get a token for ${q.endpoint}: check the operator's ServiceAccount annotation azure.workload.identity/client-id and the federated credential's subject. (${detail})`,
-    };
-  }
-  if (code === 'ServerBusyError' || status === 429 || status === 503 || /no CountDetails|throttl|server busy/i.test(detail)) {
-    return {
-      reason: REASON.throttled,
-      throttled: true,
-      message: `Service Bus throttles reads on ${q.endpoint}; the operator backs off and retries. A higher tier, fewer pipelines per namespace, or a longer idle interval helps. (${detail})`,
-    };
-  }
-  const net = networkCode(error);
-  if (net !== undefined || code === 'REQUEST_SEND_ERROR') {
-    return {
-      reason: REASON.namespaceUnreachable,
-      throttled: false,
-      message: `Cannot reach the Service Bus namespace ${q.endpoint} (${net ?? 'request not sent'}). Check the endpoint, DNS and network policy for the operator; workers hold their current count meanwhile.`,
-    };
-  }
-  return { reason: REASON.readFailed, throttled: false, message: `Reading the counters of the ${where(q)} failed: ${detail}` };
+  const e = readError(error);
+  const rule = READ_ERROR_RULES.find((r) => r.test(e));
+  if (!rule) return { reason: REASON.readFailed, throttled: false, message: `Reading the counters of the ${where(q)} failed: ${e.detail}` };
+  return { reason: rule.reason, throttled: rule.throttled, message: rule.message(e, q) };
 }
 
 /**
