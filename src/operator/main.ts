@@ -6,14 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
-import { createLogger } from '../shared/logger.ts';
+import { createLogger, type Logger } from '../shared/logger.ts';
 import { alive, createProbeServer, listen, metrics as metricsRoute, readiness } from '../shared/probe-server.ts';
 import { handleShutdown } from '../shared/shutdown.ts';
-import { CliError, helpText, parseConfig } from './cli.ts';
+import { CliError, helpText, parseConfig, type OperatorConfig } from './cli.ts';
 import { Controller } from './controller.ts';
 import { LeaderElector } from './leader.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, type OperatorMetrics } from './metrics.ts';
 import { defaultQueueReader } from './scaling/client.ts';
 
 function version(): string {
@@ -24,10 +25,10 @@ function version(): string {
   }
 }
 
-async function main(): Promise<void> {
-  let cfg;
+/** Flags and environment; a usage error prints it and exits 2. */
+function configOrExit(): OperatorConfig {
   try {
-    cfg = parseConfig(process.argv.slice(2), process.env);
+    return parseConfig(process.argv.slice(2), process.env);
   } catch (err) {
     if (err instanceof CliError) {
       console.error(err.message);
@@ -35,15 +36,82 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+}
+
+function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+/**
+ * Serves /healthz, /readyz and /metrics. A standby is ready (it is healthy, just waiting);
+ * a leader once its caches synced.
+ * @param elector the leader elector once there is one; undefined without leader election
+ */
+async function serveProbes(
+  cfg: OperatorConfig,
+  controller: Controller,
+  metrics: OperatorMetrics,
+  elector: () => LeaderElector | undefined,
+  log: Logger,
+): Promise<Server> {
+  const server = createProbeServer(
+    {
+      '/healthz': alive,
+      '/readyz': readiness(
+        () => {
+          const e = elector();
+          return e ? !e.leading || controller.synced : controller.synced;
+        },
+        (ok) => (ok ? 'ok\n' : 'caches not synced\n'),
+      ),
+      '/metrics': metricsRoute(metrics.registry),
+    },
+    'not found\n',
+  );
+  await listen(server, cfg.metricsPort, cfg.metricsHost);
+  log.info({ addr: server.address() }, 'Serving /healthz, /readyz and /metrics');
+  return server;
+}
+
+/** Competes for the Lease; runs startController while leading. Losing the Lease exits 1 (see the top of this file). */
+function leaderElector(kc: KubeConfig, cfg: OperatorConfig, metrics: OperatorMetrics, log: Logger, startController: () => void): LeaderElector {
+  const identity = `${hostname()}_${randomUUID().slice(0, 8)}`;
+  const elector = new LeaderElector(
+    kc.makeApiClient(CoordinationV1Api),
+    {
+      namespace: cfg.leaderElectionNamespace,
+      name: cfg.leaderElectionId,
+      identity,
+      leaseDurationMs: cfg.leaseDurationMs,
+      renewDeadlineMs: cfg.renewDeadlineMs,
+      retryPeriodMs: cfg.retryPeriodMs,
+    },
+    log,
+    {
+      onStartedLeading: startController,
+      onStoppedLeading: () => {
+        metrics.leader.set(0);
+        log.error('Lost the leader Lease; exiting so a fresh process can stand by');
+        process.exit(1);
+      },
+    },
+  );
+  log.info({ identity, lease: `${cfg.leaderElectionNamespace}/${cfg.leaderElectionId}` }, 'Waiting for the leader Lease');
+  return elector;
+}
+
+async function main(): Promise<void> {
+  const cfg = configOrExit();
   if (cfg.help) {
     console.log(helpText());
     return;
   }
 
   const log = createLogger('operator', cfg.logLevel);
-  const kc = new KubeConfig();
-  if (cfg.kubeconfig) kc.loadFromFile(cfg.kubeconfig);
-  else kc.loadFromDefault();
+  const kc = loadKubeConfig(cfg.kubeconfig);
   log.info({ server: kc.getCurrentCluster()?.server, namespaces: cfg.namespaces ?? 'all', leaderElect: cfg.leaderElect }, 'Starting operator');
 
   const metrics = createMetrics(version());
@@ -57,21 +125,7 @@ async function main(): Promise<void> {
     scaling: { prometheusUrl: cfg.prometheusUrl, timing: cfg.queuePoll, readerFor: (cred) => defaultQueueReader(cred, process.env) },
   });
   let elector: LeaderElector | undefined; // eslint-disable-line prefer-const -- assigned after the server starts
-
-  const server = createProbeServer(
-    {
-      '/healthz': alive,
-      // A standby is ready (it is healthy, just waiting); a leader once its caches synced.
-      '/readyz': readiness(
-        () => (elector ? !elector.leading || controller.synced : controller.synced),
-        (ok) => (ok ? 'ok\n' : 'caches not synced\n'),
-      ),
-      '/metrics': metricsRoute(metrics.registry),
-    },
-    'not found\n',
-  );
-  await listen(server, cfg.metricsPort, cfg.metricsHost);
-  log.info({ addr: server.address() }, 'Serving /healthz, /readyz and /metrics');
+  const server = await serveProbes(cfg, controller, metrics, () => elector, log);
 
   const startController = () => {
     metrics.leader.set(1);
@@ -98,28 +152,7 @@ async function main(): Promise<void> {
     startController();
     return;
   }
-  const identity = `${hostname()}_${randomUUID().slice(0, 8)}`;
-  elector = new LeaderElector(
-    kc.makeApiClient(CoordinationV1Api),
-    {
-      namespace: cfg.leaderElectionNamespace,
-      name: cfg.leaderElectionId,
-      identity,
-      leaseDurationMs: cfg.leaseDurationMs,
-      renewDeadlineMs: cfg.renewDeadlineMs,
-      retryPeriodMs: cfg.retryPeriodMs,
-    },
-    log,
-    {
-      onStartedLeading: startController,
-      onStoppedLeading: () => {
-        metrics.leader.set(0);
-        log.error('Lost the leader Lease; exiting so a fresh process can stand by');
-        process.exit(1);
-      },
-    },
-  );
-  log.info({ identity, lease: `${cfg.leaderElectionNamespace}/${cfg.leaderElectionId}` }, 'Waiting for the leader Lease');
+  elector = leaderElector(kc, cfg, metrics, log, startController);
   elector.start();
 }
 
