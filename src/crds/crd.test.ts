@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildCrd, buildOpenApiSchema, toStructural, type JsonSchema } from './crd.ts';
 import { OUTPUTS, renderCrd } from './generate.ts';
-import { blobAuthRule, replicaRangeRule, serviceBusAuthRule } from './ocrpipeline.ts';
+import { apiAuthRule, blobAuthRule, replicaRangeRule, serviceBusAuthRule } from './ocrpipeline.ts';
 import { walkSchema } from './testing/openapi-validate.ts';
 
 const schema = buildOpenApiSchema();
@@ -44,6 +44,7 @@ void test('defaults are carried into the CRD', () => {
   assert.equal(at('spec.worker.scaling.countInFlight').default, true);
   assert.equal(at('spec.api.probes.liveness.timeoutSeconds').default, 10);
   assert.deepEqual(at('spec.worker').default, {});
+  assert.equal(at('spec.api.auth').default, 'apiKeys');
 });
 
 const rulesAt = (path: string) => (at(path)['x-kubernetes-validations'] ?? []) as { rule: string; message: string }[];
@@ -53,6 +54,7 @@ const celCases: [string, string, { rule: string; message: string }][] = [
   ['worker replicas', 'spec.worker.replicas', replicaRangeRule],
   ['Service Bus authentication', 'spec.queue.serviceBus', serviceBusAuthRule],
   ['Blob Storage authentication', 'spec.storage.blob', blobAuthRule],
+  ['API authentication', 'spec.api', apiAuthRule],
 ];
 for (const [name, path, rule] of celCases) {
   void test(`the CRD carries the ${name} CEL rule with its message at ${path}`, () => {

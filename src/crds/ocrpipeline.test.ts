@@ -44,6 +44,7 @@ void test('the minimal sample gets the documented defaults', () => {
   assert.deepEqual(spec.worker.probes.startup, PROBE_DEFAULTS.startup);
   assert.equal(spec.worker.maxJobSeconds, 120);
   assert.deepEqual(spec.api.service, { type: 'ClusterIP', port: 80 });
+  assert.equal(spec.api.auth, 'apiKeys');
 });
 
 // Specs both schemas must accept, and specs both must reject (with the message a user sees).
@@ -57,6 +58,7 @@ const accepted: [string, Record<string, unknown>][] = [
     with_('queue.serviceBus', { connectionStringSecretRef: { name: 'sb', key: 'cs' }, queueName: 'q' }),
   ],
   ['affinity passes through unchanged', with_('pod.affinity', { nodeAffinity: { anything: [1, 2] } })],
+  ['auth disabled without a keys Secret runs the API open, explicitly', with_('api.auth', 'disabled')],
 ];
 
 const rejected: [string, Record<string, unknown>, RegExp][] = [
@@ -77,6 +79,7 @@ const rejected: [string, Record<string, unknown>, RegExp][] = [
     /periodSeconds/,
   ],
   ['a probe with a zero period is rejected', with_('api.probes', { liveness: { periodSeconds: 0 } }), /periodSeconds/],
+  ['an unknown auth mode is rejected', with_('api.auth', 'none'), /api\.auth/],
 ];
 
 for (const [name, spec] of accepted) {
@@ -120,6 +123,11 @@ const crossField: [string, Record<string, unknown>, string][] = [
     'Blob storage with both an account URL and a connection string',
     with_('storage.blob.connectionStringSecretRef', { name: 'st', key: 'cs' }),
     'set exactly one of storage.blob.accountUrl',
+  ],
+  [
+    'auth disabled together with a keys Secret',
+    with_('api', { auth: 'disabled', apiKeysSecretRef: { name: 'keys', key: 'keys' } }),
+    'api.auth disabled runs the API without keys',
   ],
 ];
 

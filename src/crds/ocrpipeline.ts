@@ -52,6 +52,13 @@ export const serviceBusAuthRule: CrossFieldRule<{ namespace?: string | undefined
   check: (self) => (self.namespace !== undefined) !== (self.connectionStringSecretRef !== undefined),
 };
 
+export const apiAuthRule: CrossFieldRule<{ auth?: string | undefined; apiKeysSecretRef?: unknown }> = {
+  // has(self.auth): the API server checks the schema's default ({}) against this rule before defaults fill in auth.
+  rule: "!(has(self.auth) && self.auth == 'disabled' && has(self.apiKeysSecretRef))",
+  message: 'api.auth disabled runs the API without keys: remove api.apiKeysSecretRef, or set api.auth to apiKeys',
+  check: (self) => !(self.auth === 'disabled' && self.apiKeysSecretRef !== undefined),
+};
+
 export const blobAuthRule: CrossFieldRule<{ accountUrl?: string | undefined; connectionStringSecretRef?: unknown }> = {
   rule: 'has(self.accountUrl) != has(self.connectionStringSecretRef)',
   message: 'set exactly one of storage.blob.accountUrl (workload identity) or storage.blob.connectionStringSecretRef',
@@ -216,43 +223,55 @@ const labelMap = z.record(z.string(), z.string());
 // Spec
 // ---------------------------------------------------------------------------------------
 
-const apiSchema = z
-  .object({
-    replicas: replicasSchema(2, 10, 1),
-    resources: resourcesSchema({ requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } }),
-    autoscaling: z
-      .object({
-        targetCPUUtilizationPercentage: int32()
-          .min(1)
-          .max(100)
-          .default(70)
-          .describe('Average CPU utilization (percent of requests) the HPA aims for (default 70).'),
-        behavior: behaviorSchema,
-      })
-      .strict()
-      .prefault({})
-      .describe('CPU-based HorizontalPodAutoscaler for the API, used when replicas.min < replicas.max.'),
-    probes: probesSchema,
-    service: z
-      .object({
-        type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type (default ClusterIP).'),
-        port: int32().min(1).max(65535).default(80).describe('Port the Service exposes; it forwards to the API container port 8080 (default 80).'),
-      })
-      .strict()
-      .prefault({})
-      .describe('The Service in front of the API pods.'),
-    maxUploadBytes: int32()
-      .min(1)
-      .default(20 * 1024 * 1024)
-      .describe('Largest image accepted on a direct upload, in bytes (default 20 MiB).'),
-    rateLimitPerMinute: int32().min(1).default(600).describe('Requests per minute allowed per API key (default 600).'),
-    apiKeysSecretRef: secretKeyRefSchema
-      .optional()
-      .describe(
-        'Secret key holding the API keys file (one hashed key per line); mounted read-only at /etc/ocr/api-keys. Without it the API accepts unauthenticated requests.',
-      ),
-  })
-  .strict()
+const apiSchema = withRules(
+  z
+    .object({
+      replicas: replicasSchema(2, 10, 1),
+      resources: resourcesSchema({ requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } }),
+      autoscaling: z
+        .object({
+          targetCPUUtilizationPercentage: int32()
+            .min(1)
+            .max(100)
+            .default(70)
+            .describe('Average CPU utilization (percent of requests) the HPA aims for (default 70).'),
+          behavior: behaviorSchema,
+        })
+        .strict()
+        .prefault({})
+        .describe('CPU-based HorizontalPodAutoscaler for the API, used when replicas.min < replicas.max.'),
+      probes: probesSchema,
+      service: z
+        .object({
+          type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type (default ClusterIP).'),
+          port: int32().min(1).max(65535).default(80).describe('Port the Service exposes; it forwards to the API container port 8080 (default 80).'),
+        })
+        .strict()
+        .prefault({})
+        .describe('The Service in front of the API pods.'),
+      maxUploadBytes: int32()
+        .min(1)
+        .default(20 * 1024 * 1024)
+        .describe('Largest image accepted on a direct upload, in bytes (default 20 MiB).'),
+      rateLimitPerMinute: int32().min(1).default(600).describe('Requests per minute allowed per API key (default 600).'),
+      auth: z
+        .enum(['apiKeys', 'disabled'])
+        .default('apiKeys')
+        .describe(
+          'How callers authenticate: apiKeys (default) requires a key from apiKeysSecretRef, or from the Secret <pipeline>-api-keys the operator ' +
+            'generates without it; disabled accepts unauthenticated requests and is the only way to run the API open.',
+        ),
+      apiKeysSecretRef: secretKeyRefSchema
+        .optional()
+        .describe(
+          'Secret key holding the API keys file (one key per line, or name:key); mounted read-only at /etc/ocr/api-keys. Without it (and with ' +
+            'auth apiKeys) the operator generates the Secret <pipeline>-api-keys, owned by the pipeline, holding one random key under "keys"; ' +
+            'status.api.keysSecret names it. The operator never overwrites that Secret, so you may rotate the key in it.',
+        ),
+    })
+    .strict(),
+  [apiAuthRule],
+)
   .prefault({})
   .describe('The HTTP API: accepts jobs and serves results.');
 
@@ -415,6 +434,19 @@ export const scalingStatusSchema = z
   })
   .strict();
 
+const apiStatusSchema = z
+  .object({
+    desiredReplicas: z.number().int().describe('Replicas the Deployment wants.'),
+    readyReplicas: z.number().int().describe('Replicas that pass readiness.'),
+    keysSecret: z
+      .string()
+      .optional()
+      .describe('The Secret holding the API keys in use: spec.api.apiKeysSecretRef, or the generated <pipeline>-api-keys; absent with auth disabled.'),
+  })
+  .strict()
+  .optional()
+  .describe('Replica counts of the API Deployment, and the API keys Secret it mounts.');
+
 export const ocrPipelineStatusSchema = z
   .object({
     observedGeneration: z.number().int().optional().describe('metadata.generation this status was computed from.'),
@@ -423,7 +455,7 @@ export const ocrPipelineStatusSchema = z
       .optional()
       .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] })
       .describe('Ready, Progressing and Degraded.'),
-    api: deploymentStatusSchema('Replica counts of the API Deployment.'),
+    api: apiStatusSchema,
     worker: deploymentStatusSchema('Replica counts of the worker Deployment.'),
     scaling: scalingStatusSchema.optional().describe('The scaling signal and decision, in plain integers.'),
   })

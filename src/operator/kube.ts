@@ -190,10 +190,23 @@ export class CacheReader implements ClusterReader {
 export class ApiWriter implements KubeWriter, StatusWriter {
   #objects: KubernetesObjectApi;
   #custom: CustomObjectsApi;
+  #core: CoreV1Api;
 
   constructor(kc: KubeConfig) {
     this.#objects = KubernetesObjectApi.makeApiClient(kc);
     this.#custom = kc.makeApiClient(CustomObjectsApi);
+    this.#core = kc.makeApiClient(CoreV1Api);
+  }
+
+  /** POST, never apply: a Secret that exists (409) is read back as it is, so a rotated key stays. */
+  async createSecret(secret: V1Secret): Promise<{ secret: V1Secret; created: boolean }> {
+    const namespace = secret.metadata?.namespace ?? '';
+    try {
+      return { secret: await this.#core.createNamespacedSecret({ namespace, body: secret }), created: true };
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 409) throw err;
+      return { secret: await this.#core.readNamespacedSecret({ namespace, name: secret.metadata?.name ?? '' }), created: false };
+    }
   }
 
   async apply(obj: KubernetesObject): Promise<KubernetesObject> {

@@ -1,6 +1,7 @@
 // The API Deployment: the HTTP front door. Replicas are left to the HPA when it scales.
 import type { V1Deployment, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { API_KEYS_DIR, ENV } from '../../contract/container.ts';
+import { API_AUTH_DISABLED, API_KEYS_DIR, ENV } from '../../contract/container.ts';
+import { apiKeysSecretRef } from './api-keys.ts';
 import {
   API_KEYS_MOUNT,
   API_KEYS_VOLUME,
@@ -23,7 +24,9 @@ export function apiEnv(input: DesiredInput): V1EnvVar[] {
     { name: ENV.apiMaxUploadBytes, value: String(spec.api.maxUploadBytes) },
     { name: ENV.apiRateLimitPerMinute, value: String(spec.api.rateLimitPerMinute) },
   ];
-  if (spec.api.apiKeysSecretRef) env.push({ name: ENV.apiKeysFile, value: `${API_KEYS_DIR}/${spec.api.apiKeysSecretRef.key}` });
+  // The user's keys Secret or the generated one; API_AUTH=disabled only when the spec says auth: disabled.
+  const keys = apiKeysSecretRef(input.pipeline);
+  env.push(keys ? { name: ENV.apiKeysFile, value: `${API_KEYS_DIR}/${keys.key}` } : { name: ENV.apiAuth, value: API_AUTH_DISABLED });
   return env;
 }
 
@@ -33,7 +36,7 @@ export function apiDeployment(input: DesiredInput): V1Deployment {
   const env = apiEnv(input);
   const volumes: V1Volume[] = [TMP_VOLUME];
   const mounts: V1VolumeMount[] = [TMP_MOUNT];
-  const keys = spec.api.apiKeysSecretRef;
+  const keys = apiKeysSecretRef(p);
   if (keys) {
     // A Secret volume, not an env var: the file is re-read on change without a restart.
     volumes.push({ name: API_KEYS_VOLUME, secret: { secretName: keys.name, items: [{ key: keys.key, path: keys.key }], defaultMode: 0o440 } });

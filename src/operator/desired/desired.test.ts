@@ -4,7 +4,10 @@ import type { V1Container, V1Deployment, V2HorizontalPodAutoscaler } from '@kube
 // The serializer KubernetesObjectApi.patch uses (not re-exported from the package root).
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { apiReplicas, input, pipeline, scalingProvider, set, workerReplicas } from '../testing/fixtures.ts';
+import { ApiKeys } from '../../api/auth.ts';
+import type { OcrPipeline } from '../../crds/ocrpipeline.ts';
 import { apiDeployment } from './api-deployment.ts';
+import { apiKeysSecretRef, generatedKeysSecret, readKeysCommand, type KeysSecretRef } from './api-keys.ts';
 import { apiHpa } from './api-hpa.ts';
 import { apiService } from './api-service.ts';
 import { ENV, PORTS } from '../../contract/container.ts';
@@ -172,6 +175,63 @@ void test('secrets reach the pods only as secretKeyRefs and a mounted volume, ne
     defaultMode: 0o440,
   });
   assert.equal(e[ENV.serviceBusNamespace], undefined);
+});
+
+// The API keys Secret the API mounts: the user's, the generated <pipeline>-api-keys, or none with auth disabled.
+const keysCases: { name: string; build: () => OcrPipeline; ref: KeysSecretRef | undefined; env: Record<string, unknown> }[] = [
+  {
+    name: 'a referenced keys Secret is mounted as it is',
+    build: () => pipeline('full'),
+    ref: { name: 'ocr-api-keys', key: 'keys', generated: false },
+    env: { [ENV.apiKeysFile]: '/etc/ocr/api-keys/keys', [ENV.apiAuth]: undefined },
+  },
+  {
+    name: 'without a keys Secret the API mounts the generated <pipeline>-api-keys',
+    build: () => pipeline('minimal'),
+    ref: { name: 'receipts-api-keys', key: 'keys', generated: true },
+    env: { [ENV.apiKeysFile]: '/etc/ocr/api-keys/keys', [ENV.apiAuth]: undefined },
+  },
+  {
+    name: 'auth disabled mounts no keys and sets API_AUTH=disabled',
+    build: () => pipeline('minimal', set('api.auth', 'disabled')),
+    ref: undefined,
+    env: { [ENV.apiKeysFile]: undefined, [ENV.apiAuth]: 'disabled' },
+  },
+];
+for (const c of keysCases) {
+  void test(`API keys: ${c.name}`, () => {
+    const p = c.build();
+    assert.deepEqual(apiKeysSecretRef(p), c.ref);
+    const d = apiDeployment(input(p));
+    const e = env(d);
+    for (const [name, value] of Object.entries(c.env)) assert.equal(e[name], value, name);
+    const volume = d.spec?.template.spec?.volumes?.find((v) => v.name === 'api-keys');
+    assert.deepEqual(volume?.secret?.secretName, c.ref?.name);
+    assert.equal(
+      container(d).volumeMounts?.some((m) => m.name === 'api-keys'),
+      c.ref !== undefined,
+    );
+  });
+}
+
+void test('the generated keys Secret holds one name:key line the API accepts, owned by and labelled for the pipeline', () => {
+  const p = pipeline('minimal');
+  const s = generatedKeysSecret(p, 'abc_-123');
+  const text = Buffer.from(s.data?.keys ?? '', 'base64').toString('utf8');
+  assert.equal(text, 'default:abc_-123\n');
+  assert.equal(ApiKeys.parse(text).match('abc_-123'), 'default');
+  assert.equal(s.metadata?.name, 'receipts-api-keys');
+  assert.equal(s.metadata?.namespace, 'default');
+  assert.equal(s.metadata?.labels?.[LABELS.managedBy], FIELD_MANAGER);
+  assert.equal(s.metadata?.labels?.[LABELS.pipeline], 'receipts');
+  assert.equal(s.metadata?.ownerReferences?.[0]?.uid, p.metadata.uid);
+});
+
+void test('the command to read a keys Secret decodes its data key', () => {
+  assert.equal(
+    readKeysCommand('default', { name: 'receipts-api-keys', key: 'keys' }),
+    "kubectl get secret receipts-api-keys -n default -o jsonpath='{.data.keys}' | base64 -d",
+  );
 });
 
 void test('workload identity pipelines get the namespace and account URL as plain values', () => {

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubernetesObject } from '@kubernetes/client-node';
-import { applyChildren, childrenToDelete, type KubeWriter } from './apply.ts';
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import { ApiKeys } from '../../api/auth.ts';
+import { pipeline } from '../testing/fixtures.ts';
+import { applyChildren, childrenToDelete, ensureGeneratedKeys, randomApiKey, type KubeWriter } from './apply.ts';
+import { secretValueHash } from './gather.ts';
 
 const OWNER = 'uid-1';
 const obj = (kind: string, name: string, owner = OWNER): KubernetesObject => ({
@@ -20,6 +23,12 @@ class MemoryStore implements KubeWriter {
   }
   async delete(o: KubernetesObject) {
     this.objects.delete(this.key(o));
+  }
+  async createSecret(s: V1Secret) {
+    const existing = this.objects.get(this.key(s));
+    if (existing) return { secret: existing, created: false };
+    this.objects.set(this.key(s), s);
+    return { secret: s, created: true };
   }
 }
 
@@ -65,7 +74,62 @@ void test('an apply error propagates and stops before deleting anything', async 
   const store = new MemoryStore();
   const stale = obj('HorizontalPodAutoscaler', 'p-worker');
   await store.apply(stale);
-  const failing: KubeWriter = { apply: () => Promise.reject(new Error('HTTP 422: bad')), delete: (o) => store.delete(o) };
+  const failing: KubeWriter = {
+    apply: () => Promise.reject(new Error('HTTP 422: bad')),
+    delete: (o) => store.delete(o),
+    createSecret: (s) => store.createSecret(s),
+  };
   await assert.rejects(applyChildren(failing, [obj('Deployment', 'p-api')], [stale], OWNER), /422/);
   assert.ok(store.objects.has('HorizontalPodAutoscaler/p-worker'));
+});
+
+// The generated API keys Secret (auth apiKeys without apiKeysSecretRef): created once, never overwritten.
+const receipts = pipeline('minimal');
+const KEYS = { name: 'receipts-api-keys', key: 'keys' };
+const keysOf = (store: MemoryStore): V1Secret | undefined => store.objects.get('Secret/receipts-api-keys');
+const keysText = (s: V1Secret | undefined) => Buffer.from(s?.data?.keys ?? '', 'base64').toString('utf8');
+
+void test('a missing generated keys Secret is created with one name:key line the API accepts, owned by the pipeline', async () => {
+  const store = new MemoryStore();
+  const ensured = await ensureGeneratedKeys(store, receipts, KEYS, () => 'k'.repeat(43));
+  const secret = keysOf(store);
+  assert.equal(ensured?.created, true);
+  assert.equal(keysText(secret), `default:${'k'.repeat(43)}\n`);
+  assert.equal(ApiKeys.parse(keysText(secret)).match('k'.repeat(43)), 'default');
+  assert.equal(secret?.metadata?.namespace, 'default');
+  assert.deepEqual(
+    secret?.metadata?.ownerReferences?.map((r) => [r.kind, r.name, r.uid, r.controller]),
+    [['OcrPipeline', 'receipts', receipts.metadata.uid, true]],
+  );
+  assert.equal(secret?.metadata?.labels?.['app.kubernetes.io/managed-by'], 'ocr-platform-operator');
+  assert.deepEqual(ensured?.secretHashes, { 'receipts-api-keys/keys': secretValueHash(secret, 'keys') });
+});
+
+void test('a Secret that already exists (the cache lagged behind) is read back, not overwritten', async () => {
+  const store = new MemoryStore();
+  await ensureGeneratedKeys(store, receipts, KEYS, () => 'first');
+  const ensured = await ensureGeneratedKeys(store, receipts, KEYS, () => 'second');
+  assert.equal(ensured?.created, false);
+  assert.equal(keysText(keysOf(store)), 'default:first\n');
+  assert.deepEqual(ensured?.secretHashes, { 'receipts-api-keys/keys': secretValueHash(keysOf(store), 'keys') });
+});
+
+void test('a generated Secret already in the cache means no write at all', async () => {
+  const store = new MemoryStore();
+  const cached: V1Secret = { metadata: { name: KEYS.name }, data: { keys: 'eA==' } };
+  assert.equal(await ensureGeneratedKeys(store, receipts, { ...KEYS, secret: cached }), undefined);
+  assert.equal(store.objects.size, 0);
+});
+
+void test('an existing generated Secret without its keys entry is an error, not an overwrite', async () => {
+  const store = new MemoryStore();
+  store.objects.set('Secret/receipts-api-keys', { apiVersion: 'v1', kind: 'Secret', metadata: { name: KEYS.name }, data: {} } as V1Secret);
+  await assert.rejects(ensureGeneratedKeys(store, receipts, KEYS), /exists without the key "keys"/);
+  assert.deepEqual(keysOf(store)?.data, {});
+});
+
+void test('a random API key is 32 bytes of base64url: 43 characters, no colon, different each time', () => {
+  const [a, b] = [randomApiKey(), randomApiKey()];
+  assert.match(a, /^[A-Za-z0-9_-]{43}$/);
+  assert.notEqual(a, b);
 });

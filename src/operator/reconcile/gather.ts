@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { formatIssues, ocrPipelineSpecSchema, type OcrPipeline, type OcrPipelineSpec, type OcrPipelineStatus } from '../../crds/ocrpipeline.ts';
 import type { DeploymentFacts, MissingSecret } from '../conditions/checks.ts';
+import { apiKeysSecretRef } from '../desired/api-keys.ts';
 import { childName } from '../desired/common.ts';
 import { kedaHpaName } from '../desired/keda-scaledobject.ts';
 import type { HpaStatus } from '../scaling/decide.ts';
@@ -50,9 +51,34 @@ export interface Gathered {
   queueSecret?: QueueSecret;
   /** Status of the worker HPA: the operator's, or the one KEDA made for the ScaledObject. */
   workerHpa?: HpaStatus;
+  /**
+   * The API keys Secret the operator generates (auth apiKeys, no apiKeysSecretRef), with the
+   * cached Secret when it exists; absent otherwise. The apply step creates it when missing.
+   */
+  generatedKeys?: GeneratedKeys;
+  /** Name of the API keys Secret in use (the user's or the generated one); absent with auth disabled. */
+  keysSecret?: string;
+}
+
+export interface GeneratedKeys {
+  name: string;
+  key: string;
+  /** The Secret in the cache; undefined until it is created (or while the cache lags behind the create). */
+  secret?: V1Secret;
 }
 
 const QUEUE_SECRET_FIELD = 'spec.queue.serviceBus.connectionStringSecretRef';
+/** How a missing key in the generated keys Secret is reported (the field that made the operator generate it). */
+export const GENERATED_KEYS_FIELD = 'spec.api.auth: the generated keys Secret; delete it and the operator generates a new key';
+
+/**
+ * sha256 of a Secret key's value as stored (base64 in data, or plain stringData not yet
+ * merged by the API server); undefined when the key is absent. A change rolls the pods (config hash).
+ */
+export function secretValueHash(secret: V1Secret | undefined, key: string): string | undefined {
+  const value = secret?.data?.[key] ?? secret?.stringData?.[key];
+  return value === undefined ? undefined : createHash('sha256').update(value).digest('hex');
+}
 
 /** Every Secret key the spec refers to, with the field that refers to it. */
 export function secretRefs(spec: OcrPipelineSpec): SecretRef[] {
@@ -124,11 +150,11 @@ export function gather(raw: RawPipeline, reader: ClusterReader): Gathered {
   let queueSecret: QueueSecret | undefined;
   for (const ref of refs) {
     const secret = reader.getSecret(namespace, ref.name);
-    const value = secret?.data?.[ref.key] ?? secret?.stringData?.[ref.key];
-    if (value === undefined) {
+    const hash = secretValueHash(secret, ref.key);
+    if (hash === undefined) {
       missingSecrets.push({ name: ref.name, key: ref.key, field: ref.field, secretExists: secret !== undefined });
     } else {
-      secretHashes[`${ref.name}/${ref.key}`] = createHash('sha256').update(value).digest('hex');
+      secretHashes[`${ref.name}/${ref.key}`] = hash;
     }
     if (ref.field === QUEUE_SECRET_FIELD) queueSecret = { secretExists: secret !== undefined, connectionString: decoded(secret, ref.key) };
   }
@@ -138,5 +164,28 @@ export function gather(raw: RawPipeline, reader: ClusterReader): Gathered {
     metadata: { name, namespace, uid: raw.metadata.uid, ...(raw.metadata.generation !== undefined ? { generation: raw.metadata.generation } : {}) },
     spec,
   };
-  return { ...base, pipeline, secretRefs: refs, missingSecrets, secretHashes, ...(queueSecret ? { queueSecret } : {}) };
+  const keys = gatherGeneratedKeys(pipeline, reader, missingSecrets, secretHashes);
+  return { ...base, pipeline, secretRefs: refs, missingSecrets, secretHashes, ...(queueSecret ? { queueSecret } : {}), ...keys };
+}
+
+/**
+ * The API keys Secret in use, and the generated one from the cache. Its hash counts like a
+ * referenced Secret's, so rotating the key rolls the API pods. A generated Secret that is
+ * absent is not missing (the apply step creates it); one that lost its key is, since the
+ * operator never overwrites it.
+ */
+function gatherGeneratedKeys(
+  pipeline: OcrPipeline,
+  reader: ClusterReader,
+  missingSecrets: MissingSecret[],
+  secretHashes: Record<string, string>,
+): Pick<Gathered, 'generatedKeys' | 'keysSecret'> {
+  const ref = apiKeysSecretRef(pipeline);
+  if (!ref) return {};
+  if (!ref.generated) return { keysSecret: ref.name };
+  const secret = reader.getSecret(pipeline.metadata.namespace, ref.name);
+  const hash = secretValueHash(secret, ref.key);
+  if (hash !== undefined) secretHashes[`${ref.name}/${ref.key}`] = hash;
+  else if (secret) missingSecrets.push({ name: ref.name, key: ref.key, field: GENERATED_KEYS_FIELD, secretExists: true });
+  return { keysSecret: ref.name, generatedKeys: { name: ref.name, key: ref.key, ...(secret ? { secret } : {}) } };
 }

@@ -2,7 +2,7 @@
 // a client library): asserts the resulting state, and that an idle loop writes nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CoreV1Event, KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { CoreV1Event, KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import type { OcrPipelineStatus } from '../../crds/ocrpipeline.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { EventRecorder } from '../events.ts';
@@ -22,6 +22,7 @@ class MemoryCluster {
   children = new Map<string, KubernetesObject>();
   statusWrites = 0;
   applies = 0;
+  secretCreates = 0;
   events: CoreV1Event[] = [];
 
   reader = {
@@ -42,6 +43,15 @@ class MemoryCluster {
     writeStatus: async (_raw: RawPipeline, status: OcrPipelineStatus) => {
       this.statusWrites++;
       this.pipeline = { ...this.pipeline, status };
+    },
+    // The Secret lands in the map the reader serves, as the Secret watch would deliver it.
+    createSecret: async (secret: V1Secret) => {
+      const name = secret.metadata?.name ?? '';
+      const existing = this.secrets.get(name);
+      if (existing) return { secret: existing, created: false };
+      this.secretCreates++;
+      this.secrets.set(name, secret);
+      return { secret, created: true };
     },
   };
 
@@ -65,6 +75,7 @@ class MemoryCluster {
       secretIndex,
       log: createLogger('test', 'silent'),
       clock: () => Date.UTC(2026, 0, 1, 0, 0, t++),
+      newApiKey: () => `key-${this.secretCreates}`,
     });
   }
 }
@@ -143,4 +154,104 @@ void test('a deleted pipeline is a no-op', async () => {
   c.reader.getPipeline = () => undefined as unknown as RawPipeline;
   await c.reconciler().reconcile('finance/invoices');
   assert.equal(c.applies + c.statusWrites, 0);
+});
+
+// --- the generated API keys Secret (spec.api.auth apiKeys without apiKeysSecretRef) --------
+
+/** The full sample without its keys Secret reference; `auth` set when given. */
+function withoutKeysRef(c: MemoryCluster, auth?: 'apiKeys' | 'disabled') {
+  const spec = structuredClone(c.pipeline.spec) as { api: Record<string, unknown> };
+  delete spec.api.apiKeysSecretRef;
+  if (auth) spec.api.auth = auth;
+  c.pipeline = { ...c.pipeline, spec };
+}
+const apiDeploymentOf = (c: MemoryCluster): V1Deployment | undefined => c.children.get('Deployment/invoices-api');
+const apiPod = (c: MemoryCluster) => apiDeploymentOf(c)?.spec?.template;
+const apiEnvNames = (c: MemoryCluster) => Object.fromEntries((apiPod(c)?.spec?.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
+
+void test('a pipeline without a keys Secret gets a generated one, mounted by the API, named in status and in one Event', async () => {
+  const c = new MemoryCluster();
+  c.addAllSecrets();
+  withoutKeysRef(c);
+  const r = c.reconciler();
+  await r.reconcile('finance/invoices');
+  await r.reconcile('finance/invoices');
+  assert.equal(c.secretCreates, 1);
+  assert.ok(c.secrets.has('invoices-api-keys'));
+  assert.equal(apiPod(c)?.spec?.volumes?.find((v) => v.name === 'api-keys')?.secret?.secretName, 'invoices-api-keys');
+  assert.equal(apiEnvNames(c).API_KEYS_FILE, '/etc/ocr/api-keys/keys');
+  assert.equal(c.pipeline.status?.api?.keysSecret, 'invoices-api-keys');
+  const generated = c.events.filter((e) => e.reason === 'GeneratedAPIKey');
+  assert.equal(generated.length, 1);
+  assert.equal(generated[0]?.type, 'Normal');
+  assert.ok(generated[0]?.message?.includes("kubectl get secret invoices-api-keys -n finance -o jsonpath='{.data.keys}' | base64 -d"));
+});
+
+void test('re-reconciling keeps the generated key and the pod template as they are', async () => {
+  const c = new MemoryCluster();
+  c.addAllSecrets();
+  withoutKeysRef(c);
+  const r = c.reconciler();
+  await r.reconcile('finance/invoices');
+  const [data, hash] = [c.secrets.get('invoices-api-keys')?.data, apiPod(c)?.metadata?.annotations?.['ocrplatform.io/config-hash']];
+  await r.reconcile('finance/invoices');
+  await r.reconcile('finance/invoices');
+  assert.equal(c.secretCreates, 1);
+  assert.deepEqual(c.secrets.get('invoices-api-keys')?.data, data);
+  assert.equal(apiPod(c)?.metadata?.annotations?.['ocrplatform.io/config-hash'], hash);
+});
+
+void test('rotating the generated key rolls the API pods, and the Secret index wakes the pipeline for it', async () => {
+  const c = new MemoryCluster();
+  c.addAllSecrets();
+  withoutKeysRef(c);
+  const index = new SecretIndex();
+  const r = c.reconciler(index);
+  await r.reconcile('finance/invoices');
+  const before = apiPod(c)?.metadata?.annotations?.['ocrplatform.io/config-hash'];
+  assert.deepEqual(index.pipelinesFor('finance', 'invoices-api-keys'), ['finance/invoices']);
+  c.secrets.set('invoices-api-keys', { metadata: { name: 'invoices-api-keys' }, data: { keys: Buffer.from('default:rotated\n').toString('base64') } });
+  await r.reconcile('finance/invoices');
+  assert.equal(c.secretCreates, 1);
+  assert.notEqual(apiPod(c)?.metadata?.annotations?.['ocrplatform.io/config-hash'], before);
+});
+
+void test('auth disabled runs the API with API_AUTH=disabled, no keys mount, no generated Secret and no keysSecret', async () => {
+  const c = new MemoryCluster();
+  c.addAllSecrets();
+  withoutKeysRef(c, 'disabled');
+  const r = c.reconciler();
+  await r.reconcile('finance/invoices');
+  await r.reconcile('finance/invoices');
+  assert.equal(c.secretCreates, 0);
+  assert.equal(apiEnvNames(c).API_AUTH, 'disabled');
+  assert.equal(apiEnvNames(c).API_KEYS_FILE, undefined);
+  assert.equal(
+    apiPod(c)?.spec?.volumes?.find((v) => v.name === 'api-keys'),
+    undefined,
+  );
+  assert.equal(c.pipeline.status?.api?.keysSecret, undefined);
+  assert.equal(c.events.filter((e) => e.reason === 'GeneratedAPIKey').length, 0);
+});
+
+void test('a generated Secret that lost its key degrades the pipeline and is not overwritten', async () => {
+  const c = new MemoryCluster();
+  c.addAllSecrets();
+  withoutKeysRef(c);
+  c.secrets.set('invoices-api-keys', { metadata: { name: 'invoices-api-keys' }, data: {} });
+  await c.reconciler().reconcile('finance/invoices');
+  assert.equal(c.applies, 0);
+  assert.equal(c.secretCreates, 0);
+  assert.equal(condition(c, 'Degraded')?.reason, 'SecretKeyNotFound');
+  assert.match(condition(c, 'Degraded')?.message ?? '', /invoices-api-keys has no key "keys" \(referenced by spec.api.auth/);
+});
+
+void test('a user-referenced keys Secret is named in status and nothing is generated', async () => {
+  const c = new MemoryCluster();
+  c.addAllSecrets();
+  const r = c.reconciler();
+  await r.reconcile('finance/invoices');
+  await r.reconcile('finance/invoices');
+  assert.equal(c.secretCreates, 0);
+  assert.equal(c.pipeline.status?.api?.keysSecret, 'ocr-api-keys');
 });

@@ -6,11 +6,12 @@ import { systemClock, type Clock } from '../../shared/clock.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { ConditionFacts } from '../conditions/checks.ts';
 import { CONDITION, REASON } from '../conditions/reasons.ts';
+import { GENERATED_KEYS_DATA_KEY, readKeysCommand } from '../desired/api-keys.ts';
 import { desiredChildren, type DesiredInput } from '../desired/index.ts';
 import type { EventRecorder, EventTarget } from '../events.ts';
 import type { SecretIndex } from '../secret-index.ts';
 import type { ScalingObservation, ScalingService } from '../scaling/service.ts';
-import { applyChildren, type ApplyResult, type KubeWriter } from './apply.ts';
+import { applyChildren, ensureGeneratedKeys, type ApplyResult, type KubeWriter } from './apply.ts';
 import { gather, type ClusterReader, type Gathered, type RawPipeline } from './gather.ts';
 import { buildStatus, statusEqual } from './status.ts';
 
@@ -29,6 +30,8 @@ export interface ReconcilerDeps {
   clock?: Clock;
   /** Queue-depth polling and worker scaling decisions; absent: the spec's HPA as is. */
   scaling?: ScalingService;
+  /** Source of a generated API key (base64url); default 32 random bytes. Tests pass a fixed one. */
+  newApiKey?: () => string;
 }
 
 export class ApplyFailedError extends Error {
@@ -56,6 +59,9 @@ function safeMessage(body: string): string {
 
 const describeChild = (o: KubernetesObject) => `${o.kind ?? ''} ${o.metadata?.name ?? ''}`;
 
+/** Event reason when the operator generated a pipeline's API keys Secret. */
+export const GENERATED_API_KEY_REASON = 'GeneratedAPIKey';
+
 /** What desiredChildren builds from: the parsed pipeline, its Secrets' hashes and the scaling decision. */
 function desiredInput(pipeline: OcrPipeline, secretHashes: Record<string, string>, scaling: ScalingObservation | undefined): DesiredInput {
   const scalingInput = scaling ? { scaling: { plan: scaling.plan, ...(scaling.prometheusUrl ? { prometheusUrl: scaling.prometheusUrl } : {}) } } : {};
@@ -73,6 +79,12 @@ function conditionFacts(namespace: string, g: Gathered, applyError: string | und
     ...(g.worker ? { worker: g.worker } : {}),
     ...(scaling ? { scaling: scaling.facts } : {}),
   };
+}
+
+/** What status carries besides the conditions: status.scaling and status.api.keysSecret. */
+interface StatusExtra {
+  scaling: ScalingStatus | undefined;
+  keysSecret: string | undefined;
 }
 
 export class Reconciler {
@@ -97,7 +109,7 @@ export class Reconciler {
     const g = this.#gather(key, raw);
     const scaling = this.#trackScaling(g);
     const applyError = await this.#apply(g, scaling, target, log);
-    await this.#updateStatus(raw, conditionFacts(namespace, g, applyError, scaling), scaling?.status, target, log);
+    await this.#updateStatus(raw, conditionFacts(namespace, g, applyError, scaling), { scaling: scaling?.status, keysSecret: g.keysSecret }, target, log);
     if (applyError !== undefined) throw new ApplyFailedError(applyError);
   }
 
@@ -111,10 +123,8 @@ export class Reconciler {
   /** gather, and index the Secrets it names so a change to one of them re-queues this pipeline. */
   #gather(key: string, raw: RawPipeline): Gathered {
     const g = gather(raw, this.#d.reader);
-    this.#d.secretIndex.set(
-      key,
-      g.secretRefs.map((r) => r.name),
-    );
+    // The generated keys Secret too: deleting or rotating it must wake the pipeline.
+    this.#d.secretIndex.set(key, [...g.secretRefs.map((r) => r.name), ...(g.generatedKeys ? [g.generatedKeys.name] : [])]);
     return g;
   }
 
@@ -139,7 +149,10 @@ export class Reconciler {
   async #apply(g: Gathered, scaling: ScalingObservation | undefined, target: EventTarget, log: Logger): Promise<string | undefined> {
     if (!g.pipeline || g.missingSecrets.length > 0) return undefined;
     try {
-      const desired = desiredChildren(desiredInput(g.pipeline, g.secretHashes, scaling));
+      const keys = g.generatedKeys ? await ensureGeneratedKeys(this.#d.writer, g.pipeline, g.generatedKeys, this.#d.newApiKey) : undefined;
+      if (keys?.created && g.generatedKeys) await this.#announceKeys(g.generatedKeys.name, target, log);
+      const secretHashes = { ...g.secretHashes, ...keys?.secretHashes };
+      const desired = desiredChildren(desiredInput(g.pipeline, secretHashes, scaling));
       const result = await applyChildren(this.#d.writer, desired, g.children, g.raw.metadata.uid);
       await this.#announce(result, target, log);
       return undefined;
@@ -148,6 +161,13 @@ export class Reconciler {
       log.error({ err }, 'Failed to apply children');
       return applyError;
     }
+  }
+
+  /** Logs and records the Event that says where the generated key is and how to read it (never the key itself). */
+  async #announceKeys(secret: string, target: EventTarget, log: Logger): Promise<void> {
+    const command = readKeysCommand(target.namespace, { name: secret, key: GENERATED_KEYS_DATA_KEY });
+    log.info({ secret }, 'Generated API key Secret');
+    await this.#d.events.record(target, 'Normal', GENERATED_API_KEY_REASON, `Generated an API key in Secret ${secret}; read it with: ${command}`);
   }
 
   /** Logs and records an Event for every child the apply created or deleted. */
@@ -164,9 +184,9 @@ export class Reconciler {
   }
 
   /** status: build it from the facts, record (or forget) the Degraded Event, write it only when it changed. */
-  async #updateStatus(raw: RawPipeline, facts: ConditionFacts, scaling: ScalingStatus | undefined, target: EventTarget, log: Logger): Promise<void> {
+  async #updateStatus(raw: RawPipeline, facts: ConditionFacts, extra: StatusExtra, target: EventTarget, log: Logger): Promise<void> {
     const generation = raw.metadata.generation ?? 0;
-    const status = buildStatus(raw.status, facts, generation, new Date(this.#clock()).toISOString(), scaling);
+    const status = buildStatus(raw.status, facts, generation, new Date(this.#clock()).toISOString(), extra.scaling, extra.keysSecret);
     const degraded = status.conditions?.find((c) => c.type === CONDITION.degraded);
     if (degraded?.status === 'True') {
       await this.#d.events.record(target, 'Warning', degraded.reason, degraded.message);

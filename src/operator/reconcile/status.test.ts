@@ -42,6 +42,26 @@ void test('replica counts of both Deployments are reported', () => {
   assert.deepEqual(s.worker, { desiredReplicas: 1, readyReplicas: 1 });
 });
 
+// status.api.keysSecret: the Secret the API mounts, reported beside the API Deployment's counts.
+const keysSecretCases: { name: string; facts: ConditionFacts; keysSecret: string | undefined; api: unknown }[] = [
+  {
+    name: 'the keys Secret in use is named in status.api',
+    facts: healthy,
+    keysSecret: 'receipts-api-keys',
+    api: { desiredReplicas: 2, readyReplicas: 2, keysSecret: 'receipts-api-keys' },
+  },
+  { name: 'auth disabled leaves keysSecret out of status.api', facts: healthy, keysSecret: undefined, api: { desiredReplicas: 2, readyReplicas: 2 } },
+  {
+    name: 'without an API Deployment yet there is no status.api, keys Secret or not',
+    facts: { namespace: 'ns', missingSecrets: [] },
+    keysSecret: 'receipts-api-keys',
+    api: undefined,
+  },
+];
+for (const c of keysSecretCases) {
+  void test(c.name, () => assert.deepEqual(buildStatus(undefined, c.facts, 1, T0, undefined, c.keysSecret).api, c.api));
+}
+
 void test('the scaling block written by the queue poller is kept', () => {
   const scaling = { activeMessages: 12, desiredWorkers: 3 };
   const s = buildStatus({ scaling }, healthy, 1, T0);

@@ -41,6 +41,7 @@ function keepLastQueueVerdict(verdicts: ConditionVerdict[], previous: OcrPipelin
  * Runs the condition chains over the facts (queue scaling's included, in facts.scaling)
  * and merges them into the previous status.
  * @param scaling status.scaling from the scaling step; absent when the operator runs without it
+ * @param keysSecret the API keys Secret in use, shown as status.api.keysSecret (with the API Deployment's counts)
  */
 export function buildStatus(
   previous: OcrPipelineStatus | undefined,
@@ -48,6 +49,7 @@ export function buildStatus(
   generation: number,
   now: string,
   scaling?: ScalingStatus,
+  keysSecret?: string,
 ): OcrPipelineStatus {
   const pending = firstReadPending(facts);
   const verdicts = keepLastQueueVerdict(evaluateConditions(facts), previous, pending);
@@ -55,7 +57,7 @@ export function buildStatus(
     observedGeneration: generation,
     conditions: mergeConditions(previous?.conditions, verdicts, generation, now),
   };
-  if (facts.api) status.api = { desiredReplicas: facts.api.desired, readyReplicas: facts.api.ready };
+  if (facts.api) status.api = { desiredReplicas: facts.api.desired, readyReplicas: facts.api.ready, ...(keysSecret !== undefined ? { keysSecret } : {}) };
   if (facts.worker) status.worker = { desiredReplicas: facts.worker.desired, readyReplicas: facts.worker.ready };
   // status.scaling: the queue numbers and the scaling decision (src/operator/scaling/).
   if (scaling && pending && previous?.scaling) status.scaling = previous.scaling;

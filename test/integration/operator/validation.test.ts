@@ -60,6 +60,11 @@ const cases: Array<{ name: string; spec: Spec; messages: string[] }> = [
     },
     messages: ['set exactly one of queue.serviceBus.namespace (workload identity) or queue.serviceBus.connectionStringSecretRef'],
   },
+  {
+    name: 'auth disabled together with an API keys Secret is rejected by the CEL rule',
+    spec: { ...base, api: { replicas: { min: 1, max: 3 }, auth: 'disabled', apiKeysSecretRef: { name: 'keys', key: 'keys' } } },
+    messages: ['spec.api', 'api.auth disabled runs the API without keys: remove api.apiKeysSecretRef, or set api.auth to apiKeys'],
+  },
 ];
 
 void describe("the API server rejects invalid OcrPipelines with the CRD's message", { skip: skipWithoutCluster, timeout: 60_000 }, () => {
