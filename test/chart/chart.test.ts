@@ -354,11 +354,11 @@ void describe('helm chart', { skip }, () => {
       });
     }
 
-    void it('lets the operator read pipelines, write only their status, and read Secrets without changing them', async () => {
+    void it('lets the operator read pipelines, write only their status, read Secrets and create (never change) them', async () => {
       const rules = operatorRules(await render());
       assert.deepEqual(verbsOn(rules, 'ocrplatform.io', 'ocrpipelines'), ['get', 'list', 'watch']);
       assert.deepEqual(verbsOn(rules, 'ocrplatform.io', 'ocrpipelines/status'), ['get', 'patch', 'update']);
-      assert.deepEqual(verbsOn(rules, '', 'secrets'), ['get', 'list', 'watch']);
+      assert.deepEqual(verbsOn(rules, '', 'secrets'), ['create', 'get', 'list', 'watch']);
       assert.deepEqual(verbsOn(rules, 'events.k8s.io', 'events'), ['create', 'patch']);
       for (const [group, resource] of [
         ['apps', 'deployments'],

@@ -195,6 +195,16 @@ void describe("the operator with the chart's RBAC", { skip, timeout: 300_000 }, 
       ),
     );
     stage('status written');
+    // The pipeline names no API keys Secret: the chart's RBAC must let the operator create one.
+    await withLog(
+      waitFor(
+        `the generated Secret ${PIPELINE}-api-keys`,
+        async () => (await kubectl(['get', 'secrets', '-n', namespace, '-o', 'name'])).includes(`secret/${PIPELINE}-api-keys`),
+        60_000,
+        1_000,
+      ),
+    );
+    stage('API keys Secret generated');
 
     const forbidden = log()
       .split('\n')

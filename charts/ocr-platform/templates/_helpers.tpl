@@ -111,10 +111,12 @@ the verbs and resources it uses. No wildcards: a test fails on any.
   resources: [scaledobjects]
   verbs: [get, list, watch, create, update, patch, delete]
 {{- end }}
-# Secrets: read only, to report a referenced Secret that does not exist as a condition.
+# Secrets: read, to report a referenced Secret that does not exist as a condition; create,
+# for the API keys Secret <pipeline>-api-keys it generates once when a pipeline names none
+# (never update or delete: the pipeline's ownerReference cleans it up).
 - apiGroups: [""]
   resources: [secrets]
-  verbs: [get, list, watch]
+  verbs: [get, list, watch, create]
 # Events a user sees with `kubectl describe ocrpipeline`.
 - apiGroups: [events.k8s.io]
   resources: [events]
