@@ -216,6 +216,20 @@ void test('rotating the generated key rolls the API pods, and the Secret index w
   assert.notEqual(apiPod(c)?.metadata?.annotations?.['ocrplatform.io/config-hash'], before);
 });
 
+void test('a deleted generated Secret is generated again, with a new key and a new Event', async () => {
+  const c = new MemoryCluster();
+  c.addAllSecrets();
+  withoutKeysRef(c);
+  const r = c.reconciler();
+  await r.reconcile('finance/invoices');
+  const first = c.secrets.get('invoices-api-keys')?.data;
+  c.secrets.delete('invoices-api-keys');
+  await r.reconcile('finance/invoices');
+  assert.equal(c.secretCreates, 2);
+  assert.notDeepEqual(c.secrets.get('invoices-api-keys')?.data, first);
+  assert.equal(c.events.filter((e) => e.reason === 'GeneratedAPIKey').length, 2);
+});
+
 void test('auth disabled runs the API with API_AUTH=disabled, no keys mount, no generated Secret and no keysSecret', async () => {
   const c = new MemoryCluster();
   c.addAllSecrets();

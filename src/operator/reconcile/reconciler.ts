@@ -168,6 +168,8 @@ export class Reconciler {
     const command = readKeysCommand(target.namespace, { name: secret, key: GENERATED_KEYS_DATA_KEY });
     log.info({ secret }, 'Generated API key Secret');
     await this.#d.events.record(target, 'Normal', GENERATED_API_KEY_REASON, `Generated an API key in Secret ${secret}; read it with: ${command}`);
+    // Only a create gets here, so no repeats: forget it, and a Secret deleted and generated again is announced again.
+    this.#d.events.forget(target.uid, [GENERATED_API_KEY_REASON]);
   }
 
   /** Logs and records an Event for every child the apply created or deleted. */
