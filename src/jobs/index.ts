@@ -5,4 +5,5 @@ export * from './records.ts';
 export * from './blobs.ts';
 export * from './connections.ts';
 export * from './queue.ts';
+export * from './egress.ts';
 export * from './webhook.ts';
