@@ -317,8 +317,17 @@ const serviceBusSchema = withRules(
         .string()
         .regex(/^[a-zA-Z0-9][-a-zA-Z0-9.]*\.[a-zA-Z]{2,}$/, 'must be a fully qualified namespace such as contoso.servicebus.windows.net')
         .optional()
-        .describe('Fully qualified Service Bus namespace (for example contoso.servicebus.windows.net), authenticated with workload identity.'),
-      connectionStringSecretRef: secretKeyRefSchema.optional().describe('Secret key holding a Service Bus connection string, instead of namespace.'),
+        .describe(
+          'Fully qualified Service Bus namespace (for example contoso.servicebus.windows.net), authenticated with workload identity. ' +
+            'The operator contacts only names under .servicebus.windows.net, .servicebus.usgovcloudapi.net, .servicebus.chinacloudapi.cn ' +
+            'and its --servicebus-suffixes; any other gets QueueReachable=False (NamespaceNotAllowed).',
+        ),
+      connectionStringSecretRef: secretKeyRefSchema
+        .optional()
+        .describe(
+          'Secret key holding a Service Bus connection string, instead of namespace. Its Endpoint host must pass the same suffix check; ' +
+            'UseDevelopmentEmulator=true strings work only with the operator flag --allow-development-emulator.',
+        ),
       queueName: z.string().min(1).max(260).describe('Queue the API sends jobs to and the workers receive from.'),
       maxDeliveryCount: int32().min(1).max(2000).default(10).describe('Deliveries before a message is dead-lettered (default 10).'),
       lockDurationSeconds: int32().min(5).max(300).default(60).describe('Peek-lock duration in seconds; workers renew the lock while they work (default 60).'),

@@ -38,6 +38,11 @@ export interface OperatorProcessOptions {
   queuePoll?: string;
   /** --prometheus-url (absent: the operator's default). */
   prometheusUrl?: string;
+  /**
+   * --allow-development-emulator: honour UseDevelopmentEmulator=true connection strings (the
+   * Service Bus stand-in's). Also appended to `flags`. Default false, as in the operator.
+   */
+  allowDevelopmentEmulator?: boolean;
   logLevel?: string;
   /**
    * Flags to run with instead of the ones built from the options above (e.g. the chart's own);
@@ -81,7 +86,8 @@ export const QUIET_QUEUE_POLL = 'idleMs=60000,busyMs=30000,backoffBaseMs=5000,ba
 
 export function operatorArgs(o: OperatorProcessOptions, metricsPort: number): string[] {
   const script = join(ROOT, 'src/operator/main.ts');
-  if (o.flags) return [script, ...o.flags.map((a) => (a.startsWith('--metrics-addr=') ? `--metrics-addr=127.0.0.1:${metricsPort}` : a))];
+  const emulator = o.allowDevelopmentEmulator ? ['--allow-development-emulator'] : [];
+  if (o.flags) return [script, ...o.flags.map((a) => (a.startsWith('--metrics-addr=') ? `--metrics-addr=127.0.0.1:${metricsPort}` : a)), ...emulator];
   const args = [
     script,
     `--kubeconfig=${o.kubeconfigPath}`,
@@ -90,6 +96,7 @@ export function operatorArgs(o: OperatorProcessOptions, metricsPort: number): st
     `--resync-seconds=${o.resyncSeconds ?? 300}`,
     `--queue-poll=${o.queuePoll ?? QUIET_QUEUE_POLL}`,
     `--log-level=${o.logLevel ?? 'info'}`,
+    ...emulator,
   ];
   if (o.concurrency !== undefined) args.push(`--concurrency=${o.concurrency}`);
   if (o.prometheusUrl !== undefined) args.push(`--prometheus-url=${o.prometheusUrl}`);

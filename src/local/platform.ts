@@ -102,6 +102,11 @@ export async function apply(kube: Kube, o: KubeObject): Promise<KubeObject> {
 
 /** The stand-in answers at once: the operator polls it every 2 s while idle, every second while busy. */
 const LOCAL_QUEUE_POLL = 'idleMs=2000,busyMs=1000,backoffBaseMs=500,backoffMaxMs=5000,statusRefreshMs=2000';
+/**
+ * The operator's settings here: resync every 30 s, fast queue polls, and development-emulator
+ * connection strings honoured (the Service Bus stand-in's say UseDevelopmentEmulator=true).
+ */
+const LOCAL_OPERATOR = { resyncSeconds: 30, queuePoll: LOCAL_QUEUE_POLL, allowDevelopmentEmulator: true } as const;
 
 /**
  * Starts everything; on failure stops what it had started and rethrows. The returned
@@ -254,8 +259,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       const o = await startOperatorProcess({
         kubeconfigPath: kube.kubeconfigPath,
         namespaces: [namespace],
-        resyncSeconds: 30,
-        queuePoll: LOCAL_QUEUE_POLL,
+        ...LOCAL_OPERATOR,
         ...(prometheusUrl ? { prometheusUrl } : {}),
         logFile: join(logsDir, 'operator.log'),
       });

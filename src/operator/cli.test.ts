@@ -45,6 +45,28 @@ const cases: { name: string; argv: string[]; env: Record<string, string>; check:
     env: {},
     check: (c) => assert.deepEqual([c.metricsHost, c.metricsPort], ['::1', 9000]),
   },
+  {
+    name: 'by default only the Azure clouds are allowed and the development emulator is not',
+    argv: [],
+    env: {},
+    check: (c) =>
+      assert.deepEqual(c.egress, {
+        suffixes: ['.servicebus.windows.net', '.servicebus.usgovcloudapi.net', '.servicebus.chinacloudapi.cn'],
+        allowDevelopmentEmulator: false,
+      }),
+  },
+  {
+    name: '--servicebus-suffixes adds to the Azure clouds',
+    argv: ['--servicebus-suffixes', 'servicebus.contoso.example'],
+    env: {},
+    check: (c) => assert.deepEqual(c.egress.suffixes.slice(3), ['.servicebus.contoso.example']),
+  },
+  {
+    name: '--allow-development-emulator is read from its flag or its environment variable',
+    argv: [],
+    env: { OCR_OPERATOR_ALLOW_DEVELOPMENT_EMULATOR: 'true' },
+    check: (c) => assert.equal(c.egress.allowDevelopmentEmulator, true),
+  },
 ];
 for (const c of cases) void test(c.name, () => c.check(parseConfig(c.argv, c.env)));
 
@@ -55,6 +77,7 @@ const errors: { name: string; argv: string[]; message: RegExp }[] = [
   { name: 'a non-numeric resync is refused', argv: ['--resync-seconds', 'often'], message: /--resync-seconds must be a number/ },
   { name: 'a bad metrics address is refused', argv: ['--metrics-addr', 'localhost:http'], message: /--metrics-addr must be host:port/ },
   { name: 'an unknown log level is refused', argv: ['--log-level', 'loud'], message: /--log-level/ },
+  { name: 'a suffix that is not a DNS suffix is refused', argv: ['--servicebus-suffixes', '*.example.com'], message: /--servicebus-suffixes/ },
 ];
 for (const e of errors) void test(e.name, () => assert.throws(() => parseConfig(e.argv, {}), e.message));
 

@@ -3,6 +3,7 @@
 // main.ts does the I/O.
 import { PORTS } from '../contract/container.ts';
 import { ConfigError, helpText as renderHelp, logLevelSetting, parseSettings, type Env, type Setting } from '../shared/config.ts';
+import { egressPolicy, type EgressPolicy } from './scaling/egress.ts';
 import { parsePollTiming, type PollTiming } from './scaling/schedule.ts';
 
 /** The operator's configuration errors are the platform's ConfigError (main.ts exits 2 on them). */
@@ -26,6 +27,8 @@ export interface OperatorConfig {
   prometheusUrl: string | undefined;
   /** Queue poll timing overrides (src/operator/scaling/schedule.ts). */
   queuePoll: PollTiming;
+  /** Which Service Bus namespaces the queue poller may contact (--servicebus-suffixes, --allow-development-emulator). */
+  egress: EgressPolicy;
   help: boolean;
 }
 
@@ -96,6 +99,22 @@ export const FLAGS = [
     type: 'string',
     help: 'Queue poll timing, key=value list in ms: idleMs (60000), busyMs (5000), backoffBaseMs, backoffMaxMs, statusRefreshMs, jitter (0.2).',
   },
+  {
+    name: 'servicebus-suffixes',
+    env: 'OCR_OPERATOR_SERVICEBUS_SUFFIXES',
+    type: 'list',
+    default: [],
+    help:
+      'Comma-separated DNS suffixes a Service Bus namespace may end in, besides .servicebus.windows.net, .servicebus.usgovcloudapi.net and ' +
+      '.servicebus.chinacloudapi.cn. The operator sends nothing (its token included) to other hosts.',
+  },
+  {
+    name: 'allow-development-emulator',
+    env: 'OCR_OPERATOR_ALLOW_DEVELOPMENT_EMULATOR',
+    type: 'boolean',
+    default: false,
+    help: 'Honour UseDevelopmentEmulator=true connection strings (plain HTTP to any host:port). For local development only.',
+  },
   { ...logLevelSetting(), name: 'log-level' },
   { name: 'help', env: '', type: 'boolean', default: false, help: 'Print this help and exit.' },
 ] as const satisfies readonly Setting[];
@@ -136,6 +155,7 @@ export function parseConfig(argv: string[], env: Env): OperatorConfig {
     logLevel: v['log-level'],
     prometheusUrl: prometheusUrl(v['prometheus-url']),
     queuePoll: queuePoll(v['queue-poll']),
+    egress: egress(v['servicebus-suffixes'], v['allow-development-emulator']),
     help: v.help,
   };
   if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) throw new ConfigError('--renew-deadline must be shorter than --lease-duration');
@@ -159,6 +179,14 @@ function queuePoll(raw: string | undefined): PollTiming {
     return parsePollTiming(raw);
   } catch (err) {
     throw new ConfigError(`--queue-poll: ${(err as Error).message}`);
+  }
+}
+
+function egress(suffixes: string[], allowDevelopmentEmulator: boolean): EgressPolicy {
+  try {
+    return egressPolicy(suffixes, allowDevelopmentEmulator);
+  } catch (err) {
+    throw new ConfigError(`--servicebus-suffixes: ${(err as Error).message}`);
   }
 }
 

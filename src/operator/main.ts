@@ -112,7 +112,16 @@ async function main(): Promise<void> {
 
   const log = createLogger('operator', cfg.logLevel);
   const kc = loadKubeConfig(cfg.kubeconfig);
-  log.info({ server: kc.getCurrentCluster()?.server, namespaces: cfg.namespaces ?? 'all', leaderElect: cfg.leaderElect }, 'Starting operator');
+  log.info(
+    {
+      server: kc.getCurrentCluster()?.server,
+      namespaces: cfg.namespaces ?? 'all',
+      leaderElect: cfg.leaderElect,
+      serviceBusSuffixes: cfg.egress.suffixes,
+      allowDevelopmentEmulator: cfg.egress.allowDevelopmentEmulator,
+    },
+    'Starting operator',
+  );
 
   const metrics = createMetrics(version());
   const controller = new Controller({
@@ -122,7 +131,7 @@ async function main(): Promise<void> {
     concurrency: cfg.concurrency,
     metrics,
     log,
-    scaling: { prometheusUrl: cfg.prometheusUrl, timing: cfg.queuePoll, readerFor: (cred) => defaultQueueReader(cred, process.env) },
+    scaling: { prometheusUrl: cfg.prometheusUrl, timing: cfg.queuePoll, egress: cfg.egress, readerFor: (cred) => defaultQueueReader(cred, process.env) },
   });
   let elector: LeaderElector | undefined; // eslint-disable-line prefer-const -- assigned after the server starts
   const server = await serveProbes(cfg, controller, metrics, () => elector, log);

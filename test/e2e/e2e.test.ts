@@ -167,6 +167,9 @@ void describe('e2e: helm install, a pipeline, OCR through the API, autoscaling, 
       `watchNamespaces=${JSON.stringify([s.namespace])}`,
       '--set-json',
       `extraArgs=${JSON.stringify([QUEUE_POLL])}`,
+      // the stand-in's connection strings say UseDevelopmentEmulator=true
+      '--set',
+      'serviceBus.allowDevelopmentEmulator=true',
     ];
     if (prometheusUrl) args.push('--set', `prometheusUrl=${prometheusUrl}`);
     const result = await k.helm(args);

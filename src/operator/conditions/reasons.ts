@@ -41,6 +41,10 @@ export const REASON = {
   /** Unknown: the poller has not finished its first read yet. */
   notYetRead: 'NotYetRead',
   invalidConnectionString: 'InvalidConnectionString',
+  /** The namespace (or the connection string's Endpoint) is outside the allowed suffixes: nothing is sent to it. */
+  namespaceNotAllowed: 'NamespaceNotAllowed',
+  /** A UseDevelopmentEmulator=true connection string without --allow-development-emulator: nothing is sent. */
+  emulatorNotAllowed: 'EmulatorNotAllowed',
   queueNotFound: 'QueueNotFound',
   queueReceiveDisabled: 'QueueReceiveDisabled',
   queueDisabled: 'QueueDisabled',

@@ -253,3 +253,50 @@ void test('an unchanged reading does not move observedAt until the report interv
   await until('new numbers', () => pollers.view('team/a')?.signal?.backlog === 6);
   assert.ok((pollers.view('team/a')?.observedAt?.getTime() ?? 0) > (first ?? 0), 'new numbers, new stamp');
 });
+
+void test('a namespace outside the allowed suffixes gets NamespaceNotAllowed and no reader is ever made for it', async () => {
+  const ns = new FakeNamespace();
+  ns.set('jobs', 5);
+  const { pollers } = setup(ns);
+  pollers.subscribe(sub('a', { credential: cs('evil.example.com') }));
+  pollers.subscribe(sub('b', { credential: { kind: 'workloadIdentity', namespace: 'evil.example.com' } }));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(pollers.view('team/a')?.problem?.reason, 'NamespaceNotAllowed');
+  assert.equal(pollers.view('team/b')?.problem?.reason, 'NamespaceNotAllowed');
+  assert.equal(ns.readers, 0);
+  assert.deepEqual(ns.reads, []);
+  assert.equal(pollers.pollerCount, 0);
+  pollers.close();
+});
+
+void test('a development-emulator string gets EmulatorNotAllowed without the flag and is read with it', async () => {
+  const ns = new FakeNamespace();
+  ns.set('jobs', 5);
+  const emulator: QueueCredential = {
+    kind: 'connectionString',
+    connectionString: 'Endpoint=sb://127.0.0.1:5300/;SharedAccessKeyName=m;SharedAccessKey=k;UseDevelopmentEmulator=true',
+  };
+  const strict = setup(ns);
+  strict.pollers.subscribe(sub('a', { credential: emulator }));
+  assert.equal(strict.pollers.view('team/a')?.problem?.reason, 'EmulatorNotAllowed');
+  assert.equal(ns.readers, 0);
+  strict.pollers.close();
+
+  const allowing = setup(ns, { egress: { suffixes: [], allowDevelopmentEmulator: true } });
+  allowing.pollers.subscribe(sub('a', { credential: emulator }));
+  await until('a read of the emulator queue', () => ns.reads.length > 0);
+  assert.equal(ns.readers, 1);
+  allowing.pollers.close();
+});
+
+void test('a pipeline moved to a refused namespace stops being polled', async () => {
+  const ns = new FakeNamespace();
+  ns.set('jobs', 5);
+  const { pollers } = setup(ns);
+  pollers.subscribe(sub('a'));
+  await until('the first read', () => ns.reads.length > 0);
+  pollers.subscribe(sub('a', { credential: cs('evil.example.com') }));
+  assert.equal(pollers.pollerCount, 0);
+  assert.equal(pollers.view('team/a')?.problem?.reason, 'NamespaceNotAllowed');
+  pollers.close();
+});

@@ -9,8 +9,10 @@
 import type { Clock } from '../../shared/clock.ts';
 import { systemClock } from '../../shared/clock.ts';
 import type { Logger } from '../../shared/logger.ts';
+import type { QueueProblem } from '../conditions/checks.ts';
 import { REASON } from '../conditions/reasons.ts';
 import { defaultQueueReader, InvalidConnectionStringError, pollerKey, type QueueCredential, type QueueReader } from './client.ts';
+import { checkEgress, DEFAULT_EGRESS_POLICY, type EgressPolicy } from './egress.ts';
 import type { QueueGauges } from './metrics.ts';
 import { NamespacePoller, type InFlightSource, type PipelineSubscription } from './namespace-poller.ts';
 import { DEFAULT_POLL_TIMING, type PollTiming } from './schedule.ts';
@@ -34,6 +36,8 @@ export interface QueueRegistryOptions {
   clock?: Clock;
   /** A number in [0, 1) for the poll jitter. Default Math.random. */
   random?: () => number;
+  /** Which namespaces the pollers may contact (egress.ts). Default: Azure's clouds only, no development emulator. */
+  egress?: EgressPolicy;
 }
 
 const labels = (sub: PipelineSubscription) => ({ namespace: sub.namespace, pipeline: sub.pipeline, queue: sub.queueName });
@@ -64,8 +68,9 @@ export class QueueRegistry {
 
   /**
    * Registers or updates a pipeline (cheap when nothing changed). A new pipeline, a new
-   * queue or new credentials trigger an immediate read. An invalid connection string is
-   * reported in the view, not thrown.
+   * queue or new credentials trigger an immediate read. An invalid connection string, or a
+   * namespace the egress policy refuses, is reported in the view, not thrown, and no poller
+   * is made for it: nothing is sent to that host.
    */
   subscribe(sub: PipelineSubscription): void {
     let id: string;
@@ -73,14 +78,15 @@ export class QueueRegistry {
       id = pollerKey(sub.credential);
     } catch (error) {
       if (!(error instanceof InvalidConnectionStringError)) throw error;
-      this.unsubscribe(sub.key);
-      this.#views.set(
-        sub.key,
-        problemView({
-          reason: REASON.invalidConnectionString,
-          message: `The Service Bus connection string in spec.queue.serviceBus.connectionStringSecretRef is invalid: ${error.message}.`,
-        }),
-      );
+      this.#refuse(sub.key, {
+        reason: REASON.invalidConnectionString,
+        message: `The Service Bus connection string in spec.queue.serviceBus.connectionStringSecretRef is invalid: ${error.message}.`,
+      });
+      return;
+    }
+    const refused = checkEgress(sub.credential, this.#o.egress ?? DEFAULT_EGRESS_POLICY);
+    if (refused) {
+      this.#refuse(sub.key, refused);
       return;
     }
     const previousId = this.#assignment.get(sub.key);
@@ -124,6 +130,12 @@ export class QueueRegistry {
   close(): void {
     for (const p of this.#pollers.values()) p.close();
     this.#pollers.clear();
+  }
+
+  /** Stops polling for a pipeline and leaves the problem as its view. */
+  #refuse(key: string, problem: QueueProblem): void {
+    this.unsubscribe(key);
+    this.#views.set(key, problemView(problem));
   }
 
   #pollerFor(id: string, credential: QueueCredential): NamespacePoller {

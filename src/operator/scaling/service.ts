@@ -36,6 +36,8 @@ export interface ScalingServiceOptions {
   readerFor?: QueueRegistryOptions['readerFor'];
   /** Default systemClock. */
   clock?: Clock;
+  /** Which Service Bus namespaces the pollers may contact (egress.ts); main builds it from the flags. */
+  egress?: QueueRegistryOptions['egress'];
 }
 
 /**
@@ -107,6 +109,7 @@ export class ScalingService {
       ...(this.prometheusUrl ? { inFlight: prometheusInFlight(this.prometheusUrl) } : {}),
       ...(o.timing ? { timing: o.timing } : {}),
       ...(o.readerFor ? { readerFor: o.readerFor } : {}),
+      ...(o.egress ? { egress: o.egress } : {}),
     });
   }
 

@@ -162,6 +162,8 @@ export async function startOperator(o: { kubeconfigPath: string; namespace: stri
     namespaces: [o.namespace],
     resyncSeconds: 5,
     queuePoll: o.queuePoll ?? 'idleMs=2000,busyMs=1000,backoffBaseMs=500,backoffMaxMs=2000,statusRefreshMs=5000',
+    // the stand-in's connection strings say UseDevelopmentEmulator=true
+    allowDevelopmentEmulator: true,
     ...(o.prometheusUrl ? { prometheusUrl: o.prometheusUrl } : {}),
     keepLines: 400,
   });

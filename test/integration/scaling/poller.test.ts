@@ -9,6 +9,7 @@ import { serviceBusClient, startServiceBusStandin, type ServiceBusStandin } from
 import { silentLogger } from '../../../src/shared/logger.ts';
 import { queueGauges } from '../../../src/operator/scaling/metrics.ts';
 import type { PipelineSubscription } from '../../../src/operator/scaling/namespace-poller.ts';
+import { egressPolicy } from '../../../src/operator/scaling/egress.ts';
 import { QueueRegistry } from '../../../src/operator/scaling/registry.ts';
 import type { PipelineQueueView } from '../../../src/operator/scaling/view.ts';
 
@@ -66,6 +67,8 @@ void describe('queue-depth poller with the real SDK against the stand-in', () =>
       gauges: queueGauges(registry),
       onChange: (k) => changes.push(k),
       inFlight: async () => new Map([['it/receipts', workersInFlight]]),
+      // the stand-in's connection strings say UseDevelopmentEmulator=true
+      egress: egressPolicy([], true),
     });
   });
   after(async () => {
