@@ -83,47 +83,51 @@ The permissions the operator needs in a watched namespace (or cluster-wide), exa
 the verbs and resources it uses. No wildcards: a test fails on any.
 */}}
 {{- define "ocr-platform.operatorRules" -}}
-# Pipelines: the operator reads them and writes only their status.
+# Exactly the calls the operator makes (src/operator/kube.ts is its only I/O edge).
+# Pipelines: listed and watched by an informer; only their status is written (a merge patch).
 - apiGroups: [ocrplatform.io]
   resources: [ocrpipelines]
-  verbs: [get, list, watch]
+  verbs: [list, watch]
 - apiGroups: [ocrplatform.io]
   resources: [ocrpipelines/status]
-  verbs: [get, update, patch]
-# Children of a pipeline, applied with server-side apply and deleted when no longer wanted.
+  verbs: [patch]
+# Children carry an ownerReference with blockOwnerDeletion: true, which the
+# OwnerReferencesPermissionEnforcement admission plugin allows only to whoever may update
+# the owner's finalizers. The operator never sets finalizers itself.
+- apiGroups: [ocrplatform.io]
+  resources: [ocrpipelines/finalizers]
+  verbs: [update]
+# Children of a pipeline: informers (list, watch), server-side apply (patch, and create
+# for a child that does not exist yet), delete when no longer wanted.
 - apiGroups: [apps]
   resources: [deployments]
-  verbs: [get, list, watch, create, update, patch, delete]
+  verbs: [list, watch, create, patch, delete]
 - apiGroups: [""]
-  resources: [services, configmaps, serviceaccounts]
-  verbs: [get, list, watch, create, update, patch, delete]
+  resources: [services]
+  verbs: [list, watch, create, patch, delete]
 - apiGroups: [autoscaling]
   resources: [horizontalpodautoscalers]
-  verbs: [get, list, watch, create, update, patch, delete]
+  verbs: [list, watch, create, patch, delete]
 - apiGroups: [policy]
   resources: [poddisruptionbudgets]
-  verbs: [get, list, watch, create, update, patch, delete]
-- apiGroups: [networking.k8s.io]
-  resources: [networkpolicies]
-  verbs: [get, list, watch, create, update, patch, delete]
+  verbs: [list, watch, create, patch, delete]
 {{- if .Values.keda.enabled }}
+# KEDA ScaledObjects are applied, not watched (clusters without KEDA have no such API).
 - apiGroups: [keda.sh]
   resources: [scaledobjects]
-  verbs: [get, list, watch, create, update, patch, delete]
+  verbs: [create, patch]
 {{- end }}
-# Secrets: read, to report a referenced Secret that does not exist as a condition; create,
-# for the API keys Secret <pipeline>-api-keys it generates once when a pipeline names none
-# (never update or delete: the pipeline's ownerReference cleans it up).
+# Secrets: a metadata-only watch (names and resourceVersions, to notice a referenced Secret
+# appear, change or vanish), a GET by name of the Secrets a pipeline references, and
+# create for the API keys Secret <pipeline>-api-keys it generates once when a pipeline
+# names none (never update or delete: the pipeline's ownerReference cleans it up).
 - apiGroups: [""]
   resources: [secrets]
   verbs: [get, list, watch, create]
-# Events a user sees with `kubectl describe ocrpipeline`.
-- apiGroups: [events.k8s.io]
-  resources: [events]
-  verbs: [create, patch]
+# Events a user sees with `kubectl describe ocrpipeline` (core/v1 Events, created only).
 - apiGroups: [""]
   resources: [events]
-  verbs: [create, patch]
+  verbs: [create]
 {{- end }}
 
 {{/* Namespaces the operator watches, as the --namespaces flag value. */}}

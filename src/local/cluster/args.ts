@@ -68,6 +68,10 @@ export function apiserverArgs(ports: Ports, pki: Pki): string[] {
     `--service-account-signing-key-file=${pki.saPrivateKey}`,
     `--service-cluster-ip-range=${SERVICE_CIDR}`,
     '--authorization-mode=Node,RBAC',
+    // On top of the default plugins, as many production clusters (OpenShift among them) run it:
+    // setting blockOwnerDeletion on a child's ownerReference then needs `update` on the owner's
+    // finalizers, so a missing grant in the chart's RBAC fails here rather than in production.
+    '--enable-admission-plugins=OwnerReferencesPermissionEnforcement',
     '--allow-privileged=true',
     // The apiserver would write its advertise address into the `kubernetes` Endpoints;
     // loopback is rejected there (and at start-up since k8s 1.36), so: no reconciler and
