@@ -10,6 +10,7 @@ import { normaliseText, readSampleReceipt, readSampleText, SAMPLE_RECEIPT } from
 import { startPlatform, type Platform } from '../../../src/local/platform.ts';
 import type { KubeList } from '../../../src/local/kube.ts';
 import { CACHE_DIR } from '../../support/cluster.ts';
+import { waitFor } from '../../../src/shared/net.ts';
 import type { V1Pod } from '@kubernetes/client-node';
 
 const skip = process.env.OCR_TEST_SKIP_CLUSTER ? 'OCR_TEST_SKIP_CLUSTER is set' : false;
@@ -87,7 +88,19 @@ void describe('npm start: the whole platform on one machine', { skip, timeout: 2
         assert.ok(alive(pid), `pid ${pid} of ${r.name} is alive`);
         pids.push(pid);
       }
-    const list = await p.kube.request<KubeList<V1Pod>>('GET', `/api/v1/namespaces/${p.namespace}/pods`);
+    // The agent writes pod status to the API server after its own probe passes; give that
+    // write a bounded moment to land before asserting what the cluster says.
+    const readyInCluster = (pod: V1Pod): boolean =>
+      pod.status?.phase === 'Running' && pod.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    let list = await p.kube.request<KubeList<V1Pod>>('GET', `/api/v1/namespaces/${p.namespace}/pods`);
+    await waitFor(
+      'every pod of the pipeline to be Running and Ready in the API server',
+      async () => {
+        list = await p.kube.request<KubeList<V1Pod>>('GET', `/api/v1/namespaces/${p.namespace}/pods`);
+        return list.items.length > 0 && list.items.every(readyInCluster);
+      },
+      30_000,
+    ).catch(() => undefined); // the assertions below name the pod that is not Ready
     for (const pod of list.items) {
       assert.equal(pod.spec?.nodeName, p.agent.nodeName, `${pod.metadata?.name} is bound to the agent's node, not a kwok node`);
       assert.equal(pod.status?.phase, 'Running');
