@@ -5,14 +5,18 @@
 // CountDetails with exactly one xmlns prefix.
 //
 // Authorisation: the Authorization header's SAS must verify against a configured key
-// with the Manage right. The resource it was signed for is not compared with our URL,
-// because SDK 7.9.x signs the https:// URL that the pipeline policy later rewrites.
+// with the Manage right, and the resource it was signed for (`sr`) must cover the
+// requested path, as Service Bus checks it: the namespace root covers everything, a
+// queue's URI covers that queue (and paths below it). Scheme, host, port and query are
+// ignored and case does not matter, because SDK 7.9.x signs the https:// URL (query
+// included) that the emulator policy later rewrites, and clients reach the stand-in by
+// many host names.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { StandinContext } from './context.ts';
 import { QUEUE_STATUSES, StoreError, type Queue, type QueueSettings, type QueueStatus } from './queue-store.ts';
 import type { MessageContent } from './amqp-message.ts';
-import { hasRight, SasError, verifySas } from './sas.ts';
+import { audiencePath, hasRight, pathCovers, SasError, verifySas } from './sas.ts';
 
 const ATOM_CONTENT_TYPE = 'application/atom+xml;type=entry;charset=utf-8';
 const MAX_BODY_BYTES = 64 * 1024;
@@ -100,9 +104,9 @@ export function queueEntryXml(queue: Queue<MessageContent>, baseUrl: string): st
 </entry>`;
 }
 
-function feedXml(entries: string[], selfUrl: string, nextUrl: string | undefined): string {
+function feedXml(entries: string[], selfUrl: string, nextUrl: string | undefined, now: number): string {
   const next = nextUrl === undefined ? '' : `<link rel="next" href="${escapeXml(nextUrl)}"/>`;
-  return `<feed xmlns="http://www.w3.org/2005/Atom"><title type="text">Queues</title><id>${escapeXml(selfUrl)}</id><updated>${iso(Date.now())}</updated><link rel="self" href="${escapeXml(selfUrl)}"/>${next}${entries.join('')}</feed>`;
+  return `<feed xmlns="http://www.w3.org/2005/Atom"><title type="text">Queues</title><id>${escapeXml(selfUrl)}</id><updated>${iso(now)}</updated><link rel="self" href="${escapeXml(selfUrl)}"/>${next}${entries.join('')}</feed>`;
 }
 
 function errorXml(code: number, detail: string): string {
@@ -171,21 +175,40 @@ function statusForCondition(condition: string): number {
   return 400;
 }
 
+function decodedPath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path; // not percent-encoded after all; compare as written
+  }
+}
+
+/** Why the Authorization header does not allow a request on `path` (decoded, no leading /), or undefined when it does. */
+export function refuseRequest(ctx: Pick<StandinContext, 'keys' | 'store'>, authorization: string, path: string): string | undefined {
+  try {
+    const token = verifySas(authorization, ctx.keys, ctx.store.clock());
+    if (!hasRight(token.rights, 'Manage')) {
+      return `Manage claim is required for this operation; key '${token.keyName}' has ${token.rights.join(', ')}.`;
+    }
+    if (!pathCovers(decodedPath(audiencePath(token.resource)), path)) {
+      return `InvalidAudience: the token was signed for '${token.resource}', which does not cover '/${path}'.`;
+    }
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof SasError)) throw error;
+    return `InvalidSignature: ${error.message}`;
+  }
+}
+
 async function handle(ctx: StandinContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const host = req.headers.host ?? '127.0.0.1';
   const url = new URL(req.url ?? '/', `http://${host}`);
   const baseUrl = `http://${host}`;
   const name = decodeURIComponent(url.pathname.replace(/^\/+/, ''));
 
-  try {
-    const token = verifySas(String(req.headers.authorization ?? ''), ctx.keys, Date.now());
-    if (!hasRight(token.rights, 'Manage')) {
-      send(res, 401, errorXml(401, `Manage claim is required for this operation; key '${token.keyName}' has ${token.rights.join(', ')}.`));
-      return;
-    }
-  } catch (error) {
-    if (!(error instanceof SasError)) throw error;
-    send(res, 401, errorXml(401, `InvalidSignature: ${error.message}`));
+  const refusal = refuseRequest(ctx, String(req.headers.authorization ?? ''), name);
+  if (refusal !== undefined) {
+    send(res, 401, errorXml(401, refusal));
     return;
   }
 
@@ -202,6 +225,7 @@ async function handle(ctx: StandinContext, req: IncomingMessage, res: ServerResp
         page.map((q) => queueEntryXml(q, baseUrl)),
         url.toString(),
         next,
+        ctx.store.clock(),
       ),
       'application/atom+xml;type=feed;charset=utf-8',
     );

@@ -3,7 +3,8 @@
 // connection string. See README.md beside this file for what it emulates.
 import { randomBytes } from 'node:crypto';
 import { silentLogger, type Logger } from '../shared/logger.ts';
-import { startAmqpServer } from './amqp-server.ts';
+import { startAmqpServer, type AmqpLimits } from './amqp-server.ts';
+import { DEFAULT_AUTH_TIMEOUT_MS, DEFAULT_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE } from './connection/limits.ts';
 import { startAtomServer } from './atom.ts';
 import type { StandinContext, StandinSubQueue } from './context.ts';
 import { consumersOf, pumpSubQueue } from './links/receiver.ts';
@@ -53,6 +54,10 @@ export interface StandinOptions {
   /** Cap on messages per queue (queue + DLQ); sends beyond it fail with QuotaExceeded. */
   maxMessagesPerQueue?: number;
   maxMessageSizeBytes?: number;
+  /** Announced as max-frame-size; a larger frame from a peer closes its connection. Default 262 144 (256 KiB), at least 512. */
+  maxFrameSizeBytes?: number;
+  /** A connection that has put no valid CBS token after this many seconds is closed. Default 60 (fractions allowed). */
+  authTimeoutSeconds?: number;
   /** Default: a silent logger (the stand-in is test infrastructure; its main passes a real one). */
   logger?: Logger;
 }
@@ -98,6 +103,16 @@ function normaliseKeys(keys: StandinOptions['keys']): KeyRules {
   }
   if (Object.keys(rules).length === 0) throw new Error('The stand-in needs at least one SAS key.');
   return rules;
+}
+
+function amqpLimits(options: StandinOptions): AmqpLimits {
+  const maxFrameSize = options.maxFrameSizeBytes ?? DEFAULT_MAX_FRAME_SIZE;
+  if (!Number.isInteger(maxFrameSize) || maxFrameSize < MIN_MAX_FRAME_SIZE) {
+    throw new Error(`maxFrameSizeBytes must be an integer of at least ${MIN_MAX_FRAME_SIZE}, got ${maxFrameSize}.`);
+  }
+  const authTimeoutMs = options.authTimeoutSeconds === undefined ? DEFAULT_AUTH_TIMEOUT_MS : Math.round(options.authTimeoutSeconds * 1000);
+  if (!(authTimeoutMs > 0)) throw new Error(`authTimeoutSeconds must be positive, got ${options.authTimeoutSeconds}.`);
+  return { maxFrameSize, authTimeoutMs };
 }
 
 export async function startServiceBusStandin(options: StandinOptions = {}): Promise<ServiceBusStandin> {
@@ -146,7 +161,7 @@ export async function startServiceBusStandin(options: StandinOptions = {}): Prom
   };
   for (const queue of options.queues ?? []) createQueue(queue);
 
-  const amqp = await startAmqpServer(ctx, host, options.port ?? 0);
+  const amqp = await startAmqpServer(ctx, host, options.port ?? 0, amqpLimits(options));
   let atom;
   try {
     atom = await startAtomServer(ctx, host, options.httpPort ?? 0);

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { audiencePath, hasRight, pathCovers, SasError, signSas, verifySas } from './sas.ts';
+import { refuseRequest } from './atom.ts';
 
 const keys = { Root: { key: 'secret', rights: ['Manage'] as const }, Sender: { key: 'other', rights: ['Send'] as const } };
 const now = Date.UTC(2026, 0, 1);
@@ -47,4 +48,30 @@ void describe('SAS tokens', () => {
     assert.ok(!pathCovers('q', 'qq'));
     assert.ok(!pathCovers('q/$management', 'q'));
   });
+});
+
+void describe('ATOM requests and the resource their token was signed for', () => {
+  const store = { clock: () => now } as Parameters<typeof refuseRequest>[0]['store'];
+  const ctx = { keys, store };
+  const cases: { name: string; resource: string; key?: string; path: string; refused: RegExp | undefined }[] = [
+    { name: 'a namespace token reads any queue', resource: 'sb://ns.servicebus.windows.net/', path: 'queue-b', refused: undefined },
+    { name: 'a namespace token lists queues', resource: 'sb://ns.servicebus.windows.net', path: '$Resources/Queues', refused: undefined },
+    { name: "the SDK's per-request https URL, query and case included", resource: 'https://127.0.0.1:5300/queue-a?api-version=2021-05', path: 'Queue-A', refused: undefined },
+    { name: 'a token for queue A reads queue A', resource: 'sb://127.0.0.1:5300/queue-a', path: 'queue-a', refused: undefined },
+    { name: 'a token for queue A does not read queue B', resource: 'sb://127.0.0.1:5300/queue-a', path: 'queue-b', refused: /InvalidAudience.*does not cover '\/queue-b'/ },
+    { name: 'a token for queue A does not read queue AA', resource: 'sb://127.0.0.1:5300/queue-a', path: 'queue-aa', refused: /InvalidAudience/ },
+    { name: 'a token for queue A does not list every queue', resource: 'sb://127.0.0.1:5300/queue-a', path: '$Resources/Queues', refused: /InvalidAudience/ },
+    { name: 'a token for queue A does not reach the namespace root', resource: 'sb://127.0.0.1:5300/queue-a', path: '', refused: /InvalidAudience/ },
+    { name: 'a percent-encoded resource is compared decoded', resource: 'https://h/my%20queue?api-version=2021-05', path: 'my queue', refused: undefined },
+    { name: 'a Send-only key is refused before its resource matters', resource: 'sb://ns/', key: 'Sender', path: 'queue-a', refused: /Manage claim is required/ },
+  ];
+  for (const c of cases) {
+    void it(c.name, () => {
+      const keyName = c.key ?? 'Root';
+      const token = signSas(c.resource, keyName, keys[keyName as keyof typeof keys].key, inAnHour);
+      const refusal = refuseRequest(ctx, token, c.path);
+      if (c.refused === undefined) assert.equal(refusal, undefined);
+      else assert.match(refusal ?? '', c.refused);
+    });
+  }
 });

@@ -14,6 +14,11 @@ export function rememberToken(connection: Connection, audience: string, token: V
   tokens.set(audiencePath(audience), token);
 }
 
+/** True once the connection has put a valid token on $cbs (it may have expired since). */
+export function hasToken(connection: Connection): boolean {
+  return (tokensByConnection.get(connection)?.size ?? 0) > 0;
+}
+
 export interface AuthDecision {
   allowed: boolean;
   reason: string;
