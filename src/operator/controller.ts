@@ -1,15 +1,16 @@
 // Wires informers, the work queue and the reconciler. Child and Secret caches start (and
 // sync) before the OcrPipeline informer, so the first reconcile of every pipeline sees
 // complete caches and never reports a Secret as missing that merely was not listed yet.
-import type { KubeConfig, KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../shared/logger.ts';
 import { LABELS, FIELD_MANAGER } from '../contract/labels.ts';
 import { EventRecorder } from './events.ts';
-import { ApiWriter, CacheReader, WatchedKind, eventSink, sources } from './kube.ts';
+import { ApiWriter, CacheReader, WatchedKind, eventSink, secretSource, sources } from './kube.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { RawPipeline } from './reconcile/gather.ts';
 import { Reconciler, describeError } from './reconcile/reconciler.ts';
 import { SecretIndex } from './secret-index.ts';
+import { SecretStore } from './secret-store.ts';
 import { ScalingService, type ScalingServiceOptions } from './scaling/service.ts';
 import { WorkQueue } from './workqueue.ts';
 
@@ -31,7 +32,8 @@ export class Controller {
   #opts: ControllerOptions;
   #queue: WorkQueue;
   #pipelines: WatchedKind<RawPipeline>;
-  #secrets: WatchedKind<V1Secret>;
+  /** Names and resourceVersions of Secrets only (a metadata-only watch); data is read by name (secret-store.ts). */
+  #secrets: WatchedKind<KubernetesObject>;
   #children: WatchedKind<KubernetesObject>[];
   #resync: NodeJS.Timeout | undefined;
   #synced = false;
@@ -42,15 +44,16 @@ export class Controller {
     const { kc, namespaces, log, metrics } = opts;
     const src = sources(kc);
     this.#pipelines = new WatchedKind<RawPipeline>(kc, src.pipelines, namespaces, undefined, log);
-    this.#secrets = new WatchedKind<V1Secret>(kc, src.secrets, namespaces, undefined, log);
+    this.#secrets = new WatchedKind<KubernetesObject>(kc, src.secrets, namespaces, undefined, log, true);
     const managed = `${LABELS.managedBy}=${FIELD_MANAGER}`;
     this.#children = src.children.map((s) => new WatchedKind<KubernetesObject>(kc, s, namespaces, managed, log));
 
     const secretIndex = new SecretIndex();
+    const secretStore = new SecretStore(secretSource(kc, this.#secrets), (ns, name) => secretIndex.pipelinesFor(ns, name).length > 0);
     // One poller per Service Bus namespace; a change in a pipeline's numbers requeues it.
     this.#scaling = new ScalingService({ ...opts.scaling, registry: metrics.registry, requeue: (key) => this.#queue.add(key), log });
     const reconciler = new Reconciler({
-      reader: new CacheReader(this.#pipelines, this.#secrets, this.#children),
+      reader: new CacheReader(this.#pipelines, secretStore, this.#children),
       writer: new ApiWriter(kc),
       events: new EventRecorder(eventSink(src.core), log),
       secretIndex,
@@ -94,7 +97,9 @@ export class Controller {
       }
       // A referenced Secret appeared, changed or vanished.
       this.#secrets.on(verb, (s) => {
-        for (const key of secretIndex.pipelinesFor(s.metadata?.namespace ?? '', s.metadata?.name ?? '')) this.#queue.add(key);
+        const [ns, name] = [s.metadata?.namespace ?? '', s.metadata?.name ?? ''];
+        if (verb === 'delete') secretStore.forget(ns, name);
+        for (const key of secretIndex.pipelinesFor(ns, name)) this.#queue.add(key);
       });
     }
   }

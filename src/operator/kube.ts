@@ -9,8 +9,10 @@ import {
   CustomObjectsApi,
   KubeConfig,
   KubernetesObjectApi,
+  ListWatch,
   PatchStrategy,
   PolicyV1Api,
+  Watch,
   makeInformer,
   setHeaderOptions,
   type Informer,
@@ -28,6 +30,7 @@ import type { EventSink } from './events.ts';
 import type { KubeWriter } from './reconcile/apply.ts';
 import type { ClusterReader, RawPipeline } from './reconcile/gather.ts';
 import type { StatusWriter } from './reconcile/reconciler.ts';
+import type { SecretSource, SecretStore } from './secret-store.ts';
 
 type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
@@ -58,11 +61,18 @@ export function sources(kc: KubeConfig) {
         ? await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
         : await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as KubernetesListObject<KubernetesObject>,
   };
+  // Metadata only (PartialObjectMetadataList), stripped to names and versions: see secret-store.ts.
+  const asMetadata = setHeaderOptions('Accept', METADATA_LIST_ACCEPT);
   const secrets: Source = {
     apiVersion: 'v1',
     kind: 'Secret',
     path: nsPath('/api/v1', 'secrets'),
-    list: (ns, labelSelector) => (ns ? core.listNamespacedSecret({ namespace: ns, labelSelector }) : core.listSecretForAllNamespaces({ labelSelector })),
+    list: async (ns, labelSelector) => {
+      const list = ns
+        ? await core.listNamespacedSecret({ namespace: ns, labelSelector }, asMetadata)
+        : await core.listSecretForAllNamespaces({ labelSelector }, asMetadata);
+      return { ...list, items: list.items.map(metadataOnly) };
+    },
   };
   const children: Source[] = [
     {
@@ -90,6 +100,45 @@ export function sources(kc: KubeConfig) {
   return { pipelines, secrets, children, core, custom };
 }
 
+/** Accept headers that make the API server send PartialObjectMetadata(List): metadata, never data. */
+const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+
+/**
+ * What a metadata-only cache keeps of an object: name, namespace, uid and resourceVersion.
+ * Labels and annotations go too (kubectl's last-applied-configuration annotation can repeat
+ * a Secret's data).
+ */
+export function metadataOnly<T extends KubernetesObject>(o: T): T {
+  const m = o.metadata ?? {};
+  return {
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion },
+  } as T;
+}
+
+/**
+ * A Watch that asks for PartialObjectMetadata and strips every event to metadataOnly before
+ * the informer caches it. The client's Watch reads only the cluster and the authentication
+ * from its KubeConfig; the Accept header is added after the authentication.
+ */
+function metadataWatch(kc: KubeConfig): Watch {
+  const config = {
+    getCurrentCluster: () => kc.getCurrentCluster(),
+    applySecurityAuthentication: async (ctx: Parameters<KubeConfig['applySecurityAuthentication']>[0]) => {
+      await kc.applySecurityAuthentication(ctx);
+      ctx.setHeaderParam('Accept', METADATA_ACCEPT);
+    },
+  } as unknown as KubeConfig;
+  const watch = new Watch(config);
+  const inner = watch.watch.bind(watch);
+  watch.watch = (path, query, callback, done) =>
+    // ERROR events carry a Status (its code tells the informer to relist): passed on as is.
+    inner(path, query, (phase, obj: KubernetesObject, raw) => callback(phase, phase === 'ERROR' ? obj : metadataOnly(obj), raw), done);
+  return watch;
+}
+
 /** An informer per (kind, namespace); restarts itself with backoff when its watch fails. */
 export class WatchedKind<T extends KubernetesObject> {
   readonly source: Source;
@@ -97,13 +146,20 @@ export class WatchedKind<T extends KubernetesObject> {
   #log: Logger;
   #stopped = false;
 
-  constructor(kc: KubeConfig, source: Source, namespaces: string[] | undefined, labelSelector: string | undefined, log: Logger) {
+  /**
+   * @param metadataOnly watch PartialObjectMetadata and cache only names and versions
+   *   (metadataOnly()); the source's list must ask for and strip to the same
+   */
+  constructor(kc: KubeConfig, source: Source, namespaces: string[] | undefined, labelSelector: string | undefined, log: Logger, metadataOnly = false) {
     this.source = source;
     this.#log = log.child({ kind: source.kind });
-    this.#informers = (namespaces ?? [undefined]).map((ns) => ({
-      ns,
-      informer: makeInformer<T>(kc, source.path(ns), () => source.list(ns, labelSelector) as Promise<KubernetesListObject<T>>, labelSelector),
-    }));
+    this.#informers = (namespaces ?? [undefined]).map((ns) => {
+      const list = () => source.list(ns, labelSelector) as Promise<KubernetesListObject<T>>;
+      const informer = metadataOnly
+        ? new ListWatch<T>(source.path(ns), metadataWatch(kc), list, false, labelSelector)
+        : makeInformer<T>(kc, source.path(ns), list, labelSelector);
+      return { ns, informer };
+    });
     for (const { ns, informer } of this.#informers) {
       let delay = 1000;
       informer.on('connect', () => (delay = 1000));
@@ -153,10 +209,10 @@ export class WatchedKind<T extends KubernetesObject> {
 /** Read side of the reconciler, backed by the informer caches. */
 export class CacheReader implements ClusterReader {
   #pipelines: WatchedKind<RawPipeline>;
-  #secrets: WatchedKind<V1Secret>;
+  #secrets: SecretStore;
   #children: WatchedKind<KubernetesObject>[];
 
-  constructor(pipelines: WatchedKind<RawPipeline>, secrets: WatchedKind<V1Secret>, children: WatchedKind<KubernetesObject>[]) {
+  constructor(pipelines: WatchedKind<RawPipeline>, secrets: SecretStore, children: WatchedKind<KubernetesObject>[]) {
     this.#pipelines = pipelines;
     this.#secrets = secrets;
     this.#children = children;
@@ -164,6 +220,10 @@ export class CacheReader implements ClusterReader {
 
   getPipeline(namespace: string, name: string): RawPipeline | undefined {
     return this.#pipelines.get(namespace, name);
+  }
+
+  loadSecrets(namespace: string, names: readonly string[]): Promise<void> {
+    return this.#secrets.load(namespace, names);
   }
 
   getSecret(namespace: string, name: string): V1Secret | undefined {
@@ -230,6 +290,22 @@ export class ApiWriter implements KubeWriter, StatusWriter {
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   }
+}
+
+/** Versions from the metadata-only Secret watch, data by GET (secret-store.ts). */
+export function secretSource(kc: KubeConfig, metadata: WatchedKind<KubernetesObject>): SecretSource {
+  const core = kc.makeApiClient(CoreV1Api);
+  return {
+    version: (namespace, name) => metadata.get(namespace, name)?.metadata?.resourceVersion,
+    read: async (namespace, name) => {
+      try {
+        return await core.readNamespacedSecret({ namespace, name });
+      } catch (err) {
+        if ((err as { code?: unknown }).code === 404) return undefined;
+        throw err;
+      }
+    },
+  };
 }
 
 export function eventSink(core: CoreV1Api): EventSink {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { sampleSpec } from '../testing/fixtures.ts';
-import { gather, secretRefs, workerHpaStatus, type ClusterReader, type RawPipeline } from './gather.ts';
+import { gather, referencedSecretNames, secretRefs, workerHpaStatus, type ClusterReader, type RawPipeline } from './gather.ts';
 import { parseSpec } from '../../crds/ocrpipeline.ts';
 
 const raw = (spec: unknown): RawPipeline => ({
@@ -97,4 +97,11 @@ void test('the worker HPA is found under its own name or under the name KEDA giv
   assert.equal(workerHpaStatus([hpa('receipts-api', 1), hpa('receipts-worker', 4)], 'receipts')?.desiredReplicas, 4);
   assert.equal(workerHpaStatus([hpa('keda-hpa-receipts-worker', 7)], 'receipts')?.desiredReplicas, 7);
   assert.equal(workerHpaStatus([hpa('other-worker', 7)], 'receipts'), undefined);
+});
+
+void test('the Secrets read before gather are the referenced ones, plus the generated keys Secret when none is named', () => {
+  assert.deepEqual(referencedSecretNames(raw(sampleSpec('full'))), ['ocr-servicebus', 'ocr-storage', 'ocr-api-keys', 'ocr-webhook']);
+  const minimal = referencedSecretNames(raw(sampleSpec('minimal')));
+  assert.ok(minimal.includes('invoices-api-keys'), minimal.join(','));
+  assert.deepEqual(referencedSecretNames(raw({ not: 'a spec' })), []);
 });

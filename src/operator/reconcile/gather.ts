@@ -21,6 +21,8 @@ export interface RawPipeline extends KubernetesObject {
 
 /** Read access to the informer caches. */
 export interface ClusterReader {
+  /** Reads the named Secrets (those the pipeline references) so getSecret can answer; absent: getSecret reads a complete cache. */
+  loadSecrets?(namespace: string, names: readonly string[]): Promise<void>;
   getSecret(namespace: string, name: string): V1Secret | undefined;
   getDeployment(namespace: string, name: string): V1Deployment | undefined;
   /** Children carrying this pipeline's labels, of every managed kind. */
@@ -127,6 +129,15 @@ export function workerHpaStatus(children: KubernetesObject[], pipeline: string):
 function decoded(secret: V1Secret | undefined, key: string): string | undefined {
   const encoded = secret?.data?.[key];
   return encoded !== undefined ? Buffer.from(encoded, 'base64').toString('utf8') : secret?.stringData?.[key];
+}
+
+/** Names of the Secrets gather will read for this pipeline: the referenced ones and the generated API keys Secret. */
+export function referencedSecretNames(raw: RawPipeline): string[] {
+  const parsed = ocrPipelineSpecSchema.safeParse(raw.spec);
+  if (!parsed.success) return [];
+  const { name, namespace, uid } = raw.metadata;
+  const keys = apiKeysSecretRef({ apiVersion: 'ocrplatform.io/v1alpha1', kind: 'OcrPipeline', metadata: { name, namespace, uid }, spec: parsed.data });
+  return [...secretRefs(parsed.data).map((r) => r.name), ...(keys?.generated ? [keys.name] : [])];
 }
 
 export function gather(raw: RawPipeline, reader: ClusterReader): Gathered {

@@ -12,7 +12,7 @@ import type { EventRecorder, EventTarget } from '../events.ts';
 import type { SecretIndex } from '../secret-index.ts';
 import type { ScalingObservation, ScalingService } from '../scaling/service.ts';
 import { applyChildren, ensureGeneratedKeys, type ApplyResult, type KubeWriter } from './apply.ts';
-import { gather, type ClusterReader, type Gathered, type RawPipeline } from './gather.ts';
+import { gather, referencedSecretNames, type ClusterReader, type Gathered, type RawPipeline } from './gather.ts';
 import { buildStatus, statusEqual } from './status.ts';
 
 export interface StatusWriter {
@@ -106,6 +106,8 @@ export class Reconciler {
     }
     const target: EventTarget = { apiVersion: API_VERSION, kind: KIND, name, namespace, uid: raw.metadata.uid };
 
+    // Only the Secrets this pipeline references are read (by name); gather then reads them synchronously.
+    await this.#d.reader.loadSecrets?.(namespace, referencedSecretNames(raw));
     const g = this.#gather(key, raw);
     const scaling = this.#trackScaling(g);
     const applyError = await this.#apply(g, scaling, target, log);
