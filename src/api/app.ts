@@ -109,6 +109,8 @@ function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Service
           pollIntervalMs: Math.max(config.pollIntervalMs, 100),
           attempts: config.webhookAttempts,
           baseDelayMs: config.webhookBaseDelayMs,
+          egress: config.webhookEgress,
+          maxConcurrent: config.webhookMaxConcurrent,
         },
         records,
         blobs,

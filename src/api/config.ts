@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { API_AUTH_DISABLED, ENV, PORTS } from '../contract/container.ts';
 import { checkLanguages, connectionSettings, languagesSetting, POD_SETTINGS, requireQueue, requireStorage } from '../jobs/connections.ts';
+import { EgressPolicy, type EgressSettings } from '../jobs/egress.ts';
 import { ConfigError, helpText, logLevelSetting, parseSettings, type Env, type Setting } from '../shared/config.ts';
 import { ApiKeys } from './auth.ts';
 
@@ -25,6 +26,10 @@ export interface ApiConfig {
   /** Attempts and backoff for webhook delivery. */
   webhookAttempts: number;
   webhookBaseDelayMs: number;
+  /** Which webhook targets may be contacted (src/jobs/egress.ts); default https to public addresses only. */
+  webhookEgress: EgressSettings;
+  /** Webhook attempts on the wire at once per replica; more wait in a bounded FIFO. */
+  webhookMaxConcurrent: number;
   /** How long /ready reuses a dependency check, in ms. */
   readyCacheMs: number;
   logLevel: string;
@@ -39,6 +44,7 @@ export const DEFAULTS = {
   pollIntervalMs: 250,
   webhookAttempts: 6,
   webhookBaseDelayMs: 1_000,
+  webhookMaxConcurrent: 16,
   readyCacheMs: 5_000,
 } as const;
 
@@ -116,6 +122,29 @@ export const SETTINGS = [
     unit: 'ms',
     help: 'First webhook retry delay, doubled up to 30 s.',
   },
+  {
+    name: 'webhookAllowHttp',
+    env: ENV.webhookAllowHttp,
+    type: 'boolean',
+    default: false,
+    help: 'Allow http:// webhook URLs; otherwise only https.',
+  },
+  {
+    name: 'webhookAllowedHosts',
+    env: ENV.webhookAllowedHosts,
+    type: 'list',
+    default: [],
+    help: 'Comma-separated host names, *.domains, IPs or CIDRs that webhooks may reach although internal (loopback, private, *.svc, ...).',
+  },
+  {
+    name: 'webhookMaxConcurrent',
+    env: ENV.webhookMaxConcurrent,
+    type: 'integer',
+    default: DEFAULTS.webhookMaxConcurrent,
+    min: 1,
+    max: 1000,
+    help: 'Webhook requests on the wire at once per replica; more wait in a bounded queue.',
+  },
   logLevelSetting(),
 ] as const satisfies readonly Setting[];
 
@@ -156,6 +185,12 @@ export function configFromEnv(env: Env): ApiConfig {
   requireStorage(storage, 'the API stores uploads and job records there');
   requireQueue(queue, 'the API sends jobs to the queue');
   checkLanguages(v.languages);
+  const webhookEgress: EgressSettings = { allowHttp: v.webhookAllowHttp, allowedHosts: v.webhookAllowedHosts };
+  try {
+    new EgressPolicy(webhookEgress);
+  } catch (error) {
+    throw new ConfigError(`${ENV.webhookAllowedHosts}: ${(error as Error).message}`);
+  }
   return {
     port: v.port,
     pipeline: v.pipeline,
@@ -169,6 +204,8 @@ export function configFromEnv(env: Env): ApiConfig {
     webhookSecret: v.webhookSecret,
     webhookAttempts: v.webhookAttempts,
     webhookBaseDelayMs: v.webhookBaseDelayMs,
+    webhookEgress,
+    webhookMaxConcurrent: v.webhookMaxConcurrent,
     readyCacheMs: DEFAULTS.readyCacheMs,
     logLevel: v.logLevel,
   };

@@ -38,6 +38,11 @@ export const ERROR_CATALOGUE = {
     message: 'Webhooks are not configured on this pipeline.',
     action: 'Poll GET /v1/jobs/{id} instead, or ask the operator to set WEBHOOK_SECRET.',
   },
+  WEBHOOK_URL_REFUSED: {
+    status: 400,
+    message: 'The webhook URL points where this pipeline does not send webhooks.',
+    action: 'Use an https URL on a public address; `details.reason` says what was refused (internal receivers need WEBHOOK_ALLOWED_HOSTS).',
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     message: 'The request body is larger than the limit.',

@@ -29,7 +29,7 @@ export class ApiMetrics {
   });
   readonly webhooks = new Counter({
     name: 'ocr_api_webhooks_total',
-    help: 'Webhook deliveries by outcome.',
+    help: 'Webhook deliveries by outcome: delivered, failed (attempts ran out), refused (the egress policy refused the target; not retried).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

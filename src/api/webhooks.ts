@@ -7,7 +7,11 @@
 // The watch list is in memory: a replica that dies with jobs still running drops
 // their webhooks (clients can still poll). docs/api.md says so, and says how to move
 // delivery to the worker (it already receives webhookUrl in the queue message).
-import { deliverWebhook, type JobRecord, type OcrResult } from '../jobs/index.ts';
+//
+// Every attempt goes through the egress policy (resolved, every address vetted, connected
+// to a vetted address) and through one limiter per replica: at most maxConcurrent requests
+// on the wire, MAX_WAITING_ATTEMPTS more waiting in FIFO order.
+import { DeliveryLimiter, EgressPolicy, deliverWebhook, type EgressSettings, type JobRecord, type OcrResult, type Resolver } from '../jobs/index.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ImageStore, RecordStore } from './deps.ts';
@@ -23,6 +27,10 @@ export interface WebhookSettings {
   baseDelayMs: number;
   /** Stop watching a job after this long, in ms (default 6 h). */
   maxWatchMs?: number;
+  /** Which targets may be contacted (https to public addresses unless widened). */
+  egress: EgressSettings;
+  /** Webhook requests on the wire at once (default 16 in the config). */
+  maxConcurrent: number;
 }
 
 interface Watch {
@@ -59,6 +67,16 @@ export function webhookEvent(record: JobRecord, result: OcrResult | undefined): 
 
 const MAX_CHECK_INTERVAL_MS = 5_000;
 const CHECKS_PER_TICK = 50;
+/** Attempts that may wait for a slot; beyond it an attempt fails at once and is retried with backoff. */
+const MAX_WAITING_ATTEMPTS = 1_000;
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface WebhookNotifierDeps {
   settings: WebhookSettings;
@@ -68,6 +86,8 @@ export interface WebhookNotifierDeps {
   log: Logger;
   /** When watches start and are due; default the system clock. */
   clock?: Clock;
+  /** Resolves webhook hosts; default the system resolver (tests make a name point at loopback). */
+  resolve?: Resolver;
 }
 
 export class WebhookNotifier {
@@ -77,6 +97,9 @@ export class WebhookNotifier {
   private readonly metrics: ApiMetrics;
   private readonly log: Logger;
   private readonly clock: Clock;
+  private readonly egress: EgressPolicy;
+  private readonly limiter: DeliveryLimiter;
+  private readonly resolve: Resolver | undefined;
   private readonly watches = new Map<string, Watch>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly abort = new AbortController();
@@ -90,6 +113,9 @@ export class WebhookNotifier {
     this.metrics = deps.metrics;
     this.log = deps.log;
     this.clock = deps.clock ?? systemClock;
+    this.egress = new EgressPolicy(deps.settings.egress);
+    this.limiter = new DeliveryLimiter(deps.settings.maxConcurrent, MAX_WAITING_ATTEMPTS);
+    this.resolve = deps.resolve;
   }
 
   get watching(): number {
@@ -162,9 +188,17 @@ export class WebhookNotifier {
       attempts: this.settings.attempts,
       baseDelayMs: this.settings.baseDelayMs,
       signal: this.abort.signal,
+      egress: this.egress,
+      limiter: this.limiter,
+      ...(this.resolve ? { resolve: this.resolve } : {}),
     });
-    this.metrics.webhooks.inc({ outcome: outcome.delivered ? 'delivered' : 'failed' });
+    this.metrics.webhooks.inc({ outcome: outcome.delivered ? 'delivered' : outcome.refused ? 'refused' : 'failed' });
     if (outcome.delivered) this.log.info({ jobId: record.id, attempts: outcome.attempts }, 'Delivered webhook');
+    else if (outcome.refused) {
+      // The host, not the URL: a URL's path or query may carry the receiver's own token.
+      const { reason, address } = outcome.refused;
+      this.log.warn({ jobId: record.id, host: hostOf(url), reason, address }, 'Refused webhook target; not retrying');
+    }
     // lastError is a short reason string from deliverWebhook ("receiver answered 503"), not an Error.
     else this.log.warn({ jobId: record.id, attempts: outcome.attempts, lastError: outcome.lastError }, 'Failed to deliver webhook');
   }

@@ -67,6 +67,9 @@ export const ENV = {
   apiPollIntervalMs: 'API_POLL_INTERVAL_MS',
   webhookAttempts: 'WEBHOOK_ATTEMPTS',
   webhookBaseDelayMs: 'WEBHOOK_BASE_DELAY_MS',
+  webhookAllowHttp: 'WEBHOOK_ALLOW_HTTP',
+  webhookAllowedHosts: 'WEBHOOK_ALLOWED_HOSTS',
+  webhookMaxConcurrent: 'WEBHOOK_MAX_CONCURRENT',
 } as const;
 
 /** The value of API_AUTH that runs the API without keys (only when API_KEYS_FILE is unset). */

@@ -1,5 +1,12 @@
 // An API config with defaults, for tests and benchmarks (kept out of src/ so it does not ship in dist).
 import { DEFAULTS, type ApiConfig } from '../../src/api/config.ts';
+import { ENV } from '../../src/contract/container.ts';
+
+/** Lets webhooks reach a test receiver on http://127.0.0.1 (the egress policy refuses it otherwise). */
+export const LOOPBACK_WEBHOOKS = { allowHttp: true, allowedHosts: ['127.0.0.1'] } as const satisfies ApiConfig['webhookEgress'];
+
+/** The same as environment variables, for tests that start the API as a process. */
+export const LOOPBACK_WEBHOOKS_ENV = { [ENV.webhookAllowHttp]: 'true', [ENV.webhookAllowedHosts]: '127.0.0.1' };
 
 export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
   return {
@@ -15,6 +22,9 @@ export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     webhookSecret: undefined,
     webhookAttempts: 3,
     webhookBaseDelayMs: 50,
+    // As in production: https to public addresses only. Tests with a loopback receiver pass LOOPBACK_WEBHOOKS.
+    webhookEgress: { allowHttp: false, allowedHosts: [] },
+    webhookMaxConcurrent: DEFAULTS.webhookMaxConcurrent,
     readyCacheMs: 0,
     logLevel: 'silent',
     ...overrides,

@@ -35,6 +35,36 @@ void describe('settling a job request against the pipeline', () => {
         c.code,
       ));
   }
+  const hooks: PipelineLimits = { ...limits, webhooks: true };
+  const refusedUrls: [url: string, reason: string][] = [
+    ['http://169.254.169.254/latest/meta-data/', 'http'],
+    ['https://169.254.169.254/latest/meta-data/', 'link_local'],
+    ['https://0x7f000001/', 'loopback'],
+    ['https://[::1]:9090/', 'loopback'],
+    ['https://kubernetes.default.svc/api', 'internal_name'],
+    ['https://u:p@example.com/', 'credentials'],
+  ];
+  for (const [url, reason] of refusedUrls) {
+    void it(`refuses the webhook ${url} with WEBHOOK_URL_REFUSED (${reason})`, () => {
+      assert.throws(
+        () => settleRequest(hooks, { webhookUrl: url }),
+        (error: unknown) => error instanceof ApiError && error.code === 'WEBHOOK_URL_REFUSED' && error.details?.reason === reason,
+      );
+    });
+  }
+
+  void it('keeps a webhook on a public https host', () => {
+    assert.equal(settleRequest(hooks, { webhookUrl: 'https://example.com/hook' }).webhookUrl, 'https://example.com/hook');
+  });
+
+  void it('follows the pipeline egress settings (http and an allowlisted loopback receiver)', () => {
+    const open: PipelineLimits = { ...hooks, webhookEgress: { allowHttp: true, allowedHosts: ['127.0.0.1'] } };
+    assert.equal(settleRequest(open, { webhookUrl: 'http://127.0.0.1:8080/hook' }).webhookUrl, 'http://127.0.0.1:8080/hook');
+    assert.equal(
+      code(() => settleRequest(open, { webhookUrl: 'http://10.0.0.1/hook' })),
+      'WEBHOOK_URL_REFUSED',
+    );
+  });
 });
 
 void describe('checking an image', () => {

@@ -1,7 +1,8 @@
 // What a request must pass before the API makes a job: languages this pipeline
-// serves, webhooks only when they are configured, the size limit, and an image the
-// API can recognise by its bytes. Each failed check is a catalogue error.
-import type { OcrOptions } from '../../jobs/index.ts';
+// serves, webhooks only when they are configured and only to targets the egress policy
+// allows (src/jobs/egress.ts; checked again after DNS at delivery), the size limit, and an
+// image the API can recognise by its bytes. Each failed check is a catalogue error.
+import { EgressPolicy, type EgressSettings, type OcrOptions } from '../../jobs/index.ts';
 import { ApiError } from '../errors.ts';
 import { inspectImage, type Inspection } from '../sniff.ts';
 
@@ -28,6 +29,30 @@ export interface PipelineLimits {
   maxUploadBytes: number;
   /** False when WEBHOOK_SECRET is unset: a webhookUrl is then refused. */
   webhooks: boolean;
+  /** Where webhooks may go; default https to public addresses only. */
+  webhookEgress?: EgressSettings | undefined;
+}
+
+const STRICT = new EgressPolicy();
+const policies = new WeakMap<EgressSettings, EgressPolicy>();
+
+/** The parsed policy of some settings, parsed once per settings object (they come from the config, which lives as long as the app). */
+function policyOf(settings: EgressSettings | undefined): EgressPolicy {
+  if (!settings) return STRICT;
+  let policy = policies.get(settings);
+  if (!policy) {
+    policy = new EgressPolicy(settings);
+    policies.set(settings, policy);
+  }
+  return policy;
+}
+
+/** Refuses a webhook URL the egress policy refuses, before any job exists. Names are judged without DNS here; delivery resolves and judges again. */
+export function checkWebhookUrl(limits: PipelineLimits, url: string): void {
+  const verdict = policyOf(limits.webhookEgress).judge(url);
+  if (!verdict.allowed) {
+    throw new ApiError('WEBHOOK_URL_REFUSED', verdict.message, { reason: verdict.reason, ...(verdict.address ? { address: verdict.address } : {}) });
+  }
 }
 
 /** Checks languages and webhook against the pipeline and fills in defaults (first language; pageSegmentation auto). */
@@ -38,6 +63,7 @@ export function settleRequest(limits: PipelineLimits, request: JobRequest): Sett
     throw new ApiError('LANGUAGE_NOT_ALLOWED', `This pipeline does not serve ${refused.join(', ')}.`, { refused, allowed: limits.languages });
   }
   if (request.webhookUrl && !limits.webhooks) throw new ApiError('WEBHOOKS_DISABLED');
+  if (request.webhookUrl) checkWebhookUrl(limits, request.webhookUrl);
   return { languages: [...new Set(languages)], options: { pageSegmentation: request.options?.pageSegmentation ?? 'auto' }, webhookUrl: request.webhookUrl };
 }
 

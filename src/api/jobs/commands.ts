@@ -72,7 +72,12 @@ export class JobCommands {
     this.webhooks = deps.webhooks;
     this.log = deps.log;
     this.clock = deps.clock ?? systemClock;
-    this.limits = { languages: deps.config.languages, maxUploadBytes: deps.config.maxUploadBytes, webhooks: deps.webhooks !== undefined };
+    this.limits = {
+      languages: deps.config.languages,
+      maxUploadBytes: deps.config.maxUploadBytes,
+      webhooks: deps.webhooks !== undefined,
+      webhookEgress: deps.config.webhookEgress,
+    };
   }
 
   /** The current time as a record timestamp (ISO 8601). */

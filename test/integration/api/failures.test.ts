@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, dedupeKey, sha256Hex, verifyWebhook } from '../../../src/jobs/index.ts';
 import { ERROR_CATALOGUE } from '../../../src/api/errors.ts';
+import { LOOPBACK_WEBHOOKS } from '../../support/api-config.ts';
 import { startServiceBusStandin } from '../../support/servicebus.ts';
 import { waitFor } from '../../support/ports.ts';
 import { KEY, footprint, multipart, startApp, startStack, type Stack } from './helpers.ts';
@@ -84,7 +85,13 @@ void describe('webhook delivery', () => {
   });
 
   void it('retries after a failed attempt with the same delivery id and a valid signature', async () => {
-    const api = await startApp(stack, { pipeline: 'hooks', webhookSecret: 's3cret', webhookBaseDelayMs: 20, webhookAttempts: 3 });
+    const api = await startApp(stack, {
+      pipeline: 'hooks',
+      webhookSecret: 's3cret',
+      webhookBaseDelayMs: 20,
+      webhookAttempts: 3,
+      webhookEgress: LOOPBACK_WEBHOOKS,
+    });
     try {
       // A finished job answers from the cache, so the API delivers at once.
       const image = await textImage(['HOOK RETRY']);

@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SIGNATURE_HEADER, verifyWebhook } from '../../../src/jobs/index.ts';
+import { LOOPBACK_WEBHOOKS_ENV } from '../../support/api-config.ts';
 import { waitFor } from '../../support/ports.ts';
 import { KEY, KEYS_FILE, QUEUE, queued, startStack, type Stack } from './helpers.ts';
 import { normalize, textImage } from './images.ts';
@@ -57,6 +58,8 @@ before(async () => {
       ...shared,
       API_KEYS_FILE: join(dir, 'keys'),
       WEBHOOK_SECRET: SECRET,
+      // The receiver listens on http://127.0.0.1, which the egress policy refuses unless allowed.
+      ...LOOPBACK_WEBHOOKS_ENV,
       SYNC_TIMEOUT_SECONDS: '60',
       API_POLL_INTERVAL_MS: '100',
       API_MAX_UPLOAD_BYTES: String(2 * 1024 * 1024),
