@@ -1,8 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiKeys, authenticate, presentedKey } from './auth.ts';
+import { ApiKeys, authenticate, parseKeyLine, presentedKey } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { loadApiKeys } from './config.ts';
+
+/** Every printable ASCII character, space to tilde, trimmed of the space (ends are trimmed). */
+const PRINTABLE = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)).join('');
 
 const keys = ApiKeys.parse('# team keys\nfinance:s3cret-finance\n\n  plain-key-without-name  \nbad:\n');
 
@@ -16,6 +19,39 @@ void describe('API keys', () => {
   void it('matches no key for a wrong or partial key', () => {
     assert.equal(keys.match('s3cret'), undefined);
     assert.equal(keys.match('finance:s3cret-finance'), undefined);
+  });
+
+  // Keys may hold any printable character; `name:` in front is read as a name only when it is one.
+  const lineCases: { name: string; line: string; expected: { name: string; key: string } | undefined }[] = [
+    { name: 'a plain key is named after its line', line: 'plain-key', expected: { name: 'key-7', key: 'plain-key' } },
+    { name: 'name:key names the key', line: 'finance:s3cret', expected: { name: 'finance', key: 's3cret' } },
+    { name: 'whitespace around name and key is ignored', line: '  finance  :  s3cret  ', expected: { name: 'finance', key: 's3cret' } },
+    { name: 'the generated Secret line default:<base64url> reads as before', line: 'default:3q8V-_x', expected: { name: 'default', key: '3q8V-_x' } },
+    { name: 'only the first colon separates: the key keeps the rest', line: 'ci:abc:def', expected: { name: 'ci', key: 'abc:def' } },
+    { name: 'a named URL-like key', line: 'hook:http://x/y?z=1', expected: { name: 'hook', key: 'http://x/y?z=1' } },
+    { name: 'a named key that starts with #', line: 'ops:#not-a-comment', expected: { name: 'ops', key: '#not-a-comment' } },
+    { name: 'names may hold . _ -', line: 'team.ocr_v2-prod:k', expected: { name: 'team.ocr_v2-prod', key: 'k' } },
+    { name: 'text before the colon that is no name keeps the line whole', line: 'a+b/c=:d!e', expected: { name: 'key-7', key: 'a+b/c=:d!e' } },
+    { name: 'a name with a space is no name', line: 'my team:k', expected: { name: 'key-7', key: 'my team:k' } },
+    { name: 'a leading colon keeps the line whole', line: ':abc', expected: { name: 'key-7', key: ':abc' } },
+    { name: 'a name may not start with punctuation', line: '-x:k', expected: { name: 'key-7', key: '-x:k' } },
+    { name: 'a name of 64 characters is too long', line: `${'n'.repeat(64)}:k`, expected: { name: 'key-7', key: `${'n'.repeat(64)}:k` } },
+    { name: 'a name of 63 characters is fine', line: `${'n'.repeat(63)}:k`, expected: { name: 'n'.repeat(63), key: 'k' } },
+    { name: 'every printable ASCII character in a named key', line: `all:${PRINTABLE}`, expected: { name: 'all', key: PRINTABLE } },
+    { name: 'a name with an empty key is no key', line: 'bad:', expected: undefined },
+    { name: 'a comment is no key', line: '# finance:s3cret', expected: undefined },
+    { name: 'a blank line is no key', line: '   ', expected: undefined },
+  ];
+  for (const c of lineCases) {
+    void it(`key file line: ${c.name}`, () => assert.deepEqual(parseKeyLine(c.line, 7), c.expected));
+  }
+
+  void it('matches keys that contain colons, named or not', () => {
+    const file = ApiKeys.parse('ci:abc:def\nx+y:z\n');
+    assert.equal(file.match('abc:def'), 'ci');
+    assert.equal(file.match('x+y:z'), 'key-2');
+    assert.equal(file.match('def'), undefined);
+    assert.equal(file.match('z'), undefined);
   });
 
   const headerCases: { name: string; headers: Record<string, string>; key: string | undefined }[] = [

@@ -1,7 +1,8 @@
-// API keys from a file mounted from a Secret: one key per line, or `name:key`.
-// Only SHA-256 digests stay in memory, and a presented key is compared against
-// every stored digest with timingSafeEqual (no early exit), so neither the key nor
-// which entry matched leaks through response timing.
+// API keys from a file mounted from a Secret: one key per line, or `name:key` (the
+// rules are on parseKeyLine below and in docs/api.md). Only SHA-256 digests stay in
+// memory, and a presented key is compared against every stored digest with
+// timingSafeEqual (no early exit), so neither the key nor which entry matched leaks
+// through response timing.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ApiError } from './errors.ts';
 
@@ -22,18 +23,13 @@ export class ApiKeys {
     return this.entries.length;
   }
 
-  /** Parses the key file. Blank lines and `#` comments are skipped; unnamed keys get `key-<line>`. */
+  /** Parses the key file (see parseKeyLine). Blank lines, `#` comments and empty keys are skipped. */
   static parse(text: string): ApiKeys {
     const entries: ApiKeyEntry[] = [];
     const lines = text.split(/\r?\n/);
     lines.forEach((raw, index) => {
-      const line = raw.trim();
-      if (line === '' || line.startsWith('#')) return;
-      const colon = line.indexOf(':');
-      const name = colon > 0 ? line.slice(0, colon).trim() : `key-${index + 1}`;
-      const key = colon > 0 ? line.slice(colon + 1).trim() : line;
-      if (key === '') return;
-      entries.push({ name, digest: digest(key) });
+      const parsed = parseKeyLine(raw, index + 1);
+      if (parsed !== undefined) entries.push({ name: parsed.name, digest: digest(parsed.key) });
     });
     return new ApiKeys(entries);
   }
@@ -47,6 +43,35 @@ export class ApiKeys {
     }
     return found;
   }
+}
+
+/**
+ * A key name: 1 to 63 letters, digits, `.`, `_` or `-`, starting with a letter or digit.
+ * Names appear in logs and rate-limit buckets, so they are plain.
+ */
+const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/**
+ * One line of the key file. Surrounding whitespace is ignored; a blank line or one that
+ * starts with `#` holds no key.
+ * - `name:key` when the text before the first `:` is a key name (KEY_NAME): the key is
+ *   everything after that `:`, so it may contain further `:` (`ci:abc:def` is key `abc:def`).
+ * - Otherwise the whole line is the key, named `key-<line number>`: `a+b:c` and `:abc`
+ *   are keys as written.
+ * So any printable key can be written: a key whose text before its first `:` looks like a
+ * name (or that starts with `#`) is written with a name in front (`ci:http://x`).
+ * Existing `name:key` files read as before.
+ */
+export function parseKeyLine(raw: string, lineNumber: number): { name: string; key: string } | undefined {
+  const line = raw.trim();
+  if (line === '' || line.startsWith('#')) return undefined;
+  const colon = line.indexOf(':');
+  const name = colon < 0 ? '' : line.slice(0, colon).trim();
+  if (KEY_NAME.test(name)) {
+    const key = line.slice(colon + 1).trim();
+    return key === '' ? undefined : { name, key };
+  }
+  return { name: `key-${lineNumber}`, key: line };
 }
 
 function digest(key: string): Buffer {

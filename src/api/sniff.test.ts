@@ -56,10 +56,26 @@ void describe('inspecting whole images', () => {
       image: bytes([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]),
       expected: { ok: false, problem: 'truncated', format: 'jpeg' },
     },
+    // The worker's sharp cannot decode BMP: refused at the API (415) rather than dead-lettered later.
     {
-      name: 'a BMP shorter than its declared size is truncated',
+      name: 'a complete BMP is unsupported',
+      image: bytes('BM', le32(44), new Array<number>(38).fill(0)),
+      expected: { ok: false, problem: 'unsupported', format: 'bmp' },
+    },
+    {
+      name: 'a BMP shorter than its declared size is unsupported, not truncated',
       image: bytes('BM', le32(1000), new Array<number>(30).fill(0)),
-      expected: { ok: false, problem: 'truncated', format: 'bmp' },
+      expected: { ok: false, problem: 'unsupported', format: 'bmp' },
+    },
+    {
+      name: 'a BMP with bfSize 0 is unsupported',
+      image: bytes('BM', le32(0), new Array<number>(30).fill(0)),
+      expected: { ok: false, problem: 'unsupported', format: 'bmp' },
+    },
+    {
+      name: 'BM without a full header is not recognised at all',
+      image: bytes('BM', [1, 2, 3]),
+      expected: { ok: false, problem: 'unsupported' },
     },
     {
       name: 'a WebP shorter than its RIFF size is truncated',

@@ -1,21 +1,31 @@
 // Image type by magic bytes, and a cheap completeness check, without decoding:
 // the API never runs sharp or tesseract. A file that claims to be an image but is
 // cut short is refused here when its format makes that visible from the bytes
-// (PNG's IEND chunk, JPEG's EOI marker, the length fields of BMP and WebP); the
-// worker still decodes with limits and fails anything else that is corrupt.
+// (PNG's IEND chunk, JPEG's EOI marker, the length field of WebP); the worker still
+// decodes with limits and fails anything else that is corrupt.
+//
+// The accepted formats are the ones the worker's sharp can decode. BMP is recognised
+// only to refuse it as unsupported (415): sharp has no BMP decoder, so an accepted BMP
+// would always be dead-lettered by the worker.
 
-export type ImageFormat = 'png' | 'jpeg' | 'tiff' | 'webp' | 'bmp';
+/** The formats the API accepts (and the worker decodes). */
+export type ImageFormat = 'png' | 'jpeg' | 'tiff' | 'webp';
+/** What the magic bytes can name: the accepted formats plus those recognised only to refuse them. */
+export type SniffedFormat = ImageFormat | 'bmp';
 
 export type Inspection =
-  { ok: true; format: ImageFormat; mediaType: string } | { ok: false; problem: 'empty' | 'unsupported' | 'truncated'; format?: ImageFormat };
+  { ok: true; format: ImageFormat; mediaType: string } | { ok: false; problem: 'empty' | 'unsupported' | 'truncated'; format?: SniffedFormat };
 
 const MEDIA_TYPES: Readonly<Record<ImageFormat, string>> = {
   png: 'image/png',
   jpeg: 'image/jpeg',
   tiff: 'image/tiff',
   webp: 'image/webp',
-  bmp: 'image/bmp',
 };
+
+function isAccepted(format: SniffedFormat): format is ImageFormat {
+  return Object.hasOwn(MEDIA_TYPES, format);
+}
 
 /** Bytes needed to recognise every supported format. */
 export const SNIFF_BYTES = 16;
@@ -26,7 +36,7 @@ function startsWith(bytes: Uint8Array, prefix: readonly number[], at = 0): boole
 }
 
 /** The format named by the first bytes, or undefined. Needs at most SNIFF_BYTES bytes. */
-export function sniffFormat(head: Uint8Array): ImageFormat | undefined {
+export function sniffFormat(head: Uint8Array): SniffedFormat | undefined {
   if (startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
   if (startsWith(head, [0xff, 0xd8, 0xff])) return 'jpeg';
   if (startsWith(head, [0x49, 0x49, 0x2a, 0x00]) || startsWith(head, [0x4d, 0x4d, 0x00, 0x2a])) return 'tiff';
@@ -57,9 +67,6 @@ function looksComplete(bytes: Uint8Array, format: ImageFormat): boolean {
       }
       return false;
     }
-    case 'bmp':
-      // BITMAPFILEHEADER.bfSize; some writers put 0 there, which says nothing.
-      return bytes.length >= 14 && (view.getUint32(2, true) === 0 || view.getUint32(2, true) <= bytes.length);
     case 'webp':
       // RIFF chunk size counts everything after the first 8 bytes.
       return bytes.length >= 12 && view.getUint32(4, true) + 8 <= bytes.length;
@@ -69,11 +76,12 @@ function looksComplete(bytes: Uint8Array, format: ImageFormat): boolean {
   }
 }
 
-/** Checks a whole image: empty, a supported type, and not visibly cut short. */
+/** Checks a whole image: empty, an accepted type (BMP is not), and not visibly cut short. */
 export function inspectImage(bytes: Uint8Array): Inspection {
   if (bytes.length === 0) return { ok: false, problem: 'empty' };
   const format = sniffFormat(bytes.subarray(0, SNIFF_BYTES));
   if (!format) return { ok: false, problem: 'unsupported' };
+  if (!isAccepted(format)) return { ok: false, problem: 'unsupported', format };
   if (!looksComplete(bytes, format)) return { ok: false, problem: 'truncated', format };
   return { ok: true, format, mediaType: MEDIA_TYPES[format] };
 }
