@@ -1,7 +1,9 @@
 // Images and results in Blob Storage. Uploads go straight from the client to
-// `uploads/<jobId>` through a short-lived SAS URL scoped to that one blob; results
-// are written once to `results/<jobId>.json` (if-none-match), so a redelivered
-// message can never replace a result with a different one.
+// `uploads/<jobId>` through a short-lived SAS URL scoped to that one blob. That blob
+// stays writable until the URL expires, so the API writes the bytes it checked and
+// hashed to `inputs/<jobId>` once (if-none-match) when it queues the job, and the
+// worker reads only that. Results are written once to `results/<jobId>.json`
+// (if-none-match), so a redelivered message can never replace a result with a different one.
 import {
   BlobSASPermissions,
   RestError,
@@ -11,7 +13,7 @@ import {
   type StorageSharedKeyCredential,
 } from '@azure/storage-blob';
 import { systemClock, type Clock } from '../shared/clock.ts';
-import { OcrResult, resultBlobPath, uploadBlobPath } from './schema.ts';
+import { OcrResult, inputBlobPath, resultBlobPath, uploadBlobPath } from './schema.ts';
 
 export class BlobTooLargeError extends Error {
   override name = 'BlobTooLargeError';
@@ -117,6 +119,23 @@ export class JobBlobs {
     await this.container.getBlockBlobClient(uploadBlobPath(jobId)).deleteIfExists();
   }
 
+  /**
+   * Writes the job's checked image to `inputs/<jobId>`, the only blob a worker reads. Once:
+   * if-none-match fails (409/412) when anything is already there, so an input never changes.
+   */
+  async putInput(jobId: string, data: Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
+    await this.ensureContainer();
+    await this.container.getBlockBlobClient(inputBlobPath(jobId)).uploadData(data, {
+      conditions: { ifNoneMatch: '*' },
+      blobHTTPHeaders: { blobContentType: contentType },
+    });
+  }
+
+  /** Deletes a job's input (the compensation of a job that was never queued); a missing blob is fine. */
+  async deleteInput(jobId: string): Promise<void> {
+    await this.container.getBlockBlobClient(inputBlobPath(jobId)).deleteIfExists();
+  }
+
   /** Reads the first `bytes` bytes of the upload (for magic-byte sniffing). */
   async readUploadHead(jobId: string, bytes: number): Promise<Buffer> {
     try {
@@ -128,7 +147,7 @@ export class JobBlobs {
     }
   }
 
-  /** Downloads an upload, refusing (before reading it) anything over `maxBytes`. */
+  /** Downloads an image (`uploads/<jobId>` or `inputs/<jobId>`), refusing (before reading it) anything over `maxBytes`. */
   async readUpload(blobPath: string, maxBytes: number): Promise<Buffer> {
     const blob = this.container.getBlockBlobClient(blobPath);
     let size: number;

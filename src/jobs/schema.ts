@@ -42,7 +42,13 @@ export const JobMessage = z
     v: z.literal(1),
     jobId: JobId,
     pipeline: z.string().min(1),
-    blobPath: z.string().min(1),
+    /**
+     * Kept for workers that predate `messageImagePath`, which read the image from here. A
+     * worker never trusts it: the image path is derived from `jobId`, and a message naming
+     * any other blob fails the job (BLOB_PATH_MISMATCH). Optional, so a later version may drop it.
+     */
+    blobPath: z.string().min(1).optional(),
+    /** SHA-256 (hex) of the image the API checked at submit; the worker OCRs only bytes with this hash. */
     contentHash: ContentHash,
     languages: z.array(Language).min(1),
     options: OcrOptions,
@@ -94,6 +100,10 @@ export const JobErrorCode = z.enum([
   'INVALID_MESSAGE',
   /** The API could not put the job on the queue after moving it to queued; create a new job. */
   'ENQUEUE_FAILED',
+  /** The bytes the worker read do not have the SHA-256 recorded at submit: never OCRed, never cached. */
+  'CONTENT_MISMATCH',
+  /** The queue message names a blob other than the one derived from its job id. */
+  'BLOB_PATH_MISMATCH',
 ]);
 export type JobErrorCode = z.infer<typeof JobErrorCode>;
 
@@ -120,8 +130,31 @@ export const JobRecord = z.object({
 });
 export type JobRecord = z.infer<typeof JobRecord>;
 
+/** Where the client PUTs its image through the upload URL. Client-writable until the URL expires: the worker never reads it. */
 export function uploadBlobPath(jobId: string): string {
   return `uploads/${jobId}`;
+}
+
+/**
+ * The job's image as the API checked and hashed it, written once by the API (if-none-match)
+ * when the job is queued. No upload URL covers this name, so it cannot change after submit;
+ * the worker reads only this blob.
+ */
+export function inputBlobPath(jobId: string): string {
+  return `inputs/${jobId}`;
+}
+
+/**
+ * The blob a worker reads for a message, derived from its job id; undefined when the message's
+ * `blobPath` names any other blob (a forged or foreign message). `uploads/<jobId>` is accepted
+ * for messages queued by an API that predates `inputs/`: the worker's SHA-256 check still
+ * guarantees it OCRs exactly the bytes hashed at submit.
+ */
+export function messageImagePath(message: Pick<JobMessage, 'jobId' | 'blobPath'>): string | undefined {
+  const derived = inputBlobPath(message.jobId);
+  if (message.blobPath === undefined || message.blobPath === derived) return derived;
+  if (message.blobPath === uploadBlobPath(message.jobId)) return message.blobPath;
+  return undefined;
 }
 
 export function resultBlobPath(jobId: string): string {

@@ -26,7 +26,7 @@ export const STORAGE_SETTINGS = [
     env: ENV.blobContainer,
     type: 'string',
     default: CONNECTION_DEFAULTS.blobContainer,
-    help: 'Container holding uploads/<jobId> and results/<jobId>.json.',
+    help: 'Container holding uploads/<jobId>, inputs/<jobId> and results/<jobId>.json.',
   },
   { name: 'jobsTable', env: ENV.jobsTable, type: 'string', default: CONNECTION_DEFAULTS.jobsTable, help: 'Table Storage table of job records.' },
 ] as const satisfies readonly Setting[];

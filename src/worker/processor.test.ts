@@ -4,12 +4,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BlobMissingError, BlobTooLargeError } from '../jobs/blobs.ts';
+import { sha256Hex } from '../jobs/dedupe.ts';
 import { JobNotFoundError, type Transition } from '../jobs/records.ts';
-import type { JobMessage, JobRecord, OcrResult } from '../jobs/schema.ts';
+import { inputBlobPath, type JobMessage, type JobRecord, type OcrResult } from '../jobs/schema.ts';
 import { PermanentJobError, TransientJobError } from './errors.ts';
 import { createProcessor, type ProcessorDeps } from './processor.ts';
 import type { PreparedImage } from './ocr/preprocess.ts';
 
+/** The hash of a message whose image is missing or an error (nothing to hash). */
 const HASH = 'a'.repeat(64);
 
 class MemoryRecords {
@@ -34,7 +36,9 @@ class MemoryRecords {
 class MemoryBlobs {
   readonly uploads = new Map<string, Buffer | Error>();
   readonly results = new Map<string, OcrResult>();
+  readonly reads: string[] = [];
   async readUpload(path: string, maxBytes: number): Promise<Buffer> {
+    this.reads.push(path);
     const upload = this.uploads.get(path);
     if (!upload) throw new BlobMissingError(path);
     if (upload instanceof Error) throw upload;
@@ -74,6 +78,9 @@ function fixture(
   const blobs = new MemoryBlobs();
   const jobId = 'job-00000001';
   const now = '2026-01-01T00:00:00.000Z';
+  const upload = change.upload === undefined ? Buffer.from('image') : change.upload;
+  // The hash the API recorded at submit: the image's own, as the API computes it.
+  const contentHash = Buffer.isBuffer(upload) ? sha256Hex(upload) : HASH;
   records.rows.set(jobId, {
     id: jobId,
     pipeline: 'p',
@@ -81,10 +88,11 @@ function fixture(
     languages: ['eng'],
     options: { pageSegmentation: 'auto' },
     attempts: 0,
+    contentHash,
     createdAt: now,
     updatedAt: now,
   });
-  if (change.upload !== null) blobs.uploads.set(`uploads/${jobId}`, change.upload ?? Buffer.from('image'));
+  if (upload !== null) blobs.uploads.set(inputBlobPath(jobId), upload);
   const f: Fixture = {
     records,
     blobs,
@@ -93,8 +101,8 @@ function fixture(
       v: 1,
       jobId,
       pipeline: 'p',
-      blobPath: `uploads/${jobId}`,
-      contentHash: HASH,
+      blobPath: inputBlobPath(jobId),
+      contentHash,
       languages: change.languages ?? ['eng'],
       options: { pageSegmentation: 'auto' },
     },
@@ -226,5 +234,73 @@ void describe('processor', () => {
     };
     const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
     assert.deepEqual([settlement.action, settlement.action === 'abandon' ? settlement.code : ''], ['abandon', 'OCR_FAILED']);
+  });
+  void describe('integrity: only the bytes hashed at submit, only from the blob of the job', () => {
+    /** The settlement, record and side effects of one delivery: nothing may be OCRed, stored or remembered on refusal. */
+    async function refused(f: Fixture, code: string): Promise<void> {
+      const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+      assert.equal(settlement.action, 'deadLetter');
+      assert.equal(settlement.action === 'deadLetter' ? settlement.code : '', code);
+      assert.ok(settlement.action === 'deadLetter' && settlement.reason.length > 20, 'the reason says what was refused');
+      const record = f.records.rows.get(f.message.jobId);
+      assert.deepEqual([record?.status, record?.errorCode], ['failed', code]);
+      assert.equal(f.ocrCalls, 0, 'never OCRed');
+      assert.equal(f.blobs.results.size, 0, 'never a result');
+      assert.equal(f.records.remembered.size, 0, 'never a dedupe entry');
+    }
+
+    void it('fails as CONTENT_MISMATCH an image whose bytes changed after submit', async () => {
+      const f = fixture();
+      f.blobs.uploads.set(inputBlobPath(f.message.jobId), Buffer.from('another image'));
+      await refused(f, 'CONTENT_MISMATCH');
+    });
+
+    void it('fails as CONTENT_MISMATCH a message whose hash is forged (the bytes do not have it)', async () => {
+      const f = fixture();
+      f.message.contentHash = 'b'.repeat(64);
+      await refused(f, 'CONTENT_MISMATCH');
+    });
+
+    void it('fails as CONTENT_MISMATCH a message whose hash is not the one recorded at submit, even when the bytes have it', async () => {
+      const f = fixture();
+      const other = Buffer.from('another image');
+      f.blobs.uploads.set(inputBlobPath(f.message.jobId), other);
+      f.message.contentHash = sha256Hex(other);
+      await refused(f, 'CONTENT_MISMATCH');
+    });
+
+    for (const blobPath of ['uploads/job-00000002', 'inputs/job-00000002', 'results/job-00000001.json', 'inputs/job-00000001/../x', '/etc/passwd']) {
+      void it(`refuses as BLOB_PATH_MISMATCH a message naming ${blobPath}, without reading it`, async () => {
+        const f = fixture();
+        f.blobs.uploads.set(blobPath, Buffer.from('image'));
+        f.message.blobPath = blobPath;
+        await refused(f, 'BLOB_PATH_MISMATCH');
+        assert.deepEqual(f.blobs.reads, []);
+      });
+    }
+
+    void it('reads the blob derived from the job id when the message has no blobPath', async () => {
+      const f = fixture();
+      delete f.message.blobPath;
+      const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+      assert.equal(settlement.outcome, 'succeeded');
+      assert.deepEqual(f.blobs.reads, [inputBlobPath(f.message.jobId)]);
+    });
+
+    void it('reads uploads/<jobId> for a message queued before inputs/ existed, still checking its hash', async () => {
+      const f = fixture();
+      const legacy = `uploads/${f.message.jobId}`;
+      f.message.blobPath = legacy;
+      f.blobs.uploads.set(legacy, f.blobs.uploads.get(inputBlobPath(f.message.jobId))!);
+      f.blobs.uploads.delete(inputBlobPath(f.message.jobId));
+      const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+      assert.equal(settlement.outcome, 'succeeded');
+      assert.deepEqual(f.blobs.reads, [legacy]);
+
+      const changed = fixture();
+      changed.message.blobPath = legacy;
+      changed.blobs.uploads.set(legacy, Buffer.from('overwritten after submit'));
+      await refused(changed, 'CONTENT_MISMATCH');
+    });
   });
 });

@@ -2,16 +2,21 @@
 // Service Bus; the consumer turns the settlement into complete / abandon / deadLetter.
 // Every dependency is injected, so the whole decision table is testable without a broker.
 //
-//   parse -> record: processing -> download (byte limit) -> preprocess (pixel limit)
+//   parse -> image path from the job id -> record: processing -> download (byte limit)
+//         -> SHA-256 equals the hash recorded at submit -> preprocess (pixel limit)
 //         -> recognize (time limit) -> write result once -> record: succeeded -> dedupe key
+//
+// Integrity: the worker reads only the blob derived from the job id (`inputs/<jobId>`, which no
+// upload URL covers) and OCRs only bytes whose SHA-256 is the one recorded at submit, so a result
+// and its dedupe key always belong to the same bytes: no result can be filed under another image's hash.
 //
 // Failures (see errors.ts): permanent -> record failed, dead-letter now; transient ->
 // abandon, and on the last delivery the broker allows, record failed first.
 import { BlobMissingError, BlobTooLargeError, type JobBlobs } from '../jobs/blobs.ts';
-import { dedupeKey } from '../jobs/dedupe.ts';
+import { dedupeKey, sha256Hex } from '../jobs/dedupe.ts';
 import { parseJobMessage } from '../jobs/queue.ts';
 import { JobNotFoundError, type JobRecords } from '../jobs/records.ts';
-import type { JobErrorCode, JobMessage, OcrLine, OcrResult } from '../jobs/schema.ts';
+import { messageImagePath, type JobErrorCode, type JobMessage, type JobRecord, type OcrLine, type OcrResult } from '../jobs/schema.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { PermanentJobError, TransientJobError, describeError } from './errors.ts';
 import type { OcrEngine } from './ocr/engine.ts';
@@ -86,8 +91,11 @@ interface Stages extends ProcessorDeps {
 async function run(stages: Stages, job: JobMessage, attempt: number): Promise<Settlement> {
   const started = performance.now();
   checkLanguages(stages, job);
-  if (!(await startProcessing(stages, job, attempt))) return { action: 'complete', outcome: 'duplicate', jobId: job.jobId };
-  const image = await download(stages, job);
+  const imagePath = derivedImagePath(job);
+  const record = await startProcessing(stages, job, attempt);
+  if (!record) return { action: 'complete', outcome: 'duplicate', jobId: job.jobId };
+  const image = await download(stages, imagePath);
+  verifyContent(job, record, image);
   const candidate = await recognise(stages, job, image, started);
   const result = await store(stages, job, candidate);
   return { action: 'complete', outcome: 'succeeded', jobId: job.jobId, result };
@@ -103,11 +111,39 @@ function checkLanguages(stages: Stages, job: JobMessage): void {
   );
 }
 
+/** The image is always read from the blob derived from the job id; a message naming another blob is refused. */
+function derivedImagePath(job: JobMessage): string {
+  const path = messageImagePath(job);
+  if (path !== undefined) return path;
+  throw new PermanentJobError(
+    'BLOB_PATH_MISMATCH',
+    `the message names blob ${JSON.stringify(job.blobPath?.slice(0, 200))}, not the image of job ${job.jobId}: refused without reading it`,
+  );
+}
+
 /**
- * Moves the record to processing. false: the job is already finished (a redelivery), so the
- * message is a duplicate. A record still awaiting its upload is worth another delivery.
+ * Refuses bytes that are not the ones hashed at submit (the message's contentHash, which must also be
+ * the record's): they are never OCRed, so no result and no dedupe entry can tie that hash to other bytes.
  */
-async function startProcessing(stages: Stages, job: JobMessage, attempt: number): Promise<boolean> {
+function verifyContent(job: JobMessage, record: JobRecord, image: Buffer): void {
+  if (record.contentHash !== undefined && record.contentHash !== job.contentHash)
+    throw new PermanentJobError(
+      'CONTENT_MISMATCH',
+      `the message's content hash ${job.contentHash} is not the one recorded at submit (${record.contentHash}): refused without OCR`,
+    );
+  const actual = sha256Hex(image);
+  if (actual !== job.contentHash)
+    throw new PermanentJobError(
+      'CONTENT_MISMATCH',
+      `the image's SHA-256 is ${actual}, not ${job.contentHash} as recorded at submit: it changed after submit; refused without OCR, submit a new job`,
+    );
+}
+
+/**
+ * Moves the record to processing and returns it. undefined: the job is already finished (a redelivery),
+ * so the message is a duplicate. A record still awaiting its upload is worth another delivery.
+ */
+async function startProcessing(stages: Stages, job: JobMessage, attempt: number): Promise<JobRecord | undefined> {
   const moved = await stages.records
     .transition(job.pipeline, job.jobId, {
       to: 'processing',
@@ -119,17 +155,17 @@ async function startProcessing(stages: Stages, job: JobMessage, attempt: number)
         throw new PermanentJobError('INVALID_MESSAGE', `job ${job.jobId} has no record in pipeline ${job.pipeline}`, { cause: error });
       throw error;
     });
-  if (moved) return true;
+  if (moved) return moved;
   const record = await stages.records.get(job.pipeline, job.jobId);
   if (!record) throw new PermanentJobError('INVALID_MESSAGE', `job ${job.jobId} has no record in pipeline ${job.pipeline}`);
-  if (record.status === 'succeeded' || record.status === 'failed') return false;
+  if (record.status === 'succeeded' || record.status === 'failed') return undefined;
   throw new TransientJobError('UPLOAD_MISSING', `job ${job.jobId} is still ${record.status}`);
 }
 
-/** The uploaded image, at most maxImageBytes. */
-async function download(stages: Stages, job: JobMessage): Promise<Buffer> {
+/** The job's image at `path` (derived from the job id), at most maxImageBytes. */
+async function download(stages: Stages, path: string): Promise<Buffer> {
   try {
-    return await stages.blobs.readUpload(job.blobPath, stages.maxImageBytes);
+    return await stages.blobs.readUpload(path, stages.maxImageBytes);
   } catch (error) {
     if (error instanceof BlobTooLargeError)
       throw new PermanentJobError('IMAGE_TOO_LARGE', `image is larger than this worker's limit of ${stages.maxImageBytes} bytes (WORKER_MAX_IMAGE_BYTES)`, {
@@ -137,7 +173,7 @@ async function download(stages: Stages, job: JobMessage): Promise<Buffer> {
       });
     // The upload may not be visible yet, or was removed: worth a few more tries.
     if (error instanceof BlobMissingError)
-      throw new TransientJobError('UPLOAD_MISSING', `no image at ${job.blobPath}: upload it before the job is enqueued`, { cause: error });
+      throw new TransientJobError('UPLOAD_MISSING', `no image at ${path}: upload it before the job is enqueued`, { cause: error });
     throw error;
   }
 }

@@ -3,8 +3,13 @@
 // either leaves a whole job behind (a record, and a queue message when it is queued)
 // or nothing at all: a step that fails undoes the steps before it (the compensation
 // is written next to the step it undoes).
+//
+// Integrity: the bytes the API checks and hashes are the bytes it writes, once, to
+// `inputs/<jobId>` (no upload URL covers that name), and the worker reads only that blob
+// and verifies its SHA-256. A client that PUTs again through its upload URL after submit
+// changes nothing that is processed or cached.
 import { randomUUID } from 'node:crypto';
-import { dedupeKey, sha256Hex, uploadBlobPath, type JobMessage, type JobRecord, type OcrResult } from '../../jobs/index.ts';
+import { dedupeKey, inputBlobPath, sha256Hex, uploadBlobPath, type JobMessage, type JobRecord, type OcrResult } from '../../jobs/index.ts';
 import { systemClock, type Clock } from '../../shared/clock.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { ApiConfig } from '../config.ts';
@@ -143,13 +148,13 @@ export class JobCommands {
       return { job, cached: true, result: hit.result };
     }
     const record: JobRecord = { ...this.newRecord({ ...request, sizeBytes: bytes.length }, settled, 'queued'), contentHash, queuedAt: this.timestamp() };
-    // Step 1: the image. Nothing to undo before it.
-    await this.blobs.putUpload(record.id, bytes, image.mediaType);
+    // Step 1: the image, straight to the worker's input (these bytes were checked and hashed). Nothing to undo before it.
+    await this.blobs.putInput(record.id, bytes, image.mediaType);
     // Step 2: the record. On failure, undo step 1.
     try {
       await this.records.create(record);
     } catch (error) {
-      await this.undo(record.id, 'Failed to delete upload of a job that was never recorded', () => this.blobs.deleteUpload(record.id));
+      await this.undo(record.id, 'Failed to delete input of a job that was never recorded', () => this.blobs.deleteInput(record.id));
       throw error;
     }
     // Step 3: the queue message. On failure nothing was queued: undo steps 2 and 1, so no half-made job remains.
@@ -157,7 +162,7 @@ export class JobCommands {
       await this.enqueue(record, contentHash);
     } catch (error) {
       await this.undo(record.id, 'Failed to remove record of a job that was never queued', () => this.records.remove(record.pipeline, record.id));
-      await this.undo(record.id, 'Failed to delete upload of a job that was never queued', () => this.blobs.deleteUpload(record.id));
+      await this.undo(record.id, 'Failed to delete input of a job that was never queued', () => this.blobs.deleteInput(record.id));
       throw error;
     }
     this.metrics.jobsCreated.inc({ path });
@@ -168,31 +173,28 @@ export class JobCommands {
    * POST /v1/jobs/{id}/submit. A job that is no longer awaiting its upload is returned
    * as it is (submit is idempotent). A failed check (nothing uploaded, wrong size, not
    * an image) leaves the job awaiting_upload: the upload URL can still overwrite the
-   * blob, and the client submits again.
+   * blob, and the client submits again. Once queued, the checked bytes are copied to
+   * `inputs/<jobId>` (see the top of this file): later PUTs to the upload URL change nothing.
    */
   async submit(jobId: string): Promise<Accepted> {
     const job = await this.get(jobId);
     if (job.status !== 'awaiting_upload') return { job, cached: job.resultOf !== undefined };
     const size = await this.blobs.uploadSize(jobId);
     if (size === undefined) throw new ApiError('UPLOAD_MISSING', `Nothing has been uploaded for job ${jobId} yet.`);
-    checkSize(this.limits, size);
-    if (job.expectedBytes !== undefined && size !== job.expectedBytes) {
-      throw new ApiError('UPLOAD_SIZE_MISMATCH', `The upload has ${size} bytes; the job declared ${job.expectedBytes}.`, {
-        uploadedBytes: size,
-        declaredBytes: job.expectedBytes,
-      });
-    }
+    this.checkUploadedSize(job, size);
     // v1 downloads the image to hash it (bounded by maxUploadBytes). Content-MD5 or a
     // client-declared hash verified by the worker would avoid this read.
     const bytes = await this.blobs.readUpload(uploadBlobPath(jobId), this.config.maxUploadBytes);
-    checkImage(bytes);
+    // The client may PUT again between the size check and the read: check what was read.
+    if (bytes.length !== size) this.checkUploadedSize(job, bytes.length);
+    const image = checkImage(bytes);
     const contentHash = sha256Hex(bytes);
     const hit = await this.results.lookup(dedupeKey(contentHash, job.languages, job.options));
     const now = this.timestamp();
     const queued = await this.records.transition(this.config.pipeline, jobId, {
       to: 'queued',
       from: ['awaiting_upload'],
-      patch: { contentHash, queuedAt: now, expectedBytes: size },
+      patch: { contentHash, queuedAt: now, expectedBytes: bytes.length },
     });
     if (!queued) return { job: await this.get(jobId), cached: false }; // a concurrent submit won
     if (hit) {
@@ -206,20 +208,39 @@ export class JobCommands {
       this.webhooks?.notify(final, hit.result);
       return { job: final, cached: true, result: hit.result };
     }
+    // Only the submit that won the move to queued gets here, so the input is written once, with the bytes hashed above.
+    await this.orFailUnqueued(jobId, 'the image could not be stored when the job was submitted; create a new job', () =>
+      this.blobs.putInput(jobId, bytes, image.mediaType),
+    );
+    await this.orFailUnqueued(jobId, 'the queue was unreachable when the job was submitted; create a new job', () => this.enqueue(queued, contentHash));
+    return { job: queued, cached: false };
+  }
+
+  /** The size checks of submit: within the pipeline's limit, and equal to sizeBytes when the job declared one. */
+  private checkUploadedSize(job: JobRecord, size: number): void {
+    checkSize(this.limits, size);
+    if (job.expectedBytes !== undefined && size !== job.expectedBytes) {
+      throw new ApiError('UPLOAD_SIZE_MISMATCH', `The upload has ${size} bytes; the job declared ${job.expectedBytes}.`, {
+        uploadedBytes: size,
+        declaredBytes: job.expectedBytes,
+      });
+    }
+  }
+
+  /**
+   * Runs one step of queueing a submitted job. When it fails, the record says queued but no message
+   * exists, and the upload cannot be taken back from the client: the job is marked failed
+   * (ENQUEUE_FAILED, with `reason`) rather than left for a worker that will never see it.
+   */
+  private async orFailUnqueued(jobId: string, reason: string, step: () => Promise<void>): Promise<void> {
     try {
-      await this.enqueue(queued, contentHash);
+      await step();
     } catch (error) {
-      // The record says queued but no message exists, and the upload cannot be taken back from the client:
-      // mark it failed rather than leave a job no worker will ever see.
       const failed = await this.records
         .transition(this.config.pipeline, jobId, {
           to: 'failed',
           from: ['queued'],
-          patch: {
-            errorCode: 'ENQUEUE_FAILED',
-            errorMessage: 'the queue was unreachable when the job was submitted; create a new job',
-            finishedAt: this.timestamp(),
-          },
+          patch: { errorCode: 'ENQUEUE_FAILED', errorMessage: reason, finishedAt: this.timestamp() },
         })
         .catch((err: unknown) => {
           this.log.error({ err, jobId }, 'Failed to mark a job that was never queued as failed');
@@ -228,7 +249,6 @@ export class JobCommands {
       if (failed) this.webhooks?.notify(failed);
       throw error;
     }
-    return { job: queued, cached: false };
   }
 
   /** GET /v1/jobs/{id}: the job's record in this pipeline, or JOB_NOT_FOUND. */
@@ -243,7 +263,8 @@ export class JobCommands {
       v: 1,
       jobId: job.id,
       pipeline: job.pipeline,
-      blobPath: uploadBlobPath(job.id),
+      // Workers derive this path from the job id themselves; it stays for workers that still read it.
+      blobPath: inputBlobPath(job.id),
       contentHash,
       languages: job.languages,
       options: job.options,

@@ -105,9 +105,10 @@ export async function countRecords(stack: Stack, pipeline: string): Promise<numb
   return n;
 }
 
+/** Stored images: client uploads (`uploads/`) and the checked inputs the worker reads (`inputs/`). */
 export async function countUploads(stack: Stack): Promise<number> {
   let n = 0;
-  for await (const _ of stack.blobs.container.listBlobsFlat({ prefix: 'uploads/' })) n++;
+  for (const prefix of ['uploads/', 'inputs/']) for await (const _ of stack.blobs.container.listBlobsFlat({ prefix })) n++;
   return n;
 }
 

@@ -1,6 +1,6 @@
 // The job contract against a real Azurite: records move only along allowed
-// transitions and only once under a race; results are write-once; upload URLs
-// reach exactly one blob.
+// transitions and only once under a race; results and inputs are write-once; upload
+// URLs reach exactly one blob, never the input the worker reads.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -10,6 +10,7 @@ import {
   JobBlobs,
   JobRecords,
   blobServiceClient,
+  inputBlobPath,
   sharedKeyCredential,
   tableClient,
   type JobRecord,
@@ -106,6 +107,24 @@ describe('job blobs', () => {
     const other = upload.url.replace(/uploads\/job-[a-f0-9-]+/, `uploads/job-${randomUUID()}`);
     const response = await fetch(other, { method: 'PUT', headers: upload.headers, body: new Uint8Array([1]) });
     assert.equal(response.status, 403);
+  });
+
+  it("refuses the upload URL of a job for that job's input", async () => {
+    const jobId = `job-${randomUUID()}`;
+    const upload = await blobs.uploadUrl(jobId, 300);
+    const input = upload.url.replace(`uploads/${jobId}`, inputBlobPath(jobId));
+    assert.notEqual(input, upload.url);
+    const response = await fetch(input, { method: 'PUT', headers: upload.headers, body: new Uint8Array([1]) });
+    assert.equal(response.status, 403);
+  });
+
+  it('writes an input once: a second write is refused and the first bytes stay', async () => {
+    const jobId = `job-${randomUUID()}`;
+    await blobs.putInput(jobId, new Uint8Array([1, 2, 3]));
+    await assert.rejects(blobs.putInput(jobId, new Uint8Array([9, 9])), (error: { statusCode?: number }) => [409, 412].includes(error.statusCode ?? 0));
+    assert.deepEqual([...(await blobs.readUpload(inputBlobPath(jobId), 1024))], [1, 2, 3]);
+    await blobs.deleteInput(jobId);
+    await blobs.deleteInput(jobId); // a missing input is fine
   });
 
   it('refuses to download an upload larger than the limit', async () => {

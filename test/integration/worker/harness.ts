@@ -1,6 +1,6 @@
 // Shared set-up for the worker tests: a real Azurite and the Service Bus stand-in, the
 // worker as a real child process (node src/worker/main.ts), and small helpers to submit a
-// job the way the API does (record queued, image uploaded, message enqueued).
+// job the way the API does (record queued, checked image written to inputs/<jobId>, message enqueued).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -10,9 +10,11 @@ import {
   JobRecords,
   blobServiceClient,
   enqueueJob,
+  inputBlobPath,
   sha256Hex,
   sharedKeyCredential,
   tableClient,
+  type JobMessage,
   type JobRecord,
   type JobStatus,
   type StorageSettings,
@@ -136,7 +138,16 @@ export function killAllWorkers(): void {
   for (const child of live) child.kill('SIGKILL');
 }
 
-export async function submitJob(platform: Platform, queue: string, image: Buffer | undefined): Promise<string> {
+/**
+ * A job as the API queues it: record (with the image's hash), image at `inputs/<jobId>`, message.
+ * `message` overrides fields of the queue message only (a forged hash, a foreign blobPath).
+ */
+export async function submitJob(
+  platform: Platform,
+  queue: string,
+  image: Buffer | undefined,
+  message: Partial<Pick<JobMessage, 'blobPath' | 'contentHash'>> = {},
+): Promise<string> {
   const jobId = `job-${randomUUID()}`;
   const now = new Date().toISOString();
   const contentHash = sha256Hex(image ?? Buffer.from(jobId));
@@ -153,17 +164,18 @@ export async function submitJob(platform: Platform, queue: string, image: Buffer
     queuedAt: now,
   };
   await platform.records.create(record);
-  if (image) await platform.blobs.putUpload(jobId, image);
+  if (image) await platform.blobs.putInput(jobId, image);
   const sender = platform.sb.createSender(queue);
   try {
     await enqueueJob(sender, {
       v: 1,
       jobId,
       pipeline: PIPELINE,
-      blobPath: `uploads/${jobId}`,
+      blobPath: inputBlobPath(jobId),
       contentHash,
       languages: ['eng'],
       options: { pageSegmentation: 'auto' },
+      ...message,
     });
   } finally {
     await sender.close();
