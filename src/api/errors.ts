@@ -58,7 +58,7 @@ export const ERROR_CATALOGUE = {
   IMAGE_TOO_LARGE: { status: 413, message: 'The image is larger than the limit.', action: 'Shrink or recompress the image below `details.limitBytes`.' },
   IMAGE_TYPE_UNSUPPORTED: {
     status: 415,
-    message: 'The image is not PNG, JPEG, TIFF, WebP or BMP.',
+    message: 'The image is not PNG, JPEG, TIFF or WebP.',
     action: 'Convert the image to one of the supported formats.',
   },
   IMAGE_TRUNCATED: { status: 422, message: 'The image ends before its format says it should.', action: 'Upload the complete file again.' },

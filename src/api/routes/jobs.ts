@@ -11,7 +11,7 @@ import { readMultipartImage } from './form.ts';
 import { loadJobView } from './views.ts';
 
 const MultipartJob = z.object({
-  file: z.string().describe('The image (PNG, JPEG, TIFF, WebP or BMP).'),
+  file: z.string().describe('The image (PNG, JPEG, TIFF or WebP).'),
   languages: z.string().optional().describe('Comma-separated languages.'),
   pageSegmentation: z.string().optional(),
   webhookUrl: z.string().optional(),
