@@ -56,8 +56,8 @@ async function serviceAccountKubeconfig(serviceAccount: string): Promise<string>
 }
 
 function pipeline(): string {
-  // Connection strings point at a closed loopback port: the operator reports the queue as
-  // unreachable (a condition), and nothing leaves the machine.
+  // Connection strings point at a closed loopback port: outside the Azure Service Bus domains,
+  // so the operator reports the queue as not allowed (a condition) and sends nothing.
   return stringify({
     apiVersion: 'ocrplatform.io/v1alpha1',
     kind: 'OcrPipeline',

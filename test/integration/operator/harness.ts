@@ -132,8 +132,9 @@ export function sample(file: 'ocrpipeline-minimal.yaml' | 'ocrpipeline-full.yaml
 }
 
 /**
- * A connection string that parses but points at a closed loopback port: the queue poller
- * fails fast (QueueReachable=False) without the Azure CLI or the network.
+ * A connection string that parses but points at a closed loopback port, outside the Azure
+ * Service Bus domains: the operator's egress policy refuses it before any request
+ * (QueueReachable=False NamespaceNotAllowed), without the Azure CLI or the network.
  */
 export const UNREACHABLE_CONNECTION_STRING = 'Endpoint=sb://127.0.0.1:1/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=dGVzdA==';
 
