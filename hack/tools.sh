@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test infrastructure (Kubernetes control plane, etcd, kwok, helm,
-# prometheus-adapter) from the Go module proxy into a cache outside the repo.
+# prometheus-adapter) and the manifest scanner (kube-score) from the Go module proxy
+# into a cache outside the repo.
 # Idempotent: a binary is rebuilt only when its pinned version changes.
 #
 #   hack/tools.sh            build whatever is missing or stale
@@ -14,6 +15,7 @@ ETCD_VERSION=v3.6.14
 KWOK_VERSION=v0.8.0
 HELM_VERSION=v3.21.4
 ADAPTER_VERSION=v0.12.0
+KUBE_SCORE_VERSION=v1.20.0
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${OCR_CACHE_DIR:-$HOME/.cache/ocr-platform}
@@ -95,6 +97,10 @@ case "$what" in
 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=36 \
 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=36" ;;&
   all|adapter) build_adapter ;;&
+  # kube-score builds with a plain `go install` (no replace directives, and the proxy serves its
+  # version list); cold: about 50 s on 2 cores with empty module and build caches.
+  all|kube-score) build_plain kube-score "$KUBE_SCORE_VERSION" kube-score "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION" \
+    "-s -w -X main.version=$KUBE_SCORE_VERSION" ;;&
   *) ;;
 esac
 log "binaries in $bin"
