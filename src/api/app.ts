@@ -5,6 +5,7 @@ import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import multipart from '@fastify/multipart';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
+import { pipelinePartition } from '../jobs/index.ts';
 import { authenticate, type ApiKeys } from './auth.ts';
 import type { ApiConfig } from './config.ts';
 import type { ImageStore, JobQueue, RecordStore } from './deps.ts';
@@ -119,9 +120,10 @@ function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Service
         clock,
       })
     : undefined;
-  const results = new ResultCache({ pipeline: config.pipeline, records, blobs });
+  const partition = pipelinePartition(config.pipeline, config.namespace);
+  const results = new ResultCache({ pipeline: partition, records, blobs });
   const commands = new JobCommands({ config, records, blobs, queue, results, metrics, webhooks, log, clock });
-  const waiter = new PollingWaiter({ pipeline: config.pipeline, records, pollIntervalMs: config.pollIntervalMs, clock });
+  const waiter = new PollingWaiter({ pipeline: partition, records, pollIntervalMs: config.pollIntervalMs, clock });
   const readiness = new Readiness(
     {
       records: () => records.ping(),

@@ -1,5 +1,6 @@
 // API keys from a file mounted from a Secret: one key per line, or `name:key` (the
-// rules are on parseKeyLine below and in docs/api.md). Only SHA-256 digests stay in
+// rules are on parseKeyLine below and in docs/api.md). A key's name owns the jobs it
+// creates; a name ending in `.admin` sees every job (Principal, below). Only SHA-256 digests stay in
 // memory, and a presented key is compared against every stored digest with
 // timingSafeEqual (no early exit), so neither the key nor which entry matched leaks
 // through response timing.
@@ -72,6 +73,56 @@ export function parseKeyLine(raw: string, lineNumber: number): { name: string; k
     return key === '' ? undefined : { name, key };
   }
   return { name: `key-${lineNumber}`, key: line };
+}
+
+/**
+ * Who a request acts for: the owner recorded on the jobs it creates, and whether it may
+ * read every job of the pipeline. Jobs answer only to their owner and to admins.
+ */
+export interface Principal {
+  /** The key's name (what jobs record as their owner), or ANONYMOUS_OWNER with authentication off. */
+  name: string;
+  /** Sees every job of the pipeline, including records older than owners. */
+  admin: boolean;
+}
+
+/** The suffix that marks a key name as admin: `ops.admin:<key>`. */
+export const ADMIN_SUFFIX = '.admin';
+
+/**
+ * The owner of every job when authentication is off (API_AUTH=disabled). It cannot be a key
+ * name (names start with a letter or digit), so turning authentication on later hands these
+ * jobs to no key: only admin keys see them.
+ */
+export const ANONYMOUS_OWNER = '~anonymous';
+
+/**
+ * True for a key name that marks an admin key: it ends in `.admin` after at least one
+ * character (`ops.admin`, `team.ci.admin`). Every key saw every job before owners existed,
+ * so reading an existing file this way takes no access away from a key that had it.
+ */
+export function isAdminKeyName(name: string): boolean {
+  return name.length > ADMIN_SUFFIX.length && name.endsWith(ADMIN_SUFFIX);
+}
+
+/**
+ * The principal of an authenticated request from its caller (`request.caller`: the key name,
+ * or `ip:<address>` with authentication off; key names cannot hold `:`). With authentication
+ * off everything belongs to one anonymous owner, who sees every job. A request that was never
+ * authenticated has no principal: that is a bug, refused rather than guessed.
+ */
+export function principalOf(caller: string | undefined): Principal {
+  if (caller === undefined) throw new Error('the request was not authenticated: its route needs auth: true');
+  if (caller.startsWith('ip:')) return { name: ANONYMOUS_OWNER, admin: true };
+  return { name: caller, admin: isAdminKeyName(caller) };
+}
+
+/**
+ * Whether a job answers to this principal: to its owner and to admins. A record without an owner
+ * (written before owners existed) answers to admins only. Others are told the job does not exist.
+ */
+export function canAccess(principal: Principal, owner: string | undefined): boolean {
+  return principal.admin || (owner !== undefined && owner === principal.name);
 }
 
 function digest(key: string): Buffer {

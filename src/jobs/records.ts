@@ -1,5 +1,5 @@
-// Job records in Azure Table Storage: one table, partitioned by pipeline, one row
-// per job. Every status change is conditional on the ETag read before it, so two
+// Job records in Azure Table Storage: one table, one partition per pipeline (see
+// pipelinePartition: the namespace is part of it), one row per job. Every status change is conditional on the ETag read before it, so two
 // workers can never both move the same job; the move itself is checked against
 // ALLOWED_TRANSITIONS.
 import { RestError, type TableClient, type TableEntity } from '@azure/data-tables';
@@ -8,6 +8,25 @@ import { ALLOWED_TRANSITIONS, JobRecord, canTransition, type JobStatus } from '.
 
 const JSON_FIELDS = ['languages', 'options'] as const;
 const DEDUPE_PARTITION_PREFIX = 'dedupe~';
+
+/** A Kubernetes namespace name (a DNS label), so it holds no `.` and none of the characters Table keys refuse. */
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * The records partition of a pipeline, and so its dedupe scope (`dedupe~<partition>`):
+ * `<namespace>.<name>`, so pipelines of the same name in different namespaces that share a
+ * storage account never see each other's jobs or cached results. A namespace is a DNS label
+ * (no `.`), so the first `.` separates it from the name, and `.` is allowed in Table keys
+ * (`/`, `\`, `#` and `?` are not). Without a namespace (a hand-run or test API) the
+ * partition is the name alone, as before namespaces were part of it, so such data stays readable.
+ * The partition travels in the record's and the queue message's `pipeline` field, so the worker
+ * reads the partition the API wrote without knowing the namespace itself.
+ */
+export function pipelinePartition(pipeline: string, namespace: string | undefined): string {
+  if (namespace === undefined || namespace === '') return pipeline;
+  if (!NAMESPACE_NAME.test(namespace)) throw new Error(`namespace "${namespace}" is not a Kubernetes namespace name (a DNS label: a-z, 0-9, "-")`);
+  return `${namespace}.${pipeline}`;
+}
 
 export class JobNotFoundError extends Error {
   override name = 'JobNotFoundError';

@@ -41,6 +41,7 @@ export const JobMessage = z
   .object({
     v: z.literal(1),
     jobId: JobId,
+    /** The records partition of the job (pipelinePartition in records.ts: `<namespace>.<name>`, or the name alone). */
     pipeline: z.string().min(1),
     /**
      * Kept for workers that predate `messageImagePath`, which read the image from here. A
@@ -109,7 +110,14 @@ export type JobErrorCode = z.infer<typeof JobErrorCode>;
 
 export const JobRecord = z.object({
   id: JobId,
+  /** The records partition (pipelinePartition in records.ts): `<namespace>.<name>`, or the name alone without a namespace. */
   pipeline: z.string().min(1),
+  /**
+   * The name of the API key that created the job (the API's `~anonymous` with authentication off);
+   * only that key and admin keys can read or submit it. Absent on records written before owners
+   * existed: those answer to admin keys only.
+   */
+  owner: z.string().min(1).optional(),
   status: JobStatus,
   languages: z.array(Language).min(1),
   options: OcrOptions,

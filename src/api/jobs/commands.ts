@@ -8,10 +8,15 @@
 // `inputs/<jobId>` (no upload URL covers that name), and the worker reads only that blob
 // and verifies its SHA-256. A client that PUTs again through its upload URL after submit
 // changes nothing that is processed or cached.
+//
+// Ownership: every job records the name of the key that created it (`owner`), and answers
+// only to that key and to admin keys (canAccess in ../auth.ts); to any other key it does not
+// exist (JOB_NOT_FOUND, never 403). A cache hit gives the caller a job of its own.
 import { randomUUID } from 'node:crypto';
-import { dedupeKey, inputBlobPath, sha256Hex, uploadBlobPath, type JobMessage, type JobRecord, type OcrResult } from '../../jobs/index.ts';
+import { dedupeKey, inputBlobPath, pipelinePartition, sha256Hex, uploadBlobPath, type JobMessage, type JobRecord, type OcrResult } from '../../jobs/index.ts';
 import { systemClock, type Clock } from '../../shared/clock.ts';
 import type { Logger } from '../../shared/logger.ts';
+import { canAccess, type Principal } from '../auth.ts';
 import type { ApiConfig } from '../config.ts';
 import type { ImageStore, JobQueue, RecordStore } from '../deps.ts';
 import { ApiError } from '../errors.ts';
@@ -21,14 +26,6 @@ import { checkImage, checkSize, settleRequest, type JobRequest, type PipelineLim
 import type { ResultCache } from './result-cache.ts';
 
 export type { JobRequest } from './checks.ts';
-
-/** A sync cache hit: the earlier job answers; its record is not read (a hit costs no storage call once warm). */
-export interface Answered {
-  jobId: string;
-  job?: undefined;
-  cached: true;
-  result: OcrResult;
-}
 
 export interface Accepted {
   job: JobRecord;
@@ -66,6 +63,8 @@ export class JobCommands {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly limits: PipelineLimits;
+  /** This pipeline's records partition and dedupe scope (`<namespace>.<pipeline>`; see pipelinePartition). */
+  private readonly partition: string;
 
   constructor(deps: JobCommandsDeps) {
     this.config = deps.config;
@@ -77,6 +76,7 @@ export class JobCommands {
     this.webhooks = deps.webhooks;
     this.log = deps.log;
     this.clock = deps.clock ?? systemClock;
+    this.partition = pipelinePartition(deps.config.pipeline, deps.config.namespace);
     this.limits = {
       languages: deps.config.languages,
       maxUploadBytes: deps.config.maxUploadBytes,
@@ -90,11 +90,12 @@ export class JobCommands {
     return new Date(this.clock()).toISOString();
   }
 
-  private newRecord(request: JobRequest, settled: SettledRequest, status: JobRecord['status']): JobRecord {
+  private newRecord(request: JobRequest, settled: SettledRequest, status: JobRecord['status'], caller: Principal): JobRecord {
     const now = this.timestamp();
     return {
       id: newJobId(),
-      pipeline: this.config.pipeline,
+      pipeline: this.partition,
+      owner: caller.name,
       status,
       languages: settled.languages,
       options: settled.options,
@@ -108,10 +109,10 @@ export class JobCommands {
   }
 
   /** POST /v1/jobs (JSON): a record awaiting its upload, and a URL for exactly its blob. */
-  async createUploadJob(request: JobRequest): Promise<{ job: JobRecord; upload: Awaited<ReturnType<ImageStore['uploadUrl']>> }> {
+  async createUploadJob(request: JobRequest, caller: Principal): Promise<{ job: JobRecord; upload: Awaited<ReturnType<ImageStore['uploadUrl']>> }> {
     if (request.sizeBytes !== undefined) checkSize(this.limits, request.sizeBytes);
     const settled = settleRequest(this.limits, request);
-    const record = this.newRecord(request, settled, 'awaiting_upload');
+    const record = this.newRecord(request, settled, 'awaiting_upload', caller);
     // Signing the URL is local (shared key) and cannot half-fail; the record write is the commit point.
     const upload = await this.blobs.uploadUrl(record.id, this.config.uploadUrlTtlSeconds);
     const job = await this.records.create(record);
@@ -121,12 +122,11 @@ export class JobCommands {
 
   /**
    * An image posted to the API (multipart or raw body): checked, answered from the
-   * cache, or stored, recorded and queued. `reuseCachedJob` answers a cache hit with
-   * the earlier job instead of recording a new one (the sync endpoint: no write at all).
+   * cache, or stored, recorded and queued. A cache hit records a job of the caller's own,
+   * `succeeded` at once and sharing the earlier job's result (`resultOf`): one record write,
+   * no blob and no message. The earlier job's id is never handed out: it may belong to another key.
    */
-  async acceptImage(bytes: Uint8Array, request: JobRequest, path: 'multipart'): Promise<Accepted>;
-  async acceptImage(bytes: Uint8Array, request: JobRequest, path: 'sync', reuseCachedJob: true): Promise<Accepted | Answered>;
-  async acceptImage(bytes: Uint8Array, request: JobRequest, path: 'multipart' | 'sync', reuseCachedJob = false): Promise<Accepted | Answered> {
+  async acceptImage(bytes: Uint8Array, request: JobRequest, path: 'multipart' | 'sync', caller: Principal): Promise<Accepted> {
     checkSize(this.limits, bytes.length);
     const image = checkImage(bytes);
     const settled = settleRequest(this.limits, request);
@@ -134,10 +134,9 @@ export class JobCommands {
     const hit = await this.results.lookup(dedupeKey(contentHash, settled.languages, settled.options));
     if (hit) {
       this.metrics.cacheHits.inc();
-      if (reuseCachedJob) return { jobId: hit.jobId, cached: true, result: hit.result };
       const now = this.timestamp();
       const job = await this.records.create({
-        ...this.newRecord(request, settled, 'succeeded'),
+        ...this.newRecord(request, settled, 'succeeded', caller),
         contentHash,
         resultOf: hit.jobId,
         queuedAt: now,
@@ -145,9 +144,14 @@ export class JobCommands {
       });
       this.metrics.jobsCreated.inc({ path });
       this.webhooks?.notify(job, hit.result);
-      return { job, cached: true, result: hit.result };
+      // Under the caller's job id: the earlier job's id is not the caller's to know.
+      return { job, cached: true, result: { ...hit.result, jobId: job.id } };
     }
-    const record: JobRecord = { ...this.newRecord({ ...request, sizeBytes: bytes.length }, settled, 'queued'), contentHash, queuedAt: this.timestamp() };
+    const record: JobRecord = {
+      ...this.newRecord({ ...request, sizeBytes: bytes.length }, settled, 'queued', caller),
+      contentHash,
+      queuedAt: this.timestamp(),
+    };
     // Step 1: the image, straight to the worker's input (these bytes were checked and hashed). Nothing to undo before it.
     await this.blobs.putInput(record.id, bytes, image.mediaType);
     // Step 2: the record. On failure, undo step 1.
@@ -175,9 +179,10 @@ export class JobCommands {
    * an image) leaves the job awaiting_upload: the upload URL can still overwrite the
    * blob, and the client submits again. Once queued, the checked bytes are copied to
    * `inputs/<jobId>` (see the top of this file): later PUTs to the upload URL change nothing.
+   * Only the job's owner and admin keys can submit it; others get JOB_NOT_FOUND.
    */
-  async submit(jobId: string): Promise<Accepted> {
-    const job = await this.get(jobId);
+  async submit(jobId: string, caller: Principal): Promise<Accepted> {
+    const job = await this.get(jobId, caller);
     if (job.status !== 'awaiting_upload') return { job, cached: job.resultOf !== undefined };
     const size = await this.blobs.uploadSize(jobId);
     if (size === undefined) throw new ApiError('UPLOAD_MISSING', `Nothing has been uploaded for job ${jobId} yet.`);
@@ -191,22 +196,22 @@ export class JobCommands {
     const contentHash = sha256Hex(bytes);
     const hit = await this.results.lookup(dedupeKey(contentHash, job.languages, job.options));
     const now = this.timestamp();
-    const queued = await this.records.transition(this.config.pipeline, jobId, {
+    const queued = await this.records.transition(this.partition, jobId, {
       to: 'queued',
       from: ['awaiting_upload'],
       patch: { contentHash, queuedAt: now, expectedBytes: bytes.length },
     });
-    if (!queued) return { job: await this.get(jobId), cached: false }; // a concurrent submit won
+    if (!queued) return { job: await this.get(jobId, caller), cached: false }; // a concurrent submit won
     if (hit) {
       this.metrics.cacheHits.inc();
-      const done = await this.records.transition(this.config.pipeline, jobId, {
+      const done = await this.records.transition(this.partition, jobId, {
         to: 'succeeded',
         from: ['queued'],
         patch: { resultOf: hit.jobId, finishedAt: now },
       });
       const final = done ?? queued;
       this.webhooks?.notify(final, hit.result);
-      return { job: final, cached: true, result: hit.result };
+      return { job: final, cached: true, result: { ...hit.result, jobId: final.id } };
     }
     // Only the submit that won the move to queued gets here, so the input is written once, with the bytes hashed above.
     await this.orFailUnqueued(jobId, 'the image could not be stored when the job was submitted; create a new job', () =>
@@ -237,7 +242,7 @@ export class JobCommands {
       await step();
     } catch (error) {
       const failed = await this.records
-        .transition(this.config.pipeline, jobId, {
+        .transition(this.partition, jobId, {
           to: 'failed',
           from: ['queued'],
           patch: { errorCode: 'ENQUEUE_FAILED', errorMessage: reason, finishedAt: this.timestamp() },
@@ -251,10 +256,13 @@ export class JobCommands {
     }
   }
 
-  /** GET /v1/jobs/{id}: the job's record in this pipeline, or JOB_NOT_FOUND. */
-  async get(jobId: string): Promise<JobRecord> {
-    const job = await this.records.get(this.config.pipeline, jobId);
-    if (!job) throw new ApiError('JOB_NOT_FOUND', `There is no job ${jobId} in this pipeline.`);
+  /**
+   * GET /v1/jobs/{id}: the job's record in this pipeline, or JOB_NOT_FOUND. A job the caller may
+   * not see (canAccess) answers exactly as a missing one, so no key learns which ids exist.
+   */
+  async get(jobId: string, caller: Principal): Promise<JobRecord> {
+    const job = await this.records.get(this.partition, jobId);
+    if (!job || !canAccess(caller, job.owner)) throw new ApiError('JOB_NOT_FOUND', `There is no job ${jobId} in this pipeline.`);
     return job;
   }
 

@@ -35,6 +35,7 @@ export interface CacheHit {
 }
 
 export interface ResultCacheDeps {
+  /** The records partition whose dedupe index is read (pipelinePartition: `<namespace>.<pipeline>`). */
   pipeline: string;
   records: Pick<RecordStore, 'findResult'>;
   blobs: Pick<ImageStore, 'readResult'>;

@@ -13,6 +13,7 @@ export interface JobWaiter {
 }
 
 export interface PollingWaiterDeps {
+  /** The records partition (pipelinePartition: `<namespace>.<pipeline>`). */
   pipeline: string;
   records: Pick<RecordStore, 'get'>;
   /** Time between two reads of the record, in ms (API_POLL_INTERVAL_MS, default 250). */

@@ -1,7 +1,9 @@
 // The job endpoints: create (upload URL, or a small image in a multipart form),
-// submit after the upload, read status and result.
+// submit after the upload, read status and result. A job answers only to the key that
+// created it and to admin keys; to others it does not exist (see ../auth.ts canAccess).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { principalOf } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import type { RouteSpec } from '../route.ts';
 import { CreateJobBody, CreateJobResponse, JobParams, JobView } from '../schemas.ts';
@@ -69,14 +71,14 @@ function createJobRoute({ commands, results, maxUploadBytes }: JobRoutesDeps): R
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       if (request.isMultipart()) {
         const upload = await readMultipartImage(request);
-        const accepted = await commands.acceptImage(upload.bytes, upload.request, 'multipart');
+        const accepted = await commands.acceptImage(upload.bytes, upload.request, 'multipart', principalOf(request.caller));
         return location(reply, accepted.job.id)
           .code(201)
           .send({ job: await loadJobView(results, accepted.job, accepted.result) });
       }
       if (Buffer.isBuffer(request.body))
         throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'POST /v1/jobs takes JSON or a multipart form; raw image bodies go to POST /v1/ocr.');
-      const { job, upload } = await commands.createUploadJob(request.body as CreateJobBody);
+      const { job, upload } = await commands.createUploadJob(request.body as CreateJobBody, principalOf(request.caller));
       return location(reply, job.id)
         .code(201)
         .send({ job: await loadJobView(results, job), upload });
@@ -92,7 +94,7 @@ function submitJobRoute({ commands, results }: JobRoutesDeps): RouteSpec {
     operationId: 'submitJob',
     summary: 'Submit an uploaded job',
     description:
-      'Checks the upload (present, within the size limit, equal to sizeBytes when declared, a supported image by its magic bytes), answers from the result cache when the same image was already read, and otherwise queues the job. A failed check leaves the job awaiting_upload: upload again and submit again. Submitting a job that is past awaiting_upload returns it unchanged.',
+      'Checks the upload (present, within the size limit, equal to sizeBytes when declared, a supported image by its magic bytes), answers from the result cache when the same image was already read, and otherwise queues the job. A failed check leaves the job awaiting_upload: upload again and submit again. Submitting a job that is past awaiting_upload returns it unchanged. Only the key that created the job (or an admin key) can submit it: for any other key it does not exist (404 JOB_NOT_FOUND).',
     tags: ['jobs'],
     auth: true,
     params: JobParams,
@@ -117,7 +119,7 @@ function submitJobRoute({ commands, results }: JobRoutesDeps): RouteSpec {
     ],
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const { id } = request.params as z.infer<typeof JobParams>;
-      const accepted = await commands.submit(id);
+      const accepted = await commands.submit(id, principalOf(request.caller));
       const status = accepted.job.status === 'queued' || accepted.job.status === 'processing' ? 202 : 200;
       return location(reply, id)
         .code(status)
@@ -133,7 +135,8 @@ function getJobRoute({ commands, results }: JobRoutesDeps): RouteSpec {
     url: '/v1/jobs/:id',
     operationId: 'getJob',
     summary: 'Read a job',
-    description: 'Status and timings; the result when succeeded; the reason when failed.',
+    description:
+      'Status and timings; the result when succeeded; the reason when failed. Only the key that created the job (or an admin key) can read it: for any other key it does not exist (404 JOB_NOT_FOUND).',
     tags: ['jobs'],
     auth: true,
     params: JobParams,
@@ -141,7 +144,7 @@ function getJobRoute({ commands, results }: JobRoutesDeps): RouteSpec {
     errors: ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED', 'INVALID_REQUEST', 'JOB_NOT_FOUND', 'STORAGE_UNAVAILABLE'],
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const { id } = request.params as z.infer<typeof JobParams>;
-      return reply.send(await loadJobView(results, await commands.get(id)));
+      return reply.send(await loadJobView(results, await commands.get(id, principalOf(request.caller))));
     },
   };
 }

@@ -3,6 +3,7 @@
 // (src/api/jobs/wait.ts), and answers 202 with the job id when time runs out.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { principalOf } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import type { RouteSpec } from '../route.ts';
 import { ImageFields, OcrResponse } from '../schemas.ts';
@@ -66,8 +67,9 @@ export function ocrRoutes({ commands, results, waiter, maxUploadBytes, syncTimeo
       ],
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const upload = await readImage(request);
-        const accepted = await commands.acceptImage(upload.bytes, upload.request, 'sync', true);
-        if (!accepted.job) return reply.send(ocrResponse(accepted.jobId, 'succeeded', true, accepted.result));
+        const accepted = await commands.acceptImage(upload.bytes, upload.request, 'sync', principalOf(request.caller));
+        // A cache hit is a job of the caller's own, already succeeded (see acceptImage).
+        if (accepted.cached) return reply.send(ocrResponse(accepted.job.id, 'succeeded', true, accepted.result));
         // Stop waiting when the client goes away or the API shuts down (the client then gets 202 and polls).
         const gone = new AbortController();
         reply.raw.once('close', () => gone.abort());

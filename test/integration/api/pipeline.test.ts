@@ -160,7 +160,10 @@ void describe('the API with a real worker', () => {
     assert.equal(second.json.job.cached, true);
     assert.equal(second.json.job.result.text, first.json.result.text);
     const sync = await call('POST', '/v1/ocr', { headers: { 'content-type': 'image/png' }, body: image });
-    assert.deepEqual([sync.status, sync.json.cached, sync.json.jobId], [200, true, first.json.jobId]);
+    assert.deepEqual([sync.status, sync.json.cached], [200, true]);
+    // A job of the caller's own that shares the first job's result (issue 13: the earlier job's id is never handed out).
+    assert.notEqual(sync.json.jobId, first.json.jobId);
+    assert.equal((await stack.records.get(PIPELINE, sync.json.jobId))?.resultOf, first.json.jobId);
     await new Promise((r) => setTimeout(r, 500)); // give a stray message time to show up
     assert.equal(queued(stack), messagesBefore);
     assert.equal(await workerJobs(), jobsBefore, 'the worker processed nothing');
