@@ -135,7 +135,9 @@ export function basePodSpec(spec: OcrPipelineSpec): Omit<V1PodSpec, 'containers'
     // The pods never call the Kubernetes API; do not hand them a token.
     automountServiceAccountToken: false,
     enableServiceLinks: false,
-    securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+    // 65532: the image's own USER (Dockerfile) and the chart's podSecurityContext. A uid and gid of 10000 or more
+    // cannot collide with a host account that has rights on the node (kube-score container-security-context-user-group-id).
+    securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
   };
   if (pod.serviceAccountName) out.serviceAccountName = pod.serviceAccountName;
   if (spec.imagePullSecrets?.length) out.imagePullSecrets = spec.imagePullSecrets.map((s) => ({ name: s.name }));
