@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiKeys, authenticate, parseKeyLine, presentedKey } from './auth.ts';
+import { ANONYMOUS_OWNER, ApiKeys, authenticate, canAccess, isAdminKeyName, parseKeyLine, presentedKey, principalOf, type Principal } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { loadApiKeys } from './config.ts';
 
@@ -98,4 +98,55 @@ void describe('deciding whether auth is on', () => {
   void it('uses the key file even when API_AUTH=disabled is also set', () => {
     assert.equal(loadApiKeys({ API_KEYS_FILE: '/keys', API_AUTH: 'disabled' }, () => 'k1\n')?.size, 1);
   });
+});
+
+void describe('who a request acts for', () => {
+  const adminNames: { name: string; admin: boolean }[] = [
+    { name: 'ops.admin', admin: true },
+    { name: 'team.ci.admin', admin: true },
+    { name: 'admin', admin: false },
+    { name: 'ops-admin', admin: false },
+    { name: 'ops.admin.readonly', admin: false },
+    { name: 'ops.ADMIN', admin: false },
+    { name: 'key-3', admin: false },
+  ];
+  for (const c of adminNames) {
+    void it(`a key named ${c.name} is ${c.admin ? '' : 'not '}an admin key`, () => assert.equal(isAdminKeyName(c.name), c.admin));
+  }
+
+  void it('reads the admin marker from a key file line without changing the line rules', () => {
+    const file = ApiKeys.parse('ops.admin:k-admin\nfinance:k-finance\n');
+    assert.deepEqual(principalOf(file.match('k-admin')), { name: 'ops.admin', admin: true });
+    assert.deepEqual(principalOf(file.match('k-finance')), { name: 'finance', admin: false });
+  });
+
+  void it('makes every request one anonymous owner, who sees every job, when auth is off', () => {
+    assert.deepEqual(principalOf('ip:10.0.0.7'), { name: ANONYMOUS_OWNER, admin: true });
+    assert.deepEqual(principalOf('ip:10.0.0.8'), principalOf('ip:10.0.0.7'));
+  });
+
+  void it('gives the anonymous owner a name no key can have', () => {
+    assert.equal(parseKeyLine(`${ANONYMOUS_OWNER}:k`, 1)?.name, 'key-1');
+  });
+
+  void it('refuses a request that was never authenticated instead of guessing', () => {
+    assert.throws(() => principalOf(undefined), /not authenticated/);
+  });
+
+  const finance: Principal = { name: 'finance', admin: false };
+  const admin: Principal = { name: 'ops.admin', admin: true };
+  const anonymous: Principal = principalOf('ip:127.0.0.1');
+  const access: { name: string; principal: Principal; owner: string | undefined; allowed: boolean }[] = [
+    { name: 'the owner sees its job', principal: finance, owner: 'finance', allowed: true },
+    { name: 'another key does not see the job', principal: finance, owner: 'marketing', allowed: false },
+    { name: 'a key does not see a job older than owners', principal: finance, owner: undefined, allowed: false },
+    { name: 'an admin key sees any key’s job', principal: admin, owner: 'finance', allowed: true },
+    { name: 'an admin key sees a job older than owners', principal: admin, owner: undefined, allowed: true },
+    { name: 'a key whose name is a prefix of the owner does not see the job', principal: finance, owner: 'finance2', allowed: false },
+    { name: 'with auth off the anonymous owner sees a key’s job', principal: anonymous, owner: 'finance', allowed: true },
+    { name: 'a key does not see a job made while auth was off', principal: finance, owner: ANONYMOUS_OWNER, allowed: false },
+  ];
+  for (const c of access) {
+    void it(c.name, () => assert.equal(canAccess(c.principal, c.owner), c.allowed));
+  }
 });

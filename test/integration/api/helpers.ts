@@ -62,8 +62,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The app from the factory, with real storage and queue clients. */
-export async function startApp(stack: Stack, overrides: Partial<ApiConfig> = {}, keysFile: string | undefined = KEYS_FILE): Promise<TestApp> {
+/** The app from the factory, with real storage and queue clients; `keysFile: null` runs it with authentication off (API_AUTH=disabled). */
+export async function startApp(stack: Stack, overrides: Partial<ApiConfig> = {}, keysFile: string | null = KEYS_FILE): Promise<TestApp> {
   const config = testConfig({ pipeline: 'test', ...overrides });
   const client = new ServiceBusClient(stack.standin.connectionString, { retryOptions: { maxRetries: 1, timeoutInMs: 5_000, retryDelayInMs: 100 } });
   const queue = new ServiceBusJobQueue(client, QUEUE);
@@ -72,7 +72,7 @@ export async function startApp(stack: Stack, overrides: Partial<ApiConfig> = {},
     records: stack.records,
     blobs: stack.blobs,
     queue,
-    keys: keysFile === undefined ? undefined : ApiKeys.parse(keysFile),
+    keys: keysFile === null ? undefined : ApiKeys.parse(keysFile),
     logger: silentLogger(),
   });
   await app.ready();
