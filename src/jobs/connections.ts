@@ -18,9 +18,14 @@ export const POD_SETTINGS = [
     env: ENV.pipeline,
     type: 'string',
     default: CONNECTION_DEFAULTS.pipeline,
-    help: 'Pipeline name: the partition of job records and a label on every metric.',
+    help: 'Pipeline name: with the namespace, the partition of job records (<namespace>.<pipeline>); a label on every metric.',
   },
-  { name: 'namespace', env: ENV.namespace, type: 'string', help: 'Kubernetes namespace of the pipeline, for logs.' },
+  {
+    name: 'namespace',
+    env: ENV.namespace,
+    type: 'string',
+    help: 'Kubernetes namespace of the pipeline (a DNS label), in logs and in the partition of job records and of the result cache; unset: the pipeline name alone.',
+  },
   ...QUEUE_SETTINGS,
   ...STORAGE_SETTINGS,
 ] as const satisfies readonly Setting[];
