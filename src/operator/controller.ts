@@ -1,11 +1,12 @@
 // Wires informers, the work queue and the reconciler. Child and Secret caches start (and
 // sync) before the OcrPipeline informer, so the first reconcile of every pipeline sees
 // complete caches and never reports a Secret as missing that merely was not listed yet.
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../shared/logger.ts';
 import { LABELS, FIELD_MANAGER } from '../contract/labels.ts';
 import { EventRecorder } from './events.ts';
-import { ApiWriter, CacheReader, WatchedKind, eventSink, secretSource, sources } from './kube.ts';
+import { ApiWriter, CacheReader, WatchedKind, eventSink, secretSource, sources, trimPod } from './kube.ts';
+import { PodChanges } from './pod-changes.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { RawPipeline } from './reconcile/gather.ts';
 import { Reconciler, describeError } from './reconcile/reconciler.ts';
@@ -35,6 +36,8 @@ export class Controller {
   /** Names and resourceVersions of Secrets only (a metadata-only watch); data is read by name (secret-store.ts). */
   #secrets: WatchedKind<KubernetesObject>;
   #children: WatchedKind<KubernetesObject>[];
+  /** Pods of pipelines (label-selected, trimmed to what the pod checks read), for Degraded's pod reasons. */
+  #pods: WatchedKind<V1Pod>;
   #resync: NodeJS.Timeout | undefined;
   #synced = false;
   #scaling: ScalingService;
@@ -44,16 +47,19 @@ export class Controller {
     const { kc, namespaces, log, metrics } = opts;
     const src = sources(kc);
     this.#pipelines = new WatchedKind<RawPipeline>(kc, src.pipelines, namespaces, undefined, log);
-    this.#secrets = new WatchedKind<KubernetesObject>(kc, src.secrets, namespaces, undefined, log, true);
+    this.#secrets = new WatchedKind<KubernetesObject>(kc, src.secrets, namespaces, undefined, log, 'metadata');
     const managed = `${LABELS.managedBy}=${FIELD_MANAGER}`;
     this.#children = src.children.map((s) => new WatchedKind<KubernetesObject>(kc, s, namespaces, managed, log));
+    // Pod templates carry the child labels (ours win over spec.pod.labels): only pipeline pods match.
+    const podSelector = `${managed},${LABELS.pipeline}`;
+    this.#pods = new WatchedKind<V1Pod>(kc, src.pods, namespaces, podSelector, log, (o) => trimPod(o));
 
     const secretIndex = new SecretIndex();
     const secretStore = new SecretStore(secretSource(kc, this.#secrets), (ns, name) => secretIndex.pipelinesFor(ns, name).length > 0);
     // One poller per Service Bus namespace; a change in a pipeline's numbers requeues it.
     this.#scaling = new ScalingService({ ...opts.scaling, registry: metrics.registry, requeue: (key) => this.#queue.add(key), log });
     const reconciler = new Reconciler({
-      reader: new CacheReader(this.#pipelines, secretStore, this.#children),
+      reader: new CacheReader(this.#pipelines, secretStore, this.#children, this.#pods),
       writer: new ApiWriter(kc),
       events: new EventRecorder(eventSink(src.core), log),
       secretIndex,
@@ -86,6 +92,7 @@ export class Controller {
     });
 
     const enqueue = (o: KubernetesObject) => this.#queue.add(keyOf(o));
+    const podChanges = new PodChanges();
     for (const verb of ['add', 'update', 'delete'] as const) {
       this.#pipelines.on(verb, enqueue);
       // A child changed or vanished: reconcile its pipeline so it is put back.
@@ -101,6 +108,11 @@ export class Controller {
         if (verb === 'delete') secretStore.forget(ns, name);
         for (const key of secretIndex.pipelinesFor(ns, name)) this.#queue.add(key);
       });
+      // A pod started crash-looping, became unschedulable, or recovered (only what the checks read counts).
+      this.#pods.on(verb, (pod) => {
+        const key = podChanges.changed(verb, pod);
+        if (key) this.#queue.add(key);
+      });
     }
   }
 
@@ -110,7 +122,7 @@ export class Controller {
 
   async start(): Promise<void> {
     const { log, resyncMs } = this.#opts;
-    await Promise.all([this.#secrets.start(), ...this.#children.map((c) => c.start())]);
+    await Promise.all([this.#secrets.start(), this.#pods.start(), ...this.#children.map((c) => c.start())]);
     await this.#pipelines.start();
     this.#synced = true;
     log.info({ pipelines: this.#pipelines.all().length }, 'Synced caches; reconciling');
@@ -124,7 +136,7 @@ export class Controller {
   async stop(): Promise<void> {
     if (this.#resync) clearInterval(this.#resync);
     this.#scaling.close();
-    await Promise.all([this.#pipelines.stop(), this.#secrets.stop(), ...this.#children.map((c) => c.stop())]);
+    await Promise.all([this.#pipelines.stop(), this.#secrets.stop(), this.#pods.stop(), ...this.#children.map((c) => c.stop())]);
     await this.#queue.shutdown();
   }
 }

@@ -10,6 +10,7 @@ import {
   KubeConfig,
   KubernetesObjectApi,
   ListWatch,
+  NetworkingV1Api,
   PatchStrategy,
   PolicyV1Api,
   Watch,
@@ -20,6 +21,7 @@ import {
   type KubernetesObject,
   type ObjectCache,
   type V1Deployment,
+  type V1Pod,
   type V1Secret,
 } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type OcrPipelineStatus } from '../crds/ocrpipeline.ts';
@@ -51,6 +53,7 @@ export function sources(kc: KubeConfig) {
   const apps = kc.makeApiClient(AppsV1Api);
   const autoscaling = kc.makeApiClient(AutoscalingV2Api);
   const policy = kc.makeApiClient(PolicyV1Api);
+  const networking = kc.makeApiClient(NetworkingV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const pipelines: Source = {
     apiVersion: `${GROUP}/${VERSION}`,
@@ -72,6 +75,16 @@ export function sources(kc: KubeConfig) {
         ? await core.listNamespacedSecret({ namespace: ns, labelSelector }, asMetadata)
         : await core.listSecretForAllNamespaces({ labelSelector }, asMetadata);
       return { ...list, items: list.items.map(metadataOnly) };
+    },
+  };
+  // Pods of pipelines, trimmed to what the pod checks read (trimPod).
+  const pods: Source = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    path: nsPath('/api/v1', 'pods'),
+    list: async (ns, labelSelector) => {
+      const list = ns ? await core.listNamespacedPod({ namespace: ns, labelSelector }) : await core.listPodForAllNamespaces({ labelSelector });
+      return { ...list, items: list.items.map(trimPod) };
     },
   };
   const children: Source[] = [
@@ -96,8 +109,13 @@ export function sources(kc: KubeConfig) {
       list: (ns, labelSelector) =>
         ns ? policy.listNamespacedPodDisruptionBudget({ namespace: ns, labelSelector }) : policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector }),
     },
+    {
+      ...managed(MANAGED_KINDS.networkPolicy),
+      list: (ns, labelSelector) =>
+        ns ? networking.listNamespacedNetworkPolicy({ namespace: ns, labelSelector }) : networking.listNetworkPolicyForAllNamespaces({ labelSelector }),
+    },
   ];
-  return { pipelines, secrets, children, core, custom };
+  return { pipelines, secrets, pods, children, core, custom };
 }
 
 /** Accept headers that make the API server send PartialObjectMetadata(List): metadata, never data. */
@@ -116,6 +134,63 @@ export function metadataOnly<T extends KubernetesObject>(o: T): T {
     kind: o.kind,
     metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion },
   } as T;
+}
+
+/**
+ * What the pod cache keeps of a pod: identity, the component and pipeline labels, and the
+ * status fields the pod checks read (phase, PodScheduled, container states, restart counts).
+ * Specs, env, other labels and annotations, IPs and timestamps are dropped: less memory, and
+ * timestamps would make every status heartbeat look like a change.
+ */
+export function trimPod(pod: V1Pod): V1Pod {
+  const m = pod.metadata ?? {};
+  const labels = Object.fromEntries([LABELS.component, LABELS.pipeline].flatMap((k) => (m.labels?.[k] !== undefined ? [[k, m.labels[k]]] : [])));
+  const exit = (t: { exitCode: number; reason?: string; message?: string } | undefined) =>
+    t ? { exitCode: t.exitCode, ...(t.reason ? { reason: t.reason } : {}), ...(t.message ? { message: t.message } : {}) } : undefined;
+  const status = pod.status ?? {};
+  return {
+    apiVersion: pod.apiVersion ?? 'v1',
+    kind: pod.kind ?? 'Pod',
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      uid: m.uid,
+      resourceVersion: m.resourceVersion,
+      labels,
+      ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
+    },
+    status: {
+      ...(status.phase ? { phase: status.phase } : {}),
+      conditions: (status.conditions ?? [])
+        .filter((c) => c.type === 'PodScheduled')
+        .map((c) => ({ type: c.type, status: c.status, ...(c.reason ? { reason: c.reason } : {}), ...(c.message ? { message: c.message } : {}) })),
+      containerStatuses: (status.containerStatuses ?? []).map((c) => {
+        const waiting = c.state?.waiting;
+        const terminated = exit(c.state?.terminated);
+        const lastTerminated = exit(c.lastState?.terminated);
+        return {
+          name: c.name,
+          restartCount: c.restartCount,
+          state: {
+            ...(waiting
+              ? { waiting: { ...(waiting.reason ? { reason: waiting.reason } : {}), ...(waiting.message ? { message: waiting.message } : {}) } }
+              : {}),
+            ...(terminated ? { terminated } : {}),
+          },
+          lastState: lastTerminated ? { terminated: lastTerminated } : {},
+        };
+      }),
+    },
+  } as V1Pod;
+}
+
+/** A Watch that passes every event through `trim` before the informer caches it (ERROR events carry a Status and pass as they are). */
+function trimmingWatch(kc: KubeConfig, trim: (o: KubernetesObject) => KubernetesObject): Watch {
+  const watch = new Watch(kc);
+  const inner = watch.watch.bind(watch);
+  watch.watch = (path, query, callback, done) =>
+    inner(path, query, (phase, obj: KubernetesObject, raw) => callback(phase, phase === 'ERROR' ? obj : trim(obj), raw), done);
+  return watch;
 }
 
 /**
@@ -147,17 +222,26 @@ export class WatchedKind<T extends KubernetesObject> {
   #stopped = false;
 
   /**
-   * @param metadataOnly watch PartialObjectMetadata and cache only names and versions
-   *   (metadataOnly()); the source's list must ask for and strip to the same
+   * @param view 'full' caches objects as the API server sends them; 'metadata' watches
+   *   PartialObjectMetadata and caches only names and versions (metadataOnly()); a function
+   *   trims every watched object before it is cached. The source's list must return the same shape.
    */
-  constructor(kc: KubeConfig, source: Source, namespaces: string[] | undefined, labelSelector: string | undefined, log: Logger, metadataOnly = false) {
+  constructor(
+    kc: KubeConfig,
+    source: Source,
+    namespaces: string[] | undefined,
+    labelSelector: string | undefined,
+    log: Logger,
+    view: 'full' | 'metadata' | ((o: KubernetesObject) => KubernetesObject) = 'full',
+  ) {
     this.source = source;
     this.#log = log.child({ kind: source.kind });
     this.#informers = (namespaces ?? [undefined]).map((ns) => {
       const list = () => source.list(ns, labelSelector) as Promise<KubernetesListObject<T>>;
-      const informer = metadataOnly
-        ? new ListWatch<T>(source.path(ns), metadataWatch(kc), list, false, labelSelector)
-        : makeInformer<T>(kc, source.path(ns), list, labelSelector);
+      const informer =
+        view === 'full'
+          ? makeInformer<T>(kc, source.path(ns), list, labelSelector)
+          : new ListWatch<T>(source.path(ns), view === 'metadata' ? metadataWatch(kc) : trimmingWatch(kc, view), list, false, labelSelector);
       return { ns, informer };
     });
     for (const { ns, informer } of this.#informers) {
@@ -211,11 +295,17 @@ export class CacheReader implements ClusterReader {
   #pipelines: WatchedKind<RawPipeline>;
   #secrets: SecretStore;
   #children: WatchedKind<KubernetesObject>[];
+  #pods: WatchedKind<V1Pod> | undefined;
 
-  constructor(pipelines: WatchedKind<RawPipeline>, secrets: SecretStore, children: WatchedKind<KubernetesObject>[]) {
+  constructor(pipelines: WatchedKind<RawPipeline>, secrets: SecretStore, children: WatchedKind<KubernetesObject>[], pods?: WatchedKind<V1Pod>) {
     this.#pipelines = pipelines;
     this.#secrets = secrets;
     this.#children = children;
+    this.#pods = pods;
+  }
+
+  listPods(namespace: string, pipeline: string): V1Pod[] {
+    return (this.#pods?.list(namespace) ?? []).filter((p) => p.metadata?.labels?.[LABELS.pipeline] === pipeline);
   }
 
   getPipeline(namespace: string, name: string): RawPipeline | undefined {

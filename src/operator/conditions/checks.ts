@@ -74,6 +74,35 @@ export interface ScalingFacts {
   prometheusUrl: string | undefined;
 }
 
+/** The last exit of a container (state.terminated, else lastState.terminated). */
+export interface ContainerExit {
+  exitCode: number;
+  /** e.g. Error, OOMKilled. */
+  reason?: string;
+  /** The termination message: /dev/termination-log, or the log's tail (terminationMessagePolicy FallbackToLogsOnError). */
+  message?: string;
+}
+
+/** What one container of a pipeline pod shows (gather.ts podFacts). */
+export interface ContainerFacts {
+  name: string;
+  restartCount: number;
+  /** state.waiting: CrashLoopBackOff, ImagePullBackOff, ContainerCreating, ... */
+  waiting?: { reason: string; message?: string };
+  /** state.terminated: the container has exited and not been restarted yet. */
+  terminated?: ContainerExit;
+  /** lastState.terminated: the exit before the current state. */
+  lastTerminated?: ContainerExit;
+}
+
+/** One pod of a pipeline: its scheduling and its containers. Pods being deleted, Succeeded or Failed are left out. */
+export interface PodFacts {
+  name: string;
+  /** The scheduler's message when PodScheduled is False with reason Unschedulable. */
+  unschedulable?: string;
+  containers: ContainerFacts[];
+}
+
 export interface ConditionFacts {
   namespace: string;
   /** The spec failed validation in the operator (the CRD schema should have stopped it). */
@@ -85,6 +114,8 @@ export interface ConditionFacts {
   worker?: DeploymentFacts;
   /** Queue scaling's observation; absent when the operator runs without it. */
   scaling?: ScalingFacts;
+  /** The pipeline's pods per component (the pod watch); absent: no pod problems are reported. */
+  pods?: { api: PodFacts[]; worker: PodFacts[] };
 }
 
 export interface ConditionVerdict {
@@ -151,6 +182,100 @@ export const DEGRADED_CHAIN: Check[] = [
   podsCanBeCreated, // and the Deployments can create their pods
 ];
 
+// Pods' part of Degraded: why a pod of the pipeline does not run, from its status.
+
+/** Longest termination message shown in a condition, in characters; longer ones keep their end (the error, in a log tail). */
+export const TERMINATION_MESSAGE_MAX = 300;
+
+/** Waiting reasons of a container whose image cannot be pulled. */
+const IMAGE_PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
+
+/**
+ * A termination message made short and readable: a log tail whose last line is a JSON log
+ * record (pino) becomes its msg (and err.message); anything longer than the limit keeps its end.
+ */
+export function readableTerminationMessage(message: string, max = TERMINATION_MESSAGE_MAX): string {
+  let text = message.trim();
+  const last = text.split('\n').at(-1) ?? '';
+  if (last.startsWith('{')) {
+    try {
+      const record = JSON.parse(last) as { msg?: unknown; err?: { message?: unknown } };
+      if (typeof record.msg === 'string') text = typeof record.err?.message === 'string' ? `${record.msg}: ${record.err.message}` : record.msg;
+    } catch {
+      // not a JSON log line: shown as it is
+    }
+  }
+  text = text.replace(/\s+/g, ' ');
+  return text.length > max ? `…${text.slice(text.length - max + 1)}` : text;
+}
+
+function describeExit(e: ContainerExit | undefined): string {
+  if (!e) return 'no exit recorded yet';
+  const reason = e.reason ? ` (${e.reason})` : '';
+  const message = e.message?.trim() ? `: ${readableTerminationMessage(e.message)}` : ' and no termination message';
+  return `last exit code ${e.exitCode}${reason}${message}`;
+}
+
+/** A container restarted after failing: waiting in CrashLoopBackOff, or exited non-zero after at least one restart. */
+function crashLooping(c: ContainerFacts): boolean {
+  if (c.waiting?.reason === 'CrashLoopBackOff') return true;
+  return c.terminated !== undefined && c.terminated.exitCode !== 0 && c.restartCount > 0;
+}
+
+const COMPONENT_NAMES = [
+  ['api', 'API'],
+  ['worker', 'worker'],
+] as const;
+
+/** The first pod problem of the API pods, then of the worker pods, decided by `find`. */
+function podFinding(f: ConditionFacts, find: (component: string, pod: PodFacts) => Finding): Finding {
+  for (const [key, name] of COMPONENT_NAMES) {
+    for (const pod of f.pods?.[key] ?? []) {
+      const finding = find(name, pod);
+      if (finding) return finding;
+    }
+  }
+  return undefined;
+}
+
+export const podsPullImages: Check = (f) =>
+  podFinding(f, (name, pod) => {
+    const c = pod.containers.find((x) => x.waiting && IMAGE_PULL_REASONS.has(x.waiting.reason));
+    if (!c?.waiting) return undefined;
+    const detail = c.waiting.message ? `: ${readableTerminationMessage(c.waiting.message)}` : '';
+    return {
+      reason: REASON.imagePullFailing,
+      message:
+        `The ${name} pod ${pod.name} cannot pull the image of container ${c.name} (${c.waiting.reason})${detail}. ` +
+        'Check spec.image and spec.imagePullSecrets.',
+    };
+  });
+
+export const podsNotCrashLooping: Check = (f) =>
+  podFinding(f, (name, pod) => {
+    const c = pod.containers.find(crashLooping);
+    if (!c) return undefined;
+    return {
+      reason: REASON.podCrashLooping,
+      // No restart count in the message: it would rewrite status and repeat the Event on every restart.
+      message: `The ${name} pod ${pod.name} is crash-looping: container ${c.name} keeps exiting, ${describeExit(c.terminated ?? c.lastTerminated)}.`,
+    };
+  });
+
+export const podsScheduled: Check = (f) =>
+  podFinding(f, (name, pod) =>
+    pod.unschedulable === undefined
+      ? undefined
+      : { reason: REASON.podUnschedulable, message: `The ${name} pod ${pod.name} cannot be scheduled: ${pod.unschedulable}` },
+  );
+
+/**
+ * Pods that exist but do not run. After the core chain: a missing Secret or a failed apply
+ * explains more. They do not make Ready False by themselves (other replicas may serve), and
+ * they stop Progressing: a rollout does not finish while they last.
+ */
+export const POD_DEGRADED_CHAIN: Check[] = [podsPullImages, podsNotCrashLooping, podsScheduled];
+
 // Queue scaling's part of Degraded: a poisoned consumer must not get more replicas.
 
 export const deadLettersSteady: Check<ScalingFacts> = (s) => {
@@ -186,7 +311,7 @@ export function scaleUpPausedBy(s: ScalingFacts): Finding {
  * runs the core chain only): the workers still process jobs, they just do not grow.
  */
 export function degraded(f: ConditionFacts): ConditionVerdict {
-  const finding = firstFinding(DEGRADED_CHAIN, f) ?? (f.scaling ? scaleUpPausedBy(f.scaling) : undefined);
+  const finding = firstFinding([...DEGRADED_CHAIN, ...POD_DEGRADED_CHAIN], f) ?? (f.scaling ? scaleUpPausedBy(f.scaling) : undefined);
   return finding
     ? { type: CONDITION.degraded, status: 'True', ...finding }
     : { type: CONDITION.degraded, status: 'False', reason: REASON.asExpected, message: 'All referenced Secrets exist and the children are applied.' };
@@ -211,6 +336,9 @@ export function progressing(f: ConditionFacts): ConditionVerdict {
   // reporting a rollout that cannot happen.
   const blocker = firstFinding([specIsValid, secretsExist, secretKeysExist], f);
   if (blocker) return { type: CONDITION.progressing, status: 'False', reason: REASON.blocked, message: 'Waiting for the Degraded condition to clear.' };
+  // A pod that crash-loops, cannot pull or cannot be scheduled does not heal by waiting: say why nothing moves.
+  const stuck = firstFinding(POD_DEGRADED_CHAIN, f);
+  if (stuck) return { type: CONDITION.progressing, status: 'False', ...stuck };
   const finding = firstFinding([apiRolledOut, workersRolledOut], f);
   return finding
     ? { type: CONDITION.progressing, status: 'True', ...finding }
@@ -227,14 +355,20 @@ export const notDegraded: Check = (f) => {
 export const deploymentsExist: Check = (f) =>
   f.api && f.worker ? undefined : { reason: REASON.notCreated, message: 'The API and worker Deployments do not exist yet.' };
 
+/** " Degraded says why (<reason>)." when a pod of the component has a problem, else "". */
+function podProblemHint(f: ConditionFacts, component: 'api' | 'worker'): string {
+  const finding = firstFinding(POD_DEGRADED_CHAIN, { ...f, pods: { api: [], worker: [], [component]: f.pods?.[component] ?? [] } });
+  return finding ? ` Degraded says why (${finding.reason}).` : '';
+}
+
 export const apiAvailable: Check = (f) =>
-  f.api && f.api.available > 0 ? undefined : { reason: REASON.apiUnavailable, message: 'No API pod is available yet.' };
+  f.api && f.api.available > 0 ? undefined : { reason: REASON.apiUnavailable, message: `No API pod is available yet.${podProblemHint(f, 'api')}` };
 
 /** Workers scaled to zero on an empty queue are fine; wanted but none available is not. */
 export const workersAvailable: Check = (f) =>
   !f.worker || f.worker.desired === 0 || f.worker.available > 0
     ? undefined
-    : { reason: REASON.workersUnavailable, message: `No worker pod is available (${f.worker.desired} wanted).` };
+    : { reason: REASON.workersUnavailable, message: `No worker pod is available (${f.worker.desired} wanted).${podProblemHint(f, 'worker')}` };
 
 export const READY_CHAIN: Check[] = [notDegraded, deploymentsExist, apiAvailable, workersAvailable];
 

@@ -20,6 +20,12 @@ export const REASON = {
   secretKeyNotFound: 'SecretKeyNotFound',
   applyFailed: 'ApplyFailed',
   podCreationFailed: 'PodCreationFailed',
+  /** A container of a pipeline pod is in CrashLoopBackOff, or exited non-zero and is being restarted. */
+  podCrashLooping: 'PodCrashLooping',
+  /** The scheduler cannot place a pipeline pod (PodScheduled=False, Unschedulable). */
+  podUnschedulable: 'PodUnschedulable',
+  /** A container of a pipeline pod cannot pull its image (ErrImagePull, ImagePullBackOff, InvalidImageName). */
+  imagePullFailing: 'ImagePullFailing',
   /** Many messages were dead-lettered recently: scale-up is paused. */
   deadLetterGrowth: 'DeadLetterGrowth',
   /** Most recent jobs failed (Prometheus): scale-up is paused. */

@@ -3,9 +3,10 @@
 // Deployments' replica counts and the worker HPA's status. Everything after this step is
 // pure or a write (queue scaling's track() is the one named side effect, see reconciler.ts).
 import { createHash } from 'node:crypto';
-import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ContainerStateTerminated, V1ContainerStatus, V1Deployment, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { formatIssues, ocrPipelineSpecSchema, type OcrPipeline, type OcrPipelineSpec, type OcrPipelineStatus } from '../../crds/ocrpipeline.ts';
-import type { DeploymentFacts, MissingSecret } from '../conditions/checks.ts';
+import { LABELS } from '../../contract/labels.ts';
+import type { ContainerExit, ContainerFacts, DeploymentFacts, MissingSecret, PodFacts } from '../conditions/checks.ts';
 import { apiKeysSecretRef } from '../desired/api-keys.ts';
 import { childName } from '../desired/common.ts';
 import { kedaHpaName } from '../desired/keda-scaledobject.ts';
@@ -27,6 +28,8 @@ export interface ClusterReader {
   getDeployment(namespace: string, name: string): V1Deployment | undefined;
   /** Children carrying this pipeline's labels, of every managed kind. */
   listChildren(namespace: string, pipeline: string): KubernetesObject[];
+  /** Pods carrying this pipeline's label (trimmed, see kube.ts trimPod); absent: pods are not watched. */
+  listPods?(namespace: string, pipeline: string): V1Pod[];
 }
 
 export interface SecretRef {
@@ -60,6 +63,8 @@ export interface Gathered {
   generatedKeys?: GeneratedKeys;
   /** Name of the API keys Secret in use (the user's or the generated one); absent with auth disabled. */
   keysSecret?: string;
+  /** The pipeline's pods per component; absent when the reader does not watch pods. */
+  pods?: { api: PodFacts[]; worker: PodFacts[] };
 }
 
 export interface GeneratedKeys {
@@ -128,6 +133,54 @@ export function workerHpaStatus(children: KubernetesObject[], pipeline: string):
 /** A Secret key's value as text: data is base64, stringData (not yet merged by the API server) is plain. */
 function decoded(secret: V1Secret | undefined, key: string): string | undefined {
   const encoded = secret?.data?.[key];
+function containerExit(t: V1ContainerStateTerminated | undefined): ContainerExit | undefined {
+  if (!t) return undefined;
+  return { exitCode: t.exitCode, ...(t.reason ? { reason: t.reason } : {}), ...(t.message ? { message: t.message } : {}) };
+}
+
+function containerFacts(c: V1ContainerStatus): ContainerFacts {
+  const waiting = c.state?.waiting;
+  const terminated = containerExit(c.state?.terminated);
+  const lastTerminated = containerExit(c.lastState?.terminated);
+  return {
+    name: c.name,
+    restartCount: c.restartCount ?? 0,
+    ...(waiting?.reason ? { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } } : {}),
+    ...(terminated ? { terminated } : {}),
+    ...(lastTerminated ? { lastTerminated } : {}),
+  };
+}
+
+/** The scheduler's message when PodScheduled is False with reason Unschedulable. */
+function unschedulableMessage(pod: V1Pod): string | undefined {
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable') return undefined;
+  return scheduled.message ?? 'the scheduler gave no message';
+}
+
+/**
+ * What the pod checks read of a pod; undefined for a pod that is going away or done
+ * (deletionTimestamp, Succeeded, Failed): its problems are no longer the pipeline's.
+ */
+export function podFacts(pod: V1Pod): PodFacts | undefined {
+  const phase = pod.status?.phase;
+  if (pod.metadata?.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed') return undefined;
+  const containers = (pod.status?.containerStatuses ?? []).map(containerFacts);
+  const unschedulable = unschedulableMessage(pod);
+  return { name: pod.metadata?.name ?? '', ...(unschedulable !== undefined ? { unschedulable } : {}), containers };
+}
+
+/** The pipeline's pods by component label, sorted by name so conditions do not flap between equal problems. */
+export function podsByComponent(pods: V1Pod[]): { api: PodFacts[]; worker: PodFacts[] } {
+  const out: { api: PodFacts[]; worker: PodFacts[] } = { api: [], worker: [] };
+  for (const pod of [...pods].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))) {
+    const component = pod.metadata?.labels?.[LABELS.component];
+    const facts = podFacts(pod);
+    if (facts && (component === 'api' || component === 'worker')) out[component].push(facts);
+  }
+  return out;
+}
+
   return encoded !== undefined ? Buffer.from(encoded, 'base64').toString('utf8') : secret?.stringData?.[key];
 }
 
@@ -159,6 +212,7 @@ export function gather(raw: RawPipeline, reader: ClusterReader): Gathered {
   const missingSecrets: MissingSecret[] = [];
   const secretHashes: Record<string, string> = {};
   let queueSecret: QueueSecret | undefined;
+    ...(reader.listPods ? { pods: podsByComponent(reader.listPods(namespace, name)) } : {}),
   for (const ref of refs) {
     const secret = reader.getSecret(namespace, ref.name);
     const hash = secretValueHash(secret, ref.key);

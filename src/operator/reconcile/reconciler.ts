@@ -38,7 +38,16 @@ export class ApplyFailedError extends Error {
   override name = 'ApplyFailedError';
 }
 
-const PROBLEM_REASONS = [REASON.secretNotFound, REASON.secretKeyNotFound, REASON.applyFailed, REASON.invalidSpec, REASON.podCreationFailed] as const;
+const PROBLEM_REASONS = [
+  REASON.secretNotFound,
+  REASON.secretKeyNotFound,
+  REASON.applyFailed,
+  REASON.invalidSpec,
+  REASON.podCreationFailed,
+  REASON.podCrashLooping,
+  REASON.podUnschedulable,
+  REASON.imagePullFailing,
+] as const;
 
 export function describeError(err: unknown): string {
   if (err && typeof err === 'object' && 'code' in err && 'body' in err) {
@@ -78,6 +87,7 @@ function conditionFacts(namespace: string, g: Gathered, applyError: string | und
     ...(g.api ? { api: g.api } : {}),
     ...(g.worker ? { worker: g.worker } : {}),
     ...(scaling ? { scaling: scaling.facts } : {}),
+    ...(g.pods ? { pods: g.pods } : {}),
   };
 }
 
