@@ -355,12 +355,13 @@ void describe('helm chart', { skip }, () => {
       });
     }
 
-    void it('lets the operator read pipelines, write only their status, read Secrets and create (never change) them', async () => {
+    void it('lets the operator read pipelines, write only their status, read Secrets and create (never change) them, and watch pods', async () => {
       const rules = operatorRules(await render());
       assert.deepEqual(verbsOn(rules, 'ocrplatform.io', 'ocrpipelines'), ['list', 'watch']);
       assert.deepEqual(verbsOn(rules, 'ocrplatform.io', 'ocrpipelines/status'), ['patch']);
       assert.deepEqual(verbsOn(rules, '', 'secrets'), ['create', 'get', 'list', 'watch']);
       assert.deepEqual(verbsOn(rules, '', 'events'), ['create']);
+      assert.deepEqual(verbsOn(rules, '', 'pods'), ['list', 'watch']);
       for (const [group, resource] of [
         ['apps', 'deployments'],
         ['', 'services'],
@@ -389,6 +390,7 @@ void describe('helm chart', { skip }, () => {
         'keda.sh/scaledobjects',
         '/secrets',
         '/events',
+        '/pods',
         'coordination.k8s.io/leases',
       ];
       assert.deepEqual([...new Set(granted)].sort(), used.sort());

@@ -117,6 +117,11 @@ the verbs and resources it uses. No wildcards: a test fails on any.
   resources: [scaledobjects]
   verbs: [create, patch]
 {{- end }}
+# Pods of pipelines (label-selected, trimmed in memory to their status): why a pod does not
+# run (crash loop, unschedulable, image pull) becomes the pipeline's Degraded condition.
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [list, watch]
 # Secrets: a metadata-only watch (names and resourceVersions, to notice a referenced Secret
 # appear, change or vanish), a GET by name of the Secrets a pipeline references, and
 # create for the API keys Secret <pipeline>-api-keys it generates once when a pipeline
