@@ -170,6 +170,9 @@ export function componentContainer(spec: OcrPipelineSpec, component: Component, 
     resources: resources(spec[component].resources),
     ...probes(PORT_NAMES[component], spec[component].probes),
     securityContext: RESTRICTED_CONTAINER_SECURITY,
+    // A container that exits without writing /dev/termination-log gets the tail of its log as
+    // the termination message, which the operator shows in Degraded (conditions/checks.ts).
+    terminationMessagePolicy: 'FallbackToLogsOnError',
     volumeMounts,
   };
 }
