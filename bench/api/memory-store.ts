@@ -3,6 +3,7 @@
 // the API itself costs per request when the record write is free. They are our own
 // implementations of RecordStore / ImageStore / JobQueue (same validation, same SAS
 // signing done locally), not mocks of the Azure SDK.
+import type { Readable } from 'node:stream';
 import { BlobSASPermissions, StorageSharedKeyCredential, generateBlobSASQueryParameters } from '@azure/storage-blob';
 import { JobRecord, canTransition, type JobMessage, type OcrResult, type Transition } from '../../src/jobs/index.ts';
 import { TransitionRejectedError, JobNotFoundError, uploadBlobPath } from '../../src/jobs/index.ts';
@@ -90,6 +91,13 @@ export class MemoryBlobs implements ImageStore {
   /** The worker's input; one map with uploads is enough here (nothing in the benchmark PUTs after submit). */
   async putInput(jobId: string, data: Uint8Array): Promise<void> {
     this.uploads.set(jobId, data);
+  }
+
+  /** The streamed input, gathered in memory (this store holds everything in memory anyway). */
+  async putInputStream(jobId: string, stream: Readable): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    this.uploads.set(jobId, Buffer.concat(chunks));
   }
 
   async deleteInput(jobId: string): Promise<void> {

@@ -1,7 +1,9 @@
 // The API as an app factory: `buildApp(deps)` returns a Fastify instance with every
-// route, hook and error mapping, and no socket. main.ts listens; tests use inject().
+// route, hook and error mapping, and no socket; `app.admin` is a second instance for the
+// admin port (/metrics, /openapi.json, /health with detail), which the pipeline's Service
+// does not expose. main.ts listens on both; tests use inject() on either.
 import { randomUUID } from 'node:crypto';
-import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -16,10 +18,11 @@ import { PollingWaiter } from './jobs/wait.ts';
 import { ApiMetrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Readiness } from './readiness.ts';
+import { ImageReceiver, UploadGate } from './uploads.ts';
 import { openApiDocument, registerRoute, type RouteSpec } from './route.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { ocrRoutes } from './routes/ocr.ts';
-import { probeRoutes } from './routes/probes.ts';
+import { adminRoutes, probeRoutes } from './routes/probes.ts';
 import { WebhookNotifier } from './webhooks.ts';
 
 export interface ApiDeps {
@@ -43,6 +46,8 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     readiness: Readiness;
+    /** The admin port's app (set on the main app only); closed with the main app. */
+    admin: FastifyInstance;
   }
 }
 
@@ -54,24 +59,35 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const metrics = deps.metrics ?? new ApiMetrics();
   const clock = deps.clock ?? systemClock;
   const app = createFastify(deps.logger);
+  const admin = createFastify(deps.logger);
   const services = wireServices(deps, metrics, clock);
   // Aborted when shutdown starts: sync waiters answer 202 at once instead of holding the close.
   const closing = new AbortController();
   app.decorate('readiness', services.readiness);
+  app.decorate('admin', admin);
 
   await app.register(multipart, {
     limits: { fileSize: deps.config.maxUploadBytes, files: 1, fields: 8, fieldSize: 2048, parts: 10, headerPairs: 100 },
   });
-  app.addContentTypeParser(RAW_IMAGE_TYPES, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  addRequestHooks(app, deps, new RateLimiter(deps.config.rateLimitPerMinute, clock), metrics);
+  // Raw images are not read here: the handler streams the request to Blob Storage (src/api/uploads.ts).
+  app.addContentTypeParser(RAW_IMAGE_TYPES, (_request, payload, done) => done(null, payload));
+  const { config } = deps;
+  const limits: RequestLimits = {
+    perKey: new RateLimiter(config.rateLimitPerMinute, clock, undefined, config.rateLimitBurst),
+    authFailures: new RateLimiter(config.authFailuresPerMinute, clock),
+  };
+  addRequestHooks(app, deps, limits, metrics);
+  addRequestHooks(admin, deps, limits, metrics);
   setErrorHandlers(app);
-  registerRoutes(app, deps.config, services, metrics, closing.signal);
+  setErrorHandlers(admin);
+  registerRoutes(app, admin, config, services, metrics, closing.signal);
 
   app.addHook('preClose', async () => {
     services.readiness.markClosing();
     closing.abort();
   });
   app.addHook('onClose', async () => {
+    await admin.close();
     await services.webhooks?.close();
   });
   return app;
@@ -99,6 +115,7 @@ interface Services {
   commands: JobCommands;
   waiter: PollingWaiter;
   readiness: Readiness;
+  receiver: ImageReceiver;
 }
 
 function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Services {
@@ -133,18 +150,55 @@ function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Service
     config.readyCacheMs,
     clock,
   );
-  return { webhooks, results, commands, waiter, readiness };
+  const receiver = new ImageReceiver({
+    blobs,
+    maxUploadBytes: config.maxUploadBytes,
+    gate: new UploadGate(config.maxConcurrentUploads, config.maxConcurrentUploadsPerKey, metrics),
+    log,
+  });
+  return { webhooks, results, commands, waiter, readiness, receiver };
 }
 
-/** Every response carries its request id; routes with `auth` authenticate and take from the caller's rate limit; every request is timed. */
-function addRequestHooks(app: FastifyInstance, deps: ApiDeps, limiter: RateLimiter, metrics: ApiMetrics): void {
-  const { config } = deps;
+/** The per-key token buckets, and the failed-authentication buckets per client address. */
+interface RequestLimits {
+  perKey: RateLimiter;
+  authFailures: RateLimiter;
+}
+
+/**
+ * Every response carries its request id; routes with `auth` authenticate and take from the
+ * caller's rate limit; every request is timed. A client address whose authentications keep
+ * failing is refused (429 AUTH_RATE_LIMITED) before its key is even looked at, so keys cannot
+ * be guessed at the rate requests can be sent.
+ */
+function addRequestHooks(app: FastifyInstance, deps: ApiDeps, limits: RequestLimits, metrics: ApiMetrics): void {
+  const { config, keys } = deps;
+  const authenticated = (request: FastifyRequest): string => {
+    if (!keys) return `ip:${request.ip}`;
+    const blocked = limits.authFailures.check(request.ip);
+    if (!blocked.allowed) {
+      metrics.authLimited.inc();
+      throw new ApiError(
+        'AUTH_RATE_LIMITED',
+        `Over ${config.authFailuresPerMinute} failed authentications per minute from this address; retry in ${blocked.retryAfterSeconds} s.`,
+        { retryAfterSeconds: blocked.retryAfterSeconds, limitPerMinute: config.authFailuresPerMinute },
+        { 'retry-after': String(blocked.retryAfterSeconds) },
+      );
+    }
+    try {
+      return authenticate(keys, request.headers);
+    } catch (error) {
+      limits.authFailures.take(request.ip);
+      throw error;
+    }
+  };
+
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (!request.routeOptions.config?.auth) return;
-    const caller = deps.keys ? authenticate(deps.keys, request.headers) : `ip:${request.ip}`;
+    const caller = authenticated(request);
     request.caller = caller;
-    const decision = limiter.take(caller);
+    const decision = limits.perKey.take(caller);
     if (!decision.allowed) {
       metrics.rateLimited.inc();
       throw new ApiError(
@@ -177,9 +231,19 @@ function setErrorHandlers(app: FastifyInstance): void {
   });
 }
 
-/** Job, OCR and probe routes; /openapi.json is built from the same specs on its first request. */
-function registerRoutes(app: FastifyInstance, config: ApiConfig, services: Services, metrics: ApiMetrics, shutdown: AbortSignal): void {
-  const { commands, results, waiter, readiness } = services;
+/**
+ * Job, OCR and probe routes on the main app; /metrics, /openapi.json and the detailed /health on
+ * the admin app. The OpenAPI document describes the main port and is built on its first request.
+ */
+function registerRoutes(
+  app: FastifyInstance,
+  admin: FastifyInstance,
+  config: ApiConfig,
+  services: Services,
+  metrics: ApiMetrics,
+  shutdown: AbortSignal,
+): void {
+  const { commands, results, waiter, readiness, receiver } = services;
   const specs: RouteSpec[] = [];
   let document: Record<string, unknown> | undefined;
   const openapi = (): Record<string, unknown> => {
@@ -191,7 +255,7 @@ function registerRoutes(app: FastifyInstance, config: ApiConfig, services: Servi
     return document;
   };
   specs.push(
-    ...jobRoutes({ commands, results, maxUploadBytes: config.maxUploadBytes }),
+    ...jobRoutes({ commands, results, maxUploadBytes: config.maxUploadBytes, receiver }),
     ...ocrRoutes({
       commands,
       results,
@@ -199,8 +263,12 @@ function registerRoutes(app: FastifyInstance, config: ApiConfig, services: Servi
       maxUploadBytes: config.maxUploadBytes,
       syncTimeoutMs: config.syncTimeoutSeconds * 1000,
       shutdown,
+      receiver,
     }),
-    ...probeRoutes(readiness, metrics, openapi),
+    ...probeRoutes(readiness),
   );
+  // Every route that authenticates can also refuse an address that failed authentication too often.
+  for (const [i, spec] of specs.entries()) if (spec.auth) specs[i] = { ...spec, errors: [...spec.errors, 'AUTH_RATE_LIMITED'] };
   for (const spec of specs) registerRoute(app, spec);
+  for (const spec of adminRoutes(readiness, metrics, openapi)) registerRoute(admin, spec);
 }

@@ -9,7 +9,10 @@ import { ConfigError, helpText, logLevelSetting, parseSettings, type Env, type S
 import { ApiKeys } from './auth.ts';
 
 export interface ApiConfig {
+  /** Jobs, /live, /ready and the /health summary; the pipeline's Service exposes it. */
   port: number;
+  /** /metrics, /openapi.json and /health with detail; scraped inside the cluster, never exposed by the Service. 0 = any free port. */
+  adminPort: number;
   pipeline: string;
   namespace: string | undefined;
   /** Languages this pipeline's workers have loaded; requests for others are refused. */
@@ -18,6 +21,14 @@ export interface ApiConfig {
   maxUploadBytes: number;
   /** Requests per minute per API key (or per client address when auth is disabled); 0 = no limit. */
   rateLimitPerMinute: number;
+  /** Size of each key's bucket: requests admitted at once before the refill (perMinute/60 per second) paces them. */
+  rateLimitBurst: number;
+  /** Failed authentications per minute per client address before 429 AUTH_RATE_LIMITED; 0 = no limit. */
+  authFailuresPerMinute: number;
+  /** Image uploads (multipart, raw body) streaming at once per replica before 503 API_BUSY. */
+  maxConcurrentUploads: number;
+  /** Image uploads streaming at once per API key (per client address with auth off) before 429 UPLOADS_PER_KEY_LIMITED. */
+  maxConcurrentUploadsPerKey: number;
   uploadUrlTtlSeconds: number;
   syncTimeoutSeconds: number;
   /** How often the sync endpoint and the webhook watcher re-read a job record, in ms. */
@@ -37,8 +48,13 @@ export interface ApiConfig {
 
 export const DEFAULTS = {
   port: PORTS.api,
+  adminPort: PORTS.apiAdmin,
   maxUploadBytes: 10 * 1024 * 1024,
   rateLimitPerMinute: 600,
+  rateLimitBurst: 20,
+  authFailuresPerMinute: 30,
+  maxConcurrentUploads: 8,
+  maxConcurrentUploadsPerKey: 4,
   uploadUrlTtlSeconds: 900,
   syncTimeoutSeconds: 30,
   pollIntervalMs: 250,
@@ -49,7 +65,16 @@ export const DEFAULTS = {
 } as const;
 
 export const SETTINGS = [
-  { name: 'port', env: ENV.port, type: 'integer', default: DEFAULTS.port, min: 0, max: 65535, help: 'HTTP port (jobs, probes and /metrics).' },
+  { name: 'port', env: ENV.port, type: 'integer', default: DEFAULTS.port, min: 0, max: 65535, help: 'HTTP port (jobs, /live, /ready, /health summary).' },
+  {
+    name: 'adminPort',
+    env: ENV.apiAdminPort,
+    type: 'integer',
+    default: DEFAULTS.adminPort,
+    min: 0,
+    max: 65535,
+    help: 'Admin HTTP port (/metrics, /openapi.json, /health with detail); keep it out of the Service. 0 = any free port.',
+  },
   ...POD_SETTINGS,
   languagesSetting('Comma-separated languages the workers serve; requests for others are refused.'),
   {
@@ -69,6 +94,40 @@ export const SETTINGS = [
     default: DEFAULTS.rateLimitPerMinute,
     min: 0,
     help: 'Requests per minute per API key, per replica; 0 = off.',
+  },
+  {
+    name: 'rateLimitBurst',
+    env: ENV.apiRateLimitBurst,
+    type: 'integer',
+    default: DEFAULTS.rateLimitBurst,
+    min: 1,
+    help: `Requests a key may send at once before the refill paces it (at most ${ENV.apiRateLimitPerMinute}).`,
+  },
+  {
+    name: 'authFailuresPerMinute',
+    env: ENV.apiAuthFailuresPerMinute,
+    type: 'integer',
+    default: DEFAULTS.authFailuresPerMinute,
+    min: 0,
+    help: 'Failed authentications per minute per client address, per replica, before 429; 0 = off.',
+  },
+  {
+    name: 'maxConcurrentUploads',
+    env: ENV.apiMaxConcurrentUploads,
+    type: 'integer',
+    default: DEFAULTS.maxConcurrentUploads,
+    min: 1,
+    max: 10_000,
+    help: 'Image uploads (multipart or raw body) streaming at once per replica; more get 503 with Retry-After.',
+  },
+  {
+    name: 'maxConcurrentUploadsPerKey',
+    env: ENV.apiMaxConcurrentUploadsPerKey,
+    type: 'integer',
+    default: DEFAULTS.maxConcurrentUploadsPerKey,
+    min: 1,
+    max: 10_000,
+    help: 'Image uploads streaming at once per API key, per replica; more get 429 with Retry-After.',
   },
   { name: 'apiKeysFile', env: ENV.apiKeysFile, type: 'string', help: 'File with one API key per line, or name:key (mounted from a Secret).' },
   { name: 'apiAuth', env: ENV.apiAuth, type: 'string', help: `Set to "${API_AUTH_DISABLED}" to run without API keys (only when ${ENV.apiKeysFile} is unset).` },
@@ -185,6 +244,9 @@ export function configFromEnv(env: Env): ApiConfig {
   requireStorage(storage, 'the API stores uploads and job records there');
   requireQueue(queue, 'the API sends jobs to the queue');
   checkLanguages(v.languages);
+  if (v.adminPort !== 0 && v.adminPort === v.port) {
+    throw new ConfigError(`${ENV.apiAdminPort}=${v.adminPort} equals ${ENV.port}: the admin port must be a port of its own, so the Service can leave it out`);
+  }
   const webhookEgress: EgressSettings = { allowHttp: v.webhookAllowHttp, allowedHosts: v.webhookAllowedHosts };
   try {
     new EgressPolicy(webhookEgress);
@@ -193,11 +255,16 @@ export function configFromEnv(env: Env): ApiConfig {
   }
   return {
     port: v.port,
+    adminPort: v.adminPort,
     pipeline: v.pipeline,
     namespace: v.namespace,
     languages: v.languages,
     maxUploadBytes: v.maxUploadBytes,
     rateLimitPerMinute: v.rateLimitPerMinute,
+    rateLimitBurst: v.rateLimitBurst,
+    authFailuresPerMinute: v.authFailuresPerMinute,
+    maxConcurrentUploads: v.maxConcurrentUploads,
+    maxConcurrentUploadsPerKey: v.maxConcurrentUploadsPerKey,
     uploadUrlTtlSeconds: v.uploadUrlTtlSeconds,
     syncTimeoutSeconds: v.syncTimeoutSeconds,
     pollIntervalMs: v.pollIntervalMs,

@@ -23,6 +23,21 @@ export const ERROR_CATALOGUE = {
     message: 'Too many requests for this API key.',
     action: 'Wait for the number of seconds in the `Retry-After` header, then retry.',
   },
+  AUTH_RATE_LIMITED: {
+    status: 429,
+    message: 'Too many failed authentications from this address.',
+    action: 'Fix the API key; wait for the number of seconds in the `Retry-After` header before the next attempt.',
+  },
+  UPLOADS_PER_KEY_LIMITED: {
+    status: 429,
+    message: 'This API key already has as many uploads in progress as it may.',
+    action: 'Wait for an upload of this key to finish (see `Retry-After`), or send large images through the upload URL.',
+  },
+  API_BUSY: {
+    status: 503,
+    message: 'This API replica is receiving as many uploads as it can.',
+    action: 'Retry after the number of seconds in the `Retry-After` header; another replica may take it.',
+  },
   // Request shape
   INVALID_REQUEST: { status: 400, message: 'The request does not match the schema.', action: 'Fix the fields listed in `details.issues` and send it again.' },
   MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON.', action: 'Send a JSON object with `Content-Type: application/json`.' },

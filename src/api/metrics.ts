@@ -1,6 +1,6 @@
 // Prometheus metrics of one API instance, on its own registry so that several
 // apps in one test process do not collide.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class ApiMetrics {
   readonly registry = new Registry();
@@ -25,6 +25,22 @@ export class ApiMetrics {
   readonly rateLimited = new Counter({
     name: 'ocr_api_rate_limited_total',
     help: 'Requests refused with 429 by the per-key rate limit.',
+    registers: [this.registry],
+  });
+  readonly authLimited = new Counter({
+    name: 'ocr_api_auth_limited_total',
+    help: 'Requests refused with 429 because their client address failed authentication too often.',
+    registers: [this.registry],
+  });
+  readonly uploadsInFlight = new Gauge({
+    name: 'ocr_api_uploads_in_flight',
+    help: 'Image uploads (multipart, raw body) streaming to Blob Storage now.',
+    registers: [this.registry],
+  });
+  readonly uploadsRefused = new Counter({
+    name: 'ocr_api_uploads_refused_total',
+    help: 'Uploads refused before their body was read, by cap: per_key (429) or per_replica (503).',
+    labelNames: ['cap'] as const,
     registers: [this.registry],
   });
   readonly webhooks = new Counter({

@@ -41,3 +41,39 @@ void describe('per-key token buckets', () => {
     assert.ok((limiter as unknown as { buckets: Map<string, unknown> }).buckets.size <= 20);
   });
 });
+
+void describe('a smooth bucket with a burst below the per-minute limit', () => {
+  void it('admits only the burst at once, then one request per refill interval', () => {
+    let now = 0;
+    const limiter = new RateLimiter(600, () => now, 100_000, 20); // 10 per second, burst 20
+    for (let i = 0; i < 20; i++) assert.equal(limiter.take('a').allowed, true, `request ${i + 1}`);
+    assert.deepEqual(limiter.take('a'), { allowed: false, retryAfterSeconds: 1, remaining: 0 });
+    now += 100; // one token per 100 ms
+    assert.equal(limiter.take('a').allowed, true);
+    assert.equal(limiter.take('a').allowed, false);
+    now += 60_000; // a full minute refills only up to the burst, never a minute's budget
+    let admitted = 0;
+    while (limiter.take('a').allowed) admitted++;
+    assert.equal(admitted, 20);
+  });
+
+  void it('never holds more than a minute of tokens, whatever the burst', () => {
+    const limiter = new RateLimiter(2, () => 0, 100_000, 20);
+    assert.equal(limiter.take('a').allowed, true);
+    assert.equal(limiter.take('a').allowed, true);
+    assert.equal(limiter.take('a').allowed, false);
+  });
+
+  void it('check looks without taking', () => {
+    let now = 0;
+    const limiter = new RateLimiter(60, () => now, 100_000, 2);
+    assert.equal(limiter.check('a').allowed, true);
+    limiter.take('a');
+    limiter.take('a');
+    assert.equal(limiter.check('a').allowed, false);
+    assert.equal(limiter.check('a').retryAfterSeconds, 1);
+    now += 1_000;
+    assert.equal(limiter.check('a').allowed, true);
+    assert.equal(limiter.check('a').allowed, true, 'checking twice takes nothing');
+  });
+});

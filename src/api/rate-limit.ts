@@ -1,6 +1,7 @@
-// Per-key token buckets, in memory, per API replica. A bucket holds up to
-// `perMinute` tokens (the burst) and refills continuously at perMinute/60 per
-// second; a request takes one token. With N replicas behind a Service the
+// Per-key token buckets, in memory, per API replica. A bucket holds up to `burst`
+// tokens (never more than `perMinute`; default perMinute) and refills continuously at
+// perMinute/60 per second; a request takes one token. A small burst keeps a client from
+// spending a whole minute's budget in one instant. With N replicas behind a Service the
 // effective limit is about N x perMinute: limits here protect the replica and
 // stop a runaway client, they are not billing.
 import { systemClock, type Clock } from '../shared/clock.ts';
@@ -24,9 +25,12 @@ export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly maxBuckets: number;
 
-  /** perMinute <= 0 disables limiting; at most `maxBuckets` keys are remembered (default 100,000). */
-  constructor(perMinute: number, clock: Clock = systemClock, maxBuckets = 100_000) {
-    this.capacity = perMinute;
+  /**
+   * perMinute <= 0 disables limiting; at most `maxBuckets` keys are remembered (default 100,000);
+   * `burst` is the bucket's size, capped at perMinute (default perMinute; <= 0 also means perMinute).
+   */
+  constructor(perMinute: number, clock: Clock = systemClock, maxBuckets = 100_000, burst = perMinute) {
+    this.capacity = burst > 0 ? Math.min(burst, perMinute) : perMinute;
     this.refillPerMs = perMinute / 60_000;
     this.clock = clock;
     this.maxBuckets = maxBuckets;
@@ -36,11 +40,22 @@ export class RateLimiter {
     return this.capacity > 0;
   }
 
+  /** Takes a token for `key` when one is there. */
   take(key: string): RateDecision {
+    return this.decide(key, true);
+  }
+
+  /** Whether `key` has a token, without taking it (the failed-authentication limit looks before it counts). */
+  check(key: string): RateDecision {
+    return this.decide(key, false);
+  }
+
+  private decide(key: string, take: boolean): RateDecision {
     if (!this.enabled) return { allowed: true, retryAfterSeconds: 0, remaining: Number.POSITIVE_INFINITY };
     const now = this.clock();
     let bucket = this.buckets.get(key);
     if (!bucket) {
+      if (!take) return { allowed: true, retryAfterSeconds: 0, remaining: Math.floor(this.capacity) };
       if (this.buckets.size >= this.maxBuckets) this.sweep(now);
       bucket = { tokens: this.capacity, updatedMs: now };
       this.buckets.set(key, bucket);
@@ -49,7 +64,7 @@ export class RateLimiter {
       bucket.updatedMs = now;
     }
     if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+      if (take) bucket.tokens -= 1;
       return { allowed: true, retryAfterSeconds: 0, remaining: Math.floor(bucket.tokens) };
     }
     const waitMs = (1 - bucket.tokens) / this.refillPerMs;

@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ApiError, ERROR_CATALOGUE, type ErrorCode } from './errors.ts';
+import { isRawImageBody } from './uploads.ts';
 
 export interface RouteSpec {
   method: 'GET' | 'POST';
@@ -52,7 +53,7 @@ export function registerRoute(app: FastifyInstance, spec: RouteSpec): void {
       if (spec.params) request.params = parseOrThrow(spec.params, request.params, 'params');
       if (spec.querystring) request.query = parseOrThrow(spec.querystring, request.query, 'query');
       // JSON bodies only: a multipart or image request is parsed by its handler.
-      if (spec.body && !request.isMultipart() && !Buffer.isBuffer(request.body)) {
+      if (spec.body && !request.isMultipart() && !isRawImageBody(request.body)) {
         if (request.body === undefined || request.body === null) throw new ApiError('EMPTY_BODY');
         request.body = parseOrThrow(spec.body, request.body, 'body');
       }

@@ -48,40 +48,79 @@ export function sniffFormat(head: Uint8Array): SniffedFormat | undefined {
 const PNG_IEND = [0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
 // Cameras and editors may append padding or metadata after the JPEG end marker.
 const JPEG_TAIL_WINDOW = 4096;
+// PNG allows a few trailing bytes after IEND; the search looks this far back from the end.
+const PNG_TAIL_WINDOW = 64;
 
-function looksComplete(bytes: Uint8Array, format: ImageFormat): boolean {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** Bytes to keep from the start of an image for inspectSample (the magic bytes and the TIFF/WebP header fields). */
+export const HEAD_BYTES = SNIFF_BYTES;
+/** Bytes to keep from the end of an image for inspectSample (the JPEG end-marker window; it covers PNG's too). */
+export const TAIL_BYTES = JPEG_TAIL_WINDOW;
+
+/**
+ * What the checks need of an image, so that a streamed upload does not have to be held:
+ * its first HEAD_BYTES bytes, its last TAIL_BYTES bytes (fewer when the image is shorter;
+ * head and tail then overlap) and its length in bytes.
+ */
+export interface ImageSample {
+  head: Uint8Array;
+  tail: Uint8Array;
+  length: number;
+}
+
+function looksComplete({ head, tail, length }: ImageSample, format: ImageFormat): boolean {
   switch (format) {
     case 'png': {
       // The IEND chunk (length 0, type, CRC) ends every PNG; allow trailing bytes after it.
-      const tail = bytes.subarray(Math.max(0, bytes.length - 64));
-      for (let i = tail.length - PNG_IEND.length; i >= 0; i--) {
-        if (startsWith(tail, PNG_IEND, i)) return true;
+      const window = tail.subarray(Math.max(0, tail.length - PNG_TAIL_WINDOW));
+      for (let i = window.length - PNG_IEND.length; i >= 0; i--) {
+        if (startsWith(window, PNG_IEND, i)) return true;
       }
       return false;
     }
     case 'jpeg': {
-      const from = Math.max(2, bytes.length - JPEG_TAIL_WINDOW);
-      for (let i = bytes.length - 2; i >= from; i--) {
-        if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return true;
+      // Positions in the whole image; the tail starts at `offset`. The marker may not overlap the SOI (position >= 2).
+      const offset = length - tail.length;
+      const from = Math.max(2, length - JPEG_TAIL_WINDOW, offset);
+      for (let i = length - 2; i >= from; i--) {
+        if (tail[i - offset] === 0xff && tail[i + 1 - offset] === 0xd9) return true;
       }
       return false;
     }
-    case 'webp':
+    case 'webp': {
       // RIFF chunk size counts everything after the first 8 bytes.
-      return bytes.length >= 12 && view.getUint32(4, true) + 8 <= bytes.length;
-    case 'tiff':
+      if (length < 12 || head.length < 8) return false;
+      return new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(4, true) + 8 <= length;
+    }
+    case 'tiff': {
       // The first IFD must lie inside the file; anything deeper is the worker's to decode.
-      return bytes.length >= 8 && view.getUint32(4, bytes[0] === 0x49) < bytes.length;
+      if (length < 8 || head.length < 8) return false;
+      return new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(4, head[0] === 0x49) < length;
+    }
   }
 }
 
-/** Checks a whole image: empty, an accepted type (BMP is not), and not visibly cut short. */
-export function inspectImage(bytes: Uint8Array): Inspection {
-  if (bytes.length === 0) return { ok: false, problem: 'empty' };
-  const format = sniffFormat(bytes.subarray(0, SNIFF_BYTES));
+/** Checks an image from its sample: empty, an accepted type (BMP is not), and not visibly cut short. */
+export function inspectSample(sample: ImageSample): Inspection {
+  if (sample.length === 0) return { ok: false, problem: 'empty' };
+  const format = sniffFormat(sample.head.subarray(0, SNIFF_BYTES));
   if (!format) return { ok: false, problem: 'unsupported' };
   if (!isAccepted(format)) return { ok: false, problem: 'unsupported', format };
-  if (!looksComplete(bytes, format)) return { ok: false, problem: 'truncated', format };
+  if (!looksComplete(sample, format)) return { ok: false, problem: 'truncated', format };
   return { ok: true, format, mediaType: MEDIA_TYPES[format] };
+}
+
+/** Checks a whole image held in memory (the same checks as inspectSample). */
+export function inspectImage(bytes: Uint8Array): Inspection {
+  return inspectSample({ head: bytes.subarray(0, HEAD_BYTES), tail: bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)), length: bytes.length });
+}
+
+/** The format an image head names when it is one the API accepts (for the early refusal of a stream), else undefined. */
+export function acceptedFormat(head: Uint8Array): ImageFormat | undefined {
+  const format = sniffFormat(head.subarray(0, SNIFF_BYTES));
+  return format && isAccepted(format) ? format : undefined;
+}
+
+/** The media type stored with an accepted image. */
+export function mediaTypeOf(format: ImageFormat): string {
+  return MEDIA_TYPES[format];
 }

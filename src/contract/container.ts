@@ -15,8 +15,10 @@ export const COMMANDS = {
 } as const;
 
 export const PORTS = {
-  /** API HTTP (jobs, probes and metrics). */
+  /** API HTTP (jobs, /live, /ready and a /health summary); the pipeline's Service exposes it. */
   api: 8080,
+  /** API admin HTTP (/metrics, /openapi.json, /health with detail); for scraping inside the cluster, never in the Service. */
+  apiAdmin: 9090,
   /** Worker HTTP (probes and metrics only). */
   worker: 9090,
   /** Operator /healthz, /readyz and /metrics (flag --metrics-addr; the chart's operator Deployment). */
@@ -60,6 +62,11 @@ export const ENV = {
   // API (src/api/config.ts).
   apiMaxUploadBytes: 'API_MAX_UPLOAD_BYTES',
   apiRateLimitPerMinute: 'API_RATE_LIMIT_PER_MINUTE',
+  apiRateLimitBurst: 'API_RATE_LIMIT_BURST',
+  apiAuthFailuresPerMinute: 'API_AUTH_FAILURES_PER_MINUTE',
+  apiMaxConcurrentUploads: 'API_MAX_CONCURRENT_UPLOADS',
+  apiMaxConcurrentUploadsPerKey: 'API_MAX_CONCURRENT_UPLOADS_PER_KEY',
+  apiAdminPort: 'API_ADMIN_PORT',
   apiKeysFile: 'API_KEYS_FILE',
   apiAuth: 'API_AUTH',
   uploadUrlTtlSeconds: 'UPLOAD_URL_TTL_SECONDS',

@@ -12,6 +12,7 @@ import {
   type ContainerClient,
   type StorageSharedKeyCredential,
 } from '@azure/storage-blob';
+import type { Readable } from 'node:stream';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { OcrResult, inputBlobPath, resultBlobPath, uploadBlobPath } from './schema.ts';
 
@@ -129,6 +130,28 @@ export class JobBlobs {
       conditions: { ifNoneMatch: '*' },
       blobHTTPHeaders: { blobContentType: contentType },
     });
+  }
+
+  /**
+   * Streams a job's input to `inputs/<jobId>` as the bytes arrive (the API's uploads, src/api/uploads.ts), once
+   * (if-none-match, as putInput). Blocks of `blockBytes` (default 1 MiB) are staged with at most `maxConcurrency`
+   * (default 2) in flight, so one upload holds about blockBytes x maxConcurrency of memory whatever the image's size;
+   * the blob exists only once the block list is committed at the end. `abortSignal` stops the upload: nothing is committed.
+   */
+  async putInputStream(
+    jobId: string,
+    stream: Readable,
+    contentType: string,
+    options: { abortSignal?: AbortSignal; blockBytes?: number; maxConcurrency?: number } = {},
+  ): Promise<void> {
+    await this.ensureContainer();
+    await this.container
+      .getBlockBlobClient(inputBlobPath(jobId))
+      .uploadStream(stream, options.blockBytes ?? 1024 * 1024, options.maxConcurrency ?? 2, {
+        conditions: { ifNoneMatch: '*' },
+        blobHTTPHeaders: { blobContentType: contentType },
+        ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+      });
   }
 
   /** Deletes a job's input (the compensation of a job that was never queued); a missing blob is fine. */

@@ -11,11 +11,16 @@ export const LOOPBACK_WEBHOOKS_ENV = { [ENV.webhookAllowHttp]: 'true', [ENV.webh
 export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
   return {
     port: 0,
+    adminPort: 0,
     pipeline: 'test',
     namespace: undefined,
     languages: ['eng'],
     maxUploadBytes: DEFAULTS.maxUploadBytes,
     rateLimitPerMinute: 0,
+    rateLimitBurst: DEFAULTS.rateLimitBurst,
+    authFailuresPerMinute: DEFAULTS.authFailuresPerMinute,
+    maxConcurrentUploads: DEFAULTS.maxConcurrentUploads,
+    maxConcurrentUploadsPerKey: DEFAULTS.maxConcurrentUploadsPerKey,
     uploadUrlTtlSeconds: DEFAULTS.uploadUrlTtlSeconds,
     syncTimeoutSeconds: DEFAULTS.syncTimeoutSeconds,
     pollIntervalMs: 50,

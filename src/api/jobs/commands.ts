@@ -21,6 +21,7 @@ import type { ApiConfig } from '../config.ts';
 import type { ImageStore, JobQueue, RecordStore } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import type { ApiMetrics } from '../metrics.ts';
+import type { StoredImage } from '../uploads.ts';
 import type { WebhookNotifier } from '../webhooks.ts';
 import { checkImage, checkSize, settleRequest, type JobRequest, type PipelineLimits, type SettledRequest } from './checks.ts';
 import type { ResultCache } from './result-cache.ts';
@@ -121,18 +122,27 @@ export class JobCommands {
   }
 
   /**
-   * An image posted to the API (multipart or raw body): checked, answered from the
-   * cache, or stored, recorded and queued. A cache hit records a job of the caller's own,
+   * An image posted to the API (multipart or raw body), already checked, hashed and written to
+   * `inputs/<jobId>` while it streamed in (src/api/uploads.ts): answered from the cache, or
+   * recorded and queued under that job id. A cache hit records a job of the caller's own,
    * `succeeded` at once and sharing the earlier job's result (`resultOf`): one record write,
-   * no blob and no message. The earlier job's id is never handed out: it may belong to another key.
+   * no message, and the streamed input is deleted again. The earlier job's id is never handed
+   * out: it may belong to another key. Any failure before the record exists deletes the input.
    */
-  async acceptImage(bytes: Uint8Array, request: JobRequest, path: 'multipart' | 'sync', caller: Principal): Promise<Accepted> {
-    checkSize(this.limits, bytes.length);
-    const image = checkImage(bytes);
-    const settled = settleRequest(this.limits, request);
-    const contentHash = sha256Hex(bytes);
-    const hit = await this.results.lookup(dedupeKey(contentHash, settled.languages, settled.options));
+  async acceptStored(stored: StoredImage, request: JobRequest, path: 'multipart' | 'sync', caller: Principal): Promise<Accepted> {
+    const dropInput = (failure: string): Promise<void> => this.undo(stored.jobId, failure, () => this.blobs.deleteInput(stored.jobId));
+    const { contentHash } = stored;
+    let settled: SettledRequest;
+    let hit: Awaited<ReturnType<ResultCache['lookup']>>;
+    try {
+      settled = settleRequest(this.limits, request);
+      hit = await this.results.lookup(dedupeKey(contentHash, settled.languages, settled.options));
+    } catch (error) {
+      await dropInput('Failed to delete input of a refused upload');
+      throw error;
+    }
     if (hit) {
+      await dropInput('Failed to delete input of an upload the cache answered');
       this.metrics.cacheHits.inc();
       const now = this.timestamp();
       const job = await this.records.create({
@@ -148,17 +158,16 @@ export class JobCommands {
       return { job, cached: true, result: { ...hit.result, jobId: job.id } };
     }
     const record: JobRecord = {
-      ...this.newRecord({ ...request, sizeBytes: bytes.length }, settled, 'queued', caller),
+      ...this.newRecord({ ...request, sizeBytes: stored.sizeBytes }, settled, 'queued', caller),
+      id: stored.jobId,
       contentHash,
       queuedAt: this.timestamp(),
     };
-    // Step 1: the image, straight to the worker's input (these bytes were checked and hashed). Nothing to undo before it.
-    await this.blobs.putInput(record.id, bytes, image.mediaType);
-    // Step 2: the record. On failure, undo step 1.
+    // Step 1, the image at `inputs/<jobId>`, was done by the upload. Step 2: the record. On failure, undo step 1.
     try {
       await this.records.create(record);
     } catch (error) {
-      await this.undo(record.id, 'Failed to delete input of a job that was never recorded', () => this.blobs.deleteInput(record.id));
+      await dropInput('Failed to delete input of a job that was never recorded');
       throw error;
     }
     // Step 3: the queue message. On failure nothing was queued: undo steps 2 and 1, so no half-made job remains.
@@ -166,7 +175,7 @@ export class JobCommands {
       await this.enqueue(record, contentHash);
     } catch (error) {
       await this.undo(record.id, 'Failed to remove record of a job that was never queued', () => this.records.remove(record.pipeline, record.id));
-      await this.undo(record.id, 'Failed to delete input of a job that was never queued', () => this.blobs.deleteInput(record.id));
+      await dropInput('Failed to delete input of a job that was never queued');
       throw error;
     }
     this.metrics.jobsCreated.inc({ path });

@@ -9,7 +9,8 @@ import type { RouteSpec } from '../route.ts';
 import { CreateJobBody, CreateJobResponse, JobParams, JobView } from '../schemas.ts';
 import type { JobCommands } from '../jobs/commands.ts';
 import type { ResultCache } from '../jobs/result-cache.ts';
-import { readMultipartImage } from './form.ts';
+import { isRawImageBody, type ImageReceiver } from '../uploads.ts';
+import { receiveMultipartImage } from './form.ts';
 import { loadJobView } from './views.ts';
 
 const MultipartJob = z.object({
@@ -28,6 +29,8 @@ export interface JobRoutesDeps {
   results: ResultCache;
   /** Largest image accepted, in bytes; the multipart body limit adds 64 KiB for the form around it. */
   maxUploadBytes: number;
+  /** Streams multipart images to Blob Storage under the upload caps. */
+  receiver: ImageReceiver;
 }
 
 export function jobRoutes(deps: JobRoutesDeps): RouteSpec[] {
@@ -35,7 +38,7 @@ export function jobRoutes(deps: JobRoutesDeps): RouteSpec[] {
 }
 
 /** POST /v1/jobs: a job awaiting its upload (JSON), or a small image stored and queued at once (multipart). */
-function createJobRoute({ commands, results, maxUploadBytes }: JobRoutesDeps): RouteSpec {
+function createJobRoute({ commands, results, maxUploadBytes, receiver }: JobRoutesDeps): RouteSpec {
   return {
     method: 'POST',
     url: '/v1/jobs',
@@ -65,18 +68,20 @@ function createJobRoute({ commands, results, maxUploadBytes }: JobRoutesDeps): R
       'IMAGE_TYPE_UNSUPPORTED',
       'IMAGE_TRUNCATED',
       'UNSUPPORTED_MEDIA_TYPE',
+      'UPLOADS_PER_KEY_LIMITED',
+      'API_BUSY',
       'STORAGE_UNAVAILABLE',
       'QUEUE_UNAVAILABLE',
     ],
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       if (request.isMultipart()) {
-        const upload = await readMultipartImage(request);
-        const accepted = await commands.acceptImage(upload.bytes, upload.request, 'multipart', principalOf(request.caller));
+        const upload = await receiveMultipartImage(request, receiver);
+        const accepted = await commands.acceptStored(upload.stored, upload.request, 'multipart', principalOf(request.caller));
         return location(reply, accepted.job.id)
           .code(201)
           .send({ job: await loadJobView(results, accepted.job, accepted.result) });
       }
-      if (Buffer.isBuffer(request.body))
+      if (isRawImageBody(request.body))
         throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'POST /v1/jobs takes JSON or a multipart form; raw image bodies go to POST /v1/ocr.');
       const { job, upload } = await commands.createUploadJob(request.body as CreateJobBody, principalOf(request.caller));
       return location(reply, job.id)

@@ -10,7 +10,8 @@ import { ImageFields, OcrResponse } from '../schemas.ts';
 import type { JobCommands } from '../jobs/commands.ts';
 import type { ResultCache } from '../jobs/result-cache.ts';
 import type { JobWaiter } from '../jobs/wait.ts';
-import { readImage } from './form.ts';
+import type { ImageReceiver } from '../uploads.ts';
+import { receiveImage } from './form.ts';
 import { ocrResponse } from './views.ts';
 
 export interface OcrRoutesDeps {
@@ -23,9 +24,11 @@ export interface OcrRoutesDeps {
   syncTimeoutMs: number;
   /** Aborted when the API shuts down: waiters answer 202 at once. */
   shutdown: AbortSignal;
+  /** Streams the image to Blob Storage under the upload caps; nothing of the body is held during the wait. */
+  receiver: ImageReceiver;
 }
 
-export function ocrRoutes({ commands, results, waiter, maxUploadBytes, syncTimeoutMs, shutdown }: OcrRoutesDeps): RouteSpec[] {
+export function ocrRoutes({ commands, results, waiter, maxUploadBytes, syncTimeoutMs, shutdown, receiver }: OcrRoutesDeps): RouteSpec[] {
   return [
     {
       method: 'POST',
@@ -61,13 +64,15 @@ export function ocrRoutes({ commands, results, waiter, maxUploadBytes, syncTimeo
         'IMAGE_TYPE_UNSUPPORTED',
         'IMAGE_TRUNCATED',
         'UNSUPPORTED_MEDIA_TYPE',
+        'UPLOADS_PER_KEY_LIMITED',
+        'API_BUSY',
         'JOB_FAILED',
         'STORAGE_UNAVAILABLE',
         'QUEUE_UNAVAILABLE',
       ],
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const upload = await readImage(request);
-        const accepted = await commands.acceptImage(upload.bytes, upload.request, 'sync', principalOf(request.caller));
+        const upload = await receiveImage(request, receiver);
+        const accepted = await commands.acceptStored(upload.stored, upload.request, 'sync', principalOf(request.caller));
         // A cache hit is a job of the caller's own, already succeeded (see acceptImage).
         if (accepted.cached) return reply.send(ocrResponse(accepted.job.id, 'succeeded', true, accepted.result));
         // Stop waiting when the client goes away or the API shuts down (the client then gets 202 and polls).

@@ -1,5 +1,7 @@
-// Probes, metrics and the OpenAPI document: no API key (they are scraped and probed
-// from inside the cluster; the NetworkPolicy keeps them there).
+// Probes, metrics and the OpenAPI document: no API key. The main port (which the
+// pipeline's Service may expose, even as a LoadBalancer) serves only /live, /ready and a
+// /health of status booleans; dependency error text, /metrics and /openapi.json are on the
+// admin port (API_ADMIN_PORT), which is scraped from inside the cluster and never exposed.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ApiMetrics } from '../metrics.ts';
@@ -7,7 +9,14 @@ import type { Readiness } from '../readiness.ts';
 import type { RouteSpec } from '../route.ts';
 import { Health } from '../schemas.ts';
 
-export function probeRoutes(readiness: Readiness, metrics: ApiMetrics, openapi: () => Record<string, unknown>): RouteSpec[] {
+/** /health on the main port: whether each dependency answers, nothing about why not. */
+const HealthSummary = z.object({
+  status: z.enum(['ok', 'degraded']),
+  checks: z.record(z.string(), z.object({ ok: z.boolean() })),
+});
+
+/** The main port's probes: /live, /ready and the /health summary. */
+export function probeRoutes(readiness: Readiness): RouteSpec[] {
   return [
     {
       method: 'GET',
@@ -44,8 +53,29 @@ export function probeRoutes(readiness: Readiness, metrics: ApiMetrics, openapi: 
       method: 'GET',
       url: '/health',
       operationId: 'health',
-      summary: 'Health with details per dependency',
+      summary: 'Health: whether each dependency answers (the detail is on the admin port)',
       tags: ['probes'],
+      auth: false,
+      errors: [],
+      responses: { 200: { description: 'Per-dependency status (cached a few seconds).', schema: HealthSummary } },
+      handler: async (_request: FastifyRequest, reply: FastifyReply) => {
+        const { ready, results } = await readiness.ready();
+        const checks = Object.fromEntries(Object.entries(results).map(([name, result]) => [name, { ok: result.ok }]));
+        return reply.send({ status: ready ? 'ok' : 'degraded', checks });
+      },
+    },
+  ];
+}
+
+/** The admin port: /health with detail, /metrics and /openapi.json. */
+export function adminRoutes(readiness: Readiness, metrics: ApiMetrics, openapi: () => Record<string, unknown>): RouteSpec[] {
+  return [
+    {
+      method: 'GET',
+      url: '/health',
+      operationId: 'healthDetail',
+      summary: 'Health with details per dependency (latency, error text)',
+      tags: ['admin'],
       auth: false,
       errors: [],
       responses: { 200: { description: 'Per-dependency results (cached a few seconds).', schema: Health } },
@@ -59,7 +89,7 @@ export function probeRoutes(readiness: Readiness, metrics: ApiMetrics, openapi: 
       url: '/metrics',
       operationId: 'metrics',
       summary: 'Prometheus metrics',
-      tags: ['probes'],
+      tags: ['admin'],
       auth: false,
       errors: [],
       responses: { 200: { description: 'Prometheus text format.', contentType: 'text/plain', schema: z.string() } },
@@ -70,7 +100,7 @@ export function probeRoutes(readiness: Readiness, metrics: ApiMetrics, openapi: 
       url: '/openapi.json',
       operationId: 'openapi',
       summary: 'This OpenAPI document',
-      tags: ['docs'],
+      tags: ['admin'],
       auth: false,
       errors: [],
       responses: { 200: { description: 'OpenAPI 3.1.' } },

@@ -363,7 +363,7 @@ void describe('rate limits', () => {
       assert.equal(refused.headers['retry-after'], '30');
       const other = await limited.app.inject({ method: 'GET', url: `/v1/jobs/job-${randomUUID()}`, headers: { 'x-api-key': 'key-other-9876543210' } });
       assert.equal(other.statusCode, 404);
-      const metrics = await limited.app.inject({ method: 'GET', url: '/metrics' });
+      const metrics = await limited.app.admin.inject({ method: 'GET', url: '/metrics' });
       assert.match(metrics.body, /^ocr_api_rate_limited_total 1$/m);
     } finally {
       await limited.close();
@@ -398,7 +398,7 @@ void describe('probes, metrics and the OpenAPI document', () => {
   });
 
   void it('counts requests by route template and status, jobs created and cache hits', async () => {
-    const body = (await api.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const body = (await api.app.admin.inject({ method: 'GET', url: '/metrics' })).body;
     assert.match(body, /ocr_api_request_duration_seconds_count\{route="\/v1\/jobs",method="POST",status="201"\} \d+/);
     assert.match(body, /ocr_api_request_duration_seconds_count\{route="\/v1\/jobs\/:id",method="GET",status="404"\} \d+/);
     assert.match(body, /ocr_api_jobs_created_total\{path="upload_url"\} [1-9]/);
@@ -406,7 +406,7 @@ void describe('probes, metrics and the OpenAPI document', () => {
   });
 
   void it('serves an OpenAPI 3.1 document with every /v1 route and the error codes', async () => {
-    const doc = (await api.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const doc = (await api.app.admin.inject({ method: 'GET', url: '/openapi.json' })).json();
     assert.equal(doc.openapi, '3.1.0');
     assert.deepEqual(
       Object.keys(doc.paths)

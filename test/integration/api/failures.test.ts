@@ -128,7 +128,7 @@ void describe('webhook delivery', () => {
       assert.equal(verifyWebhook('s3cret', second?.headers[SIGNATURE_HEADER] as string, second?.body ?? ''), true);
       const event = JSON.parse(second?.body ?? '{}');
       assert.deepEqual([event.event, event.jobId, event.cached, event.result?.text], ['job.succeeded', response.json().job.id, true, 'HOOK RETRY']);
-      const metrics = (await api.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const metrics = (await api.app.admin.inject({ method: 'GET', url: '/metrics' })).body;
       assert.match(metrics, /ocr_api_webhooks_total\{outcome="delivered"\} 1/);
     } finally {
       await api.close();
