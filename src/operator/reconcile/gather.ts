@@ -123,16 +123,6 @@ export function deploymentFacts(d: V1Deployment | undefined): DeploymentFacts | 
   return facts;
 }
 
-/** The worker HPA among a pipeline's children: ours, or the one KEDA made for our ScaledObject. */
-export function workerHpaStatus(children: KubernetesObject[], pipeline: string): HpaStatus | undefined {
-  const names = new Set([childName(pipeline, 'worker'), kedaHpaName(pipeline)]);
-  const hpa = children.find((c) => c.kind === 'HorizontalPodAutoscaler' && names.has(c.metadata?.name ?? ''));
-  return (hpa as { status?: HpaStatus } | undefined)?.status;
-}
-
-/** A Secret key's value as text: data is base64, stringData (not yet merged by the API server) is plain. */
-function decoded(secret: V1Secret | undefined, key: string): string | undefined {
-  const encoded = secret?.data?.[key];
 function containerExit(t: V1ContainerStateTerminated | undefined): ContainerExit | undefined {
   if (!t) return undefined;
   return { exitCode: t.exitCode, ...(t.reason ? { reason: t.reason } : {}), ...(t.message ? { message: t.message } : {}) };
@@ -181,6 +171,16 @@ export function podsByComponent(pods: V1Pod[]): { api: PodFacts[]; worker: PodFa
   return out;
 }
 
+/** The worker HPA among a pipeline's children: ours, or the one KEDA made for our ScaledObject. */
+export function workerHpaStatus(children: KubernetesObject[], pipeline: string): HpaStatus | undefined {
+  const names = new Set([childName(pipeline, 'worker'), kedaHpaName(pipeline)]);
+  const hpa = children.find((c) => c.kind === 'HorizontalPodAutoscaler' && names.has(c.metadata?.name ?? ''));
+  return (hpa as { status?: HpaStatus } | undefined)?.status;
+}
+
+/** A Secret key's value as text: data is base64, stringData (not yet merged by the API server) is plain. */
+function decoded(secret: V1Secret | undefined, key: string): string | undefined {
+  const encoded = secret?.data?.[key];
   return encoded !== undefined ? Buffer.from(encoded, 'base64').toString('utf8') : secret?.stringData?.[key];
 }
 
@@ -202,6 +202,7 @@ export function gather(raw: RawPipeline, reader: ClusterReader): Gathered {
     workerHpa: workerHpaStatus(children, name),
     api: deploymentFacts(reader.getDeployment(namespace, childName(name, 'api'))),
     worker: deploymentFacts(reader.getDeployment(namespace, childName(name, 'worker'))),
+    ...(reader.listPods ? { pods: podsByComponent(reader.listPods(namespace, name)) } : {}),
   };
   const parsed = ocrPipelineSpecSchema.safeParse(raw.spec);
   if (!parsed.success) {
@@ -212,7 +213,6 @@ export function gather(raw: RawPipeline, reader: ClusterReader): Gathered {
   const missingSecrets: MissingSecret[] = [];
   const secretHashes: Record<string, string> = {};
   let queueSecret: QueueSecret | undefined;
-    ...(reader.listPods ? { pods: podsByComponent(reader.listPods(namespace, name)) } : {}),
   for (const ref of refs) {
     const secret = reader.getSecret(namespace, ref.name);
     const hash = secretValueHash(secret, ref.key);
