@@ -13,6 +13,7 @@ export const MANAGED_KINDS = {
   service: { apiVersion: 'v1', kind: 'Service', plural: 'services' },
   hpa: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers' },
   pdb: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets' },
+  networkPolicy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies' },
 } as const satisfies Record<string, ManagedKind>;
 
 /** REST path of a kind's collection, in one namespace or across all. */

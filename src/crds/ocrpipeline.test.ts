@@ -59,6 +59,33 @@ const accepted: [string, Record<string, unknown>][] = [
   ],
   ['affinity passes through unchanged', with_('pod.affinity', { nodeAffinity: { anything: [1, 2] } })],
   ['auth disabled without a keys Secret runs the API open, explicitly', with_('api.auth', 'disabled')],
+  ['the smallest upload bound the API accepts, 1 KiB', with_('api.maxUploadBytes', 1024)],
+  ['the largest upload bound a 512 Mi API pod holds, 64 MiB', with_('api.maxUploadBytes', 64 * 1024 * 1024)],
+  [
+    'the API and the worker may each name their own Service Bus connection string next to the shared namespace',
+    with_(
+      'queue.serviceBus.worker',
+      { connectionStringSecretRef: { name: 'sb-listen', key: 'cs' } },
+      with_('queue.serviceBus.api', { connectionStringSecretRef: { name: 'sb-send', key: 'cs' } }),
+    ),
+  ],
+  [
+    'Storage needs no shared reference when both components name their own',
+    with_('storage.blob', {
+      container: 'ocr',
+      api: { connectionStringSecretRef: { name: 'a', key: 'cs' } },
+      worker: { connectionStringSecretRef: { name: 'w', key: 'cs' } },
+    }),
+  ],
+  ['each component may run as its own ServiceAccount', with_('worker.serviceAccountName', 'ocr-worker', with_('api.serviceAccountName', 'ocr-api'))],
+  [
+    'a NetworkPolicy with metrics namespaces and extra IPv4 and IPv6 egress',
+    with_('networkPolicy', {
+      enabled: true,
+      metricsNamespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' },
+      egress: [{ cidr: '10.20.0.0/16', except: ['10.20.1.0/24'], ports: [{ port: 8443 }] }, { cidr: 'fd00::/8' }],
+    }),
+  ],
 ];
 
 const rejected: [string, Record<string, unknown>, RegExp][] = [
@@ -80,6 +107,11 @@ const rejected: [string, Record<string, unknown>, RegExp][] = [
   ],
   ['a probe with a zero period is rejected', with_('api.probes', { liveness: { periodSeconds: 0 } }), /periodSeconds/],
   ['an unknown auth mode is rejected', with_('api.auth', 'none'), /api\.auth/],
+  ['an upload bound below the 1 KiB the API accepts is rejected', with_('api.maxUploadBytes', 1023), /api\.maxUploadBytes/],
+  ['an upload bound above 64 MiB is rejected: a 512 Mi API pod cannot buffer it', with_('api.maxUploadBytes', 64 * 1024 * 1024 + 1), /api\.maxUploadBytes/],
+  ['an own connection string without its Secret reference is rejected', with_('queue.serviceBus.api', {}), /queue\.serviceBus\.api\.connectionStringSecretRef/],
+  ['a NetworkPolicy egress entry that is not a CIDR is rejected', with_('networkPolicy.egress', [{ cidr: 'example.com' }]), /must be a CIDR/],
+  ['a NetworkPolicy egress port over 65535 is rejected', with_('networkPolicy.egress', [{ cidr: '10.0.0.0/8', ports: [{ port: 70000 }] }]), /port/],
 ];
 
 for (const [name, spec] of accepted) {
@@ -122,6 +154,11 @@ const crossField: [string, Record<string, unknown>, string][] = [
   [
     'Blob storage with both an account URL and a connection string',
     with_('storage.blob.connectionStringSecretRef', { name: 'st', key: 'cs' }),
+    'set exactly one of storage.blob.accountUrl',
+  ],
+  [
+    'Blob storage with neither shared reference and only the API naming its own',
+    with_('storage.blob', { container: 'ocr', api: { connectionStringSecretRef: { name: 'a', key: 'cs' } } }),
     'set exactly one of storage.blob.accountUrl',
   ],
   [

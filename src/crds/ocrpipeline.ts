@@ -59,10 +59,16 @@ export const apiAuthRule: CrossFieldRule<{ auth?: string | undefined; apiKeysSec
   check: (self) => !(self.auth === 'disabled' && self.apiKeysSecretRef !== undefined),
 };
 
-export const blobAuthRule: CrossFieldRule<{ accountUrl?: string | undefined; connectionStringSecretRef?: unknown }> = {
-  rule: 'has(self.accountUrl) != has(self.connectionStringSecretRef)',
-  message: 'set exactly one of storage.blob.accountUrl (workload identity) or storage.blob.connectionStringSecretRef',
-  check: (self) => (self.accountUrl !== undefined) !== (self.connectionStringSecretRef !== undefined),
+export const blobAuthRule: CrossFieldRule<{ accountUrl?: string | undefined; connectionStringSecretRef?: unknown; api?: unknown; worker?: unknown }> = {
+  // Neither is allowed only when both components have a connection string of their own: then no pod uses the shared one.
+  rule: 'has(self.accountUrl) ? !has(self.connectionStringSecretRef) : (has(self.connectionStringSecretRef) || (has(self.api) && has(self.worker)))',
+  message:
+    'set exactly one of storage.blob.accountUrl (workload identity) or storage.blob.connectionStringSecretRef ' +
+    '(neither only when storage.blob.api and storage.blob.worker both set a connectionStringSecretRef)',
+  check: (self) =>
+    self.accountUrl !== undefined
+      ? self.connectionStringSecretRef === undefined
+      : self.connectionStringSecretRef !== undefined || (self.api !== undefined && self.worker !== undefined),
 };
 
 // ---------------------------------------------------------------------------------------
@@ -89,6 +95,18 @@ export const secretKeyRefSchema = z
   })
   .strict();
 export type SecretKeyRef = z.output<typeof secretKeyRefSchema>;
+
+/** storage.blob.api / .worker and queue.serviceBus.api / .worker: one component's own connection string. */
+const componentConnectionSchema = (service: string, component: 'api' | 'worker', rights: string) =>
+  z
+    .object({
+      connectionStringSecretRef: secretKeyRefSchema.describe(
+        `Secret key holding the ${component === 'api' ? 'API' : "workers'"} own ${service} connection string (${rights}). ` +
+          `Only the ${component === 'api' ? 'API' : 'worker'} pods get it; the other component keeps the shared reference.`,
+      ),
+    })
+    .strict()
+    .optional();
 
 // Regexes here must also compile as Go RE2 (the API server checks CRD patterns): no lookarounds.
 export const QUANTITY_PATTERN = /^[+-]?[0-9.]+([eE][+-]?[0-9]+|[a-zA-Z]*)$/;
@@ -219,6 +237,18 @@ const toleranceSchema = z
 
 const labelMap = z.record(z.string(), z.string());
 
+/** api.maxUploadBytes bounds: the API's own reader refuses below 1 KiB; 64 MiB keeps concurrent uploads inside the default 512 Mi pod limit. */
+export const MAX_UPLOAD_BYTES_RANGE = { min: 1024, max: 64 * 1024 * 1024 } as const;
+
+/** api.serviceAccountName / worker.serviceAccountName: a component's own workload identity. */
+const componentServiceAccount = (component: 'API' | 'worker') =>
+  dnsLabel
+    .optional()
+    .describe(
+      `ServiceAccount the ${component} pods run as, overriding pod.serviceAccountName: federate it with an identity holding only the ` +
+        `${component}'s roles (docs/security.md).`,
+    );
+
 // ---------------------------------------------------------------------------------------
 // Spec
 // ---------------------------------------------------------------------------------------
@@ -250,9 +280,13 @@ const apiSchema = withRules(
         .prefault({})
         .describe('The Service in front of the API pods.'),
       maxUploadBytes: int32()
-        .min(1)
+        .min(MAX_UPLOAD_BYTES_RANGE.min)
+        .max(MAX_UPLOAD_BYTES_RANGE.max)
         .default(20 * 1024 * 1024)
-        .describe('Largest image accepted on a direct upload, in bytes (default 20 MiB).'),
+        .describe(
+          'Largest image accepted on a direct upload, in bytes (default 20 MiB; 1 KiB to 64 MiB). The API buffers an upload in memory and ' +
+            'its pods have a 512 Mi limit by default, so larger values would let a few concurrent uploads exhaust a pod; the API refuses below 1 KiB.',
+        ),
       rateLimitPerMinute: int32().min(1).default(600).describe('Requests per minute allowed per API key (default 600).'),
       auth: z
         .enum(['apiKeys', 'disabled'])
@@ -268,6 +302,7 @@ const apiSchema = withRules(
             'auth apiKeys) the operator generates the Secret <pipeline>-api-keys, owned by the pipeline, holding one random key under "keys"; ' +
             'status.api.keysSecret names it. The operator never overwrites that Secret, so you may rotate the key in it.',
         ),
+      serviceAccountName: componentServiceAccount('API'),
     })
     .strict(),
   [apiAuthRule],
@@ -305,6 +340,7 @@ const workerSchema = z
       .max(3600)
       .default(120)
       .describe('Longest time one job may take, in seconds; the pod termination grace period is this plus 30 s so a draining worker can finish (default 120).'),
+    serviceAccountName: componentServiceAccount('worker'),
   })
   .strict()
   .prefault({})
@@ -331,10 +367,19 @@ const serviceBusSchema = withRules(
       queueName: z.string().min(1).max(260).describe('Queue the API sends jobs to and the workers receive from.'),
       maxDeliveryCount: int32().min(1).max(2000).default(10).describe('Deliveries before a message is dead-lettered (default 10).'),
       lockDurationSeconds: int32().min(5).max(300).default(60).describe('Peek-lock duration in seconds; workers renew the lock while they work (default 60).'),
+      api: componentConnectionSchema('Service Bus', 'api', 'Send and Listen on the queue: Listen for the readiness peek').describe(
+        "The API's own connection string (SAS policy with Send and Listen), instead of the shared one.",
+      ),
+      worker: componentConnectionSchema('Service Bus', 'worker', 'Listen on the queue').describe(
+        "The workers' own connection string (SAS policy with Listen only); the operator then passes maxDeliveryCount to them, which needs Manage to read.",
+      ),
     })
     .strict(),
   [serviceBusAuthRule],
-).describe('Azure Service Bus queue. Set exactly one of namespace or connectionStringSecretRef.');
+).describe(
+  'Azure Service Bus queue. Set exactly one of namespace or connectionStringSecretRef: the operator reads queue runtime properties with it ' +
+    '(Manage), and the API and the workers use it unless api or worker name a connection string of their own.',
+);
 
 const blobSchema = withRules(
   z
@@ -348,12 +393,71 @@ const blobSchema = withRules(
         .string()
         .regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name: 3-63 lowercase letters, digits and hyphens')
         .describe('Blob container for uploads and results.'),
+      api: componentConnectionSchema('Storage', 'api', 'with AccountKey: the API signs upload URLs with it').describe(
+        "The API's own Storage connection string, instead of the shared one. It must carry an AccountKey (the API signs upload URLs).",
+      ),
+      worker: componentConnectionSchema('Storage', 'worker', 'an account SAS with Blob and Table read, write and create is enough').describe(
+        "The workers' own Storage connection string, instead of the shared one: an account SAS scoped to Blob and Table keeps the key off the workers.",
+      ),
     })
     .strict(),
   [blobAuthRule],
-).describe('Azure Blob Storage. Set exactly one of accountUrl or connectionStringSecretRef.');
+).describe(
+  'Azure Blob Storage (and the jobs Table of the same account). Set exactly one of accountUrl or connectionStringSecretRef; ' +
+    'neither only when api and worker both name a connection string of their own. The operator itself never reads Storage.',
+);
 
 export const LANGUAGE_PATTERN = /^[a-z]{3}(_[a-z]+)?$/;
+
+/** An IPv4 or IPv6 CIDR such as 10.20.0.0/16 or fd00::/8 (the API server checks the address itself when the policy is applied). */
+export const CIDR_PATTERN = /^(([0-9]{1,3}\.){3}[0-9]{1,3}\/[0-9]{1,2}|[0-9a-fA-F:]*:[0-9a-fA-F:]*\/[0-9]{1,3})$/;
+const cidr = z.string().regex(CIDR_PATTERN, 'must be a CIDR such as 10.20.0.0/16 or fd00::/8');
+
+const networkPolicySchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Create one NetworkPolicy per component that limits the pods to: egress DNS (kube-system, port 53), TCP 443 and 5671 to public addresses ' +
+          '(Azure services, webhooks) and the egress list; ingress to the API port from anywhere and to the metrics ports only from ' +
+          'metricsNamespaceLabels (default false). Needs a network plugin that enforces NetworkPolicy.',
+      ),
+    metricsNamespaceLabels: labelMap
+      .optional()
+      .describe(
+        'Labels of the namespaces allowed to reach the metrics ports (the API admin port 9090 and the worker port 9090), for example ' +
+          '{kubernetes.io/metadata.name: monitoring} for Prometheus. Absent: no namespace may.',
+      ),
+    egress: z
+      .array(
+        z
+          .object({
+            cidr: cidr.describe('Destination addresses, for example 10.20.0.0/16 (an internal webhook receiver or an emulator).'),
+            except: z.array(cidr).max(16).optional().describe('Addresses inside cidr that stay closed.'),
+            ports: z
+              .array(
+                z
+                  .object({
+                    port: int32().min(1).max(65535).describe('Destination port.'),
+                    protocol: z.enum(['TCP', 'UDP']).default('TCP').describe('TCP (default) or UDP.'),
+                  })
+                  .strict(),
+              )
+              .min(1)
+              .max(16)
+              .optional()
+              .describe('Destination ports; absent: every port.'),
+          })
+          .strict(),
+      )
+      .max(32)
+      .optional()
+      .describe('More egress the pods may use, beyond DNS and public 443 and 5671: internal receivers, a private endpoint, an emulator.'),
+  })
+  .strict()
+  .prefault({})
+  .describe('An egress (and ingress) NetworkPolicy for the pipeline pods, off by default.');
 
 export const ocrPipelineSpecSchema = z
   .object({
@@ -392,6 +496,7 @@ export const ocrPipelineSpecSchema = z
       .strict()
       .prefault({})
       .describe('Placement and metadata shared by the API and worker pods.'),
+    networkPolicy: networkPolicySchema,
   })
   .strict();
 

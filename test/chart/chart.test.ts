@@ -367,6 +367,7 @@ void describe('helm chart', { skip }, () => {
         ['', 'services'],
         ['autoscaling', 'horizontalpodautoscalers'],
         ['policy', 'poddisruptionbudgets'],
+        ['networking.k8s.io', 'networkpolicies'],
       ]) {
         assert.deepEqual(verbsOn(rules, group!, resource!), ['create', 'delete', 'list', 'patch', 'watch'], `${group}/${resource}`);
       }
@@ -387,6 +388,7 @@ void describe('helm chart', { skip }, () => {
         '/services',
         'autoscaling/horizontalpodautoscalers',
         'policy/poddisruptionbudgets',
+        'networking.k8s.io/networkpolicies',
         'keda.sh/scaledobjects',
         '/secrets',
         '/events',

@@ -111,6 +111,10 @@ the verbs and resources it uses. No wildcards: a test fails on any.
 - apiGroups: [policy]
   resources: [poddisruptionbudgets]
   verbs: [list, watch, create, patch, delete]
+# Always watched (MANAGED_KINDS), created only for pipelines with spec.networkPolicy.enabled.
+- apiGroups: [networking.k8s.io]
+  resources: [networkpolicies]
+  verbs: [list, watch, create, patch, delete]
 {{- if .Values.keda.enabled }}
 # KEDA ScaledObjects are applied, not watched (clusters without KEDA have no such API).
 - apiGroups: [keda.sh]

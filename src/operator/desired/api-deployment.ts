@@ -1,7 +1,8 @@
 // The API Deployment: the HTTP front door. Replicas are left to the HPA when it scales.
 import type { V1Deployment, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { API_AUTH_DISABLED, API_KEYS_DIR, ENV } from '../../contract/container.ts';
+import { API_AUTH_DISABLED, API_KEYS_DIR, ENV, PORTS } from '../../contract/container.ts';
 import { apiKeysSecretRef } from './api-keys.ts';
+import { componentSecretHashes } from './credentials.ts';
 import {
   API_KEYS_MOUNT,
   API_KEYS_VOLUME,
@@ -16,11 +17,16 @@ import {
 } from './common.ts';
 import type { DesiredInput } from './input.ts';
 
+/** The API container's second port: in-cluster scraping and diagnostics, never in the pipeline's Service. */
+export const API_ADMIN_PORT_NAME = 'admin';
+
 export function apiEnv(input: DesiredInput): V1EnvVar[] {
   const { spec } = input.pipeline;
   const env = [
-    ...sharedEnv(input.pipeline),
+    ...sharedEnv(input.pipeline, 'api'),
     ...portEnv('api'),
+    // /metrics, /openapi.json and /health detail listen here; the pipeline's Service leaves this port out (api-service.ts).
+    { name: ENV.apiAdminPort, value: String(PORTS.apiAdmin) },
     { name: ENV.apiMaxUploadBytes, value: String(spec.api.maxUploadBytes) },
     { name: ENV.apiRateLimitPerMinute, value: String(spec.api.rateLimitPerMinute) },
   ];
@@ -42,10 +48,12 @@ export function apiDeployment(input: DesiredInput): V1Deployment {
     volumes.push({ name: API_KEYS_VOLUME, secret: { secretName: keys.name, items: [{ key: keys.key, path: keys.key }], defaultMode: 0o440 } });
     mounts.push(API_KEYS_MOUNT);
   }
-  const hash = configHash({ env, secrets: input.secretHashes });
+  const hash = configHash({ env, secrets: componentSecretHashes(spec, input.secretHashes, 'api') });
+  const container = componentContainer(spec, 'api', env, mounts);
+  container.ports = [...(container.ports ?? []), { name: API_ADMIN_PORT_NAME, containerPort: PORTS.apiAdmin, protocol: 'TCP' }];
   return deployment(p, 'api', spec.api.replicas, hash, {
-    ...basePodSpec(spec),
-    containers: [componentContainer(spec, 'api', env, mounts)],
+    ...basePodSpec(spec, 'api'),
+    containers: [container],
     volumes,
   });
 }

@@ -15,6 +15,7 @@ import type {
 import { API_VERSION, KIND, type OcrPipeline, type OcrPipelineSpec } from '../../crds/ocrpipeline.ts';
 import { API_KEYS_DIR, COMMANDS, ENV, PORT_NAMES, PORTS, PROBE_PATHS, TMP_DIR } from '../../contract/container.ts';
 import { APP_NAME, CONFIG_HASH_ANNOTATION, FIELD_MANAGER, LABELS } from '../../contract/labels.ts';
+import { componentServiceAccount, serviceBusSecretRef, storageSecretRef } from './credentials.ts';
 
 export type Component = 'api' | 'worker';
 
@@ -81,22 +82,20 @@ export function secretEnv(name: string, ref: { name: string; key: string }): V1E
   return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } };
 }
 
-/** Env vars both components share: identity, queue and storage. */
-export function sharedEnv(p: OcrPipeline): V1EnvVar[] {
+/** Env vars both components share: identity, queue and storage, each component with its own credentials (credentials.ts). */
+export function sharedEnv(p: OcrPipeline, component: Component): V1EnvVar[] {
   const { spec } = p;
   const sb = spec.queue.serviceBus;
   const blob = spec.storage.blob;
+  const sbRef = serviceBusSecretRef(spec, component);
+  const blobRef = storageSecretRef(spec, component);
   const env: V1EnvVar[] = [
     { name: ENV.pipeline, value: p.metadata.name },
     { name: ENV.namespace, value: p.metadata.namespace },
     { name: ENV.languages, value: spec.languages.join(',') },
     { name: ENV.queueName, value: sb.queueName },
-    sb.connectionStringSecretRef
-      ? secretEnv(ENV.serviceBusConnectionString, sb.connectionStringSecretRef)
-      : { name: ENV.serviceBusNamespace, value: sb.namespace ?? '' },
-    blob.connectionStringSecretRef
-      ? secretEnv(ENV.blobConnectionString, blob.connectionStringSecretRef)
-      : { name: ENV.blobAccountUrl, value: blob.accountUrl ?? '' },
+    sbRef ? secretEnv(ENV.serviceBusConnectionString, sbRef) : { name: ENV.serviceBusNamespace, value: sb.namespace ?? '' },
+    blobRef ? secretEnv(ENV.blobConnectionString, blobRef) : { name: ENV.blobAccountUrl, value: blob.accountUrl ?? '' },
     { name: ENV.blobContainer, value: blob.container },
   ];
   if (spec.webhookSecretRef) env.push(secretEnv(ENV.webhookSecret, spec.webhookSecretRef));
@@ -128,8 +127,8 @@ export const TMP_MOUNT: V1VolumeMount = { name: 'tmp', mountPath: TMP_DIR };
 export const API_KEYS_VOLUME = 'api-keys';
 export const API_KEYS_MOUNT: V1VolumeMount = { name: API_KEYS_VOLUME, mountPath: API_KEYS_DIR, readOnly: true };
 
-/** The pod spec parts both Deployments share: placement, security, pull secrets. */
-export function basePodSpec(spec: OcrPipelineSpec): Omit<V1PodSpec, 'containers'> {
+/** The pod spec parts both Deployments share: placement, security, pull secrets; the ServiceAccount is the component's (credentials.ts). */
+export function basePodSpec(spec: OcrPipelineSpec, component: Component): Omit<V1PodSpec, 'containers'> {
   const pod = spec.pod;
   const out: Omit<V1PodSpec, 'containers'> = {
     // The pods never call the Kubernetes API; do not hand them a token.
@@ -139,7 +138,8 @@ export function basePodSpec(spec: OcrPipelineSpec): Omit<V1PodSpec, 'containers'
     // cannot collide with a host account that has rights on the node (kube-score container-security-context-user-group-id).
     securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
   };
-  if (pod.serviceAccountName) out.serviceAccountName = pod.serviceAccountName;
+  const serviceAccountName = componentServiceAccount(spec, component);
+  if (serviceAccountName) out.serviceAccountName = serviceAccountName;
   if (spec.imagePullSecrets?.length) out.imagePullSecrets = spec.imagePullSecrets.map((s) => ({ name: s.name }));
   if (pod.nodeSelector) out.nodeSelector = pod.nodeSelector;
   if (pod.tolerations) out.tolerations = pod.tolerations;

@@ -7,6 +7,7 @@ import { pdb } from './pdb.ts';
 import { workerDeployment } from './worker-deployment.ts';
 import { workerHpa } from './worker-hpa.ts';
 import { kedaScaledObject } from './keda-scaledobject.ts';
+import { networkPolicy } from './network-policy.ts';
 import type { DesiredInput } from './input.ts';
 
 export type { DesiredInput } from './input.ts';
@@ -24,6 +25,9 @@ export function desiredChildren(input: DesiredInput): KubernetesObject[] {
     // in MANAGED_KINDS (src/contract/kinds.ts): clusters without KEDA have no ScaledObject API to watch.
     input.scaling?.prometheusUrl ? kedaScaledObject(input, { prometheusUrl: input.scaling.prometheusUrl, plan: input.scaling.plan }) : undefined,
     pdb(input, 'worker'),
+    // spec.networkPolicy.enabled only; disabling it later prunes both (the kind is in MANAGED_KINDS).
+    networkPolicy(input, 'api'),
+    networkPolicy(input, 'worker'),
   ];
   return children.filter((c): c is KubernetesObject => c !== undefined);
 }

@@ -3,16 +3,20 @@
 import type { V1Deployment, V1EnvVar } from '@kubernetes/client-node';
 import { ENV, WORKER_GRACE_MARGIN_SECONDS } from '../../contract/container.ts';
 import { TMP_MOUNT, TMP_VOLUME, basePodSpec, componentContainer, configHash, deployment, portEnv, sharedEnv } from './common.ts';
+import { componentSecretHashes, workerHasOwnQueueCredentials } from './credentials.ts';
 import type { DesiredInput } from './input.ts';
 
 export function workerEnv(input: DesiredInput): V1EnvVar[] {
   const { spec } = input.pipeline;
-  return [
-    ...sharedEnv(input.pipeline),
+  const env = [
+    ...sharedEnv(input.pipeline, 'worker'),
     ...portEnv('worker'),
     { name: ENV.workerConcurrency, value: String(spec.worker.concurrency) },
     { name: ENV.workerMaxJobSeconds, value: String(spec.worker.maxJobSeconds) },
   ];
+  // Listen-only credentials cannot read the queue's MaxDeliveryCount (Manage): say it here instead.
+  if (workerHasOwnQueueCredentials(spec)) env.push({ name: ENV.workerMaxDeliveryCount, value: String(spec.queue.serviceBus.maxDeliveryCount) });
+  return env;
 }
 
 export function terminationGracePeriodSeconds(maxJobSeconds: number): number {
@@ -23,9 +27,9 @@ export function workerDeployment(input: DesiredInput): V1Deployment {
   const p = input.pipeline;
   const { spec } = p;
   const env = workerEnv(input);
-  const hash = configHash({ env, secrets: input.secretHashes });
+  const hash = configHash({ env, secrets: componentSecretHashes(spec, input.secretHashes, 'worker') });
   return deployment(p, 'worker', spec.worker.replicas, hash, {
-    ...basePodSpec(spec),
+    ...basePodSpec(spec, 'worker'),
     terminationGracePeriodSeconds: terminationGracePeriodSeconds(spec.worker.maxJobSeconds),
     containers: [componentContainer(spec, 'worker', env, [TMP_MOUNT])],
     volumes: [TMP_VOLUME],

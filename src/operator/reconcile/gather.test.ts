@@ -105,3 +105,49 @@ void test('the Secrets read before gather are the referenced ones, plus the gene
   assert.ok(minimal.includes('invoices-api-keys'), minimal.join(','));
   assert.deepEqual(referencedSecretNames(raw({ not: 'a spec' })), []);
 });
+
+// Least-privilege credentials (issue 13, item 6): each component's own Secret is checked and hashed.
+const ownCredentials = (spec: Record<string, unknown>, blobShared: boolean): Record<string, unknown> => {
+  const s = structuredClone(spec) as { queue: { serviceBus: Record<string, unknown> }; storage: { blob: Record<string, unknown> } };
+  s.queue.serviceBus.api = { connectionStringSecretRef: { name: 'sb-send', key: 'cs' } };
+  s.queue.serviceBus.worker = { connectionStringSecretRef: { name: 'sb-listen', key: 'cs' } };
+  s.storage.blob.api = { connectionStringSecretRef: { name: 'st-api', key: 'cs' } };
+  s.storage.blob.worker = { connectionStringSecretRef: { name: 'st-worker', key: 'cs' } };
+  if (!blobShared) delete s.storage.blob.connectionStringSecretRef;
+  return s;
+};
+
+void test('each component Secret is referenced with its field; the shared Storage string only while a component falls back to it', () => {
+  assert.deepEqual(
+    secretRefs(parseSpec(ownCredentials(sampleSpec('full'), false))).map((r) => `${r.field}=${r.name}`),
+    [
+      'spec.queue.serviceBus.connectionStringSecretRef=ocr-servicebus',
+      'spec.queue.serviceBus.api.connectionStringSecretRef=sb-send',
+      'spec.storage.blob.api.connectionStringSecretRef=st-api',
+      'spec.queue.serviceBus.worker.connectionStringSecretRef=sb-listen',
+      'spec.storage.blob.worker.connectionStringSecretRef=st-worker',
+      'spec.api.apiKeysSecretRef=ocr-api-keys',
+      'spec.webhookSecretRef=ocr-webhook',
+    ],
+  );
+  // Both components have their own Storage string: the shared one, even when set, is read by nobody and not required.
+  assert.ok(!secretRefs(parseSpec(ownCredentials(sampleSpec('full'), true))).some((r) => r.field === 'spec.storage.blob.connectionStringSecretRef'));
+});
+
+void test("a missing component Secret is missing (SecretNotFound), and a present one is hashed for its component's config hash", () => {
+  const { 'ocr-storage': _s, ...rest } = allSecrets;
+  const g = gather(
+    raw(ownCredentials(sampleSpec('full'), false)),
+    reader({ ...rest, 'sb-send': { cs: 'ZQ==' }, 'st-api': { cs: 'Zg==' }, 'st-worker': { cs: 'Zw==' } }),
+  );
+  assert.deepEqual(
+    g.missingSecrets.map((m) => [m.field, m.secretExists]),
+    [['spec.queue.serviceBus.worker.connectionStringSecretRef', false]],
+  );
+  assert.ok(g.secretHashes['sb-send/cs'] && g.secretHashes['st-api/cs'] && g.secretHashes['st-worker/cs']);
+  assert.equal(g.queueSecret?.secretExists, true, 'the operator still reads the shared Service Bus string');
+});
+
+void test('referencedSecretNames includes the component Secrets, so the operator reads and watches them', () => {
+  assert.deepEqual(referencedSecretNames(raw(ownCredentials(sampleSpec('minimal'), false))), ['sb-send', 'st-api', 'sb-listen', 'st-worker', 'invoices-api-keys']);
+});

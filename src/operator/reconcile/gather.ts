@@ -87,14 +87,24 @@ export function secretValueHash(secret: V1Secret | undefined, key: string): stri
   return value === undefined ? undefined : createHash('sha256').update(value).digest('hex');
 }
 
-/** Every Secret key the spec refers to, with the field that refers to it. */
+/**
+ * Every Secret key the spec refers to that someone reads, with the field that refers to it:
+ * the shared Service Bus string (the operator's), each component's own connection strings,
+ * and the shared Storage string only while a component falls back to it (credentials.ts).
+ */
 export function secretRefs(spec: OcrPipelineSpec): SecretRef[] {
   const refs: SecretRef[] = [];
   const add = (field: string, ref: { name: string; key: string } | undefined) => {
     if (ref) refs.push({ field, name: ref.name, key: ref.key });
   };
-  add(QUEUE_SECRET_FIELD, spec.queue.serviceBus.connectionStringSecretRef);
-  add('spec.storage.blob.connectionStringSecretRef', spec.storage.blob.connectionStringSecretRef);
+  const { serviceBus: sb } = spec.queue;
+  const { blob } = spec.storage;
+  add(QUEUE_SECRET_FIELD, sb.connectionStringSecretRef);
+  if (!blob.api || !blob.worker) add('spec.storage.blob.connectionStringSecretRef', blob.connectionStringSecretRef);
+  for (const component of ['api', 'worker'] as const) {
+    add(`spec.queue.serviceBus.${component}.connectionStringSecretRef`, sb[component]?.connectionStringSecretRef);
+    add(`spec.storage.blob.${component}.connectionStringSecretRef`, blob[component]?.connectionStringSecretRef);
+  }
   add('spec.api.apiKeysSecretRef', spec.api.apiKeysSecretRef);
   add('spec.webhookSecretRef', spec.webhookSecretRef);
   return refs;

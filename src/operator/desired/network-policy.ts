@@ -1,0 +1,91 @@
+// The NetworkPolicy of one component's pods (spec.networkPolicy.enabled; off by default).
+// Egress: DNS in kube-system, TCP 443 and 5671 to public addresses (Azure Service Bus,
+// Storage, Entra ID for workload identity, https webhooks) and the spec's extra list. Ingress: the
+// API port from anywhere (the Service forwards to it), the metrics ports only from the
+// namespaces the spec labels. Once a policy selects a pod, whatever it does not allow is
+// refused, in both directions. Pure.
+import type { V1IPBlock, V1NetworkPolicy, V1NetworkPolicyEgressRule, V1NetworkPolicyIngressRule, V1NetworkPolicyPort } from '@kubernetes/client-node';
+import { PORTS } from '../../contract/container.ts';
+import { MANAGED_KINDS } from '../../contract/kinds.ts';
+import type { OcrPipelineSpec } from '../../crds/ocrpipeline.ts';
+import { childMetadata, selectorLabels, type Component } from './common.ts';
+import type { DesiredInput } from './input.ts';
+
+/**
+ * Addresses the public egress never reaches: private (RFC 1918, unique local), loopback, link-local
+ * (the instance metadata service 169.254.169.254 among them), CGNAT (RFC 6598) and IPv4-mapped
+ * IPv6. Cluster pod and Service ranges usually fall inside these, so pods cannot reach each other
+ * or the Kubernetes API that way either; add such a target to spec.networkPolicy.egress.
+ */
+export const PRIVATE_IPV4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '100.64.0.0/10', '127.0.0.0/8'] as const;
+export const PRIVATE_IPV6 = ['fc00::/7', 'fe80::/10', '::1/128', '::ffff:0:0/96'] as const;
+
+/** Where cluster DNS runs: the kube-system namespace, by the label every namespace carries (Kubernetes 1.21+). */
+export const DNS_NAMESPACE_LABELS = { 'kubernetes.io/metadata.name': 'kube-system' } as const;
+
+const tcp = (port: number): V1NetworkPolicyPort => ({ protocol: 'TCP', port });
+
+/**
+ * Ports open to public addresses: 443 (HTTPS: Storage, Entra ID, the Service Bus management
+ * endpoint, webhooks) and 5671 (AMQP over TLS, the Service Bus client's default transport).
+ */
+export const PUBLIC_EGRESS_PORTS = [443, 5671] as const;
+
+/** Public 443 and 5671: any address outside the private ranges, for IPv4 and IPv6. */
+export function publicEgress(): V1NetworkPolicyEgressRule {
+  return {
+    to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [...PRIVATE_IPV4] } }, { ipBlock: { cidr: '::/0', except: [...PRIVATE_IPV6] } }],
+    ports: PUBLIC_EGRESS_PORTS.map(tcp),
+  };
+}
+
+export function dnsEgress(): V1NetworkPolicyEgressRule {
+  return {
+    to: [{ namespaceSelector: { matchLabels: { ...DNS_NAMESPACE_LABELS } } }],
+    ports: [
+      { protocol: 'UDP', port: 53 },
+      { protocol: 'TCP', port: 53 },
+    ],
+  };
+}
+
+/** spec.networkPolicy.egress, one rule per entry (an entry without ports opens every port of its addresses). */
+export function extraEgress(np: OcrPipelineSpec['networkPolicy']): V1NetworkPolicyEgressRule[] {
+  return (np.egress ?? []).map((e) => {
+    const ipBlock: V1IPBlock = { cidr: e.cidr, ...(e.except?.length ? { except: [...e.except] } : {}) };
+    return { to: [{ ipBlock }], ...(e.ports ? { ports: e.ports.map((p) => ({ protocol: p.protocol, port: p.port })) } : {}) };
+  });
+}
+
+/** The ports a component serves metrics on: the API's admin port, the worker's one port. */
+export const METRICS_PORTS: Record<Component, number> = { api: PORTS.apiAdmin, worker: PORTS.worker };
+
+export function ingressRules(np: OcrPipelineSpec['networkPolicy'], component: Component): V1NetworkPolicyIngressRule[] {
+  const rules: V1NetworkPolicyIngressRule[] = [];
+  // No `from`: every source, in or outside the cluster (a LoadBalancer Service forwards here).
+  if (component === 'api') rules.push({ ports: [tcp(PORTS.api)] });
+  if (np.metricsNamespaceLabels && Object.keys(np.metricsNamespaceLabels).length > 0) {
+    // `_from`: the client's name for `from` (a reserved word); KubernetesObjectApi serializes it as `from`, and a plain `from` would be dropped.
+    rules.push({ _from: [{ namespaceSelector: { matchLabels: { ...np.metricsNamespaceLabels } } }], ports: [tcp(METRICS_PORTS[component])] });
+  }
+  return rules;
+}
+
+/** The component's NetworkPolicy, named like its Deployment; undefined unless spec.networkPolicy.enabled. */
+export function networkPolicy({ pipeline: p }: DesiredInput, component: Component): V1NetworkPolicy | undefined {
+  const np = p.spec.networkPolicy;
+  if (!np.enabled) return undefined;
+  const ingress = ingressRules(np, component);
+  return {
+    apiVersion: MANAGED_KINDS.networkPolicy.apiVersion,
+    kind: MANAGED_KINDS.networkPolicy.kind,
+    metadata: childMetadata(p, component),
+    spec: {
+      podSelector: { matchLabels: selectorLabels(p.metadata.name, component) },
+      policyTypes: ['Ingress', 'Egress'],
+      // Ingress listed but empty (the worker without metricsNamespaceLabels) is left out: the API server drops empty lists.
+      ...(ingress.length > 0 ? { ingress } : {}),
+      egress: [dnsEgress(), publicEgress(), ...extraEgress(np)],
+    },
+  };
+}
