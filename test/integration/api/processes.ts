@@ -10,6 +10,8 @@ export interface Child {
   child: ChildProcess;
   port: number;
   url: string;
+  /** The API's admin port (/metrics, /openapi.json, /health detail); undefined for the worker. */
+  adminUrl?: string;
   exited: Promise<number | null>;
   logs(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -82,5 +84,8 @@ export async function startWorker(env: Record<string, string>): Promise<Child> {
 }
 
 export async function startApiProcess(env: Record<string, string>): Promise<Child> {
-  return await start('src/api/main.ts', { PORT: String(await freePort()), ...env }, '/ready', 30_000);
+  // A free admin port too: several API processes may run at once, and 9090 may be taken.
+  const adminPort = env.API_ADMIN_PORT ?? String(await freePort());
+  const child = await start('src/api/main.ts', { PORT: String(await freePort()), API_ADMIN_PORT: adminPort, ...env }, '/ready', 30_000);
+  return { ...child, adminUrl: `http://127.0.0.1:${adminPort}` };
 }
