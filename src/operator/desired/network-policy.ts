@@ -12,13 +12,14 @@ import { childMetadata, selectorLabels, type Component } from './common.ts';
 import type { DesiredInput } from './input.ts';
 
 /**
- * Addresses the public egress never reaches: private (RFC 1918, unique local), loopback, link-local
- * (the instance metadata service 169.254.169.254 among them), CGNAT (RFC 6598) and IPv4-mapped
- * IPv6. Cluster pod and Service ranges usually fall inside these, so pods cannot reach each other
- * or the Kubernetes API that way either; add such a target to spec.networkPolicy.egress.
+ * Addresses the public egress never reaches: private (RFC 1918, unique local), loopback,
+ * link-local (the instance metadata service 169.254.169.254 among them) and CGNAT (RFC 6598).
+ * Cluster pod and Service ranges usually fall inside these, so pods cannot reach each other or
+ * the Kubernetes API that way either; add such a target to spec.networkPolicy.egress.
  */
 export const PRIVATE_IPV4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '100.64.0.0/10', '127.0.0.0/8'] as const;
-export const PRIVATE_IPV6 = ['fc00::/7', 'fe80::/10', '::1/128', '::ffff:0:0/96'] as const;
+// No ::ffff:0:0/96 (IPv4-mapped): the API server refuses mapped addresses in an ipBlock, and the IPv4 rule covers those targets.
+export const PRIVATE_IPV6 = ['fc00::/7', 'fe80::/10', '::1/128'] as const;
 
 /** Where cluster DNS runs: the kube-system namespace, by the label every namespace carries (Kubernetes 1.21+). */
 export const DNS_NAMESPACE_LABELS = { 'kubernetes.io/metadata.name': 'kube-system' } as const;
