@@ -235,14 +235,7 @@ function setErrorHandlers(app: FastifyInstance): void {
  * Job, OCR and probe routes on the main app; /metrics, /openapi.json and the detailed /health on
  * the admin app. The OpenAPI document describes the main port and is built on its first request.
  */
-function registerRoutes(
-  app: FastifyInstance,
-  admin: FastifyInstance,
-  config: ApiConfig,
-  services: Services,
-  metrics: ApiMetrics,
-  shutdown: AbortSignal,
-): void {
+function registerRoutes(app: FastifyInstance, admin: FastifyInstance, config: ApiConfig, services: Services, metrics: ApiMetrics, shutdown: AbortSignal): void {
   const { commands, results, waiter, readiness, receiver } = services;
   const specs: RouteSpec[] = [];
   let document: Record<string, unknown> | undefined;

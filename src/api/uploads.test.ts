@@ -140,7 +140,10 @@ void describe('upload caps', () => {
     a1(); // a second release changes nothing
     assert.equal(gate.inFlight, 2);
     gate.acquire('c');
-    assert.throws(() => gate.acquire('a'), (e: unknown) => e instanceof ApiError && e.code === 'API_BUSY');
+    assert.throws(
+      () => gate.acquire('a'),
+      (e: unknown) => e instanceof ApiError && e.code === 'API_BUSY',
+    );
   });
 
   void it('counts refusals and uploads in flight', async () => {

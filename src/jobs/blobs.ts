@@ -145,13 +145,11 @@ export class JobBlobs {
     options: { abortSignal?: AbortSignal; blockBytes?: number; maxConcurrency?: number } = {},
   ): Promise<void> {
     await this.ensureContainer();
-    await this.container
-      .getBlockBlobClient(inputBlobPath(jobId))
-      .uploadStream(stream, options.blockBytes ?? 1024 * 1024, options.maxConcurrency ?? 2, {
-        conditions: { ifNoneMatch: '*' },
-        blobHTTPHeaders: { blobContentType: contentType },
-        ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
-      });
+    await this.container.getBlockBlobClient(inputBlobPath(jobId)).uploadStream(stream, options.blockBytes ?? 1024 * 1024, options.maxConcurrency ?? 2, {
+      conditions: { ifNoneMatch: '*' },
+      blobHTTPHeaders: { blobContentType: contentType },
+      ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+    });
   }
 
   /** Deletes a job's input (the compensation of a job that was never queued); a missing blob is fine. */

@@ -56,14 +56,30 @@ void describe('ATOM requests and the resource their token was signed for', () =>
   const cases: { name: string; resource: string; key?: string; path: string; refused: RegExp | undefined }[] = [
     { name: 'a namespace token reads any queue', resource: 'sb://ns.servicebus.windows.net/', path: 'queue-b', refused: undefined },
     { name: 'a namespace token lists queues', resource: 'sb://ns.servicebus.windows.net', path: '$Resources/Queues', refused: undefined },
-    { name: "the SDK's per-request https URL, query and case included", resource: 'https://127.0.0.1:5300/queue-a?api-version=2021-05', path: 'Queue-A', refused: undefined },
+    {
+      name: "the SDK's per-request https URL, query and case included",
+      resource: 'https://127.0.0.1:5300/queue-a?api-version=2021-05',
+      path: 'Queue-A',
+      refused: undefined,
+    },
     { name: 'a token for queue A reads queue A', resource: 'sb://127.0.0.1:5300/queue-a', path: 'queue-a', refused: undefined },
-    { name: 'a token for queue A does not read queue B', resource: 'sb://127.0.0.1:5300/queue-a', path: 'queue-b', refused: /InvalidAudience.*does not cover '\/queue-b'/ },
+    {
+      name: 'a token for queue A does not read queue B',
+      resource: 'sb://127.0.0.1:5300/queue-a',
+      path: 'queue-b',
+      refused: /InvalidAudience.*does not cover '\/queue-b'/,
+    },
     { name: 'a token for queue A does not read queue AA', resource: 'sb://127.0.0.1:5300/queue-a', path: 'queue-aa', refused: /InvalidAudience/ },
     { name: 'a token for queue A does not list every queue', resource: 'sb://127.0.0.1:5300/queue-a', path: '$Resources/Queues', refused: /InvalidAudience/ },
     { name: 'a token for queue A does not reach the namespace root', resource: 'sb://127.0.0.1:5300/queue-a', path: '', refused: /InvalidAudience/ },
     { name: 'a percent-encoded resource is compared decoded', resource: 'https://h/my%20queue?api-version=2021-05', path: 'my queue', refused: undefined },
-    { name: 'a Send-only key is refused before its resource matters', resource: 'sb://ns/', key: 'Sender', path: 'queue-a', refused: /Manage claim is required/ },
+    {
+      name: 'a Send-only key is refused before its resource matters',
+      resource: 'sb://ns/',
+      key: 'Sender',
+      path: 'queue-a',
+      refused: /Manage claim is required/,
+    },
   ];
   for (const c of cases) {
     void it(c.name, () => {

@@ -149,5 +149,11 @@ void test("a missing component Secret is missing (SecretNotFound), and a present
 });
 
 void test('referencedSecretNames includes the component Secrets, so the operator reads and watches them', () => {
-  assert.deepEqual(referencedSecretNames(raw(ownCredentials(sampleSpec('minimal'), false))), ['sb-send', 'st-api', 'sb-listen', 'st-worker', 'invoices-api-keys']);
+  assert.deepEqual(referencedSecretNames(raw(ownCredentials(sampleSpec('minimal'), false))), [
+    'sb-send',
+    'st-api',
+    'sb-listen',
+    'st-worker',
+    'invoices-api-keys',
+  ]);
 });

@@ -24,10 +24,18 @@ function feed(guard: FrameSizeGuard, stream: Buffer, chunkSize: number): string 
 void describe('the frame size guard', () => {
   const max = 1024;
   const cases: { name: string; stream: Buffer; refused: RegExp | undefined }[] = [
-    { name: 'a SASL exchange then AMQP frames within the limit', stream: Buffer.concat([SASL_HEADER, frame(40), AMQP_HEADER, frame(8), frame(1024)]), refused: undefined },
+    {
+      name: 'a SASL exchange then AMQP frames within the limit',
+      stream: Buffer.concat([SASL_HEADER, frame(40), AMQP_HEADER, frame(8), frame(1024)]),
+      refused: undefined,
+    },
     { name: 'an empty (heartbeat) frame of 8 bytes', stream: Buffer.concat([AMQP_HEADER, frame(8), frame(8)]), refused: undefined },
     { name: 'a frame one byte over the limit', stream: Buffer.concat([AMQP_HEADER, frame(100), frame(1025)]), refused: /1025 bytes is outside 8\.\.1024/ },
-    { name: 'a declared 4 GiB frame before authentication', stream: Buffer.concat([SASL_HEADER, frame(0xffffffff).subarray(0, 16)]), refused: /4294967295 bytes/ },
+    {
+      name: 'a declared 4 GiB frame before authentication',
+      stream: Buffer.concat([SASL_HEADER, frame(0xffffffff).subarray(0, 16)]),
+      refused: /4294967295 bytes/,
+    },
     { name: 'a frame size below the 8-byte frame header', stream: Buffer.concat([AMQP_HEADER, frame(7)]), refused: /7 bytes is outside/ },
     { name: 'a zero frame size', stream: Buffer.concat([SASL_HEADER, Buffer.alloc(4)]), refused: /0 bytes is outside/ },
   ];
