@@ -56,7 +56,9 @@ export const ERROR_CATALOGUE = {
   WEBHOOK_URL_REFUSED: {
     status: 400,
     message: 'The webhook URL points where this pipeline does not send webhooks.',
-    action: 'Use an https URL on a public address; `details.reason` says what was refused (internal receivers need WEBHOOK_ALLOWED_HOSTS).',
+    action:
+      'Use an https URL on a public address; `details.reason` says what was refused ' +
+      '(internal receivers need spec.api.webhooks.allowedHosts, WEBHOOK_ALLOWED_HOSTS).',
   },
   PAYLOAD_TOO_LARGE: {
     status: 413,
@@ -84,7 +86,11 @@ export const ERROR_CATALOGUE = {
     action: 'Upload the whole file again (the job stays awaiting_upload), then submit.',
   },
   // Jobs
-  JOB_NOT_FOUND: { status: 404, message: 'There is no job with this id.', action: 'Check the id; jobs are per pipeline.' },
+  JOB_NOT_FOUND: {
+    status: 404,
+    message: 'There is no job with this id.',
+    action: 'Check the id; jobs are per pipeline, and a job answers only to the key that created it and to admin keys.',
+  },
   JOB_FAILED: { status: 422, message: 'The job failed.', action: 'Read `details.reason`; fix the image and submit a new job.' },
   // Platform
   ROUTE_NOT_FOUND: { status: 404, message: 'There is no such endpoint.', action: 'See /openapi.json for the endpoints this API serves.' },

@@ -45,6 +45,7 @@ void test('the minimal sample gets the documented defaults', () => {
   assert.equal(spec.worker.maxJobSeconds, 120);
   assert.deepEqual(spec.api.service, { type: 'ClusterIP', port: 80 });
   assert.equal(spec.api.auth, 'apiKeys');
+  assert.deepEqual(spec.api.webhooks, { allowHttp: false, allowedHosts: [], maxConcurrent: 16 });
 });
 
 // Specs both schemas must accept, and specs both must reject (with the message a user sees).
@@ -86,6 +87,14 @@ const accepted: [string, Record<string, unknown>][] = [
       egress: [{ cidr: '10.20.0.0/16', except: ['10.20.1.0/24'], ports: [{ port: 8443 }] }, { cidr: 'fd00::/8' }],
     }),
   ],
+  [
+    'webhooks to internal receivers: http, names, *.domains, IPv4 and IPv6 addresses and CIDRs, a concurrency bound',
+    with_('api.webhooks', {
+      allowHttp: true,
+      allowedHosts: ['hooks.internal', '*.svc.cluster.local', '10.0.0.7', '10.20.0.0/16', '::1', 'fd12::/16', '::ffff:10.0.0.1'],
+      maxConcurrent: 1000,
+    }),
+  ],
 ];
 
 const rejected: [string, Record<string, unknown>, RegExp][] = [
@@ -112,6 +121,12 @@ const rejected: [string, Record<string, unknown>, RegExp][] = [
   ['an own connection string without its Secret reference is rejected', with_('queue.serviceBus.api', {}), /queue\.serviceBus\.api\.connectionStringSecretRef/],
   ['a NetworkPolicy egress entry that is not a CIDR is rejected', with_('networkPolicy.egress', [{ cidr: 'example.com' }]), /must be a CIDR/],
   ['a NetworkPolicy egress port over 65535 is rejected', with_('networkPolicy.egress', [{ cidr: '10.0.0.0/8', ports: [{ port: 70000 }] }]), /port/],
+  ['a webhook allowlist entry that is a URL is rejected', with_('api.webhooks.allowedHosts', ['http://hooks.internal/']), /host name, \*\.domain/],
+  ['a webhook allowlist CIDR outside IPv4 is rejected', with_('api.webhooks.allowedHosts', ['300.0.0.0/8']), /api\.webhooks\.allowedHosts/],
+  ['a webhook allowlist bare * is rejected', with_('api.webhooks.allowedHosts', ['*']), /api\.webhooks\.allowedHosts/],
+  ['a webhook concurrency of 0 is rejected', with_('api.webhooks.maxConcurrent', 0), /api\.webhooks\.maxConcurrent/],
+  ['a webhook concurrency above the API bound of 1000 is rejected', with_('api.webhooks.maxConcurrent', 1001), /api\.webhooks\.maxConcurrent/],
+  ['a webhook allowHttp that is not a boolean is rejected', with_('api.webhooks.allowHttp', 'yes'), /api\.webhooks\.allowHttp/],
 ];
 
 for (const [name, spec] of accepted) {

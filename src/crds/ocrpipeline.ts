@@ -249,6 +249,60 @@ const componentServiceAccount = (component: 'API' | 'worker') =>
         `${component}'s roles (docs/security.md).`,
     );
 
+/**
+ * api.webhooks defaults and bounds: the API's own (src/api/config.ts, WEBHOOK_ALLOW_HTTP, WEBHOOK_ALLOWED_HOSTS,
+ * WEBHOOK_MAX_CONCURRENT). The operator sets those variables only when a value differs from these, so the API
+ * Deployment of a pipeline that leaves webhooks alone stays as it was.
+ */
+export const WEBHOOK_DEFAULTS = { allowHttp: false, allowedHosts: [] as readonly string[], maxConcurrent: 16 } as const;
+export const WEBHOOK_MAX_CONCURRENT_RANGE = { min: 1, max: 1000 } as const;
+
+const IPV4_OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+const HOST_NAME = String.raw`(\*\.)?[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?`;
+const IPV4_CIDR = String.raw`${IPV4_OCTET}(\.${IPV4_OCTET}){3}/([0-9]|[12][0-9]|3[0-2])`;
+const IPV6 = '[0-9a-fA-F.]*:[0-9a-fA-F:.]*(/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))?';
+/**
+ * One api.webhooks.allowedHosts entry, as src/jobs/egress.ts reads it: a host name (a bare IPv4 address is one too), `*.domain`,
+ * an IPv4 CIDR, or an IPv6 address or CIDR. RE2-compatible. An IPv6 text this accepts but the API cannot parse stops the API
+ * at start-up with a message naming the entry, which the pipeline's Degraded condition shows.
+ */
+export const WEBHOOK_HOST_PATTERN = new RegExp(`^(${HOST_NAME}|${IPV4_CIDR}|${IPV6})$`);
+
+const webhooksSchema = z
+  .object({
+    allowHttp: z
+      .boolean()
+      .default(WEBHOOK_DEFAULTS.allowHttp)
+      .describe('Accept http:// webhook URLs as well as https:// (WEBHOOK_ALLOW_HTTP; default false: https only).'),
+    allowedHosts: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(253)
+          .regex(WEBHOOK_HOST_PATTERN, 'must be a host name, *.domain, IP address or CIDR such as hooks.internal, *.svc.cluster.local or 10.20.0.0/16'),
+      )
+      .max(64)
+      .default([...WEBHOOK_DEFAULTS.allowedHosts])
+      .describe(
+        'Internal webhook receivers the API may call although they are loopback, private, link-local or cluster-internal ' +
+          '(WEBHOOK_ALLOWED_HOSTS; default none): host names (exact, case-insensitive), *.domain (any name under it), IP addresses ' +
+          'and CIDRs (10.20.0.0/16, fd12::/16). A listed name skips the name and address checks; an address inside a listed range ' +
+          'passes. The https rule (see allowHttp) still holds. With networkPolicy.enabled, open the receiver in networkPolicy.egress too.',
+      ),
+    maxConcurrent: int32()
+      .min(WEBHOOK_MAX_CONCURRENT_RANGE.min)
+      .max(WEBHOOK_MAX_CONCURRENT_RANGE.max)
+      .default(WEBHOOK_DEFAULTS.maxConcurrent)
+      .describe(
+        'Webhook requests on the wire at once per API replica (WEBHOOK_MAX_CONCURRENT; default 16, 1 to 1000); more wait in a ' +
+          'bounded queue, and retry waits hold no slot.',
+      ),
+  })
+  .strict()
+  .prefault({})
+  .describe('Where the API may deliver webhooks (they need spec.webhookSecretRef); by default https to public addresses only.');
+
 // ---------------------------------------------------------------------------------------
 // Spec
 // ---------------------------------------------------------------------------------------
@@ -298,11 +352,15 @@ const apiSchema = withRules(
       apiKeysSecretRef: secretKeyRefSchema
         .optional()
         .describe(
-          'Secret key holding the API keys file (one key per line, or name:key); mounted read-only at /etc/ocr/api-keys. Without it (and with ' +
+          'Secret key holding the API keys file, mounted read-only at /etc/ocr/api-keys: one key per line as name:key, where a name is 1 to 63 ' +
+            'letters, digits, ".", "_" or "-" starting with a letter or digit and owns the jobs its key creates; a name ending in .admin marks ' +
+            'an admin key, which sees every job. A line whose text before its first ":" is not such a name is one key as written (named ' +
+            'key-<line number>); blank lines and lines starting with # are skipped. Without it (and with ' +
             'auth apiKeys) the operator generates the Secret <pipeline>-api-keys, owned by the pipeline, holding one random key under "keys"; ' +
             'status.api.keysSecret names it. The operator never overwrites that Secret, so you may rotate the key in it.',
         ),
       serviceAccountName: componentServiceAccount('API'),
+      webhooks: webhooksSchema,
     })
     .strict(),
   [apiAuthRule],

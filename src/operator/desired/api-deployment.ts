@@ -1,6 +1,7 @@
 // The API Deployment: the HTTP front door. Replicas are left to the HPA when it scales.
 import type { V1Deployment, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { API_AUTH_DISABLED, API_KEYS_DIR, ENV, PORTS } from '../../contract/container.ts';
+import { WEBHOOK_DEFAULTS, type OcrPipelineSpec } from '../../crds/ocrpipeline.ts';
 import { apiKeysSecretRef } from './api-keys.ts';
 import { componentSecretHashes } from './credentials.ts';
 import {
@@ -29,10 +30,23 @@ export function apiEnv(input: DesiredInput): V1EnvVar[] {
     { name: ENV.apiAdminPort, value: String(PORTS.apiAdmin) },
     { name: ENV.apiMaxUploadBytes, value: String(spec.api.maxUploadBytes) },
     { name: ENV.apiRateLimitPerMinute, value: String(spec.api.rateLimitPerMinute) },
+    ...webhookEnv(spec.api.webhooks),
   ];
   // The user's keys Secret or the generated one; API_AUTH=disabled only when the spec says auth: disabled.
   const keys = apiKeysSecretRef(input.pipeline);
   env.push(keys ? { name: ENV.apiKeysFile, value: `${API_KEYS_DIR}/${keys.key}` } : { name: ENV.apiAuth, value: API_AUTH_DISABLED });
+  return env;
+}
+
+/**
+ * WEBHOOK_ALLOW_HTTP, WEBHOOK_ALLOWED_HOSTS and WEBHOOK_MAX_CONCURRENT, each only when the spec differs from the API's
+ * own default (WEBHOOK_DEFAULTS), so pipelines that leave spec.api.webhooks alone keep the same pod template and config hash.
+ */
+export function webhookEnv(webhooks: OcrPipelineSpec['api']['webhooks']): V1EnvVar[] {
+  const env: V1EnvVar[] = [];
+  if (webhooks.allowHttp !== WEBHOOK_DEFAULTS.allowHttp) env.push({ name: ENV.webhookAllowHttp, value: String(webhooks.allowHttp) });
+  if (webhooks.allowedHosts.length > 0) env.push({ name: ENV.webhookAllowedHosts, value: webhooks.allowedHosts.join(',') });
+  if (webhooks.maxConcurrent !== WEBHOOK_DEFAULTS.maxConcurrent) env.push({ name: ENV.webhookMaxConcurrent, value: String(webhooks.maxConcurrent) });
   return env;
 }
 

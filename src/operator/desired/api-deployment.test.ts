@@ -1,0 +1,74 @@
+// spec.api.webhooks -> the API's WEBHOOK_* variables: each option reaches the pod only when it
+// differs from the API's default, and the API's own config reader reads back what the spec says.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { input, pipeline, set, type SpecMod } from '../testing/fixtures.ts';
+import { DEFAULTS as API_DEFAULTS, SETTINGS as API_SETTINGS, configFromEnv } from '../../api/config.ts';
+import { ENV } from '../../contract/container.ts';
+import { CONFIG_HASH_ANNOTATION } from '../../contract/labels.ts';
+import { WEBHOOK_DEFAULTS, WEBHOOK_MAX_CONCURRENT_RANGE } from '../../crds/ocrpipeline.ts';
+import { apiDeployment } from './api-deployment.ts';
+
+const WEBHOOK_ENV = [ENV.webhookAllowHttp, ENV.webhookAllowedHosts, ENV.webhookMaxConcurrent] as const;
+
+/** The API container's env as name -> value; secretKeyRef entries as their reference. */
+const env = (d: V1Deployment) => Object.fromEntries((d.spec?.template.spec?.containers[0]?.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
+const hash = (d: V1Deployment) => d.spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
+const render = (...mods: SpecMod[]) => apiDeployment(input(pipeline('minimal', ...mods)));
+
+const optionCases: { name: string; mod: SpecMod; variable: (typeof WEBHOOK_ENV)[number]; value: string }[] = [
+  { name: 'allowHttp true sets WEBHOOK_ALLOW_HTTP=true', mod: set('api.webhooks.allowHttp', true), variable: ENV.webhookAllowHttp, value: 'true' },
+  {
+    name: 'allowedHosts sets WEBHOOK_ALLOWED_HOSTS to the entries, comma-separated, in order',
+    mod: set('api.webhooks.allowedHosts', ['hooks.internal', '*.svc.cluster.local', '10.20.0.0/16', 'fd12::/16']),
+    variable: ENV.webhookAllowedHosts,
+    value: 'hooks.internal,*.svc.cluster.local,10.20.0.0/16,fd12::/16',
+  },
+  { name: 'maxConcurrent 4 sets WEBHOOK_MAX_CONCURRENT=4', mod: set('api.webhooks.maxConcurrent', 4), variable: ENV.webhookMaxConcurrent, value: '4' },
+];
+for (const c of optionCases) {
+  void test(`webhooks: ${c.name}, and no other webhook variable`, () => {
+    const e = env(render(c.mod));
+    assert.equal(e[c.variable], c.value);
+    for (const other of WEBHOOK_ENV.filter((v) => v !== c.variable)) assert.equal(e[other], undefined, other);
+  });
+}
+
+void test('webhooks: a pipeline without spec.api.webhooks, or with the defaults written out, sets no webhook variable and keeps its config hash', () => {
+  const written = set('api.webhooks', { allowHttp: false, allowedHosts: [], maxConcurrent: 16 });
+  for (const [name, d] of [
+    ['minimal', render()],
+    ['minimal with defaults written out', render(written)],
+    ['full', apiDeployment(input(pipeline('full')))],
+  ] as const) {
+    const e = env(d);
+    for (const variable of WEBHOOK_ENV) assert.equal(e[variable], undefined, `${name}: ${variable}`);
+  }
+  assert.equal(hash(render(written)), hash(render()));
+});
+
+void test('webhooks: a changed webhook setting changes the config hash, so the API pods roll', () => {
+  assert.notEqual(hash(render(set('api.webhooks.allowedHosts', ['hooks.internal']))), hash(render()));
+});
+
+void test("webhooks: the CRD's defaults and bounds are the API's own", () => {
+  assert.equal(WEBHOOK_DEFAULTS.maxConcurrent, API_DEFAULTS.webhookMaxConcurrent);
+  const row = (name: string) => API_SETTINGS.find((s) => s.name === name) as { default?: unknown; min?: number; max?: number };
+  assert.equal(row('webhookAllowHttp').default, WEBHOOK_DEFAULTS.allowHttp);
+  assert.deepEqual(row('webhookAllowedHosts').default, WEBHOOK_DEFAULTS.allowedHosts);
+  assert.deepEqual({ min: row('webhookMaxConcurrent').min, max: row('webhookMaxConcurrent').max }, WEBHOOK_MAX_CONCURRENT_RANGE);
+});
+
+void test("webhooks: the API's config reader reads the rendered variables back as the spec says", () => {
+  const d = render(
+    set('api.webhooks', { allowHttp: true, allowedHosts: ['hooks.internal', '*.svc.cluster.local', '10.20.0.0/16', 'fd12::/16'], maxConcurrent: 4 }),
+  );
+  const values = Object.fromEntries(Object.entries(env(d)).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  const config = configFromEnv(values);
+  assert.deepEqual(config.webhookEgress, { allowHttp: true, allowedHosts: ['hooks.internal', '*.svc.cluster.local', '10.20.0.0/16', 'fd12::/16'] });
+  assert.equal(config.webhookMaxConcurrent, 4);
+  const defaults = configFromEnv(Object.fromEntries(Object.entries(env(render())).filter((entry): entry is [string, string] => typeof entry[1] === 'string')));
+  assert.deepEqual(defaults.webhookEgress, { allowHttp: WEBHOOK_DEFAULTS.allowHttp, allowedHosts: WEBHOOK_DEFAULTS.allowedHosts });
+  assert.equal(defaults.webhookMaxConcurrent, WEBHOOK_DEFAULTS.maxConcurrent);
+});
