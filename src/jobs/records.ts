@@ -19,8 +19,8 @@ const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
  * (no `.`), so the first `.` separates it from the name, and `.` is allowed in Table keys
  * (`/`, `\`, `#` and `?` are not). Without a namespace (a hand-run or test API) the
  * partition is the name alone, as before namespaces were part of it, so such data stays readable.
- * The partition travels in the record's and the queue message's `pipeline` field, so the worker
- * reads the partition the API wrote without knowing the namespace itself.
+ * The partition travels in the record's and the queue message's `pipeline` field; the worker, given
+ * the same OCR_PIPELINE and OCR_NAMESPACE, serves only its own and dead-letters a message naming another (PIPELINE_MISMATCH).
  */
 export function pipelinePartition(pipeline: string, namespace: string | undefined): string {
   if (namespace === undefined || namespace === '') return pipeline;

@@ -105,6 +105,8 @@ export const JobErrorCode = z.enum([
   'CONTENT_MISMATCH',
   /** The queue message names a blob other than the one derived from its job id. */
   'BLOB_PATH_MISMATCH',
+  /** The queue message is for another records partition than the worker's own: dead-lettered, no record touched. */
+  'PIPELINE_MISMATCH',
 ]);
 export type JobErrorCode = z.infer<typeof JobErrorCode>;
 

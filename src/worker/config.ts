@@ -11,7 +11,8 @@ import {
   type QueueSettings,
   type StorageSettings,
 } from '../jobs/connections.ts';
-import { helpText as renderHelp, logLevelSetting, parseSettings, type Env, type Setting } from '../shared/config.ts';
+import { pipelinePartition } from '../jobs/records.ts';
+import { ConfigError, helpText as renderHelp, logLevelSetting, parseSettings, type Env, type Setting } from '../shared/config.ts';
 
 export const SETTINGS = [
   ...POD_SETTINGS,
@@ -95,6 +96,11 @@ export function helpText(): string {
 export interface WorkerConfig {
   pipeline: string;
   namespace: string | undefined;
+  /**
+   * The records partition this worker serves (pipelinePartition: `<namespace>.<pipeline>`, or the pipeline alone without
+   * OCR_NAMESPACE). A message for any other partition is dead-lettered as PIPELINE_MISMATCH.
+   */
+  partition: string;
   languages: string[];
   storage: StorageSettings;
   queue: QueueSettings;
@@ -119,6 +125,7 @@ export function loadConfig(env: Env): WorkerConfig {
   return {
     pipeline,
     namespace: values.namespace,
+    partition: partitionOf(pipeline, values.namespace),
     languages: values.languages,
     storage,
     queue,
@@ -130,4 +137,12 @@ export function loadConfig(env: Env): WorkerConfig {
     port: values.port,
     logLevel: values.logLevel,
   };
+}
+
+function partitionOf(pipeline: string, namespace: string | undefined): string {
+  try {
+    return pipelinePartition(pipeline, namespace);
+  } catch (error) {
+    throw new ConfigError(`${ENV.namespace}: ${(error as Error).message}`);
+  }
 }

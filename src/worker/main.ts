@@ -94,6 +94,7 @@ async function start(): Promise<void> {
     maxJobMs,
     maxDeliveryCount: deliveryLimit,
     workerName,
+    partition: config.partition,
     onRecognized: (seconds) => metrics.ocrDuration.observe(seconds),
   });
   // The SDK's own lock renewal is off (0): the consumer renews, counts and stops at the job budget.
@@ -110,7 +111,7 @@ async function start(): Promise<void> {
   });
   consumer.start();
   state.receiving = true;
-  logger.info({ queue: config.queue.queueName }, 'Started receiving');
+  logger.info({ queue: config.queue.queueName, partition: config.partition }, 'Started receiving');
 }
 
 // No forced exit: the drain is bounded by maxJobMs, and the operator gives worker pods

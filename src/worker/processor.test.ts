@@ -17,10 +17,14 @@ const HASH = 'a'.repeat(64);
 class MemoryRecords {
   readonly rows = new Map<string, JobRecord>();
   readonly remembered = new Map<string, string>();
-  async get(_pipeline: string, jobId: string): Promise<JobRecord | undefined> {
+  /** The partition of every call, in order: a worker must only ever use its own. */
+  readonly partitions: string[] = [];
+  async get(pipeline: string, jobId: string): Promise<JobRecord | undefined> {
+    this.partitions.push(pipeline);
     return this.rows.get(jobId);
   }
-  async transition(_pipeline: string, jobId: string, t: Transition): Promise<JobRecord | undefined> {
+  async transition(pipeline: string, jobId: string, t: Transition): Promise<JobRecord | undefined> {
+    this.partitions.push(pipeline);
     const row = this.rows.get(jobId);
     if (!row) throw new JobNotFoundError(jobId);
     if (t.from && !t.from.includes(row.status)) return undefined;
@@ -28,7 +32,8 @@ class MemoryRecords {
     this.rows.set(jobId, next);
     return next;
   }
-  async rememberResult(_pipeline: string, key: string, jobId: string): Promise<void> {
+  async rememberResult(pipeline: string, key: string, jobId: string): Promise<void> {
+    this.partitions.push(pipeline);
     if (!this.remembered.has(key)) this.remembered.set(key, jobId);
   }
 }
@@ -72,6 +77,10 @@ function fixture(
     prepare?: () => Promise<PreparedImage>;
     maxDeliveryCount?: number;
     languages?: string[];
+    /** The worker's own records partition (default 'p'). */
+    partition?: string;
+    /** The message's `pipeline` (default: the worker's partition). */
+    messagePipeline?: string;
   } = {},
 ): Fixture {
   const records = new MemoryRecords();
@@ -100,7 +109,7 @@ function fixture(
     message: {
       v: 1,
       jobId,
-      pipeline: 'p',
+      pipeline: change.messagePipeline ?? change.partition ?? 'p',
       blobPath: inputBlobPath(jobId),
       contentHash,
       languages: change.languages ?? ['eng'],
@@ -123,6 +132,7 @@ function fixture(
     maxJobMs: 10_000,
     maxDeliveryCount: change.maxDeliveryCount ?? 3,
     workerName: 'test',
+    partition: change.partition ?? 'p',
     clock: () => Date.parse(now),
   };
   return f;
@@ -142,6 +152,14 @@ void describe('processor', () => {
     assert.deepEqual(result?.lines[0]?.bbox, { x0: 5, y0: 10, x1: 55, y1: 20 }, 'boxes are in the pixels of the uploaded image');
     assert.deepEqual(result?.image, { width: 100, height: 50, format: 'png' });
     assert.equal(f.records.remembered.size, 1);
+  });
+
+  void it('reads and writes records only in its own <namespace>.<pipeline> partition', async () => {
+    const f = fixture({ partition: 'finance.p' });
+    const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+    assert.equal(settlement.outcome, 'succeeded');
+    assert.ok(f.records.partitions.length > 0);
+    assert.deepEqual(new Set(f.records.partitions), new Set(['finance.p']));
   });
 
   void it('keeps the first stored result when a redelivered job is processed again', async () => {
@@ -164,7 +182,8 @@ void describe('processor', () => {
     }
   });
 
-  const deadLetterCases: { name: string; change: Parameters<typeof fixture>[0]; body?: unknown; code: string }[] = [
+  // untouched: the message belongs to another partition, so no record is read or written (nor any blob).
+  const deadLetterCases: { name: string; change: Parameters<typeof fixture>[0]; body?: unknown; code: string; untouched?: true }[] = [
     { name: 'a body that is not a job', change: {}, body: { hello: 'world' }, code: 'INVALID_MESSAGE' },
     { name: 'an image over the byte limit', change: { upload: Buffer.alloc(2000) }, code: 'IMAGE_TOO_LARGE' },
     {
@@ -177,15 +196,35 @@ void describe('processor', () => {
       code: 'IMAGE_CORRUPT',
     },
     { name: 'a language this worker has not loaded', change: { languages: ['deu'] }, code: 'INVALID_MESSAGE' },
+    { name: 'a message for another pipeline', change: { partition: 'finance.p', messagePipeline: 'finance.q' }, code: 'PIPELINE_MISMATCH', untouched: true },
+    {
+      name: 'a message for the same pipeline name in another namespace',
+      change: { partition: 'finance.p', messagePipeline: 'sales.p' },
+      code: 'PIPELINE_MISMATCH',
+      untouched: true,
+    },
+    {
+      name: 'a message naming the bare pipeline when the worker serves <namespace>.<pipeline>',
+      change: { partition: 'finance.p', messagePipeline: 'p' },
+      code: 'PIPELINE_MISMATCH',
+      untouched: true,
+    },
   ];
   for (const c of deadLetterCases) {
-    void it(`dead-letters ${c.name} at once as ${c.code} and marks the job failed`, async () => {
+    void it(`dead-letters ${c.name} at once as ${c.code} ${c.untouched ? 'without touching any job record' : 'and marks the job failed'}`, async () => {
       const f = fixture(c.change);
       if (c.change?.languages) f.message.languages = c.change.languages;
       const settlement = await createProcessor(f.deps)({ body: c.body ?? f.message, deliveryCount: 0 });
       assert.equal(settlement.action, 'deadLetter');
       assert.equal(settlement.action === 'deadLetter' ? settlement.code : '', c.code);
-      if (c.body === undefined) {
+      if (c.untouched) {
+        assert.deepEqual(f.records.partitions, [], 'no record read or written in any partition');
+        assert.deepEqual(f.blobs.reads, [], 'no image read');
+        assert.equal(f.ocrCalls, 0);
+        assert.equal(f.records.rows.get(f.message.jobId)?.status, 'queued');
+        assert.equal(settlement.action === 'deadLetter' ? settlement.jobId : '', f.message.jobId);
+        assert.match(settlement.action === 'deadLetter' ? settlement.reason : '', new RegExp(`"${f.message.pipeline}".*"${f.deps.partition}"`));
+      } else if (c.body === undefined) {
         const record = f.records.rows.get(f.message.jobId);
         assert.equal(record?.status, 'failed');
         assert.equal(record?.errorCode, c.code);

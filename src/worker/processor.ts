@@ -2,13 +2,16 @@
 // Service Bus; the consumer turns the settlement into complete / abandon / deadLetter.
 // Every dependency is injected, so the whole decision table is testable without a broker.
 //
-//   parse -> image path from the job id -> record: processing -> download (byte limit)
+//   parse -> partition is ours -> image path from the job id -> record: processing -> download (byte limit)
 //         -> SHA-256 equals the hash recorded at submit -> preprocess (pixel limit)
 //         -> recognize (time limit) -> write result once -> record: succeeded -> dedupe key
 //
 // Integrity: the worker reads only the blob derived from the job id (`inputs/<jobId>`, which no
 // upload URL covers) and OCRs only bytes whose SHA-256 is the one recorded at submit, so a result
 // and its dedupe key always belong to the same bytes: no result can be filed under another image's hash.
+// Isolation: the message's `pipeline` names the records partition the API wrote; the worker acts only on
+// its own partition (WorkerConfig.partition), so a message for another pipeline or namespace (a shared or
+// misrouted queue, a forged message) is dead-lettered as PIPELINE_MISMATCH without reading or writing any record.
 //
 // Failures (see errors.ts): permanent -> record failed, dead-letter now; transient ->
 // abandon, and on the last delivery the broker allows, record failed first.
@@ -48,6 +51,11 @@ export interface ProcessorDeps {
   /** The queue's MaxDeliveryCount: the delivery with count maxDeliveryCount - 1 is the last one. */
   maxDeliveryCount: number;
   workerName: string;
+  /**
+   * The records partition this worker serves (pipelinePartition: `<namespace>.<pipeline>`, or the pipeline alone).
+   * Messages whose `pipeline` differs are dead-lettered as PIPELINE_MISMATCH, touching no record.
+   */
+  partition: string;
   /** Time for startedAt, completedAt and finishedAt (epoch ms); default systemClock. */
   clock?: Clock;
   /** Observes OCR time (seconds), for the duration histogram. */
@@ -73,6 +81,9 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       const reason = `the message is not a version-1 OCR job: ${error instanceof Error ? error.message.slice(0, 500) : String(error)}`;
       return { action: 'deadLetter', outcome: 'dead_lettered', code: 'INVALID_MESSAGE', reason };
     }
+    // Before anything reads or writes: the settlement of another partition's job is not ours to record.
+    const foreign = checkPartition(stages, job);
+    if (foreign) return foreign;
     const attempt = delivery.deliveryCount + 1;
     try {
       return await run(stages, job, attempt);
@@ -99,6 +110,16 @@ async function run(stages: Stages, job: JobMessage, attempt: number): Promise<Se
   const candidate = await recognise(stages, job, image, started);
   const result = await store(stages, job, candidate);
   return { action: 'complete', outcome: 'succeeded', jobId: job.jobId, result };
+}
+
+/** A dead-letter settlement for a message of another records partition, or undefined when the partition is ours. */
+function checkPartition(stages: Stages, job: JobMessage): Settlement | undefined {
+  if (job.pipeline === stages.partition) return undefined;
+  const reason =
+    `the message is for records partition ${JSON.stringify(job.pipeline.slice(0, 200))}, not this worker's ${JSON.stringify(stages.partition)} ` +
+    '(<namespace>.<pipeline> from OCR_NAMESPACE and OCR_PIPELINE): refused without touching any job record; ' +
+    'check that no other pipeline sends to this queue';
+  return { action: 'deadLetter', outcome: 'dead_lettered', jobId: job.jobId, code: 'PIPELINE_MISMATCH', reason };
 }
 
 /** A job asking for a language this worker has not loaded can never succeed here. */
