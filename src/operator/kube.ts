@@ -74,7 +74,7 @@ export function sources(kc: KubeConfig) {
       const list = ns
         ? await core.listNamespacedSecret({ namespace: ns, labelSelector }, asMetadata)
         : await core.listSecretForAllNamespaces({ labelSelector }, asMetadata);
-      return { ...list, items: list.items.map(metadataOnly) };
+      return { ...list, items: (list.items ?? []).map(metadataOnly) }; // an empty metadata list has items: null
     },
   };
   // Pods of pipelines, trimmed to what the pod checks read (trimPod).
@@ -84,7 +84,7 @@ export function sources(kc: KubeConfig) {
     path: nsPath('/api/v1', 'pods'),
     list: async (ns, labelSelector) => {
       const list = ns ? await core.listNamespacedPod({ namespace: ns, labelSelector }) : await core.listPodForAllNamespaces({ labelSelector });
-      return { ...list, items: list.items.map(trimPod) };
+      return { ...list, items: (list.items ?? []).map(trimPod) };
     },
   };
   const children: Source[] = [
