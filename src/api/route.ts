@@ -176,3 +176,26 @@ function components(): Record<string, unknown> {
     },
   };
 }
+
+/** What every route with `auth: true` can answer before its handler runs (AUTH_RATE_LIMITED is added in app.ts). */
+export const AUTH_ERRORS: ErrorCode[] = ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED'];
+
+/** What a route that takes job options (languages, webhook) can answer. */
+export const JOB_OPTION_ERRORS: ErrorCode[] = ['INVALID_REQUEST', 'LANGUAGE_NOT_ALLOWED', 'WEBHOOKS_DISABLED', 'WEBHOOK_URL_REFUSED'];
+
+/** What a route that receives an image in its body (multipart or raw) can answer. */
+export const IMAGE_BODY_ERRORS: ErrorCode[] = [
+  'EMPTY_BODY',
+  'MULTIPART_INVALID',
+  'IMAGE_TOO_LARGE',
+  'PAYLOAD_TOO_LARGE',
+  'IMAGE_EMPTY',
+  'IMAGE_TYPE_UNSUPPORTED',
+  'IMAGE_TRUNCATED',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'UPLOADS_PER_KEY_LIMITED',
+  'API_BUSY',
+];
+
+/** What a route that stores and queues can answer when a dependency is down. */
+export const DEPENDENCY_ERRORS: ErrorCode[] = ['STORAGE_UNAVAILABLE', 'QUEUE_UNAVAILABLE'];

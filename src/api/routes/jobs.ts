@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../auth.ts';
 import { ApiError } from '../errors.ts';
-import type { RouteSpec } from '../route.ts';
+import { AUTH_ERRORS, DEPENDENCY_ERRORS, IMAGE_BODY_ERRORS, JOB_OPTION_ERRORS, type RouteSpec } from '../route.ts';
 import { CreateJobBody, CreateJobResponse, JobParams, JobView } from '../schemas.ts';
 import type { JobCommands } from '../jobs/commands.ts';
 import type { ResultCache } from '../jobs/result-cache.ts';
@@ -52,27 +52,7 @@ function createJobRoute({ commands, results, maxUploadBytes, receiver }: JobRout
     content: { 'multipart/form-data': { schema: MultipartJob } },
     bodyLimit: maxUploadBytes + 64 * 1024,
     responses: { 201: { description: 'The job (and, for JSON, where to upload).', schema: CreateJobResponse } },
-    errors: [
-      'API_KEY_MISSING',
-      'API_KEY_INVALID',
-      'RATE_LIMITED',
-      'INVALID_REQUEST',
-      'MALFORMED_JSON',
-      'EMPTY_BODY',
-      'MULTIPART_INVALID',
-      'LANGUAGE_NOT_ALLOWED',
-      'WEBHOOKS_DISABLED',
-      'IMAGE_TOO_LARGE',
-      'PAYLOAD_TOO_LARGE',
-      'IMAGE_EMPTY',
-      'IMAGE_TYPE_UNSUPPORTED',
-      'IMAGE_TRUNCATED',
-      'UNSUPPORTED_MEDIA_TYPE',
-      'UPLOADS_PER_KEY_LIMITED',
-      'API_BUSY',
-      'STORAGE_UNAVAILABLE',
-      'QUEUE_UNAVAILABLE',
-    ],
+    errors: [...AUTH_ERRORS, 'MALFORMED_JSON', ...JOB_OPTION_ERRORS, ...IMAGE_BODY_ERRORS, ...DEPENDENCY_ERRORS],
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       if (request.isMultipart()) {
         const upload = await receiveMultipartImage(request, receiver);

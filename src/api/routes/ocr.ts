@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../auth.ts';
 import { ApiError } from '../errors.ts';
-import type { RouteSpec } from '../route.ts';
+import { AUTH_ERRORS, DEPENDENCY_ERRORS, IMAGE_BODY_ERRORS, JOB_OPTION_ERRORS, type RouteSpec } from '../route.ts';
 import { ImageFields, OcrResponse } from '../schemas.ts';
 import type { JobCommands } from '../jobs/commands.ts';
 import type { ResultCache } from '../jobs/result-cache.ts';
@@ -49,27 +49,7 @@ export function ocrRoutes({ commands, results, waiter, maxUploadBytes, syncTimeo
         200: { description: 'The result.', schema: OcrResponse },
         202: { description: 'Still running; poll the Location.', schema: OcrResponse },
       },
-      errors: [
-        'API_KEY_MISSING',
-        'API_KEY_INVALID',
-        'RATE_LIMITED',
-        'INVALID_REQUEST',
-        'EMPTY_BODY',
-        'MULTIPART_INVALID',
-        'LANGUAGE_NOT_ALLOWED',
-        'WEBHOOKS_DISABLED',
-        'IMAGE_TOO_LARGE',
-        'PAYLOAD_TOO_LARGE',
-        'IMAGE_EMPTY',
-        'IMAGE_TYPE_UNSUPPORTED',
-        'IMAGE_TRUNCATED',
-        'UNSUPPORTED_MEDIA_TYPE',
-        'UPLOADS_PER_KEY_LIMITED',
-        'API_BUSY',
-        'JOB_FAILED',
-        'STORAGE_UNAVAILABLE',
-        'QUEUE_UNAVAILABLE',
-      ],
+      errors: [...AUTH_ERRORS, ...JOB_OPTION_ERRORS, ...IMAGE_BODY_ERRORS, 'JOB_FAILED', ...DEPENDENCY_ERRORS],
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const upload = await receiveImage(request, receiver);
         const accepted = await commands.acceptStored(upload.stored, upload.request, 'sync', principalOf(request.caller));
