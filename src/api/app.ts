@@ -3,7 +3,8 @@
 // admin port (/metrics, /openapi.json, /health with detail), which the pipeline's Service
 // does not expose. main.ts listens on both; tests use inject() on either.
 import { randomUUID } from 'node:crypto';
-import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { Transform } from 'node:stream';
+import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -80,6 +81,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   addRequestHooks(admin, deps, limits, metrics);
   setErrorHandlers(app);
   setErrorHandlers(admin);
+  limitJsonBodies(app);
   registerRoutes(app, admin, config, services, metrics, closing.signal);
 
   app.addHook('preClose', async () => {
@@ -104,6 +106,12 @@ function createFastify(log: Logger): FastifyInstance {
     genReqId: () => randomUUID(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Errors the router raises before any handler (a path parameter over 100 characters, a
+    // malformed URL) get the catalogue's shape too, not Fastify's own body.
+    frameworkErrors: (error, _request, reply) => {
+      const apiError = toApiError(error);
+      void (reply as FastifyReply).code(apiError.status).headers(apiError.headers).send(apiError.body());
+    },
   });
 }
 
@@ -219,6 +227,29 @@ function addRequestHooks(app: FastifyInstance, deps: ApiDeps, limits: RequestLim
 }
 
 /** Every error answers in the catalogue's shape ({error: {code, message, details?}}); only 5xx are logged. */
+/**
+ * JSON bodies stay within JSON_BODY_LIMIT on every route, also on those whose bodyLimit is sized
+ * for images (POST /v1/jobs takes JSON and multipart): the declared length is checked first, and
+ * a chunked body is counted as it arrives. Over the limit: 413 PAYLOAD_TOO_LARGE.
+ */
+function limitJsonBodies(app: FastifyInstance): void {
+  const tooLarge = () =>
+    Object.assign(new Error(`JSON bodies are limited to ${JSON_BODY_LIMIT} bytes`), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (!/^application\/([\w.+-]+\+)?json\b/i.test(request.headers['content-type'] ?? '')) return payload;
+    if (Number(request.headers['content-length']) > JSON_BODY_LIMIT) throw tooLarge();
+    let seen = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        seen += chunk.length;
+        if (seen > JSON_BODY_LIMIT) done(tooLarge());
+        else done(null, chunk);
+      },
+    });
+    return payload.pipe(counted);
+  });
+}
+
 function setErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler(async (error, request, reply) => {
     const apiError = toApiError(error);

@@ -45,6 +45,13 @@ void describe('mapping thrown errors into the catalogue', () => {
     { name: 'an unknown content type', error: framework('FST_ERR_CTP_INVALID_MEDIA_TYPE'), code: 'UNSUPPORTED_MEDIA_TYPE' },
     { name: 'a multipart file over the limit', error: framework('FST_REQ_FILE_TOO_LARGE'), code: 'IMAGE_TOO_LARGE' },
     { name: 'a second file part', error: framework('FST_FILES_LIMIT'), code: 'MULTIPART_INVALID' },
+    { name: 'a form without its closing boundary', error: new Error('Unexpected end of multipart data'), code: 'MULTIPART_INVALID' },
+    {
+      name: 'a file part cut by a missing boundary',
+      error: new Error('Part terminated early due to unexpected end of multipart data'),
+      code: 'MULTIPART_INVALID',
+    },
+    { name: 'a path parameter over the router limit', error: framework('FST_ERR_MAX_PARAM_LENGTH'), code: 'INVALID_REQUEST' },
     { name: 'a storage RestError', error: Object.assign(new Error('connect ECONNREFUSED'), { name: 'RestError' }), code: 'STORAGE_UNAVAILABLE' },
     { name: 'an upload that vanished', error: Object.assign(new Error('gone'), { name: 'BlobMissingError' }), code: 'UPLOAD_MISSING' },
     { name: 'a plain bug', error: new TypeError('x is undefined'), code: 'INTERNAL' },

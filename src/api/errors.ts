@@ -149,6 +149,8 @@ const FRAMEWORK_CODES: Readonly<Record<string, ErrorCode>> = {
   FST_PROTO_VIOLATION: 'MULTIPART_INVALID',
   FST_INVALID_MULTIPART_CONTENT_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_MP_PREMATURE_CLOSE: 'MULTIPART_INVALID',
+  FST_ERR_MAX_PARAM_LENGTH: 'INVALID_REQUEST',
+  FST_ERR_BAD_URL: 'INVALID_REQUEST',
 };
 
 function isStorageError(error: Error): boolean {
@@ -168,6 +170,9 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(mapped, undefined, detail ? { reason: detail } : undefined);
   }
   // Errors of the job contract (src/jobs) that reach a route through a race.
+  // @fastify/busboy ends a form whose closing boundary never arrives with a plain Error (no code):
+  // 'Unexpected end of multipart data' for the form, 'Part terminated early ...' for the open part.
+  if (/unexpected end of multipart data/i.test(error.message)) return new ApiError('MULTIPART_INVALID');
   if (error.name === 'BlobMissingError') return new ApiError('UPLOAD_MISSING');
   if (error.name === 'BlobTooLargeError') return new ApiError('IMAGE_TOO_LARGE');
   if (error.name === 'JobNotFoundError') return new ApiError('JOB_NOT_FOUND');
