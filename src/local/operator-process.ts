@@ -11,6 +11,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitFor } from '../shared/net.ts';
+import { trackChild } from './children.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -132,6 +133,7 @@ export async function startOperatorProcess(o: OperatorProcessOptions): Promise<O
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...o.env, KUBECONFIG: o.kubeconfigPath },
   });
+  trackChild(child.pid, 'operator', { group: false });
   const keepLines = o.keepLines ?? 2_000;
   const log: string[] = [];
   const keep = (chunk: Buffer) => {

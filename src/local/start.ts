@@ -1,11 +1,13 @@
 // `npm start [-- --load N] [-- --kubeconfig FILE]`: the whole platform on this machine.
 // See src/local/platform.ts for what starts, and README/CONTRIBUTING for the walk-through.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, helpText as renderHelp, parseSettings, type Env, type Setting } from '../shared/config.ts';
+import { fileTracker, setChildTracker, stopLeftovers } from './children.ts';
 import { CACHE_DIR_ENV, cacheDir, defaultBinDir } from './cluster/state.ts';
 import { runLoad } from './load.ts';
 import { startPlatform, summary, type Platform } from './platform.ts';
+import { startReaper } from './reaper.ts';
 import { normaliseText, readSampleReceipt, readSampleText, SAMPLE_RECEIPT } from './receipts.ts';
 
 /** The README's curl, done here: POST /v1/ocr with the sample receipt; true when the text is right. */
@@ -102,6 +104,31 @@ function kubectlCommand(cache: string): string {
   return existsSync(built) ? built : 'kubectl';
 }
 
+/**
+ * No process outlives npm start, however it ends (src/local/children.ts): first stop what a
+ * killed earlier run left behind, then hand every child to the watchdog and to this run's file.
+ * Returns the clean-up for a normal exit (the file goes; the watchdog finds nothing to stop).
+ */
+async function tieChildrenToThisProcess(cache: string): Promise<() => void> {
+  const localDir = join(cache, 'local');
+  mkdirSync(localDir, { recursive: true });
+  const leftovers = await stopLeftovers(localDir);
+  if (leftovers.length > 0) {
+    const names = leftovers.map((r) => `${r.what} (pid ${r.pid})`).join(', ');
+    process.stderr.write(`stopped ${leftovers.length} processes left by an earlier npm start that was killed: ${names}\n`);
+  }
+  const reaper = startReaper();
+  const file = fileTracker(localDir);
+  setChildTracker((record) => {
+    reaper.track(record);
+    file.track(record);
+  });
+  return () => {
+    setChildTracker(undefined);
+    file.remove();
+  };
+}
+
 async function main(): Promise<number> {
   let cfg: StartConfig;
   try {
@@ -115,6 +142,15 @@ async function main(): Promise<number> {
     process.stdout.write(`${helpText()}\n`);
     return 0;
   }
+  const untie = await tieChildrenToThisProcess(cfg.cacheDir);
+  try {
+    return await run(cfg);
+  } finally {
+    untie();
+  }
+}
+
+async function run(cfg: StartConfig): Promise<number> {
   const { load, basePort } = cfg;
 
   let platform: Platform | undefined;

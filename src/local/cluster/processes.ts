@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
+import { trackChild } from '../children.ts';
 
 export interface StartedProcess {
   component: string;
@@ -26,6 +27,8 @@ export function startProcess(
   try {
     const child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd], env });
     if (child.pid === undefined) throw new Error(`${component}: could not start ${binary}`);
+    // npm start ties the process to its own life (src/local/children.ts); cluster:up does not
+    trackChild(child.pid, component, { group: true });
     const exited = new Promise<string>((resolve) => {
       child.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`));
       child.once('error', (error) => resolve(error.message));

@@ -7,6 +7,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { V1Container, V1Probe } from '@kubernetes/client-node';
+import { trackChild } from '../children.ts';
 import type { HostCommand } from './commands.ts';
 import { activeProbes, applyProbeResult, initialProbeState, probeTiming, type ProbeKind, type ProbeState } from './probes.ts';
 import type { ContainerView } from './status.ts';
@@ -117,6 +118,7 @@ export class ContainerProcess {
       detached: true,
     });
     this.child = child;
+    trackChild(child.pid, `container ${this.name} (${command.file})`, { group: true });
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
     const startedAt = Date.now();

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { freePort, waitFor } from '../../shared/net.ts';
+import { trackChild } from '../children.ts';
 
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
 // The well-known development key that every Azurite install uses; it protects nothing.
@@ -63,6 +64,7 @@ export async function startAzurite(options: { host?: string; blobPort?: number; 
     ],
     { stdio: ['ignore', options.stdio ?? 'ignore', 'inherit'] },
   );
+  trackChild(child.pid, 'azurite', { group: false });
   let exited = false;
   child.once('exit', () => {
     exited = true;
