@@ -29,7 +29,7 @@ import type { Logger } from '../shared/logger.ts';
 import { MANAGED_KINDS, kindPath, type ManagedKind } from '../contract/kinds.ts';
 import { FIELD_MANAGER, LABELS } from '../contract/labels.ts';
 import type { EventSink } from './events.ts';
-import type { KubeWriter } from './reconcile/apply.ts';
+import { REPLICAS_HANDOVER_MANAGER, type KubeWriter } from './reconcile/apply.ts';
 import type { ClusterReader, RawPipeline } from './reconcile/gather.ts';
 import type { StatusWriter } from './reconcile/reconciler.ts';
 import type { SecretSource, SecretStore } from './secret-store.ts';
@@ -361,6 +361,16 @@ export class ApiWriter implements KubeWriter, StatusWriter {
 
   async apply(obj: KubernetesObject): Promise<KubernetesObject> {
     return this.#objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+  }
+
+  async handOver(obj: KubernetesObject): Promise<'applied' | 'conflict'> {
+    try {
+      await this.#objects.patch(obj, undefined, undefined, REPLICAS_HANDOVER_MANAGER, false, PatchStrategy.ServerSideApply);
+      return 'applied';
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 409) return 'conflict';
+      throw err;
+    }
   }
 
   async delete(obj: KubernetesObject): Promise<void> {

@@ -131,6 +131,34 @@ const cases: { name: string; facts: ConditionFacts; ready: [string, string]; pro
     progressing: ['True', REASON.rollingOut],
     degraded: ['False', REASON.asExpected],
   },
+  {
+    name: 'old pods still terminating keep the rollout progressing',
+    facts: facts((f) => {
+      f.worker = { ...rolledOut(2), total: 3 };
+    }),
+    ready: ['True', REASON.available],
+    progressing: ['True', REASON.rollingOut],
+    degraded: ['False', REASON.asExpected],
+  },
+  {
+    name: 'a rollout past its progress deadline degrades the pipeline and stops progressing, while the old pods still serve',
+    facts: facts((f) => {
+      f.api = { ...rolledOut(2), updated: 1, progressDeadlineExceeded: 'ReplicaSet "invoices-api-5d4f" has timed out progressing.' };
+    }),
+    ready: ['True', REASON.available],
+    progressing: ['False', REASON.progressDeadlineExceeded],
+    degraded: ['True', REASON.progressDeadlineExceeded],
+  },
+  {
+    name: 'a crash-looping pod explains a missed progress deadline better than the deadline does',
+    facts: facts((f) => {
+      f.worker = { ...rolledOut(1), progressDeadlineExceeded: 'timed out' };
+      f.pods = { api: [], worker: [{ name: 'w-1', containers: [{ name: 'worker', restartCount: 3, waiting: { reason: 'CrashLoopBackOff' } }] }] };
+    }),
+    ready: ['True', REASON.available],
+    progressing: ['False', REASON.podCrashLooping],
+    degraded: ['True', REASON.podCrashLooping],
+  },
 ];
 
 for (const c of cases) {
@@ -146,6 +174,11 @@ void test('the SecretNotFound message names the namespace, Secret, key and refer
   assert.match(d.message, /Secret finance\/ocr-servicebus/);
   assert.match(d.message, /key "connectionString"/);
   assert.match(d.message, /spec\.queue\.serviceBus\.connectionStringSecretRef/);
+});
+
+void test("the ProgressDeadlineExceeded message names the Deployment and carries the Deployment's own message", () => {
+  const d = degraded(facts((f) => (f.worker = { ...rolledOut(1), progressDeadlineExceeded: 'ReplicaSet "invoices-worker-7c9" has timed out progressing.' })));
+  assert.equal(d.message, `The worker Deployment's rollout stopped progressing: ReplicaSet "invoices-worker-7c9" has timed out progressing.`);
 });
 
 void test('conditions come out as Ready, Progressing, Degraded in that order', () => {

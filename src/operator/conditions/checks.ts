@@ -17,6 +17,10 @@ export interface DeploymentFacts {
   available: number;
   /** Message of the Deployment's ReplicaFailure condition (pods cannot be created), if any. */
   replicaFailure?: string;
+  /** status.replicas: pods of every ReplicaSet, old ones still terminating included. Absent: not known (counts as updated). */
+  total?: number;
+  /** Message of the Progressing condition with reason ProgressDeadlineExceeded, at the observed generation, if any. */
+  progressDeadlineExceeded?: string;
 }
 
 export interface MissingSecret {
@@ -270,11 +274,29 @@ export const podsScheduled: Check = (f) =>
   );
 
 /**
- * Pods that exist but do not run. After the core chain: a missing Secret or a failed apply
- * explains more. They do not make Ready False by themselves (other replicas may serve), and
- * they stop Progressing: a rollout does not finish while they last.
+ * A rollout the Deployment controller gave up on (Progressing=False, ProgressDeadlineExceeded,
+ * after spec.progressDeadlineSeconds, default 600 s). After the pod checks: they say why.
  */
-export const POD_DEGRADED_CHAIN: Check[] = [podsPullImages, podsNotCrashLooping, podsScheduled];
+export const rolloutsWithinDeadline: Check = (f) => {
+  for (const [name, d] of [
+    ['API', f.api],
+    ['worker', f.worker],
+  ] as const) {
+    if (d?.progressDeadlineExceeded !== undefined)
+      return { reason: REASON.progressDeadlineExceeded, message: `The ${name} Deployment's rollout stopped progressing: ${d.progressDeadlineExceeded}` };
+  }
+  return undefined;
+};
+
+/**
+ * Pods that exist but do not run, and rollouts past their deadline. After the core chain: a
+ * missing Secret or a failed apply explains more. They do not make Ready False by themselves
+ * (other replicas may serve), and they stop Progressing: a rollout does not finish while they last.
+ */
+export const POD_DEGRADED_CHAIN: Check[] = [podsPullImages, podsNotCrashLooping, podsScheduled, rolloutsWithinDeadline];
+
+/** The checks of single pods, for the hint in Ready's message. */
+const POD_CHECKS: Check[] = [podsPullImages, podsNotCrashLooping, podsScheduled];
 
 // Queue scaling's part of Degraded: a poisoned consumer must not get more replicas.
 
@@ -325,6 +347,8 @@ function rolloutFinding(name: string, d: DeploymentFacts | undefined): Finding {
     return { reason: REASON.rollingOut, message: `The ${name} Deployment has a new spec the Deployment controller has not observed yet.` };
   if (d.updated < d.desired) return { reason: REASON.rollingOut, message: `The ${name} Deployment is rolling out: ${d.updated}/${d.desired} pods updated.` };
   if (d.ready < d.desired) return { reason: REASON.rollingOut, message: `The ${name} Deployment is scaling: ${d.ready}/${d.desired} pods ready.` };
+  if (d.total !== undefined && d.total > d.updated)
+    return { reason: REASON.rollingOut, message: `The ${name} Deployment is rolling out: ${d.total - d.updated} old pods are terminating.` };
   return undefined;
 }
 
@@ -357,7 +381,7 @@ export const deploymentsExist: Check = (f) =>
 
 /** " Degraded says why (<reason>)." when a pod of the component has a problem, else "". */
 function podProblemHint(f: ConditionFacts, component: 'api' | 'worker'): string {
-  const finding = firstFinding(POD_DEGRADED_CHAIN, { ...f, pods: { api: [], worker: [], [component]: f.pods?.[component] ?? [] } });
+  const finding = firstFinding(POD_CHECKS, { ...f, pods: { api: [], worker: [], [component]: f.pods?.[component] ?? [] } });
   return finding ? ` Degraded says why (${finding.reason}).` : '';
 }
 

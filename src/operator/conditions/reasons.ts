@@ -26,6 +26,8 @@ export const REASON = {
   podUnschedulable: 'PodUnschedulable',
   /** A container of a pipeline pod cannot pull its image (ErrImagePull, ImagePullBackOff, InvalidImageName). */
   imagePullFailing: 'ImagePullFailing',
+  /** A Deployment's rollout passed spec.progressDeadlineSeconds (its Progressing condition says ProgressDeadlineExceeded). */
+  progressDeadlineExceeded: 'ProgressDeadlineExceeded',
   /** Many messages were dead-lettered recently: scale-up is paused. */
   deadLetterGrowth: 'DeadLetterGrowth',
   /** Most recent jobs failed (Prometheus): scale-up is paused. */

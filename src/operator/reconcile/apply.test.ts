@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { ApiKeys } from '../../api/auth.ts';
 import { pipeline } from '../testing/fixtures.ts';
-import { applyChildren, childrenToDelete, ensureGeneratedKeys, randomApiKey, type KubeWriter } from './apply.ts';
+import { FIELD_MANAGER } from '../../contract/labels.ts';
+import { applyChildren, childrenToDelete, ensureGeneratedKeys, randomApiKey, replicasHandover, type KubeWriter } from './apply.ts';
 import { secretValueHash } from './gather.ts';
 
 const OWNER = 'uid-1';
@@ -23,6 +24,9 @@ class MemoryStore implements KubeWriter {
   }
   async delete(o: KubernetesObject) {
     this.objects.delete(this.key(o));
+  }
+  async handOver() {
+    return 'applied' as const;
   }
   async createSecret(s: V1Secret) {
     const existing = this.objects.get(this.key(s));
@@ -51,6 +55,77 @@ for (const c of cases) {
   );
 }
 
+/** A Deployment as the API server returns it, with the managedFields entries of the given managers. */
+const deployed = (replicas: number | undefined, managers: { manager: string; operation: string; replicas: boolean }[]): KubernetesObject =>
+  ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: 'p-worker',
+      namespace: 'ns',
+      managedFields: managers.map((m) => ({
+        manager: m.manager,
+        operation: m.operation,
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:spec': { ...(m.replicas ? { 'f:replicas': {} } : {}), 'f:template': {} } },
+      })),
+    },
+    spec: { ...(replicas !== undefined ? { replicas } : {}), selector: {}, template: {} },
+  }) as KubernetesObject;
+const autoscaled = deployed(undefined, []);
+const ours = { manager: FIELD_MANAGER, operation: 'Apply', replicas: true };
+
+const handoverCases: { name: string; desired: KubernetesObject; existing: KubernetesObject | undefined; replicas: number | undefined }[] = [
+  {
+    name: 'switching to autoscaled while our manager applied replicas hands the current count over',
+    desired: autoscaled,
+    existing: deployed(4, [ours]),
+    replicas: 4,
+  },
+  { name: 'a Deployment that still has fixed replicas needs no handover', desired: deployed(2, []), existing: deployed(4, [ours]), replicas: undefined },
+  {
+    name: 'a count the HPA controller already owns is not handed over again',
+    desired: autoscaled,
+    existing: deployed(5, [{ manager: FIELD_MANAGER, operation: 'Apply', replicas: false }, { manager: 'kube-controller-manager', operation: 'Update', replicas: true }]),
+    replicas: undefined,
+  },
+  {
+    name: 'replicas set by a kubectl update under our name is not an apply and is not handed over',
+    desired: autoscaled,
+    existing: deployed(3, [{ manager: FIELD_MANAGER, operation: 'Update', replicas: true }]),
+    replicas: undefined,
+  },
+  { name: 'a Deployment created autoscaled has nothing to hand over', desired: autoscaled, existing: undefined, replicas: undefined },
+];
+for (const c of handoverCases) {
+  void test(c.name, () => {
+    const h = replicasHandover(c.desired, c.existing);
+    assert.equal(h?.spec?.replicas, c.replicas);
+    if (h) assert.deepEqual(h, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'p-worker', namespace: 'ns' }, spec: { replicas: c.replicas } });
+  });
+}
+
+void test('the handover is written before the apply that drops replicas, and a conflict means nothing was handed over', async () => {
+  for (const answer of ['applied', 'conflict'] as const) {
+    const calls: string[] = [];
+    const writer = {
+      handOver: async (o: KubernetesObject) => {
+        calls.push(`handOver ${String((o as { spec?: { replicas?: number } }).spec?.replicas)}`);
+        return answer;
+      },
+      apply: async (o: KubernetesObject) => {
+        calls.push('apply');
+        return o;
+      },
+      delete: async () => {},
+    };
+    const result = await applyChildren(writer, [{ ...autoscaled, metadata: { ...autoscaled.metadata, ownerReferences: [] } }], [deployed(4, [ours])], OWNER);
+    assert.deepEqual(calls, ['handOver 4', 'apply']);
+    assert.equal(result.handedOver.length, answer === 'applied' ? 1 : 0);
+    assert.equal(result.applied.length, 1);
+  }
+});
+
 void test('applying leaves exactly the desired children and reports which were created and deleted', async () => {
   const store = new MemoryStore();
   const stale = obj('HorizontalPodAutoscaler', 'p-worker');
@@ -75,6 +150,7 @@ void test('an apply error propagates and stops before deleting anything', async 
   const stale = obj('HorizontalPodAutoscaler', 'p-worker');
   await store.apply(stale);
   const failing: KubeWriter = {
+    handOver: () => store.handOver(),
     apply: () => Promise.reject(new Error('HTTP 422: bad')),
     delete: (o) => store.delete(o),
     createSecret: (s) => store.createSecret(s),

@@ -3,8 +3,11 @@
 // propagate: the work queue retries with backoff and the status says what failed.
 // Before that, the generated API keys Secret is created once when it does not exist: the
 // one place randomness enters a reconcile (the builders in desired/ stay pure).
+// A Deployment that goes from fixed replicas to autoscaled hands spec.replicas over first
+// (replicasHandover): the one write under a second field manager.
 import { randomBytes } from 'node:crypto';
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import { FIELD_MANAGER } from '../../contract/labels.ts';
 import type { OcrPipeline } from '../../crds/ocrpipeline.ts';
 import { generatedKeysSecret } from '../desired/api-keys.ts';
 import { childKey } from '../desired/index.ts';
@@ -15,6 +18,12 @@ export interface KubeWriter {
   apply(obj: KubernetesObject): Promise<KubernetesObject>;
   delete(obj: KubernetesObject): Promise<void>;
   /**
+   * Server-side apply under REPLICAS_HANDOVER_MANAGER without force (replicasHandover).
+   * 'conflict' when the API server refuses it with 409: another manager (the HPA
+   * controller) already changed the value, so there is nothing left to hand over.
+   */
+  handOver(obj: KubernetesObject): Promise<'applied' | 'conflict'>;
+  /**
    * Creates a Secret (POST). When it already exists (409 AlreadyExists) it is read and
    * returned unchanged with created false: an existing Secret is never overwritten.
    */
@@ -24,6 +33,43 @@ export interface KubeWriter {
 export interface ApplyResult {
   created: KubernetesObject[];
   deleted: KubernetesObject[];
+  /** The API server's answer to each apply, in the order of desired: fresher than the cache (new generation, current status). */
+  applied: KubernetesObject[];
+  /** Deployments whose spec.replicas was handed over before the apply dropped it (replicasHandover). */
+  handedOver: KubernetesObject[];
+}
+
+/**
+ * The field manager that holds spec.replicas between our last apply with replicas and the
+ * HPA's first scale. Kubernetes' server-side apply docs, "Transferring ownership": when the
+ * only manager of a field stops applying it, the API server removes it and the Deployment
+ * falls to its default of 1 replica, until the HPA acts. Applying the current count once
+ * under another manager makes that manager a co-owner, so our apply without replicas leaves
+ * the value alone; the HPA controller's updates then take the field over from it.
+ */
+export const REPLICAS_HANDOVER_MANAGER = 'ocr-platform-operator-handover';
+
+/** Whether our field manager's last apply set spec.replicas on this Deployment (from managedFields). */
+export function appliesReplicas(d: V1Deployment): boolean {
+  return (d.metadata?.managedFields ?? []).some((m) => {
+    if (m.manager !== FIELD_MANAGER || m.operation !== 'Apply') return false;
+    const spec = (m.fieldsV1 as Record<string, Record<string, unknown> | undefined> | undefined)?.['f:spec'];
+    return spec?.['f:replicas'] !== undefined;
+  });
+}
+
+/**
+ * The replicas-only apply that keeps a Deployment's current count when the desired one no
+ * longer sets spec.replicas (fixed -> autoscaled) while our manager still owns it; undefined
+ * otherwise (nothing to hand over, or handed over already: our manager no longer owns it).
+ */
+export function replicasHandover(desired: KubernetesObject, existing: KubernetesObject | undefined): V1Deployment | undefined {
+  if (desired.kind !== 'Deployment' || !existing) return undefined;
+  if ((desired as V1Deployment).spec?.replicas !== undefined) return undefined;
+  const current = existing as V1Deployment;
+  if (!appliesReplicas(current)) return undefined;
+  const { name, namespace } = current.metadata ?? {};
+  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace }, spec: { replicas: current.spec?.replicas ?? 1 } } as V1Deployment;
 }
 
 /** Children that exist, belong to this pipeline (controller ownerReference) and are not desired. */
@@ -33,20 +79,25 @@ export function childrenToDelete(desired: KubernetesObject[], existing: Kubernet
 }
 
 export async function applyChildren(
-  writer: Pick<KubeWriter, 'apply' | 'delete'>,
+  writer: Pick<KubeWriter, 'apply' | 'delete' | 'handOver'>,
   desired: KubernetesObject[],
   existing: KubernetesObject[],
   ownerUid: string,
 ): Promise<ApplyResult> {
-  const existingKeys = new Set(existing.map(childKey));
+  const byKey = new Map(existing.map((o) => [childKey(o), o]));
   const created: KubernetesObject[] = [];
+  const applied: KubernetesObject[] = [];
+  const handedOver: KubernetesObject[] = [];
   for (const child of desired) {
-    await writer.apply(child);
-    if (!existingKeys.has(childKey(child))) created.push(child);
+    const current = byKey.get(childKey(child));
+    const handover = replicasHandover(child, current);
+    if (handover && (await writer.handOver(handover)) === 'applied') handedOver.push(handover);
+    applied.push(await writer.apply(child));
+    if (!current) created.push(child);
   }
   const deleted = childrenToDelete(desired, existing, ownerUid);
   for (const child of deleted) await writer.delete(child);
-  return { created, deleted };
+  return { created, deleted, applied, handedOver };
 }
 
 /** 32 random bytes as base64url (43 characters, no ':' or whitespace, so the keys file parses as one name:key line). */

@@ -81,6 +81,42 @@ void test('a ReplicaFailure condition on a Deployment is carried as replicaFailu
   assert.equal(g.api?.replicaFailure, 'serviceaccount "ocr" not found');
 });
 
+const progressingCases: { name: string; generation: number; observed: number; reason: string; status: string; expected: string | undefined }[] = [
+  {
+    name: 'a Deployment past its progress deadline at its current generation carries the message',
+    generation: 2,
+    observed: 2,
+    status: 'False',
+    reason: 'ProgressDeadlineExceeded',
+    expected: 'ReplicaSet "invoices-api-1" has timed out progressing.',
+  },
+  {
+    name: 'a progress deadline reported for an older generation is not carried: the new spec has its own deadline',
+    generation: 3,
+    observed: 2,
+    status: 'False',
+    reason: 'ProgressDeadlineExceeded',
+    expected: undefined,
+  },
+  { name: 'a Deployment that is progressing normally carries no deadline', generation: 2, observed: 2, status: 'True', reason: 'NewReplicaSetAvailable', expected: undefined },
+];
+for (const c of progressingCases) {
+  void test(c.name, () => {
+    const d: V1Deployment = {
+      metadata: { generation: c.generation },
+      spec: { selector: {}, template: {} },
+      status: {
+        observedGeneration: c.observed,
+        replicas: 2,
+        conditions: [{ type: 'Progressing', status: c.status, reason: c.reason, message: 'ReplicaSet "invoices-api-1" has timed out progressing.' }],
+      },
+    };
+    const g = gather(raw(sampleSpec('minimal')), reader({}, { 'invoices-api': d }));
+    assert.equal(g.api?.progressDeadlineExceeded, c.expected);
+    assert.equal(g.api?.total, 2);
+  });
+}
+
 void test('the Service Bus connection string is decoded from the Secret for the queue poller, and its absence told apart', () => {
   const cs = 'Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=manage;SharedAccessKey=c2VjcmV0';
   const withCs = { ...allSecrets, 'ocr-servicebus': { connectionString: Buffer.from(cs).toString('base64') } };

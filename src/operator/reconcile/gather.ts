@@ -116,7 +116,17 @@ function replicaFailure(d: V1Deployment): string | undefined {
   return failure ? (failure.message ?? failure.reason ?? 'unknown reason') : undefined;
 }
 
-/** A Deployment's generations and replica counts; absent fields read 0 (spec.replicas: 1, the API server's default). */
+/** The message of the Deployment's Progressing condition when the controller gave up waiting (reason ProgressDeadlineExceeded). */
+function progressDeadlineExceeded(d: V1Deployment): string | undefined {
+  const c = d.status?.conditions?.find((x) => x.type === 'Progressing' && x.status === 'False' && x.reason === 'ProgressDeadlineExceeded');
+  return c ? (c.message ?? 'the Deployment controller gave no message') : undefined;
+}
+
+/**
+ * A Deployment's generations, replica counts and conditions, as the Deployment reports them
+ * itself; absent fields read 0 (spec.replicas: 1, the API server's default). The conditions
+ * only count while status.observedGeneration is current: older ones speak of the previous spec.
+ */
 export function deploymentFacts(d: V1Deployment | undefined): DeploymentFacts | undefined {
   if (!d) return undefined;
   const status = d.status ?? {};
@@ -128,8 +138,11 @@ export function deploymentFacts(d: V1Deployment | undefined): DeploymentFacts | 
     ready: status.readyReplicas ?? 0,
     available: status.availableReplicas ?? 0,
   };
+  if (status.replicas !== undefined) facts.total = status.replicas;
   const failure = replicaFailure(d);
   if (failure !== undefined) facts.replicaFailure = failure;
+  const deadline = facts.observedGeneration >= facts.generation ? progressDeadlineExceeded(d) : undefined;
+  if (deadline !== undefined) facts.progressDeadlineExceeded = deadline;
   return facts;
 }
 

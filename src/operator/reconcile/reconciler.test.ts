@@ -37,6 +37,7 @@ class MemoryCluster {
       this.children.set(`${o.kind ?? ''}/${o.metadata?.name ?? ''}`, o);
       return o;
     },
+    handOver: async () => 'applied' as const,
     delete: async (o: KubernetesObject) => {
       this.children.delete(`${o.kind ?? ''}/${o.metadata?.name ?? ''}`);
     },
@@ -269,3 +270,31 @@ void test('a user-referenced keys Secret is named in status and nothing is gener
   assert.equal(c.secretCreates, 0);
   assert.equal(c.pipeline.status?.api?.keysSecret, 'ocr-api-keys');
 });
+
+void test('a rollout the cache reports complete is progressing when the apply answers with a generation not yet observed', async () => {
+  const c = new MemoryCluster();
+  c.addAllSecrets();
+  const r = c.reconciler();
+  await r.reconcile('finance/invoices');
+  // The cache: both Deployments rolled out at generation 1.
+  for (const name of ['invoices-api', 'invoices-worker']) {
+    const d = c.children.get(`Deployment/${name}`) as V1Deployment;
+    c.children.set(`Deployment/${name}`, { ...d, metadata: { ...d.metadata, generation: 1 }, status: rolledOutStatus(1) } as KubernetesObject);
+  }
+  await r.reconcile('finance/invoices');
+  assert.equal(condition(c, 'Progressing')?.reason, 'RolloutComplete');
+  // The API server answers the next apply with generation 2, which its controller has not observed yet.
+  const apply = c.writer.apply;
+  c.writer.apply = async (o: KubernetesObject) => {
+    const answer = await apply(o);
+    return o.kind === 'Deployment' ? ({ ...o, metadata: { ...o.metadata, generation: 2 }, status: rolledOutStatus(1) } as KubernetesObject) : answer;
+  };
+  c.pipeline = { ...c.pipeline, metadata: { ...c.pipeline.metadata, generation: 2 } };
+  await r.reconcile('finance/invoices');
+  assert.deepEqual([condition(c, 'Progressing')?.status, condition(c, 'Progressing')?.reason], ['True', 'RollingOut']);
+  assert.match(condition(c, 'Progressing')?.message ?? '', /has not observed yet/);
+});
+
+function rolledOutStatus(observedGeneration: number): V1Deployment['status'] {
+  return { observedGeneration, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 };
+}

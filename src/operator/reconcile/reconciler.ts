@@ -1,18 +1,19 @@
 // One reconcile of one pipeline: gather -> desired -> apply -> status. Level-based: it
 // never asks what event woke it, only what the world looks like now.
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type OcrPipeline, type OcrPipelineStatus, type ScalingStatus } from '../../crds/ocrpipeline.ts';
 import { systemClock, type Clock } from '../../shared/clock.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { ConditionFacts } from '../conditions/checks.ts';
 import { CONDITION, REASON } from '../conditions/reasons.ts';
 import { GENERATED_KEYS_DATA_KEY, readKeysCommand } from '../desired/api-keys.ts';
+import { childName } from '../desired/common.ts';
 import { desiredChildren, type DesiredInput } from '../desired/index.ts';
 import type { EventRecorder, EventTarget } from '../events.ts';
 import type { SecretIndex } from '../secret-index.ts';
 import type { ScalingObservation, ScalingService } from '../scaling/service.ts';
 import { applyChildren, ensureGeneratedKeys, type ApplyResult, type KubeWriter } from './apply.ts';
-import { gather, referencedSecretNames, type ClusterReader, type Gathered, type RawPipeline } from './gather.ts';
+import { deploymentFacts, gather, referencedSecretNames, type ClusterReader, type Gathered, type RawPipeline } from './gather.ts';
 import { buildStatus, statusEqual } from './status.ts';
 
 export interface StatusWriter {
@@ -47,6 +48,7 @@ const PROBLEM_REASONS = [
   REASON.podCrashLooping,
   REASON.podUnschedulable,
   REASON.imagePullFailing,
+  REASON.progressDeadlineExceeded,
 ] as const;
 
 export function describeError(err: unknown): string {
@@ -89,6 +91,21 @@ function conditionFacts(namespace: string, g: Gathered, applyError: string | und
     ...(scaling ? { scaling: scaling.facts } : {}),
     ...(g.pods ? { pods: g.pods } : {}),
   };
+}
+
+/**
+ * Replaces the cached Deployment facts with the apply's answers, which carry the generation
+ * the apply just made: a cache that has not seen our change would report the old rollout as
+ * complete. An answer without metadata.generation (a fake writer) leaves the cached facts.
+ */
+function freshDeployments(g: Gathered, applied: KubernetesObject[]): void {
+  const name = g.raw.metadata.name;
+  for (const component of ['api', 'worker'] as const) {
+    const d: V1Deployment | undefined = applied.find((o) => o.kind === 'Deployment' && o.metadata?.name === childName(name, component));
+    const generation = d?.metadata?.generation;
+    const facts = deploymentFacts(d);
+    if (facts && generation !== undefined && generation >= (g[component]?.generation ?? 0)) g[component] = facts;
+  }
 }
 
 /** What status carries besides the conditions: status.scaling and status.api.keysSecret. */
@@ -166,6 +183,8 @@ export class Reconciler {
       const secretHashes = { ...g.secretHashes, ...keys?.secretHashes };
       const desired = desiredChildren(desiredInput(g.pipeline, secretHashes, scaling));
       const result = await applyChildren(this.#d.writer, desired, g.children, g.raw.metadata.uid);
+      for (const d of result.handedOver) log.info({ child: d.metadata?.name, replicas: (d as V1Deployment).spec?.replicas }, 'Handed over Deployment replicas');
+      freshDeployments(g, result.applied);
       await this.#announce(result, target, log);
       return undefined;
     } catch (err) {
