@@ -2,7 +2,7 @@
 // Ctrl-C does not reach it) with a pipe on its stdin. npm start writes one JSON ChildRecord
 // per line for every long-lived child it spawns. EOF on stdin means npm start has exited:
 // normally it has stopped everything by then and nothing is left to do; after a SIGKILL the
-// watchdog stops what still runs (SIGTERM, SIGKILL after 5 s) and exits. Node has no
+// watchdog stops what still runs (SIGTERM, SIGKILL after 3 s) and exits. Node has no
 // prctl(PR_SET_PDEATHSIG), and the kernel closing the pipe is instant and needs no polling.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -53,7 +53,8 @@ async function main(): Promise<void> {
     if (r) records.push(r);
   });
   await new Promise<void>((resolve) => lines.once('close', resolve));
-  const stopped = await stopChildren(records);
+  // 3 s of grace (not the 5 s default): npm start is gone, so a graceful drain serves nobody
+  const stopped = await stopChildren(records, 3_000);
   if (stopped.length > 0) {
     process.stderr.write(
       `npm start (pid ${parent}) exited without stopping its processes: the watchdog stopped ${stopped.map((r) => `${r.what} (pid ${r.pid})`).join(', ')}\n`,
