@@ -40,7 +40,10 @@ void describe('children', () => {
     const stranger = { ...sleeper(), what: 'stranger' };
     const recycled = { ...stranger, startTime: stranger.startTime - 1 };
     const stopped = await stopChildren([child, recycled], 2_000);
-    assert.deepEqual(stopped.map((r) => r.pid), [child.pid]);
+    assert.deepEqual(
+      stopped.map((r) => r.pid),
+      [child.pid],
+    );
     assert.equal(isSameLiveProcess(child, readStat(child.pid)), false, 'the child is gone');
     assert.equal(isSameLiveProcess(stranger, readStat(stranger.pid)), true, 'the stranger runs on');
     await stopChildren([stranger], 2_000);
@@ -58,7 +61,10 @@ void describe('children', () => {
       const parent = { pid: process.ppid, startTime: readStat(process.ppid)!.startTime };
       writeFileSync(runFile(dir, process.ppid), JSON.stringify({ owner: parent, children: [other] }));
       const stopped = await stopLeftovers(dir);
-      assert.deepEqual(stopped.map((r) => r.pid), [left.pid]);
+      assert.deepEqual(
+        stopped.map((r) => r.pid),
+        [left.pid],
+      );
       assert.equal(existsSync(runFile(dir, 999_999)), false);
       assert.equal(existsSync(join(dir, 'run-999999')), false);
       assert.equal(existsSync(runFile(dir, process.ppid)), true);

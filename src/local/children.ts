@@ -49,7 +49,10 @@ export function parseStat(text: string): ProcStat | undefined {
   const end = text.lastIndexOf(')');
   if (end < 0) return undefined;
   // fields from 3 (state) on; starttime is field 22, i.e. index 19 here
-  const fields = text.slice(end + 2).trim().split(' ');
+  const fields = text
+    .slice(end + 2)
+    .trim()
+    .split(' ');
   const startTime = Number(fields[19]);
   const ppid = Number(fields[1]);
   if (!fields[0] || !Number.isFinite(startTime) || !Number.isFinite(ppid)) return undefined;
@@ -92,7 +95,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * what has not exited; resolves with the records that were running, once they are gone
  * (or after a further 2 s). `stat` is injectable for tests.
  */
-export async function stopChildren(records: readonly ChildRecord[], graceMs = 5_000, stat: (pid: number) => ProcStat | undefined = readStat): Promise<ChildRecord[]> {
+export async function stopChildren(
+  records: readonly ChildRecord[],
+  graceMs = 5_000,
+  stat: (pid: number) => ProcStat | undefined = readStat,
+): Promise<ChildRecord[]> {
   const live = (r: ChildRecord) => isSameLiveProcess(r, stat(r.pid));
   const running = records.filter(live);
   for (const r of running) signal(r, 'SIGTERM');

@@ -86,7 +86,10 @@ const handoverCases: { name: string; desired: KubernetesObject; existing: Kubern
   {
     name: 'a count the HPA controller already owns is not handed over again',
     desired: autoscaled,
-    existing: deployed(5, [{ manager: FIELD_MANAGER, operation: 'Apply', replicas: false }, { manager: 'kube-controller-manager', operation: 'Update', replicas: true }]),
+    existing: deployed(5, [
+      { manager: FIELD_MANAGER, operation: 'Apply', replicas: false },
+      { manager: 'kube-controller-manager', operation: 'Update', replicas: true },
+    ]),
     replicas: undefined,
   },
   {

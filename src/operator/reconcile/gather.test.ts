@@ -98,7 +98,14 @@ const progressingCases: { name: string; generation: number; observed: number; re
     reason: 'ProgressDeadlineExceeded',
     expected: undefined,
   },
-  { name: 'a Deployment that is progressing normally carries no deadline', generation: 2, observed: 2, status: 'True', reason: 'NewReplicaSetAvailable', expected: undefined },
+  {
+    name: 'a Deployment that is progressing normally carries no deadline',
+    generation: 2,
+    observed: 2,
+    status: 'True',
+    reason: 'NewReplicaSetAvailable',
+    expected: undefined,
+  },
 ];
 for (const c of progressingCases) {
   void test(c.name, () => {

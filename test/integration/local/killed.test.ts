@@ -86,7 +86,8 @@ void describe('npm start killed with SIGKILL', { skip, timeout: 600_000 }, () =>
     });
     assert.equal(run.child.exitCode, null, `npm start exited:\n${tail()}`);
   };
-  const exited = (child: ChildProcess) => new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
+  const exited = (child: ChildProcess) =>
+    new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
 
   before(() => {
     cache = mkdtempSync(join(tmpdir(), 'ocr-killed-'));
@@ -114,7 +115,11 @@ void describe('npm start killed with SIGKILL', { skip, timeout: 600_000 }, () =>
     await until('every process npm start had started to exit', () => stillRunning(before).length === 0, 10_000).catch(() => undefined);
     const left = stillRunning(before);
     process.stderr.write(`  killed with ${before.length} processes below npm start, ${left.length} present ${Date.now() - t0} ms after the kill\n`);
-    assert.deepEqual(left.map((p) => `${p.pid}: ${p.cmd}`), [], 'no process outlives npm start');
+    assert.deepEqual(
+      left.map((p) => `${p.pid}: ${p.cmd}`),
+      [],
+      'no process outlives npm start',
+    );
   });
 
   void it('the next npm start stops what a run killed together with its watchdog left, and starts cleanly', { timeout: 400_000 }, async () => {
@@ -140,7 +145,11 @@ void describe('npm start killed with SIGKILL', { skip, timeout: 600_000 }, () =>
     const next = start();
     await ready(next);
     assert.match(next.output(), /stopped \d+ processes left by an earlier npm start that was killed/);
-    assert.deepEqual(stillRunning(leftByKill).map((p) => `${p.pid}: ${p.cmd}`), [], 'the next start stopped the leftovers');
+    assert.deepEqual(
+      stillRunning(leftByKill).map((p) => `${p.pid}: ${p.cmd}`),
+      [],
+      'the next start stopped the leftovers',
+    );
     assert.equal(existsSync(file), false, "the killed run's file is gone");
 
     const running = descendants(next.child.pid!);
@@ -148,7 +157,11 @@ void describe('npm start killed with SIGKILL', { skip, timeout: 600_000 }, () =>
     await exited(next.child);
     assert.equal(next.child.exitCode, 0, tail());
     await until('the watchdog to exit', () => stillRunning(running).length === 0, 10_000).catch(() => undefined);
-    assert.deepEqual(stillRunning(running).map((p) => `${p.pid}: ${p.cmd}`), [], 'a stopped npm start leaves nothing');
+    assert.deepEqual(
+      stillRunning(running).map((p) => `${p.pid}: ${p.cmd}`),
+      [],
+      'a stopped npm start leaves nothing',
+    );
     assert.equal(existsSync(runFile(join(cache, 'local'), next.child.pid!)), false, 'a stopped run removes its file');
   });
 });
