@@ -15,17 +15,15 @@ import {
   UNREACHABLE_CONNECTION_STRING,
   VERSION,
   apply,
-  createNamespace,
-  deleteNamespace,
+  clusterWithNamespace,
+  closeNamespace,
   eventually,
-  installCrd,
   isReadyAtCurrentGeneration,
   pipeline,
   readPipeline,
   secret,
   skipWithoutCluster,
   sleep,
-  testCluster,
   uniqueNamespace,
   type TestCluster,
 } from './harness.ts';
@@ -60,21 +58,16 @@ void describe('a pipeline without an API keys Secret gets a generated one', { sk
     ((await readPipeline(cluster.kc, NS, name))?.status as { api?: { keysSecret?: string } } | undefined)?.api?.keysSecret;
 
   before(async () => {
-    cluster = await testCluster('it-operator-api-keys');
+    cluster = await clusterWithNamespace('it-operator-api-keys', NS);
     core = cluster.kc.makeApiClient(CoreV1Api);
     apps = cluster.kc.makeApiClient(AppsV1Api);
-    await installCrd(cluster.kc, cluster.kubeconfigPath);
-    await createNamespace(cluster.kc, NS);
     await apply(cluster.kc, secret(NS, 'servicebus', { connectionString: UNREACHABLE_CONNECTION_STRING }));
     operator = await startOperatorProcess({ kubeconfigPath: cluster.kubeconfigPath, namespaces: [NS], resyncSeconds: RESYNC_SECONDS });
   });
 
   after(async () => {
     await operator?.stop();
-    if (cluster) {
-      await deleteNamespace(cluster.kc, NS);
-      await cluster.stop();
-    }
+    await closeNamespace(cluster, NS);
   });
 
   void it('creates <pipeline>-api-keys, owned by the pipeline, holding one key the API accepts', { timeout: 45_000 }, async () => {

@@ -9,17 +9,15 @@ import { startOperatorProcess, type OperatorProcess } from '../../support/operat
 import {
   UNREACHABLE_CONNECTION_STRING,
   apply,
-  createNamespace,
-  deleteNamespace,
+  clusterWithNamespace,
+  closeNamespace,
   eventually,
   expectedChildren,
-  installCrd,
   listChildren,
   pipeline,
   readPipeline,
   secret,
   skipWithoutCluster,
-  testCluster,
   uniqueNamespace,
   type TestCluster,
 } from './harness.ts';
@@ -35,18 +33,13 @@ void describe('an operator killed mid-reconcile and restarted leaves no duplicat
   const start = () => startOperatorProcess({ kubeconfigPath: cluster.kubeconfigPath, namespaces: [NS], concurrency: 4 });
 
   before(async () => {
-    cluster = await testCluster('it-operator-crash');
-    await installCrd(cluster.kc, cluster.kubeconfigPath);
-    await createNamespace(cluster.kc, NS);
+    cluster = await clusterWithNamespace('it-operator-crash', NS);
     await apply(cluster.kc, secret(NS, 'servicebus', { connectionString: UNREACHABLE_CONNECTION_STRING }));
   });
 
   after(async () => {
     await operator?.stop();
-    if (cluster) {
-      await deleteNamespace(cluster.kc, NS);
-      await cluster.stop();
-    }
+    await closeNamespace(cluster, NS);
   });
 
   void it('SIGKILL while children are being applied leaves a partial set', { timeout: 60_000 }, async () => {

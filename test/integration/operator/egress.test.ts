@@ -9,15 +9,13 @@ import { startOperatorProcess, type OperatorProcess } from '../../support/operat
 import {
   apply,
   condition,
-  createNamespace,
-  deleteNamespace,
+  clusterWithNamespace,
+  closeNamespace,
   eventually,
-  installCrd,
   pipeline,
   readPipeline,
   secret,
   skipWithoutCluster,
-  testCluster,
   uniqueNamespace,
   type TestCluster,
 } from './harness.ts';
@@ -64,18 +62,13 @@ void describe('the operator sends nothing to a Service Bus host outside its egre
     });
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
     port = (listener.address() as { port: number }).port;
-    cluster = await testCluster('it-operator-egress');
-    await installCrd(cluster.kc, cluster.kubeconfigPath);
-    await createNamespace(cluster.kc, NS);
+    cluster = await clusterWithNamespace('it-operator-egress', NS);
     operator = await startOperatorProcess({ kubeconfigPath: cluster.kubeconfigPath, namespaces: [NS], queuePoll: FAST_POLL });
   });
 
   after(async () => {
     await operator?.stop();
-    if (cluster) {
-      await deleteNamespace(cluster.kc, NS);
-      await cluster.stop();
-    }
+    await closeNamespace(cluster, NS);
     await new Promise((r) => listener?.close(r));
   });
 

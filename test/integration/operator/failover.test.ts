@@ -11,11 +11,10 @@ import {
   UNREACHABLE_CONNECTION_STRING,
   VERSION,
   apply,
-  createNamespace,
-  deleteNamespace,
+  clusterWithNamespace,
+  closeNamespace,
   eventually,
   expectedChildren,
-  installCrd,
   isReadyAtCurrentGeneration,
   listChildren,
   pipeline,
@@ -23,7 +22,6 @@ import {
   secret,
   skipWithoutCluster,
   sleep,
-  testCluster,
   uniqueNamespace,
   type TestCluster,
 } from './harness.ts';
@@ -51,9 +49,7 @@ void describe('a standby operator takes over when the leader dies', { skip: skip
     (await Promise.all(operators.map(async (o) => (o.exited ? 0 : await o.leaderGauge())))).map((g, i) => (g === 1 ? i : -1)).filter((i) => i >= 0);
 
   before(async () => {
-    cluster = await testCluster('it-operator-failover');
-    await installCrd(cluster.kc, cluster.kubeconfigPath);
-    await createNamespace(cluster.kc, NS);
+    cluster = await clusterWithNamespace('it-operator-failover', NS);
     await apply(cluster.kc, secret(NS, 'servicebus', { connectionString: UNREACHABLE_CONNECTION_STRING }));
     for (let i = 0; i < 2; i++) {
       operators.push(
@@ -74,10 +70,7 @@ void describe('a standby operator takes over when the leader dies', { skip: skip
 
   after(async () => {
     await Promise.all(operators.map((o) => o.stop()));
-    if (cluster) {
-      await deleteNamespace(cluster.kc, NS);
-      await cluster.stop();
-    }
+    await closeNamespace(cluster, NS);
   });
 
   void it('exactly one process leads, holds the Lease and reconciles', { timeout: 60_000 }, async () => {

@@ -124,6 +124,21 @@ export async function installCrd(kc: KubeConfig, kubeconfigPath: string): Promis
   }
 }
 
+/** The setup every operator test starts with: a cluster, the CRD installed, and its own namespace `ns`. */
+export async function clusterWithNamespace(name: string, ns: string): Promise<TestCluster> {
+  const cluster = await testCluster(name);
+  await installCrd(cluster.kc, cluster.kubeconfigPath);
+  await createNamespace(cluster.kc, ns);
+  return cluster;
+}
+
+/** The teardown every operator test ends with (after stopping its operators): the namespace, then the cluster. */
+export async function closeNamespace(cluster: TestCluster | undefined, ns: string): Promise<void> {
+  if (!cluster) return;
+  await deleteNamespace(cluster.kc, ns);
+  await cluster.stop();
+}
+
 /** A sample from config/samples/, moved into `namespace`. */
 export function sample(file: 'ocrpipeline-minimal.yaml' | 'ocrpipeline-full.yaml', namespace: string): KubernetesObject {
   const [obj] = yamlObjects(`config/samples/${file}`);

@@ -8,11 +8,10 @@ import { startOperatorProcess, type OperatorProcess } from '../../support/operat
 import {
   UNREACHABLE_CONNECTION_STRING,
   apply,
-  createNamespace,
-  deleteNamespace,
+  clusterWithNamespace,
+  closeNamespace,
   eventually,
   expectedChildren,
-  installCrd,
   isReadyAtCurrentGeneration,
   listChildren,
   pipeline,
@@ -21,7 +20,6 @@ import {
   secret,
   skipWithoutCluster,
   sleep,
-  testCluster,
   uniqueNamespace,
   type TestCluster,
 } from './harness.ts';
@@ -75,9 +73,7 @@ void describe('an idle operator writes nothing', { skip: skipWithoutCluster, tim
   const start = async () => startOperatorProcess({ kubeconfigPath: cluster.kubeconfigPath, namespaces: [NS], resyncSeconds: RESYNC_SECONDS });
 
   before(async () => {
-    cluster = await testCluster('it-operator-idle');
-    await installCrd(cluster.kc, cluster.kubeconfigPath);
-    await createNamespace(cluster.kc, NS);
+    cluster = await clusterWithNamespace('it-operator-idle', NS);
     await apply(cluster.kc, secret(NS, 'servicebus', { connectionString: UNREACHABLE_CONNECTION_STRING }));
     operator = await start();
     for (const name of PIPELINES) await apply(cluster.kc, pipeline(NS, name));
@@ -95,10 +91,7 @@ void describe('an idle operator writes nothing', { skip: skipWithoutCluster, tim
 
   after(async () => {
     await operator?.stop();
-    if (cluster) {
-      await deleteNamespace(cluster.kc, NS);
-      await cluster.stop();
-    }
+    await closeNamespace(cluster, NS);
   });
 
   void it('several resyncs leave every child and pipeline at the same resourceVersion', { timeout: 60_000 }, async () => {

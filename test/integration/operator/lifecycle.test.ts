@@ -14,11 +14,10 @@ import {
   VERSION,
   apply,
   condition,
-  createNamespace,
-  deleteNamespace,
+  clusterWithNamespace,
+  closeNamespace,
   eventually,
   expectedChildren,
-  installCrd,
   isReadyAtCurrentGeneration,
   listChildren,
   podsReady,
@@ -27,7 +26,6 @@ import {
   secret,
   skipWithoutCluster,
   sleep,
-  testCluster,
   uniqueNamespace,
   type TestCluster,
 } from './harness.ts';
@@ -46,11 +44,9 @@ void describe('the operator reconciles the samples on a real control plane', { s
   const deployment = (name: string) => apps.readNamespacedDeployment({ name, namespace: NS });
 
   before(async () => {
-    cluster = await testCluster('it-operator-lifecycle');
+    cluster = await clusterWithNamespace('it-operator-lifecycle', NS);
     apps = cluster.kc.makeApiClient(AppsV1Api);
     core = cluster.kc.makeApiClient(CoreV1Api);
-    await installCrd(cluster.kc, cluster.kubeconfigPath);
-    await createNamespace(cluster.kc, NS);
     // What the full sample references: four Secrets and a ServiceAccount (pods need it).
     for (const [name, key] of [
       ['ocr-servicebus', 'connectionString'],
@@ -66,10 +62,7 @@ void describe('the operator reconciles the samples on a real control plane', { s
 
   after(async () => {
     await operator?.stop();
-    if (cluster) {
-      await deleteNamespace(cluster.kc, NS);
-      await cluster.stop();
-    }
+    await closeNamespace(cluster, NS);
   });
 
   void it('applying the minimal and the full sample creates every child, each owned by its pipeline', { timeout: 60_000 }, async () => {

@@ -15,17 +15,15 @@ import {
   UNREACHABLE_CONNECTION_STRING,
   apply,
   condition,
-  createNamespace,
-  deleteNamespace,
+  clusterWithNamespace,
+  closeNamespace,
   eventually,
-  installCrd,
   isReadyAtCurrentGeneration,
   pipeline,
   readPipeline,
   secret,
   skipWithoutCluster,
   sleep,
-  testCluster,
   uniqueNamespace,
   type PipelineManifest,
   type TestCluster,
@@ -57,10 +55,8 @@ void describe('a pipeline whose pods crash-loop or cannot be scheduled says why'
     (await core.listNamespacedPod({ namespace: NS, labelSelector: `${PIPELINE_LABEL}=${name},app.kubernetes.io/component=${component}` })).items;
 
   before(async () => {
-    cluster = await testCluster('it-operator-pod-failures');
+    cluster = await clusterWithNamespace('it-operator-pod-failures', NS);
     core = cluster.kc.makeApiClient(CoreV1Api);
-    await installCrd(cluster.kc, cluster.kubeconfigPath);
-    await createNamespace(cluster.kc, NS);
     await apply(cluster.kc, secret(NS, 'servicebus', { connectionString: UNREACHABLE_CONNECTION_STRING }));
     // The default resync (300 s) is longer than every wait below: only the pod watch can wake the pipeline.
     operator = await startOperatorProcess({ kubeconfigPath: cluster.kubeconfigPath, namespaces: [NS] });
@@ -68,10 +64,7 @@ void describe('a pipeline whose pods crash-loop or cannot be scheduled says why'
 
   after(async () => {
     await operator?.stop();
-    if (cluster) {
-      await deleteNamespace(cluster.kc, NS);
-      await cluster.stop();
-    }
+    await closeNamespace(cluster, NS);
   });
 
   void it('a crash-looping API pod makes Degraded=True PodCrashLooping with the termination message, and Progressing=False', { timeout: 90_000 }, async () => {

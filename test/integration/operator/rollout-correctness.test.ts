@@ -25,17 +25,15 @@ import {
   VERSION,
   apply,
   condition,
-  createNamespace,
-  deleteNamespace,
+  clusterWithNamespace,
+  closeNamespace,
   eventually,
-  installCrd,
   isReadyAtCurrentGeneration,
   pipeline,
   readPipeline,
   secret,
   skipWithoutCluster,
   sleep,
-  testCluster,
   uniqueNamespace,
   type Condition,
   type TestCluster,
@@ -86,21 +84,16 @@ void describe(
       );
 
     before(async () => {
-      cluster = await testCluster('it-operator-rollout');
+      cluster = await clusterWithNamespace('it-operator-rollout', NS);
       apps = cluster.kc.makeApiClient(AppsV1Api);
       custom = cluster.kc.makeApiClient(CustomObjectsApi);
-      await installCrd(cluster.kc, cluster.kubeconfigPath);
-      await createNamespace(cluster.kc, NS);
       await apply(cluster.kc, secret(NS, 'servicebus', { connectionString: UNREACHABLE_CONNECTION_STRING }));
       operator = await startOperatorProcess({ kubeconfigPath: cluster.kubeconfigPath, namespaces: [NS] });
     });
 
     after(async () => {
       await operator?.stop();
-      if (cluster) {
-        await deleteNamespace(cluster.kc, NS);
-        await cluster.stop();
-      }
+      await closeNamespace(cluster, NS);
     });
 
     void it('switching from 3 fixed API replicas to autoscaled 1..5 never lets the Deployment drop below 3', { timeout: 90_000 }, async () => {

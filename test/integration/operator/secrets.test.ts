@@ -8,18 +8,16 @@ import {
   UNREACHABLE_CONNECTION_STRING,
   apply,
   condition,
-  createNamespace,
-  deleteNamespace,
+  clusterWithNamespace,
+  closeNamespace,
   eventually,
   expectedChildren,
-  installCrd,
   isReadyAtCurrentGeneration,
   listChildren,
   pipeline,
   readPipeline,
   secret,
   skipWithoutCluster,
-  testCluster,
   uniqueNamespace,
   type TestCluster,
 } from './harness.ts';
@@ -34,18 +32,13 @@ void describe('a missing Secret degrades the pipeline until it is created', { sk
   const status = async () => JSON.stringify((await readPipeline(cluster.kc, NS, NAME))?.status);
 
   before(async () => {
-    cluster = await testCluster('it-operator-secrets');
-    await installCrd(cluster.kc, cluster.kubeconfigPath);
-    await createNamespace(cluster.kc, NS);
+    cluster = await clusterWithNamespace('it-operator-secrets', NS);
     operator = await startOperatorProcess({ kubeconfigPath: cluster.kubeconfigPath, namespaces: [NS], resyncSeconds: 300 });
   });
 
   after(async () => {
     await operator?.stop();
-    if (cluster) {
-      await deleteNamespace(cluster.kc, NS);
-      await cluster.stop();
-    }
+    await closeNamespace(cluster, NS);
   });
 
   void it('reports Degraded=True SecretNotFound with a message naming the Secret, and creates no children', { timeout: 40_000 }, async () => {

@@ -4,12 +4,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   apply,
-  createNamespace,
-  deleteNamespace,
-  installCrd,
+  clusterWithNamespace,
+  closeNamespace,
   pipeline,
   skipWithoutCluster,
-  testCluster,
   uniqueNamespace,
   type PipelineManifest,
   type TestCluster,
@@ -71,16 +69,11 @@ void describe("the API server rejects invalid OcrPipelines with the CRD's messag
   let cluster: TestCluster;
 
   before(async () => {
-    cluster = await testCluster('it-operator-validation');
-    await installCrd(cluster.kc, cluster.kubeconfigPath);
-    await createNamespace(cluster.kc, NS);
+    cluster = await clusterWithNamespace('it-operator-validation', NS);
   });
 
   after(async () => {
-    if (cluster) {
-      await deleteNamespace(cluster.kc, NS);
-      await cluster.stop();
-    }
+    await closeNamespace(cluster, NS);
   });
 
   void it('a valid pipeline is accepted (the cases below differ from it in one field)', async () => {
