@@ -84,10 +84,6 @@ export class MemoryBlobs implements ImageStore {
     this.uploads.set(jobId, data);
   }
 
-  async deleteUpload(jobId: string): Promise<void> {
-    this.uploads.delete(jobId);
-  }
-
   /** The worker's input; one map with uploads is enough here (nothing in the benchmark PUTs after submit). */
   async putInput(jobId: string, data: Uint8Array): Promise<void> {
     this.uploads.set(jobId, data);

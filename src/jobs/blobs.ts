@@ -115,11 +115,6 @@ export class JobBlobs {
     await this.container.getBlockBlobClient(uploadBlobPath(jobId)).uploadData(data, { blobHTTPHeaders: { blobContentType: contentType } });
   }
 
-  /** Deletes an upload (a rejected or abandoned image); a missing blob is fine. */
-  async deleteUpload(jobId: string): Promise<void> {
-    await this.container.getBlockBlobClient(uploadBlobPath(jobId)).deleteIfExists();
-  }
-
   /**
    * Writes the job's checked image to `inputs/<jobId>`, the only blob a worker reads. Once:
    * if-none-match fails (409/412) when anything is already there, so an input never changes.
@@ -155,17 +150,6 @@ export class JobBlobs {
   /** Deletes a job's input (the compensation of a job that was never queued); a missing blob is fine. */
   async deleteInput(jobId: string): Promise<void> {
     await this.container.getBlockBlobClient(inputBlobPath(jobId)).deleteIfExists();
-  }
-
-  /** Reads the first `bytes` bytes of the upload (for magic-byte sniffing). */
-  async readUploadHead(jobId: string, bytes: number): Promise<Buffer> {
-    try {
-      return await this.container.getBlockBlobClient(uploadBlobPath(jobId)).downloadToBuffer(0, bytes);
-    } catch (error) {
-      if (isStatus(error, 404)) throw new BlobMissingError(uploadBlobPath(jobId));
-      if (isStatus(error, 416)) return Buffer.alloc(0); // empty blob
-      throw error;
-    }
   }
 
   /** Downloads an image (`uploads/<jobId>` or `inputs/<jobId>`), refusing (before reading it) anything over `maxBytes`. */

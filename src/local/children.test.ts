@@ -16,14 +16,14 @@ function sleeper(): ChildRecord {
 }
 
 void describe('children', () => {
-  void it('parses state, parent and start time from /proc/<pid>/stat, whatever the command name holds', () => {
-    assert.deepEqual(parseStat(STAT), { state: 'S', ppid: 17, startTime: 987654 });
+  void it('parses state, parent, start time and CPU ticks from /proc/<pid>/stat, whatever the command name holds', () => {
+    assert.deepEqual(parseStat(STAT), { state: 'S', ppid: 17, startTime: 987654, utime: 5, stime: 1 });
     assert.equal(parseStat('garbage'), undefined);
     assert.equal(readStat(process.pid)?.ppid, process.ppid);
   });
 
   void it('matches a record only to the same live process: not a zombie, not a recycled pid, never without a start time', () => {
-    const stat = { state: 'S', ppid: 1, startTime: 500 };
+    const stat = { state: 'S', ppid: 1, startTime: 500, utime: 0, stime: 0 };
     assert.equal(isSameLiveProcess({ pid: 9, startTime: 500 }, stat), true);
     assert.equal(isSameLiveProcess({ pid: 9, startTime: 499 }, stat), false);
     assert.equal(isSameLiveProcess({ pid: 9, startTime: 500 }, { ...stat, state: 'Z' }), false);
@@ -55,7 +55,7 @@ void describe('children', () => {
       const left = sleeper();
       const other = sleeper();
       // an owner that died: a pid with a start time no live process has
-      writeFileSync(runFile(dir, 999_999), JSON.stringify({ owner: { pid: 999_999, startTime: 1 }, children: [left] }));
+      writeFileSync(runFile(dir, 999_999), JSON.stringify({ owner: { pid: 999_999, startTime: 1, utime: 0, stime: 0 }, children: [left] }));
       mkdirSync(join(dir, 'run-999999'));
       // a live owner: our parent
       const parent = { pid: process.ppid, startTime: readStat(process.ppid)!.startTime };

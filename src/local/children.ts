@@ -42,6 +42,9 @@ export interface ProcStat {
   ppid: number;
   /** Clock ticks after boot. */
   startTime: number;
+  /** CPU clock ticks in user and kernel mode. */
+  utime: number;
+  stime: number;
 }
 
 /** Pure: parses /proc/<pid>/stat; the command name (field 2) may hold spaces and parentheses. */
@@ -56,7 +59,7 @@ export function parseStat(text: string): ProcStat | undefined {
   const startTime = Number(fields[19]);
   const ppid = Number(fields[1]);
   if (!fields[0] || !Number.isFinite(startTime) || !Number.isFinite(ppid)) return undefined;
-  return { state: fields[0], ppid, startTime };
+  return { state: fields[0], ppid, startTime, utime: Number(fields[11]), stime: Number(fields[12]) };
 }
 
 export function readStat(pid: number): ProcStat | undefined {

@@ -9,9 +9,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitFor } from '../shared/net.ts';
-import { trackChild } from './children.ts';
+import { readStat, trackChild } from './children.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -116,10 +117,9 @@ export function operatorArgs(o: OperatorProcessOptions, metricsPort: number): st
 
 /** Reads utime + stime (clock ticks, 100 per second on Linux) and RSS from /proc/<pid>. */
 export function procUsage(pid: number): { rssBytes: number; cpuSeconds: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+  const stat = readStat(pid);
+  if (!stat) throw new Error(`process ${pid} is not running`);
+  const ticks = stat.utime + stat.stime;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
   return { rssBytes: rssKb * 1024, cpuSeconds: ticks / 100 };
@@ -136,12 +136,13 @@ export async function startOperatorProcess(o: OperatorProcessOptions): Promise<O
   trackChild(child.pid, 'operator', { group: false });
   const keepLines = o.keepLines ?? 2_000;
   const log: string[] = [];
-  const keep = (chunk: Buffer) => {
-    log.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+  // Whole lines only: a chunk may end inside a line, and tests search these lines.
+  const keep = (line: string) => {
+    if (!line) return;
+    log.push(line);
     if (log.length > keepLines) log.splice(0, log.length - keepLines);
   };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
+  for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', keep);
   if (o.logFile) {
     const file = createWriteStream(o.logFile, { flags: 'a' });
     child.stdout?.pipe(file);

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
-import { trackChild } from '../children.ts';
+import { readStat, trackChild } from '../children.ts';
 
 export interface StartedProcess {
   component: string;
@@ -45,8 +45,8 @@ export function isOurProcess(pid: number, binary: string): boolean {
   try {
     const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0];
     if (argv0 !== binary) return false;
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return !/\) Z /.test(stat); // a zombie is already dead
+    const state = readStat(pid)?.state;
+    return state !== undefined && state !== 'Z'; // a zombie is already dead
   } catch {
     return false;
   }
