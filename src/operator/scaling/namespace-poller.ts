@@ -74,8 +74,14 @@ export class NamespacePoller {
   readonly #workersInFlight = new Map<string, number>();
   readonly #o: NamespacePollerOptions;
   readonly #endpoint: string;
+  /** The next regular round; undefined while none is scheduled. */
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  /** Reads run one at a time, in order: every round and every first read is chained here. */
+  #chain: Promise<void> = Promise.resolve();
+  /** A regular round is waiting in #chain (so a second request joins it). */
+  #roundQueued = false;
+  /** A first read of new queues is waiting in #chain (it reads whatever is unread when it starts). */
+  #firstReadQueued = false;
   #failures = 0;
   #wasBusy = false;
   #closed = false;
@@ -90,15 +96,19 @@ export class NamespacePoller {
   }
 
   /**
-   * Adds or updates a pipeline. A new pipeline, a new queue or a queue not read yet is
-   * read at once; a new interpretation of the same reading (activation, countInFlight) is
-   * reported at once without a read.
+   * Adds or updates a pipeline. A queue not read yet is read at once, alone: only the
+   * pipelines of the queues that read covers are reported, so a ramp of N subscriptions
+   * costs N first reads and N reports, not N rounds over every queue (issue 14, item 7).
+   * A pipeline on a queue already read gets the latest reading at once, without a read;
+   * so does a new interpretation of the same reading (activation, countInFlight).
    */
   subscribe(sub: PipelineSubscription): void {
     const old = this.#subscriptions.get(sub.key);
     this.#subscriptions.set(sub.key, sub);
-    if (!old || old.queueName !== sub.queueName || !this.#readings.get(sub.queueName)?.read) {
-      this.#pollSoon();
+    if (!this.#readings.get(sub.queueName)?.read) {
+      this.#readUnreadSoon();
+    } else if (!old || old.queueName !== sub.queueName) {
+      this.#report(sub, undefined);
     } else if (
       old.countInFlight !== sub.countInFlight ||
       old.activationMessages !== sub.activationMessages ||
@@ -122,21 +132,59 @@ export class NamespacePoller {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
-  /** Reads now (coalesced with a read already running), then reschedules. */
-  #pollSoon(): void {
+  /** A regular round now instead of at its timer (coalesced with one already waiting). */
+  wake(): void {
     if (this.#closed) return;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#tick(), 0);
+    this.#timer = undefined;
+    this.#queueRound();
   }
 
-  async #tick(): Promise<void> {
-    if (this.#running) return this.#running;
-    this.#running = this.#readAll().finally(() => {
-      this.#running = undefined;
+  #queueRound(): void {
+    if (this.#roundQueued) return;
+    this.#roundQueued = true;
+    this.#enqueue(() => {
+      this.#roundQueued = false;
+      return this.#readAll();
     });
-    return this.#running;
+  }
+
+  /** A first read of every queue nobody has read yet, after whatever read is running (coalesced). */
+  #readUnreadSoon(): void {
+    if (this.#closed || this.#firstReadQueued) return;
+    this.#firstReadQueued = true;
+    this.#enqueue(() => {
+      this.#firstReadQueued = false;
+      return this.#readUnread();
+    });
+  }
+
+  #enqueue(read: () => Promise<void>): void {
+    this.#chain = this.#chain.then(read).catch((error: unknown) => this.#o.log.error({ err: error, endpoint: this.#endpoint }, 'Failed to read queues'));
+  }
+
+  /** Reads only the queues never read, reports only their pipelines; starts the regular rounds when none is scheduled. */
+  async #readUnread(): Promise<void> {
+    if (this.#closed) return;
+    const unread = new Set([...this.#subscriptions.values()].filter((s) => !this.#readings.get(s.queueName)?.read).map((s) => s.queueName));
+    if (unread.size === 0) return;
+    const anyCredential = [...this.#subscriptions.values()][0]!.credential;
+    const reads: QueueRead[] = [];
+    for (const name of unread) reads.push(await this.#readQueue(name, anyCredential));
+    const subs = [...this.#subscriptions.values()].filter((s) => unread.has(s.queueName));
+    const succeeded = reads.some((r) => r.ok);
+    const inFlight = succeeded && this.#o.inFlight ? await this.#o.inFlight(subs).catch(() => undefined) : undefined;
+    for (const sub of subs) this.#report(sub, inFlight);
+    if (this.#timer === undefined && !this.#roundQueued) {
+      this.#scheduleNext(
+        succeeded,
+        reads.some((r) => r.busy),
+        reads.some((r) => r.throttled),
+      );
+    }
   }
 
   #ref(queueName: string, cred: QueueCredential): QueueRef {
@@ -201,7 +249,13 @@ export class NamespacePoller {
     this.#wasBusy = busy;
     if (!this.#closed) {
       clearTimeout(this.#timer);
-      this.#timer = setTimeout(() => void this.#tick(), nextDelay(this.#o.timing, outcome, this.#o.random()));
+      this.#timer = setTimeout(
+        () => {
+          this.#timer = undefined;
+          this.#queueRound();
+        },
+        nextDelay(this.#o.timing, outcome, this.#o.random()),
+      );
     }
   }
 
