@@ -8,14 +8,16 @@ import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import multipart from '@fastify/multipart';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
-import { pipelinePartition } from '../jobs/index.ts';
+import { pipelinePartition, type Resolver, type WebhookOutbox } from '../jobs/index.ts';
 import { authenticate, type ApiKeys } from './auth.ts';
 import type { ApiConfig } from './config.ts';
 import type { ImageStore, JobQueue, RecordStore } from './deps.ts';
 import { ApiError, toApiError } from './errors.ts';
 import { JobCommands } from './jobs/commands.ts';
 import { ResultCache } from './jobs/result-cache.ts';
-import { PollingWaiter } from './jobs/wait.ts';
+import { JobTokens, jobTokenKeys } from './jobs/token.ts';
+import { JobId } from '../jobs/index.ts';
+import { NoticeAddress, PollingWaiter, PushWaiter, type JobWaiter } from './jobs/wait.ts';
 import { ApiMetrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Readiness } from './readiness.ts';
@@ -24,7 +26,7 @@ import { openApiDocument, registerRoute, type RouteSpec } from './route.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { ocrRoutes } from './routes/ocr.ts';
 import { adminRoutes, probeRoutes } from './routes/probes.ts';
-import { WebhookNotifier } from './webhooks.ts';
+import { WebhookDispatcher } from './webhooks/dispatcher.ts';
 
 export interface ApiDeps {
   config: ApiConfig;
@@ -36,7 +38,14 @@ export interface ApiDeps {
   /** Fastify and every part of the API log here; tests pass silentLogger(). */
   logger: Logger;
   metrics?: ApiMetrics;
-  /** Record timestamps, rate limits, readiness cache, waits and webhook watches; default the system clock. */
+  /**
+   * The webhook outbox of the records table (src/jobs/outbox.ts); required when WEBHOOK_SECRET is set:
+   * this replica's dispatcher delivers from it. JobRecords writes the rows; the dispatcher reads and settles them.
+   */
+  outbox?: WebhookOutbox;
+  /** Webhook hosts' resolver; default the system resolver (tests point a public-looking name at loopback). */
+  resolve?: Resolver;
+  /** Record timestamps, rate limits, readiness cache, waits and webhook attempts; default the system clock. */
   clock?: Clock;
 }
 
@@ -49,6 +58,10 @@ declare module 'fastify' {
     readiness: Readiness;
     /** The admin port's app (set on the main app only); closed with the main app. */
     admin: FastifyInstance;
+    /** The internal port's app (workers' "job finished" notices; set on the main app only); closed with the main app. */
+    internal: FastifyInstance;
+    /** Where this replica takes notices; main.ts sets it once `internal` listens (only with API_POD_IP). */
+    notices: NoticeAddress;
   }
 }
 
@@ -61,11 +74,14 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? systemClock;
   const app = createFastify(deps.logger);
   const admin = createFastify(deps.logger);
+  const internal = createFastify(deps.logger);
   const services = wireServices(deps, metrics, clock);
   // Aborted when shutdown starts: sync waiters answer 202 at once instead of holding the close.
   const closing = new AbortController();
   app.decorate('readiness', services.readiness);
   app.decorate('admin', admin);
+  app.decorate('internal', internal);
+  app.decorate('notices', services.notices);
 
   await app.register(multipart, {
     limits: { fileSize: deps.config.maxUploadBytes, files: 1, fields: 8, fieldSize: 2048, parts: 10, headerPairs: 100 },
@@ -81,6 +97,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   addRequestHooks(admin, deps, limits, metrics);
   setErrorHandlers(app);
   setErrorHandlers(admin);
+  setErrorHandlers(internal);
+  noticeRoutes(internal, services.push);
   limitJsonBodies(app);
   registerRoutes(app, admin, config, services, metrics, closing.signal);
 
@@ -90,7 +108,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.addHook('onClose', async () => {
     await admin.close();
-    await services.webhooks?.close();
+    await internal.close();
+    await services.webhooks?.close(Math.min(2_000, deps.config.webhookTimeoutMs));
   });
   return app;
 }
@@ -118,37 +137,30 @@ function createFastify(log: Logger): FastifyInstance {
 /** What the routes work with, built from the stores; none of it knows about HTTP. */
 interface Services {
   /** undefined when WEBHOOK_SECRET is unset: webhooks are off. */
-  webhooks: WebhookNotifier | undefined;
+  webhooks: WebhookDispatcher | undefined;
   results: ResultCache;
   commands: JobCommands;
-  waiter: PollingWaiter;
+  waiter: JobWaiter;
+  /** The waiter, when it takes notices (API_POD_IP set); undefined: sync waits poll. */
+  push: PushWaiter | undefined;
+  notices: NoticeAddress;
   readiness: Readiness;
   receiver: ImageReceiver;
 }
 
 function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Services {
   const { config, records, blobs, queue, logger: log } = deps;
-  const webhooks = config.webhookSecret
-    ? new WebhookNotifier({
-        settings: {
-          secret: config.webhookSecret,
-          pollIntervalMs: Math.max(config.pollIntervalMs, 100),
-          attempts: config.webhookAttempts,
-          baseDelayMs: config.webhookBaseDelayMs,
-          egress: config.webhookEgress,
-          maxConcurrent: config.webhookMaxConcurrent,
-        },
-        records,
-        blobs,
-        metrics,
-        log,
-        clock,
-      })
-    : undefined;
   const partition = pipelinePartition(config.pipeline, config.namespace);
+  const webhooks = webhookDispatcher(deps, partition, metrics, clock);
   const results = new ResultCache({ pipeline: partition, records, blobs });
-  const commands = new JobCommands({ config, records, blobs, queue, results, metrics, webhooks, log, clock });
-  const waiter = new PollingWaiter({ pipeline: partition, records, pollIntervalMs: config.pollIntervalMs, clock });
+  const notices = new NoticeAddress();
+  const tokenKeys = jobTokenKeys({ jobTokenSecret: config.jobTokenSecret, webhookSecret: config.webhookSecret, apiKeyMaterial: deps.keys?.material() });
+  if (tokenKeys.source === 'per-process') log.warn('Signed job tokens with a per-process key: set JOB_TOKEN_SECRET when more than one API replica runs');
+  const tokens = new JobTokens(tokenKeys);
+  const commands = new JobCommands({ config, records, blobs, queue, results, metrics, webhooksEnabled: webhooks !== undefined, log, clock, notices, tokens });
+  const waiting = { pipeline: partition, records, pollIntervalMs: config.pollIntervalMs, clock };
+  const push = config.podIp ? new PushWaiter(waiting) : undefined;
+  const waiter = push ?? new PollingWaiter(waiting);
   const readiness = new Readiness(
     {
       records: () => records.ping(),
@@ -164,7 +176,39 @@ function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Service
     gate: new UploadGate(config.maxConcurrentUploads, config.maxConcurrentUploadsPerKey, metrics),
     log,
   });
-  return { webhooks, results, commands, waiter, readiness, receiver };
+  return { webhooks, results, commands, waiter, push, notices, readiness, receiver };
+}
+
+/** The replica's webhook outbox dispatcher, started here; undefined when webhooks are off (no WEBHOOK_SECRET). */
+function webhookDispatcher(deps: ApiDeps, partition: string, metrics: ApiMetrics, clock: Clock): WebhookDispatcher | undefined {
+  const { config } = deps;
+  if (!config.webhookSecret) return undefined;
+  if (!deps.outbox) throw new Error('WEBHOOK_SECRET is set but the app was built without a webhook outbox to deliver from');
+  const dispatcher = new WebhookDispatcher({
+    settings: {
+      secret: config.webhookSecret,
+      pollIntervalMs: config.webhookPollIntervalMs,
+      batchSize: Math.max(1, config.webhookMaxConcurrent * 2),
+      leaseMs: config.webhookLeaseMs,
+      attempts: config.webhookAttempts,
+      baseDelayMs: config.webhookBaseDelayMs,
+      maxDelayMs: config.webhookMaxDelayMs,
+      timeoutMs: config.webhookTimeoutMs,
+      egress: config.webhookEgress,
+      maxConcurrent: config.webhookMaxConcurrent,
+      backlogIntervalMs: 15_000,
+    },
+    partition,
+    outbox: deps.outbox,
+    records: deps.records,
+    blobs: deps.blobs,
+    metrics,
+    log: deps.logger,
+    clock,
+    ...(deps.resolve ? { resolve: deps.resolve } : {}),
+  });
+  dispatcher.start();
+  return dispatcher;
 }
 
 /** The per-key token buckets, and the failed-authentication buckets per client address. */
@@ -223,6 +267,20 @@ function addRequestHooks(app: FastifyInstance, deps: ApiDeps, limits: RequestLim
       { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+  });
+}
+
+/**
+ * The internal app: POST /internal/v1/jobs/<id>/done, a worker's notice that a job is finished (src/worker/notify.ts).
+ * No body and no key: the port is reachable only from the pipeline's workers (NetworkPolicy) and a notice only wakes
+ * the requests waiting for that job, which re-read its record. Always 204, so the answer says nothing about waits.
+ */
+function noticeRoutes(internal: FastifyInstance, push: PushWaiter | undefined): void {
+  internal.post<{ Params: { id: string } }>('/internal/v1/jobs/:id/done', async (request, reply) => {
+    const id = JobId.safeParse(request.params.id);
+    if (!id.success) throw new ApiError('JOB_NOT_FOUND', 'There is no such job.');
+    push?.notify(id.data);
+    return reply.code(204).send();
   });
 }
 

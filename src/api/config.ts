@@ -2,7 +2,7 @@
 // of SETTINGS, which also prints `node src/api/main.ts --help`; a wrong value stops start-up
 // with a message that names the variable and the allowed range.
 import { readFileSync } from 'node:fs';
-import { API_AUTH_DISABLED, ENV, PORTS } from '../contract/container.ts';
+import { API_AUTH_DISABLED, ENV, JOB_DEFAULTS, PORTS } from '../contract/container.ts';
 import { checkLanguages, connectionSettings, languagesSetting, POD_SETTINGS, requireQueue, requireStorage } from '../jobs/connections.ts';
 import { EgressPolicy, type EgressSettings } from '../jobs/egress.ts';
 import { ConfigError, helpText, logLevelSetting, parseSettings, type Env, type Setting } from '../shared/config.ts';
@@ -31,19 +31,51 @@ export interface ApiConfig {
   maxConcurrentUploadsPerKey: number;
   uploadUrlTtlSeconds: number;
   syncTimeoutSeconds: number;
-  /** How often the sync endpoint and the webhook watcher re-read a job record, in ms. */
+  /** How often the sync endpoint re-reads a job record, in ms. */
   pollIntervalMs: number;
   webhookSecret: string | undefined;
-  /** Attempts and backoff for webhook delivery. */
+  /** Keys of the job tokens of upload URLs, comma-separated, first signs (src/api/jobs/token.ts); unset = derived. */
+  jobTokenSecret: string | undefined;
+  /** Attempts per webhook before it is `failed`, and the backoff between them (ms, doubled from base up to max, with jitter). */
   webhookAttempts: number;
   webhookBaseDelayMs: number;
+  webhookMaxDelayMs: number;
+  /** How often each replica reads the webhook outbox, how long a claim holds a row, one attempt's timeout; all in ms. */
+  webhookPollIntervalMs: number;
+  webhookLeaseMs: number;
+  webhookTimeoutMs: number;
   /** Which webhook targets may be contacted (src/jobs/egress.ts); default https to public addresses only. */
   webhookEgress: EgressSettings;
   /** Webhook attempts on the wire at once per replica; more wait in a bounded FIFO. */
   webhookMaxConcurrent: number;
   /** How long /ready reuses a dependency check, in ms. */
   readyCacheMs: number;
+  /** This pod's IP (downward API status.podIP); undefined = no push: sync waits poll. */
+  podIp: string | undefined;
+  /** Port of the internal app (workers' "job finished" notices); never in the Service. 0 = any free port. */
+  internalPort: number;
+  /** Largest queue backlog (messages) at which new jobs are still accepted; undefined = no limit. */
+  maxBacklog: number | undefined;
+  /** Where the backlog is read (the operator's GET /v1/backlog/<namespace>/<pipeline>); needed with maxBacklog. */
+  backlogUrl: string | undefined;
   logLevel: string;
+  /** Deadlines, recovery and retention (src/api/recovery/, docs/job-states.md). */
+  recovery: RecoverySettings;
+}
+
+/** What the recovery loop needs to know, all in seconds or hours as named. */
+export interface RecoverySettings {
+  /** false: this replica never runs the loop (RECOVERY_ENABLED=false). */
+  enabled: boolean;
+  uploadDeadlineSeconds: number;
+  queuedDeadlineSeconds: number;
+  processingDeadlineSeconds: number;
+  maxRequeues: number;
+  retentionHours: number;
+  resultCacheTtlHours: number;
+  intervalSeconds: number;
+  leaseSeconds: number;
+  batchSize: number;
 }
 
 export const DEFAULTS = {
@@ -58,11 +90,82 @@ export const DEFAULTS = {
   uploadUrlTtlSeconds: 900,
   syncTimeoutSeconds: 30,
   pollIntervalMs: 250,
-  webhookAttempts: 6,
-  webhookBaseDelayMs: 1_000,
+  // 10 attempts over about an hour: retries after ~10 s, 20 s, 40 s, ... capped at 20 min (jitter: half to all of each).
+  webhookAttempts: 10,
+  webhookBaseDelayMs: 10_000,
+  webhookMaxDelayMs: 1_200_000,
+  webhookPollIntervalMs: 1_000,
+  webhookLeaseMs: 60_000,
+  webhookTimeoutMs: 5_000,
   webhookMaxConcurrent: 16,
   readyCacheMs: 5_000,
+  internalPort: PORTS.apiInternal,
 } as const;
+
+/** The recovery settings when no variable is set (JOB_DEFAULTS). */
+export const RECOVERY_DEFAULTS: RecoverySettings = {
+  enabled: true,
+  uploadDeadlineSeconds: JOB_DEFAULTS.uploadDeadlineSeconds,
+  queuedDeadlineSeconds: JOB_DEFAULTS.queuedDeadlineSeconds,
+  processingDeadlineSeconds: JOB_DEFAULTS.processingDeadlineSeconds,
+  maxRequeues: JOB_DEFAULTS.maxRequeues,
+  retentionHours: JOB_DEFAULTS.retentionHours,
+  resultCacheTtlHours: JOB_DEFAULTS.resultCacheTtlHours,
+  intervalSeconds: JOB_DEFAULTS.recoveryIntervalSeconds,
+  leaseSeconds: JOB_DEFAULTS.recoveryLeaseSeconds,
+  batchSize: JOB_DEFAULTS.recoveryBatchSize,
+};
+
+/** The deadline, recovery and retention rows (CRD spec.jobs; docs/job-states.md). */
+function recoveryRows() {
+  const seconds = <const N extends string>(name: N, env: string, dflt: number, min: number, max: number, help: string) =>
+    ({ name, env, type: 'integer', default: dflt, min, max, unit: 'seconds', help }) as const;
+  const hours = <const N extends string>(name: N, env: string, dflt: number, help: string) =>
+    ({ name, env, type: 'integer', default: dflt, min: 1, max: 24 * 3650, unit: 'hours', help }) as const;
+  const d = JOB_DEFAULTS;
+  return [
+    { name: 'recoveryEnabled', env: ENV.recoveryEnabled, type: 'boolean', default: true, help: 'Run the recovery loop (one active runner per pipeline).' },
+    seconds(
+      'uploadDeadlineSeconds',
+      ENV.jobUploadDeadlineSeconds,
+      d.uploadDeadlineSeconds,
+      60,
+      30 * 86400,
+      'awaiting_upload longer -> expired, upload deleted.',
+    ),
+    seconds('queuedDeadlineSeconds', ENV.jobQueuedDeadlineSeconds, d.queuedDeadlineSeconds, 1, 7 * 86400, 'queued unchanged longer -> message sent again.'),
+    seconds(
+      'processingDeadlineSeconds',
+      ENV.jobProcessingDeadlineSeconds,
+      d.processingDeadlineSeconds,
+      1,
+      7 * 86400,
+      'processing unchanged longer -> sent again.',
+    ),
+    {
+      name: 'maxRequeues',
+      env: ENV.jobMaxRequeues,
+      type: 'integer',
+      default: d.maxRequeues,
+      min: 0,
+      max: 100,
+      help: 'Sends by recovery per job before a stale job is failed.',
+    },
+    hours('retentionHours', ENV.jobRetentionHours, d.retentionHours, 'Finished jobs older than this are deleted (record and blobs).'),
+    hours('resultCacheTtlHours', ENV.resultCacheTtlHours, d.resultCacheTtlHours, 'Dedupe entries older than this stop answering repeats.'),
+    seconds('recoveryIntervalSeconds', ENV.recoveryIntervalSeconds, d.recoveryIntervalSeconds, 1, 3600, 'Time between recovery passes.'),
+    seconds('recoveryLeaseSeconds', ENV.recoveryLeaseSeconds, d.recoveryLeaseSeconds, 15, 60, 'Blob lease of the active recovery runner.'),
+    {
+      name: 'recoveryBatchSize',
+      env: ENV.recoveryBatchSize,
+      type: 'integer',
+      default: d.recoveryBatchSize,
+      min: 1,
+      max: 1000,
+      help: 'Jobs handled per kind and recovery pass.',
+    },
+  ] as const;
+}
 
 export const SETTINGS = [
   { name: 'port', env: ENV.port, type: 'integer', default: DEFAULTS.port, min: 0, max: 65535, help: 'HTTP port (jobs, /live, /ready, /health summary).' },
@@ -133,6 +236,14 @@ export const SETTINGS = [
   { name: 'apiAuth', env: ENV.apiAuth, type: 'string', help: `Set to "${API_AUTH_DISABLED}" to run without API keys (only when ${ENV.apiKeysFile} is unset).` },
   { name: 'webhookSecret', env: ENV.webhookSecret, type: 'string', help: 'HMAC-SHA256 secret for webhook signatures; unset = webhooks refused.' },
   {
+    name: 'jobTokenSecret',
+    env: ENV.jobTokenSecret,
+    type: 'string',
+    help:
+      'Keys of the job tokens of upload URLs, comma-separated: the first signs, all verify (rotate: new,old for one UPLOAD_URL_TTL_SECONDS, then new). ' +
+      'Unset: derived from WEBHOOK_SECRET, else from the API key file, else random per process (one replica only).',
+  },
+  {
     name: 'uploadUrlTtlSeconds',
     env: ENV.uploadUrlTtlSeconds,
     type: 'integer',
@@ -169,7 +280,7 @@ export const SETTINGS = [
     default: DEFAULTS.webhookAttempts,
     min: 1,
     max: 50,
-    help: 'Webhook delivery attempts.',
+    help: 'Attempts per webhook before its state is failed (each attempt is recorded in the outbox).',
   },
   {
     name: 'webhookBaseDelayMs',
@@ -177,9 +288,49 @@ export const SETTINGS = [
     type: 'integer',
     default: DEFAULTS.webhookBaseDelayMs,
     min: 1,
+    max: 600_000,
+    unit: 'ms',
+    help: 'First webhook retry delay; doubled per attempt up to WEBHOOK_MAX_DELAY_MS, each delay drawn between half and all of it.',
+  },
+  {
+    name: 'webhookMaxDelayMs',
+    env: ENV.webhookMaxDelayMs,
+    type: 'integer',
+    default: DEFAULTS.webhookMaxDelayMs,
+    min: 1,
+    max: 86_400_000,
+    unit: 'ms',
+    help: 'Longest delay between two webhook attempts.',
+  },
+  {
+    name: 'webhookPollIntervalMs',
+    env: ENV.webhookPollIntervalMs,
+    type: 'integer',
+    default: DEFAULTS.webhookPollIntervalMs,
+    min: 10,
     max: 60_000,
     unit: 'ms',
-    help: 'First webhook retry delay, doubled up to 30 s.',
+    help: "How often each replica reads the pipeline's webhook outbox for due webhooks.",
+  },
+  {
+    name: 'webhookLeaseMs',
+    env: ENV.webhookLeaseMs,
+    type: 'integer',
+    default: DEFAULTS.webhookLeaseMs,
+    min: 100,
+    max: 3_600_000,
+    unit: 'ms',
+    help: 'How long a replica holds a webhook it claimed; if it dies, another replica retries after this. Must exceed WEBHOOK_TIMEOUT_MS.',
+  },
+  {
+    name: 'webhookTimeoutMs',
+    env: ENV.webhookTimeoutMs,
+    type: 'integer',
+    default: DEFAULTS.webhookTimeoutMs,
+    min: 100,
+    max: 120_000,
+    unit: 'ms',
+    help: 'Timeout of one webhook attempt.',
   },
   {
     name: 'webhookAllowHttp',
@@ -203,6 +354,35 @@ export const SETTINGS = [
     min: 1,
     max: 1000,
     help: 'Webhook requests on the wire at once per replica; more wait in a bounded queue.',
+  },
+  ...recoveryRows(),
+  {
+    name: 'podIp',
+    env: ENV.apiPodIp,
+    type: 'string',
+    help: `This pod's IP (downward API status.podIP): workers send "job finished" notices to it on ${ENV.apiInternalPort}; unset = sync waits poll.`,
+  },
+  {
+    name: 'internalPort',
+    env: ENV.apiInternalPort,
+    type: 'integer',
+    default: DEFAULTS.internalPort,
+    min: 0,
+    max: 65535,
+    help: 'Internal HTTP port for the workers\' "job finished" notices; keep it out of the Service. 0 = any free port.',
+  },
+  {
+    name: 'maxBacklog',
+    env: ENV.apiMaxBacklog,
+    type: 'integer',
+    min: 1,
+    help: `Largest queue backlog (messages) at which new jobs are accepted; above it 503 QUEUE_BACKLOG_FULL. Unset = no limit. Needs ${ENV.apiBacklogUrl}.`,
+  },
+  {
+    name: 'backlogUrl',
+    env: ENV.apiBacklogUrl,
+    type: 'string',
+    help: 'URL that answers {"backlog": <messages>} for this pipeline (the operator serves it); read every few seconds, fail open.',
   },
   logLevelSetting(),
 ] as const satisfies readonly Setting[];
@@ -237,6 +417,17 @@ export function loadApiKeys(env: Env, read: (path: string) => string = (p) => re
   );
 }
 
+/** The internal port is a port of its own, and a backlog limit comes with the place the backlog is read from. */
+function checkInternalPorts(v: { port: number; adminPort: number; internalPort: number; maxBacklog?: number; backlogUrl?: string }): void {
+  if (v.internalPort !== 0 && (v.internalPort === v.port || v.internalPort === v.adminPort)) {
+    throw new ConfigError(`${ENV.apiInternalPort}=${v.internalPort} equals ${ENV.port} or ${ENV.apiAdminPort}: the internal port must be a port of its own`);
+  }
+  if (v.maxBacklog !== undefined && !v.backlogUrl) {
+    throw new ConfigError(`${ENV.apiMaxBacklog}=${v.maxBacklog} needs ${ENV.apiBacklogUrl}: the API learns the backlog from there (the operator sets both)`);
+  }
+  if (v.backlogUrl !== undefined && !URL.canParse(v.backlogUrl)) throw new ConfigError(`${ENV.apiBacklogUrl}=${v.backlogUrl} is not a URL`);
+}
+
 /** Pure: parses `env` (main passes process.env), including the connection settings main reads with settingsFromEnv. */
 export function configFromEnv(env: Env): ApiConfig {
   const v = parseSettings(SETTINGS, env);
@@ -247,11 +438,17 @@ export function configFromEnv(env: Env): ApiConfig {
   if (v.adminPort !== 0 && v.adminPort === v.port) {
     throw new ConfigError(`${ENV.apiAdminPort}=${v.adminPort} equals ${ENV.port}: the admin port must be a port of its own, so the Service can leave it out`);
   }
+  checkInternalPorts(v);
   const webhookEgress: EgressSettings = { allowHttp: v.webhookAllowHttp, allowedHosts: v.webhookAllowedHosts };
   try {
     new EgressPolicy(webhookEgress);
   } catch (error) {
     throw new ConfigError(`${ENV.webhookAllowedHosts}: ${(error as Error).message}`);
+  }
+  if (v.webhookLeaseMs <= v.webhookTimeoutMs) {
+    throw new ConfigError(
+      `${ENV.webhookLeaseMs}=${v.webhookLeaseMs} must exceed ${ENV.webhookTimeoutMs}=${v.webhookTimeoutMs}: a claim must outlast its attempt`,
+    );
   }
   return {
     port: v.port,
@@ -269,11 +466,47 @@ export function configFromEnv(env: Env): ApiConfig {
     syncTimeoutSeconds: v.syncTimeoutSeconds,
     pollIntervalMs: v.pollIntervalMs,
     webhookSecret: v.webhookSecret,
+    jobTokenSecret: v.jobTokenSecret,
     webhookAttempts: v.webhookAttempts,
     webhookBaseDelayMs: v.webhookBaseDelayMs,
+    webhookMaxDelayMs: v.webhookMaxDelayMs,
+    webhookPollIntervalMs: v.webhookPollIntervalMs,
+    webhookLeaseMs: v.webhookLeaseMs,
+    webhookTimeoutMs: v.webhookTimeoutMs,
     webhookEgress,
     webhookMaxConcurrent: v.webhookMaxConcurrent,
     readyCacheMs: DEFAULTS.readyCacheMs,
+    podIp: v.podIp,
+    internalPort: v.internalPort,
+    maxBacklog: v.maxBacklog,
+    backlogUrl: v.backlogUrl,
     logLevel: v.logLevel,
+    recovery: recoveryFrom(v),
+  };
+}
+
+/** The recovery settings, checked against each other: the lease must outlive a pass interval. */
+function recoveryFrom(v: ReturnType<typeof parseSettings<typeof SETTINGS>>): RecoverySettings {
+  if (v.recoveryEnabled && v.recoveryIntervalSeconds >= v.recoveryLeaseSeconds) {
+    throw new ConfigError(
+      `${ENV.recoveryIntervalSeconds}=${v.recoveryIntervalSeconds} must be below ${ENV.recoveryLeaseSeconds}=${v.recoveryLeaseSeconds}: the lease is renewed once per pass`,
+    );
+  }
+  if (v.uploadDeadlineSeconds < v.uploadUrlTtlSeconds) {
+    throw new ConfigError(
+      `${ENV.jobUploadDeadlineSeconds}=${v.uploadDeadlineSeconds} is below ${ENV.uploadUrlTtlSeconds}=${v.uploadUrlTtlSeconds}: a job would expire while its upload URL still works`,
+    );
+  }
+  return {
+    enabled: v.recoveryEnabled,
+    uploadDeadlineSeconds: v.uploadDeadlineSeconds,
+    queuedDeadlineSeconds: v.queuedDeadlineSeconds,
+    processingDeadlineSeconds: v.processingDeadlineSeconds,
+    maxRequeues: v.maxRequeues,
+    retentionHours: v.retentionHours,
+    resultCacheTtlHours: v.resultCacheTtlHours,
+    intervalSeconds: v.recoveryIntervalSeconds,
+    leaseSeconds: v.recoveryLeaseSeconds,
+    batchSize: v.recoveryBatchSize,
   };
 }

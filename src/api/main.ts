@@ -1,13 +1,15 @@
 // The API process: read the environment, wire real clients, listen. All behaviour
 // lives in app.ts; this file only connects it to the world and shuts it down.
 import type { FastifyInstance } from 'fastify';
-import { JobBlobs, JobRecords, blobServiceClient, serviceBusClient, settingsFromEnv, sharedKeyCredential, tableClient } from '../jobs/index.ts';
+import { JobBlobs, JobRecords, WebhookOutbox, blobServiceClient, pipelinePartition, serviceBusClient, settingsFromEnv, sharedKeyCredential, tableClient } from '../jobs/index.ts';
 import { ConfigError } from '../shared/config.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { handleShutdown } from '../shared/shutdown.ts';
 import { buildApp } from './app.ts';
 import { HELP, configFromEnv, loadApiKeys } from './config.ts';
+import { ApiMetrics } from './metrics.ts';
 import { ServiceBusJobQueue } from './queue.ts';
+import { RecoveryRunner } from './recovery/runner.ts';
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -36,7 +38,22 @@ async function main(): Promise<void> {
   const blobs = new JobBlobs(blobServiceClient(settings.storage), settings.storage.container, sharedKeyCredential(settings.storage));
   const sb = serviceBusClient(settings.queue);
   const queue = new ServiceBusJobQueue(sb, settings.queue.queueName);
-  const app = await buildApp({ config, records, blobs, queue, keys, logger: log });
+  const outbox = new WebhookOutbox(tableClient(settings.storage));
+  const metrics = new ApiMetrics();
+  const app = await buildApp({ config, records, blobs, queue, keys, outbox, metrics, logger: log });
+  // The recovery loop (src/api/recovery/): every replica runs a runner, the one holding the pipeline's lease works.
+  const recovery = config.recovery.enabled
+    ? new RecoveryRunner({
+        partition: pipelinePartition(config.pipeline, config.namespace),
+        settings: config.recovery,
+        records,
+        blobs,
+        queue,
+        deadLetters: sb.createReceiver(settings.queue.queueName, { subQueueType: 'deadLetter', receiveMode: 'peekLock' }),
+        metrics,
+        log,
+      })
+    : undefined;
 
   handleShutdown({
     log,
@@ -44,6 +61,7 @@ async function main(): Promise<void> {
     forceExitAfterMs: 25_000,
     stop: async () => {
       log.info('Closing: no new connections, finishing in-flight requests');
+      await recovery?.stop();
       await app.close();
       await queue.close();
     },
@@ -52,10 +70,13 @@ async function main(): Promise<void> {
   // A deep accept backlog: bursts of thousands of connections queue in the kernel instead of being refused.
   await app.listen({ port: config.port, host: '0.0.0.0', backlog: 4096 });
   const adminPort = await listenAdmin(app.admin, config.adminPort, log);
+  recovery?.start();
+  const internalPort = await listenInternal(app, config.podIp, config.internalPort, log);
   log.info(
     {
       port: config.port,
       adminPort,
+      internalPort,
       pipeline: config.pipeline,
       namespace: config.namespace,
       languages: config.languages,
@@ -81,6 +102,28 @@ async function listenAdmin(admin: FastifyInstance, port: number, log: Logger): P
     return typeof address === 'object' && address ? address.port : port;
   } catch (err) {
     log.error({ err, port }, 'Failed to listen on the admin port; /metrics, /openapi.json and the /health detail are unavailable');
+    return undefined;
+  }
+}
+
+/**
+ * Listens on the internal port for the workers' "job finished" notices and names this replica's address in sync
+ * jobs' messages. Only with API_POD_IP (the address workers reach this pod at); without it, or when the port is
+ * taken, sync waits poll (logged, not fatal). Returns the port listened on, or undefined.
+ */
+async function listenInternal(app: FastifyInstance, podIp: string | undefined, port: number, log: Logger): Promise<number | undefined> {
+  if (!podIp) {
+    log.info('Taking no job-finished notices (API_POD_IP unset): sync waits poll the job record');
+    return undefined;
+  }
+  try {
+    await app.internal.listen({ port, host: '0.0.0.0' });
+    const address = app.internal.server.address();
+    const bound = typeof address === 'object' && address ? address.port : port;
+    app.notices.listening(podIp, bound);
+    return bound;
+  } catch (err) {
+    log.error({ err, port }, 'Failed to listen on the internal port; sync waits poll the job record');
     return undefined;
   }
 }

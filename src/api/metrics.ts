@@ -1,6 +1,7 @@
 // Prometheus metrics of one API instance, on its own registry so that several
 // apps in one test process do not collide.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RECOVERY_METRIC } from '../contract/metrics.ts';
 
 export class ApiMetrics {
   readonly registry = new Registry();
@@ -45,7 +46,73 @@ export class ApiMetrics {
   });
   readonly webhooks = new Counter({
     name: 'ocr_api_webhooks_total',
-    help: 'Webhook deliveries by outcome: delivered, failed (attempts ran out), refused (the egress policy refused the target; not retried).',
+    help:
+      'Webhook attempts by outcome: delivered, retried (failed, another attempt is scheduled), failed (attempts ran out), ' +
+      'refused (the egress policy refused the target; not retried).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookAttempts = new Histogram({
+    name: 'ocr_api_webhook_attempts',
+    help: 'Attempts a webhook took until it was settled, by final outcome (delivered, failed, refused).',
+    labelNames: ['outcome'] as const,
+    buckets: [1, 2, 3, 5, 8, 10, 20, 50],
+    registers: [this.registry],
+  });
+  readonly webhookBacklog = new Gauge({
+    name: 'ocr_api_webhook_outbox_rows',
+    help: "Webhooks waiting in the pipeline's outbox (pending, due or not; counted up to 10,000). Every replica reports the same partition.",
+    registers: [this.registry],
+  });
+  readonly webhookOldestAge = new Gauge({
+    name: 'ocr_api_webhook_outbox_oldest_age_seconds',
+    help: "Age of the oldest webhook in the pipeline's outbox, in seconds (0 when empty).",
+    registers: [this.registry],
+  });
+
+  // The recovery loop (src/api/recovery/); names in src/contract/metrics.ts.
+  readonly recovered = new Counter({
+    name: RECOVERY_METRIC.recovered,
+    help: 'Stale jobs whose queue message recovery sent again, by the state they were stuck in (queued, processing).',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  readonly expired = new Counter({
+    name: RECOVERY_METRIC.expired,
+    help: 'Jobs whose upload never came before the upload deadline, moved to expired.',
+    registers: [this.registry],
+  });
+  readonly deadLettered = new Counter({
+    name: RECOVERY_METRIC.deadLettered,
+    help: 'Dead-letter queue messages settled by recovery, by outcome: failed (the job was failed), already_terminal, unknown_job, unreadable.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly timedOut = new Counter({
+    name: RECOVERY_METRIC.timedOut,
+    help: 'Stale jobs recovery failed after maxRequeues sends, by code (QUEUE_TIMEOUT, PROCESSING_TIMEOUT).',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly retentionDeleted = new Counter({
+    name: RECOVERY_METRIC.retentionDeleted,
+    help: 'Deleted by retention, by kind: job (record, upload, input, result) or cache_entry (a dedupe entry past the result cache TTL).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly oldestQueuedAge = new Gauge({
+    name: RECOVERY_METRIC.oldestQueuedAge,
+    help: 'Seconds the oldest queued job has waited since it was queued, among those the last recovery pass read (0 when none).',
+    registers: [this.registry],
+  });
+  readonly recoveryLeaseHeld = new Gauge({
+    name: RECOVERY_METRIC.leaseHeld,
+    help: "1 when this replica holds the pipeline's recovery lease and runs the passes, else 0.",
+    registers: [this.registry],
+  });
+  readonly recoveryPasses = new Counter({
+    name: RECOVERY_METRIC.passes,
+    help: 'Recovery passes by outcome (ok, error).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

@@ -1,7 +1,7 @@
 // Request and response schemas, in zod: the one source of validation (route.ts
 // parses with them in preValidation) and of the OpenAPI document (/openapi.json).
 import { z } from 'zod';
-import { JobErrorCode, JobId, JobStatus, Language, OcrOptions, OcrResult, PageSegmentation } from '../jobs/schema.ts';
+import { JobErrorCode, JobId, JobStatus, Language, OcrOptions, OcrResult, PageSegmentation, WebhookState } from '../jobs/schema.ts';
 
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
 
@@ -9,6 +9,10 @@ export const CreateJobBody = z
   .object({
     fileName: z.string().min(1).max(255).optional().describe('Shown back in the job; not used for type detection.'),
     sizeBytes: z.number().int().positive().optional().describe('Declared image size; submit checks the upload against it.'),
+    contentType: z
+      .enum(['image/png', 'image/jpeg', 'image/tiff', 'image/webp'])
+      .optional()
+      .describe('Declared image type; submit checks the bytes against it (IMAGE_TYPE_UNSUPPORTED when they differ).'),
     languages: z.array(Language).min(1).max(8).optional().describe("Tesseract languages; defaults to the pipeline's first language."),
     options: OcrOptions.optional(),
     webhookUrl: HttpUrl.optional().describe('Receives a signed POST when the job finishes.'),
@@ -33,7 +37,14 @@ export const UploadInstructions = z.object({
   method: z.literal('PUT'),
   headers: z.record(z.string(), z.string()).describe('Headers the PUT must carry.'),
   expiresAt: z.string(),
+  token: z.string().describe('Signed job token: send it as {"token": ...} with POST /v1/jobs/{id}/submit (the PUT headers carry it too).'),
 });
+
+export const SubmitJobBody = z
+  .object({
+    token: z.string().min(1).max(8192).optional().describe('The `upload.token` of POST /v1/jobs; without it, the token the PUT stored with the upload.'),
+  })
+  .strict();
 
 export const JobTimings = z.object({
   queuedMs: z.number().optional().describe('From queued to a worker picking it up.'),
@@ -48,7 +59,11 @@ export const JobView = z.object({
   sizeBytes: z.number().optional(),
   languages: z.array(Language),
   options: OcrOptions,
-  webhook: z.boolean(),
+  webhook: z.boolean().describe('True when the job has a webhook URL.'),
+  webhookDelivery: WebhookState.optional().describe(
+    'Where the webhook stands once the job finished: pending (attempts so far, lastError), delivered (deliveredAt) or failed ' +
+      '(attempts ran out, or the target was refused; lastError says why). At least once, same x-ocr-delivery id on every attempt.',
+  ),
   attempts: z.number(),
   cached: z.boolean().describe('True when a previous identical job answered this one.'),
   createdAt: z.string(),

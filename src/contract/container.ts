@@ -19,6 +19,11 @@ export const PORTS = {
   api: 8080,
   /** API admin HTTP (/metrics, /openapi.json, /health with detail); for scraping inside the cluster, never in the Service. */
   apiAdmin: 9090,
+  /**
+   * API internal HTTP: workers POST "job finished" notices here (POST /internal/v1/jobs/<id>/done) so a waiting
+   * POST /v1/ocr answers at once; never in the pipeline's Service, reached by pod IP from the pipeline's workers only.
+   */
+  apiInternal: 8081,
   /** Worker HTTP (probes and metrics only). */
   worker: 9090,
   /** Operator /healthz, /readyz and /metrics (flag --metrics-addr; the chart's operator Deployment). */
@@ -59,6 +64,11 @@ export const ENV = {
   workerMaxImageBytes: 'WORKER_MAX_IMAGE_BYTES',
   workerMaxPixels: 'WORKER_MAX_PIXELS',
   workerMaxDeliveryCount: 'WORKER_MAX_DELIVERY_COUNT',
+  // Retries with backoff (src/worker/retries.ts), from spec.retries.
+  workerRetryMaxAttempts: 'WORKER_RETRY_MAX_ATTEMPTS',
+  workerRetryBaseDelaySeconds: 'WORKER_RETRY_BASE_DELAY_SECONDS',
+  workerRetryMaxDelaySeconds: 'WORKER_RETRY_MAX_DELAY_SECONDS',
+  workerRetryMaxTimeouts: 'WORKER_RETRY_MAX_TIMEOUTS',
   // API (src/api/config.ts).
   apiMaxUploadBytes: 'API_MAX_UPLOAD_BYTES',
   apiRateLimitPerMinute: 'API_RATE_LIMIT_PER_MINUTE',
@@ -77,6 +87,30 @@ export const ENV = {
   webhookAllowHttp: 'WEBHOOK_ALLOW_HTTP',
   webhookAllowedHosts: 'WEBHOOK_ALLOWED_HOSTS',
   webhookMaxConcurrent: 'WEBHOOK_MAX_CONCURRENT',
+  // The webhook outbox dispatcher (src/api/webhooks/dispatcher.ts).
+  webhookMaxDelayMs: 'WEBHOOK_MAX_DELAY_MS',
+  webhookPollIntervalMs: 'WEBHOOK_POLL_INTERVAL_MS',
+  webhookLeaseMs: 'WEBHOOK_LEASE_MS',
+  webhookTimeoutMs: 'WEBHOOK_TIMEOUT_MS',
+  // Sync answers by push and admission by backlog (src/api/jobs/wait.ts, src/api/admission.ts, src/worker/notify.ts).
+  apiPodIp: 'API_POD_IP',
+  apiInternalPort: 'API_INTERNAL_PORT',
+  workerNotifyPort: 'WORKER_NOTIFY_PORT',
+  apiMaxBacklog: 'API_MAX_BACKLOG',
+  apiBacklogUrl: 'API_BACKLOG_URL',
+  // Job deadlines, recovery and retention (src/api/recovery/, docs/job-states.md; CRD spec.jobs).
+  jobUploadDeadlineSeconds: 'JOB_UPLOAD_DEADLINE_SECONDS',
+  jobQueuedDeadlineSeconds: 'JOB_QUEUED_DEADLINE_SECONDS',
+  jobProcessingDeadlineSeconds: 'JOB_PROCESSING_DEADLINE_SECONDS',
+  jobMaxRequeues: 'JOB_MAX_REQUEUES',
+  jobRetentionHours: 'JOB_RETENTION_HOURS',
+  resultCacheTtlHours: 'RESULT_CACHE_TTL_HOURS',
+  recoveryIntervalSeconds: 'RECOVERY_INTERVAL_SECONDS',
+  recoveryLeaseSeconds: 'RECOVERY_LEASE_SECONDS',
+  recoveryBatchSize: 'RECOVERY_BATCH_SIZE',
+  recoveryEnabled: 'RECOVERY_ENABLED',
+  // Job tokens of upload URLs (src/api/jobs/token.ts).
+  jobTokenSecret: 'JOB_TOKEN_SECRET',
 } as const;
 
 /** The value of API_AUTH that runs the API without keys (only when API_KEYS_FILE is unset). */
@@ -96,3 +130,28 @@ export const CONNECTION_DEFAULTS = {
 
 /** Seconds a draining worker gets beyond maxJobSeconds to settle its messages and exit. */
 export const WORKER_GRACE_MARGIN_SECONDS = 30;
+
+/**
+ * Job deadlines, recovery and retention: the CRD's spec.jobs defaults and the API's when a variable is unset
+ * (docs/job-states.md). The operator sets a JOB_* / RECOVERY_* variable only when the spec differs from these.
+ */
+export const JOB_DEFAULTS = {
+  /** awaiting_upload longer than this (s) -> expired, upload deleted; at least the upload URL lifetime (900 s). */
+  uploadDeadlineSeconds: 3600,
+  /** queued without a change for this long (s) -> the message is sent again (a lost send, or a very long backlog). */
+  queuedDeadlineSeconds: 1800,
+  /** processing without a change for this long (s) -> sent again; well above the worker's 120 s OCR timeout and its redeliveries. */
+  processingDeadlineSeconds: 900,
+  /** Sends by recovery per job before a stale queued or processing job is failed instead. */
+  maxRequeues: 3,
+  /** Finished jobs (records, uploads, inputs, results) older than this (h) are deleted: 7 days. */
+  retentionHours: 168,
+  /** Dedupe entries older than this (h) no longer answer repeated images. */
+  resultCacheTtlHours: 24,
+  /** Seconds between recovery passes; the lease is renewed each pass. */
+  recoveryIntervalSeconds: 30,
+  /** Blob lease held by the one active recovery runner of a pipeline (s, 15 to 60). */
+  recoveryLeaseSeconds: 60,
+  /** Jobs handled per kind and pass (dead letters, stale, expired, retired): bounds one pass's work. */
+  recoveryBatchSize: 100,
+} as const;

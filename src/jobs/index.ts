@@ -7,3 +7,4 @@ export * from './connections.ts';
 export * from './queue.ts';
 export * from './egress.ts';
 export * from './webhook.ts';
+export * from './outbox.ts';

@@ -2,11 +2,16 @@
 // pipelinePartition: the namespace is part of it), one row per job. Every status change is conditional on the ETag read before it, so two
 // workers can never both move the same job; the move itself is checked against
 // ALLOWED_TRANSITIONS.
-import { RestError, type TableClient, type TableEntity } from '@azure/data-tables';
+//
+// A job with a webhook URL that reaches a terminal state gets its webhook outbox row
+// (src/jobs/outbox.ts) in the same Table transaction as the move: one partition, one batch,
+// so no finished job is ever without its pending webhook, whoever moved it.
+import { RestError, odata, type TableClient, type TableEntity } from '@azure/data-tables';
 import { systemClock, type Clock } from '../shared/clock.ts';
-import { ALLOWED_TRANSITIONS, JobRecord, canTransition, type JobStatus } from './schema.ts';
+import { outboxEntity } from './outbox.ts';
+import { ALLOWED_TRANSITIONS, JobRecord, canTransition, isTerminal, type JobStatus } from './schema.ts';
 
-const JSON_FIELDS = ['languages', 'options'] as const;
+const JSON_FIELDS = ['languages', 'options', 'webhook'] as const;
 const DEDUPE_PARTITION_PREFIX = 'dedupe~';
 
 /** A Kubernetes namespace name (a DNS label), so it holds no `.` and none of the characters Table keys refuse. */
@@ -108,8 +113,14 @@ export class JobRecords {
 
   async create(record: JobRecord): Promise<JobRecord> {
     await this.ensureTable();
-    const valid = JobRecord.parse(record);
-    await this.table.createEntity(toEntity(valid));
+    const valid = this.withWebhook(JobRecord.parse(record));
+    if (valid.webhook) {
+      // Born finished (a cache hit) with a webhook: the record and its outbox row, or neither.
+      await this.table.submitTransaction([
+        ['create', toEntity(valid)],
+        ['upsert', outboxEntity(valid, valid.updatedAt), 'Replace'],
+      ]);
+    } else await this.table.createEntity(toEntity(valid));
     return valid;
   }
 
@@ -142,9 +153,16 @@ export class JobRecords {
       const from = transition.from ?? (Object.keys(ALLOWED_TRANSITIONS) as JobStatus[]);
       if (!from.includes(record.status)) return undefined;
       if (!canTransition(record.status, transition.to)) throw new TransitionRejectedError(jobId, record.status, transition.to);
-      const next: JobRecord = JobRecord.parse({ ...record, ...transition.patch, status: transition.to, updatedAt: new Date(this.clock()).toISOString() });
+      const next = this.withWebhook(
+        JobRecord.parse({ ...record, ...transition.patch, status: transition.to, updatedAt: new Date(this.clock()).toISOString() }),
+      );
       try {
-        await this.table.updateEntity(toEntity(next), 'Replace', { etag });
+        if (next.webhook) {
+          await this.table.submitTransaction([
+            ['update', toEntity(next), 'Replace', { etag }],
+            ['upsert', outboxEntity(next, next.updatedAt), 'Replace'],
+          ]);
+        } else await this.table.updateEntity(toEntity(next), 'Replace', { etag });
         return next;
       } catch (error) {
         if (!isStatus(error, 412)) throw error;
@@ -152,6 +170,12 @@ export class JobRecords {
       }
     }
     throw new Error(`job ${jobId}: gave up after repeated concurrent updates`);
+  }
+
+  /** A terminal record with a webhook URL starts its webhook as pending (its outbox row is written with it). */
+  private withWebhook(record: JobRecord): JobRecord {
+    if (!record.webhookUrl || !isTerminal(record.status) || record.webhook) return record;
+    return { ...record, webhook: { state: 'pending', attempts: 0 } };
   }
 
   /** Deletes a record that never became a job (used to leave no half-made job behind). */
@@ -170,6 +194,46 @@ export class JobRecords {
       await this.table.createEntity({ partitionKey: DEDUPE_PARTITION_PREFIX + pipeline, rowKey: key, jobId });
     } catch (error) {
       if (!isStatus(error, 409)) throw error;
+    }
+  }
+
+  /**
+   * Up to `limit` jobs of the partition in one of `statuses` whose updatedAt is before `updatedBefore` (ISO 8601,
+   * compared as text: every timestamp is toISOString(), so text order is time order). One bounded page per call:
+   * recovery takes at most `limit` per pass and the next pass takes the rest.
+   */
+  async findStale(pipeline: string, statuses: readonly JobStatus[], updatedBefore: string, limit: number): Promise<JobRecord[]> {
+    await this.ensureTable();
+    const byStatus = statuses.map((status) => odata`status eq ${status}`).join(' or ');
+    const filter = `${odata`PartitionKey eq ${pipeline} and updatedAt lt ${updatedBefore}`} and (${byStatus})`;
+    const page = await this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: limit }).next();
+    const entities: Record<string, unknown>[] = page.done ? [] : page.value;
+    return entities.slice(0, limit).map(fromEntity);
+  }
+
+  /** Deletes a job's record whatever its state (DELETE /v1/jobs/{id}, retention); a missing record is fine. */
+  async delete(pipeline: string, jobId: string): Promise<void> {
+    await this.remove(pipeline, jobId);
+  }
+
+  /** Up to `limit` dedupe entries of the partition written before `before` (the row's server Timestamp). */
+  async findResultsBefore(pipeline: string, before: Date, limit: number): Promise<{ key: string; jobId: string }[]> {
+    await this.ensureTable();
+    const filter = odata`PartitionKey eq ${DEDUPE_PARTITION_PREFIX + pipeline} and Timestamp lt ${before}`;
+    const page = await this.table.listEntities<{ jobId: string }>({ queryOptions: { filter } }).byPage({ maxPageSize: limit }).next();
+    const entities: { rowKey?: string; jobId: string }[] = page.done ? [] : page.value;
+    return entities.slice(0, limit).map((entity) => ({ key: entity.rowKey ?? '', jobId: entity.jobId }));
+  }
+
+  /** Forgets a dedupe entry, but only while it still names `jobId` (the entry of a deleted or retired job). */
+  async forgetResult(pipeline: string, key: string, jobId: string): Promise<void> {
+    await this.ensureTable();
+    try {
+      const entity = await this.table.getEntity<{ jobId: string }>(DEDUPE_PARTITION_PREFIX + pipeline, key);
+      if (entity.jobId !== jobId) return;
+      await this.table.deleteEntity(DEDUPE_PARTITION_PREFIX + pipeline, key, { etag: entity.etag });
+    } catch (error) {
+      if (!isStatus(error, 404) && !isStatus(error, 412)) throw error;
     }
   }
 

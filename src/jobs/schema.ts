@@ -20,16 +20,31 @@ export const OcrOptions = z
   .strict();
 export type OcrOptions = z.infer<typeof OcrOptions>;
 
-export const JobStatus = z.enum(['awaiting_upload', 'queued', 'processing', 'succeeded', 'failed']);
+/**
+ * The job states; docs/job-states.md is the table of who moves each one, its deadline and what
+ * recovery (src/api/recovery/) does. `expired`: the upload never came before its deadline.
+ */
+export const JobStatus = z.enum(['awaiting_upload', 'queued', 'processing', 'succeeded', 'failed', 'expired']);
 export type JobStatus = z.infer<typeof JobStatus>;
 
-/** The only status moves that exist; every write checks its move against this table. */
+/** States nothing moves a job out of; only retention (or DELETE) removes them. */
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'expired'];
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/**
+ * The only status moves that exist; every write checks its move against this table.
+ * queued -> queued is recovery sending the message again (it stamps updatedAt and requeues).
+ */
 export const ALLOWED_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
-  awaiting_upload: ['queued', 'failed'],
-  queued: ['processing', 'succeeded', 'failed'],
+  awaiting_upload: ['queued', 'failed', 'expired'],
+  queued: ['queued', 'processing', 'succeeded', 'failed'],
   processing: ['processing', 'queued', 'succeeded', 'failed'],
   succeeded: [],
   failed: [],
+  expired: [],
 };
 
 export function canTransition(from: JobStatus, to: JobStatus): boolean {
@@ -54,9 +69,23 @@ export const JobMessage = z
     languages: z.array(Language).min(1),
     options: OcrOptions,
     webhookUrl: z.string().url().optional(),
+    /**
+     * Where the worker tells the API replica that waits for this job (POST /v1/ocr) that the job is finished:
+     * `http://<pod IP>:<internal port>/internal/v1/jobs/<jobId>/done`. It carries no result: the replica re-reads
+     * the record, so a forged notice only wakes a waiter early. The worker checks the address (src/worker/notify.ts).
+     */
+    notify: z
+      .object({ url: z.string().url().max(256) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type JobMessage = z.infer<typeof JobMessage>;
+
+/** The path a worker POSTs to when the job is finished (JobMessage.notify), on the API's internal port. */
+export function completionPath(jobId: string): string {
+  return `/internal/v1/jobs/${jobId}/done`;
+}
 
 export const BoundingBox = z.object({ x0: z.number(), y0: z.number(), x1: z.number(), y1: z.number() });
 
@@ -107,8 +136,32 @@ export const JobErrorCode = z.enum([
   'BLOB_PATH_MISMATCH',
   /** The queue message is for another records partition than the worker's own: dead-lettered, no record touched. */
   'PIPELINE_MISMATCH',
+  /** The broker dead-lettered the job's message (its reason and description are in the message); recovery failed the job. */
+  'DEAD_LETTERED',
+  /** The job stayed processing past the pipeline's processing deadline too often; recovery failed it. */
+  'PROCESSING_TIMEOUT',
+  /** The job stayed queued past the pipeline's queued deadline although recovery sent it again; recovery failed it. */
+  'QUEUE_TIMEOUT',
+  /** Nothing was submitted before the pipeline's upload deadline; the job is expired and its upload deleted. */
+  'UPLOAD_EXPIRED',
 ]);
 export type JobErrorCode = z.infer<typeof JobErrorCode>;
+
+/**
+ * Where a finished job's webhook stands (only on jobs with a webhookUrl): `pending` from the
+ * terminal transition (written in the same Table transaction as its outbox row, src/jobs/outbox.ts)
+ * until a 2xx answer (`delivered`) or until the attempts run out or the target is refused (`failed`).
+ */
+export const WebhookState = z.object({
+  state: z.enum(['pending', 'delivered', 'failed']),
+  /** Delivery attempts so far. */
+  attempts: z.number().int().nonnegative(),
+  /** Why the last attempt did not deliver ("receiver answered 503", a refusal, a network error). */
+  lastError: z.string().optional(),
+  /** When a receiver answered 2xx (ISO 8601). */
+  deliveredAt: z.string().optional(),
+});
+export type WebhookState = z.infer<typeof WebhookState>;
 
 export const JobRecord = z.object({
   id: JobId,
@@ -127,7 +180,17 @@ export const JobRecord = z.object({
   expectedBytes: z.number().int().nonnegative().optional(),
   contentHash: ContentHash.optional(),
   webhookUrl: z.string().url().optional(),
+  /** The webhook's delivery state, from the job's terminal transition on (see WebhookState). */
+  webhook: WebhookState.optional(),
   attempts: z.number().int().nonnegative(),
+  /**
+   * Set while a retry is scheduled (src/worker/retries.ts): when the job's next attempt becomes visible on the
+   * queue (ISO 8601). The job is `queued` until then; `lastErrorCode`/`lastErrorMessage` say why it is retried.
+   */
+  nextAttemptAt: z.string().optional(),
+  /** The transient error of the latest failed attempt, kept while the job is retried (errorCode is for failed jobs). */
+  lastErrorCode: JobErrorCode.optional(),
+  lastErrorMessage: z.string().optional(),
   errorCode: JobErrorCode.optional(),
   errorMessage: z.string().optional(),
   createdAt: z.string(),
@@ -137,6 +200,8 @@ export const JobRecord = z.object({
   finishedAt: z.string().optional(),
   /** When a cache hit answered this job, the job whose result it shares. */
   resultOf: JobId.optional(),
+  /** How often recovery sent the job's message again (stale queued, or processing past its deadline); absent = never. */
+  requeues: z.number().int().nonnegative().optional(),
 });
 export type JobRecord = z.infer<typeof JobRecord>;
 

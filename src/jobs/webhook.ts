@@ -71,6 +71,8 @@ export interface DeliveryOptions {
   resolve?: Resolver;
   /** Caps concurrent attempts across deliveries (one per process); default no cap. */
   limiter?: DeliveryLimiter;
+  /** The x-ocr-delivery id; default a new UUID. The outbox passes `<jobId>.<status>`, the same on every attempt by any replica. */
+  deliveryId?: string;
 }
 
 export interface ResolvedAddress {
@@ -333,7 +335,7 @@ export async function deliverWebhook(url: string, secret: string, event: string,
   const attempts = options.attempts ?? 6;
   const baseDelayMs = options.baseDelayMs ?? 1_000;
   const maxDelayMs = options.maxDelayMs ?? 30_000;
-  const deliveryId = randomUUID();
+  const deliveryId = options.deliveryId ?? randomUUID();
   const request: Attempt = {
     url,
     secret,

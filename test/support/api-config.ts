@@ -1,5 +1,5 @@
 // An API config with defaults, for tests and benchmarks (kept out of src/ so it does not ship in dist).
-import { DEFAULTS, type ApiConfig } from '../../src/api/config.ts';
+import { DEFAULTS, RECOVERY_DEFAULTS, type ApiConfig } from '../../src/api/config.ts';
 import { ENV } from '../../src/contract/container.ts';
 
 /** Lets webhooks reach a test receiver on http://127.0.0.1 (the egress policy refuses it otherwise). */
@@ -24,14 +24,25 @@ export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     uploadUrlTtlSeconds: DEFAULTS.uploadUrlTtlSeconds,
     syncTimeoutSeconds: DEFAULTS.syncTimeoutSeconds,
     pollIntervalMs: 50,
+    podIp: undefined,
+    internalPort: 0,
+    maxBacklog: undefined,
+    backlogUrl: undefined,
     webhookSecret: undefined,
+    jobTokenSecret: undefined,
     webhookAttempts: 3,
     webhookBaseDelayMs: 50,
+    webhookMaxDelayMs: 1_000,
+    // Fast outbox reads and short claims, so tests see deliveries and takeovers in well under a second or two.
+    webhookPollIntervalMs: 50,
+    webhookLeaseMs: 2_000,
+    webhookTimeoutMs: 1_000,
     // As in production: https to public addresses only. Tests with a loopback receiver pass LOOPBACK_WEBHOOKS.
     webhookEgress: { allowHttp: false, allowedHosts: [] },
     webhookMaxConcurrent: DEFAULTS.webhookMaxConcurrent,
     readyCacheMs: 0,
     logLevel: 'silent',
+    recovery: RECOVERY_DEFAULTS,
     ...overrides,
   };
 }

@@ -13,7 +13,17 @@
 // only to that key and to admin keys (canAccess in ../auth.ts); to any other key it does not
 // exist (JOB_NOT_FOUND, never 403). A cache hit gives the caller a job of its own.
 import { randomUUID } from 'node:crypto';
-import { dedupeKey, inputBlobPath, pipelinePartition, sha256Hex, uploadBlobPath, type JobMessage, type JobRecord, type OcrResult } from '../../jobs/index.ts';
+import {
+  dedupeKey,
+  inputBlobPath,
+  pipelinePartition,
+  sha256Hex,
+  uploadBlobPath,
+  type JobMessage,
+  type JobRecord,
+  type OcrResult,
+  type UploadUrl,
+} from '../../jobs/index.ts';
 import { systemClock, type Clock } from '../../shared/clock.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { canAccess, type Principal } from '../auth.ts';
@@ -22,9 +32,10 @@ import type { ImageStore, JobQueue, RecordStore } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import type { StoredImage } from '../uploads.ts';
-import type { WebhookNotifier } from '../webhooks.ts';
 import { checkImage, checkSize, settleRequest, type JobRequest, type PipelineLimits, type SettledRequest } from './checks.ts';
 import type { ResultCache } from './result-cache.ts';
+import type { NoticeAddress } from './wait.ts';
+import type { JobTokenClaims, JobTokens } from './token.ts';
 
 export type { JobRequest } from './checks.ts';
 
@@ -33,6 +44,25 @@ export interface Accepted {
   /** True when the result cache answered: nothing was queued. */
   cached: boolean;
   result?: OcrResult | undefined;
+}
+
+/** The blob metadata header that carries the job token on the upload's PUT, and its name as Blob Storage returns it. */
+export const TOKEN_METADATA_HEADER = 'x-ms-meta-ocrjobtoken';
+const TOKEN_METADATA_KEY = 'ocrjobtoken';
+
+/** What POST /v1/jobs (JSON) hands back: where and how to PUT, and the job token for submit. */
+export type UploadInstructions = UploadUrl & { token: string };
+
+/** An upload after submit's checks. */
+interface CheckedUpload {
+  bytes: Buffer;
+  mediaType: string;
+  contentHash: string;
+}
+
+/** A job this caller may not see answers exactly as a missing one. */
+function jobNotFound(jobId: string): ApiError {
+  return new ApiError('JOB_NOT_FOUND', `There is no job ${jobId} in this pipeline.`);
 }
 
 export function newJobId(): string {
@@ -46,11 +76,18 @@ export interface JobCommandsDeps {
   queue: JobQueue;
   results: ResultCache;
   metrics: ApiMetrics;
-  /** undefined when webhooks are off (no WEBHOOK_SECRET). */
-  webhooks: WebhookNotifier | undefined;
+  /**
+   * false when webhooks are off (no WEBHOOK_SECRET): a webhookUrl is refused. A finished job's webhook
+   * needs no call from here: its terminal write carries the outbox row (src/jobs/outbox.ts).
+   */
+  webhooksEnabled: boolean;
   log: Logger;
+  /** Signs and verifies the job tokens of upload URLs (./token.ts). */
+  tokens: JobTokens;
   /** Record timestamps (createdAt, queuedAt, ...); default the system clock. */
   clock?: Clock;
+  /** Where this replica takes "job finished" notices; sync jobs name it in their message (JobMessage.notify). */
+  notices?: NoticeAddress;
 }
 
 export class JobCommands {
@@ -60,9 +97,10 @@ export class JobCommands {
   private readonly queue: JobQueue;
   private readonly results: ResultCache;
   private readonly metrics: ApiMetrics;
-  private readonly webhooks: WebhookNotifier | undefined;
   private readonly log: Logger;
   private readonly clock: Clock;
+  private readonly tokens: JobTokens;
+  private readonly notices: NoticeAddress | undefined;
   private readonly limits: PipelineLimits;
   /** This pipeline's records partition and dedupe scope (`<namespace>.<pipeline>`; see pipelinePartition). */
   private readonly partition: string;
@@ -74,14 +112,15 @@ export class JobCommands {
     this.queue = deps.queue;
     this.results = deps.results;
     this.metrics = deps.metrics;
-    this.webhooks = deps.webhooks;
     this.log = deps.log;
     this.clock = deps.clock ?? systemClock;
+    this.tokens = deps.tokens;
+    this.notices = deps.notices;
     this.partition = pipelinePartition(deps.config.pipeline, deps.config.namespace);
     this.limits = {
       languages: deps.config.languages,
       maxUploadBytes: deps.config.maxUploadBytes,
-      webhooks: deps.webhooks !== undefined,
+      webhooks: deps.webhooksEnabled,
       webhookEgress: deps.config.webhookEgress,
     };
   }
@@ -109,16 +148,33 @@ export class JobCommands {
     };
   }
 
-  /** POST /v1/jobs (JSON): a record awaiting its upload, and a URL for exactly its blob. */
-  async createUploadJob(request: JobRequest, caller: Principal): Promise<{ job: JobRecord; upload: Awaited<ReturnType<ImageStore['uploadUrl']>> }> {
+  /**
+   * POST /v1/jobs (JSON): a URL for exactly one blob and a signed job token, and NOTHING written
+   * (./token.ts): the record is created at submit. The view returned is the job as submit will
+   * record it, awaiting its upload; GET answers 404 until the job is submitted.
+   */
+  async createUploadJob(request: JobRequest, caller: Principal): Promise<{ job: JobRecord; upload: UploadInstructions }> {
     if (request.sizeBytes !== undefined) checkSize(this.limits, request.sizeBytes);
     const settled = settleRequest(this.limits, request);
     const record = this.newRecord(request, settled, 'awaiting_upload', caller);
-    // Signing the URL is local (shared key) and cannot half-fail; the record write is the commit point.
     const upload = await this.blobs.uploadUrl(record.id, this.config.uploadUrlTtlSeconds);
-    const job = await this.records.create(record);
+    const token = this.tokens.sign({
+      id: record.id,
+      owner: caller.name,
+      pipeline: this.partition,
+      blob: uploadBlobPath(record.id),
+      ...(request.sizeBytes !== undefined ? { size: request.sizeBytes } : {}),
+      ...(request.contentType ? { type: request.contentType } : {}),
+      languages: settled.languages,
+      options: settled.options,
+      ...(settled.webhookUrl ? { webhookUrl: settled.webhookUrl } : {}),
+      ...(request.fileName ? { fileName: request.fileName } : {}),
+      iat: Date.parse(record.createdAt),
+      exp: Date.parse(upload.expiresAt),
+    });
     this.metrics.jobsCreated.inc({ path: 'upload_url' });
-    return { job, upload };
+    // The token also rides along as blob metadata on the PUT, so a submit that does not send it (an Event Grid handler) finds it.
+    return { job: record, upload: { ...upload, headers: { ...upload.headers, [TOKEN_METADATA_HEADER]: token }, token } };
   }
 
   /**
@@ -153,7 +209,6 @@ export class JobCommands {
         finishedAt: now,
       });
       this.metrics.jobsCreated.inc({ path });
-      this.webhooks?.notify(job, hit.result);
       // Under the caller's job id: the earlier job's id is not the caller's to know.
       return { job, cached: true, result: { ...hit.result, jobId: job.id } };
     }
@@ -172,7 +227,7 @@ export class JobCommands {
     }
     // Step 3: the queue message. On failure nothing was queued: undo steps 2 and 1, so no half-made job remains.
     try {
-      await this.enqueue(record, contentHash);
+      await this.enqueue(record, contentHash, path === 'sync');
     } catch (error) {
       await this.undo(record.id, 'Failed to remove record of a job that was never queued', () => this.records.remove(record.pipeline, record.id));
       await dropInput('Failed to delete input of a job that was never queued');
@@ -183,60 +238,139 @@ export class JobCommands {
   }
 
   /**
-   * POST /v1/jobs/{id}/submit. A job that is no longer awaiting its upload is returned
-   * as it is (submit is idempotent). A failed check (nothing uploaded, wrong size, not
-   * an image) leaves the job awaiting_upload: the upload URL can still overwrite the
-   * blob, and the client submits again. Once queued, the checked bytes are copied to
-   * `inputs/<jobId>` (see the top of this file): later PUTs to the upload URL change nothing.
-   * Only the job's owner and admin keys can submit it; others get JOB_NOT_FOUND.
+   * POST /v1/jobs/{id}/submit. The job token (sent with the submit, or stored as the upload's
+   * metadata by a PUT with `upload.headers`) is verified first: signature in constant time, job,
+   * pipeline, expiry, and owner = caller (a token of another key answers JOB_NOT_FOUND, as for a
+   * missing job; admin keys may submit any). Then the upload is checked (present, size, declared
+   * size and type, image) and the record is created, `queued` (or `succeeded` from the cache).
+   * A failed check writes nothing: the client uploads again and submits again. Submit is
+   * idempotent: a job that is recorded already is returned as it is. Once queued, the checked
+   * bytes are copied to `inputs/<jobId>` (see the top of this file).
    */
-  async submit(jobId: string, caller: Principal): Promise<Accepted> {
-    const job = await this.get(jobId, caller);
-    if (job.status !== 'awaiting_upload') return { job, cached: job.resultOf !== undefined };
-    const size = await this.blobs.uploadSize(jobId);
-    if (size === undefined) throw new ApiError('UPLOAD_MISSING', `Nothing has been uploaded for job ${jobId} yet.`);
-    this.checkUploadedSize(job, size);
-    // v1 downloads the image to hash it (bounded by maxUploadBytes). Content-MD5 or a
-    // client-declared hash verified by the worker would avoid this read.
+  async submit(jobId: string, caller: Principal, presentedToken?: string): Promise<Accepted> {
+    // A token sent with the request is checked before any storage call.
+    const early = presentedToken === undefined ? undefined : this.claims(presentedToken, jobId, caller);
+    const existing = await this.records.get(this.partition, jobId);
+    if (existing) {
+      if (!canAccess(caller, existing.owner)) throw jobNotFound(jobId);
+      if (existing.status !== 'awaiting_upload') return { job: existing, cached: existing.resultOf !== undefined };
+      return await this.submitRecorded(existing, caller);
+    }
+    const upload = await this.blobs.uploadInfo(jobId);
+    const stored = upload?.metadata[TOKEN_METADATA_KEY];
+    const claims = early ?? (stored === undefined ? undefined : this.claims(stored, jobId, caller));
+    if (!claims) throw jobNotFound(jobId);
+    if (!upload) throw new ApiError('UPLOAD_MISSING', `Nothing has been uploaded for job ${jobId} yet.`);
+    const checked = await this.readChecked(jobId, upload.sizeBytes, claims.size, claims.type);
+    const hit = await this.results.lookup(dedupeKey(checked.contentHash, claims.languages, claims.options));
+    const now = this.timestamp();
+    const base = this.recordFromClaims(claims, checked, now);
+    if (hit) {
+      const job = await this.createOnce({ ...base, status: 'succeeded', resultOf: hit.jobId, finishedAt: now }, caller);
+      if (!job.created) return { job: job.record, cached: job.record.resultOf !== undefined };
+      this.metrics.cacheHits.inc();
+      return { job: job.record, cached: true, result: { ...hit.result, jobId } };
+    }
+    const job = await this.createOnce(base, caller);
+    if (!job.created) return { job: job.record, cached: job.record.resultOf !== undefined }; // a concurrent submit won
+    await this.queueSubmitted(job.record, checked);
+    return { job: job.record, cached: false };
+  }
+
+  /** The claims of a job token for this job and pipeline, or its catalogue error; another owner's token answers as a missing job. */
+  private claims(token: string, jobId: string, caller: Principal): JobTokenClaims {
+    const claims = this.tokens.verify(token, { id: jobId, pipeline: this.partition, nowMs: this.clock() });
+    if (!canAccess(caller, claims.owner)) throw jobNotFound(jobId);
+    return claims;
+  }
+
+  /** The upload's bytes after submit's checks: size limit, declared size, image type (and declared type), hashed. */
+  private async readChecked(jobId: string, size: number, declaredBytes: number | undefined, declaredType: string | undefined): Promise<CheckedUpload> {
+    this.checkUploadedSize(declaredBytes, size);
+    // Submit downloads the image to hash it (bounded by maxUploadBytes).
     const bytes = await this.blobs.readUpload(uploadBlobPath(jobId), this.config.maxUploadBytes);
     // The client may PUT again between the size check and the read: check what was read.
-    if (bytes.length !== size) this.checkUploadedSize(job, bytes.length);
+    if (bytes.length !== size) this.checkUploadedSize(declaredBytes, bytes.length);
     const image = checkImage(bytes);
-    const contentHash = sha256Hex(bytes);
-    const hit = await this.results.lookup(dedupeKey(contentHash, job.languages, job.options));
+    if (declaredType !== undefined && image.mediaType !== declaredType) {
+      throw new ApiError('IMAGE_TYPE_UNSUPPORTED', `The upload is ${image.mediaType}; the job declared ${declaredType}.`, {
+        uploadedType: image.mediaType,
+        declaredType,
+      });
+    }
+    return { bytes, mediaType: image.mediaType, contentHash: sha256Hex(bytes) };
+  }
+
+  /** The record a verified token describes, queued now with the checked upload. */
+  private recordFromClaims(claims: JobTokenClaims, checked: CheckedUpload, now: string): JobRecord {
+    return {
+      id: claims.id,
+      pipeline: this.partition,
+      owner: claims.owner,
+      status: 'queued',
+      languages: claims.languages,
+      options: claims.options,
+      attempts: 0,
+      createdAt: new Date(claims.iat).toISOString(),
+      updatedAt: now,
+      queuedAt: now,
+      contentHash: checked.contentHash,
+      expectedBytes: checked.bytes.length,
+      ...(claims.fileName ? { fileName: claims.fileName } : {}),
+      ...(claims.webhookUrl ? { webhookUrl: claims.webhookUrl } : {}),
+    };
+  }
+
+  /** Creates the record, or returns the one a concurrent submit created first (created: false). */
+  private async createOnce(record: JobRecord, caller: Principal): Promise<{ record: JobRecord; created: boolean }> {
+    try {
+      return { record: await this.records.create(record), created: true };
+    } catch (error) {
+      if ((error as { statusCode?: unknown }).statusCode !== 409) throw error;
+      return { record: await this.get(record.id, caller), created: false };
+    }
+  }
+
+  /** Writes the checked bytes to `inputs/<jobId>` and sends the message; a failure marks the job failed (ENQUEUE_FAILED). */
+  private async queueSubmitted(job: JobRecord, checked: CheckedUpload): Promise<void> {
+    // Only the submit that created the record gets here, so the input is written once, with the bytes hashed above.
+    await this.orFailUnqueued(job.id, 'the image could not be stored when the job was submitted; create a new job', () =>
+      this.blobs.putInput(job.id, checked.bytes, checked.mediaType),
+    );
+    await this.orFailUnqueued(job.id, 'the queue was unreachable when the job was submitted; create a new job', () => this.enqueue(job, checked.contentHash));
+  }
+
+  /** Submit of a record written awaiting_upload by an API before job tokens (kept until such records are gone). */
+  private async submitRecorded(job: JobRecord, caller: Principal): Promise<Accepted> {
+    const jobId = job.id;
+    const size = await this.blobs.uploadSize(jobId);
+    if (size === undefined) throw new ApiError('UPLOAD_MISSING', `Nothing has been uploaded for job ${jobId} yet.`);
+    const checked = await this.readChecked(jobId, size, job.expectedBytes, undefined);
+    const hit = await this.results.lookup(dedupeKey(checked.contentHash, job.languages, job.options));
     const now = this.timestamp();
     const queued = await this.records.transition(this.partition, jobId, {
       to: 'queued',
       from: ['awaiting_upload'],
-      patch: { contentHash, queuedAt: now, expectedBytes: bytes.length },
+      patch: { contentHash: checked.contentHash, queuedAt: now, expectedBytes: checked.bytes.length },
     });
     if (!queued) return { job: await this.get(jobId, caller), cached: false }; // a concurrent submit won
     if (hit) {
       this.metrics.cacheHits.inc();
-      const done = await this.records.transition(this.partition, jobId, {
-        to: 'succeeded',
-        from: ['queued'],
-        patch: { resultOf: hit.jobId, finishedAt: now },
-      });
+      const done = await this.records.transition(this.partition, jobId, { to: 'succeeded', from: ['queued'], patch: { resultOf: hit.jobId, finishedAt: now } });
       const final = done ?? queued;
-      this.webhooks?.notify(final, hit.result);
       return { job: final, cached: true, result: { ...hit.result, jobId: final.id } };
     }
-    // Only the submit that won the move to queued gets here, so the input is written once, with the bytes hashed above.
-    await this.orFailUnqueued(jobId, 'the image could not be stored when the job was submitted; create a new job', () =>
-      this.blobs.putInput(jobId, bytes, image.mediaType),
-    );
-    await this.orFailUnqueued(jobId, 'the queue was unreachable when the job was submitted; create a new job', () => this.enqueue(queued, contentHash));
+    await this.queueSubmitted(queued, checked);
     return { job: queued, cached: false };
   }
 
   /** The size checks of submit: within the pipeline's limit, and equal to sizeBytes when the job declared one. */
-  private checkUploadedSize(job: JobRecord, size: number): void {
+  private checkUploadedSize(declaredBytes: number | undefined, size: number): void {
     checkSize(this.limits, size);
-    if (job.expectedBytes !== undefined && size !== job.expectedBytes) {
-      throw new ApiError('UPLOAD_SIZE_MISMATCH', `The upload has ${size} bytes; the job declared ${job.expectedBytes}.`, {
+    if (declaredBytes !== undefined && size !== declaredBytes) {
+      throw new ApiError('UPLOAD_SIZE_MISMATCH', `The upload has ${size} bytes; the job declared ${declaredBytes}.`, {
         uploadedBytes: size,
-        declaredBytes: job.expectedBytes,
+        declaredBytes,
       });
     }
   }
@@ -250,7 +384,7 @@ export class JobCommands {
     try {
       await step();
     } catch (error) {
-      const failed = await this.records
+      await this.records
         .transition(this.partition, jobId, {
           to: 'failed',
           from: ['queued'],
@@ -260,7 +394,6 @@ export class JobCommands {
           this.log.error({ err, jobId }, 'Failed to mark a job that was never queued as failed');
           return undefined;
         });
-      if (failed) this.webhooks?.notify(failed);
       throw error;
     }
   }
@@ -271,11 +404,13 @@ export class JobCommands {
    */
   async get(jobId: string, caller: Principal): Promise<JobRecord> {
     const job = await this.records.get(this.partition, jobId);
-    if (!job || !canAccess(caller, job.owner)) throw new ApiError('JOB_NOT_FOUND', `There is no job ${jobId} in this pipeline.`);
+    if (!job || !canAccess(caller, job.owner)) throw jobNotFound(jobId);
     return job;
   }
 
-  private message(job: JobRecord, contentHash: string): JobMessage {
+  /** The job's queue message; a sync job (a request waits for it on this replica) names where to send its notice. */
+  private message(job: JobRecord, contentHash: string, sync = false): JobMessage {
+    const notify = sync ? this.notices?.urlFor(job.id) : undefined;
     return {
       v: 1,
       jobId: job.id,
@@ -286,18 +421,18 @@ export class JobCommands {
       languages: job.languages,
       options: job.options,
       ...(job.webhookUrl ? { webhookUrl: job.webhookUrl } : {}),
+      ...(notify ? { notify: { url: notify } } : {}),
     };
   }
 
-  /** Sends the job's queue message (QUEUE_UNAVAILABLE when that fails), then watches it for its webhook. */
-  private async enqueue(job: JobRecord, contentHash: string): Promise<void> {
+  /** Sends the job's queue message (QUEUE_UNAVAILABLE when that fails). */
+  private async enqueue(job: JobRecord, contentHash: string, sync = false): Promise<void> {
     try {
-      await this.queue.send(this.message(job, contentHash));
+      await this.queue.send(this.message(job, contentHash, sync));
     } catch (err) {
       this.log.error({ jobId: job.id, err }, 'Failed to enqueue job');
       throw new ApiError('QUEUE_UNAVAILABLE');
     }
-    if (job.webhookUrl) this.webhooks?.watch(job.pipeline, job.id, job.webhookUrl);
   }
 
   /** Runs one compensating step; its own failure is logged, never thrown, so the original error reaches the caller. */

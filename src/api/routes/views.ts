@@ -25,6 +25,7 @@ export function jobView(job: JobRecord, result: OcrResult | undefined): JobView 
     languages: job.languages,
     options: job.options,
     webhook: job.webhookUrl !== undefined,
+    ...(job.webhook ? { webhookDelivery: job.webhook } : {}),
     attempts: job.attempts,
     cached: job.resultOf !== undefined,
     createdAt: job.createdAt,
@@ -38,8 +39,14 @@ export function jobView(job: JobRecord, result: OcrResult | undefined): JobView 
       ...(totalMs !== undefined ? { totalMs } : {}),
     },
     ...(shown ? { result: shown } : {}),
-    ...(job.status === 'failed' ? { error: { code: job.errorCode ?? 'OCR_FAILED', message: job.errorMessage ?? 'the job failed' } } : {}),
+    ...errorOf(job),
   };
+}
+
+/** The `error` of a job that failed or expired; nothing for other states. */
+function errorOf(job: JobRecord): Pick<JobView, 'error'> {
+  if (job.status !== 'failed' && job.status !== 'expired') return {};
+  return { error: { code: job.errorCode ?? 'OCR_FAILED', message: job.errorMessage ?? 'the job failed' } };
 }
 
 /** The JobView of a record, reading a succeeded job's result from the cache unless the command already has it. */

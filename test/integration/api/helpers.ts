@@ -4,7 +4,7 @@
 import { ServiceBusClient } from '@azure/service-bus';
 import { TableClient } from '@azure/data-tables';
 import type { FastifyInstance } from 'fastify';
-import { JobBlobs, JobRecords, blobServiceClient, sharedKeyCredential, tableClient, type StorageSettings } from '../../../src/jobs/index.ts';
+import { JobBlobs, JobRecords, WebhookOutbox, blobServiceClient, sharedKeyCredential, tableClient, type StorageSettings } from '../../../src/jobs/index.ts';
 import { ApiKeys } from '../../../src/api/auth.ts';
 import { buildApp } from '../../../src/api/app.ts';
 import type { ApiConfig } from '../../../src/api/config.ts';
@@ -73,6 +73,7 @@ export async function startApp(stack: Stack, overrides: Partial<ApiConfig> = {},
     blobs: stack.blobs,
     queue,
     keys: keysFile === null ? undefined : ApiKeys.parse(keysFile),
+    outbox: new WebhookOutbox(stack.table),
     logger: silentLogger(),
   });
   await app.ready();
@@ -98,10 +99,10 @@ export async function multipart(
   return { body: Buffer.from(await request.arrayBuffer()), headers: { 'content-type': request.headers.get('content-type') ?? '' } };
 }
 
-/** Job records in the pipeline's partition (not the dedupe index). */
+/** Job records in the pipeline's partition (not the dedupe index, not the webhook outbox rows `~webhook~<jobId>`). */
 export async function countRecords(stack: Stack, pipeline: string): Promise<number> {
   let n = 0;
-  for await (const _ of stack.table.listEntities({ queryOptions: { filter: `PartitionKey eq '${pipeline}'`, select: ['RowKey'] } })) n++;
+  for await (const _ of stack.table.listEntities({ queryOptions: { filter: `PartitionKey eq '${pipeline}' and RowKey lt '~'`, select: ['RowKey'] } })) n++;
   return n;
 }
 

@@ -2,16 +2,15 @@
 // 400 at submit (against real Azurite and the stand-in, nothing left behind), and a target
 // that only turns internal after DNS is refused at delivery, never contacted, counted as
 // `refused` and not retried. A receiver on 127.0.0.1 is reached only when the allowlist
-// names 127.0.0.1.
+// names 127.0.0.1. Delivery goes through the outbox (Azurite) and the dispatcher every replica runs.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { ERROR_CATALOGUE } from '../../../src/api/errors.ts';
 import { ApiMetrics } from '../../../src/api/metrics.ts';
-import { WebhookNotifier } from '../../../src/api/webhooks.ts';
-import type { JobRecord, Resolver } from '../../../src/jobs/index.ts';
+import { WebhookDispatcher } from '../../../src/api/webhooks/dispatcher.ts';
+import { WebhookOutbox, type Resolver } from '../../../src/jobs/index.ts';
 import { silentLogger } from '../../../src/shared/logger.ts';
-import { MemoryBlobs, MemoryRecords } from '../../../bench/api/memory-store.ts';
 import { LOOPBACK_WEBHOOKS } from '../../support/api-config.ts';
 import { waitFor } from '../../support/ports.ts';
 import { textImage } from './images.ts';
@@ -93,11 +92,16 @@ void describe('webhook URLs at submit', () => {
 });
 
 void describe('webhook delivery to a receiver on 127.0.0.1', () => {
+  let stack: Stack;
+  let outbox: WebhookOutbox;
   let receiver: Server;
   let port: number;
   let hits = 0;
+  let seq = 0;
 
   before(async () => {
+    stack = await startStack();
+    outbox = new WebhookOutbox(stack.table);
     receiver = createServer((request, response) => {
       hits++;
       request.resume();
@@ -108,13 +112,19 @@ void describe('webhook delivery to a receiver on 127.0.0.1', () => {
     port = typeof address === 'object' && address ? address.port : 0;
   });
 
-  after(() => receiver?.close());
+  after(async () => {
+    receiver?.close();
+    await stack?.stop();
+  });
 
-  const finished = (url: string): JobRecord => {
+  /** A failed job with a webhook in its own partition, as the worker leaves it: the record and its outbox row, written together. */
+  async function finished(url: string): Promise<{ pipeline: string; id: string }> {
     const now = new Date().toISOString();
-    return {
-      id: 'job-00000000-0000-4000-8000-000000000001',
-      pipeline: 'hooks',
+    const pipeline = `hooks${++seq}`;
+    const id = 'job-00000000-0000-4000-8000-000000000001';
+    await stack.records.create({
+      id,
+      pipeline,
       status: 'failed',
       languages: ['eng'],
       options: { pageSegmentation: 'auto' },
@@ -124,21 +134,37 @@ void describe('webhook delivery to a receiver on 127.0.0.1', () => {
       finishedAt: now,
       errorCode: 'OCR_FAILED',
       webhookUrl: url,
-    };
-  };
+    });
+    return { pipeline, id };
+  }
 
-  /** A notifier as the API builds it; `resolve` points every name at 127.0.0.1, as a rebinding DNS server would. */
-  function notifier(egress: { allowHttp: boolean; allowedHosts: readonly string[] }) {
+  /** A dispatcher as the API builds it; `resolve` points every name at 127.0.0.1, as a rebinding DNS server would. */
+  function dispatcher(pipeline: string, egress: { allowHttp: boolean; allowedHosts: readonly string[] }) {
     const metrics = new ApiMetrics();
     const resolve: Resolver = async () => [{ address: '127.0.0.1', family: 4 }];
-    const webhooks = new WebhookNotifier({
-      settings: { secret: 's', pollIntervalMs: 100, attempts: 3, baseDelayMs: 10, egress, maxConcurrent: 2 },
-      records: new MemoryRecords(),
-      blobs: new MemoryBlobs(),
+    const webhooks = new WebhookDispatcher({
+      settings: {
+        secret: 's',
+        pollIntervalMs: 50,
+        batchSize: 4,
+        leaseMs: 2_000,
+        attempts: 3,
+        baseDelayMs: 10,
+        maxDelayMs: 100,
+        timeoutMs: 1_000,
+        egress,
+        maxConcurrent: 2,
+        backlogIntervalMs: 60_000,
+      },
+      partition: pipeline,
+      outbox,
+      records: stack.records,
+      blobs: stack.blobs,
       metrics,
       log: silentLogger(),
       resolve,
     });
+    webhooks.start();
     return { webhooks, metrics };
   }
 
@@ -152,30 +178,36 @@ void describe('webhook delivery to a receiver on 127.0.0.1', () => {
     ['a public-looking name that resolves to 127.0.0.1', () => `http://hooks.example.com:${port}/hook`],
   ];
   for (const [name, url] of refusedCases) {
-    void it(`refuses ${name} without the allowlist: never contacted, counted as refused, not retried`, async () => {
+    void it(`refuses ${name} without the allowlist: never contacted, counted as refused, not retried, and the job says failed`, async () => {
       hits = 0;
-      const { webhooks, metrics } = notifier({ allowHttp: true, allowedHosts: [] });
-      webhooks.notify(finished(url()));
+      const job = await finished(url());
+      const { webhooks, metrics } = dispatcher(job.pipeline, { allowHttp: true, allowedHosts: [] });
       await waitFor('the refused delivery', async () => (await outcomes(metrics)).refused === 1, 5_000, 10);
       await webhooks.close(100);
       assert.equal(hits, 0);
       assert.deepEqual(await outcomes(metrics), { refused: 1 });
+      const record = await stack.records.get(job.pipeline, job.id);
+      assert.equal(record?.webhook?.state, 'failed');
+      assert.equal(record?.webhook?.attempts, 1);
+      assert.match(record?.webhook?.lastError ?? '', /./);
+      assert.equal(await outbox.get(job.pipeline, job.id), undefined);
     });
   }
 
   void it('delivers to 127.0.0.1 when the allowlist names it', async () => {
     hits = 0;
-    const { webhooks, metrics } = notifier(LOOPBACK_WEBHOOKS);
-    webhooks.notify(finished(`http://127.0.0.1:${port}/hook`));
+    const job = await finished(`http://127.0.0.1:${port}/hook`);
+    const { webhooks, metrics } = dispatcher(job.pipeline, LOOPBACK_WEBHOOKS);
     await waitFor('the delivery', async () => (await outcomes(metrics)).delivered === 1, 5_000, 10);
     await webhooks.close(100);
     assert.equal(hits, 1);
+    assert.equal((await stack.records.get(job.pipeline, job.id))?.webhook?.state, 'delivered');
   });
 
   void it('delivers to a name resolved to 127.0.0.1 when the allowlist names 127.0.0.1', async () => {
     hits = 0;
-    const { webhooks, metrics } = notifier(LOOPBACK_WEBHOOKS);
-    webhooks.notify(finished(`http://hooks.example.com:${port}/hook`));
+    const job = await finished(`http://hooks.example.com:${port}/hook`);
+    const { webhooks, metrics } = dispatcher(job.pipeline, LOOPBACK_WEBHOOKS);
     await waitFor('the delivery', async () => (await outcomes(metrics)).delivered === 1, 5_000, 10);
     await webhooks.close(100);
     assert.equal(hits, 1);
