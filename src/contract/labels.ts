@@ -18,3 +18,10 @@ export const APP_NAME = 'ocr-platform';
 
 /** Pod template annotation holding the hash of referenced Secrets, so a Secret change rolls the pods. */
 export const CONFIG_HASH_ANNOTATION = 'ocrplatform.io/config-hash';
+
+/**
+ * Child annotation: a hash of the object the operator last applied (reconcile/unchanged.ts).
+ * A child whose cached copy carries the hash of the desired object, and that nobody else
+ * edited since, is not applied again: an unchanged world costs no API writes.
+ */
+export const DESIRED_HASH_ANNOTATION = 'ocrplatform.io/desired-hash';

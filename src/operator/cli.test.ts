@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FLAGS, helpText, parseConfig } from './cli.ts';
 
-void test('defaults: all namespaces, leader election 15/10/2 s, metrics on :8080, resync 5 min', () => {
+void test('defaults: all namespaces, leader election 15/10/2 s, metrics on :8080, resync 10 h', () => {
   const c = parseConfig([], {});
   assert.equal(c.namespaces, undefined);
   assert.equal(c.leaderElect, true);
   assert.deepEqual([c.leaseDurationMs, c.renewDeadlineMs, c.retryPeriodMs], [15_000, 10_000, 2_000]);
   assert.deepEqual([c.metricsHost, c.metricsPort], ['0.0.0.0', 8080]);
-  assert.equal(c.resyncMs, 300_000);
+  assert.equal(c.resyncMs, 36_000_000);
   assert.equal(c.leaderElectionNamespace, 'default');
 });
 

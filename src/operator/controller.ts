@@ -5,7 +5,8 @@ import type { KubeConfig, KubernetesObject, V1Pod } from '@kubernetes/client-nod
 import type { Logger } from '../shared/logger.ts';
 import { LABELS, FIELD_MANAGER } from '../contract/labels.ts';
 import { EventRecorder } from './events.ts';
-import { ApiWriter, CacheReader, WatchedKind, eventSink, secretSource, sources, trimPod } from './kube.ts';
+import { ApiWriter, CacheReader, WatchedKind, eventSink, secretSource, sources, trimChild, trimPipeline, trimPod } from './kube.ts';
+import { ChildChanges, PipelineChanges } from './child-changes.ts';
 import { PodChanges } from './pod-changes.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { RawPipeline } from './reconcile/gather.ts';
@@ -23,6 +24,8 @@ export interface ControllerOptions {
   concurrency: number;
   metrics: OperatorMetrics;
   log: Logger;
+  /** Jitter source of the resync (tests); default Math.random. */
+  random?: () => number;
   /** Queue-depth polling (Prometheus URL, poll timing); the registry and requeue come from here. */
   scaling?: Omit<ScalingServiceOptions, 'registry' | 'requeue' | 'log'>;
 }
@@ -46,10 +49,10 @@ export class Controller {
     this.#opts = opts;
     const { kc, namespaces, log, metrics } = opts;
     const src = sources(kc);
-    this.#pipelines = new WatchedKind<RawPipeline>(kc, src.pipelines, namespaces, undefined, log);
+    this.#pipelines = new WatchedKind<RawPipeline>(kc, src.pipelines, namespaces, undefined, log, trimPipeline);
     this.#secrets = new WatchedKind<KubernetesObject>(kc, src.secrets, namespaces, undefined, log, 'metadata');
     const managed = `${LABELS.managedBy}=${FIELD_MANAGER}`;
-    this.#children = src.children.map((s) => new WatchedKind<KubernetesObject>(kc, s, namespaces, managed, log));
+    this.#children = src.children.map((s) => new WatchedKind<KubernetesObject>(kc, s, namespaces, managed, log, trimChild));
     // Pod templates carry the child labels (ours win over spec.pod.labels): only pipeline pods match.
     const podSelector = `${managed},${LABELS.pipeline}`;
     this.#pods = new WatchedKind<V1Pod>(kc, src.pods, namespaces, podSelector, log, (o) => trimPod(o));
@@ -91,17 +94,15 @@ export class Controller {
       },
     });
 
-    const enqueue = (o: KubernetesObject) => this.#queue.add(keyOf(o));
     const podChanges = new PodChanges();
+    const pipelineChanges = new PipelineChanges();
+    const childChanges = new ChildChanges();
+    const enqueue = (key: string | undefined) => key && this.#queue.add(key);
     for (const verb of ['add', 'update', 'delete'] as const) {
-      this.#pipelines.on(verb, enqueue);
-      // A child changed or vanished: reconcile its pipeline so it is put back.
-      for (const c of this.#children) {
-        c.on(verb, (o) => {
-          const pipeline = o.metadata?.labels?.[LABELS.pipeline];
-          if (pipeline) this.#queue.add(`${o.metadata?.namespace ?? ''}/${pipeline}`);
-        });
-      }
+      // A new generation (spec change), a deletion; not our own status writes (child-changes.ts).
+      this.#pipelines.on(verb, (p) => enqueue(pipelineChanges.changed(verb, p)));
+      // A child changed what the reconcile reads, or vanished: reconcile its pipeline so it is put back.
+      for (const c of this.#children) c.on(verb, (o) => enqueue(childChanges.changed(verb, c.source.kind, o)));
       // A referenced Secret appeared, changed or vanished.
       this.#secrets.on(verb, (s) => {
         const [ns, name] = [s.metadata?.namespace ?? '', s.metadata?.name ?? ''];
@@ -121,20 +122,35 @@ export class Controller {
   }
 
   async start(): Promise<void> {
-    const { log, resyncMs } = this.#opts;
+    const { log } = this.#opts;
     await Promise.all([this.#secrets.start(), this.#pods.start(), ...this.#children.map((c) => c.start())]);
     await this.#pipelines.start();
     this.#synced = true;
     log.info({ pipelines: this.#pipelines.all().length }, 'Synced caches; reconciling');
-    // Periodic resync: re-reconcile everything, catching drift no watch event reported.
-    this.#resync = setInterval(() => {
-      for (const p of this.#pipelines.all()) this.#queue.add(keyOf(p));
-    }, resyncMs);
+    this.#scheduleResync();
+  }
+
+  /**
+   * Periodic resync, a safety net for drift no watch event reported (reconciles of unchanged
+   * pipelines write nothing): every resyncMs ±10 %, each pipeline at a random point of the
+   * first tenth of the period (at most 5 min), so 1,000 pipelines do not arrive at once.
+   */
+  #scheduleResync(): void {
+    const { resyncMs } = this.#opts;
+    const random = this.#opts.random ?? Math.random;
+    this.#resync = setTimeout(
+      () => {
+        const spreadMs = Math.min(resyncMs / 10, 300_000);
+        for (const p of this.#pipelines.all()) this.#queue.addAfter(keyOf(p), Math.round(random() * spreadMs));
+        this.#scheduleResync();
+      },
+      Math.round(resyncMs * (0.9 + 0.2 * random())),
+    );
     this.#resync.unref();
   }
 
   async stop(): Promise<void> {
-    if (this.#resync) clearInterval(this.#resync);
+    if (this.#resync) clearTimeout(this.#resync);
     this.#scaling.close();
     await Promise.all([this.#pipelines.stop(), this.#secrets.stop(), this.#pods.stop(), ...this.#children.map((c) => c.stop())]);
     await this.#queue.shutdown();

@@ -14,13 +14,14 @@ import {
   PatchStrategy,
   PolicyV1Api,
   Watch,
-  makeInformer,
   setHeaderOptions,
   type Informer,
   type KubernetesListObject,
   type KubernetesObject,
   type ObjectCache,
   type V1Deployment,
+  type V1ManagedFieldsEntry,
+  type V1ObjectMeta,
   type V1Pod,
   type V1Secret,
 } from '@kubernetes/client-node';
@@ -29,6 +30,8 @@ import type { Logger } from '../shared/logger.ts';
 import { MANAGED_KINDS, kindPath, type ManagedKind } from '../contract/kinds.ts';
 import { FIELD_MANAGER, LABELS } from '../contract/labels.ts';
 import type { EventSink } from './events.ts';
+import { childName } from './desired/common.ts';
+import { kedaHpaName } from './desired/keda-scaledobject.ts';
 import { REPLICAS_HANDOVER_MANAGER, type KubeWriter } from './reconcile/apply.ts';
 import type { ClusterReader, RawPipeline } from './reconcile/gather.ts';
 import type { StatusWriter } from './reconcile/reconciler.ts';
@@ -184,35 +187,117 @@ export function trimPod(pod: V1Pod): V1Pod {
   } as V1Pod;
 }
 
-/** A Watch that passes every event through `trim` before the informer caches it (ERROR events carry a Status and pass as they are). */
-function trimmingWatch(kc: KubeConfig, trim: (o: KubernetesObject) => KubernetesObject): Watch {
-  const watch = new Watch(kc);
+/**
+ * Query parameters of every watch: bookmarks (the API server tells a quiet watch its current
+ * resourceVersion, so a reconnect resumes from there instead of relisting) and a server-side
+ * timeout (a watch ends cleanly and is reopened from its last resourceVersion over the same
+ * pooled connection), 5 to 10 min at random so the watches of a process do not end together.
+ */
+export function watchQuery(query: Record<string, string | number | boolean | undefined>, random: () => number = Math.random) {
+  return { ...query, allowWatchBookmarks: true, timeoutSeconds: Math.round(WATCH_TIMEOUT_SECONDS * (1 + random())) };
+}
+/** Shortest server-side watch timeout, in seconds (client-go's minimum is 5 min too). */
+const WATCH_TIMEOUT_SECONDS = 300;
+/**
+ * Client-side inactivity limit of a watch, in ms: longer than the API server's bookmark
+ * interval (about one a minute), so a quiet but healthy watch is not torn down every 30 s
+ * (the library's default); a dead connection still ends within it.
+ */
+const WATCH_INACTIVITY_MS = 150_000;
+
+/**
+ * A Watch with watchQuery's parameters that passes every event through `trim` before the
+ * informer caches it (ERROR events carry a Status, whose code tells the informer to relist,
+ * and BOOKMARK events only a resourceVersion: both pass as they are). With `accept`, the
+ * request asks for that representation (PartialObjectMetadata): the client's Watch reads only
+ * the cluster and the authentication from its KubeConfig, and the header goes on after the authentication.
+ */
+function cachingWatch(kc: KubeConfig, trim: (o: KubernetesObject) => KubernetesObject, accept?: string): Watch {
+  const config = accept
+    ? ({
+        getCurrentCluster: () => kc.getCurrentCluster(),
+        applySecurityAuthentication: async (ctx: Parameters<KubeConfig['applySecurityAuthentication']>[0]) => {
+          await kc.applySecurityAuthentication(ctx);
+          ctx.setHeaderParam('Accept', accept);
+        },
+      } as unknown as KubeConfig)
+    : kc;
+  const watch = new Watch(config);
+  (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = WATCH_INACTIVITY_MS;
   const inner = watch.watch.bind(watch);
   watch.watch = (path, query, callback, done) =>
-    inner(path, query, (phase, obj: KubernetesObject, raw) => callback(phase, phase === 'ERROR' ? obj : trim(obj), raw), done);
+    inner(
+      path,
+      watchQuery(query),
+      (phase, obj: KubernetesObject, raw) => callback(phase, phase === 'ERROR' || phase === 'BOOKMARK' ? obj : trim(obj), raw),
+      done,
+    );
   return watch;
 }
 
+/** Watch retry delays, in ms: the first, the largest, and how long a watch must have run without error before the delay starts over. */
+export const WATCH_RETRY = { baseMs: 1_000, maxMs: 60_000, healthyMs: 60_000, jitter: 0.2 } as const;
+
 /**
- * A Watch that asks for PartialObjectMetadata and strips every event to metadataOnly before
- * the informer caches it. The client's Watch reads only the cluster and the authentication
- * from its KubeConfig; the Accept header is added after the authentication.
+ * The next delay before restarting a failed watch, and the un-jittered delay to remember for the
+ * next failure: doubling from baseMs up to maxMs, back to baseMs only after the watch ran
+ * healthyMs without error (a watch that connects and fails at once keeps growing), ±jitter.
+ * @param previousMs the remembered delay of the last failure; 0 for none
+ * @param healthyForMs how long the watch ran since its last (re)start
  */
-function metadataWatch(kc: KubeConfig): Watch {
-  const config = {
-    getCurrentCluster: () => kc.getCurrentCluster(),
-    applySecurityAuthentication: async (ctx: Parameters<KubeConfig['applySecurityAuthentication']>[0]) => {
-      await kc.applySecurityAuthentication(ctx);
-      ctx.setHeaderParam('Accept', METADATA_ACCEPT);
-    },
-  } as unknown as KubeConfig;
-  const watch = new Watch(config);
-  const inner = watch.watch.bind(watch);
-  watch.watch = (path, query, callback, done) =>
-    // ERROR events carry a Status (its code tells the informer to relist): passed on as is.
-    inner(path, query, (phase, obj: KubernetesObject, raw) => callback(phase, phase === 'ERROR' ? obj : metadataOnly(obj), raw), done);
-  return watch;
+export function watchRetryDelay(previousMs: number, healthyForMs: number, random: () => number = Math.random): { waitMs: number; nextMs: number } {
+  const nextMs = previousMs === 0 || healthyForMs >= WATCH_RETRY.healthyMs ? WATCH_RETRY.baseMs : Math.min(WATCH_RETRY.maxMs, previousMs * 2);
+  return { waitMs: Math.round(nextMs * (1 + WATCH_RETRY.jitter * (2 * random() - 1))), nextMs };
 }
+
+/**
+ * managedFields reduced to what the operator reads: who wrote, how, when, which top-level
+ * fields, and whether spec.replicas is among them (apply.ts appliesReplicas, unchanged.ts
+ * editedSinceOurApply). The full field sets are 30-40 % of a Deployment.
+ */
+export function reduceManagedFields(entries: V1ManagedFieldsEntry[] | undefined): V1ManagedFieldsEntry[] | undefined {
+  return entries?.map((m) => {
+    const fields = (m.fieldsV1 ?? {}) as Record<string, Record<string, unknown> | undefined>;
+    const reduced = Object.fromEntries(
+      Object.keys(fields).map((k) => [k, k === 'f:spec' && fields[k]?.['f:replicas'] !== undefined ? { 'f:replicas': {} } : {}]),
+    );
+    return { manager: m.manager, operation: m.operation, time: m.time, ...(m.subresource ? { subresource: m.subresource } : {}), fieldsV1: reduced };
+  });
+}
+
+/** kubectl's copy of the whole object it applied: as large as the object, read by nobody here. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** Metadata without kubectl's last-applied copy and with managedFields reduced (reduceManagedFields). */
+function leanMetadata(m: V1ObjectMeta | undefined): V1ObjectMeta {
+  const { [LAST_APPLIED]: _lastApplied, ...annotations } = m?.annotations ?? {};
+  return { ...m, annotations, managedFields: reduceManagedFields(m?.managedFields) };
+}
+
+/**
+ * What a child cache keeps: lean metadata; of a Deployment only spec.replicas and the status
+ * fields deploymentFacts reads (conditions without their timestamps, which change on every
+ * progress report); other kinds as they are (small, and the HPA's status feeds scaling).
+ */
+export function trimChild(o: KubernetesObject): KubernetesObject {
+  const metadata = leanMetadata(o.metadata);
+  if (o.kind !== 'Deployment' && !(o as V1Deployment).spec?.template) return { ...o, metadata };
+  const d = o as V1Deployment;
+  const status = d.status ?? {};
+  return {
+    apiVersion: d.apiVersion,
+    kind: d.kind,
+    metadata,
+    spec: { ...(d.spec?.replicas !== undefined ? { replicas: d.spec.replicas } : {}) },
+    status: {
+      ...status,
+      conditions: status.conditions?.map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message })),
+    },
+  } as V1Deployment;
+}
+
+/** A pipeline as cached: lean metadata (status and spec are what reconcile reads). */
+export const trimPipeline = (o: KubernetesObject): KubernetesObject => ({ ...o, metadata: leanMetadata(o.metadata) });
 
 /** An informer per (kind, namespace); restarts itself with backoff when its watch fails. */
 export class WatchedKind<T extends KubernetesObject> {
@@ -222,9 +307,9 @@ export class WatchedKind<T extends KubernetesObject> {
   #stopped = false;
 
   /**
-   * @param view 'full' caches objects as the API server sends them; 'metadata' watches
-   *   PartialObjectMetadata and caches only names and versions (metadataOnly()); a function
-   *   trims every watched object before it is cached. The source's list must return the same shape.
+   * @param view 'metadata' watches PartialObjectMetadata and caches only names and versions
+   *   (metadataOnly(); the source's list must return that shape); a function trims every listed
+   *   and watched object before it is cached (trimChild, trimPipeline, trimPod).
    */
   constructor(
     kc: KubeConfig,
@@ -232,29 +317,37 @@ export class WatchedKind<T extends KubernetesObject> {
     namespaces: string[] | undefined,
     labelSelector: string | undefined,
     log: Logger,
-    view: 'full' | 'metadata' | ((o: KubernetesObject) => KubernetesObject) = 'full',
+    view: 'metadata' | ((o: KubernetesObject) => KubernetesObject),
   ) {
     this.source = source;
     this.#log = log.child({ kind: source.kind });
+    const trim = view === 'metadata' ? metadataOnly : view;
     this.#informers = (namespaces ?? [undefined]).map((ns) => {
-      const list = () => source.list(ns, labelSelector) as Promise<KubernetesListObject<T>>;
-      const informer =
-        view === 'full'
-          ? makeInformer<T>(kc, source.path(ns), list, labelSelector)
-          : new ListWatch<T>(source.path(ns), view === 'metadata' ? metadataWatch(kc) : trimmingWatch(kc, view), list, false, labelSelector);
-      return { ns, informer };
+      const list = async () => {
+        const l = await source.list(ns, labelSelector);
+        return { ...l, items: (l.items ?? []).map(trim) } as KubernetesListObject<T>;
+      };
+      const watch = cachingWatch(kc, trim, view === 'metadata' ? METADATA_ACCEPT : undefined);
+      return { ns, informer: new ListWatch<T>(source.path(ns), watch, list, false, labelSelector) };
     });
-    for (const { ns, informer } of this.#informers) {
-      let delay = 1000;
-      informer.on('connect', () => (delay = 1000));
-      informer.on('error', (err: unknown) => {
-        if (this.#stopped) return;
-        this.#log.warn({ namespace: ns ?? '*', err, retryInMs: delay }, 'Failed to watch; restarting');
-        const timer = setTimeout(() => void informer.start().catch(() => undefined), delay);
-        timer.unref();
-        delay = Math.min(delay * 2, 30_000);
-      });
-    }
+    for (const { ns, informer } of this.#informers) this.#restartOnError(ns, informer);
+  }
+
+  /** Restarts a failed watch after watchRetryDelay (resumes from its last resourceVersion, or relists after 410 Gone). */
+  #restartOnError(ns: string | undefined, informer: Cache<T>): void {
+    let delayMs = 0;
+    let startedAt = performance.now();
+    informer.on('error', (err: unknown) => {
+      if (this.#stopped) return;
+      const { waitMs, nextMs } = watchRetryDelay(delayMs, performance.now() - startedAt);
+      delayMs = nextMs;
+      this.#log.warn({ namespace: ns ?? '*', err, retryInMs: waitMs }, 'Failed to watch; restarting');
+      const timer = setTimeout(() => {
+        startedAt = performance.now();
+        void informer.start().catch(() => undefined);
+      }, waitMs);
+      timer.unref();
+    });
   }
 
   on(verb: 'add' | 'update' | 'delete', cb: (obj: T) => void): void {
@@ -325,12 +418,17 @@ export class CacheReader implements ClusterReader {
     return deployments?.get(namespace, name);
   }
 
+  /**
+   * Looked up by name, never by scanning the namespace: every child is named <pipeline>-api or
+   * <pipeline>-worker (desired/common.ts childName), and KEDA's HPA keda-hpa-<pipeline>-worker.
+   */
   listChildren(namespace: string, pipeline: string): KubernetesObject[] {
+    const names = [childName(pipeline, 'api'), childName(pipeline, 'worker'), kedaHpaName(pipeline)];
     // List responses omit apiVersion/kind on items; put them back so children compare by identity.
     return this.#children.flatMap((c) =>
-      c
-        .list(namespace)
-        .filter((o) => o.metadata?.labels?.[LABELS.pipeline] === pipeline)
+      names
+        .map((n) => c.get(namespace, n))
+        .filter((o): o is KubernetesObject => o?.metadata?.labels?.[LABELS.pipeline] === pipeline)
         .map((o) => ({ ...o, apiVersion: c.source.apiVersion, kind: c.source.kind })),
     );
   }

@@ -35,6 +35,19 @@ export function mayAcquire(
   return nowMs - observed.seenAt >= leaseDurationMs;
 }
 
+/**
+ * The attempt, or a rejection once `ms` passed: a renewal that hangs (an API server that
+ * accepts the connection and never answers) must not keep the loop from noticing the renew
+ * deadline, or a leader that can no longer renew would never step down.
+ */
+export function withTimeout<T>(attempt: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the Lease request did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([attempt, timeout]).finally(() => clearTimeout(timer));
+}
+
 const recordOf = (lease: V1Lease | undefined): string => `${lease?.spec?.holderIdentity ?? ''}@${String(lease?.spec?.renewTime ?? '')}`;
 
 export class LeaderElector {
@@ -67,7 +80,7 @@ export class LeaderElector {
 
   async #tick(): Promise<void> {
     if (this.#stopped) return;
-    const ok = await this.#tryAcquireOrRenew().catch((err: unknown) => {
+    const ok = await withTimeout(this.#tryAcquireOrRenew(), this.#cfg.renewDeadlineMs).catch((err: unknown) => {
       // A 409 is another candidate winning the round: normal. Anything else is worth seeing.
       if ((err as { code?: number }).code === 409) this.#log.debug('Lost a write race for the Lease');
       else this.#log.warn({ err }, 'Failed to acquire or renew the Lease');

@@ -7,12 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { alive, createProbeServer, listen, metrics as metricsRoute, readiness } from '../shared/probe-server.ts';
 import { handleShutdown } from '../shared/shutdown.ts';
 import { CliError, helpText, parseConfig, type OperatorConfig } from './cli.ts';
 import { Controller } from './controller.ts';
+import { PooledKubeConfig } from './kube-client.ts';
 import { LeaderElector } from './leader.ts';
 import { createMetrics, type OperatorMetrics } from './metrics.ts';
 import { defaultQueueReader } from './scaling/client.ts';
@@ -38,8 +39,9 @@ function configOrExit(): OperatorConfig {
   }
 }
 
-function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
+/** One connection pool, request timeouts and 429/5xx retries for every call and watch (kube-client.ts). */
+function loadKubeConfig(path: string | undefined, metrics: OperatorMetrics, log: Logger): KubeConfig {
+  const kc = new PooledKubeConfig({ log, observe: (verb, status) => metrics.apiRequests.inc({ verb, code: String(status) }) });
   if (path) kc.loadFromFile(path);
   else kc.loadFromDefault();
   return kc;
@@ -111,7 +113,8 @@ async function main(): Promise<void> {
   }
 
   const log = createLogger('operator', cfg.logLevel);
-  const kc = loadKubeConfig(cfg.kubeconfig);
+  const metrics = createMetrics(version());
+  const kc = loadKubeConfig(cfg.kubeconfig, metrics, log);
   log.info(
     {
       server: kc.getCurrentCluster()?.server,
@@ -123,7 +126,6 @@ async function main(): Promise<void> {
     'Starting operator',
   );
 
-  const metrics = createMetrics(version());
   const controller = new Controller({
     kc,
     namespaces: cfg.namespaces,

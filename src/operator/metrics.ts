@@ -10,6 +10,8 @@ export interface OperatorMetrics {
   workqueueRetries: Counter;
   workqueueQueueDuration: Histogram;
   leader: Gauge;
+  /** API calls by verb and status code (0: no answer), retries included; watches not (src/operator/kube-client.ts). */
+  apiRequests: Counter<'verb' | 'code'>;
   buildInfo: Gauge<'version' | 'node_version'>;
 }
 
@@ -42,6 +44,12 @@ export function createMetrics(version: string, { defaults = true } = {}): Operat
       name: 'ocr_operator_workqueue_queue_duration_seconds',
       help: 'Time a key waited in the queue before it ran, in seconds.',
       buckets,
+      registers: [registry],
+    }),
+    apiRequests: new Counter({
+      name: 'ocr_operator_api_requests_total',
+      help: 'Requests to the Kubernetes API server by verb and HTTP status code (0: no answer), each retry counted; watches not counted.',
+      labelNames: ['verb', 'code'],
       registers: [registry],
     }),
     leader: new Gauge({ name: 'ocr_operator_leader', help: '1 when this replica holds the leader Lease, else 0.', registers: [registry] }),

@@ -12,6 +12,7 @@ import type { OcrPipeline } from '../../crds/ocrpipeline.ts';
 import { generatedKeysSecret } from '../desired/api-keys.ts';
 import { childKey } from '../desired/index.ts';
 import { secretValueHash, type GeneratedKeys } from './gather.ts';
+import { AppliedRecords, recordOf, unchanged, withDesiredHash } from './unchanged.ts';
 
 export interface KubeWriter {
   /** Server-side apply (fieldManager ocr-platform-operator, force). */
@@ -33,10 +34,12 @@ export interface KubeWriter {
 export interface ApplyResult {
   created: KubernetesObject[];
   deleted: KubernetesObject[];
-  /** The API server's answer to each apply, in the order of desired: fresher than the cache (new generation, current status). */
+  /** The API server's answer to each apply (in completion order): fresher than the cache (new generation, current status). */
   applied: KubernetesObject[];
   /** Deployments whose spec.replicas was handed over before the apply dropped it (replicasHandover). */
   handedOver: KubernetesObject[];
+  /** Children left alone: the cache already holds what would be applied (reconcile/unchanged.ts). */
+  skipped: KubernetesObject[];
 }
 
 /**
@@ -78,26 +81,48 @@ export function childrenToDelete(desired: KubernetesObject[], existing: Kubernet
   return existing.filter((o) => !wanted.has(childKey(o)) && (o.metadata?.ownerReferences ?? []).some((r) => r.controller === true && r.uid === ownerUid));
 }
 
+/** Where applyChildren remembers its answers: this process's AppliedRecords and the pipeline's key in them. */
+export interface ApplyMemory {
+  records: AppliedRecords;
+  pipeline: string;
+}
+
+/**
+ * Applies every desired child that is not unchanged (reconcile/unchanged.ts), in parallel,
+ * then deletes children no longer desired. Every child is tried even when one fails; the first
+ * error is thrown after all settled (the answers of the others are recorded).
+ */
 export async function applyChildren(
   writer: Pick<KubeWriter, 'apply' | 'delete' | 'handOver'>,
   desired: KubernetesObject[],
   existing: KubernetesObject[],
   ownerUid: string,
+  memory: ApplyMemory = { records: new AppliedRecords(), pipeline: '' },
 ): Promise<ApplyResult> {
   const byKey = new Map(existing.map((o) => [childKey(o), o]));
-  const created: KubernetesObject[] = [];
-  const applied: KubernetesObject[] = [];
-  const handedOver: KubernetesObject[] = [];
-  for (const child of desired) {
-    const current = byKey.get(childKey(child));
-    const handover = replicasHandover(child, current);
-    if (handover && (await writer.handOver(handover)) === 'applied') handedOver.push(handover);
-    applied.push(await writer.apply(child));
-    if (!current) created.push(child);
-  }
-  const deleted = childrenToDelete(desired, existing, ownerUid);
-  for (const child of deleted) await writer.delete(child);
-  return { created, deleted, applied, handedOver };
+  const result: ApplyResult = { created: [], deleted: [], applied: [], handedOver: [], skipped: [] };
+  const outcomes = await Promise.allSettled(
+    desired.map(async (plain) => {
+      const child = withDesiredHash(plain);
+      const key = childKey(child);
+      const current = byKey.get(key);
+      if (unchanged(child, current, memory.records.get(memory.pipeline, key))) {
+        result.skipped.push(child);
+        return;
+      }
+      const handover = replicasHandover(child, current);
+      if (handover && (await writer.handOver(handover)) === 'applied') result.handedOver.push(handover);
+      const answer = await writer.apply(child);
+      memory.records.set(memory.pipeline, key, recordOf(answer));
+      result.applied.push(answer);
+      if (!current) result.created.push(child);
+    }),
+  );
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
+  result.deleted = childrenToDelete(desired, existing, ownerUid);
+  await Promise.all(result.deleted.map((child) => writer.delete(child)));
+  return result;
 }
 
 /** 32 random bytes as base64url (43 characters, no ':' or whitespace, so the keys file parses as one name:key line). */

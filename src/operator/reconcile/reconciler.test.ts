@@ -83,13 +83,15 @@ class MemoryCluster {
 
 const condition = (c: MemoryCluster, type: string) => c.pipeline.status?.conditions?.find((x) => x.type === type);
 
-void test('a first reconcile creates every child, records Created events and writes status once', async () => {
+void test('a first reconcile creates every child, records one Created event naming them all and writes status once', async () => {
   const c = new MemoryCluster();
   c.addAllSecrets();
   await c.reconciler().reconcile('finance/invoices');
   assert.equal(c.children.size, 7);
   assert.equal(c.statusWrites, 1);
-  assert.equal(c.events.filter((e) => e.reason === 'Created').length, 7);
+  const created = c.events.filter((e) => e.reason === 'Created');
+  assert.equal(created.length, 1);
+  for (const child of c.children.values()) assert.ok(created[0]?.message?.includes(`${child.kind ?? ''} ${child.metadata?.name ?? ''}`), child.metadata?.name);
   assert.equal(condition(c, 'Degraded')?.status, 'False');
   assert.equal(c.pipeline.status?.observedGeneration, 1);
 });
@@ -107,6 +109,18 @@ void test('an idle re-reconcile writes no status and emits no event', async () =
   await r.reconcile('finance/invoices');
   assert.equal(c.statusWrites, writes);
   assert.equal(c.events.length, events);
+});
+
+void test('an idle re-reconcile applies no child: each carries the hash of what would be applied', async () => {
+  const c = new MemoryCluster();
+  c.addAllSecrets();
+  const r = c.reconciler();
+  await r.reconcile('finance/invoices');
+  const applies = c.applies;
+  assert.equal(applies, 7);
+  await r.reconcile('finance/invoices');
+  await r.reconcile('finance/invoices');
+  assert.equal(c.applies, applies);
 });
 
 void test('a missing Secret degrades the pipeline, applies nothing, warns once, and the Secret index knows to wake it', async () => {
@@ -289,7 +303,9 @@ void test('a rollout the cache reports complete is progressing when the apply an
     const answer = await apply(o);
     return o.kind === 'Deployment' ? ({ ...o, metadata: { ...o.metadata, generation: 2 }, status: rolledOutStatus(1) } as KubernetesObject) : answer;
   };
-  c.pipeline = { ...c.pipeline, metadata: { ...c.pipeline.metadata, generation: 2 } };
+  // A spec change the Deployments carry (an unchanged desired object is not applied again).
+  const spec = c.pipeline.spec as { api: Record<string, unknown> };
+  c.pipeline = { ...c.pipeline, metadata: { ...c.pipeline.metadata, generation: 2 }, spec: { ...spec, api: { ...spec.api, rateLimitPerMinute: 777 } } };
   await r.reconcile('finance/invoices');
   assert.deepEqual([condition(c, 'Progressing')?.status, condition(c, 'Progressing')?.reason], ['True', 'RollingOut']);
   assert.match(condition(c, 'Progressing')?.message ?? '', /has not observed yet/);

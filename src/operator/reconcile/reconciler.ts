@@ -15,6 +15,7 @@ import type { ScalingObservation, ScalingService } from '../scaling/service.ts';
 import { applyChildren, ensureGeneratedKeys, type ApplyResult, type KubeWriter } from './apply.ts';
 import { deploymentFacts, gather, referencedSecretNames, type ClusterReader, type Gathered, type RawPipeline } from './gather.ts';
 import { buildStatus, statusEqual } from './status.ts';
+import { AppliedRecords } from './unchanged.ts';
 
 export interface StatusWriter {
   /** Replaces status through the status subresource (optimistic: carries resourceVersion). */
@@ -117,6 +118,8 @@ interface StatusExtra {
 export class Reconciler {
   #d: ReconcilerDeps;
   #clock: Clock;
+  /** Our last apply answer per child: lets a reconcile skip children nobody changed since (unchanged.ts). */
+  #applied = new AppliedRecords();
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
@@ -146,6 +149,7 @@ export class Reconciler {
   #forget(key: string, raw: RawPipeline | undefined): void {
     this.#d.secretIndex.delete(key);
     this.#d.scaling?.forget(key);
+    this.#applied.forget(key);
     if (raw) this.#d.events.forgetObject(raw.metadata.uid);
   }
 
@@ -179,13 +183,14 @@ export class Reconciler {
     if (!g.pipeline || g.missingSecrets.length > 0) return undefined;
     try {
       const keys = g.generatedKeys ? await ensureGeneratedKeys(this.#d.writer, g.pipeline, g.generatedKeys, this.#d.newApiKey) : undefined;
-      if (keys?.created && g.generatedKeys) await this.#announceKeys(g.generatedKeys.name, target, log);
+      if (keys?.created && g.generatedKeys) this.#announceKeys(g.generatedKeys.name, target, log);
       const secretHashes = { ...g.secretHashes, ...keys?.secretHashes };
       const desired = desiredChildren(desiredInput(g.pipeline, secretHashes, scaling));
-      const result = await applyChildren(this.#d.writer, desired, g.children, g.raw.metadata.uid);
+      const { namespace, name } = g.raw.metadata;
+      const result = await applyChildren(this.#d.writer, desired, g.children, g.raw.metadata.uid, { records: this.#applied, pipeline: `${namespace}/${name}` });
       for (const d of result.handedOver) log.info({ child: d.metadata?.name, replicas: (d as V1Deployment).spec?.replicas }, 'Handed over Deployment replicas');
       freshDeployments(g, result.applied);
-      await this.#announce(result, target, log);
+      this.#announce(result, target, log);
       return undefined;
     } catch (err) {
       const applyError = describeError(err);
@@ -195,24 +200,25 @@ export class Reconciler {
   }
 
   /** Logs and records the Event that says where the generated key is and how to read it (never the key itself). */
-  async #announceKeys(secret: string, target: EventTarget, log: Logger): Promise<void> {
+  #announceKeys(secret: string, target: EventTarget, log: Logger): void {
     const command = readKeysCommand(target.namespace, { name: secret, key: GENERATED_KEYS_DATA_KEY });
     log.info({ secret }, 'Generated API key Secret');
-    await this.#d.events.record(target, 'Normal', GENERATED_API_KEY_REASON, `Generated an API key in Secret ${secret}; read it with: ${command}`);
+    this.#d.events.record(target, 'Normal', GENERATED_API_KEY_REASON, `Generated an API key in Secret ${secret}; read it with: ${command}`);
     // Only a create gets here, so no repeats: forget it, and a Secret deleted and generated again is announced again.
     this.#d.events.forget(target.uid, [GENERATED_API_KEY_REASON]);
   }
 
-  /** Logs and records an Event for every child the apply created or deleted. */
-  async #announce(result: ApplyResult, target: EventTarget, log: Logger): Promise<void> {
+  /**
+   * Logs every child the apply created or deleted, and records one Event for the creations and
+   * one for the deletions of this reconcile (a new pipeline: one Event, not one per child).
+   */
+  #announce(result: ApplyResult, target: EventTarget, log: Logger): void {
     const { events } = this.#d;
-    for (const c of result.created) {
-      log.info({ kind: c.kind, child: c.metadata?.name }, `Created ${c.kind ?? 'child'}`);
-      await events.record(target, 'Normal', 'Created', `Created ${describeChild(c)}`);
-    }
-    for (const c of result.deleted) {
-      log.info({ kind: c.kind, child: c.metadata?.name }, `Deleted ${c.kind ?? 'child'}`);
-      await events.record(target, 'Normal', 'Deleted', `Deleted ${describeChild(c)}, no longer desired`);
+    for (const c of result.created) log.info({ kind: c.kind, child: c.metadata?.name }, `Created ${c.kind ?? 'child'}`);
+    for (const c of result.deleted) log.info({ kind: c.kind, child: c.metadata?.name }, `Deleted ${c.kind ?? 'child'}`);
+    if (result.created.length > 0) events.record(target, 'Normal', 'Created', `Created ${result.created.map(describeChild).sort().join(', ')}`);
+    if (result.deleted.length > 0) {
+      events.record(target, 'Normal', 'Deleted', `Deleted ${result.deleted.map(describeChild).sort().join(', ')}, no longer desired`);
     }
   }
 
@@ -222,7 +228,7 @@ export class Reconciler {
     const status = buildStatus(raw.status, facts, generation, new Date(this.#clock()).toISOString(), extra.scaling, extra.keysSecret);
     const degraded = status.conditions?.find((c) => c.type === CONDITION.degraded);
     if (degraded?.status === 'True') {
-      await this.#d.events.record(target, 'Warning', degraded.reason, degraded.message);
+      this.#d.events.record(target, 'Warning', degraded.reason, degraded.message);
     } else {
       this.#d.events.forget(raw.metadata.uid, PROBLEM_REASONS);
     }
