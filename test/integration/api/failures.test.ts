@@ -128,8 +128,11 @@ void describe('webhook delivery', () => {
       assert.equal(verifyWebhook('s3cret', second?.headers[SIGNATURE_HEADER] as string, second?.body ?? ''), true);
       const event = JSON.parse(second?.body ?? '{}');
       assert.deepEqual([event.event, event.jobId, event.cached, event.result?.text], ['job.succeeded', response.json().job.id, true, 'HOOK RETRY']);
-      const metrics = (await api.app.admin.inject({ method: 'GET', url: '/metrics' })).body;
-      assert.match(metrics, /ocr_api_webhooks_total\{outcome="delivered"\} 1/);
+      // The outbox settles the delivery (a Table write) before it counts it.
+      const metrics = async (): Promise<string> => (await api.app.admin.inject({ method: 'GET', url: '/metrics' })).body;
+      await waitFor('the delivery counted', async () => /ocr_api_webhooks_total\{outcome="delivered"\}/.test(await metrics()), 5_000, 20);
+      assert.match(await metrics(), /ocr_api_webhooks_total\{outcome="delivered"\} 1/);
+      assert.match(await metrics(), /ocr_api_webhooks_total\{outcome="retried"\} 1/);
     } finally {
       await api.close();
     }
