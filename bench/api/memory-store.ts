@@ -4,7 +4,8 @@
 // implementations of RecordStore / ImageStore / JobQueue (same validation, same SAS
 // signing done locally), not mocks of the Azure SDK.
 import type { Readable } from 'node:stream';
-import { BlobSASPermissions, StorageSharedKeyCredential, generateBlobSASQueryParameters } from '@azure/storage-blob';
+import { BlobSASPermissions, generateBlobSASQueryParameters } from '@azure/storage-blob';
+import { CachedKeyCredential } from '../../src/jobs/index.ts';
 import { JobRecord, canTransition, type JobMessage, type OcrResult, type Transition } from '../../src/jobs/index.ts';
 import { TransitionRejectedError, JobNotFoundError, uploadBlobPath } from '../../src/jobs/index.ts';
 import type { ImageStore, JobQueue, RecordStore } from '../../src/api/deps.ts';
@@ -18,7 +19,8 @@ export class MemoryRecords implements RecordStore {
   async create(record: JobRecord): Promise<JobRecord> {
     const valid = JobRecord.parse(record);
     const key = `${valid.pipeline}/${valid.id}`;
-    if (this.jobs.has(key)) throw new Error(`job ${valid.id} exists`);
+    // As Table Storage answers a second create of the same row (commands treat 409 as a concurrent submit).
+    if (this.jobs.has(key)) throw Object.assign(new Error(`job ${valid.id} exists`), { statusCode: 409 });
     this.jobs.set(key, valid);
     return valid;
   }
@@ -52,8 +54,10 @@ export class MemoryRecords implements RecordStore {
 
 export class MemoryBlobs implements ImageStore {
   private readonly uploads = new Map<string, Uint8Array>();
+  private readonly metadata = new Map<string, Record<string, string>>();
   private readonly results = new Map<string, OcrResult>();
-  private readonly key = new StorageSharedKeyCredential('benchaccount', Buffer.alloc(64, 7).toString('base64'));
+  // The API's own credential class (key imported once), as production builds it from a connection string.
+  private readonly key = new CachedKeyCredential('benchaccount', Buffer.alloc(64, 7).toString('base64'));
 
   async ping(): Promise<void> {}
 
@@ -72,6 +76,11 @@ export class MemoryBlobs implements ImageStore {
     };
   }
 
+  async uploadInfo(jobId: string): Promise<{ sizeBytes: number; metadata: Record<string, string> } | undefined> {
+    const data = this.uploads.get(jobId);
+    return data && { sizeBytes: data.length, metadata: this.metadata.get(jobId) ?? {} };
+  }
+
   async uploadSize(jobId: string): Promise<number | undefined> {
     return this.uploads.get(jobId)?.length;
   }
@@ -80,8 +89,10 @@ export class MemoryBlobs implements ImageStore {
     return Buffer.from(this.uploads.get(blobPath.replace(/^uploads\//, '')) ?? new Uint8Array(0));
   }
 
-  async putUpload(jobId: string, data: Uint8Array): Promise<void> {
+  /** A client's PUT through the upload URL; `metadata` as Blob Storage keeps the x-ms-meta-* headers (lower-case names). */
+  async putUpload(jobId: string, data: Uint8Array, metadata: Record<string, string> = {}): Promise<void> {
     this.uploads.set(jobId, data);
+    this.metadata.set(jobId, metadata);
   }
 
   /** The worker's input; one map with uploads is enough here (nothing in the benchmark PUTs after submit). */

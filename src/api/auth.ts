@@ -35,6 +35,15 @@ export class ApiKeys {
     return new ApiKeys(entries);
   }
 
+  /**
+   * Secret material derived from every key (their SHA-256 digests, sorted, with names): the job
+   * token key is derived from it when no JOB_TOKEN_SECRET or WEBHOOK_SECRET is set (jobs/token.ts).
+   */
+  material(): Buffer {
+    const parts = this.entries.map((e) => `${e.name}:${e.digest.toString('hex')}`).sort();
+    return createHash('sha256').update(parts.join('\n')).digest();
+  }
+
   /** The name of the matching key, or undefined. Runs in time independent of which key matched. */
   match(presented: string): string | undefined {
     const candidate = digest(presented);

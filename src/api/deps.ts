@@ -5,7 +5,10 @@
 import type { JobBlobs, JobMessage, JobRecords } from '../jobs/index.ts';
 
 export type RecordStore = Pick<JobRecords, 'create' | 'get' | 'transition' | 'remove' | 'findResult' | 'ping'>;
-export type ImageStore = Pick<JobBlobs, 'uploadUrl' | 'uploadSize' | 'readUpload' | 'putInput' | 'putInputStream' | 'deleteInput' | 'readResult' | 'ping'>;
+export type ImageStore = Pick<
+  JobBlobs,
+  'uploadUrl' | 'uploadInfo' | 'uploadSize' | 'readUpload' | 'putInput' | 'putInputStream' | 'deleteInput' | 'readResult' | 'ping'
+>;
 
 export interface JobQueue {
   send(message: JobMessage): Promise<void>;

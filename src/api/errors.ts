@@ -92,6 +92,16 @@ export const ERROR_CATALOGUE = {
     action: 'Check the id; jobs are per pipeline, and a job answers only to the key that created it and to admin keys.',
   },
   JOB_FAILED: { status: 422, message: 'The job failed.', action: 'Read `details.reason`; fix the image and submit a new job.' },
+  JOB_TOKEN_INVALID: {
+    status: 403,
+    message: 'The job token is not one this pipeline signed for this job.',
+    action: 'Submit with the `upload.token` POST /v1/jobs returned for this job (or PUT with `upload.headers`); `details.reason` says what did not match.',
+  },
+  JOB_TOKEN_EXPIRED: {
+    status: 410,
+    message: 'The upload URL and its job token have expired.',
+    action: 'Create a new job (POST /v1/jobs) and upload again; nothing was recorded for the expired one.',
+  },
   // Platform
   ROUTE_NOT_FOUND: { status: 404, message: 'There is no such endpoint.', action: 'See /openapi.json for the endpoints this API serves.' },
   STORAGE_UNAVAILABLE: {

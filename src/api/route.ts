@@ -20,6 +20,8 @@ export interface RouteSpec {
   querystring?: z.ZodType;
   /** JSON body. Multipart and raw image bodies are parsed by the handler and described in `content`. */
   body?: z.ZodType;
+  /** The JSON body may be left out (POST /v1/jobs/{id}/submit); the handler then sees undefined. */
+  bodyOptional?: boolean;
   /** Extra request content types for the OpenAPI document (multipart, image/*). */
   content?: Record<string, { schema: z.ZodType | Record<string, unknown>; description?: string }>;
   bodyLimit?: number;
@@ -54,7 +56,10 @@ export function registerRoute(app: FastifyInstance, spec: RouteSpec): void {
       if (spec.querystring) request.query = parseOrThrow(spec.querystring, request.query, 'query');
       // JSON bodies only: a multipart or image request is parsed by its handler.
       if (spec.body && !request.isMultipart() && !isRawImageBody(request.body)) {
-        if (request.body === undefined || request.body === null) throw new ApiError('EMPTY_BODY');
+        if (request.body === undefined || request.body === null) {
+          if (spec.bodyOptional) return;
+          throw new ApiError('EMPTY_BODY');
+        }
         request.body = parseOrThrow(spec.body, request.body, 'body');
       }
     },
@@ -90,7 +95,7 @@ function operation(spec: RouteSpec): Record<string, unknown> {
     tags: spec.tags,
     ...(spec.auth ? { security: [{ apiKey: [] }, { bearer: [] }] } : { security: [] }),
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(Object.keys(requestContent).length > 0 ? { requestBody: { required: true, content: requestContent } } : {}),
+    ...(Object.keys(requestContent).length > 0 ? { requestBody: { required: !spec.bodyOptional, content: requestContent } } : {}),
     responses: { ...successResponses(spec), ...errorResponses(spec) },
   };
 }

@@ -47,6 +47,8 @@ export const ENV = {
   pipeline: 'OCR_PIPELINE',
   namespace: 'OCR_NAMESPACE',
   languages: 'OCR_LANGUAGES',
+  /** tesseract | paddle (spec.ocr.engine). */
+  ocrEngine: 'OCR_ENGINE',
   queueName: 'OCR_QUEUE_NAME',
   serviceBusNamespace: 'SERVICEBUS_NAMESPACE',
   serviceBusConnectionString: 'SERVICEBUS_CONNECTION_STRING',

@@ -11,6 +11,7 @@ import {
   type BlobServiceClient,
   type ContainerClient,
   type StorageSharedKeyCredential,
+  type UserDelegationKey,
 } from '@azure/storage-blob';
 import type { Readable } from 'node:stream';
 import { systemClock, type Clock } from '../shared/clock.ts';
@@ -41,6 +42,9 @@ export interface UploadUrl {
   headers: Record<string, string>;
 }
 
+/** Lifetime of a requested user delegation key, in hours (Azure allows up to 7 days); it must outlive the upload URLs signed with it. */
+const DELEGATION_KEY_HOURS = 6;
+
 function isStatus(error: unknown, ...statuses: number[]): boolean {
   return error instanceof RestError && statuses.includes(error.statusCode ?? 0);
 }
@@ -51,6 +55,7 @@ export class JobBlobs {
   private readonly sharedKey: StorageSharedKeyCredential | undefined;
   private readonly clock: Clock;
   private ensured: Promise<void> | undefined;
+  private delegation: Promise<UserDelegationKey> | undefined;
 
   constructor(service: BlobServiceClient, containerName: string, sharedKey?: StorageSharedKeyCredential, clock: Clock = systemClock) {
     this.service = service;
@@ -75,6 +80,22 @@ export class JobBlobs {
     await this.container.getProperties();
   }
 
+  /**
+   * A user delegation key (workload identity) valid past `until`: one is requested for
+   * DELEGATION_KEY_HOURS and reused for every URL it outlives, not requested per URL.
+   */
+  private async delegationKey(until: Date): Promise<UserDelegationKey> {
+    const cached = this.delegation;
+    if (cached && (await cached).signedExpiresOn.getTime() > until.getTime()) return await cached;
+    const now = this.clock();
+    const request = this.service.getUserDelegationKey(new Date(now - 60_000), new Date(now + DELEGATION_KEY_HOURS * 3_600_000));
+    this.delegation = request;
+    request.catch(() => {
+      if (this.delegation === request) this.delegation = undefined;
+    });
+    return await request;
+  }
+
   /** A SAS URL that can create or overwrite exactly `uploads/<jobId>` until it expires, and nothing else. */
   async uploadUrl(jobId: string, ttlSeconds: number): Promise<UploadUrl> {
     await this.ensureContainer();
@@ -89,7 +110,7 @@ export class JobBlobs {
         this.sharedKey,
       ).toString();
     } else {
-      const key = await this.service.getUserDelegationKey(startsOn, expiresOn);
+      const key = await this.delegationKey(expiresOn);
       sas = generateBlobSASQueryParameters(
         { containerName: this.container.containerName, blobName: blob.name, permissions, startsOn, expiresOn },
         key,
@@ -97,6 +118,17 @@ export class JobBlobs {
       ).toString();
     }
     return { url: `${blob.url}?${sas}`, expiresAt: expiresOn.toISOString(), method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' } };
+  }
+
+  /** Size and metadata (lower-case names) of the uploaded image, or undefined when nothing is there yet. */
+  async uploadInfo(jobId: string): Promise<{ sizeBytes: number; metadata: Record<string, string> } | undefined> {
+    try {
+      const props = await this.container.getBlockBlobClient(uploadBlobPath(jobId)).getProperties();
+      return { sizeBytes: props.contentLength ?? 0, metadata: props.metadata ?? {} };
+    } catch (error) {
+      if (isStatus(error, 404)) return undefined;
+      throw error;
+    }
   }
 
   /** Size of the uploaded image, or undefined when nothing is there yet. */
@@ -150,6 +182,18 @@ export class JobBlobs {
   /** Deletes a job's input (the compensation of a job that was never queued); a missing blob is fine. */
   async deleteInput(jobId: string): Promise<void> {
     await this.container.getBlockBlobClient(inputBlobPath(jobId)).deleteIfExists();
+  }
+
+  /** Deletes the client's upload `uploads/<jobId>` (an expired job); a missing blob is fine. */
+  async deleteUpload(jobId: string): Promise<void> {
+    await this.container.getBlockBlobClient(uploadBlobPath(jobId)).deleteIfExists();
+  }
+
+  /** Deletes every blob of a job (upload, input, result): DELETE /v1/jobs/{id} and retention. Missing blobs are fine. */
+  async deleteJobBlobs(jobId: string): Promise<void> {
+    await Promise.all(
+      [uploadBlobPath(jobId), inputBlobPath(jobId), resultBlobPath(jobId)].map((path) => this.container.getBlockBlobClient(path).deleteIfExists()),
+    );
   }
 
   /** Downloads an image (`uploads/<jobId>` or `inputs/<jobId>`), refusing (before reading it) anything over `maxBytes`. */

@@ -1,5 +1,6 @@
 // How a process reaches Azure Storage (Blob for images and results, Table for job records):
 // a connection string from a Secret (Azurite locally), or an account URL with workload identity.
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { TableClient } from '@azure/data-tables';
 import { CONNECTION_DEFAULTS, ENV } from '../contract/container.ts';
@@ -47,12 +48,28 @@ export function blobServiceClient(settings: StorageSettings): BlobServiceClient 
     : new BlobServiceClient(settings.accountUrl ?? '', workloadIdentity());
 }
 
+/**
+ * The SDK's shared-key credential with its HMAC key imported once: the SDK's own computeHMACSHA256
+ * passes the key as a Buffer, so every SAS and every signed request imported it again (about
+ * 13% of the API's CPU per upload URL, measured with --cpu-prof; bench/api/RESULTS.md).
+ */
+export class CachedKeyCredential extends StorageSharedKeyCredential {
+  private readonly hmacKey: KeyObject;
+  constructor(accountName: string, accountKey: string) {
+    super(accountName, accountKey);
+    this.hmacKey = createSecretKey(Buffer.from(accountKey, 'base64'));
+  }
+  override computeHMACSHA256(stringToSign: string): string {
+    return createHmac('sha256', this.hmacKey).update(stringToSign, 'utf8').digest('base64');
+  }
+}
+
 /** Shared-key credential when the connection string carries a key (SAS signing without a delegation key). */
 export function sharedKeyCredential(settings: StorageSettings): StorageSharedKeyCredential | undefined {
   if (!settings.connectionString) return undefined;
   const parts = parseConnectionString(settings.connectionString);
   if (!parts.AccountName || !parts.AccountKey) return undefined;
-  return new StorageSharedKeyCredential(parts.AccountName, parts.AccountKey);
+  return new CachedKeyCredential(parts.AccountName, parts.AccountKey);
 }
 
 export function tableClient(settings: StorageSettings): TableClient {

@@ -8,6 +8,8 @@ import { inspectImage, type Inspection } from '../sniff.ts';
 
 export interface JobRequest {
   fileName?: string | undefined;
+  /** Declared media type of the upload (POST /v1/jobs JSON); submit checks the bytes against it. */
+  contentType?: string | undefined;
   sizeBytes?: number | undefined;
   languages?: string[] | undefined;
   options?: Partial<OcrOptions> | undefined;

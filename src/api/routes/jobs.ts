@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { principalOf } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { AUTH_ERRORS, DEPENDENCY_ERRORS, IMAGE_BODY_ERRORS, JOB_OPTION_ERRORS, type RouteSpec } from '../route.ts';
-import { CreateJobBody, CreateJobResponse, JobParams, JobView } from '../schemas.ts';
+import { CreateJobBody, CreateJobResponse, JobParams, JobView, SubmitJobBody } from '../schemas.ts';
 import type { JobCommands } from '../jobs/commands.ts';
 import type { ResultCache } from '../jobs/result-cache.ts';
 import { isRawImageBody, type ImageReceiver } from '../uploads.ts';
@@ -45,7 +45,7 @@ function createJobRoute({ commands, results, maxUploadBytes, receiver }: JobRout
     operationId: 'createJob',
     summary: 'Create a job',
     description:
-      'JSON body: creates a job awaiting its upload and returns a short-lived URL for exactly one blob; PUT the image there, then POST /v1/jobs/{id}/submit. Multipart body (small images): the image is stored and queued in one call.',
+      'JSON body: returns a job id, a short-lived URL for exactly one blob and a signed job token, and records nothing (GET of the id is 404 until it is submitted); PUT the image there with `upload.headers`, then POST /v1/jobs/{id}/submit with {"token": upload.token}. Multipart body (small images): the image is stored and queued in one call.',
     tags: ['jobs'],
     auth: true,
     body: CreateJobBody,
@@ -79,10 +79,12 @@ function submitJobRoute({ commands, results }: JobRoutesDeps): RouteSpec {
     operationId: 'submitJob',
     summary: 'Submit an uploaded job',
     description:
-      'Checks the upload (present, within the size limit, equal to sizeBytes when declared, a supported image by its magic bytes), answers from the result cache when the same image was already read, and otherwise queues the job. A failed check leaves the job awaiting_upload: upload again and submit again. Submitting a job that is past awaiting_upload returns it unchanged. Only the key that created the job (or an admin key) can submit it: for any other key it does not exist (404 JOB_NOT_FOUND).',
+      'Verifies the job token first (the `upload.token` of POST /v1/jobs, sent as {"token": ...}; without a body, the token the PUT stored with the upload): a forged or mismatched token is 403 JOB_TOKEN_INVALID, an expired one 410 JOB_TOKEN_EXPIRED. Then checks the upload (present, within the size limit, equal to sizeBytes and contentType when declared, a supported image by its magic bytes), and only then creates the job record: answered from the result cache when the same image was already read, otherwise queued. A failed check records nothing: upload again and submit again. Submitting a job that is recorded already returns it unchanged. Only the key that created the job (or an admin key) can submit it: for any other key it does not exist (404 JOB_NOT_FOUND).',
     tags: ['jobs'],
     auth: true,
     params: JobParams,
+    body: SubmitJobBody,
+    bodyOptional: true,
     responses: {
       200: { description: 'Finished: answered from the cache, or already done.', schema: JobView },
       202: { description: 'Queued (or already queued or processing).', schema: JobView },
@@ -92,7 +94,10 @@ function submitJobRoute({ commands, results }: JobRoutesDeps): RouteSpec {
       'API_KEY_INVALID',
       'RATE_LIMITED',
       'INVALID_REQUEST',
+      'MALFORMED_JSON',
       'JOB_NOT_FOUND',
+      'JOB_TOKEN_INVALID',
+      'JOB_TOKEN_EXPIRED',
       'UPLOAD_MISSING',
       'UPLOAD_SIZE_MISMATCH',
       'IMAGE_TOO_LARGE',
@@ -104,7 +109,8 @@ function submitJobRoute({ commands, results }: JobRoutesDeps): RouteSpec {
     ],
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const { id } = request.params as z.infer<typeof JobParams>;
-      const accepted = await commands.submit(id, principalOf(request.caller));
+      const token = (request.body as z.infer<typeof SubmitJobBody> | undefined)?.token;
+      const accepted = await commands.submit(id, principalOf(request.caller), token);
       const status = accepted.job.status === 'queued' || accepted.job.status === 'processing' ? 202 : 200;
       return location(reply, id)
         .code(status)

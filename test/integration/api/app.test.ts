@@ -102,13 +102,14 @@ void describe('creating a job for a direct upload', () => {
     assert.equal(queued(stack), before);
   });
 
-  void it('leaves the job awaiting_upload when the upload is not the declared size, and accepts a corrected upload', async () => {
+  // Upload URLs are stateless (src/api/jobs/token.ts): a refused submit records nothing, and the URL stays usable.
+  void it('records nothing when the upload is not the declared size, and accepts a corrected upload', async () => {
     const image = await textImage(['SIZE CHECK']);
     const { job, upload } = (await api.app.inject({ method: 'POST', url: '/v1/jobs', headers: auth, payload: { sizeBytes: image.length } })).json();
     await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: image.subarray(0, 100) });
     const refused = await api.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/submit`, headers: auth });
     assertError(refused, 'UPLOAD_SIZE_MISMATCH');
-    assert.equal((await stack.records.get('test', job.id))?.status, 'awaiting_upload');
+    assert.equal(await stack.records.get('test', job.id), undefined);
     await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: image });
     assert.equal((await api.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/submit`, headers: auth })).statusCode, 202);
   });
@@ -326,11 +327,11 @@ void describe('bad input', () => {
     });
   }
 
-  void it('answers a submit before the upload with UPLOAD_MISSING and keeps the job awaiting_upload', async () => {
-    const { job } = (await api.app.inject({ method: 'POST', url: '/v1/jobs', headers: auth, payload: {} })).json();
+  void it('answers a submit with its token before the upload with UPLOAD_MISSING and records nothing', async () => {
+    const { job, upload } = (await api.app.inject({ method: 'POST', url: '/v1/jobs', headers: auth, payload: {} })).json();
     const before = await footprint(stack, 'test');
-    assertError(await api.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/submit`, headers: auth }), 'UPLOAD_MISSING');
-    assert.equal((await stack.records.get('test', job.id))?.status, 'awaiting_upload');
+    assertError(await api.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/submit`, headers: auth, payload: { token: upload.token } }), 'UPLOAD_MISSING');
+    assert.equal(await stack.records.get('test', job.id), undefined);
     assert.deepEqual(await footprint(stack, 'test'), before);
   });
 
@@ -346,7 +347,7 @@ void describe('bad input', () => {
       await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: await c.bytes() });
       const before = queued(stack);
       assertError(await api.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/submit`, headers: auth }), c.code);
-      assert.equal((await stack.records.get('test', job.id))?.status, 'awaiting_upload');
+      assert.equal(await stack.records.get('test', job.id), undefined);
       assert.equal(queued(stack), before);
     });
   }

@@ -78,10 +78,13 @@ void describe('jobs answer only to the key that created them and to admin keys',
     await api?.close();
   });
 
-  void it("records the creating key's name as the job's owner", async () => {
+  void it("records the creating key's name as the job's owner when the job is submitted", async () => {
     const created = await api.app.inject({ method: 'POST', url: '/v1/jobs', headers: as(KEYS.a), payload: {} });
     assert.equal(created.statusCode, 201, created.body);
-    const record = await stack.records.get(pipelinePartition(PIPELINE, 'finance'), created.json().job.id);
+    const { job, upload } = created.json();
+    await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: await textImage(['OWNED BY A']) });
+    assert.equal((await api.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/submit`, headers: as(KEYS.a) })).statusCode, 202);
+    const record = await stack.records.get(pipelinePartition(PIPELINE, 'finance'), job.id);
     assert.equal(record?.owner, 'team-a');
   });
 
@@ -93,8 +96,8 @@ void describe('jobs answer only to the key that created them and to admin keys',
     assertNotFound(await api.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/submit`, headers: as(KEYS.b) }), job.id);
     const missing = `job-${randomUUID()}`;
     assertNotFound(await api.app.inject({ method: 'GET', url: `/v1/jobs/${missing}`, headers: as(KEYS.b) }), missing);
-    // The other key's submit changed nothing: the owner's job still awaits its submit, and the owner can submit it.
-    assert.equal((await stack.records.get(pipelinePartition(PIPELINE, 'finance'), job.id))?.status, 'awaiting_upload');
+    // The other key's submit changed nothing: nothing is recorded until the owner submits it, and the owner can.
+    assert.equal(await stack.records.get(pipelinePartition(PIPELINE, 'finance'), job.id), undefined);
     const submitted = await api.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/submit`, headers: as(KEYS.a) });
     assert.deepEqual([submitted.statusCode, submitted.json().status], [202, 'queued'], submitted.body);
   });
@@ -249,7 +252,12 @@ void describe('with authentication off', () => {
     try {
       const created = await api.app.inject({ method: 'POST', url: '/v1/jobs', payload: {}, remoteAddress: '10.0.0.1' });
       assert.equal(created.statusCode, 201, created.body);
-      const { id } = created.json().job;
+      const { job, upload } = created.json();
+      const id: string = job.id;
+      // Recorded at submit (upload URLs are stateless), here from another address: still the same anonymous owner.
+      await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: await textImage(['ANYONE']) });
+      const submitted = await api.app.inject({ method: 'POST', url: `/v1/jobs/${id}/submit`, remoteAddress: '10.0.0.3' });
+      assert.equal(submitted.statusCode, 202, submitted.body);
       const read = await api.app.inject({ method: 'GET', url: `/v1/jobs/${id}`, remoteAddress: '10.0.0.2' });
       assert.deepEqual([read.statusCode, read.json().id], [200, id], read.body);
       assert.equal((await stack.records.get(pipelinePartition('open', 'finance'), id))?.owner, ANONYMOUS_OWNER);
