@@ -25,3 +25,26 @@ export const WORKER_METRIC = {
   lockRenewals: 'ocr_worker_lock_renewals_total',
   modelLoadSeconds: 'ocr_worker_model_load_seconds',
 } as const;
+
+/**
+ * The recovery loop's metrics on the API's admin /metrics (src/api/recovery/): only the replica holding the
+ * pipeline's recovery lease counts; the chart's alerts and the dashboard read them.
+ */
+export const RECOVERY_METRIC = {
+  /** Stale queued or processing jobs whose message recovery sent again, by the state they were stuck in. */
+  recovered: 'ocr_api_jobs_recovered_total',
+  /** awaiting_upload jobs past their deadline, moved to expired. */
+  expired: 'ocr_api_jobs_expired_total',
+  /** Dead-letter queue messages read and settled, by what they did to the job (failed, already_terminal, unknown_job, unreadable). */
+  deadLettered: 'ocr_api_jobs_dead_lettered_total',
+  /** Stale jobs recovery failed (queue_timeout, processing_timeout). */
+  timedOut: 'ocr_api_jobs_timed_out_total',
+  /** Finished jobs, and dedupe entries, deleted by retention, by kind (job, cache_entry). */
+  retentionDeleted: 'ocr_api_retention_deleted_total',
+  /** Age in seconds of the oldest queued job among those read in the last pass (0 when none). */
+  oldestQueuedAge: 'ocr_api_oldest_queued_job_age_seconds',
+  /** 1 on the replica that holds the recovery lease, 0 elsewhere. */
+  leaseHeld: 'ocr_api_recovery_lease_held',
+  /** Recovery passes by outcome (ok, error). */
+  passes: 'ocr_api_recovery_passes_total',
+} as const;
