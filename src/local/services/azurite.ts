@@ -1,4 +1,4 @@
-// Starts a real Azurite (Blob + Table) on free loopback ports, in memory, for one
+// Starts a real Azurite (Blob + Table) on free loopback ports, in memory (or in a data directory), for one
 // test file or one local platform run. Azurite is the real Azure Storage emulator:
 // the same SDK calls that work here work against Azure.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -35,7 +35,19 @@ function azuriteMain(): string {
   return join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
 }
 
-export async function startAzurite(options: { host?: string; blobPort?: number; tablePort?: number; stdio?: 'ignore' | 'inherit' } = {}): Promise<Azurite> {
+export interface AzuriteOptions {
+  host?: string;
+  blobPort?: number;
+  tablePort?: number;
+  stdio?: 'ignore' | 'inherit';
+  /**
+   * A data directory: blobs and tables persist there, so Azurite started again on the same
+   * directory (and ports) finds them (the chaos run restarts it). Default: in memory.
+   */
+  location?: string;
+}
+
+export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const host = options.host ?? '127.0.0.1';
   const blobPort = options.blobPort ?? (await freePort());
   const tablePort = options.tablePort ?? (await freePort());
@@ -44,7 +56,7 @@ export async function startAzurite(options: { host?: string; blobPort?: number; 
     process.execPath,
     [
       azuriteMain(),
-      '--inMemoryPersistence',
+      ...(options.location === undefined ? ['--inMemoryPersistence'] : ['--location', options.location]),
       '--silent',
       '--skipApiVersionCheck',
       '--loose',
