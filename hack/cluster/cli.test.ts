@@ -15,6 +15,7 @@ void test('cluster tool: the command may come before or after the flags; default
     binDir: '/c/bin',
     nodes: 2,
     withMetrics: true,
+    profile: 'default',
     adapterConfigPath: undefined,
     scrapeTargets: ['127.0.0.1:1', '127.0.0.1:2'],
     help: false,
@@ -25,6 +26,7 @@ void test('cluster tool: the command may come before or after the flags; default
   assert.equal(stateDirOf(parseConfig(['status', '--state-dir', '/s'], {})), '/s');
   assert.equal(parseConfig(['-h'], {}).help, true);
   assert.equal(parseConfig([], {}).command, undefined);
+  assert.equal(parseConfig(['up', '--profile', 'bench'], {}).profile, 'bench');
 });
 
 void test('cluster tool: a bad node count or a second command is refused', () => {
@@ -37,6 +39,10 @@ void test('cluster tool: a bad node count or a second command is refused', () =>
     (err: unknown) => err instanceof ConfigError && /^Unexpected argument "down"/.test(err.message),
   );
   assert.throws(() => stateDirOf(parseConfig(['up', '--name', 'Bad_Name'], {})), /invalid cluster name "Bad_Name"/);
+  assert.throws(
+    () => parseConfig(['up', '--profile', 'fast'], {}),
+    (err: unknown) => err instanceof ConfigError && /--profile/.test(err.message),
+  );
 });
 
 void test('cluster tool: --help lists the commands and every flag', () => {

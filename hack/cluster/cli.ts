@@ -2,6 +2,7 @@
 // --help and the pure parser in src/shared/config.ts; the cache directory comes from the
 // environment through cacheDir() in src/local/cluster/state.ts. main.ts does the I/O.
 import { helpText as renderHelp, parseSettings, type Env, type Setting } from '../../src/shared/config.ts';
+import { PROFILES, type Profile } from '../../src/local/cluster/args.ts';
 import { CACHE_DIR_ENV, cacheDir, defaultBinDir, defaultStateDir } from '../../src/local/cluster/state.ts';
 
 export const FLAGS = [
@@ -17,6 +18,14 @@ export const FLAGS = [
     type: 'boolean',
     default: false,
     help: 'Also run Prometheus (installed from Debian if missing) and prometheus-adapter as APIService v1beta1.external.metrics.k8s.io.',
+  },
+  {
+    name: 'profile',
+    env: '',
+    type: 'string',
+    default: 'default',
+    choices: PROFILES,
+    help: 'bench: raised kube-controller-manager/scheduler client rates and sync workers, and an audit log of writes (npm run bench:operator).',
   },
   { name: 'adapter-config', env: '', type: 'string', defaultHelp: 'rule for ocr_queue_backlog', help: 'prometheus-adapter config.' },
   { name: 'scrape-target', env: '', type: 'string', repeatable: true, help: 'Loopback target H:P Prometheus scrapes at /metrics.' },
@@ -53,6 +62,7 @@ export interface ClusterCliConfig {
   binDir: string;
   nodes: number;
   withMetrics: boolean;
+  profile: Profile;
   adapterConfigPath: string | undefined;
   scrapeTargets: string[];
   help: boolean;
@@ -70,6 +80,7 @@ export function parseConfig(argv: readonly string[], env: Env): ClusterCliConfig
     binDir: v['bin-dir'] ?? defaultBinDir(cache),
     nodes: v.nodes,
     withMetrics: v['with-metrics'],
+    profile: v.profile as Profile,
     adapterConfigPath: v['adapter-config'],
     scrapeTargets: v['scrape-target'],
     help: v.help,

@@ -29,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
         binDir: cfg.binDir,
         nodes: cfg.nodes,
         withMetrics: cfg.withMetrics,
+        profile: cfg.profile,
         adapterConfigPath: cfg.adapterConfigPath,
         scrapeTargets: cfg.scrapeTargets,
       });

@@ -51,6 +51,13 @@ export interface OperatorProcessOptions {
    * --metrics-addr is replaced by the free loopback port.
    */
   flags?: readonly string[];
+  /**
+   * The entry point, relative to the repository root (default src/operator/main.ts, the sources
+   * with type stripping); bench:operator runs dist/operator/main.js, as the chart and image do.
+   */
+  script?: string;
+  /** Node flags before the script (e.g. --enable-source-maps as the image's NODE_OPTIONS, or a benchmark's --expose-gc). Default none. */
+  nodeArgs?: readonly string[];
   /** Extra environment (KUBECONFIG is always the kubeconfigPath). */
   env?: Readonly<Record<string, string>>;
   /** Wait for /readyz before returning (default true). A standby is ready too. */
@@ -87,7 +94,7 @@ export interface OperatorProcess {
 export const QUIET_QUEUE_POLL = 'idleMs=60000,busyMs=30000,backoffBaseMs=5000,backoffMaxMs=60000,statusRefreshMs=300000';
 
 export function operatorArgs(o: OperatorProcessOptions, metricsPort: number): string[] {
-  const script = join(ROOT, 'src/operator/main.ts');
+  const script = join(ROOT, o.script ?? 'src/operator/main.ts');
   const emulator = o.allowDevelopmentEmulator ? ['--allow-development-emulator'] : [];
   if (o.flags) return [script, ...o.flags.map((a) => (a.startsWith('--metrics-addr=') ? `--metrics-addr=127.0.0.1:${metricsPort}` : a)), ...emulator];
   const args = [
@@ -128,7 +135,7 @@ export function procUsage(pid: number): { rssBytes: number; cpuSeconds: number }
 export async function startOperatorProcess(o: OperatorProcessOptions): Promise<OperatorProcess> {
   const metricsPort = await freePort();
   // KUBECONFIG also set: anything that loads the default config sees the same cluster.
-  const child: ChildProcess = spawn(process.execPath, operatorArgs(o, metricsPort), {
+  const child: ChildProcess = spawn(process.execPath, [...(o.nodeArgs ?? []), ...operatorArgs(o, metricsPort)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...o.env, KUBECONFIG: o.kubeconfigPath },

@@ -31,6 +31,38 @@ export const TEST_TIMING: Timing = {
   adapterRelistInterval: '5s',
 };
 
+/**
+ * 'default': upstream client rates and sync concurrency (what tests and `npm start` run).
+ * 'bench': the cluster must not be the bottleneck of `npm run bench:operator` (issue 14):
+ * kube-controller-manager's controllers and the scheduler get BENCH_CLIENT's rates and
+ * sync workers, and the apiserver writes an audit log of every write (AUDIT_POLICY), so the
+ * benchmark can count the writes of each identity (the operator's own among them).
+ */
+export type Profile = 'default' | 'bench';
+export const PROFILES: readonly Profile[] = ['default', 'bench'];
+
+/**
+ * Benchmark mode's client rates and sync workers. Upstream defaults: kube-controller-manager
+ * 20 QPS / burst 30 per controller identity and 5 deployment / replicaset / gc syncs (about
+ * 5 Deployments/s: a floor of ~400 s for 2,000 Deployments); the scheduler 50 QPS / burst 100.
+ */
+export const BENCH_CLIENT = { qps: 1000, burst: 2000, syncs: 50 } as const;
+
+/** Audit policy of benchmark mode: Metadata of every write (who, verb, resource), nothing of reads (they would dwarf the log). */
+export const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete, deletecollection]
+- level: None
+`;
+
+export interface AuditFiles {
+  policyFile: string;
+  logFile: string;
+}
+
 export const SERVICE_CIDR = '10.96.0.0/16';
 /** First address of SERVICE_CIDR: the `kubernetes` Service's ClusterIP, also a SAN of the serving cert. */
 export const KUBERNETES_SERVICE_IP = '10.96.0.1';
@@ -55,8 +87,20 @@ export function etcdArgs(ports: Ports, dataDir: string): string[] {
   ];
 }
 
-export function apiserverArgs(ports: Ports, pki: Pki): string[] {
+/** The audit flags of benchmark mode: a JSON line per write, one file, no rotation (a bench run writes a few hundred thousand lines at most). */
+export function auditArgs(audit: AuditFiles): string[] {
   return [
+    `--audit-policy-file=${audit.policyFile}`,
+    `--audit-log-path=${audit.logFile}`,
+    '--audit-log-format=json',
+    '--audit-log-maxbackup=0',
+    '--audit-log-mode=batch',
+  ];
+}
+
+export function apiserverArgs(ports: Ports, pki: Pki, audit?: AuditFiles): string[] {
+  return [
+    ...(audit ? auditArgs(audit) : []),
     `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
     '--bind-address=127.0.0.1',
     `--secure-port=${ports.apiserver}`,
@@ -92,8 +136,22 @@ export function apiserverArgs(ports: Ports, pki: Pki): string[] {
   ];
 }
 
-export function controllerManagerArgs(ports: Ports, pki: Pki, kubeconfig: string, timing: Timing): string[] {
+/** kube-controller-manager's client rates and sync workers in benchmark mode (see BENCH_CLIENT); none in the default profile. */
+export function controllerManagerBenchArgs(profile: Profile): string[] {
+  if (profile !== 'bench') return [];
+  const { qps, burst, syncs } = BENCH_CLIENT;
   return [
+    `--kube-api-qps=${qps}`,
+    `--kube-api-burst=${burst}`,
+    ...['deployment', 'replicaset', 'gc', 'service-endpoint', 'endpoint', 'horizontal-pod-autoscaler', 'namespace', 'serviceaccount-token'].map(
+      (c) => `--concurrent-${c}-syncs=${syncs}`,
+    ),
+  ];
+}
+
+export function controllerManagerArgs(ports: Ports, pki: Pki, kubeconfig: string, timing: Timing, profile: Profile = 'default'): string[] {
+  return [
+    ...controllerManagerBenchArgs(profile),
     `--kubeconfig=${kubeconfig}`,
     `--authentication-kubeconfig=${kubeconfig}`,
     `--authorization-kubeconfig=${kubeconfig}`,
@@ -118,8 +176,10 @@ export function controllerManagerArgs(ports: Ports, pki: Pki, kubeconfig: string
   ];
 }
 
-export function schedulerArgs(ports: Ports, kubeconfig: string): string[] {
+export function schedulerArgs(ports: Ports, kubeconfig: string, profile: Profile = 'default'): string[] {
   return [
+    // deprecated flags, but still honoured without --config (we pass none)
+    ...(profile === 'bench' ? [`--kube-api-qps=${BENCH_CLIENT.qps}`, `--kube-api-burst=${BENCH_CLIENT.burst}`] : []),
     `--kubeconfig=${kubeconfig}`,
     `--authentication-kubeconfig=${kubeconfig}`,
     `--authorization-kubeconfig=${kubeconfig}`,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import {
   adapterArgs,
   apiserverArgs,
+  AUDIT_POLICY,
   controllerManagerArgs,
   etcdArgs,
   KUBERNETES_SERVICE_IP,
@@ -17,7 +18,9 @@ import {
   prometheusArgs,
   schedulerArgs,
   TEST_TIMING,
+  type AuditFiles,
   type Ports,
+  type Profile,
   type Timing,
 } from './args.ts';
 import { fakeNode, KWOK_STAGES } from './kwok.ts';
@@ -51,6 +54,12 @@ export interface ClusterOptions {
   nodes?: number;
   timing?: Partial<Timing>;
   /**
+   * 'bench': raised client rates and sync workers for kube-controller-manager and the scheduler,
+   * and an audit log of every write (args.ts, Profile). Default 'default'. A running cluster is
+   * reused only when it was started with the same profile.
+   */
+  profile?: Profile;
+  /**
    * What to do when a healthy cluster of this name already runs: 'reuse' it (default;
    * `cluster:up` is idempotent), or 'restart' it from scratch (tests that must not see
    * objects left by an earlier, crashed run).
@@ -68,6 +77,10 @@ export interface Cluster {
   logsDir: string;
   /** set when started with metrics */
   prometheusUrl?: string;
+  /** A kubeconfig for the operator with its own identity (CN=ocr-operator, a master), so its requests can be told apart. */
+  operatorKubeconfigPath: string;
+  /** The apiserver's audit log (one JSON line per write); set in the 'bench' profile. */
+  auditLogPath?: string;
   /** true when an already running cluster was found and returned as is */
   reused: boolean;
   /** seconds the start took (0 when reused) */
@@ -161,6 +174,9 @@ function writeTargets(file: string, targets: readonly string[]): void {
   renameSync(`${file}.tmp`, file);
 }
 
+const operatorKubeconfigOf = (stateDir: string): string => join(stateDir, 'operator.kubeconfig');
+const auditFilesOf = (logsDir: string): AuditFiles => ({ policyFile: join(logsDir, 'audit-policy.yaml'), logFile: join(logsDir, 'audit.log') });
+
 function handle(state: ClusterState, reused: boolean, startSeconds: number, log: (line: string) => void): Cluster {
   return {
     name: state.name,
@@ -169,6 +185,8 @@ function handle(state: ClusterState, reused: boolean, startSeconds: number, log:
     apiServerUrl: state.apiServerUrl,
     logsDir: state.logsDir,
     prometheusUrl: state.metrics?.prometheusUrl,
+    operatorKubeconfigPath: operatorKubeconfigOf(state.stateDir),
+    auditLogPath: state.profile === 'bench' ? auditFilesOf(state.logsDir).logFile : undefined,
     reused,
     startSeconds,
     setScrapeTargets(targets) {
@@ -180,6 +198,23 @@ function handle(state: ClusterState, reused: boolean, startSeconds: number, log:
       await stopCluster({ stateDir: state.stateDir, log });
     },
   };
+}
+
+/** A running cluster is reused only when it has what the caller asks for (metrics, the same profile). */
+function refuseMismatch(existing: ClusterState, options: ClusterOptions): void {
+  const stopFirst = `stop it first (npm run cluster:down -- --name ${existing.name}) or use another name`;
+  if ((existing.profile ?? 'default') !== (options.profile ?? 'default')) {
+    throw new Error(`cluster ${existing.name} is running with profile ${existing.profile ?? 'default'}; ${stopFirst}`);
+  }
+  if (options.withMetrics && !existing.metrics) throw new Error(`cluster ${existing.name} is running without metrics; ${stopFirst}`);
+}
+
+/** The apiserver's audit files in the bench profile (policy written now), else undefined. */
+function auditFor(profile: Profile, logsDir: string): AuditFiles | undefined {
+  if (profile !== 'bench') return undefined;
+  const audit = auditFilesOf(logsDir);
+  writeFileSync(audit.policyFile, AUDIT_POLICY);
+  return audit;
 }
 
 /**
@@ -207,9 +242,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       log(`cluster ${name} exists: stopping it for a fresh start`);
       await stopFromState(existing, log);
     } else if (existing && (await isHealthy(existing))) {
-      if (options.withMetrics && !existing.metrics) {
-        throw new Error(`cluster ${name} is running without metrics; stop it first (npm run cluster:down -- --name ${name}) or use another name`);
-      }
+      refuseMismatch(existing, options);
       log(`cluster ${name} is already running`);
       const cluster = handle(existing, true, 0, log);
       if (options.scrapeTargets && existing.metrics) cluster.setScrapeTargets(scrapeTargets);
@@ -253,7 +286,8 @@ async function freshStart(ctx: StartContext): Promise<Cluster> {
   };
   const apiServerUrl = `https://127.0.0.1:${ports.apiserver}`;
   const kubeconfigPath = join(stateDir, 'admin.kubeconfig');
-  const state: ClusterState = { version: 1, name, stateDir, kubeconfigPath, apiServerUrl, logsDir, ports, processes: [] };
+  const profile = ctx.options.profile ?? 'default';
+  const state: ClusterState = { version: 1, name, stateDir, kubeconfigPath, apiServerUrl, logsDir, ports, processes: [], profile };
   writeState(state);
 
   const started: StartedProcess[] = [];
@@ -273,14 +307,18 @@ async function freshStart(ctx: StartContext): Promise<Cluster> {
   };
 
   try {
-    log(`starting cluster ${name}; logs in ${logsDir}`);
+    log(`starting cluster ${name}${profile === 'bench' ? ' (bench profile: raised controller/scheduler rates, audit log)' : ''}; logs in ${logsDir}`);
     const pki = await step('PKI and kubeconfigs', async () => generatePki(join(stateDir, 'pki'), KUBERNETES_SERVICE_IP));
     const kubeconfigFor = (client: ClientName, file: string): string => {
       const path = join(stateDir, file);
       writeFileSync(path, kubeconfigYaml(apiServerUrl, pki.caCert, pki.clients[client].cert, pki.clients[client].key, client), { mode: 0o600 });
       return path;
     };
-    kubeconfigFor('admin', 'admin.kubeconfig');
+    for (const [client, file] of [
+      ['admin', 'admin.kubeconfig'],
+      ['ocr-operator', 'operator.kubeconfig'],
+    ] as const)
+      kubeconfigFor(client, file);
     const kcmKubeconfig = kubeconfigFor('kube-controller-manager', 'kube-controller-manager.kubeconfig');
     const schedulerKubeconfig = kubeconfigFor('kube-scheduler', 'kube-scheduler.kubeconfig');
     const kwokKubeconfig = kubeconfigFor('kwok', 'kwok.kubeconfig');
@@ -299,13 +337,13 @@ async function freshStart(ctx: StartContext): Promise<Cluster> {
     });
 
     await step(`kube-apiserver on ${apiServerUrl}`, async () => {
-      const p = run('kube-apiserver', bins['kube-apiserver']!, apiserverArgs(ports, pki));
+      const p = run('kube-apiserver', bins['kube-apiserver']!, apiserverArgs(ports, pki, auditFor(profile, logsDir)));
       await waitHealthy('kube-apiserver /readyz', () => isOk(`${apiServerUrl}/readyz`, tls), { timeoutMs: TIMEOUTS.apiserver, process: p });
     });
 
     await step(`kube-controller-manager (127.0.0.1:${ports.controllerManager}) and kube-scheduler (127.0.0.1:${ports.scheduler})`, async () => {
-      const kcm = run('kube-controller-manager', bins['kube-controller-manager']!, controllerManagerArgs(ports, pki, kcmKubeconfig, timing));
-      const scheduler = run('kube-scheduler', bins['kube-scheduler']!, schedulerArgs(ports, schedulerKubeconfig));
+      const kcm = run('kube-controller-manager', bins['kube-controller-manager']!, controllerManagerArgs(ports, pki, kcmKubeconfig, timing, profile));
+      const scheduler = run('kube-scheduler', bins['kube-scheduler']!, schedulerArgs(ports, schedulerKubeconfig, profile));
       const selfSigned = { ...tls, insecure: true };
       await Promise.all([
         waitHealthy('kube-controller-manager /healthz', () => isOk(`https://127.0.0.1:${ports.controllerManager}/healthz`, selfSigned), {
@@ -328,27 +366,7 @@ async function freshStart(ctx: StartContext): Promise<Cluster> {
 
     const kc = loadKubeConfig(kubeconfigPath);
     const core = kc.makeApiClient(CoreV1Api);
-    await step(`${ctx.nodeCount} fake nodes Ready and schedulable, default ServiceAccount present`, async () => {
-      const names = Array.from({ length: ctx.nodeCount }, (_, i) => `kwok-node-${i}`);
-      for (const nodeName of names) await createIgnoringConflict(() => core.createNode({ body: fakeNode(nodeName) }));
-      await waitHealthy(
-        'fake nodes Ready without the not-ready taint',
-        async () => {
-          const nodes = await Promise.all(names.map((n) => core.readNode({ name: n })));
-          return nodes.every(nodeSchedulable);
-        },
-        { timeoutMs: TIMEOUTS.nodes },
-      );
-      // ServiceAccount admission rejects pods until the serviceaccount controller made `default`
-      await waitHealthy(
-        'ServiceAccount default/default',
-        async () => {
-          await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
-          return true;
-        },
-        { timeoutMs: TIMEOUTS.nodes },
-      );
-    });
+    await step(`${ctx.nodeCount} fake nodes Ready and schedulable, default ServiceAccount present`, () => createFakeNodes(core, ctx.nodeCount));
 
     if (ctx.options.withMetrics) await startMetrics(ctx, state, run, kc, step);
 
@@ -364,6 +382,29 @@ async function freshStart(ctx: StartContext): Promise<Cluster> {
     removeData(stateDir);
     throw error;
   }
+}
+
+/** Creates `count` kwok nodes and waits until they are schedulable and the `default` ServiceAccount exists. */
+async function createFakeNodes(core: CoreV1Api, count: number): Promise<void> {
+  const names = Array.from({ length: count }, (_, i) => `kwok-node-${i}`);
+  for (const nodeName of names) await createIgnoringConflict(() => core.createNode({ body: fakeNode(nodeName) }));
+  await waitHealthy(
+    'fake nodes Ready without the not-ready taint',
+    async () => {
+      const nodes = await Promise.all(names.map((n) => core.readNode({ name: n })));
+      return nodes.every(nodeSchedulable);
+    },
+    { timeoutMs: TIMEOUTS.nodes },
+  );
+  // ServiceAccount admission rejects pods until the serviceaccount controller made `default`
+  await waitHealthy(
+    'ServiceAccount default/default',
+    async () => {
+      await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+      return true;
+    },
+    { timeoutMs: TIMEOUTS.nodes },
+  );
 }
 
 function nodeSchedulable(node: V1Node): boolean {
@@ -505,6 +546,7 @@ export function summary(cluster: Pick<Cluster, 'name' | 'kubeconfigPath' | 'logs
     lines.push(
       `prometheus:  ${cluster.prometheusUrl} (scrape interval ${state?.metrics?.scrapeInterval ?? '?'}, targets file ${state?.metrics?.targetsFile ?? '?'})`,
     );
+  if (state?.profile === 'bench') lines.push(`profile:     bench (raised controller/scheduler rates; audit log ${join(cluster.logsDir, 'audit.log')})`);
   if (state?.metrics) lines.push(`adapter:     relist interval ${state.metrics.adapterRelistInterval}, config ${state.metrics.adapterConfigPath}`);
   lines.push(`stop with:   npm run cluster:down${cluster.name === 'dev' ? '' : ` -- --name ${cluster.name}`}`);
   return lines.join('\n');

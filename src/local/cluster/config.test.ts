@@ -1,7 +1,7 @@
 // Pure parts of the cluster tool: input validation and the flags that carry a reason.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { apiserverArgs, controllerManagerArgs, kwokArgs, TEST_TIMING, type Ports } from './args.ts';
+import { apiserverArgs, AUDIT_POLICY, controllerManagerArgs, kwokArgs, schedulerArgs, TEST_TIMING, type Ports } from './args.ts';
 import { adapterRegistration, fileSdTargets, parseScrapeTarget } from './metrics-config.ts';
 import { pkiPaths } from './pki.ts';
 import { validateName } from './state.ts';
@@ -51,5 +51,23 @@ void describe('component flags', () => {
     const { service, apiService } = adapterRegistration(6444);
     assert.deepEqual(service.spec, { type: 'ExternalName', externalName: '127.0.0.1' });
     assert.equal((apiService.spec.service as { port: number }).port, 6444);
+  });
+});
+
+void describe('benchmark profile', () => {
+  void it("raises the controllers' and the scheduler's client rates and sync workers only in the bench profile", () => {
+    const kcm = controllerManagerArgs(ports, pki, '/k', TEST_TIMING, 'bench');
+    for (const flag of ['--kube-api-qps=1000', '--kube-api-burst=2000', '--concurrent-deployment-syncs=50', '--concurrent-replicaset-syncs=50']) {
+      assert.ok(kcm.includes(flag), flag);
+    }
+    assert.ok(schedulerArgs(ports, '/k', 'bench').includes('--kube-api-qps=1000'));
+    assert.ok(!controllerManagerArgs(ports, pki, '/k', TEST_TIMING).some((a) => a.startsWith('--kube-api-qps')));
+    assert.ok(!schedulerArgs(ports, '/k').some((a) => a.startsWith('--kube-api-qps')));
+  });
+  void it('gives the apiserver an audit log of writes only when asked', () => {
+    const args = apiserverArgs(ports, pki, { policyFile: '/p.yaml', logFile: '/a.log' });
+    assert.ok(args.includes('--audit-policy-file=/p.yaml') && args.includes('--audit-log-path=/a.log'));
+    assert.ok(!apiserverArgs(ports, pki).some((a) => a.startsWith('--audit')));
+    assert.match(AUDIT_POLICY, /verbs: \[create, update, patch, delete, deletecollection\]/);
   });
 });

@@ -25,7 +25,7 @@ export interface Pki {
   clients: Record<ClientName, { cert: string; key: string }>;
 }
 
-export type ClientName = 'admin' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok';
+export type ClientName = 'admin' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok' | 'ocr-operator';
 
 /** Subjects of the client certs. Each identity is one RBAC already knows (bootstrap roles) or a system:masters member. */
 export const CLIENT_SUBJECTS: Record<ClientName, string> = {
@@ -35,6 +35,10 @@ export const CLIENT_SUBJECTS: Record<ClientName, string> = {
   // kwok writes the status of every node and pod and renews node leases; no bootstrap role
   // covers that outside the Node authorizer's one-node-per-identity rule, so it is a master.
   kwok: '/O=system:masters/CN=kwok-controller',
+  // The operator's own identity (operator.kubeconfig), so audit lines and the apiserver's
+  // per-user accounting tell its requests from everyone else's (npm run bench:operator).
+  // A master: the chart's ClusterRole is not installed on the local control plane.
+  'ocr-operator': '/O=system:masters/CN=ocr-operator',
 };
 
 /** DNS and IP names the apiserver's serving cert must carry: loopback plus the in-cluster names of the `kubernetes` Service. */

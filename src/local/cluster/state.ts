@@ -32,6 +32,8 @@ export interface ClusterState {
   /** in start order; stopped in reverse */
   processes: ProcessRecord[];
   metrics?: MetricsState;
+  /** args.ts Profile; absent in state files written before profiles existed (= 'default') */
+  profile?: 'default' | 'bench';
   /** set once every component is healthy */
   readyAt?: string;
 }
