@@ -1,7 +1,17 @@
 // The API process: read the environment, wire real clients, listen. All behaviour
 // lives in app.ts; this file only connects it to the world and shuts it down.
 import type { FastifyInstance } from 'fastify';
-import { JobBlobs, JobRecords, WebhookOutbox, blobServiceClient, pipelinePartition, serviceBusClient, settingsFromEnv, sharedKeyCredential, tableClient } from '../jobs/index.ts';
+import {
+  JobBlobs,
+  JobRecords,
+  WebhookOutbox,
+  blobServiceClient,
+  pipelinePartition,
+  serviceBusClient,
+  settingsFromEnv,
+  sharedKeyCredential,
+  tableClient,
+} from '../jobs/index.ts';
 import { ConfigError } from '../shared/config.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { handleShutdown } from '../shared/shutdown.ts';

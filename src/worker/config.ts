@@ -12,11 +12,21 @@ import {
   type StorageSettings,
 } from '../jobs/connections.ts';
 import { pipelinePartition } from '../jobs/records.ts';
+import { PADDLE_LANGUAGES } from './ocr/paddle/models.ts';
+import type { RetryPolicy } from './retries.ts';
 import { ConfigError, helpText as renderHelp, logLevelSetting, parseSettings, type Env, type Setting } from '../shared/config.ts';
 
 export const SETTINGS = [
   ...POD_SETTINGS,
   languagesSetting('Comma list of tesseract languages to load; each needs the npm package @tesseract.js-data/<lang> in the image.'),
+  {
+    name: 'engine',
+    env: ENV.ocrEngine,
+    type: 'string',
+    default: 'tesseract',
+    choices: ['tesseract', 'paddle'],
+    help: 'OCR engine: tesseract (tesseract.js, every installed language) or paddle (PP-OCRv4 via onnxruntime-node, eng and chi_sim only).',
+  },
   {
     name: 'concurrency',
     env: ENV.workerConcurrency,
@@ -65,6 +75,53 @@ export const SETTINGS = [
     help: "The queue's MaxDeliveryCount, when the worker may not read queue properties.",
   },
   {
+    name: 'retryMaxAttempts',
+    env: ENV.workerRetryMaxAttempts,
+    type: 'integer',
+    default: 5,
+    min: 1,
+    max: 100,
+    help: 'Attempts of a job in all (the first included) before a transient failure fails it as DELIVERY_LIMIT_EXCEEDED.',
+  },
+  {
+    name: 'retryBaseDelaySeconds',
+    env: ENV.workerRetryBaseDelaySeconds,
+    type: 'number',
+    default: 5,
+    min: 0.01,
+    max: 3600,
+    unit: 'seconds',
+    help: 'Shortest delay before a retry; the delay after attempt n is drawn between this and min(max delay, this * 2^(n-1)).',
+  },
+  {
+    name: 'retryMaxDelaySeconds',
+    env: ENV.workerRetryMaxDelaySeconds,
+    type: 'number',
+    default: 300,
+    min: 0.01,
+    max: 86400,
+    unit: 'seconds',
+    help: 'Longest delay before a retry.',
+  },
+  {
+    name: 'retryMaxTimeouts',
+    env: ENV.workerRetryMaxTimeouts,
+    type: 'integer',
+    default: 2,
+    min: 1,
+    max: 100,
+    help: 'OCR timeouts of one job after which it fails (as OCR_FAILED) instead of being retried again.',
+  },
+  {
+    name: 'notifyPort',
+    env: ENV.workerNotifyPort,
+    type: 'integer',
+    default: PORTS.apiInternal,
+    min: 0,
+    max: 65535,
+    help: "The only port job-finished notices go to (the API's internal port, where a waiting POST /v1/ocr listens); 0 = any port.",
+  },
+  {
     name: 'port',
     env: ENV.metricsPort,
     fallbackEnv: ENV.port,
@@ -93,6 +150,16 @@ export function helpText(): string {
   });
 }
 
+export type OcrEngineName = 'tesseract' | 'paddle';
+
+/** The paddle engine's recogniser reads English and simplified Chinese only (src/worker/ocr/paddle/models.ts). */
+function checkPaddleLanguages(languages: readonly string[]): void {
+  const unsupported = languages.filter((language) => !PADDLE_LANGUAGES.includes(language));
+  if (unsupported.length > 0) {
+    throw new ConfigError(`${ENV.ocrEngine}=paddle reads ${PADDLE_LANGUAGES.join(' and ')} only; ${ENV.languages} also asks for ${unsupported.join(', ')}`);
+  }
+}
+
 export interface WorkerConfig {
   pipeline: string;
   namespace: string | undefined;
@@ -102,6 +169,8 @@ export interface WorkerConfig {
    */
   partition: string;
   languages: string[];
+  /** The OCR engine (src/worker/ocr/): tesseract or paddle. */
+  engine: OcrEngineName;
   storage: StorageSettings;
   queue: QueueSettings;
   concurrency: number;
@@ -111,6 +180,10 @@ export interface WorkerConfig {
   maxPixels: number;
   /** undefined: read the queue's MaxDeliveryCount at start-up. */
   maxDeliveryCount: number | undefined;
+  /** Retries with backoff (src/worker/retries.ts), delays in ms. */
+  retries: RetryPolicy;
+  /** The API's internal port, the only port job-finished notices go to (src/worker/notify.ts); 0 = any. */
+  notifyPort: number;
   port: number;
   logLevel: string;
 }
@@ -121,12 +194,15 @@ export function loadConfig(env: Env): WorkerConfig {
   const { storage, queue, pipeline } = connectionSettings(values);
   requireQueue(queue, 'the worker receives jobs from the queue');
   requireStorage(storage, 'the worker reads images and writes results there');
-  checkLanguages(values.languages);
+  const engine = values.engine as OcrEngineName;
+  if (engine === 'paddle') checkPaddleLanguages(values.languages);
+  else checkLanguages(values.languages);
   return {
     pipeline,
     namespace: values.namespace,
     partition: partitionOf(pipeline, values.namespace),
     languages: values.languages,
+    engine,
     storage,
     queue,
     concurrency: values.concurrency,
@@ -134,6 +210,13 @@ export function loadConfig(env: Env): WorkerConfig {
     maxImageBytes: values.maxImageBytes,
     maxPixels: values.maxPixels,
     maxDeliveryCount: values.maxDeliveryCount,
+    retries: {
+      maxAttempts: values.retryMaxAttempts,
+      baseDelayMs: Math.round(values.retryBaseDelaySeconds * 1000),
+      maxDelayMs: Math.round(values.retryMaxDelaySeconds * 1000),
+      maxTimeouts: values.retryMaxTimeouts,
+    },
+    notifyPort: values.notifyPort,
     port: values.port,
     logLevel: values.logLevel,
   };

@@ -12,9 +12,12 @@ import { helpText, loadConfig, type WorkerConfig } from './config.ts';
 import { Consumer } from './consumer.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { DEFAULT_TUNING } from './ocr/defaults.ts';
-import { TesseractPool } from './ocr/engine.ts';
+import type { OcrEngine } from './ocr/engine.ts';
+import { openEngine } from './ocr/engines.ts';
 import { preprocess } from './ocr/preprocess.ts';
 import { createProcessor } from './processor.ts';
+import { CompletionNotifier } from './notify.ts';
+import { scheduleJobRetry } from '../jobs/queue.ts';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   console.log(helpText());
@@ -51,11 +54,12 @@ const server = createProbeServer(
   'not found: try /live, /ready or /metrics\n',
 );
 const port = await listen(server, config.port);
-logger.info({ port, languages: config.languages, concurrency: config.concurrency }, 'Started probes; loading the OCR engine');
+logger.info({ port, engine: config.engine, languages: config.languages, concurrency: config.concurrency }, 'Started probes; loading the OCR engine');
 
 const sbClient = serviceBusClient(config.queue);
 const blobs = new JobBlobs(blobServiceClient(config.storage), config.storage.container, sharedKeyCredential(config.storage));
 const records = new JobRecords(tableClient(config.storage));
+const retrySender = sbClient.createSender(config.queue.queueName);
 
 async function maxDeliveryCount(): Promise<number> {
   if (config.maxDeliveryCount) return config.maxDeliveryCount;
@@ -68,13 +72,13 @@ async function maxDeliveryCount(): Promise<number> {
   }
 }
 
-let engine: TesseractPool | undefined;
+let engine: OcrEngine | undefined;
 let consumer: Consumer | undefined;
 
 async function start(): Promise<void> {
   const loadStarted = performance.now();
   const [pool, deliveryLimit] = await Promise.all([
-    TesseractPool.create({ languages: config.languages, poolSize: config.concurrency, ...DEFAULT_TUNING.engine }),
+    openEngine({ name: config.engine, languages: config.languages, concurrency: config.concurrency }),
     maxDeliveryCount(),
   ]);
   engine = pool;
@@ -84,6 +88,7 @@ async function start(): Promise<void> {
   state.engine = true;
   logger.info({ loadSeconds: Number(loadSeconds.toFixed(2)), maxDeliveryCount: deliveryLimit }, 'OCR engine loaded');
 
+  const notifier = new CompletionNotifier({ port: config.notifyPort, log: logger });
   const processor = createProcessor({
     records,
     blobs,
@@ -96,6 +101,10 @@ async function start(): Promise<void> {
     workerName,
     partition: config.partition,
     onRecognized: (seconds) => metrics.ocrDuration.observe(seconds),
+    // Sync jobs name the API replica that waits for them: it hears of the finished job at once (src/worker/notify.ts).
+    onFinished: (job) => notifier.notify(job),
+    // A transient failure schedules the job's next attempt on the same queue: the worker needs Send as well as Listen.
+    retries: { policy: config.retries, schedule: async (job, next, at) => await scheduleJobRetry(retrySender, job, next, at) },
   });
   // The SDK's own lock renewal is off (0): the consumer renews, counts and stops at the job budget.
   const receiver = sbClient.createReceiver(config.queue.queueName, { receiveMode: 'peekLock', maxAutoLockRenewalDurationInMs: 0 });
@@ -122,6 +131,7 @@ const shutdown = handleShutdown({
     state.stopping = true;
     logger.info({ inFlight: consumer?.inFlight ?? 0 }, 'Stopping: no new jobs, draining in-flight ones');
     await consumer?.close(maxJobMs);
+    await retrySender.close().catch((err: unknown) => logger.warn({ err }, 'Failed to close the retry sender'));
     await engine?.close();
     await sbClient.close().catch((err: unknown) => logger.warn({ err }, 'Failed to close the Service Bus client'));
     server.closeAllConnections();

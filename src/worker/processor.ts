@@ -13,30 +13,38 @@
 // its own partition (WorkerConfig.partition), so a message for another pipeline or namespace (a shared or
 // misrouted queue, a forged message) is dead-lettered as PIPELINE_MISMATCH without reading or writing any record.
 //
-// Failures (see errors.ts): permanent -> record failed, dead-letter now; transient ->
+// Failures (see errors.ts): permanent -> record failed, dead-letter now; transient -> with retries
+// (deps.retries, src/worker/retries.ts): schedule the next attempt after its backoff, record queued
+// with nextAttemptAt, then complete this message; at the last attempt, or after too many OCR
+// timeouts, record failed and dead-letter. Without retries, or when the retry cannot be scheduled:
 // abandon, and on the last delivery the broker allows, record failed first.
 import { BlobMissingError, BlobTooLargeError, type JobBlobs } from '../jobs/blobs.ts';
 import { dedupeKey, sha256Hex } from '../jobs/dedupe.ts';
-import { parseJobMessage } from '../jobs/queue.ts';
+import { parseJobMessage, retryStateOf, type RetryState } from '../jobs/queue.ts';
 import { JobNotFoundError, type JobRecords } from '../jobs/records.ts';
-import { messageImagePath, type JobErrorCode, type JobMessage, type JobRecord, type OcrLine, type OcrResult } from '../jobs/schema.ts';
+import { isTerminal, messageImagePath, type JobErrorCode, type JobMessage, type JobRecord, type OcrLine, type OcrResult } from '../jobs/schema.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { PermanentJobError, TransientJobError, describeError } from './errors.ts';
 import type { OcrEngine } from './ocr/engine.ts';
 import type { PreparedImage } from './ocr/preprocess.ts';
+import { decideRetry, type RetryDecision, type RetryPolicy } from './retries.ts';
 
 /** What the processor needs to know about a delivered message. */
 export interface Delivery {
   body: unknown;
   /** Service Bus delivery count: 0 on the first delivery. */
   deliveryCount: number;
+  /** The message's application properties: a scheduled retry carries its attempt there (RETRY_PROPERTIES). */
+  properties?: Record<string, unknown>;
 }
 
-export type Outcome = 'succeeded' | 'duplicate' | 'dead_lettered' | 'abandoned' | 'failed_after_retries';
+export type Outcome = 'succeeded' | 'duplicate' | 'retried' | 'dead_lettered' | 'abandoned' | 'failed_after_retries';
 
 export type Settlement =
   | { action: 'complete'; outcome: 'succeeded' | 'duplicate'; jobId: string; result?: OcrResult }
-  | { action: 'deadLetter'; outcome: 'dead_lettered'; jobId?: string; code: JobErrorCode; reason: string }
+  /** The next attempt is scheduled for `retryAt` and the record is queued: this message is done. */
+  | { action: 'complete'; outcome: 'retried'; jobId: string; code: JobErrorCode; reason: string; attempt: number; retryAt: string; result?: never }
+  | { action: 'deadLetter'; outcome: 'dead_lettered' | 'failed_after_retries'; jobId?: string; code: JobErrorCode; reason: string }
   | { action: 'abandon'; outcome: 'abandoned' | 'failed_after_retries'; jobId?: string; code: JobErrorCode; reason: string };
 
 export interface ProcessorDeps {
@@ -60,6 +68,21 @@ export interface ProcessorDeps {
   clock?: Clock;
   /** Observes OCR time (seconds), for the duration histogram. */
   onRecognized?: (seconds: number) => void;
+  /**
+   * Called right after the job's terminal record (succeeded or failed) is written, before anything else: the
+   * job-finished notice to the API replica that waits for it (src/worker/notify.ts). Must not throw or block.
+   */
+  onFinished?: (job: JobMessage) => void;
+  /** Retries with backoff; absent: transient failures are abandoned for the broker to redeliver at once. */
+  retries?: Retries;
+}
+
+export interface Retries {
+  policy: RetryPolicy;
+  /** Sends `job` again as attempt `next.attempt`, visible at `at`; resolves to a function that cancels that message. */
+  schedule: (job: JobMessage, next: RetryState, at: Date) => Promise<() => Promise<void>>;
+  /** Jitter source in [0, 1); default Math.random. */
+  random?: () => number;
 }
 
 export type Processor = (delivery: Delivery) => Promise<Settlement>;
@@ -75,8 +98,10 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   const stages: Stages = { ...deps, isoNow: () => new Date(clock()).toISOString() };
   return async function processDelivery(delivery: Delivery): Promise<Settlement> {
     let job: JobMessage;
+    let retry: RetryState;
     try {
       job = parseJobMessage(delivery.body);
+      retry = retryStateOf(delivery.properties);
     } catch (error) {
       const reason = `the message is not a version-1 OCR job: ${error instanceof Error ? error.message.slice(0, 500) : String(error)}`;
       return { action: 'deadLetter', outcome: 'dead_lettered', code: 'INVALID_MESSAGE', reason };
@@ -84,11 +109,12 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     // Before anything reads or writes: the settlement of another partition's job is not ours to record.
     const foreign = checkPartition(stages, job);
     if (foreign) return foreign;
-    const attempt = delivery.deliveryCount + 1;
+    // Runs of this job so far: earlier scheduled attempts plus broker redeliveries of this message (a lost lock, a crash).
+    const attempt = retry.attempt + delivery.deliveryCount;
     try {
       return await run(stages, job, attempt);
     } catch (error) {
-      return settleFailure(stages, job, attempt, error);
+      return settleFailure(stages, job, { delivery: delivery.deliveryCount + 1, retry }, error);
     }
   };
 }
@@ -169,7 +195,7 @@ async function startProcessing(stages: Stages, job: JobMessage, attempt: number)
     .transition(job.pipeline, job.jobId, {
       to: 'processing',
       from: ['queued', 'processing'],
-      patch: { attempts: attempt, startedAt: stages.isoNow() },
+      patch: { attempts: attempt, startedAt: stages.isoNow(), nextAttemptAt: undefined },
     })
     .catch((error: unknown) => {
       if (error instanceof JobNotFoundError)
@@ -179,7 +205,7 @@ async function startProcessing(stages: Stages, job: JobMessage, attempt: number)
   if (moved) return moved;
   const record = await stages.records.get(job.pipeline, job.jobId);
   if (!record) throw new PermanentJobError('INVALID_MESSAGE', `job ${job.jobId} has no record in pipeline ${job.pipeline}`);
-  if (record.status === 'succeeded' || record.status === 'failed') return undefined;
+  if (isTerminal(record.status)) return undefined;
   throw new TransientJobError('UPLOAD_MISSING', `job ${job.jobId} is still ${record.status}`);
 }
 
@@ -239,40 +265,101 @@ async function store(stages: Stages, job: JobMessage, candidate: OcrResult): Pro
     from: ['queued', 'processing'],
     patch: { finishedAt: result.completedAt },
   });
+  stages.onFinished?.(job);
   await stages.records.rememberResult(job.pipeline, dedupeKey(job.contentHash, job.languages, job.options), job.jobId);
   return result;
 }
 
+/** Which run this is: the broker's delivery of this message (1-based) and the job's retry state. */
+interface Try {
+  delivery: number;
+  retry: RetryState;
+}
+
 /**
- * The error class decides: permanent -> record failed, dead-letter; transient on the last
- * delivery -> record failed, abandon (the broker dead-letters it); otherwise abandon and retry.
+ * The error class decides: permanent -> record failed, dead-letter. Transient with retries: the
+ * retry decision (settleRetry). Transient without retries, or when the retry could not be scheduled:
+ * on the last delivery record failed and abandon (the broker dead-letters it), otherwise abandon.
  * If the failure cannot be recorded, abandon so the next delivery tries again.
  */
-async function settleFailure(stages: Stages, job: JobMessage, attempt: number, error: unknown): Promise<Settlement> {
-  const { code, reason, permanent } = describeError(error);
-  const lastDelivery = attempt >= stages.maxDeliveryCount;
+async function settleFailure(stages: Stages, job: JobMessage, tried: Try, error: unknown): Promise<Settlement> {
+  const { code, reason: errorReason, permanent, timeout } = describeError(error);
+  let reason = errorReason;
   try {
     if (permanent) {
       await markFailed(stages, job, code, reason);
       return { action: 'deadLetter', outcome: 'dead_lettered', jobId: job.jobId, code, reason };
     }
-    if (lastDelivery) {
+    if (stages.retries) {
+      const decision = decideRetry(stages.retries.policy, tried.retry, timeout, stages.retries.random);
+      const settled = await settleRetry(stages, stages.retries, job, decision, { code, reason });
+      if ('action' in settled) return settled;
+      reason = `${reason}; the retry could not be scheduled, so the broker redelivers it now: ${settled.scheduleError}`;
+    }
+    if (tried.delivery >= stages.maxDeliveryCount) {
       // The broker dead-letters this message when we abandon it; the record says why first.
-      await markFailed(stages, job, 'DELIVERY_LIMIT_EXCEEDED', `gave up after ${attempt} deliveries; last error ${code}: ${reason}`);
+      await markFailed(stages, job, 'DELIVERY_LIMIT_EXCEEDED', `gave up after ${tried.delivery} deliveries; last error ${code}: ${reason}`);
       return { action: 'abandon', outcome: 'failed_after_retries', jobId: job.jobId, code, reason };
     }
   } catch (recordError) {
-    // Could not record the failure (storage down): let the next delivery try again.
+    // Could not record the failure or the retry (storage down): let the next delivery try again.
     const described = describeError(recordError);
     return {
       action: 'abandon',
       outcome: 'abandoned',
       jobId: job.jobId,
       code: described.code,
-      reason: `could not mark the job failed: ${described.reason}`,
+      reason: `could not record the failure ${code}: ${described.reason}`,
     };
   }
   return { action: 'abandon', outcome: 'abandoned', jobId: job.jobId, code, reason };
+}
+
+/**
+ * Carries out a retry decision. No attempt left (or too many timeouts): record failed, dead-letter.
+ * Otherwise: schedule the next attempt first, then record queued with nextAttemptAt and the error, then
+ * this message is completed: a crash in between leaves a duplicate message at worst, never no message
+ * (the job id keeps a duplicate harmless). When the record cannot be written the scheduled message is
+ * cancelled and the error thrown (the caller abandons). `scheduleError`: nothing was sent.
+ */
+async function settleRetry(
+  stages: Stages,
+  retries: Retries,
+  job: JobMessage,
+  decision: RetryDecision,
+  last: { code: JobErrorCode; reason: string },
+): Promise<Settlement | { scheduleError: string }> {
+  if (decision.kind !== 'retry') {
+    const code = decision.kind === 'timedOut' ? last.code : 'DELIVERY_LIMIT_EXCEEDED';
+    const reason = `${decision.reason}; last error ${last.code}: ${last.reason}`;
+    await markFailed(stages, job, code, reason);
+    return { action: 'deadLetter', outcome: 'failed_after_retries', jobId: job.jobId, code, reason };
+  }
+  const at = new Date(Date.parse(stages.isoNow()) + decision.delayMs);
+  let cancel: () => Promise<void>;
+  try {
+    cancel = await retries.schedule(job, decision.next, at);
+  } catch (error) {
+    return { scheduleError: describeError(error).reason };
+  }
+  let moved: JobRecord | undefined;
+  try {
+    moved = await stages.records.transition(job.pipeline, job.jobId, {
+      to: 'queued',
+      from: ['processing', 'queued'],
+      patch: { nextAttemptAt: at.toISOString(), queuedAt: at.toISOString(), lastErrorCode: last.code, lastErrorMessage: last.reason },
+    });
+  } catch (error) {
+    await cancel().catch(() => {});
+    throw error;
+  }
+  if (!moved && isTerminal((await stages.records.get(job.pipeline, job.jobId))?.status ?? 'failed')) {
+    // Another delivery finished the job meanwhile: the retry is not needed.
+    await cancel().catch(() => {});
+    return { action: 'complete', outcome: 'duplicate', jobId: job.jobId };
+  }
+  const retryAt = at.toISOString();
+  return { action: 'complete', outcome: 'retried', jobId: job.jobId, code: last.code, reason: last.reason, attempt: decision.next.attempt, retryAt };
 }
 
 async function markFailed(stages: Stages, job: JobMessage, code: JobErrorCode, reason: string): Promise<void> {
@@ -282,6 +369,7 @@ async function markFailed(stages: Stages, job: JobMessage, code: JobErrorCode, r
       from: ['queued', 'processing'],
       patch: { errorCode: code, errorMessage: reason, finishedAt: stages.isoNow() },
     });
+    stages.onFinished?.(job);
   } catch (error) {
     if (!(error instanceof JobNotFoundError)) throw error; // nothing to mark
   }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobRecord } from '../../jobs/index.ts';
-import { PollingWaiter } from './wait.ts';
+import { PollingWaiter, PushWaiter } from './wait.ts';
 
 const queued: JobRecord = {
   id: 'job-1',
@@ -43,5 +43,96 @@ void describe('waiting for a job to finish', () => {
     const w = waiter(['processing']);
     assert.equal((await w.waiter.finished(queued, 5_000, AbortSignal.abort())).status, 'queued');
     assert.equal(w.reads(), 0);
+  });
+});
+
+/** A record store whose job is finished once `finish()` was called; counts reads. */
+function pushed(options: { finishedAgoMs?: number } = {}) {
+  let status: JobRecord['status'] = 'processing';
+  let reads = 0;
+  const records = {
+    get: async () => {
+      reads++;
+      return { ...queued, status, updatedAt: new Date(Date.now() - (options.finishedAgoMs ?? 0)).toISOString() };
+    },
+  };
+  const waiter = new PushWaiter({ pipeline: 'test', records, pollIntervalMs: 20, slowPollMs: 60_000 });
+  return { waiter, reads: () => reads, finish: () => (status = 'succeeded') };
+}
+
+void describe('waiting for a job to finish, woken by a notice', () => {
+  void it('answers as soon as the notice comes, with one read of the record', async () => {
+    const p = pushed();
+    p.waiter.notify('other-job'); // a notice makes the channel count as working: slow polls from now on
+    const waiting = p.waiter.finished(queued, 30_000);
+    await new Promise((r) => setTimeout(r, 50));
+    p.finish();
+    const started = performance.now();
+    assert.equal(p.waiter.notify(queued.id), true);
+    assert.equal((await waiting).status, 'succeeded');
+    assert.ok(performance.now() - started < 50, 'answered within 50 ms of the notice');
+    assert.equal(p.reads(), 1);
+    assert.deepEqual(p.waiter.stats, { pushed: 1, polled: 0, unmatched: 1 });
+  });
+
+  void it('polls at the fast interval until the first notice has been seen', async () => {
+    const p = pushed();
+    const waiting = p.waiter.finished(queued, 30_000);
+    await new Promise((r) => setTimeout(r, 100));
+    p.finish();
+    assert.equal((await waiting).status, 'succeeded');
+    assert.ok(p.reads() >= 3, `polled ${p.reads()} times in 100 ms`);
+    assert.equal(p.waiter.pushWorking, false);
+  });
+
+  void it('falls back to the fast interval when a poll finds a job whose notice never came', async () => {
+    const p = pushed({ finishedAgoMs: 5_000 });
+    p.waiter.notify('other-job');
+    assert.equal(p.waiter.pushWorking, true);
+    p.finish();
+    // A wait that a lost notice leaves to the slow poll: its timeout ends it here, then a poll finds it finished.
+    const first = await p.waiter.finished(queued, 10);
+    assert.equal(first.status, 'succeeded');
+    assert.equal(p.waiter.pushWorking, false, 'the missed notice marks the channel down');
+    p.waiter.notify('another-job');
+    assert.equal(p.waiter.pushWorking, true, 'the next notice marks it working again');
+  });
+
+  void it('a notice that comes while the record is being read ends the next sleep at once', async () => {
+    let status: JobRecord['status'] = 'processing';
+    let waiter: PushWaiter | undefined = undefined;
+    const records = {
+      get: async () => {
+        const answer = { ...queued, status };
+        // The worker finishes and its notice arrives while this read is on the wire.
+        status = 'succeeded';
+        waiter?.notify(queued.id);
+        return answer;
+      },
+    };
+    waiter = new PushWaiter({ pipeline: 'test', records, pollIntervalMs: 20, slowPollMs: 60_000 });
+    waiter.notify('other-job');
+    const started = performance.now();
+    const waiting = waiter.finished(queued, 30_000);
+    // An early notice (a redelivered job's first attempt) wakes the wait; its read still finds the job processing.
+    setTimeout(() => waiter?.notify(queued.id), 10);
+    assert.equal((await waiting).status, 'succeeded');
+    assert.ok(performance.now() - started < 1_000);
+  });
+
+  void it('stops at once when the caller goes away, and forgets the wait', async () => {
+    const p = pushed();
+    p.waiter.notify('other-job');
+    const gone = new AbortController();
+    const waiting = p.waiter.finished(queued, 30_000, gone.signal);
+    gone.abort();
+    assert.equal((await waiting).status, 'queued');
+    assert.equal(p.waiter.notify(queued.id), false, 'nobody waits any more');
+  });
+
+  void it('returns a finished job without waiting or reading', async () => {
+    const p = pushed();
+    assert.equal((await p.waiter.finished({ ...queued, status: 'failed' }, 30_000)).status, 'failed');
+    assert.equal(p.reads(), 0);
   });
 });

@@ -3,6 +3,7 @@ import type { V1Deployment, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernete
 import { API_AUTH_DISABLED, API_KEYS_DIR, ENV, PORTS } from '../../contract/container.ts';
 import { WEBHOOK_DEFAULTS, type OcrPipelineSpec } from '../../crds/ocrpipeline.ts';
 import { apiKeysSecretRef } from './api-keys.ts';
+import { jobsEnv } from './jobs-env.ts';
 import { componentSecretHashes } from './credentials.ts';
 import {
   API_KEYS_MOUNT,
@@ -20,6 +21,8 @@ import type { DesiredInput } from './input.ts';
 
 /** The API container's second port: in-cluster scraping and diagnostics, never in the pipeline's Service. */
 export const API_ADMIN_PORT_NAME = 'admin';
+/** The API container's third port: workers' "job finished" notices, by pod IP; never in the pipeline's Service. */
+export const API_INTERNAL_PORT_NAME = 'internal';
 
 export function apiEnv(input: DesiredInput): V1EnvVar[] {
   const { spec } = input.pipeline;
@@ -28,9 +31,13 @@ export function apiEnv(input: DesiredInput): V1EnvVar[] {
     ...portEnv('api'),
     // /metrics, /openapi.json and /health detail listen here; the pipeline's Service leaves this port out (api-service.ts).
     { name: ENV.apiAdminPort, value: String(PORTS.apiAdmin) },
+    // Workers POST "job finished" notices to <pod IP>:<internal port> (JobMessage.notify); the Service leaves this port out too.
+    { name: ENV.apiInternalPort, value: String(PORTS.apiInternal) },
+    { name: ENV.apiPodIp, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
     { name: ENV.apiMaxUploadBytes, value: String(spec.api.maxUploadBytes) },
     { name: ENV.apiRateLimitPerMinute, value: String(spec.api.rateLimitPerMinute) },
     ...webhookEnv(spec.api.webhooks),
+    ...jobsEnv(spec.jobs),
   ];
   // The user's keys Secret or the generated one; API_AUTH=disabled only when the spec says auth: disabled.
   const keys = apiKeysSecretRef(input.pipeline);
@@ -64,7 +71,11 @@ export function apiDeployment(input: DesiredInput): V1Deployment {
   }
   const hash = configHash({ env, secrets: componentSecretHashes(spec, input.secretHashes, 'api') });
   const container = componentContainer(spec, 'api', env, mounts);
-  container.ports = [...(container.ports ?? []), { name: API_ADMIN_PORT_NAME, containerPort: PORTS.apiAdmin, protocol: 'TCP' }];
+  container.ports = [
+    ...(container.ports ?? []),
+    { name: API_ADMIN_PORT_NAME, containerPort: PORTS.apiAdmin, protocol: 'TCP' },
+    { name: API_INTERNAL_PORT_NAME, containerPort: PORTS.apiInternal, protocol: 'TCP' },
+  ];
   return deployment(p, 'api', spec.api.replicas, hash, {
     ...basePodSpec(spec, 'api'),
     containers: [container],

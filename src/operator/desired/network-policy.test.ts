@@ -15,6 +15,17 @@ const policy = (component: 'api' | 'worker', ...mods: SpecMod[]): V1NetworkPolic
   assert.ok(np);
   return np;
 };
+/** API ingress: job-finished notices on the internal port, from this pipeline's worker pods only. */
+const workerNotices = {
+  _from: [
+    {
+      podSelector: {
+        matchLabels: { 'app.kubernetes.io/name': 'ocr-platform', 'app.kubernetes.io/instance': 'invoices', 'app.kubernetes.io/component': 'worker' },
+      },
+    },
+  ],
+  ports: [{ protocol: 'TCP', port: 8081 }],
+};
 const kinds = (...mods: SpecMod[]) => desiredChildren(input(pipeline('full', ...mods))).map((c) => `${c.kind}/${c.metadata?.name}`);
 
 void test('by default no NetworkPolicy is rendered (the full sample leaves it off)', () => {
@@ -63,7 +74,7 @@ void test('the spec egress list is appended, one rule per entry, an entry withou
     { cidr: '10.20.0.0/16', except: ['10.20.1.0/24'], ports: [{ port: 8443 }, { port: 5672, protocol: 'TCP' }] },
     { cidr: '192.168.5.10/32' },
   ]);
-  assert.deepEqual(policy('worker', extra).spec?.egress?.slice(2), [
+  assert.deepEqual(policy('worker', extra).spec?.egress?.slice(2, 4), [
     {
       to: [{ ipBlock: { cidr: '10.20.0.0/16', except: ['10.20.1.0/24'] } }],
       ports: [
@@ -75,8 +86,8 @@ void test('the spec egress list is appended, one rule per entry, an entry withou
   ]);
 });
 
-void test('without metricsNamespaceLabels the API port is open to all and nothing else; the worker takes no ingress', () => {
-  assert.deepEqual(policy('api').spec?.ingress, [{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
+void test('without metricsNamespaceLabels the API port is open to all and the internal port to the workers only; the worker takes no ingress', () => {
+  assert.deepEqual(policy('api').spec?.ingress, [{ ports: [{ protocol: 'TCP', port: 8080 }] }, workerNotices]);
   assert.equal(policy('worker').spec?.ingress, undefined);
 });
 
@@ -86,8 +97,28 @@ void test('metricsNamespaceLabels opens the API admin port and the worker port t
   assert.deepEqual(policy('api', labels).spec?.ingress, [
     { ports: [{ protocol: 'TCP', port: 8080 }] },
     { _from: from, ports: [{ protocol: 'TCP', port: 9090 }] },
+    workerNotices,
   ]);
   assert.deepEqual(policy('worker', labels).spec?.ingress, [{ _from: from, ports: [{ protocol: 'TCP', port: 9090 }] }]);
+});
+
+void test("worker pods may reach only this pipeline's API pods on the internal port, for job-finished notices, and only the API takes them", () => {
+  const egress = policy('worker').spec?.egress ?? [];
+  assert.deepEqual(egress.at(-1), {
+    to: [
+      {
+        podSelector: {
+          matchLabels: { 'app.kubernetes.io/name': 'ocr-platform', 'app.kubernetes.io/instance': 'invoices', 'app.kubernetes.io/component': 'api' },
+        },
+      },
+    ],
+    ports: [{ protocol: 'TCP', port: 8081 }],
+  });
+  assert.equal(
+    (policy('api').spec?.egress ?? []).some((rule) => rule.ports?.some((port) => port.port === 8081)),
+    false,
+    'API pods send no notices',
+  );
 });
 
 void test('the client library serializes the policy with `from` (the body the API server receives keeps the source restriction)', () => {

@@ -2,7 +2,8 @@
 // Egress: DNS in kube-system, TCP 443 and 5671 to public addresses (Azure Service Bus,
 // Storage, Entra ID for workload identity, https webhooks) and the spec's extra list. Ingress: the
 // API port from anywhere (the Service forwards to it), the metrics ports only from the
-// namespaces the spec labels. Once a policy selects a pod, whatever it does not allow is
+// namespaces the spec labels; and "job finished" notices from the pipeline's workers to its API pods on the
+// API's internal port (worker egress, API ingress). Once a policy selects a pod, whatever it does not allow is
 // refused, in both directions. Pure.
 import type { V1IPBlock, V1NetworkPolicy, V1NetworkPolicyEgressRule, V1NetworkPolicyIngressRule, V1NetworkPolicyPort } from '@kubernetes/client-node';
 import { PORTS } from '../../contract/container.ts';
@@ -61,7 +62,17 @@ export function extraEgress(np: OcrPipelineSpec['networkPolicy']): V1NetworkPoli
 /** The ports a component serves metrics on: the API's admin port, the worker's one port. */
 export const METRICS_PORTS: Record<Component, number> = { api: PORTS.apiAdmin, worker: PORTS.worker };
 
-export function ingressRules(np: OcrPipelineSpec['networkPolicy'], component: Component): V1NetworkPolicyIngressRule[] {
+/** API pods take "job finished" notices on the internal port from this pipeline's worker pods only. */
+export function noticeIngress(pipeline: string): V1NetworkPolicyIngressRule {
+  return { _from: [{ podSelector: { matchLabels: selectorLabels(pipeline, 'worker') } }], ports: [tcp(PORTS.apiInternal)] };
+}
+
+/** Worker pods send "job finished" notices to this pipeline's API pods, on the internal port only (src/worker/notify.ts). */
+export function noticeEgress(pipeline: string): V1NetworkPolicyEgressRule {
+  return { to: [{ podSelector: { matchLabels: selectorLabels(pipeline, 'api') } }], ports: [tcp(PORTS.apiInternal)] };
+}
+
+export function ingressRules(np: OcrPipelineSpec['networkPolicy'], component: Component, pipeline: string): V1NetworkPolicyIngressRule[] {
   const rules: V1NetworkPolicyIngressRule[] = [];
   // No `from`: every source, in or outside the cluster (a LoadBalancer Service forwards here).
   if (component === 'api') rules.push({ ports: [tcp(PORTS.api)] });
@@ -69,6 +80,7 @@ export function ingressRules(np: OcrPipelineSpec['networkPolicy'], component: Co
     // `_from`: the client's name for `from` (a reserved word); KubernetesObjectApi serializes it as `from`, and a plain `from` would be dropped.
     rules.push({ _from: [{ namespaceSelector: { matchLabels: { ...np.metricsNamespaceLabels } } }], ports: [tcp(METRICS_PORTS[component])] });
   }
+  if (component === 'api') rules.push(noticeIngress(pipeline));
   return rules;
 }
 
@@ -76,7 +88,7 @@ export function ingressRules(np: OcrPipelineSpec['networkPolicy'], component: Co
 export function networkPolicy({ pipeline: p }: DesiredInput, component: Component): V1NetworkPolicy | undefined {
   const np = p.spec.networkPolicy;
   if (!np.enabled) return undefined;
-  const ingress = ingressRules(np, component);
+  const ingress = ingressRules(np, component, p.metadata.name);
   return {
     apiVersion: MANAGED_KINDS.networkPolicy.apiVersion,
     kind: MANAGED_KINDS.networkPolicy.kind,
@@ -86,7 +98,7 @@ export function networkPolicy({ pipeline: p }: DesiredInput, component: Componen
       policyTypes: ['Ingress', 'Egress'],
       // Ingress listed but empty (the worker without metricsNamespaceLabels) is left out: the API server drops empty lists.
       ...(ingress.length > 0 ? { ingress } : {}),
-      egress: [dnsEgress(), publicEgress(), ...extraEgress(np)],
+      egress: [dnsEgress(), publicEgress(), ...extraEgress(np), ...(component === 'worker' ? [noticeEgress(p.metadata.name)] : [])],
     },
   };
 }
