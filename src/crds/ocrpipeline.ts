@@ -4,6 +4,7 @@
 // `kubectl explain` shows them to users, and defaults live here so the API server and the
 // operator agree on them.
 import { z } from 'zod';
+import { JOB_DEFAULTS } from '../contract/container.ts';
 
 export const GROUP = 'ocrplatform.io';
 export const VERSION = 'v1alpha1';
@@ -517,46 +518,144 @@ const networkPolicySchema = z
   .prefault({})
   .describe('An egress (and ingress) NetworkPolicy for the pipeline pods, off by default.');
 
-export const ocrPipelineSpecSchema = z
+/**
+ * Deadlines, recovery and retention of a pipeline's jobs (docs/job-states.md). The API pods run the recovery loop;
+ * defaults are JOB_DEFAULTS (src/contract/container.ts), and the operator sets a variable only when the spec differs.
+ */
+export const JOBS_DEFAULTS = JOB_DEFAULTS;
+
+const jobsSchema = z
   .object({
-    image: z.string().min(1).describe('Container image for both the API and the workers, for example ghcr.io/org/ocr-platform:0.1.0.'),
-    imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent').describe('Image pull policy (default IfNotPresent).'),
-    imagePullSecrets: z
-      .array(z.object({ name: dnsLabel.describe('Name of a docker-registry Secret.') }).strict())
-      .optional()
-      .describe('Secrets for pulling the image from a private registry.'),
-    languages: z
-      .array(z.string().regex(LANGUAGE_PATTERN, 'must be a tesseract language code such as eng, deu or chi_sim'))
+    uploadDeadlineSeconds: int32()
+      .min(900)
+      .max(30 * 86400)
+      .default(JOBS_DEFAULTS.uploadDeadlineSeconds)
+      .describe(
+        'A job still awaiting_upload this long after its last change becomes expired and its upload is deleted (JOB_UPLOAD_DEADLINE_SECONDS; ' +
+          'default 3600, 900 to 2592000; at least the 900 s upload URL lifetime).',
+      ),
+    queuedDeadlineSeconds: int32()
+      .min(60)
+      .max(7 * 86400)
+      .default(JOBS_DEFAULTS.queuedDeadlineSeconds)
+      .describe(
+        'A job queued unchanged this long gets its queue message sent again, in case the send was lost (JOB_QUEUED_DEADLINE_SECONDS; default 1800, ' +
+          '60 to 604800). A duplicate is safe: the result is written once. Keep it above the longest backlog you expect.',
+      ),
+    processingDeadlineSeconds: int32()
+      .min(60)
+      .max(7 * 86400)
+      .default(JOBS_DEFAULTS.processingDeadlineSeconds)
+      .describe(
+        'A job processing unchanged this long is sent again (JOB_PROCESSING_DEADLINE_SECONDS; default 900, 60 to 604800); keep it above ' +
+          'worker.maxJobSeconds times the deliveries a job may take.',
+      ),
+    maxRequeues: int32()
+      .min(0)
+      .max(100)
+      .default(JOBS_DEFAULTS.maxRequeues)
+      .describe(
+        'Times recovery sends a stale queued or processing job again before it fails it with QUEUE_TIMEOUT or PROCESSING_TIMEOUT ' +
+          '(JOB_MAX_REQUEUES; default 3, 0 to 100).',
+      ),
+    retentionHours: int32()
       .min(1)
-      .max(16)
-      .default(['eng'])
-      .describe('Tesseract languages to recognise, for example [eng, deu, chi_sim] (default [eng]).'),
-    api: apiSchema,
-    worker: workerSchema,
-    queue: z.object({ serviceBus: serviceBusSchema }).strict().describe('Where jobs are queued.'),
-    storage: z.object({ blob: blobSchema }).strict().describe('Where images and results are stored.'),
-    webhookSecretRef: secretKeyRefSchema.optional().describe('Secret key holding the HMAC key that signs webhook deliveries.'),
-    pod: z
-      .object({
-        labels: labelMap.optional().describe('Extra labels on every pod.'),
-        annotations: labelMap.optional().describe('Extra annotations on every pod.'),
-        nodeSelector: labelMap.optional().describe('Node labels the pods must match.'),
-        tolerations: z.array(toleranceSchema).optional().describe('Taints the pods tolerate.'),
-        affinity: z
-          .record(z.string(), z.unknown())
-          .optional()
-          .meta({ 'x-kubernetes-preserve-unknown-fields': true })
-          .describe('Pod affinity and anti-affinity, as in a Pod spec (passed through unchanged).'),
-        serviceAccountName: dnsLabel
-          .optional()
-          .describe('ServiceAccount the pods run as, for example one federated for workload identity (default: the namespace default).'),
-      })
-      .strict()
-      .prefault({})
-      .describe('Placement and metadata shared by the API and worker pods.'),
-    networkPolicy: networkPolicySchema,
+      .max(24 * 3650)
+      .default(JOBS_DEFAULTS.retentionHours)
+      .describe(
+        'Finished jobs (succeeded, failed, expired) older than this are deleted with their upload, input and result (JOB_RETENTION_HOURS; ' +
+          'default 168 = 7 days). Pair it with a Blob lifecycle rule (docs/job-states.md).',
+      ),
+    resultCacheTtlHours: int32()
+      .min(1)
+      .max(24 * 3650)
+      .default(JOBS_DEFAULTS.resultCacheTtlHours)
+      .describe('A repeated image is answered from an earlier result for this long (RESULT_CACHE_TTL_HOURS; default 24).'),
+    recoveryIntervalSeconds: int32()
+      .min(5)
+      .max(50)
+      .default(JOBS_DEFAULTS.recoveryIntervalSeconds)
+      .describe(
+        'Seconds between recovery passes (RECOVERY_INTERVAL_SECONDS; default 30, 5 to 50). One API replica at a time runs them, holding a ' +
+          '60 s Blob lease it renews each pass; another replica takes over within a minute when it dies.',
+      ),
   })
-  .strict();
+  .strict()
+  .prefault({})
+  .describe(
+    'Job deadlines, recovery and retention. The API pods read the dead-letter queue (the job fails with its reason and the webhook fires), ' +
+      'send stale queued and processing jobs again, expire jobs whose upload never came, and delete finished jobs after retentionHours.',
+  );
+
+/** Engines a worker image carries; `paddle` reads the languages in PADDLE_LANGUAGES only. */
+export const OCR_ENGINES = ['tesseract', 'paddle'] as const;
+export const PADDLE_LANGUAGES = ['eng', 'chi_sim'] as const;
+
+const ocrSchema = z
+  .object({
+    engine: z
+      .enum(OCR_ENGINES)
+      .default('tesseract')
+      .describe(
+        'OCR engine of the workers (default tesseract): tesseract (tesseract.js, every installed language) or paddle (PaddleOCR PP-OCRv4 through ' +
+          'onnxruntime, eng and chi_sim only; on scanned receipts about half the character errors of tesseract; see bench/ocr/RESULTS.md).',
+      ),
+  })
+  .strict()
+  .prefault({})
+  .describe('How the workers recognise text.');
+
+export const paddleLanguagesRule: CrossFieldRule<{ languages: string[]; ocr: { engine: string } }> = {
+  rule: "!has(self.ocr) || !has(self.ocr.engine) || self.ocr.engine != 'paddle' || !has(self.languages) || self.languages.all(l, l in ['eng', 'chi_sim'])",
+  message: 'ocr.engine paddle reads eng and chi_sim only: remove the other languages, or use ocr.engine tesseract',
+  check: (self) => self.ocr.engine !== 'paddle' || self.languages.every((l) => (PADDLE_LANGUAGES as readonly string[]).includes(l)),
+};
+
+export const ocrPipelineSpecSchema = withRules(
+  z
+    .object({
+      image: z.string().min(1).describe('Container image for both the API and the workers, for example ghcr.io/org/ocr-platform:0.1.0.'),
+      imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent').describe('Image pull policy (default IfNotPresent).'),
+      imagePullSecrets: z
+        .array(z.object({ name: dnsLabel.describe('Name of a docker-registry Secret.') }).strict())
+        .optional()
+        .describe('Secrets for pulling the image from a private registry.'),
+      languages: z
+        .array(z.string().regex(LANGUAGE_PATTERN, 'must be a tesseract language code such as eng, deu or chi_sim'))
+        .min(1)
+        .max(16)
+        .default(['eng'])
+        .describe('Tesseract languages to recognise, for example [eng, deu, chi_sim] (default [eng]).'),
+      ocr: ocrSchema,
+      api: apiSchema,
+      worker: workerSchema,
+      queue: z.object({ serviceBus: serviceBusSchema }).strict().describe('Where jobs are queued.'),
+      storage: z.object({ blob: blobSchema }).strict().describe('Where images and results are stored.'),
+      webhookSecretRef: secretKeyRefSchema.optional().describe('Secret key holding the HMAC key that signs webhook deliveries.'),
+      pod: z
+        .object({
+          labels: labelMap.optional().describe('Extra labels on every pod.'),
+          annotations: labelMap.optional().describe('Extra annotations on every pod.'),
+          nodeSelector: labelMap.optional().describe('Node labels the pods must match.'),
+          tolerations: z.array(toleranceSchema).optional().describe('Taints the pods tolerate.'),
+          affinity: z
+            .record(z.string(), z.unknown())
+            .optional()
+            .meta({ 'x-kubernetes-preserve-unknown-fields': true })
+            .describe('Pod affinity and anti-affinity, as in a Pod spec (passed through unchanged).'),
+          serviceAccountName: dnsLabel
+            .optional()
+            .describe('ServiceAccount the pods run as, for example one federated for workload identity (default: the namespace default).'),
+        })
+        .strict()
+        .prefault({})
+        .describe('Placement and metadata shared by the API and worker pods.'),
+      networkPolicy: networkPolicySchema,
+      jobs: jobsSchema,
+    })
+    .strict(),
+  [paddleLanguagesRule],
+);
 
 // ---------------------------------------------------------------------------------------
 // Status
