@@ -4,12 +4,22 @@
 //   node --test --test-update-snapshots test/chart/chart.test.ts
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parse } from 'yaml';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { ApiMetrics } from '../../src/api/metrics.ts';
+import { METRICS_PATH, PORT_NAMES } from '../../src/contract/container.ts';
+import { APP_NAME, FIELD_MANAGER, LABELS } from '../../src/contract/labels.ts';
+import { QUEUE_METRIC, WORKER_METRIC } from '../../src/contract/metrics.ts';
+import { API_ADMIN_PORT_NAME } from '../../src/operator/desired/api-deployment.ts';
 import { parseConfig } from '../../src/operator/cli.ts';
 import {
   CHART_DIR,
   FULL_VALUES,
   HELM_MISSING,
+  PROMETHEUS_OPERATOR_APIS,
+  findTool,
   findAll,
   findHelm,
   findOne,
@@ -18,6 +28,7 @@ import {
   renderError,
   renderText,
   runHelm,
+  runTool,
   type Manifest,
   type RenderOptions,
 } from './helm.ts';
@@ -72,7 +83,8 @@ void describe('helm chart', { skip }, () => {
       t.assert.snapshot(await renderText(), { serializers: [(text) => String(text)] });
     });
     void it('renders the full values file as in the snapshot', async (t) => {
-      t.assert.snapshot(await renderText({ valuesFiles: [FULL_VALUES] }), { serializers: [(text) => String(text)] });
+      // On a cluster with the Prometheus Operator, so the PodMonitor and PrometheusRule are in it too.
+      t.assert.snapshot(await renderText({ valuesFiles: [FULL_VALUES], apiVersions: PROMETHEUS_OPERATOR_APIS }), { serializers: [(text) => String(text)] });
     });
   });
 
@@ -288,6 +300,30 @@ void describe('helm chart', { skip }, () => {
       }
     });
 
+    void it('dashboard.enabled shows the queue wait, recovery, retries and webhooks, with metric names the platform exports', async () => {
+      const configMap = findOne(await render({ set: { 'dashboard.enabled': true } }), 'ConfigMap', '-dashboard');
+      const dashboard = JSON.parse(configMap.data['ocr-platform.json']);
+      const exprs: string = dashboard.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((t) => t.expr)).join('\n');
+      for (const needle of [
+        'ocr_api_oldest_queued_job_age_seconds',
+        'rate(ocr_api_jobs_recovered_total',
+        'rate(ocr_api_jobs_expired_total',
+        'rate(ocr_api_jobs_dead_lettered_total',
+        'rate(ocr_api_webhooks_total',
+        'ocr_api_webhook_outbox_rows',
+        'ocr_api_webhook_outbox_oldest_age_seconds',
+      ]) {
+        assert.ok(exprs.includes(needle), `no panel queries ${needle}`);
+      }
+      const api = (await new ApiMetrics().registry.getMetricsAsJSON()).map((m) => m.name);
+      const known = new Set([...Object.values(QUEUE_METRIC), ...Object.values(WORKER_METRIC), ...api]);
+      const used = [...new Set(exprs.match(/\bocr_[a-z_]+/g) ?? [])].map((name) => name.replace(/_(bucket|sum|count)$/, ''));
+      assert.deepEqual(
+        used.filter((name) => !known.has(name)),
+        [],
+      );
+    });
+
     void it('prometheusAdapter.enabled false drops the adapter rule ConfigMap', async () => {
       assert.deepEqual(findAll(await render({ set: { 'prometheusAdapter.enabled': false } }), 'ConfigMap'), []);
     });
@@ -334,6 +370,81 @@ void describe('helm chart', { skip }, () => {
       assert.equal(pod.metadata.labels.c, 'd');
       assert.equal(pod.spec.affinity, undefined);
       assert.equal(pod.spec.topologySpreadConstraints, undefined);
+    });
+  });
+
+  void describe('monitoring of the pipelines', () => {
+    const monitoring = (set: Record<string, unknown> = {}): Promise<Manifest[]> => render({ set, apiVersions: PROMETHEUS_OPERATOR_APIS });
+
+    void it('renders no PodMonitor or PrometheusRule on a cluster that does not serve them', async () => {
+      const manifests = await render();
+      assert.deepEqual(findAll(manifests, 'PodMonitor'), []);
+      assert.deepEqual(findAll(manifests, 'PrometheusRule'), []);
+    });
+
+    void it('scrapes the API admin port and the worker port of the pods the operator manages, in every namespace', async () => {
+      const monitor = findOne(await monitoring(), 'PodMonitor');
+      assert.deepEqual(monitor.spec.namespaceSelector, { any: true });
+      assert.deepEqual(monitor.spec.selector.matchLabels, { [LABELS.name]: APP_NAME, [LABELS.managedBy]: FIELD_MANAGER });
+      const endpoints = monitor.spec.podMetricsEndpoints.map((e: { port: string; path: string; relabelings: { regex?: string; action?: string }[] }) => ({
+        port: e.port,
+        path: e.path,
+        keeps: e.relabelings.find((r) => r.action === 'keep')?.regex,
+      }));
+      // The port names the operator gives the containers (src/operator/desired), so a rename there fails here.
+      assert.deepEqual(endpoints, [
+        { port: API_ADMIN_PORT_NAME, path: METRICS_PATH, keeps: 'api' },
+        { port: PORT_NAMES.worker, path: METRICS_PATH, keeps: 'worker' },
+      ]);
+    });
+
+    void it('scrapes only the watched namespaces when watchNamespaces is set', async () => {
+      const monitor = findOne(await monitoring({ watchNamespaces: ['finance', 'identity'] }), 'PodMonitor');
+      assert.deepEqual(monitor.spec.namespaceSelector, { matchNames: ['finance', 'identity'] });
+    });
+
+    void it('podMonitor.enabled and prometheusRule.enabled false render neither, even where the cluster serves them', async () => {
+      const manifests = await monitoring({ 'podMonitor.enabled': false, 'prometheusRule.enabled': false });
+      assert.deepEqual(findAll(manifests, 'PodMonitor'), []);
+      assert.deepEqual(findAll(manifests, 'PrometheusRule'), []);
+    });
+
+    void it('alerts on a growing dead-letter queue, a long queue wait, failing webhooks and workers not ready', async () => {
+      const rule = findOne(await monitoring({ 'prometheusRule.queueWaitSeconds': 120 }), 'PrometheusRule');
+      const alerts = new Map<string, string>(
+        rule.spec.groups.flatMap((g: { rules: { alert: string; expr: string }[] }) => g.rules.map((r) => [r.alert, r.expr])),
+      );
+      assert.deepEqual([...alerts.keys()].sort(), [
+        'OcrDeadLetterQueueGrowing',
+        'OcrQueueWaitHigh',
+        'OcrWebhookBacklogOld',
+        'OcrWebhooksFailing',
+        'OcrWorkersNotReady',
+      ]);
+      assert.match(alerts.get('OcrQueueWaitHigh') ?? '', /> 120$/);
+    });
+
+    void it('uses only metric names the operator, the API and the worker export', async () => {
+      const rule = findOne(await monitoring(), 'PrometheusRule');
+      const exprs: string[] = rule.spec.groups.flatMap((g: { rules: { expr: string }[] }) => g.rules.map((r) => r.expr));
+      const api = (await new ApiMetrics().registry.getMetricsAsJSON()).map((m) => m.name);
+      const known = new Set([...Object.values(QUEUE_METRIC), ...Object.values(WORKER_METRIC), ...api]);
+      const used = [...new Set(exprs.flatMap((e) => e.match(/\bocr_[a-z_]+/g) ?? []))];
+      assert.ok(used.length >= 5, `only ${used.join(', ')}`);
+      assert.deepEqual(
+        used.filter((name) => !known.has(name)),
+        [],
+      );
+    });
+
+    void it('passes promtool check rules', { skip: findTool('promtool') ? false : 'promtool not found (the prometheus package ships it)' }, async () => {
+      const rule = findOne(await monitoring(), 'PrometheusRule');
+      const dir = await mkdtemp(join(tmpdir(), 'ocr-rules-'));
+      const file = join(dir, 'rules.yaml');
+      await writeFile(file, stringify({ groups: rule.spec.groups }));
+      const result = await runTool('promtool', ['check', 'rules', file]).finally(() => rm(dir, { recursive: true, force: true }));
+      assert.equal(result.code, 0, result.stderr + result.stdout);
+      assert.match(result.stdout, /SUCCESS: 5 rules found/);
     });
   });
 

@@ -86,12 +86,22 @@ export interface RenderOptions {
   set?: Record<string, unknown>;
   /** extra values files, applied before `set`. */
   valuesFiles?: string[];
+  /** API versions the cluster is said to serve (helm --api-versions), e.g. monitoring.coreos.com/v1/PodMonitor. */
+  apiVersions?: string[];
 }
+
+/** What a cluster with the Prometheus Operator serves: the chart then renders its PodMonitor and PrometheusRule. */
+export const PROMETHEUS_OPERATOR_APIS = [
+  'monitoring.coreos.com/v1/PodMonitor',
+  'monitoring.coreos.com/v1/PrometheusRule',
+  'monitoring.coreos.com/v1/ServiceMonitor',
+];
 
 export function templateArgs(options: RenderOptions & { release?: string; namespace?: string }): string[] {
   const args = ['template', options.release ?? RELEASE.name, CHART_DIR, '--namespace', options.namespace ?? RELEASE.namespace, '--kube-version', KUBE_VERSION];
   for (const file of options.valuesFiles ?? []) args.push('--values', file);
   for (const [key, value] of Object.entries(options.set ?? {})) args.push('--set-json', `${key}=${JSON.stringify(value)}`);
+  for (const apiVersion of options.apiVersions ?? []) args.push('--api-versions', apiVersion);
   return args;
 }
 
