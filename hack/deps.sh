@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ ! -x node_modules/.bin/node || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "[deps] installing npm dependencies (npm ci) ..." >&2
-  npm ci --no-audit --no-fund
+  # onnxruntime-node ships its CPU binaries; its install script would download CUDA ones (no network here, and not needed).
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 fi
