@@ -181,6 +181,15 @@ void describe('the API with a real worker', () => {
     assert.deepEqual([event.event, event.jobId], ['job.succeeded', posted.json.job.id]);
     assert.match(normalize(event.result.text), /1234/);
     assert.equal(hook.headers['x-ocr-event'], 'job.succeeded');
+    // The worker's terminal write queued it in the outbox; the API replica delivered it with the stable delivery id.
+    assert.equal(hook.headers['x-ocr-delivery'], `${posted.json.job.id}.succeeded`);
+    await waitFor(
+      'the delivered state',
+      async () => (await call('GET', `/v1/jobs/${posted.json.job.id}`)).json.webhookDelivery?.state === 'delivered',
+      10_000,
+      50,
+    );
+    assert.equal((await call('GET', `/v1/jobs/${posted.json.job.id}`)).json.webhookDelivery.attempts, 1);
   });
 
   void it('reports a job the worker cannot decode as failed with the reason', async () => {
