@@ -24,6 +24,9 @@ export interface PipelineSettings {
   webhookAttempts: number;
   webhookBaseDelayMs: number;
   webhookMaxDelayMs: number;
+  /** How often an API replica looks for due webhooks in the outbox, and how long a claim on one lasts before another replica may take it (ms). */
+  webhookPollIntervalMs: number;
+  webhookLeaseMs: number;
 }
 
 export const CHAOS_SETTINGS: PipelineSettings = {
@@ -37,11 +40,16 @@ export const CHAOS_SETTINGS: PipelineSettings = {
   webhookAttempts: 30,
   webhookBaseDelayMs: 500,
   webhookMaxDelayMs: 5_000,
+  webhookPollIntervalMs: 500,
+  webhookLeaseMs: 10_000,
 };
 
-/** After the last fault, a job that is not terminal within this many seconds is stuck: the longest deadline plus one recovery interval. */
+/**
+ * After the window, a submitted job that is not terminal when nothing has changed for this many seconds is stuck: the longer of the
+ * queued and processing deadlines plus one recovery interval (the upload deadline concerns only the jobs never submitted).
+ */
 export function stuckAfterSeconds(s: PipelineSettings): number {
-  return Math.max(s.queuedDeadlineSeconds, s.processingDeadlineSeconds, s.uploadDeadlineSeconds) + s.recoveryIntervalSeconds;
+  return Math.max(s.queuedDeadlineSeconds, s.processingDeadlineSeconds) + s.recoveryIntervalSeconds;
 }
 
 /** The environment of every API and worker process of the run. */
@@ -56,5 +64,7 @@ export function settingsEnv(s: PipelineSettings): Record<string, string> {
     [ENV.webhookAttempts]: String(s.webhookAttempts),
     [ENV.webhookBaseDelayMs]: String(s.webhookBaseDelayMs),
     [ENV.webhookMaxDelayMs]: String(s.webhookMaxDelayMs),
+    [ENV.webhookPollIntervalMs]: String(s.webhookPollIntervalMs),
+    [ENV.webhookLeaseMs]: String(s.webhookLeaseMs),
   };
 }

@@ -97,6 +97,8 @@ export interface ChaosSummary {
   lost: number;
   stuck: number;
   wrong: number;
+  /** Good images that ended failed or expired (clear failures, not wrong results; each is in the table by error code). */
+  goodFailed: number;
   webhooks: WebhookCount;
   outcomes: Map<string, number>;
   faults: Map<string, number>;
@@ -109,14 +111,16 @@ export function summarise(jobs: readonly JudgedInput[], deliveries: readonly Del
   let lost = 0;
   let stuck = 0;
   let wrong = 0;
+  let goodFailed = 0;
   for (const job of jobs) {
     const v = judge(job, maxCer);
     outcomes.set(v.outcome, (outcomes.get(v.outcome) ?? 0) + 1);
     if (v.lost) lost++;
     if (v.stuck) stuck++;
     if (v.wrong) wrong++;
+    if (v.outcome.startsWith('good image')) goodFailed++;
   }
-  return { jobs: jobs.length, lost, stuck, wrong, webhooks: countWebhooks(jobs, deliveries), outcomes, faults, notes: [] };
+  return { jobs: jobs.length, lost, stuck, wrong, goodFailed, webhooks: countWebhooks(jobs, deliveries), outcomes, faults, notes: [] };
 }
 
 /** The line the run ends with (issue 12, item 8), exactly in this shape. */
