@@ -87,7 +87,7 @@ export function etcdArgs(ports: Ports, dataDir: string): string[] {
   ];
 }
 
-/** The audit flags of benchmark mode: a JSON line per write, one file, no rotation (a bench run writes a few hundred thousand lines at most). */
+/** The audit flags of benchmark mode: a JSON line per write, one file, no rotation (a bench run writes a few hundred thousand lines at most), written before the answer (blocking: batch mode would hold lines up to 30 s and a window could miss them). */
 export function auditArgs(audit: AuditFiles): string[] {
   return [
     `--audit-policy-file=${audit.policyFile}`,
