@@ -87,14 +87,18 @@ export function etcdArgs(ports: Ports, dataDir: string): string[] {
   ];
 }
 
-/** The audit flags of benchmark mode: a JSON line per write, one file, no rotation (a bench run writes a few hundred thousand lines at most), written before the answer (blocking: batch mode would hold lines up to 30 s and a window could miss them). */
+/**
+ * The audit flags of benchmark mode: a JSON line per write, one file, no rotation (a bench run
+ * writes a few hundred thousand lines at most), each line written before the answer (blocking:
+ * batch mode holds lines up to 30 s, and a measurement window could miss them).
+ */
 export function auditArgs(audit: AuditFiles): string[] {
   return [
     `--audit-policy-file=${audit.policyFile}`,
     `--audit-log-path=${audit.logFile}`,
     '--audit-log-format=json',
     '--audit-log-maxbackup=0',
-    '--audit-log-mode=batch',
+    '--audit-log-mode=blocking',
   ];
 }
 
