@@ -27,6 +27,15 @@ export const WORKER_METRIC = {
 } as const;
 
 /**
+ * API metrics another process reads: the operator's activity probe (src/operator/scaling/activity.ts)
+ * queries the created-jobs counter from Prometheus to wake an idle queue poller.
+ */
+export const API_METRIC = {
+  /** Jobs created, by how the image arrives (path); on the API's admin /metrics. */
+  jobsCreated: 'ocr_api_jobs_created_total',
+} as const;
+
+/**
  * The recovery loop's metrics on the API's admin /metrics (src/api/recovery/): only the replica holding the
  * pipeline's recovery lease counts; the chart's alerts and the dashboard read them.
  */

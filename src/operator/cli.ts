@@ -105,7 +105,7 @@ export const FLAGS = [
     name: 'queue-poll',
     env: 'OCR_OPERATOR_QUEUE_POLL',
     type: 'string',
-    help: 'Queue poll timing, key=value list in ms: idleMs (60000), busyMs (5000), backoffBaseMs, backoffMaxMs, statusRefreshMs, jitter (0.2).',
+    help: 'Queue poll timing, key=value list in ms: idleMs (60000), busyMs (5000), backoffBaseMs, backoffMaxMs, statusRefreshMs, jitter (0.2), activityMs (1000; 0 = off).',
   },
   {
     name: 'servicebus-suffixes',

@@ -25,7 +25,7 @@ const sub = (pipeline: string, queueName: string): PipelineSubscription => ({
 });
 
 /** A poller whose regular rounds are far away (10 min), counting reads per queue and reports per pipeline. */
-function poller(idleMs = 600_000) {
+function poller(idleMs = 600_000, busyMs = idleMs) {
   const reads = new Map<string, number>();
   const reports = new Map<string, number>();
   const reader: QueueReader = {
@@ -39,7 +39,7 @@ function poller(idleMs = 600_000) {
   const p = new NamespacePoller({
     credential,
     reader,
-    timing: { ...DEFAULT_POLL_TIMING, idleMs, busyMs: idleMs, jitter: 0 },
+    timing: { ...DEFAULT_POLL_TIMING, idleMs, busyMs, jitter: 0 },
     historyMs: 300_000,
     clock: Date.now,
     random: () => 0.5,
@@ -101,8 +101,8 @@ void test('a regular round reads every queue once and reports every pipeline onc
   assert.equal(total(reports), 10);
 });
 
-void test('wake runs a regular round at once instead of at its timer', async (t) => {
-  const { p, reads } = poller();
+void test('wake runs a regular round at once instead of at its timer, once for several wakes', async (t) => {
+  const { p, reads } = poller(600_000, 10);
   t.after(() => p.close());
   p.subscribe(sub('a', 'qa'));
   await settle();
@@ -110,4 +110,44 @@ void test('wake runs a regular round at once instead of at its timer', async (t)
   p.wake();
   await settle();
   assert.equal(reads.get('qa'), 2, 'the first read, then one round for two wakes');
+});
+
+void test('a wake within busyMs of the last round is ignored: the API signal never adds reads beyond the busy pace', async (t) => {
+  const { p, reads } = poller(600_000, 60_000);
+  t.after(() => p.close());
+  p.subscribe(sub('a', 'qa'));
+  await settle();
+  p.wake(); // the first round: no round yet, so it runs
+  await settle();
+  p.wake(); // within busyMs (60 s) of that round
+  await settle();
+  assert.equal(reads.get('qa'), 2);
+});
+
+void test('a wake during a failure backoff is ignored: the backoff stands', async (t) => {
+  const reads: string[] = [];
+  const p = new NamespacePoller({
+    credential,
+    reader: {
+      counts: async (name) => {
+        reads.push(name);
+        throw Object.assign(new Error('busy'), { code: 'ServerBusyError' });
+      },
+      status: async () => 'Active',
+    },
+    timing: { ...DEFAULT_POLL_TIMING, busyMs: 1, jitter: 0 },
+    historyMs: 300_000,
+    clock: Date.now,
+    random: () => 0.5,
+    inFlight: undefined,
+    log: silentLogger(),
+    onView: () => {},
+    onReadError: () => {},
+  });
+  t.after(() => p.close());
+  p.subscribe(sub('a', 'qa'));
+  await settle();
+  p.wake();
+  await settle();
+  assert.equal(reads.length, 1);
 });

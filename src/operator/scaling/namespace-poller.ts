@@ -83,6 +83,8 @@ export class NamespacePoller {
   /** A first read of new queues is waiting in #chain (it reads whatever is unread when it starts). */
   #firstReadQueued = false;
   #failures = 0;
+  /** When the last regular round started (epoch ms). */
+  #lastRoundAtMs: number | undefined;
   #wasBusy = false;
   #closed = false;
 
@@ -135,9 +137,15 @@ export class NamespacePoller {
     this.#timer = undefined;
   }
 
-  /** A regular round now instead of at its timer (coalesced with one already waiting). */
+  /**
+   * A regular round now instead of at its timer (coalesced with one already waiting), when the
+   * API reports new jobs (activity.ts). Ignored while failing (the backoff stands), while the
+   * pace is already busy, and within busyMs of the last round: a wake only moves a read that
+   * is due anyway forward, it never adds reads beyond the busy pace.
+   */
   wake(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#failures > 0 || this.#wasBusy) return;
+    if (this.#lastRoundAtMs !== undefined && this.#o.clock() - this.#lastRoundAtMs < this.#o.timing.busyMs) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#queueRound();
@@ -195,6 +203,7 @@ export class NamespacePoller {
   async #readAll(): Promise<void> {
     if (this.#closed || this.#subscriptions.size === 0) return;
     const o = this.#o;
+    this.#lastRoundAtMs = o.clock();
     const queueNames = [...new Set([...this.#subscriptions.values()].map((s) => s.queueName))];
     const anyCredential = [...this.#subscriptions.values()][0]!.credential;
     const reads: QueueRead[] = [];

@@ -117,6 +117,12 @@ export class QueueRegistry {
     }
   }
 
+  /** The API created jobs for this pipeline: its poller reads now if it is idle (NamespacePoller.wake). */
+  wake(key: string): void {
+    const id = this.#assignment.get(key);
+    if (id !== undefined) this.#pollers.get(id)?.wake();
+  }
+
   /** The latest view of a pipeline, or undefined when it was never registered. */
   view(key: string): PipelineQueueView | undefined {
     return this.#views.get(key);

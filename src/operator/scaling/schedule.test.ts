@@ -47,3 +47,15 @@ for (const bad of ['idle=5', 'idleMs', 'idleMs=-1', 'busyMs=abc', 'jitter=1.5'])
     assert.throws(() => parsePollTiming(bad), /invalid queue poll setting/);
   });
 }
+
+const ACTIVITY = [
+  { text: 'activityMs=0', want: 0, name: 'activityMs=0 turns the API activity probe off' },
+  { text: 'activityMs=2500', want: 2500, name: 'activityMs=2500 queries Prometheus every 2.5 s' },
+  { text: '', want: 1000, name: 'activityMs defaults to one query a second' },
+];
+for (const c of ACTIVITY) void test(c.name, () => assert.equal(parsePollTiming(c.text).activityMs, c.want));
+
+void test('activityMs between 0 and 100 is refused: it would query Prometheus many times a second', () => {
+  assert.throws(() => parsePollTiming('activityMs=50'), /activityMs is 0 \(off\) or at least 100/);
+  assert.throws(() => parsePollTiming('idleMs=0'), /idleMs must be a number >= 1/);
+});

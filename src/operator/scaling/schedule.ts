@@ -22,6 +22,11 @@ export interface PollTiming {
   jitter: number;
   /** How often the queue's status (Active, ReceiveDisabled, ...) is re-read (ms). Default 300 000. */
   statusRefreshMs: number;
+  /**
+   * How often the operator asks Prometheus whether the API created jobs, to wake an idle
+   * poller at once (activity.ts; needs --prometheus-url) (ms). 0 turns it off. Default 1 000.
+   */
+  activityMs: number;
 }
 
 export const DEFAULT_POLL_TIMING: PollTiming = {
@@ -32,6 +37,7 @@ export const DEFAULT_POLL_TIMING: PollTiming = {
   throttledFactor: 4,
   jitter: 0.2,
   statusRefreshMs: 300_000,
+  activityMs: 1_000,
 };
 
 export type PollOutcome =
@@ -61,6 +67,14 @@ export function nextDelay(t: PollTiming, outcome: PollOutcome, random: number): 
   return withJitter(baseDelay(t, outcome), t.jitter, random);
 }
 
+/** Why a value is refused for a timing key, or undefined when it is fine. */
+function settingProblem(key: string, value: number): string | undefined {
+  if (!Number.isFinite(value) || value < 0) return `${key} must be a number >= 0`;
+  if (key === 'jitter') return value >= 1 ? 'jitter is a fraction from 0 to below 1' : undefined;
+  if (key === 'activityMs') return value !== 0 && value < 100 ? 'activityMs is 0 (off) or at least 100' : undefined;
+  return value < 1 ? `${key} must be a number >= 1` : undefined;
+}
+
 /** Reads timing overrides such as `idleMs=2000,busyMs=500` (operator flag --queue-poll). */
 export function parsePollTiming(text: string | undefined, base: PollTiming = DEFAULT_POLL_TIMING): PollTiming {
   const out = { ...base };
@@ -74,10 +88,8 @@ export function parsePollTiming(text: string | undefined, base: PollTiming = DEF
       throw new Error(`invalid queue poll setting "${pair}": use key=value with keys ${Object.keys(base).join(', ')}`);
     }
     const value = Number(raw);
-    const isFraction = key === 'jitter';
-    if (!Number.isFinite(value) || value < 0 || (isFraction ? value >= 1 : value < 1)) {
-      throw new Error(`invalid queue poll setting "${pair}": ${isFraction ? 'jitter is a fraction from 0 to below 1' : `${key} must be a number >= 1`}`);
-    }
+    const problem = settingProblem(key, value);
+    if (problem) throw new Error(`invalid queue poll setting "${pair}": ${problem}`);
     out[key as keyof PollTiming] = value;
   }
   return out;

@@ -17,7 +17,8 @@ import { hpaFacts, scalingPlan, scalingStatus, type HpaStatus, type ScalingPlan,
 import { queueGauges } from './metrics.ts';
 import { prometheusInFlight, workerFailureRatios } from './prometheus.ts';
 import { QueueRegistry, type QueueRegistryOptions } from './registry.ts';
-import type { PollTiming } from './schedule.ts';
+import { DEFAULT_POLL_TIMING, type PollTiming } from './schedule.ts';
+import { ActivityProbe, prometheusActivity, type ActivitySource } from './activity.ts';
 import { deadLetterGrowth, problemView } from './view.ts';
 
 /** How often the worker failure ratios are re-read from Prometheus (ms). */
@@ -38,6 +39,8 @@ export interface ScalingServiceOptions {
   clock?: Clock;
   /** Which Service Bus namespaces the pollers may contact (egress.ts); main builds it from the flags. */
   egress?: QueueRegistryOptions['egress'];
+  /** The API's created-jobs counters (default: from prometheusUrl; tests pass their own). */
+  activitySource?: ActivitySource;
 }
 
 /**
@@ -95,6 +98,7 @@ export class ScalingService {
   #ratios = new Map<string, { failed: number; total: number }>();
   #ratiosAt = 0;
   #ratiosRunning = false;
+  readonly #activity: ActivityProbe | undefined;
 
   constructor(o: ScalingServiceOptions) {
     this.prometheusUrl = o.prometheusUrl || undefined;
@@ -111,6 +115,16 @@ export class ScalingService {
       ...(o.readerFor ? { readerFor: o.readerFor } : {}),
       ...(o.egress ? { egress: o.egress } : {}),
     });
+    const activityMs = o.timing?.activityMs ?? DEFAULT_POLL_TIMING.activityMs;
+    if (this.prometheusUrl && activityMs > 0) {
+      this.#activity = new ActivityProbe({
+        source: o.activitySource ?? prometheusActivity(this.prometheusUrl),
+        everyMs: activityMs,
+        onActivity: (keys) => keys.forEach((k) => this.#queues.wake(k)),
+        log: o.log,
+      });
+      this.#activity.start();
+    }
   }
 
   /**
@@ -176,6 +190,7 @@ export class ScalingService {
   }
 
   close(): void {
+    this.#activity?.close();
     this.#queues.close();
   }
 
