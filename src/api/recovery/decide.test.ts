@@ -35,6 +35,16 @@ const cases: { name: string; record: JobRecord; kind: string; code?: string }[] 
   { name: 'a job queued past its deadline is sent again', record: job('queued', 601), kind: 'requeue' },
   { name: 'a stale queued job sent once already is sent again while under maxRequeues', record: job('queued', 601, 1), kind: 'requeue' },
   { name: 'a stale queued job sent maxRequeues times fails with QUEUE_TIMEOUT', record: job('queued', 601, 2), kind: 'fail', code: 'QUEUE_TIMEOUT' },
+  {
+    name: 'a queued job waiting for a scheduled retry is left alone until the retry is due plus the deadline',
+    record: { ...job('queued', 700), nextAttemptAt: new Date(NOW - 500_000).toISOString() },
+    kind: 'none',
+  },
+  {
+    name: 'a queued job whose scheduled retry was due longer ago than the deadline is sent again',
+    record: { ...job('queued', 1300), nextAttemptAt: new Date(NOW - 601_000).toISOString() },
+    kind: 'requeue',
+  },
   { name: 'a job processing for less than its deadline is left alone', record: job('processing', 899), kind: 'none' },
   { name: 'a job processing past its deadline is sent again', record: job('processing', 901), kind: 'requeue' },
   {

@@ -29,6 +29,12 @@ export function ageMs(record: Pick<JobRecord, 'updatedAt'>, nowMs: number): numb
   return Number.isNaN(at) ? 0 : nowMs - at;
 }
 
+/** Milliseconds since the job's scheduled retry was due (Infinity when none is scheduled). */
+function waitedSinceRetryMs(record: Pick<JobRecord, 'nextAttemptAt'>, nowMs: number): number {
+  const due = record.nextAttemptAt === undefined ? Number.NaN : Date.parse(record.nextAttemptAt);
+  return Number.isNaN(due) ? Number.POSITIVE_INFINITY : nowMs - due;
+}
+
 export function decide(record: JobRecord, nowMs: number, settings: DeadlineSettings): RecoveryAction {
   const age = ageMs(record, nowMs);
   if (isTerminal(record.status)) return age > settings.retentionHours * HOUR_MS ? { kind: 'retire' } : { kind: 'none' };
@@ -38,7 +44,8 @@ export function decide(record: JobRecord, nowMs: number, settings: DeadlineSetti
       if (age <= settings.uploadDeadlineSeconds * 1000) return { kind: 'none' };
       return { kind: 'expire', message: `nothing was submitted within ${settings.uploadDeadlineSeconds} s; create a new job` };
     case 'queued':
-      if (age <= settings.queuedDeadlineSeconds * 1000) return { kind: 'none' };
+      // A job waiting for a scheduled retry (nextAttemptAt, src/worker/retries.ts) is not stale before its retry is due.
+      if (Math.min(age, waitedSinceRetryMs(record, nowMs)) <= settings.queuedDeadlineSeconds * 1000) return { kind: 'none' };
       if (requeues >= settings.maxRequeues)
         return {
           kind: 'fail',
