@@ -18,6 +18,9 @@ import { startAzurite, type Azurite } from './services/azurite.ts';
 import { startServiceBusStandin, type ServiceBusStandin } from '../servicebus-standin/index.ts';
 import { connectKube, type Kube, type KubeObject } from './kube.ts';
 import { startNodeAgent, type NodeAgent } from './node-agent/agent.ts';
+import type { PortMapping } from './node-agent/translate.ts';
+import { PORT_NAMES } from '../contract/container.ts';
+import { API_ADMIN_PORT_NAME } from '../operator/desired/api-deployment.ts';
 import { REPO_ROOT } from './node-agent/main.ts';
 import { waitFor } from '../shared/net.ts';
 import { startServiceBusMux, withEndpointPort, type ServiceBusMux } from './servicebus-mux.ts';
@@ -66,6 +69,11 @@ export interface Platform {
 }
 
 type Step = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+
+/** The container ports that serve /metrics: the API's admin port and the worker's port (the chart's PodMonitor scrapes the same). */
+export function servesMetrics(port: PortMapping): boolean {
+  return (port.container === 'api' && port.name === API_ADMIN_PORT_NAME) || (port.container === 'worker' && port.name === PORT_NAMES.worker);
+}
 
 function yamlObjects(path: string): KubeObject[] {
   return parseAllDocuments(readFileSync(path, 'utf8'))
@@ -289,10 +297,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     const operator = await operatorStarting;
 
-    // Prometheus scrapes the operator (queue backlog) and every local worker (in-flight jobs)
+    // Prometheus scrapes the operator (queue backlog) and the pipeline's pods where they serve /metrics, as the chart's
+    // PodMonitor does in a cluster: the API on its admin port (webhooks, recovery, queue wait), the worker on its http port.
     const scrapeTimer = setInterval(() => {
-      const workers = agent.pods().flatMap((p) => p.ports.map((port) => `127.0.0.1:${port.hostPort}`));
-      setScrapeTargets([`127.0.0.1:${operator.metricsPort}`, ...workers]);
+      const pods = agent.pods().flatMap((p) => p.ports.filter(servesMetrics).map((port) => `127.0.0.1:${port.hostPort}`));
+      setScrapeTargets([`127.0.0.1:${operator.metricsPort}`, ...pods]);
     }, 2_000);
     stack.push({ what: 'scrape target sync', stop: async () => clearInterval(scrapeTimer) });
     setScrapeTargets([`127.0.0.1:${operator.metricsPort}`]);
