@@ -1,10 +1,13 @@
 // `npm start -- --load N`: sends N receipts to the running platform and shows, once a
 // second, what a person wants to see while the autoscaler works: the queue backlog, the
 // worker pods (ready on the local node / wanted by the HPA), throughput and latency.
-// Every receipt is a unique variant of the sample (see receipts.ts), so none is answered
-// from the API's result cache: each one is real OCR work for the workers.
+// The receipts are four distinct till receipts of real size and length (receipts.ts,
+// LOAD_RECEIPTS), each sent as a unique variant, so none is answered from the API's result
+// cache: each one is real OCR work for the workers. At the end it prints the scaling
+// reaction (reaction.ts): backlog first seen -> HPA desires more -> new worker pods Ready.
 import type { Platform } from './platform.ts';
-import { readSampleReceipt, receiptVariant, SAMPLE_RECEIPT } from './receipts.ts';
+import { formatReaction, ReactionClock, type Reaction } from './reaction.ts';
+import { receiptVariant, renderLoadReceipts } from './receipts.ts';
 
 export interface LoadStats {
   sent: number;
@@ -19,6 +22,8 @@ export interface LoadStats {
   maxWorkersDesired: number;
   /** seconds until the workers were back at the minimum, when waited for */
   scaleInSeconds?: number;
+  /** backlog first seen -> HPA desired more -> new worker pods Ready (reaction.ts) */
+  reaction: Reaction;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -71,6 +76,21 @@ async function limit<T>(items: readonly T[], concurrency: number, fn: (item: T) 
   );
 }
 
+/** The closing lines of a load run. */
+function summary(stats: LoadStats, n: number, errors: ReadonlyMap<string, number>): string {
+  const { maxWorkersReady: maxReady, maxWorkersDesired: maxDesired, scaleInSeconds, failed } = stats;
+  return [
+    '',
+    `load: ${stats.succeeded}/${n} receipts read in ${stats.seconds.toFixed(1)} s: ${stats.throughput.toFixed(2)} receipts/s`,
+    `      latency (created -> finished) p50 ${(stats.latencyMs.p50 / 1000).toFixed(1)} s, p95 ${(stats.latencyMs.p95 / 1000).toFixed(1)} s, max ${(stats.latencyMs.max / 1000).toFixed(1)} s`,
+    `      workers: at most ${maxReady} ready, the HPA wanted at most ${maxDesired || '? (no external metric: is prometheus-adapter running?)'}`,
+    ...(scaleInSeconds !== undefined ? [`      scaled back in to 1 worker ${scaleInSeconds.toFixed(0)} s after the load`] : []),
+    ...formatReaction(stats.reaction).map((l) => `      ${l}`),
+    ...(failed ? [`      failed: ${failed} (${[...errors].map(([k, v]) => `${k} x${v}`).join(', ')})`] : []),
+    '',
+  ].join('\n');
+}
+
 export async function runLoad(
   platform: Platform,
   n: number,
@@ -83,7 +103,8 @@ export async function runLoad(
     stop = true;
   });
   const headers = { 'x-api-key': apiKey };
-  const sample = await readSampleReceipt();
+  const receipts = await renderLoadReceipts();
+  const reaction = new ReactionClock();
   const salt = Date.now() % 1_000_000_000; // unique across runs too, so no run hits an earlier run's cache
   const pending = new Map<string, number>(); // job id -> submitted at
   const latencies: number[] = [];
@@ -116,13 +137,16 @@ export async function runLoad(
     maxDesired = Math.max(maxDesired, desired ?? 0);
     const done = latencies.length;
     const seconds = ((lastDone || Date.now()) - (firstSent || began)) / 1000;
+    const t = (Date.now() - began) / 1000;
+    const active = platform.standin.counts('ocr-jobs').activeMessageCount;
+    reaction.observe({ t, backlog: active, desired, ready });
     return {
-      t: (Date.now() - began) / 1000,
+      t,
       sent,
       total: n,
       done,
       failed,
-      active: platform.standin.counts('ocr-jobs').activeMessageCount,
+      active,
       workersReady: ready,
       workersDesired: desired,
       throughput: done > 0 && seconds > 0 ? done / seconds : 0,
@@ -130,7 +154,10 @@ export async function runLoad(
     };
   };
 
-  write(`\nload: sending ${n} unique variants of ${SAMPLE_RECEIPT} to ${apiUrl}/v1/jobs (multipart), polling each job until it finishes`);
+  write(
+    `\nload: sending ${n} receipts (${receipts.map((r) => r.name).join(', ')}, in turn, each a unique variant) ` +
+      `to ${apiUrl}/v1/jobs (multipart), polling each job until it finishes`,
+  );
   // on a terminal the status line is redrawn in place; in a log, a line is written when
   // something other than the clock changed, and at least every 10 s
   const tty = options.write === undefined && process.stdout.isTTY;
@@ -157,7 +184,7 @@ export async function runLoad(
     4,
     async (i) => {
       if (stop) return;
-      const image = await receiptVariant(sample, salt + i);
+      const image = await receiptVariant(receipts[i % receipts.length]!.png, salt + i);
       const form = new FormData();
       form.set('file', new Blob([new Uint8Array(image)], { type: 'image/png' }), `receipt-${i}.png`);
       try {
@@ -236,19 +263,10 @@ export async function runLoad(
     maxWorkersReady: maxReady,
     maxWorkersDesired: maxDesired,
     ...(scaleInSeconds !== undefined ? { scaleInSeconds } : {}),
+    reaction: reaction.reaction,
   };
   show(final, true);
   if (tty) process.stdout.write('\n');
-  write(
-    [
-      '',
-      `load: ${stats.succeeded}/${n} receipts read in ${stats.seconds.toFixed(1)} s: ${stats.throughput.toFixed(2)} receipts/s`,
-      `      latency (created -> finished) p50 ${(stats.latencyMs.p50 / 1000).toFixed(1)} s, p95 ${(stats.latencyMs.p95 / 1000).toFixed(1)} s, max ${(stats.latencyMs.max / 1000).toFixed(1)} s`,
-      `      workers: at most ${maxReady} ready, the HPA wanted at most ${maxDesired || '? (no external metric: is prometheus-adapter running?)'}`,
-      ...(scaleInSeconds !== undefined ? [`      scaled back in to 1 worker ${scaleInSeconds.toFixed(0)} s after the load`] : []),
-      ...(failed ? [`      failed: ${failed} (${[...errors].map(([k, v]) => `${k} x${v}`).join(', ')})`] : []),
-      '',
-    ].join('\n'),
-  );
+  write(summary(stats, n, errors));
   return stats;
 }
