@@ -64,7 +64,16 @@ export const JobView = z.object({
     'Where the webhook stands once the job finished: pending (attempts so far, lastError), delivered (deliveredAt) or failed ' +
       '(attempts ran out, or the target was refused; lastError says why). At least once, same x-ocr-delivery id on every attempt.',
   ),
-  attempts: z.number(),
+  attempts: z.number().describe('Times a worker started this job (retries and redeliveries included).'),
+  retry: z
+    .object({
+      nextAttemptAt: z.string().describe('When the next attempt becomes visible to the workers (ISO 8601).'),
+      lastError: z.object({ code: JobErrorCode, message: z.string() }).describe('The transient failure of the latest attempt.'),
+    })
+    .optional()
+    .describe(
+      'Present while a queued job waits for its retry after a transient failure (spec.retries: exponential backoff with jitter, 5 attempts by default).',
+    ),
   cached: z.boolean().describe('True when a previous identical job answered this one.'),
   createdAt: z.string(),
   updatedAt: z.string(),

@@ -134,6 +134,21 @@ export const CONNECTION_DEFAULTS = {
 export const WORKER_GRACE_MARGIN_SECONDS = 30;
 
 /**
+ * Retries with backoff of transient job failures (src/worker/retries.ts): the CRD's spec.retries defaults and the
+ * worker's when a WORKER_RETRY_* variable is unset. The operator sets a variable only when the spec differs.
+ */
+export const RETRY_DEFAULTS = {
+  /** Attempts of a job in all, the first included. */
+  maxAttempts: 5,
+  /** Shortest delay before a retry (s); the delay after attempt n is drawn between this and min(max, this * 2^(n-1)). */
+  baseDelaySeconds: 5,
+  /** Longest delay before a retry (s). */
+  maxDelaySeconds: 300,
+  /** OCR timeouts of one job after which it fails instead of being retried. */
+  maxTimeouts: 2,
+} as const;
+
+/**
  * Job deadlines, recovery and retention: the CRD's spec.jobs defaults and the API's when a variable is unset
  * (docs/job-states.md). The operator sets a JOB_* / RECOVERY_* variable only when the spec differs from these.
  */

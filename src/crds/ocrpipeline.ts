@@ -4,7 +4,7 @@
 // `kubectl explain` shows them to users, and defaults live here so the API server and the
 // operator agree on them.
 import { z } from 'zod';
-import { JOB_DEFAULTS } from '../contract/container.ts';
+import { JOB_DEFAULTS, RETRY_DEFAULTS } from '../contract/container.ts';
 
 export const GROUP = 'ocrplatform.io';
 export const VERSION = 'v1alpha1';
@@ -429,8 +429,8 @@ const serviceBusSchema = withRules(
       api: componentConnectionSchema('Service Bus', 'api', 'Send and Listen on the queue: Listen for the readiness peek').describe(
         "The API's own connection string (SAS policy with Send and Listen), instead of the shared one.",
       ),
-      worker: componentConnectionSchema('Service Bus', 'worker', 'Listen on the queue').describe(
-        "The workers' own connection string (SAS policy with Listen only); the operator then passes maxDeliveryCount to them, which needs Manage to read.",
+      worker: componentConnectionSchema('Service Bus', 'worker', 'Send and Listen on the queue: Send schedules retries').describe(
+        "The workers' own connection string (SAS policy with Send and Listen); the operator then passes maxDeliveryCount to them, which needs Manage to read.",
       ),
     })
     .strict(),
@@ -548,7 +548,7 @@ const jobsSchema = z
       .default(JOBS_DEFAULTS.processingDeadlineSeconds)
       .describe(
         'A job processing unchanged this long is sent again (JOB_PROCESSING_DEADLINE_SECONDS; default 900, 60 to 604800); keep it above ' +
-          'worker.maxJobSeconds times the deliveries a job may take.',
+          'worker.maxJobSeconds plus the queue lock duration (each delivery rewrites the record and restarts this clock).',
       ),
     maxRequeues: int32()
       .min(0)
@@ -585,6 +585,50 @@ const jobsSchema = z
   .describe(
     'Job deadlines, recovery and retention. The API pods read the dead-letter queue (the job fails with its reason and the webhook fires), ' +
       'send stale queued and processing jobs again, expire jobs whose upload never came, and delete finished jobs after retentionHours.',
+  );
+
+/** Retries with backoff of transient job failures (src/worker/retries.ts); defaults are RETRY_DEFAULTS (src/contract/container.ts). */
+const retriesSchema = z
+  .object({
+    maxAttempts: int32()
+      .min(1)
+      .max(100)
+      .default(RETRY_DEFAULTS.maxAttempts)
+      .describe(
+        'Attempts of a job in all, the first included (WORKER_RETRY_MAX_ATTEMPTS; default 5, 1 to 100). After a transient failure of the last ' +
+          'one the job fails as DELIVERY_LIMIT_EXCEEDED and its message is dead-lettered.',
+      ),
+    baseDelaySeconds: int32()
+      .min(1)
+      .max(3600)
+      .default(RETRY_DEFAULTS.baseDelaySeconds)
+      .describe(
+        'Shortest wait before a retry, in seconds (WORKER_RETRY_BASE_DELAY_SECONDS; default 5). The wait after attempt n is drawn at random ' +
+          'between this and min(maxDelaySeconds, baseDelaySeconds * 2^(n-1)).',
+      ),
+    maxDelaySeconds: int32()
+      .min(1)
+      .max(86400)
+      .default(RETRY_DEFAULTS.maxDelaySeconds)
+      .describe(
+        'Longest wait before a retry, in seconds (WORKER_RETRY_MAX_DELAY_SECONDS; default 300). A job waiting for its retry is queued: keep ' +
+          'jobs.queuedDeadlineSeconds above this, or recovery sends it again early (harmless, but it spends the wait).',
+      ),
+    maxTimeouts: int32()
+      .min(1)
+      .max(100)
+      .default(RETRY_DEFAULTS.maxTimeouts)
+      .describe(
+        'OCR timeouts (worker.maxJobSeconds spent) of one job after which it fails as OCR_FAILED instead of being retried ' +
+          '(WORKER_RETRY_MAX_TIMEOUTS; default 2): an image that timed out twice would most likely time out again.',
+      ),
+  })
+  .strict()
+  .prefault({})
+  .describe(
+    'Retries of transient failures (image not visible yet, storage or OCR engine errors, OCR timeouts): the worker schedules the next ' +
+      'attempt as a new queue message after a growing, jittered delay, and the job is queued until then (it shows nextAttemptAt and ' +
+      'lastErrorCode). Permanent failures (a corrupt or too large image) fail at once. The workers need Send on the queue as well as Listen.',
   );
 
 /** Engines a worker image carries; `paddle` reads the languages in PADDLE_LANGUAGES only. */
@@ -652,6 +696,7 @@ export const ocrPipelineSpecSchema = withRules(
         .describe('Placement and metadata shared by the API and worker pods.'),
       networkPolicy: networkPolicySchema,
       jobs: jobsSchema,
+      retries: retriesSchema,
     })
     .strict(),
   [paddleLanguagesRule],

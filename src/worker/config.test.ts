@@ -23,7 +23,28 @@ void describe('worker config', () => {
     assert.equal(loadConfig({ ...base, OCR_PIPELINE: 'invoices' }).partition, 'invoices');
   });
 
+  void it('retries 5 attempts with 5 s to 300 s of backoff and fails after 2 timeouts by default', () => {
+    assert.deepEqual(loadConfig(base).retries, { maxAttempts: 5, baseDelayMs: 5_000, maxDelayMs: 300_000, maxTimeouts: 2 });
+  });
+
+  void it('reads the retry settings, with fractions of a second for the delays', () => {
+    const env = {
+      ...base,
+      WORKER_RETRY_MAX_ATTEMPTS: '3',
+      WORKER_RETRY_BASE_DELAY_SECONDS: '0.25',
+      WORKER_RETRY_MAX_DELAY_SECONDS: '1.5',
+      WORKER_RETRY_MAX_TIMEOUTS: '1',
+    };
+    assert.deepEqual(loadConfig(env).retries, { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 1_500, maxTimeouts: 1 });
+  });
+
   const bad: { name: string; env: Record<string, string>; message: RegExp }[] = [
+    {
+      name: 'zero retry attempts',
+      env: { ...base, WORKER_RETRY_MAX_ATTEMPTS: '0' },
+      message: /WORKER_RETRY_MAX_ATTEMPTS must be an integer between 1 and 100/,
+    },
+    { name: 'a retry delay that is not a number', env: { ...base, WORKER_RETRY_BASE_DELAY_SECONDS: 'soon' }, message: /WORKER_RETRY_BASE_DELAY_SECONDS/ },
     { name: 'no queue', env: { BLOB_CONNECTION_STRING: 'x' }, message: /SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE/ },
     { name: 'no storage', env: { SERVICEBUS_NAMESPACE: 'x.servicebus.windows.net' }, message: /BLOB_CONNECTION_STRING or BLOB_ACCOUNT_URL/ },
     { name: 'a zero concurrency', env: { ...base, WORKER_CONCURRENCY: '0' }, message: /WORKER_CONCURRENCY must be an integer between 1 and 64, got "0"/ },

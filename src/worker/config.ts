@@ -1,6 +1,6 @@
 // The worker's configuration, all from the environment the operator sets on the pod. One
 // settings table documents every variable; `--help` prints it and the parser follows it.
-import { ENV, PORTS } from '../contract/container.ts';
+import { ENV, PORTS, RETRY_DEFAULTS } from '../contract/container.ts';
 import {
   checkLanguages,
   connectionSettings,
@@ -78,7 +78,7 @@ export const SETTINGS = [
     name: 'retryMaxAttempts',
     env: ENV.workerRetryMaxAttempts,
     type: 'integer',
-    default: 5,
+    default: RETRY_DEFAULTS.maxAttempts,
     min: 1,
     max: 100,
     help: 'Attempts of a job in all (the first included) before a transient failure fails it as DELIVERY_LIMIT_EXCEEDED.',
@@ -87,7 +87,7 @@ export const SETTINGS = [
     name: 'retryBaseDelaySeconds',
     env: ENV.workerRetryBaseDelaySeconds,
     type: 'number',
-    default: 5,
+    default: RETRY_DEFAULTS.baseDelaySeconds,
     min: 0.01,
     max: 3600,
     unit: 'seconds',
@@ -97,7 +97,7 @@ export const SETTINGS = [
     name: 'retryMaxDelaySeconds',
     env: ENV.workerRetryMaxDelaySeconds,
     type: 'number',
-    default: 300,
+    default: RETRY_DEFAULTS.maxDelaySeconds,
     min: 0.01,
     max: 86400,
     unit: 'seconds',
@@ -107,7 +107,7 @@ export const SETTINGS = [
     name: 'retryMaxTimeouts',
     env: ENV.workerRetryMaxTimeouts,
     type: 'integer',
-    default: 2,
+    default: RETRY_DEFAULTS.maxTimeouts,
     min: 1,
     max: 100,
     help: 'OCR timeouts of one job after which it fails (as OCR_FAILED) instead of being retried again.',

@@ -94,14 +94,16 @@ export class Consumer {
     });
     let settlement: Settlement | undefined;
     try {
-      settlement = await this.processor({ body: message.body, deliveryCount: message.deliveryCount ?? 0 });
+      settlement = await this.processor({ body: message.body, deliveryCount: message.deliveryCount ?? 0, properties: message.applicationProperties });
       renewal.stop();
       if (entry.settled) return; // abandoned by a drain that ran out of time
       entry.settled = true;
       await this.settle(message, settlement);
       hooks?.onSettled?.(settlement);
       const fields = { jobId: settlement.jobId, action: settlement.action, outcome: settlement.outcome, deliveryCount: message.deliveryCount };
-      if (settlement.action === 'complete') log.info(fields, 'Completed job');
+      if (settlement.outcome === 'retried')
+        log.warn({ ...fields, code: settlement.code, reason: settlement.reason, attempt: settlement.attempt, retryAt: settlement.retryAt }, 'Scheduled retry');
+      else if (settlement.action === 'complete') log.info(fields, 'Completed job');
       else log.warn({ ...fields, code: settlement.code, reason: settlement.reason }, SETTLED[settlement.action]);
     } catch (err) {
       // Settling failed (lock lost, connection gone): the broker redelivers after the lock

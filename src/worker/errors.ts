@@ -9,6 +9,10 @@
 //   the broker redelivers it; on the last allowed delivery the job is marked failed first,
 //   and the broker then dead-letters it (MaxDeliveryCountExceeded).
 //
+// - OcrTimeoutError: a transient error that counts towards the job's timeouts: after
+//   WORKER_RETRY_MAX_TIMEOUTS of them (default 2) the image is treated as one this pipeline
+//   cannot OCR in time, and the job fails instead of costing another full time budget.
+//
 // Any other error is a bug or an outage we did not foresee: treated as transient.
 import type { JobErrorCode } from '../jobs/schema.ts';
 
@@ -29,9 +33,15 @@ export class TransientJobError extends JobError {
   override name = 'TransientJobError';
 }
 
+/** Recognition ran out of the job's time budget (WORKER_MAX_JOB_SECONDS): transient, but counted per job. */
+export class OcrTimeoutError extends TransientJobError {
+  override name = 'OcrTimeoutError';
+}
+
 /** The code and readable reason of any error, for records, logs and dead-letter descriptions. */
-export function describeError(error: unknown): { code: JobErrorCode; reason: string; permanent: boolean } {
-  if (error instanceof JobError) return { code: error.code, reason: error.message, permanent: error instanceof PermanentJobError };
+export function describeError(error: unknown): { code: JobErrorCode; reason: string; permanent: boolean; timeout: boolean } {
+  if (error instanceof JobError)
+    return { code: error.code, reason: error.message, permanent: error instanceof PermanentJobError, timeout: error instanceof OcrTimeoutError };
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return { code: 'OCR_FAILED', reason, permanent: false };
+  return { code: 'OCR_FAILED', reason, permanent: false, timeout: false };
 }

@@ -14,7 +14,7 @@ export interface WorkerMetrics {
   modelLoadSeconds: Gauge<'pipeline'>;
 }
 
-export const OUTCOMES: readonly Outcome[] = ['succeeded', 'duplicate', 'dead_lettered', 'abandoned', 'failed_after_retries'];
+export const OUTCOMES: readonly Outcome[] = ['succeeded', 'duplicate', 'retried', 'dead_lettered', 'abandoned', 'failed_after_retries'];
 
 export function createWorkerMetrics(pipeline: string): WorkerMetrics {
   const registry = new Registry();
@@ -24,7 +24,7 @@ export function createWorkerMetrics(pipeline: string): WorkerMetrics {
     registry,
     jobs: new Counter({
       name: WORKER_METRIC.jobs,
-      help: 'Jobs settled, by outcome (succeeded, duplicate, dead_lettered, abandoned, failed_after_retries).',
+      help: 'Jobs settled, by outcome (succeeded, duplicate, retried: next attempt scheduled, dead_lettered, abandoned, failed_after_retries).',
       labelNames: ['outcome', 'pipeline'],
       registers: [registry],
     }),

@@ -7,7 +7,7 @@ import { BlobMissingError, BlobTooLargeError } from '../jobs/blobs.ts';
 import { sha256Hex } from '../jobs/dedupe.ts';
 import { JobNotFoundError, type Transition } from '../jobs/records.ts';
 import { inputBlobPath, type JobMessage, type JobRecord, type OcrResult } from '../jobs/schema.ts';
-import { PermanentJobError, TransientJobError } from './errors.ts';
+import { OcrTimeoutError, PermanentJobError, TransientJobError } from './errors.ts';
 import { createProcessor, type ProcessorDeps } from './processor.ts';
 import type { PreparedImage } from './ocr/preprocess.ts';
 
@@ -340,6 +340,148 @@ void describe('processor', () => {
       changed.message.blobPath = legacy;
       changed.blobs.uploads.set(legacy, Buffer.from('overwritten after submit'));
       await refused(changed, 'CONTENT_MISMATCH');
+    });
+  });
+
+  void describe('retries with backoff', () => {
+    interface Scheduled {
+      jobId: string;
+      attempt: number;
+      timeouts: number;
+      at: string;
+      cancelled: boolean;
+    }
+    /** The fixture with retries on (5 attempts, 1 s to 60 s, 2 timeouts, jitter 0) and a schedule that records what it sent. */
+    function retrying(change: Parameters<typeof fixture>[0] = {}, scheduleFails = false): Fixture & { scheduled: Scheduled[] } {
+      const f = fixture(change);
+      const scheduled: Scheduled[] = [];
+      f.deps.retries = {
+        policy: { maxAttempts: 5, baseDelayMs: 1_000, maxDelayMs: 60_000, maxTimeouts: 2 },
+        random: () => 0,
+        schedule: async (job, next, at) => {
+          if (scheduleFails) throw new Error('amqp:unauthorized-access: Send is required');
+          const entry = { jobId: job.jobId, attempt: next.attempt, timeouts: next.timeouts, at: at.toISOString(), cancelled: false };
+          scheduled.push(entry);
+          return async () => {
+            entry.cancelled = true;
+          };
+        },
+      };
+      return Object.assign(f, { scheduled });
+    }
+    const timeoutEngine = {
+      recognize: async (): Promise<never> => {
+        throw new OcrTimeoutError('OCR_FAILED', 'recognition took longer than 10 s');
+      },
+    };
+
+    void it('schedules the next attempt after its backoff, queues the record with nextAttemptAt and the error, and completes the message', async () => {
+      const f = retrying({ upload: null });
+      const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+      assert.deepEqual([settlement.action, settlement.outcome], ['complete', 'retried']);
+      assert.deepEqual(f.scheduled, [{ jobId: f.message.jobId, attempt: 2, timeouts: 0, at: '2026-01-01T00:00:01.000Z', cancelled: false }]);
+      const record = f.records.rows.get(f.message.jobId);
+      assert.deepEqual(
+        [record?.status, record?.nextAttemptAt, record?.lastErrorCode, record?.errorCode],
+        ['queued', '2026-01-01T00:00:01.000Z', 'UPLOAD_MISSING', undefined],
+      );
+    });
+
+    void it('counts the attempt from the message properties and backs off longer each time', async () => {
+      const f = retrying({ upload: null });
+      f.deps.retries!.random = () => 0.999_999;
+      const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0, properties: { ocrAttempt: 3 } });
+      assert.equal(settlement.outcome, 'retried');
+      assert.deepEqual(
+        f.scheduled.map((e) => [e.attempt, e.at]),
+        [[4, '2026-01-01T00:00:04.000Z']],
+      );
+      assert.equal(f.records.rows.get(f.message.jobId)?.attempts, 3, 'the record counts the runs of this job: this was the third');
+    });
+
+    void it('marks the job failed and dead-letters it when the last attempt fails, scheduling nothing', async () => {
+      const f = retrying({ upload: null });
+      const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0, properties: { ocrAttempt: 5 } });
+      assert.deepEqual([settlement.action, settlement.outcome], ['deadLetter', 'failed_after_retries']);
+      assert.deepEqual(f.scheduled, []);
+      const record = f.records.rows.get(f.message.jobId);
+      assert.deepEqual([record?.status, record?.errorCode], ['failed', 'DELIVERY_LIMIT_EXCEEDED']);
+      assert.match(record?.errorMessage ?? '', /gave up after 5 attempts.*UPLOAD_MISSING/);
+    });
+
+    void it('retries a first OCR timeout and counts it in the next message', async () => {
+      const f = retrying();
+      f.deps.engine = timeoutEngine;
+      const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+      assert.equal(settlement.outcome, 'retried');
+      assert.deepEqual(
+        f.scheduled.map((e) => [e.attempt, e.timeouts]),
+        [[2, 1]],
+      );
+    });
+
+    void it('fails a job on its second OCR timeout instead of spending another time budget on it', async () => {
+      const f = retrying();
+      f.deps.engine = timeoutEngine;
+      const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0, properties: { ocrAttempt: 2, ocrTimeouts: 1 } });
+      assert.deepEqual([settlement.action, settlement.outcome], ['deadLetter', 'failed_after_retries']);
+      assert.deepEqual(f.scheduled, []);
+      const record = f.records.rows.get(f.message.jobId);
+      assert.deepEqual([record?.status, record?.errorCode], ['failed', 'OCR_FAILED']);
+      assert.match(record?.errorMessage ?? '', /timed out on 2 attempts/);
+    });
+
+    void it('dead-letters a permanent error at once without scheduling a retry', async () => {
+      const f = retrying({ upload: Buffer.alloc(2000) });
+      const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+      assert.deepEqual([settlement.action, settlement.outcome], ['deadLetter', 'dead_lettered']);
+      assert.deepEqual(f.scheduled, []);
+      assert.equal(f.records.rows.get(f.message.jobId)?.status, 'failed');
+    });
+
+    void it('falls back to abandoning the message, saying why, when the retry cannot be scheduled', async () => {
+      const f = retrying({ upload: null }, true);
+      const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+      assert.deepEqual([settlement.action, settlement.outcome], ['abandon', 'abandoned']);
+      assert.match(settlement.action === 'abandon' ? settlement.reason : '', /could not be scheduled.*Send is required/);
+      assert.equal(f.records.rows.get(f.message.jobId)?.status, 'processing', 'the broker redelivers it');
+    });
+
+    void it('cancels the scheduled retry and abandons when the record cannot be written', async () => {
+      const f = retrying({ upload: null });
+      const transition = f.records.transition.bind(f.records);
+      f.records.transition = async (pipeline, jobId, t) => {
+        if (t.to === 'queued') throw new Error('storage unavailable');
+        return await transition(pipeline, jobId, t);
+      };
+      const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+      assert.deepEqual([settlement.action, settlement.outcome], ['abandon', 'abandoned']);
+      assert.deepEqual(
+        f.scheduled.map((e) => e.cancelled),
+        [true],
+      );
+    });
+
+    void it('cancels the scheduled retry when another delivery finished the job meanwhile', async () => {
+      const f = retrying({ upload: null });
+      const transition = f.records.transition.bind(f.records);
+      f.records.transition = async (pipeline, jobId, t) => {
+        if (t.to === 'queued') f.records.rows.set(jobId, { ...f.records.rows.get(jobId)!, status: 'succeeded' });
+        return await transition(pipeline, jobId, t);
+      };
+      const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+      assert.deepEqual([settlement.action, settlement.outcome], ['complete', 'duplicate']);
+      assert.deepEqual(
+        f.scheduled.map((e) => e.cancelled),
+        [true],
+      );
+    });
+
+    void it('dead-letters a message whose retry properties are malformed as INVALID_MESSAGE', async () => {
+      const f = retrying();
+      const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0, properties: { ocrAttempt: 'two' } });
+      assert.deepEqual([settlement.action, settlement.action === 'deadLetter' ? settlement.code : ''], ['deadLetter', 'INVALID_MESSAGE']);
+      assert.deepEqual(f.scheduled, []);
     });
   });
 });

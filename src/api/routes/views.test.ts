@@ -34,6 +34,22 @@ void describe('the JobView of a record', () => {
     assert.deepEqual(jobView(record, undefined).timings, { queuedMs: 500, processingMs: 2_000, totalMs: 3_000 });
   });
 
+  void it('shows when a queued job retries and why, and nothing once it runs again', () => {
+    const waiting: JobRecord = {
+      ...record,
+      status: 'queued',
+      nextAttemptAt: '2024-01-01T00:00:08.000Z',
+      lastErrorCode: 'UPLOAD_MISSING',
+      lastErrorMessage: 'no image at inputs/job-00000001',
+    };
+    assert.deepEqual(jobView(waiting, undefined).retry, {
+      nextAttemptAt: '2024-01-01T00:00:08.000Z',
+      lastError: { code: 'UPLOAD_MISSING', message: 'no image at inputs/job-00000001' },
+    });
+    assert.equal(jobView({ ...waiting, status: 'processing' }, undefined).retry, undefined);
+    assert.equal(jobView({ ...record, status: 'queued' }, undefined).retry, undefined);
+  });
+
   void it('leaves out timings whose timestamps are missing', () => {
     assert.deepEqual(jobView({ ...record, status: 'queued', startedAt: undefined, finishedAt: undefined }, undefined).timings, {});
   });

@@ -27,6 +27,7 @@ export function jobView(job: JobRecord, result: OcrResult | undefined): JobView 
     webhook: job.webhookUrl !== undefined,
     ...(job.webhook ? { webhookDelivery: job.webhook } : {}),
     attempts: job.attempts,
+    ...retryOf(job),
     cached: job.resultOf !== undefined,
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
@@ -40,6 +41,14 @@ export function jobView(job: JobRecord, result: OcrResult | undefined): JobView 
     },
     ...(shown ? { result: shown } : {}),
     ...errorOf(job),
+  };
+}
+
+/** The `retry` of a queued job waiting for its next attempt after a transient failure; nothing otherwise. */
+function retryOf(job: JobRecord): Pick<JobView, 'retry'> {
+  if (job.status !== 'queued' || job.nextAttemptAt === undefined) return {};
+  return {
+    retry: { nextAttemptAt: job.nextAttemptAt, lastError: { code: job.lastErrorCode ?? 'OCR_FAILED', message: job.lastErrorMessage ?? 'the attempt failed' } },
   };
 }
 

@@ -5,6 +5,7 @@ import { ENV, WORKER_GRACE_MARGIN_SECONDS } from '../../contract/container.ts';
 import { TMP_MOUNT, TMP_VOLUME, basePodSpec, componentContainer, configHash, deployment, portEnv, sharedEnv } from './common.ts';
 import { componentSecretHashes, workerHasOwnQueueCredentials } from './credentials.ts';
 import type { DesiredInput } from './input.ts';
+import { retriesEnv } from './retries-env.ts';
 
 export function workerEnv(input: DesiredInput): V1EnvVar[] {
   const { spec } = input.pipeline;
@@ -14,6 +15,7 @@ export function workerEnv(input: DesiredInput): V1EnvVar[] {
     { name: ENV.ocrEngine, value: spec.ocr.engine },
     { name: ENV.workerConcurrency, value: String(spec.worker.concurrency) },
     { name: ENV.workerMaxJobSeconds, value: String(spec.worker.maxJobSeconds) },
+    ...retriesEnv(spec.retries),
   ];
   // Listen-only credentials cannot read the queue's MaxDeliveryCount (Manage): say it here instead.
   if (workerHasOwnQueueCredentials(spec)) env.push({ name: ENV.workerMaxDeliveryCount, value: String(spec.queue.serviceBus.maxDeliveryCount) });

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createWorker, OEM, type Worker, type Page } from 'tesseract.js';
 import type { OcrLine, PageSegmentation } from '../../jobs/schema.ts';
-import { TransientJobError } from '../errors.ts';
+import { OcrTimeoutError, TransientJobError } from '../errors.ts';
 import type { PreparedImage } from './preprocess.ts';
 
 export type ModelVariant = 'best_int' | 'legacy';
@@ -186,7 +186,7 @@ export class TesseractPool implements OcrEngine {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new TransientJobError('OCR_FAILED', `recognition took longer than ${Math.round(timeoutMs / 1000)} s (WORKER_MAX_JOB_SECONDS)`)),
+        () => reject(new OcrTimeoutError('OCR_FAILED', `recognition took longer than ${Math.round(timeoutMs / 1000)} s (WORKER_MAX_JOB_SECONDS)`)),
         timeoutMs,
       );
     });

@@ -21,7 +21,7 @@ import {
 } from '../../../src/jobs/index.ts';
 import { startAzurite, type Azurite } from '../../support/azurite.ts';
 import { freePort, waitFor } from '../../support/ports.ts';
-import { serviceBusClient, startServiceBusStandin, type ServiceBusStandin } from '../../support/servicebus.ts';
+import { serviceBusClient, startServiceBusStandin, type ServiceBusStandin, type StandinOptions } from '../../support/servicebus.ts';
 
 export const PIPELINE = 'receipts';
 export const LOCK_SECONDS = 5;
@@ -38,11 +38,12 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-export async function startPlatform(): Promise<Platform> {
+/** `keys`: the stand-in's SAS keys (default: one with every right), e.g. a Send+Listen key for the worker. */
+export async function startPlatform(options: { keys?: StandinOptions['keys'] } = {}): Promise<Platform> {
   const azurite = await startAzurite();
   let standin: ServiceBusStandin | undefined;
   try {
-    standin = await startServiceBusStandin({ logger: undefined });
+    standin = await startServiceBusStandin({ logger: undefined, ...(options.keys ? { keys: options.keys } : {}) });
   } catch (error) {
     await azurite.stop();
     throw error;
@@ -89,6 +90,10 @@ export async function startWorker(platform: Platform, queue: string, env: Record
       WORKER_CONCURRENCY: '1',
       WORKER_MAX_JOB_SECONDS: '60',
       WORKER_MAX_DELIVERY_COUNT: String(MAX_DELIVERIES),
+      // Retries fast enough for tests: MAX_DELIVERIES attempts, 0.2 s to 0.4 s apart.
+      WORKER_RETRY_MAX_ATTEMPTS: String(MAX_DELIVERIES),
+      WORKER_RETRY_BASE_DELAY_SECONDS: '0.2',
+      WORKER_RETRY_MAX_DELAY_SECONDS: '0.4',
       METRICS_PORT: String(port),
       LOG_LEVEL: 'info',
       ...env,
@@ -141,12 +146,14 @@ export function killAllWorkers(): void {
 /**
  * A job as the API queues it: record (with the image's hash), image at `inputs/<jobId>`, message.
  * `message` overrides fields of the queue message only (a forged hash, a foreign blobPath).
+ * `upload: false` records the image's hash but writes no image (it is "not visible yet").
  */
 export async function submitJob(
   platform: Platform,
   queue: string,
   image: Buffer | undefined,
   message: Partial<Pick<JobMessage, 'blobPath' | 'contentHash'>> = {},
+  options: { upload?: boolean } = {},
 ): Promise<string> {
   const jobId = `job-${randomUUID()}`;
   const now = new Date().toISOString();
@@ -164,7 +171,7 @@ export async function submitJob(
     queuedAt: now,
   };
   await platform.records.create(record);
-  if (image) await platform.blobs.putInput(jobId, image);
+  if (image && options.upload !== false) await platform.blobs.putInput(jobId, image);
   const sender = platform.sb.createSender(queue);
   try {
     await enqueueJob(sender, {

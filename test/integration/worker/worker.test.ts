@@ -119,9 +119,9 @@ void describe('one worker on a healthy queue', () => {
     assert.match(metrics, /ocr_worker_ocr_duration_seconds_count\{pipeline="receipts"\} 1\n/);
     assert.match(metrics, /ocr_worker_jobs_in_flight\{pipeline="receipts"\} 0\n/);
   });
-  void it('retries a poison message up to the delivery limit, then it is dead-lettered with the job marked failed', async () => {
+  void it('retries a poison message up to its max attempts, then it is dead-lettered with the job marked failed', async () => {
     // The record and message exist but the image was never uploaded: transient (it may
-    // still appear), so abandoned until the broker's delivery limit.
+    // still appear), so retried with backoff (a scheduled message per attempt) until the last attempt.
     const jobId = await submitJob(platform, queue, undefined);
     const record = await waitForStatus(platform, jobId, ['failed', 'succeeded']);
     assert.equal(record.errorCode, 'DELIVERY_LIMIT_EXCEEDED');
@@ -136,9 +136,10 @@ void describe('one worker on a healthy queue', () => {
       },
       15_000,
     );
-    assert.equal(letter?.reason, 'MaxDeliveryCountExceeded', 'the broker dead-lettered it after the last abandon');
+    assert.equal(letter?.reason, 'DELIVERY_LIMIT_EXCEEDED', 'the worker dead-lettered it after the last attempt');
     const metrics = (await worker.get('/metrics')).body;
-    assert.match(metrics, new RegExp(`ocr_worker_jobs_total\\{outcome="abandoned",pipeline="receipts"\\} ${MAX_DELIVERIES - 1}\\n`));
+    assert.match(metrics, new RegExp(`ocr_worker_jobs_total\\{outcome="retried",pipeline="receipts"\\} ${MAX_DELIVERIES - 1}\\n`));
+    assert.match(metrics, /ocr_worker_jobs_total\{outcome="abandoned",pipeline="receipts"\} 0\n/, 'nothing was left to the broker');
     assert.match(metrics, /ocr_worker_jobs_total\{outcome="failed_after_retries",pipeline="receipts"\} 1\n/);
   });
 });
