@@ -50,6 +50,14 @@ export class MemoryRecords implements RecordStore {
   async findResult(pipeline: string, key: string): Promise<string | undefined> {
     return this.answers.get(`${pipeline}/${key}`);
   }
+
+  async delete(pipeline: string, jobId: string): Promise<void> {
+    this.jobs.delete(`${pipeline}/${jobId}`);
+  }
+
+  async forgetResult(pipeline: string, key: string, jobId: string): Promise<void> {
+    if (this.answers.get(`${pipeline}/${key}`) === jobId) this.answers.delete(`${pipeline}/${key}`);
+  }
 }
 
 export class MemoryBlobs implements ImageStore {
@@ -113,6 +121,11 @@ export class MemoryBlobs implements ImageStore {
 
   async readResult(jobId: string): Promise<OcrResult | undefined> {
     return this.results.get(jobId);
+  }
+
+  async deleteJobBlobs(jobId: string): Promise<void> {
+    this.uploads.delete(jobId);
+    this.results.delete(jobId);
   }
 
   writeResult(result: OcrResult): void {

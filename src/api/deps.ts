@@ -4,10 +4,10 @@
 // "API overhead without storage" figure uses an in-process store of its own.
 import type { JobBlobs, JobMessage, JobRecords } from '../jobs/index.ts';
 
-export type RecordStore = Pick<JobRecords, 'create' | 'get' | 'transition' | 'remove' | 'findResult' | 'ping'>;
+export type RecordStore = Pick<JobRecords, 'create' | 'get' | 'transition' | 'remove' | 'findResult' | 'delete' | 'forgetResult' | 'ping'>;
 export type ImageStore = Pick<
   JobBlobs,
-  'uploadUrl' | 'uploadInfo' | 'uploadSize' | 'readUpload' | 'putInput' | 'putInputStream' | 'deleteInput' | 'readResult' | 'ping'
+  'uploadUrl' | 'uploadInfo' | 'uploadSize' | 'readUpload' | 'putInput' | 'putInputStream' | 'deleteInput' | 'deleteJobBlobs' | 'readResult' | 'ping'
 >;
 
 export interface JobQueue {

@@ -38,6 +38,11 @@ export const ERROR_CATALOGUE = {
     message: 'This API replica is receiving as many uploads as it can.',
     action: 'Retry after the number of seconds in the `Retry-After` header; another replica may take it.',
   },
+  QUEUE_BACKLOG_FULL: {
+    status: 503,
+    message: 'The queue already holds as many jobs as this pipeline accepts (spec.api.maxBacklog).',
+    action: 'Retry after the number of seconds in the `Retry-After` header; reading results and images already read still works.',
+  },
   // Request shape
   INVALID_REQUEST: { status: 400, message: 'The request does not match the schema.', action: 'Fix the fields listed in `details.issues` and send it again.' },
   MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON.', action: 'Send a JSON object with `Content-Type: application/json`.' },
@@ -101,6 +106,11 @@ export const ERROR_CATALOGUE = {
     status: 410,
     message: 'The upload URL and its job token have expired.',
     action: 'Create a new job (POST /v1/jobs) and upload again; nothing was recorded for the expired one.',
+  },
+  JOB_IN_PROGRESS: {
+    status: 409,
+    message: 'The job is queued or processing; it cannot be deleted until it finishes.',
+    action: 'Wait until the job is succeeded, failed or expired (GET /v1/jobs/{id}, or its webhook), then DELETE it again.',
   },
   // Platform
   ROUTE_NOT_FOUND: { status: 404, message: 'There is no such endpoint.', action: 'See /openapi.json for the endpoints this API serves.' },

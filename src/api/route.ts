@@ -7,7 +7,7 @@ import { ApiError, ERROR_CATALOGUE, type ErrorCode } from './errors.ts';
 import { isRawImageBody } from './uploads.ts';
 
 export interface RouteSpec {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** Fastify path, e.g. /v1/jobs/:id */
   url: string;
   operationId: string;
@@ -202,5 +202,5 @@ export const IMAGE_BODY_ERRORS: ErrorCode[] = [
   'API_BUSY',
 ];
 
-/** What a route that stores and queues can answer when a dependency is down. */
-export const DEPENDENCY_ERRORS: ErrorCode[] = ['STORAGE_UNAVAILABLE', 'QUEUE_UNAVAILABLE'];
+/** What a route that stores and queues can answer when a dependency is down, or the queue holds as many jobs as allowed. */
+export const DEPENDENCY_ERRORS: ErrorCode[] = ['STORAGE_UNAVAILABLE', 'QUEUE_UNAVAILABLE', 'QUEUE_BACKLOG_FULL'];

@@ -8,7 +8,7 @@
 // so no finished job is ever without its pending webhook, whoever moved it.
 import { RestError, odata, type TableClient, type TableEntity } from '@azure/data-tables';
 import { systemClock, type Clock } from '../shared/clock.ts';
-import { outboxEntity } from './outbox.ts';
+import { outboxEntity, outboxRowKey } from './outbox.ts';
 import { ALLOWED_TRANSITIONS, JobRecord, canTransition, isTerminal, type JobStatus } from './schema.ts';
 
 const JSON_FIELDS = ['languages', 'options', 'webhook'] as const;
@@ -211,8 +211,12 @@ export class JobRecords {
     return entities.slice(0, limit).map(fromEntity);
   }
 
-  /** Deletes a job's record whatever its state (DELETE /v1/jobs/{id}, retention); a missing record is fine. */
+  /**
+   * Deletes a job's record whatever its state, and its webhook outbox row (DELETE /v1/jobs/{id}, retention): the row
+   * first, so no webhook is delivered for a job that no longer exists. Missing rows are fine.
+   */
   async delete(pipeline: string, jobId: string): Promise<void> {
+    await this.remove(pipeline, outboxRowKey(jobId));
     await this.remove(pipeline, jobId);
   }
 

@@ -1,0 +1,37 @@
+// DELETE /v1/jobs/{id} without HTTP: a finished job and everything stored for it go. The same
+// owner check as GET (JobCommands.get): a job another key created does not exist for the caller.
+// Order: blobs, dedupe entry, then the record (with its webhook outbox row) last, so a delete that
+// fails half-way leaves the record, and repeating the DELETE finishes it.
+import { dedupeKey, isTerminal, type JobRecord } from '../../jobs/index.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { Principal } from '../auth.ts';
+import type { ImageStore, RecordStore } from '../deps.ts';
+import { ApiError } from '../errors.ts';
+
+export interface DeleteJobDeps {
+  /** This pipeline's records partition (pipelinePartition). */
+  partition: string;
+  records: Pick<RecordStore, 'delete' | 'forgetResult'>;
+  blobs: Pick<ImageStore, 'deleteJobBlobs'>;
+  /** The owner-checked read GET uses (JobCommands.get): JOB_NOT_FOUND for a missing job or another key's. */
+  get: (jobId: string, caller: Principal) => Promise<JobRecord>;
+  log: Logger;
+}
+
+/**
+ * Deletes a job's upload, input, result, dedupe entry and record. A queued or processing job is refused
+ * (JOB_IN_PROGRESS): a worker may be about to write its result, which would then outlive its record.
+ * A job answered from the cache (resultOf) owns no result blob: the earlier job's result stays.
+ */
+export async function deleteJob(deps: DeleteJobDeps, jobId: string, caller: Principal): Promise<void> {
+  const job = await deps.get(jobId, caller);
+  if (!isTerminal(job.status) && job.status !== 'awaiting_upload') {
+    throw new ApiError('JOB_IN_PROGRESS', `Job ${jobId} is ${job.status}; delete it once it has finished.`, { status: job.status });
+  }
+  await deps.blobs.deleteJobBlobs(jobId);
+  if (job.contentHash !== undefined && job.resultOf === undefined) {
+    await deps.records.forgetResult(deps.partition, dedupeKey(job.contentHash, job.languages, job.options), jobId);
+  }
+  await deps.records.delete(deps.partition, jobId);
+  deps.log.info({ jobId, status: job.status }, 'Deleted job');
+}
