@@ -14,15 +14,18 @@ import type { ApiConfig } from './config.ts';
 import type { ImageStore, JobQueue, RecordStore } from './deps.ts';
 import { ApiError, toApiError } from './errors.ts';
 import { JobCommands } from './jobs/commands.ts';
+import type { DeleteJobDeps } from './jobs/delete.ts';
 import { ResultCache } from './jobs/result-cache.ts';
 import { JobTokens, jobTokenKeys } from './jobs/token.ts';
 import { JobId } from '../jobs/index.ts';
+import { BacklogGate, httpBacklogReader } from './admission.ts';
 import { NoticeAddress, PollingWaiter, PushWaiter, type JobWaiter } from './jobs/wait.ts';
 import { ApiMetrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Readiness } from './readiness.ts';
 import { ImageReceiver, UploadGate } from './uploads.ts';
 import { openApiDocument, registerRoute, type RouteSpec } from './route.ts';
+import { deleteJobRoute } from './routes/delete.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { ocrRoutes } from './routes/ocr.ts';
 import { adminRoutes, probeRoutes } from './routes/probes.ts';
@@ -109,6 +112,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     await admin.close();
     await internal.close();
+    services.admission?.close();
     await services.webhooks?.close(Math.min(2_000, deps.config.webhookTimeoutMs));
   });
   return app;
@@ -144,8 +148,12 @@ interface Services {
   /** The waiter, when it takes notices (API_POD_IP set); undefined: sync waits poll. */
   push: PushWaiter | undefined;
   notices: NoticeAddress;
+  /** undefined without API_MAX_BACKLOG: no limit. */
+  admission: BacklogGate | undefined;
   readiness: Readiness;
   receiver: ImageReceiver;
+  /** What DELETE /v1/jobs/{id} works with. */
+  deletion: DeleteJobDeps;
 }
 
 function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Services {
@@ -157,7 +165,21 @@ function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Service
   const tokenKeys = jobTokenKeys({ jobTokenSecret: config.jobTokenSecret, webhookSecret: config.webhookSecret, apiKeyMaterial: deps.keys?.material() });
   if (tokenKeys.source === 'per-process') log.warn('Signed job tokens with a per-process key: set JOB_TOKEN_SECRET when more than one API replica runs');
   const tokens = new JobTokens(tokenKeys);
-  const commands = new JobCommands({ config, records, blobs, queue, results, metrics, webhooksEnabled: webhooks !== undefined, log, clock, notices, tokens });
+  const admission = backlogGate(config, log, metrics, clock);
+  const commands = new JobCommands({
+    config,
+    records,
+    blobs,
+    queue,
+    results,
+    metrics,
+    webhooksEnabled: webhooks !== undefined,
+    log,
+    clock,
+    notices,
+    tokens,
+    admission,
+  });
   const waiting = { pipeline: partition, records, pollIntervalMs: config.pollIntervalMs, clock };
   const push = config.podIp ? new PushWaiter(waiting) : undefined;
   const waiter = push ?? new PollingWaiter(waiting);
@@ -176,7 +198,16 @@ function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Service
     gate: new UploadGate(config.maxConcurrentUploads, config.maxConcurrentUploadsPerKey, metrics),
     log,
   });
-  return { webhooks, results, commands, waiter, push, notices, readiness, receiver };
+  const deletion: DeleteJobDeps = { partition, records, blobs, get: (jobId, caller) => commands.get(jobId, caller), log };
+  return { webhooks, results, commands, waiter, push, notices, admission, readiness, receiver, deletion };
+}
+
+/** Admission by backlog when API_MAX_BACKLOG is set (src/api/admission.ts); reading starts at once, every 5 s. */
+function backlogGate(config: ApiConfig, log: Logger, metrics: ApiMetrics, clock: Clock): BacklogGate | undefined {
+  if (config.maxBacklog === undefined || config.backlogUrl === undefined) return undefined;
+  const gate = new BacklogGate({ maxBacklog: config.maxBacklog, read: httpBacklogReader(config.backlogUrl), log, metrics, clock });
+  gate.start();
+  return gate;
 }
 
 /** The replica's webhook outbox dispatcher, started here; undefined when webhooks are off (no WEBHOOK_SECRET). */
@@ -296,6 +327,9 @@ function limitJsonBodies(app: FastifyInstance): void {
   app.addHook('preParsing', async (request, _reply, payload) => {
     if (!/^application\/([\w.+-]+\+)?json\b/i.test(request.headers['content-type'] ?? '')) return payload;
     if (Number(request.headers['content-length']) > JSON_BODY_LIMIT) throw tooLarge();
+    // A declared length within the limit is enough: Fastify refuses a body that differs from it. Only a
+    // chunked body is counted; the Transform and pipe cost more than the rest of an upload-URL request.
+    if (request.headers['content-length'] !== undefined) return payload;
     let seen = 0;
     const counted = new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -338,6 +372,7 @@ function registerRoutes(app: FastifyInstance, admin: FastifyInstance, config: Ap
   };
   specs.push(
     ...jobRoutes({ commands, results, maxUploadBytes: config.maxUploadBytes, receiver }),
+    deleteJobRoute(services.deletion),
     ...ocrRoutes({
       commands,
       results,

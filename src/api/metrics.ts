@@ -33,6 +33,22 @@ export class ApiMetrics {
     help: 'Requests refused with 429 because their client address failed authentication too often.',
     registers: [this.registry],
   });
+  readonly admission = new Counter({
+    name: 'ocr_api_admission_total',
+    help: 'Admission by backlog of new jobs (src/api/admission.ts): admitted, refused (503 QUEUE_BACKLOG_FULL), unknown (no fresh reading: admitted).',
+    labelNames: ['decision'] as const,
+    registers: [this.registry],
+  });
+  readonly backlog = new Gauge({
+    name: 'ocr_api_backlog',
+    help: 'The queue backlog (messages) at the last reading this replica got for admission.',
+    registers: [this.registry],
+  });
+  readonly backlogReadErrors = new Counter({
+    name: 'ocr_api_backlog_read_errors_total',
+    help: 'Failed backlog readings (API_BACKLOG_URL unreachable or answering without a count).',
+    registers: [this.registry],
+  });
   readonly uploadsInFlight = new Gauge({
     name: 'ocr_api_uploads_in_flight',
     help: 'Image uploads (multipart, raw body) streaming to Blob Storage now.',

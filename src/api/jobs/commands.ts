@@ -35,6 +35,7 @@ import type { StoredImage } from '../uploads.ts';
 import { checkImage, checkSize, settleRequest, type JobRequest, type PipelineLimits, type SettledRequest } from './checks.ts';
 import type { ResultCache } from './result-cache.ts';
 import type { NoticeAddress } from './wait.ts';
+import type { BacklogGate } from '../admission.ts';
 import type { JobTokenClaims, JobTokens } from './token.ts';
 
 export type { JobRequest } from './checks.ts';
@@ -59,6 +60,14 @@ interface CheckedUpload {
   mediaType: string;
   contentHash: string;
 }
+
+/**
+ * How long this replica answers a repeated cache hit from memory, in ms: a job deleted meanwhile
+ * (DELETE, retention) can be named for at most this long; after it, the record is looked up again.
+ */
+const REPEAT_HIT_TTL_MS = 60_000;
+/** Repeated cache hits remembered per replica, in entries (a few hundred bytes each). */
+const REPEAT_HITS_MAX = 10_000;
 
 /** A job this caller may not see answers exactly as a missing one. */
 function jobNotFound(jobId: string): ApiError {
@@ -88,6 +97,8 @@ export interface JobCommandsDeps {
   clock?: Clock;
   /** Where this replica takes "job finished" notices; sync jobs name it in their message (JobMessage.notify). */
   notices?: NoticeAddress;
+  /** Admission by backlog (API_MAX_BACKLOG); undefined = no limit. Cache hits pass without it. */
+  admission?: Pick<BacklogGate, 'admit' | 'sent'>;
 }
 
 export class JobCommands {
@@ -100,7 +111,10 @@ export class JobCommands {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly tokens: JobTokens;
+  /** Jobs of recent cache hits by their keyed id (cachedJob), oldest first; at most REPEAT_HITS_MAX. */
+  private readonly repeatHits = new Map<string, { record: JobRecord; atMs: number }>();
   private readonly notices: NoticeAddress | undefined;
+  private readonly admission: Pick<BacklogGate, 'admit' | 'sent'> | undefined;
   private readonly limits: PipelineLimits;
   /** This pipeline's records partition and dedupe scope (`<namespace>.<pipeline>`; see pipelinePartition). */
   private readonly partition: string;
@@ -116,6 +130,7 @@ export class JobCommands {
     this.clock = deps.clock ?? systemClock;
     this.tokens = deps.tokens;
     this.notices = deps.notices;
+    this.admission = deps.admission;
     this.partition = pipelinePartition(deps.config.pipeline, deps.config.namespace);
     this.limits = {
       languages: deps.config.languages,
@@ -178,15 +193,20 @@ export class JobCommands {
   }
 
   /**
-   * An image posted to the API (multipart or raw body), already checked, hashed and written to
-   * `inputs/<jobId>` while it streamed in (src/api/uploads.ts): answered from the cache, or
-   * recorded and queued under that job id. A cache hit records a job of the caller's own,
-   * `succeeded` at once and sharing the earlier job's result (`resultOf`): one record write,
-   * no message, and the streamed input is deleted again. The earlier job's id is never handed
-   * out: it may belong to another key. Any failure before the record exists deletes the input.
+   * An image posted to the API (multipart or raw body), already checked and hashed while it
+   * streamed in (src/api/uploads.ts): small images are held in memory (`stored.held`), larger ones
+   * were written to `inputs/<jobId>` as they arrived. Answered from the cache, or recorded and
+   * queued under that job id. A cache hit gives the caller a job of its own, `succeeded` at once
+   * and sharing the earlier job's result (`resultOf`), with no message and no input written (a
+   * streamed one is deleted again); repeats of the same request reuse that job (cachedJob). The
+   * earlier job's id is never handed out: it may belong to another key. Any failure before the
+   * record exists deletes the input.
    */
   async acceptStored(stored: StoredImage, request: JobRequest, path: 'multipart' | 'sync', caller: Principal): Promise<Accepted> {
-    const dropInput = (failure: string): Promise<void> => this.undo(stored.jobId, failure, () => this.blobs.deleteInput(stored.jobId));
+    // A held image is at `inputs/<jobId>` only once written below; only a written one is deleted again.
+    let written = !stored.held;
+    const dropInput = (failure: string): Promise<void> =>
+      written ? this.undo(stored.jobId, failure, () => this.blobs.deleteInput(stored.jobId)) : Promise.resolve();
     const { contentHash } = stored;
     let settled: SettledRequest;
     let hit: Awaited<ReturnType<ResultCache['lookup']>>;
@@ -200,17 +220,16 @@ export class JobCommands {
     if (hit) {
       await dropInput('Failed to delete input of an upload the cache answered');
       this.metrics.cacheHits.inc();
-      const now = this.timestamp();
-      const job = await this.records.create({
-        ...this.newRecord(request, settled, 'succeeded', caller),
-        contentHash,
-        resultOf: hit.jobId,
-        queuedAt: now,
-        finishedAt: now,
-      });
+      const job = await this.cachedJob(contentHash, request, settled, hit.jobId, caller);
       this.metrics.jobsCreated.inc({ path });
       // Under the caller's job id: the earlier job's id is not the caller's to know.
       return { job, cached: true, result: { ...hit.result, jobId: job.id } };
+    }
+    try {
+      this.admission?.admit(); // a new job for the queue: 503 QUEUE_BACKLOG_FULL above the backlog limit
+    } catch (error) {
+      await dropInput('Failed to delete input of a job refused for the backlog');
+      throw error;
     }
     const record: JobRecord = {
       ...this.newRecord({ ...request, sizeBytes: stored.sizeBytes }, settled, 'queued', caller),
@@ -218,7 +237,12 @@ export class JobCommands {
       contentHash,
       queuedAt: this.timestamp(),
     };
-    // Step 1, the image at `inputs/<jobId>`, was done by the upload. Step 2: the record. On failure, undo step 1.
+    // Step 1, the image at `inputs/<jobId>`: done by the upload, or now for an image held in memory (nothing to undo if it fails).
+    if (stored.held) {
+      await this.blobs.putInput(stored.jobId, stored.held, stored.mediaType);
+      written = true;
+    }
+    // Step 2: the record. On failure, undo step 1.
     try {
       await this.records.create(record);
     } catch (error) {
@@ -235,6 +259,28 @@ export class JobCommands {
     }
     this.metrics.jobsCreated.inc({ path });
     return { job: record, cached: false };
+  }
+
+  /**
+   * The caller's own succeeded job for a cache hit. Without a webhook, the same caller, image,
+   * languages, options and file name always get the same job: its id is keyed (tokens.derivedJobId),
+   * the first hit writes the record, a repeat on another replica finds it through the create's
+   * conflict, and a repeat on this replica within REPEAT_HIT_TTL_MS writes and reads nothing. With
+   * a webhook every request is a job of its own (each gets its delivery).
+   */
+  private async cachedJob(contentHash: string, request: JobRequest, settled: SettledRequest, resultOf: string, caller: Principal): Promise<JobRecord> {
+    const now = this.timestamp();
+    const record: JobRecord = { ...this.newRecord(request, settled, 'succeeded', caller), contentHash, resultOf, queuedAt: now, finishedAt: now };
+    if (settled.webhookUrl) return await this.records.create(record);
+    const id = this.tokens.derivedJobId([caller.name, dedupeKey(contentHash, settled.languages, settled.options), request.fileName ?? '']);
+    const nowMs = this.clock();
+    const known = this.repeatHits.get(id);
+    if (known && nowMs - known.atMs < REPEAT_HIT_TTL_MS) return known.record;
+    const job = await this.createOnce({ ...record, id }, caller);
+    this.repeatHits.delete(id);
+    this.repeatHits.set(id, { record: job.record, atMs: nowMs });
+    if (this.repeatHits.size > REPEAT_HITS_MAX) this.repeatHits.delete(this.repeatHits.keys().next().value as string);
+    return job.record;
   }
 
   /**
@@ -271,6 +317,8 @@ export class JobCommands {
       this.metrics.cacheHits.inc();
       return { job: job.record, cached: true, result: { ...hit.result, jobId } };
     }
+    // Above the backlog limit nothing is written: the upload stays, and the same submit works later.
+    this.admission?.admit();
     const job = await this.createOnce(base, caller);
     if (!job.created) return { job: job.record, cached: job.record.resultOf !== undefined }; // a concurrent submit won
     await this.queueSubmitted(job.record, checked);
@@ -429,6 +477,7 @@ export class JobCommands {
   private async enqueue(job: JobRecord, contentHash: string, sync = false): Promise<void> {
     try {
       await this.queue.send(this.message(job, contentHash, sync));
+      this.admission?.sent();
     } catch (err) {
       this.log.error({ jobId: job.id, err }, 'Failed to enqueue job');
       throw new ApiError('QUEUE_UNAVAILABLE');

@@ -106,6 +106,7 @@ function submitJobRoute({ commands, results }: JobRoutesDeps): RouteSpec {
       'IMAGE_TRUNCATED',
       'STORAGE_UNAVAILABLE',
       'QUEUE_UNAVAILABLE',
+      'QUEUE_BACKLOG_FULL',
     ],
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const { id } = request.params as z.infer<typeof JobParams>;
