@@ -30,7 +30,7 @@ export interface DispatcherSettings {
   secret: string;
   /** How often the outbox is read, in ms (default 1,000 in the config). */
   pollIntervalMs: number;
-  /** Rows claimed per poll at most. */
+  /** Rows this replica holds at once at most (claimed and not yet settled); each poll claims up to the room left. */
   batchSize: number;
   /** How long a claim holds a row, in ms; must outlast one attempt (timeoutMs) plus a wait for a slot. */
   leaseMs: number;
@@ -127,7 +127,10 @@ export class WebhookDispatcher {
     try {
       const now = this.clock();
       if (now - this.lastBacklog >= this.settings.backlogIntervalMs) await this.measureBacklog(now);
-      const due = await this.outbox.due(this.partition, this.iso(now), this.settings.batchSize);
+      // Claim no more than this replica has room for: a claimed row that waits here past its lease would be sent twice.
+      const room = this.settings.batchSize - this.inFlight.size;
+      if (room <= 0) return;
+      const due = await this.outbox.due(this.partition, this.iso(now), room);
       for (const entry of due) {
         if (this.abort.signal.aborted) break;
         const claimed = await this.outbox.claim(entry, this.iso(now + this.settings.leaseMs));

@@ -261,6 +261,21 @@ void describe('the webhook outbox', () => {
       await second.close();
     });
 
+    void it('a replica claims no more webhooks than it has room for (twice its concurrency), leaving the rest to others', async () => {
+      const api = await replica({ webhookMaxConcurrent: 1, webhookLeaseMs: 5_000, webhookTimeoutMs: 4_000 });
+      const jobs = await Promise.all(Array.from({ length: 5 }, () => processingJob(stack, api.config.pipeline, receiver.url)));
+      const ids = new Set(jobs.map((job) => `${job.id}.failed`));
+      receiver.answer = (d) => (ids.has(d.id) ? 'hang' : 204);
+      for (const job of jobs) await fail(stack, job);
+      await waitFor('the first attempt', () => receiver.deliveries.some((d) => ids.has(d.id)), 10_000, 20);
+      await new Promise((resolve) => setTimeout(resolve, 500)); // ten more polls
+      const rows = await Promise.all(jobs.map((job) => outbox.get(job.pipeline, job.id)));
+      const claimed = rows.filter((row) => row && Date.parse(row.claimedUntil) > Date.now());
+      assert.equal(claimed.length, 2);
+      assert.equal(receiver.deliveries.filter((d) => ids.has(d.id)).length, 1, 'one attempt on the wire, one waiting for the slot');
+      await api.close();
+    });
+
     void it('the backlog gauges count the pending rows and the age of the oldest', async () => {
       const pipeline = `outbox-gauges-${process.pid}`;
       for (let i = 0; i < 3; i++) await fail(stack, await processingJob(stack, pipeline, receiver.url));
