@@ -20,6 +20,8 @@ import { PaddleEngine } from '../../src/worker/ocr/paddle/engine.ts';
 import { preprocess, type PreprocessSettings } from '../../src/worker/ocr/preprocess.ts';
 import { DEFAULT_TUNING } from '../../src/worker/ocr/defaults.ts';
 import { cer, referenceFromCsv } from './cer.ts';
+import { FIELD_NAMES, scoreFields, type FieldName, type ReceiptKey } from './fields.ts';
+import { receiptFields } from '../../src/fields/receipt.ts';
 import { TUNINGS } from './tunings.ts';
 
 const DATASET = resolve(import.meta.dirname, '../../../shared/datasets/sroie-dev');
@@ -29,12 +31,16 @@ interface Sample {
   image: Buffer;
   path: string;
   reference: string;
+  /** key/NNN.json: the receipt's company, date, address and total, when the data set has it. */
+  key: ReceiptKey | undefined;
 }
 interface Tally {
   label: string;
   wallMs: number;
   cpuMs: number;
   cers: number[];
+  /** Receipt fields found right, and receipts whose key has the field. */
+  fields: Record<FieldName, { hit: number; of: number }>;
 }
 
 function loadSamples(limit: number): Sample[] {
@@ -45,7 +51,9 @@ function loadSamples(limit: number): Sample[] {
     .slice(0, limit);
   return ids.map((id) => {
     const path = join(DATASET, 'images', `${id}.jpg`);
-    return { id, path, image: readFileSync(path), reference: referenceFromCsv(readFileSync(join(DATASET, 'ground-truth', `${id}.csv`), 'utf8')) };
+    const keyPath = join(DATASET, 'key', `${id}.json`);
+    const key = existsSync(keyPath) ? (JSON.parse(readFileSync(keyPath, 'utf8')) as ReceiptKey) : undefined;
+    return { id, path, image: readFileSync(path), reference: referenceFromCsv(readFileSync(join(DATASET, 'ground-truth', `${id}.csv`), 'utf8')), key };
   });
 }
 
@@ -93,6 +101,23 @@ function cpuNowMs(): number {
   return (user + system) / 1000;
 }
 
+function emptyFieldScore(): Tally['fields'] {
+  return Object.fromEntries(FIELD_NAMES.map((f) => [f, { hit: 0, of: 0 }])) as Tally['fields'];
+}
+
+function addFieldScore(into: Tally['fields'], add: Tally['fields']): void {
+  for (const f of FIELD_NAMES) {
+    into[f].hit += add[f].hit;
+    into[f].of += add[f].of;
+  }
+}
+
+/** Mean over the fields of each field's accuracy (fields no key has are left out). */
+function fieldAccuracy(fields: Tally['fields']): number | undefined {
+  const scored = FIELD_NAMES.filter((f) => fields[f].of > 0);
+  return scored.length === 0 ? undefined : scored.reduce((sum, f) => sum + fields[f].hit / fields[f].of, 0) / scored.length;
+}
+
 /** One engine setting the benchmark reads every receipt with: a tesseract tuning or the paddle engine. */
 interface Reader {
   label: string;
@@ -123,7 +148,7 @@ async function perCore(samples: Sample[], readers: Reader[], withNative: boolean
   const tallies = new Map<string, Tally>();
   const tally = (label: string): Tally => {
     let t = tallies.get(label);
-    if (!t) tallies.set(label, (t = { label, wallMs: 0, cpuMs: 0, cers: [] }));
+    if (!t) tallies.set(label, (t = { label, wallMs: 0, cpuMs: 0, cers: [], fields: emptyFieldScore() }));
     return t;
   };
   if (withNative) tally('native tesseract');
@@ -144,6 +169,7 @@ async function perCore(samples: Sample[], readers: Reader[], withNative: boolean
       t.wallMs += performance.now() - wall0;
       t.cpuMs += cpuNowMs() - cpu0;
       t.cers.push(cer(result.text, sample.reference));
+      if (sample.key) addFieldScore(t.fields, scoreFields(sample.key, receiptFields(result.lines)));
     }
     process.stderr.write('.');
   }
@@ -173,11 +199,17 @@ async function throughput(samples: Sample[], name: string, workers: number): Pro
 }
 
 /**
- * One line per engine, from its first reader (the shipped setting): CER beside native's, and
- * native CPU divided by ours (above 1 = faster than native). Fields: not measured yet (no
- * field extraction exists), printed as n/a.
+ * One line per engine, from its first reader (the shipped setting): CER beside native's,
+ * native CPU divided by ours (above 1 = faster than native), and the mean receipt-field
+ * accuracy (src/fields/receipt.ts on the engine's lines, scored by fields.ts).
  */
 function printSummaries(tallies: readonly Tally[], readers: readonly Reader[], anchor: Tally | undefined): void {
+  console.log(`\n| run | ${FIELD_NAMES.join(' | ')} | mean |`);
+  console.log(`|---|${FIELD_NAMES.map(() => '---|').join('')}---|`);
+  for (const t of tallies.filter((x) => x !== anchor)) {
+    const cells = FIELD_NAMES.map((f) => (t.fields[f].of === 0 ? '-' : `${(t.fields[f].hit / t.fields[f].of).toFixed(2)}`));
+    console.log(`| ${t.label} | ${cells.join(' | ')} | ${fieldAccuracy(t.fields)?.toFixed(2) ?? '-'} |`);
+  }
   console.log('');
   for (const engine of ['tesseract', 'paddle'] as const) {
     const reader = readers.find((r) => r.engine === engine);
@@ -185,7 +217,10 @@ function printSummaries(tallies: readonly Tally[], readers: readonly Reader[], a
     if (!t) continue;
     const nativeCer = anchor ? mean(anchor.cers).toFixed(3) : 'n/a';
     const cpu = anchor ? (anchor.cpuMs / t.cpuMs).toFixed(2) : 'n/a';
-    console.log(`ocr ${engine}: CER ${mean(t.cers).toFixed(3)} (native ${nativeCer}), CPU ${cpu}x native, fields n/a`);
+    const fields = fieldAccuracy(t.fields);
+    console.log(
+      `ocr ${engine}: CER ${mean(t.cers).toFixed(3)} (native ${nativeCer}), CPU ${cpu}x native, fields ${fields === undefined ? 'n/a' : fields.toFixed(2)}`,
+    );
   }
 }
 

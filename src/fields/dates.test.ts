@@ -1,0 +1,19 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseDate } from './dates.ts';
+
+void describe('dates on receipts', () => {
+  const cases: [string, string, string | undefined][] = [
+    ['a day-first date with slashes', 'Date: 25/12/2018', '2018-12-25'],
+    ['a day-first date with dashes and a two-digit year', '25-06-18 11:25 SH01', '2018-06-25'],
+    ['a year-first date', 'Printed 2018-03-12 10:00', '2018-03-12'],
+    ['a named month', 'BIZDATE 04 JUN 2018 18:28', '2018-06-04'],
+    ['a date whose year is glued to the time', 'Date: 25/12/20188:13:39PM', '2018-12-25'],
+    ['a month-first date when the second number cannot be a month', '12/25/2018', '2018-12-25'],
+    ['no date where the separators differ', 'GA06-07-6/24', undefined],
+    ['no date that does not exist', '31/02/2018', undefined],
+    ['no date in a phone number', 'TEL 03-7731 8169', undefined],
+    ['no date in plain text', 'THANK YOU', undefined],
+  ];
+  for (const [name, text, iso] of cases) void it(`reads ${name}`, () => assert.equal(parseDate(text), iso));
+});

@@ -1,0 +1,37 @@
+// Dates as receipts print them, to ISO 8601. Day-first is assumed for numeric dates (the
+// convention outside North America and on the receipts the benchmark reads), unless the first
+// number cannot be a day or the year comes first. A date that does not exist is not a date.
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+
+const YEAR_FIRST = /(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)/u;
+// The same separator twice (06-07-6/24 is not a date), not glued to a word or number before it.
+const DAY_FIRST = /(?<![\dA-Z])(\d{1,2})\s?([-/.])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?!\d)/iu;
+const NAMED_MONTH = /(?<!\d)(\d{1,2})[\s/.-]*(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[\s/.,-]*(\d{4}|\d{2})(?!\d)/iu;
+
+function fullYear(year: string): number {
+  const n = Number(year);
+  return year.length === 2 ? 2000 + n : n;
+}
+
+/** YYYY-MM-DD, or undefined when the parts are not a real date (31/02, month 13). */
+export function isoDate(year: number, month: number, day: number): string | undefined {
+  if (year < 1900 || year > 2199 || month < 1 || month > 12 || day < 1) return undefined;
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCMonth() !== month - 1) return undefined;
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/** The first date in `text`, as ISO 8601. */
+export function parseDate(raw: string): string | undefined {
+  // OCR often glues the time to the year: 25/12/20188:13:39PM.
+  const text = raw.replace(/(\d{4})(\d{1,2}:\d{2})/gu, '$1 $2');
+  const ymd = YEAR_FIRST.exec(text);
+  if (ymd) return isoDate(Number(ymd[1]), Number(ymd[2]), Number(ymd[3]));
+  const named = NAMED_MONTH.exec(text);
+  if (named) return isoDate(fullYear(named[3]!), MONTHS.indexOf(named[2]!.slice(0, 3).toUpperCase()) + 1, Number(named[1]));
+  const dmy = DAY_FIRST.exec(text);
+  if (!dmy) return undefined;
+  const [a, b, year] = [Number(dmy[1]), Number(dmy[3]), fullYear(dmy[4]!)];
+  // 12/25/2018 can only be month first.
+  return a <= 12 && b > 12 ? isoDate(year, a, b) : isoDate(year, b, a);
+}

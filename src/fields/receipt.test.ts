@@ -1,0 +1,66 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { findAddress, findCompany, findTotal, receiptFields, type FieldLine } from './receipt.ts';
+
+const lines = (...texts: string[]): FieldLine[] => texts.map((text) => ({ text, confidence: 90 }));
+
+const RECEIPT = lines(
+  'BOOK TA .K (TAMAN DAYA) SDN BHD',
+  '789417-W',
+  'NO.53 55,57 & 59, JALAN SAGU 18,',
+  'TAMAN DAYA,',
+  '81100 JOHOR BAHRU, JOHOR.',
+  'TEL: 07-3507405',
+  'TAX INVOICE',
+  'Date: 25/12/2018 8:13:39 PM',
+  'SUBTOTAL 8.49',
+  'GST 6% 0.51',
+  'Total: 9.00',
+  'Rounded Total (RM): 9.00',
+  'CASH 10.00',
+);
+
+void describe('receipt fields', () => {
+  void it('reads company, date, address and total from a receipt, each with the lines it came from', () => {
+    const fields = receiptFields(RECEIPT);
+    assert.equal(fields.company?.value, 'BOOK TA .K (TAMAN DAYA) SDN BHD');
+    assert.deepEqual(fields.company?.lines, [0]);
+    assert.equal(fields.date?.value, '2018-12-25');
+    assert.deepEqual(fields.date?.lines, [7]);
+    assert.equal(fields.address?.value, 'NO.53 55,57 & 59, JALAN SAGU 18, TAMAN DAYA, 81100 JOHOR BAHRU, JOHOR.');
+    assert.deepEqual(fields.address?.lines, [2, 3, 4]);
+    assert.equal(fields.total?.value, '9.00');
+    assert.equal(fields.total?.currency, 'RM');
+    for (const field of Object.values(fields)) assert.ok(field.confidence > 0 && field.confidence <= 1);
+  });
+
+  void it('invents nothing: lines without the fields give no fields', () => {
+    assert.deepEqual(receiptFields(lines('THANK YOU', 'PLEASE COME AGAIN')), {});
+    assert.deepEqual(receiptFields([]), {});
+  });
+
+  const totals: [string, FieldLine[], string | undefined][] = [
+    ['the largest amount on a TOTAL row wins over subtotal and cash', lines('SUB TOTAL 20.00', 'TOTAL 21.20', 'CASH 50.00'), '21.20'],
+    ['an amount on the row after a lone TOTAL label', lines('TOTAL', '45.60'), '45.60'],
+    ['a point read as a dash', lines('TOTAL 22-60'), '22.60'],
+    ['a comma as decimal separator', lines('Gesamtbetrag TOTAL 12,50'), '12.50'],
+    ['thousands separators', lines('GRAND TOTAL 1,234.50'), '1234.50'],
+    ['a total-quantity row is not the total', lines('TOTAL QTY 3.00'), undefined],
+    ['the subtotal when no total is printed', lines('SUBTOTAL RM20.40'), '20.40'],
+  ];
+  for (const [name, input, value] of totals) void it(`total: ${name}`, () => assert.equal(findTotal(input)?.value, value));
+
+  void it('drops a registration number after the company name', () => {
+    assert.equal(findCompany(lines('AEON CO. (M) BHD (126926-H)'))?.value, 'AEON CO. (M) BHD');
+  });
+
+  void it('reads full-width brackets as ASCII', () => {
+    assert.equal(findCompany(lines('MR. D.I.Y. （KUCHAI) SDN BHD'))?.value, 'MR. D.I.Y. (KUCHAI) SDN BHD');
+  });
+
+  void it('ends the address at a phone number on the same row and reads O as 0 inside numbers', () => {
+    const company = findCompany(lines('GIANT SDN BHD'));
+    const address = findAddress(lines('GIANT SDN BHD', 'LOT F15, JALAN PUTERI 1/1,', '471O0 PUCHONG, SELANGOR 03-80604233', 'GST ID 0001'), company);
+    assert.equal(address?.value, 'LOT F15, JALAN PUTERI 1/1, 47100 PUCHONG, SELANGOR');
+  });
+});
