@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { silentLogger } from '../shared/logger.ts';
 import { ApiError, type ErrorCode } from './errors.ts';
 import { ApiMetrics } from './metrics.ts';
-import { ImageReceiver, UploadGate } from './uploads.ts';
+import { HOLD_BYTES, ImageReceiver, UploadGate } from './uploads.ts';
 
 /** A PNG-looking image of `size` bytes: the signature, filler, and the IEND chunk at the end. */
 function png(size: number): Buffer {
@@ -32,9 +32,10 @@ class FakeBlobs {
   }
 }
 
-function receiver(maxUploadBytes: number, blobs = new FakeBlobs()): { receiver: ImageReceiver; blobs: FakeBlobs } {
+/** A receiver that streams every image (holdBytes 0), unless `holdBytes` says otherwise. */
+function receiver(maxUploadBytes: number, blobs = new FakeBlobs(), holdBytes = 0): { receiver: ImageReceiver; blobs: FakeBlobs } {
   const gate = new UploadGate(8, 4, new ApiMetrics());
-  return { receiver: new ImageReceiver({ blobs, maxUploadBytes, gate, log: silentLogger() }), blobs };
+  return { receiver: new ImageReceiver({ blobs, maxUploadBytes, gate, log: silentLogger(), holdBytes }), blobs };
 }
 
 /** The bytes in chunks of `size`, as a socket would deliver them. */
@@ -108,6 +109,23 @@ void describe('streaming an image to its input blob', () => {
     assert.equal(stored.mediaType, 'image/tiff');
     assert.deepEqual(blobs.committed.get(stored.jobId)?.bytes, tiny);
   });
+
+  const holding: { name: string; size: number; held: boolean }[] = [
+    { name: 'holds an image at the hold limit in memory and writes nothing', size: HOLD_BYTES, held: true },
+    { name: 'holds an image shorter than the sniffed head in memory and writes nothing', size: 10, held: true },
+    { name: 'streams an image one byte over the hold limit to its input blob', size: HOLD_BYTES + 1, held: false },
+  ];
+  for (const c of holding) {
+    void it(c.name, async () => {
+      const { receiver: r, blobs } = receiver(1024 * 1024, new FakeBlobs(), HOLD_BYTES);
+      const image = c.size < 100 ? Buffer.from([0x49, 0x49, 0x2a, 0x00, 0x08, 0, 0, 0, 0, 0]) : png(c.size);
+      const stored = await r.receive(chunks(image, 16_384));
+      assert.equal(stored.contentHash, createHash('sha256').update(image).digest('hex'));
+      assert.deepEqual(stored.held, c.held ? image : undefined);
+      assert.equal(blobs.started, c.held ? 0 : 1);
+      if (!c.held) assert.deepEqual(blobs.committed.get(stored.jobId)?.bytes, image);
+    });
+  }
 
   void it('deletes the input when the storage write fails, and passes the failure on', async () => {
     const failing = new FakeBlobs();

@@ -1,5 +1,6 @@
-// Images posted to the API (multipart file part, raw body) are streamed, never held:
-// the bytes go to Blob Storage (`inputs/<jobId>`, written once) as they arrive, the
+// Images posted to the API (multipart file part, raw body) are streamed, never held whole:
+// small ones (up to HOLD_BYTES) stay in memory until the result cache has been asked, so a
+// cache hit writes nothing; larger ones go to Blob Storage (`inputs/<jobId>`, written once) as they arrive, the
 // SHA-256 is updated per chunk, and only the first HEAD_BYTES and last TAIL_BYTES are
 // kept for the type and truncation checks (src/api/sniff.ts). The size limit is enforced
 // while the bytes flow; an image that fails a check is never committed (or is deleted).
@@ -16,14 +17,27 @@ import { newJobId } from './jobs/commands.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { HEAD_BYTES, TAIL_BYTES, acceptedFormat, inspectSample, mediaTypeOf } from './sniff.ts';
 
-/** An image checked, hashed and written to `inputs/<jobId>` while it arrived. */
+/**
+ * An image checked and hashed while it arrived: written to `inputs/<jobId>` as it streamed in, or,
+ * when it is at most HOLD_BYTES, held in memory (`held`) and written only when it becomes a job
+ * (a cache hit writes nothing).
+ */
 export interface StoredImage {
   jobId: string;
+  /** The bytes, when the image was held in memory and nothing is at `inputs/<jobId>` yet. */
+  held?: Buffer;
   /** SHA-256 of the bytes, hex. */
   contentHash: string;
   sizeBytes: number;
   mediaType: string;
 }
+
+/**
+ * Images up to this many bytes are held in memory until they are checked against the result cache,
+ * so a cache hit costs no storage write (512 KiB; one upload then holds at most this plus one chunk
+ * before its stream to Blob Storage starts, within the 2 MiB per upload the caps are sized for).
+ */
+export const HOLD_BYTES = 512 * 1024;
 
 /** Seconds a refused upload is told to wait (Retry-After): uploads of a few MiB finish within seconds. */
 const UPLOAD_RETRY_AFTER_SECONDS = 1;
@@ -166,7 +180,7 @@ class Upload {
   readonly jobId: string;
   private readonly blobs: Pick<ImageStore, 'putInputStream'>;
   private readonly maxBytes: number;
-  private readonly options: ReceiveOptions;
+  private readonly options: ReceiveOptions & { holdBytes: number };
   private readonly hash = createHash('sha256');
   private readonly head = new Head(HEAD_BYTES);
   private readonly tail = new Tail(TAIL_BYTES);
@@ -177,7 +191,7 @@ class Upload {
   /** No more writing: the head is not an accepted image, or the image is over the limit. */
   private writeStopped = false;
 
-  constructor(blobs: Pick<ImageStore, 'putInputStream'>, jobId: string, maxBytes: number, options: ReceiveOptions) {
+  constructor(blobs: Pick<ImageStore, 'putInputStream'>, jobId: string, maxBytes: number, options: ReceiveOptions & { holdBytes: number }) {
     this.blobs = blobs;
     this.jobId = jobId;
     this.maxBytes = maxBytes;
@@ -209,8 +223,8 @@ class Upload {
     this.pending.push(chunk);
     if (!this.head.full) return;
     const format = acceptedFormat(this.head.value);
-    if (format) await this.startWriting(mediaTypeOf(format));
-    else await this.stopWriting();
+    if (!format) await this.stopWriting();
+    else if (this.length > this.options.holdBytes) await this.startWriting(mediaTypeOf(format));
   }
 
   private async startWriting(mediaType: string): Promise<void> {
@@ -234,10 +248,13 @@ class Upload {
     if (this.length > this.maxBytes) throw this.tooLarge(this.length);
     const inspection = inspectSample({ head: this.head.value, tail: this.tail.value, length: this.length });
     if (!inspection.ok) throw imageProblem(inspection);
+    const stored = { jobId: this.jobId, contentHash: this.hash.digest('hex'), sizeBytes: this.length, mediaType: inspection.mediaType };
+    // At most holdBytes: the caller writes it once it knows it is a job (after the cache lookup).
+    if (!this.sink && this.length <= this.options.holdBytes) return { ...stored, held: Buffer.concat(this.pending) };
     // An image shorter than HEAD_BYTES arrives whole before its head is complete.
     if (!this.sink) await this.startWriting(inspection.mediaType);
     await this.sink?.end();
-    return { jobId: this.jobId, contentHash: this.hash.digest('hex'), sizeBytes: this.length, mediaType: inspection.mediaType };
+    return stored;
   }
 
   /** Stops a write in progress; true when one was started (so a blob may exist). */
@@ -263,6 +280,8 @@ export interface ImageReceiverDeps {
   /** Largest image accepted, in bytes. */
   maxUploadBytes: number;
   gate: UploadGate;
+  /** Images up to this many bytes are held in memory instead of streamed (default HOLD_BYTES; 0 streams every image). */
+  holdBytes?: number;
   log: Logger;
 }
 
@@ -270,14 +289,14 @@ export interface ImageReceiverDeps {
 export class ImageReceiver {
   readonly gate: UploadGate;
   private readonly blobs: ImageReceiverDeps['blobs'];
-  private readonly limits: { maxUploadBytes: number };
+  private readonly limits: { maxUploadBytes: number; holdBytes: number };
   private readonly log: Logger;
 
   constructor(deps: ImageReceiverDeps) {
     this.blobs = deps.blobs;
     this.gate = deps.gate;
     this.log = deps.log;
-    this.limits = { maxUploadBytes: deps.maxUploadBytes };
+    this.limits = { maxUploadBytes: deps.maxUploadBytes, holdBytes: deps.holdBytes ?? HOLD_BYTES };
   }
 
   get maxUploadBytes(): number {
@@ -291,7 +310,7 @@ export class ImageReceiver {
    * once; the rest is only counted. On any failure nothing is left at `inputs/<jobId>`.
    */
   async receive(source: AsyncIterable<Uint8Array>, options: ReceiveOptions = {}): Promise<StoredImage> {
-    const upload = new Upload(this.blobs, newJobId(), this.limits.maxUploadBytes, options);
+    const upload = new Upload(this.blobs, newJobId(), this.limits.maxUploadBytes, { ...options, holdBytes: this.limits.holdBytes });
     try {
       for await (const chunk of source) await upload.add(chunk);
       return await upload.finish();

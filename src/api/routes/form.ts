@@ -64,7 +64,7 @@ export async function receiveMultipartImage(request: FastifyRequest, receiver: I
     if (!stored) throw new ApiError('MULTIPART_INVALID', 'The form has no file part named "file".');
     return { stored, request: fieldsToRequest(fields, 'form', fileName) };
   } catch (error) {
-    if (stored) await receiver.discard(stored.jobId);
+    if (stored && !stored.held) await receiver.discard(stored.jobId); // a held image was never written
     throw error;
   } finally {
     release();

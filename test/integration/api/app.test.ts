@@ -165,6 +165,30 @@ void describe('the result cache', () => {
     assert.equal(queued(stack), before);
   });
 
+  void it('writes one record and no blob for the first cache hit of a caller, and nothing at all for its repeats, which name the same job', async () => {
+    const image = await textImage(['REPEATED HIT']);
+    await finishAsWorker(image, 'REPEATED HIT');
+    const ask = () => api.app.inject({ method: 'POST', url: '/v1/ocr', headers: { ...auth, 'content-type': 'image/png' }, payload: image });
+    const before = await footprint(stack, 'test');
+    const first = await ask();
+    assert.deepEqual([first.statusCode, first.json().cached], [200, true], first.body);
+    assert.deepEqual(await footprint(stack, 'test'), { ...before, records: before.records + 1 });
+    for (let i = 0; i < 3; i++) {
+      const again = await ask();
+      assert.deepEqual([again.statusCode, again.json().jobId, again.json().result.text], [200, first.json().jobId, 'REPEATED HIT']);
+    }
+    assert.deepEqual(await footprint(stack, 'test'), { ...before, records: before.records + 1 });
+    // Another key asking the same gets a job of its own, never the first caller's.
+    const other = await api.app.inject({
+      method: 'POST',
+      url: '/v1/ocr',
+      headers: { 'x-api-key': 'key-other-9876543210', 'content-type': 'image/png' },
+      payload: image,
+    });
+    assert.equal(other.statusCode, 200, other.body);
+    assert.notEqual(other.json().jobId, first.json().jobId);
+  });
+
   void it('does not answer the same image asked in another language from the cache', async () => {
     const image = await textImage(['LANGUAGE MATTERS']);
     await finishAsWorker(image, 'LANGUAGE MATTERS', ['eng']);
