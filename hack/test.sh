@@ -23,6 +23,7 @@ if npm run 2>/dev/null | grep -q 'chart:schema:check'; then npm run -s chart:sch
 tsc -p tsconfig.json
 prettier --check --log-level warn "**/*.{ts,js}"
 eslint .
+npm run -s lint:openapi
 
 cluster_name=test-$$
 stop_cluster() { :; }

@@ -354,6 +354,16 @@ function setErrorHandlers(app: FastifyInstance): void {
   });
 }
 
+/** Where the main port is reached: the pipeline's Service (`<pipeline>-api.<namespace>.svc`, port spec.api.service.port, 8080 by default). */
+function apiServer(config: ApiConfig): { url: string; description: string; variables: Record<string, { default: string; description: string }> } {
+  const host = `${config.pipeline}-api${config.namespace ? `.${config.namespace}.svc` : ''}:8080`;
+  return {
+    url: 'http://{service}',
+    description: "The pipeline's API Service inside the cluster.",
+    variables: { service: { default: host, description: 'Service host and port (spec.api.service.port; 8080 by default).' } },
+  };
+}
+
 /**
  * Job, OCR and probe routes on the main app; /metrics, /openapi.json and the detailed /health on
  * the admin app. The OpenAPI document describes the main port and is built on its first request.
@@ -363,11 +373,15 @@ function registerRoutes(app: FastifyInstance, admin: FastifyInstance, config: Ap
   const specs: RouteSpec[] = [];
   let document: Record<string, unknown> | undefined;
   const openapi = (): Record<string, unknown> => {
-    document ??= openApiDocument(specs, {
-      title: 'ocr-platform API',
-      version: '1',
-      description: `OCR jobs for pipeline "${config.pipeline}": upload URLs, jobs, results, webhooks. Errors: {error: {code, message, details?}}; codes in docs/api.md.`,
-    });
+    document ??= openApiDocument(
+      specs,
+      {
+        title: 'ocr-platform API',
+        version: '1',
+        description: `OCR jobs for pipeline "${config.pipeline}": upload URLs, jobs, results, webhooks. Errors: {error: {code, message, details?}}; codes in docs/api.md.`,
+      },
+      [apiServer(config)],
+    );
     return document;
   };
   specs.push(

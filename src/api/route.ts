@@ -74,14 +74,22 @@ function jsonSchema(schema: z.ZodType | Record<string, unknown>, io: 'input' | '
 }
 
 /** OpenAPI 3.1 (JSON Schema 2020-12) for every declared route. */
-export function openApiDocument(specs: readonly RouteSpec[], info: { title: string; version: string; description: string }): Record<string, unknown> {
+export function openApiDocument(
+  specs: readonly RouteSpec[],
+  info: { title: string; version: string; description: string },
+  servers: { url: string; description: string; variables?: Record<string, { default: string; description: string }> }[] = [
+    { url: '/', description: 'The host that served this document.' },
+  ],
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const spec of specs) {
     const path = spec.url.replace(/:([A-Za-z]+)/g, '{$1}');
     paths[path] ??= {};
     paths[path][spec.method.toLowerCase()] = operation(spec);
   }
-  return { openapi: '3.1.0', info, paths, components: components() };
+  // The project's license (package.json); Redocly's recommended rules ask for one.
+  const license = { name: 'Apache-2.0', identifier: 'Apache-2.0' };
+  return { openapi: '3.1.0', info: { ...info, license }, servers, paths, components: components() };
 }
 
 /** One route as an OpenAPI operation; empty parameter and request body sections are left out. */
@@ -139,10 +147,16 @@ function successResponses(spec: RouteSpec): Record<string, unknown> {
   return responses;
 }
 
+/**
+ * What the router itself answers on every route, before any handler: a malformed URL or a path
+ * parameter over 100 characters is 400 INVALID_REQUEST (frameworkErrors in app.ts).
+ */
+const ROUTER_ERRORS: ErrorCode[] = ['INVALID_REQUEST'];
+
 /** One response per HTTP status the route's error codes map to, listing those codes; they share the Error schema. */
 function errorResponses(spec: RouteSpec): Record<string, unknown> {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of spec.errors) {
+  for (const code of new Set([...spec.errors, ...ROUTER_ERRORS])) {
     const status = ERROR_CATALOGUE[code].status;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
