@@ -8,9 +8,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, WebhookOutbox, verifyWebhook, type JobRecord } from '../../../src/jobs/index.ts';
-import { LOOPBACK_WEBHOOKS } from '../../support/api-config.ts';
+import { ENV } from '../../../src/contract/container.ts';
+import { LOOPBACK_WEBHOOKS, LOOPBACK_WEBHOOKS_ENV } from '../../support/api-config.ts';
 import { waitFor } from '../../support/ports.ts';
-import { KEY, startApp, startStack, type Stack, type TestApp } from './helpers.ts';
+import { KEY, QUEUE, startApp, startStack, type Stack, type TestApp } from './helpers.ts';
+import { killAll, startApiProcess } from './processes.ts';
 
 const SECRET = 'outbox-s3cret';
 const auth = { 'x-api-key': KEY };
@@ -115,6 +117,7 @@ void describe('the webhook outbox', () => {
   });
 
   after(async () => {
+    killAll();
     for (const api of apps) await api.close().catch(() => undefined);
     await receiver?.close();
     await stack?.stop();
@@ -286,6 +289,40 @@ void describe('the webhook outbox', () => {
       const capped = await outbox.backlog(pipeline, 2);
       assert.equal(capped.rows, 2);
       assert.equal(capped.truncated, true);
+    });
+  });
+  void describe('with API processes', () => {
+    void it('an API process SIGKILLed while its attempt is on the wire loses nothing: the next process delivers with the same delivery id', async () => {
+      const pipeline = `outbox-procs-${process.pid}`;
+      const env = {
+        [ENV.pipeline]: pipeline,
+        [ENV.queueName]: QUEUE,
+        [ENV.languages]: 'eng',
+        [ENV.serviceBusConnectionString]: stack.standin.connectionString,
+        [ENV.blobConnectionString]: stack.azurite.connectionString,
+        [ENV.blobContainer]: stack.storage.container,
+        [ENV.jobsTable]: stack.storage.table,
+        [ENV.apiAuth]: 'disabled',
+        [ENV.webhookSecret]: SECRET,
+        ...LOOPBACK_WEBHOOKS_ENV,
+        [ENV.webhookPollIntervalMs]: '100',
+        [ENV.webhookLeaseMs]: '3000',
+        [ENV.webhookTimeoutMs]: '2500',
+      };
+      const first = await startApiProcess(env);
+      const job = await processingJob(stack, pipeline, receiver.url);
+      const id = `${job.id}.failed`;
+      receiver.answer = (d) => (d.id === id && receiver.deliveries.filter((x) => x.id === id).length === 1 ? 'hang' : 204);
+      await fail(stack, job);
+      await waitFor('the first attempt', () => receiver.deliveries.some((d) => d.id === id), 15_000, 20);
+      assert.equal(await first.stop('SIGKILL'), null);
+      const second = await startApiProcess(env);
+      await waitFor('the delivered state', async () => (await stack.records.get(pipeline, job.id))?.webhook?.state === 'delivered', 20_000, 50);
+      const mine = receiver.deliveries.filter((d) => d.id === id);
+      assert.equal(mine.length, 2, 'the attempt the killed process never finished, and the one that delivered');
+      assert.ok(mine.every((d) => d.signed));
+      assert.equal(await outbox.get(pipeline, job.id), undefined);
+      assert.equal(await second.stop('SIGTERM'), 0, second.logs().slice(-2000));
     });
   });
 });
