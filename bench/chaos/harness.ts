@@ -128,6 +128,12 @@ class ChaosRun {
     });
   }
 
+  /** Jobs delivered by webhook that the client has no id for. */
+  unknownDelivered(): number {
+    const known = new Set(this.jobs.map((j) => j.id));
+    return [...this.receiver.deliveredJobs()].filter((id) => !known.has(id)).length;
+  }
+
   /** Every job terminal and every terminal job's webhook delivered. */
   done(): boolean {
     if (this.submitting) return false;
@@ -204,7 +210,8 @@ function unsubmittedNotes(run: ChaosRun): [string, string][] {
   const parts = [...byStatus.entries()].map(([status, n]) => `${n} ${status}`).join(', ');
   const errors = [...run.readErrors.values()];
   return [
-    ['upload URLs never submitted (must end expired)', `${run.unsubmitted.length}${parts ? `: ${parts}` : ''}`],
+    // An API that writes the record only at submit (signed job tokens) leaves none for these; one that writes it at create must expire it.
+    ['upload URLs never submitted (expired, or no record)', `${run.unsubmitted.length}${parts ? `: ${parts}` : ''}`],
     ...(errors.length > 0 ? ([[`records unreadable at the end (${errors.length}), first error`, errors[0]!]] as [string, string][]) : []),
   ];
 }
@@ -242,6 +249,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       ['load average (1 min) at start / end', `${load} / ${loadavg()[0]!.toFixed(2)}`],
       ['client requests tried again', String(run.client.retries)],
       ['jobs the client gave up on before a job id', String(run.client.abandoned)],
+      ['webhooks of jobs the client never learned of (a create tried again after its answer was lost)', String(run.unknownDelivered())],
       ...unsubmittedNotes(run),
       ...run.faults.notes,
     );

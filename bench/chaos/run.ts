@@ -4,6 +4,8 @@
 //   chaos: <jobs> jobs, <lost> lost, <stuck> stuck, <wrong> wrong results, webhooks <delivered>/<expected>, <dup> duplicate deliveries
 // Exit code 0 when nothing was lost, stuck or wrong and every expected webhook was delivered; 1 otherwise.
 import { parseArgs } from 'node:util';
+import { setChildTracker } from '../../src/local/children.ts';
+import { killAll } from '../../test/integration/api/processes.ts';
 import { runChaos, type ChaosOptions } from './harness.ts';
 import { CHAOS_SETTINGS, stuckAfterSeconds } from './settings.ts';
 import { finalLine, formatTable } from './verdict.ts';
@@ -89,6 +91,16 @@ if (import.meta.main) {
   if (options === 'help') {
     process.stdout.write(`${help()}\n`);
     process.exit(0);
+  }
+  // Ctrl-C (or a timeout's SIGTERM) leaves no process behind: the API and worker processes, and Azurite (reported by its starter).
+  const azurite: number[] = [];
+  setChildTracker((child) => azurite.push(child.pid));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAll();
+      for (const pid of azurite) process.kill(pid, 'SIGKILL');
+      process.exit(130);
+    });
   }
   const summary = await runChaos(options);
   process.stdout.write(`\n${formatTable(summary)}\n\n${finalLine(summary)}\n`);
