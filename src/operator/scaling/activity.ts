@@ -54,7 +54,7 @@ export class ActivityProbe {
   }
 
   start(): void {
-    if (this.#timer === undefined && !this.#closed) this.#timer = setTimeout(() => void this.#tick(), this.#o.everyMs);
+    if (this.#timer === undefined && !this.#closed) this.#schedule();
   }
 
   close(): void {
@@ -75,6 +75,12 @@ export class ActivityProbe {
       if (!this.#failing) this.#o.log.warn({ err }, 'Failed to read the API job counters from Prometheus; queue pollers keep their own pace');
       this.#failing = true;
     }
-    if (!this.#closed) this.#timer = setTimeout(() => void this.#tick(), this.#o.everyMs);
+    if (!this.#closed) this.#schedule();
+  }
+
+  /** unref: the probe alone never keeps a process (or a test) alive. */
+  #schedule(): void {
+    this.#timer = setTimeout(() => void this.#tick(), this.#o.everyMs);
+    this.#timer.unref();
   }
 }
