@@ -28,6 +28,8 @@ export interface ControllerOptions {
   random?: () => number;
   /** Queue-depth polling (Prometheus URL, poll timing); the registry and requeue come from here. */
   scaling?: Omit<ScalingServiceOptions, 'registry' | 'requeue' | 'log'>;
+  /** --backlog-url: where API pods read their backlog (spec.api.maxBacklog); undefined = not offered. */
+  backlogUrl?: string | undefined;
 }
 
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -68,6 +70,8 @@ export class Controller {
       secretIndex,
       log,
       scaling: this.#scaling,
+      backlogUrl: opts.backlogUrl,
+      requeueAfter: (key, ms) => this.#queue.addAfter(key, ms),
     });
     this.#queue = new WorkQueue({
       concurrency: opts.concurrency,

@@ -44,6 +44,7 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   const v = value?.trim();
   if (!v) return undefined;
   if (/^\d+$/.test(v)) return Number(v) * 1000;
+  if (!/^[A-Za-z]{3}, /.test(v)) return undefined; // an IMF-fixdate starts with the day name
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
@@ -62,8 +63,8 @@ export function retryDelay(attempt: number, retryAfterMs: number | undefined, po
 export interface KubeClientOptions {
   log: Logger;
   policy?: Partial<RequestPolicy>;
-  /** Called once per HTTP response or failure of an API call (not watches): verb, status (0: no answer), for a request counter. */
-  observe?: (verb: string, status: number) => void;
+  /** Called once per HTTP response or failure of an API call (not watches): verb, resource (resourceOf), status (0: no answer), for a request counter. */
+  observe?: (verb: string, resource: string, status: number) => void;
   random?: () => number;
 }
 
@@ -96,6 +97,18 @@ export class PooledKubeConfig extends KubeConfig {
   }
 }
 
+/**
+ * The resource of an API path, with its subresource: /apis/apps/v1/namespaces/ns/deployments/d -> "deployments",
+ * .../ocrpipelines/p/status -> "ocrpipelines/status", /api/v1/namespaces/ns -> "namespaces". A small set of values, for a metric label.
+ */
+export function resourceOf(url: string): string {
+  const parts = new URL(url).pathname.split('/').filter(Boolean);
+  const start = parts[0] === 'api' ? 2 : 3; // /api/v1/... or /apis/<group>/<version>/...
+  const rest = parts.slice(start);
+  const scoped = rest[0] === 'namespaces' && rest.length > 2 ? rest.slice(2) : rest;
+  return scoped.length > 2 ? `${scoped[0]}/${scoped[2]}` : (scoped[0] ?? '');
+}
+
 /** The error a timed-out attempt ends with, named so logs and describeError say what happened. */
 class RequestTimeoutError extends Error {
   override name = 'RequestTimeoutError';
@@ -103,6 +116,7 @@ class RequestTimeoutError extends Error {
 
 async function sendWithRetries(inner: HttpLibrary, ctx: RequestContext, policy: RequestPolicy, opts: KubeClientOptions): Promise<ResponseContext> {
   const verb = ctx.getHttpMethod().toString();
+  const resource = resourceOf(ctx.getUrl());
   ctx.setHeaderParam('User-Agent', 'ocr-platform-operator');
   for (let attempt = 1; ; attempt++) {
     ctx.setSignal(AbortSignal.timeout(policy.timeoutMs));
@@ -110,11 +124,11 @@ async function sendWithRetries(inner: HttpLibrary, ctx: RequestContext, policy: 
     try {
       res = await inner.send(ctx).toPromise();
     } catch (err) {
-      opts.observe?.(verb, 0);
+      opts.observe?.(verb, resource, 0);
       if ((err as Error).name === 'TimeoutError') throw new RequestTimeoutError(`${verb} ${ctx.getUrl()}: no answer within ${policy.timeoutMs} ms`);
       throw err;
     }
-    opts.observe?.(verb, res.httpStatusCode);
+    opts.observe?.(verb, resource, res.httpStatusCode);
     if (!retryableStatus(res.httpStatusCode) || attempt >= policy.maxAttempts) return res;
     const wait = retryDelay(attempt, parseRetryAfter(res.headers['retry-after'], Date.now()), policy, opts.random);
     await res.body.text().catch(() => undefined); // release the connection before waiting

@@ -16,7 +16,8 @@ import { Controller } from './controller.ts';
 import { PooledKubeConfig } from './kube-client.ts';
 import { LeaderElector } from './leader.ts';
 import { createMetrics, type OperatorMetrics } from './metrics.ts';
-import { defaultQueueReader } from './scaling/client.ts';
+import { adminClient, defaultQueueReader } from './scaling/client.ts';
+import { BACKLOG_PATH, backlogRoute } from './backlog-route.ts';
 
 function version(): string {
   try {
@@ -41,7 +42,7 @@ function configOrExit(): OperatorConfig {
 
 /** One connection pool, request timeouts and 429/5xx retries for every call and watch (kube-client.ts). */
 function loadKubeConfig(path: string | undefined, metrics: OperatorMetrics, log: Logger): KubeConfig {
-  const kc = new PooledKubeConfig({ log, observe: (verb, status) => metrics.apiRequests.inc({ verb, code: String(status) }) });
+  const kc = new PooledKubeConfig({ log, observe: (verb, resource, status) => metrics.apiRequests.inc({ verb, resource, code: String(status) }) });
   if (path) kc.loadFromFile(path);
   else kc.loadFromDefault();
   return kc;
@@ -70,6 +71,8 @@ async function serveProbes(
         (ok) => (ok ? 'ok\n' : 'caches not synced\n'),
       ),
       '/metrics': metricsRoute(metrics.registry),
+      // Queue backlog per pipeline, from the gauges above, for the API's admission by backlog (spec.api.maxBacklog).
+      [BACKLOG_PATH]: backlogRoute(metrics.registry),
     },
     'not found\n',
   );
@@ -133,7 +136,14 @@ async function main(): Promise<void> {
     concurrency: cfg.concurrency,
     metrics,
     log,
-    scaling: { prometheusUrl: cfg.prometheusUrl, timing: cfg.queuePoll, egress: cfg.egress, readerFor: (cred) => defaultQueueReader(cred, process.env) },
+    backlogUrl: cfg.backlogUrl,
+    scaling: {
+      prometheusUrl: cfg.prometheusUrl,
+      timing: cfg.queuePoll,
+      egress: cfg.egress,
+      readerFor: (cred) => defaultQueueReader(cred, process.env),
+      queueAdminFor: adminClient,
+    },
   });
   let elector: LeaderElector | undefined; // eslint-disable-line prefer-const -- assigned after the server starts
   const server = await serveProbes(cfg, controller, metrics, () => elector, log);

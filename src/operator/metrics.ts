@@ -10,8 +10,8 @@ export interface OperatorMetrics {
   workqueueRetries: Counter;
   workqueueQueueDuration: Histogram;
   leader: Gauge;
-  /** API calls by verb and status code (0: no answer), retries included; watches not (src/operator/kube-client.ts). */
-  apiRequests: Counter<'verb' | 'code'>;
+  /** API calls by verb, resource and status code (0: no answer), retries included; watches not (src/operator/kube-client.ts). */
+  apiRequests: Counter<'verb' | 'resource' | 'code'>;
   buildInfo: Gauge<'version' | 'node_version'>;
 }
 
@@ -48,8 +48,8 @@ export function createMetrics(version: string, { defaults = true } = {}): Operat
     }),
     apiRequests: new Counter({
       name: 'ocr_operator_api_requests_total',
-      help: 'Requests to the Kubernetes API server by verb and HTTP status code (0: no answer), each retry counted; watches not counted.',
-      labelNames: ['verb', 'code'],
+      help: 'Requests to the Kubernetes API server by verb, resource (with subresource) and HTTP status code (0: no answer), each retry counted; watches not counted.',
+      labelNames: ['verb', 'resource', 'code'],
       registers: [registry],
     }),
     leader: new Gauge({ name: 'ocr_operator_leader', help: '1 when this replica holds the leader Lease, else 0.', registers: [registry] }),

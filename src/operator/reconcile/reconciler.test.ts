@@ -9,7 +9,7 @@ import { EventRecorder } from '../events.ts';
 import { SecretIndex } from '../secret-index.ts';
 import { sampleSpec } from '../testing/fixtures.ts';
 import type { RawPipeline } from './gather.ts';
-import { Reconciler } from './reconciler.ts';
+import { Reconciler, STATUS_INTERVAL_MS } from './reconciler.ts';
 
 class MemoryCluster {
   pipeline: RawPipeline = {
@@ -314,3 +314,74 @@ void test('a rollout the cache reports complete is progressing when the apply an
 function rolledOutStatus(observedGeneration: number): V1Deployment['status'] {
   return { observedGeneration, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 };
 }
+
+/** A reconciler over `c` with a clock the test moves and a record of requeues. */
+function timedReconciler(c: MemoryCluster) {
+  const clock = { now: Date.UTC(2026, 0, 1) };
+  const requeued: [string, number][] = [];
+  const r = new Reconciler({
+    reader: c.reader,
+    writer: c.writer,
+    events: new EventRecorder(async () => undefined, createLogger('test', 'silent')),
+    secretIndex: new SecretIndex(),
+    log: createLogger('test', 'silent'),
+    clock: () => clock.now,
+    requeueAfter: (key, ms) => requeued.push([key, ms]),
+  });
+  return { r, clock, requeued };
+}
+
+const readyDeployments = (c: MemoryCluster) => {
+  for (const name of ['invoices-api', 'invoices-worker']) {
+    const d = c.children.get(`Deployment/${name}`) as V1Deployment;
+    c.children.set(`Deployment/${name}`, { ...d, metadata: { ...d.metadata, generation: 1 }, status: rolledOutStatus(1) } as KubernetesObject);
+  }
+};
+
+void test('a status change soon after the last write waits for the rest of the interval; a later reconcile writes it', async () => {
+  const c = new MemoryCluster();
+  c.addAllSecrets();
+  const { r, clock, requeued } = timedReconciler(c);
+  await r.reconcile('finance/invoices');
+  assert.equal(c.statusWrites, 1);
+  readyDeployments(c);
+  clock.now += 500;
+  await r.reconcile('finance/invoices');
+  assert.equal(c.statusWrites, 1, 'deferred');
+  assert.deepEqual(requeued, [['finance/invoices', STATUS_INTERVAL_MS - 500]]);
+  clock.now += STATUS_INTERVAL_MS;
+  await r.reconcile('finance/invoices');
+  assert.equal(c.statusWrites, 2);
+  assert.equal(condition(c, 'Progressing')?.reason, 'RolloutComplete');
+});
+
+void test('a new generation is reported at once, however recent the last write', async () => {
+  const c = new MemoryCluster();
+  c.addAllSecrets();
+  const { r, clock, requeued } = timedReconciler(c);
+  await r.reconcile('finance/invoices');
+  c.pipeline = { ...c.pipeline, metadata: { ...c.pipeline.metadata, generation: 2 } };
+  clock.now += 100;
+  await r.reconcile('finance/invoices');
+  assert.equal(c.statusWrites, 2);
+  assert.equal(c.pipeline.status?.observedGeneration, 2);
+  assert.deepEqual(requeued, []);
+});
+
+void test('a cache that has not seen our status write yet does not make us write the same status again', async () => {
+  const c = new MemoryCluster();
+  c.addAllSecrets();
+  const r = c.reconciler();
+  await r.reconcile('finance/invoices');
+  await r.reconcile('finance/invoices');
+  c.writer.writeStatus = async () => {
+    c.statusWrites++; // the cache (c.pipeline) keeps the old status, as an informer one event behind
+  };
+  readyDeployments(c);
+  const writes = c.statusWrites;
+  await r.reconcile('finance/invoices');
+  assert.equal(c.statusWrites, writes + 1, 'the rollout finished: written');
+  // Same world, the cache still shows the status before that write (its conditions' times are re-stamped against it).
+  await r.reconcile('finance/invoices');
+  assert.equal(c.statusWrites, writes + 1, 'not written again');
+});

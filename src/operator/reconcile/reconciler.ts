@@ -14,7 +14,7 @@ import type { SecretIndex } from '../secret-index.ts';
 import type { ScalingObservation, ScalingService } from '../scaling/service.ts';
 import { applyChildren, ensureGeneratedKeys, type ApplyResult, type KubeWriter } from './apply.ts';
 import { deploymentFacts, gather, referencedSecretNames, type ClusterReader, type Gathered, type RawPipeline } from './gather.ts';
-import { buildStatus, statusEqual } from './status.ts';
+import { buildStatus, statusEqual, statusEqualIgnoringTransitions } from './status.ts';
 import { AppliedRecords } from './unchanged.ts';
 
 export interface StatusWriter {
@@ -34,7 +34,16 @@ export interface ReconcilerDeps {
   scaling?: ScalingService;
   /** Source of a generated API key (base64url); default 32 random bytes. Tests pass a fixed one. */
   newApiKey?: () => string;
+  /** Runs the key's reconcile again after ms (the work queue's addAfter); absent: status is written at once, never deferred. */
+  requeueAfter?: (key: string, ms: number) => void;
+  /** --backlog-url: where API pods read their backlog (spec.api.maxBacklog); undefined = not offered. */
+  backlogUrl?: string | undefined;
 }
+
+/** Least time between two status writes of one pipeline at the same generation, in ms (see Reconciler #deferStatus). */
+export const STATUS_INTERVAL_MS = 2_000;
+
+const keyOf = (raw: RawPipeline) => `${raw.metadata.namespace}/${raw.metadata.name}`;
 
 export class ApplyFailedError extends Error {
   override name = 'ApplyFailedError';
@@ -120,6 +129,8 @@ export class Reconciler {
   #clock: Clock;
   /** Our last apply answer per child: lets a reconcile skip children nobody changed since (unchanged.ts). */
   #applied = new AppliedRecords();
+  /** Per pipeline: when our last status write was, the resourceVersion it started from, and what it wrote. */
+  #statusWritten = new Map<string, { at: number; before: string | undefined; status: OcrPipelineStatus }>();
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
@@ -150,6 +161,7 @@ export class Reconciler {
     this.#d.secretIndex.delete(key);
     this.#d.scaling?.forget(key);
     this.#applied.forget(key);
+    this.#statusWritten.delete(key);
     if (raw) this.#d.events.forgetObject(raw.metadata.uid);
   }
 
@@ -185,7 +197,10 @@ export class Reconciler {
       const keys = g.generatedKeys ? await ensureGeneratedKeys(this.#d.writer, g.pipeline, g.generatedKeys, this.#d.newApiKey) : undefined;
       if (keys?.created && g.generatedKeys) this.#announceKeys(g.generatedKeys.name, target, log);
       const secretHashes = { ...g.secretHashes, ...keys?.secretHashes };
-      const desired = desiredChildren(desiredInput(g.pipeline, secretHashes, scaling));
+      const desired = desiredChildren({
+        ...desiredInput(g.pipeline, secretHashes, scaling),
+        ...(this.#d.backlogUrl ? { backlogUrl: this.#d.backlogUrl } : {}),
+      });
       const { namespace, name } = g.raw.metadata;
       const result = await applyChildren(this.#d.writer, desired, g.children, g.raw.metadata.uid, { records: this.#applied, pipeline: `${namespace}/${name}` });
       for (const d of result.handedOver) log.info({ child: d.metadata?.name, replicas: (d as V1Deployment).spec?.replicas }, 'Handed over Deployment replicas');
@@ -232,9 +247,29 @@ export class Reconciler {
     } else {
       this.#d.events.forget(raw.metadata.uid, PROBLEM_REASONS);
     }
-    if (!statusEqual(raw.status, status)) {
-      await this.#d.writer.writeStatus(raw, status);
-      log.debug({ conditions: status.conditions?.map((c) => `${c.type}=${c.status}`) }, 'Updated status');
-    }
+    if (statusEqual(raw.status, status) || this.#cacheBehindOurWrite(raw, status) || this.#deferStatus(raw, generation)) return;
+    await this.#d.writer.writeStatus(raw, status);
+    this.#statusWritten.set(keyOf(raw), { at: this.#clock(), before: raw.metadata.resourceVersion, status });
+    log.debug({ conditions: status.conditions?.map((c) => `${c.type}=${c.status}`) }, 'Updated status');
+  }
+
+  /** The cached pipeline is still the one our last status write started from, and that write said the same: nothing to do. */
+  #cacheBehindOurWrite(raw: RawPipeline, status: OcrPipelineStatus): boolean {
+    const last = this.#statusWritten.get(keyOf(raw));
+    return last !== undefined && last.before === raw.metadata.resourceVersion && statusEqualIgnoringTransitions(last.status, status);
+  }
+
+  /**
+   * A status change within STATUS_INTERVAL_MS of the last write at the same generation waits for
+   * the rest of the interval (the reconcile is requeued, and reads the world again then): a
+   * new pipeline's pods, rollout and HPA report within seconds of each other, and one write
+   * can carry several of them. A new generation is reported at once. Without requeueAfter, never.
+   */
+  #deferStatus(raw: RawPipeline, generation: number): boolean {
+    const last = this.#statusWritten.get(keyOf(raw));
+    const waitMs = last ? STATUS_INTERVAL_MS - (this.#clock() - last.at) : 0;
+    if (!this.#d.requeueAfter || waitMs <= 0 || raw.status?.observedGeneration !== generation) return false;
+    this.#d.requeueAfter(keyOf(raw), waitMs);
+    return true;
   }
 }

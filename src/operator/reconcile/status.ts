@@ -69,3 +69,9 @@ export function buildStatus(
 export function statusEqual(a: OcrPipelineStatus | undefined, b: OcrPipelineStatus): boolean {
   return stableStringify(a ?? {}) === stableStringify(b);
 }
+
+/** statusEqual without the conditions' lastTransitionTime: a status merged against a stale previous one re-stamps those. */
+export function statusEqualIgnoringTransitions(a: OcrPipelineStatus | undefined, b: OcrPipelineStatus): boolean {
+  const strip = (s: OcrPipelineStatus | undefined) => ({ ...s, conditions: s?.conditions?.map((c) => ({ ...c, lastTransitionTime: undefined })) });
+  return stableStringify(strip(a)) === stableStringify(strip(b));
+}

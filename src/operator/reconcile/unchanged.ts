@@ -76,9 +76,25 @@ export function unchanged(desired: KubernetesObject, cached: KubernetesObject | 
   if (record && record.uid === have.uid) {
     // A cache behind our own apply shows an older generation: not an edit.
     if (have.generation !== undefined && record.generation !== undefined) return have.generation <= record.generation;
-    return have.resourceVersion === record.resourceVersion;
+    // No generation (Service, HorizontalPodAutoscaler): status writes move the resourceVersion
+    // (the HPA controller's every 15 s), so what we applied is compared instead.
+    return have.resourceVersion === record.resourceVersion || covers((desired as { spec?: unknown }).spec, (cached as { spec?: unknown }).spec);
   }
   return !editedSinceOurApply(have.managedFields);
+}
+
+/**
+ * Whether `have` holds every value of `want`: objects key by key (extra keys in `have` are the
+ * API server's defaults), arrays item by item with the same length, scalars equal. A value the
+ * API server normalises ("1.5" -> "1500m") reads as a difference: one more apply, never a miss.
+ */
+export function covers(want: unknown, have: unknown): boolean {
+  if (Array.isArray(want)) return Array.isArray(have) && have.length === want.length && want.every((w, i) => covers(w, have[i]));
+  if (want !== null && typeof want === 'object') {
+    if (have === null || typeof have !== 'object' || Array.isArray(have)) return false;
+    return Object.entries(want as Record<string, unknown>).every(([k, v]) => v === undefined || covers(v, (have as Record<string, unknown>)[k]));
+  }
+  return want === have;
 }
 
 /** This process's last apply answer per child, per pipeline (forgotten with the pipeline). */
