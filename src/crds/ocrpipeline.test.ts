@@ -45,7 +45,14 @@ void test('the minimal sample gets the documented defaults', () => {
   assert.equal(spec.worker.maxJobSeconds, 120);
   assert.deepEqual(spec.api.service, { type: 'ClusterIP', port: 80 });
   assert.equal(spec.api.auth, 'apiKeys');
-  assert.deepEqual(spec.api.webhooks, { allowHttp: false, allowedHosts: [], maxConcurrent: 16 });
+  assert.deepEqual(spec.api.webhooks, {
+    allowHttp: false,
+    allowedHosts: [],
+    maxConcurrent: 16,
+    attempts: 10,
+    retryBaseDelaySeconds: 10,
+    maxRetryDelaySeconds: 1200,
+  });
 });
 
 // Specs both schemas must accept, and specs both must reject (with the message a user sees).
@@ -127,6 +134,9 @@ const rejected: [string, Record<string, unknown>, RegExp][] = [
   ['a webhook concurrency of 0 is rejected', with_('api.webhooks.maxConcurrent', 0), /api\.webhooks\.maxConcurrent/],
   ['a webhook concurrency above the API bound of 1000 is rejected', with_('api.webhooks.maxConcurrent', 1001), /api\.webhooks\.maxConcurrent/],
   ['a webhook allowHttp that is not a boolean is rejected', with_('api.webhooks.allowHttp', 'yes'), /api\.webhooks\.allowHttp/],
+  ['zero webhook attempts are rejected', with_('api.webhooks.attempts', 0), /api\.webhooks\.attempts/],
+  ['more than 50 webhook attempts are rejected', with_('api.webhooks.attempts', 51), /api\.webhooks\.attempts/],
+  ['a webhook retry delay cap of 0 seconds is rejected', with_('api.webhooks.maxRetryDelaySeconds', 0), /api\.webhooks\.maxRetryDelaySeconds/],
 ];
 
 for (const [name, spec] of accepted) {

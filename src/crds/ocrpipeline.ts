@@ -255,7 +255,15 @@ const componentServiceAccount = (component: 'API' | 'worker') =>
  * WEBHOOK_MAX_CONCURRENT). The operator sets those variables only when a value differs from these, so the API
  * Deployment of a pipeline that leaves webhooks alone stays as it was.
  */
-export const WEBHOOK_DEFAULTS = { allowHttp: false, allowedHosts: [] as readonly string[], maxConcurrent: 16 } as const;
+export const WEBHOOK_DEFAULTS = {
+  allowHttp: false,
+  allowedHosts: [] as readonly string[],
+  maxConcurrent: 16,
+  // The outbox's retry schedule (src/api/webhooks/dispatcher.ts): WEBHOOK_ATTEMPTS, WEBHOOK_BASE_DELAY_MS, WEBHOOK_MAX_DELAY_MS.
+  attempts: 10,
+  retryBaseDelaySeconds: 10,
+  maxRetryDelaySeconds: 1200,
+} as const;
 export const WEBHOOK_MAX_CONCURRENT_RANGE = { min: 1, max: 1000 } as const;
 
 const IPV4_OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
@@ -299,6 +307,27 @@ const webhooksSchema = z
         'Webhook requests on the wire at once per API replica (WEBHOOK_MAX_CONCURRENT; default 16, 1 to 1000); more wait in a ' +
           'bounded queue, and retry waits hold no slot.',
       ),
+    attempts: int32()
+      .min(1)
+      .max(50)
+      .default(WEBHOOK_DEFAULTS.attempts)
+      .describe(
+        'Attempts per webhook before the job shows webhookDelivery.state failed (WEBHOOK_ATTEMPTS; default 10, 1 to 50). Every ' +
+          'attempt is recorded in the webhook outbox, so retries survive API restarts and any replica makes the next one.',
+      ),
+    retryBaseDelaySeconds: int32()
+      .min(1)
+      .max(600)
+      .default(WEBHOOK_DEFAULTS.retryBaseDelaySeconds)
+      .describe(
+        'Delay before the first webhook retry, in seconds (WEBHOOK_BASE_DELAY_MS; default 10, 1 to 600); doubled per attempt up to ' +
+          'maxRetryDelaySeconds, each delay drawn between half and all of it. The defaults spread 10 attempts over 30 to 60 minutes.',
+      ),
+    maxRetryDelaySeconds: int32()
+      .min(1)
+      .max(86_400)
+      .default(WEBHOOK_DEFAULTS.maxRetryDelaySeconds)
+      .describe('Longest delay between two webhook attempts, in seconds (WEBHOOK_MAX_DELAY_MS; default 1200, 1 to 86400).'),
   })
   .strict()
   .prefault({})
@@ -343,6 +372,15 @@ const apiSchema = withRules(
             'its pods have a 512 Mi limit by default, so larger values would let a few concurrent uploads exhaust a pod; the API refuses below 1 KiB.',
         ),
       rateLimitPerMinute: int32().min(1).default(600).describe('Requests per minute allowed per API key (default 600).'),
+      maxBacklog: int32()
+        .min(1)
+        .optional()
+        .describe(
+          'Largest queue backlog (messages waiting) at which the API still accepts new jobs; at or above it new jobs get 503 ' +
+            'QUEUE_BACKLOG_FULL with Retry-After, while cache hits and reads still answer. Unset (default): no limit. The API replicas ' +
+            "read the backlog the operator polls for scaling every 5 s (the operator's --backlog-url, which the chart sets) and admit " +
+            'new jobs when it cannot be read for 30 s. Size it from the longest wait a job may have: backlog = workers x jobs per second x seconds.',
+        ),
       auth: z
         .enum(['apiKeys', 'disabled'])
         .default('apiKeys')

@@ -37,6 +37,7 @@ export function apiEnv(input: DesiredInput): V1EnvVar[] {
     { name: ENV.apiMaxUploadBytes, value: String(spec.api.maxUploadBytes) },
     { name: ENV.apiRateLimitPerMinute, value: String(spec.api.rateLimitPerMinute) },
     ...webhookEnv(spec.api.webhooks),
+    ...admissionEnv(input),
     ...jobsEnv(spec.jobs),
   ];
   // The user's keys Secret or the generated one; API_AUTH=disabled only when the spec says auth: disabled.
@@ -46,7 +47,8 @@ export function apiEnv(input: DesiredInput): V1EnvVar[] {
 }
 
 /**
- * WEBHOOK_ALLOW_HTTP, WEBHOOK_ALLOWED_HOSTS and WEBHOOK_MAX_CONCURRENT, each only when the spec differs from the API's
+ * WEBHOOK_ALLOW_HTTP, WEBHOOK_ALLOWED_HOSTS, WEBHOOK_MAX_CONCURRENT and the retry schedule (WEBHOOK_ATTEMPTS,
+ * WEBHOOK_BASE_DELAY_MS, WEBHOOK_MAX_DELAY_MS), each only when the spec differs from the API's
  * own default (WEBHOOK_DEFAULTS), so pipelines that leave spec.api.webhooks alone keep the same pod template and config hash.
  */
 export function webhookEnv(webhooks: OcrPipelineSpec['api']['webhooks']): V1EnvVar[] {
@@ -54,7 +56,36 @@ export function webhookEnv(webhooks: OcrPipelineSpec['api']['webhooks']): V1EnvV
   if (webhooks.allowHttp !== WEBHOOK_DEFAULTS.allowHttp) env.push({ name: ENV.webhookAllowHttp, value: String(webhooks.allowHttp) });
   if (webhooks.allowedHosts.length > 0) env.push({ name: ENV.webhookAllowedHosts, value: webhooks.allowedHosts.join(',') });
   if (webhooks.maxConcurrent !== WEBHOOK_DEFAULTS.maxConcurrent) env.push({ name: ENV.webhookMaxConcurrent, value: String(webhooks.maxConcurrent) });
+  if (webhooks.attempts !== WEBHOOK_DEFAULTS.attempts) env.push({ name: ENV.webhookAttempts, value: String(webhooks.attempts) });
+  if (webhooks.retryBaseDelaySeconds !== WEBHOOK_DEFAULTS.retryBaseDelaySeconds) {
+    env.push({ name: ENV.webhookBaseDelayMs, value: String(webhooks.retryBaseDelaySeconds * 1000) });
+  }
+  if (webhooks.maxRetryDelaySeconds !== WEBHOOK_DEFAULTS.maxRetryDelaySeconds) {
+    env.push({ name: ENV.webhookMaxDelayMs, value: String(webhooks.maxRetryDelaySeconds * 1000) });
+  }
   return env;
+}
+
+/**
+ * API_MAX_BACKLOG and API_BACKLOG_URL (this pipeline's GET /v1/backlog on the operator) when spec.api.maxBacklog is set and
+ * the operator offers the backlog (--backlog-url); nothing otherwise, so other pipelines keep their pod template.
+ */
+export function admissionEnv(input: DesiredInput): V1EnvVar[] {
+  const { maxBacklog } = input.pipeline.spec.api;
+  if (maxBacklog === undefined || input.backlogUrl === undefined) return [];
+  const { namespace = '', name = '' } = input.pipeline.metadata;
+  return [
+    { name: ENV.apiMaxBacklog, value: String(maxBacklog) },
+    { name: ENV.apiBacklogUrl, value: pipelineBacklogUrl(input.backlogUrl, namespace, name) },
+  ];
+}
+
+/** The URL an API pod of `namespace`/`pipeline` reads its backlog from, given the operator's --backlog-url. */
+export function pipelineBacklogUrl(base: string, namespace: string, pipeline: string): string {
+  const url = new URL(base);
+  url.searchParams.set('namespace', namespace);
+  url.searchParams.set('pipeline', pipeline);
+  return url.toString();
 }
 
 export function apiDeployment(input: DesiredInput): V1Deployment {
