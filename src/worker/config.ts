@@ -1,6 +1,6 @@
 // The worker's configuration, all from the environment the operator sets on the pod. One
 // settings table documents every variable; `--help` prints it and the parser follows it.
-import { ENV, PORTS, RETRY_DEFAULTS } from '../contract/container.ts';
+import { ENV, PORTS, RETRY_DEFAULTS, STAGE_TIMEOUT_DEFAULTS } from '../contract/container.ts';
 import {
   checkLanguages,
   connectionSettings,
@@ -113,6 +113,36 @@ export const SETTINGS = [
     help: 'OCR timeouts of one job after which it fails (as OCR_FAILED) instead of being retried again.',
   },
   {
+    name: 'downloadTimeoutSeconds',
+    env: ENV.workerDownloadTimeoutSeconds,
+    type: 'integer',
+    default: STAGE_TIMEOUT_DEFAULTS.downloadSeconds,
+    min: 1,
+    max: 3600,
+    unit: 'seconds',
+    help: 'Longest read of one image from Blob Storage; over it the job is retried (STAGE_TIMEOUT).',
+  },
+  {
+    name: 'preprocessTimeoutSeconds',
+    env: ENV.workerPreprocessTimeoutSeconds,
+    type: 'integer',
+    default: STAGE_TIMEOUT_DEFAULTS.preprocessSeconds,
+    min: 1,
+    max: 3600,
+    unit: 'seconds',
+    help: 'Longest decode and scaling of one image; over it the job is retried and it counts as an OCR timeout.',
+  },
+  {
+    name: 'storeTimeoutSeconds',
+    env: ENV.workerStoreTimeoutSeconds,
+    type: 'integer',
+    default: STAGE_TIMEOUT_DEFAULTS.storeSeconds,
+    min: 1,
+    max: 3600,
+    unit: 'seconds',
+    help: 'Longest write of one result to Blob Storage; over it the job is retried (STAGE_TIMEOUT).',
+  },
+  {
     name: 'notifyPort',
     env: ENV.workerNotifyPort,
     type: 'integer',
@@ -143,7 +173,7 @@ export function helpText(): string {
     ],
     flags: false,
     footer: [
-      'HTTP: /live (200 at once), /ready (200 once the OCR engine is loaded and receiving has started), /metrics (Prometheus).',
+      'HTTP: /live (200 at once), /ready (200 once the OCR engine is loaded and receiving has started), /metrics (Prometheus), /health (JSON: engine, models loaded, languages, jobs in flight, memory, uptime; always 200).',
       `Signals: SIGTERM/SIGINT stop receiving, let in-flight jobs finish within ${ENV.workerMaxJobSeconds}, abandon the rest, exit 0.`,
       'Adding a language: npm install @tesseract.js-data/<lang>, rebuild the image, list it in the pipeline spec.languages.',
     ],
@@ -182,6 +212,8 @@ export interface WorkerConfig {
   maxDeliveryCount: number | undefined;
   /** Retries with backoff (src/worker/retries.ts), delays in ms. */
   retries: RetryPolicy;
+  /** Stage timeouts (src/worker/stage-timeout.ts), in seconds; recognition has what is left of maxJobSeconds. */
+  timeouts: { downloadSeconds: number; preprocessSeconds: number; storeSeconds: number };
   /** The API's internal port, the only port job-finished notices go to (src/worker/notify.ts); 0 = any. */
   notifyPort: number;
   port: number;
@@ -215,6 +247,11 @@ export function loadConfig(env: Env): WorkerConfig {
       baseDelayMs: Math.round(values.retryBaseDelaySeconds * 1000),
       maxDelayMs: Math.round(values.retryMaxDelaySeconds * 1000),
       maxTimeouts: values.retryMaxTimeouts,
+    },
+    timeouts: {
+      downloadSeconds: values.downloadTimeoutSeconds,
+      preprocessSeconds: values.preprocessTimeoutSeconds,
+      storeSeconds: values.storeTimeoutSeconds,
     },
     notifyPort: values.notifyPort,
     port: values.port,

@@ -5,6 +5,7 @@ import { ConfigError } from '../shared/config.ts';
 import { createLogger } from '../shared/logger.ts';
 import { alive, createProbeServer, listen, metrics as metricsRoute, readiness } from '../shared/probe-server.ts';
 import { handleShutdown } from '../shared/shutdown.ts';
+import { healthRoute } from './health.ts';
 import { JobBlobs } from '../jobs/blobs.ts';
 import { JobRecords } from '../jobs/records.ts';
 import { blobServiceClient, serviceBusAdminClient, serviceBusClient, sharedKeyCredential, tableClient } from '../jobs/connections.ts';
@@ -38,7 +39,10 @@ const metrics = createWorkerMetrics(config.pipeline);
 const workerName = `${hostname()}/${process.pid}`;
 const maxJobMs = config.maxJobSeconds * 1000;
 
-const state = { engine: false, receiving: false, stopping: false, error: undefined as string | undefined };
+// Declared before the probe server: /health reads them as soon as it listens.
+let engine: OcrEngine | undefined;
+let consumer: Consumer | undefined;
+const state = { engine: false, receiving: false, stopping: false, error: undefined as string | undefined, loadSeconds: undefined as number | undefined };
 // Up before anything slow, so /live answers while the models load; /ready waits for the engine and the receiver.
 const detail = () =>
   state.error ?? (state.stopping ? 'shutting down' : `engine ${state.engine ? 'loaded' : 'loading'}, receiving ${state.receiving ? 'started' : 'not started'}`);
@@ -50,8 +54,19 @@ const server = createProbeServer(
       (ready) => `${ready ? 'ready' : 'not ready'}: ${detail()}\n`,
     ),
     '/metrics': metricsRoute(metrics.registry),
+    '/health': healthRoute(() => ({
+      engine: config.engine,
+      engineLoaded: state.engine,
+      loadSeconds: state.loadSeconds,
+      languages: config.languages,
+      concurrency: config.concurrency,
+      jobsInFlight: consumer?.inFlight ?? 0,
+      receiving: state.receiving,
+      stopping: state.stopping,
+      error: state.error,
+    })),
   },
-  'not found: try /live, /ready or /metrics\n',
+  'not found: try /live, /ready, /metrics or /health\n',
 );
 const port = await listen(server, config.port);
 logger.info({ port, engine: config.engine, languages: config.languages, concurrency: config.concurrency }, 'Started probes; loading the OCR engine');
@@ -72,8 +87,6 @@ async function maxDeliveryCount(): Promise<number> {
   }
 }
 
-let engine: OcrEngine | undefined;
-let consumer: Consumer | undefined;
 
 async function start(): Promise<void> {
   const loadStarted = performance.now();
@@ -85,6 +98,7 @@ async function start(): Promise<void> {
   if (state.stopping) return;
   const loadSeconds = (performance.now() - loadStarted) / 1000;
   metrics.modelLoadSeconds.set(loadSeconds);
+  state.loadSeconds = loadSeconds;
   state.engine = true;
   logger.info({ loadSeconds: Number(loadSeconds.toFixed(2)), maxDeliveryCount: deliveryLimit }, 'OCR engine loaded');
 
@@ -93,7 +107,7 @@ async function start(): Promise<void> {
     records,
     blobs,
     engine: pool,
-    prepare: (image) => preprocess(image, { maxPixels: config.maxPixels, ...DEFAULT_TUNING.preprocess }),
+    prepare: (image) => preprocess(image, { maxPixels: config.maxPixels, timeoutSeconds: config.timeouts.preprocessSeconds, ...DEFAULT_TUNING.preprocess }),
     languages: config.languages,
     maxImageBytes: config.maxImageBytes,
     maxJobMs,
@@ -105,6 +119,11 @@ async function start(): Promise<void> {
     onFinished: (job) => notifier.notify(job),
     // A transient failure schedules the job's next attempt on the same queue: the worker needs Send as well as Listen.
     retries: { policy: config.retries, schedule: async (job, next, at) => await scheduleJobRetry(retrySender, job, next, at) },
+    stageTimeouts: {
+      download: config.timeouts.downloadSeconds * 1000,
+      preprocess: config.timeouts.preprocessSeconds * 1000,
+      store: config.timeouts.storeSeconds * 1000,
+    },
   });
   // The SDK's own lock renewal is off (0): the consumer renews, counts and stops at the job budget.
   const receiver = sbClient.createReceiver(config.queue.queueName, { receiveMode: 'peekLock', maxAutoLockRenewalDurationInMs: 0 });

@@ -1,0 +1,53 @@
+// GET /health on the worker's probe port: what a person debugging a pipeline wants in one look
+// (as the inference-hub seed had it): the engine and whether its models are loaded, the
+// languages, jobs in flight, memory and uptime. /live and /ready stay the probes Kubernetes uses;
+// /health always answers 200 with the state in its body, so it never restarts or unreadies a pod.
+import type { ProbeHandler } from '../shared/probe-server.ts';
+
+export interface HealthState {
+  engine: string;
+  /** The engine's models are loaded and it is taking jobs. */
+  engineLoaded: boolean;
+  /** Seconds the model load took, once it finished. */
+  loadSeconds: number | undefined;
+  languages: readonly string[];
+  concurrency: number;
+  jobsInFlight: number;
+  receiving: boolean;
+  stopping: boolean;
+  /** Why the worker cannot work, when it cannot. */
+  error: string | undefined;
+}
+
+export interface HealthReport {
+  status: 'ok' | 'starting' | 'stopping' | 'error';
+  engine: { name: string; loaded: boolean; loadSeconds?: number };
+  languages: readonly string[];
+  jobs: { inFlight: number; concurrency: number; receiving: boolean };
+  memory: { rssBytes: number; heapUsedBytes: number };
+  uptimeSeconds: number;
+  error?: string;
+}
+
+/** Pure: the report for a state, memory figures and uptime. */
+export function healthReport(state: HealthState, memory: { rss: number; heapUsed: number }, uptimeSeconds: number): HealthReport {
+  const status = state.error ? 'error' : state.stopping ? 'stopping' : state.engineLoaded && state.receiving ? 'ok' : 'starting';
+  return {
+    status,
+    engine: {
+      name: state.engine,
+      loaded: state.engineLoaded,
+      ...(state.loadSeconds === undefined ? {} : { loadSeconds: Number(state.loadSeconds.toFixed(2)) }),
+    },
+    languages: state.languages,
+    jobs: { inFlight: state.jobsInFlight, concurrency: state.concurrency, receiving: state.receiving },
+    memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
+    uptimeSeconds: Math.round(uptimeSeconds),
+    ...(state.error ? { error: state.error } : {}),
+  };
+}
+
+/** The /health handler over a live state. */
+export function healthRoute(state: () => HealthState): ProbeHandler {
+  return () => ({ status: 200, body: `${JSON.stringify(healthReport(state(), process.memoryUsage(), process.uptime()))}\n`, contentType: 'application/json' });
+}
