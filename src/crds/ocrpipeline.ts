@@ -4,7 +4,7 @@
 // `kubectl explain` shows them to users, and defaults live here so the API server and the
 // operator agree on them.
 import { z } from 'zod';
-import { JOB_DEFAULTS, RETRY_DEFAULTS } from '../contract/container.ts';
+import { JOB_DEFAULTS, RETRY_DEFAULTS, STAGE_TIMEOUT_DEFAULTS } from '../contract/container.ts';
 
 export const GROUP = 'ocrplatform.io';
 export const VERSION = 'v1alpha1';
@@ -562,6 +562,30 @@ const networkPolicySchema = z
  */
 export const JOBS_DEFAULTS = JOB_DEFAULTS;
 
+const stageSeconds = (stage: string, variable: string, dflt: number, what: string) =>
+  int32()
+    .min(1)
+    .max(3600)
+    .default(dflt)
+    .describe(`Longest ${what}, in seconds (${variable}; default ${dflt}, 1 to 3600); over it the ${stage} is stopped and the job retried (STAGE_TIMEOUT).`);
+
+const stageTimeoutsSchema = z
+  .object({
+    downloadSeconds: stageSeconds('download', 'WORKER_DOWNLOAD_TIMEOUT_SECONDS', STAGE_TIMEOUT_DEFAULTS.downloadSeconds, 'read of one image from Blob Storage'),
+    preprocessSeconds: stageSeconds(
+      'decode',
+      'WORKER_PREPROCESS_TIMEOUT_SECONDS',
+      STAGE_TIMEOUT_DEFAULTS.preprocessSeconds,
+      'decode, rotation and scaling of one image (it counts as an OCR timeout, see retries.maxTimeouts)',
+    ),
+    storeSeconds: stageSeconds('write', 'WORKER_STORE_TIMEOUT_SECONDS', STAGE_TIMEOUT_DEFAULTS.storeSeconds, 'write of one result to Blob Storage'),
+  })
+  .strict()
+  .prefault({})
+  .describe(
+    "Time limits of a worker's stages per job; recognition has what is left of worker.maxJobSeconds. The worker reads them (WORKER_*_TIMEOUT_SECONDS).",
+  );
+
 const jobsSchema = z
   .object({
     uploadDeadlineSeconds: int32()
@@ -617,6 +641,7 @@ const jobsSchema = z
         'Seconds between recovery passes (RECOVERY_INTERVAL_SECONDS; default 30, 5 to 50). One API replica at a time runs them, holding a ' +
           '60 s Blob lease it renews each pass; another replica takes over within a minute when it dies.',
       ),
+    stageTimeouts: stageTimeoutsSchema,
   })
   .strict()
   .prefault({})

@@ -27,6 +27,8 @@ export interface OperatorConfig {
   prometheusUrl: string | undefined;
   /** Queue poll timing overrides (src/operator/scaling/schedule.ts). */
   queuePoll: PollTiming;
+  /** Where API pods read their pipeline's backlog on this operator (GET /v1/backlog, backlog-route.ts); undefined: spec.api.maxBacklog has no effect. */
+  backlogUrl: string | undefined;
   /** Which Service Bus namespaces the queue poller may contact (--servicebus-suffixes, --allow-development-emulator). */
   egress: EgressPolicy;
   help: boolean;
@@ -102,6 +104,14 @@ export const FLAGS = [
       'and KEDA ScaledObjects query it. Empty: queue counters only, no ScaledObjects.',
   },
   {
+    name: 'backlog-url',
+    env: 'OCR_OPERATOR_BACKLOG_URL',
+    type: 'string',
+    help:
+      "This operator's /v1/backlog as API pods reach it (the chart: http://<release>-metrics.<namespace>.svc:<port>/v1/backlog). " +
+      'API pods of pipelines with spec.api.maxBacklog read their queue backlog there. Empty: spec.api.maxBacklog has no effect.',
+  },
+  {
     name: 'queue-poll',
     env: 'OCR_OPERATOR_QUEUE_POLL',
     type: 'string',
@@ -163,6 +173,7 @@ export function parseConfig(argv: string[], env: Env): OperatorConfig {
     logLevel: v['log-level'],
     prometheusUrl: prometheusUrl(v['prometheus-url']),
     queuePoll: queuePoll(v['queue-poll']),
+    backlogUrl: httpUrl('--backlog-url', v['backlog-url'], 'http://ocr-platform-metrics.ocr-system.svc:8080/v1/backlog'),
     egress: egress(v['servicebus-suffixes'], v['allow-development-emulator']),
     help: v.help,
   };
@@ -180,6 +191,12 @@ function prometheusUrl(raw: string | undefined): string | undefined {
   } catch {
     throw new ConfigError(`--prometheus-url must be an http(s) URL such as http://prometheus.monitoring:9090, got "${raw}"`);
   }
+}
+
+function httpUrl(flag: string, raw: string | undefined, example: string): string | undefined {
+  if (!raw) return undefined;
+  if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) throw new ConfigError(`${flag} must be an http(s) URL such as ${example}, got "${raw}"`);
+  return raw;
 }
 
 function queuePoll(raw: string | undefined): PollTiming {

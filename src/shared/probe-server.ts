@@ -11,7 +11,8 @@ export interface ProbeResponse {
   contentType?: string;
 }
 
-export type ProbeHandler = () => ProbeResponse | Promise<ProbeResponse>;
+/** `url` is the request's URL (for query parameters); most handlers ignore it. */
+export type ProbeHandler = (url: URL) => ProbeResponse | Promise<ProbeResponse>;
 
 /** Path (without query) -> handler. */
 export type ProbeRoutes = Readonly<Record<string, ProbeHandler>>;
@@ -51,7 +52,7 @@ export function createProbeServer(routes: ProbeRoutes, notFound = `not found: tr
       return;
     }
     Promise.resolve()
-      .then(handler)
+      .then(() => handler(new URL(request.url ?? '/', 'http://localhost')))
       .then(
         (r) => response.writeHead(r.status, { 'content-type': r.contentType ?? 'text/plain' }).end(r.body),
         (error: unknown) =>

@@ -23,4 +23,14 @@ export interface DesiredInput {
    * Absent: the spec's values as they are, and no ScaledObject.
    */
   scaling?: { plan: WorkerScalingPlan; prometheusUrl?: string };
+  /**
+   * The operator's --backlog-url (GET /v1/backlog): API pods of a pipeline with spec.api.maxBacklog read their backlog
+   * there. Absent: maxBacklog is not passed to the API (it could not learn the backlog).
+   */
+  backlogUrl?: string;
+  /**
+   * The queue's MaxDeliveryCount as the operator last read (or set) it (scaling/queue-settings.ts). Absent: not read;
+   * the builders use spec.queue.serviceBus.maxDeliveryCount.
+   */
+  queue?: { maxDeliveryCount: number };
 }

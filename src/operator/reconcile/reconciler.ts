@@ -86,7 +86,9 @@ export const GENERATED_API_KEY_REASON = 'GeneratedAPIKey';
 /** What desiredChildren builds from: the parsed pipeline, its Secrets' hashes and the scaling decision. */
 function desiredInput(pipeline: OcrPipeline, secretHashes: Record<string, string>, scaling: ScalingObservation | undefined): DesiredInput {
   const scalingInput = scaling ? { scaling: { plan: scaling.plan, ...(scaling.prometheusUrl ? { prometheusUrl: scaling.prometheusUrl } : {}) } } : {};
-  return { pipeline, secretHashes, ...scalingInput };
+  // The queue's real MaxDeliveryCount, for workers that cannot read it (queue-settings.ts, QueueConfigured).
+  const actual = scaling?.facts.queueSettings?.actual;
+  return { pipeline, secretHashes, ...scalingInput, ...(actual ? { queue: { maxDeliveryCount: actual.maxDeliveryCount } } : {}) };
 }
 
 /** The facts the condition checks read: gather's, the apply's outcome and queue scaling's. */
