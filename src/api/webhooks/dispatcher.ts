@@ -51,6 +51,8 @@ export interface DispatcherSettings {
 
 /** Rows counted per backlog scan at most; the gauge says "at least" beyond it. */
 const BACKLOG_SCAN_LIMIT = 10_000;
+/** Least time between two warnings about a failing outbox read, in ms. */
+const POLL_WARNING_INTERVAL_MS = 60_000;
 /** Attempts that may wait for a slot; beyond it an attempt fails at once and is retried with backoff. */
 const MAX_WAITING_ATTEMPTS = 1_000;
 
@@ -93,6 +95,7 @@ export class WebhookDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   private lastBacklog = 0;
+  private lastPollWarning = Number.NEGATIVE_INFINITY;
 
   constructor(deps: DispatcherDeps) {
     this.settings = deps.settings;
@@ -137,7 +140,12 @@ export class WebhookDispatcher {
         if (claimed) this.track(this.attempt(claimed));
       }
     } catch (err) {
-      this.log.warn({ err }, 'Failed to read the webhook outbox; will retry');
+      // Every poll fails while storage is down: say so once a minute, not once a poll.
+      const now = this.clock();
+      if (now - this.lastPollWarning >= POLL_WARNING_INTERVAL_MS) {
+        this.lastPollWarning = now;
+        this.log.warn({ err }, 'Failed to read the webhook outbox; will retry every poll');
+      }
     } finally {
       this.polling = false;
     }
