@@ -136,7 +136,8 @@ export class WebhookDispatcher {
       const due = await this.outbox.due(this.partition, this.iso(now), room);
       for (const entry of due) {
         if (this.abort.signal.aborted) break;
-        const claimed = await this.outbox.claim(entry, this.iso(now + this.settings.leaseMs));
+        // The lease counts from the claim itself, not from the start of the poll.
+        const claimed = await this.outbox.claim(entry, this.iso(this.clock() + this.settings.leaseMs));
         if (claimed) this.track(this.attempt(claimed));
       }
     } catch (err) {
