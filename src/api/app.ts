@@ -181,7 +181,7 @@ function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Service
     admission,
   });
   const waiting = { pipeline: partition, records, pollIntervalMs: config.pollIntervalMs, clock };
-  const push = config.podIp ? new PushWaiter(waiting) : undefined;
+  const push = config.podIp ? new PushWaiter({ ...waiting, onFinished: (by) => metrics.syncWaits.inc({ ended_by: by }) }) : undefined;
   const waiter = push ?? new PollingWaiter(waiting);
   const readiness = new Readiness(
     {

@@ -33,6 +33,12 @@ export class ApiMetrics {
     help: 'Requests refused with 429 because their client address failed authentication too often.',
     registers: [this.registry],
   });
+  readonly syncWaits = new Counter({
+    name: 'ocr_api_sync_waits_total',
+    help: 'POST /v1/ocr waits that found their job finished, by what ended them: notice (the worker told this replica) or poll (a re-read of the record).',
+    labelNames: ['ended_by'] as const,
+    registers: [this.registry],
+  });
   readonly admission = new Counter({
     name: 'ocr_api_admission_total',
     help: 'Admission by backlog of new jobs (src/api/admission.ts): admitted, refused (503 QUEUE_BACKLOG_FULL), unknown (no fresh reading: admitted).',

@@ -379,7 +379,8 @@ const apiSchema = withRules(
           'Largest queue backlog (messages waiting) at which the API still accepts new jobs; at or above it new jobs get 503 ' +
             'QUEUE_BACKLOG_FULL with Retry-After, while cache hits and reads still answer. Unset (default): no limit. The API replicas ' +
             "read the backlog the operator polls for scaling every 5 s (the operator's --backlog-url, which the chart sets) and admit " +
-            'new jobs when it cannot be read for 30 s. Size it from the longest wait a job may have: backlog = workers x jobs per second x seconds.',
+            'new jobs when it cannot be read for 30 s. Size it from the longest wait a job may have: backlog = workers x jobs per second x seconds. ' +
+            "With networkPolicy.enabled, add the operator's metrics port to networkPolicy.egress, or the API pods cannot read the backlog.",
         ),
       auth: z
         .enum(['apiKeys', 'disabled'])

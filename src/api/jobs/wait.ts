@@ -66,6 +66,8 @@ export const NOTICE_GRACE_MS = 1_000;
 export interface PushWaiterDeps extends PollingWaiterDeps {
   /** Poll interval while notices arrive, in ms; default SLOW_POLL_MS. */
   slowPollMs?: number;
+  /** Called when a wait found its job finished, with what ended it (for /metrics). */
+  onFinished?: (by: 'notice' | 'poll') => void;
 }
 
 /** One waiting request: `wake` ends its current sleep; `pending` remembers a notice that came while it was reading. */
@@ -90,6 +92,7 @@ export class PushWaiter implements JobWaiter {
   private readonly pollIntervalMs: number;
   private readonly slowPollMs: number;
   private readonly clock: Clock;
+  private readonly onFinished: ((by: 'notice' | 'poll') => void) | undefined;
   private readonly sleepers = new Map<string, Set<Sleeper>>();
   /** Sequence numbers of the last notice and of the last finished job found without one (0: never). */
   private events = 0;
@@ -103,6 +106,7 @@ export class PushWaiter implements JobWaiter {
     this.pollIntervalMs = deps.pollIntervalMs;
     this.slowPollMs = Math.max(deps.slowPollMs ?? SLOW_POLL_MS, deps.pollIntervalMs);
     this.clock = deps.clock ?? systemClock;
+    this.onFinished = deps.onFinished;
   }
 
   /** True while notices arrive: a notice came after the last miss. Until the first notice, waits poll at pollIntervalMs. */
@@ -151,6 +155,7 @@ export class PushWaiter implements JobWaiter {
 
   /** Counts how a wait ended; a job found finished by a poll, long enough ago that its notice should have come, is a miss. */
   private count(record: JobRecord, woken: boolean): void {
+    this.onFinished?.(woken ? 'notice' : 'poll');
     if (woken) {
       this.stats.pushed++;
       return;

@@ -58,6 +58,10 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+async function metrics(api: Child): Promise<string> {
+  return await (await fetch(`${api.adminUrl}/metrics`)).text();
+}
+
 /** One sync request; its answer and the ms from the job's terminal record write to the end of the response. */
 async function sync(api: Child, text: string): Promise<{ status: number; json: any; overheadMs: number }> {
   const response = await fetch(`${api.url}/v1/ocr`, {
@@ -85,6 +89,7 @@ void describe('the sync endpoint, woken by the worker', () => {
     overheads.sort((a, b) => a - b);
     t.diagnostic(`result write -> response: ${overheads.join(', ')} ms (median ${overheads[2]} ms)`);
     assert.ok(overheads[4]! < PUSHED_MS, `every answer long before the 10 s poll: ${overheads.join(', ')} ms`);
+    assert.match(await metrics(pushed), /^ocr_api_sync_waits_total\{ended_by="notice"\} ([6-9]|\d\d)/m, 'six waits (the warm-up too) ended by a notice');
   });
 
   void it('still answers, by polling, when the notices cannot reach the replica', async () => {
@@ -92,6 +97,7 @@ void describe('the sync endpoint, woken by the worker', () => {
     assert.equal(answer.status, 200, JSON.stringify(answer.json));
     assert.match(normalize(answer.json.result.text), /77/);
     assert.match(worker.logs(), /Refused to send a job-finished notice/);
+    assert.match(await metrics(unreachable), /^ocr_api_sync_waits_total\{ended_by="poll"\} 1$/m);
   });
 
   void it('does not take notices on the public port', async () => {
