@@ -4,8 +4,7 @@
 // implementations of RecordStore / ImageStore / JobQueue (same validation, same SAS
 // signing done locally), not mocks of the Azure SDK.
 import type { Readable } from 'node:stream';
-import { BlobSASPermissions, generateBlobSASQueryParameters } from '@azure/storage-blob';
-import { CachedKeyCredential } from '../../src/jobs/index.ts';
+import { CachedKeyCredential, sharedKeyBlobSas } from '../../src/jobs/index.ts';
 import { JobRecord, canTransition, type JobMessage, type OcrResult, type Transition } from '../../src/jobs/index.ts';
 import { TransitionRejectedError, JobNotFoundError, uploadBlobPath } from '../../src/jobs/index.ts';
 import type { ImageStore, JobQueue, RecordStore } from '../../src/api/deps.ts';
@@ -72,10 +71,8 @@ export class MemoryBlobs implements ImageStore {
   async uploadUrl(jobId: string, ttlSeconds: number): Promise<{ url: string; expiresAt: string; method: 'PUT'; headers: Record<string, string> }> {
     const now = Date.now();
     const expiresOn = new Date(now + ttlSeconds * 1000);
-    const sas = generateBlobSASQueryParameters(
-      { containerName: 'ocr', blobName: uploadBlobPath(jobId), permissions: BlobSASPermissions.parse('cw'), startsOn: new Date(now - 60_000), expiresOn },
-      this.key,
-    ).toString();
+    // The API's own shared-key signer (src/jobs/blobs.ts), as JobBlobs.uploadUrl uses it.
+    const sas = sharedKeyBlobSas(this.key, 'ocr', uploadBlobPath(jobId), new Date(now - 60_000), expiresOn);
     return {
       url: `http://127.0.0.1/benchaccount/ocr/${uploadBlobPath(jobId)}?${sas}`,
       expiresAt: expiresOn.toISOString(),

@@ -2,13 +2,18 @@
 // The API runs as its own process pinned to core 0 (taskset); this process, the
 // load generator (autocannon), Azurite and the Service Bus stand-in are pinned to
 // core 1. Each figure is printed next to the anchor from the same run: a bare
-// Fastify route on the same core (the framework's ceiling) and the goals of DESIGN §8.
-// Figures go to stdout and bench/api/RESULTS.md (with the machine's load average).
+// Fastify route on the same core (the framework's ceiling). Scenarios: upload-URL
+// issuance (stateless: no storage write) at 100 and 5,000 connections with in-process
+// stores and with Azurite, cache hits, submit with its record write (prepared jobs), and
+// the sync endpoint's added latency (bench/api/sync.ts, real API and worker processes).
+// Prints the load average at the start (warns above 1); figures go to stdout and
+// bench/api/last-run.md, which ends with the `api: issue ...` summary line.
+// Knobs: BENCH_SECONDS (10), BENCH_SUBMITS (1000), BENCH_SYNC_SAMPLES (30).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { startAzurite } from '../../test/support/azurite.ts';
 import { startServiceBusStandin } from '../../src/servicebus-standin/index.ts';
@@ -26,6 +31,10 @@ type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** Jobs prepared (issued and uploaded) for the submit scenario; each is submitted once. */
+const SUBMITS = Number(process.env.BENCH_SUBMITS ?? 1000);
+/** Sync requests measured by bench/api/sync.ts (each one a real OCR job on the worker). */
+const SYNC_SAMPLES = Number(process.env.BENCH_SYNC_SAMPLES ?? 30);
 const KEY = 'bench-key';
 const SERVER = resolve(import.meta.dirname, 'server.ts');
 
@@ -98,27 +107,31 @@ interface Row {
   cpuMicros: number | undefined;
 }
 
-async function load(
-  scenario: string,
-  server: { port: number; child: ChildProcess },
-  connections: number,
-  request: { path: string; body: Buffer | string; contentType: string },
-): Promise<Row> {
+interface Request {
+  path: string;
+  body: Buffer | string;
+  contentType: string;
+  /** Per-request path and body (the submit scenario: one prepared job per request); `amount` requests in all instead of SECONDS. */
+  each?: { next(): { path: string; body: string }; amount: number };
+}
+
+async function load(scenario: string, server: { port: number; child: ChildProcess }, connections: number, request: Request): Promise<Row> {
   const port = server.port;
   const cpuBefore = cpuSeconds(server.child.pid);
+  const each = request.each;
   const result = await autocannon({
     url: `http://127.0.0.1:${port}${request.path}`,
     method: 'POST',
     headers: { 'x-api-key': KEY, 'content-type': request.contentType },
     body: request.body,
     connections,
-    duration: SECONDS,
+    ...(each ? { amount: each.amount, requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, ...each.next() }) }] } : { duration: SECONDS }),
     timeout: 10,
   });
   const row: Row = {
     scenario,
     connections,
-    rps: Math.round(result.requests.average),
+    rps: Math.round(each ? (result['2xx'] + result.non2xx) / Math.max(result.duration, 0.001) : result.requests.average),
     p50: result.latency.p50,
     p99: result.latency.p99,
     ok: result['2xx'],
@@ -136,7 +149,82 @@ async function load(
   return row;
 }
 
+const ISSUE = { path: '/v1/jobs', body: JSON.stringify({ fileName: 'r.png', sizeBytes: 1000, languages: ['eng'] }), contentType: 'application/json' };
+
+/**
+ * `count` jobs issued by the API and uploaded to Azurite through their URLs (this process, core 1),
+ * for the submit scenario: each request submits the next one with its token.
+ */
+async function prepareSubmits(port: number, image: Buffer, count: number): Promise<Request> {
+  const jobs: { id: string; token: string }[] = [];
+  const prepareOne = async (): Promise<void> => {
+    const created = await fetch(`http://127.0.0.1:${port}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ sizeBytes: image.length, languages: ['eng'] }),
+    });
+    const { job, upload } = (await created.json()) as { job: { id: string }; upload: { url: string; headers: Record<string, string>; token: string } };
+    const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: image });
+    if (put.status !== 201) throw new Error(`PUT to the upload URL answered ${put.status}`);
+    jobs.push({ id: job.id, token: upload.token });
+  };
+  for (let i = 0; i < count; i += 20) await Promise.all(Array.from({ length: Math.min(20, count - i) }, prepareOne));
+  let next = 0;
+  return {
+    path: '/v1/jobs/x/submit',
+    body: '{}',
+    contentType: 'application/json',
+    each: {
+      amount: jobs.length,
+      next: () => {
+        const job = jobs[next++ % jobs.length] as { id: string; token: string };
+        return { path: `/v1/jobs/${job.id}/submit`, body: JSON.stringify({ token: job.token }) };
+      },
+    },
+  };
+}
+
+/** A2's sync-overhead measurement (bench/api/sync.ts) when it is there; undefined when it is not. */
+async function syncOverhead(): Promise<{ p50Ms: number; p99Ms: number; samples: number } | undefined> {
+  const file = resolve(import.meta.dirname, 'sync.ts');
+  if (!existsSync(file)) return undefined;
+  const sync = (await import(file)) as { measureSyncOverhead?: (options: { samples: number }) => Promise<{ p50Ms: number; p99Ms: number; samples: number }> };
+  return await sync.measureSyncOverhead?.({ samples: SYNC_SAMPLES });
+}
+
+/** The three servers in turn (bare anchor, in-process stores, Azurite), each scenario beside the anchor of the same run. */
+async function runScenarios(image: Buffer, storageEnv: Record<string, string>, rows: Row[], sample: () => void): Promise<void> {
+  const cacheHit = { path: '/v1/ocr', body: image, contentType: 'image/png' };
+  for (const [mode, label] of [
+    ['bare', 'anchor: bare Fastify route'],
+    ['memory', 'POST /v1/jobs upload URL, in-process stores'],
+    ['azurite', 'POST /v1/jobs upload URL, Azurite (stateless: no write)'],
+  ] as const) {
+    const server = await startServer(mode, storageEnv);
+    try {
+      await load(`${label} (warm-up)`, server, 50, ISSUE);
+      sample();
+      rows.push(await load(label, server, 100, ISSUE));
+      // Cache hits and submits before the 5,000-connection run: that one leaves a backlog the server is still draining when it ends.
+      if (mode !== 'bare') rows.push(await load(`POST /v1/ocr cache hit, ${mode === 'memory' ? 'in-process stores' : 'Azurite'}`, server, 10, cacheHit));
+      if (mode === 'azurite') {
+        const submits = await prepareSubmits(server.port, image, SUBMITS);
+        rows.push(await load('POST /v1/jobs/{id}/submit, record + input + message (Azurite)', server, 50, submits));
+      }
+      sample();
+      rows.push(await load(label, server, 5000, ISSUE));
+      sample();
+    } finally {
+      await server.stop();
+    }
+  }
+}
+
 async function main(): Promise<void> {
+  const [start1, start5, start15] = loadavg().map((n) => n.toFixed(2));
+  console.log(`load average at start (1/5/15 min): ${start1} / ${start5} / ${start15} on ${cpus().length} cores`);
+  if (Number(start1) > 1)
+    console.warn(`WARNING: load average ${start1} > 1: other work shares these cores; absolute figures will be low (compare with the anchor).`);
   const image = await sharp({ create: { width: 64, height: 32, channels: 3, background: '#fff' } })
     .png()
     .toBuffer();
@@ -148,8 +236,6 @@ async function main(): Promise<void> {
     OCR_QUEUE_NAME: 'ocr-jobs',
     BENCH_IMAGE_B64: image.toString('base64'),
   };
-  const createJob = { path: '/v1/jobs', body: JSON.stringify({ fileName: 'r.png', sizeBytes: 1000, languages: ['eng'] }), contentType: 'application/json' };
-  const cacheHit = { path: '/v1/ocr', body: image, contentType: 'image/png' };
   const rows: Row[] = [];
   const load1 = [0, 0, 0];
   const sample = (): void => {
@@ -159,35 +245,27 @@ async function main(): Promise<void> {
     load1[2] = c ?? 0;
   };
   try {
-    for (const [mode, label] of [
-      ['bare', 'anchor: bare Fastify route'],
-      ['memory', 'POST /v1/jobs, API overhead without storage'],
-      ['azurite', 'POST /v1/jobs, records in Azurite'],
-    ] as const) {
-      const server = await startServer(mode, storageEnv);
-      try {
-        await load(`${label} (warm-up)`, server, 50, createJob);
-        sample();
-        rows.push(await load(label, server, 100, createJob));
-        // Cache hits before the 5,000-connection run: that one leaves a backlog the server is still draining when it ends.
-        if (mode !== 'bare') rows.push(await load(`POST /v1/ocr cache hit, ${mode === 'memory' ? 'without storage' : 'Azurite'}`, server, 10, cacheHit));
-        sample();
-        rows.push(await load(label, server, 5000, createJob));
-        sample();
-      } finally {
-        await server.stop();
-      }
-    }
+    await runScenarios(image, storageEnv, rows, sample);
   } finally {
     await standin.close();
     await azurite.stop();
   }
+  const sync = await syncOverhead();
+  if (!sync) console.log('sync overhead: not measured');
+  report(rows, sync, load1, `${start1} / ${start5} / ${start15}`);
+}
+
+function report(rows: Row[], sync: { p50Ms: number; p99Ms: number; samples: number } | undefined, load1: number[], atStart: string): void {
   const anchor = rows.find((r) => r.scenario.startsWith('anchor') && r.connections === 100);
+  const anchor5000 = rows.find((r) => r.scenario.startsWith('anchor') && r.connections === 5000);
+  const issue = rows.find((r) => r.scenario.includes('Azurite (stateless') && r.connections === 100);
+  const issue5000 = rows.find((r) => r.scenario.includes('Azurite (stateless') && r.connections === 5000);
+  const ratio = anchor && issue ? (issue.rps / anchor.rps).toFixed(2) : 'n/a';
   const lines = [
     '# API benchmark results',
     '',
-    `Run: ${new Date().toISOString()}, ${SECONDS} s per scenario, Node ${process.version}, ${pinned ? 'API pinned to core 0, load generator + Azurite + stand-in on core 1' : 'no taskset: not pinned'}.`,
-    `Machine: 2 cores shared with other work; load average (1/5/15 min) during the run: ${load1.map((n) => n.toFixed(1)).join(' / ')}.`,
+    `Run: ${new Date().toISOString()}, ${SECONDS} s per scenario (submit: ${SUBMITS} prepared jobs), Node ${process.version}, ${pinned ? 'API pinned to core 0, load generator + Azurite + stand-in on core 1' : 'no taskset: not pinned'}.`,
+    `Machine: ${cpus().length} cores shared with other work; load average at start ${atStart}; during the run (1/5/15 min): ${load1.map((n) => n.toFixed(1)).join(' / ')}.`,
     '',
     '| scenario | connections | req/s | p50 ms | p99 ms | 2xx | errors (not timeouts) | timeouts (10 s) | non-2xx | req/s vs anchor | API CPU µs/req | req/s per dedicated core (1e6/CPU µs) |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -196,7 +274,13 @@ async function main(): Promise<void> {
         `| ${r.scenario} | ${r.connections} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.ok} | ${r.errors} | ${r.timeouts} | ${r.non2xx} | ${anchor ? (r.rps / anchor.rps).toFixed(2) : '-'} | ${r.cpuMicros ?? '-'} | ${r.cpuMicros ? Math.round(1e6 / r.cpuMicros) : '-'} |`,
     ),
     '',
-    'Goals (DESIGN §8): >= 10,000 req/s and p99 < 20 ms for POST /v1/jobs on one core, 0 errors at 5,000 connections, cache hit p99 < 5 ms.',
+    sync
+      ? `Sync overhead (bench/api/sync.ts: worker's result write -> client response, real API and worker processes): p50 ${sync.p50Ms} ms, p99 ${sync.p99Ms} ms, ${sync.samples} samples.`
+      : 'Sync overhead: not measured (bench/api/sync.ts absent).',
+    '',
+    'Targets (issue 16): upload-URL issuance >= 0.5x the bare route, p99 < 20 ms at 100 connections, at 5,000 connections no more client timeouts than the bare route.',
+    '',
+    `api: issue ${issue?.rps ?? 'n/a'} req/s (${ratio}x bare), p99 ${issue?.p99 ?? 'n/a'} ms, timeouts ${issue5000?.timeouts ?? 'n/a'} (bare ${anchor5000?.timeouts ?? 'n/a'}) at 5000, sync overhead p99 ${sync ? sync.p99Ms : 'n/a'} ms`,
   ];
   writeFileSync(resolve(import.meta.dirname, 'last-run.md'), lines.join('\n') + '\n');
   console.log(`\n${lines.join('\n')}`);

@@ -45,6 +45,29 @@ export interface UploadUrl {
 /** Lifetime of a requested user delegation key, in hours (Azure allows up to 7 days); it must outlive the upload URLs signed with it. */
 const DELEGATION_KEY_HOURS = 6;
 
+/** The service version our shared-key SAS is signed for (its string-to-sign format holds from 2020-12-06 on). */
+export const SAS_VERSION = '2022-11-02';
+
+/** A date as SAS wants it: ISO 8601 to the second (the SDK's truncatedISO8061Date). */
+function sasDate(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
+}
+
+/**
+ * A service SAS (shared key) that can create and write one blob: the string-to-sign and query of
+ * the SDK's generateBlobSASQueryParameters for versions from 2020-12-06 (16 fields: permissions,
+ * start, expiry, canonical resource, identifier, IP, protocol, version, resource "b", snapshot,
+ * encryption scope, five response headers), without its per-call parsing and objects, which cost
+ * more than the HMAC on the upload-URL path (bench/api/RESULTS.md). Signed on the unencoded values.
+ */
+export function sharedKeyBlobSas(key: StorageSharedKeyCredential, container: string, blobName: string, startsOn: Date, expiresOn: Date): string {
+  const st = sasDate(startsOn);
+  const se = sasDate(expiresOn);
+  const toSign = ['cw', st, se, `/blob/${key.accountName}/${container}/${blobName}`, '', '', '', SAS_VERSION, 'b', '', '', '', '', '', '', ''].join('\n');
+  const sig = encodeURIComponent(key.computeHMACSHA256(toSign));
+  return `sv=${SAS_VERSION}&st=${encodeURIComponent(st)}&se=${encodeURIComponent(se)}&sr=b&sp=cw&sig=${sig}`;
+}
+
 function isStatus(error: unknown, ...statuses: number[]): boolean {
   return error instanceof RestError && statuses.includes(error.statusCode ?? 0);
 }
@@ -99,25 +122,22 @@ export class JobBlobs {
   /** A SAS URL that can create or overwrite exactly `uploads/<jobId>` until it expires, and nothing else. */
   async uploadUrl(jobId: string, ttlSeconds: number): Promise<UploadUrl> {
     await this.ensureContainer();
-    const blob = this.container.getBlockBlobClient(uploadBlobPath(jobId));
+    // Job ids are [a-z0-9-], so the blob's URL is the container's plus the path: no client object per URL.
+    const blobName = uploadBlobPath(jobId);
     const startsOn = new Date(this.clock() - 60_000); // tolerate small clock skew
     const expiresOn = new Date(this.clock() + ttlSeconds * 1000);
-    const permissions = BlobSASPermissions.parse('cw');
     let sas: string;
     if (this.sharedKey) {
-      sas = generateBlobSASQueryParameters(
-        { containerName: this.container.containerName, blobName: blob.name, permissions, startsOn, expiresOn },
-        this.sharedKey,
-      ).toString();
+      sas = sharedKeyBlobSas(this.sharedKey, this.container.containerName, blobName, startsOn, expiresOn);
     } else {
       const key = await this.delegationKey(expiresOn);
       sas = generateBlobSASQueryParameters(
-        { containerName: this.container.containerName, blobName: blob.name, permissions, startsOn, expiresOn },
+        { containerName: this.container.containerName, blobName, permissions: BlobSASPermissions.parse('cw'), startsOn, expiresOn },
         key,
         this.service.accountName,
       ).toString();
     }
-    return { url: `${blob.url}?${sas}`, expiresAt: expiresOn.toISOString(), method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' } };
+    return { url: `${this.container.url}/${blobName}?${sas}`, expiresAt: expiresOn.toISOString(), method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' } };
   }
 
   /** Size and metadata (lower-case names) of the uploaded image, or undefined when nothing is there yet. */
@@ -197,30 +217,32 @@ export class JobBlobs {
   }
 
   /** Downloads an image (`uploads/<jobId>` or `inputs/<jobId>`), refusing (before reading it) anything over `maxBytes`. */
-  async readUpload(blobPath: string, maxBytes: number): Promise<Buffer> {
+  async readUpload(blobPath: string, maxBytes: number, abortSignal?: AbortSignal): Promise<Buffer> {
     const blob = this.container.getBlockBlobClient(blobPath);
+    const abort = abortSignal ? { abortSignal } : {};
     let size: number;
     try {
-      size = (await blob.getProperties()).contentLength ?? 0;
+      size = (await blob.getProperties(abort)).contentLength ?? 0;
     } catch (error) {
       if (isStatus(error, 404)) throw new BlobMissingError(blobPath);
       throw error;
     }
     if (size > maxBytes) throw new BlobTooLargeError(maxBytes);
     if (size === 0) return Buffer.alloc(0);
-    return await blob.downloadToBuffer(0, size);
+    return await blob.downloadToBuffer(0, size, abort);
   }
 
   /**
    * Writes the result once. When a result is already there (a redelivered message that
    * was processed twice), the stored one wins and is returned: results never change.
    */
-  async writeResult(result: OcrResult): Promise<{ result: OcrResult; written: boolean }> {
+  async writeResult(result: OcrResult, abortSignal?: AbortSignal): Promise<{ result: OcrResult; written: boolean }> {
     await this.ensureContainer();
     const blob = this.container.getBlockBlobClient(resultBlobPath(result.jobId));
     const body = JSON.stringify(result);
     try {
       await blob.upload(body, Buffer.byteLength(body), {
+        ...(abortSignal ? { abortSignal } : {}),
         conditions: { ifNoneMatch: '*' },
         blobHTTPHeaders: { blobContentType: 'application/json' },
       });
