@@ -40,6 +40,7 @@ import {
   type AuditWrite,
   type Memory,
 } from './measure.ts';
+import { applier } from './apply.ts';
 import { CHILDREN_PER_PIPELINE, floorObject, NamespaceObserver } from './observe.ts';
 
 const { values } = parseArgs({
@@ -58,6 +59,13 @@ const resyncSeconds = Math.max(1, Math.round(idleSeconds / 2));
 /** Pipelines (and floor children) applied at once: the benchmark's own pace of creation. */
 const APPLY_BATCH = 25;
 const DELETE_WAIT_MS = 120_000;
+/**
+ * The harness's small pipeline with tiny requests: the pods are kwok's (no process runs), and
+ * at the defaults (API 250m, worker 1 CPU) 1,000 pipelines would need 157 fake nodes of 8 CPUs;
+ * the scheduler would leave most pods Pending and cluster done would measure node capacity.
+ */
+const TINY = { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } };
+const BENCH_SPEC = { api: { replicas: { min: 1, max: 3 }, resources: TINY }, worker: { replicas: { min: 1, max: 3 }, resources: TINY } };
 const MiB = 2 ** 20;
 const say = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const s1 = (ms: number | undefined) => (ms === undefined ? 'n/a' : (ms / 1000).toFixed(1));
@@ -123,8 +131,14 @@ async function deleteNamespaceAndWait(kc: KubeConfig, name: string): Promise<voi
   say(`namespace ${name} still terminating after ${DELETE_WAIT_MS / 1000} s; going on`);
 }
 
-async function applyAll(kc: KubeConfig, objects: KubernetesObject[], fieldManager?: string): Promise<void> {
-  for (let i = 0; i < objects.length; i += APPLY_BATCH) await Promise.all(objects.slice(i, i + APPLY_BATCH).map((o) => apply(kc, o, fieldManager)));
+/** Applies in order, APPLY_BATCH at a time, over APPLY_BATCH keep-alive connections (apply.ts). */
+async function applyAll(kc: KubeConfig, objects: KubernetesObject[], fieldManager: string): Promise<void> {
+  const writer = applier(kc, fieldManager, APPLY_BATCH);
+  try {
+    for (let i = 0; i < objects.length; i += APPLY_BATCH) await Promise.all(objects.slice(i, i + APPLY_BATCH).map((o) => writer.apply(o)));
+  } finally {
+    writer.close();
+  }
 }
 
 /** Waits until `done` or the bound, printing progress every 5 s; returns whether it finished. */
@@ -159,7 +173,8 @@ async function creation(cluster: Cluster, kc: KubeConfig, n: number, ns: string,
   const names = Array.from({ length: n }, (_, i) => `p${String(i).padStart(4, '0')}`);
   const applying = applyAll(
     kc,
-    names.map((name) => pipeline(ns, name)),
+    names.map((name) => pipeline(ns, name, BENCH_SPEC)),
+    'bench-pipelines',
   );
   const collect = () => {
     const r = readAudit(cluster.auditLogPath!, auditOffset);
