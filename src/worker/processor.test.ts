@@ -154,6 +154,28 @@ void describe('processor', () => {
     assert.equal(f.records.remembered.size, 1);
   });
 
+  void it('reports a finished job right after its terminal record write, before the dedupe entry, and not when it is retried', async () => {
+    const seen: string[] = [];
+    const f = fixture();
+    const finished = await createProcessor({
+      ...f.deps,
+      onFinished: (job) => seen.push(`${job.jobId} ${f.records.rows.get(job.jobId)?.status} remembered=${f.records.remembered.size}`),
+    })({ body: f.message, deliveryCount: 0 });
+    assert.equal(finished.outcome, 'succeeded');
+    assert.deepEqual(seen, [`${f.message.jobId} succeeded remembered=0`]);
+    const missing = fixture({ upload: null }); // no image yet: transient, worth another delivery
+    const retried = await createProcessor({ ...missing.deps, onFinished: () => seen.push('retried') })({ body: missing.message, deliveryCount: 0 });
+    assert.notEqual(retried.outcome, 'succeeded');
+    assert.equal(seen.length, 1);
+    const refused = fixture({ languages: ['deu'] }); // not loaded here: permanent, the record fails
+    const failed = await createProcessor({
+      ...refused.deps,
+      onFinished: (job) => seen.push(`${job.jobId} ${refused.records.rows.get(job.jobId)?.status}`),
+    })({ body: refused.message, deliveryCount: 0 });
+    assert.equal(failed.outcome, 'dead_lettered');
+    assert.deepEqual(seen.slice(1), [`${refused.message.jobId} failed`]);
+  });
+
   void it('reads and writes records only in its own <namespace>.<pipeline> partition', async () => {
     const f = fixture({ partition: 'finance.p' });
     const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
