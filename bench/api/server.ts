@@ -69,6 +69,8 @@ async function main(): Promise<void> {
     app.post('/v1/jobs', async () => ({ job: { id: 'job-00000000', status: 'awaiting_upload' }, upload: { url: 'http://127.0.0.1/x', method: 'PUT' } }));
     await app.listen({ port, host: '127.0.0.1', backlog: 4096 });
     process.stdout.write(`ready ${(app.server.address() as { port: number }).port}\n`);
+    // As below: exit by draining, so --cpu-prof can write the anchor's profile too.
+    process.once('SIGTERM', () => void app.close().then(() => setTimeout(() => process.exit(0), 3_000).unref()));
     return;
   }
   // Upload caps off (one key at 10 connections would otherwise meet the per-key cap): the benchmark measures the API's own cost.
