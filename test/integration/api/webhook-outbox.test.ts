@@ -13,6 +13,8 @@ import { LOOPBACK_WEBHOOKS, LOOPBACK_WEBHOOKS_ENV } from '../../support/api-conf
 import { waitFor } from '../../support/ports.ts';
 import { KEY, QUEUE, startApp, startStack, type Stack, type TestApp } from './helpers.ts';
 import { killAll, startApiProcess } from './processes.ts';
+import { startServiceBusStandin } from '../../support/servicebus.ts';
+import { textImage } from './images.ts';
 
 const SECRET = 'outbox-s3cret';
 const auth = { 'x-api-key': KEY };
@@ -291,6 +293,27 @@ void describe('the webhook outbox', () => {
       assert.equal(capped.truncated, true);
     });
   });
+  void describe('jobs the API fails itself', () => {
+    void it('a submitted job the API could not queue is failed with ENQUEUE_FAILED and its webhook still goes out', async () => {
+      const standin = await startServiceBusStandin({ queues: [QUEUE] });
+      const api = await startApp({ ...stack, standin }, { pipeline: 'outbox-noqueue', webhookSecret: SECRET, webhookEgress: LOOPBACK_WEBHOOKS });
+      apps.push(api);
+      receiver.answer = () => 204;
+      const created = await api.app.inject({ method: 'POST', url: '/v1/jobs', headers: auth, payload: { webhookUrl: receiver.url } });
+      assert.equal(created.statusCode, 201, created.body);
+      const { job, upload } = created.json();
+      await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: await textImage(['NO QUEUE HOOK']) });
+      await standin.close();
+      const response = await api.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/submit`, headers: auth });
+      assert.equal(response.json().error?.code, 'QUEUE_UNAVAILABLE', response.body);
+      await waitFor('the webhook of the failed job', () => receiver.deliveries.some((d) => d.id === `${job.id}.failed`), 10_000, 20);
+      const delivery = receiver.deliveries.find((d) => d.id === `${job.id}.failed`);
+      assert.equal(JSON.parse(delivery?.body ?? '{}').error?.code, 'ENQUEUE_FAILED');
+      await waitFor('the delivered state', async () => ((await view(api, job.id)).webhookDelivery as { state: string }).state === 'delivered', 5_000, 20);
+      await api.close();
+    });
+  });
+
   void describe('with API processes', () => {
     void it('an API process SIGKILLed while its attempt is on the wire loses nothing: the next process delivers with the same delivery id', async () => {
       const pipeline = `outbox-procs-${process.pid}`;
