@@ -425,7 +425,9 @@ function checkInternalPorts(v: { port: number; adminPort: number; internalPort: 
   if (v.maxBacklog !== undefined && !v.backlogUrl) {
     throw new ConfigError(`${ENV.apiMaxBacklog}=${v.maxBacklog} needs ${ENV.apiBacklogUrl}: the API learns the backlog from there (the operator sets both)`);
   }
-  if (v.backlogUrl !== undefined && !URL.canParse(v.backlogUrl)) throw new ConfigError(`${ENV.apiBacklogUrl}=${v.backlogUrl} is not a URL`);
+  if (v.backlogUrl !== undefined && !(URL.canParse(v.backlogUrl) && /^https?:$/.test(new URL(v.backlogUrl).protocol))) {
+    throw new ConfigError(`${ENV.apiBacklogUrl}=${v.backlogUrl} is not an http(s) URL`);
+  }
 }
 
 /** Pure: parses `env` (main passes process.env), including the connection settings main reads with settingsFromEnv. */
