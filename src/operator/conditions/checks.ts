@@ -76,6 +76,27 @@ export interface ScalingFacts {
   hpa: HpaFacts | undefined;
   /** The operator's --prometheus-url; the KEDA trigger needs it. */
   prometheusUrl: string | undefined;
+  /** The queue's MaxDeliveryCount and LockDuration against the spec (scaling/queue-settings.ts); absent until first checked. */
+  queueSettings?: QueueSettingsFacts;
+}
+
+/** Queue settings as in spec.queue.serviceBus. */
+export interface QueueSettingValues {
+  maxDeliveryCount: number;
+  lockDurationSeconds: number;
+}
+
+/** What the operator found when it read (and, with Manage, updated) the queue's settings. */
+export interface QueueSettingsFacts {
+  desired: QueueSettingValues;
+  /** The queue's values now; absent when they could not be read. */
+  actual?: QueueSettingValues;
+  /** The operator updated the queue this round, from these values. */
+  applied?: { before: QueueSettingValues };
+  /** Why the update was refused or failed. */
+  applyError?: string;
+  /** Why the properties could not be read. */
+  readError?: string;
 }
 
 /** The last exit of a container (state.terminated, else lastState.terminated). */
@@ -450,8 +471,40 @@ export function metricsAvailable(s: ScalingFacts): ConditionVerdict {
   return { type, status: 'True', reason: REASON.externalMetricServed, message: 'The worker HPA reads ocr_queue_backlog.' };
 }
 
-/** Ready, Progressing, Degraded, then QueueReachable and MetricsAvailable when queue scaling runs. */
+// --- QueueConfigured: the queue has the spec's MaxDeliveryCount and LockDuration ----------
+
+const settingsText = (s: QueueSettingValues): string => `maxDeliveryCount ${s.maxDeliveryCount}, lockDuration ${s.lockDurationSeconds} s`;
+
+export function queueConfigured(s: ScalingFacts): ConditionVerdict {
+  const type = CONDITION.queueConfigured;
+  const q = s.queueSettings;
+  if (!q) return { type, status: 'Unknown', reason: REASON.notYetRead, message: `Reading the settings of queue "${s.queueName}" for the first time.` };
+  if (!q.actual)
+    return {
+      type,
+      status: 'Unknown',
+      reason: REASON.queueSettingsUnread,
+      message: `Could not read the settings of queue "${s.queueName}" (${q.readError ?? 'no answer'}); QueueReachable says more.`,
+    };
+  const same = q.actual.maxDeliveryCount === q.desired.maxDeliveryCount && q.actual.lockDurationSeconds === q.desired.lockDurationSeconds;
+  if (!same)
+    return {
+      type,
+      status: 'False',
+      reason: REASON.queueSettingsDiffer,
+      message:
+        `Queue "${s.queueName}" has ${settingsText(q.actual)}; spec.queue.serviceBus asks for ${settingsText(q.desired)}, and the operator ` +
+        `could not change it (${q.applyError ?? 'not attempted'}). Give the operator's credential the Manage right (Azure Service Bus Data Owner), ` +
+        "or change the queue or the spec to match. Workers are told the queue's maxDeliveryCount.",
+    };
+  const how = q.applied ? `updated from ${settingsText(q.applied.before)}` : 'as the spec asks';
+  return { type, status: 'True', reason: REASON.queueSettingsMatch, message: `Queue "${s.queueName}" has ${settingsText(q.actual)} (${how}).` };
+}
+
+/** Ready, Progressing, Degraded, then QueueReachable and MetricsAvailable when queue scaling runs, and QueueConfigured once checked. */
 export function evaluateConditions(f: ConditionFacts): ConditionVerdict[] {
   const core = [ready(f), progressing(f), degraded(f)];
-  return f.scaling ? [...core, queueReachable(f.scaling), metricsAvailable(f.scaling)] : core;
+  if (!f.scaling) return core;
+  const queue = [queueReachable(f.scaling), metricsAvailable(f.scaling)];
+  return f.scaling.queueSettings ? [...core, ...queue, queueConfigured(f.scaling)] : [...core, ...queue];
 }

@@ -9,6 +9,7 @@ export const CONDITION = {
   degraded: 'Degraded',
   queueReachable: 'QueueReachable',
   metricsAvailable: 'MetricsAvailable',
+  queueConfigured: 'QueueConfigured',
 } as const;
 export type ConditionType = (typeof CONDITION)[keyof typeof CONDITION];
 
@@ -76,5 +77,12 @@ export const REASON = {
   prometheusUrlMissing: 'PrometheusURLMissing',
   /** True: replicas are fixed (min == max), no metric is needed. */
   scalingFixed: 'ScalingFixed',
+  // QueueConfigured (NotYetRead above applies here too)
+  /** True: the queue's MaxDeliveryCount and LockDuration are the spec's (they matched, or the operator updated the queue). */
+  queueSettingsMatch: 'QueueSettingsMatch',
+  /** False: they differ and the operator could not update the queue (no Manage right, or the update failed). */
+  queueSettingsDiffer: 'QueueSettingsDiffer',
+  /** Unknown: the queue's properties could not be read (QueueReachable says more). */
+  queueSettingsUnread: 'QueueSettingsUnread',
 } as const;
 export type Reason = (typeof REASON)[keyof typeof REASON];

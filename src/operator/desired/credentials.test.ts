@@ -71,6 +71,16 @@ for (const [name, mods, expected] of deliveryCases) {
   });
 }
 
+void test("a worker with its own credentials gets the queue's real MaxDeliveryCount when the operator read one that differs from the spec", () => {
+  const p = pipeline('full', workerSb);
+  assert.equal(env(workerDeployment({ ...input(p), queue: { maxDeliveryCount: 3 } }))[ENV.workerMaxDeliveryCount], '3');
+  assert.equal(
+    env(workerDeployment({ ...input(pipeline('full')), queue: { maxDeliveryCount: 3 } }))[ENV.workerMaxDeliveryCount],
+    undefined,
+    'shared: it reads it',
+  );
+});
+
 void test('without own credentials each component hashes every Secret, as before (an operator upgrade rolls no pods)', () => {
   const p = pipeline('full');
   const hashes = { 'ocr-servicebus/connectionString': 'a', 'ocr-storage/connectionString': 'b' };

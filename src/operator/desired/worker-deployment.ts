@@ -17,8 +17,10 @@ export function workerEnv(input: DesiredInput): V1EnvVar[] {
     { name: ENV.workerMaxJobSeconds, value: String(spec.worker.maxJobSeconds) },
     ...retriesEnv(spec.retries),
   ];
-  // Listen-only credentials cannot read the queue's MaxDeliveryCount (Manage): say it here instead.
-  if (workerHasOwnQueueCredentials(spec)) env.push({ name: ENV.workerMaxDeliveryCount, value: String(spec.queue.serviceBus.maxDeliveryCount) });
+  // Send+Listen credentials cannot read the queue's MaxDeliveryCount (Manage): say it here instead, the queue's real value when the
+  // operator read it (it differs from the spec when the operator may not update the queue: QueueConfigured=False).
+  const maxDeliveryCount = input.queue?.maxDeliveryCount ?? spec.queue.serviceBus.maxDeliveryCount;
+  if (workerHasOwnQueueCredentials(spec)) env.push({ name: ENV.workerMaxDeliveryCount, value: String(maxDeliveryCount) });
   return env;
 }
 

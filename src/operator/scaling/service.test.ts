@@ -92,3 +92,40 @@ void test('observe changes nothing: without track the pipeline is never polled',
   assert.equal(queueReachable(o.facts).reason, 'NotYetRead');
   assert.equal(seen.length, 0);
 });
+
+void test('once the queue is read, the queue settings are checked with the admin client and reach the condition facts', async () => {
+  const requeued: string[] = [];
+  const updates: unknown[] = [];
+  const admin = {
+    getQueue: async () => ({ name: 'jobs', maxDeliveryCount: 3, lockDuration: 'PT30S' }),
+    updateQueue: async (q: { maxDeliveryCount: number; lockDuration: string }) => {
+      updates.push([q.maxDeliveryCount, q.lockDuration]);
+      throw Object.assign(new Error('Manage is required'), { statusCode: 401 });
+    },
+  };
+  const s = new ScalingService({
+    log: silentLogger(),
+    registry: new Registry(),
+    requeue: (k) => requeued.push(k),
+    readerFor: () => ({
+      counts: async () => ({ active: 0, scheduled: 0, deadLettered: 0, total: 0, transfer: 0, transferDeadLettered: 0 }),
+      status: async () => 'Active',
+    }),
+    queueAdminFor: () => admin as never,
+    timing: { idleMs: 10_000, busyMs: 10_000 },
+  });
+  try {
+    assert.equal(reconcile(s, secret(CS)).facts.queueSettings, undefined, 'not before the poller read the queue');
+    await until(() => requeued.length > 0);
+    await until(() => {
+      reconcile(s, secret(CS));
+      return updates.length > 0 && requeued.length > 1;
+    });
+    const facts = reconcile(s, secret(CS)).facts.queueSettings;
+    assert.deepEqual(updates, [[10, 'PT60S']], 'the spec defaults, once');
+    assert.deepEqual(facts?.actual, { maxDeliveryCount: 3, lockDurationSeconds: 30 });
+    assert.match(facts?.applyError ?? '', /401 Manage is required/);
+  } finally {
+    s.close();
+  }
+});

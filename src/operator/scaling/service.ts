@@ -16,6 +16,7 @@ import type { QueueCredential } from './client.ts';
 import { hpaFacts, scalingPlan, scalingStatus, type HpaStatus, type ScalingPlan, type WorkerScalingSpec } from './decide.ts';
 import { queueGauges } from './metrics.ts';
 import { prometheusInFlight, workerFailureRatios } from './prometheus.ts';
+import { desiredQueueSettings, QueueSettingsApplier, type QueueSettingsApplierOptions } from './queue-settings.ts';
 import { QueueRegistry, type QueueRegistryOptions } from './registry.ts';
 import { DEFAULT_POLL_TIMING, type PollTiming } from './schedule.ts';
 import { ActivityProbe, prometheusActivity, type ActivitySource } from './activity.ts';
@@ -41,6 +42,11 @@ export interface ScalingServiceOptions {
   egress?: QueueRegistryOptions['egress'];
   /** The API's created-jobs counters (default: from prometheusUrl; tests pass their own). */
   activitySource?: ActivitySource;
+  /**
+   * Admin client per credential for applying spec.queue.serviceBus maxDeliveryCount and lockDurationSeconds to the queue
+   * (queue-settings.ts; main passes client.ts adminClient). Absent: the queue's settings are neither read nor applied.
+   */
+  queueAdminFor?: QueueSettingsApplierOptions['adminFor'];
 }
 
 /**
@@ -99,6 +105,7 @@ export class ScalingService {
   #ratiosAt = 0;
   #ratiosRunning = false;
   readonly #activity: ActivityProbe | undefined;
+  readonly #settings: QueueSettingsApplier | undefined;
 
   constructor(o: ScalingServiceOptions) {
     this.prometheusUrl = o.prometheusUrl || undefined;
@@ -115,6 +122,7 @@ export class ScalingService {
       ...(o.readerFor ? { readerFor: o.readerFor } : {}),
       ...(o.egress ? { egress: o.egress } : {}),
     });
+    if (o.queueAdminFor) this.#settings = new QueueSettingsApplier({ log: o.log, onChange: o.requeue, adminFor: o.queueAdminFor, clock: this.#clock });
     const activityMs = o.timing?.activityMs ?? DEFAULT_POLL_TIMING.activityMs;
     if (this.prometheusUrl && activityMs > 0) {
       this.#activity = new ActivityProbe({
@@ -137,6 +145,7 @@ export class ScalingService {
     const credential = queueCredential(p, secret);
     if ('problem' in credential) {
       this.#queues.unsubscribe(key);
+      this.#settings?.forget(key);
     } else {
       const { worker, queue } = p.spec;
       this.#queues.subscribe({
@@ -150,6 +159,9 @@ export class ScalingService {
         minReplicas: worker.replicas.min,
         workersRunning,
       });
+      // Only once the poller reads the queue: the namespace passed the egress check and the credential works.
+      const view = this.#queues.view(key);
+      if (view && !view.pending && !view.problem) this.#settings?.ensure(key, credential, queue.serviceBus.queueName, desiredQueueSettings(p));
     }
     this.#refreshRatios();
   }
@@ -167,6 +179,7 @@ export class ScalingService {
     const credential = queueCredential(p, secret);
     const view = 'problem' in credential ? problemView(credential.problem) : this.#queues.view(key);
     const hpa = hpaFacts(workerHpa);
+    const queueSettings = 'problem' in credential ? undefined : this.#settings?.outcome(key);
     const facts: ScalingFacts = {
       queueName: queue.serviceBus.queueName,
       queue: view && { pending: view.pending, ...(view.problem ? { problem: { reason: view.problem.reason, message: view.problem.message } } : {}) },
@@ -177,6 +190,7 @@ export class ScalingService {
       provider: spec.provider,
       hpa,
       prometheusUrl: this.prometheusUrl,
+      ...(queueSettings ? { queueSettings } : {}),
     };
     const plan = scalingPlan(spec, view, hpa, scaleUpPausedBy(facts) !== undefined);
     const out: ScalingObservation = { plan, status: scalingStatus(spec, view, hpa, plan), facts };
@@ -187,6 +201,7 @@ export class ScalingService {
   /** The pipeline is gone: stop polling for it and drop its series. */
   forget(key: string): void {
     this.#queues.unsubscribe(key);
+    this.#settings?.forget(key);
   }
 
   close(): void {
