@@ -6,8 +6,10 @@
 // configured (dist/config.js createDispatcher: `new UndiciAgent({ connect })`), so every request
 // and every watch start was a TCP + TLS handshake of its own. Here the dispatcher is built once
 // and shared by every API call and watch of this KubeConfig (keep-alive, 30 s TCP keep-alive probe
-// as the library sets it). API calls go through our HttpLibrary (makeApiClient below); watches
-// take the dispatcher from applySecurityAuthentication and bring their own abort signal.
+// as the library sets it; undici 8 offers HTTP/2 by default and kube-apiserver accepts it, so one
+// TLS connection carries every watch stream and call: test/integration/operator/idle.test.ts
+// counts them). API calls go through our HttpLibrary (makeApiClient below); watches take the
+// dispatcher from applySecurityAuthentication and bring their own abort signal.
 import {
   KubeConfig,
   RequestContext,

@@ -6,6 +6,7 @@
 // and by the operator (ocr_operator_api_requests_total); a new pipeline costs a bounded number.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -81,6 +82,24 @@ async function apiserverWrites(kubeconfigPath: string): Promise<Record<string, n
     out[key] = (out[key] ?? 0) + Number(m[2]);
   }
   return out;
+}
+
+/** Established TCP connections of process `pid` to `port` (from /proc: its socket inodes matched against the tcp tables). */
+function connectionsTo(pid: number, port: number): number {
+  const inodes = new Set(
+    readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+      try {
+        return [/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? ''];
+      } catch {
+        return []; // closed meanwhile
+      }
+    }),
+  );
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  return ['tcp', 'tcp6']
+    .flatMap((t) => readFileSync(`/proc/${pid}/net/${t}`, 'utf8').split('\n').slice(1))
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[2]?.endsWith(`:${hexPort}`) && f[3] === '01' && inodes.has(f[9] ?? '')).length;
 }
 
 /** Counters that moved between two readings, as "key: +n". */
@@ -160,6 +179,11 @@ void describe('an idle operator writes nothing', { skip: skipWithoutCluster, tim
     assert.deepEqual(changed(before, after), [], `no object was written\n${await statuses()}`);
     assert.deepEqual(grown(serverBefore, await apiserverWrites(cluster.kubeconfigPath)), [], 'the API server saw no write request of the operator');
     assert.deepEqual(grown(operatorBefore, await operatorWrites(op)), [], 'the operator sent no write request');
+    // One pool (src/operator/kube-client.ts): undici negotiates HTTP/2 with the API server, so the
+    // watches (8 kinds, a stream each) and every call share one connection; the library alone opened one per call.
+    const connections = connectionsTo(op.pid, Number(new URL(cluster.kc.getCurrentCluster()?.server ?? '').port));
+    console.error(`  operator connections to the API server after ${ran} reconciles: ${connections}`);
+    assert.ok(connections <= 3, `at most 3 connections to the API server, got ${connections}`);
     assert.equal(Object.keys(before).length, PIPELINES.length * (expectedChildren('x').length + 1));
   });
 
