@@ -65,12 +65,18 @@ export const ENV = {
   workerMaxJobSeconds: 'WORKER_MAX_JOB_SECONDS',
   workerMaxImageBytes: 'WORKER_MAX_IMAGE_BYTES',
   workerMaxPixels: 'WORKER_MAX_PIXELS',
+  workerMaxPages: 'WORKER_MAX_PAGES',
+  workerPdfDpi: 'WORKER_PDF_DPI',
   workerMaxDeliveryCount: 'WORKER_MAX_DELIVERY_COUNT',
   // Retries with backoff (src/worker/retries.ts), from spec.retries.
   workerRetryMaxAttempts: 'WORKER_RETRY_MAX_ATTEMPTS',
   workerRetryBaseDelaySeconds: 'WORKER_RETRY_BASE_DELAY_SECONDS',
   workerRetryMaxDelaySeconds: 'WORKER_RETRY_MAX_DELAY_SECONDS',
   workerRetryMaxTimeouts: 'WORKER_RETRY_MAX_TIMEOUTS',
+  // Worker stage timeouts (src/worker/stage-timeout.ts; CRD spec.jobs.stageTimeouts); recognition has what is left of WORKER_MAX_JOB_SECONDS.
+  workerDownloadTimeoutSeconds: 'WORKER_DOWNLOAD_TIMEOUT_SECONDS',
+  workerPreprocessTimeoutSeconds: 'WORKER_PREPROCESS_TIMEOUT_SECONDS',
+  workerStoreTimeoutSeconds: 'WORKER_STORE_TIMEOUT_SECONDS',
   // API (src/api/config.ts).
   apiMaxUploadBytes: 'API_MAX_UPLOAD_BYTES',
   apiRateLimitPerMinute: 'API_RATE_LIMIT_PER_MINUTE',
@@ -171,4 +177,18 @@ export const JOB_DEFAULTS = {
   recoveryLeaseSeconds: 60,
   /** Jobs handled per kind and pass (dead letters, stale, expired, retired): bounds one pass's work. */
   recoveryBatchSize: 100,
+} as const;
+
+/**
+ * Worker stage timeouts, in seconds: the CRD's spec.jobs.stageTimeouts defaults and the worker's when a variable is unset.
+ * A stage over its time is stopped and the job retried (transient: STAGE_TIMEOUT); recognition keeps what is left of
+ * maxJobSeconds. The operator sets a variable only when the spec differs from these.
+ */
+export const STAGE_TIMEOUT_DEFAULTS = {
+  /** Reading inputs/<jobId> from Blob Storage (at most maxImageBytes). */
+  downloadSeconds: 60,
+  /** Decoding, rotating, greying and scaling the image (sharp); a slow decode counts as an OCR timeout. */
+  preprocessSeconds: 30,
+  /** Writing results/<jobId>.json and moving the record to succeeded. */
+  storeSeconds: 60,
 } as const;

@@ -389,6 +389,15 @@ const apiSchema = withRules(
           'How callers authenticate: apiKeys (default) requires a key from apiKeysSecretRef, or from the Secret <pipeline>-api-keys the operator ' +
             'generates without it; disabled accepts unauthenticated requests and is the only way to run the API open.',
         ),
+      jobTokenSecretRef: secretKeyRefSchema
+        .optional()
+        .describe(
+          'Secret key holding the keys that sign the job tokens of upload URLs (JOB_TOKEN_SECRET): one or more secrets separated by commas; ' +
+            'the first signs, every one verifies, so rotate by writing "new,old", waiting one upload-URL lifetime (900 s), then "new". ' +
+            'Unset (default): the key is derived from webhookSecretRef when set, else from the API keys file, so changing those ' +
+            'invalidates upload URLs issued before (submit answers 403 JOB_TOKEN_INVALID; the client creates a new job). With auth ' +
+            'disabled and no webhook secret, set it: each API replica would otherwise sign with a key of its own. docs/api.md "Job tokens".',
+        ),
       apiKeysSecretRef: secretKeyRefSchema
         .optional()
         .describe(
@@ -463,8 +472,22 @@ const serviceBusSchema = withRules(
             'UseDevelopmentEmulator=true strings work only with the operator flag --allow-development-emulator.',
         ),
       queueName: z.string().min(1).max(260).describe('Queue the API sends jobs to and the workers receive from.'),
-      maxDeliveryCount: int32().min(1).max(2000).default(10).describe('Deliveries before a message is dead-lettered (default 10).'),
-      lockDurationSeconds: int32().min(5).max(300).default(60).describe('Peek-lock duration in seconds; workers renew the lock while they work (default 60).'),
+      maxDeliveryCount: int32()
+        .min(1)
+        .max(2000)
+        .default(10)
+        .describe(
+          'Deliveries before the broker dead-letters a message (default 10). The operator sets it on the queue when its credential has Manage, ' +
+            'else reports QueueConfigured=False (QueueSettingsDiffer) with both values.',
+        ),
+      lockDurationSeconds: int32()
+        .min(5)
+        .max(300)
+        .default(60)
+        .describe(
+          'Peek-lock duration in seconds (default 60); applied to the queue like maxDeliveryCount. Workers renew the lock while they work, ' +
+            'by the lock time the broker returns.',
+        ),
       api: componentConnectionSchema('Service Bus', 'api', 'Send and Listen on the queue: Listen for the readiness peek').describe(
         "The API's own connection string (SAS policy with Send and Listen), instead of the shared one.",
       ),
@@ -698,6 +721,7 @@ const retriesSchema = z
 /** Engines a worker image carries; `paddle` reads the languages in PADDLE_LANGUAGES only. */
 export const OCR_ENGINES = ['tesseract', 'paddle'] as const;
 export const PADDLE_LANGUAGES = ['eng', 'chi_sim'] as const;
+export const OCR_DOCUMENT_DEFAULTS = { maxPages: 20, pdfDpi: 200 } as const;
 
 const ocrSchema = z
   .object({
@@ -707,6 +731,20 @@ const ocrSchema = z
       .describe(
         'OCR engine of the workers (default tesseract): tesseract (tesseract.js, every installed language) or paddle (PaddleOCR PP-OCRv4 through ' +
           'onnxruntime, eng and chi_sim only; on scanned receipts about half the character errors of tesseract; see bench/ocr/RESULTS.md).',
+      ),
+    maxPages: int32()
+      .min(1)
+      .max(500)
+      .default(OCR_DOCUMENT_DEFAULTS.maxPages)
+      .describe(
+        `Pages of one PDF or multi-page TIFF the workers read at most (default ${OCR_DOCUMENT_DEFAULTS.maxPages}); a longer document fails as DOCUMENT_TOO_MANY_PAGES before any page is rendered.`,
+      ),
+    pdfDpi: int32()
+      .min(72)
+      .max(600)
+      .default(OCR_DOCUMENT_DEFAULTS.pdfDpi)
+      .describe(
+        `Resolution PDF pages are rendered at for OCR, in dots per inch (default ${OCR_DOCUMENT_DEFAULTS.pdfDpi}); a page that would exceed the worker's pixel limit is rendered at the highest resolution that fits.`,
       ),
   })
   .strict()

@@ -93,8 +93,20 @@ export const OcrLine = z.object({
   text: z.string(),
   confidence: z.number().min(0).max(100),
   bbox: BoundingBox,
+  /** 1-based page of a multi-page document (PDF, TIFF); absent for a single image. */
+  page: z.number().int().min(1).optional(),
 });
 export type OcrLine = z.infer<typeof OcrLine>;
+
+/** One page of a multi-page document: its size in pixels as read, its text and mean confidence. */
+export const OcrPage = z.object({
+  page: z.number().int().min(1),
+  width: z.number().int(),
+  height: z.number().int(),
+  text: z.string(),
+  meanConfidence: z.number().min(0).max(100),
+});
+export type OcrPage = z.infer<typeof OcrPage>;
 
 export const OcrTimings = z.object({
   downloadMs: z.number(),
@@ -111,6 +123,8 @@ export const OcrResult = z.object({
   meanConfidence: z.number().min(0).max(100),
   languages: z.array(Language),
   image: z.object({ width: z.number().int(), height: z.number().int(), format: z.string() }),
+  /** Multi-page documents only: every page in order (text above is the pages' texts joined by form feeds). */
+  pages: z.array(OcrPage).optional(),
   timings: OcrTimings,
   worker: z.string(),
   completedAt: z.string(),
@@ -124,6 +138,8 @@ export const JobErrorCode = z.enum([
   'IMAGE_UNSUPPORTED',
   'IMAGE_TOO_LARGE',
   'IMAGE_TOO_MANY_PIXELS',
+  /** A PDF or multi-page TIFF with more pages than the pipeline's worker.maxPages. */
+  'DOCUMENT_TOO_MANY_PAGES',
   'UPLOAD_MISSING',
   'OCR_FAILED',
   'DELIVERY_LIMIT_EXCEEDED',
@@ -144,6 +160,8 @@ export const JobErrorCode = z.enum([
   'QUEUE_TIMEOUT',
   /** Nothing was submitted before the pipeline's upload deadline; the job is expired and its upload deleted. */
   'UPLOAD_EXPIRED',
+  /** A worker stage (download, preprocess, store) ran over its timeout (spec.jobs.stageTimeouts): retried like any transient error. */
+  'STAGE_TIMEOUT',
 ]);
 export type JobErrorCode = z.infer<typeof JobErrorCode>;
 

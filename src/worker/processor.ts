@@ -25,9 +25,10 @@ import { JobNotFoundError, type JobRecords } from '../jobs/records.ts';
 import { isTerminal, messageImagePath, type JobErrorCode, type JobMessage, type JobRecord, type OcrLine, type OcrResult } from '../jobs/schema.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { PermanentJobError, TransientJobError, describeError } from './errors.ts';
-import type { OcrEngine } from './ocr/engine.ts';
+import type { OcrEngine, Recognition } from './ocr/engine.ts';
 import type { PreparedImage } from './ocr/preprocess.ts';
 import { decideRetry, type RetryDecision, type RetryPolicy } from './retries.ts';
+import { withStageTimeout, type StageTimeouts } from './stage-timeout.ts';
 
 /** What the processor needs to know about a delivered message. */
 export interface Delivery {
@@ -51,6 +52,11 @@ export interface ProcessorDeps {
   records: Pick<JobRecords, 'get' | 'transition' | 'rememberResult'>;
   blobs: Pick<JobBlobs, 'readUpload' | 'writeResult'>;
   prepare: (image: Buffer) => Promise<PreparedImage>;
+  /**
+   * Splits a document into page images (src/worker/ocr/documents.ts: PDF, multi-page TIFF); absent or one
+   * page: the upload is the one image. Runs inside the preprocess stage's time limit.
+   */
+  split?: (image: Buffer) => Promise<{ format: string; pages: Buffer[] }>;
   engine: Pick<OcrEngine, 'recognize'>;
   /** Languages this worker has loaded (OCR_LANGUAGES). */
   languages: readonly string[];
@@ -75,6 +81,8 @@ export interface ProcessorDeps {
   onFinished?: (job: JobMessage) => void;
   /** Retries with backoff; absent: transient failures are abandoned for the broker to redeliver at once. */
   retries?: Retries;
+  /** Limits of the download, preprocess and store stages in ms (src/worker/stage-timeout.ts); absent: none of their own. */
+  stageTimeouts?: StageTimeouts;
 }
 
 export interface Retries {
@@ -212,7 +220,7 @@ async function startProcessing(stages: Stages, job: JobMessage, attempt: number)
 /** The job's image at `path` (derived from the job id), at most maxImageBytes. */
 async function download(stages: Stages, path: string): Promise<Buffer> {
   try {
-    return await stages.blobs.readUpload(path, stages.maxImageBytes);
+    return await withStageTimeout('download', stages.stageTimeouts?.download, (signal) => stages.blobs.readUpload(path, stages.maxImageBytes, signal));
   } catch (error) {
     if (error instanceof BlobTooLargeError)
       throw new PermanentJobError('IMAGE_TOO_LARGE', `image is larger than this worker's limit of ${stages.maxImageBytes} bytes (WORKER_MAX_IMAGE_BYTES)`, {
@@ -230,25 +238,82 @@ async function download(stages: Stages, path: string): Promise<Buffer> {
  * the stage timings (ms) measured from `started` (performance.now() when the job began).
  * Recognition gets what is left of maxJobMs, at least 1 s.
  */
+interface PageRead {
+  prepared: PreparedImage;
+  recognition: Recognition;
+}
+
+/** Preprocesses and recognises each page in turn; each page gets what is left of maxJobMs, at least 1 s. */
+async function readPages(
+  stages: Stages,
+  job: JobMessage,
+  sources: readonly Buffer[],
+  started: number,
+): Promise<{ pages: PageRead[]; preprocessMs: number; recognizeMs: number }> {
+  const pages: PageRead[] = [];
+  let preprocessMs = 0;
+  let recognizeMs = 0;
+  for (const source of sources) {
+    const before = performance.now();
+    const prepared = await withStageTimeout('preprocess', stages.stageTimeouts?.preprocess, () => stages.prepare(source));
+    const preprocessed = performance.now();
+    const remainingMs = Math.max(1_000, stages.maxJobMs - (preprocessed - started));
+    const recognition = await stages.engine.recognize(prepared, { pageSegmentation: job.options.pageSegmentation }, remainingMs);
+    preprocessMs += preprocessed - before;
+    recognizeMs += performance.now() - preprocessed;
+    pages.push({ prepared, recognition });
+  }
+  return { pages, preprocessMs, recognizeMs };
+}
+
+/** One image: as always. Several pages: text joined by form feeds, lines numbered by page, and `pages` with each page's size and text. */
+function combinePages(pages: readonly PageRead[], format: string): Pick<OcrResult, 'text' | 'lines' | 'meanConfidence' | 'image' | 'pages'> {
+  const [first] = pages;
+  if (pages.length === 1 && first) {
+    return {
+      text: first.recognition.text,
+      lines: scaleLines(first.recognition.lines, first.prepared.scale),
+      meanConfidence: first.recognition.meanConfidence,
+      image: first.prepared.original,
+    };
+  }
+  const meanConfidence = pages.reduce((sum, p) => sum + p.recognition.meanConfidence, 0) / Math.max(1, pages.length);
+  return {
+    text: pages.map((p) => p.recognition.text).join('\f'),
+    lines: pages.flatMap((p, i) => scaleLines(p.recognition.lines, p.prepared.scale).map((line) => ({ ...line, page: i + 1 }))),
+    meanConfidence,
+    image: { width: first?.prepared.original.width ?? 0, height: first?.prepared.original.height ?? 0, format },
+    pages: pages.map((p, i) => ({
+      page: i + 1,
+      width: p.prepared.original.width,
+      height: p.prepared.original.height,
+      text: p.recognition.text,
+      meanConfidence: p.recognition.meanConfidence,
+    })),
+  };
+}
+
+/**
+ * Splits the upload into pages, preprocesses and recognises each; the result to store, with boxes in original
+ * pixels and the stage timings (ms) measured from `started` (performance.now() when the job began).
+ */
 async function recognise(stages: Stages, job: JobMessage, image: Buffer, started: number): Promise<OcrResult> {
   const downloaded = performance.now();
-  const prepared = await stages.prepare(image);
-  const preprocessed = performance.now();
-  const remainingMs = Math.max(1_000, stages.maxJobMs - (preprocessed - started));
-  const recognition = await stages.engine.recognize(prepared, { pageSegmentation: job.options.pageSegmentation }, remainingMs);
+  const document = stages.split
+    ? await withStageTimeout('preprocess', stages.stageTimeouts?.preprocess, () => stages.split!(image))
+    : { format: 'image', pages: [image] };
+  const splitMs = performance.now() - downloaded;
+  const { pages, preprocessMs, recognizeMs } = await readPages(stages, job, document.pages, started);
   const recognized = performance.now();
-  stages.onRecognized?.((recognized - preprocessed) / 1000);
+  stages.onRecognized?.(recognizeMs / 1000);
   return {
     jobId: job.jobId,
-    text: recognition.text,
-    lines: scaleLines(recognition.lines, prepared.scale),
-    meanConfidence: recognition.meanConfidence,
+    ...combinePages(pages, document.format),
     languages: job.languages,
-    image: prepared.original,
     timings: {
       downloadMs: Math.round(downloaded - started),
-      preprocessMs: Math.round(preprocessed - downloaded),
-      recognizeMs: Math.round(recognized - preprocessed),
+      preprocessMs: Math.round(splitMs + preprocessMs),
+      recognizeMs: Math.round(recognizeMs),
       totalMs: Math.round(recognized - started),
     },
     worker: stages.workerName,
@@ -259,7 +324,7 @@ async function recognise(stages: Stages, job: JobMessage, image: Buffer, started
 /** Writes the result once, moves the record to succeeded and remembers it for dedupe; the stored result. */
 async function store(stages: Stages, job: JobMessage, candidate: OcrResult): Promise<OcrResult> {
   // Write-once: after a redelivery the first stored result wins and is the one we report.
-  const { result } = await stages.blobs.writeResult(candidate);
+  const { result } = await withStageTimeout('store', stages.stageTimeouts?.store, (signal) => stages.blobs.writeResult(candidate, signal));
   await stages.records.transition(job.pipeline, job.jobId, {
     to: 'succeeded',
     from: ['queued', 'processing'],

@@ -11,10 +11,13 @@
 // than encoding and decoding a PNG.
 import sharp, { type Metadata } from 'sharp';
 import { PermanentJobError } from '../errors.ts';
+import { stageTimeoutError } from '../stage-timeout.ts';
 
 export interface PreprocessSettings {
   /** Refuse images with more pixels than this (width x height, from the header). */
   maxPixels: number;
+  /** libvips stops the decode after this many seconds (STAGE_TIMEOUT, retried); absent or 0 = no limit. */
+  timeoutSeconds?: number;
   /** Scale images narrower than this up to it (text too small for the LSTM). 0 = never upscale. */
   minWidth: number;
   /** Scale images wider than this down to it (more pixels cost time, not accuracy). 0 = never downscale. */
@@ -74,6 +77,9 @@ export async function preprocess(input: Buffer, settings: PreprocessSettings): P
     return await decode(input, header, settings);
   } catch (error) {
     if (error instanceof PermanentJobError) throw error;
+    // libvips' own timeout ("timeout: 42% complete"): the stage ran out of time, the image may be fine.
+    if (settings.timeoutSeconds && error instanceof Error && /^timeout/i.test(error.message))
+      throw stageTimeoutError('preprocess', settings.timeoutSeconds * 1000);
     throw classifySharpError(error);
   }
 }
@@ -116,6 +122,7 @@ async function decode(input: Buffer, header: Header, settings: PreprocessSetting
     .rotate() // EXIF orientation
     .flatten({ background: '#ffffff' }) // transparent PNGs: text on white, not on black
     .greyscale();
+  if (settings.timeoutSeconds) pipeline = pipeline.timeout({ seconds: Math.ceil(settings.timeoutSeconds) });
   const newWidth = targetWidth(uprightWidth, settings);
   if (newWidth !== uprightWidth) pipeline = pipeline.resize({ width: newWidth, kernel: newWidth > uprightWidth ? 'cubic' : 'lanczos3' });
   if (settings.threshold > 0) pipeline = pipeline.threshold(settings.threshold);
