@@ -60,8 +60,10 @@ function settingsOf(q: Pick<QueueProperties, 'maxDeliveryCount' | 'lockDuration'
 
 function errorText(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const code = (error as { code?: unknown; statusCode?: unknown }).statusCode ?? (error as { code?: unknown }).code;
-  return `${code === undefined ? '' : `${String(code)} `}${error.message}`.slice(0, 500);
+  // RestError carries an HTTP statusCode, ServiceBusError a string code: either goes in front of the message.
+  const { statusCode, code } = error as { statusCode?: unknown; code?: unknown };
+  const prefix = typeof statusCode === 'number' ? `${statusCode} ` : typeof code === 'string' ? `${code} ` : '';
+  return `${prefix}${error.message}`.slice(0, 500);
 }
 
 /**
