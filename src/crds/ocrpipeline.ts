@@ -380,7 +380,7 @@ const apiSchema = withRules(
             'QUEUE_BACKLOG_FULL with Retry-After, while cache hits and reads still answer. Unset (default): no limit. The API replicas ' +
             "read the backlog the operator polls for scaling every 5 s (the operator's --backlog-url, which the chart sets) and admit " +
             'new jobs when it cannot be read for 30 s. Size it from the longest wait a job may have: backlog = workers x jobs per second x seconds. ' +
-            "With networkPolicy.enabled, add the operator's metrics port to networkPolicy.egress, or the API pods cannot read the backlog.",
+            "With networkPolicy.enabled the API pods' policy lets them reach the operator's namespace on the operator's metrics port.",
         ),
       auth: z
         .enum(['apiKeys', 'disabled'])
@@ -751,6 +751,16 @@ const ocrSchema = z
   .prefault({})
   .describe('How the workers recognise text.');
 
+/**
+ * Recovery sends a job that stays processing past jobs.processingDeadlineSeconds again: a deadline within one attempt's
+ * budget (worker.maxJobSeconds) would send healthy jobs again while a worker still reads them.
+ */
+export const processingDeadlineRule: CrossFieldRule<{ jobs: { processingDeadlineSeconds: number }; worker: { maxJobSeconds: number } }> = {
+  rule: '!has(self.jobs) || !has(self.jobs.processingDeadlineSeconds) || !has(self.worker) || !has(self.worker.maxJobSeconds) || self.jobs.processingDeadlineSeconds > self.worker.maxJobSeconds',
+  message: 'jobs.processingDeadlineSeconds must be above worker.maxJobSeconds: recovery would send jobs again while a worker still reads them',
+  check: (self) => self.jobs.processingDeadlineSeconds > self.worker.maxJobSeconds,
+};
+
 export const paddleLanguagesRule: CrossFieldRule<{ languages: string[]; ocr: { engine: string } }> = {
   rule: "!has(self.ocr) || !has(self.ocr.engine) || self.ocr.engine != 'paddle' || !has(self.languages) || self.languages.all(l, l in ['eng', 'chi_sim'])",
   message: 'ocr.engine paddle reads eng and chi_sim only: remove the other languages, or use ocr.engine tesseract',
@@ -801,7 +811,7 @@ export const ocrPipelineSpecSchema = withRules(
       retries: retriesSchema,
     })
     .strict(),
-  [paddleLanguagesRule],
+  [paddleLanguagesRule, processingDeadlineRule],
 );
 
 // ---------------------------------------------------------------------------------------

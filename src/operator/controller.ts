@@ -15,6 +15,7 @@ import { SecretIndex } from './secret-index.ts';
 import { SecretStore } from './secret-store.ts';
 import { ScalingService, type ScalingServiceOptions } from './scaling/service.ts';
 import { WorkQueue } from './workqueue.ts';
+import type { BacklogOffer } from './desired/input.ts';
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -28,8 +29,8 @@ export interface ControllerOptions {
   random?: () => number;
   /** Queue-depth polling (Prometheus URL, poll timing); the registry and requeue come from here. */
   scaling?: Omit<ScalingServiceOptions, 'registry' | 'requeue' | 'log'>;
-  /** --backlog-url: where API pods read their backlog (spec.api.maxBacklog); undefined = not offered. */
-  backlogUrl?: string | undefined;
+  /** Where API pods read their backlog (spec.api.maxBacklog, --backlog-url); undefined = not offered. */
+  backlog?: BacklogOffer | undefined;
 }
 
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -70,7 +71,7 @@ export class Controller {
       secretIndex,
       log,
       scaling: this.#scaling,
-      backlogUrl: opts.backlogUrl,
+      backlog: opts.backlog,
       requeueAfter: (key, ms) => this.#queue.addAfter(key, ms),
     });
     this.#queue = new WorkQueue({

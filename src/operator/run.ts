@@ -136,7 +136,8 @@ async function main(): Promise<void> {
     concurrency: cfg.concurrency,
     metrics,
     log,
-    backlogUrl: cfg.backlogUrl,
+    // The operator's own namespace and pod port: pipelines' NetworkPolicies let their API pods reach it (network-policy.ts).
+    ...(cfg.backlogUrl ? { backlog: { url: cfg.backlogUrl, namespace: cfg.leaderElectionNamespace, port: cfg.metricsPort } } : {}),
     scaling: {
       prometheusUrl: cfg.prometheusUrl,
       timing: cfg.queuePoll,

@@ -131,7 +131,8 @@ const admissionCases: { name: string; mods: SpecMod[]; backlogUrl?: string; expe
 ];
 for (const c of admissionCases) {
   void test(`admission: ${c.name}, and the API reads it back`, () => {
-    const d = apiDeployment({ ...input(pipeline('minimal', ...c.mods)), ...(c.backlogUrl ? { backlogUrl: c.backlogUrl } : {}) });
+    const offer = c.backlogUrl ? { backlog: { url: c.backlogUrl, namespace: 'ocr-system', port: 8080 } } : {};
+    const d = apiDeployment({ ...input(pipeline('minimal', ...c.mods)), ...offer });
     const e = env(d);
     for (const [name, value] of Object.entries(c.expected)) assert.equal(e[name], value, name);
     const config = configFromEnv({
@@ -143,3 +144,11 @@ for (const c of admissionCases) {
     assert.equal(config.maxBacklog, c.expected[ENV.apiMaxBacklog] === undefined ? undefined : Number(c.expected[ENV.apiMaxBacklog]));
   });
 }
+
+// spec.api.jobTokenSecretRef -> JOB_TOKEN_SECRET from the Secret (issue 16); without it the API derives its key, so no variable.
+test('api.jobTokenSecretRef sets JOB_TOKEN_SECRET from that Secret key, and its absence sets nothing', () => {
+  assert.deepEqual(env(render(set('api.jobTokenSecretRef', { name: 'ocr-job-tokens', key: 'keys' })))[ENV.jobTokenSecret], {
+    secretKeyRef: { name: 'ocr-job-tokens', key: 'keys' },
+  });
+  assert.equal(ENV.jobTokenSecret in env(render()), false);
+});

@@ -15,6 +15,7 @@ import {
   configHash,
   deployment,
   portEnv,
+  secretEnv,
   sharedEnv,
 } from './common.ts';
 import type { DesiredInput } from './input.ts';
@@ -40,6 +41,8 @@ export function apiEnv(input: DesiredInput): V1EnvVar[] {
     ...admissionEnv(input),
     ...jobsEnv(spec.jobs),
   ];
+  // Keys of the upload URLs' job tokens, when the pipeline names them (the API derives one otherwise; src/api/jobs/token.ts).
+  if (spec.api.jobTokenSecretRef) env.push(secretEnv(ENV.jobTokenSecret, spec.api.jobTokenSecretRef));
   // The user's keys Secret or the generated one; API_AUTH=disabled only when the spec says auth: disabled.
   const keys = apiKeysSecretRef(input.pipeline);
   env.push(keys ? { name: ENV.apiKeysFile, value: `${API_KEYS_DIR}/${keys.key}` } : { name: ENV.apiAuth, value: API_AUTH_DISABLED });
@@ -72,11 +75,11 @@ export function webhookEnv(webhooks: OcrPipelineSpec['api']['webhooks']): V1EnvV
  */
 export function admissionEnv(input: DesiredInput): V1EnvVar[] {
   const { maxBacklog } = input.pipeline.spec.api;
-  if (maxBacklog === undefined || input.backlogUrl === undefined) return [];
+  if (maxBacklog === undefined || input.backlog === undefined) return [];
   const { namespace = '', name = '' } = input.pipeline.metadata;
   return [
     { name: ENV.apiMaxBacklog, value: String(maxBacklog) },
-    { name: ENV.apiBacklogUrl, value: pipelineBacklogUrl(input.backlogUrl, namespace, name) },
+    { name: ENV.apiBacklogUrl, value: pipelineBacklogUrl(input.backlog.url, namespace, name) },
   ];
 }
 

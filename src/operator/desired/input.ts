@@ -24,13 +24,20 @@ export interface DesiredInput {
    */
   scaling?: { plan: WorkerScalingPlan; prometheusUrl?: string };
   /**
-   * The operator's --backlog-url (GET /v1/backlog): API pods of a pipeline with spec.api.maxBacklog read their backlog
-   * there. Absent: maxBacklog is not passed to the API (it could not learn the backlog).
+   * Where API pods of a pipeline with spec.api.maxBacklog read their backlog: the operator's GET /v1/backlog.
+   * Absent (no --backlog-url): maxBacklog is not passed to the API (it could not learn the backlog).
    */
-  backlogUrl?: string;
+  backlog?: BacklogOffer;
   /**
    * The queue's MaxDeliveryCount as the operator last read (or set) it (scaling/queue-settings.ts). Absent: not read;
    * the builders use spec.queue.serviceBus.maxDeliveryCount.
    */
   queue?: { maxDeliveryCount: number };
+}
+
+/** The operator's backlog endpoint: its URL (--backlog-url), and the namespace and pod port it runs in (for NetworkPolicies). */
+export interface BacklogOffer {
+  url: string;
+  namespace: string;
+  port: number;
 }

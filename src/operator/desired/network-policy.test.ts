@@ -132,3 +132,18 @@ void test('the client library serializes the policy with `from` (the body the AP
   const serialized = JSON.parse(JSON.stringify(body.spec).replaceAll('"from"', '"_from"')) as unknown;
   assert.deepEqual(serialized, plain.spec);
 });
+
+void test("API pods of a pipeline with api.maxBacklog may reach the operator's namespace on its pod port, for backlog reads; without it, or without the offer, no rule", () => {
+  const backlog = { url: 'http://ocr-platform-metrics.ocr-system.svc:8080/v1/backlog', namespace: 'ocr-system', port: 8088 };
+  const render = (component: 'api' | 'worker', offered: boolean, ...mods: SpecMod[]) =>
+    networkPolicy({ ...input(pipeline('full', enabled, ...mods)), ...(offered ? { backlog } : {}) }, component)?.spec?.egress ?? [];
+  const toOperator = {
+    to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ocr-system' } } }],
+    ports: [{ protocol: 'TCP', port: 8088 }],
+  };
+  const limited = set('api.maxBacklog', 100);
+  assert.deepEqual(render('api', true, limited).at(-1), toOperator);
+  assert.equal(render('api', true).length, render('api', false).length, 'no maxBacklog: no rule');
+  assert.equal(render('api', false, limited).length, render('api', false).length, 'no offer: no rule');
+  assert.ok(!render('worker', true, limited).some((rule) => rule.ports?.some((p) => p.port === 8088)), 'workers read no backlog');
+});

@@ -72,6 +72,23 @@ export function noticeEgress(pipeline: string): V1NetworkPolicyEgressRule {
   return { to: [{ podSelector: { matchLabels: selectorLabels(pipeline, 'api') } }], ports: [tcp(PORTS.apiInternal)] };
 }
 
+/**
+ * API pods of a pipeline with spec.api.maxBacklog read their backlog from the operator (its namespace, its pod port);
+ * nothing without maxBacklog or without the operator's --backlog-url.
+ */
+export function backlogEgress(input: DesiredInput): V1NetworkPolicyEgressRule[] {
+  if (input.pipeline.spec.api.maxBacklog === undefined || !input.backlog) return [];
+  return [{ to: [{ namespaceSelector: { matchLabels: { ...namespaceLabels(input.backlog.namespace) } } }], ports: [tcp(input.backlog.port)] }];
+}
+
+/** The label every namespace carries with its own name (Kubernetes 1.21+). */
+const namespaceLabels = (name: string) => ({ 'kubernetes.io/metadata.name': name });
+
+/** Egress one component has and the other has not: workers' notices to the API pods, the API's backlog reads. */
+function componentEgress(input: DesiredInput, component: Component): V1NetworkPolicyEgressRule[] {
+  return component === 'worker' ? [noticeEgress(input.pipeline.metadata.name)] : backlogEgress(input);
+}
+
 export function ingressRules(np: OcrPipelineSpec['networkPolicy'], component: Component, pipeline: string): V1NetworkPolicyIngressRule[] {
   const rules: V1NetworkPolicyIngressRule[] = [];
   // No `from`: every source, in or outside the cluster (a LoadBalancer Service forwards here).
@@ -85,7 +102,8 @@ export function ingressRules(np: OcrPipelineSpec['networkPolicy'], component: Co
 }
 
 /** The component's NetworkPolicy, named like its Deployment; undefined unless spec.networkPolicy.enabled. */
-export function networkPolicy({ pipeline: p }: DesiredInput, component: Component): V1NetworkPolicy | undefined {
+export function networkPolicy(input: DesiredInput, component: Component): V1NetworkPolicy | undefined {
+  const p = input.pipeline;
   const np = p.spec.networkPolicy;
   if (!np.enabled) return undefined;
   const ingress = ingressRules(np, component, p.metadata.name);
@@ -98,7 +116,7 @@ export function networkPolicy({ pipeline: p }: DesiredInput, component: Componen
       policyTypes: ['Ingress', 'Egress'],
       // Ingress listed but empty (the worker without metricsNamespaceLabels) is left out: the API server drops empty lists.
       ...(ingress.length > 0 ? { ingress } : {}),
-      egress: [dnsEgress(), publicEgress(), ...extraEgress(np), ...(component === 'worker' ? [noticeEgress(p.metadata.name)] : [])],
+      egress: [dnsEgress(), publicEgress(), ...extraEgress(np), ...componentEgress(input, component)],
     },
   };
 }

@@ -9,6 +9,7 @@ import { CONDITION, REASON } from '../conditions/reasons.ts';
 import { GENERATED_KEYS_DATA_KEY, readKeysCommand } from '../desired/api-keys.ts';
 import { childName } from '../desired/common.ts';
 import { desiredChildren, type DesiredInput } from '../desired/index.ts';
+import type { BacklogOffer } from '../desired/input.ts';
 import type { EventRecorder, EventTarget } from '../events.ts';
 import type { SecretIndex } from '../secret-index.ts';
 import type { ScalingObservation, ScalingService } from '../scaling/service.ts';
@@ -36,8 +37,8 @@ export interface ReconcilerDeps {
   newApiKey?: () => string;
   /** Runs the key's reconcile again after ms (the work queue's addAfter); absent: status is written at once, never deferred. */
   requeueAfter?: (key: string, ms: number) => void;
-  /** --backlog-url: where API pods read their backlog (spec.api.maxBacklog); undefined = not offered. */
-  backlogUrl?: string | undefined;
+  /** Where API pods read their backlog (spec.api.maxBacklog, --backlog-url); undefined = not offered. */
+  backlog?: BacklogOffer | undefined;
 }
 
 /** Least time between two status writes of one pipeline at the same generation, in ms (see Reconciler #deferStatus). */
@@ -201,7 +202,7 @@ export class Reconciler {
       const secretHashes = { ...g.secretHashes, ...keys?.secretHashes };
       const desired = desiredChildren({
         ...desiredInput(g.pipeline, secretHashes, scaling),
-        ...(this.#d.backlogUrl ? { backlogUrl: this.#d.backlogUrl } : {}),
+        ...(this.#d.backlog ? { backlog: this.#d.backlog } : {}),
       });
       const { namespace, name } = g.raw.metadata;
       const result = await applyChildren(this.#d.writer, desired, g.children, g.raw.metadata.uid, { records: this.#applied, pipeline: `${namespace}/${name}` });
