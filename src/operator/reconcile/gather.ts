@@ -106,6 +106,7 @@ export function secretRefs(spec: OcrPipelineSpec): SecretRef[] {
     add(`spec.storage.blob.${component}.connectionStringSecretRef`, blob[component]?.connectionStringSecretRef);
   }
   add('spec.api.apiKeysSecretRef', spec.api.apiKeysSecretRef);
+  add('spec.api.jobTokenSecretRef', spec.api.jobTokenSecretRef);
   add('spec.webhookSecretRef', spec.webhookSecretRef);
   return refs;
 }
