@@ -10,7 +10,7 @@ export const CreateJobBody = z
     fileName: z.string().min(1).max(255).optional().describe('Shown back in the job; not used for type detection.'),
     sizeBytes: z.number().int().positive().optional().describe('Declared image size; submit checks the upload against it.'),
     contentType: z
-      .enum(['image/png', 'image/jpeg', 'image/tiff', 'image/webp'])
+      .enum(['image/png', 'image/jpeg', 'image/tiff', 'image/webp', 'application/pdf'])
       .optional()
       .describe('Declared image type; submit checks the bytes against it (IMAGE_TYPE_UNSUPPORTED when they differ).'),
     languages: z.array(Language).min(1).max(8).optional().describe("Tesseract languages; defaults to the pipeline's first language."),

@@ -22,7 +22,7 @@ void describe('sniffing image types by magic bytes', () => {
     { name: 'RIFF....WEBP is WebP', head: bytes('RIFF', le32(100), 'WEBPVP8 '), format: 'webp' },
     { name: 'RIFF....WAVE is not an image', head: bytes('RIFF', le32(100), 'WAVEfmt '), format: undefined },
     { name: 'BM with a full header is BMP', head: bytes('BM', le32(14), [0, 0, 0, 0, 0, 0, 0, 0]), format: 'bmp' },
-    { name: 'a PDF is not an image we read', head: bytes('%PDF-1.7'), format: undefined },
+    { name: 'a PDF is a document we read', head: bytes('%PDF-1.7'), format: 'pdf' },
     { name: 'a GIF is not an image we read', head: bytes('GIF89a'), format: undefined },
     { name: 'three PNG bytes are not enough', head: bytes([0x89, 0x50, 0x4e]), format: undefined },
   ];
@@ -35,6 +35,12 @@ void describe('inspecting whole images', () => {
   const cases: { name: string; image: Uint8Array; expected: ReturnType<typeof inspectImage> }[] = [
     { name: 'an empty file is empty', image: new Uint8Array(0), expected: { ok: false, problem: 'empty' } },
     { name: 'text is unsupported', image: bytes('hello world, not an image'), expected: { ok: false, problem: 'unsupported' } },
+    {
+      name: 'a PDF that ends with %%EOF is complete',
+      image: bytes('%PDF-1.4\n1 0 obj\n%%EOF\n'),
+      expected: { ok: true, format: 'pdf', mediaType: 'application/pdf' },
+    },
+    { name: 'a PDF without %%EOF is truncated', image: bytes('%PDF-1.4\n1 0 obj\n'), expected: { ok: false, problem: 'truncated', format: 'pdf' } },
     {
       name: 'a PNG that ends with IEND is complete',
       image: bytes(PNG_SIGNATURE, [1, 2, 3], PNG_IEND),

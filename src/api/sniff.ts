@@ -4,12 +4,13 @@
 // (PNG's IEND chunk, JPEG's EOI marker, the length field of WebP); the worker still
 // decodes with limits and fails anything else that is corrupt.
 //
-// The accepted formats are the ones the worker's sharp can decode. BMP is recognised
+// The accepted formats are the ones the worker decodes: sharp's images, and PDF, which the
+// worker renders page by page (src/worker/ocr/documents.ts). BMP is recognised
 // only to refuse it as unsupported (415): sharp has no BMP decoder, so an accepted BMP
 // would always be dead-lettered by the worker.
 
 /** The formats the API accepts (and the worker decodes). */
-export type ImageFormat = 'png' | 'jpeg' | 'tiff' | 'webp';
+export type ImageFormat = 'png' | 'jpeg' | 'tiff' | 'webp' | 'pdf';
 /** What the magic bytes can name: the accepted formats plus those recognised only to refuse them. */
 export type SniffedFormat = ImageFormat | 'bmp';
 
@@ -21,6 +22,7 @@ const MEDIA_TYPES: Readonly<Record<ImageFormat, string>> = {
   jpeg: 'image/jpeg',
   tiff: 'image/tiff',
   webp: 'image/webp',
+  pdf: 'application/pdf',
 };
 
 function isAccepted(format: SniffedFormat): format is ImageFormat {
@@ -41,11 +43,15 @@ export function sniffFormat(head: Uint8Array): SniffedFormat | undefined {
   if (startsWith(head, [0xff, 0xd8, 0xff])) return 'jpeg';
   if (startsWith(head, [0x49, 0x49, 0x2a, 0x00]) || startsWith(head, [0x4d, 0x4d, 0x00, 0x2a])) return 'tiff';
   if (startsWith(head, [0x52, 0x49, 0x46, 0x46]) && startsWith(head, [0x57, 0x45, 0x42, 0x50], 8)) return 'webp';
+  if (startsWith(head, [0x25, 0x50, 0x44, 0x46, 0x2d])) return 'pdf';
   if (startsWith(head, [0x42, 0x4d]) && head.length >= 14) return 'bmp';
   return undefined;
 }
 
 const PNG_IEND = [0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
+const PDF_EOF = [0x25, 0x25, 0x45, 0x4f, 0x46];
+// A PDF ends with %%EOF, possibly followed by a line end or a little padding.
+const PDF_TAIL_WINDOW = 1024;
 // Cameras and editors may append padding or metadata after the JPEG end marker.
 const JPEG_TAIL_WINDOW = 4096;
 // PNG allows a few trailing bytes after IEND; the search looks this far back from the end.
@@ -90,6 +96,13 @@ function looksComplete({ head, tail, length }: ImageSample, format: ImageFormat)
       // RIFF chunk size counts everything after the first 8 bytes.
       if (length < 12 || head.length < 8) return false;
       return new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(4, true) + 8 <= length;
+    }
+    case 'pdf': {
+      const window = tail.subarray(Math.max(0, tail.length - PDF_TAIL_WINDOW));
+      for (let i = window.length - PDF_EOF.length; i >= 0; i--) {
+        if (startsWith(window, PDF_EOF, i)) return true;
+      }
+      return false;
     }
     case 'tiff': {
       // The first IFD must lie inside the file; anything deeper is the worker's to decode.

@@ -28,6 +28,25 @@ export const SETTINGS = [
     help: 'OCR engine: tesseract (tesseract.js, every installed language) or paddle (PP-OCRv4 via onnxruntime-node, eng and chi_sim only).',
   },
   {
+    name: 'maxPages',
+    env: ENV.workerMaxPages,
+    type: 'integer',
+    default: 20,
+    min: 1,
+    max: 500,
+    help: 'Pages of one PDF or multi-page TIFF read at most; a longer document fails as DOCUMENT_TOO_MANY_PAGES.',
+  },
+  {
+    name: 'pdfDpi',
+    env: ENV.workerPdfDpi,
+    type: 'integer',
+    default: 200,
+    min: 72,
+    max: 600,
+    unit: 'dpi',
+    help: 'Resolution PDF pages are rendered at; lowered for a page that would exceed WORKER_MAX_PIXELS.',
+  },
+  {
     name: 'concurrency',
     env: ENV.workerConcurrency,
     type: 'integer',
@@ -208,6 +227,9 @@ export interface WorkerConfig {
   maxJobSeconds: number;
   maxImageBytes: number;
   maxPixels: number;
+  /** Pages of one document read at most, and the DPI PDF pages are rendered at (src/worker/ocr/documents.ts). */
+  maxPages: number;
+  pdfDpi: number;
   /** undefined: read the queue's MaxDeliveryCount at start-up. */
   maxDeliveryCount: number | undefined;
   /** Retries with backoff (src/worker/retries.ts), delays in ms. */
@@ -241,6 +263,8 @@ export function loadConfig(env: Env): WorkerConfig {
     maxJobSeconds: values.maxJobSeconds,
     maxImageBytes: values.maxImageBytes,
     maxPixels: values.maxPixels,
+    maxPages: values.maxPages,
+    pdfDpi: values.pdfDpi,
     maxDeliveryCount: values.maxDeliveryCount,
     retries: {
       maxAttempts: values.retryMaxAttempts,

@@ -16,6 +16,7 @@ import { DEFAULT_TUNING } from './ocr/defaults.ts';
 import type { OcrEngine } from './ocr/engine.ts';
 import { openEngine } from './ocr/engines.ts';
 import { preprocess } from './ocr/preprocess.ts';
+import { splitDocument } from './ocr/documents.ts';
 import { createProcessor } from './processor.ts';
 import { CompletionNotifier } from './notify.ts';
 import { scheduleJobRetry } from '../jobs/queue.ts';
@@ -108,6 +109,7 @@ async function start(): Promise<void> {
     blobs,
     engine: pool,
     prepare: (image) => preprocess(image, { maxPixels: config.maxPixels, timeoutSeconds: config.timeouts.preprocessSeconds, ...DEFAULT_TUNING.preprocess }),
+    split: (image) => splitDocument(image, { maxPages: config.maxPages, pdfDpi: config.pdfDpi, maxPixels: config.maxPixels }),
     languages: config.languages,
     maxImageBytes: config.maxImageBytes,
     maxJobMs,

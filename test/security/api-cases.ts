@@ -180,7 +180,7 @@ export function imageCases(http: ApiClient): Case[] {
     { id: 'image-truncated-webp', attack: 'a WebP shorter than its RIFF length', expected: '422 IMAGE_TRUNCATED', run: raw(corpus.truncatedWebp) },
     { id: 'image-bmp', attack: 'a BMP', expected: '415 IMAGE_TYPE_UNSUPPORTED', run: raw(corpus.bmp) },
     { id: 'image-gif', attack: 'a GIF', expected: '415 IMAGE_TYPE_UNSUPPORTED', run: raw(corpus.GIF) },
-    { id: 'image-pdf', attack: 'a PDF', expected: '415 IMAGE_TYPE_UNSUPPORTED', run: raw(corpus.PDF) },
+    { id: 'image-pdf-truncated', attack: 'a PDF cut short before its %%EOF', expected: '422 IMAGE_TRUNCATED', run: raw(corpus.truncatedPdf) },
     {
       id: 'image-svg',
       attack: 'an SVG that references the metadata service',

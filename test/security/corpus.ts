@@ -102,6 +102,9 @@ export const PDF = Buffer.from(
   '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
 );
 
+/** The PDF above without its last line (%%EOF): the API refuses it as truncated before any worker renders it. */
+export const truncatedPdf = PDF.subarray(0, PDF.lastIndexOf('%%EOF'));
+
 /** SVG is an image sharp would render, with an external reference a renderer might fetch. */
 export const SVG = Buffer.from(
   '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">' +

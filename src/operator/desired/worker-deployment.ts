@@ -5,6 +5,7 @@ import { ENV, WORKER_GRACE_MARGIN_SECONDS } from '../../contract/container.ts';
 import { TMP_MOUNT, TMP_VOLUME, basePodSpec, componentContainer, configHash, deployment, portEnv, sharedEnv } from './common.ts';
 import { componentSecretHashes, workerHasOwnQueueCredentials } from './credentials.ts';
 import type { DesiredInput } from './input.ts';
+import { stageTimeoutsEnv } from './jobs-env.ts';
 import { retriesEnv } from './retries-env.ts';
 
 export function workerEnv(input: DesiredInput): V1EnvVar[] {
@@ -13,9 +14,12 @@ export function workerEnv(input: DesiredInput): V1EnvVar[] {
     ...sharedEnv(input.pipeline, 'worker'),
     ...portEnv('worker'),
     { name: ENV.ocrEngine, value: spec.ocr.engine },
+    { name: ENV.workerMaxPages, value: String(spec.ocr.maxPages) },
+    { name: ENV.workerPdfDpi, value: String(spec.ocr.pdfDpi) },
     { name: ENV.workerConcurrency, value: String(spec.worker.concurrency) },
     { name: ENV.workerMaxJobSeconds, value: String(spec.worker.maxJobSeconds) },
     ...retriesEnv(spec.retries),
+    ...stageTimeoutsEnv(spec.jobs.stageTimeouts),
   ];
   // Send+Listen credentials cannot read the queue's MaxDeliveryCount (Manage): say it here instead, the queue's real value when the
   // operator read it (it differs from the spec when the operator may not update the queue: QueueConfigured=False).
