@@ -36,8 +36,9 @@ const TIFF_LE = Buffer.from([0x49, 0x49, 0x2a, 0x00]);
 const TIFF_BE = Buffer.from([0x4d, 0x4d, 0x00, 0x2a]);
 
 export function documentFormat(input: Buffer): DocumentFormat {
-  // A PDF may start with a few bytes of junk before the header (the spec allows 1024).
-  if (input.subarray(0, 1024).includes(PDF_MAGIC)) return 'pdf';
+  // At the very start only, as the API sniffs it: a file that is an image at byte 0 and carries %PDF- further on
+  // (a polyglot) is read as the image the API accepted, never as a PDF.
+  if (input.subarray(0, PDF_MAGIC.length).equals(PDF_MAGIC)) return 'pdf';
   const head = input.subarray(0, 4);
   if (head.equals(TIFF_LE) || head.equals(TIFF_BE)) return 'tiff';
   return 'image';

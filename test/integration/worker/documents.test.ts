@@ -51,6 +51,7 @@ void describe('splitting documents into pages', () => {
     assert.equal(documentFormat(Buffer.from('%PDF-1.7')), 'pdf');
     assert.equal(documentFormat(Buffer.from([0x49, 0x49, 0x2a, 0x00])), 'tiff');
     assert.equal(documentFormat(Buffer.from('GIF89a')), 'image');
+    assert.equal(documentFormat(Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.from('%PDF-1.4')])), 'image', 'a JPEG carrying %PDF- is a JPEG');
   });
 });
 
