@@ -181,7 +181,9 @@ function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Service
     admission,
   });
   const waiting = { pipeline: partition, records, pollIntervalMs: config.pollIntervalMs, clock };
-  const push = config.podIp ? new PushWaiter({ ...waiting, onFinished: (by) => metrics.syncWaits.inc({ ended_by: by }) }) : undefined;
+  // A notice also starts reading the result, beside the record read that confirms the job is finished.
+  const pushed = { onFinished: (by: 'notice' | 'poll') => metrics.syncWaits.inc({ ended_by: by }), onNotice: (jobId: string) => results.warm(jobId) };
+  const push = config.podIp ? new PushWaiter({ ...waiting, ...pushed }) : undefined;
   const waiter = push ?? new PollingWaiter(waiting);
   const readiness = new Readiness(
     {

@@ -83,4 +83,19 @@ void describe('the result cache', () => {
     // job-2 was the least recently used when job-3 came in, so only it is read twice.
     assert.equal(reads.blobs, 4);
   });
+
+  void it('shares one read between warm() (a sync notice) and the answer that follows it', async () => {
+    const { cache, reads } = stores({}, { 'job-1': result('job-1') });
+    cache.warm('job-1');
+    assert.equal((await cache.resultOf(succeeded('job-1')))?.text, 'HELLO');
+    assert.equal(reads.blobs, 1);
+  });
+
+  void it('caches nothing when warm() finds no result (a failed job, or a forged notice)', async () => {
+    const { cache, reads } = stores({}, {});
+    cache.warm('job-9');
+    assert.equal(await cache.resultOf(succeeded('job-9')), undefined);
+    assert.equal(await cache.resultOf(succeeded('job-9')), undefined);
+    assert.equal(reads.blobs, 2, 'a missing result is read again next time');
+  });
 });

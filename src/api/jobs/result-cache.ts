@@ -51,6 +51,8 @@ export class ResultCache {
   private readonly blobs: Pick<ImageStore, 'readResult'>;
   private readonly results: Lru<OcrResult>;
   private readonly answers: Lru<string>;
+  /** Result reads on the wire, so a warm() and the answer that follows share one read. */
+  private readonly reading = new Map<string, Promise<OcrResult | undefined>>();
 
   constructor(deps: ResultCacheDeps) {
     this.pipeline = deps.pipeline;
@@ -79,12 +81,25 @@ export class ResultCache {
     return result && { ...result, jobId: job.id };
   }
 
+  /**
+   * Starts reading job `jobId`'s result into the cache, without waiting: a sync request woken by the worker's
+   * notice (wait.ts) reads the record and the result at once instead of one after the other. Nothing is cached
+   * when there is no result (a notice for a failed job, or a forged one).
+   */
+  warm(jobId: string): void {
+    this.read(jobId).catch(() => undefined); // the answer's own read reports a failure
+  }
+
   private async read(jobId: string): Promise<OcrResult | undefined> {
-    let result = this.results.get(jobId);
-    if (result === undefined) {
-      result = await this.blobs.readResult(jobId);
-      if (result !== undefined) this.results.set(jobId, result);
+    const cached = this.results.get(jobId);
+    if (cached !== undefined) return cached;
+    let reading = this.reading.get(jobId);
+    if (!reading) {
+      reading = this.blobs.readResult(jobId).finally(() => this.reading.delete(jobId));
+      this.reading.set(jobId, reading);
     }
+    const result = await reading;
+    if (result !== undefined) this.results.set(jobId, result);
     return result;
   }
 }

@@ -68,6 +68,8 @@ export interface PushWaiterDeps extends PollingWaiterDeps {
   slowPollMs?: number;
   /** Called when a wait found its job finished, with what ended it (for /metrics). */
   onFinished?: (by: 'notice' | 'poll') => void;
+  /** Called with the job id when a notice wakes a waiting request, before its record read (to read the result alongside). */
+  onNotice?: (jobId: string) => void;
 }
 
 /** One waiting request: `wake` ends its current sleep; `pending` remembers a notice that came while it was reading. */
@@ -93,6 +95,7 @@ export class PushWaiter implements JobWaiter {
   private readonly slowPollMs: number;
   private readonly clock: Clock;
   private readonly onFinished: ((by: 'notice' | 'poll') => void) | undefined;
+  private readonly onNotice: ((jobId: string) => void) | undefined;
   private readonly sleepers = new Map<string, Set<Sleeper>>();
   /** Sequence numbers of the last notice and of the last finished job found without one (0: never). */
   private events = 0;
@@ -107,6 +110,7 @@ export class PushWaiter implements JobWaiter {
     this.slowPollMs = Math.max(deps.slowPollMs ?? SLOW_POLL_MS, deps.pollIntervalMs);
     this.clock = deps.clock ?? systemClock;
     this.onFinished = deps.onFinished;
+    this.onNotice = deps.onNotice;
   }
 
   /** True while notices arrive: a notice came after the last miss. Until the first notice, waits poll at pollIntervalMs. */
@@ -122,6 +126,7 @@ export class PushWaiter implements JobWaiter {
       this.stats.unmatched++;
       return false;
     }
+    this.onNotice?.(jobId);
     for (const sleeper of waiting) {
       sleeper.pending = true;
       sleeper.wake?.();
