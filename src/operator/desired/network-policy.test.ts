@@ -142,8 +142,9 @@ void test("API pods of a pipeline with api.maxBacklog may reach the operator's n
     ports: [{ protocol: 'TCP', port: 8088 }],
   };
   const limited = set('api.maxBacklog', 100);
+  const unlimited = set('api.maxBacklog', undefined);
   assert.deepEqual(render('api', true, limited).at(-1), toOperator);
-  assert.equal(render('api', true).length, render('api', false).length, 'no maxBacklog: no rule');
+  assert.equal(render('api', true, unlimited).length, render('api', false, unlimited).length, 'no maxBacklog: no rule');
   assert.equal(render('api', false, limited).length, render('api', false).length, 'no offer: no rule');
   assert.ok(!render('worker', true, limited).some((rule) => rule.ports?.some((p) => p.port === 8088)), 'workers read no backlog');
 });
