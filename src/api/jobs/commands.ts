@@ -36,7 +36,7 @@ import { checkImage, checkSize, settleRequest, type JobRequest, type PipelineLim
 import type { ResultCache } from './result-cache.ts';
 import type { NoticeAddress } from './wait.ts';
 import type { BacklogGate } from '../admission.ts';
-import type { JobTokenClaims, JobTokens } from './token.ts';
+import { checkNotExpired, type JobTokenClaims, type JobTokens } from './token.ts';
 
 export type { JobRequest } from './checks.ts';
 
@@ -294,17 +294,19 @@ export class JobCommands {
    * bytes are copied to `inputs/<jobId>` (see the top of this file).
    */
   async submit(jobId: string, caller: Principal, presentedToken?: string): Promise<Accepted> {
-    // A token sent with the request is checked before any storage call.
-    const early = presentedToken === undefined ? undefined : this.claims(presentedToken, jobId, caller);
+    // A token sent with the request is checked before any storage call (its expiry only once no record exists:
+    // a repeated submit after the URL expired still returns the job).
+    const early = presentedToken === undefined ? undefined : this.claims(presentedToken, jobId, caller, false);
     const existing = await this.records.get(this.partition, jobId);
     if (existing) {
       if (!canAccess(caller, existing.owner)) throw jobNotFound(jobId);
       if (existing.status !== 'awaiting_upload') return { job: existing, cached: existing.resultOf !== undefined };
       return await this.submitRecorded(existing, caller);
     }
+    if (early) checkNotExpired(early, this.clock());
     const upload = await this.blobs.uploadInfo(jobId);
     const stored = upload?.metadata[TOKEN_METADATA_KEY];
-    const claims = early ?? (stored === undefined ? undefined : this.claims(stored, jobId, caller));
+    const claims = early ?? (stored === undefined ? undefined : this.claims(stored, jobId, caller, true));
     if (!claims) throw jobNotFound(jobId);
     if (!upload) throw new ApiError('UPLOAD_MISSING', `Nothing has been uploaded for job ${jobId} yet.`);
     const checked = await this.readChecked(jobId, upload.sizeBytes, claims.size, claims.type);
@@ -326,8 +328,8 @@ export class JobCommands {
   }
 
   /** The claims of a job token for this job and pipeline, or its catalogue error; another owner's token answers as a missing job. */
-  private claims(token: string, jobId: string, caller: Principal): JobTokenClaims {
-    const claims = this.tokens.verify(token, { id: jobId, pipeline: this.partition, nowMs: this.clock() });
+  private claims(token: string, jobId: string, caller: Principal, checkExpiry: boolean): JobTokenClaims {
+    const claims = this.tokens.verify(token, { id: jobId, pipeline: this.partition, nowMs: checkExpiry ? this.clock() : undefined });
     if (!canAccess(caller, claims.owner)) throw jobNotFound(jobId);
     return claims;
   }

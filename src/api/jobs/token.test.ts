@@ -43,7 +43,7 @@ void describe('job tokens', () => {
     assert.deepEqual(tokens.verify(tokens.sign(claims), expected), claims);
   });
 
-  const cases: { name: string; token: () => string; at?: Partial<typeof expected>; code: string }[] = [
+  const cases: { name: string; token: () => string; at?: { id?: string; pipeline?: string; nowMs?: number | undefined }; code: string }[] = [
     { name: 'a token with another job id in its claims', token: () => tampered({ id: 'job-11111111-2222-3333-4444-555555555555' }), code: 'JOB_TOKEN_INVALID' },
     { name: 'a token with another owner in its claims', token: () => tampered({ owner: 'team-b' }), code: 'JOB_TOKEN_INVALID' },
     { name: 'a token with another pipeline in its claims', token: () => tampered({ pipeline: 'other.pipeline' }), code: 'JOB_TOKEN_INVALID' },
@@ -70,6 +70,13 @@ void describe('job tokens', () => {
     { name: 'a genuine token presented in another pipeline', token: () => tokens.sign(claims), at: { pipeline: 'default' }, code: 'JOB_TOKEN_INVALID' },
     { name: 'a genuine token at its expiry', token: () => tokens.sign(claims), at: { nowMs: claims.exp }, code: 'JOB_TOKEN_EXPIRED' },
     { name: 'a genuine token one second before its expiry', token: () => tokens.sign(claims), at: { nowMs: claims.exp - 1_000 }, code: 'accepted' },
+    {
+      name: 'a genuine expired token when expiry is left to the caller',
+      token: () => tokens.sign({ ...claims, exp: NOW - 1 }),
+      at: { nowMs: undefined },
+      code: 'accepted',
+    },
+    { name: 'a forged token when expiry is left to the caller', token: () => tampered({ owner: 'x' }), at: { nowMs: undefined }, code: 'JOB_TOKEN_INVALID' },
   ];
   for (const c of cases) {
     void it(`answers ${c.name} with ${c.code}`, () => {

@@ -93,6 +93,17 @@ function invalid(reason: string): ApiError {
   return new ApiError('JOB_TOKEN_INVALID', `The job token is not valid: ${reason}.`, { reason });
 }
 
+/**
+ * JOB_TOKEN_EXPIRED once `nowMs` reaches the token's expiry. Separate from verify so that submit can
+ * return a job already recorded (a repeated submit) even after its upload URL expired.
+ */
+export function checkNotExpired(claims: JobTokenClaims, nowMs: number): void {
+  if (nowMs < claims.exp) return;
+  throw new ApiError('JOB_TOKEN_EXPIRED', `The upload URL and job token expired at ${new Date(claims.exp).toISOString()}; create a new job.`, {
+    expiredAt: new Date(claims.exp).toISOString(),
+  });
+}
+
 export class JobTokens {
   /** Imported once: createHmac with a KeyObject skips the per-call key import a Buffer costs. */
   private readonly keys: readonly KeyObject[];
@@ -113,7 +124,7 @@ export class JobTokens {
    * JOB_TOKEN_INVALID (malformed, forged, another job, another pipeline) / JOB_TOKEN_EXPIRED.
    * The owner is checked by the caller (a token of another key answers JOB_NOT_FOUND there).
    */
-  verify(token: string, expected: { id: string; pipeline: string; nowMs: number }): JobTokenClaims {
+  verify(token: string, expected: { id: string; pipeline: string; nowMs: number | undefined }): JobTokenClaims {
     const parts = token.split('.');
     if (parts.length !== 3 || parts[0] !== VERSION) throw invalid('not a v1 token');
     const body = `${parts[0]}.${parts[1]}`;
@@ -133,11 +144,7 @@ export class JobTokens {
     }
     if (claims.id !== expected.id) throw invalid('issued for another job');
     if (claims.pipeline !== expected.pipeline) throw invalid('issued for another pipeline');
-    if (expected.nowMs >= claims.exp) {
-      throw new ApiError('JOB_TOKEN_EXPIRED', `The upload URL and job token expired at ${new Date(claims.exp).toISOString()}; create a new job.`, {
-        expiredAt: new Date(claims.exp).toISOString(),
-      });
-    }
+    if (expected.nowMs !== undefined) checkNotExpired(claims, expected.nowMs);
     return claims;
   }
 

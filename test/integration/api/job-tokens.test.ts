@@ -143,6 +143,20 @@ void describe('stateless upload URLs', () => {
     }
   });
 
+  void it('returns a job it recorded to a repeated submit after the token expired', async () => {
+    const shortLived = await startApp(stack, { uploadUrlTtlSeconds: 1 });
+    try {
+      const created = await create(shortLived);
+      await fetch(created.upload.url, { method: 'PUT', headers: created.upload.headers, body: await textImage(['SUBMITTED IN TIME']) });
+      assert.equal((await submit(created.job.id, { token: created.upload.token }, auth, shortLived)).statusCode, 202);
+      await new Promise((r) => setTimeout(r, Date.parse(created.upload.expiresAt) - Date.now() + 50));
+      const again = await submit(created.job.id, { token: created.upload.token }, auth, shortLived);
+      assert.deepEqual([again.statusCode, again.json().id], [202, created.job.id], again.body);
+    } finally {
+      await shortLived.close();
+    }
+  });
+
   void it('refuses an upload of another type than the declared contentType and records nothing', async () => {
     const created = await create(api, { contentType: 'image/jpeg' });
     await fetch(created.upload.url, { method: 'PUT', headers: created.upload.headers, body: await textImage(['PNG NOT JPEG']) });
