@@ -17,6 +17,7 @@ void describe('probe server', () => {
         (ok) => (ok ? 'ready\n' : 'not ready\n'),
       ),
       '/metrics': metrics(registry),
+      '/echo': (url) => ({ status: 200, body: `${url.searchParams.get('name') ?? '-'}\n` }),
     });
     base = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;
   });
@@ -26,7 +27,8 @@ void describe('probe server', () => {
     { what: 'liveness answers 200 ok', path: '/live', status: 200, body: 'ok\n' },
     { what: 'readiness answers 503 with its reason while not ready', path: '/ready', status: 503, body: 'not ready\n' },
     { what: 'a query string does not change the route', path: '/live?verbose=1', status: 200, body: 'ok\n' },
-    { what: 'an unknown path is 404 and names the routes', path: '/nope', status: 404, body: 'not found: try /live, /ready, /metrics\n' },
+    { what: 'an unknown path is 404 and names the routes', path: '/nope', status: 404, body: 'not found: try /live, /ready, /metrics, /echo\n' },
+    { what: 'a handler reads the query string of its request', path: '/echo?name=invoices', status: 200, body: 'invoices\n' },
     { what: 'a POST is 405 with Allow', method: 'POST', path: '/live', status: 405, allow: 'GET, HEAD' },
   ];
   for (const c of cases) {
