@@ -134,12 +134,14 @@ export class WebhookDispatcher {
       const room = this.settings.batchSize - this.inFlight.size;
       if (room <= 0) return;
       const due = await this.outbox.due(this.partition, this.iso(now), room);
-      for (const entry of due) {
-        if (this.abort.signal.aborted) break;
-        // The lease counts from the claim itself, not from the start of the poll.
-        const claimed = await this.outbox.claim(entry, this.iso(this.clock() + this.settings.leaseMs));
-        if (claimed) this.track(this.attempt(claimed));
-      }
+      // Claims go out together (one conditional write each); the lease counts from the claim, not from the start of the poll.
+      await Promise.all(
+        due.map(async (entry) => {
+          if (this.abort.signal.aborted) return;
+          const claimed = await this.outbox.claim(entry, this.iso(this.clock() + this.settings.leaseMs));
+          if (claimed) this.track(this.attempt(claimed));
+        }),
+      );
     } catch (err) {
       // Every poll fails while storage is down: say so once a minute, not once a poll.
       const now = this.clock();
@@ -165,34 +167,54 @@ export class WebhookDispatcher {
     void promise.finally(() => this.inFlight.delete(promise));
   }
 
-  /** One attempt for a claimed row, then its settlement. Errors leave the claim to run out: the row is retried. */
+  /**
+   * One attempt for a claimed row, then its settlement. The whole attempt (reads and POST) runs in one of this replica's
+   * slots, and is sent only while the claim still has a full attempt timeout to run: a row whose lease ran out while it
+   * waited here may already be another replica's, so it is left to that one (no second send from here). Errors leave the
+   * claim to run out: the row is retried.
+   */
   private async attempt(entry: OutboxEntry): Promise<void> {
     try {
-      const record = await this.records.get(entry.pipeline, entry.jobId);
-      if (!record) {
-        // The job was deleted (DELETE, retention) before its webhook went out: nothing left to tell.
-        await this.outbox.settle(entry, { state: 'failed', attempts: entry.attempts, lastError: 'the job was deleted' });
-        this.log.info({ jobId: entry.jobId }, 'Dropped webhook of a deleted job');
+      const outcome = await this.limiter.run(() => this.send(entry), this.abort.signal);
+      if (outcome === 'lease_ended') {
+        this.log.info({ jobId: entry.jobId }, 'Left a webhook whose claim ran out before a slot was free; it is retried after the claim');
         return;
       }
-      const result = record.status === 'succeeded' ? await this.blobs.readResult(record.resultOf ?? record.id) : undefined;
-      const event = webhookEvent(record, result);
-      const outcome = await deliverWebhook(entry.url, this.settings.secret, entry.event, event, {
-        attempts: 1,
-        deliveryId: entry.deliveryId,
-        timeoutMs: this.settings.timeoutMs,
-        signal: this.abort.signal,
-        egress: this.egress,
-        limiter: this.limiter,
-        clock: this.clock,
-        ...(this.resolve ? { resolve: this.resolve } : {}),
-      });
+      if (outcome === 'deleted') return;
       // Shutdown cut the attempt short: say nothing; the claim runs out and the row is retried.
       if (this.abort.signal.aborted && !outcome.delivered) return;
       await this.settle(entry, outcome);
     } catch (err) {
       this.log.warn({ jobId: entry.jobId, err }, 'Failed a webhook attempt before its answer was recorded; the row is retried when its claim runs out');
     }
+  }
+
+  /** True while the claim leaves room for one whole attempt. */
+  private holds(entry: OutboxEntry): boolean {
+    return Date.parse(entry.claimedUntil) - this.clock() > this.settings.timeoutMs;
+  }
+
+  /** Reads the job and sends its event once, unless the claim ran out or the job is gone. */
+  private async send(entry: OutboxEntry): Promise<DeliveryOutcome | 'lease_ended' | 'deleted'> {
+    if (!this.holds(entry)) return 'lease_ended';
+    const record = await this.records.get(entry.pipeline, entry.jobId);
+    if (!record) {
+      // The job was deleted (DELETE, retention) before its webhook went out: nothing left to tell.
+      await this.outbox.settle(entry, { state: 'failed', attempts: entry.attempts, lastError: 'the job was deleted' });
+      this.log.info({ jobId: entry.jobId }, 'Dropped webhook of a deleted job');
+      return 'deleted';
+    }
+    const result = record.status === 'succeeded' ? await this.blobs.readResult(record.resultOf ?? record.id) : undefined;
+    if (!this.holds(entry)) return 'lease_ended';
+    return await deliverWebhook(entry.url, this.settings.secret, entry.event, webhookEvent(record, result), {
+      attempts: 1,
+      deliveryId: entry.deliveryId,
+      timeoutMs: this.settings.timeoutMs,
+      signal: this.abort.signal,
+      egress: this.egress,
+      clock: this.clock,
+      ...(this.resolve ? { resolve: this.resolve } : {}),
+    });
   }
 
   private async settle(entry: OutboxEntry, outcome: DeliveryOutcome): Promise<void> {

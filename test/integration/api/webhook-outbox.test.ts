@@ -240,7 +240,7 @@ void describe('the webhook outbox', () => {
     });
 
     void it('a replica that dies holding a claim loses nothing: another replica delivers after the claim runs out', async () => {
-      const leaseMs = 3_000;
+      const leaseMs = 6_000;
       const first = await replica({ webhookLeaseMs: leaseMs, webhookTimeoutMs: 2_500 });
       const job = await processingJob(stack, first.config.pipeline, receiver.url);
       // The first attempt never gets an answer; the first replica dies while it waits.
@@ -279,6 +279,24 @@ void describe('the webhook outbox', () => {
       assert.equal(claimed.length, 2);
       assert.equal(receiver.deliveries.filter((d) => ids.has(d.id)).length, 1, 'one attempt on the wire, one waiting for the slot');
       await api.close();
+    });
+
+    void it('two replicas polling the same outbox deliver every webhook exactly once when nothing fails', async (t) => {
+      const pipeline = `outbox-pair-${process.pid}`;
+      // A generous attempt timeout: on a busy machine a 1 s timeout can cut off an answered attempt, which is then (rightly) sent again.
+      const settings = { pipeline, webhookTimeoutMs: 15_000, webhookLeaseMs: 30_000 };
+      const pair = [await replica(settings), await replica(settings)];
+      const jobs = await Promise.all(Array.from({ length: 60 }, () => processingJob(stack, pipeline, receiver.url)));
+      const ids = new Set(jobs.map((job) => `${job.id}.failed`));
+      receiver.answer = () => 204;
+      const started = Date.now();
+      await Promise.all(jobs.map((job) => fail(stack, job)));
+      const mine = () => receiver.deliveries.filter((d) => ids.has(d.id));
+      await waitFor('60 deliveries', () => new Set(mine().map((d) => d.id)).size === ids.size, 30_000, 20);
+      t.diagnostic(`60 webhooks delivered by 2 replicas in ${Date.now() - started} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // a late duplicate would show up by now
+      assert.equal(mine().length, ids.size, 'no delivery id twice');
+      for (const api of pair) await api.close();
     });
 
     void it('the backlog gauges count the pending rows and the age of the oldest', async () => {
@@ -329,7 +347,7 @@ void describe('the webhook outbox', () => {
         [ENV.webhookSecret]: SECRET,
         ...LOOPBACK_WEBHOOKS_ENV,
         [ENV.webhookPollIntervalMs]: '100',
-        [ENV.webhookLeaseMs]: '3000',
+        [ENV.webhookLeaseMs]: '6000',
         [ENV.webhookTimeoutMs]: '2500',
       };
       const first = await startApiProcess(env);
