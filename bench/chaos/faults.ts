@@ -26,6 +26,15 @@ export interface FaultPlan {
   receiverOutageSeconds: number;
 }
 
+/** What the injector asks of the run. */
+export interface FaultHooks {
+  /** Jobs accepted by an API slot whose webhook has not been delivered yet. */
+  pendingWebhooks: (apiSlot: number) => number;
+  /** False once every job is submitted and terminal: nothing is left to interrupt. */
+  workLeft: () => boolean;
+  log: (line: string) => void;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function inFlight(slot: Slot): Promise<number> {
@@ -43,14 +52,16 @@ export class FaultInjector {
   private readonly platform: ChaosPlatform;
   private readonly receiver: WebhookReceiver;
   private readonly pendingWebhooks: (apiSlot: number) => number;
+  private readonly workLeft: () => boolean;
   private readonly restarts: Promise<void>[] = [];
   private readonly log: (line: string) => void;
 
-  constructor(platform: ChaosPlatform, receiver: WebhookReceiver, pendingWebhooks: (apiSlot: number) => number, log: (line: string) => void) {
+  constructor(platform: ChaosPlatform, receiver: WebhookReceiver, run: FaultHooks) {
     this.platform = platform;
     this.receiver = receiver;
-    this.pendingWebhooks = pendingWebhooks;
-    this.log = log;
+    this.pendingWebhooks = run.pendingWebhooks;
+    this.workLeft = run.workLeft;
+    this.log = run.log;
   }
 
   private count(name: string, by = 1): void {
@@ -79,13 +90,16 @@ export class FaultInjector {
     await Promise.all(this.restarts);
   }
 
-  /** `n` kills spread over the window; each tries until `attempt` kills something (true) or the window is over. */
+  /**
+   * `n` kills spread over the window; each tries until `attempt` kills something (true). On a busy machine restarted workers
+   * may take longer than the window to be back, so kills go on after it, until nothing is left to interrupt.
+   */
   private async kills(n: number, start: number, windowMs: number, attempt: () => Promise<boolean>): Promise<void> {
     const spacing = windowMs / Math.max(1, n);
     for (let k = 0; k < n; k++) {
       await sleep(Math.max(0, start + spacing * (k + 0.3) - Date.now()));
       while (!(await attempt().catch(() => false))) {
-        if (Date.now() > start + windowMs * 1.1) return;
+        if (!this.workLeft()) return;
         await sleep(100);
       }
     }

@@ -63,7 +63,11 @@ class ChaosRun {
     this.platform = platform;
     this.receiver = receiver;
     this.client = new ChaosClient({ apiUrl: (i) => platform.apiUrl(i), apis: options.apis, apiKey: API_KEY, webhookUrl: receiver.url, retryForMs: 90_000 });
-    this.faults = new FaultInjector(platform, receiver, (slot) => this.pendingWebhooks(slot), options.log);
+    this.faults = new FaultInjector(platform, receiver, {
+      pendingWebhooks: (slot) => this.pendingWebhooks(slot),
+      workLeft: () => this.submitting || this.terminal() < this.jobs.length,
+      log: options.log,
+    });
   }
 
   /** Jobs accepted by an API slot whose webhook has not been delivered yet. */
@@ -172,6 +176,7 @@ class ChaosRun {
         webhook: job.webhook,
         status: record?.status,
         errorCode: record?.errorCode,
+        errorMessage: record?.errorMessage,
         resultText: result?.text,
       });
     });
@@ -228,6 +233,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     workers: options.workers,
     queue: { lockDurationSeconds: options.settings.lockDurationSeconds, maxDeliveryCount: options.settings.maxDeliveryCount },
     env: settingsEnv(options.settings),
+  }).catch(async (error: unknown) => {
+    await receiver.close();
+    throw error;
   });
   const run = new ChaosRun(options, platform, receiver);
   const ticker = setInterval(() => log(run.progressLine()), options.progressSeconds * 1000);

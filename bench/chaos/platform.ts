@@ -96,7 +96,13 @@ export class ChaosPlatform {
     try {
       await platform.records.ensureTable();
       await platform.blobs.ensureContainer();
-      await Promise.all([...platform.apis.map((_, i) => platform.startApi(i)), ...platform.workers.map((_, i) => platform.startWorker(i))]);
+      // Settle every start before judging, so a failed start never leaves another one spawning after stop().
+      const started = await Promise.allSettled([
+        ...platform.apis.map((_, i) => withRetries(() => platform.startApi(i))),
+        ...platform.workers.map((_, i) => withRetries(() => platform.startWorker(i))),
+      ]);
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
     } catch (error) {
       await platform.stop();
       throw error;
@@ -172,16 +178,7 @@ export class ChaosPlatform {
     slot.starting = true;
     const restarted = (async () => {
       await child?.exited;
-      // A few attempts: a restart may meet Azurite or the stand-in restarting too.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await start();
-          return;
-        } catch (error) {
-          if (attempt >= 5) throw error;
-          await new Promise((r) => setTimeout(r, 2_000));
-        }
-      }
+      await withRetries(start);
     })();
     return { restarted };
   }
@@ -216,6 +213,22 @@ export class ChaosPlatform {
     await this.standin?.close().catch(() => undefined);
     await this.azurite.stop();
     await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Starts a process, up to 5 times: a start may meet Azurite or the stand-in restarting, and on a busy machine an API can miss
+ * the starter's 30 s readiness wait (it was seen at a load average of 20 on 2 cores).
+ */
+async function withRetries(start: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      return;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
   }
 }
 

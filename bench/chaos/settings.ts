@@ -20,6 +20,10 @@ export interface PipelineSettings {
   lockDurationSeconds: number;
   /** Deliveries before the broker dead-letters a message; the workers get the same value. */
   maxDeliveryCount: number;
+  /** Attempts of a job in all before a transient failure fails it, and the shortest and longest retry delay (s). */
+  retryMaxAttempts: number;
+  retryBaseDelaySeconds: number;
+  retryMaxDelaySeconds: number;
   /** Webhook attempts per event, and the first and largest retry delay (ms). */
   webhookAttempts: number;
   webhookBaseDelayMs: number;
@@ -37,6 +41,9 @@ export const CHAOS_SETTINGS: PipelineSettings = {
   recoveryLeaseSeconds: 15,
   lockDurationSeconds: 10,
   maxDeliveryCount: 10,
+  retryMaxAttempts: 5,
+  retryBaseDelaySeconds: 1,
+  retryMaxDelaySeconds: 5,
   webhookAttempts: 30,
   webhookBaseDelayMs: 500,
   webhookMaxDelayMs: 5_000,
@@ -61,6 +68,9 @@ export function settingsEnv(s: PipelineSettings): Record<string, string> {
     [ENV.jobProcessingDeadlineSeconds]: String(s.processingDeadlineSeconds),
     [ENV.recoveryIntervalSeconds]: String(s.recoveryIntervalSeconds),
     [ENV.recoveryLeaseSeconds]: String(s.recoveryLeaseSeconds),
+    [ENV.workerRetryMaxAttempts]: String(s.retryMaxAttempts),
+    [ENV.workerRetryBaseDelaySeconds]: String(s.retryBaseDelaySeconds),
+    [ENV.workerRetryMaxDelaySeconds]: String(s.retryMaxDelaySeconds),
     [ENV.webhookAttempts]: String(s.webhookAttempts),
     [ENV.webhookBaseDelayMs]: String(s.webhookBaseDelayMs),
     [ENV.webhookMaxDelayMs]: String(s.webhookMaxDelayMs),

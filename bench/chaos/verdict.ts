@@ -20,6 +20,7 @@ export interface JudgedInput {
   /** The record at the end; undefined when there is none. */
   status: string | undefined;
   errorCode: string | undefined;
+  errorMessage?: string | undefined;
   /** The result's text when the job succeeded and its result could be read. */
   resultText: string | undefined;
 }
@@ -104,6 +105,8 @@ export interface ChaosSummary {
   faults: Map<string, number>;
   /** Other lines for the table: name, value. */
   notes: [string, string][];
+  /** Up to 10 jobs that did not end right (not lost, stuck, wrong or a good image that failed), with their error. */
+  examples: string[];
 }
 
 export function summarise(jobs: readonly JudgedInput[], deliveries: readonly Delivery[], faults: Map<string, number>, maxCer: number): ChaosSummary {
@@ -112,15 +115,18 @@ export function summarise(jobs: readonly JudgedInput[], deliveries: readonly Del
   let stuck = 0;
   let wrong = 0;
   let goodFailed = 0;
+  const examples: string[] = [];
   for (const job of jobs) {
     const v = judge(job, maxCer);
+    const bad = v.lost || v.stuck || v.wrong || v.outcome.startsWith('good image');
+    if (bad && examples.length < 10) examples.push(`${job.id}: ${v.outcome}${job.errorMessage ? `: ${job.errorMessage}` : ''}`);
     outcomes.set(v.outcome, (outcomes.get(v.outcome) ?? 0) + 1);
     if (v.lost) lost++;
     if (v.stuck) stuck++;
     if (v.wrong) wrong++;
     if (v.outcome.startsWith('good image')) goodFailed++;
   }
-  return { jobs: jobs.length, lost, stuck, wrong, goodFailed, webhooks: countWebhooks(jobs, deliveries), outcomes, faults, notes: [] };
+  return { jobs: jobs.length, lost, stuck, wrong, goodFailed, webhooks: countWebhooks(jobs, deliveries), outcomes, faults, notes: [], examples };
 }
 
 /** The line the run ends with (issue 12, item 8), exactly in this shape. */
@@ -151,5 +157,6 @@ export function formatTable(s: ChaosSummary): string {
       ['events disagreeing with the final status', w.wrongEvent],
     ]),
     ...(s.notes.length > 0 ? ['', ...section('run', s.notes)] : []),
+    ...(s.examples.length > 0 ? ['', 'jobs that did not end right (first 10):', ...s.examples.map((e) => `  ${e}`)] : []),
   ].join('\n');
 }
