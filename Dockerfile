@@ -40,6 +40,12 @@ ENV NODE_ENV=production \
     NODE_OPTIONS=--enable-source-maps \
     # Anything that wants a writable home (caches, npm) gets the one writable path.
     HOME=/tmp
+# Debian's tesseract language packages: the `fast` models for spec.ocr.tesseractModel: fast (data files only;
+# the tesseract.js engine reads them from /usr/share/tesseract-ocr/5/tessdata). Same languages as the npm packages.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa \
+      tesseract-ocr-ita tesseract-ocr-por tesseract-ocr-nld tesseract-ocr-chi-sim \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # package.json is needed at run time: it declares "type": "module" for dist/*.js.
 COPY --from=build /app/package.json ./

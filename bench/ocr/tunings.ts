@@ -1,9 +1,6 @@
 // Candidate settings the benchmark compares (--tuning a,b or --sweep for all).
 // `default` is what the worker ships with (src/worker/ocr/defaults.ts).
-import { DEFAULT_TUNING, type OcrTuning } from '../../src/worker/ocr/defaults.ts';
-
-/** Debian's tesseract-ocr-eng: the `fast` LSTM model (the one the native CLI reads). */
-export const DEBIAN_TESSDATA = '/usr/share/tesseract-ocr/5/tessdata';
+import { DEBIAN_TESSDATA, DEFAULT_TUNING, type OcrTuning } from '../../src/worker/ocr/defaults.ts';
 
 const plain: OcrTuning = {
   preprocess: { minWidth: 0, maxWidth: 0, threshold: 0 },

@@ -49,6 +49,8 @@ export const ENV = {
   languages: 'OCR_LANGUAGES',
   /** tesseract | paddle (spec.ocr.engine). */
   ocrEngine: 'OCR_ENGINE',
+  /** best | fast (spec.ocr.tesseractModel). */
+  tesseractModel: 'OCR_TESSERACT_MODEL',
   queueName: 'OCR_QUEUE_NAME',
   serviceBusNamespace: 'SERVICEBUS_NAMESPACE',
   serviceBusConnectionString: 'SERVICEBUS_CONNECTION_STRING',

@@ -732,6 +732,14 @@ const ocrSchema = z
         'OCR engine of the workers (default tesseract): tesseract (tesseract.js, every installed language) or paddle (PaddleOCR PP-OCRv4 through ' +
           'onnxruntime, eng and chi_sim only; on scanned receipts about half the character errors of tesseract; see bench/ocr/RESULTS.md).',
       ),
+    tesseractModel: z
+      .enum(['best', 'fast'])
+      .default('best')
+      .describe(
+        "tesseract's models (engine tesseract only; default best): best = the LSTM best_int models of the @tesseract.js-data npm packages; " +
+          "fast = the smaller fast models of Debian's tesseract-ocr-<lang> packages in the image (/usr/share/tesseract-ocr/5/tessdata), " +
+          'the ones native tesseract reads; compare both with npm run bench:ocr.',
+      ),
     maxPages: int32()
       .min(1)
       .max(500)

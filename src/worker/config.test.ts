@@ -49,6 +49,13 @@ void describe('worker config', () => {
     { name: 'no storage', env: { SERVICEBUS_NAMESPACE: 'x.servicebus.windows.net' }, message: /BLOB_CONNECTION_STRING or BLOB_ACCOUNT_URL/ },
     { name: 'a zero concurrency', env: { ...base, WORKER_CONCURRENCY: '0' }, message: /WORKER_CONCURRENCY must be an integer between 1 and 64, got "0"/ },
     { name: 'a language that is not a code', env: { ...base, OCR_LANGUAGES: 'eng,English' }, message: /"English"/ },
+    { name: 'an engine it does not have', env: { ...base, OCR_ENGINE: 'easyocr' }, message: /OCR_ENGINE must be one of tesseract, paddle/ },
+    {
+      name: 'the paddle engine with a language it cannot read',
+      env: { ...base, OCR_ENGINE: 'paddle', OCR_LANGUAGES: 'eng,deu' },
+      message: /OCR_ENGINE=paddle reads eng and chi_sim only; .* deu/,
+    },
+    { name: 'a page limit of zero', env: { ...base, WORKER_MAX_PAGES: '0' }, message: /WORKER_MAX_PAGES must be an integer between 1 and 500/ },
     {
       name: 'a namespace that is not a DNS label',
       env: { ...base, OCR_NAMESPACE: 'a.b' },

@@ -12,6 +12,9 @@ import {
   type StorageSettings,
 } from '../jobs/connections.ts';
 import { pipelinePartition } from '../jobs/records.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEBIAN_TESSDATA } from './ocr/defaults.ts';
 import { PADDLE_LANGUAGES } from './ocr/paddle/models.ts';
 import type { RetryPolicy } from './retries.ts';
 import { ConfigError, helpText as renderHelp, logLevelSetting, parseSettings, type Env, type Setting } from '../shared/config.ts';
@@ -26,6 +29,14 @@ export const SETTINGS = [
     default: 'tesseract',
     choices: ['tesseract', 'paddle'],
     help: 'OCR engine: tesseract (tesseract.js, every installed language) or paddle (PP-OCRv4 via onnxruntime-node, eng and chi_sim only).',
+  },
+  {
+    name: 'tesseractModel',
+    env: ENV.tesseractModel,
+    type: 'string',
+    default: 'best',
+    choices: ['best', 'fast'],
+    help: `tesseract models: best (npm @tesseract.js-data, best_int) or fast (Debian's tesseract-ocr-<lang> in ${DEBIAN_TESSDATA}).`,
   },
   {
     name: 'maxPages',
@@ -209,6 +220,17 @@ function checkPaddleLanguages(languages: readonly string[]): void {
   }
 }
 
+/** The fast models come from Debian packages: each language needs its file (tesseract-ocr-<lang> in the image). */
+function checkDebianLanguages(languages: readonly string[]): void {
+  const missing = languages.filter((language) => !existsSync(join(DEBIAN_TESSDATA, `${language}.traineddata`)));
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `${ENV.tesseractModel}=fast reads ${DEBIAN_TESSDATA}, which has no ${missing.map((l) => `${l}.traineddata`).join(', ')}: ` +
+        `install tesseract-ocr-${missing[0]!.replace('_', '-')} in the image, or use the best models`,
+    );
+  }
+}
+
 export interface WorkerConfig {
   pipeline: string;
   namespace: string | undefined;
@@ -220,6 +242,7 @@ export interface WorkerConfig {
   languages: string[];
   /** The OCR engine (src/worker/ocr/): tesseract or paddle. */
   engine: OcrEngineName;
+  tesseractModel: 'best' | 'fast';
   storage: StorageSettings;
   queue: QueueSettings;
   concurrency: number;
@@ -249,14 +272,17 @@ export function loadConfig(env: Env): WorkerConfig {
   requireQueue(queue, 'the worker receives jobs from the queue');
   requireStorage(storage, 'the worker reads images and writes results there');
   const engine = values.engine as OcrEngineName;
+  const tesseractModel = values.tesseractModel as 'best' | 'fast';
   if (engine === 'paddle') checkPaddleLanguages(values.languages);
   else checkLanguages(values.languages);
+  if (engine === 'tesseract' && tesseractModel === 'fast') checkDebianLanguages(values.languages);
   return {
     pipeline,
     namespace: values.namespace,
     partition: partitionOf(pipeline, values.namespace),
     languages: values.languages,
     engine,
+    tesseractModel,
     storage,
     queue,
     concurrency: values.concurrency,

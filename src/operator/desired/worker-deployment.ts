@@ -14,6 +14,7 @@ export function workerEnv(input: DesiredInput): V1EnvVar[] {
     ...sharedEnv(input.pipeline, 'worker'),
     ...portEnv('worker'),
     { name: ENV.ocrEngine, value: spec.ocr.engine },
+    { name: ENV.tesseractModel, value: spec.ocr.tesseractModel },
     { name: ENV.workerMaxPages, value: String(spec.ocr.maxPages) },
     { name: ENV.workerPdfDpi, value: String(spec.ocr.pdfDpi) },
     { name: ENV.workerConcurrency, value: String(spec.worker.concurrency) },

@@ -3,6 +3,12 @@
 import type { EngineSettings } from './engine.ts';
 import type { PreprocessSettings } from './preprocess.ts';
 
+/**
+ * Debian's tesseract-ocr-<lang> packages (in the image): tesseract's `fast` LSTM models, the ones the
+ * native CLI reads. spec.ocr.tesseractModel: fast reads them instead of the npm packages' best_int.
+ */
+export const DEBIAN_TESSDATA = '/usr/share/tesseract-ocr/5/tessdata';
+
 export interface OcrTuning {
   preprocess: Omit<PreprocessSettings, 'maxPixels'>;
   engine: Pick<EngineSettings, 'variant' | 'autoPsm' | 'params' | 'initConfig' | 'dataDir'>;
