@@ -118,7 +118,9 @@ export class ApiMetrics {
   });
   readonly retentionDeleted = new Counter({
     name: RECOVERY_METRIC.retentionDeleted,
-    help: 'Deleted by retention, by kind: job (record, upload, input, result) or cache_entry (a dedupe entry past the result cache TTL).',
+    help:
+      'Deleted by retention, by kind: job (record, upload, input, result), cache_entry (a dedupe entry past the result cache TTL) or ' +
+      'upload (a client upload older than the upload deadline, whose token can no longer be submitted).',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });

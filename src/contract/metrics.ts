@@ -48,7 +48,7 @@ export const RECOVERY_METRIC = {
   deadLettered: 'ocr_api_jobs_dead_lettered_total',
   /** Stale jobs recovery failed (queue_timeout, processing_timeout). */
   timedOut: 'ocr_api_jobs_timed_out_total',
-  /** Finished jobs, and dedupe entries, deleted by retention, by kind (job, cache_entry). */
+  /** Finished jobs, dedupe entries and stale client uploads deleted by retention, by kind (job, cache_entry, upload). */
   retentionDeleted: 'ocr_api_retention_deleted_total',
   /** Age in seconds of the oldest queued job among those read in the last pass (0 when none). */
   oldestQueuedAge: 'ocr_api_oldest_queued_job_age_seconds',

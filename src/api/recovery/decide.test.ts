@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobRecord } from '../../jobs/index.ts';
-import { deadLetterFailure, decide, oldestQueuedSeconds, type DeadlineSettings } from './decide.ts';
+import { MAX_UPLOAD_URL_MS, deadLetterFailure, decide, oldestQueuedSeconds, peekTokenClaims, sweepUpload, type DeadlineSettings } from './decide.ts';
 
 const NOW = Date.parse('2026-01-10T12:00:00.000Z');
 const SETTINGS: DeadlineSettings = {
@@ -119,5 +119,39 @@ void describe('the age of the oldest queued job', () => {
       { updatedAt: new Date(NOW - 90_000).toISOString() },
     ];
     assert.equal(oldestQueuedSeconds(records, NOW), 90);
+  });
+});
+
+void describe('which client uploads the sweep deletes', () => {
+  const token = (claims: Record<string, unknown>) => `v1.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.signature`;
+  const HOUR = 3_600_000;
+  const rows: { name: string; ageMs: number; token: string | undefined; deleted: boolean }[] = [
+    {
+      name: "this pipeline's upload whose token expired, older than the deadline",
+      ageMs: 2 * HOUR,
+      token: token({ pipeline: 'p', exp: NOW - 1 }),
+      deleted: true,
+    },
+    { name: "this pipeline's upload younger than the deadline", ageMs: HOUR - 1, token: token({ pipeline: 'p', exp: NOW - 1 }), deleted: false },
+    {
+      name: "this pipeline's upload whose token is still valid (a long upload URL)",
+      ageMs: 2 * HOUR,
+      token: token({ pipeline: 'p', exp: NOW + HOUR }),
+      deleted: false,
+    },
+    { name: "another pipeline's upload in a shared container", ageMs: 30 * 24 * HOUR, token: token({ pipeline: 'other', exp: NOW - 1 }), deleted: false },
+    { name: 'an upload without a token younger than the longest upload URL', ageMs: MAX_UPLOAD_URL_MS - 1, token: undefined, deleted: false },
+    { name: 'an upload without a token older than the longest upload URL', ageMs: MAX_UPLOAD_URL_MS + 1, token: undefined, deleted: true },
+    { name: 'an upload with an unreadable token, treated as without one', ageMs: 2 * HOUR, token: 'v1.%%%.x', deleted: false },
+  ];
+  for (const row of rows) {
+    void it(`${row.deleted ? 'deletes' : 'keeps'} ${row.name}`, () => {
+      assert.equal(sweepUpload({ lastModifiedMs: NOW - row.ageMs, token: row.token }, 'p', NOW, 3600), row.deleted);
+    });
+  }
+
+  void it('reads the pipeline and expiry of a token without its signature, and nothing from a malformed one', () => {
+    assert.deepEqual(peekTokenClaims(token({ pipeline: 'ns.p', exp: 5, id: 'job-x' })), { pipeline: 'ns.p', exp: 5 });
+    for (const bad of [undefined, '', 'v1', 'v1.bm90IGpzb24.x', token({ pipeline: 'p' })]) assert.equal(peekTokenClaims(bad), undefined, String(bad));
   });
 });

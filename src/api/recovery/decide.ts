@@ -5,6 +5,8 @@
 // cover every state, deadline and limit.
 import { JobErrorCode, isTerminal, type JobRecord } from '../../jobs/index.ts';
 import type { RecoverySettings } from '../config.ts';
+import { z } from 'zod';
+import { JobTokenClaims } from '../jobs/token.ts';
 
 export type RecoveryAction =
   | { kind: 'none' }
@@ -88,4 +90,41 @@ export function oldestQueuedSeconds(records: readonly Pick<JobRecord, 'queuedAt'
     if (!Number.isNaN(at)) oldest = Math.max(oldest, (nowMs - at) / 1000);
   }
   return oldest;
+}
+
+/** The longest an upload URL (and its job token) can live: UPLOAD_URL_TTL_SECONDS' maximum, 7 days. */
+export const MAX_UPLOAD_URL_MS = 7 * 24 * 3_600_000;
+
+/** A client upload as the sweep sees it: when it was last written, and the job token its PUT carried as metadata. */
+export interface UploadBlob {
+  lastModifiedMs: number;
+  /** The `ocrjobtoken` metadata value, if any (src/api/jobs/commands.ts TOKEN_METADATA_HEADER). */
+  token: string | undefined;
+}
+
+/** The two claims the sweep reads; the other claims are ignored (stripped), whatever they are. */
+const TOKEN_EXPIRY = z.object({ pipeline: JobTokenClaims.shape.pipeline, exp: JobTokenClaims.shape.exp });
+
+/** The claims of a v1 job token, read without checking its signature (deciding what to delete needs no trust); undefined when unreadable. */
+export function peekTokenClaims(token: string | undefined): Pick<JobTokenClaims, 'pipeline' | 'exp'> | undefined {
+  const body = token?.split('.')[1];
+  if (body === undefined) return undefined;
+  try {
+    return TOKEN_EXPIRY.parse(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the sweep deletes a client upload. Its token names the pipeline and the expiry: an upload of this pipeline is
+ * deleted once its token has expired (no submit can use it any more) and it is older than the upload deadline; another
+ * pipeline's upload (a shared container) is left to that pipeline. Without a readable token the owner is unknown, so
+ * the upload is deleted only once no upload URL any API issues could still be valid (7 days), or the deadline if longer.
+ */
+export function sweepUpload(upload: UploadBlob, partition: string, nowMs: number, uploadDeadlineSeconds: number): boolean {
+  const age = nowMs - upload.lastModifiedMs;
+  const claims = peekTokenClaims(upload.token);
+  if (!claims) return age > Math.max(uploadDeadlineSeconds * 1000, MAX_UPLOAD_URL_MS);
+  return claims.pipeline === partition && nowMs > claims.exp && age > uploadDeadlineSeconds * 1000;
 }

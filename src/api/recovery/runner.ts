@@ -8,7 +8,11 @@
 //   3. awaiting_upload past its deadline: expired, upload deleted;
 //   4. retention: finished jobs past retentionHours deleted (blobs, dedupe entry, record last,
 //      so a pass that dies half-way is finished by the next), and dedupe entries past the
-//      result cache TTL forgotten.
+//      result cache TTL forgotten;
+//   5. client uploads (`uploads/<jobId>`) of this pipeline whose job token has expired and that
+//      are older than the upload deadline deleted (sweepUpload in decide.ts): with stateless
+//      upload URLs an unsubmitted job has no record to expire; a submitted job reads its checked
+//      copy in `inputs/`.
 // What happens to each job is decided in decide.ts; this file only finds and applies.
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import {
@@ -28,7 +32,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { RecoverySettings } from '../config.ts';
 import type { JobQueue } from '../deps.ts';
 import type { ApiMetrics } from '../metrics.ts';
-import { deadLetterFailure, decide, oldestQueuedSeconds, type RecoveryAction } from './decide.ts';
+import { deadLetterFailure, decide, oldestQueuedSeconds, sweepUpload, type RecoveryAction } from './decide.ts';
 import { RecoveryLease } from './lease.ts';
 
 /** The dead-letter subqueue as recovery uses it: `client.createReceiver(queue, { subQueueType: 'deadLetter' })`. */
@@ -66,7 +70,12 @@ export interface PassSummary {
   expired: number;
   retired: number;
   forgotten: number;
+  /** Client uploads deleted past the upload deadline. */
+  uploadsSwept: number;
 }
+
+/** The metadata name (lower case, as Blob Storage returns it) of the job token an upload's PUT carries (x-ms-meta-ocrjobtoken). */
+const UPLOAD_TOKEN_METADATA = 'ocrjobtoken';
 
 /** Jobs read per pass to find the oldest queued one (the gauge); a random sample beyond it, as rows come in job id order. */
 const QUEUED_SAMPLE = 1_000;
@@ -78,6 +87,8 @@ export class RecoveryRunner {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = false;
+  /** Where the upload sweep continues next pass (a Blob listing marker); undefined: from the start. */
+  private uploadsMarker: string | undefined;
 
   constructor(deps: RecoveryDeps) {
     this.deps = deps;
@@ -137,7 +148,7 @@ export class RecoveryRunner {
 
   /** One pass over the partition (the caller holds the lease; tests call it directly). */
   async runPass(): Promise<PassSummary> {
-    const summary: PassSummary = { deadLettered: 0, requeued: 0, timedOut: 0, expired: 0, retired: 0, forgotten: 0 };
+    const summary: PassSummary = { deadLettered: 0, requeued: 0, timedOut: 0, expired: 0, retired: 0, forgotten: 0, uploadsSwept: 0 };
     summary.deadLettered = await this.drainDeadLetters();
     const { settings } = this.deps;
     await this.handleStale(['queued'], settings.queuedDeadlineSeconds, summary);
@@ -145,6 +156,7 @@ export class RecoveryRunner {
     await this.handleStale(['awaiting_upload'], settings.uploadDeadlineSeconds, summary);
     await this.handleStale(['succeeded', 'failed', 'expired'], settings.retentionHours * 3600, summary);
     summary.forgotten = await this.forgetOldResults();
+    summary.uploadsSwept = await this.sweepUploads();
     await this.measureQueue();
     return summary;
   }
@@ -295,6 +307,34 @@ export class RecoveryRunner {
       this.deps.metrics.retentionDeleted.inc({ kind: 'cache_entry' });
     }
     return old.length;
+  }
+
+  /**
+   * Reads one page (batchSize names) of `uploads/` with metadata, continuing where the last pass stopped, and deletes
+   * the uploads sweepUpload (decide.ts) gives up. Listing is in name order, not age, so the marker walks the whole prefix
+   * over successive passes and starts again at the end.
+   */
+  private async sweepUploads(): Promise<number> {
+    const { blobs, settings } = this.deps;
+    const pages = blobs.container.listBlobsFlat({ prefix: 'uploads/', includeMetadata: true }).byPage({
+      maxPageSize: settings.batchSize,
+      ...(this.uploadsMarker ? { continuationToken: this.uploadsMarker } : {}),
+    });
+    const page = await pages.next();
+    if (page.done) {
+      this.uploadsMarker = undefined;
+      return 0;
+    }
+    this.uploadsMarker = page.value.continuationToken || undefined;
+    let swept = 0;
+    for (const item of page.value.segment.blobItems) {
+      const upload = { lastModifiedMs: item.properties.lastModified.getTime(), token: item.metadata?.[UPLOAD_TOKEN_METADATA] };
+      if (!sweepUpload(upload, this.deps.partition, this.now(), settings.uploadDeadlineSeconds)) continue;
+      await blobs.container.getBlockBlobClient(item.name).deleteIfExists();
+      this.deps.metrics.retentionDeleted.inc({ kind: 'upload' });
+      swept++;
+    }
+    return swept;
   }
 
   private async measureQueue(): Promise<void> {

@@ -255,6 +255,32 @@ void describe('retention', () => {
   });
 });
 
+void describe('the upload sweep', () => {
+  const token = (pipeline: string, exp: number) => `v1.${Buffer.from(JSON.stringify({ pipeline, exp })).toString('base64url')}.signature`;
+
+  async function upload(name: string, metadata: Record<string, string>): Promise<string> {
+    const path = `uploads/job-sweep-${process.pid}-${name}`;
+    await stack.blobs.container.getBlockBlobClient(path).upload('image bytes', 11, { metadata });
+    return path;
+  }
+
+  void it("deletes this pipeline's uploads whose token expired past the upload deadline, and keeps every other upload", async () => {
+    const pipeline = 'rec-sweep';
+    const now = Date.now();
+    const expired = await upload('expired', { ocrjobtoken: token(pipeline, now - 1_000) });
+    const valid = await upload('valid', { ocrjobtoken: token(pipeline, now + 3 * 3_600_000) });
+    const foreign = await upload('foreign', { ocrjobtoken: token('another-pipeline', now - 1_000) });
+    const untagged = await upload('untagged', {});
+    // The blobs' age is the server's Last-Modified: the runner's clock moves 2 h ahead instead.
+    const metrics = new ApiMetrics();
+    const loop = runner(pipeline, { uploadDeadlineSeconds: 3600 }, { metrics, clock: () => now + 2 * 3_600_000 });
+    assert.equal((await loop.tick())?.uploadsSwept, 1);
+    await loop.stop();
+    assert.deepEqual(await Promise.all([expired, valid, foreign, untagged].map(exists)), [false, true, true, true]);
+    assert.match(await metrics.registry.metrics(), /ocr_api_retention_deleted_total\{kind="upload"\} 1/);
+  });
+});
+
 void describe('one active runner per pipeline', () => {
   void it('lets only one of two runners work, and the second takes over once the first stops', async () => {
     const pipeline = 'rec-lease';
