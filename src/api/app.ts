@@ -200,7 +200,7 @@ function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Service
     gate: new UploadGate(config.maxConcurrentUploads, config.maxConcurrentUploadsPerKey, metrics),
     log,
   });
-  const deletion: DeleteJobDeps = { partition, records, blobs, get: (jobId, caller) => commands.get(jobId, caller), log };
+  const deletion: DeleteJobDeps = { partition, records, blobs, get: (jobId, caller) => commands.get(jobId, caller), log, forget: (id) => commands.forget(id) };
   return { webhooks, results, commands, waiter, push, notices, admission, readiness, receiver, deletion };
 }
 

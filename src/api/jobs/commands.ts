@@ -448,6 +448,11 @@ export class JobCommands {
     }
   }
 
+  /** A job was deleted: a repeated cache hit on this replica no longer names it (other replicas stop within REPEAT_HIT_TTL_MS). */
+  forget(jobId: string): void {
+    this.repeatHits.delete(jobId);
+  }
+
   /**
    * GET /v1/jobs/{id}: the job's record in this pipeline, or JOB_NOT_FOUND. A job the caller may
    * not see (canAccess) answers exactly as a missing one, so no key learns which ids exist.

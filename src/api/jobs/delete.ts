@@ -16,6 +16,8 @@ export interface DeleteJobDeps {
   /** The owner-checked read GET uses (JobCommands.get): JOB_NOT_FOUND for a missing job or another key's. */
   get: (jobId: string, caller: Principal) => Promise<JobRecord>;
   log: Logger;
+  /** Told each deleted job id, so this replica stops naming it for repeated cache hits (JobCommands.forget). */
+  forget?: (jobId: string) => void;
 }
 
 /**
@@ -33,5 +35,6 @@ export async function deleteJob(deps: DeleteJobDeps, jobId: string, caller: Prin
     await deps.records.forgetResult(deps.partition, dedupeKey(job.contentHash, job.languages, job.options), jobId);
   }
   await deps.records.delete(deps.partition, jobId);
+  deps.forget?.(jobId);
   deps.log.info({ jobId, status: job.status }, 'Deleted job');
 }

@@ -189,6 +189,18 @@ void describe('the result cache', () => {
     assert.notEqual(other.json().jobId, first.json().jobId);
   });
 
+  void it('records the job of a repeated cache hit again after the caller deleted it, so GET finds what the answer names', async () => {
+    const image = await textImage(['HIT AFTER DELETE']);
+    await finishAsWorker(image, 'HIT AFTER DELETE');
+    const ask = () => api.app.inject({ method: 'POST', url: '/v1/ocr', headers: { ...auth, 'content-type': 'image/png' }, payload: image });
+    const first = (await ask()).json();
+    const deleted = await api.app.inject({ method: 'DELETE', url: `/v1/jobs/${first.jobId}`, headers: auth });
+    assert.equal(deleted.statusCode, 204, deleted.body);
+    const again = (await ask()).json();
+    const read = await api.app.inject({ method: 'GET', url: `/v1/jobs/${again.jobId}`, headers: auth });
+    assert.deepEqual([read.statusCode, read.json().status, read.json().result?.text], [200, 'succeeded', 'HIT AFTER DELETE'], read.body);
+  });
+
   void it('does not answer the same image asked in another language from the cache', async () => {
     const image = await textImage(['LANGUAGE MATTERS']);
     await finishAsWorker(image, 'LANGUAGE MATTERS', ['eng']);
