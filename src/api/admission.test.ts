@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { silentLogger } from '../shared/logger.ts';
-import { BacklogGate, decide, STALE_MS, type BacklogReader } from './admission.ts';
+import { BacklogGate, decide, httpBacklogReader, STALE_MS, type BacklogReader } from './admission.ts';
 import { ApiError } from './errors.ts';
 import { ApiMetrics } from './metrics.ts';
 
@@ -80,4 +81,67 @@ void describe('the backlog gate', () => {
     assert.equal((await g.metrics.backlogReadErrors.get()).values[0]?.value, 2);
     assert.deepEqual(await decisions(g.metrics), { unknown: 2, refused: 2 });
   });
+});
+
+/** A loopback server answering the given [status, body] in turn; counts connections. */
+async function backlogServer(answers: [number, string][]) {
+  let connections = 0;
+  const server = createServer((_request, response) => {
+    const [status, body] = answers.shift() ?? [500, ''];
+    response.writeHead(status, { 'content-type': 'application/json' }).end(body);
+  });
+  server.on('connection', () => connections++);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/backlog?namespace=a&pipeline=b`;
+  return { url, connections: () => connections, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+void describe('reading the backlog from the operator', () => {
+  void it('tries a standby’s 404 again on a new connection, and takes the leader’s count', async () => {
+    const s = await backlogServer([
+      [404, '{"error":"no reading"}'],
+      [404, '{"error":"no reading"}'],
+      [200, '{"backlog":17}'],
+    ]);
+    try {
+      assert.equal(await httpBacklogReader(s.url)(AbortSignal.timeout(2_000)), 17);
+      assert.equal(s.connections(), 3);
+    } finally {
+      await s.close();
+    }
+  });
+
+  const failures: [string, [number, string][], RegExp][] = [
+    [
+      'gives up after three 404s',
+      [
+        [404, ''],
+        [404, ''],
+        [404, ''],
+        [200, '{"backlog":1}'],
+      ],
+      /answered 404/,
+    ],
+    [
+      'does not retry a 500',
+      [
+        [500, ''],
+        [200, '{"backlog":1}'],
+      ],
+      /answered 500/,
+    ],
+    ['refuses an answer without a count', [[200, '{"depth":3}']], /without a backlog count/],
+    ['refuses a negative count', [[200, '{"backlog":-1}']], /without a backlog count/],
+    ['refuses an answer that is not JSON', [[200, 'ok']], /other than JSON/],
+  ];
+  for (const [name, answers, message] of failures) {
+    void it(name, async () => {
+      const s = await backlogServer(answers);
+      try {
+        await assert.rejects(httpBacklogReader(s.url)(AbortSignal.timeout(2_000)), message);
+      } finally {
+        await s.close();
+      }
+    });
+  }
 });

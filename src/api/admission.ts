@@ -5,10 +5,14 @@
 // The backlog costs one GET every REFRESH_MS per replica, not a management call per request: the API
 // holds Send and Listen on the queue, not Manage, so it asks the operator, which already polls the
 // queue's runtime properties for scaling (GET API_BACKLOG_URL -> {"backlog": <messages>}). Between two
-// readings the replica adds the jobs it queued itself since the reading. No reading, or one older than
-// STALE_MS (the operator unreachable, a standby answering, a queue it cannot read): the gate is open
+// readings the replica adds the jobs it queued itself since the reading. Only the leading operator replica
+// has readings (a standby answers 404), so each attempt takes a new connection and a 404 is tried again
+// (httpBacklogReader). No reading, or one older than STALE_MS (the operator unreachable, a queue it
+// cannot read): the gate is open
 // (fail open: admission protects the queue, it must not become an outage of its own), logged once and
 // counted in ocr_api_admission_total{decision="unknown"}.
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { ApiError } from './errors.ts';
@@ -44,20 +48,55 @@ export function decide(reading: BacklogReading | undefined, sentSince: number, m
 /** Reads the backlog once; throws when the answer is not {"backlog": <non-negative integer>}. */
 export type BacklogReader = (signal: AbortSignal) => Promise<number>;
 
-/** GET `url`, expecting {"backlog": <messages>} (what the operator's /v1/backlog serves). */
+/** Attempts per reading: a standby operator replica answers 404, and each attempt is a new connection (another replica, likely). */
+export const READ_ATTEMPTS = 3;
+
+/**
+ * GET `url`, expecting {"backlog": <messages>} (what the operator's /v1/backlog serves). Each attempt opens a new
+ * connection (no keep-alive): behind the operator's Service only the leader has readings, and a kept connection
+ * would stick to one replica, perhaps the standby. A 404 (no reading there) is tried again, up to READ_ATTEMPTS.
+ */
 export function httpBacklogReader(url: string): BacklogReader {
   return async (signal) => {
-    const response = await fetch(url, { signal, headers: { accept: 'application/json' } });
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new Error(`GET ${url} answered ${response.status}`);
+    let last: Error | undefined;
+    for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+      const answer = await getOnce(url, signal);
+      if (answer.status === 200) return backlogOf(url, answer.body);
+      last = new Error(`GET ${url} answered ${answer.status}`);
+      if (answer.status !== 404) break;
     }
-    const body = (await response.json()) as { backlog?: unknown };
-    if (typeof body.backlog !== 'number' || !Number.isSafeInteger(body.backlog) || body.backlog < 0) {
-      throw new Error(`GET ${url} answered without a backlog count`);
-    }
-    return body.backlog;
+    throw last ?? new Error(`GET ${url} failed`);
   };
+}
+
+function backlogOf(url: string, body: string): number {
+  let parsed: { backlog?: unknown };
+  try {
+    parsed = JSON.parse(body) as { backlog?: unknown };
+  } catch {
+    throw new Error(`GET ${url} answered something other than JSON`);
+  }
+  const { backlog } = parsed;
+  if (typeof backlog !== 'number' || !Number.isSafeInteger(backlog) || backlog < 0) throw new Error(`GET ${url} answered without a backlog count`);
+  return backlog;
+}
+
+/** One GET on a connection of its own; the body up to 64 KiB. */
+function getOnce(url: string, signal: AbortSignal): Promise<{ status: number; body: string }> {
+  const get = url.startsWith('https:') ? httpsGet : httpGet;
+  return new Promise((resolve, reject) => {
+    const request = get(url, { agent: false, signal, headers: { accept: 'application/json' } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+        if (body.length > 64 * 1024) request.destroy(new Error(`GET ${url} answered more than 64 KiB`));
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+  });
 }
 
 export interface BacklogGateOptions {
