@@ -13,9 +13,9 @@ export function deleteJobRoute(deps: DeleteJobDeps): RouteSpec {
     operationId: 'deleteJob',
     summary: 'Delete a job',
     description:
-      'Deletes a finished (succeeded, failed or expired) or never submitted (awaiting_upload) job: its upload, its checked input, its result, ' +
+      'Deletes a finished (succeeded, failed or expired) job, or an awaiting_upload record an older API wrote: its upload, its checked input, its result, ' +
       'its result-cache entry, its pending webhook and its record. Repeating a DELETE that failed half-way finishes it; after a 204 the job ' +
-      'answers 404. A queued or processing job is refused with 409 JOB_IN_PROGRESS. Only the key that created the job (or an admin key) ' +
+      'answers 404, as does a job not yet submitted (it has no record). A queued or processing job is refused with 409 JOB_IN_PROGRESS. Only the key that created the job (or an admin key) ' +
       'can delete it: for any other key it does not exist (404 JOB_NOT_FOUND). A later job answered from this job through the result cache ' +
       'keeps its record but loses its result text.',
     tags: ['jobs'],
