@@ -16,7 +16,7 @@ const normalize = (text: string): string => text.toUpperCase().replace(/\s+/g, '
 
 interface Created {
   id: string;
-  upload: { url: string; headers: Record<string, string> };
+  upload: { url: string; headers: Record<string, string>; token: string };
 }
 
 export interface IntegrityCases {
@@ -218,9 +218,31 @@ export function integrityCases(targets: () => Targets, http: ApiClient): Integri
     },
     {
       id: 'submit-nothing',
-      attack: 'submit before anything was uploaded',
+      attack: 'submit with the job token before anything was uploaded',
       expected: '409 UPLOAD_MISSING',
+      run: async () => {
+        const c = await create();
+        return await http.json(`/v1/jobs/${c.id}/submit`, { token: c.upload.token });
+      },
+    },
+    {
+      id: 'submit-no-token',
+      attack: 'submit before anything was uploaded, without the job token (nothing is recorded before submit)',
+      expected: '404 JOB_NOT_FOUND',
       run: async () => submit((await create()).id),
+    },
+    {
+      id: 'submit-forged-token',
+      attack: 'upload, then submit with a job token whose owner was rewritten',
+      expected: '403 JOB_TOKEN_INVALID',
+      run: async () => {
+        const c = await create();
+        await put(c, invoice);
+        const [version, payload, signature] = c.upload.token.split('.');
+        const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+        const forgedToken = `${version}.${Buffer.from(JSON.stringify({ ...claims, owner: 'someone-else' })).toString('base64url')}.${signature}`;
+        return await http.json(`/v1/jobs/${c.id}/submit`, { token: forgedToken });
+      },
     },
     {
       id: 'submit-size-lie',
