@@ -5,9 +5,11 @@ import assert from 'node:assert/strict';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { input, pipeline, set, type SpecMod } from '../testing/fixtures.ts';
 import { configFromEnv, type RecoverySettings } from '../../api/config.ts';
-import { ENV, JOB_DEFAULTS } from '../../contract/container.ts';
+import { ENV, JOB_DEFAULTS, STAGE_TIMEOUT_DEFAULTS } from '../../contract/container.ts';
 import { CONFIG_HASH_ANNOTATION } from '../../contract/labels.ts';
 import { apiDeployment } from './api-deployment.ts';
+import { workerDeployment } from './worker-deployment.ts';
+import { loadConfig } from '../../worker/config.ts';
 
 const JOB_ENV = [
   ENV.jobUploadDeadlineSeconds,
@@ -66,4 +68,29 @@ void test('jobs: with no variable set the API uses the same defaults as the CRD'
     [config.recovery.uploadDeadlineSeconds, config.recovery.queuedDeadlineSeconds, config.recovery.processingDeadlineSeconds, config.recovery.retentionHours],
     [JOB_DEFAULTS.uploadDeadlineSeconds, JOB_DEFAULTS.queuedDeadlineSeconds, JOB_DEFAULTS.processingDeadlineSeconds, JOB_DEFAULTS.retentionHours],
   );
+});
+
+const STAGE_ENV = [ENV.workerDownloadTimeoutSeconds, ENV.workerPreprocessTimeoutSeconds, ENV.workerStoreTimeoutSeconds] as const;
+const worker = (...mods: SpecMod[]) => workerDeployment(input(pipeline('minimal', ...mods)));
+
+const stageCases: { field: keyof typeof STAGE_TIMEOUT_DEFAULTS; value: number; variable: (typeof STAGE_ENV)[number] }[] = [
+  { field: 'downloadSeconds', value: 15, variable: ENV.workerDownloadTimeoutSeconds },
+  { field: 'preprocessSeconds', value: 90, variable: ENV.workerPreprocessTimeoutSeconds },
+  { field: 'storeSeconds', value: 5, variable: ENV.workerStoreTimeoutSeconds },
+];
+for (const c of stageCases) {
+  void test(`jobs.stageTimeouts: ${c.field} ${c.value} sets the worker's ${c.variable}=${c.value}, no other, and the worker reads it back`, () => {
+    const e = env(worker(set(`jobs.stageTimeouts.${c.field}`, c.value)));
+    assert.equal(e[c.variable], String(c.value));
+    for (const other of STAGE_ENV.filter((v) => v !== c.variable)) assert.equal(e[other], undefined, other);
+    assert.equal(loadConfig(e).timeouts[c.field], c.value);
+    assert.equal(env(render(set(`jobs.stageTimeouts.${c.field}`, c.value)))[c.variable], undefined, 'the API pods do not get it');
+  });
+}
+
+void test('jobs.stageTimeouts: left alone, the worker gets no timeout variable and reads the shared defaults', () => {
+  const e = env(worker());
+  for (const variable of STAGE_ENV) assert.equal(e[variable], undefined, variable);
+  assert.deepEqual(loadConfig(e).timeouts, STAGE_TIMEOUT_DEFAULTS);
+  assert.equal(hash(worker(set('jobs.stageTimeouts', { ...STAGE_TIMEOUT_DEFAULTS }))), hash(worker()));
 });
