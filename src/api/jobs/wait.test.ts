@@ -130,6 +130,17 @@ void describe('waiting for a job to finish, woken by a notice', () => {
     assert.equal(p.waiter.notify(queued.id), false, 'nobody waits any more');
   });
 
+  void it('answers at once when the notice came before the request began to wait', async () => {
+    const p = pushed();
+    p.waiter.notify('other-job');
+    p.finish();
+    assert.equal(p.waiter.notify(queued.id), false, 'nobody waits yet');
+    const started = performance.now();
+    assert.equal((await p.waiter.finished(queued, 30_000)).status, 'succeeded');
+    assert.ok(performance.now() - started < 1_000);
+    assert.equal(p.reads(), 1);
+  });
+
   void it('returns a finished job without waiting or reading', async () => {
     const p = pushed();
     assert.equal((await p.waiter.finished({ ...queued, status: 'failed' }, 30_000)).status, 'failed');

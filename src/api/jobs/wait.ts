@@ -63,6 +63,9 @@ export const SLOW_POLL_MS = 2_000;
  */
 export const NOTICE_GRACE_MS = 1_000;
 
+/** Notices remembered for a request that has not started waiting yet (about 100 bytes each). */
+export const EARLY_NOTICES = 1_000;
+
 export interface PushWaiterDeps extends PollingWaiterDeps {
   /** Poll interval while notices arrive, in ms; default SLOW_POLL_MS. */
   slowPollMs?: number;
@@ -97,6 +100,11 @@ export class PushWaiter implements JobWaiter {
   private readonly onFinished: ((by: 'notice' | 'poll') => void) | undefined;
   private readonly onNotice: ((jobId: string) => void) | undefined;
   private readonly sleepers = new Map<string, Set<Sleeper>>();
+  /**
+   * Notices no request waited for yet, oldest first (at most EARLY_NOTICES): a job can finish before its request starts
+   * waiting (the message is sent first), and that request must not sleep a whole poll interval for it.
+   */
+  private readonly early = new Set<string>();
   /** Sequence numbers of the last notice and of the last finished job found without one (0: never). */
   private events = 0;
   private lastNotice = 0;
@@ -124,6 +132,8 @@ export class PushWaiter implements JobWaiter {
     const waiting = this.sleepers.get(jobId);
     if (!waiting) {
       this.stats.unmatched++;
+      this.early.add(jobId);
+      if (this.early.size > EARLY_NOTICES) this.early.delete(this.early.values().next().value!);
       return false;
     }
     this.onNotice?.(jobId);
@@ -137,7 +147,8 @@ export class PushWaiter implements JobWaiter {
   async finished(job: JobRecord, timeoutMs: number, signal?: AbortSignal): Promise<JobRecord> {
     if (FINISHED.has(job.status)) return job;
     const deadline = this.clock() + timeoutMs;
-    const sleeper: Sleeper = { pending: false };
+    // A notice that came before this wait began wakes its first sleep at once.
+    const sleeper: Sleeper = { pending: this.early.delete(job.id) };
     const waiting = this.sleepers.get(job.id) ?? new Set<Sleeper>();
     waiting.add(sleeper);
     this.sleepers.set(job.id, waiting);
