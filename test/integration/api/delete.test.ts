@@ -2,7 +2,7 @@
 // result, dedupe entry, record), only for its owner, never while a worker may still write its result.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { dedupeKey, inputBlobPath, resultBlobPath, sha256Hex, uploadBlobPath, type JobRecord } from '../../../src/jobs/index.ts';
+import { WebhookOutbox, dedupeKey, inputBlobPath, resultBlobPath, sha256Hex, uploadBlobPath, type JobRecord } from '../../../src/jobs/index.ts';
 import { KEY, startApp, startStack, type Stack, type TestApp } from './helpers.ts';
 
 const PIPELINE = 'deletes';
@@ -107,6 +107,29 @@ void describe('DELETE /v1/jobs/{id}', () => {
     const { job } = await storedJob('failed');
     assert.equal((await remove(job.id)).statusCode, 204);
     assert.equal((await remove(job.id)).json().error?.code, 'JOB_NOT_FOUND');
+  });
+
+  void it('drops the pending webhook of the job it deletes (its outbox row), so no webhook is sent for a deleted job', async () => {
+    serial++;
+    const now = new Date().toISOString();
+    const job = await stack.records.create({
+      id: `job-delete-${process.pid}-${serial}`,
+      pipeline: PIPELINE,
+      owner: 'tester',
+      status: 'failed',
+      languages: ['eng'],
+      options: { pageSegmentation: 'auto' },
+      attempts: 1,
+      errorCode: 'IMAGE_CORRUPT',
+      errorMessage: 'not an image',
+      webhookUrl: 'https://hooks.example.com/ocr',
+      createdAt: now,
+      updatedAt: now,
+    });
+    const outbox = new WebhookOutbox(stack.table);
+    assert.ok(await outbox.get(PIPELINE, job.id), 'a finished job with a webhook has its outbox row');
+    assert.equal((await remove(job.id)).statusCode, 204);
+    assert.equal(await outbox.get(PIPELINE, job.id), undefined);
   });
 
   void it('answers 401 without a key', async () => {
