@@ -260,7 +260,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       ['webhooks of jobs the client never learned of (a create tried again after its answer was lost)', String(run.unknownDelivered())],
       ...unsubmittedNotes(run),
       ...run.faults.notes,
+      ['API or worker processes that exited by themselves (not killed by the run)', String(platform.unexpectedExits.length)],
     );
+    summary.notes.push(...platform.unexpectedExits.slice(0, 5).map((line): [string, string] => ['  exited by itself', line]));
     return summary;
   } finally {
     clearInterval(ticker);

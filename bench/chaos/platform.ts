@@ -50,6 +50,9 @@ export class ChaosPlatform {
   readonly blobs: JobBlobs;
   readonly apis: Slot[];
   readonly workers: Slot[];
+  /** Processes that exited without being killed by the run: what their last log lines said. */
+  readonly unexpectedExits: string[] = [];
+  private stopping = false;
   private azurite: Azurite;
   private standin: ServiceBusStandin | undefined;
   private readonly options: PlatformOptions;
@@ -138,7 +141,7 @@ export class ChaosPlatform {
     const slot = this.apis[i]!;
     slot.starting = true;
     try {
-      slot.child = await startApiProcess({
+      const child = await startApiProcess({
         ...this.sharedEnv(),
         [ENV.port]: this.apiPorts[i]!.port,
         [ENV.apiAdminPort]: this.apiPorts[i]!.admin,
@@ -149,6 +152,7 @@ export class ChaosPlatform {
         [ENV.apiMaxConcurrentUploadsPerKey]: '64',
         [ENV.apiMaxUploadBytes]: String(4 * 1024 * 1024),
       });
+      this.watch(slot, child, () => this.startApi(i));
     } finally {
       slot.starting = false;
     }
@@ -158,15 +162,31 @@ export class ChaosPlatform {
     const slot = this.workers[i]!;
     slot.starting = true;
     try {
-      slot.child = await startWorker({
+      const child = await startWorker({
         ...this.sharedEnv(),
         [ENV.workerConcurrency]: '1',
         [ENV.workerMaxDeliveryCount]: String(this.options.queue.maxDeliveryCount),
         [ENV.workerMaxJobSeconds]: '60',
       });
+      this.watch(slot, child, () => this.startWorker(i));
     } finally {
       slot.starting = false;
     }
+  }
+
+  /**
+   * Puts a started process in its slot and watches it: a process that exits while it still holds its slot was not killed by the
+   * run (kill() empties the slot first) but died by itself; that is counted, its last log lines kept, and it is started again.
+   */
+  private watch(slot: Slot, child: Child, start: () => Promise<void>): void {
+    slot.child = child;
+    void child.exited.then((code) => {
+      if (this.stopping || slot.child !== child) return;
+      slot.child = undefined;
+      this.unexpectedExits.push(`${slot.name} exited by itself with ${code}: ${child.logs().trim().split('\n').slice(-3).join(' | ').slice(0, 400)}`);
+      slot.starting = true;
+      withRetries(start).catch((error: unknown) => this.unexpectedExits.push(`${slot.name} failed to start again: ${(error as Error).message.slice(0, 200)}`));
+    });
   }
 
   /** SIGKILLs the process in a slot and starts a new one (in the background; `restarted` settles when it is ready). */
@@ -208,6 +228,7 @@ export class ChaosPlatform {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.all([...this.apis, ...this.workers].map(async (slot) => await slot.child?.stop('SIGKILL')));
     killAll();
     await this.standin?.close().catch(() => undefined);
