@@ -28,6 +28,8 @@ import { openApiDocument, registerRoute, type RouteSpec } from './route.ts';
 import { deleteJobRoute } from './routes/delete.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { ocrRoutes } from './routes/ocr.ts';
+import { jobFieldsRoute, receiptRoutes } from './routes/fields.ts';
+import { jobResultRoute } from './routes/result.ts';
 import { adminRoutes, probeRoutes } from './routes/probes.ts';
 import { WebhookDispatcher } from './webhooks/dispatcher.ts';
 
@@ -386,18 +388,14 @@ function registerRoutes(app: FastifyInstance, admin: FastifyInstance, config: Ap
     );
     return document;
   };
+  const syncDeps = { commands, results, waiter, maxUploadBytes: config.maxUploadBytes, syncTimeoutMs: config.syncTimeoutSeconds * 1000, shutdown, receiver };
   specs.push(
     ...jobRoutes({ commands, results, maxUploadBytes: config.maxUploadBytes, receiver }),
     deleteJobRoute(services.deletion),
-    ...ocrRoutes({
-      commands,
-      results,
-      waiter,
-      maxUploadBytes: config.maxUploadBytes,
-      syncTimeoutMs: config.syncTimeoutSeconds * 1000,
-      shutdown,
-      receiver,
-    }),
+    ...ocrRoutes(syncDeps),
+    ...receiptRoutes(syncDeps),
+    jobFieldsRoute({ commands, results }),
+    jobResultRoute({ commands, results }),
     ...probeRoutes(readiness),
   );
   // Every route that authenticates can also refuse an address that failed authentication too often.

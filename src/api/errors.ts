@@ -112,6 +112,12 @@ export const ERROR_CATALOGUE = {
     message: 'The job is queued or processing; it cannot be deleted until it finishes.',
     action: 'Wait until the job is succeeded, failed or expired (GET /v1/jobs/{id}, or its webhook), then DELETE it again.',
   },
+  JOB_NO_RESULT: {
+    status: 409,
+    message: 'The job has no result: it is still awaiting its upload, queued or processing, or it expired.',
+    action:
+      'Wait until GET /v1/jobs/{id} says succeeded (or its webhook arrives), then read the result or fields again; `details.status` says where it stands.',
+  },
   // Platform
   ROUTE_NOT_FOUND: { status: 404, message: 'There is no such endpoint.', action: 'See /openapi.json for the endpoints this API serves.' },
   STORAGE_UNAVAILABLE: {

@@ -25,7 +25,8 @@ export interface RouteSpec {
   /** Extra request content types for the OpenAPI document (multipart, image/*). */
   content?: Record<string, { schema: z.ZodType | Record<string, unknown>; description?: string }>;
   bodyLimit?: number;
-  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  /** `alternatives`: further content types of the same answer (GET /v1/jobs/{id}/result?format=text|hocr|tsv), by media type. */
+  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string; alternatives?: Record<string, Record<string, unknown>> }>;
   /** Catalogue codes this route can answer with; listed in the OpenAPI document. */
   errors: ErrorCode[];
   handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -136,12 +137,18 @@ function operationRequestContent(spec: RouteSpec): Record<string, unknown> {
   return content;
 }
 
+function responseContent(response: RouteSpec['responses'][number]): Record<string, unknown> {
+  const content: Record<string, unknown> = { [response.contentType ?? 'application/json']: { schema: jsonSchema(response.schema!, 'output') } };
+  for (const [type, schema] of Object.entries(response.alternatives ?? {})) content[type] = { schema };
+  return content;
+}
+
 function successResponses(spec: RouteSpec): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, response] of Object.entries(spec.responses)) {
     responses[status] = {
       description: response.description,
-      ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: jsonSchema(response.schema, 'output') } } } : {}),
+      ...(response.schema ? { content: responseContent(response) } : {}),
     };
   }
   return responses;

@@ -91,6 +91,56 @@ export const CreateJobResponse = z.object({ job: JobView, upload: UploadInstruct
 export const OcrResponse = z.object({ jobId: JobId, status: JobStatus, cached: z.boolean(), result: OcrResult.optional() });
 export type OcrResponse = z.infer<typeof OcrResponse>;
 
+/** One extracted value (src/fields): where it came from and how sure; a field the lines do not support is absent, never guessed. */
+const extracted = <T extends z.ZodType>(value: T, what: string) =>
+  z.object({
+    value: value.describe(what),
+    lines: z.array(z.number().int().min(0)).describe('Indexes into result.lines of the lines the value came from.'),
+    confidence: z.number().min(0).max(1).describe('0-1: the OCR confidence of those lines, lowered when a fallback rule found the value.'),
+  });
+
+export const ReceiptFieldsView = z
+  .object({
+    company: extracted(z.string(), "The merchant's name, without a registration number.").optional(),
+    date: extracted(z.string(), 'ISO 8601 date (YYYY-MM-DD).').optional(),
+    address: extracted(z.string(), "The merchant's address, its lines joined by spaces.").optional(),
+    total: extracted(z.string(), 'The amount with two decimals, e.g. "9.00".')
+      .extend({ currency: z.string().optional().describe('The currency as the receipt prints it (RM, USD, $, €, ...), when it shows one.') })
+      .optional(),
+  })
+  .describe('Receipt fields (src/fields/receipt.ts); each absent when the text does not show it.');
+
+export const IdFieldsView = z
+  .object({
+    pan: extracted(z.string(), 'Indian PAN, e.g. ABCPE1234F (holder-type letter checked).').optional(),
+    aadhaar: extracted(z.string(), 'Aadhaar number as "1234 5678 9012"; only when its Verhoeff check digit is right.').optional(),
+    drivingLicence: extracted(z.string(), 'Indian driving licence number (state code checked), e.g. "MH12 20110012345".').optional(),
+    passport: extracted(
+      z.object({
+        number: z.string(),
+        nationality: z.string().describe('ISO 3166-1 alpha-3 as printed in the MRZ.'),
+        surname: z.string(),
+        givenNames: z.string(),
+        birthDate: z.string().describe('ISO 8601.'),
+        expiryDate: z.string().describe('ISO 8601.'),
+        sex: z.enum(['M', 'F', 'X']),
+      }),
+      "The passport's machine-readable zone; only when every MRZ check digit is right.",
+    ).optional(),
+    udyam: extracted(z.string(), 'UDYAM registration number, e.g. UDYAM-MH-01-0001234.').optional(),
+  })
+  .describe('Identity and business numbers (src/fields/ids.ts); each absent unless found and valid.');
+
+export const DocumentFields = z.object({ receipt: ReceiptFieldsView, ids: IdFieldsView });
+export type DocumentFields = z.infer<typeof DocumentFields>;
+
+export const ReceiptResponse = OcrResponse.extend({
+  fields: DocumentFields.optional().describe('Present with the result: receipt fields and ID numbers read from its lines.'),
+});
+export type ReceiptResponse = z.infer<typeof ReceiptResponse>;
+
+export const JobFieldsView = z.object({ jobId: JobId, fields: DocumentFields });
+
 export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
 });

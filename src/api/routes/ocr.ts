@@ -11,6 +11,7 @@ import type { JobCommands } from '../jobs/commands.ts';
 import type { ResultCache } from '../jobs/result-cache.ts';
 import type { JobWaiter } from '../jobs/wait.ts';
 import type { ImageReceiver } from '../uploads.ts';
+import type { JobStatus, OcrResult } from '../../jobs/index.ts';
 import { receiveImage } from './form.ts';
 import { ocrResponse } from './views.ts';
 
@@ -28,7 +29,8 @@ export interface OcrRoutesDeps {
   receiver: ImageReceiver;
 }
 
-export function ocrRoutes({ commands, results, waiter, maxUploadBytes, syncTimeoutMs, shutdown, receiver }: OcrRoutesDeps): RouteSpec[] {
+export function ocrRoutes(deps: OcrRoutesDeps): RouteSpec[] {
+  const { maxUploadBytes } = deps;
   return [
     {
       method: 'POST',
@@ -50,24 +52,39 @@ export function ocrRoutes({ commands, results, waiter, maxUploadBytes, syncTimeo
         202: { description: 'Still running; poll the Location.', schema: OcrResponse },
       },
       errors: [...AUTH_ERRORS, ...JOB_OPTION_ERRORS, ...IMAGE_BODY_ERRORS, 'JOB_FAILED', ...DEPENDENCY_ERRORS],
-      handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const upload = await receiveImage(request, receiver);
-        const accepted = await commands.acceptStored(upload.stored, upload.request, 'sync', principalOf(request.caller));
-        // A cache hit is a job of the caller's own, already succeeded (see acceptImage).
-        if (accepted.cached) return reply.send(ocrResponse(accepted.job.id, 'succeeded', true, accepted.result));
-        // Stop waiting when the client goes away or the API shuts down (the client then gets 202 and polls).
-        const gone = new AbortController();
-        reply.raw.once('close', () => gone.abort());
-        const job = await waiter.finished(accepted.job, syncTimeoutMs, AbortSignal.any([gone.signal, shutdown]));
-        reply.header('location', `/v1/jobs/${job.id}`);
-        if (job.status === 'failed') {
-          throw new ApiError('JOB_FAILED', job.errorMessage ?? 'The job failed.', { jobId: job.id, reason: job.errorCode ?? 'OCR_FAILED' });
-        }
-        if (job.status === 'succeeded') {
-          return reply.send(ocrResponse(job.id, job.status, false, await results.resultOf(job)));
-        }
-        return reply.code(202).send(ocrResponse(job.id, job.status, false));
-      },
+      handler: syncHandler(deps, ocrResponse),
     },
   ];
+}
+
+/** Builds the 200 body from the finished job (and the 202 body, without a result, when the wait runs out). */
+export type SyncAnswer = (jobId: string, status: JobStatus, cached: boolean, result?: OcrResult) => unknown;
+
+/**
+ * The sync flow every "submit and wait" endpoint shares (POST /v1/ocr, POST /v1/ocr/receipt): store the image,
+ * accept the job (a cache hit answers at once), wait for it, then answer 200 with `answer`'s body, 422 JOB_FAILED,
+ * or 202 with the job id when the wait runs out.
+ */
+export function syncHandler(
+  { commands, results, waiter, syncTimeoutMs, shutdown, receiver }: OcrRoutesDeps,
+  answer: SyncAnswer,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
+  return async (request, reply) => {
+    const upload = await receiveImage(request, receiver);
+    const accepted = await commands.acceptStored(upload.stored, upload.request, 'sync', principalOf(request.caller));
+    // A cache hit is a job of the caller's own, already succeeded (see acceptImage).
+    if (accepted.cached) return reply.send(answer(accepted.job.id, 'succeeded', true, accepted.result));
+    // Stop waiting when the client goes away or the API shuts down (the client then gets 202 and polls).
+    const gone = new AbortController();
+    reply.raw.once('close', () => gone.abort());
+    const job = await waiter.finished(accepted.job, syncTimeoutMs, AbortSignal.any([gone.signal, shutdown]));
+    reply.header('location', `/v1/jobs/${job.id}`);
+    if (job.status === 'failed') {
+      throw new ApiError('JOB_FAILED', job.errorMessage ?? 'The job failed.', { jobId: job.id, reason: job.errorCode ?? 'OCR_FAILED' });
+    }
+    if (job.status === 'succeeded') {
+      return reply.send(answer(job.id, job.status, false, await results.resultOf(job)));
+    }
+    return reply.code(202).send(answer(job.id, job.status, false));
+  };
 }

@@ -1,0 +1,165 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { OcrResult } from '../../jobs/index.ts';
+import { renderHocr } from './hocr.ts';
+import { pagesOf } from './pages.ts';
+import { renderText } from './text.ts';
+import { TSV_HEADER, renderTsv } from './tsv.ts';
+
+const base: Omit<OcrResult, 'text' | 'lines'> = {
+  jobId: '01J00000000000000000000000',
+  meanConfidence: 90,
+  languages: ['eng'],
+  image: { width: 400, height: 300, format: 'png' },
+  timings: { downloadMs: 1, preprocessMs: 1, recognizeMs: 1, totalMs: 3 },
+  worker: 'w',
+  completedAt: '2026-01-01T00:00:00.000Z',
+};
+
+const single: OcrResult = {
+  ...base,
+  text: 'SHOP <A&B>\nTOTAL\t9.00',
+  lines: [
+    { text: 'SHOP <A&B>', confidence: 91.256, bbox: { x0: 10, y0: 20, x1: 110.4, y1: 40 } },
+    { text: 'TOTAL\t9.00', confidence: 80, bbox: { x0: 10, y0: 50, x1: 90, y1: 70 } },
+  ],
+};
+
+const twoPages: OcrResult = {
+  ...base,
+  image: { width: 600, height: 800, format: 'pdf' },
+  text: 'PAGE ONE\fPAGE TWO\n',
+  pages: [
+    { page: 1, width: 600, height: 800, text: 'PAGE ONE', meanConfidence: 90 },
+    { page: 2, width: 640, height: 820, text: 'PAGE TWO', meanConfidence: 88 },
+  ],
+  lines: [
+    { text: 'PAGE ONE', confidence: 90, bbox: { x0: 1, y0: 2, x1: 3, y1: 4 }, page: 1 },
+    { text: 'PAGE TWO', confidence: 88, bbox: { x0: 5, y0: 6, x1: 7, y1: 8 }, page: 2 },
+  ],
+};
+
+const empty: OcrResult = { ...base, text: '', lines: [] };
+
+void describe('pagesOf', () => {
+  const cases: { name: string; result: OcrResult; expected: { page: number; width: number; height: number; lines: string[] }[] }[] = [
+    {
+      name: 'a single image is one page of the image size',
+      result: single,
+      expected: [{ page: 1, width: 400, height: 300, lines: ['SHOP <A&B>', 'TOTAL\t9.00'] }],
+    },
+    {
+      name: 'a multi-page document puts each line on its own page with that page size',
+      result: twoPages,
+      expected: [
+        { page: 1, width: 600, height: 800, lines: ['PAGE ONE'] },
+        { page: 2, width: 640, height: 820, lines: ['PAGE TWO'] },
+      ],
+    },
+    {
+      name: 'a line naming a page the result does not list still shows, on a page of unknown size',
+      result: { ...twoPages, pages: twoPages.pages!.slice(0, 1) },
+      expected: [
+        { page: 1, width: 600, height: 800, lines: ['PAGE ONE'] },
+        { page: 2, width: 0, height: 0, lines: ['PAGE TWO'] },
+      ],
+    },
+    { name: 'an image with no text is one empty page', result: empty, expected: [{ page: 1, width: 400, height: 300, lines: [] }] },
+  ];
+  for (const c of cases) {
+    void it(c.name, () => {
+      assert.deepEqual(
+        pagesOf(c.result).map((p) => ({ page: p.page, width: p.width, height: p.height, lines: p.lines.map((l) => l.text) })),
+        c.expected,
+      );
+    });
+  }
+});
+
+void describe('renderText', () => {
+  const cases: { name: string; result: OcrResult; expected: string }[] = [
+    { name: 'a single image is its text with one newline at the end', result: single, expected: 'SHOP <A&B>\nTOTAL\t9.00\n' },
+    { name: 'pages are split by a form feed and trailing space is dropped', result: twoPages, expected: 'PAGE ONE\fPAGE TWO\n' },
+    { name: 'an image with no text is an empty body', result: empty, expected: '' },
+  ];
+  for (const c of cases) void it(c.name, () => assert.equal(renderText(c.result), c.expected));
+});
+
+void describe('renderTsv', () => {
+  const cases: { name: string; result: OcrResult; expected: string[] }[] = [
+    {
+      name: 'a single image is a page row then one line row per line, boxes as left top width height and tabs in text as spaces',
+      result: single,
+      expected: [
+        TSV_HEADER,
+        '1\t1\t0\t0\t0\t0\t0\t0\t400\t300\t-1\t',
+        '4\t1\t1\t1\t1\t0\t10\t20\t100\t20\t91.26\tSHOP <A&B>',
+        '4\t1\t1\t1\t2\t0\t10\t50\t80\t20\t80.00\tTOTAL 9.00',
+      ],
+    },
+    {
+      name: 'a multi-page document numbers pages and restarts line numbers on each page',
+      result: twoPages,
+      expected: [
+        TSV_HEADER,
+        '1\t1\t0\t0\t0\t0\t0\t0\t600\t800\t-1\t',
+        '4\t1\t1\t1\t1\t0\t1\t2\t2\t2\t90.00\tPAGE ONE',
+        '1\t2\t0\t0\t0\t0\t0\t0\t640\t820\t-1\t',
+        '4\t2\t1\t1\t1\t0\t5\t6\t2\t2\t88.00\tPAGE TWO',
+      ],
+    },
+    { name: 'an image with no text is the header and its page row', result: empty, expected: [TSV_HEADER, '1\t1\t0\t0\t0\t0\t0\t0\t400\t300\t-1\t'] },
+  ];
+  for (const c of cases) {
+    void it(c.name, () => {
+      const tsv = renderTsv(c.result);
+      assert.ok(tsv.endsWith('\n'));
+      const rows = tsv.slice(0, -1).split('\n');
+      assert.deepEqual(rows, c.expected);
+      for (const row of rows) assert.equal(row.split('\t').length, 12, `twelve columns in ${JSON.stringify(row)}`);
+    });
+  }
+});
+
+void describe('renderHocr', () => {
+  const cases: { name: string; result: OcrResult; contains: string[]; absent?: string[] }[] = [
+    {
+      name: 'a single image is one ocr_page with the image box and ocr_lines with boxes, confidences and escaped text',
+      result: single,
+      contains: [
+        '<div class="ocr_page" id="page_1" title="bbox 0 0 400 300; ppageno 0">',
+        '<span class="ocr_line" id="line_1_1" title="bbox 10 20 110 40; x_wconf 91">SHOP &lt;A&amp;B&gt;</span>',
+        '<span class="ocr_line" id="line_1_2" title="bbox 10 50 90 70; x_wconf 80">TOTAL\t9.00</span>',
+        '<meta name="ocr-capabilities" content="ocr_page ocr_line"/>',
+      ],
+      absent: ['<A&B>'],
+    },
+    {
+      name: 'a multi-page document is one ocr_page per page, each with its own size and lines',
+      result: twoPages,
+      contains: [
+        '<div class="ocr_page" id="page_1" title="bbox 0 0 600 800; ppageno 0">',
+        '<span class="ocr_line" id="line_1_1" title="bbox 1 2 3 4; x_wconf 90">PAGE ONE</span>',
+        '<div class="ocr_page" id="page_2" title="bbox 0 0 640 820; ppageno 1">',
+        '<span class="ocr_line" id="line_2_1" title="bbox 5 6 7 8; x_wconf 88">PAGE TWO</span>',
+      ],
+    },
+    {
+      name: 'text that looks like markup or carries control characters stays text',
+      result: { ...single, lines: [{ text: '</span><script>x\u0001</script>', confidence: 50, bbox: { x0: 0, y0: 0, x1: 1, y1: 1 } }] },
+      contains: ['&lt;/span&gt;&lt;script&gt;x&lt;/script&gt;'],
+      absent: ['<script>', '\u0001'],
+    },
+  ];
+  for (const c of cases) {
+    void it(c.name, () => {
+      const hocr = renderHocr(c.result);
+      assert.ok(hocr.startsWith('<?xml version="1.0" encoding="UTF-8"?>'));
+      for (const part of c.contains) assert.ok(hocr.includes(part), `expected ${part} in\n${hocr}`);
+      for (const part of c.absent ?? []) assert.ok(!hocr.includes(part), `did not expect ${part} in\n${hocr}`);
+      // Balanced: every page div and line span is closed.
+      assert.equal(hocr.match(/<div /g)?.length ?? 0, hocr.match(/<\/div>/g)?.length ?? 0);
+      assert.equal(hocr.match(/<span /g)?.length ?? 0, hocr.match(/<\/span>/g)?.length ?? 0);
+    });
+  }
+});

@@ -1,0 +1,68 @@
+// GET /v1/jobs/{id}/result?format=json|text|hocr|tsv (issue 15, item 5): a succeeded job's result
+// alone, as JSON (the default, the object GET /v1/jobs/{id} carries in `result`) or rendered by
+// the pure renderers in ../formats (plain text, hOCR, tesseract-style TSV), page by page.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { OcrResult } from '../../jobs/index.ts';
+import { principalOf, type Principal } from '../auth.ts';
+import { ApiError } from '../errors.ts';
+import { RENDERERS, ResultFormat } from '../formats/index.ts';
+import type { JobCommands } from '../jobs/commands.ts';
+import type { ResultCache } from '../jobs/result-cache.ts';
+import type { RouteSpec } from '../route.ts';
+import { JobParams } from '../schemas.ts';
+import { OcrResult as OcrResultSchema } from '../../jobs/schema.ts';
+
+/** The result of a job the caller may read; 409 JOB_NO_RESULT until it succeeded (422 JOB_FAILED when it failed). */
+export async function succeededResult(commands: JobCommands, results: ResultCache, id: string, caller: Principal): Promise<OcrResult> {
+  const job = await commands.get(id, caller);
+  if (job.status === 'failed') {
+    throw new ApiError('JOB_FAILED', job.errorMessage ?? 'The job failed.', { jobId: id, reason: job.errorCode ?? 'OCR_FAILED' });
+  }
+  const result = job.status === 'succeeded' ? await results.resultOf(job) : undefined;
+  if (!result) throw new ApiError('JOB_NO_RESULT', `Job ${id} is ${job.status}; it has no result.`, { jobId: id, status: job.status });
+  return result;
+}
+
+const ResultQuery = z.object({ format: ResultFormat }).strict();
+
+const textSchema = (description: string): Record<string, unknown> => ({ type: 'string', description });
+
+export function jobResultRoute({ commands, results }: { commands: JobCommands; results: ResultCache }): RouteSpec {
+  return {
+    method: 'GET',
+    url: '/v1/jobs/:id/result',
+    operationId: 'getJobResult',
+    summary: "Read a finished job's result as JSON, text, hOCR or TSV",
+    description:
+      'format=json (default): the result object. text: text/plain, pages separated by a form feed. hocr: hOCR 1.2 XHTML, one ocr_page per page ' +
+      '(bbox, ppageno) and one ocr_line per line (bbox, x_wconf). tsv: tesseract TSV columns (level, page_num, block_num, par_num, line_num, ' +
+      'word_num, left, top, width, height, conf, text) with a level-1 row per page and a level-4 row per line. Boxes are axis-aligned, in pixels of ' +
+      'the page as read. A searchable PDF is not offered. A job still queued or processing, or one that expired, is 409 JOB_NO_RESULT; a failed ' +
+      'job is 422 JOB_FAILED. Only the key that created the job (or an admin key) can read it.',
+    tags: ['jobs'],
+    auth: true,
+    params: JobParams,
+    querystring: ResultQuery,
+    responses: {
+      200: {
+        description: 'The result in the asked format.',
+        schema: OcrResultSchema,
+        alternatives: {
+          [RENDERERS.text.contentType]: textSchema('Plain text; pages separated by a form feed (U+000C).'),
+          [RENDERERS.hocr.contentType]: textSchema('hOCR 1.2 (XHTML).'),
+          [RENDERERS.tsv.contentType]: textSchema('Tab-separated rows under the header line, one per page and per line.'),
+        },
+      },
+    },
+    errors: ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED', 'INVALID_REQUEST', 'JOB_NOT_FOUND', 'JOB_NO_RESULT', 'JOB_FAILED', 'STORAGE_UNAVAILABLE'],
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const { id } = request.params as z.infer<typeof JobParams>;
+      const { format } = request.query as z.infer<typeof ResultQuery>;
+      const result = await succeededResult(commands, results, id, principalOf(request.caller));
+      if (format === 'json') return reply.send(result);
+      const renderer = RENDERERS[format];
+      return reply.type(renderer.contentType).send(renderer.render(result));
+    },
+  };
+}
