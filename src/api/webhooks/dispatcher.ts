@@ -169,34 +169,40 @@ export class WebhookDispatcher {
 
   /**
    * One attempt for a claimed row, then its settlement. The whole attempt (reads and POST) runs in one of this replica's
-   * slots, and is sent only while the claim still has a full attempt timeout to run: a row whose lease ran out while it
-   * waited here may already be another replica's, so it is left to that one (no second send from here). Errors leave the
-   * claim to run out: the row is retried.
+   * slots, and is sent only while the claim has a whole attempt timeout left: a claim running out is renewed by ETag first,
+   * and a row another replica claimed meanwhile is left to that one (no second send from here). Errors leave the claim to
+   * run out: the row is retried.
    */
   private async attempt(entry: OutboxEntry): Promise<void> {
     try {
-      const outcome = await this.limiter.run(() => this.send(entry), this.abort.signal);
-      if (outcome === 'lease_ended') {
-        this.log.info({ jobId: entry.jobId }, 'Left a webhook whose claim ran out before a slot was free; it is retried after the claim');
+      const sent = await this.limiter.run(() => this.send(entry), this.abort.signal);
+      if (sent === 'lease_lost') {
+        this.log.info({ jobId: entry.jobId }, 'Left a webhook that another replica claimed while it waited here');
         return;
       }
-      if (outcome === 'deleted') return;
+      if (sent === 'deleted') return;
       // Shutdown cut the attempt short: say nothing; the claim runs out and the row is retried.
-      if (this.abort.signal.aborted && !outcome.delivered) return;
-      await this.settle(entry, outcome);
+      if (this.abort.signal.aborted && !sent.outcome.delivered) return;
+      await this.settle(sent.entry, sent.outcome);
     } catch (err) {
       this.log.warn({ jobId: entry.jobId, err }, 'Failed a webhook attempt before its answer was recorded; the row is retried when its claim runs out');
     }
   }
 
-  /** True while the claim leaves room for one whole attempt. */
-  private holds(entry: OutboxEntry): boolean {
-    return Date.parse(entry.claimedUntil) - this.clock() > this.settings.timeoutMs;
+  /**
+   * The claim, with room for one whole attempt: as it is, or renewed for another lease when it is running out (by ETag,
+   * so only if nobody claimed the row since). undefined when another replica has it now.
+   */
+  private async keep(entry: OutboxEntry): Promise<OutboxEntry | undefined> {
+    const now = this.clock();
+    if (Date.parse(entry.claimedUntil) - now > this.settings.timeoutMs) return entry;
+    return await this.outbox.claim(entry, this.iso(now + this.settings.leaseMs));
   }
 
-  /** Reads the job and sends its event once, unless the claim ran out or the job is gone. */
-  private async send(entry: OutboxEntry): Promise<DeliveryOutcome | 'lease_ended' | 'deleted'> {
-    if (!this.holds(entry)) return 'lease_ended';
+  /** Reads the job and sends its event once, unless another replica took the row meanwhile or the job is gone. */
+  private async send(claimed: OutboxEntry): Promise<{ entry: OutboxEntry; outcome: DeliveryOutcome } | 'lease_lost' | 'deleted'> {
+    let entry = await this.keep(claimed);
+    if (!entry) return 'lease_lost';
     const record = await this.records.get(entry.pipeline, entry.jobId);
     if (!record) {
       // The job was deleted (DELETE, retention) before its webhook went out: nothing left to tell.
@@ -205,8 +211,9 @@ export class WebhookDispatcher {
       return 'deleted';
     }
     const result = record.status === 'succeeded' ? await this.blobs.readResult(record.resultOf ?? record.id) : undefined;
-    if (!this.holds(entry)) return 'lease_ended';
-    return await deliverWebhook(entry.url, this.settings.secret, entry.event, webhookEvent(record, result), {
+    entry = await this.keep(entry);
+    if (!entry) return 'lease_lost';
+    const outcome = await deliverWebhook(entry.url, this.settings.secret, entry.event, webhookEvent(record, result), {
       attempts: 1,
       deliveryId: entry.deliveryId,
       timeoutMs: this.settings.timeoutMs,
@@ -215,6 +222,7 @@ export class WebhookDispatcher {
       clock: this.clock,
       ...(this.resolve ? { resolve: this.resolve } : {}),
     });
+    return { entry, outcome };
   }
 
   private async settle(entry: OutboxEntry, outcome: DeliveryOutcome): Promise<void> {
