@@ -123,6 +123,8 @@ interface Trial {
   ready: number;
 }
 
+const TINY = { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } };
+
 function pipelineSpec() {
   return {
     apiVersion: 'ocrplatform.io/v1alpha1',
@@ -132,9 +134,11 @@ function pipelineSpec() {
       image: 'example.invalid/ocr-platform:bench',
       queue: { serviceBus: { connectionStringSecretRef: { name: 'servicebus', key: 'connection-string' }, queueName: 'ocr-jobs' } },
       storage: { blob: { accountUrl: 'https://example.invalid', container: 'ocr' } },
-      api: { replicas: { min: 1, max: 1 } },
+      // kwok pods run nothing: tiny requests, so the fake nodes' 8 CPUs never decide when the pods are Ready
+      api: { replicas: { min: 1, max: 1 }, resources: TINY },
       worker: {
         replicas: { min: 1, max: WANT + 10 },
+        resources: TINY,
         scaling: {
           messagesPerReplica: PER_REPLICA,
           // one step from 1 to WANT, so the figure is the metric path, not the rate limit
@@ -185,6 +189,7 @@ async function runSet(set: IntervalSet): Promise<Trial[]> {
     for (let trial = 1; trial <= TRIALS; trial++) {
       // A random wait, so each trial meets the poll, scrape and sync timers at another phase.
       await new Promise((r) => setTimeout(r, Math.random() * secondsOf(set.hpaSync) * 1000));
+      say(`${set.name} trial ${trial}: sending ${MESSAGES} messages`);
       const sender = sb.createSender('ocr-jobs');
       const t0 = performance.now();
       for (let sent = 0; sent < MESSAGES; sent += 100) {
