@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { pino } from 'pino';
 import { silentLogger } from '../shared/logger.ts';
 import { CompletionNotifier, refuseNoticeUrl, type NoticeOutcome } from './notify.ts';
 
@@ -70,5 +71,25 @@ void describe('sending job-finished notices', () => {
     notifier.notify({ jobId: JOB, notify: { url: `http://127.0.0.1:22${PATH}` } });
     await notifier.idle();
     assert.deepEqual(outcomes, ['refused']);
+  });
+});
+
+void describe('logging notices that fail', () => {
+  void it('logs a refusal once a minute, counting the ones left out', () => {
+    let now = 0;
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const notifier = new CompletionNotifier({ port: 8081, log, clock: () => now });
+    const forged = { jobId: JOB, notify: { url: `http://127.0.0.1:22${PATH}` } };
+    for (let i = 0; i < 5; i++) notifier.notify(forged);
+    now += 60_000;
+    notifier.notify(forged);
+    assert.deepEqual(
+      lines.map((l) => [l.msg, l.alsoSince]),
+      [
+        ['Refused to send a job-finished notice', undefined],
+        ['Refused to send a job-finished notice', 4],
+      ],
+    );
   });
 });

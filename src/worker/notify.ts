@@ -14,10 +14,14 @@
 // pods that port on the pipeline's API pods only (src/operator/desired/network-policy.ts).
 import { isIP } from 'node:net';
 import { completionPath, type JobMessage } from '../jobs/schema.ts';
+import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 
 /** Time one notice attempt may take, in ms. */
 export const NOTICE_TIMEOUT_MS = 1_000;
+
+/** Least time between two log lines of the same warning, in ms (the others are counted in the next line's alsoSince). */
+export const LOG_EVERY_MS = 60_000;
 
 export type NoticeOutcome = 'sent' | 'failed' | 'refused';
 
@@ -29,6 +33,8 @@ export interface NotifierOptions {
   timeoutMs?: number;
   /** Counts each notice's outcome (metrics, tests). */
   onNotice?: (outcome: NoticeOutcome) => void;
+  /** For the log throttle; default systemClock. */
+  clock?: Clock;
 }
 
 /** Link-local and unspecified addresses: never a pod. */
@@ -56,6 +62,8 @@ export function refuseNoticeUrl(url: string, jobId: string, port: number): strin
 export class CompletionNotifier {
   private readonly options: NotifierOptions;
   private readonly pending = new Set<Promise<void>>();
+  /** Per message: when it was last logged (ms) and how many were left out since; see warn(). */
+  private readonly logged = new Map<string, { at: number; skipped: number }>();
 
   constructor(options: NotifierOptions) {
     this.options = options;
@@ -67,7 +75,7 @@ export class CompletionNotifier {
     if (url === undefined) return;
     const refused = refuseNoticeUrl(url, job.jobId, this.options.port);
     if (refused) {
-      this.options.log.warn({ jobId: job.jobId, reason: refused }, 'Refused to send a job-finished notice');
+      this.warn({ jobId: job.jobId, reason: refused }, 'Refused to send a job-finished notice');
       this.options.onNotice?.('refused');
       return;
     }
@@ -80,6 +88,21 @@ export class CompletionNotifier {
     await Promise.allSettled([...this.pending]);
   }
 
+  /**
+   * Logs a warning at most once per LOG_EVERY_MS per message, with the number left out since: a replica that cannot be
+   * reached (or a flood of forged messages) would otherwise log one line per job.
+   */
+  private warn(fields: Record<string, unknown>, message: string): void {
+    const now = (this.options.clock ?? systemClock)();
+    const last = this.logged.get(message);
+    if (last && now - last.at < LOG_EVERY_MS) {
+      last.skipped++;
+      return;
+    }
+    this.options.log.warn({ ...fields, ...(last?.skipped ? { alsoSince: last.skipped } : {}) }, message);
+    this.logged.set(message, { at: now, skipped: 0 });
+  }
+
   private async send(url: string, jobId: string): Promise<void> {
     const timeoutMs = this.options.timeoutMs ?? NOTICE_TIMEOUT_MS;
     let lastError: unknown;
@@ -88,13 +111,13 @@ export class CompletionNotifier {
         const response = await fetch(url, { method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
         await response.body?.cancel();
         this.options.onNotice?.(response.ok ? 'sent' : 'failed');
-        if (!response.ok) this.options.log.warn({ jobId, status: response.status }, 'Failed to deliver a job-finished notice');
+        if (!response.ok) this.warn({ jobId, status: response.status }, 'Failed to deliver a job-finished notice');
         return;
       } catch (error) {
         lastError = error; // connection refused or timed out: one more try
       }
     }
     this.options.onNotice?.('failed');
-    this.options.log.warn({ jobId, err: lastError }, 'Failed to deliver a job-finished notice; the API finds the job by polling');
+    this.warn({ jobId, err: lastError }, 'Failed to deliver a job-finished notice; the API finds the job by polling');
   }
 }
