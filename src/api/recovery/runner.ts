@@ -72,6 +72,8 @@ export interface PassSummary {
   forgotten: number;
   /** Client uploads deleted past the upload deadline. */
   uploadsSwept: number;
+  /** Steps that failed this pass (logged); the others ran. */
+  failedSteps: string[];
 }
 
 /** The metadata name (lower case, as Blob Storage returns it) of the job token an upload's PUT carries (x-ms-meta-ocrjobtoken). */
@@ -135,29 +137,43 @@ export class RecoveryRunner {
       const held = await this.lease.hold();
       metrics.recoveryLeaseHeld.set(held ? 1 : 0);
       if (!held || this.stopped) return undefined;
-      const summary = await this.runPass();
-      metrics.recoveryPasses.inc({ outcome: 'ok' });
-      if (Object.values(summary).some((n) => n > 0)) log.info({ ...summary, pipeline: this.deps.partition }, 'Finished recovery pass');
-      return summary;
     } catch (err) {
       metrics.recoveryPasses.inc({ outcome: 'error' });
-      log.error({ err, pipeline: this.deps.partition }, 'Failed recovery pass');
+      log.error({ err, pipeline: this.deps.partition }, 'Failed to hold the recovery lease');
       return undefined;
     }
+    const summary = await this.runPass();
+    metrics.recoveryPasses.inc({ outcome: summary.failedSteps.length === 0 ? 'ok' : 'error' });
+    const { failedSteps, ...counts } = summary;
+    if (failedSteps.length > 0 || Object.values(counts).some((n) => n > 0)) log.info({ ...summary, pipeline: this.deps.partition }, 'Finished recovery pass');
+    return summary;
   }
 
-  /** One pass over the partition (the caller holds the lease; tests call it directly). */
+  /**
+   * One pass over the partition (the caller holds the lease; tests call it directly). Each step runs on its own: one
+   * that fails (storage or the queue unreachable, a right missing) is logged and named in failedSteps, the others still run.
+   */
   async runPass(): Promise<PassSummary> {
-    const summary: PassSummary = { deadLettered: 0, requeued: 0, timedOut: 0, expired: 0, retired: 0, forgotten: 0, uploadsSwept: 0 };
-    summary.deadLettered = await this.drainDeadLetters();
+    const summary: PassSummary = { deadLettered: 0, requeued: 0, timedOut: 0, expired: 0, retired: 0, forgotten: 0, uploadsSwept: 0, failedSteps: [] };
     const { settings } = this.deps;
-    await this.handleStale(['queued'], settings.queuedDeadlineSeconds, summary);
-    await this.handleStale(['processing'], settings.processingDeadlineSeconds, summary);
-    await this.handleStale(['awaiting_upload'], settings.uploadDeadlineSeconds, summary);
-    await this.handleStale(['succeeded', 'failed', 'expired'], settings.retentionHours * 3600, summary);
-    summary.forgotten = await this.forgetOldResults();
-    summary.uploadsSwept = await this.sweepUploads();
-    await this.measureQueue();
+    const steps: [string, () => Promise<void>][] = [
+      ['dead_letters', async () => void (summary.deadLettered = await this.drainDeadLetters())],
+      ['stale_queued', () => this.handleStale(['queued'], settings.queuedDeadlineSeconds, summary)],
+      ['stale_processing', () => this.handleStale(['processing'], settings.processingDeadlineSeconds, summary)],
+      ['expired_uploads', () => this.handleStale(['awaiting_upload'], settings.uploadDeadlineSeconds, summary)],
+      ['retention', () => this.handleStale(['succeeded', 'failed', 'expired'], settings.retentionHours * 3600, summary)],
+      ['result_cache_ttl', async () => void (summary.forgotten = await this.forgetOldResults())],
+      ['upload_sweep', async () => void (summary.uploadsSwept = await this.sweepUploads())],
+      ['oldest_queued', () => this.measureQueue()],
+    ];
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        summary.failedSteps.push(name);
+        this.deps.log.error({ err, step: name, pipeline: this.deps.partition }, 'Failed recovery step');
+      }
+    }
     return summary;
   }
 

@@ -12,6 +12,7 @@ import { RecoveryRunner, messageOf, type RecoveryDeps } from '../../../src/api/r
 import { dedupeKey, inputBlobPath, sha256Hex, resultBlobPath, uploadBlobPath, type JobRecord } from '../../../src/jobs/index.ts';
 import { silentLogger } from '../../../src/shared/logger.ts';
 import { waitFor } from '../../support/ports.ts';
+import { startServiceBusStandin } from '../../support/servicebus.ts';
 import { QUEUE, startStack, type Stack } from './helpers.ts';
 
 let stack: Stack;
@@ -252,6 +253,25 @@ void describe('retention', () => {
     await loop.stop();
     assert.equal(await stack.records.findResult(pipeline, key), undefined);
     assert.ok(await stack.records.get(pipeline, job.id), 'the job itself is within retention');
+  });
+});
+
+void describe('a step that fails', () => {
+  void it('does not stop the others: with the dead-letter queue unreachable, an expired upload still expires', async () => {
+    const pipeline = 'rec-step-fails';
+    const gone = await startServiceBusStandin({ queues: [QUEUE] });
+    const goneClient = new ServiceBusClient(gone.connectionString, { retryOptions: { maxRetries: 0, timeoutInMs: 2_000 } });
+    await gone.close();
+    const old = await stack.records.create(record(pipeline, 'awaiting_upload', 3700));
+    const metrics = new ApiMetrics();
+    const deadLetters = goneClient.createReceiver(QUEUE, { subQueueType: 'deadLetter', receiveMode: 'peekLock' });
+    const loop = runner(pipeline, { uploadDeadlineSeconds: 3600 }, { deadLetters, metrics });
+    const summary = await loop.tick();
+    await loop.stop();
+    await goneClient.close().catch(() => undefined);
+    assert.deepEqual([summary?.failedSteps, summary?.expired], [['dead_letters'], 1]);
+    assert.equal((await stack.records.get(pipeline, old.id))?.status, 'expired');
+    assert.match(await metrics.registry.metrics(), /ocr_api_recovery_passes_total\{outcome="error"\} 1/);
   });
 });
 
