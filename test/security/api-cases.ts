@@ -128,6 +128,17 @@ export function bodyCases(http: ApiClient): Case[] {
       run: () => http.json('/v1/jobs', { fileName: 'a', pad: 'x'.repeat(70 * 1024) }),
     },
     {
+      id: 'json-oversize-chunked',
+      attack: 'a JSON body over 64 KiB sent chunked (no Content-Length to refuse it by)',
+      expected: '413 PAYLOAD_TOO_LARGE',
+      run: () =>
+        http.raw(
+          '/v1/jobs',
+          { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+          Buffer.from(JSON.stringify({ fileName: 'a', pad: 'x'.repeat(70 * 1024) })),
+        ),
+    },
+    {
       id: 'content-type-form',
       attack: 'POST /v1/jobs as application/x-www-form-urlencoded',
       expected: '415 UNSUPPORTED_MEDIA_TYPE',
