@@ -488,7 +488,7 @@ const serviceBusSchema = withRules(
           'Peek-lock duration in seconds (default 60); applied to the queue like maxDeliveryCount. Workers renew the lock while they work, ' +
             'by the lock time the broker returns.',
         ),
-      api: componentConnectionSchema('Service Bus', 'api', 'Send and Listen on the queue: Listen for the readiness peek').describe(
+      api: componentConnectionSchema('Service Bus', 'api', 'Send and Listen on the queue: Listen for the readiness peek and the dead-letter subqueue').describe(
         "The API's own connection string (SAS policy with Send and Listen), instead of the shared one.",
       ),
       worker: componentConnectionSchema('Service Bus', 'worker', 'Send and Listen on the queue: Send schedules retries').describe(
