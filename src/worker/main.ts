@@ -102,7 +102,7 @@ async function start(): Promise<void> {
   state.engine = true;
   logger.info({ loadSeconds: Number(loadSeconds.toFixed(2)), maxDeliveryCount: deliveryLimit }, 'OCR engine loaded');
 
-  const notifier = new CompletionNotifier({ port: config.notifyPort, log: logger });
+  const notifier = new CompletionNotifier({ port: config.notifyPort, log: logger, onNotice: (outcome) => metrics.notices.inc({ outcome }) });
   const processor = createProcessor({
     records,
     blobs,

@@ -12,6 +12,8 @@ export interface WorkerMetrics {
   inFlight: Gauge<'pipeline'>;
   lockRenewals: Counter<'pipeline'>;
   modelLoadSeconds: Gauge<'pipeline'>;
+  /** Job-finished notices to the API replica a sync job names (src/worker/notify.ts), by outcome. */
+  notices: Counter<'outcome' | 'pipeline'>;
 }
 
 export const OUTCOMES: readonly Outcome[] = ['succeeded', 'duplicate', 'retried', 'dead_lettered', 'abandoned', 'failed_after_retries'];
@@ -51,6 +53,12 @@ export function createWorkerMetrics(pipeline: string): WorkerMetrics {
       name: WORKER_METRIC.modelLoadSeconds,
       help: 'Time it took to load the tesseract workers and language data.',
       labelNames: ['pipeline'],
+      registers: [registry],
+    }),
+    notices: new Counter({
+      name: 'ocr_worker_notices_total',
+      help: 'Job-finished notices to the API replica a sync job waits on, by outcome: sent, failed (unreachable or not 2xx), refused (an address a notice may not go to).',
+      labelNames: ['outcome', 'pipeline'],
       registers: [registry],
     }),
   };

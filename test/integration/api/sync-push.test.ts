@@ -98,6 +98,9 @@ void describe('the sync endpoint, woken by the worker', () => {
     assert.match(normalize(answer.json.result.text), /77/);
     assert.match(worker.logs(), /Refused to send a job-finished notice/);
     assert.match(await metrics(unreachable), /^ocr_api_sync_waits_total\{ended_by="poll"\} 1$/m);
+    const notices = await (await fetch(`${worker.url}/metrics`)).text();
+    assert.match(notices, /^ocr_worker_notices_total\{outcome="refused",pipeline="syncpush"\} 1$/m);
+    assert.match(notices, /^ocr_worker_notices_total\{outcome="sent",pipeline="syncpush"\} ([6-9]|\d\d)$/m);
   });
 
   void it('does not take notices on the public port', async () => {
