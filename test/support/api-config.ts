@@ -33,10 +33,11 @@ export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     webhookAttempts: 3,
     webhookBaseDelayMs: 50,
     webhookMaxDelayMs: 1_000,
-    // Fast outbox reads and short claims, so tests see deliveries and takeovers in well under a second or two.
+    // Fast outbox reads, so tests see deliveries at once; a production-size attempt timeout, so a loaded machine does not
+    // turn an answered attempt into a retry. Tests of takeovers set a short lease themselves.
     webhookPollIntervalMs: 50,
-    webhookLeaseMs: 2_000,
-    webhookTimeoutMs: 1_000,
+    webhookLeaseMs: 10_000,
+    webhookTimeoutMs: 5_000,
     // As in production: https to public addresses only. Tests with a loopback receiver pass LOOPBACK_WEBHOOKS.
     webhookEgress: { allowHttp: false, allowedHosts: [] },
     webhookMaxConcurrent: DEFAULTS.webhookMaxConcurrent,
