@@ -320,7 +320,9 @@ export const SETTINGS = [
     min: 100,
     max: 3_600_000,
     unit: 'ms',
-    help: 'How long a replica holds a webhook it claimed; if it dies, another replica retries after this. Must exceed WEBHOOK_TIMEOUT_MS.',
+    help:
+      'How long a replica holds a webhook it claimed; if it dies, another replica retries after this. Must exceed WEBHOOK_TIMEOUT_MS; ' +
+      'a claim with less than WEBHOOK_TIMEOUT_MS + 2 s left is renewed before its attempt.',
   },
   {
     name: 'webhookTimeoutMs',
