@@ -19,7 +19,9 @@ export interface DetectionSettings {
   minSize: number;
 }
 
-export const DEFAULT_DETECTION: DetectionSettings = { maxSide: 1280, pixelThreshold: 0.3, boxThreshold: 0.5, unclipRatio: 1.6, minSize: 3 };
+// maxSide 960 is PaddleOCR's own default (limit_side_len). On the 32 sroie-dev receipts (busy machine, CPU ms per receipt):
+// 800 -> CER 0.109, 670 ms; 960 -> 0.098, 734 ms; 1120 -> 0.095, 794 ms; 1280 -> 0.092, 864 ms.
+export const DEFAULT_DETECTION: DetectionSettings = { maxSide: 960, pixelThreshold: 0.3, boxThreshold: 0.5, unclipRatio: 1.6, minSize: 3 };
 
 /** A region in image pixels, with its mean text probability (0-1). */
 export interface TextBox {
