@@ -28,7 +28,8 @@ export function renderHocr(result: OcrResult): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
-    `<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="${escapeXml(result.languages[0] ?? 'eng')}" lang="${escapeXml(result.languages[0] ?? 'eng')}">`,
+    // No xml:lang: the result's languages are tesseract codes (eng, chi_sim), not the BCP 47 tags the attribute takes.
+    '<html xmlns="http://www.w3.org/1999/xhtml">',
     ' <head>',
     '  <title></title>',
     '  <meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>',

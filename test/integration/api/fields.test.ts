@@ -49,8 +49,19 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function call(method: string, path: string, body?: FormData, key = KEY): Promise<{ status: number; type: string; text: string; json: any }> {
-  const response = await fetch(api.url + path, { method, headers: { 'x-api-key': key }, body: body ?? null, signal: AbortSignal.timeout(120_000) });
+async function call(
+  method: string,
+  path: string,
+  body?: FormData | Buffer,
+  key = KEY,
+  contentType?: string,
+): Promise<{ status: number; type: string; text: string; json: any }> {
+  const response = await fetch(api.url + path, {
+    method,
+    headers: { 'x-api-key': key, ...(contentType ? { 'content-type': contentType } : {}) },
+    body: body ?? null,
+    signal: AbortSignal.timeout(120_000),
+  });
   const text = await response.text();
   const type = response.headers.get('content-type') ?? '';
   return { status: response.status, type, text, json: type.startsWith('application/json') ? JSON.parse(text) : undefined };
@@ -137,13 +148,19 @@ void describe('structured output and fields with a real worker', () => {
     }
     assert.match(answer.json.result.lines[fields.total.lines[0]].text, /9\.00/u);
     assert.deepEqual(answer.json.fields.ids, {}, 'a receipt carries no ID numbers');
+    // The same image again is a cache hit: answered at once, with the same fields.
+    const again = await call('POST', '/v1/ocr/receipt', form(receipt, 'image/png', 'receipt.png'));
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.json.cached, true);
+    assert.deepEqual(again.json.fields, answer.json.fields);
   });
 
   void it('an ID card through the alias POST /v1/parse comes back with its PAN and UDYAM number, and an Aadhaar number only when read exactly', async (t) => {
     const aadhaar = aadhaarWithCheckDigit('52349876012');
     const grouped = `${aadhaar.slice(0, 4)} ${aadhaar.slice(4, 8)} ${aadhaar.slice(8)}`;
     const card = await renderText(['INCOME TAX DEPARTMENT', 'PERMANENT ACCOUNT NUMBER', 'ABCPE1234F', `AADHAAR ${grouped}`, 'UDYAM-MH-01-0001234']);
-    const answer = await call('POST', '/v1/parse', form(card, 'image/png', 'card.png'));
+    // The raw image as the body, as POST /v1/ocr takes it.
+    const answer = await call('POST', '/v1/parse?languages=eng', card, KEY, 'image/png');
     assert.equal(answer.status, 200, answer.text);
     const { ids } = answer.json.fields;
     assert.equal(ids.pan?.value, 'ABCPE1234F', answer.text);
