@@ -451,8 +451,16 @@ void describe('probes, metrics and the OpenAPI document', () => {
       Object.keys(doc.paths)
         .filter((p) => p.startsWith('/v1'))
         .sort(),
-      ['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/submit', '/v1/ocr'],
+      ['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/fields', '/v1/jobs/{id}/result', '/v1/jobs/{id}/submit', '/v1/ocr', '/v1/ocr/receipt', '/v1/parse'],
     );
+    // The result route documents each format's content type; the receipt answer its fields.
+    assert.deepEqual(Object.keys(doc.paths['/v1/jobs/{id}/result'].get.responses['200'].content).sort(), [
+      'application/json',
+      'application/xhtml+xml; charset=utf-8',
+      'text/plain; charset=utf-8',
+      'text/tab-separated-values; charset=utf-8',
+    ]);
+    assert.ok(doc.paths['/v1/ocr/receipt'].post.responses['200'].content['application/json'].schema.properties.fields);
     assert.ok(doc.paths['/v1/jobs'].post.requestBody.content['multipart/form-data']);
     assert.deepEqual(doc.components.schemas.Error.properties.error.properties.code.enum, Object.keys(ERROR_CATALOGUE));
     assert.match(doc.paths['/v1/jobs/{id}/submit'].post.responses['409'].description, /UPLOAD_MISSING/);
