@@ -16,7 +16,7 @@
 // interval, and raises it as it sends: the timing path is the real one, the counter's source
 // is the benchmark.
 //
-//   npm run bench:scaling -- [--intervals test,production] [--trials 3] [--messages 1000] [--per-replica 50]
+//   npm run bench:scaling -- [--intervals test,production[,production-no-wake]] [--trials 3] [--messages 1000] [--per-replica 50]
 import { createServer, type Server } from 'node:http';
 import { request } from 'node:https';
 import { loadavg } from 'node:os';
@@ -45,7 +45,7 @@ const PIPELINE = 'receipts';
 const KEDA = { pollingS: 30, hpaSyncS: 15 };
 
 interface IntervalSet {
-  name: 'test' | 'production';
+  name: 'test' | 'production' | 'production-no-wake';
   /** --queue-poll for the operator (production: jitter=0.2, which is its default, so every value is the default) */
   queuePoll: string;
   /** seconds, for the arithmetic */
@@ -67,6 +67,16 @@ const SETS: Record<IntervalSet['name'], IntervalSet> = {
     hpaSync: '5s',
   },
   production: { name: 'production', queuePoll: 'jitter=0.2', idlePollS: 60, jitter: 0.2, activityS: 1, scrape: '15s', hpaSync: '15s' },
+  // production without the activity wake (--queue-poll activityMs=0): what the wake buys
+  'production-no-wake': {
+    name: 'production-no-wake',
+    queuePoll: 'jitter=0.2,activityMs=0',
+    idlePollS: 60,
+    jitter: 0.2,
+    activityS: Number.POSITIVE_INFINITY,
+    scrape: '15s',
+    hpaSync: '15s',
+  },
 };
 
 const say = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -248,7 +258,7 @@ function report(set: IntervalSet, trials: Trial[]): void {
   // The backlog reaches the HPA by whichever comes first: the poller's own idle read, or the
   // activity probe's wake after the API's counter was scraped; then one operator scrape and one HPA sync.
   const idlePath = set.idlePollS * (1 + set.jitter) + scrape + hpaSync;
-  const wakePath = scrape + set.activityS + scrape + hpaSync;
+  const wakePath = scrape + set.activityS + scrape + hpaSync; // Infinity without the wake
   console.log(`\n${set.name} intervals: backlog 0 -> ${MESSAGES} (want ${WANT} workers at ${PER_REPLICA} messages each), ${trials.length} trials`);
   console.log('| step | median (s) | min (s) | max (s) |');
   console.log('|---|---:|---:|---:|');
@@ -262,7 +272,9 @@ function report(set: IntervalSet, trials: Trial[]): void {
   }
   console.log(
     `worst case to "HPA desires" at these intervals: ${Math.min(idlePath, wakePath).toFixed(0)} s ` +
-      `(activity wake: scrape ${scrape} + probe ${set.activityS} + scrape ${scrape} + HPA sync ${hpaSync} = ${wakePath.toFixed(0)} s; ` +
+      (Number.isFinite(wakePath)
+        ? `(activity wake: scrape ${scrape} + probe ${set.activityS} + scrape ${scrape} + HPA sync ${hpaSync} = ${wakePath.toFixed(0)} s; `
+        : '(activity wake off; ') +
       `idle poll alone: ${set.idlePollS} x ${1 + set.jitter} + ${scrape} + ${hpaSync} = ${idlePath.toFixed(0)} s); ` +
       `KEDA defaults (pollingInterval ${KEDA.pollingS} s + HPA sync ${KEDA.hpaSyncS} s): ${keda} s; measured median / KEDA worst case ${(median(trials.map((t) => t.hpa)) / keda).toFixed(2)}`,
   );
@@ -272,7 +284,7 @@ async function main(): Promise<void> {
   const load = loadavg()[0]!;
   say(`load average at start: ${load.toFixed(2)}${load > 1 ? ' (above 1: the figures are not final)' : ''}`);
   const names = values.intervals.split(',').map((s) => s.trim()) as Array<IntervalSet['name']>;
-  for (const n of names) if (!(n in SETS)) throw new Error(`--intervals: test and/or production, got ${n}`);
+  for (const n of names) if (!(n in SETS)) throw new Error(`--intervals: test, production, production-no-wake; got ${n}`);
   const all: Array<[IntervalSet, Trial[]]> = [];
   for (const n of names) all.push([SETS[n], await runSet(SETS[n])]);
   for (const [set, trials] of all) report(set, trials);
