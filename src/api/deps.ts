@@ -2,7 +2,7 @@
 // the real JobRecords / JobBlobs (Table + Blob Storage) and a Service Bus sender;
 // tests use the same classes against Azurite and the stand-in; the benchmark's
 // "API overhead without storage" figure uses an in-process store of its own.
-import type { JobBlobs, JobMessage, JobRecords } from '../jobs/index.ts';
+import type { EnqueueOptions, JobBlobs, JobMessage, JobRecords } from '../jobs/index.ts';
 
 export type RecordStore = Pick<JobRecords, 'create' | 'get' | 'transition' | 'remove' | 'findResult' | 'delete' | 'forgetResult' | 'ping'>;
 export type ImageStore = Pick<
@@ -11,7 +11,8 @@ export type ImageStore = Pick<
 >;
 
 export interface JobQueue {
-  send(message: JobMessage): Promise<void>;
+  /** `options.notifyUrl`: where the worker tells this replica that the (sync) job is finished. */
+  send(message: JobMessage, options?: EnqueueOptions): Promise<void>;
   /** A cheap round trip that proves the queue is reachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -2,7 +2,7 @@
 // readiness check that makes a real round trip (a one-message peek on the
 // `$management` link: no lock, no side effect) instead of trusting an open link.
 import type { ServiceBusClient, ServiceBusReceiver, ServiceBusSender } from '@azure/service-bus';
-import { enqueueJob, type JobMessage } from '../jobs/index.ts';
+import { enqueueJob, type EnqueueOptions, type JobMessage } from '../jobs/index.ts';
 import type { JobQueue } from './deps.ts';
 
 export class ServiceBusJobQueue implements JobQueue {
@@ -18,8 +18,8 @@ export class ServiceBusJobQueue implements JobQueue {
     this.pingTimeoutMs = pingTimeoutMs;
   }
 
-  async send(message: JobMessage): Promise<void> {
-    await enqueueJob(this.sender, message);
+  async send(message: JobMessage, options?: EnqueueOptions): Promise<void> {
+    await enqueueJob(this.sender, message, options);
   }
 
   async ping(): Promise<void> {

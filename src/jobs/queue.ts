@@ -65,14 +65,27 @@ export async function scheduleJobRetry(
   return async () => await sender.cancelScheduledMessages(sequence, { abortSignal: AbortSignal.timeout(timeoutMs) });
 }
 
-export async function enqueueJob(sender: ServiceBusSender, message: JobMessage): Promise<void> {
+/**
+ * The application property that names where the worker tells the waiting API replica that a sync job is finished
+ * (`http://<pod IP>:<internal port>/internal/v1/jobs/<jobId>/done`, src/worker/notify.ts). A property, not a body
+ * field: the body schema is strict, so a worker that predates notices would refuse a body carrying it, while it
+ * ignores a property. The notice carries no result (the replica re-reads the record): a forged one only wakes a waiter.
+ */
+export const NOTIFY_PROPERTY = 'ocrNotify';
+
+export interface EnqueueOptions {
+  /** The waiting replica's notice URL (NOTIFY_PROPERTY); sync jobs only. */
+  notifyUrl?: string | undefined;
+}
+
+export async function enqueueJob(sender: ServiceBusSender, message: JobMessage, options: EnqueueOptions = {}): Promise<void> {
   const body = JobMessage.parse(message);
   await sender.sendMessages({
     messageId: body.jobId,
     contentType: 'application/json',
     subject: 'ocr-job',
     body,
-    applicationProperties: { v: body.v, pipeline: body.pipeline },
+    applicationProperties: { v: body.v, pipeline: body.pipeline, ...(options.notifyUrl ? { [NOTIFY_PROPERTY]: options.notifyUrl } : {}) },
   });
 }
 

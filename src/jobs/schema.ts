@@ -69,20 +69,14 @@ export const JobMessage = z
     languages: z.array(Language).min(1),
     options: OcrOptions,
     webhookUrl: z.string().url().optional(),
-    /**
-     * Where the worker tells the API replica that waits for this job (POST /v1/ocr) that the job is finished:
-     * `http://<pod IP>:<internal port>/internal/v1/jobs/<jobId>/done`. It carries no result: the replica re-reads
-     * the record, so a forged notice only wakes a waiter early. The worker checks the address (src/worker/notify.ts).
-     */
-    notify: z
-      .object({ url: z.string().url().max(256) })
-      .strict()
-      .optional(),
   })
   .strict();
 export type JobMessage = z.infer<typeof JobMessage>;
 
-/** The path a worker POSTs to when the job is finished (JobMessage.notify), on the API's internal port. */
+/**
+ * The path a worker POSTs to when the job is finished, on the API's internal port: a sync job's message names
+ * `http://<pod IP>:<internal port><this path>` in its NOTIFY_PROPERTY application property (src/jobs/queue.ts).
+ */
 export function completionPath(jobId: string): string {
   return `/internal/v1/jobs/${jobId}/done`;
 }

@@ -117,7 +117,7 @@ async function start(): Promise<void> {
     partition: config.partition,
     onRecognized: (seconds) => metrics.ocrDuration.observe(seconds),
     // Sync jobs name the API replica that waits for them: it hears of the finished job at once (src/worker/notify.ts).
-    onFinished: (job) => notifier.notify(job),
+    onFinished: (job, delivery) => notifier.notify(job, delivery.properties),
     // A transient failure schedules the job's next attempt on the same queue: the worker needs Send as well as Listen.
     retries: { policy: config.retries, schedule: async (job, next, at) => await scheduleJobRetry(retrySender, job, next, at) },
     stageTimeouts: {

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { pino } from 'pino';
+import { NOTIFY_PROPERTY } from '../jobs/queue.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { CompletionNotifier, refuseNoticeUrl, type NoticeOutcome } from './notify.ts';
 
@@ -44,9 +45,9 @@ void describe('sending job-finished notices', () => {
     const port = (server.address() as { port: number }).port;
     const outcomes: NoticeOutcome[] = [];
     const notifier = new CompletionNotifier({ port, log: silentLogger(), onNotice: (o) => outcomes.push(o) });
-    const body = { jobId: JOB, notify: { url: `http://127.0.0.1:${port}${PATH}` } };
-    notifier.notify(body);
-    notifier.notify({ jobId: JOB }); // no notify field: nothing to send
+    notifier.notify({ jobId: JOB }, { [NOTIFY_PROPERTY]: `http://127.0.0.1:${port}${PATH}` });
+    notifier.notify({ jobId: JOB }, { other: 1 }); // no notice property: nothing to send
+    notifier.notify({ jobId: JOB }, undefined);
     await notifier.idle();
     server.close();
     assert.deepEqual(seen, [`POST ${PATH}`]);
@@ -60,7 +61,7 @@ void describe('sending job-finished notices', () => {
     await new Promise<void>((r) => server.close(() => r()));
     const outcomes: NoticeOutcome[] = [];
     const notifier = new CompletionNotifier({ port, log: silentLogger(), timeoutMs: 200, onNotice: (o) => outcomes.push(o) });
-    notifier.notify({ jobId: JOB, notify: { url: `http://127.0.0.1:${port}${PATH}` } });
+    notifier.notify({ jobId: JOB }, { [NOTIFY_PROPERTY]: `http://127.0.0.1:${port}${PATH}` });
     await notifier.idle();
     assert.deepEqual(outcomes, ['failed']);
   });
@@ -68,7 +69,7 @@ void describe('sending job-finished notices', () => {
   void it('refuses a message that names another port, sending nothing', async () => {
     const outcomes: NoticeOutcome[] = [];
     const notifier = new CompletionNotifier({ port: 8081, log: silentLogger(), onNotice: (o) => outcomes.push(o) });
-    notifier.notify({ jobId: JOB, notify: { url: `http://127.0.0.1:22${PATH}` } });
+    notifier.notify({ jobId: JOB }, { [NOTIFY_PROPERTY]: `http://127.0.0.1:22${PATH}` });
     await notifier.idle();
     assert.deepEqual(outcomes, ['refused']);
   });
@@ -80,10 +81,10 @@ void describe('logging notices that fail', () => {
     const lines: Record<string, unknown>[] = [];
     const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
     const notifier = new CompletionNotifier({ port: 8081, log, clock: () => now });
-    const forged = { jobId: JOB, notify: { url: `http://127.0.0.1:22${PATH}` } };
-    for (let i = 0; i < 5; i++) notifier.notify(forged);
+    const forged = { [NOTIFY_PROPERTY]: `http://127.0.0.1:22${PATH}` };
+    for (let i = 0; i < 5; i++) notifier.notify({ jobId: JOB }, forged);
     now += 60_000;
-    notifier.notify(forged);
+    notifier.notify({ jobId: JOB }, forged);
     assert.deepEqual(
       lines.map((l) => [l.msg, l.alsoSince]),
       [

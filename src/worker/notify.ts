@@ -1,5 +1,5 @@
 // "Job finished" notices: a sync job's message names the API replica that waits for it
-// (JobMessage.notify.url, `http://<pod IP>:<internal port>/internal/v1/jobs/<jobId>/done`),
+// (the message's NOTIFY_PROPERTY application property, `http://<pod IP>:<internal port>/internal/v1/jobs/<jobId>/done`),
 // and once the processor has written the terminal record (succeeded or failed) the worker POSTs there, so the
 // waiting POST /v1/ocr answers at once instead of at its next poll (src/api/jobs/wait.ts).
 //
@@ -13,6 +13,7 @@
 // the path of the message's own job, with no body. The pipeline's NetworkPolicy allows worker
 // pods that port on the pipeline's API pods only (src/operator/desired/network-policy.ts).
 import { isIP } from 'node:net';
+import { NOTIFY_PROPERTY } from '../jobs/queue.ts';
 import { completionPath, type JobMessage } from '../jobs/schema.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -69,10 +70,15 @@ export class CompletionNotifier {
     this.options = options;
   }
 
-  /** Starts the notice a finished job's message asks for (JobMessage.notify), if any; returns at once. */
-  notify(job: Pick<JobMessage, 'jobId' | 'notify'>): void {
-    const url = job.notify?.url;
+  /** Starts the notice a finished job's message asks for (its NOTIFY_PROPERTY application property), if any; returns at once. */
+  notify(job: Pick<JobMessage, 'jobId'>, properties: Record<string, unknown> | undefined): void {
+    const url = properties?.[NOTIFY_PROPERTY];
     if (url === undefined) return;
+    if (typeof url !== 'string') {
+      this.warn({ jobId: job.jobId }, 'Refused to send a job-finished notice');
+      this.options.onNotice?.('refused');
+      return;
+    }
     const refused = refuseNoticeUrl(url, job.jobId, this.options.port);
     if (refused) {
       this.warn({ jobId: job.jobId, reason: refused }, 'Refused to send a job-finished notice');

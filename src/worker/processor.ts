@@ -78,7 +78,7 @@ export interface ProcessorDeps {
    * Called right after the job's terminal record (succeeded or failed) is written, before anything else: the
    * job-finished notice to the API replica that waits for it (src/worker/notify.ts). Must not throw or block.
    */
-  onFinished?: (job: JobMessage) => void;
+  onFinished?: (job: JobMessage, delivery: Delivery) => void;
   /** Retries with backoff; absent: transient failures are abandoned for the broker to redeliver at once. */
   retries?: Retries;
   /** Limits of the download, preprocess and store stages in ms (src/worker/stage-timeout.ts); absent: none of their own. */
@@ -119,10 +119,12 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     if (foreign) return foreign;
     // Runs of this job so far: earlier scheduled attempts plus broker redeliveries of this message (a lost lock, a crash).
     const attempt = retry.attempt + delivery.deliveryCount;
+    // onFinished learns which delivery finished the job (its properties name where to send the notice).
+    const own: Stages = deps.onFinished ? { ...stages, finished: (finished) => deps.onFinished?.(finished, delivery) } : stages;
     try {
-      return await run(stages, job, attempt);
+      return await run(own, job, attempt);
     } catch (error) {
-      return settleFailure(stages, job, { delivery: delivery.deliveryCount + 1, retry }, error);
+      return settleFailure(own, job, { delivery: delivery.deliveryCount + 1, retry }, error);
     }
   };
 }
@@ -130,6 +132,8 @@ export function createProcessor(deps: ProcessorDeps): Processor {
 /** The dependencies every stage sees, with the clock turned into ISO-8601 timestamps. */
 interface Stages extends ProcessorDeps {
   isoNow: () => string;
+  /** onFinished for this delivery: called right after the terminal record write. */
+  finished?: (job: JobMessage) => void;
 }
 
 /** One job, happy path: every failure is thrown as an error class (errors.ts) for settleFailure to settle. */
@@ -330,7 +334,7 @@ async function store(stages: Stages, job: JobMessage, candidate: OcrResult): Pro
     from: ['queued', 'processing'],
     patch: { finishedAt: result.completedAt },
   });
-  stages.onFinished?.(job);
+  stages.finished?.(job);
   await stages.records.rememberResult(job.pipeline, dedupeKey(job.contentHash, job.languages, job.options), job.jobId);
   return result;
 }
@@ -434,7 +438,7 @@ async function markFailed(stages: Stages, job: JobMessage, code: JobErrorCode, r
       from: ['queued', 'processing'],
       patch: { errorCode: code, errorMessage: reason, finishedAt: stages.isoNow() },
     });
-    stages.onFinished?.(job);
+    stages.finished?.(job);
   } catch (error) {
     if (!(error instanceof JobNotFoundError)) throw error; // nothing to mark
   }

@@ -95,7 +95,7 @@ export interface JobCommandsDeps {
   tokens: JobTokens;
   /** Record timestamps (createdAt, queuedAt, ...); default the system clock. */
   clock?: Clock;
-  /** Where this replica takes "job finished" notices; sync jobs name it in their message (JobMessage.notify). */
+  /** Where this replica takes "job finished" notices; sync jobs name it in their message (the ocrNotify message property). */
   notices?: NoticeAddress;
   /** Admission by backlog (API_MAX_BACKLOG); undefined = no limit. Cache hits pass without it. */
   admission?: Pick<BacklogGate, 'admit' | 'sent'>;
@@ -463,9 +463,8 @@ export class JobCommands {
     return job;
   }
 
-  /** The job's queue message; a sync job (a request waits for it on this replica) names where to send its notice. */
-  private message(job: JobRecord, contentHash: string, sync = false): JobMessage {
-    const notify = sync ? this.notices?.urlFor(job.id) : undefined;
+  /** The job's queue message (its body; a sync job's notice address travels as a property, see enqueue). */
+  private message(job: JobRecord, contentHash: string): JobMessage {
     return {
       v: 1,
       jobId: job.id,
@@ -476,14 +475,14 @@ export class JobCommands {
       languages: job.languages,
       options: job.options,
       ...(job.webhookUrl ? { webhookUrl: job.webhookUrl } : {}),
-      ...(notify ? { notify: { url: notify } } : {}),
     };
   }
 
   /** Sends the job's queue message (QUEUE_UNAVAILABLE when that fails). */
   private async enqueue(job: JobRecord, contentHash: string, sync = false): Promise<void> {
     try {
-      await this.queue.send(this.message(job, contentHash, sync));
+      // A sync job (a request waits for it on this replica) names where the worker sends its job-finished notice.
+      await this.queue.send(this.message(job, contentHash), { notifyUrl: sync ? this.notices?.urlFor(job.id) : undefined });
       this.admission?.sent();
     } catch (err) {
       this.log.error({ jobId: job.id, err }, 'Failed to enqueue job');

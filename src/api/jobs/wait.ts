@@ -2,7 +2,7 @@
 // until a worker has finished the job, the timeout passes or the caller stops waiting.
 //
 // PollingWaiter re-reads the job record every `pollIntervalMs`. PushWaiter is woken by a
-// notice: the job message names this replica's internal address (JobMessage.notify), the
+// notice: the job message names this replica's internal address (its ocrNotify property, NOTIFY_PROPERTY), the
 // worker POSTs to it right after it wrote the terminal record (src/worker/notify.ts), and
 // the internal route calls `notify(jobId)`. The notice carries only the job id, so the
 // waiter re-reads the record (one read) and a forged notice only wakes a waiter early.

@@ -32,7 +32,7 @@ export function apiEnv(input: DesiredInput): V1EnvVar[] {
     ...portEnv('api'),
     // /metrics, /openapi.json and /health detail listen here; the pipeline's Service leaves this port out (api-service.ts).
     { name: ENV.apiAdminPort, value: String(PORTS.apiAdmin) },
-    // Workers POST "job finished" notices to <pod IP>:<internal port> (JobMessage.notify); the Service leaves this port out too.
+    // Workers POST "job finished" notices to <pod IP>:<internal port> (the message property ocrNotify); the Service leaves this port out too.
     { name: ENV.apiInternalPort, value: String(PORTS.apiInternal) },
     { name: ENV.apiPodIp, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
     { name: ENV.apiMaxUploadBytes, value: String(spec.api.maxUploadBytes) },
