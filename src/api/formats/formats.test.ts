@@ -7,7 +7,7 @@ import { renderText } from './text.ts';
 import { TSV_HEADER, renderTsv } from './tsv.ts';
 
 const base: Omit<OcrResult, 'text' | 'lines'> = {
-  jobId: '01J00000000000000000000000',
+  jobId: 'job-00000000-formats',
   meanConfidence: 90,
   languages: ['eng'],
   image: { width: 400, height: 300, format: 'png' },
