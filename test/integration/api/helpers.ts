@@ -2,6 +2,7 @@
 // built from the factory with real clients, multipart bodies, and counters that
 // prove "no half-made job" (records in the pipeline's partition, blobs, messages).
 import { ServiceBusClient } from '@azure/service-bus';
+import { createServer, type Server } from 'node:http';
 import { TableClient } from '@azure/data-tables';
 import type { FastifyInstance } from 'fastify';
 import { JobBlobs, JobRecords, WebhookOutbox, blobServiceClient, sharedKeyCredential, tableClient, type StorageSettings } from '../../../src/jobs/index.ts';
@@ -120,4 +121,52 @@ export function queued(stack: Stack): number {
 /** Records, uploads and messages, for before/after comparisons. */
 export async function footprint(stack: Stack, pipeline: string): Promise<{ records: number; uploads: number; messages: number }> {
   return { records: await countRecords(stack, pipeline), uploads: await countUploads(stack), messages: queued(stack) };
+}
+
+/** The environment the API and worker processes share: pipeline, queue, English and the stack's storage and broker. */
+export function processEnv(stack: Stack, pipeline: string): Record<string, string> {
+  return {
+    OCR_PIPELINE: pipeline,
+    OCR_QUEUE_NAME: QUEUE,
+    OCR_LANGUAGES: 'eng',
+    SERVICEBUS_CONNECTION_STRING: stack.standin.connectionString,
+    BLOB_CONNECTION_STRING: stack.azurite.connectionString,
+    BLOB_CONTAINER: stack.storage.container,
+    JOBS_TABLE: stack.storage.table,
+  };
+}
+
+export interface ReceivedHook {
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export interface HookReceiver {
+  /** http://127.0.0.1:<port>/hook; loopback, so the API needs LOOPBACK_WEBHOOKS_ENV to deliver to it. */
+  url: string;
+  /** Every delivery in arrival order; tests may empty it with `hooks.length = 0`. */
+  hooks: ReceivedHook[];
+  close(): Promise<void>;
+}
+
+/** A webhook receiver on loopback that answers 204 to every delivery and keeps its headers and body. */
+export async function startHookReceiver(): Promise<HookReceiver> {
+  const hooks: ReceivedHook[] = [];
+  const server: Server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
+    request.on('end', () => {
+      hooks.push({ headers: request.headers, body });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  return {
+    url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hook`,
+    hooks,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }

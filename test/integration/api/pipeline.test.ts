@@ -6,13 +6,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SIGNATURE_HEADER, verifyWebhook } from '../../../src/jobs/index.ts';
 import { LOOPBACK_WEBHOOKS_ENV } from '../../support/api-config.ts';
 import { waitFor } from '../../support/ports.ts';
-import { KEY, KEYS_FILE, QUEUE, queued, startStack, type Stack } from './helpers.ts';
+import { KEY, KEYS_FILE, processEnv, queued, startHookReceiver, startStack, type HookReceiver, type Stack } from './helpers.ts';
 import { normalize, textImage } from './images.ts';
 import { killAll, startApiProcess, startWorker, type Child } from './processes.ts';
 
@@ -22,36 +21,14 @@ let stack: Stack;
 let worker: Child;
 let api: Child;
 let dir: string;
-let receiver: Server;
-let receiverUrl: string;
-const hooks: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+let receiver: HookReceiver;
 
 before(async () => {
   stack = await startStack();
   dir = await mkdtemp(join(tmpdir(), 'ocr-api-'));
   await writeFile(join(dir, 'keys'), KEYS_FILE);
-  const shared = {
-    OCR_PIPELINE: PIPELINE,
-    OCR_QUEUE_NAME: QUEUE,
-    OCR_LANGUAGES: 'eng',
-    SERVICEBUS_CONNECTION_STRING: stack.standin.connectionString,
-    BLOB_CONNECTION_STRING: stack.azurite.connectionString,
-    BLOB_CONTAINER: stack.storage.container,
-    JOBS_TABLE: stack.storage.table,
-  };
-  receiver = createServer((request, response) => {
-    let body = '';
-    request.on('data', (c: Buffer) => {
-      body += c.toString();
-    });
-    request.on('end', () => {
-      hooks.push({ headers: request.headers, body });
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  const address = receiver.address();
-  receiverUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hook`;
+  const shared = processEnv(stack, PIPELINE);
+  receiver = await startHookReceiver();
   [worker, api] = await Promise.all([
     startWorker(shared),
     startApiProcess({
@@ -71,7 +48,7 @@ after(async () => {
   await api?.stop();
   await worker?.stop();
   killAll();
-  receiver?.close();
+  await receiver?.close();
   await stack?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -170,11 +147,11 @@ void describe('the API with a real worker', () => {
   });
 
   void it('delivers a signed webhook when the job finishes, and the signature verifies', async () => {
-    hooks.length = 0;
-    const posted = await call('POST', '/v1/jobs', { body: form(await textImage(['HOOK 1234']), { webhookUrl: receiverUrl }) });
+    receiver.hooks.length = 0;
+    const posted = await call('POST', '/v1/jobs', { body: form(await textImage(['HOOK 1234']), { webhookUrl: receiver.url }) });
     assert.equal(posted.status, 201, JSON.stringify(posted.json));
-    await waitFor('the webhook', () => hooks.length > 0, 90_000, 100);
-    const hook = hooks[0]!;
+    await waitFor('the webhook', () => receiver.hooks.length > 0, 90_000, 100);
+    const hook = receiver.hooks[0]!;
     assert.equal(verifyWebhook(SECRET, hook.headers[SIGNATURE_HEADER] as string, hook.body), true);
     assert.equal(verifyWebhook('another-secret', hook.headers[SIGNATURE_HEADER] as string, hook.body), false);
     const event = JSON.parse(hook.body);

@@ -6,7 +6,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceBusClient } from '@azure/service-bus';
@@ -15,7 +14,7 @@ import { messageOf } from '../../../src/api/recovery/runner.ts';
 import { SIGNATURE_HEADER, sha256Hex, verifyWebhook, type JobRecord } from '../../../src/jobs/index.ts';
 import { LOOPBACK_WEBHOOKS_ENV } from '../../support/api-config.ts';
 import { waitFor } from '../../support/ports.ts';
-import { KEYS_FILE, QUEUE, startStack, type Stack } from './helpers.ts';
+import { KEYS_FILE, QUEUE, processEnv, startHookReceiver, startStack, type HookReceiver, type Stack } from './helpers.ts';
 import { normalize, textImage } from './images.ts';
 import { killAll, startApiProcess, startWorker, type Child } from './processes.ts';
 
@@ -25,38 +24,16 @@ let stack: Stack;
 let api: Child;
 let worker: Child | undefined;
 let dir: string;
-let receiver: Server;
-let receiverUrl: string;
+let receiver: HookReceiver;
 let client: ServiceBusClient;
 let shared: Record<string, string>;
-const hooks: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
 
 before(async () => {
   stack = await startStack();
   dir = await mkdtemp(join(tmpdir(), 'ocr-recovery-'));
   await writeFile(join(dir, 'keys'), KEYS_FILE);
-  shared = {
-    OCR_PIPELINE: PIPELINE,
-    OCR_QUEUE_NAME: QUEUE,
-    OCR_LANGUAGES: 'eng',
-    SERVICEBUS_CONNECTION_STRING: stack.standin.connectionString,
-    BLOB_CONNECTION_STRING: stack.azurite.connectionString,
-    BLOB_CONTAINER: stack.storage.container,
-    JOBS_TABLE: stack.storage.table,
-  };
-  receiver = createServer((request, response) => {
-    let body = '';
-    request.on('data', (c: Buffer) => {
-      body += c.toString();
-    });
-    request.on('end', () => {
-      hooks.push({ headers: request.headers, body });
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  const address = receiver.address();
-  receiverUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hook`;
+  shared = processEnv(stack, PIPELINE);
+  receiver = await startHookReceiver();
   api = await startApiProcess({
     ...shared,
     API_KEYS_FILE: join(dir, 'keys'),
@@ -75,7 +52,7 @@ after(async () => {
   await worker?.stop();
   killAll();
   await client?.close();
-  await new Promise<void>((r) => receiver?.close(() => r()));
+  await receiver?.close();
   await stack?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -99,7 +76,7 @@ function record(status: JobRecord['status'], ageSeconds: number, extra: Partial<
 
 void describe('recovery inside the API process', () => {
   void it('fails a job whose message was dead-lettered with the broker reason, and delivers its webhook', async () => {
-    const job = await stack.records.create(record('processing', 1, { contentHash: 'b'.repeat(64), webhookUrl: receiverUrl, attempts: 3 }));
+    const job = await stack.records.create(record('processing', 1, { contentHash: 'b'.repeat(64), webhookUrl: receiver.url, attempts: 3 }));
     // No worker runs yet: this test plays the worker that died on its last delivery.
     const queue = new ServiceBusJobQueue(client, QUEUE);
     await queue.send(messageOf(job, 'b'.repeat(64)));
@@ -113,8 +90,8 @@ void describe('recovery inside the API process', () => {
     const failed = await stack.records.get(PIPELINE, job.id);
     assert.equal(failed?.errorCode, 'DELIVERY_LIMIT_EXCEEDED');
     assert.match(failed?.errorMessage ?? '', /MaxDeliveryCountExceeded: lock lost 3 times/);
-    await waitFor('the webhook', () => hooks.some((h) => h.body.includes(job.id)), 30_000, 100);
-    const hook = hooks.find((h) => h.body.includes(job.id));
+    await waitFor('the webhook', () => receiver.hooks.some((h) => h.body.includes(job.id)), 30_000, 100);
+    const hook = receiver.hooks.find((h) => h.body.includes(job.id));
     assert.ok(hook);
     assert.equal(verifyWebhook(SECRET, hook.headers[SIGNATURE_HEADER] as string, hook.body), true);
     const event = JSON.parse(hook.body) as { status: string; error?: { code: string } };
