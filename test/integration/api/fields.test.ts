@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verhoeffValid } from '../../../src/fields/ids.ts';
 import { TSV_HEADER } from '../../../src/api/formats/tsv.ts';
-import { renderPdf } from '../../fixtures/documents.ts';
+import { renderPdf, renderTiff } from '../../fixtures/documents.ts';
 import { renderText } from '../../fixtures/render-text.ts';
 import { waitFor } from '../../support/ports.ts';
 import { KEY, KEYS_FILE, QUEUE, startStack, type Stack } from './helpers.ts';
@@ -170,6 +170,71 @@ void describe('structured output and fields with a real worker', () => {
     t.diagnostic(`Aadhaar ${ids.aadhaar ? 'read exactly' : 'absent'}`);
     assert.equal(ids.passport, undefined);
     assert.equal(ids.drivingLicence, undefined);
+  });
+
+  void describe('a passport data page with a driving licence number through POST /v1/ocr/receipt', () => {
+    // ICAO 9303's specimen TD3 MRZ: every check digit is right.
+    const mrz = ['P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<', 'L898902C36UTO7408122F1204159ZE184226B<<<<<10'];
+    const passport = {
+      number: 'L898902C3',
+      nationality: 'UTO',
+      surname: 'ERIKSSON',
+      givenNames: 'ANNA MARIA',
+      birthDate: '1974-08-12',
+      expiryDate: '2012-04-15',
+      sex: 'F',
+    };
+    let answer: Awaited<ReturnType<typeof call>>;
+    before(async () => {
+      answer = await call(
+        'POST',
+        '/v1/ocr/receipt',
+        form(await renderText(['PASSPORT', 'DRIVING LICENCE MH12 20110012345', ...mrz]), 'image/png', 'passport.png'),
+      );
+      assert.equal(answer.status, 200, answer.text);
+    });
+
+    void it('the parts the check digits cover and the licence number are absent or exact', (t) => {
+      const { ids } = answer.json.fields;
+      // A misread digit fails its check digit: the passport is then absent, never a different number or date.
+      if (ids.passport !== undefined) {
+        const { number, birthDate, expiryDate } = ids.passport.value;
+        assert.deepEqual({ number, birthDate, expiryDate }, { number: passport.number, birthDate: passport.birthDate, expiryDate: passport.expiryDate });
+      }
+      if (ids.drivingLicence !== undefined) assert.equal(ids.drivingLicence.value, 'MH12 20110012345', answer.text);
+      t.diagnostic(`passport ${ids.passport ? 'read' : 'absent'}, driving licence ${ids.drivingLicence ? 'read exactly' : 'absent'}`);
+      assert.equal(ids.pan, undefined);
+      assert.equal(ids.aadhaar, undefined);
+    });
+
+    // Nationality, names and sex are not under any TD3 check digit: tesseract reads the MRZ's UTO as UT0 here, and
+    // src/fields/ids.ts reports nationality "UT0". Open until ids.ts maps or refuses digits in those alphabetic fields.
+    void it('the whole passport is absent or exact', { todo: 'src/fields/ids.ts reports an MRZ nationality misread as UT0' }, () => {
+      const { ids } = answer.json.fields;
+      if (ids.passport !== undefined) assert.deepEqual(ids.passport.value, passport, answer.text);
+    });
+  });
+
+  void it('a 2-page TIFF receipt through POST /v1/ocr/receipt comes back page by page with the fields of both pages', async () => {
+    const tiff = await renderTiff(
+      [
+        ['BLUE HARBOUR TRADING SDN BHD', 'DATE: 02/01/2025'],
+        ['ITEM C        7.25', 'TOTAL      RM 7.25'],
+      ],
+      720,
+    );
+    const answer = await call('POST', '/v1/ocr/receipt', form(tiff, 'image/tiff', 'receipt.tiff'));
+    assert.equal(answer.status, 200, answer.text);
+    assert.deepEqual(
+      answer.json.result.pages.map((p: any) => p.page),
+      [1, 2],
+    );
+    const { receipt } = answer.json.fields;
+    assert.equal(receipt.company?.value, 'BLUE HARBOUR TRADING SDN BHD', answer.text);
+    assert.equal(receipt.date?.value, '2025-01-02', answer.text);
+    assert.equal(receipt.total?.value, '7.25', answer.text);
+    assert.equal(answer.json.result.lines[receipt.company.lines[0]].page, 1);
+    assert.equal(answer.json.result.lines[receipt.total.lines[0]].page, 2);
   });
 
   void describe('a 2-page PDF submitted as a job', () => {
