@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DEFAULT_DEGRADED_THRESHOLDS,
   degraded,
   evaluateConditions,
   metricsAvailable,
@@ -11,9 +10,9 @@ import {
   scaleUpPausedBy,
   type ConditionFacts,
   type DeploymentFacts,
-  type ScalingFacts,
 } from './checks.ts';
 import { REASON } from './reasons.ts';
+import { scalingFacts } from '../testing/scaling-facts.ts';
 
 const rolledOut = (n: number): DeploymentFacts => ({ generation: 2, observedGeneration: 2, desired: n, updated: n, ready: n, available: n });
 const healthy = (): ConditionFacts => ({ namespace: 'finance', missingSecrets: [], api: rolledOut(2), worker: rolledOut(1) });
@@ -191,18 +190,7 @@ void test('conditions come out as Ready, Progressing, Degraded in that order', (
 // --- Queue scaling's checks ------------------------------------------------------------
 
 /** What the scaling service observed: a queue read without problems, unless a case says otherwise. */
-const scaling = (s: Partial<ScalingFacts> = {}): ScalingFacts => ({
-  queueName: 'q',
-  queue: { pending: false },
-  deadLetterGrowth: 0,
-  jobs: undefined,
-  thresholds: DEFAULT_DEGRADED_THRESHOLDS,
-  replicas: { min: 1, max: 10 },
-  provider: 'prometheus-adapter',
-  hpa: undefined,
-  prometheusUrl: undefined,
-  ...s,
-});
+const scaling = scalingFacts;
 
 void test('with queue scaling the conditions add QueueReachable and MetricsAvailable, in that order', () => {
   const types = evaluateConditions({ ...healthy(), scaling: scaling() }).map((c) => c.type);

@@ -2,20 +2,10 @@
 // what the operator found -> status, reason and what the message must tell a person.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_DEGRADED_THRESHOLDS, evaluateConditions, queueConfigured, type QueueSettingsFacts, type ScalingFacts } from './checks.ts';
+import { evaluateConditions, queueConfigured, type QueueSettingsFacts, type ScalingFacts } from './checks.ts';
+import { scalingFacts } from '../testing/scaling-facts.ts';
 
-const scaling = (queueSettings?: QueueSettingsFacts): ScalingFacts => ({
-  queueName: 'invoices',
-  queue: { pending: false },
-  deadLetterGrowth: 0,
-  jobs: undefined,
-  thresholds: DEFAULT_DEGRADED_THRESHOLDS,
-  replicas: { min: 1, max: 10 },
-  provider: 'prometheus-adapter',
-  hpa: undefined,
-  prometheusUrl: undefined,
-  ...(queueSettings ? { queueSettings } : {}),
-});
+const scaling = (queueSettings?: QueueSettingsFacts): ScalingFacts => scalingFacts({ queueName: 'invoices', ...(queueSettings ? { queueSettings } : {}) });
 
 const desired = { maxDeliveryCount: 10, lockDurationSeconds: 60 };
 

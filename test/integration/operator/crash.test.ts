@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api } from '@kubernetes/client-node';
-import { startOperatorProcess, type OperatorProcess } from '../../support/operator-process.ts';
+import type { OperatorProcess } from '../../support/operator-process.ts';
 import {
   UNREACHABLE_CONNECTION_STRING,
   apply,
@@ -18,6 +18,7 @@ import {
   readPipeline,
   secret,
   skipWithoutCluster,
+  startOperatorIn,
   uniqueNamespace,
   type TestCluster,
 } from './harness.ts';
@@ -30,7 +31,7 @@ void describe('an operator killed mid-reconcile and restarted leaves no duplicat
   let cluster: TestCluster;
   let operator: OperatorProcess | undefined;
   const log = () => `operator log:\n${operator?.tail(15) ?? '(not started)'}`;
-  const start = () => startOperatorProcess({ kubeconfigPath: cluster.kubeconfigPath, namespaces: [NS], concurrency: 4 });
+  const start = () => startOperatorIn(cluster, NS, { concurrency: 4 });
 
   before(async () => {
     cluster = await clusterWithNamespace('it-operator-crash', NS);

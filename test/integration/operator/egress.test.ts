@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startOperatorProcess, type OperatorProcess } from '../../support/operator-process.ts';
+import type { OperatorProcess } from '../../support/operator-process.ts';
 import {
+  FAST_QUEUE_POLL,
   apply,
   condition,
   clusterWithNamespace,
@@ -16,13 +17,12 @@ import {
   readPipeline,
   secret,
   skipWithoutCluster,
+  startOperatorIn,
   uniqueNamespace,
   type TestCluster,
 } from './harness.ts';
 
 const NS = uniqueNamespace('egress');
-/** Fast polls: a poller that did exist would have connected many times within the test. */
-const FAST_POLL = 'idleMs=500,busyMs=500,backoffBaseMs=200,backoffMaxMs=500,statusRefreshMs=500';
 
 const cases = (port: number) => [
   {
@@ -63,7 +63,8 @@ void describe('the operator sends nothing to a Service Bus host outside its egre
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
     port = (listener.address() as { port: number }).port;
     cluster = await clusterWithNamespace('it-operator-egress', NS);
-    operator = await startOperatorProcess({ kubeconfigPath: cluster.kubeconfigPath, namespaces: [NS], queuePoll: FAST_POLL });
+    // Fast polls: a poller that did exist would have connected many times within the test.
+    operator = await startOperatorIn(cluster, NS, { queuePoll: FAST_QUEUE_POLL });
   });
 
   after(async () => {
@@ -92,7 +93,7 @@ void describe('the operator sends nothing to a Service Bus host outside its egre
   });
 
   void it('never connected to the host the pipelines named', async () => {
-    // Several poll intervals (FAST_POLL) after every pipeline was reconciled.
+    // Several poll intervals (FAST_QUEUE_POLL) after every pipeline was reconciled.
     await new Promise((r) => setTimeout(r, 3_000));
     assert.equal(connections, 0);
   });

@@ -18,6 +18,7 @@ import {
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { defaultBinDir, loadKubeConfig, startCluster } from '../../support/cluster.ts';
+import { startOperatorProcess, type OperatorProcess, type OperatorProcessOptions } from '../../support/operator-process.ts';
 import { waitFor } from '../../support/ports.ts';
 
 const execFileAsync = promisify(execFile);
@@ -137,6 +138,18 @@ export async function closeNamespace(cluster: TestCluster | undefined, ns: strin
   if (!cluster) return;
   await deleteNamespace(cluster.kc, ns);
   await cluster.stop();
+}
+
+/** Queue polls every 500 ms (backoff 200-500 ms, status refresh 500 ms): a test sees many polls within seconds, where the default waits a minute. */
+export const FAST_QUEUE_POLL = 'idleMs=500,busyMs=500,backoffBaseMs=200,backoffMaxMs=500,statusRefreshMs=500';
+
+/** The operator as a real process on the test cluster, watching only `ns`; `options` add the flags a test needs (resync, queue poll, concurrency). */
+export function startOperatorIn(
+  cluster: TestCluster,
+  ns: string,
+  options: Omit<OperatorProcessOptions, 'kubeconfigPath' | 'namespaces'> = {},
+): Promise<OperatorProcess> {
+  return startOperatorProcess({ kubeconfigPath: cluster.kubeconfigPath, namespaces: [ns], ...options });
 }
 
 /** A sample from config/samples/, moved into `namespace`. */

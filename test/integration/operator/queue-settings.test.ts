@@ -4,10 +4,11 @@
 // spec change is applied too. The assertions read the stand-in's queue and the pipeline's status, never calls.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startOperatorProcess, type OperatorProcess } from '../../support/operator-process.ts';
+import type { OperatorProcess } from '../../support/operator-process.ts';
 import { durationSeconds } from '../../../src/operator/scaling/queue-settings.ts';
 import { adminClient, startServiceBusStandin, type ServiceBusStandin } from '../../support/servicebus.ts';
 import {
+  FAST_QUEUE_POLL,
   apply,
   condition,
   clusterWithNamespace,
@@ -17,12 +18,20 @@ import {
   readPipeline,
   secret,
   skipWithoutCluster,
+  startOperatorIn,
   uniqueNamespace,
   type TestCluster,
 } from './harness.ts';
 
 const NS = uniqueNamespace('queue-settings');
-const FAST_POLL = 'idleMs=500,busyMs=500,backoffBaseMs=200,backoffMaxMs=500,statusRefreshMs=500';
+
+/** The pipeline `receipts` on the stand-in's queue `ocr-jobs`, asking for these queue settings (lock in seconds). */
+const receipts = (maxDeliveryCount: number, lockDurationSeconds: number) =>
+  pipeline(NS, 'receipts', {
+    queue: {
+      serviceBus: { connectionStringSecretRef: { name: 'servicebus', key: 'connectionString' }, queueName: 'ocr-jobs', maxDeliveryCount, lockDurationSeconds },
+    },
+  });
 
 void describe('the operator applies the queue settings of the spec to the queue', { skip: skipWithoutCluster, timeout: 150_000 }, () => {
   let cluster: TestCluster;
@@ -34,7 +43,7 @@ void describe('the operator applies the queue settings of the spec to the queue'
     cluster = await clusterWithNamespace('it-operator-queue-settings', NS);
     // The operator reads and manages the queue over ATOM: the Secret holds the management connection string (Manage).
     await apply(cluster.kc, secret(NS, 'servicebus', { connectionString: standin.managementConnectionString }));
-    operator = await startOperatorProcess({ kubeconfigPath: cluster.kubeconfigPath, namespaces: [NS], queuePoll: FAST_POLL, allowDevelopmentEmulator: true });
+    operator = await startOperatorIn(cluster, NS, { queuePoll: FAST_QUEUE_POLL, allowDevelopmentEmulator: true });
   });
 
   after(async () => {
@@ -52,19 +61,7 @@ void describe('the operator applies the queue settings of the spec to the queue'
     `queue: ${JSON.stringify(await queueSettings())}; conditions: ${JSON.stringify((await readPipeline(cluster.kc, NS, 'receipts'))?.status?.conditions)}\n${operator?.tail(20) ?? ''}`;
 
   void it('updates a queue with other values and says so in QueueConfigured', async () => {
-    await apply(
-      cluster.kc,
-      pipeline(NS, 'receipts', {
-        queue: {
-          serviceBus: {
-            connectionStringSecretRef: { name: 'servicebus', key: 'connectionString' },
-            queueName: 'ocr-jobs',
-            maxDeliveryCount: 7,
-            lockDurationSeconds: 45,
-          },
-        },
-      }),
-    );
+    await apply(cluster.kc, receipts(7, 45));
     await eventually('the queue to have the spec values', async () => (await queueSettings()).join() === '7,45', 60_000, context);
     await eventually(
       'QueueConfigured=True',
@@ -78,19 +75,7 @@ void describe('the operator applies the queue settings of the spec to the queue'
   });
 
   void it('applies a later change of the spec', async () => {
-    await apply(
-      cluster.kc,
-      pipeline(NS, 'receipts', {
-        queue: {
-          serviceBus: {
-            connectionStringSecretRef: { name: 'servicebus', key: 'connectionString' },
-            queueName: 'ocr-jobs',
-            maxDeliveryCount: 4,
-            lockDurationSeconds: 45,
-          },
-        },
-      }),
-    );
+    await apply(cluster.kc, receipts(4, 45));
     await eventually('the queue to have maxDeliveryCount 4', async () => (await queueSettings())[0] === 4, 60_000, context);
     await eventually(
       'QueueConfigured to describe the update from 7',

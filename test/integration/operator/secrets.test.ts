@@ -3,7 +3,7 @@
 // without a restart (the resync is 5 minutes, far beyond this test).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startOperatorProcess, type OperatorProcess } from '../../support/operator-process.ts';
+import type { OperatorProcess } from '../../support/operator-process.ts';
 import {
   UNREACHABLE_CONNECTION_STRING,
   apply,
@@ -18,6 +18,7 @@ import {
   readPipeline,
   secret,
   skipWithoutCluster,
+  startOperatorIn,
   uniqueNamespace,
   type TestCluster,
 } from './harness.ts';
@@ -33,7 +34,7 @@ void describe('a missing Secret degrades the pipeline until it is created', { sk
 
   before(async () => {
     cluster = await clusterWithNamespace('it-operator-secrets', NS);
-    operator = await startOperatorProcess({ kubeconfigPath: cluster.kubeconfigPath, namespaces: [NS], resyncSeconds: 300 });
+    operator = await startOperatorIn(cluster, NS, { resyncSeconds: 300 });
   });
 
   after(async () => {
