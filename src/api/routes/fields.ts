@@ -11,9 +11,9 @@ import { principalOf } from '../auth.ts';
 import type { RouteSpec } from '../route.ts';
 import { JobFieldsView, JobParams, ReceiptResponse, type DocumentFields } from '../schemas.ts';
 import type { JobCommands } from '../jobs/commands.ts';
+import { finishedResult } from '../jobs/finished-result.ts';
 import type { ResultCache } from '../jobs/result-cache.ts';
 import { ocrRoutes, syncHandler, type OcrRoutesDeps } from './ocr.ts';
-import { succeededResult } from './result.ts';
 import { ocrResponse } from './views.ts';
 
 /** Receipt fields and ID numbers of a result, read from its lines (indexes in the fields point into result.lines). */
@@ -70,7 +70,7 @@ export function jobFieldsRoute({ commands, results }: JobFieldsDeps): RouteSpec 
     errors: ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED', 'INVALID_REQUEST', 'JOB_NOT_FOUND', 'JOB_NO_RESULT', 'JOB_FAILED', 'STORAGE_UNAVAILABLE'],
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const { id } = request.params as z.infer<typeof JobParams>;
-      const result = await succeededResult(commands, results, id, principalOf(request.caller));
+      const result = await finishedResult(commands, results, id, principalOf(request.caller));
       return reply.send({ jobId: id, fields: documentFields(result) });
     },
   };

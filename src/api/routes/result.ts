@@ -3,26 +3,14 @@
 // the pure renderers in ../formats (plain text, hOCR, tesseract-style TSV), page by page.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { OcrResult } from '../../jobs/index.ts';
-import { principalOf, type Principal } from '../auth.ts';
-import { ApiError } from '../errors.ts';
+import { principalOf } from '../auth.ts';
 import { RENDERERS, ResultFormat } from '../formats/index.ts';
 import type { JobCommands } from '../jobs/commands.ts';
+import { finishedResult } from '../jobs/finished-result.ts';
 import type { ResultCache } from '../jobs/result-cache.ts';
 import type { RouteSpec } from '../route.ts';
 import { JobParams } from '../schemas.ts';
 import { OcrResult as OcrResultSchema } from '../../jobs/schema.ts';
-
-/** The result of a job the caller may read; 409 JOB_NO_RESULT until it succeeded (422 JOB_FAILED when it failed). */
-export async function succeededResult(commands: JobCommands, results: ResultCache, id: string, caller: Principal): Promise<OcrResult> {
-  const job = await commands.get(id, caller);
-  if (job.status === 'failed') {
-    throw new ApiError('JOB_FAILED', job.errorMessage ?? 'The job failed.', { jobId: id, reason: job.errorCode ?? 'OCR_FAILED' });
-  }
-  const result = job.status === 'succeeded' ? await results.resultOf(job) : undefined;
-  if (!result) throw new ApiError('JOB_NO_RESULT', `Job ${id} is ${job.status}; it has no result.`, { jobId: id, status: job.status });
-  return result;
-}
 
 const ResultQuery = z.object({ format: ResultFormat }).strict();
 
@@ -59,7 +47,7 @@ export function jobResultRoute({ commands, results }: { commands: JobCommands; r
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const { id } = request.params as z.infer<typeof JobParams>;
       const { format } = request.query as z.infer<typeof ResultQuery>;
-      const result = await succeededResult(commands, results, id, principalOf(request.caller));
+      const result = await finishedResult(commands, results, id, principalOf(request.caller));
       if (format === 'json') return reply.send(result);
       const renderer = RENDERERS[format];
       return reply.type(renderer.contentType).send(renderer.render(result));
