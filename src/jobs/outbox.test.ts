@@ -1,19 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { JOB_ID_PATTERN, type JobRecord } from './schema.ts';
+import { jobRecord } from './testing/fixtures.ts';
 import { OUTBOX_ROW_PREFIX, deliveryId, outboxEntity, outboxRowKey } from './outbox.ts';
 
-const failed: JobRecord = {
-  id: 'job-00000001',
+const failed: JobRecord = jobRecord({
   pipeline: 'ns.test',
   status: 'failed',
-  languages: ['eng'],
-  options: { pageSegmentation: 'auto' },
   attempts: 1,
-  createdAt: '2024-01-01T00:00:00.000Z',
   updatedAt: '2024-01-01T00:00:03.000Z',
   webhookUrl: 'https://hooks.example.com/ocr',
-};
+});
 
 void describe('the webhook outbox row', () => {
   void it('lives in the job partition under ~webhook~<jobId>, due now, held by nobody', () => {

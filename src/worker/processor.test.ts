@@ -469,35 +469,37 @@ void describe('processor', () => {
       assert.equal(f.records.rows.get(f.message.jobId)?.status, 'processing', 'the broker redelivers it');
     });
 
-    void it('cancels the scheduled retry and abandons when the record cannot be written', async () => {
-      const f = retrying({ upload: null });
-      const transition = f.records.transition.bind(f.records);
-      f.records.transition = async (pipeline, jobId, t) => {
-        if (t.to === 'queued') throw new Error('storage unavailable');
-        return await transition(pipeline, jobId, t);
-      };
-      const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
-      assert.deepEqual([settlement.action, settlement.outcome], ['abandon', 'abandoned']);
-      assert.deepEqual(
-        f.scheduled.map((e) => e.cancelled),
-        [true],
-      );
-    });
-
-    void it('cancels the scheduled retry when another delivery finished the job meanwhile', async () => {
-      const f = retrying({ upload: null });
-      const transition = f.records.transition.bind(f.records);
-      f.records.transition = async (pipeline, jobId, t) => {
-        if (t.to === 'queued') f.records.rows.set(jobId, { ...f.records.rows.get(jobId)!, status: 'succeeded' });
-        return await transition(pipeline, jobId, t);
-      };
-      const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
-      assert.deepEqual([settlement.action, settlement.outcome], ['complete', 'duplicate']);
-      assert.deepEqual(
-        f.scheduled.map((e) => e.cancelled),
-        [true],
-      );
-    });
+    // What happens to the record when the worker writes it back to queued, and how the delivery then settles: either way the retry is cancelled.
+    const cancels: { name: string; onRequeue: (f: ReturnType<typeof retrying>, jobId: string) => void; settled: [string, string] }[] = [
+      {
+        name: 'cancels the scheduled retry and abandons when the record cannot be written',
+        onRequeue: () => {
+          throw new Error('storage unavailable');
+        },
+        settled: ['abandon', 'abandoned'],
+      },
+      {
+        name: 'cancels the scheduled retry when another delivery finished the job meanwhile',
+        onRequeue: (f, jobId) => f.records.rows.set(jobId, { ...f.records.rows.get(jobId)!, status: 'succeeded' }),
+        settled: ['complete', 'duplicate'],
+      },
+    ];
+    for (const c of cancels) {
+      void it(c.name, async () => {
+        const f = retrying({ upload: null });
+        const transition = f.records.transition.bind(f.records);
+        f.records.transition = async (pipeline, jobId, t) => {
+          if (t.to === 'queued') c.onRequeue(f, jobId);
+          return await transition(pipeline, jobId, t);
+        };
+        const settlement = await createProcessor(f.deps)({ body: f.message, deliveryCount: 0 });
+        assert.deepEqual([settlement.action, settlement.outcome], c.settled);
+        assert.deepEqual(
+          f.scheduled.map((e) => e.cancelled),
+          [true],
+        );
+      });
+    }
 
     void it('dead-letters a message whose retry properties are malformed as INVALID_MESSAGE', async () => {
       const f = retrying();

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobRecord } from '../../jobs/index.ts';
+import { jobRecord } from '../../jobs/testing/fixtures.ts';
 import { MAX_UPLOAD_URL_MS, deadLetterFailure, decide, oldestQueuedSeconds, peekTokenClaims, sweepUpload, type DeadlineSettings } from './decide.ts';
 
 const NOW = Date.parse('2026-01-10T12:00:00.000Z');
@@ -15,17 +16,14 @@ const SETTINGS: DeadlineSettings = {
 
 function job(status: JobRecord['status'], ageSeconds: number, requeues?: number): JobRecord {
   const at = new Date(NOW - ageSeconds * 1000).toISOString();
-  return {
+  return jobRecord({
     id: 'job-00000000-0000-4000-8000-000000000001',
     pipeline: 'p',
     status,
-    languages: ['eng'],
-    options: { pageSegmentation: 'auto' },
-    attempts: 0,
     createdAt: at,
     updatedAt: at,
     ...(requeues !== undefined ? { requeues } : {}),
-  };
+  });
 }
 
 const cases: { name: string; record: JobRecord; kind: string; code?: string }[] = [

@@ -1,33 +1,19 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobRecord, OcrResult } from '../../jobs/index.ts';
+import { jobRecord, ocrResult } from '../../jobs/testing/fixtures.ts';
 import { jobView } from '../routes/views.ts';
 import { webhookEvent } from './event.ts';
 
-const finished: JobRecord = {
-  id: 'job-00000001',
-  pipeline: 'test',
+const finished: JobRecord = jobRecord({
   status: 'succeeded',
-  languages: ['eng'],
-  options: { pageSegmentation: 'auto' },
   attempts: 1,
-  createdAt: '2024-01-01T00:00:00.000Z',
   updatedAt: '2024-01-01T00:00:03.000Z',
   finishedAt: '2024-01-01T00:00:03.000Z',
   webhookUrl: 'https://hooks.example.com/ocr',
-};
+});
 
-const result: OcrResult = {
-  jobId: 'job-00000000',
-  text: 'HELLO',
-  lines: [],
-  meanConfidence: 90,
-  languages: ['eng'],
-  image: { width: 1, height: 1, format: 'png' },
-  timings: { downloadMs: 0, preprocessMs: 0, recognizeMs: 0, totalMs: 0 },
-  worker: 'test',
-  completedAt: '2024-01-01T00:00:03.000Z',
-};
+const result: OcrResult = ocrResult({ completedAt: '2024-01-01T00:00:03.000Z' });
 
 void describe('the webhook event of a finished job', () => {
   const cases: [name: string, record: JobRecord, result: OcrResult | undefined, expected: Partial<ReturnType<typeof webhookEvent>>][] = [
