@@ -292,6 +292,12 @@ void describe('structured output and fields with a real worker', () => {
         lineRows.some((row) => row[1] === '2' && /SECOND PAGE/iu.test(row[11]!)),
         answer.text,
       );
+      // Every line box lies inside its own page, in that page's pixels.
+      for (const row of lineRows) {
+        const page = result.pages[Number(row[1]) - 1];
+        const [left, top, width, height] = row.slice(6, 10).map(Number) as [number, number, number, number];
+        assert.ok(left >= 0 && top >= 0 && left + width <= page.width && top + height <= page.height, `${row.join('|')} inside ${page.width}x${page.height}`);
+      }
     });
 
     void it('format=hocr is an hOCR document with one ocr_page per page and its lines inside', async () => {
