@@ -40,6 +40,7 @@ export async function scheduleJobRetry(
   retry: RetryState,
   at: Date,
   timeoutMs = 5_000,
+  options: EnqueueOptions = {},
 ): Promise<() => Promise<void>> {
   const body = JobMessage.parse(message);
   const state = RetryState.parse(retry);
@@ -49,7 +50,14 @@ export async function scheduleJobRetry(
       contentType: 'application/json',
       subject: 'ocr-job',
       body,
-      applicationProperties: { v: body.v, pipeline: body.pipeline, [RETRY_PROPERTIES.attempt]: state.attempt, [RETRY_PROPERTIES.timeouts]: state.timeouts },
+      applicationProperties: {
+        v: body.v,
+        pipeline: body.pipeline,
+        [RETRY_PROPERTIES.attempt]: state.attempt,
+        [RETRY_PROPERTIES.timeouts]: state.timeouts,
+        // A sync job's waiting replica still wants its notice when a later attempt finishes the job.
+        ...(options.notifyUrl ? { [NOTIFY_PROPERTY]: options.notifyUrl } : {}),
+      },
     },
     at,
     { abortSignal: AbortSignal.timeout(timeoutMs) },

@@ -19,7 +19,7 @@ import { preprocess } from './ocr/preprocess.ts';
 import { splitDocument } from './ocr/documents.ts';
 import { createProcessor } from './processor.ts';
 import { CompletionNotifier } from './notify.ts';
-import { scheduleJobRetry } from '../jobs/queue.ts';
+import { NOTIFY_PROPERTY, scheduleJobRetry } from '../jobs/queue.ts';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   console.log(helpText());
@@ -119,7 +119,13 @@ async function start(): Promise<void> {
     // Sync jobs name the API replica that waits for them: it hears of the finished job at once (src/worker/notify.ts).
     onFinished: (job, delivery) => notifier.notify(job, delivery.properties),
     // A transient failure schedules the job's next attempt on the same queue: the worker needs Send as well as Listen.
-    retries: { policy: config.retries, schedule: async (job, next, at) => await scheduleJobRetry(retrySender, job, next, at) },
+    retries: {
+      policy: config.retries,
+      schedule: async (job, next, at, properties) => {
+        const notifyUrl = properties?.[NOTIFY_PROPERTY];
+        return await scheduleJobRetry(retrySender, job, next, at, undefined, typeof notifyUrl === 'string' ? { notifyUrl } : {});
+      },
+    },
     stageTimeouts: {
       download: config.timeouts.downloadSeconds * 1000,
       preprocess: config.timeouts.preprocessSeconds * 1000,

@@ -409,6 +409,19 @@ void describe('processor', () => {
       );
     });
 
+    void it("hands the failed message's properties to the retry, so a sync job's notice URL goes along", async () => {
+      const f = retrying({ upload: null });
+      const seen: (Record<string, unknown> | undefined)[] = [];
+      const schedule = f.deps.retries!.schedule;
+      f.deps.retries!.schedule = async (job, next, at, properties) => {
+        seen.push(properties);
+        return await schedule(job, next, at, properties);
+      };
+      const properties = { ocrNotify: 'http://10.0.0.7:8081/internal/v1/jobs/x/done' };
+      await createProcessor(f.deps)({ body: f.message, deliveryCount: 0, properties });
+      assert.deepEqual(seen, [properties]);
+    });
+
     void it('counts the attempt from the message properties and backs off longer each time', async () => {
       const f = retrying({ upload: null });
       f.deps.retries!.random = () => 0.999_999;

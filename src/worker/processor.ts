@@ -87,8 +87,11 @@ export interface ProcessorDeps {
 
 export interface Retries {
   policy: RetryPolicy;
-  /** Sends `job` again as attempt `next.attempt`, visible at `at`; resolves to a function that cancels that message. */
-  schedule: (job: JobMessage, next: RetryState, at: Date) => Promise<() => Promise<void>>;
+  /**
+   * Sends `job` again as attempt `next.attempt`, visible at `at`; resolves to a function that cancels that message.
+   * `properties`: the failed message's application properties, so what they carry for the job (a sync job's notice URL) goes along.
+   */
+  schedule: (job: JobMessage, next: RetryState, at: Date, properties?: Record<string, unknown>) => Promise<() => Promise<void>>;
   /** Jitter source in [0, 1); default Math.random. */
   random?: () => number;
 }
@@ -124,7 +127,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     try {
       return await run(own, job, attempt);
     } catch (error) {
-      return settleFailure(own, job, { delivery: delivery.deliveryCount + 1, retry }, error);
+      return settleFailure(own, job, { delivery: delivery.deliveryCount + 1, retry, properties: delivery.properties }, error);
     }
   };
 }
@@ -343,6 +346,8 @@ async function store(stages: Stages, job: JobMessage, candidate: OcrResult): Pro
 interface Try {
   delivery: number;
   retry: RetryState;
+  /** The message's application properties (Delivery.properties). */
+  properties?: Record<string, unknown> | undefined;
 }
 
 /**
@@ -361,7 +366,7 @@ async function settleFailure(stages: Stages, job: JobMessage, tried: Try, error:
     }
     if (stages.retries) {
       const decision = decideRetry(stages.retries.policy, tried.retry, timeout, stages.retries.random);
-      const settled = await settleRetry(stages, stages.retries, job, decision, { code, reason });
+      const settled = await settleRetry(stages, stages.retries, job, decision, { code, reason }, tried.properties);
       if ('action' in settled) return settled;
       reason = `${reason}; the retry could not be scheduled, so the broker redelivers it now: ${settled.scheduleError}`;
     }
@@ -397,6 +402,7 @@ async function settleRetry(
   job: JobMessage,
   decision: RetryDecision,
   last: { code: JobErrorCode; reason: string },
+  properties?: Record<string, unknown>,
 ): Promise<Settlement | { scheduleError: string }> {
   if (decision.kind !== 'retry') {
     const code = decision.kind === 'timedOut' ? last.code : 'DELIVERY_LIMIT_EXCEEDED';
@@ -407,7 +413,7 @@ async function settleRetry(
   const at = new Date(Date.parse(stages.isoNow()) + decision.delayMs);
   let cancel: () => Promise<void>;
   try {
-    cancel = await retries.schedule(job, decision.next, at);
+    cancel = await retries.schedule(job, decision.next, at, properties);
   } catch (error) {
     return { scheduleError: describeError(error).reason };
   }
