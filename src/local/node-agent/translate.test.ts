@@ -44,7 +44,7 @@ void test('paths under a mount move under the pod directory; the longest mount w
   assert.equal(rewritePath('Endpoint=sb://x', mounts), 'Endpoint=sb://x');
 });
 
-void test('the local environment maps listen ports, mount paths, /tmp and binds to loopback', () => {
+void test('the local environment maps listen ports, mount paths, /tmp, binds to loopback and lets notices reach remapped ports', () => {
   const resolved = new Map([
     ['PORT', '8080'],
     ['METRICS_PORT', '8080'],
@@ -64,6 +64,7 @@ void test('the local environment maps listen ports, mount paths, /tmp and binds 
     COUNT: '8080',
     TMPDIR: '/p/tmp',
     HOST: '127.0.0.1',
+    WORKER_NOTIFY_PORT: '0',
   });
 });
 

@@ -14,7 +14,10 @@
 //                                          /etc/ocr/api-keys/keys -> <pod dir>/volumes/api-keys/keys)
 //   emptyDir mounted at /tmp               TMPDIR=<pod dir>/volumes/tmp
 //   pod IP                                 127.0.0.1 (HOST=127.0.0.1 so apps bind loopback only)
+//   WORKER_NOTIFY_PORT unset (8081)        0, any port: each API pod's internal port is remapped, so a worker's
+//                                          job-finished notice goes to that pod's own loopback port
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
+import { ENV } from '../../contract/container.ts';
 import { ContainerConfigError, type ConfigLookup } from './env.ts';
 
 export const LOCAL_PORTS_ANNOTATION = 'ocrplatform.io/local-ports';
@@ -92,6 +95,7 @@ export function localEnv(
   const tmp = mounts.find((m) => m.mountPath === '/tmp');
   if (tmp) env.set('TMPDIR', tmp.hostPath);
   if (!env.has('HOST')) env.set('HOST', POD_IP);
+  if (!env.has(ENV.workerNotifyPort)) env.set(ENV.workerNotifyPort, '0');
   return env;
 }
 
