@@ -2,8 +2,8 @@
 // result, dedupe entry, record), only for its owner, never while a worker may still write its result.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { WebhookOutbox, dedupeKey, inputBlobPath, resultBlobPath, sha256Hex, uploadBlobPath, type JobRecord } from '../../../src/jobs/index.ts';
-import { KEY, startApp, startStack, type Stack, type TestApp } from './helpers.ts';
+import { WebhookOutbox, sha256Hex, type JobRecord } from '../../../src/jobs/index.ts';
+import { KEY, blobsOf, startApp, startStack, storeFinishedJob, type Stack, type TestApp } from './helpers.ts';
 
 const PIPELINE = 'deletes';
 const OTHER_KEY = 'key-other-9876543210';
@@ -25,8 +25,7 @@ after(async () => {
 async function storedJob(status: JobRecord['status']): Promise<{ job: JobRecord; key: string }> {
   serial++;
   const now = new Date().toISOString();
-  const contentHash = sha256Hex(Buffer.from(`delete ${process.pid} ${serial}`));
-  const job = await stack.records.create({
+  return await storeFinishedJob(stack, {
     id: `job-delete-${process.pid}-${serial}`,
     pipeline: PIPELINE,
     owner: 'tester',
@@ -34,32 +33,10 @@ async function storedJob(status: JobRecord['status']): Promise<{ job: JobRecord;
     languages: ['eng'],
     options: { pageSegmentation: 'auto' },
     attempts: 1,
-    contentHash,
+    contentHash: sha256Hex(Buffer.from(`delete ${process.pid} ${serial}`)),
     createdAt: now,
     updatedAt: now,
   });
-  await stack.blobs.putUpload(job.id, Buffer.from('upload'));
-  await stack.blobs.putInput(job.id, Buffer.from('input'));
-  await stack.blobs.writeResult({
-    jobId: job.id,
-    text: 'TOTAL 1.00',
-    lines: [],
-    meanConfidence: 90,
-    languages: ['eng'],
-    image: { width: 1, height: 1, format: 'png' },
-    timings: { downloadMs: 1, preprocessMs: 1, recognizeMs: 1, totalMs: 3 },
-    worker: 'test',
-    completedAt: now,
-  });
-  const key = dedupeKey(contentHash, job.languages, job.options);
-  await stack.records.rememberResult(PIPELINE, key, job.id);
-  return { job, key };
-}
-
-async function blobsOf(jobId: string): Promise<boolean[]> {
-  return await Promise.all(
-    [uploadBlobPath(jobId), inputBlobPath(jobId), resultBlobPath(jobId)].map((p) => stack.blobs.container.getBlockBlobClient(p).exists()),
-  );
 }
 
 async function remove(jobId: string, key = KEY) {
@@ -74,7 +51,7 @@ void describe('DELETE /v1/jobs/{id}', () => {
       assert.equal(response.statusCode, 204, response.body);
       assert.equal(response.body, '');
       assert.equal(await stack.records.get(PIPELINE, job.id), undefined);
-      assert.deepEqual(await blobsOf(job.id), [false, false, false]);
+      assert.deepEqual(await blobsOf(stack, job.id), [false, false, false]);
       assert.equal(await stack.records.findResult(PIPELINE, key), undefined);
       const read = await api.app.inject({ method: 'GET', url: `/v1/jobs/${job.id}`, headers: { 'x-api-key': KEY } });
       assert.equal(read.json().error?.code, 'JOB_NOT_FOUND');
@@ -88,7 +65,7 @@ void describe('DELETE /v1/jobs/{id}', () => {
       assert.equal(response.statusCode, 409);
       assert.equal(response.json().error?.code, 'JOB_IN_PROGRESS');
       assert.equal((await stack.records.get(PIPELINE, job.id))?.status, status);
-      assert.deepEqual(await blobsOf(job.id), [true, true, true]);
+      assert.deepEqual(await blobsOf(stack, job.id), [true, true, true]);
       assert.equal(await stack.records.findResult(PIPELINE, key), job.id);
     });
   }
@@ -99,7 +76,7 @@ void describe('DELETE /v1/jobs/{id}', () => {
     assert.equal(response.statusCode, 404);
     assert.equal(response.json().error?.code, 'JOB_NOT_FOUND');
     assert.ok(await stack.records.get(PIPELINE, job.id));
-    assert.deepEqual(await blobsOf(job.id), [true, true, true]);
+    assert.deepEqual(await blobsOf(stack, job.id), [true, true, true]);
   });
 
   void it('answers 404 JOB_NOT_FOUND for an id that never existed, and for a second DELETE', async () => {

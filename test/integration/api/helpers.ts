@@ -5,8 +5,23 @@ import { ServiceBusClient } from '@azure/service-bus';
 import { createServer, type Server } from 'node:http';
 import { TableClient } from '@azure/data-tables';
 import type { FastifyInstance } from 'fastify';
-import { JobBlobs, JobRecords, WebhookOutbox, blobServiceClient, sharedKeyCredential, tableClient, type StorageSettings } from '../../../src/jobs/index.ts';
+import {
+  JobBlobs,
+  JobRecords,
+  WebhookOutbox,
+  blobServiceClient,
+  dedupeKey,
+  inputBlobPath,
+  resultBlobPath,
+  sharedKeyCredential,
+  tableClient,
+  uploadBlobPath,
+  type JobRecord,
+  type StorageSettings,
+} from '../../../src/jobs/index.ts';
 import { ApiKeys } from '../../../src/api/auth.ts';
+import { ENV } from '../../../src/contract/container.ts';
+import { jobRecord, ocrResult } from '../../../src/jobs/testing/fixtures.ts';
 import { buildApp } from '../../../src/api/app.ts';
 import type { ApiConfig } from '../../../src/api/config.ts';
 import { testConfig } from '../../support/api-config.ts';
@@ -66,8 +81,7 @@ export interface TestApp {
 /** The app from the factory, with real storage and queue clients; `keysFile: null` runs it with authentication off (API_AUTH=disabled). */
 export async function startApp(stack: Stack, overrides: Partial<ApiConfig> = {}, keysFile: string | null = KEYS_FILE): Promise<TestApp> {
   const config = testConfig({ pipeline: 'test', ...overrides });
-  const client = new ServiceBusClient(stack.standin.connectionString, { retryOptions: { maxRetries: 1, timeoutInMs: 5_000, retryDelayInMs: 100 } });
-  const queue = new ServiceBusJobQueue(client, QUEUE);
+  const queue = new ServiceBusJobQueue(serviceBusClient(stack), QUEUE);
   const app = await buildApp({
     config,
     records: stack.records,
@@ -126,13 +140,13 @@ export async function footprint(stack: Stack, pipeline: string): Promise<{ recor
 /** The environment the API and worker processes share: pipeline, queue, English and the stack's storage and broker. */
 export function processEnv(stack: Stack, pipeline: string): Record<string, string> {
   return {
-    OCR_PIPELINE: pipeline,
-    OCR_QUEUE_NAME: QUEUE,
-    OCR_LANGUAGES: 'eng',
-    SERVICEBUS_CONNECTION_STRING: stack.standin.connectionString,
-    BLOB_CONNECTION_STRING: stack.azurite.connectionString,
-    BLOB_CONTAINER: stack.storage.container,
-    JOBS_TABLE: stack.storage.table,
+    [ENV.pipeline]: pipeline,
+    [ENV.queueName]: QUEUE,
+    [ENV.languages]: 'eng',
+    [ENV.serviceBusConnectionString]: stack.standin.connectionString,
+    [ENV.blobConnectionString]: stack.azurite.connectionString,
+    [ENV.blobContainer]: stack.storage.container,
+    [ENV.jobsTable]: stack.storage.table,
   };
 }
 
@@ -169,4 +183,47 @@ export async function startHookReceiver(): Promise<HookReceiver> {
     hooks,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+/** A client of the stack's stand-in that gives up quickly (one retry, 5 s timeout), so a broken broker fails a test at once. */
+export function serviceBusClient(stack: Stack): ServiceBusClient {
+  return new ServiceBusClient(stack.standin.connectionString, { retryOptions: { maxRetries: 1, timeoutInMs: 5_000, retryDelayInMs: 100 } });
+}
+
+/** A finished job as the API and worker leave it: `record` (it needs a contentHash) stored, its upload, input and result blobs written, its dedupe entry kept. */
+export async function storeFinishedJob(stack: Stack, record: JobRecord): Promise<{ job: JobRecord; key: string }> {
+  if (!record.contentHash) throw new Error(`storeFinishedJob: record ${record.id} has no contentHash, which its dedupe entry needs`);
+  const job = await stack.records.create(record);
+  await stack.blobs.putUpload(job.id, Buffer.from('upload'));
+  await stack.blobs.putInput(job.id, Buffer.from('input'));
+  await stack.blobs.writeResult(ocrResult({ jobId: job.id, text: 'TOTAL 1.00', completedAt: new Date().toISOString() }));
+  const key = dedupeKey(record.contentHash, job.languages, job.options);
+  await stack.records.rememberResult(job.pipeline, key, job.id);
+  return { job, key };
+}
+
+/** Whether the job's upload, input and result blobs exist, in that order. */
+export async function blobsOf(stack: Stack, jobId: string): Promise<boolean[]> {
+  return await Promise.all(
+    [uploadBlobPath(jobId), inputBlobPath(jobId), resultBlobPath(jobId)].map((p) => stack.blobs.container.getBlockBlobClient(p).exists()),
+  );
+}
+
+/** The content hash agedRecord gives a job past awaiting_upload, unless `extra` names another. */
+export const AGED_RECORD_HASH = 'a'.repeat(64);
+let agedSerial = 0;
+
+/** A record as the API writes it in `pipeline`, last changed `ageSeconds` ago; past awaiting_upload it has a content hash and queuedAt. */
+export function agedRecord(pipeline: string, status: JobRecord['status'], ageSeconds: number, extra: Partial<JobRecord> = {}): JobRecord {
+  const at = new Date(Date.now() - ageSeconds * 1000).toISOString();
+  agedSerial++;
+  return jobRecord({
+    id: `job-aged-${process.pid}-${agedSerial}`,
+    pipeline,
+    status,
+    createdAt: at,
+    updatedAt: at,
+    ...(status === 'awaiting_upload' ? {} : { contentHash: AGED_RECORD_HASH, queuedAt: at }),
+    ...extra,
+  });
 }

@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ServiceBusClient } from '@azure/service-bus';
+import type { ServiceBusClient } from '@azure/service-bus';
 import { ServiceBusJobQueue } from '../../../src/api/queue.ts';
 import { messageOf } from '../../../src/api/recovery/runner.ts';
 import { SIGNATURE_HEADER, sha256Hex, verifyWebhook, type JobRecord } from '../../../src/jobs/index.ts';
 import { LOOPBACK_WEBHOOKS_ENV } from '../../support/api-config.ts';
 import { waitFor } from '../../support/ports.ts';
-import { KEYS_FILE, QUEUE, processEnv, startHookReceiver, startStack, type HookReceiver, type Stack } from './helpers.ts';
+import { KEYS_FILE, QUEUE, agedRecord, processEnv, serviceBusClient, startHookReceiver, startStack, type HookReceiver, type Stack } from './helpers.ts';
 import { normalize, textImage } from './images.ts';
 import { killAll, startApiProcess, startWorker, type Child } from './processes.ts';
 
@@ -44,7 +44,7 @@ before(async () => {
     RECOVERY_LEASE_SECONDS: '15',
     JOB_QUEUED_DEADLINE_SECONDS: '2',
   });
-  client = new ServiceBusClient(stack.standin.connectionString, { retryOptions: { maxRetries: 1, timeoutInMs: 5_000, retryDelayInMs: 100 } });
+  client = serviceBusClient(stack);
 });
 
 after(async () => {
@@ -57,21 +57,9 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/** A record of the tester's, last changed `ageSeconds` ago, one per status. */
 function record(status: JobRecord['status'], ageSeconds: number, extra: Partial<JobRecord>): JobRecord {
-  const at = new Date(Date.now() - ageSeconds * 1000).toISOString();
-  return {
-    id: `job-recovered-${process.pid}-${status}`,
-    pipeline: PIPELINE,
-    owner: 'tester',
-    status,
-    languages: ['eng'],
-    options: { pageSegmentation: 'auto' },
-    attempts: 0,
-    createdAt: at,
-    updatedAt: at,
-    queuedAt: at,
-    ...extra,
-  };
+  return agedRecord(PIPELINE, status, ageSeconds, { id: `job-recovered-${process.pid}-${status}`, owner: 'tester', ...extra });
 }
 
 void describe('recovery inside the API process', () => {

@@ -9,11 +9,11 @@ import { ApiMetrics } from '../../../src/api/metrics.ts';
 import { ServiceBusJobQueue } from '../../../src/api/queue.ts';
 import { RecoveryLease } from '../../../src/api/recovery/lease.ts';
 import { RecoveryRunner, messageOf, type RecoveryDeps } from '../../../src/api/recovery/runner.ts';
-import { dedupeKey, inputBlobPath, sha256Hex, resultBlobPath, uploadBlobPath, type JobRecord } from '../../../src/jobs/index.ts';
+import { sha256Hex, uploadBlobPath, type JobRecord } from '../../../src/jobs/index.ts';
 import { silentLogger } from '../../../src/shared/logger.ts';
 import { waitFor } from '../../support/ports.ts';
 import { startServiceBusStandin } from '../../support/servicebus.ts';
-import { QUEUE, startStack, type Stack } from './helpers.ts';
+import { AGED_RECORD_HASH, QUEUE, agedRecord, blobsOf, serviceBusClient, startStack, storeFinishedJob, type Stack } from './helpers.ts';
 
 let stack: Stack;
 let client: ServiceBusClient;
@@ -21,7 +21,7 @@ let queue: ServiceBusJobQueue;
 
 before(async () => {
   stack = await startStack();
-  client = new ServiceBusClient(stack.standin.connectionString, { retryOptions: { maxRetries: 1, timeoutInMs: 5_000, retryDelayInMs: 100 } });
+  client = serviceBusClient(stack);
   queue = new ServiceBusJobQueue(client, QUEUE);
 });
 
@@ -30,7 +30,7 @@ after(async () => {
   await stack?.stop();
 });
 
-const HASH = 'a'.repeat(64);
+const HASH = AGED_RECORD_HASH;
 let serial = 0;
 
 function jobId(): string {
@@ -38,21 +38,9 @@ function jobId(): string {
   return `job-recovery-${process.pid}-${serial}`;
 }
 
-/** A record as the API writes it, last changed `ageSeconds` ago. */
+/** A record as the API writes it, last changed `ageSeconds` ago, with an id of this file. */
 function record(pipeline: string, status: JobRecord['status'], ageSeconds: number, extra: Partial<JobRecord> = {}): JobRecord {
-  const at = new Date(Date.now() - ageSeconds * 1000).toISOString();
-  return {
-    id: jobId(),
-    pipeline,
-    status,
-    languages: ['eng'],
-    options: { pageSegmentation: 'auto' },
-    attempts: 0,
-    createdAt: at,
-    updatedAt: at,
-    ...(status === 'awaiting_upload' ? {} : { contentHash: HASH, queuedAt: at }),
-    ...extra,
-  };
+  return agedRecord(pipeline, status, ageSeconds, { id: jobId(), ...extra });
 }
 
 function runner(partition: string, settings: Partial<RecoverySettings> = {}, extra: Partial<RecoveryDeps> = {}): RecoveryRunner {
@@ -203,27 +191,7 @@ void describe('retention', () => {
   /** A succeeded job with every blob and its dedupe entry. */
   async function finishedJob(pipeline: string, ageHours: number): Promise<{ job: JobRecord; key: string }> {
     const contentHash = sha256Hex(Buffer.from(`image ${serial}`));
-    const job = await stack.records.create(record(pipeline, 'succeeded', ageHours * 3600, { contentHash, finishedAt: new Date().toISOString() }));
-    await stack.blobs.putUpload(job.id, Buffer.from('upload'));
-    await stack.blobs.putInput(job.id, Buffer.from('input'));
-    await stack.blobs.writeResult({
-      jobId: job.id,
-      text: 'TOTAL 4.20',
-      lines: [],
-      meanConfidence: 90,
-      languages: ['eng'],
-      image: { width: 1, height: 1, format: 'png' },
-      timings: { downloadMs: 1, preprocessMs: 1, recognizeMs: 1, totalMs: 3 },
-      worker: 'test',
-      completedAt: new Date().toISOString(),
-    });
-    const key = dedupeKey(contentHash, job.languages, job.options);
-    await stack.records.rememberResult(pipeline, key, job.id);
-    return { job, key };
-  }
-
-  async function blobsOf(jobId: string): Promise<boolean[]> {
-    return await Promise.all([uploadBlobPath(jobId), inputBlobPath(jobId), resultBlobPath(jobId)].map(exists));
+    return await storeFinishedJob(stack, record(pipeline, 'succeeded', ageHours * 3600, { contentHash, finishedAt: new Date().toISOString() }));
   }
 
   void it('deletes finished jobs older than the retention with their upload, input and result, and keeps younger ones', async () => {
@@ -235,10 +203,10 @@ void describe('retention', () => {
     assert.equal((await loop.tick())?.retired, 1);
     await loop.stop();
     assert.equal(await stack.records.get(pipeline, old.job.id), undefined);
-    assert.deepEqual(await blobsOf(old.job.id), [false, false, false]);
+    assert.deepEqual(await blobsOf(stack, old.job.id), [false, false, false]);
     assert.equal(await stack.records.findResult(pipeline, old.key), undefined, 'its dedupe entry is gone');
     assert.ok(await stack.records.get(pipeline, young.job.id));
-    assert.deepEqual(await blobsOf(young.job.id), [true, true, true]);
+    assert.deepEqual(await blobsOf(stack, young.job.id), [true, true, true]);
     assert.equal(await stack.records.findResult(pipeline, young.key), young.job.id);
     assert.match(await metrics.registry.metrics(), /ocr_api_retention_deleted_total\{kind="job"\} 1/);
   });

@@ -11,7 +11,7 @@ import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, WebhookOutbox, verifyW
 import { ENV } from '../../../src/contract/container.ts';
 import { LOOPBACK_WEBHOOKS, LOOPBACK_WEBHOOKS_ENV } from '../../support/api-config.ts';
 import { waitFor } from '../../support/ports.ts';
-import { KEY, QUEUE, startApp, startStack, type Stack, type TestApp } from './helpers.ts';
+import { KEY, QUEUE, processEnv, startApp, startStack, type Stack, type TestApp } from './helpers.ts';
 import { killAll, startApiProcess } from './processes.ts';
 import { startServiceBusStandin } from '../../support/servicebus.ts';
 import { textImage } from './images.ts';
@@ -336,13 +336,7 @@ void describe('the webhook outbox', () => {
     void it('an API process SIGKILLed while its attempt is on the wire loses nothing: the next process delivers with the same delivery id', async () => {
       const pipeline = `outbox-procs-${process.pid}`;
       const env = {
-        [ENV.pipeline]: pipeline,
-        [ENV.queueName]: QUEUE,
-        [ENV.languages]: 'eng',
-        [ENV.serviceBusConnectionString]: stack.standin.connectionString,
-        [ENV.blobConnectionString]: stack.azurite.connectionString,
-        [ENV.blobContainer]: stack.storage.container,
-        [ENV.jobsTable]: stack.storage.table,
+        ...processEnv(stack, pipeline),
         [ENV.apiAuth]: 'disabled',
         [ENV.webhookSecret]: SECRET,
         ...LOOPBACK_WEBHOOKS_ENV,
