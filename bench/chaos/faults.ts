@@ -32,6 +32,8 @@ export interface FaultHooks {
   pendingWebhooks: (apiSlot: number) => number;
   /** False once every job is submitted and terminal: nothing is left to interrupt. */
   workLeft: () => boolean;
+  /** How long kills go on after the window while work is left (ms): workers that stopped receiving never become busy again. */
+  killGraceMs: number;
   log: (line: string) => void;
 }
 
@@ -53,6 +55,7 @@ export class FaultInjector {
   private readonly receiver: WebhookReceiver;
   private readonly pendingWebhooks: (apiSlot: number) => number;
   private readonly workLeft: () => boolean;
+  private readonly killGraceMs: number;
   private readonly restarts: Promise<void>[] = [];
   private readonly log: (line: string) => void;
 
@@ -61,6 +64,7 @@ export class FaultInjector {
     this.receiver = receiver;
     this.pendingWebhooks = run.pendingWebhooks;
     this.workLeft = run.workLeft;
+    this.killGraceMs = run.killGraceMs;
     this.log = run.log;
   }
 
@@ -92,14 +96,14 @@ export class FaultInjector {
 
   /**
    * `n` kills spread over the window; each tries until `attempt` kills something (true). On a busy machine restarted workers
-   * may take longer than the window to be back, so kills go on after it, until nothing is left to interrupt.
+   * may take longer than the window to be back, so kills go on after it, until nothing is left to interrupt or killGraceMs has passed.
    */
   private async kills(n: number, start: number, windowMs: number, attempt: () => Promise<boolean>): Promise<void> {
     const spacing = windowMs / Math.max(1, n);
     for (let k = 0; k < n; k++) {
       await sleep(Math.max(0, start + spacing * (k + 0.3) - Date.now()));
       while (!(await attempt().catch(() => false))) {
-        if (!this.workLeft()) return;
+        if (!this.workLeft() || Date.now() > start + windowMs + this.killGraceMs) return;
         await sleep(100);
       }
     }

@@ -66,6 +66,7 @@ class ChaosRun {
     this.faults = new FaultInjector(platform, receiver, {
       pendingWebhooks: (slot) => this.pendingWebhooks(slot),
       workLeft: () => this.submitting || this.terminal() < this.jobs.length,
+      killGraceMs: stuckAfterSeconds(options.settings) * 1000,
       log: options.log,
     });
   }

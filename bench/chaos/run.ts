@@ -98,7 +98,13 @@ if (import.meta.main) {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       killAll();
-      for (const pid of azurite) process.kill(pid, 'SIGKILL');
+      for (const pid of azurite) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone: the Azurite a restart replaced.
+        }
+      }
       process.exit(130);
     });
   }
