@@ -365,3 +365,35 @@ void describe('structured output and fields with a real worker', () => {
     }
   });
 });
+
+void describe('fields and formats with the paddle engine', () => {
+  before(async () => {
+    // One worker at a time on the queue: the tesseract worker stops, a paddle worker takes its place.
+    await worker?.stop();
+    worker = await startWorker({ ...shared, OCR_ENGINE: 'paddle' });
+    const health = (await (await fetch(`${worker.url}/health`)).json()) as { engine: { name: string } };
+    assert.equal(health.engine.name, 'paddle');
+  });
+
+  void it('a receipt read by the paddle engine comes back with the same fields and renders as hOCR and TSV', async (t) => {
+    const receipt = await renderText(['SUNRISE TRADING SDN BHD', 'NO 12 JALAN MAWAR', '47301 PETALING JAYA', 'DATE: 15/03/2024', 'TOTAL      RM 9.00']);
+    const answer = await call('POST', '/v1/ocr/receipt', form(receipt, 'image/png', 'paddle-receipt.png'));
+    assert.equal(answer.status, 200, answer.text);
+    t.diagnostic(`paddle read ${JSON.stringify(answer.json.result.lines.map((l: any) => l.text))}`);
+    const { receipt: fields } = answer.json.fields;
+    assert.equal(fields.date?.value, '2024-03-15', answer.text);
+    assert.equal(fields.total?.value, '9.00', answer.text);
+    assert.match(fields.company?.value ?? '', /^SUNRISE ?TRADING ?SDN ?BHD$/u, answer.text);
+    const hocr = await call('GET', `/v1/jobs/${answer.json.jobId}/result?format=hocr`);
+    assert.equal(hocr.status, 200, hocr.text);
+    assert.equal(hocr.text.match(/class="ocr_line"/gu)?.length, answer.json.result.lines.length);
+    const tsv = await call('GET', `/v1/jobs/${answer.json.jobId}/result?format=tsv`);
+    assert.equal(
+      tsv.text
+        .trimEnd()
+        .split('\n')
+        .filter((row) => row.startsWith('4\t')).length,
+      answer.json.result.lines.length,
+    );
+  });
+});
