@@ -190,18 +190,30 @@ export async function submitJob(
   return jobId;
 }
 
-export async function waitForStatus(platform: Platform, jobId: string, statuses: readonly JobStatus[], timeoutMs = 60_000): Promise<JobRecord> {
+/** The job's record once `check` holds for it; `what` names the wait in the timeout error. Polls every `pollMs` ms. */
+export async function waitForRecord(
+  platform: Platform,
+  jobId: string,
+  what: string,
+  check: (r: JobRecord) => boolean,
+  timeoutMs = 60_000,
+  pollMs = 100,
+): Promise<JobRecord> {
   let record: JobRecord | undefined;
   await waitFor(
-    `job ${jobId} to reach ${statuses.join(' or ')} (last seen: ${record?.status ?? 'none'})`,
+    `job ${jobId}: ${what}`,
     async () => {
       record = await platform.records.get(PIPELINE, jobId);
-      return record !== undefined && statuses.includes(record.status);
+      return record !== undefined && check(record);
     },
     timeoutMs,
-    100,
+    pollMs,
   );
   return record!;
+}
+
+export async function waitForStatus(platform: Platform, jobId: string, statuses: readonly JobStatus[], timeoutMs = 60_000): Promise<JobRecord> {
+  return await waitForRecord(platform, jobId, `to reach ${statuses.join(' or ')}`, (r) => statuses.includes(r.status), timeoutMs);
 }
 
 /** Dead-lettered messages of a queue, read with peek (they stay there). */

@@ -6,17 +6,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { JobRecord } from '../../../src/jobs/index.ts';
 import { normalizeText, renderText, truncatedJpeg } from '../../fixtures/render-text.ts';
 import { waitFor } from '../../support/ports.ts';
 import {
   MAX_DELIVERIES,
-  PIPELINE,
   deadLetters,
   killAllWorkers,
   startPlatform,
   startWorker,
   submitJob,
+  waitForRecord,
   waitForStatus,
   type Platform,
   type WorkerProcess,
@@ -48,21 +47,6 @@ after(async () => {
   killAllWorkers();
   await platform?.close();
 });
-
-/** The record once `check` holds for it. */
-async function waitForRecord(jobId: string, what: string, check: (r: JobRecord) => boolean, timeoutMs = 30_000): Promise<JobRecord> {
-  let record: JobRecord | undefined;
-  await waitFor(
-    `job ${jobId}: ${what} (last seen: ${JSON.stringify(record)})`,
-    async () => {
-      record = await platform.records.get(PIPELINE, jobId);
-      return record !== undefined && check(record);
-    },
-    timeoutMs,
-    50,
-  );
-  return record!;
-}
 
 async function deadLetterOf(queue: string, jobId: string): Promise<{ reason: string | undefined; description: string | undefined }> {
   let letter: { reason: string | undefined; description: string | undefined } | undefined;
@@ -99,7 +83,7 @@ void describe('a worker with Send and Listen on the queue', () => {
     // No image yet: UPLOAD_MISSING is transient (the upload may still become visible).
     const image = await renderText(['RETRY 0007', 'TOTAL 3.20']);
     const jobId = await submitJob(platform, queue, image, {}, { upload: false });
-    const waiting = await waitForRecord(jobId, 'queued for a retry', (r) => r.status === 'queued' && r.nextAttemptAt !== undefined);
+    const waiting = await waitForRecord(platform, jobId, 'queued for a retry', (r) => r.status === 'queued' && r.nextAttemptAt !== undefined, 30_000, 50);
     assert.equal(waiting.lastErrorCode, 'UPLOAD_MISSING');
     assert.equal(waiting.attempts, 1);
     const backoffMs = Date.parse(waiting.nextAttemptAt!) - Date.parse(waiting.startedAt!);
