@@ -50,7 +50,11 @@ export function jobResultRoute({ commands, results }: { commands: JobCommands; r
       const result = await finishedResult(commands, results, id, principalOf(request.caller));
       if (format === 'json') return reply.send(result);
       const renderer = RENDERERS[format];
-      return reply.type(renderer.contentType).send(renderer.render(result));
+      // The text is whatever the uploaded image said: a browser opening the hOCR must not run or fetch anything.
+      return reply
+        .type(renderer.contentType)
+        .headers({ 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'" })
+        .send(renderer.render(result));
     },
   };
 }

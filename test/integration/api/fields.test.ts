@@ -55,7 +55,7 @@ async function call(
   body?: FormData | Buffer,
   key = KEY,
   contentType?: string,
-): Promise<{ status: number; type: string; text: string; json: any }> {
+): Promise<{ status: number; type: string; text: string; json: any; headers: Headers }> {
   const response = await fetch(api.url + path, {
     method,
     headers: { 'x-api-key': key, ...(contentType ? { 'content-type': contentType } : {}) },
@@ -64,7 +64,7 @@ async function call(
   });
   const text = await response.text();
   const type = response.headers.get('content-type') ?? '';
-  return { status: response.status, type, text, json: type.startsWith('application/json') ? JSON.parse(text) : undefined };
+  return { status: response.status, type, text, json: type.startsWith('application/json') ? JSON.parse(text) : undefined, headers: response.headers };
 }
 
 function form(bytes: Buffer, type: string, name: string): FormData {
@@ -304,6 +304,8 @@ void describe('structured output and fields with a real worker', () => {
       const answer = await call('GET', `/v1/jobs/${jobId}/result?format=hocr`);
       assert.equal(answer.status, 200, answer.text);
       assert.match(answer.type, /^application\/xhtml\+xml/u);
+      assert.equal(answer.headers.get('content-security-policy'), "default-src 'none'");
+      assert.equal(answer.headers.get('x-content-type-options'), 'nosniff');
       const pages = [...answer.text.matchAll(/<div class="ocr_page" id="page_(\d+)" title="bbox 0 0 (\d+) (\d+); ppageno (\d+)">([\s\S]*?)<\/div>/gu)];
       assert.deepEqual(
         pages.map((m) => [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])]),
