@@ -16,7 +16,7 @@ import { Controller } from './controller.ts';
 import { PooledKubeConfig } from './kube-client.ts';
 import { LeaderElector } from './leader.ts';
 import { createMetrics, type OperatorMetrics } from './metrics.ts';
-import { adminClient, defaultQueueReader } from './scaling/client.ts';
+import { adminClient, defaultQueueReader, loadWorkloadIdentity } from './scaling/client.ts';
 import { BACKLOG_PATH, backlogRoute } from './backlog-route.ts';
 
 function version(): string {
@@ -129,6 +129,8 @@ async function main(): Promise<void> {
     'Starting operator',
   );
 
+  // @azure/identity only when the pod has workload identity (scaling/client.ts says what it costs).
+  await loadWorkloadIdentity(process.env);
   const controller = new Controller({
     kc,
     namespaces: cfg.namespaces,

@@ -3,7 +3,7 @@
 // identity. The poller talks to the small QueueReader interface, so its timing logic does
 // not depend on the SDK.
 import { createHash } from 'node:crypto';
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { ServiceBusAdministrationClient } from '@azure/service-bus';
 import { parseConnectionString } from '../../jobs/servicebus-connection.ts';
 import type { Env } from '../../shared/config.ts';
@@ -51,6 +51,23 @@ export class InvalidConnectionStringError extends Error {
 let identity: TokenCredential | undefined;
 
 /**
+ * Loads @azure/identity and builds the workload identity credential, only when the pod has
+ * workload identity (main calls this at start). The package is loaded on demand because most
+ * operators never use it: it cost 7.6 MiB RSS and 4.5 MiB V8 heap after a forced GC on top of
+ * the operator's other dependencies (node 24.21, measured 2026-12-02, issue 14).
+ */
+export async function loadWorkloadIdentity(env: Env): Promise<void> {
+  if (identity || !hasWorkloadIdentity(env)) return;
+  const { DefaultAzureCredential } = await import('@azure/identity');
+  identity ??= new DefaultAzureCredential();
+}
+
+/** Without workload identity every token request fails with what is missing, so a read or update names the cause. */
+const noIdentityCredential: TokenCredential = {
+  getToken: () => Promise.reject(noIdentityError()),
+};
+
+/**
  * The SDK (7.9.x) always speaks https to the Endpoint's host:port. Local stand-ins and
  * Microsoft's emulator mark their connection strings UseDevelopmentEmulator=true and serve
  * ATOM over plain http; a pipeline policy (src/shared/emulator-http.ts) flips the scheme for them only.
@@ -58,8 +75,7 @@ let identity: TokenCredential | undefined;
 export function adminClient(cred: QueueCredential): ServiceBusAdministrationClient {
   let client: ServiceBusAdministrationClient;
   if (cred.kind === 'workloadIdentity') {
-    identity ??= new DefaultAzureCredential();
-    client = new ServiceBusAdministrationClient(cred.namespace, identity);
+    client = new ServiceBusAdministrationClient(cred.namespace, identity ?? noIdentityCredential);
   } else {
     endpointOf(cred); // validates before the SDK throws something vaguer
     client = new ServiceBusAdministrationClient(cred.connectionString);
@@ -81,13 +97,17 @@ export function hasWorkloadIdentity(env: Env): boolean {
   return Boolean(env.AZURE_FEDERATED_TOKEN_FILE && env.AZURE_CLIENT_ID && env.AZURE_TENANT_ID);
 }
 
+function noIdentityError(): Error {
+  const error = new Error(
+    "the operator pod has no workload identity (AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID and AZURE_TENANT_ID are not set): label the operator's pods azure.workload.identity/use=true and annotate its ServiceAccount with azure.workload.identity/client-id, or use connectionStringSecretRef",
+  );
+  error.name = 'CredentialUnavailableError';
+  return error;
+}
+
 export function noIdentityReader(): QueueReader {
   const fail = async (): Promise<never> => {
-    const error = new Error(
-      "the operator pod has no workload identity (AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID and AZURE_TENANT_ID are not set): label the operator's pods azure.workload.identity/use=true and annotate its ServiceAccount with azure.workload.identity/client-id, or use connectionStringSecretRef",
-    );
-    error.name = 'CredentialUnavailableError';
-    throw error;
+    throw noIdentityError();
   };
   return { counts: fail, status: fail };
 }
