@@ -229,3 +229,22 @@ export async function deadLetters(
     await receiver.close();
   }
 }
+
+/** The dead letter of `jobId` in `queue` once it is there (peeked, so it stays), waiting up to `timeoutMs`. */
+export async function deadLetterOf(
+  platform: Platform,
+  queue: string,
+  jobId: string,
+  timeoutMs = 15_000,
+): Promise<{ reason: string | undefined; description: string | undefined }> {
+  let letter: { reason: string | undefined; description: string | undefined } | undefined;
+  await waitFor(
+    `job ${jobId} in the dead-letter queue`,
+    async () => {
+      letter = (await deadLetters(platform, queue)).find((m) => m.jobId === jobId);
+      return letter !== undefined;
+    },
+    timeoutMs,
+  );
+  return letter!;
+}

@@ -7,10 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { normalizeText, renderText, truncatedJpeg } from '../../fixtures/render-text.ts';
-import { waitFor } from '../../support/ports.ts';
 import {
   MAX_DELIVERIES,
-  deadLetters,
+  deadLetterOf,
   killAllWorkers,
   startPlatform,
   startWorker,
@@ -47,19 +46,6 @@ after(async () => {
   killAllWorkers();
   await platform?.close();
 });
-
-async function deadLetterOf(queue: string, jobId: string): Promise<{ reason: string | undefined; description: string | undefined }> {
-  let letter: { reason: string | undefined; description: string | undefined } | undefined;
-  await waitFor(
-    `job ${jobId} in the dead-letter queue`,
-    async () => {
-      letter = (await deadLetters(platform, queue)).find((m) => m.jobId === jobId);
-      return letter !== undefined;
-    },
-    15_000,
-  );
-  return letter!;
-}
 
 void describe('a worker with Send and Listen on the queue', () => {
   const queue = 'retries';
@@ -109,7 +95,7 @@ void describe('a worker with Send and Listen on the queue', () => {
     assert.deepEqual([record.status, record.errorCode, record.attempts], ['failed', 'DELIVERY_LIMIT_EXCEEDED', MAX_ATTEMPTS]);
     assert.match(record.errorMessage ?? '', new RegExp(`gave up after ${MAX_ATTEMPTS} attempts.*UPLOAD_MISSING`));
     assert.ok(tookMs >= (MAX_ATTEMPTS - 1) * DELAY_SECONDS * 1000, `${MAX_ATTEMPTS - 1} backoffs of ${DELAY_SECONDS} s took ${tookMs} ms`);
-    const letter = await deadLetterOf(queue, jobId);
+    const letter = await deadLetterOf(platform, queue, jobId);
     assert.equal(letter.reason, 'DELIVERY_LIMIT_EXCEEDED');
     assert.match(letter.description ?? '', /gave up after/);
     assert.equal(platform.standin.counts(queue).scheduledMessageCount, 0, 'no retry left behind');
@@ -119,7 +105,7 @@ void describe('a worker with Send and Listen on the queue', () => {
     const jobId = await submitJob(platform, queue, await truncatedJpeg());
     const record = await waitForStatus(platform, jobId, ['failed', 'succeeded']);
     assert.deepEqual([record.status, record.errorCode, record.attempts], ['failed', 'IMAGE_CORRUPT', 1]);
-    assert.equal((await deadLetterOf(queue, jobId)).reason, 'IMAGE_CORRUPT');
+    assert.equal((await deadLetterOf(platform, queue, jobId)).reason, 'IMAGE_CORRUPT');
     assert.equal(platform.standin.counts(queue).scheduledMessageCount, 0);
     assert.doesNotMatch(worker.logs(), new RegExp(`"jobId":"${jobId}".*"msg":"Scheduled retry"`));
   });
@@ -144,7 +130,7 @@ void describe('a worker with Listen only', () => {
         ['DELIVERY_LIMIT_EXCEEDED', MAX_DELIVERIES],
         'the broker redelivered it up to its MaxDeliveryCount',
       );
-      assert.equal((await deadLetterOf(queue, jobId)).reason, 'MaxDeliveryCountExceeded');
+      assert.equal((await deadLetterOf(platform, queue, jobId)).reason, 'MaxDeliveryCountExceeded');
       assert.match(worker.logs(), /the retry could not be scheduled, so the broker redelivers it now/);
     } finally {
       worker.kill('SIGKILL');

@@ -10,7 +10,7 @@ import { waitFor } from '../../support/ports.ts';
 import {
   MAX_DELIVERIES,
   PIPELINE,
-  deadLetters,
+  deadLetterOf,
   killAllWorkers,
   startPlatform,
   startWorker,
@@ -98,17 +98,9 @@ void describe('one worker on a healthy queue', () => {
       assert.equal(record.status, 'failed');
       assert.equal(record.errorCode, code);
       assert.equal(record.attempts, 1, 'a permanent failure is not retried');
-      let letter: { reason: string | undefined; description: string | undefined } | undefined;
-      await waitFor(
-        `job ${jobId} in the dead-letter queue`,
-        async () => {
-          letter = (await deadLetters(platform, queue)).find((m) => m.jobId === jobId);
-          return letter !== undefined;
-        },
-        10_000,
-      );
-      assert.equal(letter?.reason, code);
-      assert.ok((letter?.description ?? '').length > 10, 'the description says what went wrong');
+      const letter = await deadLetterOf(platform, queue, jobId, 10_000);
+      assert.equal(letter.reason, code);
+      assert.ok((letter.description ?? '').length > 10, 'the description says what went wrong');
     });
   }
 
@@ -127,16 +119,8 @@ void describe('one worker on a healthy queue', () => {
     assert.equal(record.errorCode, 'DELIVERY_LIMIT_EXCEEDED');
     assert.match(record.errorMessage ?? '', /UPLOAD_MISSING/);
     assert.equal(record.attempts, MAX_DELIVERIES);
-    let letter: { reason: string | undefined } | undefined;
-    await waitFor(
-      'the message in the dead-letter queue',
-      async () => {
-        letter = (await deadLetters(platform, queue)).find((m) => m.jobId === jobId);
-        return letter !== undefined;
-      },
-      15_000,
-    );
-    assert.equal(letter?.reason, 'DELIVERY_LIMIT_EXCEEDED', 'the worker dead-lettered it after the last attempt');
+    const letter = await deadLetterOf(platform, queue, jobId);
+    assert.equal(letter.reason, 'DELIVERY_LIMIT_EXCEEDED', 'the worker dead-lettered it after the last attempt');
     const metrics = (await worker.get('/metrics')).body;
     assert.match(metrics, new RegExp(`ocr_worker_jobs_total\\{outcome="retried",pipeline="receipts"\\} ${MAX_DELIVERIES - 1}\\n`));
     assert.match(metrics, /ocr_worker_jobs_total\{outcome="abandoned",pipeline="receipts"\} 0\n/, 'nothing was left to the broker');
