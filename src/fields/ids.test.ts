@@ -40,6 +40,15 @@ void describe('identity numbers', () => {
     });
   });
 
+  void it('reads digits in the letter-only fields as the letters OCR mistook for them', () => {
+    const misread = parsePassportMrz(MRZ1.replace('ERIKSSON', 'ER1KSS0N'), MRZ2.replace('UTO7408', 'UT07408'), new Date('2026-01-01'));
+    assert.deepEqual([misread?.nationality, misread?.surname], ['UTO', 'ERIKSSON']);
+  });
+
+  void it('refuses an MRZ whose letter-only fields hold something that is not a letter', () => {
+    assert.equal(parsePassportMrz(MRZ1, MRZ2.replace('UTO7408', 'U#O7408')), undefined);
+  });
+
   void it('refuses an MRZ with one character misread', () => {
     assert.equal(parsePassportMrz(MRZ1, MRZ2.replace('L898902C3', 'L898902C8')), undefined);
   });

@@ -83,30 +83,51 @@ function mrzDate(yymmdd: string, kind: 'birth' | 'expiry', now: Date): string | 
   return isoDate(century + yy, mm, dd);
 }
 
+/** OCR reads letters as the digits that look like them; in the MRZ's letter-only fields a digit can only be such a misread. */
+const LETTER_FOR_DIGIT: Readonly<Record<string, string>> = { '0': 'O', '1': 'I', '2': 'Z', '5': 'S', '6': 'G', '8': 'B' };
+const lettersOnly = (field: string): string => field.replace(/\d/gu, (d) => LETTER_FOR_DIGIT[d] ?? d);
+
+/** Line 2's number and dates when every check digit (theirs and the composite) holds. */
+function checkedPart(l2: string): { number: string; birth: string; expiry: string } | undefined {
+  const number = l2.slice(0, 9);
+  const birth = l2.slice(13, 19);
+  const expiry = l2.slice(21, 27);
+  const composite = l2.slice(0, 10) + l2.slice(13, 20) + l2.slice(21, 43);
+  const valid = checks(number, l2[9]!) && checks(birth, l2[19]!) && checks(expiry, l2[27]!) && checks(composite, l2[43]!);
+  return valid ? { number, birth, expiry } : undefined;
+}
+
+/**
+ * Nationality, names and sex are under no check digit: digits there are misread letters (UT0 -> UTO), and what is
+ * still not letters after that mapping makes the whole MRZ unreadable rather than reported wrong.
+ */
+function letterPart(l1: string, l2: string): { nationality: string; names: string; sex: string } | undefined {
+  const nationality = lettersOnly(l2.slice(10, 13));
+  const names = lettersOnly(l1.slice(5));
+  const sex = lettersOnly(l2[20]!);
+  return /^[A-Z<]{3}$/u.test(nationality) && /^[A-Z<]+$/u.test(names) && /^[MFX<]$/u.test(sex) ? { nationality, names, sex } : undefined;
+}
+
 /** The TD3 (passport) MRZ: line 1 `P<` + country + names, line 2 number, nationality, dates, each with its check digit. */
 export function parsePassportMrz(line1: string, line2: string, now = new Date()): PassportFields | undefined {
   const l1 = line1.replace(/\s+/gu, '').toUpperCase();
   const l2 = line2.replace(/\s+/gu, '').toUpperCase();
   if (!/^P[A-Z<][A-Z<]{3}/u.test(l1) || l2.length < 44) return undefined;
-  const number = l2.slice(0, 9);
-  const birth = l2.slice(13, 19);
-  const expiry = l2.slice(21, 27);
-  if (!checks(number, l2[9]!) || !checks(birth, l2[19]!) || !checks(expiry, l2[27]!)) return undefined;
-  const composite = l2.slice(0, 10) + l2.slice(13, 20) + l2.slice(21, 43);
-  if (!checks(composite, l2[43]!)) return undefined;
-  const [surname = '', given = ''] = l1.slice(5).split('<<');
-  const sex = l2[20] === 'M' || l2[20] === 'F' ? l2[20] : 'X';
-  const birthDate = mrzDate(birth, 'birth', now);
-  const expiryDate = mrzDate(expiry, 'expiry', now);
+  const checked = checkedPart(l2);
+  const letters = letterPart(l1, l2);
+  if (!checked || !letters) return undefined;
+  const birthDate = mrzDate(checked.birth, 'birth', now);
+  const expiryDate = mrzDate(checked.expiry, 'expiry', now);
   if (!birthDate || !expiryDate) return undefined;
+  const [surname = '', given = ''] = letters.names.split('<<');
   return {
-    number: number.replace(/<+$/u, ''),
-    nationality: l2.slice(10, 13).replace(/</gu, ''),
+    number: checked.number.replace(/<+$/u, ''),
+    nationality: letters.nationality.replace(/</gu, ''),
     surname: surname.replace(/</gu, ' ').trim(),
     givenNames: given.replace(/<+/gu, ' ').trim(),
     birthDate,
     expiryDate,
-    sex,
+    sex: letters.sex === 'M' || letters.sex === 'F' ? letters.sex : 'X',
   };
 }
 

@@ -207,9 +207,9 @@ void describe('structured output and fields with a real worker', () => {
       assert.equal(ids.aadhaar, undefined);
     });
 
-    // Nationality, names and sex are not under any TD3 check digit: tesseract reads the MRZ's UTO as UT0 here, and
-    // src/fields/ids.ts reports nationality "UT0". Open until ids.ts maps or refuses digits in those alphabetic fields.
-    void it('the whole passport is absent or exact', { todo: 'src/fields/ids.ts reports an MRZ nationality misread as UT0' }, () => {
+    // Nationality, names and sex are under no TD3 check digit: tesseract reads the MRZ's UTO as UT0 here, which
+    // src/fields/ids.ts maps back (a digit in a letter-only field is a misread letter) or refuses.
+    void it('the whole passport is absent or exact', () => {
       const { ids } = answer.json.fields;
       if (ids.passport !== undefined) assert.deepEqual(ids.passport.value, passport, answer.text);
     });
