@@ -67,6 +67,26 @@ interface Job {
   finishedAt?: string;
 }
 
+/**
+ * POST /v1/jobs; a 429 or 503 (the API's per-key rate limit, or busy) is waited out for its
+ * Retry-After (default 1 s) and sent again, up to 10 times, as a well-behaved client does:
+ * the load is there to keep the workers busy, not to lose receipts to the rate limit.
+ */
+async function submitWaitingOutLimits(
+  url: string,
+  headers: Record<string, string>,
+  form: FormData,
+  stopped: () => boolean,
+): Promise<{ res: Response; body: { job?: Job; error?: { code?: string } } }> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(url, { method: 'POST', headers, body: form, signal: AbortSignal.timeout(30_000) });
+    const body = (await res.json()) as { job?: Job; error?: { code?: string } };
+    if ((res.status !== 429 && res.status !== 503) || attempt >= 10 || stopped()) return { res, body };
+    const seconds = Number(res.headers.get('retry-after') ?? '1');
+    await new Promise((r) => setTimeout(r, (Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 30) : 1) * 1000));
+  }
+}
+
 async function limit<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
@@ -188,8 +208,7 @@ export async function runLoad(
       const form = new FormData();
       form.set('file', new Blob([new Uint8Array(image)], { type: 'image/png' }), `receipt-${i}.png`);
       try {
-        const res = await fetch(`${apiUrl}/v1/jobs`, { method: 'POST', headers, body: form, signal: AbortSignal.timeout(30_000) });
-        const body = (await res.json()) as { job?: Job; error?: { code?: string } };
+        const { res, body } = await submitWaitingOutLimits(`${apiUrl}/v1/jobs`, headers, form, () => stop);
         if (res.status !== 201 || !body.job) {
           failed += 1;
           noteError(`submit ${res.status} ${body.error?.code ?? ''}`);

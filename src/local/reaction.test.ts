@@ -38,7 +38,17 @@ const CASES: Array<{ name: string; samples: Array<[number, number, number | unde
       [2, 10, undefined, 1],
       [3, 0, 2, 1],
     ],
-    want: { backlogSeenAt: 1, desiredBefore: 0, readyBefore: 1, hpaDesiredMoreAt: 3, drainedAt: 3 },
+    want: { backlogSeenAt: 1, desiredBefore: 1, readyBefore: 1, hpaDesiredMoreAt: 3, drainedAt: 3 },
+  },
+  {
+    name: 'an HPA that still says 0 while one worker runs has to want more than that one',
+    samples: [
+      [1, 4, 0, 1],
+      [3, 21, 1, 1],
+      [8, 34, 4, 1],
+      [18, 34, 4, 4],
+    ],
+    want: { backlogSeenAt: 1, desiredBefore: 1, readyBefore: 1, hpaDesiredMoreAt: 8, podsReadyAt: 18 },
   },
   { name: 'no backlog, no reaction', samples: [[1, 0, 1, 1]], want: {} },
 ];

@@ -35,7 +35,8 @@ export class ReactionClock {
     if (r.backlogSeenAt === undefined) {
       if (s.backlog <= 0) return;
       r.backlogSeenAt = s.t;
-      r.desiredBefore = s.desired ?? 0;
+      // An HPA that has not read its metric yet may say 0: "more" means more than are already running.
+      r.desiredBefore = Math.max(s.desired ?? 0, s.ready);
       r.readyBefore = s.ready;
       return;
     }
