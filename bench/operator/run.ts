@@ -19,7 +19,7 @@
 // (namespace deletions) + max-seconds (floor); with the defaults and three sizes about
 // 3 x 840 s = 42 min, plus the build (about 1 min) and the cluster start (about 1 min).
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -102,6 +102,12 @@ function chartFlags(kubeconfigPath: string, namespace: string, resync?: number):
   ];
 }
 
+/** The operator's environment as the chart sets it: MALLOC_ARENA_MAX when values.yaml sets mallocArenaMax. */
+function chartEnv(): Record<string, string> {
+  const m = /^mallocArenaMax:\s*"?(\d+)"?/m.exec(readFileSync(join(ROOT, 'charts/ocr-platform/values.yaml'), 'utf8'));
+  return m ? { MALLOC_ARENA_MAX: m[1]! } : {};
+}
+
 async function startOperator(cluster: Cluster, namespace: string, resync?: number): Promise<OperatorProcess> {
   resetMemoryProbe();
   return await startOperatorProcess({
@@ -111,6 +117,8 @@ async function startOperator(cluster: Cluster, namespace: string, resync?: numbe
     // --enable-source-maps: the image's NODE_OPTIONS. --expose-gc and the probe: the benchmark's only additions.
     nodeArgs: ['--enable-source-maps', '--expose-gc', `--import=${pathToFileURL(join(ROOT, 'bench/operator/memory-probe.ts')).href}`],
     flags: chartFlags(cluster.operatorKubeconfigPath, namespace, resync),
+    // The chart's environment: MALLOC_ARENA_MAX from values.yaml mallocArenaMax (read at each run, so the two cannot drift).
+    env: chartEnv(),
     logFile: join(cluster.logsDir, `operator-${namespace}.log`),
     stopGraceMs: 15_000,
   });
