@@ -2,7 +2,7 @@
 // duplicate detection of a real namespace (when enabled) drops a double submit.
 import type { ServiceBusSender } from '@azure/service-bus';
 import { z } from 'zod';
-import { JobMessage } from './schema.ts';
+import { JobMessage, inputBlobPath, type JobRecord } from './schema.ts';
 
 /**
  * Application property names of a retry (src/worker/retries.ts). They travel beside the unchanged
@@ -102,4 +102,19 @@ export function parseJobMessage(body: unknown): JobMessage {
   const value: unknown =
     Buffer.isBuffer(body) || body instanceof Uint8Array ? JSON.parse(Buffer.from(body).toString('utf8')) : typeof body === 'string' ? JSON.parse(body) : body;
   return JobMessage.parse(value);
+}
+
+/** A job's queue message, from its record: what the API sends at submit and the recovery loop sends again. */
+export function jobMessageOf(job: JobRecord, contentHash: string): JobMessage {
+  return {
+    v: 1,
+    jobId: job.id,
+    pipeline: job.pipeline,
+    // Workers derive this path from the job id themselves; it stays for workers that still read it.
+    blobPath: inputBlobPath(job.id),
+    contentHash,
+    languages: job.languages,
+    options: job.options,
+    ...(job.webhookUrl ? { webhookUrl: job.webhookUrl } : {}),
+  };
 }

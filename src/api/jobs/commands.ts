@@ -13,17 +13,7 @@
 // only to that key and to admin keys (canAccess in ../auth.ts); to any other key it does not
 // exist (JOB_NOT_FOUND, never 403). A cache hit gives the caller a job of its own.
 import { randomUUID } from 'node:crypto';
-import {
-  dedupeKey,
-  inputBlobPath,
-  pipelinePartition,
-  sha256Hex,
-  uploadBlobPath,
-  type JobMessage,
-  type JobRecord,
-  type OcrResult,
-  type UploadUrl,
-} from '../../jobs/index.ts';
+import { dedupeKey, jobMessageOf, pipelinePartition, sha256Hex, uploadBlobPath, type JobRecord, type OcrResult, type UploadUrl } from '../../jobs/index.ts';
 import { systemClock, type Clock } from '../../shared/clock.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { canAccess, type Principal } from '../auth.ts';
@@ -463,26 +453,11 @@ export class JobCommands {
     return job;
   }
 
-  /** The job's queue message (its body; a sync job's notice address travels as a property, see enqueue). */
-  private message(job: JobRecord, contentHash: string): JobMessage {
-    return {
-      v: 1,
-      jobId: job.id,
-      pipeline: job.pipeline,
-      // Workers derive this path from the job id themselves; it stays for workers that still read it.
-      blobPath: inputBlobPath(job.id),
-      contentHash,
-      languages: job.languages,
-      options: job.options,
-      ...(job.webhookUrl ? { webhookUrl: job.webhookUrl } : {}),
-    };
-  }
-
   /** Sends the job's queue message (QUEUE_UNAVAILABLE when that fails). */
   private async enqueue(job: JobRecord, contentHash: string, sync = false): Promise<void> {
     try {
       // A sync job (a request waits for it on this replica) names where the worker sends its job-finished notice.
-      await this.queue.send(this.message(job, contentHash), { notifyUrl: sync ? this.notices?.urlFor(job.id) : undefined });
+      await this.queue.send(jobMessageOf(job, contentHash), { notifyUrl: sync ? this.notices?.urlFor(job.id) : undefined });
       this.admission?.sent();
     } catch (err) {
       this.log.error({ jobId: job.id, err }, 'Failed to enqueue job');

@@ -18,7 +18,7 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 import {
   JobNotFoundError,
   dedupeKey,
-  inputBlobPath,
+  jobMessageOf,
   parseJobMessage,
   type JobBlobs,
   type JobErrorCode,
@@ -274,7 +274,7 @@ export class RecoveryRunner {
       patch: { requeues: (record.requeues ?? 0) + 1 },
     });
     if (!moved) return false;
-    await this.deps.queue.send(messageOf(moved, record.contentHash));
+    await this.deps.queue.send(jobMessageOf(moved, record.contentHash));
     this.deps.metrics.recovered.inc({ state: record.status });
     this.deps.log.warn({ jobId: record.id, was: record.status, requeues: moved.requeues, reason }, 'Sent stale job again');
     return true;
@@ -357,18 +357,4 @@ export class RecoveryRunner {
     const queued = await this.deps.records.findStale(this.deps.partition, ['queued'], new Date(this.now() + 1_000).toISOString(), QUEUED_SAMPLE);
     this.deps.metrics.oldestQueuedAge.set(oldestQueuedSeconds(queued, this.now()));
   }
-}
-
-/** The job's queue message, as the API sent it at submit (src/api/jobs/commands.ts). */
-export function messageOf(job: JobRecord, contentHash: string): JobMessage {
-  return {
-    v: 1,
-    jobId: job.id,
-    pipeline: job.pipeline,
-    blobPath: inputBlobPath(job.id),
-    contentHash,
-    languages: job.languages,
-    options: job.options,
-    ...(job.webhookUrl ? { webhookUrl: job.webhookUrl } : {}),
-  };
 }

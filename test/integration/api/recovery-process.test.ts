@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServiceBusClient } from '@azure/service-bus';
 import { ServiceBusJobQueue } from '../../../src/api/queue.ts';
-import { messageOf } from '../../../src/api/recovery/runner.ts';
-import { SIGNATURE_HEADER, sha256Hex, verifyWebhook, type JobRecord } from '../../../src/jobs/index.ts';
+import { SIGNATURE_HEADER, jobMessageOf, sha256Hex, verifyWebhook, type JobRecord } from '../../../src/jobs/index.ts';
 import { LOOPBACK_WEBHOOKS_ENV } from '../../support/api-config.ts';
 import { waitFor } from '../../support/ports.ts';
 import { KEYS_FILE, QUEUE, agedRecord, processEnv, serviceBusClient, startHookReceiver, startStack, type HookReceiver, type Stack } from './helpers.ts';
@@ -67,7 +66,7 @@ void describe('recovery inside the API process', () => {
     const job = await stack.records.create(record('processing', 1, { contentHash: 'b'.repeat(64), webhookUrl: receiver.url, attempts: 3 }));
     // No worker runs yet: this test plays the worker that died on its last delivery.
     const queue = new ServiceBusJobQueue(client, QUEUE);
-    await queue.send(messageOf(job, 'b'.repeat(64)));
+    await queue.send(jobMessageOf(job, 'b'.repeat(64)));
     const taker = client.createReceiver(QUEUE, { receiveMode: 'peekLock' });
     const [message] = await taker.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
     assert.ok(message, 'the job message arrived');

@@ -8,8 +8,8 @@ import { RECOVERY_DEFAULTS, type RecoverySettings } from '../../../src/api/confi
 import { ApiMetrics } from '../../../src/api/metrics.ts';
 import { ServiceBusJobQueue } from '../../../src/api/queue.ts';
 import { RecoveryLease } from '../../../src/api/recovery/lease.ts';
-import { RecoveryRunner, messageOf, type RecoveryDeps } from '../../../src/api/recovery/runner.ts';
-import { sha256Hex, uploadBlobPath, type JobRecord } from '../../../src/jobs/index.ts';
+import { RecoveryRunner, type RecoveryDeps } from '../../../src/api/recovery/runner.ts';
+import { jobMessageOf, sha256Hex, uploadBlobPath, type JobRecord } from '../../../src/jobs/index.ts';
 import { silentLogger } from '../../../src/shared/logger.ts';
 import { waitFor } from '../../support/ports.ts';
 import { startServiceBusStandin } from '../../support/servicebus.ts';
@@ -84,7 +84,7 @@ void describe('recovery of dead-lettered jobs', () => {
   void it('fails a job whose message the broker dead-lettered, with the reason, calls onTerminal and settles the message', async () => {
     const pipeline = 'rec-dlq';
     const job = await stack.records.create(record(pipeline, 'processing', 5));
-    await queue.send(messageOf(job, HASH));
+    await queue.send(jobMessageOf(job, HASH));
     const receiver = client.createReceiver(QUEUE, { receiveMode: 'peekLock' });
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
     assert.ok(message, 'the job message arrived');
@@ -117,7 +117,7 @@ void describe('recovery of dead-lettered jobs', () => {
   void it('settles a dead letter whose job is already failed without touching the record', async () => {
     const pipeline = 'rec-dlq-done';
     const job = await stack.records.create(record(pipeline, 'failed', 5, { errorCode: 'IMAGE_CORRUPT', errorMessage: 'not an image' }));
-    await queue.send(messageOf(job, HASH));
+    await queue.send(jobMessageOf(job, HASH));
     const receiver = client.createReceiver(QUEUE, { receiveMode: 'peekLock' });
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
     assert.ok(message);
