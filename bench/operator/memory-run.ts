@@ -35,6 +35,8 @@ const { values } = parseArgs({
     cluster: { type: 'string', default: 'bench-operator' },
     sizes: { type: 'string', default: '1,100' },
     'node-args': { type: 'string', default: '' },
+    // The operator's entry (relative to the repository), e.g. a copy of an older main.js for a before/after comparison.
+    script: { type: 'string', default: 'dist/operator/main.js' },
     'max-seconds': { type: 'string', default: '300' },
     // Also writes a V8 heap snapshot at operator done into this directory (node --heapsnapshot-signal, after the forced GC).
     'snapshot-dir': { type: 'string' },
@@ -84,7 +86,7 @@ async function runSize(cluster: Cluster, kc: KubeConfig, n: number): Promise<str
   const op = await startOperatorProcess({
     kubeconfigPath: cluster.operatorKubeconfigPath,
     namespaces: [ns],
-    script: 'dist/operator/main.js',
+    script: values.script,
     nodeArgs: ['--enable-source-maps', ...extraNodeArgs, '--expose-gc', `--import=${pathToFileURL(join(ROOT, 'bench/operator/memory-probe.ts')).href}`],
     flags: [
       `--kubeconfig=${cluster.operatorKubeconfigPath}`,
