@@ -4,6 +4,16 @@
 // Close is idempotent and drains: stop taking messages (the subscription's credit is
 // withdrawn, the link stays open so held messages can still be settled), wait up to the
 // grace period for in-flight jobs, abandon whatever did not finish, close the receiver.
+//
+// Receiving survives the broker going away: the SDK's subscription retries a lost link a few
+// times and then stops for good, still "open" (Azure/azure-sdk-for-js#11719; seen when the
+// Service Bus stand-in restarted during the chaos run: both workers stayed ready and idle while
+// the queue grew). So every receive-side error closes the subscription and subscribes again
+// after a growing delay (1 s doubling to 30 s, reset by the next message); meanwhile the
+// consumer reports that it is not receiving, which makes the worker unready. A subscription can
+// also stop without any error (the stand-in closing its connections cleanly did that): while the
+// consumer has room and has received nothing for stallMs, it peeks the queue head (one Listen
+// call, no lock); a message waiting longer than that, or a failed peek, means it subscribes again.
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import type { Logger } from '../shared/logger.ts';
 import { keepLocked } from './lock-renewal.ts';
@@ -11,13 +21,23 @@ import type { Processor, Settlement } from './processor.ts';
 
 export interface ConsumerHooks {
   onStart?: () => void;
+  /** Receiving stopped (false: a receive error; the consumer subscribes again) or started again (true). */
+  onReceiving?: (receiving: boolean) => void;
   onSettled?: (settlement: Settlement) => void;
   onLockRenewed?: () => void;
   onInFlight?: (count: number) => void;
 }
 
+/** A receiver on a connection of its own, and how to close both. */
+export interface FreshReceiver {
+  receiver: ServiceBusReceiver;
+  close(): Promise<void>;
+}
+
 export interface ConsumerOptions {
   concurrency: number;
+  /** Idle time after which a waiting message means the subscription stopped (default 30 s). */
+  stallMs?: number;
   /** How long one job may hold its lock (WORKER_MAX_JOB_SECONDS), plus slack for settling. */
   maxJobMs: number;
   log: Logger;
@@ -28,21 +48,34 @@ export interface ConsumerOptions {
 const SETTLED = { abandon: 'Abandoned message', deadLetter: 'Dead-lettered message' } as const;
 
 interface Held {
+  /** The receiver that delivered the message: only it can settle it. */
+  receiver: ServiceBusReceiver;
   message: ServiceBusReceivedMessage;
   settled: boolean;
   done: Promise<void>;
 }
 
 export class Consumer {
-  private readonly receiver: ServiceBusReceiver;
+  private receiver: ServiceBusReceiver;
+  /** Closes the current receiver and, for one made by freshReceiver, its connection. */
+  private closeReceiver: () => Promise<void>;
+  /** Makes a receiver on a new connection, for when the current one stopped delivering (absent: no such check). */
+  private readonly freshReceiver: (() => FreshReceiver) | undefined;
   private readonly processor: Processor;
   private readonly options: ConsumerOptions;
   private readonly held = new Set<Held>();
   private subscription: { close(): Promise<void> } | undefined;
   private closing: Promise<void> | undefined;
+  /** Subscriptions made again since the last message arrived; sets the next delay. */
+  private resubscribes = 0;
+  private resubscribeTimer: NodeJS.Timeout | undefined;
+  private lastReceived = Date.now();
+  private watchdog: NodeJS.Timeout | undefined;
 
-  constructor(receiver: ServiceBusReceiver, processor: Processor, options: ConsumerOptions) {
+  constructor(receiver: ServiceBusReceiver, processor: Processor, options: ConsumerOptions, freshReceiver?: () => FreshReceiver) {
     this.receiver = receiver;
+    this.closeReceiver = async () => await receiver.close();
+    this.freshReceiver = freshReceiver;
     this.processor = processor;
     this.options = options;
   }
@@ -53,30 +86,122 @@ export class Consumer {
 
   start(): void {
     if (this.subscription || this.closing) return;
+    this.subscribe();
+    const stallMs = this.options.stallMs ?? 30_000;
+    this.watchdog = setInterval(() => void this.checkStalled(stallMs), Math.max(100, stallMs / 3));
+    this.watchdog.unref();
+    this.options.hooks?.onStart?.();
+  }
+
+  /** Subscribes again when the queue's head has waited stallMs while this consumer had room and received nothing. */
+  private checking = false;
+
+  private async checkStalled(stallMs: number): Promise<void> {
+    const now = Date.now();
+    if (this.checking || this.closing || this.resubscribeTimer || this.held.size >= this.options.concurrency || now - this.lastReceived < stallMs) return;
+    this.checking = true;
+    try {
+      await this.peekForStall(stallMs, now);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /**
+   * Peeks the queue head on a receiver of a new connection: the SDK's request-response link on a connection that died
+   * quietly can throw from a timer and take the process down (seen with @azure/service-bus 7.9), so the current one is
+   * never asked. A message that waited stallMs means the current subscription stopped: the new receiver takes over.
+   */
+  private async peekForStall(stallMs: number, now: number): Promise<void> {
+    if (!this.freshReceiver) return;
+    const probe = this.freshReceiver();
+    const waitedMs = await this.headWait(probe.receiver, now);
+    if (waitedMs === undefined || waitedMs < stallMs || this.closing || this.resubscribeTimer) {
+      await probe.close().catch(() => undefined);
+      return;
+    }
+    this.options.log.warn({ waitedMs }, 'Received nothing while a message waited; receiving on a new connection');
+    this.lastReceived = now;
+    await this.subscription?.close().catch(() => undefined);
+    this.replaceReceiver(probe);
+    this.subscribe();
+    this.options.hooks?.onReceiving?.(true);
+  }
+
+  /** How long the queue's head message has waited (ms; 0 for none or a scheduled one), or undefined when the peek failed. */
+  private async headWait(receiver: ServiceBusReceiver, now: number): Promise<number | undefined> {
+    try {
+      const [head] = await Promise.race([
+        receiver.peekMessages(1, { abortSignal: AbortSignal.timeout(10_000) }),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('peek took longer than 10 s')), 10_000).unref()),
+      ]);
+      return head?.enqueuedTimeUtc && head.state !== 'scheduled' ? now - head.enqueuedTimeUtc.getTime() : 0;
+    } catch (err) {
+      this.options.log.warn({ err }, 'Failed to peek the queue on a new connection');
+      return undefined;
+    }
+  }
+
+  private subscribe(): void {
     const { log } = this.options;
-    this.subscription = this.receiver.subscribe(
+    // Messages are settled on the receiver that delivered them, even after a fresh one replaced it.
+    const receiver = this.receiver;
+    this.subscription = receiver.subscribe(
       {
         processMessage: async (message) => {
           if (this.closing) {
             // Arrived while draining: give it back at once.
-            await this.receiver.abandonMessage(message).catch(() => {});
+            await receiver.abandonMessage(message).catch(() => {});
             return;
           }
-          await this.handle(message);
+          this.resubscribes = 0;
+          this.lastReceived = Date.now();
+          await this.handle(receiver, message);
         },
         processError: async (args) => {
-          log.warn({ err: args.error, source: args.errorSource, entity: args.entityPath }, 'Failed to receive from Service Bus; the SDK retries');
+          log.warn({ err: args.error, source: args.errorSource, entity: args.entityPath }, 'Failed to receive from Service Bus');
+          // Settling and lock renewal errors concern one message; a receive error may have ended the subscription.
+          if (args.errorSource === 'receive') this.resubscribeLater();
         },
       },
       { maxConcurrentCalls: this.options.concurrency, autoCompleteMessages: false },
     );
-    this.options.hooks?.onStart?.();
   }
 
-  private async handle(message: ServiceBusReceivedMessage): Promise<void> {
+  /** Closes the subscription and subscribes again after a delay: 1 s, doubling to 30 s while nothing arrives. */
+  private resubscribeLater(): void {
+    if (this.closing || this.resubscribeTimer) return;
+    const { log, hooks } = this.options;
+    hooks?.onReceiving?.(false);
+    const delayMs = Math.min(30_000, 1_000 * 2 ** this.resubscribes);
+    this.resubscribes++;
+    this.resubscribeTimer = setTimeout(() => {
+      void (async () => {
+        await this.subscription?.close().catch(() => undefined);
+        this.resubscribeTimer = undefined;
+        if (this.closing) return;
+        this.subscribe();
+        log.info({ delayMs, resubscribes: this.resubscribes }, 'Subscribed to the queue again after a receive error');
+        hooks?.onReceiving?.(true);
+      })();
+    }, delayMs);
+    this.resubscribeTimer.unref();
+  }
+
+  /** Makes `next` the current receiver; the old one is closed once the jobs it delivered are settled. */
+  private replaceReceiver(next: FreshReceiver): void {
+    const closeOld = this.closeReceiver;
+    this.receiver = next.receiver;
+    this.closeReceiver = async () => await next.close();
+    const pending = [...this.held].map((h) => h.done);
+    void Promise.allSettled(pending).then(async () => await closeOld().catch(() => undefined));
+  }
+
+  private async handle(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): Promise<void> {
     const { log, hooks } = this.options;
     let resolveDone!: () => void;
     const entry: Held = {
+      receiver,
       message,
       settled: false,
       done: new Promise((r) => {
@@ -88,7 +213,7 @@ export class Consumer {
     const renewal = keepLocked({
       lockedUntil: message.lockedUntilUtc,
       budgetMs: this.options.maxJobMs,
-      renew: async () => await this.receiver.renewMessageLock(message),
+      renew: async () => await receiver.renewMessageLock(message),
       onRenewed: () => hooks?.onLockRenewed?.(),
       onError: (err) => log.warn({ err, messageId: message.messageId }, 'Failed to renew lock; the message will be redelivered'),
     });
@@ -98,7 +223,7 @@ export class Consumer {
       renewal.stop();
       if (entry.settled) return; // abandoned by a drain that ran out of time
       entry.settled = true;
-      await this.settle(message, settlement);
+      await this.settle(receiver, message, settlement);
       hooks?.onSettled?.(settlement);
       const fields = { jobId: settlement.jobId, action: settlement.action, outcome: settlement.outcome, deliveryCount: message.deliveryCount };
       if (settlement.outcome === 'retried')
@@ -118,16 +243,16 @@ export class Consumer {
     }
   }
 
-  private async settle(message: ServiceBusReceivedMessage, settlement: Settlement): Promise<void> {
+  private async settle(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage, settlement: Settlement): Promise<void> {
     switch (settlement.action) {
       case 'complete':
-        await this.receiver.completeMessage(message);
+        await receiver.completeMessage(message);
         return;
       case 'abandon':
-        await this.receiver.abandonMessage(message);
+        await receiver.abandonMessage(message);
         return;
       case 'deadLetter':
-        await this.receiver.deadLetterMessage(message, { deadLetterReason: settlement.code, deadLetterErrorDescription: settlement.reason.slice(0, 4096) });
+        await receiver.deadLetterMessage(message, { deadLetterReason: settlement.code, deadLetterErrorDescription: settlement.reason.slice(0, 4096) });
         return;
     }
   }
@@ -140,6 +265,8 @@ export class Consumer {
 
   private async drain(graceMs: number): Promise<void> {
     const { log } = this.options;
+    clearTimeout(this.resubscribeTimer);
+    clearInterval(this.watchdog);
     await this.subscription?.close().catch((err: unknown) => log.warn({ err }, 'Failed to close the subscription'));
     const pending = [...this.held];
     if (pending.length > 0) {
@@ -154,11 +281,11 @@ export class Consumer {
         for (const entry of this.held) {
           if (entry.settled) continue;
           entry.settled = true;
-          await this.receiver.abandonMessage(entry.message).catch((err: unknown) => log.warn({ err }, 'Failed to abandon message; its lock will expire'));
+          await entry.receiver.abandonMessage(entry.message).catch((err: unknown) => log.warn({ err }, 'Failed to abandon message; its lock will expire'));
         }
         log.warn({ abandoned: this.held.size }, 'Abandoned unfinished jobs: the drain grace period ran out');
       }
     }
-    await this.receiver.close().catch((err: unknown) => log.warn({ err }, 'Failed to close the receiver'));
+    await this.closeReceiver().catch((err: unknown) => log.warn({ err }, 'Failed to close the receiver'));
   }
 }

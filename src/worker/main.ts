@@ -133,17 +133,33 @@ async function start(): Promise<void> {
     },
   });
   // The SDK's own lock renewal is off (0): the consumer renews, counts and stops at the job budget.
-  const receiver = sbClient.createReceiver(config.queue.queueName, { receiveMode: 'peekLock', maxAutoLockRenewalDurationInMs: 0 });
-  consumer = new Consumer(receiver, processor, {
-    concurrency: config.concurrency,
-    maxJobMs,
-    log: logger,
-    hooks: {
-      onSettled: (settlement) => metrics.jobs.inc({ outcome: settlement.outcome }),
-      onLockRenewed: () => metrics.lockRenewals.inc(),
-      onInFlight: (count) => metrics.inFlight.set(count),
+  const receiverOptions = { receiveMode: 'peekLock', maxAutoLockRenewalDurationInMs: 0 } as const;
+  const receiver = sbClient.createReceiver(config.queue.queueName, receiverOptions);
+  // A receiver on a new connection, for when the current one stops delivering without an error (src/worker/consumer.ts).
+  const freshReceiver = () => {
+    const client = serviceBusClient(config.queue);
+    const fresh = client.createReceiver(config.queue.queueName, receiverOptions);
+    return { receiver: fresh, close: async () => await fresh.close().finally(async () => await client.close()) };
+  };
+  consumer = new Consumer(
+    receiver,
+    processor,
+    {
+      concurrency: config.concurrency,
+      maxJobMs,
+      log: logger,
+      hooks: {
+        onSettled: (settlement) => metrics.jobs.inc({ outcome: settlement.outcome }),
+        onLockRenewed: () => metrics.lockRenewals.inc(),
+        onInFlight: (count) => metrics.inFlight.set(count),
+        // Unready while the consumer subscribes again after a receive error (the broker went away).
+        onReceiving: (receiving) => {
+          state.receiving = receiving;
+        },
+      },
     },
-  });
+    freshReceiver,
+  );
   consumer.start();
   state.receiving = true;
   logger.info({ queue: config.queue.queueName, partition: config.partition }, 'Started receiving');
