@@ -73,16 +73,20 @@ export interface ImageSample {
   length: number;
 }
 
+/** Whether `marker` stands within the last `window` bytes of `tail`. */
+function endsWithin(tail: Uint8Array, marker: readonly number[], window: number): boolean {
+  const end = tail.subarray(Math.max(0, tail.length - window));
+  for (let i = end.length - marker.length; i >= 0; i--) {
+    if (startsWith(end, marker, i)) return true;
+  }
+  return false;
+}
+
 function looksComplete({ head, tail, length }: ImageSample, format: ImageFormat): boolean {
   switch (format) {
-    case 'png': {
+    case 'png':
       // The IEND chunk (length 0, type, CRC) ends every PNG; allow trailing bytes after it.
-      const window = tail.subarray(Math.max(0, tail.length - PNG_TAIL_WINDOW));
-      for (let i = window.length - PNG_IEND.length; i >= 0; i--) {
-        if (startsWith(window, PNG_IEND, i)) return true;
-      }
-      return false;
-    }
+      return endsWithin(tail, PNG_IEND, PNG_TAIL_WINDOW);
     case 'jpeg': {
       // Positions in the whole image; the tail starts at `offset`. The marker may not overlap the SOI (position >= 2).
       const offset = length - tail.length;
@@ -97,13 +101,8 @@ function looksComplete({ head, tail, length }: ImageSample, format: ImageFormat)
       if (length < 12 || head.length < 8) return false;
       return new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(4, true) + 8 <= length;
     }
-    case 'pdf': {
-      const window = tail.subarray(Math.max(0, tail.length - PDF_TAIL_WINDOW));
-      for (let i = window.length - PDF_EOF.length; i >= 0; i--) {
-        if (startsWith(window, PDF_EOF, i)) return true;
-      }
-      return false;
-    }
+    case 'pdf':
+      return endsWithin(tail, PDF_EOF, PDF_TAIL_WINDOW);
     case 'tiff': {
       // The first IFD must lie inside the file; anything deeper is the worker's to decode.
       if (length < 8 || head.length < 8) return false;
