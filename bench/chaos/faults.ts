@@ -95,11 +95,13 @@ export class FaultInjector {
   }
 
   /**
-   * `n` kills spread over the window; each tries until `attempt` kills something (true). On a busy machine restarted workers
+   * `n` kills spread over the first three quarters of the window; each tries until `attempt` kills something (true). On a busy machine restarted workers
    * may take longer than the window to be back, so kills go on after it, until nothing is left to interrupt or killGraceMs has passed.
    */
   private async kills(n: number, start: number, windowMs: number, attempt: () => Promise<boolean>): Promise<void> {
-    const spacing = windowMs / Math.max(1, n);
+    // Within the first 75 % of the window, while jobs are still being submitted (over its first 80 %): on a quiet machine the
+    // workers finish each job within a second, and a kill planned after the last submission found nothing left to interrupt.
+    const spacing = (windowMs * 0.75) / Math.max(1, n);
     for (let k = 0; k < n; k++) {
       await sleep(Math.max(0, start + spacing * (k + 0.3) - Date.now()));
       while (!(await attempt().catch(() => false))) {
