@@ -14,7 +14,7 @@ import { TSV_HEADER } from '../../../src/api/formats/tsv.ts';
 import { renderPdf, renderTiff } from '../../fixtures/documents.ts';
 import { renderText } from '../../fixtures/render-text.ts';
 import { waitFor } from '../../support/ports.ts';
-import { KEY, KEYS_FILE, QUEUE, startStack, type Stack } from './helpers.ts';
+import { KEY, KEYS_FILE, processEnv, startStack, type Stack } from './helpers.ts';
 import { killAll, startApiProcess, startWorker, type Child } from './processes.ts';
 
 const PIPELINE = 'fields';
@@ -28,15 +28,7 @@ before(async () => {
   stack = await startStack();
   dir = await mkdtemp(join(tmpdir(), 'ocr-fields-'));
   await writeFile(join(dir, 'keys'), KEYS_FILE);
-  shared = {
-    OCR_PIPELINE: PIPELINE,
-    OCR_QUEUE_NAME: QUEUE,
-    OCR_LANGUAGES: 'eng',
-    SERVICEBUS_CONNECTION_STRING: stack.standin.connectionString,
-    BLOB_CONNECTION_STRING: stack.azurite.connectionString,
-    BLOB_CONTAINER: stack.storage.container,
-    JOBS_TABLE: stack.storage.table,
-  };
+  shared = processEnv(stack, PIPELINE);
   // The worker starts in the second describe: the first reads jobs that no worker has taken yet.
   api = await startApiProcess({ ...shared, API_KEYS_FILE: join(dir, 'keys'), SYNC_TIMEOUT_SECONDS: '90', API_POLL_INTERVAL_MS: '100' });
 });

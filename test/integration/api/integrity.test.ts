@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inputBlobPath, sha256Hex, uploadBlobPath } from '../../../src/jobs/index.ts';
 import { waitFor } from '../../support/ports.ts';
-import { KEY, KEYS_FILE, QUEUE, startStack, type Stack } from './helpers.ts';
+import { KEY, KEYS_FILE, processEnv, startStack, type Stack } from './helpers.ts';
 import { normalize, textImage } from './images.ts';
 import { killAll, startApiProcess, startWorker, type Child } from './processes.ts';
 
@@ -27,15 +27,7 @@ before(async () => {
   stack = await startStack();
   dir = await mkdtemp(join(tmpdir(), 'ocr-integrity-'));
   await writeFile(join(dir, 'keys'), KEYS_FILE);
-  shared = {
-    OCR_PIPELINE: 'integrity',
-    OCR_QUEUE_NAME: QUEUE,
-    OCR_LANGUAGES: 'eng',
-    SERVICEBUS_CONNECTION_STRING: stack.standin.connectionString,
-    BLOB_CONNECTION_STRING: stack.azurite.connectionString,
-    BLOB_CONTAINER: stack.storage.container,
-    JOBS_TABLE: stack.storage.table,
-  };
+  shared = processEnv(stack, 'integrity');
   api = await startApiProcess({ ...shared, API_KEYS_FILE: join(dir, 'keys'), SYNC_TIMEOUT_SECONDS: '60', API_POLL_INTERVAL_MS: '100' });
 });
 
