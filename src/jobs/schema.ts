@@ -83,10 +83,30 @@ export function completionPath(jobId: string): string {
 
 export const BoundingBox = z.object({ x0: z.number(), y0: z.number(), x1: z.number(), y1: z.number() });
 
+/**
+ * A 4-point box in page pixels, clockwise from the top-left corner of the text as read: [[x, y] x 4]. Unlike
+ * `bbox` it follows slanted text (paddle's detector finds rotated rectangles); for an upright box the points are its corners.
+ */
+export const Quad = z.array(z.tuple([z.number(), z.number()])).length(4);
+export type Quad = z.infer<typeof Quad>;
+
+/** One word of a line, in reading order. */
+export const OcrWord = z.object({
+  text: z.string(),
+  confidence: z.number().min(0).max(100),
+  bbox: BoundingBox,
+  quad: Quad,
+});
+export type OcrWord = z.infer<typeof OcrWord>;
+
 export const OcrLine = z.object({
   text: z.string(),
   confidence: z.number().min(0).max(100),
   bbox: BoundingBox,
+  /** The line's 4-point box (see Quad); absent in results written before words and quads existed. */
+  quad: Quad.optional(),
+  /** The line's words in reading order; absent in results written before words existed. */
+  words: z.array(OcrWord).optional(),
   /** 1-based page of a multi-page document (PDF, TIFF); absent for a single image. */
   page: z.number().int().min(1).optional(),
 });
@@ -99,6 +119,8 @@ export const OcrPage = z.object({
   height: z.number().int(),
   text: z.string(),
   meanConfidence: z.number().min(0).max(100),
+  /** Where the page's text came from: `ocr` (rendered and recognised) or `text-layer` (a PDF's embedded text, not OCRed). Absent means ocr. */
+  source: z.enum(['ocr', 'text-layer']).optional(),
 });
 export type OcrPage = z.infer<typeof OcrPage>;
 
