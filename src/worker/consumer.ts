@@ -70,6 +70,8 @@ export class Consumer {
   private resubscribes = 0;
   private resubscribeTimer: NodeJS.Timeout | undefined;
   private lastReceived = Date.now();
+  /** Earliest time (ms) of the next stall peek: each peek opens a connection, so an idle worker peeks once per stallMs at most. */
+  private nextPeekAt = 0;
   private watchdog: NodeJS.Timeout | undefined;
 
   constructor(receiver: ServiceBusReceiver, processor: Processor, options: ConsumerOptions, freshReceiver?: () => FreshReceiver) {
@@ -99,6 +101,7 @@ export class Consumer {
   private async checkStalled(stallMs: number): Promise<void> {
     const now = Date.now();
     if (this.checking || this.closing || this.resubscribeTimer || this.held.size >= this.options.concurrency || now - this.lastReceived < stallMs) return;
+    if (now < this.nextPeekAt) return;
     this.checking = true;
     try {
       await this.peekForStall(stallMs, now);
@@ -116,6 +119,7 @@ export class Consumer {
     if (!this.freshReceiver) return;
     const probe = this.freshReceiver();
     const waitedMs = await this.headWait(probe.receiver, now);
+    this.nextPeekAt = nextStallPeekAt(now, stallMs, waitedMs);
     if (waitedMs === undefined || waitedMs < stallMs || this.closing || this.resubscribeTimer) {
       await probe.close().catch(() => undefined);
       return;
@@ -288,4 +292,16 @@ export class Consumer {
     }
     await this.closeReceiver().catch((err: unknown) => log.warn({ err }, 'Failed to close the receiver'));
   }
+}
+
+/**
+ * When the stall watchdog may peek again after a peek at `now` that found the head waiting `waitedMs` (0: empty queue or
+ * a scheduled head; undefined: the peek failed). A message that waited less than stallMs cannot prove a stall before it
+ * has waited stallMs, and an empty queue cannot before a message arrives and waits stallMs: so the next peek is due
+ * when the seen head would reach stallMs, and never sooner than stallMs / 3 (the watchdog's tick) after this one.
+ * Before this, an idle worker peeked on a new connection at every tick (every 10 s at the 30 s default).
+ */
+export function nextStallPeekAt(now: number, stallMs: number, waitedMs: number | undefined): number {
+  const untilStall = waitedMs === undefined || waitedMs <= 0 ? stallMs : stallMs - waitedMs;
+  return now + Math.max(stallMs / 3, untilStall);
 }
