@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Secret } from '@kubernetes/client-node';
 import { metadataOnly } from './kube.ts';
+import { SecretIndex } from './secret-index.ts';
 import { SecretStore, type SecretSource } from './secret-store.ts';
 
 /** A namespace of Secrets with a metadata view that may lag behind, counting GETs. */
@@ -86,6 +87,7 @@ void test('copies of Secrets no pipeline references any more are dropped', async
   await store.load('ns', ['old']);
   referenced = new Set(['new']);
   await store.load('ns', ['new']);
+  await new Promise((resolve) => setImmediate(resolve)); // unreferenced copies go in the turn after a load (secret-store.ts)
   assert.equal(store.size, 1);
   assert.equal(store.get('ns', 'old'), undefined);
 });
@@ -105,4 +107,38 @@ void test('the metadata-only cache keeps name, namespace, uid and resourceVersio
     data: { key: 'c2VjcmV0' },
   };
   assert.deepEqual(metadataOnly(secret), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'a', namespace: 'ns', uid: 'u', resourceVersion: '7' } });
+});
+
+/** A source whose reads wait until the test releases them, so two reads can complete in one turn (as two HTTP/2 streams in one socket read do). */
+class HeldSource extends FakeSource {
+  #pending: Array<() => void> = [];
+  override async read(namespace: string, name: string): Promise<V1Secret | undefined> {
+    await new Promise<void>((resolve) => this.#pending.push(resolve));
+    return super.read(namespace, name);
+  }
+  /** Completes every read waiting now, one after the other in this turn. */
+  releaseAll(): void {
+    for (const resolve of this.#pending.splice(0)) resolve();
+  }
+}
+
+void test('a Secret loaded for one reconcile is still there when it reads it, though another reconcile finished its load in the same turn', async () => {
+  // The restart of a converged operator at 1,000 pipelines made 3 `create secrets` (409): one
+  // reconcile's load dropped the API keys Secret another had just loaded and not yet indexed.
+  const src = new HeldSource();
+  src.set('a-api-keys', 'key-a', '1');
+  src.set('b-api-keys', 'key-b', '1');
+  const index = new SecretIndex();
+  const store = new SecretStore(src, (ns, name) => index.pipelinesFor(ns, name).length > 0);
+  // What the reconciler does: load, then index and read (gather) once the load resolves.
+  const reconcile = async (pipeline: string) => {
+    await store.load('ns', [`${pipeline}-api-keys`]);
+    index.set(`ns/${pipeline}`, [`${pipeline}-api-keys`]);
+    return value(store.get('ns', `${pipeline}-api-keys`));
+  };
+  const both = Promise.all([reconcile('a'), reconcile('b')]);
+  await new Promise((resolve) => setImmediate(resolve)); // both reads are in flight
+  src.releaseAll();
+  assert.deepEqual(await both, ['key-a', 'key-b']);
+  assert.equal(store.size, 2);
 });

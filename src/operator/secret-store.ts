@@ -4,10 +4,18 @@
 // kubectl's last-applied-configuration could repeat the data) stripped on arrival. Before a
 // reconcile, load() GETs a referenced Secret only when it exists and its resourceVersion
 // differs from the copy held; a Secret absent from the watch costs no request. Copies of
-// Secrets no pipeline references any more are dropped on the next load.
+// Secrets no pipeline references any more are dropped after a load, in a later turn of the
+// event loop (setImmediate), never while a load that wants them runs.
 //
 //   await store.load('finance', ['queue', 'storage']);   // before gather
-//   store.get('finance', 'queue');                       // sync, in gather
+//   store.get('finance', 'queue');                       // sync, in gather, in the turn the load resolved
+//
+// Why a later turn: the reconciler indexes a pipeline's Secrets (SecretIndex, which answers
+// `referenced`) only in gather, after its load resolved. Several reconciles load at once
+// (--concurrency), and two of their reads can complete in one turn (two HTTP/2 streams in one
+// socket read): a prune at the end of the second load dropped the copy the first had just
+// loaded and not yet indexed, its gather saw no API keys Secret, and the apply step tried to
+// create it again (409). At 1,000 pipelines a restart of a converged operator made 3 such writes.
 import type { V1Secret } from '@kubernetes/client-node';
 
 export interface SecretSource {
@@ -39,6 +47,9 @@ export class SecretStore {
   /** Whether any pipeline references the Secret (the SecretIndex); unreferenced copies are dropped. */
   readonly #referenced: (namespace: string, name: string) => boolean;
   readonly #held = new Map<string, Held>();
+  /** Keys wanted by loads still running, with how many of them want each: never pruned. */
+  readonly #loading = new Map<string, number>();
+  #pruneScheduled = false;
 
   constructor(source: SecretSource, referenced: (namespace: string, name: string) => boolean) {
     this.#source = source;
@@ -50,25 +61,52 @@ export class SecretStore {
     return this.#held.size;
   }
 
-  /** Brings the named Secrets of a namespace up to the watch's view, then drops copies nobody references. */
+  /** Brings the named Secrets of a namespace up to the watch's view; copies nobody references are dropped in a later turn. */
   async load(namespace: string, names: readonly string[]): Promise<void> {
-    const wanted = new Set(names.map((n) => keyOf(namespace, n)));
-    for (const name of new Set(names)) {
-      const key = keyOf(namespace, name);
-      const version = this.#source.version(namespace, name);
-      if (version === undefined) {
-        this.#held.delete(key);
-        continue;
+    const unique = [...new Set(names)];
+    const wanted = unique.map((name) => keyOf(namespace, name));
+    for (const key of wanted) this.#loading.set(key, (this.#loading.get(key) ?? 0) + 1);
+    try {
+      for (const name of unique) await this.#refresh(namespace, name);
+    } finally {
+      for (const key of wanted) {
+        const n = (this.#loading.get(key) ?? 1) - 1;
+        if (n > 0) this.#loading.set(key, n);
+        else this.#loading.delete(key);
       }
-      if (this.#held.get(key)?.resourceVersion === version) continue;
-      const secret = await this.#source.read(namespace, name);
-      if (secret) this.#held.set(key, { resourceVersion: version, secret: kept(secret) });
-      else this.#held.delete(key);
+      this.#schedulePrune();
     }
-    for (const key of this.#held.keys()) {
-      const [ns = '', name = ''] = key.split('/');
-      if (!wanted.has(key) && !this.#referenced(ns, name)) this.#held.delete(key);
+  }
+
+  /** One Secret up to the watch's view: dropped when the watch does not show it, read again at a new version. */
+  async #refresh(namespace: string, name: string): Promise<void> {
+    const key = keyOf(namespace, name);
+    const version = this.#source.version(namespace, name);
+    if (version === undefined) {
+      this.#held.delete(key);
+      return;
     }
+    if (this.#held.get(key)?.resourceVersion === version) return;
+    const secret = await this.#source.read(namespace, name);
+    if (secret) this.#held.set(key, { resourceVersion: version, secret: kept(secret) });
+    else this.#held.delete(key);
+  }
+
+  /**
+   * Drops copies no pipeline references, in the next turn: by then every finished load's caller
+   * has run its gather and indexed what it read (see the top of this file). Keys a running load
+   * wants stay.
+   */
+  #schedulePrune(): void {
+    if (this.#pruneScheduled) return;
+    this.#pruneScheduled = true;
+    setImmediate(() => {
+      this.#pruneScheduled = false;
+      for (const key of this.#held.keys()) {
+        const [ns = '', name = ''] = key.split('/');
+        if (!this.#loading.has(key) && !this.#referenced(ns, name)) this.#held.delete(key);
+      }
+    }).unref();
   }
 
   /** The copy read by the last load; undefined when the Secret does not exist or was not loaded. */
