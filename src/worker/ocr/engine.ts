@@ -15,9 +15,10 @@ import { mkdirSync, mkdtempSync, existsSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createWorker, OEM, type Worker, type Page } from 'tesseract.js';
-import type { OcrLine, PageSegmentation } from '../../jobs/schema.ts';
+import { createWorker, OEM, type Bbox, type Line, type Worker, type Page } from 'tesseract.js';
+import type { OcrLine, OcrWord, PageSegmentation } from '../../jobs/schema.ts';
 import { OcrTimeoutError, TransientJobError } from '../errors.ts';
+import { quadOf } from './geometry.ts';
 import type { PreparedImage } from './preprocess.ts';
 
 export type ModelVariant = 'best_int' | 'legacy';
@@ -95,7 +96,13 @@ export function languagePath(languages: readonly string[], variant: ModelVariant
   return linked;
 }
 
-/** Lines from tesseract's block tree, with their confidence and box. */
+/**
+ * Lines from tesseract's block tree, in its reading order (block, paragraph, line, word), each with its confidence,
+ * box and words. tesseract reports upright (axis-aligned) boxes in the image's pixels, even for slanted text, so every
+ * quad is its box's four corners. The tree is the `blocks` output `recognize` asks for anyway: on sroie-dev receipts,
+ * asking for it cost no measurable CPU over text alone, and this walk with words takes well under 0.1 ms against
+ * ~700 ms of recognition per receipt (A/B in one run, busy machine).
+ */
 export function linesOf(page: Page): OcrLine[] {
   const lines: OcrLine[] = [];
   for (const block of page.blocks ?? []) {
@@ -103,12 +110,27 @@ export function linesOf(page: Page): OcrLine[] {
       for (const line of paragraph.lines) {
         const text = line.text.trim();
         if (text === '') continue;
-        lines.push({ text, confidence: clampConfidence(line.confidence), bbox: { ...line.bbox } });
+        const bbox = boxOf(line.bbox);
+        lines.push({ text, confidence: clampConfidence(line.confidence), bbox, quad: quadOf(bbox), words: wordsOf(line) });
       }
     }
   }
   return lines;
 }
+
+function wordsOf(line: Line): OcrWord[] {
+  const words: OcrWord[] = [];
+  for (const word of line.words) {
+    const text = word.text.trim();
+    if (text === '') continue;
+    const bbox = boxOf(word.bbox);
+    words.push({ text, confidence: clampConfidence(word.confidence), bbox, quad: quadOf(bbox) });
+  }
+  return words;
+}
+
+/** A copy with only the four coordinates, so nothing else tesseract.js might add ends up in the stored result. */
+const boxOf = (b: Bbox): OcrLine['bbox'] => ({ x0: b.x0, y0: b.y0, x1: b.x1, y1: b.y1 });
 
 function clampConfidence(value: number): number {
   return Number.isFinite(value) ? Math.min(100, Math.max(0, value)) : 0;
