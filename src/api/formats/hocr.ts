@@ -1,8 +1,11 @@
 // format=hocr: an hOCR 1.2 document (XHTML, http://kba.github.io/hocr-spec/1.2/) as tesseract
 // writes it, at the depth the result has: one ocr_page per page (bbox of the page, ppageno
-// 0-based) and one ocr_line per line (bbox; x_wconf, the line's confidence 0-100). Text and
+// 0-based), one ocr_line per line (bbox; x_wconf, the line's confidence 0-100) and, when the
+// line has words, one ocrx_word per word inside it (bbox; x_wconf). hOCR boxes are upright:
+// the 4-point quads of the JSON result are not carried. A line without words (a result written
+// before words existed, or an engine that gives none) holds its text directly. Text and
 // attribute values are escaped, so OCR output can never become markup.
-import type { OcrResult } from '../../jobs/index.ts';
+import type { OcrLine, OcrResult } from '../../jobs/index.ts';
 import { pagesOf } from './pages.ts';
 
 export const HOCR_CONTENT_TYPE = 'application/xhtml+xml; charset=utf-8';
@@ -13,18 +16,31 @@ export const escapeXml = (text: string): string =>
   text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/gu, '').replace(/[&<>"']/gu, (c) => ESCAPES[c]!);
 
 const bbox = (x0: number, y0: number, x1: number, y1: number): string => `bbox ${[x0, y0, x1, y1].map((n) => Math.round(n)).join(' ')}`;
+const title = (item: Pick<OcrLine, 'bbox' | 'confidence'>): string =>
+  `${bbox(item.bbox.x0, item.bbox.y0, item.bbox.x1, item.bbox.y1)}; x_wconf ${Math.round(item.confidence)}`;
+
+/** One ocr_line: its words as ocrx_word spans (numbered on from `wordsBefore` on the page, as tesseract does), or its text when it has none. */
+function lineElements(line: OcrLine, page: number, lineNumber: number, wordsBefore: number): string[] {
+  const open = `   <span class="ocr_line" id="line_${page}_${lineNumber}" title="${title(line)}">`;
+  if (!line.words?.length) return [`${open}${escapeXml(line.text)}</span>`];
+  const words = line.words.map(
+    (word, i) => `    <span class="ocrx_word" id="word_${page}_${wordsBefore + i + 1}" title="${title(word)}">${escapeXml(word.text)}</span>`,
+  );
+  return [open, ...words, '   </span>'];
+}
 
 export function renderHocr(result: OcrResult): string {
   const body: string[] = [];
   for (const page of pagesOf(result)) {
     body.push(`  <div class="ocr_page" id="page_${page.page}" title="${bbox(0, 0, page.width, page.height)}; ppageno ${page.page - 1}">`);
+    let words = 0;
     for (const [i, line] of page.lines.entries()) {
-      const { x0, y0, x1, y1 } = line.bbox;
-      const title = `${bbox(x0, y0, x1, y1)}; x_wconf ${Math.round(line.confidence)}`;
-      body.push(`   <span class="ocr_line" id="line_${page.page}_${i + 1}" title="${title}">${escapeXml(line.text)}</span>`);
+      body.push(...lineElements(line, page.page, i + 1, words));
+      words += line.words?.length ?? 0;
     }
     body.push('  </div>');
   }
+  const capabilities = result.lines.some((line) => line.words?.length) ? 'ocr_page ocr_line ocrx_word ocrp_wconf' : 'ocr_page ocr_line';
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
@@ -34,7 +50,7 @@ export function renderHocr(result: OcrResult): string {
     '  <title></title>',
     '  <meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>',
     '  <meta name="ocr-system" content="ocr-platform"/>',
-    '  <meta name="ocr-capabilities" content="ocr_page ocr_line"/>',
+    `  <meta name="ocr-capabilities" content="${capabilities}"/>`,
     ' </head>',
     ' <body>',
     ...body,
