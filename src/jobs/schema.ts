@@ -81,22 +81,32 @@ export function completionPath(jobId: string): string {
   return `/internal/v1/jobs/${jobId}/done`;
 }
 
-export const BoundingBox = z.object({ x0: z.number(), y0: z.number(), x1: z.number(), y1: z.number() });
+export const BoundingBox = z
+  .object({ x0: z.number(), y0: z.number(), x1: z.number(), y1: z.number() })
+  .describe('Upright box in page pixels: (x0, y0) the top-left corner, (x1, y1) the bottom-right.');
 
 /**
  * A 4-point box in page pixels, clockwise from the top-left corner of the text as read: [[x, y] x 4]. Unlike
  * `bbox` it follows slanted text (paddle's detector finds rotated rectangles); for an upright box the points are its corners.
  */
-export const Quad = z.array(z.tuple([z.number(), z.number()])).length(4);
+export const Quad = z
+  .array(z.tuple([z.number(), z.number()]))
+  .length(4)
+  .describe(
+    '4-point box in page pixels, [[x, y] x 4] clockwise from the top-left corner of the text as read. Follows slanted text (paddle); ' +
+      "tesseract's boxes are upright, so its quads are the bbox's corners.",
+  );
 export type Quad = z.infer<typeof Quad>;
 
 /** One word of a line, in reading order. */
-export const OcrWord = z.object({
-  text: z.string(),
-  confidence: z.number().min(0).max(100),
-  bbox: BoundingBox,
-  quad: Quad,
-});
+export const OcrWord = z
+  .object({
+    text: z.string(),
+    confidence: z.number().min(0).max(100).describe("The engine's confidence in this word, 0-100."),
+    bbox: BoundingBox,
+    quad: Quad,
+  })
+  .describe("One word of a line, in reading order; its boxes lie inside the line's.");
 export type OcrWord = z.infer<typeof OcrWord>;
 
 export const OcrLine = z.object({
@@ -104,9 +114,12 @@ export const OcrLine = z.object({
   confidence: z.number().min(0).max(100),
   bbox: BoundingBox,
   /** The line's 4-point box (see Quad); absent in results written before words and quads existed. */
-  quad: Quad.optional(),
+  quad: Quad.optional().describe(
+    "The line's 4-point box in page pixels, [[x, y] x 4] clockwise from the top-left corner of the text as read (upright for tesseract: " +
+      "the bbox's corners); absent in results written before quads existed.",
+  ),
   /** The line's words in reading order; absent in results written before words existed. */
-  words: z.array(OcrWord).optional(),
+  words: z.array(OcrWord).optional().describe("The line's words in reading order; absent in results written before words existed."),
   /** 1-based page of a multi-page document (PDF, TIFF); absent for a single image. */
   page: z.number().int().min(1).optional(),
 });
@@ -143,6 +156,8 @@ export const OcrResult = z.object({
   pages: z.array(OcrPage).optional(),
   timings: OcrTimings,
   worker: z.string(),
+  /** The engine and models that read the job: tesseract with best or fast, or paddle with PP-OCRv4; absent in older results. */
+  engine: z.object({ name: z.string(), model: z.string() }).optional(),
   completedAt: z.string(),
 });
 export type OcrResult = z.infer<typeof OcrResult>;
