@@ -26,7 +26,10 @@ export function readAudit(file: string, from: number): { writes: AuditWrite[]; o
   } catch {
     return { writes: [], offset: from };
   }
-  if (size <= from) return { writes: [], offset: from };
+  if (size < from) {
+    throw new Error(`${file} holds ${size} bytes, fewer than the ${from} already read: the apiserver rotated it, and the writes in between are not counted`);
+  }
+  if (size === from) return { writes: [], offset: from };
   const fd = openSync(file, 'r');
   const buf = Buffer.alloc(size - from);
   try {
@@ -105,6 +108,25 @@ export function parseRequestTotals(text: string): Map<string, number> {
 
 export async function requestTotals(kc: KubeConfig): Promise<Map<string, number>> {
   return parseRequestTotals(await apiserverGet(kc, '/metrics'));
+}
+
+/** The apiserver's /metrics text (for cpu.ts parseLatencySums and parseRequestTotals from one scrape). */
+export function apiserverMetrics(kc: KubeConfig): Promise<string> {
+  return apiserverGet(kc, '/metrics');
+}
+
+/** Pure: ocr_operator_reconcile_total summed over results, from the operator's /metrics text. */
+export function parseReconciles(text: string): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('ocr_operator_reconcile_total'))
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+/** The operator's reconciles so far (its own /metrics on the loopback metrics port); undefined when it does not answer. */
+export async function operatorReconciles(metricsPort: number): Promise<number | undefined> {
+  const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+  return res?.ok ? parseReconciles(await res.text()) : undefined;
 }
 
 export function diffTotals(before: Map<string, number>, after: Map<string, number>): Array<[string, number]> {

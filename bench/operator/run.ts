@@ -25,13 +25,15 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { loadKubeConfig, startCluster, type Cluster } from '../../test/support/cluster.ts';
+import { loadKubeConfig, readState, startCluster, type Cluster } from '../../test/support/cluster.ts';
 import { startOperatorProcess, type OperatorProcess } from '../../test/support/operator-process.ts';
 import { ROOT, UNREACHABLE_CONNECTION_STRING, apply, createNamespace, installCrd, pipeline, secret, sleep } from '../../test/integration/operator/harness.ts';
 import {
+  apiserverMetrics,
   connectionsTo,
   diffTotals,
   memoryAfterGc,
+  operatorReconciles,
   pipelineWrites,
   readAudit,
   requestTotals,
@@ -41,6 +43,18 @@ import {
   type Memory,
 } from './measure.ts';
 import { applier } from './apply.ts';
+import {
+  cpuTable,
+  cpuWindow,
+  latencyLines,
+  latencyWindow,
+  parseLatencySums,
+  sampleCpu,
+  type CpuSample,
+  type CpuWindow,
+  type LatencyRow,
+  type Tracked,
+} from './cpu.ts';
 import { CHILDREN_PER_PIPELINE, floorObject, NamespaceObserver } from './observe.ts';
 
 const { values } = parseArgs({
@@ -49,6 +63,8 @@ const { values } = parseArgs({
     'max-seconds': { type: 'string', default: '240' },
     'idle-seconds': { type: 'string', default: '60' },
     'skip-build': { type: 'boolean', default: false },
+    // The local control plane's name (state in ~/.cache/ocr-platform/clusters/<name>); a running one of that name is restarted.
+    'cluster-name': { type: 'string', default: 'bench-operator' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
@@ -69,6 +85,8 @@ const BENCH_SPEC = { api: { replicas: { min: 1, max: 3 }, resources: TINY }, wor
 const MiB = 2 ** 20;
 const say = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const s1 = (ms: number | undefined) => (ms === undefined ? 'n/a' : (ms / 1000).toFixed(1));
+/** CPU seconds over a wall of `wallSeconds` as a percentage of one core. */
+const pct = (cpuSeconds: number | undefined, wallSeconds: number) => (cpuSeconds === undefined ? 'n/a' : `${((cpuSeconds / wallSeconds) * 100).toFixed(2)} %`);
 
 interface Row {
   n: number;
@@ -79,9 +97,43 @@ interface Row {
   cpuSeconds: number;
   memory?: Memory;
   connectionsAtDone: number;
-  idle?: { writes: AuditWrite[]; restartWrites: number; resyncWrites: number; cpuSeconds: number; memory?: Memory; connections: number };
+  idle?: { writes: AuditWrite[]; restartWrites: number; resyncWrites: number; cpuSeconds: number; memory?: Memory; connections: number; quiet?: Quiet };
+  /** CPU per process: first apply -> operator done, first apply -> cluster done (or the bound), and the floor. */
+  cpu: { toOperatorDone?: CpuWindow; toClusterDone?: CpuWindow; floor?: CpuWindow };
+  /** Mean apiserver / etcd / APF-wait latencies during creation (first apply -> cluster done) and the floor. */
+  latency: { creation?: LatencyRow[]; floor?: LatencyRow[] };
   clusterWrites: Array<[string, number]>;
   progress: string;
+}
+
+/**
+ * The quiet part of the idle window, after the restart settled: from 1.3 R to 1.8 R after the
+ * new operator synced its caches (R = --resync-seconds). Its first resync fires 0.9-1.1 R after
+ * the sync and spreads its pipelines over R / 10 (controller.ts), so by 1.3 R those reconciles are
+ * done; the second fires no earlier than 1.8 R. `reconciles` (the operator's own counter) says
+ * whether the window really was quiet.
+ */
+interface Quiet {
+  fromSeconds: number;
+  toSeconds: number;
+  cpu: CpuWindow;
+  reconciles?: number;
+}
+
+/** The control plane's processes (its state file's pids), then the operator's and this benchmark's, for cpu.ts. */
+function tracked(cluster: Cluster, operatorPid: number | undefined): Tracked[] {
+  const procs = readState(cluster.stateDir)?.processes ?? [];
+  return [
+    ...procs.map((p) => ({ label: p.component, pid: p.pid })),
+    { label: 'operator', pid: operatorPid },
+    { label: 'benchmark (this process)', pid: process.pid },
+  ];
+}
+
+/** CPU of every tracked process and the apiserver's latency sums, at one moment. */
+async function snapshot(kc: KubeConfig, track: readonly Tracked[]): Promise<{ cpu: CpuSample; latency: ReturnType<typeof parseLatencySums> }> {
+  const cpu = sampleCpu(track);
+  return { cpu, latency: parseLatencySums(await apiserverMetrics(kc)) };
 }
 
 /** The chart's default flags (charts/ocr-platform/values.yaml), for one watched namespace. */
@@ -178,6 +230,8 @@ async function creation(cluster: Cluster, kc: KubeConfig, n: number, ns: string,
   let auditOffset = statSync(cluster.auditLogPath!).size;
   const totalsBefore = await requestTotals(kc);
   const cpuBefore = op.usage().cpuSeconds;
+  const track = tracked(cluster, op.pid);
+  const before = await snapshot(kc, track);
   const names = Array.from({ length: n }, (_, i) => `p${String(i).padStart(4, '0')}`);
   const applying = applyAll(
     kc,
@@ -204,6 +258,7 @@ async function creation(cluster: Cluster, kc: KubeConfig, n: number, ns: string,
       if (observer.operatorDoneAtAll !== undefined && !atDone) {
         // At operator done: CPU, memory after a GC, connections (the cluster may still be rolling out).
         row.cpuSeconds = op.usage().cpuSeconds - cpuBefore;
+        row.cpu.toOperatorDone = cpuWindow(before.cpu, sampleCpu(track));
         row.connectionsAtDone = connectionsTo(op.pid, port);
         atDone = memoryAfterGc(op.pid, () => op.logLines()).then((m) => {
           row.memory = m;
@@ -213,6 +268,9 @@ async function creation(cluster: Cluster, kc: KubeConfig, n: number, ns: string,
     },
     progress,
   );
+  const after = await snapshot(kc, track);
+  row.cpu.toClusterDone = cpuWindow(before.cpu, after.cpu);
+  row.latency.creation = latencyWindow(before.latency, after.latency);
   await applying;
   await atDone;
   row.operatorDoneMs = observer.operatorDoneAtAll;
@@ -227,18 +285,53 @@ async function creation(cluster: Cluster, kc: KubeConfig, n: number, ns: string,
   return { op, observer };
 }
 
-/** Restart with a short resync, then idle-seconds of watching: writes split at the first resync, CPU of the new process. */
+/** When the operator logged "Synced caches" (epoch ms, from its log line); now when it does not within 120 s. */
+async function syncedAt(op: OperatorProcess): Promise<number> {
+  for (let waited = 0; waited < 120_000; waited += 250) {
+    const line = op.logLines().find((l) => l.includes('"Synced caches; reconciling"'));
+    if (line) return (JSON.parse(line) as { time: number }).time;
+    await sleep(250);
+  }
+  say('the restarted operator logged no "Synced caches" in 120 s; timing the idle window from now');
+  return Date.now();
+}
+
+/** The quiet window (see Quiet), measured on the restarted operator; `syncPerfMs` is its sync on performance.now()'s clock. */
+async function quietWindow(cluster: Cluster, op: OperatorProcess, syncPerfMs: number): Promise<Quiet> {
+  const r = resyncSeconds * 1000;
+  await sleep(Math.max(0, syncPerfMs + 1.3 * r - performance.now()));
+  const track = tracked(cluster, op.pid);
+  const reconcilesBefore = await operatorReconciles(op.metricsPort);
+  const before = sampleCpu(track);
+  await sleep(Math.max(0, syncPerfMs + 1.8 * r - performance.now()));
+  const after = sampleCpu(track);
+  const reconcilesAfter = await operatorReconciles(op.metricsPort);
+  return {
+    fromSeconds: (before.atMs - syncPerfMs) / 1000,
+    toSeconds: (after.atMs - syncPerfMs) / 1000,
+    cpu: cpuWindow(before, after),
+    ...(reconcilesBefore !== undefined && reconcilesAfter !== undefined ? { reconciles: reconcilesAfter - reconcilesBefore } : {}),
+  };
+}
+
+/**
+ * Restart with a short resync, then idle-seconds of watching (longer if the quiet window ends
+ * later): writes split where the first resync can start (0.9 R after the caches synced), CPU of
+ * the new process with its start-up, and the quiet window's CPU apart.
+ */
 async function idle(cluster: Cluster, kc: KubeConfig, ns: string, first: OperatorProcess, row: Row): Promise<OperatorProcess> {
   await sleep(5_000); // the last status writes land
   const port = Number(new URL(kc.getCurrentCluster()!.server).port);
   const offset = statSync(cluster.auditLogPath!).size;
-  const restartAt = Date.now();
+  const restartAt = performance.now();
   say(`N=${row.n}: restarting the operator (--resync-seconds=${resyncSeconds}), then ${idleSeconds} s idle`);
   await first.stop();
   const op = await startOperator(cluster, ns, resyncSeconds);
-  await sleep(idleSeconds * 1000);
+  const synced = await syncedAt(op);
+  const quiet = await quietWindow(cluster, op, performance.now() - (Date.now() - synced));
+  await sleep(Math.max(0, restartAt + idleSeconds * 1000 - performance.now()));
   const writes = pipelineWrites(readAudit(cluster.auditLogPath!, offset).writes);
-  const resyncAt = restartAt + resyncSeconds * 1000;
+  const resyncAt = synced + 0.9 * resyncSeconds * 1000;
   const memory = await memoryAfterGc(op.pid, () => op.logLines());
   row.idle = {
     writes,
@@ -247,16 +340,22 @@ async function idle(cluster: Cluster, kc: KubeConfig, ns: string, first: Operato
     cpuSeconds: op.usage().cpuSeconds,
     memory,
     connections: connectionsTo(op.pid, port),
+    quiet,
   };
+  const operatorQuiet = quiet.cpu.rows.find(([l]) => l === 'operator')?.[1];
   say(
-    `N=${row.n}: idle window ${idleSeconds} s: ${writes.length} writes (restart ${row.idle.restartWrites}, after the resync ${row.idle.resyncWrites}), ` +
-      `CPU ${row.idle.cpuSeconds.toFixed(2)} s with start-up, ${row.idle.connections} connections`,
+    `N=${row.n}: idle window ${((performance.now() - restartAt) / 1000).toFixed(0)} s: ${writes.length} writes (restart ${row.idle.restartWrites}, ` +
+      `after the resync ${row.idle.resyncWrites}), CPU ${row.idle.cpuSeconds.toFixed(2)} s with start-up, ${row.idle.connections} connections; ` +
+      `quiet ${quiet.fromSeconds.toFixed(0)}-${quiet.toSeconds.toFixed(0)} s after the sync: operator ${pct(operatorQuiet, quiet.cpu.wallSeconds)} of a core, ` +
+      `${quiet.reconciles ?? 'n/a'} reconciles`,
   );
   return op;
 }
 
-async function floor(kc: KubeConfig, n: number, ns: string, objects: KubernetesObject[], row: Row): Promise<void> {
+async function floor(cluster: Cluster, kc: KubeConfig, n: number, ns: string, objects: KubernetesObject[], row: Row): Promise<void> {
   await createNamespace(kc, ns);
+  const track = tracked(cluster, undefined);
+  const before = await snapshot(kc, track);
   const t0 = performance.now();
   const observer = new NamespaceObserver({ kc, namespace: ns, pipelines: 0, deployments: 2 * n, now: () => performance.now() - t0 });
   await observer.start();
@@ -267,6 +366,9 @@ async function floor(kc: KubeConfig, n: number, ns: string, objects: KubernetesO
     () => observer.clusterDoneAt !== undefined,
     () => `children ${observer.childCount}/${objects.length}, Deployments available ${observer.availableDeployments}/${2 * n}`,
   );
+  const after = await snapshot(kc, track);
+  row.cpu.floor = cpuWindow(before.cpu, after.cpu);
+  row.latency.floor = latencyWindow(before.latency, after.latency);
   await applying;
   row.floorMs = observer.clusterDoneAt;
   observer.stop();
@@ -276,7 +378,7 @@ async function floor(kc: KubeConfig, n: number, ns: string, objects: KubernetesO
 async function runSize(cluster: Cluster, kc: KubeConfig, n: number): Promise<Row> {
   const stamp = Date.now().toString(36);
   const ns = `bench-op-${n}-${stamp}`;
-  const row: Row = { n, writes: [], cpuSeconds: 0, connectionsAtDone: 0, clusterWrites: [], progress: '' };
+  const row: Row = { n, writes: [], cpuSeconds: 0, connectionsAtDone: 0, clusterWrites: [], progress: '', cpu: {}, latency: {} };
   const { op, observer } = await creation(cluster, kc, n, ns, row);
   let last = op;
   try {
@@ -288,7 +390,7 @@ async function runSize(cluster: Cluster, kc: KubeConfig, n: number): Promise<Row
   const objects = [...observer.objects.values()].map((o) => floorObject(o, `bench-floor-${n}-${stamp}`));
   await deleteNamespaceAndWait(kc, ns);
   if (objects.length === n * CHILDREN_PER_PIPELINE) {
-    await floor(kc, n, `bench-floor-${n}-${stamp}`, objects, row);
+    await floor(cluster, kc, n, `bench-floor-${n}-${stamp}`, objects, row);
     await deleteNamespaceAndWait(kc, `bench-floor-${n}-${stamp}`);
   } else {
     say(`N=${n}: no floor run: the operator made ${objects.length} of ${n * CHILDREN_PER_PIPELINE} children`);
@@ -309,8 +411,9 @@ function build(): void {
   if (!existsSync(join(ROOT, 'dist/operator/main.js'))) throw new Error('dist/operator/main.js is missing after the build');
 }
 
-function report(rows: Row[]): void {
-  const mib = (b: number | undefined) => (b === undefined ? 'n/a' : (b / MiB).toFixed(0));
+const mib = (b: number | undefined) => (b === undefined ? 'n/a' : (b / MiB).toFixed(0));
+
+function reportCreation(rows: Row[]): void {
   console.log(
     '\n| pipelines | operator done (s) | cluster done (s) | floor (s) | cluster / floor | operator writes / pipeline | lease writes | operator CPU (s) | RSS after GC (MiB) | heap after GC (MiB) | connections at done |',
   );
@@ -322,35 +425,54 @@ function report(rows: Row[]): void {
       `| ${r.n} | ${s1(r.operatorDoneMs)} | ${s1(r.clusterDoneMs)} | ${s1(r.floorMs)} | ${ratio} | ${(pw / r.n).toFixed(1)} | ${r.writes.length - pw} | ${r.cpuSeconds.toFixed(1)} | ${mib(r.memory?.rssBytes)} | ${mib(r.memory?.heapUsedBytes)} | ${r.connectionsAtDone} |`,
     );
   }
-  console.log(`\nIdle (restart with --resync-seconds=${resyncSeconds}, then ${idleSeconds} s):`);
+}
+
+function reportIdle(rows: Row[]): void {
   console.log(
-    '| pipelines | writes | restart writes | writes after the resync | CPU (s, with start-up) | CPU % of a core | RSS after GC (MiB) | connections |',
+    `\nIdle (restart with --resync-seconds=${resyncSeconds}, then ${idleSeconds} s; the quiet window is 1.3-1.8 x ${resyncSeconds} s after the caches synced):`,
   );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    '| pipelines | writes | restart writes | writes after the resync | CPU (s, with start-up) | CPU % of a core (with start-up) | quiet window (s after sync) | operator CPU % of a core, quiet | reconciles, quiet | RSS after GC (MiB) | connections |',
+  );
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows.filter((x) => x.idle)) {
     const i = r.idle!;
+    const q = i.quiet;
+    const quietCpu = q?.cpu.rows.find(([l]) => l === 'operator')?.[1];
     console.log(
-      `| ${r.n} | ${i.writes.length} | ${i.restartWrites} | ${i.resyncWrites} | ${i.cpuSeconds.toFixed(2)} | ${((i.cpuSeconds / idleSeconds) * 100).toFixed(1)} | ${mib(i.memory?.rssBytes)} | ${i.connections} |`,
+      `| ${r.n} | ${i.writes.length} | ${i.restartWrites} | ${i.resyncWrites} | ${i.cpuSeconds.toFixed(2)} | ${((i.cpuSeconds / idleSeconds) * 100).toFixed(1)} | ` +
+        `${q ? `${q.fromSeconds.toFixed(0)}-${q.toSeconds.toFixed(0)}` : 'n/a'} | ${q ? pct(quietCpu, q.cpu.wallSeconds) : 'n/a'} | ${q?.reconciles ?? 'n/a'} | ` +
+        `${mib(i.memory?.rssBytes)} | ${i.connections} |`,
     );
   }
-  for (const r of rows) {
-    console.log(
-      `\nN=${r.n}: operator writes by verb and resource (audit log): ${
-        tally(pipelineWrites(r.writes))
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ') || 'none'
-      }`,
-    );
-    if (r.idle)
-      console.log(
-        `N=${r.n}: idle window writes: ${
-          tally(r.idle.writes)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ') || 'none'
-        }`,
-      );
-    console.log(`N=${r.n}: every client's writes during creation (apiserver_request_total): ${r.clusterWrites.map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  }
+}
+
+const joined = (pairs: Array<[string, number]>) => pairs.map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+
+/** Per size: writes by verb and resource, CPU per process in each window, the apiserver's and etcd's mean latencies. */
+function reportDetails(r: Row): void {
+  console.log(`\nN=${r.n}: operator writes by verb and resource (audit log): ${joined(tally(pipelineWrites(r.writes)))}`);
+  if (r.idle) console.log(`N=${r.n}: idle window writes: ${joined(tally(r.idle.writes))}`);
+  console.log(`N=${r.n}: every client's writes during creation (apiserver_request_total): ${joined(r.clusterWrites)}`);
+  console.log(
+    `\n${cpuTable(`N=${r.n}: CPU by process`, [
+      ['first apply -> operator done', r.cpu.toOperatorDone],
+      ['first apply -> cluster done', r.cpu.toClusterDone],
+      ['floor', r.cpu.floor],
+      ['idle, quiet window', r.idle?.quiet?.cpu],
+    ])}`,
+  );
+  const latency = latencyLines(`N=${r.n}: mean latency`, [
+    ['creation', r.latency.creation],
+    ['floor', r.latency.floor],
+  ]);
+  if (latency) console.log(`\n${latency}`);
+}
+
+function report(rows: Row[]): void {
+  reportCreation(rows);
+  reportIdle(rows);
+  for (const r of rows) reportDetails(r);
   const last = rows[rows.length - 1]!;
   const num = (ms: number | undefined) => (ms === undefined ? 'timeout' : (ms / 1000).toFixed(1));
   console.log(
@@ -367,7 +489,7 @@ async function main(): Promise<void> {
   const maxN = Math.max(...sizes);
   // kwok nodes hold 110 pods each; every pipeline runs 2 pods (API and worker at min 1).
   const nodes = Math.min(50, Math.max(2, Math.ceil((2 * maxN) / 100) + 1));
-  const cluster = await startCluster({ name: 'bench-operator', nodes, profile: 'bench', ifRunning: 'restart', log: (l) => say(l) });
+  const cluster = await startCluster({ name: values['cluster-name'], nodes, profile: 'bench', ifRunning: 'restart', log: (l) => say(l) });
   const rows: Row[] = [];
   try {
     const kc = loadKubeConfig(cluster.kubeconfigPath);
