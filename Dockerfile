@@ -34,14 +34,19 @@ FROM ${NODE_IMAGE}
 LABEL org.opencontainers.image.title="ocr-platform" \
       org.opencontainers.image.description="OCR at scale on Kubernetes: operator, API and workers in one image" \
       org.opencontainers.image.source="https://github.com/ocr-platform/ocr-platform" \
-      org.opencontainers.image.licenses="Apache-2.0"
+      org.opencontainers.image.licenses="Apache-2.0" \
+      # The image's OCR languages and engines, for `docker inspect`. The operator cannot read an image, so it knows
+      # them from src/contract/image.ts; src/contract/image.test.ts keeps that, this label and the packages below equal.
+      io.ocr-platform.languages="eng,deu,fra,spa,ita,por,nld,chi_sim" \
+      io.ocr-platform.engines="tesseract,paddle"
 ENV NODE_ENV=production \
     # Stack traces point at the TypeScript sources (tsconfig.build.json emits source maps).
     NODE_OPTIONS=--enable-source-maps \
     # Anything that wants a writable home (caches, npm) gets the one writable path.
     HOME=/tmp
 # Debian's tesseract language packages: the `fast` models for spec.ocr.tesseractModel: fast (data files only;
-# the tesseract.js engine reads them from /usr/share/tesseract-ocr/5/tessdata). Same languages as the npm packages.
+# the tesseract.js engine reads them from /usr/share/tesseract-ocr/5/tessdata; spec.ocr.tesseractModel auto picks them when every
+# language of the pipeline has its file). Same languages as the npm packages and src/contract/image.ts (a test checks).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa \
       tesseract-ocr-ita tesseract-ocr-por tesseract-ocr-nld tesseract-ocr-chi-sim \

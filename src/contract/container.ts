@@ -47,9 +47,9 @@ export const ENV = {
   pipeline: 'OCR_PIPELINE',
   namespace: 'OCR_NAMESPACE',
   languages: 'OCR_LANGUAGES',
-  /** tesseract | paddle (spec.ocr.engine). */
+  /** tesseract | paddle: spec.ocr.engine as the operator resolved it (auto is never passed). */
   ocrEngine: 'OCR_ENGINE',
-  /** best | fast (spec.ocr.tesseractModel). */
+  /** auto | best | fast (spec.ocr.tesseractModel; the worker resolves auto from the files it finds). */
   tesseractModel: 'OCR_TESSERACT_MODEL',
   queueName: 'OCR_QUEUE_NAME',
   serviceBusNamespace: 'SERVICEBUS_NAMESPACE',
@@ -69,6 +69,7 @@ export const ENV = {
   workerMaxPixels: 'WORKER_MAX_PIXELS',
   workerMaxPages: 'WORKER_MAX_PAGES',
   workerPdfDpi: 'WORKER_PDF_DPI',
+  workerPdfTextLayer: 'WORKER_PDF_TEXT_LAYER',
   workerMaxDeliveryCount: 'WORKER_MAX_DELIVERY_COUNT',
   // Retries with backoff (src/worker/retries.ts), from spec.retries.
   workerRetryMaxAttempts: 'WORKER_RETRY_MAX_ATTEMPTS',

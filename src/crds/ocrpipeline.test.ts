@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { buildOpenApiSchema, type JsonSchema } from './crd.ts';
-import { DEFAULT_BEHAVIOR, ocrPipelineSpecSchema, parseSpec, formatIssues, PROBE_DEFAULTS } from './ocrpipeline.ts';
+import { DEFAULT_BEHAVIOR, ocrPipelineSpecSchema, paddleLanguagesRule, parseSpec, formatIssues, PROBE_DEFAULTS } from './ocrpipeline.ts';
 import { validateOpenApi } from './testing/openapi-validate.ts';
 
 const sample = (name: string) => parse(readFileSync(new URL(`../../config/samples/${name}`, import.meta.url), 'utf8')) as { spec: Record<string, unknown> };
@@ -43,6 +43,7 @@ void test('the minimal sample gets the documented defaults', () => {
   assert.deepEqual(spec.api.probes.liveness, PROBE_DEFAULTS.liveness);
   assert.deepEqual(spec.worker.probes.startup, PROBE_DEFAULTS.startup);
   assert.equal(spec.worker.maxJobSeconds, 120);
+  assert.deepEqual([spec.ocr.engine, spec.ocr.tesseractModel, spec.ocr.imageLanguages], ['auto', 'auto', undefined]);
   assert.deepEqual(spec.api.service, { type: 'ClusterIP', port: 80 });
   assert.equal(spec.api.auth, 'apiKeys');
   assert.deepEqual(spec.api.webhooks, {
@@ -60,6 +61,9 @@ const accepted: [string, Record<string, unknown>][] = [
   ['workers may scale to zero', with_('worker.replicas', { min: 0, max: 5 })],
   ['KEDA can be the scaling provider', with_('worker.scaling.provider', 'keda')],
   ['a language with a script suffix is a valid code', with_('languages', ['chi_sim', 'eng'])],
+  ['engine auto may be asked with any installed language: the operator picks tesseract then', with_('ocr.engine', 'auto', with_('languages', ['eng', 'deu']))],
+  ['engine paddle may be asked with the languages it reads', with_('ocr.engine', 'paddle', with_('languages', ['eng', 'chi_sim']))],
+  ['a custom image may declare its own languages', with_('ocr.imageLanguages', ['eng', 'jpn'])],
   ['quantities may be plain integers', with_('api.resources', { requests: { cpu: 1 } })],
   [
     'a connection string Secret can replace the Service Bus namespace',
@@ -108,6 +112,8 @@ const rejected: [string, Record<string, unknown>, RegExp][] = [
   ['a spec without an image is rejected', with_('image', undefined), /image/],
   ['an unknown language code is rejected', with_('languages', ['english']), /tesseract language code/],
   ['an empty language list is rejected', with_('languages', []), /languages/],
+  ['an unknown tesseract model is rejected', with_('ocr.tesseractModel', 'tiny'), /tesseractModel/],
+  ['an empty image language list is rejected', with_('ocr.imageLanguages', []), /imageLanguages/],
   ['API replicas below one are rejected', with_('api.replicas', { min: 0, max: 3 }), /api\.replicas\.min/],
   ['a negative worker minimum is rejected', with_('worker.replicas', { min: -1, max: 3 }), /worker\.replicas\.min/],
   ['an unknown field is rejected', with_('worker.replicaz', 3), /replicaz/],
@@ -212,4 +218,11 @@ void test('parseSpec names every problem with its path', () => {
       return true;
     },
   );
+});
+
+// The paddle language rule is CEL in the CRD (which the OpenAPI validator above does not run) and the same check in zod.
+void test('zod rejects engine paddle with a language paddle cannot read, and the CRD carries the same rule as CEL', () => {
+  assert.throws(() => parseSpec(with_('ocr.engine', 'paddle', with_('languages', ['eng', 'deu']))), /paddle reads eng and chi_sim only/);
+  const rules = (crdSpecSchema['x-kubernetes-validations'] ?? []) as { rule: string }[];
+  assert.ok(rules.some((r) => r.rule === paddleLanguagesRule.rule));
 });

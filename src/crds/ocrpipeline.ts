@@ -5,6 +5,7 @@
 // operator agree on them.
 import { z } from 'zod';
 import { JOB_DEFAULTS, RETRY_DEFAULTS, STAGE_TIMEOUT_DEFAULTS } from '../contract/container.ts';
+import { IMAGE_LANGUAGES } from '../contract/image.ts';
 
 export const GROUP = 'ocrplatform.io';
 export const VERSION = 'v1alpha1';
@@ -720,25 +721,44 @@ const retriesSchema = z
 
 /** Engines a worker image carries; `paddle` reads the languages in PADDLE_LANGUAGES only. */
 export const OCR_ENGINES = ['tesseract', 'paddle'] as const;
+export type OcrEngineName = (typeof OCR_ENGINES)[number];
 export const PADDLE_LANGUAGES = ['eng', 'chi_sim'] as const;
-export const OCR_DOCUMENT_DEFAULTS = { maxPages: 20, pdfDpi: 200 } as const;
+export const OCR_DOCUMENT_DEFAULTS = { maxPages: 20, pdfDpi: 200, pdfTextLayer: true } as const;
+/** spec.ocr.tesseractModel: auto lets the worker pick fast when Debian's files are there for every language, else best. */
+export const TESSERACT_MODELS = ['auto', 'best', 'fast'] as const;
 
 const ocrSchema = z
   .object({
     engine: z
-      .enum(OCR_ENGINES)
-      .default('tesseract')
+      .enum(['auto', ...OCR_ENGINES])
+      .default('auto')
       .describe(
-        'OCR engine of the workers (default tesseract): tesseract (tesseract.js, every installed language) or paddle (PaddleOCR PP-OCRv4 through ' +
-          'onnxruntime, eng and chi_sim only; on scanned receipts about half the character errors of tesseract; see bench/ocr/RESULTS.md).',
+        'OCR engine of the workers (default auto): auto = paddle when every language of spec.languages is one paddle reads (eng, chi_sim), ' +
+          'else tesseract; the operator resolves it per pipeline and shows the result in status.ocr.engine. paddle (PaddleOCR PP-OCRv4 through ' +
+          'onnxruntime, eng and chi_sim only) has about half the character errors of tesseract on scanned receipts (CER 0.098 against 0.187) ' +
+          'at about the same CPU per receipt, which is why auto prefers it; tesseract (tesseract.js) reads every installed language. ' +
+          'See bench/ocr/RESULTS.md.',
       ),
     tesseractModel: z
-      .enum(['best', 'fast'])
-      .default('best')
+      .enum(TESSERACT_MODELS)
+      .default('auto')
       .describe(
-        "tesseract's models (engine tesseract only; default best): best = the LSTM best_int models of the @tesseract.js-data npm packages; " +
+        "tesseract's models (engine tesseract only; default auto): best = the LSTM best_int models of the @tesseract.js-data npm packages; " +
           "fast = the smaller fast models of Debian's tesseract-ocr-<lang> packages in the image (/usr/share/tesseract-ocr/5/tessdata), " +
-          'the ones native tesseract reads; compare both with npm run bench:ocr.',
+          'the ones native tesseract reads (on receipts about the same CER at about a quarter less CPU); auto = fast when that folder has every language ' +
+          "of the pipeline, else best. The worker says which it uses in its start log, on /health and in each result's engine field; " +
+          'fast with a language file missing refuses to start and names the package to install. Compare them with npm run bench:ocr.',
+      ),
+    imageLanguages: z
+      .array(z.string().regex(LANGUAGE_PATTERN, 'must be a tesseract language code such as eng, deu or chi_sim'))
+      .min(1)
+      .max(64)
+      .optional()
+      .describe(
+        'Languages the image in spec.image carries (default: the ones the ocr-platform image of this operator ships: ' +
+          `${IMAGE_LANGUAGES.join(', ')}). The operator marks the pipeline Degraded (LanguageNotInImage) and leaves its pods as they are ` +
+          'when spec.languages asks for one the image lacks, instead of rolling out workers that cannot start. Set it only for a custom ' +
+          'image built with other languages.',
       ),
     maxPages: int32()
       .min(1)
@@ -753,6 +773,15 @@ const ocrSchema = z
       .default(OCR_DOCUMENT_DEFAULTS.pdfDpi)
       .describe(
         `Resolution PDF pages are rendered at for OCR, in dots per inch (default ${OCR_DOCUMENT_DEFAULTS.pdfDpi}); a page that would exceed the worker's pixel limit is rendered at the highest resolution that fits.`,
+      ),
+    pdfTextLayer: z
+      .boolean()
+      .default(OCR_DOCUMENT_DEFAULTS.pdfTextLayer)
+      .describe(
+        `Read a PDF page's embedded text instead of rendering and OCRing it when the page has real text (default ${OCR_DOCUMENT_DEFAULTS.pdfTextLayer}): ` +
+          'at least 32 visible non-space glyphs and no image covering half the page or more, so scans with an invisible OCR layer or only a ' +
+          "stamp are still OCRed. Such a page has source text-layer in the result's pages, confidence 100 and boxes in pixels at pdfDpi; " +
+          'it costs a fraction of the CPU of OCR. false: every page is rendered and OCRed.',
       ),
   })
   .strict()
@@ -771,7 +800,7 @@ export const processingDeadlineRule: CrossFieldRule<{ jobs: { processingDeadline
 
 export const paddleLanguagesRule: CrossFieldRule<{ languages: string[]; ocr: { engine: string } }> = {
   rule: "!has(self.ocr) || !has(self.ocr.engine) || self.ocr.engine != 'paddle' || !has(self.languages) || self.languages.all(l, l in ['eng', 'chi_sim'])",
-  message: 'ocr.engine paddle reads eng and chi_sim only: remove the other languages, or use ocr.engine tesseract',
+  message: 'ocr.engine paddle reads eng and chi_sim only: remove the other languages, or use ocr.engine auto (the default) or tesseract',
   check: (self) => self.ocr.engine !== 'paddle' || self.languages.every((l) => (PADDLE_LANGUAGES as readonly string[]).includes(l)),
 };
 
@@ -894,6 +923,13 @@ export const ocrPipelineStatusSchema = z
     api: apiStatusSchema,
     worker: deploymentStatusSchema('Replica counts of the worker Deployment.'),
     scaling: scalingStatusSchema.optional().describe('The scaling signal and decision, in plain integers.'),
+    ocr: z
+      .object({
+        engine: z.enum(OCR_ENGINES).describe('The engine the workers run: spec.ocr.engine, or what auto resolved to for spec.languages.'),
+      })
+      .strict()
+      .optional()
+      .describe('How the workers recognise text, as the operator resolved spec.ocr.'),
   })
   .strict();
 

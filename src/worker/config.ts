@@ -14,7 +14,7 @@ import {
 import { pipelinePartition } from '../jobs/records.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEBIAN_TESSDATA } from './ocr/defaults.ts';
+import { chooseTesseractModel, DEBIAN_TESSDATA, type TesseractModel } from './ocr/defaults.ts';
 import { PADDLE_LANGUAGES } from './ocr/paddle/models.ts';
 import type { RetryPolicy } from './retries.ts';
 import { ConfigError, helpText as renderHelp, logLevelSetting, parseSettings, type Env, type Setting } from '../shared/config.ts';
@@ -34,9 +34,11 @@ export const SETTINGS = [
     name: 'tesseractModel',
     env: ENV.tesseractModel,
     type: 'string',
-    default: 'best',
-    choices: ['best', 'fast'],
-    help: `tesseract models: best (npm @tesseract.js-data, best_int) or fast (Debian's tesseract-ocr-<lang> in ${DEBIAN_TESSDATA}).`,
+    default: 'auto',
+    choices: ['auto', 'best', 'fast'],
+    help:
+      `tesseract models: best (npm @tesseract.js-data, best_int), fast (Debian's tesseract-ocr-<lang> in ${DEBIAN_TESSDATA}; refused when a ` +
+      "language's file is missing) or auto (fast when every language's file is there, else best).",
   },
   {
     name: 'maxPages',
@@ -56,6 +58,13 @@ export const SETTINGS = [
     max: 600,
     unit: 'dpi',
     help: 'Resolution PDF pages are rendered at; lowered for a page that would exceed WORKER_MAX_PIXELS.',
+  },
+  {
+    name: 'pdfTextLayer',
+    env: ENV.workerPdfTextLayer,
+    type: 'boolean',
+    default: true,
+    help: "Read a PDF page's own visible text instead of rendering and OCRing it when it has real text (src/worker/ocr/pdf-text-layer.ts).",
   },
   {
     name: 'concurrency',
@@ -205,7 +214,7 @@ export function helpText(): string {
     footer: [
       'HTTP: /live (200 at once), /ready (200 once the OCR engine is loaded and receiving has started), /metrics (Prometheus), /health (JSON: engine, models loaded, languages, jobs in flight, memory, uptime; always 200).',
       `Signals: SIGTERM/SIGINT stop receiving, let in-flight jobs finish within ${ENV.workerMaxJobSeconds}, abandon the rest, exit 0.`,
-      'Adding a language: npm install @tesseract.js-data/<lang>, rebuild the image, list it in the pipeline spec.languages.',
+      'Adding a language: npm install @tesseract.js-data/<lang>, add tesseract-ocr-<lang> to the Dockerfile and src/contract/image.ts, rebuild the image, list it in spec.languages.',
     ],
   });
 }
@@ -220,15 +229,19 @@ function checkPaddleLanguages(languages: readonly string[]): void {
   }
 }
 
-/** The fast models come from Debian packages: each language needs its file (tesseract-ocr-<lang> in the image). */
-function checkDebianLanguages(languages: readonly string[]): void {
-  const missing = languages.filter((language) => !existsSync(join(DEBIAN_TESSDATA, `${language}.traineddata`)));
-  if (missing.length > 0) {
+/**
+ * tesseract's models as resolved (defaults.ts chooseTesseractModel): the fast models come from Debian packages, so fast needs
+ * each language's file (tesseract-ocr-<lang> in the image); auto falls back to best when one is missing.
+ */
+function tesseractModelOf(requested: 'auto' | TesseractModel, languages: readonly string[]): TesseractModel {
+  const { model, missing } = chooseTesseractModel(requested, languages, (language) => existsSync(join(DEBIAN_TESSDATA, `${language}.traineddata`)));
+  if (requested === 'fast' && missing.length > 0) {
     throw new ConfigError(
       `${ENV.tesseractModel}=fast reads ${DEBIAN_TESSDATA}, which has no ${missing.map((l) => `${l}.traineddata`).join(', ')}: ` +
         `install tesseract-ocr-${missing[0]!.replace('_', '-')} in the image, or use the best models`,
     );
   }
+  return model;
 }
 
 export interface WorkerConfig {
@@ -242,7 +255,8 @@ export interface WorkerConfig {
   languages: string[];
   /** The OCR engine (src/worker/ocr/): tesseract or paddle. */
   engine: OcrEngineName;
-  tesseractModel: 'best' | 'fast';
+  /** tesseract's models as resolved from OCR_TESSERACT_MODEL (auto picks one); undefined for paddle. */
+  tesseractModel: TesseractModel | undefined;
   storage: StorageSettings;
   queue: QueueSettings;
   concurrency: number;
@@ -253,6 +267,8 @@ export interface WorkerConfig {
   /** Pages of one document read at most, and the DPI PDF pages are rendered at (src/worker/ocr/documents.ts). */
   maxPages: number;
   pdfDpi: number;
+  /** Use a PDF page's embedded text layer when it has real text (WORKER_PDF_TEXT_LAYER, default true). */
+  pdfTextLayer: boolean;
   /** undefined: read the queue's MaxDeliveryCount at start-up. */
   maxDeliveryCount: number | undefined;
   /** Retries with backoff (src/worker/retries.ts), delays in ms. */
@@ -272,10 +288,9 @@ export function loadConfig(env: Env): WorkerConfig {
   requireQueue(queue, 'the worker receives jobs from the queue');
   requireStorage(storage, 'the worker reads images and writes results there');
   const engine = values.engine as OcrEngineName;
-  const tesseractModel = values.tesseractModel as 'best' | 'fast';
   if (engine === 'paddle') checkPaddleLanguages(values.languages);
   else checkLanguages(values.languages);
-  if (engine === 'tesseract' && tesseractModel === 'fast') checkDebianLanguages(values.languages);
+  const tesseractModel = engine === 'tesseract' ? tesseractModelOf(values.tesseractModel as 'auto' | TesseractModel, values.languages) : undefined;
   return {
     pipeline,
     namespace: values.namespace,
@@ -291,6 +306,7 @@ export function loadConfig(env: Env): WorkerConfig {
     maxPixels: values.maxPixels,
     maxPages: values.maxPages,
     pdfDpi: values.pdfDpi,
+    pdfTextLayer: values.pdfTextLayer,
     maxDeliveryCount: values.maxDeliveryCount,
     retries: {
       maxAttempts: values.retryMaxAttempts,

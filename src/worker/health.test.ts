@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { healthReport, type HealthState } from './health.ts';
 
 const base: HealthState = {
-  engine: 'paddle',
+  engine: { name: 'paddle', model: 'PP-OCRv4' },
   engineLoaded: true,
   loadSeconds: 0.3456,
   languages: ['eng'],
@@ -28,7 +28,7 @@ void describe('worker /health', () => {
   void it('reports the engine, languages, jobs, memory and uptime', () => {
     assert.deepEqual(healthReport(base, { rss: 200e6, heapUsed: 50e6 }, 12.6), {
       status: 'ok',
-      engine: { name: 'paddle', loaded: true, loadSeconds: 0.35 },
+      engine: { name: 'paddle', model: 'PP-OCRv4', loaded: true, loadSeconds: 0.35 },
       languages: ['eng'],
       jobs: { inFlight: 1, concurrency: 2, receiving: true },
       memory: { rssBytes: 200e6, heapUsedBytes: 50e6 },

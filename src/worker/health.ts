@@ -5,7 +5,8 @@
 import type { ProbeHandler } from '../shared/probe-server.ts';
 
 export interface HealthState {
-  engine: string;
+  /** The engine and its models (ocr/engines.ts engineInfo): tesseract best or fast, paddle PP-OCRv4. */
+  engine: { name: string; model: string };
   /** The engine's models are loaded and it is taking jobs. */
   engineLoaded: boolean;
   /** Seconds the model load took, once it finished. */
@@ -21,7 +22,7 @@ export interface HealthState {
 
 export interface HealthReport {
   status: 'ok' | 'starting' | 'stopping' | 'error';
-  engine: { name: string; loaded: boolean; loadSeconds?: number };
+  engine: { name: string; model: string; loaded: boolean; loadSeconds?: number };
   languages: readonly string[];
   jobs: { inFlight: number; concurrency: number; receiving: boolean };
   memory: { rssBytes: number; heapUsedBytes: number };
@@ -35,7 +36,8 @@ export function healthReport(state: HealthState, memory: { rss: number; heapUsed
   return {
     status,
     engine: {
-      name: state.engine,
+      name: state.engine.name,
+      model: state.engine.model,
       loaded: state.engineLoaded,
       ...(state.loadSeconds === undefined ? {} : { loadSeconds: Number(state.loadSeconds.toFixed(2)) }),
     },

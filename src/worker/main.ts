@@ -14,7 +14,7 @@ import { Consumer } from './consumer.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { DEFAULT_TUNING } from './ocr/defaults.ts';
 import type { OcrEngine } from './ocr/engine.ts';
-import { openEngine } from './ocr/engines.ts';
+import { engineInfo, openEngine } from './ocr/engines.ts';
 import { preprocess } from './ocr/preprocess.ts';
 import { splitDocument } from './ocr/documents.ts';
 import { createProcessor } from './processor.ts';
@@ -39,6 +39,8 @@ const logger = createLogger('worker', config.logLevel).child({ pipeline: config.
 const metrics = createWorkerMetrics(config.pipeline);
 const workerName = `${hostname()}/${process.pid}`;
 const maxJobMs = config.maxJobSeconds * 1000;
+// The engine and models this worker runs (tesseract's auto model resolved in config.ts): in the start log, /health and every result.
+const ocrEngine = engineInfo({ name: config.engine, tesseractModel: config.tesseractModel });
 
 // Declared before the probe server: /health reads them as soon as it listens.
 let engine: OcrEngine | undefined;
@@ -56,7 +58,7 @@ const server = createProbeServer(
     ),
     '/metrics': metricsRoute(metrics.registry),
     '/health': healthRoute(() => ({
-      engine: config.engine,
+      engine: ocrEngine,
       engineLoaded: state.engine,
       loadSeconds: state.loadSeconds,
       languages: config.languages,
@@ -70,7 +72,10 @@ const server = createProbeServer(
   'not found: try /live, /ready, /metrics or /health\n',
 );
 const port = await listen(server, config.port);
-logger.info({ port, engine: config.engine, languages: config.languages, concurrency: config.concurrency }, 'Started probes; loading the OCR engine');
+logger.info(
+  { port, engine: ocrEngine.name, model: ocrEngine.model, languages: config.languages, concurrency: config.concurrency },
+  'Started probes; loading the OCR engine',
+);
 
 const sbClient = serviceBusClient(config.queue);
 const blobs = new JobBlobs(blobServiceClient(config.storage), config.storage.container, sharedKeyCredential(config.storage));
@@ -108,12 +113,14 @@ async function start(): Promise<void> {
     blobs,
     engine: pool,
     prepare: (image) => preprocess(image, { maxPixels: config.maxPixels, timeoutSeconds: config.timeouts.preprocessSeconds, ...DEFAULT_TUNING.preprocess }),
-    split: (image) => splitDocument(image, { maxPages: config.maxPages, pdfDpi: config.pdfDpi, maxPixels: config.maxPixels }),
+    split: (image) =>
+      splitDocument(image, { maxPages: config.maxPages, pdfDpi: config.pdfDpi, maxPixels: config.maxPixels, pdfTextLayer: config.pdfTextLayer }),
     languages: config.languages,
     maxImageBytes: config.maxImageBytes,
     maxJobMs,
     maxDeliveryCount: deliveryLimit,
     workerName,
+    engineInfo: ocrEngine,
     partition: config.partition,
     onRecognized: (seconds) => metrics.ocrDuration.observe(seconds),
     // Sync jobs name the API replica that waits for them: it hears of the finished job at once (src/worker/notify.ts).

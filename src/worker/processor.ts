@@ -22,10 +22,12 @@ import { BlobMissingError, BlobTooLargeError, type JobBlobs } from '../jobs/blob
 import { dedupeKey, sha256Hex } from '../jobs/dedupe.ts';
 import { parseJobMessage, retryStateOf, type RetryState } from '../jobs/queue.ts';
 import { JobNotFoundError, type JobRecords } from '../jobs/records.ts';
-import { isTerminal, messageImagePath, type JobErrorCode, type JobMessage, type JobRecord, type OcrLine, type OcrResult } from '../jobs/schema.ts';
+import { isTerminal, messageImagePath, type JobErrorCode, type JobMessage, type JobRecord, type OcrResult } from '../jobs/schema.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { PermanentJobError, TransientJobError, describeError } from './errors.ts';
 import type { OcrEngine, Recognition } from './ocr/engine.ts';
+import { scaleLines } from './ocr/geometry.ts';
+import type { TextLayerPage } from './ocr/documents.ts';
 import type { PreparedImage } from './ocr/preprocess.ts';
 import { decideRetry, type RetryDecision, type RetryPolicy } from './retries.ts';
 import { withStageTimeout, type StageTimeouts } from './stage-timeout.ts';
@@ -56,7 +58,7 @@ export interface ProcessorDeps {
    * Splits a document into page images (src/worker/ocr/documents.ts: PDF, multi-page TIFF); absent or one
    * page: the upload is the one image. Runs inside the preprocess stage's time limit.
    */
-  split?: (image: Buffer) => Promise<{ format: string; pages: Buffer[] }>;
+  split?: (image: Buffer) => Promise<{ format: string; pages: (Buffer | TextLayerPage)[] }>;
   engine: Pick<OcrEngine, 'recognize'>;
   /** Languages this worker has loaded (OCR_LANGUAGES). */
   languages: readonly string[];
@@ -65,6 +67,8 @@ export interface ProcessorDeps {
   /** The queue's MaxDeliveryCount: the delivery with count maxDeliveryCount - 1 is the last one. */
   maxDeliveryCount: number;
   workerName: string;
+  /** The engine and models that read the job (ocr/engines.ts engineInfo), shown as the result's `engine`; absent: not said. */
+  engineInfo?: { name: string; model: string };
   /**
    * The records partition this worker serves (pipelinePartition: `<namespace>.<pipeline>`, or the pipeline alone).
    * Messages whose `pipeline` differs are dead-lettered as PIPELINE_MISMATCH, touching no record.
@@ -97,12 +101,6 @@ export interface Retries {
 }
 
 export type Processor = (delivery: Delivery) => Promise<Settlement>;
-
-function scaleLines(lines: OcrLine[], scale: number): OcrLine[] {
-  if (scale === 1) return lines;
-  const r = (v: number): number => Math.round(v / scale);
-  return lines.map((line) => ({ ...line, bbox: { x0: r(line.bbox.x0), y0: r(line.bbox.y0), x1: r(line.bbox.x1), y1: r(line.bbox.y1) } }));
-}
 
 export function createProcessor(deps: ProcessorDeps): Processor {
   const clock = deps.clock ?? systemClock;
@@ -246,21 +244,34 @@ async function download(stages: Stages, path: string): Promise<Buffer> {
  * Recognition gets what is left of maxJobMs, at least 1 s.
  */
 interface PageRead {
-  prepared: PreparedImage;
+  prepared: Pick<PreparedImage, 'original' | 'scale'>;
   recognition: Recognition;
+  /** Set for a PDF page read from its text layer (nothing rendered or recognised). */
+  source?: 'text-layer';
 }
+
+/** A page already read from a PDF's text layer (src/worker/ocr/pdf-text-layer.ts): boxes are in its pixels already. */
+const textLayerRead = (page: TextLayerPage): PageRead => ({
+  prepared: { original: { width: page.width, height: page.height, format: 'pdf' }, scale: 1 },
+  recognition: { text: page.text, lines: page.lines, meanConfidence: 100 },
+  source: page.source,
+});
 
 /** Preprocesses and recognises each page in turn; each page gets what is left of maxJobMs, at least 1 s. */
 async function readPages(
   stages: Stages,
   job: JobMessage,
-  sources: readonly Buffer[],
+  sources: readonly (Buffer | TextLayerPage)[],
   started: number,
 ): Promise<{ pages: PageRead[]; preprocessMs: number; recognizeMs: number }> {
   const pages: PageRead[] = [];
   let preprocessMs = 0;
   let recognizeMs = 0;
   for (const source of sources) {
+    if (!Buffer.isBuffer(source)) {
+      pages.push(textLayerRead(source));
+      continue;
+    }
     const before = performance.now();
     const prepared = await withStageTimeout('preprocess', stages.stageTimeouts?.preprocess, () => stages.prepare(source));
     const preprocessed = performance.now();
@@ -276,7 +287,8 @@ async function readPages(
 /** One image: as always. Several pages: text joined by form feeds, lines numbered by page, and `pages` with each page's size and text. */
 function combinePages(pages: readonly PageRead[], format: string): Pick<OcrResult, 'text' | 'lines' | 'meanConfidence' | 'image' | 'pages'> {
   const [first] = pages;
-  if (pages.length === 1 && first) {
+  // One page read from a PDF's text layer still lists `pages`, where its source shows.
+  if (pages.length === 1 && first && !first.source) {
     return {
       text: first.recognition.text,
       lines: scaleLines(first.recognition.lines, first.prepared.scale),
@@ -296,6 +308,7 @@ function combinePages(pages: readonly PageRead[], format: string): Pick<OcrResul
       height: p.prepared.original.height,
       text: p.recognition.text,
       meanConfidence: p.recognition.meanConfidence,
+      ...(format === 'pdf' ? { source: p.source ?? ('ocr' as const) } : {}),
     })),
   };
 }
@@ -324,6 +337,7 @@ async function recognise(stages: Stages, job: JobMessage, image: Buffer, started
       totalMs: Math.round(recognized - started),
     },
     worker: stages.workerName,
+    ...(stages.engineInfo ? { engine: stages.engineInfo } : {}),
     completedAt: stages.isoNow(),
   };
 }

@@ -48,6 +48,34 @@ const cases: { name: string; facts: ConditionFacts; ready: [string, string]; pro
     degraded: ['True', REASON.secretKeyNotFound],
   },
   {
+    name: 'a language the image does not carry degrades the pipeline and blocks progress',
+    facts: facts((f) => {
+      f.imageLanguages = { missing: ['jpn'], carried: ['eng', 'deu'], declaredBy: 'the ocr-platform image' };
+    }),
+    ready: ['False', REASON.degraded],
+    progressing: ['False', REASON.blocked],
+    degraded: ['True', REASON.languageNotInImage],
+  },
+  {
+    name: 'an image that carries every language the pipeline asks for leaves it ready',
+    facts: facts((f) => {
+      f.imageLanguages = { missing: [], carried: ['eng', 'deu'], declaredBy: 'the ocr-platform image' };
+    }),
+    ready: ['True', REASON.available],
+    progressing: ['False', REASON.rolloutComplete],
+    degraded: ['False', REASON.asExpected],
+  },
+  {
+    name: 'a missing Secret is reported before a language the image lacks',
+    facts: facts((f) => {
+      f.imageLanguages = { missing: ['jpn'], carried: ['eng'], declaredBy: 'the ocr-platform image' };
+      missing(false)(f);
+    }),
+    ready: ['False', REASON.degraded],
+    progressing: ['False', REASON.blocked],
+    degraded: ['True', REASON.secretNotFound],
+  },
+  {
     name: 'an invalid spec degrades the pipeline before anything else',
     facts: facts((f) => {
       f.invalidSpec = 'spec.image: required';
@@ -173,6 +201,17 @@ void test('the SecretNotFound message names the namespace, Secret, key and refer
   assert.match(d.message, /Secret finance\/ocr-servicebus/);
   assert.match(d.message, /key "connectionString"/);
   assert.match(d.message, /spec\.queue\.serviceBus\.connectionStringSecretRef/);
+});
+
+void test('the LanguageNotInImage message names the languages, what the image carries and how to fix it', () => {
+  const f = facts((x) => {
+    x.imageLanguages = { missing: ['jpn', 'kor'], carried: ['eng', 'jpn_vert'], declaredBy: 'spec.ocr.imageLanguages' };
+  });
+  assert.equal(
+    degraded(f).message,
+    'spec.languages asks for jpn, kor, which the image does not carry (spec.ocr.imageLanguages declares eng, jpn_vert). Remove them, or use an ' +
+      'image that carries them and list its languages in spec.ocr.imageLanguages. Children are not updated until then.',
+  );
 });
 
 void test("the ProgressDeadlineExceeded message names the Deployment and carries the Deployment's own message", () => {

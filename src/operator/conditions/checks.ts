@@ -4,6 +4,7 @@
 // conditions (QueueReachable, MetricsAvailable, its Degraded reasons) are checks here too,
 // over the ScalingFacts that src/operator/scaling/ observes.
 import { CONDITION, REASON, type ConditionType, type Reason } from './reasons.ts';
+import type { ImageLanguageFacts } from './image-languages.ts';
 
 export interface DeploymentFacts {
   /** metadata.generation of the Deployment. */
@@ -133,6 +134,8 @@ export interface ConditionFacts {
   /** The spec failed validation in the operator (the CRD schema should have stopped it). */
   invalidSpec?: string;
   missingSecrets: MissingSecret[];
+  /** spec.languages against the image's languages (image-languages.ts); absent without a parsed spec. */
+  imageLanguages?: ImageLanguageFacts;
   /** Error from the last apply of the children, if it failed. */
   applyError?: string;
   api?: DeploymentFacts;
@@ -185,6 +188,20 @@ export const secretKeysExist: Check = (f) => {
   };
 };
 
+/** A worker without its language's data cannot start: the children are left as they are instead of rolling out crash-looping pods. */
+export const languagesInImage: Check = (f) => {
+  const facts = f.imageLanguages;
+  if (!facts || facts.missing.length === 0) return undefined;
+  const missing = facts.missing.join(', ');
+  return {
+    reason: REASON.languageNotInImage,
+    message:
+      `spec.languages asks for ${missing}, which the image does not carry (${facts.declaredBy} declares ${facts.carried.join(', ')}). ` +
+      `Remove ${facts.missing.length > 1 ? 'them' : 'it'}, or use an image that carries ${facts.missing.length > 1 ? 'them' : 'it'} and list its ` +
+      'languages in spec.ocr.imageLanguages. Children are not updated until then.',
+  };
+};
+
 export const childrenApplied: Check = (f) =>
   f.applyError === undefined ? undefined : { reason: REASON.applyFailed, message: `Applying children failed: ${f.applyError}` };
 
@@ -203,6 +220,7 @@ export const DEGRADED_CHAIN: Check[] = [
   specIsValid, // the spec must parse
   secretsExist, // every referenced Secret exists
   secretKeysExist, // and holds the referenced key
+  languagesInImage, // the image carries every language the pipeline asks for
   childrenApplied, // the last server-side apply went through
   podsCanBeCreated, // and the Deployments can create their pods
 ];
@@ -379,7 +397,7 @@ export const workersRolledOut: Check = (f) => rolloutFinding('worker', f.worker)
 export function progressing(f: ConditionFacts): ConditionVerdict {
   // While blocked on a bad spec or a missing Secret nothing moves; say so instead of
   // reporting a rollout that cannot happen.
-  const blocker = firstFinding([specIsValid, secretsExist, secretKeysExist], f);
+  const blocker = firstFinding([specIsValid, secretsExist, secretKeysExist, languagesInImage], f);
   if (blocker) return { type: CONDITION.progressing, status: 'False', reason: REASON.blocked, message: 'Waiting for the Degraded condition to clear.' };
   // A pod that crash-loops, cannot pull or cannot be scheduled does not heal by waiting: say why nothing moves.
   const stuck = firstFinding(POD_DEGRADED_CHAIN, f);

@@ -21,6 +21,8 @@ export const REASON = {
   secretKeyNotFound: 'SecretKeyNotFound',
   applyFailed: 'ApplyFailed',
   podCreationFailed: 'PodCreationFailed',
+  /** spec.languages asks for a language the pipeline's image does not carry (image-languages.ts): its pods are left as they are. */
+  languageNotInImage: 'LanguageNotInImage',
   /** A container of a pipeline pod is in CrashLoopBackOff, or exited non-zero and is being restarted. */
   podCrashLooping: 'PodCrashLooping',
   /** The scheduler cannot place a pipeline pod (PodScheduled=False, Unschedulable). */

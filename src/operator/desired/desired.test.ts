@@ -301,3 +301,21 @@ void test('the client library serializes every child without dropping a field (t
     assert.deepEqual(JSON.parse(JSON.stringify(serialized)), JSON.parse(JSON.stringify(child)), `${child.kind} lost fields in serialization`);
   }
 });
+
+// spec.ocr.engine auto is resolved by the operator: the worker only ever sees a concrete engine (ocr-engine.ts).
+const engineCases: { name: string; mods: ((s: Record<string, unknown>) => void)[]; engine: string; model: string }[] = [
+  { name: 'an English-only pipeline on engine auto gets paddle workers', mods: [], engine: 'paddle', model: 'auto' },
+  { name: 'a pipeline with German on engine auto gets tesseract workers', mods: [set('languages', ['eng', 'deu'])], engine: 'tesseract', model: 'auto' },
+  {
+    name: 'a pipeline that asks for tesseract with the fast models gets exactly that',
+    mods: [set('ocr', { engine: 'tesseract', tesseractModel: 'fast' })],
+    engine: 'tesseract',
+    model: 'fast',
+  },
+];
+for (const c of engineCases) {
+  void test(c.name, () => {
+    const worker = env(workerDeployment(input(pipeline('minimal', ...c.mods))));
+    assert.deepEqual([worker[ENV.ocrEngine], worker[ENV.tesseractModel]], [c.engine, c.model]);
+  });
+}

@@ -5,6 +5,7 @@ import { ENV, WORKER_GRACE_MARGIN_SECONDS } from '../../contract/container.ts';
 import { TMP_MOUNT, TMP_VOLUME, basePodSpec, componentContainer, configHash, deployment, portEnv, sharedEnv } from './common.ts';
 import { componentSecretHashes, workerHasOwnQueueCredentials } from './credentials.ts';
 import type { DesiredInput } from './input.ts';
+import { resolveEngine } from './ocr-engine.ts';
 import { stageTimeoutsEnv } from './jobs-env.ts';
 import { retriesEnv } from './retries-env.ts';
 
@@ -13,10 +14,12 @@ export function workerEnv(input: DesiredInput): V1EnvVar[] {
   const env = [
     ...sharedEnv(input.pipeline, 'worker'),
     ...portEnv('worker'),
-    { name: ENV.ocrEngine, value: spec.ocr.engine },
+    // The concrete engine: auto is resolved here, per pipeline, from its languages (ocr-engine.ts).
+    { name: ENV.ocrEngine, value: resolveEngine(spec) },
     { name: ENV.tesseractModel, value: spec.ocr.tesseractModel },
     { name: ENV.workerMaxPages, value: String(spec.ocr.maxPages) },
     { name: ENV.workerPdfDpi, value: String(spec.ocr.pdfDpi) },
+    { name: ENV.workerPdfTextLayer, value: String(spec.ocr.pdfTextLayer) },
     { name: ENV.workerConcurrency, value: String(spec.worker.concurrency) },
     { name: ENV.workerMaxJobSeconds, value: String(spec.worker.maxJobSeconds) },
     ...retriesEnv(spec.retries),

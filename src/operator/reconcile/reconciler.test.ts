@@ -142,6 +142,56 @@ void test('a missing Secret degrades the pipeline, applies nothing, warns once, 
   assert.equal(condition(c, 'Degraded')?.status, 'False');
 });
 
+void test('a language the image lacks degrades the pipeline, keeps the running workers as they are, and clears once it is removed', async () => {
+  const c = new MemoryCluster();
+  c.addAllSecrets();
+  const r = c.reconciler();
+  await r.reconcile('finance/invoices');
+  const worker = JSON.stringify(c.children.get('Deployment/invoices-worker'));
+  const applies = c.applies;
+
+  c.pipeline = {
+    ...c.pipeline,
+    metadata: { ...c.pipeline.metadata, generation: 2 },
+    spec: { ...(c.pipeline.spec as Record<string, unknown>), languages: ['eng', 'jpn'] },
+  };
+  await r.reconcile('finance/invoices');
+  assert.equal(c.applies, applies);
+  assert.equal(JSON.stringify(c.children.get('Deployment/invoices-worker')), worker);
+  assert.equal(condition(c, 'Degraded')?.reason, 'LanguageNotInImage');
+  assert.match(condition(c, 'Degraded')?.message ?? '', /asks for jpn, which the image does not carry/);
+  assert.equal(condition(c, 'Ready')?.status, 'False');
+  assert.equal(c.events.filter((e) => e.reason === 'LanguageNotInImage').length, 1);
+
+  c.pipeline = {
+    ...c.pipeline,
+    metadata: { ...c.pipeline.metadata, generation: 3 },
+    spec: { ...(c.pipeline.spec as Record<string, unknown>), languages: ['eng', 'chi_sim'] },
+  };
+  await r.reconcile('finance/invoices');
+  assert.equal(condition(c, 'Degraded')?.status, 'False');
+  assert.ok(c.applies > applies);
+});
+
+void test('status.ocr.engine shows what engine auto resolved to for the languages', async () => {
+  const c = new MemoryCluster();
+  c.addAllSecrets();
+  const r = c.reconciler();
+  await r.reconcile('finance/invoices');
+  // The full sample reads eng, deu and chi_sim: paddle cannot read deu.
+  assert.deepEqual(c.pipeline.status?.ocr, { engine: 'tesseract' });
+  c.pipeline = {
+    ...c.pipeline,
+    metadata: { ...c.pipeline.metadata, generation: 2 },
+    spec: { ...(c.pipeline.spec as Record<string, unknown>), languages: ['eng', 'chi_sim'] },
+  };
+  await r.reconcile('finance/invoices');
+  assert.deepEqual(c.pipeline.status?.ocr, { engine: 'paddle' });
+  const worker = c.children.get('Deployment/invoices-worker') as V1Deployment;
+  const env = worker.spec?.template.spec?.containers[0]?.env ?? [];
+  assert.equal(env.find((e) => e.name === 'OCR_ENGINE')?.value, 'paddle');
+});
+
 void test('switching the workers to KEDA deletes the worker HPA', async () => {
   const c = new MemoryCluster();
   c.addAllSecrets();

@@ -6,9 +6,11 @@ import { systemClock, type Clock } from '../../shared/clock.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { ConditionFacts } from '../conditions/checks.ts';
 import { CONDITION, REASON } from '../conditions/reasons.ts';
+import { imageLanguageFacts } from '../conditions/image-languages.ts';
 import { GENERATED_KEYS_DATA_KEY, readKeysCommand } from '../desired/api-keys.ts';
 import { childName } from '../desired/common.ts';
 import { desiredChildren, type DesiredInput } from '../desired/index.ts';
+import { resolveEngine } from '../desired/ocr-engine.ts';
 import type { BacklogOffer } from '../desired/input.ts';
 import type { EventRecorder, EventTarget } from '../events.ts';
 import type { SecretIndex } from '../secret-index.ts';
@@ -56,6 +58,7 @@ const PROBLEM_REASONS = [
   REASON.applyFailed,
   REASON.invalidSpec,
   REASON.podCreationFailed,
+  REASON.languageNotInImage,
   REASON.podCrashLooping,
   REASON.podUnschedulable,
   REASON.imagePullFailing,
@@ -97,6 +100,7 @@ function conditionFacts(namespace: string, g: Gathered, applyError: string | und
   return {
     namespace,
     missingSecrets: g.missingSecrets,
+    ...(g.pipeline ? { imageLanguages: imageLanguageFacts(g.pipeline.spec) } : {}),
     ...(g.invalidSpec !== undefined ? { invalidSpec: g.invalidSpec } : {}),
     ...(applyError !== undefined ? { applyError } : {}),
     ...(g.api ? { api: g.api } : {}),
@@ -125,6 +129,8 @@ function freshDeployments(g: Gathered, applied: KubernetesObject[]): void {
 interface StatusExtra {
   scaling: ScalingStatus | undefined;
   keysSecret: string | undefined;
+  /** status.ocr: the resolved engine; undefined without a parsed spec. */
+  ocr: OcrPipelineStatus['ocr'];
 }
 
 export class Reconciler {
@@ -155,7 +161,13 @@ export class Reconciler {
     const g = this.#gather(key, raw);
     const scaling = this.#trackScaling(g);
     const applyError = await this.#apply(g, scaling, target, log);
-    await this.#updateStatus(raw, conditionFacts(namespace, g, applyError, scaling), { scaling: scaling?.status, keysSecret: g.keysSecret }, target, log);
+    await this.#updateStatus(
+      raw,
+      conditionFacts(namespace, g, applyError, scaling),
+      { scaling: scaling?.status, keysSecret: g.keysSecret, ocr: g.pipeline ? { engine: resolveEngine(g.pipeline.spec) } : undefined },
+      target,
+      log,
+    );
     if (applyError !== undefined) throw new ApplyFailedError(applyError);
   }
 
@@ -192,10 +204,11 @@ export class Reconciler {
    * desired + apply; returns the apply error's description, undefined when it succeeded or
    * was skipped. With a missing Secret the children are left as they are: pods that
    * reference it would fail to start (CreateContainerConfigError) and a rollout would
-   * replace working pods with broken ones. The Secret watch re-queues us when it appears.
+   * replace working pods with broken ones. The Secret watch re-queues us when it appears. A language the image
+   * lacks (LanguageNotInImage) holds the children the same way: such workers would refuse to start.
    */
   async #apply(g: Gathered, scaling: ScalingObservation | undefined, target: EventTarget, log: Logger): Promise<string | undefined> {
-    if (!g.pipeline || g.missingSecrets.length > 0) return undefined;
+    if (!g.pipeline || g.missingSecrets.length > 0 || imageLanguageFacts(g.pipeline.spec).missing.length > 0) return undefined;
     try {
       const keys = g.generatedKeys ? await ensureGeneratedKeys(this.#d.writer, g.pipeline, g.generatedKeys, this.#d.newApiKey) : undefined;
       if (keys?.created && g.generatedKeys) this.#announceKeys(g.generatedKeys.name, target, log);
@@ -243,7 +256,7 @@ export class Reconciler {
   /** status: build it from the facts, record (or forget) the Degraded Event, write it only when it changed. */
   async #updateStatus(raw: RawPipeline, facts: ConditionFacts, extra: StatusExtra, target: EventTarget, log: Logger): Promise<void> {
     const generation = raw.metadata.generation ?? 0;
-    const status = buildStatus(raw.status, facts, generation, new Date(this.#clock()).toISOString(), extra.scaling, extra.keysSecret);
+    const status = buildStatus(raw.status, facts, generation, new Date(this.#clock()).toISOString(), extra.scaling, extra.keysSecret, extra.ocr);
     const degraded = status.conditions?.find((c) => c.type === CONDITION.degraded);
     if (degraded?.status === 'True') {
       this.#d.events.record(target, 'Warning', degraded.reason, degraded.message);

@@ -42,6 +42,7 @@ function keepLastQueueVerdict(verdicts: ConditionVerdict[], previous: OcrPipelin
  * and merges them into the previous status.
  * @param scaling status.scaling from the scaling step; absent when the operator runs without it
  * @param keysSecret the API keys Secret in use, shown as status.api.keysSecret (with the API Deployment's counts)
+ * @param ocr status.ocr: the engine spec.ocr resolved to (desired/ocr-engine.ts); absent without a parsed spec
  */
 export function buildStatus(
   previous: OcrPipelineStatus | undefined,
@@ -50,6 +51,7 @@ export function buildStatus(
   now: string,
   scaling?: ScalingStatus,
   keysSecret?: string,
+  ocr?: OcrPipelineStatus['ocr'],
 ): OcrPipelineStatus {
   const pending = firstReadPending(facts);
   const verdicts = keepLastQueueVerdict(evaluateConditions(facts), previous, pending);
@@ -59,6 +61,7 @@ export function buildStatus(
   };
   if (facts.api) status.api = { desiredReplicas: facts.api.desired, readyReplicas: facts.api.ready, ...(keysSecret !== undefined ? { keysSecret } : {}) };
   if (facts.worker) status.worker = { desiredReplicas: facts.worker.desired, readyReplicas: facts.worker.ready };
+  if (ocr) status.ocr = ocr;
   // status.scaling: the queue numbers and the scaling decision (src/operator/scaling/).
   if (scaling && pending && previous?.scaling) status.scaling = previous.scaling;
   else if (scaling) status.scaling = stableScalingStatus(previous?.scaling, scaling, Date.parse(now));

@@ -26,3 +26,27 @@ export const DEFAULT_TUNING: OcrTuning = {
   preprocess: { minWidth: 0, maxWidth: 0, threshold: 0 },
   engine: { variant: 'best_int', autoPsm: '6', params: { tessedit_do_invert: '0' }, initConfig: {} },
 };
+
+export type TesseractModel = 'best' | 'fast';
+
+/** What spec.ocr.tesseractModel (OCR_TESSERACT_MODEL) resolved to, and the languages Debian's fast models lack. */
+export interface TesseractModelChoice {
+  model: TesseractModel;
+  /** Languages without a file in DEBIAN_TESSDATA, in the order asked; fast needs none missing. */
+  missing: string[];
+}
+
+/**
+ * Pure: auto takes fast (about the same CER as best_int at about a quarter less CPU, bench/ocr/RESULTS.md)
+ * when Debian's file exists for every language, else best; best and fast are taken as asked (the caller
+ * refuses fast with files missing). `hasFastModel` says whether DEBIAN_TESSDATA has <language>.traineddata.
+ */
+export function chooseTesseractModel(
+  requested: 'auto' | TesseractModel,
+  languages: readonly string[],
+  hasFastModel: (language: string) => boolean,
+): TesseractModelChoice {
+  const missing = languages.filter((language) => !hasFastModel(language));
+  if (requested !== 'auto') return { model: requested, missing };
+  return { model: missing.length === 0 ? 'fast' : 'best', missing };
+}
