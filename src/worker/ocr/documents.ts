@@ -9,10 +9,18 @@
 //
 // PDF rendering: pdfjs-dist (Apache-2.0) with @napi-rs/canvas, both npm packages in the image;
 // pdfjs's standard fonts come from its own package, nothing is fetched. Loaded on first PDF only.
+//
+// Embedded text layers (limits.pdfTextLayer, spec.ocr.pdfTextLayer): a PDF page that already carries real
+// text is read from that text instead of being rendered and OCRed (./pdf-text-layer.ts decides which
+// pages qualify and turns their text into lines); the page comes back as a TextLayerPage, every other
+// page as a rendered image, so a mixed document gives mixed pages.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { PermanentJobError } from '../errors.ts';
+import { readTextLayer, type TextLayerPage } from './pdf-text-layer.ts';
+
+export type { TextLayerPage } from './pdf-text-layer.ts';
 
 export interface DocumentLimits {
   /** Pages read at most; a longer document fails as DOCUMENT_TOO_MANY_PAGES. */
@@ -21,14 +29,16 @@ export interface DocumentLimits {
   pdfDpi: number;
   /** Pixels of one page at most (width x height), as for a single image. */
   maxPixels: number;
+  /** Read a PDF page's own text instead of OCRing it when it has real text (spec.ocr.pdfTextLayer); absent: false, every page is OCRed. */
+  pdfTextLayer?: boolean;
 }
 
 export type DocumentFormat = 'pdf' | 'tiff' | 'image';
 
 export interface DocumentPages {
   format: DocumentFormat;
-  /** One encoded image per page, in order. */
-  pages: Buffer[];
+  /** One per page, in order: an encoded image to OCR, or a PDF page already read from its text layer. */
+  pages: (Buffer | TextLayerPage)[];
 }
 
 const PDF_MAGIC = Buffer.from('%PDF-', 'latin1');
@@ -74,7 +84,21 @@ export function pdfScale(widthPt: number, heightPt: number, dpi: number, maxPixe
   return pixels <= maxPixels ? scale : Math.sqrt(maxPixels / (widthPt * heightPt)) * 0.999;
 }
 
-async function pdfPages(input: Buffer, limits: DocumentLimits): Promise<Buffer[]> {
+type PdfPage = Awaited<ReturnType<Awaited<ReturnType<Pdfjs['getDocument']>['promise']>['getPage']>>;
+type CanvasFactory = { create(width: number, height: number): { canvas: { toBuffer(type: 'image/png'): Buffer }; context: unknown } };
+
+/** The page rendered on white at the viewport's size, as PNG. */
+async function renderPage(page: PdfPage, viewport: ReturnType<PdfPage['getViewport']>, factory: CanvasFactory): Promise<Buffer> {
+  const canvas = factory.create(Math.round(viewport.width), Math.round(viewport.height));
+  // A white page first: PDF pages are transparent where nothing is drawn, and OCR wants paper.
+  const context = canvas.context as { fillStyle: string; fillRect(x: number, y: number, w: number, h: number): void };
+  context.fillStyle = '#ffffff';
+  context.fillRect(0, 0, Math.round(viewport.width), Math.round(viewport.height));
+  await page.render({ canvasContext: canvas.context as never, viewport, canvas: canvas.canvas as never }).promise;
+  return canvas.canvas.toBuffer('image/png');
+}
+
+async function pdfPages(input: Buffer, limits: DocumentLimits): Promise<(Buffer | TextLayerPage)[]> {
   pdfjs ??= import('pdfjs-dist/legacy/build/pdf.mjs');
   const { getDocument } = await pdfjs;
   const task = getDocument({
@@ -91,19 +115,14 @@ async function pdfPages(input: Buffer, limits: DocumentLimits): Promise<Buffer[]
     });
     if (doc.numPages === 0) throw new PermanentJobError('IMAGE_EMPTY', 'the PDF has no pages');
     if (doc.numPages > limits.maxPages) throw tooManyPages(doc.numPages, limits.maxPages);
-    const pages: Buffer[] = [];
+    const pages: (Buffer | TextLayerPage)[] = [];
+    const { OPS } = await pdfjs;
     for (let number = 1; number <= doc.numPages; number++) {
       const page = await doc.getPage(number);
       const [x0, y0, x1, y1] = page.view;
       const viewport = page.getViewport({ scale: pdfScale(Math.abs(x1! - x0!), Math.abs(y1! - y0!), limits.pdfDpi, limits.maxPixels) });
-      const factory = doc.canvasFactory as { create(width: number, height: number): { canvas: { toBuffer(type: 'image/png'): Buffer }; context: unknown } };
-      const canvas = factory.create(Math.round(viewport.width), Math.round(viewport.height));
-      // A white page first: PDF pages are transparent where nothing is drawn, and OCR wants paper.
-      const context = canvas.context as { fillStyle: string; fillRect(x: number, y: number, w: number, h: number): void };
-      context.fillStyle = '#ffffff';
-      context.fillRect(0, 0, Math.round(viewport.width), Math.round(viewport.height));
-      await page.render({ canvasContext: canvas.context as never, viewport, canvas: canvas.canvas as never }).promise;
-      pages.push(canvas.canvas.toBuffer('image/png'));
+      const text = limits.pdfTextLayer ? await readTextLayer(page, viewport, OPS) : undefined;
+      pages.push(text ?? (await renderPage(page, viewport, doc.canvasFactory as CanvasFactory)));
       page.cleanup();
     }
     return pages;

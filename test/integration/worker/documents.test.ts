@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { documentFormat, pdfScale, splitDocument } from '../../../src/worker/ocr/documents.ts';
 import { PermanentJobError } from '../../../src/worker/errors.ts';
 import { renderPdf, renderTiff } from '../../fixtures/documents.ts';
+import { buildLayeredPdf, type LayerPage } from '../../fixtures/pdf-layers.ts';
 import { renderText } from '../../fixtures/render-text.ts';
 import { killAllWorkers, startPlatform, startWorker, submitJob, waitForStatus, type Platform, type WorkerProcess } from './harness.ts';
 
@@ -19,7 +20,7 @@ void describe('splitting documents into pages', () => {
     const { format, pages } = await splitDocument(renderPdf([['FIRST'], ['SECOND'], ['THIRD']]), LIMITS);
     assert.equal(format, 'pdf');
     assert.equal(pages.length, 3);
-    const meta = await sharp(pages[0]).metadata();
+    const meta = await sharp(pages[0] as Buffer).metadata();
     assert.deepEqual([meta.format, meta.width, meta.height], ['png', 1275, 1650]);
   });
 
@@ -52,6 +53,56 @@ void describe('splitting documents into pages', () => {
     assert.equal(documentFormat(Buffer.from([0x49, 0x49, 0x2a, 0x00])), 'tiff');
     assert.equal(documentFormat(Buffer.from('GIF89a')), 'image');
     assert.equal(documentFormat(Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.from('%PDF-1.4')])), 'image', 'a JPEG carrying %PDF- is a JPEG');
+  });
+});
+
+const LETTER = ['Dear customer, thank you for your order of 12 March.', 'Your invoice number is 4711 and the total is 12.50 EUR.'];
+const RECEIPT = ['SHOP ALPHA SDN BHD', 'TOTAL RM 12.50'];
+const textPage: LayerPage = { text: LETTER };
+const scanPage: LayerPage = { scan: RECEIPT };
+
+void describe('PDF pages read from their own text layer', () => {
+  const layered = { ...LIMITS, pdfTextLayer: true };
+  const cases: [string, LayerPage[], (string | undefined)[]][] = [
+    [
+      'a 2-page PDF with real text is read from its text layer on both pages',
+      [textPage, { text: [...LETTER].reverse() }],
+      [LETTER.join('\n'), [...LETTER].reverse().join('\n')],
+    ],
+    ['a scanned PDF without text is rendered for OCR', [scanPage], [undefined]],
+    ['a scan under an invisible OCR layer is rendered for OCR', [{ ...scanPage, invisible: LETTER }], [undefined]],
+    ['a scan with only a visible stamp is rendered for OCR', [{ ...scanPage, stamp: 'RECEIVED 2024-03-12 ACCOUNTS' }], [undefined]],
+    ['a mixed PDF gives mixed pages', [textPage, scanPage], [LETTER.join('\n'), undefined]],
+  ];
+  for (const [name, pages, texts] of cases) {
+    void it(name, async () => {
+      const split = await splitDocument(await buildLayeredPdf(pages), layered);
+      assert.deepEqual(
+        split.pages.map((page) => (Buffer.isBuffer(page) ? undefined : page.text)),
+        texts,
+      );
+      for (const page of split.pages) if (Buffer.isBuffer(page)) assert.equal((await sharp(page).metadata()).format, 'png');
+    });
+  }
+
+  void it('a text page has its size and line boxes in pixels at the DPI, confidence 100', async () => {
+    const [page] = (await splitDocument(await buildLayeredPdf([textPage]), layered)).pages;
+    assert.ok(page && !Buffer.isBuffer(page));
+    assert.deepEqual([page.width, page.height], [1275, 1650]);
+    // Line 1's baseline is 90 pt below the top edge, 16 pt Helvetica from x = 72 pt: at 150 DPI, x0 = 150 px, the box about the baseline.
+    const [first] = page.lines;
+    assert.equal(first?.confidence, 100);
+    assert.equal(first?.bbox.x0, 150);
+    assert.ok(Math.abs(first.bbox.y1 - ((90 + 0.2 * 16) * 150) / 72) <= 1, JSON.stringify(first));
+    assert.ok(Math.abs(first.bbox.y0 - ((90 - 0.8 * 16) * 150) / 72) <= 1, JSON.stringify(first));
+  });
+
+  void it('with the text layer turned off every page is rendered for OCR', async () => {
+    const split = await splitDocument(await buildLayeredPdf([textPage, textPage]), { ...LIMITS, pdfTextLayer: false });
+    assert.deepEqual(
+      split.pages.map((page) => Buffer.isBuffer(page)),
+      [true, true],
+    );
   });
 });
 
@@ -94,6 +145,25 @@ void describe('a worker reading documents', () => {
       assert.equal(result?.text.split('\f').length, 2);
     });
   }
+
+  void it('reads a mixed PDF page by page, the text page from its text layer and the scan by OCR', async () => {
+    const jobId = await submitJob(platform, queue, await buildLayeredPdf([textPage, scanPage]));
+    const record = await waitForStatus(platform, jobId, ['succeeded', 'failed']);
+    assert.equal(record.status, 'succeeded', `${record.errorCode} ${record.errorMessage}`);
+    const result = await platform.blobs.readResult(jobId);
+    assert.deepEqual(
+      result?.pages?.map((p) => [p.page, p.source, p.page === 1 ? p.text : squash(p.text)]),
+      [
+        [1, 'text-layer', LETTER.join('\n')],
+        [2, 'ocr', squash(RECEIPT.join(''))],
+      ],
+    );
+    assert.equal(result?.pages?.[0]?.meanConfidence, 100);
+    assert.deepEqual(
+      result?.lines.filter((l) => l.page === 1).map((l) => [l.text, l.confidence]),
+      LETTER.map((line) => [line, 100]),
+    );
+  });
 
   void it('fails a document over the page limit as DOCUMENT_TOO_MANY_PAGES', async () => {
     const jobId = await submitJob(platform, queue, renderPdf([['1'], ['2'], ['3'], ['4']]));

@@ -1,0 +1,237 @@
+// A PDF page's own text layer (issue 15, item 3): when a page already carries real text, that text is
+// the answer (exact characters, no OCR errors) and rendering + OCR is skipped, which saves most of the
+// page's CPU. Which pages qualify, in order:
+//
+// - Visible glyphs only. Text drawn in render mode 3 (invisible) or 7 (clip only) does not count: that
+//   is how OCR tools (ocrmypdf, scanners' "searchable PDF") lay their own, possibly poor, text under a
+//   scan, and we would rather read the scan ourselves.
+// - At least MIN_TEXT_LAYER_GLYPHS visible non-space glyphs (32). A scanned page stamped digitally
+//   ("Received 2024-03-12", a Bates number "ABC-000123", "Page 3 of 12") carries fewer; a page of real
+//   text (a letter, an invoice) carries hundreds. A page with very little real text (a title page) is
+//   OCRed: slower, never wrong.
+// - No image covering half the page or more (IMAGE_COVER_LIMIT). Such a page is a scan or a photo page:
+//   its text layer is a stamp, a caption or text hidden under the image, and the image holds the text.
+//
+// Lines are built from pdfjs's text items: each item's box (from its transform, width and font size, with
+// ascent 0.8 em and descent 0.2 em) is converted to the page's pixels at the render scale, so the boxes
+// are where an OCR of the same page at the same DPI would put them; items are grouped by baseline (vertical
+// centres within half a line height), read left to right, and a horizontal gap over 3 em starts another
+// line (columns, tab stops), as tesseract splits them. Confidence is 100: the characters are the file's.
+import type { OcrLine } from '../../jobs/schema.ts';
+
+/** Visible non-space glyphs a page needs for its text layer to be used instead of OCR. */
+export const MIN_TEXT_LAYER_GLYPHS = 32;
+/** An image covering this share of the page area or more makes the page a scan (OCRed). */
+export const IMAGE_COVER_LIMIT = 0.5;
+
+/** A PDF page read from its text layer: its size in pixels at the render scale, its text and lines. */
+export interface TextLayerPage {
+  source: 'text-layer';
+  width: number;
+  height: number;
+  text: string;
+  lines: OcrLine[];
+}
+
+/** The parts of a pdfjs page and viewport this file uses (pdfjs-dist's PDFPageProxy and PageViewport). */
+export interface LayerPage {
+  view: number[];
+  getOperatorList(): Promise<{ fnArray: number[]; argsArray: unknown[] }>;
+  getTextContent(): Promise<{ items: unknown[] }>;
+}
+export interface LayerViewport {
+  width: number;
+  height: number;
+  convertToViewportPoint(x: number, y: number): number[];
+}
+/** pdfjs's OPS table (operator name -> number). */
+export type Ops = Record<string, number>;
+
+type Matrix = [number, number, number, number, number, number];
+const IDENTITY: Matrix = [1, 0, 0, 1, 0, 0];
+const multiply = (m: Matrix, n: Matrix): Matrix => [
+  m[0] * n[0] + m[1] * n[2],
+  m[0] * n[1] + m[1] * n[3],
+  m[2] * n[0] + m[3] * n[2],
+  m[2] * n[1] + m[3] * n[3],
+  m[4] * n[0] + m[5] * n[2] + n[4],
+  m[4] * n[1] + m[5] * n[3] + n[5],
+];
+
+/** Render modes that paint nothing: 3 invisible, 7 clip only. */
+const INVISIBLE_MODES = new Set([3, 7]);
+
+/** Visible non-space glyphs in one text-showing operator's arguments (glyph objects carry `unicode`). */
+function visibleGlyphs(args: unknown): number {
+  if (!Array.isArray(args)) return 0;
+  let count = 0;
+  for (const item of args) {
+    if (Array.isArray(item)) count += visibleGlyphs(item);
+    else if (item && typeof item === 'object' && 'unicode' in item && typeof item.unicode === 'string' && item.unicode.trim() !== '') count++;
+  }
+  return count;
+}
+
+export interface PageInk {
+  /** Non-space glyphs drawn in a visible render mode. */
+  visibleGlyphs: number;
+  /** The largest share of the page one image covers (0-1, by its drawn area). */
+  largestImage: number;
+}
+
+interface GraphicsState {
+  /** Text render mode (Tr), 0-7. */
+  mode: number;
+  /** Current transformation matrix, user space to page space. */
+  ctm: Matrix;
+}
+
+/** The graphics state after one state operator (q, Q, cm, Tr, a form XObject's start and end), or undefined for any other operator. */
+function nextState(fn: number, args: unknown[] | null, state: GraphicsState, stack: GraphicsState[], ops: Ops): GraphicsState | undefined {
+  if (fn === ops.save || fn === ops.paintFormXObjectBegin) {
+    stack.push(state);
+    // A form XObject runs in a saved state under its own matrix.
+    const matrix = fn === ops.paintFormXObjectBegin ? (args?.[0] as Matrix | null | undefined) : undefined;
+    return matrix ? { ...state, ctm: multiply(matrix, state.ctm) } : state;
+  }
+  if (fn === ops.restore || fn === ops.paintFormXObjectEnd) return stack.pop() ?? state;
+  if (fn === ops.transform && args) return { ...state, ctm: multiply(args as Matrix, state.ctm) };
+  if (fn === ops.setTextRenderingMode && args) return { ...state, mode: Number(args[0]) };
+  return undefined;
+}
+
+/** What a page draws, from its operator list: visible glyphs and the largest image, tracking the graphics state stack. */
+export function pageInk(fnArray: readonly number[], argsArray: readonly unknown[], ops: Ops, pageArea: number): PageInk {
+  const text = new Set([ops.showText, ops.showSpacedText, ops.nextLineShowText, ops.nextLineSetSpacingShowText]);
+  const images = new Set([ops.paintImageXObject, ops.paintInlineImageXObject, ops.paintImageMaskXObject]);
+  const stack: GraphicsState[] = [];
+  let state: GraphicsState = { mode: 0, ctm: IDENTITY };
+  const ink: PageInk = { visibleGlyphs: 0, largestImage: 0 };
+  for (const [i, fn] of fnArray.entries()) {
+    const args = argsArray[i] as unknown[] | null;
+    const next = nextState(fn, args, state, stack, ops);
+    if (next) state = next;
+    else if (text.has(fn) && !INVISIBLE_MODES.has(state.mode)) ink.visibleGlyphs += visibleGlyphs(args);
+    else if (images.has(fn)) {
+      // An image fills the unit square under the CTM: its area is the matrix's determinant, in square points.
+      const area = Math.abs(state.ctm[0] * state.ctm[3] - state.ctm[1] * state.ctm[2]);
+      ink.largestImage = Math.max(ink.largestImage, pageArea > 0 ? area / pageArea : 0);
+    }
+  }
+  return ink;
+}
+
+/** Whether a page with this ink is read from its text layer (see the top of this file). */
+export function usesTextLayer(ink: PageInk): boolean {
+  return ink.visibleGlyphs >= MIN_TEXT_LAYER_GLYPHS && ink.largestImage < IMAGE_COVER_LIMIT;
+}
+
+interface TextItem {
+  str: string;
+  width: number;
+  height: number;
+  transform: number[];
+}
+
+const isTextItem = (item: unknown): item is TextItem =>
+  !!item && typeof item === 'object' && 'str' in item && typeof item.str === 'string' && 'transform' in item && Array.isArray(item.transform);
+
+/** One text item placed on the page, in pixels. */
+interface Placed {
+  text: string;
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+const ASCENT = 0.8;
+const DESCENT = 0.2;
+
+/** The item's box in viewport pixels: its baseline run of `width`, from DESCENT below to ASCENT above, through the viewport. */
+function place(item: TextItem, viewport: LayerViewport): Placed | undefined {
+  const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0] = item.transform;
+  const run = Math.hypot(a, b);
+  const size = Math.hypot(c, d) || item.height;
+  if (run === 0 || size === 0) return undefined;
+  // Along the baseline (a, b) and up the glyphs (c, d), as unit vectors in user space.
+  const [ux, uy, vx, vy] = [a / run, b / run, c / Math.hypot(c, d) || 0, d / Math.hypot(c, d) || 1];
+  const corners = [
+    [0, -DESCENT],
+    [item.width, -DESCENT],
+    [item.width, ASCENT],
+    [0, ASCENT],
+  ].map(([along = 0, up = 0]) => viewport.convertToViewportPoint(e + ux * along + vx * up * size, f + uy * along + vy * up * size));
+  const xs = corners.map((p) => p[0] ?? 0);
+  const ys = corners.map((p) => p[1] ?? 0);
+  return { text: item.str, x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) };
+}
+
+const centre = (p: Placed): number => (p.y0 + p.y1) / 2;
+
+/** Items grouped into lines: same baseline (centres within half a line height), left to right, split at gaps over 3 em. */
+export function groupLines(items: readonly Placed[]): Placed[][] {
+  const rows: Placed[][] = [];
+  for (const item of [...items].sort((p, q) => centre(p) - centre(q))) {
+    const row = rows.at(-1);
+    const last = row?.at(-1);
+    const height = Math.min(item.y1 - item.y0, last ? last.y1 - last.y0 : Infinity);
+    if (row && last && Math.abs(centre(item) - centre(last)) <= height / 2) row.push(item);
+    else rows.push([item]);
+  }
+  const lines: Placed[][] = [];
+  for (const row of rows) {
+    row.sort((p, q) => p.x0 - q.x0);
+    let line: Placed[] = [];
+    for (const item of row) {
+      const previous = line.at(-1);
+      if (previous && item.x0 - previous.x1 > 3 * (item.y1 - item.y0)) {
+        lines.push(line);
+        line = [];
+      }
+      line.push(item);
+    }
+    lines.push(line);
+  }
+  return lines.sort((p, q) => p[0]!.y0 - q[0]!.y0 || p[0]!.x0 - q[0]!.x0);
+}
+
+/** One line's text: items joined by a space where they are apart by more than 0.15 em and neither side has one. */
+function lineText(line: readonly Placed[]): string {
+  let text = '';
+  let previous: Placed | undefined;
+  for (const item of line) {
+    const apart = previous !== undefined && item.x0 - previous.x1 > 0.15 * (item.y1 - item.y0);
+    if (apart && !/\s$/u.test(text) && !/^\s/u.test(item.text)) text += ' ';
+    text += item.text;
+    previous = item;
+  }
+  return text.replace(/\s+/gu, ' ').trim();
+}
+
+/** Lines of the page's text items, boxes in viewport pixels (rounded), confidence 100. */
+export function textLayerLines(items: readonly unknown[], viewport: LayerViewport): OcrLine[] {
+  const placed = items.filter(isTextItem).flatMap((item) => (item.str.trim() === '' ? [] : (place(item, viewport) ?? [])));
+  return groupLines(placed)
+    .map((line) => ({
+      text: lineText(line),
+      confidence: 100,
+      bbox: {
+        x0: Math.max(0, Math.round(Math.min(...line.map((p) => p.x0)))),
+        y0: Math.max(0, Math.round(Math.min(...line.map((p) => p.y0)))),
+        x1: Math.min(Math.round(viewport.width), Math.round(Math.max(...line.map((p) => p.x1)))),
+        y1: Math.min(Math.round(viewport.height), Math.round(Math.max(...line.map((p) => p.y1)))),
+      },
+    }))
+    .filter((line) => line.text !== '');
+}
+
+/** The page read from its text layer, or undefined when it has no real text (see the top of this file) and must be OCRed. */
+export async function readTextLayer(page: LayerPage, viewport: LayerViewport, ops: Ops): Promise<TextLayerPage | undefined> {
+  const [x0 = 0, y0 = 0, x1 = 0, y1 = 0] = page.view;
+  const { fnArray, argsArray } = await page.getOperatorList();
+  if (!usesTextLayer(pageInk(fnArray, argsArray, ops, Math.abs((x1 - x0) * (y1 - y0))))) return undefined;
+  const lines = textLayerLines((await page.getTextContent()).items, viewport);
+  if (lines.length === 0) return undefined;
+  return { source: 'text-layer', width: Math.round(viewport.width), height: Math.round(viewport.height), text: lines.map((l) => l.text).join('\n'), lines };
+}
