@@ -17,6 +17,14 @@ void describe('quadOf', () => {
 void describe('scaleLines', () => {
   const word = { text: 'HELLO', confidence: 90, bbox: { x0: 20, y0: 40, x1: 101, y1: 80 }, quad: quadOf({ x0: 20, y0: 40, x1: 101, y1: 80 }) };
   const withWords: OcrLine = { text: 'HELLO', confidence: 90, bbox: { x0: 20, y0: 40, x1: 101, y1: 80 }, quad: word.quad, words: [word], page: 2 };
+  // The boxes above at half the size, rounded (101 / 2 = 50.5 -> 51), and their corners written out.
+  const halved = { x0: 10, y0: 20, x1: 51, y1: 40 };
+  const halvedQuad: [number, number][] = [
+    [10, 20],
+    [51, 20],
+    [51, 40],
+    [10, 40],
+  ];
   const bare: OcrLine = { text: 'OLD', confidence: 80, bbox: { x0: 0, y0: 0, x1: 50, y1: 25 } };
   const cases: { name: string; lines: OcrLine[]; scale: number; expected: OcrLine[] }[] = [
     {
@@ -27,26 +35,9 @@ void describe('scaleLines', () => {
         {
           text: 'HELLO',
           confidence: 90,
-          bbox: { x0: 10, y0: 20, x1: 51, y1: 40 },
-          quad: [
-            [10, 20],
-            [51, 20],
-            [51, 40],
-            [10, 40],
-          ],
-          words: [
-            {
-              text: 'HELLO',
-              confidence: 90,
-              bbox: { x0: 10, y0: 20, x1: 51, y1: 40 },
-              quad: [
-                [10, 20],
-                [51, 20],
-                [51, 40],
-                [10, 40],
-              ],
-            },
-          ],
+          bbox: halved,
+          quad: halvedQuad,
+          words: [{ text: 'HELLO', confidence: 90, bbox: halved, quad: halvedQuad }],
           page: 2,
         },
       ],
