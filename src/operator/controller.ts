@@ -1,10 +1,11 @@
 // Wires informers, the work queue and the reconciler. Child and Secret caches start (and
 // sync) before the OcrPipeline informer, so the first reconcile of every pipeline sees
 // complete caches and never reports a Secret as missing that merely was not listed yet.
-import type { KubeConfig, KubernetesObject, V1Pod } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../shared/logger.ts';
 import { LABELS, FIELD_MANAGER } from '../contract/labels.ts';
 import { EventRecorder } from './events.ts';
+import type { KubeClient } from './kube-http/client.ts';
 import { ApiWriter, CacheReader, WatchedKind, eventSink, secretSource, sources, trimChild, trimPipeline, trimPod } from './kube.ts';
 import { ChildChanges, PipelineChanges } from './child-changes.ts';
 import { PodChanges } from './pod-changes.ts';
@@ -18,7 +19,8 @@ import { WorkQueue } from './workqueue.ts';
 import type { BacklogOffer } from './desired/input.ts';
 
 export interface ControllerOptions {
-  kc: KubeConfig;
+  /** The API server client (kube-http/client.ts): every list, watch and write of the controller. */
+  client: KubeClient;
   /** Namespaces to watch; undefined = all. */
   namespaces: string[] | undefined;
   resyncMs: number;
@@ -50,24 +52,24 @@ export class Controller {
 
   constructor(opts: ControllerOptions) {
     this.#opts = opts;
-    const { kc, namespaces, log, metrics } = opts;
-    const src = sources(kc);
-    this.#pipelines = new WatchedKind<RawPipeline>(kc, src.pipelines, namespaces, undefined, log, trimPipeline);
-    this.#secrets = new WatchedKind<KubernetesObject>(kc, src.secrets, namespaces, undefined, log, 'metadata');
+    const { client, namespaces, log, metrics } = opts;
+    const src = sources();
+    this.#pipelines = new WatchedKind<RawPipeline>(client, src.pipelines, namespaces, undefined, log, trimPipeline);
+    this.#secrets = new WatchedKind<KubernetesObject>(client, src.secrets, namespaces, undefined, log, 'metadata');
     const managed = `${LABELS.managedBy}=${FIELD_MANAGER}`;
-    this.#children = src.children.map((s) => new WatchedKind<KubernetesObject>(kc, s, namespaces, managed, log, trimChild));
+    this.#children = src.children.map((s) => new WatchedKind<KubernetesObject>(client, s, namespaces, managed, log, trimChild));
     // Pod templates carry the child labels (ours win over spec.pod.labels): only pipeline pods match.
     const podSelector = `${managed},${LABELS.pipeline}`;
-    this.#pods = new WatchedKind<V1Pod>(kc, src.pods, namespaces, podSelector, log, (o) => trimPod(o));
+    this.#pods = new WatchedKind<V1Pod>(client, src.pods, namespaces, podSelector, log, (o) => trimPod(o));
 
     const secretIndex = new SecretIndex();
-    const secretStore = new SecretStore(secretSource(kc, this.#secrets), (ns, name) => secretIndex.pipelinesFor(ns, name).length > 0);
+    const secretStore = new SecretStore(secretSource(client, this.#secrets), (ns, name) => secretIndex.pipelinesFor(ns, name).length > 0);
     // One poller per Service Bus namespace; a change in a pipeline's numbers requeues it.
     this.#scaling = new ScalingService({ ...opts.scaling, registry: metrics.registry, requeue: (key) => this.#queue.add(key), log });
     const reconciler = new Reconciler({
       reader: new CacheReader(this.#pipelines, secretStore, this.#children, this.#pods),
-      writer: new ApiWriter(kc),
-      events: new EventRecorder(eventSink(src.core), log),
+      writer: new ApiWriter(client),
+      events: new EventRecorder(eventSink(client), log),
       secretIndex,
       log,
       scaling: this.#scaling,

@@ -1,7 +1,8 @@
 import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubernetesObject, V1Deployment, V1ManagedFieldsEntry } from '@kubernetes/client-node';
-import { WATCH_RETRY, reduceManagedFields, statusPatch, trimChild, watchQuery, watchRetryDelay } from './kube.ts';
+import { reduceManagedFields, statusPatch, trimChild } from './kube.ts';
+import { WATCH_RETRY, watchQuery, watchRetryDelay } from './kube-http/informer.ts';
 import { appliesReplicas } from './reconcile/apply.ts';
 import { deploymentFacts } from './reconcile/gather.ts';
 

@@ -1,124 +1,48 @@
-// The I/O edge: informers (list+watch caches) and the writes the reconciler makes. Built on
-// @kubernetes/client-node v2: ListWatch via makeInformer, server-side apply through
-// KubernetesObjectApi.patch with PatchStrategy.ServerSideApply, status through the
-// CustomObjects status subresource, Events through core/v1.
-import {
-  AppsV1Api,
-  AutoscalingV2Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  KubernetesObjectApi,
-  ListWatch,
-  NetworkingV1Api,
-  PatchStrategy,
-  PolicyV1Api,
-  Watch,
-  setHeaderOptions,
-  type Informer,
-  type KubernetesListObject,
-  type KubernetesObject,
-  type ObjectCache,
-  type V1Deployment,
-  type V1ManagedFieldsEntry,
-  type V1ObjectMeta,
-  type V1Pod,
-  type V1Secret,
-} from '@kubernetes/client-node';
+// The I/O edge: informers (list+watch caches) and the writes the reconciler makes, over our
+// own client (kube-http/: one connection pool, timeouts, retries; @kubernetes/client-node is
+// used for its types only). Server-side apply is a PATCH with application/apply-patch+yaml
+// (JSON is YAML), status a merge patch on the status subresource, Events a POST to core/v1.
+import type { KubernetesObject, V1Deployment, V1Lease, V1ManagedFieldsEntry, V1ObjectMeta, V1Pod, V1Secret, CoreV1Event } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type OcrPipelineStatus } from '../crds/ocrpipeline.ts';
 import type { Logger } from '../shared/logger.ts';
 import { MANAGED_KINDS, kindPath, type ManagedKind } from '../contract/kinds.ts';
 import { FIELD_MANAGER, LABELS } from '../contract/labels.ts';
 import type { EventSink } from './events.ts';
 import { childName } from './desired/common.ts';
-import { kedaHpaName } from './desired/keda-scaledobject.ts';
+import { KEDA_API_VERSION, SCALED_OBJECT_KIND, kedaHpaName } from './desired/keda-scaledobject.ts';
+import { ApiError, type KubeClient } from './kube-http/client.ts';
+import { Informer } from './kube-http/informer.ts';
+import type { LeaseApi } from './leader.ts';
 import { REPLICAS_HANDOVER_MANAGER, type KubeWriter } from './reconcile/apply.ts';
 import type { ClusterReader, RawPipeline } from './reconcile/gather.ts';
 import type { StatusWriter } from './reconcile/reconciler.ts';
 import type { SecretSource, SecretStore } from './secret-store.ts';
 
-type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
-
-/** One watched kind: where it lives and how to list it in a namespace or cluster-wide. */
+/** One watched kind: what it is, where its collection lives, and (metadata-only kinds) the representation to ask for. */
 interface Source {
   apiVersion: string;
   kind: string;
   path: (ns?: string) => string;
-  list: (ns: string | undefined, labelSelector: string | undefined) => Promise<KubernetesListObject<KubernetesObject>>;
+  accept?: { list: string; watch: string };
 }
 
 const nsPath = (prefix: string, plural: string) => (ns?: string) => (ns ? `${prefix}/namespaces/${ns}/${plural}` : `${prefix}/${plural}`);
 /** apiVersion, kind and path of a child kind, from the one list in src/contract/kinds.ts. */
-const managed = (k: ManagedKind) => ({ apiVersion: k.apiVersion, kind: k.kind, path: (ns?: string) => kindPath(k, ns) });
+const managed = (k: ManagedKind): Source => ({ apiVersion: k.apiVersion, kind: k.kind, path: (ns?: string) => kindPath(k, ns) });
 
-export function sources(kc: KubeConfig) {
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
-  const autoscaling = kc.makeApiClient(AutoscalingV2Api);
-  const policy = kc.makeApiClient(PolicyV1Api);
-  const networking = kc.makeApiClient(NetworkingV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const pipelines: Source = {
-    apiVersion: `${GROUP}/${VERSION}`,
-    kind: 'OcrPipeline',
-    path: nsPath(`/apis/${GROUP}/${VERSION}`, PLURAL),
-    list: async (ns) =>
-      (ns
-        ? await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
-        : await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as KubernetesListObject<KubernetesObject>,
-  };
-  // Metadata only (PartialObjectMetadataList), stripped to names and versions: see secret-store.ts.
-  const asMetadata = setHeaderOptions('Accept', METADATA_LIST_ACCEPT);
+export function sources() {
+  const pipelines: Source = { apiVersion: `${GROUP}/${VERSION}`, kind: 'OcrPipeline', path: nsPath(`/apis/${GROUP}/${VERSION}`, PLURAL) };
+  // Metadata only (PartialObjectMetadata), stripped to names and versions: see secret-store.ts.
   const secrets: Source = {
     apiVersion: 'v1',
     kind: 'Secret',
     path: nsPath('/api/v1', 'secrets'),
-    list: async (ns, labelSelector) => {
-      const list = ns
-        ? await core.listNamespacedSecret({ namespace: ns, labelSelector }, asMetadata)
-        : await core.listSecretForAllNamespaces({ labelSelector }, asMetadata);
-      return { ...list, items: (list.items ?? []).map(metadataOnly) }; // an empty metadata list has items: null
-    },
+    accept: { list: METADATA_LIST_ACCEPT, watch: METADATA_ACCEPT },
   };
   // Pods of pipelines, trimmed to what the pod checks read (trimPod).
-  const pods: Source = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    path: nsPath('/api/v1', 'pods'),
-    list: async (ns, labelSelector) => {
-      const list = ns ? await core.listNamespacedPod({ namespace: ns, labelSelector }) : await core.listPodForAllNamespaces({ labelSelector });
-      return { ...list, items: (list.items ?? []).map(trimPod) };
-    },
-  };
-  const children: Source[] = [
-    {
-      ...managed(MANAGED_KINDS.deployment),
-      list: (ns, labelSelector) =>
-        ns ? apps.listNamespacedDeployment({ namespace: ns, labelSelector }) : apps.listDeploymentForAllNamespaces({ labelSelector }),
-    },
-    {
-      ...managed(MANAGED_KINDS.service),
-      list: (ns, labelSelector) => (ns ? core.listNamespacedService({ namespace: ns, labelSelector }) : core.listServiceForAllNamespaces({ labelSelector })),
-    },
-    {
-      ...managed(MANAGED_KINDS.hpa),
-      list: (ns, labelSelector) =>
-        ns
-          ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: ns, labelSelector })
-          : autoscaling.listHorizontalPodAutoscalerForAllNamespaces({ labelSelector }),
-    },
-    {
-      ...managed(MANAGED_KINDS.pdb),
-      list: (ns, labelSelector) =>
-        ns ? policy.listNamespacedPodDisruptionBudget({ namespace: ns, labelSelector }) : policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector }),
-    },
-    {
-      ...managed(MANAGED_KINDS.networkPolicy),
-      list: (ns, labelSelector) =>
-        ns ? networking.listNamespacedNetworkPolicy({ namespace: ns, labelSelector }) : networking.listNetworkPolicyForAllNamespaces({ labelSelector }),
-    },
-  ];
-  return { pipelines, secrets, pods, children, core, custom };
+  const pods: Source = { apiVersion: 'v1', kind: 'Pod', path: nsPath('/api/v1', 'pods') };
+  const children: Source[] = [MANAGED_KINDS.deployment, MANAGED_KINDS.service, MANAGED_KINDS.hpa, MANAGED_KINDS.pdb, MANAGED_KINDS.networkPolicy].map(managed);
+  return { pipelines, secrets, pods, children };
 }
 
 /** Accept headers that make the API server send PartialObjectMetadata(List): metadata, never data. */
@@ -188,69 +112,6 @@ export function trimPod(pod: V1Pod): V1Pod {
 }
 
 /**
- * Query parameters of every watch: bookmarks (the API server tells a quiet watch its current
- * resourceVersion, so a reconnect resumes from there instead of relisting) and a server-side
- * timeout (a watch ends cleanly and is reopened from its last resourceVersion over the same
- * pooled connection), 5 to 10 min at random so the watches of a process do not end together.
- */
-export function watchQuery(query: Record<string, string | number | boolean | undefined>, random: () => number = Math.random) {
-  return { ...query, allowWatchBookmarks: true, timeoutSeconds: Math.round(WATCH_TIMEOUT_SECONDS * (1 + random())) };
-}
-/** Shortest server-side watch timeout, in seconds (client-go's minimum is 5 min too). */
-const WATCH_TIMEOUT_SECONDS = 300;
-/**
- * Client-side inactivity limit of a watch, in ms: longer than the API server's bookmark
- * interval (about one a minute), so a quiet but healthy watch is not torn down every 30 s
- * (the library's default); a dead connection still ends within it.
- */
-const WATCH_INACTIVITY_MS = 150_000;
-
-/**
- * A Watch with watchQuery's parameters that passes every event through `trim` before the
- * informer caches it (ERROR events carry a Status, whose code tells the informer to relist,
- * and BOOKMARK events only a resourceVersion: both pass as they are). With `accept`, the
- * request asks for that representation (PartialObjectMetadata): the client's Watch reads only
- * the cluster and the authentication from its KubeConfig, and the header goes on after the authentication.
- */
-function cachingWatch(kc: KubeConfig, trim: (o: KubernetesObject) => KubernetesObject, accept?: string): Watch {
-  const config = accept
-    ? ({
-        getCurrentCluster: () => kc.getCurrentCluster(),
-        applySecurityAuthentication: async (ctx: Parameters<KubeConfig['applySecurityAuthentication']>[0]) => {
-          await kc.applySecurityAuthentication(ctx);
-          ctx.setHeaderParam('Accept', accept);
-        },
-      } as unknown as KubeConfig)
-    : kc;
-  const watch = new Watch(config);
-  (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = WATCH_INACTIVITY_MS;
-  const inner = watch.watch.bind(watch);
-  watch.watch = (path, query, callback, done) =>
-    inner(
-      path,
-      watchQuery(query),
-      (phase, obj: KubernetesObject, raw) => callback(phase, phase === 'ERROR' || phase === 'BOOKMARK' ? obj : trim(obj), raw),
-      done,
-    );
-  return watch;
-}
-
-/** Watch retry delays, in ms: the first, the largest, and how long a watch must have run without error before the delay starts over. */
-export const WATCH_RETRY = { baseMs: 1_000, maxMs: 60_000, healthyMs: 60_000, jitter: 0.2 } as const;
-
-/**
- * The next delay before restarting a failed watch, and the un-jittered delay to remember for the
- * next failure: doubling from baseMs up to maxMs, back to baseMs only after the watch ran
- * healthyMs without error (a watch that connects and fails at once keeps growing), ±jitter.
- * @param previousMs the remembered delay of the last failure; 0 for none
- * @param healthyForMs how long the watch ran since its last (re)start
- */
-export function watchRetryDelay(previousMs: number, healthyForMs: number, random: () => number = Math.random): { waitMs: number; nextMs: number } {
-  const nextMs = previousMs === 0 || healthyForMs >= WATCH_RETRY.healthyMs ? WATCH_RETRY.baseMs : Math.min(WATCH_RETRY.maxMs, previousMs * 2);
-  return { waitMs: Math.round(nextMs * (1 + WATCH_RETRY.jitter * (2 * random() - 1))), nextMs };
-}
-
-/**
  * managedFields reduced to what the operator reads: who wrote, how, when, which top-level
  * fields, and whether spec.replicas is among them (apply.ts appliesReplicas, unchanged.ts
  * editedSinceOurApply). The full field sets are 30-40 % of a Deployment.
@@ -299,20 +160,18 @@ export function trimChild(o: KubernetesObject): KubernetesObject {
 /** A pipeline as cached: lean metadata (status and spec are what reconcile reads). */
 export const trimPipeline = (o: KubernetesObject): KubernetesObject => ({ ...o, metadata: leanMetadata(o.metadata) });
 
-/** An informer per (kind, namespace); restarts itself with backoff when its watch fails. */
+/** An informer per (kind, namespace) (kube-http/informer.ts: list+watch, resume, relist after 410, restart with backoff). */
 export class WatchedKind<T extends KubernetesObject> {
   readonly source: Source;
-  #informers: { ns: string | undefined; informer: Cache<T> }[];
-  #log: Logger;
-  #stopped = false;
+  #informers: { ns: string | undefined; informer: Informer<T> }[];
 
   /**
    * @param view 'metadata' watches PartialObjectMetadata and caches only names and versions
-   *   (metadataOnly(); the source's list must return that shape); a function trims every listed
+   *   (metadataOnly(); the source must ask for that representation); a function trims every listed
    *   and watched object before it is cached (trimChild, trimPipeline, trimPod).
    */
   constructor(
-    kc: KubeConfig,
+    client: KubeClient,
     source: Source,
     namespaces: string[] | undefined,
     labelSelector: string | undefined,
@@ -320,47 +179,29 @@ export class WatchedKind<T extends KubernetesObject> {
     view: 'metadata' | ((o: KubernetesObject) => KubernetesObject),
   ) {
     this.source = source;
-    this.#log = log.child({ kind: source.kind });
-    const trim = view === 'metadata' ? metadataOnly : view;
-    this.#informers = (namespaces ?? [undefined]).map((ns) => {
-      const list = async () => {
-        const l = await source.list(ns, labelSelector);
-        return { ...l, items: (l.items ?? []).map(trim) } as KubernetesListObject<T>;
-      };
-      const watch = cachingWatch(kc, trim, view === 'metadata' ? METADATA_ACCEPT : undefined);
-      return { ns, informer: new ListWatch<T>(source.path(ns), watch, list, false, labelSelector) };
-    });
-    for (const { ns, informer } of this.#informers) this.#restartOnError(ns, informer);
-  }
-
-  /** Restarts a failed watch after watchRetryDelay (resumes from its last resourceVersion, or relists after 410 Gone). */
-  #restartOnError(ns: string | undefined, informer: Cache<T>): void {
-    let delayMs = 0;
-    let startedAt = performance.now();
-    informer.on('error', (err: unknown) => {
-      if (this.#stopped) return;
-      const { waitMs, nextMs } = watchRetryDelay(delayMs, performance.now() - startedAt);
-      delayMs = nextMs;
-      this.#log.warn({ namespace: ns ?? '*', err, retryInMs: waitMs }, 'Failed to watch; restarting');
-      const timer = setTimeout(() => {
-        startedAt = performance.now();
-        void informer.start().catch(() => undefined);
-      }, waitMs);
-      timer.unref();
-    });
+    const trim = (view === 'metadata' ? metadataOnly : view) as (o: KubernetesObject) => T;
+    this.#informers = (namespaces ?? [undefined]).map((ns) => ({
+      ns,
+      informer: new Informer<T>(client, {
+        path: source.path(ns),
+        labelSelector,
+        trim,
+        log: log.child({ kind: source.kind, namespace: ns ?? '*' }),
+        ...(source.accept ? { accept: source.accept } : {}),
+      }),
+    }));
   }
 
   on(verb: 'add' | 'update' | 'delete', cb: (obj: T) => void): void {
     for (const { informer } of this.#informers) informer.on(verb, cb);
   }
 
-  /** Lists and starts watching; resolves once every cache holds its initial list. */
+  /** Lists and starts watching; resolves once every cache holds its initial list (or its first list failed: then it retries in the background). */
   async start(): Promise<void> {
     await Promise.all(this.#informers.map(({ informer }) => informer.start()));
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
     await Promise.all(this.#informers.map(({ informer }) => informer.stop()));
   }
 
@@ -434,45 +275,72 @@ export class CacheReader implements ClusterReader {
   }
 }
 
+/** Known REST collections of the kinds the reconciler writes: the managed kinds and KEDA's ScaledObject (kinds.ts says why it is not watched). */
+const WRITTEN_KINDS: readonly ManagedKind[] = [
+  ...Object.values(MANAGED_KINDS),
+  { apiVersion: KEDA_API_VERSION, kind: SCALED_OBJECT_KIND, plural: 'scaledobjects' },
+];
+
+/** The REST path of one object of a kind the reconciler writes. */
+export function objectPath(obj: KubernetesObject): string {
+  const kind = WRITTEN_KINDS.find((k) => k.apiVersion === obj.apiVersion && k.kind === obj.kind);
+  if (!kind) throw new Error(`No REST path known for ${obj.apiVersion ?? '?'} ${obj.kind ?? '?'}: add it to MANAGED_KINDS (src/contract/kinds.ts)`);
+  return `${kindPath(kind, obj.metadata?.namespace)}/${obj.metadata?.name ?? ''}`;
+}
+
+const APPLY_PATCH = 'application/apply-patch+yaml';
+const MERGE_PATCH = 'application/merge-patch+json';
+const codeOf = (err: unknown): unknown => (err instanceof ApiError ? err.code : undefined);
+
 /** Write side of the reconciler. */
 export class ApiWriter implements KubeWriter, StatusWriter {
-  #objects: KubernetesObjectApi;
-  #custom: CustomObjectsApi;
-  #core: CoreV1Api;
+  #client: KubeClient;
 
-  constructor(kc: KubeConfig) {
-    this.#objects = KubernetesObjectApi.makeApiClient(kc);
-    this.#custom = kc.makeApiClient(CustomObjectsApi);
-    this.#core = kc.makeApiClient(CoreV1Api);
+  constructor(client: KubeClient) {
+    this.#client = client;
   }
 
   /** POST, never apply: a Secret that exists (409) is read back as it is, so a rotated key stays. */
   async createSecret(secret: V1Secret): Promise<{ secret: V1Secret; created: boolean }> {
     const namespace = secret.metadata?.namespace ?? '';
+    const collection = `/api/v1/namespaces/${namespace}/secrets`;
     try {
-      return { secret: await this.#core.createNamespacedSecret({ namespace, body: secret }), created: true };
+      return { secret: await this.#client.request<V1Secret>({ method: 'POST', path: collection, body: secret }), created: true };
     } catch (err) {
-      if ((err as { code?: unknown }).code !== 409) throw err;
-      return { secret: await this.#core.readNamespacedSecret({ namespace, name: secret.metadata?.name ?? '' }), created: false };
+      if (codeOf(err) !== 409) throw err;
+      return { secret: await this.#client.request<V1Secret>({ method: 'GET', path: `${collection}/${secret.metadata?.name ?? ''}` }), created: false };
     }
   }
 
+  /** Server-side apply, field manager ocr-platform-operator, force: ours is the word on every field we set. */
   async apply(obj: KubernetesObject): Promise<KubernetesObject> {
-    return this.#objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    return this.#client.request<KubernetesObject>({
+      method: 'PATCH',
+      path: objectPath(obj),
+      query: { fieldManager: FIELD_MANAGER, force: true },
+      body: obj,
+      contentType: APPLY_PATCH,
+    });
   }
 
   async handOver(obj: KubernetesObject): Promise<'applied' | 'conflict'> {
     try {
-      await this.#objects.patch(obj, undefined, undefined, REPLICAS_HANDOVER_MANAGER, false, PatchStrategy.ServerSideApply);
+      await this.#client.request({
+        method: 'PATCH',
+        path: objectPath(obj),
+        query: { fieldManager: REPLICAS_HANDOVER_MANAGER, force: false },
+        body: obj,
+        contentType: APPLY_PATCH,
+      });
       return 'applied';
     } catch (err) {
-      if ((err as { code?: unknown }).code === 409) return 'conflict';
+      if (codeOf(err) === 409) return 'conflict';
       throw err;
     }
   }
 
   async delete(obj: KubernetesObject): Promise<void> {
-    await this.#objects.delete(obj, undefined, undefined, undefined, undefined, 'Background');
+    await this.#client.request({ method: 'DELETE', path: objectPath(obj), query: { propagationPolicy: 'Background' } });
   }
 
   /**
@@ -483,31 +351,42 @@ export class ApiWriter implements KubeWriter, StatusWriter {
    */
   async writeStatus(raw: RawPipeline, status: OcrPipelineStatus): Promise<void> {
     const { namespace, name } = raw.metadata;
-    await this.#custom.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status: statusPatch(raw.status, status) } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await this.#client.request({
+      method: 'PATCH',
+      path: `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}/${name}/status`,
+      body: { status: statusPatch(raw.status, status) },
+      contentType: MERGE_PATCH,
+    });
   }
 }
 
 /** Versions from the metadata-only Secret watch, data by GET (secret-store.ts). */
-export function secretSource(kc: KubeConfig, metadata: WatchedKind<KubernetesObject>): SecretSource {
-  const core = kc.makeApiClient(CoreV1Api);
+export function secretSource(client: KubeClient, metadata: WatchedKind<KubernetesObject>): SecretSource {
   return {
     version: (namespace, name) => metadata.get(namespace, name)?.metadata?.resourceVersion,
     read: async (namespace, name) => {
       try {
-        return await core.readNamespacedSecret({ namespace, name });
+        return await client.request<V1Secret>({ method: 'GET', path: `/api/v1/namespaces/${namespace}/secrets/${name}` });
       } catch (err) {
-        if ((err as { code?: unknown }).code === 404) return undefined;
+        if (codeOf(err) === 404) return undefined;
         throw err;
       }
     },
   };
 }
 
-export function eventSink(core: CoreV1Api): EventSink {
-  return (namespace, event) => core.createNamespacedEvent({ namespace, body: event });
+export function eventSink(client: KubeClient): EventSink {
+  return (namespace, event: CoreV1Event) => client.request({ method: 'POST', path: `/api/v1/namespaces/${namespace}/events`, body: event });
+}
+
+/** The Lease calls of leader.ts. */
+export function leaseApi(client: KubeClient): LeaseApi {
+  const path = (namespace: string, name?: string) => `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases${name ? `/${name}` : ''}`;
+  return {
+    readNamespacedLease: ({ name, namespace }) => client.request<V1Lease>({ method: 'GET', path: path(namespace, name) }),
+    createNamespacedLease: ({ namespace, body }) => client.request<V1Lease>({ method: 'POST', path: path(namespace), body }),
+    replaceNamespacedLease: ({ name, namespace, body }) => client.request<V1Lease>({ method: 'PUT', path: path(namespace, name), body }),
+  };
 }
 
 /** The merge-patch body for status: the new status, with removed top-level fields as null. */

@@ -2,8 +2,21 @@
 // renew the Lease every retryPeriod; another holder's Lease counts as expired only after
 // leaseDuration has passed on *our* clock since we last saw it change (no cross-node clock
 // comparison); a leader that cannot renew within renewDeadline steps down.
-import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../shared/logger.ts';
+
+/** The three Lease calls the elector makes (kube.ts leaseApi; tests pass a fake). */
+export type LeaseApi = Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
+
+/**
+ * A Lease's MicroTime: the API server wants RFC 3339 with exactly six fractional digits, which
+ * Date#toISOString (three) lacks; JSON.stringify calls toISOString through Date#toJSON.
+ */
+export class MicroTime extends Date {
+  override toISOString(): string {
+    return super.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  }
+}
 
 export interface LeaderElectionConfig {
   namespace: string;
@@ -51,7 +64,7 @@ export function withTimeout<T>(attempt: Promise<T>, ms: number): Promise<T> {
 const recordOf = (lease: V1Lease | undefined): string => `${lease?.spec?.holderIdentity ?? ''}@${String(lease?.spec?.renewTime ?? '')}`;
 
 export class LeaderElector {
-  #api: CoordinationV1Api;
+  #api: LeaseApi;
   #cfg: LeaderElectionConfig;
   #log: Logger;
   #observed: LeaseObservation | undefined;
@@ -62,7 +75,7 @@ export class LeaderElector {
   #onStart: () => void;
   #onStop: () => void;
 
-  constructor(api: CoordinationV1Api, cfg: LeaderElectionConfig, log: Logger, callbacks: { onStartedLeading: () => void; onStoppedLeading: () => void }) {
+  constructor(api: LeaseApi, cfg: LeaderElectionConfig, log: Logger, callbacks: { onStartedLeading: () => void; onStoppedLeading: () => void }) {
     this.#api = api;
     this.#cfg = cfg;
     this.#log = log.child({ lease: `${cfg.namespace}/${cfg.name}`, identity: cfg.identity });
@@ -105,7 +118,7 @@ export class LeaderElector {
   async #tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity, leaseDurationMs } = this.#cfg;
     // MicroTime: the API server wants exactly six fractional digits, which Date#toISOString lacks.
-    const now = new V1MicroTime();
+    const now = new MicroTime();
     const lease = await this.#api.readNamespacedLease({ name, namespace }).catch((err: unknown) => {
       if ((err as { code?: number }).code === 404) return undefined;
       throw err;
@@ -154,7 +167,7 @@ export class LeaderElector {
         await this.#api.replaceNamespacedLease({
           name,
           namespace,
-          body: { ...lease, spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new V1MicroTime() } },
+          body: { ...lease, spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new MicroTime() } },
         });
         this.#log.info('Released the Lease');
       }

@@ -7,13 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { alive, createProbeServer, listen, metrics as metricsRoute, readiness } from '../shared/probe-server.ts';
 import { handleShutdown } from '../shared/shutdown.ts';
 import { CliError, helpText, parseConfig, type OperatorConfig } from './cli.ts';
 import { Controller } from './controller.ts';
-import { PooledKubeConfig } from './kube-client.ts';
+import { leaseApi } from './kube.ts';
+import { KubeClient } from './kube-http/client.ts';
+import { KubeconfigError, loadClusterAccess } from './kube-http/kubeconfig.ts';
 import { LeaderElector } from './leader.ts';
 import { createMetrics, type OperatorMetrics } from './metrics.ts';
 import { adminClient, defaultQueueReader, loadWorkloadIdentity } from './scaling/client.ts';
@@ -40,12 +41,21 @@ function configOrExit(): OperatorConfig {
   }
 }
 
-/** One connection pool, request timeouts and 429/5xx retries for every call and watch (kube-client.ts). */
-function loadKubeConfig(path: string | undefined, metrics: OperatorMetrics, log: Logger): KubeConfig {
-  const kc = new PooledKubeConfig({ log, observe: (verb, resource, status) => metrics.apiRequests.inc({ verb, resource, code: String(status) }) });
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
+/**
+ * The API server client: one connection pool, request timeouts and 429/5xx retries for every
+ * call and watch (kube-http/client.ts). A kubeconfig that cannot be used (none, or a user that
+ * needs an exec plugin) prints why and exits 2, like a usage error.
+ */
+function kubeClient(path: string | undefined, metrics: OperatorMetrics, log: Logger): KubeClient {
+  try {
+    const access = loadClusterAccess(path, process.env);
+    log.info({ source: access.source }, 'Loaded the cluster configuration');
+    return new KubeClient(access, { log, observe: (verb, resource, status) => metrics.apiRequests.inc({ verb, resource, code: String(status) }) });
+  } catch (err) {
+    if (!(err instanceof KubeconfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
 }
 
 /**
@@ -82,10 +92,10 @@ async function serveProbes(
 }
 
 /** Competes for the Lease; runs startController while leading. Losing the Lease exits 1 (see the top of this file). */
-function leaderElector(kc: KubeConfig, cfg: OperatorConfig, metrics: OperatorMetrics, log: Logger, startController: () => void): LeaderElector {
+function leaderElector(client: KubeClient, cfg: OperatorConfig, metrics: OperatorMetrics, log: Logger, startController: () => void): LeaderElector {
   const identity = `${hostname()}_${randomUUID().slice(0, 8)}`;
   const elector = new LeaderElector(
-    kc.makeApiClient(CoordinationV1Api),
+    leaseApi(client),
     {
       namespace: cfg.leaderElectionNamespace,
       name: cfg.leaderElectionId,
@@ -117,10 +127,10 @@ async function main(): Promise<void> {
 
   const log = createLogger('operator', cfg.logLevel);
   const metrics = createMetrics(version());
-  const kc = loadKubeConfig(cfg.kubeconfig, metrics, log);
+  const client = kubeClient(cfg.kubeconfig, metrics, log);
   log.info(
     {
-      server: kc.getCurrentCluster()?.server,
+      server: client.server,
       namespaces: cfg.namespaces ?? 'all',
       leaderElect: cfg.leaderElect,
       serviceBusSuffixes: cfg.egress.suffixes,
@@ -132,7 +142,7 @@ async function main(): Promise<void> {
   // @azure/identity only when the pod has workload identity (scaling/client.ts says what it costs).
   await loadWorkloadIdentity(process.env);
   const controller = new Controller({
-    kc,
+    client,
     namespaces: cfg.namespaces,
     resyncMs: cfg.resyncMs,
     concurrency: cfg.concurrency,
@@ -176,7 +186,7 @@ async function main(): Promise<void> {
     startController();
     return;
   }
-  elector = leaderElector(kc, cfg, metrics, log, startController);
+  elector = leaderElector(client, cfg, metrics, log, startController);
   elector.start();
 }
 

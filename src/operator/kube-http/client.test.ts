@@ -1,10 +1,10 @@
-import { after, before, describe, it, test } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CoreV1Api } from '@kubernetes/client-node';
-import { silentLogger } from '../shared/logger.ts';
-import { DEFAULT_REQUEST_POLICY, PooledKubeConfig, parseRetryAfter, resourceOf, retryDelay, retryableStatus, type RequestPolicy } from './kube-client.ts';
+import { silentLogger } from '../../shared/logger.ts';
+import { ApiError, KubeClient, queryString } from './client.ts';
+import { DEFAULT_REQUEST_POLICY, parseRetryAfter, resourceOf, retryDelay, retryableStatus, type RequestPolicy } from './retry.ts';
 
 const NOW = Date.UTC(2026, 0, 1, 0, 0, 0);
 
@@ -65,20 +65,15 @@ function fakeApiServer(reply: (req: IncomingMessage, res: ServerResponse, n: num
   return { server, seen };
 }
 
-function kubeConfig(port: number, policy: Partial<RequestPolicy> = {}, observe?: (verb: string, resource: string, status: number) => void): PooledKubeConfig {
-  const kc = new PooledKubeConfig({ log: silentLogger(), policy, ...(observe ? { observe } : {}) });
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  return kc;
+function kubeClient(port: number, policy: Partial<RequestPolicy> = {}, observe?: (verb: string, resource: string, status: number) => void): KubeClient {
+  const access = { server: `http://127.0.0.1:${port}`, tls: { insecureSkipVerify: true }, token: () => 't', source: 'test' };
+  return new KubeClient(access, { log: silentLogger(), policy, ...(observe ? { observe } : {}) });
 }
+const readNamespace = (client: KubeClient) => client.request<{ metadata?: { name?: string } }>({ method: 'GET', path: '/api/v1/namespaces/n' });
 
 const namespaceBody = JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'n' } });
 
-void describe('API calls through the pooled KubeConfig', () => {
+void describe('API calls through the client', () => {
   let state = fakeApiServer(() => undefined);
   let reply: (req: IncomingMessage, res: ServerResponse, n: number) => void = () => undefined;
   let port = 0;
@@ -93,11 +88,11 @@ void describe('API calls through the pooled KubeConfig', () => {
     await new Promise((r) => state.server.close(r));
   });
 
-  void it('twenty sequential calls of several clients reuse a pool of at most two keep-alive connections (the library alone opened one per call)', async () => {
+  void it('twenty sequential calls reuse a pool of at most two keep-alive connections (the library alone opened one per call)', async () => {
     reply = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(namespaceBody);
-    const kc = kubeConfig(port);
+    const client = kubeClient(port);
     const before = state.seen.connections;
-    for (let i = 0; i < 20; i++) await kc.makeApiClient(CoreV1Api).readNamespace({ name: 'n' });
+    for (let i = 0; i < 20; i++) await readNamespace(client);
     assert.ok(state.seen.connections - before <= 2, `${state.seen.connections - before} connections`);
   });
 
@@ -106,8 +101,8 @@ void describe('API calls through the pooled KubeConfig', () => {
       n % 3 === 0 ? res.writeHead(200, { 'content-type': 'application/json' }).end(namespaceBody) : res.writeHead(429, { 'retry-after': '0' }).end('{}');
     state.seen.requests = 0;
     const seen: string[] = [];
-    const kc = kubeConfig(port, {}, (verb, resource, status) => seen.push(`${verb} ${resource} ${status}`));
-    const ns = await kc.makeApiClient(CoreV1Api).readNamespace({ name: 'n' });
+    const client = kubeClient(port, {}, (verb, resource, status) => seen.push(`${verb} ${resource} ${status}`));
+    const ns = await readNamespace(client);
     assert.equal(ns.metadata?.name, 'n');
     assert.deepEqual(seen, ['GET namespaces 429', 'GET namespaces 429', 'GET namespaces 200']);
   });
@@ -115,35 +110,24 @@ void describe('API calls through the pooled KubeConfig', () => {
   void it('a 503 that persists is returned after maxAttempts as the error it is', async () => {
     reply = (_req, res) => res.writeHead(503, { 'content-type': 'application/json' }).end('{"message":"overloaded"}');
     state.seen.requests = 0;
-    const kc = kubeConfig(port, { maxAttempts: 3, baseDelayMs: 1 });
-    await assert.rejects(kc.makeApiClient(CoreV1Api).readNamespace({ name: 'n' }), (err: { code?: number }) => err.code === 503);
+    const client = kubeClient(port, { maxAttempts: 3, baseDelayMs: 1 });
+    await assert.rejects(readNamespace(client), (err: { code?: number }) => err.code === 503);
     assert.equal(state.seen.requests, 3);
   });
 
   void it('a 404 is not retried', async () => {
     reply = (_req, res) => res.writeHead(404, { 'content-type': 'application/json' }).end('{}');
     state.seen.requests = 0;
-    await assert.rejects(kubeConfig(port).makeApiClient(CoreV1Api).readNamespace({ name: 'n' }), (err: { code?: number }) => err.code === 404);
+    await assert.rejects(readNamespace(kubeClient(port)), (err: { code?: number }) => err.code === 404);
     assert.equal(state.seen.requests, 1);
   });
 
   void it('a call the server never answers fails after the request timeout', async () => {
     reply = () => undefined; // hangs
     const started = performance.now();
-    await assert.rejects(kubeConfig(port, { timeoutMs: 300 }).makeApiClient(CoreV1Api).readNamespace({ name: 'n' }), /no answer within 300 ms/);
+    await assert.rejects(readNamespace(kubeClient(port, { timeoutMs: 300 })), /no answer within 300 ms/);
     assert.ok(performance.now() - started < 5_000);
   });
-});
-
-void test('watches take the same dispatcher as API calls', async () => {
-  const kc = kubeConfig(1);
-  const { RequestContext, HttpMethod } = await import('@kubernetes/client-node');
-  const a = new RequestContext('http://127.0.0.1:1/api', HttpMethod.GET);
-  const b = new RequestContext('http://127.0.0.1:1/api', HttpMethod.GET);
-  await kc.applySecurityAuthentication(a);
-  await kc.applySecurityAuthentication(b);
-  assert.ok(a.getDispatcher());
-  assert.equal(a.getDispatcher(), b.getDispatcher());
 });
 
 void describe('the resource label of a request', () => {
@@ -156,4 +140,23 @@ void describe('the resource label of a request', () => {
     ['https://k/api/v1/secrets', 'secrets'],
   ];
   for (const [url, resource] of cases) void it(`${new URL(url).pathname} is ${resource}`, () => assert.equal(resourceOf(url), resource));
+});
+
+void describe('the query string of a request', () => {
+  const cases: { name: string; query: Record<string, string | number | boolean | undefined> | undefined; expected: string }[] = [
+    { name: 'no query is no question mark', query: undefined, expected: '' },
+    { name: 'undefined values are left out', query: { labelSelector: undefined }, expected: '' },
+    { name: 'numbers and booleans are written as text', query: { force: true, timeoutSeconds: 300 }, expected: '?force=true&timeoutSeconds=300' },
+    { name: 'selectors are escaped', query: { labelSelector: 'a=b,c' }, expected: '?labelSelector=a%3Db%2Cc' },
+  ];
+  for (const c of cases) void it(c.name, () => assert.equal(queryString(c.query), c.expected));
+});
+
+void describe('an API error', () => {
+  void it('carries the status code and the parsed Status, and says both in its message', () => {
+    const err = new ApiError('GET', '/api/v1/namespaces/n', 404, { kind: 'Status', message: 'namespaces "n" not found' });
+    assert.deepEqual([err.code, (err.body as { message: string }).message], [404, 'namespaces "n" not found']);
+    assert.equal(err.message, 'GET /api/v1/namespaces/n: HTTP 404: namespaces "n" not found');
+  });
+  void it('keeps a body that is not JSON as text', () => assert.equal(new ApiError('GET', '/x', 502, 'bad gateway').message, 'GET /x: HTTP 502: bad gateway'));
 });
