@@ -50,6 +50,22 @@ void describe('receipt fields', () => {
   ];
   for (const [name, input, value] of totals) void it(`total: ${name}`, () => assert.equal(findTotal(input)?.value, value));
 
+  const companies: [string, FieldLine[], string | undefined][] = [
+    ['a table rule or speck OCR put before or after the name is dropped', lines('| KEDAI MAJU HARDWARE #'), 'KEDAI MAJU HARDWARE'],
+    ['SDN BHD misread as SON 8HD is read back', lines('KEDAI MAJU SON 8HD', 'NO 1, JALAN SATU'), 'KEDAI MAJU SDN BHD'],
+    [
+      'a low-confidence logo line above the name is skipped',
+      [
+        { text: 'I. NE RRR EEE', confidence: 20 },
+        { text: 'KEDAI MAJU', confidence: 90 },
+      ],
+      'KEDAI MAJU',
+    ],
+    ['a misread TAX INVOICE heading is not the name', lines('TAX INVQICE', 'KEDAI MAJU'), 'KEDAI MAJU'],
+    ['a person named above the registered name does not win over it', lines('TAN AH KOW', 'KEDAI MAJU SDN BHD'), 'KEDAI MAJU SDN BHD'],
+  ];
+  for (const [name, input, value] of companies) void it(`company: ${name}`, () => assert.equal(findCompany(input)?.value, value));
+
   void it('drops a registration number after the company name', () => {
     assert.equal(findCompany(lines('AEON CO. (M) BHD (126926-H)'))?.value, 'AEON CO. (M) BHD');
   });

@@ -1,0 +1,55 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { findAddress } from './address.ts';
+import type { FieldLine } from './text.ts';
+
+const lines = (...texts: string[]): FieldLine[] => texts.map((text) => ({ text, confidence: 90 }));
+const COMPANY = { value: 'KEDAI MAJU SDN BHD', lines: [0], confidence: 0.9 };
+
+void describe('receipt address', () => {
+  const cases: [string, string[], string | undefined][] = [
+    [
+      'joins the lines after the name and registration number with spaces, up to the phone line',
+      ['KEDAI MAJU SDN BHD', '(123456-K)', 'NO 12, JALAN MAWAR 3,', 'TAMAN BUNGA,', '43000 KAJANG, SELANGOR.', 'TEL: 03-8736 1234'],
+      'NO 12, JALAN MAWAR 3, TAMAN BUNGA, 43000 KAJANG, SELANGOR.',
+    ],
+    [
+      'starts on the street line above a postcode line even when OCR misread the street word',
+      ['KEDAI MAJU SDN BHD', 'Jaian Kenari Permai', '47100 Puchong', 'Selangor', 'Pam Station Kenari', 'GST REG NO: 000111222333'],
+      'Jalan Kenari Permai 47100 Puchong Selangor',
+    ],
+    [
+      'stops at a line that neither follows a comma nor reads as an address (an item name)',
+      ['KEDAI MAJU SDN BHD', 'GST:000111222333', 'TAX INVOICE', 'NO9,JLN MERAK,KLANG.', '24" PLASTIC BASIN', 'TOTAL 12.00'],
+      'NO9,JLN MERAK,KLANG.',
+    ],
+    [
+      'goes on to a place name after a line ending in a comma',
+      ['KEDAI MAJU SDN BHD', '88, SS15/4C,', 'SUBANG JAYA', 'GST ID : 000111222333'],
+      '88, SS15/4C, SUBANG JAYA',
+    ],
+    [
+      'reads back address words with I or i for L and a speck inside (JIn, Jaian, JA.LAN)',
+      ['KEDAI MAJU SDN BHD', 'NO.7, JA.LAN SS2/1, JIn Besar', 'TEL 03-1111 2222'],
+      'NO.7, JALAN SS2/1, Jln Besar',
+    ],
+    [
+      'reads O for 0 in a postcode and N0 for the abbreviation NO',
+      ['KEDAI MAJU SDN BHD', 'N07, JALAN BUKIT 2,', '8110O JOHOR BAHRU', 'TEL 07-111 2222'],
+      'NO7, JALAN BUKIT 2, 81100 JOHOR BAHRU',
+    ],
+    [
+      'reads a point after a house number or postcode as the comma it is',
+      ['KEDAI MAJU SDN BHD', 'NO 51. JALAN RIA,', '53100. KUALA LUMPUR', 'TEL 03-1111 2222'],
+      'NO 51, JALAN RIA, 53100, KUALA LUMPUR',
+    ],
+    ['keeps a point inside a number (a price line is not an address)', ['KEDAI MAJU SDN BHD', 'ROTI 2.50'], undefined],
+    ['finds nothing when no line after the name reads as an address', ['KEDAI MAJU SDN BHD', 'TAX INVOICE', 'THANK YOU'], undefined],
+  ];
+  for (const [name, input, value] of cases) void it(name, () => assert.equal(findAddress(lines(...input), COMPANY)?.value, value));
+
+  void it('names the lines the address came from', () => {
+    const address = findAddress(lines('KEDAI MAJU SDN BHD', '(123456-K)', 'LOT 5, JALAN SATU,', '50000 KUALA LUMPUR', 'TEL 03-1111 2222'), COMPANY);
+    assert.deepEqual(address?.lines, [2, 3]);
+  });
+});

@@ -1,0 +1,101 @@
+// The merchant's address on a receipt: the lines after its name (and registration number) up to
+// the first contact, tax or document line, joined with spaces as printed. OCR slips that address
+// grammar can undo (Jaian for JALAN, 8110O for 81100, 290. for 290,) are read back; nothing else is changed.
+import { clean, confidenceOf, fixDigits, REGISTRATION, type Field, type FieldLine } from './text.ts';
+
+// Keywords may be glued to what follows (GSTID:, TEL03-); TEL and REG not inside a word (TELUK, REGENCY).
+const ADDRESS_END =
+  /\b(TEL(?![A-Z])|FAX|PHONE|MOBILE|H\/P|GST|REG(?![A-Z])|INVOICE|RECEIPT|DATE|CASHIER|EMAIL|WWW|HTTP|DOC(UMENT)?(?![A-Z])|BILL|TABLE)|@|^T\s*:/iu;
+const PHONE = /\+?\d{2,4}[-\s]?\d{3,4}[-\s]?\d{4}(?!\d)/u;
+// Long words need no boundary after them: OCR often drops the space (JALANPELABUR, LOT3).
+const ADDRESS_HINT =
+  /\b(JALAN|JLN|TAMAN|TMN|LORONG|STREET|AVENUE|LOT|BLOCK|BLK|FLOOR|FLR|LEVEL|KAWASAN|BANDAR|BDR|PERSIARAN|SELANGOR|JOHOR|KUALA|LUMPUR|PENANG)|\b(ROAD|RD|NO\.?|SS\s?\d+)\b|\d{5}|^\d+[,.]/iu;
+
+/** A price with a decimal point ends an address (the item rows start); 55,57 in an address is two house numbers. */
+const PRICE = /\d\.\d{2}(?!\d)/u;
+
+/** A state or federal territory (or the country) closing a Malaysian or Singaporean address line. */
+const STATE_END =
+  /\b(JOHOR|KEDAH|KELANTAN|MELAKA|MALACCA|NEGERI SEMBILAN|PAHANG|PENANG|PULAU PINANG|PERAK|PERLIS|SABAH|SARAWAK|SELANGOR|TERENGGANU|KUALA LUMPUR|PUTRAJAYA|LABUAN|MALAYSIA|SINGAPORE)(\s+DARUL\s+[A-Z]+)?\W*$/iu;
+/** A line that starts with a five-digit postcode (after stray marks): the last or next-to-last line of an address. */
+const POSTCODE_FIRST = /^\W*\d{5}\b/u;
+
+/** Address words with an L in them, which OCR reads as I, i, 1 or | (Jaian, JIn) or splits with a speck (JA.LAN). */
+const ADDRESS_WORDS = new Set([
+  'JALAN',
+  'JLN',
+  'LORONG',
+  'LRG',
+  'LEBUH',
+  'LEBUHRAYA',
+  'PLAZA',
+  'LEVEL',
+  'LOT',
+  'KUALA',
+  'LUMPUR',
+  'SELANGOR',
+  'KLANG',
+  'PETALING',
+]);
+/** Reads a misread address word back: only when the token becomes one of ADDRESS_WORDS, in the token's case. */
+function fixAddressWords(text: string): string {
+  return text.replace(/(?<![\p{L}\d])[\p{L}1|]+(?:\.[\p{L}1|]+)?(?![\p{L}\d])/gu, (token) => {
+    const word = token
+      .replace(/\./u, '')
+      .replace(/[Ii1|]/gu, 'L')
+      .toUpperCase();
+    if (word === token.toUpperCase() || !ADDRESS_WORDS.has(word)) return token;
+    return token === token.toUpperCase() ? word : word[0] + word.slice(1).toLowerCase();
+  });
+}
+
+/** A house number or postcode is followed by a comma, never a full stop: OCR reads the comma as a point (NO 290. JALAN, 53200. KUALA). */
+const fixNumberStops = (text: string): string => text.replace(/(?<![\d.])(\d{2,})\.(?=\s*\p{L})/gu, '$1,');
+
+/** Not part of an address: a contact, tax, document or registration line, or an item row with a price. */
+const endsAddress = (text: string): boolean => ADDRESS_END.test(text) || REGISTRATION.test(text) || PRICE.test(text);
+
+/** The first of the few lines after `from` that reads as an address, or -1. */
+function addressStart(texts: readonly string[], from: number): number {
+  for (let i = from; i < Math.min(texts.length, from + 6); i++) {
+    const text = texts[i]!;
+    if (!ADDRESS_HINT.test(text) || endsAddress(text)) continue;
+    // An address rarely starts with its postcode line: the street lines above it (misread, without a
+    // street word) belong to it, up to the company or a registration, tax or contact line.
+    let start = i;
+    while (POSTCODE_FIRST.test(text) && start > from && i - start < 2 && !endsAddress(texts[start - 1]!)) start--;
+    return start;
+  }
+  return -1;
+}
+
+/** Whether the address goes on to line `text` after line `previous`: a line ending in a comma leads on, a street word, postcode or state is one. */
+const continuesAddress = (previous: string, text: string): boolean =>
+  /,$/u.test(previous) || /,$/u.test(text) || ADDRESS_HINT.test(text) || STATE_END.test(text);
+
+/**
+ * The address: from the first line after the company that reads as one, while the lines read as its
+ * continuation, until a contact, tax, document or price line. (A state name does not end it: DARUL EHSAN or the
+ * country may follow on the next line.)
+ */
+export function findAddress(lines: readonly FieldLine[], company: Field | undefined): Field | undefined {
+  const texts = lines.map((line) => fixNumberStops(fixAddressWords(fixDigits(clean(line.text)))));
+  const start = addressStart(texts, (company?.lines.at(-1) ?? -1) + 1);
+  if (start < 0) return undefined;
+  const picked: number[] = [];
+  const parts: string[] = [];
+  for (let i = start; i < Math.min(texts.length, start + 5); i++) {
+    const text = texts[i]!;
+    if (endsAddress(text) || (i > start && !continuesAddress(texts[i - 1]!, text))) break;
+    // A phone number printed after the address on the same row ends it.
+    const phone = PHONE.exec(text);
+    const kept = phone ? text.slice(0, phone.index).trim() : text;
+    if (kept !== '') {
+      picked.push(i);
+      parts.push(kept);
+    }
+    if (phone) break;
+  }
+  if (picked.length === 0) return undefined;
+  return { value: parts.join(' '), lines: picked, confidence: confidenceOf(lines, picked, 0.8) };
+}
