@@ -10,7 +10,7 @@ export interface OperatorMetrics {
   workqueueRetries: Counter;
   workqueueQueueDuration: Histogram;
   leader: Gauge;
-  /** API calls by verb, resource and status code (0: no answer), retries included; watches not (src/operator/kube-client.ts). */
+  /** API calls by verb, resource and status code (0: no answer), retries included; watches not (src/operator/kube-http/client.ts). */
   apiRequests: Counter<'verb' | 'resource' | 'code'>;
   buildInfo: Gauge<'version' | 'node_version'>;
 }
