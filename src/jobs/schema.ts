@@ -157,7 +157,13 @@ export const OcrResult = z.object({
   timings: OcrTimings,
   worker: z.string(),
   /** The engine and models that read the job: tesseract with best or fast, or paddle with PP-OCRv4; absent in older results. */
-  engine: z.object({ name: z.string(), model: z.string() }).optional(),
+  engine: z
+    .object({
+      name: z.string().describe('tesseract or paddle.'),
+      model: z.string().describe('tesseract: best (npm best_int models) or fast (Debian fast models); paddle: PP-OCRv4.'),
+    })
+    .optional()
+    .describe("The engine and models that read the job (the pipeline's spec.ocr.engine and tesseractModel as resolved); absent in older results."),
   completedAt: z.string(),
 });
 export type OcrResult = z.infer<typeof OcrResult>;
