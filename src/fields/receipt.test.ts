@@ -47,6 +47,16 @@ void describe('receipt fields', () => {
     ['thousands separators', lines('GRAND TOTAL 1,234.50'), '1234.50'],
     ['a total-quantity row is not the total', lines('TOTAL QTY 3.00'), undefined],
     ['the subtotal when no total is printed', lines('SUBTOTAL RM20.40'), '20.40'],
+    ['TOTAL misread as ioial or lota! is still the total row', lines('ioial Sales (Incl. GST) RM36.10', 'Net lota! RM36.10', 'GST 6% 2.04'), '36.10'],
+    ['paid less change settles a misread total', lines('SUB-TOTAL 4.00', 'TOTAL 4.80', 'CASH 20.00', 'CHANGE 16.00'), '4.00'],
+    [
+      'paid less change picks the rounded total',
+      lines('Total Sales 127.37', 'Rounding Adj -0.02', 'Total After Adj 127.35', 'CASH 150.00', 'Change Amt 22.65'),
+      '127.35',
+    ],
+    ['change printed as .00 still proves the total', lines('Total Sales RM 77.22', 'Rounding RM 77.20', 'CREDIT RM 77.20', 'CHANGE RM .00'), '77.20'],
+    ['an amount tendered printed as a total is not the total', lines('Total amount 1.50', 'Accepted total 2.00', 'Change 0.50'), '1.50'],
+    ['paid less change that no row above shows proves nothing', lines('TOTAL 9.00', 'CASH 50.00', 'CHANGE 40.00'), '9.00'],
   ];
   for (const [name, input, value] of totals) void it(`total: ${name}`, () => assert.equal(findTotal(input)?.value, value));
 

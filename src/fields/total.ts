@@ -4,43 +4,90 @@ import { clean, confidenceOf, fixDigits, type Field, type FieldLine } from './te
 /** Amount with two decimals, e.g. "9.00", and the currency printed beside it (RM, USD, $, ...), when there is one. */
 export type TotalField = Field & { currency?: string };
 
-const TOTAL_LABEL = /TOTAL|AMOUNT\s*DUE|JUMLAH/iu;
-const NOT_TOTAL = /SUB\s*-?\s*TOTAL|TOTAL\s*(QTY|QUANTITY|ITEMS?|EXCL|DISCOUNT|SAVING|GST\b|TAX\b)|GST\s*SUMMARY|TOTAL\s*GST/iu;
-const SUBTOTAL = /SUB\s*-?\s*TOTAL/iu;
+/** TOTAL as OCR reads it on faded thermal paper: IOTAL, ioial, lota!, T0TAL. */
+const TOTAL = String.raw`[TIL1][O0][TIL1]A[LI1!|]`;
+const TOTAL_LABEL = new RegExp(String.raw`${TOTAL}|AMOUNT\s*DUE|JUMLAH`, 'iu');
+const NOT_TOTAL = new RegExp(
+  String.raw`SUB\s*-?\s*${TOTAL}|${TOTAL}\s*(QTY|QUANTITY|ITEMS?|EXCL|DISCOUNT|SAVING|GST\b|TAX\b)|GST\s*SUMMARY|${TOTAL}\s*GST`,
+  'iu',
+);
+const SUBTOTAL = new RegExp(String.raw`SUB\s*-?\s*${TOTAL}`, 'iu');
+/** The change row; not EXCHANGE (a returns notice) nor a word glued before it. */
+const CHANGE = /(?<![A-Z])CHANGE\b/iu;
 /** An amount with two decimals; OCR may read the point as a comma or a dash (22-60). */
 const AMOUNT = /(?<![\d.,-])(\d{1,3}(?:,\d{3})+|\d+)[.,-](\d{2})(?![\d.,-]?\d)/gu;
 const CURRENCY = /\b(RM|MYR|USD|EUR|GBP|SGD|INR|RS\.?)\b|[$€£₹]/iu;
 
-function amountsOf(text: string): number[] {
-  return [...fixDigits(text).matchAll(AMOUNT)].map((m) => Number(`${m[1]!.replace(/,/gu, '')}.${m[2]!}`));
+/** The amounts on a row, in cents (integers, so that sums are exact). */
+function centsOf(text: string): number[] {
+  return [...fixDigits(text).matchAll(AMOUNT)].map((m) => Number(m[1]!.replace(/,/gu, '')) * 100 + Number(m[2]!));
+}
+
+interface Found {
+  cents: number;
+  line: number;
 }
 
 /** The largest amount on rows `accept` takes (or on the row after such a row when it has no amount). */
-function largestAmount(lines: readonly FieldLine[], accept: (text: string) => boolean): { amount: number; line: number } | undefined {
-  let best: { amount: number; line: number } | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const text = clean(lines[i]!.text);
-    if (!accept(text)) continue;
-    const here = amountsOf(text);
+function largestAmount(texts: readonly string[], accept: (text: string) => boolean): Found | undefined {
+  let best: Found | undefined;
+  for (let i = 0; i < texts.length; i++) {
+    if (!accept(texts[i]!)) continue;
+    const here = centsOf(texts[i]!);
     const line = here.length > 0 ? i : i + 1;
-    const amounts = here.length > 0 ? here : amountsOf(lines[i + 1]?.text ?? '');
+    const amounts = here.length > 0 ? here : centsOf(texts[i + 1] ?? '');
     // On a tie the later row wins: the final (rounded) total is printed last.
-    for (const amount of amounts) if (!best || amount >= best.amount) best = { amount, line };
+    for (const cents of amounts) if (!best || cents >= best.cents) best = { cents, line };
   }
   return best;
 }
 
+/** The change given: the amount on the CHANGE row (".00" when the 0 is not printed), or on the row below a lone label. */
+function changeAt(texts: readonly string[], i: number): number | undefined {
+  for (const text of [texts[i]!, texts[i + 1] ?? '']) {
+    const cents = centsOf(text);
+    if (cents.length > 0) return cents.at(-1);
+    const bare = /(?<![\d.])\.(\d{2})(?!\d)/u.exec(text);
+    if (bare) return Number(bare[1]);
+  }
+  return undefined;
+}
+
 /**
- * The total: the largest amount on a TOTAL row (not a subtotal, item count, saving or tax row);
- * receipts print the rounded total last and largest. Without one, the subtotal, at lower confidence.
+ * The amount due as the payment rows prove it: what was handed over (the row above CHANGE) less the
+ * change, when that amount is printed above the payment row. It settles a misread TOTAL (4.80 for
+ * 4.00) and tells the rounded total from the unrounded one.
+ */
+function paidLessChange(texts: readonly string[]): Found | undefined {
+  const changeRow = texts.findLastIndex((text) => CHANGE.test(text));
+  if (changeRow < 1) return undefined;
+  const change = changeAt(texts, changeRow);
+  if (change === undefined) return undefined;
+  for (let paidRow = changeRow - 1; paidRow >= Math.max(0, changeRow - 3); paidRow--) {
+    const paid = centsOf(texts[paidRow]!).at(-1);
+    if (paid === undefined) continue;
+    const due = paid - change;
+    if (due <= 0) return undefined;
+    for (let i = paidRow - 1; i >= 0; i--) if (centsOf(texts[i]!).includes(due)) return { cents: due, line: i };
+    return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The total: the amount the payment rows prove (paid less change) when they do; else the largest
+ * amount on a TOTAL row (not a subtotal, item count, saving or tax row), as receipts print the
+ * rounded total last and largest; else the subtotal, at lower confidence.
  */
 export function findTotal(lines: readonly FieldLine[]): TotalField | undefined {
-  const total = largestAmount(lines, (text) => TOTAL_LABEL.test(text) && !NOT_TOTAL.test(text));
-  const best = total ?? largestAmount(lines, (text) => SUBTOTAL.test(text));
+  const texts = lines.map((line) => clean(line.text));
+  const proven = paidLessChange(texts);
+  const total = proven ?? largestAmount(texts, (text) => TOTAL_LABEL.test(text) && !NOT_TOTAL.test(text));
+  const best = total ?? largestAmount(texts, (text) => SUBTOTAL.test(text));
   if (!best) return undefined;
-  const currency = CURRENCY.exec(clean(lines[best.line]!.text))?.[0]?.toUpperCase().replace(/\.$/u, '');
+  const currency = CURRENCY.exec(texts[best.line]!)?.[0]?.toUpperCase().replace(/\.$/u, '');
   return {
-    value: best.amount.toFixed(2),
+    value: (best.cents / 100).toFixed(2),
     lines: [best.line],
     confidence: confidenceOf(lines, [best.line], total ? 1 : 0.5),
     ...(currency ? { currency } : {}),
