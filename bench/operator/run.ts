@@ -56,6 +56,7 @@ import {
   type Tracked,
 } from './cpu.ts';
 import { CHILDREN_PER_PIPELINE, floorObject, NamespaceObserver } from './observe.ts';
+import { profileLines, summarizeProfileFile, type ProfileSummary } from './profile.ts';
 
 const { values } = parseArgs({
   options: {
@@ -65,6 +66,10 @@ const { values } = parseArgs({
     'skip-build': { type: 'boolean', default: false },
     // The local control plane's name (state in ~/.cache/ocr-platform/clusters/<name>); a running one of that name is restarted.
     'cluster-name': { type: 'string', default: 'bench-operator' },
+    // V8 CPU profiles of the operator from the first apply to operator done and over the quiet window (memory-probe.ts); the profiler's own cost is in the CPU figures then.
+    'cpu-profile': { type: 'boolean', default: false },
+    // No floor run (its namespace deletion and applies take as long as creation on a busy machine).
+    'skip-floor': { type: 'boolean', default: false },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
@@ -102,6 +107,8 @@ interface Row {
   cpu: { toOperatorDone?: CpuWindow; toClusterDone?: CpuWindow; floor?: CpuWindow };
   /** Mean apiserver / etcd / APF-wait latencies during creation (first apply -> cluster done) and the floor. */
   latency: { creation?: LatencyRow[]; floor?: LatencyRow[] };
+  /** With --cpu-profile: where the operator's CPU went from the first apply to operator done. */
+  profile?: ProfileSummary;
   clusterWrites: Array<[string, number]>;
   progress: string;
 }
@@ -118,6 +125,7 @@ interface Quiet {
   toSeconds: number;
   cpu: CpuWindow;
   reconciles?: number;
+  profile?: ProfileSummary;
 }
 
 /** The control plane's processes (its state file's pids), then the operator's and this benchmark's, for cpu.ts. */
@@ -128,6 +136,24 @@ function tracked(cluster: Cluster, operatorPid: number | undefined): Tracked[] {
     { label: 'operator', pid: operatorPid },
     { label: 'benchmark (this process)', pid: process.pid },
   ];
+}
+
+/** With --cpu-profile: SIGWINCH starts or stops the operator's CPU profile (memory-probe.ts). */
+function toggleProfile(op: OperatorProcess): void {
+  if (values['cpu-profile']) process.kill(op.pid, 'SIGWINCH');
+}
+
+/** With --cpu-profile: waits (at most 30 s) for the operator to write its profile number `seq`, then summarizes and deletes it. */
+async function profileOf(op: OperatorProcess, seq: number): Promise<ProfileSummary | undefined> {
+  if (!values['cpu-profile']) return undefined;
+  const marker = `{"benchProfile":{"seq":${seq},`;
+  for (let i = 0; i < 300; i++) {
+    const line = op.logLines().find((l) => l.startsWith(marker));
+    if (line) return summarizeProfileFile((JSON.parse(line) as { benchProfile: { path: string } }).benchProfile.path, false);
+    await sleep(100);
+  }
+  say(`no CPU profile ${seq} from the operator in 30 s`);
+  return undefined;
 }
 
 /** CPU of every tracked process and the apiserver's latency sums, at one moment. */
@@ -232,6 +258,7 @@ async function creation(cluster: Cluster, kc: KubeConfig, n: number, ns: string,
   const cpuBefore = op.usage().cpuSeconds;
   const track = tracked(cluster, op.pid);
   const before = await snapshot(kc, track);
+  toggleProfile(op);
   const names = Array.from({ length: n }, (_, i) => `p${String(i).padStart(4, '0')}`);
   const applying = applyAll(
     kc,
@@ -262,6 +289,7 @@ async function creation(cluster: Cluster, kc: KubeConfig, n: number, ns: string,
         row.connectionsAtDone = connectionsTo(op.pid, port);
         atDone = memoryAfterGc(op.pid, () => op.logLines()).then((m) => {
           row.memory = m;
+          toggleProfile(op); // after the memory probe: stopping a profile builds it in the operator's heap
         });
       }
       return observer.operatorDoneAtAll !== undefined && observer.clusterDoneAt !== undefined;
@@ -273,6 +301,7 @@ async function creation(cluster: Cluster, kc: KubeConfig, n: number, ns: string,
   row.latency.creation = latencyWindow(before.latency, after.latency);
   await applying;
   await atDone;
+  if (atDone) row.profile = await profileOf(op, 1);
   row.operatorDoneMs = observer.operatorDoneAtAll;
   row.clusterDoneMs = observer.clusterDoneAt;
   if (!atDone) row.cpuSeconds = op.usage().cpuSeconds - cpuBefore;
@@ -303,14 +332,18 @@ async function quietWindow(cluster: Cluster, op: OperatorProcess, syncPerfMs: nu
   const track = tracked(cluster, op.pid);
   const reconcilesBefore = await operatorReconciles(op.metricsPort);
   const before = sampleCpu(track);
+  toggleProfile(op);
   await sleep(Math.max(0, syncPerfMs + 1.8 * r - performance.now()));
   const after = sampleCpu(track);
+  toggleProfile(op);
   const reconcilesAfter = await operatorReconciles(op.metricsPort);
+  const profile = await profileOf(op, 1);
   return {
     fromSeconds: (before.atMs - syncPerfMs) / 1000,
     toSeconds: (after.atMs - syncPerfMs) / 1000,
     cpu: cpuWindow(before, after),
     ...(reconcilesBefore !== undefined && reconcilesAfter !== undefined ? { reconciles: reconcilesAfter - reconcilesBefore } : {}),
+    ...(profile ? { profile } : {}),
   };
 }
 
@@ -389,7 +422,9 @@ async function runSize(cluster: Cluster, kc: KubeConfig, n: number): Promise<Row
   }
   const objects = [...observer.objects.values()].map((o) => floorObject(o, `bench-floor-${n}-${stamp}`));
   await deleteNamespaceAndWait(kc, ns);
-  if (objects.length === n * CHILDREN_PER_PIPELINE) {
+  if (values['skip-floor']) {
+    say(`N=${n}: --skip-floor: no floor run`);
+  } else if (objects.length === n * CHILDREN_PER_PIPELINE) {
     await floor(cluster, kc, n, `bench-floor-${n}-${stamp}`, objects, row);
     await deleteNamespaceAndWait(kc, `bench-floor-${n}-${stamp}`);
   } else {
@@ -467,6 +502,8 @@ function reportDetails(r: Row): void {
     ['floor', r.latency.floor],
   ]);
   if (latency) console.log(`\n${latency}`);
+  if (r.profile) console.log(`\n${profileLines(`N=${r.n}: operator CPU profile, first apply -> operator done`, r.profile)}`);
+  if (r.idle?.quiet?.profile) console.log(`\n${profileLines(`N=${r.n}: operator CPU profile, idle quiet window`, r.idle.quiet.profile)}`);
 }
 
 function report(rows: Row[]): void {
