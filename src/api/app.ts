@@ -156,6 +156,8 @@ interface Services {
   receiver: ImageReceiver;
   /** What DELETE /v1/jobs/{id} works with. */
   deletion: DeleteJobDeps;
+  /** Where GET /v1/jobs/{id}/result?format=pdf reads a job's input. */
+  inputs: Pick<ImageStore, 'readUpload'>;
 }
 
 function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Services {
@@ -203,7 +205,7 @@ function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Service
     log,
   });
   const deletion: DeleteJobDeps = { partition, records, blobs, get: (jobId, caller) => commands.get(jobId, caller), log, forget: (id) => commands.forget(id) };
-  return { webhooks, results, commands, waiter, push, notices, admission, readiness, receiver, deletion };
+  return { webhooks, results, commands, waiter, push, notices, admission, readiness, receiver, deletion, inputs: blobs };
 }
 
 /** Admission by backlog when API_MAX_BACKLOG is set (src/api/admission.ts); reading starts at once, every 5 s. */
@@ -395,7 +397,7 @@ function registerRoutes(app: FastifyInstance, admin: FastifyInstance, config: Ap
     ...ocrRoutes(syncDeps),
     ...receiptRoutes(syncDeps),
     jobFieldsRoute({ commands, results }),
-    jobResultRoute({ commands, results }),
+    jobResultRoute({ commands, results, inputs: { blobs: services.inputs, maxBytes: config.maxUploadBytes } }),
     ...probeRoutes(readiness),
   );
   // Every route that authenticates can also refuse an address that failed authentication too often.

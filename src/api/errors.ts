@@ -118,6 +118,17 @@ export const ERROR_CATALOGUE = {
     action:
       'Wait until GET /v1/jobs/{id} says succeeded (or its webhook arrives), then read the result or fields again; `details.status` says where it stands.',
   },
+  JOB_INPUT_GONE: {
+    status: 410,
+    message: "The job's input is no longer stored, so its searchable PDF cannot be built.",
+    action: 'Read the result as format=json, text, hocr or tsv, which need only the result; for a PDF, submit the image again.',
+  },
+  SEARCHABLE_PDF_UNAVAILABLE: {
+    status: 422,
+    message: "A searchable PDF cannot be built from this job's input.",
+    action:
+      'Read `details.reason` (an encrypted or damaged PDF that could be read but not edited); the result itself is there as format=json, text, hocr or tsv.',
+  },
   // Platform
   ROUTE_NOT_FOUND: { status: 404, message: 'There is no such endpoint.', action: 'See /openapi.json for the endpoints this API serves.' },
   STORAGE_UNAVAILABLE: {

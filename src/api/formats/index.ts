@@ -7,13 +7,16 @@ import { TEXT_CONTENT_TYPE, renderText } from './text.ts';
 import { TSV_CONTENT_TYPE, renderTsv } from './tsv.ts';
 
 export const ResultFormat = z
-  .enum(['json', 'text', 'hocr', 'tsv'])
+  .enum(['json', 'text', 'hocr', 'tsv', 'pdf'])
   .default('json')
-  .describe('json: the result object (default); text: plain text, pages split by form feeds; hocr: hOCR 1.2 XHTML; tsv: tesseract TSV columns at line level.');
+  .describe(
+    'json: the result object (default); text: plain text, pages split by form feeds; hocr: hOCR 1.2 XHTML; tsv: tesseract TSV columns at line level; ' +
+      "pdf: a searchable PDF of the job's input (./pdf.ts).",
+  );
 export type ResultFormat = z.infer<typeof ResultFormat>;
 
-/** The text formats; json is sent as the object itself by the route. */
-export const RENDERERS: Record<Exclude<ResultFormat, 'json'>, { contentType: string; render: (result: OcrResult) => string }> = {
+/** The text formats; json is sent as the object itself by the route, pdf (it needs the input too) by ./pdf.ts. */
+export const RENDERERS: Record<Exclude<ResultFormat, 'json' | 'pdf'>, { contentType: string; render: (result: OcrResult) => string }> = {
   text: { contentType: TEXT_CONTENT_TYPE, render: renderText },
   hocr: { contentType: HOCR_CONTENT_TYPE, render: renderHocr },
   tsv: { contentType: TSV_CONTENT_TYPE, render: renderTsv },

@@ -1,10 +1,16 @@
-// GET /v1/jobs/{id}/result?format=json|text|hocr|tsv (issue 15, item 5): a succeeded job's result
+// GET /v1/jobs/{id}/result?format=json|text|hocr|tsv|pdf (issue 15, item 5): a succeeded job's result
 // alone, as JSON (the default, the object GET /v1/jobs/{id} carries in `result`) or rendered by
-// the pure renderers in ../formats (plain text, hOCR, tesseract-style TSV), page by page.
+// the pure renderers in ../formats (plain text, hOCR, tesseract-style TSV), page by page; pdf is the
+// job's input with the text laid over it invisibly (../formats/pdf.ts), so it also reads the input blob.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { principalOf } from '../auth.ts';
+import { BlobMissingError, BlobTooLargeError } from '../../jobs/blobs.ts';
+import { inputBlobPath, type OcrResult } from '../../jobs/schema.ts';
+import { principalOf, type Principal } from '../auth.ts';
+import type { ImageStore } from '../deps.ts';
+import { ApiError } from '../errors.ts';
 import { RENDERERS, ResultFormat } from '../formats/index.ts';
+import { PDF_CONTENT_TYPE, SearchablePdfError, renderSearchablePdf } from '../formats/pdf.ts';
 import type { JobCommands } from '../jobs/commands.ts';
 import { finishedResult } from '../jobs/finished-result.ts';
 import type { ResultCache } from '../jobs/result-cache.ts';
@@ -16,18 +22,55 @@ const ResultQuery = z.object({ format: ResultFormat }).strict();
 
 const textSchema = (description: string): Record<string, unknown> => ({ type: 'string', description });
 
-export function jobResultRoute({ commands, results }: { commands: JobCommands; results: ResultCache }): RouteSpec {
+/** Where format=pdf reads the job's input (`inputs/<jobId>`), and the most bytes it reads (the API's upload limit). */
+export interface ResultInputs {
+  blobs: Pick<ImageStore, 'readUpload'>;
+  maxBytes: number;
+}
+
+/**
+ * The searchable PDF of a succeeded job: its input is the one the result was read from (a job answered from the
+ * result cache shares the input of the job that was OCRed). 410 JOB_INPUT_GONE when that input was deleted.
+ */
+async function searchablePdf(commands: JobCommands, inputs: ResultInputs, id: string, caller: Principal, result: OcrResult): Promise<Uint8Array> {
+  const job = await commands.get(id, caller);
+  const source = job.resultOf ?? job.id;
+  let input: Buffer;
+  try {
+    input = await inputs.blobs.readUpload(inputBlobPath(source), inputs.maxBytes);
+  } catch (error) {
+    if (error instanceof BlobMissingError)
+      throw new ApiError('JOB_INPUT_GONE', `The input of job ${id} is no longer stored; its result still is.`, { jobId: id });
+    if (error instanceof BlobTooLargeError)
+      throw new ApiError('SEARCHABLE_PDF_UNAVAILABLE', undefined, {
+        jobId: id,
+        reason: `the input is larger than this API's upload limit of ${inputs.maxBytes} bytes`,
+      });
+    throw error;
+  }
+  try {
+    return await renderSearchablePdf(result, input);
+  } catch (error) {
+    if (error instanceof SearchablePdfError) throw new ApiError('SEARCHABLE_PDF_UNAVAILABLE', undefined, { jobId: id, reason: error.message });
+    throw error;
+  }
+}
+
+export function jobResultRoute({ commands, results, inputs }: { commands: JobCommands; results: ResultCache; inputs: ResultInputs }): RouteSpec {
   return {
     method: 'GET',
     url: '/v1/jobs/:id/result',
     operationId: 'getJobResult',
-    summary: "Read a finished job's result as JSON, text, hOCR or TSV",
+    summary: "Read a finished job's result as JSON, text, hOCR, TSV or a searchable PDF",
     description:
       'format=json (default): the result object. text: text/plain, pages separated by a form feed. hocr: hOCR 1.2 XHTML, one ocr_page per page ' +
       '(bbox, ppageno) and one ocr_line per line (bbox, x_wconf). tsv: tesseract TSV columns (level, page_num, block_num, par_num, line_num, ' +
       'word_num, left, top, width, height, conf, text) with a level-1 row per page and a level-4 row per line. Boxes are axis-aligned, in pixels of ' +
-      'the page as read. A searchable PDF is not offered. A job still queued or processing, or one that expired, is 409 JOB_NO_RESULT; a failed ' +
-      'job is 422 JOB_FAILED. Only the key that created the job (or an admin key) can read it.',
+      'the page as read. pdf: application/pdf, the input pages with the text over them invisibly (at the boxes of the words when the result has ' +
+      'words, else of the lines), searchable and selectable; a PDF input keeps its own pages and is returned unchanged when every page came from ' +
+      'its own text layer; characters outside WinAnsi (Chinese, for one) are left out of the PDF text. The input must still be stored: ' +
+      '410 JOB_INPUT_GONE when it is not, 422 SEARCHABLE_PDF_UNAVAILABLE when a PDF input cannot be edited (encrypted). A job still queued or ' +
+      'processing, or one that expired, is 409 JOB_NO_RESULT; a failed job is 422 JOB_FAILED. Only the key that created the job (or an admin key) can read it.',
     tags: ['jobs'],
     auth: true,
     params: JobParams,
@@ -40,15 +83,34 @@ export function jobResultRoute({ commands, results }: { commands: JobCommands; r
           [RENDERERS.text.contentType]: textSchema('Plain text; pages separated by a form feed (U+000C).'),
           [RENDERERS.hocr.contentType]: textSchema('hOCR 1.2 (XHTML).'),
           [RENDERERS.tsv.contentType]: textSchema('Tab-separated rows under the header line, one per page and per line.'),
+          [PDF_CONTENT_TYPE]: { type: 'string', format: 'binary', description: 'A searchable PDF: the input pages with an invisible text layer.' },
         },
       },
     },
-    errors: ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED', 'INVALID_REQUEST', 'JOB_NOT_FOUND', 'JOB_NO_RESULT', 'JOB_FAILED', 'STORAGE_UNAVAILABLE'],
+    errors: [
+      'API_KEY_MISSING',
+      'API_KEY_INVALID',
+      'RATE_LIMITED',
+      'INVALID_REQUEST',
+      'JOB_NOT_FOUND',
+      'JOB_NO_RESULT',
+      'JOB_FAILED',
+      'JOB_INPUT_GONE',
+      'SEARCHABLE_PDF_UNAVAILABLE',
+      'STORAGE_UNAVAILABLE',
+    ],
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const { id } = request.params as z.infer<typeof JobParams>;
       const { format } = request.query as z.infer<typeof ResultQuery>;
       const result = await finishedResult(commands, results, id, principalOf(request.caller));
       if (format === 'json') return reply.send(result);
+      if (format === 'pdf') {
+        const pdf = await searchablePdf(commands, inputs, id, principalOf(request.caller), result);
+        return reply
+          .type(PDF_CONTENT_TYPE)
+          .header('x-content-type-options', 'nosniff')
+          .send(Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength));
+      }
       const renderer = RENDERERS[format];
       // The text is whatever the uploaded image said: a browser opening the hOCR must not run or fetch anything.
       return reply

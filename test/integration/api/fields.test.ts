@@ -321,7 +321,7 @@ void describe('structured output and fields with a real worker', () => {
     const refusals = [
       {
         name: 'a format the API does not render is 400 INVALID_REQUEST',
-        path: () => `/v1/jobs/${jobId}/result?format=pdf`,
+        path: () => `/v1/jobs/${jobId}/result?format=docx`,
         key: KEY,
         status: 400,
         code: 'INVALID_REQUEST',

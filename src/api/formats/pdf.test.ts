@@ -1,0 +1,259 @@
+// format=pdf: the searchable PDF of a result and its input, read back with pdfjs (the PDF reader the worker
+// uses): the pages and their sizes, where the invisible text sits and that it is the result's text.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import sharp from 'sharp';
+import type { OcrResult } from '../../jobs/index.ts';
+import { buildLayeredPdf } from '../../../test/fixtures/pdf-layers.ts';
+import { renderText } from '../../../test/fixtures/render-text.ts';
+import { SearchablePdfError, pixelsToPdf, renderSearchablePdf, runsOf } from './pdf.ts';
+
+const base: Omit<OcrResult, 'text' | 'lines' | 'image'> = {
+  jobId: 'job-00000000-pdf',
+  meanConfidence: 90,
+  languages: ['eng'],
+  timings: { downloadMs: 1, preprocessMs: 1, recognizeMs: 1, totalMs: 3 },
+  worker: 'w',
+  completedAt: '2026-01-01T00:00:00.000Z',
+};
+
+interface ReadPage {
+  size: [number, number];
+  items: { str: string; x: number; y: number; width: number }[];
+  images: number;
+}
+
+/** Every page of a PDF as pdfjs reads it: size in points, text items (origin and width in points), images drawn. */
+async function readPdf(bytes: Uint8Array): Promise<ReadPage[]> {
+  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const document = await pdfjs.getDocument({ data: new Uint8Array(bytes), verbosity: 0, isEvalSupported: false }).promise;
+  const pages: ReadPage[] = [];
+  for (let number = 1; number <= document.numPages; number++) {
+    const page = await document.getPage(number);
+    const { items } = await page.getTextContent();
+    const { fnArray } = await page.getOperatorList();
+    pages.push({
+      size: [page.view[2]! - page.view[0]!, page.view[3]! - page.view[1]!],
+      items: items.flatMap((item) =>
+        'str' in item && item.str.trim() ? [{ str: item.str, x: item.transform[4], y: item.transform[5], width: item.width }] : [],
+      ),
+      images: fnArray.filter((fn) => fn === pdfjs.OPS.paintImageXObject).length,
+    });
+  }
+  await document.destroy();
+  return pages;
+}
+
+const near = (a: number, b: number, tolerance = 1.5): boolean => Math.abs(a - b) <= tolerance;
+
+void describe('pixels to PDF points', () => {
+  const box = { x: 10, y: 20, width: 100, height: 200 };
+  // A page shown 50 x 100 px (or 100 x 50 px when turned); the corners of the shown page map to the crop box's corners.
+  const cases: [string, number, [number, number], [number, number][], [number, number][]][] = [
+    [
+      'an upright page maps top-left to the top-left corner',
+      0,
+      [50, 100],
+      [
+        [0, 0],
+        [50, 100],
+      ],
+      [
+        [10, 220],
+        [110, 20],
+      ],
+    ],
+    [
+      'a page turned 90 degrees shows its bottom-left corner at the top left',
+      90,
+      [100, 50],
+      [
+        [0, 0],
+        [100, 50],
+      ],
+      [
+        [10, 20],
+        [110, 220],
+      ],
+    ],
+    [
+      'a page turned 180 degrees shows its bottom-right corner at the top left',
+      180,
+      [50, 100],
+      [
+        [0, 0],
+        [50, 100],
+      ],
+      [
+        [110, 20],
+        [10, 220],
+      ],
+    ],
+    [
+      'a page turned 270 degrees shows its top-right corner at the top left',
+      270,
+      [100, 50],
+      [
+        [0, 0],
+        [100, 50],
+      ],
+      [
+        [110, 220],
+        [10, 20],
+      ],
+    ],
+  ];
+  for (const [name, rotate, [w, h], pixels, points] of cases) {
+    void it(name, () => {
+      const toPdf = pixelsToPdf(box, rotate, w, h);
+      assert.deepEqual(
+        pixels.map(([x, y]) => toPdf(x, y)),
+        points,
+      );
+    });
+  }
+});
+
+void describe('runs of invisible text', () => {
+  const line = { text: 'TOTAL 9.00', confidence: 90, bbox: { x0: 10, y0: 20, x1: 110, y1: 40 } };
+  const word = (text: string, x0: number, x1: number) => ({
+    text,
+    confidence: 90,
+    bbox: { x0, y0: 20, x1, y1: 40 },
+    quad: [
+      [x0, 20],
+      [x1, 20],
+      [x1, 40],
+      [x0, 40],
+    ] as [number, number][],
+  });
+  const cases: [string, OcrResult['lines'], string[]][] = [
+    ['a line without words is one run at its box', [line], ['TOTAL 9.00']],
+    ['a line with words is a run per word', [{ ...line, words: [word('TOTAL', 10, 60), word('9.00', 70, 110)] }], ['TOTAL', '9.00']],
+  ];
+  for (const [name, lines, texts] of cases)
+    void it(name, () =>
+      assert.deepEqual(
+        runsOf(lines).map((r) => r.text),
+        texts,
+      ),
+    );
+  void it("a line's run is the corners of its box, clockwise from the top left", () =>
+    assert.deepEqual(runsOf([line])[0]?.quad, [
+      [10, 20],
+      [110, 20],
+      [110, 40],
+      [10, 40],
+    ]));
+});
+
+void describe('the searchable PDF', () => {
+  void it('of a PNG is one page of its size with each line invisible over its box', async () => {
+    const png = await renderText(['HELLO SEARCHABLE WORLD', 'TOTAL 12.50']);
+    const { width = 0, height = 0 } = await sharp(png).metadata();
+    const lines = [
+      { text: 'HELLO SEARCHABLE WORLD', confidence: 91, bbox: { x0: 32, y0: 40, x1: 480, y1: 72 } },
+      { text: 'TOTAL 12.50', confidence: 90, bbox: { x0: 32, y0: 91, x1: 260, y1: 123 } },
+    ];
+    const result: OcrResult = { ...base, image: { width, height, format: 'png' }, text: 'HELLO SEARCHABLE WORLD\nTOTAL 12.50', lines };
+    const [page, ...rest] = await readPdf(await renderSearchablePdf(result, png));
+    assert.equal(rest.length, 0);
+    // A PNG without a density is 72 dpi: one pixel is one point.
+    assert.deepEqual(page?.size, [width, height]);
+    assert.equal(page?.images, 1);
+    assert.deepEqual(
+      page?.items.map((i) => i.str),
+      lines.map((l) => l.text),
+    );
+    for (const [i, item] of page.items.entries()) {
+      const { x0, x1, y1 } = lines[i]!.bbox;
+      const baseline = height - (y1 - 0.2 * (y1 - lines[i]!.bbox.y0));
+      assert.ok(near(item.x, x0) && near(item.y, baseline) && near(item.width, x1 - x0, 3), JSON.stringify({ item, box: lines[i]!.bbox }));
+    }
+  });
+
+  void it('of a multi-page TIFF is a page per image page, each with its own lines', async () => {
+    const pages = await Promise.all([['PAGE ONE TEXT'], ['PAGE TWO TEXT']].map((lines) => renderText(lines, { width: 400 })));
+    const tiff = await sharp(pages, { join: { animated: true } })
+      .tiff()
+      .toBuffer();
+    const { height = 0 } = await sharp(pages[0]).metadata();
+    const result: OcrResult = {
+      ...base,
+      image: { width: 400, height, format: 'tiff' },
+      text: 'PAGE ONE TEXT\fPAGE TWO TEXT',
+      pages: [1, 2].map((page) => ({ page, width: 400, height, text: `PAGE ${page === 1 ? 'ONE' : 'TWO'} TEXT`, meanConfidence: 90 })),
+      lines: ['ONE', 'TWO'].map((n, i) => ({ text: `PAGE ${n} TEXT`, confidence: 90, bbox: { x0: 32, y0: 40, x1: 300, y1: 72 }, page: i + 1 })),
+    };
+    const read = await readPdf(await renderSearchablePdf(result, tiff));
+    assert.deepEqual(
+      read.map((p) => [p.size, p.images, p.items.map((i) => i.str)]),
+      [
+        [[400, height], 1, ['PAGE ONE TEXT']],
+        [[400, height], 1, ['PAGE TWO TEXT']],
+      ],
+    );
+  });
+
+  void it('of a PDF read wholly from its text layer is the PDF itself', async () => {
+    const pdf = await buildLayeredPdf([{ text: ['one page of real text in the PDF itself, long enough'] }]);
+    const result: OcrResult = {
+      ...base,
+      image: { width: 1700, height: 2200, format: 'pdf' },
+      text: 'x',
+      pages: [{ page: 1, width: 1700, height: 2200, text: 'x', meanConfidence: 100, source: 'text-layer' }],
+      lines: [{ text: 'x', confidence: 100, bbox: { x0: 0, y0: 0, x1: 10, y1: 10 }, page: 1 }],
+    };
+    assert.equal(Buffer.compare(Buffer.from(await renderSearchablePdf(result, pdf)), pdf), 0);
+  });
+
+  void it('of a mixed PDF keeps its pages and adds text only to the OCRed one', async () => {
+    const pdf = await buildLayeredPdf([{ text: ['real text on the first page of this document'] }, { scan: ['SCANNED TOTAL 9.00'] }]);
+    const result: OcrResult = {
+      ...base,
+      image: { width: 1700, height: 2200, format: 'pdf' },
+      text: 'real text on the first page of this document\fSCANNED TOTAL 9.00',
+      pages: [
+        { page: 1, width: 1700, height: 2200, text: 'real text on the first page of this document', meanConfidence: 100, source: 'text-layer' },
+        { page: 2, width: 1700, height: 2200, text: 'SCANNED TOTAL 9.00', meanConfidence: 90, source: 'ocr' },
+      ],
+      lines: [
+        { text: 'real text on the first page of this document', confidence: 100, bbox: { x0: 200, y0: 200, x1: 1000, y1: 250 }, page: 1 },
+        { text: 'SCANNED TOTAL 9.00', confidence: 90, bbox: { x0: 100, y0: 150, x1: 700, y1: 200 }, page: 2 },
+      ],
+    };
+    const read = await readPdf(await renderSearchablePdf(result, pdf));
+    assert.deepEqual(
+      read.map((p) => [p.size, p.images, p.items.map((i) => i.str)]),
+      [
+        [[612, 792], 0, ['real text on the first page of this document']],
+        [[612, 792], 1, ['SCANNED TOTAL 9.00']],
+      ],
+    );
+    // 1700 px across 612 pt: the box's left edge at 100 px is 36 pt.
+    assert.ok(near(read[1]!.items[0]!.x, 36), JSON.stringify(read[1]!.items[0]));
+  });
+
+  void it('leaves out characters Helvetica cannot write instead of failing', async () => {
+    const png = await renderText(['TOTAL'], { width: 400 });
+    const { width = 0, height = 0 } = await sharp(png).metadata();
+    const lines = [{ text: '合计 TOTAL €9', confidence: 90, bbox: { x0: 10, y0: 10, x1: 200, y1: 40 } }];
+    const [page] = await readPdf(await renderSearchablePdf({ ...base, image: { width, height, format: 'png' }, text: lines[0]!.text, lines }, png));
+    assert.deepEqual(
+      page?.items.map((i) => i.str),
+      ['TOTAL €9'],
+    );
+  });
+
+  void it('refuses a PDF that does not have the pages of the result', async () => {
+    const pdf = await buildLayeredPdf([{ scan: ['ONE PAGE'] }]);
+    const result: OcrResult = {
+      ...base,
+      image: { width: 100, height: 100, format: 'pdf' },
+      text: 'A\fB',
+      pages: [1, 2].map((page) => ({ page, width: 100, height: 100, text: 'A', meanConfidence: 90 })),
+      lines: [{ text: 'A', confidence: 90, bbox: { x0: 1, y0: 1, x1: 9, y1: 9 }, page: 2 }],
+    };
+    await assert.rejects(renderSearchablePdf(result, pdf), SearchablePdfError);
+  });
+});
