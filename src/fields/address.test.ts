@@ -43,6 +43,32 @@ void describe('receipt address', () => {
       ['KEDAI MAJU SDN BHD', 'NO 51. JALAN RIA,', '53100. KUALA LUMPUR', 'TEL 03-1111 2222'],
       'NO 51, JALAN RIA, 53100, KUALA LUMPUR',
     ],
+    [
+      'takes a district line between the street and the postcode line',
+      ['KEDAI MAJU SDN BHD', '13.JLN MERANTI 8', 'MEDAN NIAGA SG BESI', '57000 KL', 'INVOICE'],
+      '13,JLN MERANTI 8 MEDAN NIAGA SG BESI 57000 KL',
+    ],
+    [
+      'takes DARUL EHSAN on the line after the state',
+      ['KEDAI MAJU SDN BHD', 'NO.3, JALAN SATU,', '43300 SERI KEMBANGAN, SELANGOR', 'DARUL EHSAN', 'GST ID: 0001'],
+      'NO.3, JALAN SATU, 43300 SERI KEMBANGAN, SELANGOR DARUL EHSAN',
+    ],
+    [
+      'takes the town on the line after a line ending in the postcode',
+      ['KEDAI MAJU SDN BHD', 'NO.2 JALAN PRIMA U13 40170', 'SETIA ALAM', 'TAX INVOICE'],
+      'NO.2 JALAN PRIMA U13 40170 SETIA ALAM',
+    ],
+    [
+      'starts at a unit line ending in a comma above the street line',
+      ['KEDAI MAJU SDN BHD', 'A-G-06, DATARAN MAJU,', 'JALAN SS6/5A, KELANA JAYA,', '47301 PETALING JAYA', 'GST ID: 0001'],
+      'A-G-06, DATARAN MAJU, JALAN SS6/5A, KELANA JAYA, 47301 PETALING JAYA',
+    ],
+    [
+      'skips a registration line with its label',
+      ['KEDAI MAJU SDN BHD', 'COMPANY NO: SA0127959-D', 'LOT 48, JALAN ULU,', '54200 KUALA LUMPUR'],
+      'LOT 48, JALAN ULU, 54200 KUALA LUMPUR',
+    ],
+    ['reads L0T with a zero as LOT', ['KEDAI MAJU SDN BHD', 'L0T 18, JALAN KPB 6,', '43300 SERI KEMBANGAN'], 'LOT 18, JALAN KPB 6, 43300 SERI KEMBANGAN'],
     ['keeps a point inside a number (a price line is not an address)', ['KEDAI MAJU SDN BHD', 'ROTI 2.50'], undefined],
     ['finds nothing when no line after the name reads as an address', ['KEDAI MAJU SDN BHD', 'TAX INVOICE', 'THANK YOU'], undefined],
   ];

@@ -4,8 +4,9 @@
 import { clean, confidenceOf, fixDigits, REGISTRATION, type Field, type FieldLine } from './text.ts';
 
 // Keywords may be glued to what follows (GSTID:, TEL03-); TEL and REG not inside a word (TELUK, REGENCY).
+// COMPANY NO / ROC / BRN: a registration label whose number is on the next line.
 const ADDRESS_END =
-  /\b(TEL(?![A-Z])|FAX|PHONE|MOBILE|H\/P|GST|REG(?![A-Z])|INVOICE|RECEIPT|DATE|CASHIER|EMAIL|WWW|HTTP|DOC(UMENT)?(?![A-Z])|BILL|TABLE)|@|^T\s*:/iu;
+  /\b(TEL(?![A-Z])|FAX|PHONE|MOBILE|H\/P|GST|REG(?![A-Z])|INVOICE|RECEIPT|DATE|CASHIER|EMAIL|WWW|HTTP|DOC(UMENT)?(?![A-Z])|BILL|TABLE|COMPANY\s*NO|ROC\b|BRN\b)|@|^T\s*:/iu;
 const PHONE = /\+?\d{2,4}[-\s]?\d{3,4}[-\s]?\d{4}(?!\d)/u;
 // Long words need no boundary after them: OCR often drops the space (JALANPELABUR, LOT3).
 const ADDRESS_HINT =
@@ -17,6 +18,10 @@ const PRICE = /\d\.\d{2}(?!\d)/u;
 /** A state or federal territory (or the country) closing a Malaysian or Singaporean address line. */
 const STATE_END =
   /\b(JOHOR|KEDAH|KELANTAN|MELAKA|MALACCA|NEGERI SEMBILAN|PAHANG|PENANG|PULAU PINANG|PERAK|PERLIS|SABAH|SARAWAK|SELANGOR|TERENGGANU|KUALA LUMPUR|PUTRAJAYA|LABUAN|MALAYSIA|SINGAPORE)(\s+DARUL\s+[A-Z]+)?\W*$/iu;
+/** A five-digit postcode anywhere on a line. */
+const POSTCODE = /(?<!\d)\d{5}(?!\d)/u;
+/** A state's honorific title printed on the line after it: SELANGOR / DARUL EHSAN. */
+const STATE_TITLE = /^\W*DARUL\s?[A-Z]+\W*$/iu;
 /** A line that starts with a five-digit postcode (after stray marks): the last or next-to-last line of an address. */
 const POSTCODE_FIRST = /^\W*\d{5}\b/u;
 
@@ -51,6 +56,8 @@ function fixAddressWords(text: string): string {
 
 /** A house number or postcode is followed by a comma, never a full stop: OCR reads the comma as a point (NO 290. JALAN, 53200. KUALA). */
 const fixNumberStops = (text: string): string => text.replace(/(?<![\d.])(\d{2,})\.(?=\s*\p{L})/gu, '$1,');
+/** And inside a word 0 is the letter O (L0T, TAMAN B0TANIC). */
+const fixWordZeros = (text: string): string => text.replace(/(?<=\p{L})0(?=\p{L})/gu, 'O');
 
 /** Not part of an address: a contact, tax, document or registration line, or an item row with a price. */
 const endsAddress = (text: string): boolean => ADDRESS_END.test(text) || REGISTRATION.test(text) || PRICE.test(text);
@@ -61,17 +68,28 @@ function addressStart(texts: readonly string[], from: number): number {
     const text = texts[i]!;
     if (!ADDRESS_HINT.test(text) || endsAddress(text)) continue;
     // An address rarely starts with its postcode line: the street lines above it (misread, without a
-    // street word) belong to it, up to the company or a registration, tax or contact line.
+    // street word) belong to it, up to the company or a registration, tax or contact line. So does a
+    // unit or building line ending in a comma above the street line (A-G-06, DATARAN GLOMAC,).
     let start = i;
-    while (POSTCODE_FIRST.test(text) && start > from && i - start < 2 && !endsAddress(texts[start - 1]!)) start--;
+    const above = (): string => texts[start - 1]!;
+    while (start > from && !endsAddress(above()) && ((POSTCODE_FIRST.test(text) && i - start < 2) || (/,$/u.test(above()) && i - start < 2))) start--;
     return start;
   }
   return -1;
 }
 
-/** Whether the address goes on to line `text` after line `previous`: a line ending in a comma leads on, a street word, postcode or state is one. */
-const continuesAddress = (previous: string, text: string): boolean =>
-  /,$/u.test(previous) || /,$/u.test(text) || ADDRESS_HINT.test(text) || STATE_END.test(text);
+/**
+ * Whether the address goes on to line `text` after line `previous`: a line ending in a comma or a postcode leads on;
+ * a street word, postcode, state or a state's title (DARUL EHSAN on its own line) is part of one; and a
+ * line between the street and the postcode line is too (a district name without a street word).
+ */
+const continuesAddress = (previous: string, text: string, next: string): boolean =>
+  /(,|(?<!\d)\d{5})$/u.test(previous) ||
+  /,$/u.test(text) ||
+  ADDRESS_HINT.test(text) ||
+  STATE_END.test(text) ||
+  STATE_TITLE.test(text) ||
+  (POSTCODE.test(next) && !endsAddress(next));
 
 /**
  * The address: from the first line after the company that reads as one, while the lines read as its
@@ -79,14 +97,14 @@ const continuesAddress = (previous: string, text: string): boolean =>
  * country may follow on the next line.)
  */
 export function findAddress(lines: readonly FieldLine[], company: Field | undefined): Field | undefined {
-  const texts = lines.map((line) => fixNumberStops(fixAddressWords(fixDigits(clean(line.text)))));
+  const texts = lines.map((line) => fixNumberStops(fixAddressWords(fixWordZeros(fixDigits(clean(line.text))))));
   const start = addressStart(texts, (company?.lines.at(-1) ?? -1) + 1);
   if (start < 0) return undefined;
   const picked: number[] = [];
   const parts: string[] = [];
   for (let i = start; i < Math.min(texts.length, start + 5); i++) {
     const text = texts[i]!;
-    if (endsAddress(text) || (i > start && !continuesAddress(texts[i - 1]!, text))) break;
+    if (endsAddress(text) || (i > start && !continuesAddress(texts[i - 1]!, text, texts[i + 1] ?? ''))) break;
     // A phone number printed after the address on the same row ends it.
     const phone = PHONE.exec(text);
     const kept = phone ? text.slice(0, phone.index).trim() : text;

@@ -73,6 +73,15 @@ void describe('receipt fields', () => {
     ],
     ['a misread TAX INVOICE heading is not the name', lines('TAX INVQICE', 'KEDAI MAJU'), 'KEDAI MAJU'],
     ['a person named above the registered name does not win over it', lines('TAN AH KOW', 'KEDAI MAJU SDN BHD'), 'KEDAI MAJU SDN BHD'],
+    ['a name broken before its legal form takes the line above', lines('POPULAR PAPER', 'CO. (M) SDN BHD', 'NO 8, JALAN 7/1'), 'POPULAR PAPER CO. (M) SDN BHD'],
+    [
+      'a bracket left open takes the line below',
+      lines('AIK MAJU HARDWARE', 'ENTERPRISE (BUKIT', 'INDAH) SDN BHD', '822737-X'),
+      'AIK MAJU HARDWARE ENTERPRISE (BUKIT INDAH) SDN BHD',
+    ],
+    ['a name with two words before its legal form stands alone', lines('tan ah kow', 'KEDAI MAJU TRADING'), 'KEDAI MAJU TRADING'],
+    ['a date or registration label after the legal form is cut', lines('KEDAI MAJU SDN BHD 09Apr2018 18:26'), 'KEDAI MAJU SDN BHD'],
+    ['a registration label in brackets after the legal form is cut', lines('KEDAI MAJU SDN BHD (CO.NO 12345-A)'), 'KEDAI MAJU SDN BHD'],
   ];
   for (const [name, input, value] of companies) void it(`company: ${name}`, () => assert.equal(findCompany(input)?.value, value));
 

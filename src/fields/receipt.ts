@@ -31,6 +31,25 @@ const fixLegalForm = (text: string): string => text.replace(/\bS[DO0]N(\.?\s?)[B
 /** Marks OCR puts before or after a name (table rules, bullets, logo specks): | . : + # - and the like. */
 const trimMarks = (text: string): string => text.replace(/^[^\p{L}\p{N}(]+/u, '').replace(/[^\p{L}\p{N}.)]+$/u, '');
 
+/** After the final legal form, a registration number or label is not part of the name: SDN BHD (CO.NO ..., S/B 273500-U (KJ1). */
+const cutAfterLegalForm = (text: string): string => text.replace(/(\b(BHD|S\/B|LTD|LIMITED)\.?)\s*\(?\s*(CO\b|NO\b|\d).*$/iu, '$1');
+const balanced = (text: string): boolean => (text.match(/\(/gu) ?? []).length <= (text.match(/\)/gu) ?? []).length;
+
+/**
+ * The lines of a name whose legal-form line carries at most one word of it (POPULAR BOOK / CO. (M) SDN BHD,
+ * LIAN CHI VEGETARIAN / RESTAURANT SDN BHD): the name line above joins it; a bracket left open
+ * (ENTERPRISE (SETIA / ALAM) SDN BHD) takes the line below.
+ */
+function nameLines(header: readonly string[], at: number, isName: (text: string, i: number) => boolean): number[] {
+  const text = header[at]!;
+  // CO. (M) SDN BHD: the CO. is part of the legal form (the suffix pattern matches only SDN BHD there).
+  const legal = Math.min(COMPANY_SUFFIX.exec(text)!.index, /\bCO\.(?!\w)/iu.exec(text)?.index ?? Infinity);
+  const wordsBefore = text.slice(0, legal).trim().split(/\s+/u).filter(Boolean).length;
+  const picked = wordsBefore <= 1 && at > 0 && isName(header[at - 1]!, at - 1) && !COMPANY_SUFFIX.test(header[at - 1]!) ? [at - 1, at] : [at];
+  if (!balanced(text) && at + 1 < header.length && /\)/u.test(header[at + 1]!)) picked.push(at + 1);
+  return picked;
+}
+
 /** The merchant: a top line with a legal-form word, else the first line of the header that reads as a name; without a trailing registration number. */
 export function findCompany(lines: readonly FieldLine[]): Field | undefined {
   const header = lines.slice(0, 8).map((line) => fixLegalForm(trimMarks(clean(line.text))));
@@ -40,8 +59,10 @@ export function findCompany(lines: readonly FieldLine[]): Field | undefined {
   const suffixed = header.findIndex((text) => COMPANY_SUFFIX.test(text) && !NOT_A_NAME.test(text));
   const at = suffixed >= 0 ? suffixed : header.findIndex(isName);
   if (at < 0) return undefined;
-  const value = trimMarks(header[at]!.replace(/\s*\(?\s*\d{5,}\s*-?\s*[A-Z]?\s*\)?\s*$/iu, ''));
-  return { value, lines: [at], confidence: confidenceOf(lines, [at], suffixed >= 0 ? 1 : 0.6) };
+  const picked = suffixed >= 0 ? nameLines(header, at, isName) : [at];
+  const joined = picked.map((i) => header[i]!).join(' ');
+  const value = trimMarks(cutAfterLegalForm(joined).replace(/\s*\(?\s*\d{5,}\s*-?\s*[A-Z]?\s*\)?\s*$/iu, ''));
+  return { value, lines: picked, confidence: confidenceOf(lines, picked, suffixed >= 0 ? 1 : 0.6) };
 }
 
 /** The first date printed on the receipt, as ISO 8601. */
