@@ -72,7 +72,7 @@ void test('the CRD is namespaced, short-named ocrp, with a status subresource an
   assert.deepEqual(v?.subresources, { status: {} });
   assert.deepEqual(
     v?.additionalPrinterColumns.map((c) => c.name),
-    ['Ready', 'Backlog', 'Workers', 'Age'],
+    ['Ready', 'Backlog', 'Workers', 'Engine', 'Age'],
   );
 });
 

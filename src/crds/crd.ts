@@ -135,6 +135,7 @@ export function buildCrd(): JsonSchema {
               description: 'Messages the workers scale on (waiting, plus in flight when countInFlight is set).',
             },
             { name: 'Workers', type: 'integer', jsonPath: '.status.worker.readyReplicas', description: 'Ready worker pods.' },
+            { name: 'Engine', type: 'string', jsonPath: '.status.ocr.engine', description: 'The OCR engine the workers run (spec.ocr.engine, auto resolved).' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
           ],
           schema: { openAPIV3Schema: buildOpenApiSchema() },
