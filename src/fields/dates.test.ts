@@ -13,6 +13,8 @@ void describe('dates on receipts', () => {
     ['no date where the separators differ', 'GA06-07-6/24', undefined],
     ['no date that does not exist', '31/02/2018', undefined],
     ['no date in a phone number', 'TEL 03-7731 8169', undefined],
+    ['no date in a phone number written with points', 'Tel.: 05.22.95.66.66', undefined],
+    ['a date glued to its label', 'Date04-04-2018 14:26:20', '2018-04-04'],
     ['no date in plain text', 'THANK YOU', undefined],
   ];
   for (const [name, text, iso] of cases) void it(`reads ${name}`, () => assert.equal(parseDate(text), iso));

@@ -5,7 +5,8 @@ const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', '
 
 const YEAR_FIRST = /(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)/u;
 // The same separator twice (06-07-6/24 is not a date), not glued to a word or number before it.
-const DAY_FIRST = /(?<![\dA-Z])(\d{1,2})\s?([-/.])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?!\d)/iu;
+// A two-digit year does not run on into more groups (05.22.95.66.66 is a phone number).
+const DAY_FIRST = /(?<![\dA-Z])(\d{1,2})\s?([-/.])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2}(?![-/.]\d))(?!\d)/iu;
 const NAMED_MONTH = /(?<!\d)(\d{1,2})[\s/.-]*(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[\s/.,-]*(\d{4}|\d{2})(?!\d)/iu;
 
 function fullYear(year: string): number {
@@ -23,8 +24,8 @@ export function isoDate(year: number, month: number, day: number): string | unde
 
 /** The first date in `text`, as ISO 8601. */
 export function parseDate(raw: string): string | undefined {
-  // OCR often glues the time to the year: 25/12/20188:13:39PM.
-  const text = raw.replace(/(\d{4})(\d{1,2}:\d{2})/gu, '$1 $2');
+  // OCR often glues the time to the year (25/12/20188:13:39PM) and the label to the date (Date04-04-2018).
+  const text = raw.replace(/(\d{4})(\d{1,2}:\d{2})/gu, '$1 $2').replace(/(DATE)(?=\d)/giu, '$1 ');
   const ymd = YEAR_FIRST.exec(text);
   if (ymd) return isoDate(Number(ymd[1]), Number(ymd[2]), Number(ymd[3]));
   const named = NAMED_MONTH.exec(text);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { findAddress, findCompany, findTotal, receiptFields, type FieldLine } from './receipt.ts';
+import { findAddress, findCompany, findDate, findTotal, receiptFields, type FieldLine } from './receipt.ts';
 
 const lines = (...texts: string[]): FieldLine[] => texts.map((text) => ({ text, confidence: 90 }));
 
@@ -84,6 +84,14 @@ void describe('receipt fields', () => {
     ['a registration label in brackets after the legal form is cut', lines('KEDAI MAJU SDN BHD (CO.NO 12345-A)'), 'KEDAI MAJU SDN BHD'],
   ];
   for (const [name, input, value] of companies) void it(`company: ${name}`, () => assert.equal(findCompany(input)?.value, value));
+
+  const dates: [string, FieldLine[], string | undefined][] = [
+    ['the first date printed when no line is labelled', lines('KEDAI MAJU', '12/03/2018 10:25', 'TOTAL 9.00'), '2018-03-12'],
+    ['the dated line over an item code that reads as a date', lines('CK 11-22-31 - 10/400', 'Date: 19/09/2017'), '2017-09-19'],
+    ['a four-digit year over a reference number with slashes', lines('SP-NULL-18/06/04-1016956', ': 04/06/2018'), '2018-06-04'],
+    ['no date when none is printed', lines('KEDAI MAJU', 'TOTAL 9.00'), undefined],
+  ];
+  for (const [name, input, value] of dates) void it(`date: ${name}`, () => assert.equal(findDate(input)?.value, value));
 
   void it('drops a registration number after the company name', () => {
     assert.equal(findCompany(lines('AEON CO. (M) BHD (126926-H)'))?.value, 'AEON CO. (M) BHD');

@@ -65,13 +65,21 @@ export function findCompany(lines: readonly FieldLine[]): Field | undefined {
   return { value, lines: picked, confidence: confidenceOf(lines, picked, suffixed >= 0 ? 1 : 0.6) };
 }
 
-/** The first date printed on the receipt, as ISO 8601. */
+/** A date label or a time beside the date: the line is the receipt's date line, not an item code or a reference. */
+const DATE_LINE = /DATE|\d{1,2}:\d{2}/iu;
+const FOUR_DIGIT_YEAR = /(?<!\d)(19|20)\d{2}(?!\d)/u;
+
+/** The receipt's date as ISO 8601: on a labelled or timed line with a four-digit year if there is one, else the first date printed. */
 export function findDate(lines: readonly FieldLine[]): Field | undefined {
+  let best: { score: number; field: Field } | undefined;
   for (let i = 0; i < lines.length; i++) {
-    const iso = parseDate(lines[i]!.text);
-    if (iso) return { value: iso, lines: [i], confidence: confidenceOf(lines, [i]) };
+    const text = lines[i]!.text;
+    const iso = parseDate(text);
+    if (!iso) continue;
+    const score = (DATE_LINE.test(text) ? 2 : 0) + (FOUR_DIGIT_YEAR.test(text) ? 1 : 0);
+    if (!best || score > best.score) best = { score, field: { value: iso, lines: [i], confidence: confidenceOf(lines, [i]) } };
   }
-  return undefined;
+  return best?.field;
 }
 
 /** Every receipt field the lines support. */
