@@ -1,7 +1,7 @@
 import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubernetesObject, V1Deployment, V1ManagedFieldsEntry } from '@kubernetes/client-node';
-import { reduceManagedFields, statusPatch, trimChild } from './kube.ts';
+import { objectPath, reduceManagedFields, statusPatch, trimChild } from './kube.ts';
 import { WATCH_RETRY, watchQuery, watchRetryDelay } from './kube-http/informer.ts';
 import { appliesReplicas } from './reconcile/apply.ts';
 import { deploymentFacts } from './reconcile/gather.ts';
@@ -130,4 +130,24 @@ void test('a Deployment from a list (no kind on items) is trimmed too; other kin
   };
   const trimmed = trimChild(hpa) as typeof hpa;
   assert.deepEqual([trimmed.spec, trimmed.status], [hpa.spec, hpa.status]);
+});
+
+void describe('the REST path of a written object', () => {
+  const meta = { name: 'p-api', namespace: 'ns' };
+  const cases: { name: string; obj: KubernetesObject; path: string }[] = [
+    {
+      name: 'a Deployment lives under apps/v1',
+      obj: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta },
+      path: '/apis/apps/v1/namespaces/ns/deployments/p-api',
+    },
+    { name: 'a Service lives under the core group', obj: { apiVersion: 'v1', kind: 'Service', metadata: meta }, path: '/api/v1/namespaces/ns/services/p-api' },
+    {
+      name: 'a KEDA ScaledObject is written though it is not watched',
+      obj: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: meta },
+      path: '/apis/keda.sh/v1alpha1/namespaces/ns/scaledobjects/p-api',
+    },
+  ];
+  for (const c of cases) void it(c.name, () => assert.equal(objectPath(c.obj), c.path));
+  void it('a kind the operator does not manage is refused with the place to add it', () =>
+    assert.throws(() => objectPath({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta }), /No REST path known for v1 ConfigMap: add it to MANAGED_KINDS/));
 });

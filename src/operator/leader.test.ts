@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
 import { silentLogger } from '../shared/logger.ts';
-import { LeaderElector, mayAcquire, withTimeout } from './leader.ts';
+import { LeaderElector, MicroTime, mayAcquire, withTimeout } from './leader.ts';
 
 const lease = (holder: string | undefined): V1Lease => ({ spec: { holderIdentity: holder, renewTime: new Date(0) } });
 const DURATION = 15_000;
@@ -64,4 +64,8 @@ void test('a leader whose renewals hang steps down within the renew deadline', {
 void test('withTimeout rejects a promise that never settles and passes a settled one through', async () => {
   await assert.rejects(withTimeout(new Promise(() => undefined), 20), /did not answer within 20 ms/);
   assert.equal(await withTimeout(Promise.resolve(7), 20), 7);
+});
+
+void test('a Lease time is written with the six fractional digits the API server wants', () => {
+  assert.equal(JSON.stringify({ renewTime: new MicroTime(Date.UTC(2026, 0, 2, 3, 4, 5, 67)) }), '{"renewTime":"2026-01-02T03:04:05.067000Z"}');
 });
