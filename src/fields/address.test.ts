@@ -69,6 +69,11 @@ void describe('receipt address', () => {
       'LOT 48, JALAN ULU, 54200 KUALA LUMPUR',
     ],
     ['reads L0T with a zero as LOT', ['KEDAI MAJU SDN BHD', 'L0T 18, JALAN KPB 6,', '43300 SERI KEMBANGAN'], 'LOT 18, JALAN KPB 6, 43300 SERI KEMBANGAN'],
+    [
+      'reads a point after a whole word inside the address as a comma, and keeps it after an abbreviation and at the end',
+      ['KEDAI MAJU SDN BHD', 'LOT P.T. 28, JLN. MAWAR. TAMAN BUNGA.', '43000 KAJANG. SELANGOR.', 'TEL 03-1111 2222'],
+      'LOT P.T. 28, JLN. MAWAR, TAMAN BUNGA, 43000 KAJANG, SELANGOR.',
+    ],
     ['keeps a point inside a number (a price line is not an address)', ['KEDAI MAJU SDN BHD', 'ROTI 2.50'], undefined],
     ['finds nothing when no line after the name reads as an address', ['KEDAI MAJU SDN BHD', 'TAX INVOICE', 'THANK YOU'], undefined],
   ];

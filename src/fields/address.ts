@@ -54,8 +54,14 @@ function fixAddressWords(text: string): string {
   });
 }
 
-/** A house number or postcode is followed by a comma, never a full stop: OCR reads the comma as a point (NO 290. JALAN, 53200. KUALA). */
-const fixNumberStops = (text: string): string => text.replace(/(?<![\d.])(\d{2,})\.(?=\s*\p{L})/gu, '$1,');
+/**
+ * Inside an address a number or a whole word is followed by a comma, not a full stop (in SROIE's
+ * keys about 440 to 6 after a word of four letters or more, 300 to 2 after a number); OCR often reads
+ * the comma as a point (NO 290. JALAN, TAMAN DAYA. 81100). Abbreviations (NO., JLN., P.T.) and the
+ * point that ends the address are kept.
+ */
+const fixStops = (text: string): string =>
+  text.replace(/(?<![\d.])(\d+)\.(?=\s*\p{L})/gu, '$1,').replace(/(?<=(?<![\p{L}.])\p{L}{4,})\.(?=\s*[\p{L}\d])/gu, ',');
 /** And inside a word 0 is the letter O (L0T, TAMAN B0TANIC). */
 const fixWordZeros = (text: string): string => text.replace(/(?<=\p{L})0(?=\p{L})/gu, 'O');
 
@@ -97,7 +103,7 @@ const continuesAddress = (previous: string, text: string, next: string): boolean
  * country may follow on the next line.)
  */
 export function findAddress(lines: readonly FieldLine[], company: Field | undefined): Field | undefined {
-  const texts = lines.map((line) => fixNumberStops(fixAddressWords(fixWordZeros(fixDigits(clean(line.text))))));
+  const texts = lines.map((line) => fixAddressWords(fixWordZeros(fixDigits(clean(line.text)))));
   const start = addressStart(texts, (company?.lines.at(-1) ?? -1) + 1);
   if (start < 0) return undefined;
   const picked: number[] = [];
@@ -115,5 +121,5 @@ export function findAddress(lines: readonly FieldLine[], company: Field | undefi
     if (phone) break;
   }
   if (picked.length === 0) return undefined;
-  return { value: parts.join(' '), lines: picked, confidence: confidenceOf(lines, picked, 0.8) };
+  return { value: fixStops(parts.join(' ')), lines: picked, confidence: confidenceOf(lines, picked, 0.8) };
 }
