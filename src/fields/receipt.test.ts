@@ -80,6 +80,8 @@ void describe('receipt fields', () => {
       'AIK MAJU HARDWARE ENTERPRISE (BUKIT INDAH) SDN BHD',
     ],
     ['a name with two words before its legal form stands alone', lines('tan ah kow', 'KEDAI MAJU TRADING'), 'KEDAI MAJU TRADING'],
+    ['a legal form glued to the name is found, and a lower-case line above does not join it', lines('tan ah kow', 'KEDAIMAJUTRADING'), 'KEDAIMAJUTRADING'],
+    ['SDN BHD misread as SIN BHD or SDN 3HD is read back', lines('KEDAI MAJU (SETIA) SIN 3HD'), 'KEDAI MAJU (SETIA) SDN BHD'],
     ['a date or registration label after the legal form is cut', lines('KEDAI MAJU SDN BHD 09Apr2018 18:26'), 'KEDAI MAJU SDN BHD'],
     ['a registration label in brackets after the legal form is cut', lines('KEDAI MAJU SDN BHD (CO.NO 12345-A)'), 'KEDAI MAJU SDN BHD'],
   ];

@@ -20,14 +20,14 @@ export interface ReceiptFields {
   total?: TotalField;
 }
 
-/** Legal-form words: a top line carrying one is the merchant's registered name. */
-const COMPANY_SUFFIX = /\b(SDN\.? ?BHD|BHD|S\/B|ENTERPRISE|TRADING|CO\.|COMPANY|LTD|LIMITED|INC|LLC|GMBH|PLC|PERNIAGAAN|SYARIKAT)\b/iu;
+/** Legal-form words: a top line carrying one is the merchant's registered name. The long ones may be glued to the name (ABCHOTRADING). */
+const COMPANY_SUFFIX = /(SDN\.? ?BHD|ENTERPRISE|TRADING)\b|\b(BHD|S\/B|CO\.|COMPANY|LTD|LIMITED|INC|LLC|GMBH|PLC|PERNIAGAAN|SYARIKAT)\b/iu;
 const NOT_A_NAME = /\b(TAX INVOICE|IN[VU]\w{0,2}ICE|RECEIPT|CASH ?BILL|WELCOME|THANK|PLEASE|GST|REG|TEL|FAX|PHONE|DATE|TIME|ORDER)\b/iu;
 
 /** Below this line confidence (0-100) a header line is taken for a logo or noise, not the merchant's name. */
 const NOISE_CONFIDENCE = 50;
-/** OCR misreads of SDN BHD (SON BHD, SDN 8HD, SDN BND): the legal form is a fixed phrase, so it is read back as one. */
-const fixLegalForm = (text: string): string => text.replace(/\bS[DO0]N(\.?\s?)[B8][HN]D\b/giu, (_, gap: string) => `SDN${gap}BHD`);
+/** OCR misreads of SDN BHD (SON BHD, SIN BHD, SDN 8HD, SDN3HD, SDN BND): the legal form is a fixed phrase, so it is read back as one. */
+const fixLegalForm = (text: string): string => text.replace(/\bS[DO0I]N(\.?\s?)[B83][HN]D\b/giu, (_, gap: string) => `SDN${gap}BHD`);
 /** Marks OCR puts before or after a name (table rules, bullets, logo specks): | . : + # - and the like. */
 const trimMarks = (text: string): string => text.replace(/^[^\p{L}\p{N}(]+/u, '').replace(/[^\p{L}\p{N}.)]+$/u, '');
 
@@ -45,7 +45,10 @@ function nameLines(header: readonly string[], at: number, isName: (text: string,
   // CO. (M) SDN BHD: the CO. is part of the legal form (the suffix pattern matches only SDN BHD there).
   const legal = Math.min(COMPANY_SUFFIX.exec(text)!.index, /\bCO\.(?!\w)/iu.exec(text)?.index ?? Infinity);
   const wordsBefore = text.slice(0, legal).trim().split(/\s+/u).filter(Boolean).length;
-  const picked = wordsBefore <= 1 && at > 0 && isName(header[at - 1]!, at - 1) && !COMPANY_SUFFIX.test(header[at - 1]!) ? [at - 1, at] : [at];
+  const above = header[at - 1] ?? '';
+  // The line above joins only in the same lettering: a lower-case line over a capitals name is someone else's (a cashier's, a member's).
+  const sameCase = (above === above.toUpperCase()) === (text === text.toUpperCase());
+  const picked = wordsBefore <= 1 && at > 0 && sameCase && isName(above, at - 1) && !COMPANY_SUFFIX.test(above) ? [at - 1, at] : [at];
   if (!balanced(text) && at + 1 < header.length && /\)/u.test(header[at + 1]!)) picked.push(at + 1);
   return picked;
 }
