@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobRecord, OcrResult } from '../../jobs/index.ts';
-import { ResultCache } from './result-cache.ts';
+import { ResultCache, approxResultBytes } from './result-cache.ts';
 
 function result(jobId: string): OcrResult {
   return {
@@ -18,7 +18,11 @@ function result(jobId: string): OcrResult {
 }
 
 /** Our own store interfaces, answered from maps, counting the reads that would be storage calls. */
-function stores(answers: Record<string, string>, results: Record<string, OcrResult>): { cache: ResultCache; reads: { index: number; blobs: number } } {
+function stores(
+  answers: Record<string, string>,
+  results: Record<string, OcrResult>,
+  limits: { maxResults?: number; maxResultBytes?: number } = { maxResults: 2 },
+): { cache: ResultCache; reads: { index: number; blobs: number } } {
   const reads = { index: 0, blobs: 0 };
   const cache = new ResultCache({
     pipeline: 'test',
@@ -34,7 +38,7 @@ function stores(answers: Record<string, string>, results: Record<string, OcrResu
         return results[jobId];
       },
     },
-    maxResults: 2,
+    ...limits,
     maxAnswers: 2,
   });
   return { cache, reads };
@@ -82,6 +86,37 @@ void describe('the result cache', () => {
     for (const id of ['job-1', 'job-2', 'job-1', 'job-3', 'job-1', 'job-2']) await cache.resultOf(succeeded(id));
     // job-2 was the least recently used when job-3 came in, so only it is read twice.
     assert.equal(reads.blobs, 4);
+  });
+
+  void it('forgets results beyond its byte budget even when their count is small', async () => {
+    const word = {
+      text: 'WORD',
+      confidence: 90,
+      bbox: { x0: 0, y0: 0, x1: 1, y1: 1 },
+      quad: [
+        [0, 0],
+        [1, 0],
+        [1, 1],
+        [0, 1],
+      ] as [number, number][],
+    };
+    const wordy = (id: string): OcrResult => ({ ...result(id), lines: [{ text: 'WORD', confidence: 90, bbox: word.bbox, words: Array(100).fill(word) }] });
+    const budget = 2 * approxResultBytes(wordy('job-1')) + 100; // room for two of them, not three
+    const { cache, reads } = stores(
+      {},
+      { 'job-1': wordy('job-1'), 'job-2': wordy('job-2'), 'job-3': wordy('job-3') },
+      { maxResults: 100, maxResultBytes: budget },
+    );
+    for (const id of ['job-1', 'job-2', 'job-3', 'job-3', 'job-2', 'job-1']) await cache.resultOf(succeeded(id));
+    // job-1 left when job-3 came in; job-3 and job-2 stayed; job-1 is read again (and pushes job-3 out).
+    assert.equal(reads.blobs, 4);
+  });
+
+  void it('does not keep a single result larger than the whole budget', async () => {
+    const { cache, reads } = stores({}, { 'job-1': result('job-1') }, { maxResults: 100, maxResultBytes: 10 });
+    await cache.resultOf(succeeded('job-1'));
+    await cache.resultOf(succeeded('job-1'));
+    assert.equal(reads.blobs, 2);
   });
 
   void it('shares one read between warm() (a sync notice) and the answer that follows it', async () => {
