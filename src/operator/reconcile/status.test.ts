@@ -62,6 +62,13 @@ for (const c of keysSecretCases) {
   void test(c.name, () => assert.deepEqual(buildStatus(undefined, c.facts, 1, T0, undefined, c.keysSecret).api, c.api));
 }
 
+void test('status.ocr carries the resolved engine, and an unchanged engine leaves the status equal', () => {
+  const first = buildStatus(undefined, healthy, 1, T0, undefined, undefined, { engine: 'paddle' });
+  assert.deepEqual(first.ocr, { engine: 'paddle' });
+  assert.ok(statusEqual(first, buildStatus(first, healthy, 1, T1, undefined, undefined, { engine: 'paddle' })));
+  assert.ok(!statusEqual(first, buildStatus(first, healthy, 1, T1, undefined, undefined, { engine: 'tesseract' })));
+});
+
 void test('the scaling block written by the queue poller is kept', () => {
   const scaling = { activeMessages: 12, desiredWorkers: 3 };
   const s = buildStatus({ scaling }, healthy, 1, T0);
