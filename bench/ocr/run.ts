@@ -1,7 +1,8 @@
 // OCR benchmark: tesseract.js (as the worker runs it: sharp preprocessing + a pool of
 // tesseract workers) beside the native `tesseract` command, same images, same run.
 //
-//   npm run bench:ocr -- [--limit N] [--tuning name,name...] [--sweep] [--workers 1,2] [--no-native]
+//   npm run bench:ocr -- [--limit N] [--offset N] [--tuning name,name...] [--sweep] [--workers 1,2] [--no-native]
+//                        [--engine tesseract,paddle,paddle-unfused] (paddle-unfused: paddle without fuse.ts, for A/B)
 //
 // Part 1 (per core): every receipt is read by native tesseract and by each tuning in
 // turn (round-robin), one at a time, so load from other processes on a shared machine
@@ -16,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { availableParallelism, loadavg } from 'node:os';
 import { TesseractPool, type OcrEngine } from '../../src/worker/ocr/engine.ts';
-import { PaddleEngine } from '../../src/worker/ocr/paddle/engine.ts';
+import { DEFAULT_PADDLE, PaddleEngine } from '../../src/worker/ocr/paddle/engine.ts';
 import { preprocess, type PreprocessSettings } from '../../src/worker/ocr/preprocess.ts';
 import { DEFAULT_TUNING } from '../../src/worker/ocr/defaults.ts';
 import { cer, referenceFromCsv } from './cer.ts';
@@ -43,12 +44,13 @@ interface Tally {
   fields: Record<FieldName, { hit: number; of: number }>;
 }
 
-function loadSamples(limit: number): Sample[] {
+/** `limit` receipts in name order after skipping `offset` (to tune on the first half and confirm on the second). */
+function loadSamples(limit: number, offset = 0): Sample[] {
   const ids = readdirSync(join(DATASET, 'images'))
     .filter((f) => f.endsWith('.jpg'))
     .map((f) => f.slice(0, -4))
     .sort()
-    .slice(0, limit);
+    .slice(offset, offset + limit);
   return ids.map((id) => {
     const path = join(DATASET, 'images', `${id}.jpg`);
     const keyPath = join(DATASET, 'key', `${id}.json`);
@@ -141,6 +143,11 @@ async function openReaders(tunings: string[], engines: readonly string[]): Promi
     }
   }
   if (engines.includes('paddle')) readers.push({ label: 'paddle', engine: 'paddle', ocr: await PaddleEngine.create(), preprocess: DEFAULT_TUNING.preprocess });
+  // The A/B of the load-time graph rewrites (src/worker/ocr/paddle/fuse.ts): the model files as shipped.
+  if (engines.includes('paddle-unfused')) {
+    const ocr = await PaddleEngine.create({ ...DEFAULT_PADDLE, fuseGraphs: false });
+    readers.push({ label: 'paddle, graphs as shipped', engine: 'paddle', ocr, preprocess: DEFAULT_TUNING.preprocess });
+  }
   return readers;
 }
 
@@ -230,6 +237,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       limit: { type: 'string', default: '32' },
+      offset: { type: 'string', default: '0' },
       workers: { type: 'string', default: '1,2' },
       tuning: { type: 'string', default: 'default' },
       engine: { type: 'string', default: 'tesseract,paddle' },
@@ -241,7 +249,7 @@ async function main(): Promise<void> {
     console.log(`bench:ocr skipped: dataset not found at ${DATASET} (expected ../shared/datasets/sroie-dev beside the repo)`);
     return;
   }
-  const samples = loadSamples(Number(values.limit));
+  const samples = loadSamples(Number(values.limit), Number(values.offset));
   const names = values.sweep ? Object.keys(TUNINGS) : values.tuning.split(',');
   for (const name of names) if (!TUNINGS[name]) throw new Error(`unknown tuning ${name}; known: ${Object.keys(TUNINGS).join(', ')}`);
   let withNative = !values['no-native'];

@@ -36,6 +36,35 @@ void describe('paddle engine', () => {
     assert.ok(result.meanConfidence > 50);
   });
 
+  void it('gives each line its quad and its words, in order, inside the line', async () => {
+    const lines = ['MEGA MART SDN BHD', 'TOTAL 45.60'];
+    const image = await preprocess(await renderText(lines, { format: 'jpeg' }), PREPARE);
+    const result = await engine.recognize(image, { pageSegmentation: 'auto' }, 60_000);
+    assert.deepEqual(
+      result.lines.map((line) => line.words?.map((word) => word.text.toUpperCase())),
+      lines.map((line) => line.split(' ')),
+    );
+    for (const line of result.lines) {
+      const { x0, y0, x1, y1 } = line.bbox;
+      assert.deepEqual(line.quad, [
+        [x0, y0],
+        [x1, y0],
+        [x1, y1],
+        [x0, y1],
+      ]);
+      let previous = -Infinity;
+      for (const word of line.words ?? []) {
+        assert.ok(
+          word.bbox.x0 >= x0 && word.bbox.x1 <= x1 && word.bbox.x0 < word.bbox.x1,
+          `${word.text} ${JSON.stringify(word.bbox)} in ${JSON.stringify(line.bbox)}`,
+        );
+        assert.ok(word.bbox.x0 >= previous, `${word.text} starts before the previous word ends`);
+        previous = word.bbox.x1 - (word.bbox.x1 - word.bbox.x0) / 2;
+        assert.ok(word.confidence > 50 && word.confidence <= 100, `confidence ${word.confidence}`);
+      }
+    }
+  });
+
   void it('returns no lines for a blank page', async () => {
     const image = await preprocess(await renderText([' ']), PREPARE);
     const result = await engine.recognize(image, { pageSegmentation: 'auto' }, 60_000);

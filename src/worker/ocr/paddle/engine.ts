@@ -11,14 +11,15 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import type { PageSegmentation } from '../../../jobs/schema.ts';
+import type { OcrWord, PageSegmentation } from '../../../jobs/schema.ts';
 import { OcrTimeoutError, TransientJobError } from '../../errors.ts';
 import type { OcrEngine, Recognition } from '../engine.ts';
+import { quadOf } from '../geometry.ts';
 import type { PreparedImage } from '../preprocess.ts';
 import { DEFAULT_DETECTION, boxesFromProbabilities, detectionSize, detectionTensor, type DetectionSettings, type TextBox } from './detect.ts';
 import { fuseModel } from './fuse.ts';
 import { bundledModels, loadCharset, type PaddleModels } from './models.ts';
-import { LINE_HEIGHT, ctcDecode, lineTensor, lineWidth, readingOrder } from './recognize.ts';
+import { LINE_HEIGHT, ctcDecode, equalWidthBatches, lineTensor, lineWidth, readingOrder, spaceAtGaps, wordsOf } from './recognize.ts';
 
 export interface PaddleSettings {
   detection: DetectionSettings;
@@ -42,6 +43,7 @@ interface Line {
   box: TextBox;
   text: string;
   confidence: number;
+  words: OcrWord[];
 }
 
 /** The grey pixels of a prepared image (a binary PGM: header, then one byte per pixel). */
@@ -60,7 +62,12 @@ function joinRow(row: readonly Line[]): Line {
     y1: Math.max(...row.map((l) => l.box.y1)),
     score: row.reduce((sum, l) => sum + l.box.score, 0) / row.length,
   };
-  return { box, text: row.map((l) => l.text).join(' '), confidence: row.reduce((sum, l) => sum + l.confidence, 0) / row.length };
+  return {
+    box,
+    text: row.map((l) => l.text).join(' '),
+    confidence: row.reduce((sum, l) => sum + l.confidence, 0) / row.length,
+    words: row.flatMap((l) => l.words),
+  };
 }
 
 export class PaddleEngine implements OcrEngine {
@@ -105,7 +112,11 @@ export class PaddleEngine implements OcrEngine {
       const meanConfidence = lines.length === 0 ? 0 : lines.reduce((sum, line) => sum + line.confidence, 0) / lines.length;
       return {
         text: lines.map((line) => line.text).join('\n'),
-        lines: lines.map(({ box, text, confidence }) => ({ text, confidence, bbox: { x0: box.x0, y0: box.y0, x1: box.x1, y1: box.y1 } })),
+        lines: lines.map(({ box, text, confidence, words }) => {
+          // Detection boxes are upright (detect.ts), so a line's quad is its box's corners.
+          const bbox = { x0: box.x0, y0: box.y0, x1: box.x1, y1: box.y1 };
+          return { text, confidence, bbox, quad: quadOf(bbox), words };
+        }),
         meanConfidence,
       };
     } catch (error) {
@@ -128,23 +139,31 @@ export class PaddleEngine implements OcrEngine {
     return boxesFromProbabilities(probabilities, size, image, this.settings.detection);
   }
 
-  /** One box at a time: batching pads lines to the widest, and on one core that costs more than it saves. */
+  /**
+   * Lines of equal input width go in one run (equalWidthBatches: short lines, no padding, so the
+   * scores are those of one run each); padding lines to a common width cost more than it saved.
+   */
   private async read(grey: Uint8Array, image: PreparedImage, boxes: readonly TextBox[], deadline: number): Promise<Line[]> {
     const lines: Line[] = [];
-    for (const box of boxes) {
+    let read = 0;
+    for (const batch of equalWidthBatches(boxes.map((box) => ({ box, width: lineWidth(box) })))) {
       if (performance.now() > deadline) {
-        throw new OcrTimeoutError(
-          'OCR_FAILED',
-          `recognition took longer than its budget (${lines.length} of ${boxes.length} lines read; WORKER_MAX_JOB_SECONDS)`,
-        );
+        throw new OcrTimeoutError('OCR_FAILED', `recognition took longer than its budget (${read} of ${boxes.length} lines read; WORKER_MAX_JOB_SECONDS)`);
       }
-      const width = lineWidth(box);
-      const input = new this.ort.Tensor('float32', lineTensor(grey, image, box, width), [1, 3, LINE_HEIGHT, width]);
+      const width = batch[0]!.width;
+      const sample = 3 * LINE_HEIGHT * width;
+      const data = new Float32Array(batch.length * sample);
+      batch.forEach(({ box }, k) => lineTensor(grey, image, box, width, data.subarray(k * sample, (k + 1) * sample)));
+      const input = new this.ort.Tensor('float32', data, [batch.length, 3, LINE_HEIGHT, width]);
       const output = (await this.recogniser.run({ [this.recogniser.inputNames[0]!]: input }))[this.recogniser.outputNames[0]!] as Tensor;
-      const [, steps, classes] = output.dims;
-      const decoded = ctcDecode(output.data as Float32Array, steps!, classes!, this.charset);
-      const text = decoded.text.trim();
-      if (text !== '') lines.push({ box, text, confidence: Math.min(100, Math.max(0, decoded.confidence * 100)) });
+      const [, steps, classes] = output.dims as [number, number, number];
+      const scores = output.data as Float32Array;
+      batch.forEach(({ box }, k) => {
+        const decoded = spaceAtGaps(ctcDecode(scores.subarray(k * steps * classes, (k + 1) * steps * classes), steps, classes, this.charset));
+        const text = decoded.text.trim();
+        if (text !== '') lines.push({ box, text, confidence: Math.min(100, Math.max(0, decoded.confidence * 100)), words: wordsOf(decoded, steps, box) });
+      });
+      read += batch.length;
     }
     return lines;
   }
