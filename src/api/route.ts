@@ -46,23 +46,55 @@ function parseOrThrow(schema: z.ZodType, value: unknown, where: string): unknown
   throw new ApiError('INVALID_REQUEST', first ? `${first.path}: ${first.message}` : undefined, { issues });
 }
 
-export function registerRoute(app: FastifyInstance, spec: RouteSpec): void {
+/** What the app runs around declared routes (app.ts): authentication on routes with `auth`, and the request timing on every one. */
+export interface RouteHooks {
+  /** Authenticates the request and takes from its key's rate limit; sets `request.caller`; throws the catalogue's error. */
+  authenticate(request: FastifyRequest): void;
+  /** Once the response is sent: `route` is the route's template (`/v1/jobs/:id`). */
+  responded(route: string, request: FastifyRequest, reply: FastifyReply): void;
+}
+
+/** Parses params, query and JSON body with the spec's zod schemas; throws INVALID_REQUEST or EMPTY_BODY. */
+function validate(spec: RouteSpec, request: FastifyRequest): void {
+  if (spec.params) request.params = parseOrThrow(spec.params, request.params, 'params');
+  if (spec.querystring) request.query = parseOrThrow(spec.querystring, request.query, 'query');
+  // JSON bodies only: a multipart or image request is parsed by its handler.
+  if (spec.body && !request.isMultipart() && !isRawImageBody(request.body)) {
+    if (request.body === undefined || request.body === null) {
+      if (spec.bodyOptional) return;
+      throw new ApiError('EMPTY_BODY');
+    }
+    request.body = parseOrThrow(spec.body, request.body, 'body');
+  }
+}
+
+/**
+ * The route with its hooks. Hooks take a callback rather than being async (a promise and a
+ * microtask turn less per hook and request); what they throw, Fastify's hook runner catches and
+ * hands to the error handler.
+ */
+export function registerRoute(app: FastifyInstance, spec: RouteSpec, hooks: RouteHooks): void {
+  const { url } = spec;
   app.route({
     method: spec.method,
-    url: spec.url,
+    url,
     ...(spec.bodyLimit ? { bodyLimit: spec.bodyLimit } : {}),
     config: { auth: spec.auth },
-    preValidation: async (request) => {
-      if (spec.params) request.params = parseOrThrow(spec.params, request.params, 'params');
-      if (spec.querystring) request.query = parseOrThrow(spec.querystring, request.query, 'query');
-      // JSON bodies only: a multipart or image request is parsed by its handler.
-      if (spec.body && !request.isMultipart() && !isRawImageBody(request.body)) {
-        if (request.body === undefined || request.body === null) {
-          if (spec.bodyOptional) return;
-          throw new ApiError('EMPTY_BODY');
+    ...(spec.auth
+      ? {
+          onRequest: (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+            hooks.authenticate(request);
+            done();
+          },
         }
-        request.body = parseOrThrow(spec.body, request.body, 'body');
-      }
+      : {}),
+    preValidation: (request, _reply, done) => {
+      validate(spec, request);
+      done();
+    },
+    onResponse: (request, reply, done) => {
+      hooks.responded(url, request, reply);
+      done();
     },
     handler: spec.handler,
   });

@@ -15,6 +15,7 @@ import {
 } from '@azure/storage-blob';
 import type { Readable } from 'node:stream';
 import { systemClock, type Clock } from '../shared/clock.ts';
+import { isoSecond, isoTime } from '../shared/iso-time.ts';
 import { OcrResult, inputBlobPath, resultBlobPath, uploadBlobPath } from './schema.ts';
 
 export class BlobTooLargeError extends Error {
@@ -48,9 +49,9 @@ const DELEGATION_KEY_HOURS = 6;
 /** The service version our shared-key SAS is signed for (its string-to-sign format holds from 2020-12-06 on). */
 export const SAS_VERSION = '2022-11-02';
 
-/** A date as SAS wants it: ISO 8601 to the second (the SDK's truncatedISO8061Date). */
+/** A date as SAS wants it: ISO 8601 to the second (the SDK's truncatedISO8061Date); formatted once per second (../shared/iso-time.ts). */
 function sasDate(date: Date): string {
-  return `${date.toISOString().slice(0, 19)}Z`;
+  return isoSecond(date.getTime());
 }
 
 /**
@@ -124,8 +125,9 @@ export class JobBlobs {
     await this.ensureContainer();
     // Job ids are [a-z0-9-], so the blob's URL is the container's plus the path: no client object per URL.
     const blobName = uploadBlobPath(jobId);
-    const startsOn = new Date(this.clock() - 60_000); // tolerate small clock skew
-    const expiresOn = new Date(this.clock() + ttlSeconds * 1000);
+    const now = this.clock();
+    const startsOn = new Date(now - 60_000); // tolerate small clock skew
+    const expiresOn = new Date(now + ttlSeconds * 1000);
     let sas: string;
     if (this.sharedKey) {
       sas = sharedKeyBlobSas(this.sharedKey, this.container.containerName, blobName, startsOn, expiresOn);
@@ -137,7 +139,12 @@ export class JobBlobs {
         this.service.accountName,
       ).toString();
     }
-    return { url: `${this.container.url}/${blobName}?${sas}`, expiresAt: expiresOn.toISOString(), method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' } };
+    return {
+      url: `${this.container.url}/${blobName}?${sas}`,
+      expiresAt: isoTime(expiresOn.getTime()),
+      method: 'PUT',
+      headers: { 'x-ms-blob-type': 'BlockBlob' },
+    };
   }
 
   /** Size and metadata (lower-case names) of the uploaded image, or undefined when nothing is there yet. */
