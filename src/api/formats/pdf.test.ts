@@ -2,6 +2,7 @@
 // uses): the pages and their sizes, where the invisible text sits and that it is the result's text.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { PDFDocument, degrees } from 'pdf-lib';
 import sharp from 'sharp';
 import type { OcrResult } from '../../jobs/index.ts';
 import { buildLayeredPdf } from '../../../test/fixtures/pdf-layers.ts';
@@ -233,6 +234,29 @@ void describe('the searchable PDF', () => {
     // 1700 px across 612 pt: the box's left edge at 100 px is 36 pt.
     assert.ok(near(read[1]!.items[0]!.x, 36), JSON.stringify(read[1]!.items[0]));
   });
+
+  for (const rotate of [90, 180, 270]) {
+    void it(`puts the text upright over its box on a page turned ${rotate} degrees`, async () => {
+      const document = await PDFDocument.load(await buildLayeredPdf([{ scan: ['TURNED'] }]));
+      document.getPage(0).setRotation(degrees(rotate));
+      const turned = Buffer.from(await document.save());
+      // Shown at 1 px per pt: 792 x 612 when turned a quarter, 612 x 792 when upside down.
+      const [width, height] = rotate === 180 ? [612, 792] : [792, 612];
+      const lines = [{ text: 'TURNED', confidence: 90, bbox: { x0: 100, y0: 50, x1: 400, y1: 80 } }];
+      const result: OcrResult = { ...base, image: { width, height, format: 'png' }, text: 'TURNED', lines };
+      const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+      const read = await pdfjs.getDocument({ data: new Uint8Array(await renderSearchablePdf(result, turned)), verbosity: 0, isEvalSupported: false }).promise;
+      const page = await read.getPage(1);
+      const viewport = page.getViewport({ scale: 1 });
+      const [item] = (await page.getTextContent()).items.filter((i) => 'str' in i && i.str === 'TURNED');
+      assert.ok(item && 'transform' in item);
+      // The run's matrix as shown: running left to right (a > 0, b = 0) from the box's left edge on its baseline (a fifth up from the bottom).
+      const [a, b, , , e, f] = pdfjs.Util.transform(viewport.transform, item.transform) as number[];
+      assert.ok(a! > 0 && near(b!, 0, 0.01), JSON.stringify({ a, b }));
+      assert.ok(near(e!, 100) && near(f!, 80 - 0.2 * 30), JSON.stringify({ e, f }));
+      await read.destroy();
+    });
+  }
 
   void it('leaves out characters Helvetica cannot write instead of failing', async () => {
     const png = await renderText(['TOTAL'], { width: 400 });

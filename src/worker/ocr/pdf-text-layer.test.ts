@@ -102,7 +102,7 @@ void describe('which pages are read from their text layer', () => {
 });
 
 void describe('text items into lines', () => {
-  const box = (text: string, x0: number, y0: number, x1: number, y1: number) => ({ text, x0, y0, x1, y1 });
+  const box = (text: string, x0: number, y0: number, x1: number, y1: number) => ({ text, turn: 0, x0, y0, x1, y1 });
   const cases: [string, ReturnType<typeof box>[], string[][]][] = [
     ['items on one baseline are one line, read left to right', [box('world', 120, 10, 200, 30), box('hello', 10, 11, 100, 31)], [['hello', 'world']]],
     ['lines are read top to bottom', [box('second', 10, 50, 100, 70), box('first', 10, 10, 100, 30)], [['first'], ['second']]],
@@ -127,12 +127,28 @@ void describe('text items into lines', () => {
     const viewport = { width: 612 * scale, height: 792 * scale, convertToViewportPoint: (x: number, y: number) => [x * scale, (792 - y) * scale] };
     const item = (str: string, x: number, width: number) => ({ str, width, height: 24, transform: [24, 0, 0, 24, x, 700] });
     const lines = textLayerLines([item('INVOICE', 72, 100), item(' ', 172, 6), item('4711', 184, 50)], viewport);
-    assert.deepEqual(lines, [
-      {
-        text: 'INVOICE 4711',
-        confidence: 100,
-        bbox: { x0: 200, y0: Math.round((792 - 700 - 0.8 * 24) * scale), x1: Math.round(234 * scale), y1: Math.round((792 - 700 + 0.2 * 24) * scale) },
-      },
+    const [x0, y0, x1, y1] = [200, Math.round((792 - 700 - 0.8 * 24) * scale), Math.round(234 * scale), Math.round((792 - 700 + 0.2 * 24) * scale)];
+    const quad = [
+      [x0, y0],
+      [x1, y0],
+      [x1, y1],
+      [x0, y1],
+    ];
+    assert.deepEqual(lines, [{ text: 'INVOICE 4711', confidence: 100, bbox: { x0, y0, x1, y1 }, quad }]);
+  });
+
+  void it('text running down the page is a line of its own, its quad starting at the top-right corner of the page as read', () => {
+    // Text turned a quarter clockwise on a 100 x 100 page without y flip: the baseline runs down at x = 50, glyphs rising to the right.
+    const viewport = { width: 100, height: 100, convertToViewportPoint: (x: number, y: number) => [x, y] };
+    const item = { str: 'DOWN', width: 40, height: 10, transform: [0, 10, 10, 0, 50, 20] };
+    const [line] = textLayerLines([item], viewport);
+    // Reading frame: along the baseline from (50, 20) to (50, 60), up is +x: the text's top edge is x = 58, its bottom x = 48.
+    assert.deepEqual(line?.quad, [
+      [58, 20],
+      [58, 60],
+      [48, 60],
+      [48, 20],
     ]);
+    assert.deepEqual(line?.bbox, { x0: 48, y0: 20, x1: 58, y1: 60 });
   });
 });

@@ -16,7 +16,11 @@
 // ascent 0.8 em and descent 0.2 em) is converted to the page's pixels at the render scale, so the boxes
 // are where an OCR of the same page at the same DPI would put them; items are grouped by baseline (vertical
 // centres within half a line height), read left to right, and a horizontal gap over 3 em starts another
-// line (columns, tab stops), as tesseract splits them. Confidence is 100: the characters are the file's.
+// line (columns, tab stops), as tesseract splits them. Text that runs down, up or upside down on the page as
+// shown (a page with /Rotate, a sideways label) is grouped the same way in its own reading frame, and every
+// line gets its 4-point quad (clockwise from the top-left of the text as read) beside its upright bbox.
+// Lines carry no words: a text item's glyph positions are not in pdfjs's text content. Confidence is 100:
+// the characters are the file's. A page that qualifies keeps any invisible text it also has.
 import type { OcrLine } from '../../jobs/schema.ts';
 
 /** Visible non-space glyphs a page needs for its text layer to be used instead of OCR. */
@@ -136,35 +140,52 @@ interface TextItem {
 const isTextItem = (item: unknown): item is TextItem =>
   !!item && typeof item === 'object' && 'str' in item && typeof item.str === 'string' && 'transform' in item && Array.isArray(item.transform);
 
-/** One text item placed on the page, in pixels. */
-interface Placed {
+/**
+ * One text item placed on the page: its box in the reading frame of its direction (`turn` quarter turns clockwise
+ * from left-to-right in viewport pixels: 1 runs down the page, 2 right to left upside down, 3 up), where it reads
+ * left to right with y growing down the lines, so one grouping serves text in every direction.
+ */
+export interface Placed {
   text: string;
+  turn: number;
   x0: number;
   y0: number;
   x1: number;
   y1: number;
 }
 
+type Turn = (x: number, y: number) => [number, number];
+/** Viewport pixels into each turn's reading frame, and back. */
+const TO_FRAME: Turn[] = [(x, y) => [x, y], (x, y) => [y, -x], (x, y) => [-x, -y], (x, y) => [-y, x]];
+const FROM_FRAME: Turn[] = [(u, v) => [u, v], (u, v) => [-v, u], (u, v) => [-u, -v], (u, v) => [v, -u]];
+
 const ASCENT = 0.8;
 const DESCENT = 0.2;
 
-/** The item's box in viewport pixels: its baseline run of `width`, from DESCENT below to ASCENT above, through the viewport. */
+/** The quarter turn (0-3) nearest to the direction from `from` to `to`, clockwise in viewport pixels (y down). */
+const turnOf = (from: [number, number], to: [number, number]): number =>
+  ((Math.round(Math.atan2(to[1] - from[1], to[0] - from[0]) / (Math.PI / 2)) % 4) + 4) % 4;
+
+/** The item's box: its baseline run of `width`, from DESCENT below to ASCENT above, through the viewport, in its reading frame. */
 function place(item: TextItem, viewport: LayerViewport): Placed | undefined {
   const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0] = item.transform;
   const run = Math.hypot(a, b);
-  const size = Math.hypot(c, d) || item.height;
+  const up = Math.hypot(c, d);
+  const size = up || item.height;
   if (run === 0 || size === 0) return undefined;
-  // Along the baseline (a, b) and up the glyphs (c, d), as unit vectors in user space.
-  const [ux, uy, vx, vy] = [a / run, b / run, c / Math.hypot(c, d) || 0, d / Math.hypot(c, d) || 1];
-  const corners = [
-    [0, -DESCENT],
-    [item.width, -DESCENT],
-    [item.width, ASCENT],
-    [0, ASCENT],
-  ].map(([along = 0, up = 0]) => viewport.convertToViewportPoint(e + ux * along + vx * up * size, f + uy * along + vy * up * size));
-  const xs = corners.map((p) => p[0] ?? 0);
-  const ys = corners.map((p) => p[1] ?? 0);
-  return { text: item.str, x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) };
+  // Along the baseline (a, b) and up the glyphs (c, d), as unit vectors in user space (straight up when the item has no height of its own).
+  const [ux, uy] = [a / run, b / run];
+  const [vx, vy] = up > 0 ? [c / up, d / up] : [0, 1];
+  const point = (along: number, rise: number): [number, number] => {
+    const [x = 0, y = 0] = viewport.convertToViewportPoint(e + ux * along + vx * rise * size, f + uy * along + vy * rise * size);
+    return [x, y];
+  };
+  const corners = [point(0, -DESCENT), point(item.width, -DESCENT), point(item.width, ASCENT), point(0, ASCENT)];
+  const turn = turnOf(corners[0]!, corners[1]!);
+  const framed = corners.map(([x, y]) => TO_FRAME[turn]!(x, y));
+  const us = framed.map((p) => p[0]);
+  const vs = framed.map((p) => p[1]);
+  return { text: item.str, turn, x0: Math.min(...us), y0: Math.min(...vs), x1: Math.max(...us), y1: Math.max(...vs) };
 }
 
 const centre = (p: Placed): number => (p.y0 + p.y1) / 2;
@@ -209,20 +230,32 @@ function lineText(line: readonly Placed[]): string {
   return text.replace(/\s+/gu, ' ').trim();
 }
 
-/** Lines of the page's text items, boxes in viewport pixels (rounded), confidence 100. */
+/** A line's box and quad in viewport pixels (rounded, inside the page): its items' frame box turned back. */
+function lineGeometry(line: readonly Placed[], viewport: LayerViewport): Pick<OcrLine, 'bbox' | 'quad'> {
+  const back = FROM_FRAME[line[0]?.turn ?? 0]!;
+  const [fx0, fy0, fx1, fy1] = [
+    Math.min(...line.map((p) => p.x0)),
+    Math.min(...line.map((p) => p.y0)),
+    Math.max(...line.map((p) => p.x1)),
+    Math.max(...line.map((p) => p.y1)),
+  ];
+  const clamp = ([x, y]: [number, number]): [number, number] => [
+    Math.min(Math.round(viewport.width), Math.max(0, Math.round(x))),
+    Math.min(Math.round(viewport.height), Math.max(0, Math.round(y))),
+  ];
+  // Clockwise from the top-left corner of the text as read (src/jobs/schema.ts Quad).
+  const quad = [back(fx0, fy0), back(fx1, fy0), back(fx1, fy1), back(fx0, fy1)].map(clamp);
+  const xs = quad.map((p) => p[0]);
+  const ys = quad.map((p) => p[1]);
+  return { bbox: { x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) }, quad };
+}
+
+/** Lines of the page's text items (left-to-right text first, then each other direction), boxes in viewport pixels, confidence 100. */
 export function textLayerLines(items: readonly unknown[], viewport: LayerViewport): OcrLine[] {
   const placed = items.filter(isTextItem).flatMap((item) => (item.str.trim() === '' ? [] : (place(item, viewport) ?? [])));
-  return groupLines(placed)
-    .map((line) => ({
-      text: lineText(line),
-      confidence: 100,
-      bbox: {
-        x0: Math.max(0, Math.round(Math.min(...line.map((p) => p.x0)))),
-        y0: Math.max(0, Math.round(Math.min(...line.map((p) => p.y0)))),
-        x1: Math.min(Math.round(viewport.width), Math.round(Math.max(...line.map((p) => p.x1)))),
-        y1: Math.min(Math.round(viewport.height), Math.round(Math.max(...line.map((p) => p.y1)))),
-      },
-    }))
+  return [0, 1, 2, 3]
+    .flatMap((turn) => groupLines(placed.filter((p) => p.turn === turn)))
+    .map((line) => ({ text: lineText(line), confidence: 100, ...lineGeometry(line, viewport) }))
     .filter((line) => line.text !== '');
 }
 

@@ -4,6 +4,7 @@
 // splitting itself is also checked without the worker (documents.ts on real pdfjs and sharp).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { PDFDocument, degrees } from 'pdf-lib';
 import sharp from 'sharp';
 import { documentFormat, pdfScale, splitDocument } from '../../../src/worker/ocr/documents.ts';
 import { PermanentJobError } from '../../../src/worker/errors.ts';
@@ -95,6 +96,16 @@ void describe('PDF pages read from their own text layer', () => {
     assert.equal(first?.bbox.x0, 150);
     assert.ok(Math.abs(first.bbox.y1 - ((90 + 0.2 * 16) * 150) / 72) <= 1, JSON.stringify(first));
     assert.ok(Math.abs(first.bbox.y0 - ((90 - 0.8 * 16) * 150) / 72) <= 1, JSON.stringify(first));
+  });
+
+  void it('a page turned a quarter (/Rotate 90) is read along its text, line by line, its boxes on the page as turned', async () => {
+    const document = await PDFDocument.load(await buildLayeredPdf([textPage]));
+    document.getPage(0).setRotation(degrees(90));
+    const [page] = (await splitDocument(Buffer.from(await document.save()), layered)).pages;
+    assert.ok(page && !Buffer.isBuffer(page));
+    assert.deepEqual([page.width, page.height, page.text], [1650, 1275, LETTER.join('\n')]);
+    // Turned clockwise, the text runs down the right-hand side: boxes taller than wide, near the right edge.
+    for (const { bbox } of page.lines) assert.ok(bbox.y1 - bbox.y0 > bbox.x1 - bbox.x0 && bbox.x0 > 1650 - 300, JSON.stringify(bbox));
   });
 
   void it('with the text layer turned off every page is rendered for OCR', async () => {
