@@ -57,6 +57,23 @@ void describe('receipt fields', () => {
     ['change printed as .00 still proves the total', lines('Total Sales RM 77.22', 'Rounding RM 77.20', 'CREDIT RM 77.20', 'CHANGE RM .00'), '77.20'],
     ['an amount tendered printed as a total is not the total', lines('Total amount 1.50', 'Accepted total 2.00', 'Change 0.50'), '1.50'],
     ['paid less change that no row above shows proves nothing', lines('TOTAL 9.00', 'CASH 50.00', 'CHANGE 40.00'), '9.00'],
+    [
+      'cash handed over printed as a negative still proves the total',
+      lines('Total Incl. GST 31.47', 'Rounding Adj -0.02', 'Total RM 31.45', 'Cash -50.00', 'CHANGE 18.55'),
+      '31.45',
+    ],
+    ['the amount paid with no change is the total when no TOTAL row was read', lines('SUB-TOTAL 92.50', 'GST 1.50', 'CASH 94.00', 'CHANGE 0.00'), '94.00'],
+    ['a TOTAL row wins over the amount paid with no change', lines('TOTAL 18.00', 'CASH 1 718.00', 'CHANGE 0.00'), '18.00'],
+    [
+      'the total after the rounding row, a few cents below the unrounded one',
+      lines('Total (Inclusive of GST): 65.72', 'Rounding Adj -0.02', 'TOTAL: 65.70', 'GST Summary', 'Total 62.00 3.72'),
+      '65.70',
+    ],
+    [
+      'TOTAL PAYABLE wins over larger TOTAL rows',
+      lines('GROUND FLOOR, NO.4', 'Total 0% supplies: 11.10', 'Total 6% supplies (Inc. GST): -7.89', 'Total Payable: 3.21'),
+      '3.21',
+    ],
   ];
   for (const [name, input, value] of totals) void it(`total: ${name}`, () => assert.equal(findTotal(input)?.value, value));
 

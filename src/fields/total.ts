@@ -11,6 +11,8 @@ const NOT_TOTAL = new RegExp(
   String.raw`SUB\s*-?\s*${TOTAL}|${TOTAL}\s*(QTY|QUANTITY|ITEMS?|EXCL|DISCOUNT|SAVING|GST\b|TAX\b)|GST\s*SUMMARY|${TOTAL}\s*GST`,
   'iu',
 );
+/** A row that names the amount to pay (TOTAL PAYABLE, AMOUNT DUE, GRAND TOTAL, NET TOTAL): it wins over other TOTAL rows (Total 0% supplies). */
+const AMOUNT_DUE = new RegExp(String.raw`${TOTAL}\s*(PAYABLE|DUE)|AMOUNT\s*(DUE|PAYABLE)|(GRAND|NET)\s*${TOTAL}`, 'iu');
 const SUBTOTAL = new RegExp(String.raw`SUB\s*-?\s*${TOTAL}`, 'iu');
 /** The change row; not EXCHANGE (a returns notice) nor a word glued before it. */
 const CHANGE = /(?<![A-Z])CHANGE\b/iu;
@@ -53,36 +55,77 @@ function changeAt(texts: readonly string[], i: number): number | undefined {
   return undefined;
 }
 
-/**
- * The amount due as the payment rows prove it: what was handed over (the row above CHANGE) less the
- * change, when that amount is printed above the payment row. It settles a misread TOTAL (4.80 for
- * 4.00) and tells the rounded total from the unrounded one.
- */
-function paidLessChange(texts: readonly string[]): Found | undefined {
+interface Payment {
+  paid: number;
+  change: number;
+  paidRow: number;
+}
+
+/** The amount handed over (the row above CHANGE with an amount) and the change given, in cents. */
+function paymentOf(texts: readonly string[]): Payment | undefined {
   const changeRow = texts.findLastIndex((text) => CHANGE.test(text));
   if (changeRow < 1) return undefined;
   const change = changeAt(texts, changeRow);
   if (change === undefined) return undefined;
   for (let paidRow = changeRow - 1; paidRow >= Math.max(0, changeRow - 3); paidRow--) {
-    const paid = centsOf(texts[paidRow]!).at(-1);
-    if (paid === undefined) continue;
-    const due = paid - change;
-    if (due <= 0) return undefined;
-    for (let i = paidRow - 1; i >= 0; i--) if (centsOf(texts[i]!).includes(due)) return { cents: due, line: i };
-    return undefined;
+    // Some tills print the amount handed over as a negative (Cash -50.00).
+    const paid = centsOf(texts[paidRow]!.replace(/-(?=\d)/gu, ' ')).at(-1);
+    if (paid !== undefined) return paid > change ? { paid, change, paidRow } : undefined;
   }
   return undefined;
 }
 
 /**
- * The total: the amount the payment rows prove (paid less change) when they do; else the largest
- * amount on a TOTAL row (not a subtotal, item count, saving or tax row), as receipts print the
- * rounded total last and largest; else the subtotal, at lower confidence.
+ * The amount due as the payment rows prove it: what was handed over less the change, when that
+ * amount is printed above the payment row. It settles a misread TOTAL (4.80 for 4.00) and tells
+ * the rounded total from the unrounded one.
+ */
+function paidLessChange(texts: readonly string[], payment: Payment | undefined): Found | undefined {
+  if (!payment) return undefined;
+  const due = payment.paid - payment.change;
+  for (let i = payment.paidRow - 1; i >= 0; i--) if (centsOf(texts[i]!).includes(due)) return { cents: due, line: i };
+  return undefined;
+}
+
+/** A rounding row (ROUNDING ADJ, Rounding); not GROUND FLOOR. */
+const ROUNDING = /\bROUND/iu;
+const isTotal = (text: string): boolean => TOTAL_LABEL.test(text) && !NOT_TOTAL.test(text);
+
+/** The first TOTAL row with an amount after the last rounding row: the rounded total, which may be below the unrounded one (65.72 -> 65.70). */
+function roundedTotal(texts: readonly string[]): Found | undefined {
+  const rounding = texts.findLastIndex((text) => ROUNDING.test(text));
+  if (rounding < 0) return undefined;
+  for (let i = rounding + 1; i < texts.length; i++) {
+    const cents = isTotal(texts[i]!) ? centsOf(texts[i]!).at(-1) : undefined;
+    if (cents !== undefined) return { cents, line: i };
+  }
+  return undefined;
+}
+
+/**
+ * The total as the TOTAL rows give it: the rounded total after a rounding row when it is within a
+ * few cents of the largest (rounding is to 5 sen in Malaysia: a larger gap means that row is
+ * something else); else the largest amount on a row naming the amount to pay (TOTAL PAYABLE);
+ * else the largest on any TOTAL row, as receipts print the rounded total last and largest.
+ */
+function labelledTotal(texts: readonly string[]): Found | undefined {
+  const largest = largestAmount(texts, isTotal);
+  const rounded = roundedTotal(texts);
+  if (rounded && largest && Math.abs(rounded.cents - largest.cents) <= 5) return rounded;
+  return largestAmount(texts, (text) => AMOUNT_DUE.test(text) && !NOT_TOTAL.test(text)) ?? largest;
+}
+
+/**
+ * The total: the amount the payment rows prove (paid less change) when they do; else the total
+ * the TOTAL rows give (not a subtotal, item count, saving or tax row); else the amount paid when
+ * no change was given; else the subtotal, at lower confidence.
  */
 export function findTotal(lines: readonly FieldLine[]): TotalField | undefined {
   const texts = lines.map((line) => clean(line.text));
-  const proven = paidLessChange(texts);
-  const total = proven ?? largestAmount(texts, (text) => TOTAL_LABEL.test(text) && !NOT_TOTAL.test(text));
+  const payment = paymentOf(texts);
+  // With no change given and no TOTAL row read, the amount handed over (or charged to a card) is the total.
+  const paidInFull = payment?.change === 0 ? { cents: payment.paid, line: payment.paidRow } : undefined;
+  const total = paidLessChange(texts, payment) ?? labelledTotal(texts) ?? paidInFull;
   const best = total ?? largestAmount(texts, (text) => SUBTOTAL.test(text));
   if (!best) return undefined;
   const currency = CURRENCY.exec(texts[best.line]!)?.[0]?.toUpperCase().replace(/\.$/u, '');
