@@ -98,6 +98,17 @@ void describe('receipt fields', () => {
     ],
     ['a name with two words before its legal form stands alone', lines('tan ah kow', 'KEDAI MAJU TRADING'), 'KEDAI MAJU TRADING'],
     ['a legal form glued to the name is found, and a lower-case line above does not join it', lines('tan ah kow', 'KEDAIMAJUTRADING'), 'KEDAIMAJUTRADING'],
+    [
+      'a legal name below the contact lines is an owner, not the shop',
+      lines('KEDAI MAJU STATIONERY', 'NO.3, JALAN SATU', 'Tel:+603-3362 4137', 'GST ID No:0015', 'Owned By :', 'MAJU SUPPLY SDN BHD'),
+      'KEDAI MAJU STATIONERY',
+    ],
+    ['an @ in a shop name is not an e-mail line', lines('KOPI MAJU @ 1 UTAMA', 'LITTLE MAJU SDN BHD', 'TEL 03-1111 2222'), 'LITTLE MAJU SDN BHD'],
+    [
+      'Sdn Bhd in small letters on its own line takes the name above',
+      lines('PERI-PERI', 'Nando Maju Malaysia', 'Sdn Bhd', 'Unit G-13'),
+      'Nando Maju Malaysia Sdn Bhd',
+    ],
     ['SDN BHD misread as SIN BHD or SDN 3HD is read back', lines('KEDAI MAJU (SETIA) SIN 3HD'), 'KEDAI MAJU (SETIA) SDN BHD'],
     ['a date or registration label after the legal form is cut', lines('KEDAI MAJU SDN BHD 09Apr2018 18:26'), 'KEDAI MAJU SDN BHD'],
     ['a registration label in brackets after the legal form is cut', lines('KEDAI MAJU SDN BHD (CO.NO 12345-A)'), 'KEDAI MAJU SDN BHD'],

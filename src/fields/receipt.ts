@@ -24,10 +24,13 @@ export interface ReceiptFields {
 const COMPANY_SUFFIX = /(SDN\.? ?BHD|ENTERPRISE|TRADING)\b|\b(BHD|S\/B|CO\.|COMPANY|LTD|LIMITED|INC|LLC|GMBH|PLC|PERNIAGAAN|SYARIKAT)\b/iu;
 const NOT_A_NAME = /\b(TAX INVOICE|IN[VU]\w{0,2}ICE|RECEIPT|CASH ?BILL|WELCOME|THANK|PLEASE|GST|REG|TEL|FAX|PHONE|DATE|TIME|ORDER)\b/iu;
 
+/** A contact or tax line: TEL, FAX, GST, an e-mail or web address (an @ in a shop name, NYONYA COLORS @ 1 UTAMA, is not one). */
+const CONTACT = /\b(TEL|FAX|GST|E-?MAIL|WWW)|\w@[\w-]+\.\w/iu;
 /** Below this line confidence (0-100) a header line is taken for a logo or noise, not the merchant's name. */
 const NOISE_CONFIDENCE = 50;
 /** OCR misreads of SDN BHD (SON BHD, SIN BHD, SDN 8HD, SDN3HD, SDN BND): the legal form is a fixed phrase, so it is read back as one. */
-const fixLegalForm = (text: string): string => text.replace(/\bS[DO0I]N(\.?\s?)[B83][HN]D\b/giu, (_, gap: string) => `SDN${gap}BHD`);
+const fixLegalForm = (text: string): string =>
+  text.replace(/\bS[DO0I]N(\.?\s?)[B83][HN]D\b/giu, (form: string, gap: string) => (/^SDN\.?\s?BHD$/iu.test(form) ? form : `SDN${gap}BHD`));
 /** Marks OCR puts before or after a name (table rules, bullets, logo specks): | . : + # - and the like. */
 const trimMarks = (text: string): string => text.replace(/^[^\p{L}\p{N}(]+/u, '').replace(/[^\p{L}\p{N}.)]+$/u, '');
 
@@ -59,7 +62,9 @@ export function findCompany(lines: readonly FieldLine[]): Field | undefined {
   const clear = (i: number): boolean => lines[i]!.confidence >= NOISE_CONFIDENCE;
   const isName = (text: string, i: number): boolean =>
     clear(i) && /[A-Z]{3}/iu.test(text) && !NOT_A_NAME.test(text) && !REGISTRATION.test(text.replace(/^[^\d(]*/u, ''));
-  const suffixed = header.findIndex((text) => COMPANY_SUFFIX.test(text) && !NOT_A_NAME.test(text));
+  // The merchant's block ends at its contact or tax lines: a legal name below them is an owner's (Owned By: ... SDN BHD).
+  const contact = header.findIndex((text) => CONTACT.test(text));
+  const suffixed = header.findIndex((text, i) => COMPANY_SUFFIX.test(text) && !NOT_A_NAME.test(text) && (contact < 0 || i < contact));
   const at = suffixed >= 0 ? suffixed : header.findIndex(isName);
   if (at < 0) return undefined;
   const picked = suffixed >= 0 ? nameLines(header, at, isName) : [at];
