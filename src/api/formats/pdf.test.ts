@@ -3,11 +3,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PDFDocument, degrees } from 'pdf-lib';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { OcrResult } from '../../jobs/index.ts';
 import { buildLayeredPdf } from '../../../test/fixtures/pdf-layers.ts';
 import { renderText } from '../../../test/fixtures/render-text.ts';
 import { SearchablePdfError, pixelsToPdf, renderSearchablePdf, runsOf } from './pdf.ts';
+import { pngStream } from './pdf-png.ts';
 
 const base: Omit<OcrResult, 'text' | 'lines' | 'image'> = {
   jobId: 'job-00000000-pdf',
@@ -146,6 +147,52 @@ void describe('runs of invisible text', () => {
       [110, 40],
       [10, 40],
     ]));
+});
+
+/** Page 1 of a PDF drawn by pdfjs at 1 px per pt, as greyscale pixels. */
+async function drawnPage(bytes: Uint8Array): Promise<{ data: Buffer; width: number; height: number }> {
+  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const document = await pdfjs.getDocument({ data: new Uint8Array(bytes), verbosity: 0, isEvalSupported: false }).promise;
+  const page = await document.getPage(1);
+  const viewport = page.getViewport({ scale: 1 });
+  const factory = document.canvasFactory as { create(w: number, h: number): { canvas: { toBuffer(type: 'image/png'): Buffer }; context: unknown } };
+  const canvas = factory.create(Math.round(viewport.width), Math.round(viewport.height));
+  await page.render({ canvasContext: canvas.context as never, viewport, canvas: canvas.canvas as never }).promise;
+  const png = canvas.canvas.toBuffer('image/png');
+  await document.destroy();
+  const { data, info } = await sharp(png).flatten({ background: '#ffffff' }).greyscale().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+void describe('PNG data a PDF takes as it is', () => {
+  const variants: [string, (image: Sharp) => Sharp, number | undefined][] = [
+    ['a grey PNG is taken with 1 colour', (image) => image.removeAlpha().toColourspace('b-w').png(), 1],
+    ['an RGB PNG is taken with 3 colours', (image) => image.removeAlpha().png(), 3],
+    ['a PNG with alpha is not', (image) => image.ensureAlpha().png(), undefined],
+    ['a palette PNG is not', (image) => image.png({ palette: true }), undefined],
+    ['an interlaced PNG is not', (image) => image.removeAlpha().png({ progressive: true }), undefined],
+    ['a JPEG is not', (image) => image.jpeg(), undefined],
+  ];
+  for (const [name, encode, colors] of variants) {
+    void it(name, async () => {
+      const bytes = await encode(sharp(await renderText(['PNG DATA']))).toBuffer();
+      assert.equal(pngStream(bytes)?.colors, colors);
+    });
+  }
+
+  for (const [name, encode] of variants.slice(0, 4)) {
+    void it(`the page drawn from ${name.replace(/ is (taken|not).*/u, '')} shows the image`, async () => {
+      const bytes = await encode(sharp(await renderText(['PNG DATA 123']))).toBuffer();
+      const { width = 0, height = 0 } = await sharp(bytes).metadata();
+      const result: OcrResult = { ...base, image: { width, height, format: 'png' }, text: '', lines: [] };
+      const drawn = await drawnPage(await renderSearchablePdf(result, bytes));
+      const original = await sharp(bytes).flatten({ background: '#ffffff' }).greyscale().raw().toBuffer();
+      assert.deepEqual([drawn.width, drawn.height], [width, height]);
+      // Mean difference per pixel (0-255): the same picture, give or take resampling at the edges of glyphs.
+      const difference = original.reduce((sum, value, i) => sum + Math.abs(value - drawn.data[i]!), 0) / original.length;
+      assert.ok(difference < 3, `mean difference ${difference.toFixed(2)}`);
+    });
+  }
 });
 
 void describe('the searchable PDF', () => {

@@ -6,8 +6,8 @@
 //   invisible text. When every page came from the PDF's own text layer (source text-layer) it is already
 //   searchable: the original bytes are returned unchanged.
 // - An image input becomes one PDF page per image page, at the image's own resolution (its density, 72 dpi
-//   when it names none). JPEG and PNG are embedded as they are (pdf-lib reads them itself); TIFF, WebP and a
-//   JPEG with an EXIF orientation go through sharp first (upright, as the worker read them: boxes are in
+//   when it names none). A JPEG and a grey or RGB PNG are embedded as they are (./pdf-png.ts); TIFF, WebP, other
+//   PNGs and an image with an EXIF orientation go through sharp first (upright, as the worker read them: boxes are in
 //   upright pixels). sharp only runs on bytes the worker already decoded under its own limits (the job
 //   succeeded), with the result's pixel count as the limit here too.
 //
@@ -34,6 +34,7 @@ import {
 import sharp from 'sharp';
 import type { OcrLine, OcrResult } from '../../jobs/index.ts';
 import { pagesOf, type RenderedPage } from './pages.ts';
+import { drawPngStream, pngStream } from './pdf-png.ts';
 
 export const PDF_CONTENT_TYPE = 'application/pdf';
 
@@ -146,7 +147,10 @@ async function searchablePdfOfPdf(result: OcrResult, input: Uint8Array): Promise
   return await document.save();
 }
 
-/** One image page as pdf-lib can embed it: JPEG and PNG as uploaded when upright, anything else upright through sharp. */
+/**
+ * One image page as the PDF takes it: a JPEG, or a grey or RGB PNG without alpha (./pdf-png.ts copies its data), as uploaded
+ * when upright; anything else upright and flattened onto white through sharp (libvips compresses in C; pdf-lib would in JavaScript).
+ */
 async function pageImage(
   input: Uint8Array,
   index: number,
@@ -157,9 +161,10 @@ async function pageImage(
   const meta = await image.metadata();
   const dpi = meta.density && meta.density >= 50 && meta.density <= 2400 ? meta.density : 72;
   const upright = (meta.orientation ?? 1) === 1;
-  if (single && upright && (meta.format === 'jpeg' || meta.format === 'png')) return { data: input, kind: meta.format, dpi };
+  if (single && upright && meta.format === 'jpeg') return { data: input, kind: 'jpeg', dpi };
+  if (single && upright && meta.format === 'png' && pngStream(Buffer.from(input))) return { data: input, kind: 'png', dpi };
   if (meta.format === 'jpeg') return { data: await image.rotate().jpeg({ quality: 92 }).toBuffer(), kind: 'jpeg', dpi };
-  return { data: await image.rotate().png({ compressionLevel: 6 }).toBuffer(), kind: 'png', dpi };
+  return { data: await image.rotate().flatten({ background: '#ffffff' }).png({ compressionLevel: 6 }).toBuffer(), kind: 'png', dpi };
 }
 
 /** An image input: one page per image page, the image filling it at its resolution, invisible text over it. */
@@ -175,10 +180,10 @@ async function searchablePdfOfImage(result: OcrResult, input: Uint8Array): Promi
         cause: error,
       });
     });
-    const image = kind === 'jpeg' ? await document.embedJpg(data) : await document.embedPng(data);
     const box = { x: 0, y: 0, width: (rendered.width * 72) / dpi, height: (rendered.height * 72) / dpi };
     const page = document.addPage([box.width, box.height]);
-    page.drawImage(image, box);
+    if (kind === 'jpeg') page.drawImage(await document.embedJpg(data), box);
+    else if (!drawPngStream(document, page, Buffer.from(data), box)) page.drawImage(await document.embedPng(data), box);
     overlay(page, font, runsOf(rendered.lines), pixelsToPdf(box, 0, rendered.width, rendered.height));
   }
   return await document.save();
