@@ -83,11 +83,11 @@ void test('copies of Secrets no pipeline references any more are dropped', async
   src.set('old', 'o', '1');
   src.set('new', 'n', '1');
   let referenced = new Set(['old']);
-  const store = new SecretStore(src, (_ns, name) => referenced.has(name));
+  const store = new SecretStore(src, (_ns, name) => referenced.has(name), { pruneDelayMs: 0 });
   await store.load('ns', ['old']);
   referenced = new Set(['new']);
   await store.load('ns', ['new']);
-  await new Promise((resolve) => setImmediate(resolve)); // unreferenced copies go in the turn after a load (secret-store.ts)
+  await new Promise((resolve) => setTimeout(resolve, 10)); // unreferenced copies go pruneDelayMs after a load (secret-store.ts)
   assert.equal(store.size, 1);
   assert.equal(store.get('ns', 'old'), undefined);
 });
@@ -141,4 +141,26 @@ void test('a Secret loaded for one reconcile is still there when it reads it, th
   src.releaseAll();
   assert.deepEqual(await both, ['key-a', 'key-b']);
   assert.equal(store.size, 2);
+});
+
+void test('a burst of loads passes over the held copies once, not once per load', async () => {
+  const src = new FakeSource();
+  for (let i = 0; i < 20; i++) src.set(`s${i}`, 'v', '1');
+  let checks = 0;
+  const store = new SecretStore(
+    src,
+    () => {
+      checks += 1;
+      return true;
+    },
+    { pruneDelayMs: 200 },
+  );
+  // One load per turn of the event loop, as reconciles of a resync arrive.
+  for (let i = 0; i < 20; i++) {
+    await store.load('ns', [`s${i}`]);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(store.size, 20);
+  assert.equal(checks, 20, 'one pass over 20 copies');
 });

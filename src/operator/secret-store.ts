@@ -5,7 +5,7 @@
 // reconcile, load() GETs a referenced Secret only when it exists and its resourceVersion
 // differs from the copy held; a Secret absent from the watch costs no request. Copies of
 // Secrets no pipeline references any more are dropped after a load, in a later turn of the
-// event loop (setImmediate), never while a load that wants them runs.
+// event loop (pruneDelayMs, default 5 s), never while a load that wants them runs.
 //
 //   await store.load('finance', ['queue', 'storage']);   // before gather
 //   store.get('finance', 'queue');                       // sync, in gather, in the turn the load resolved
@@ -16,6 +16,11 @@
 // socket read): a prune at the end of the second load dropped the copy the first had just
 // loaded and not yet indexed, its gather saw no API keys Secret, and the apply step tried to
 // create it again (409). At 1,000 pipelines a restart of a converged operator made 3 such writes.
+// Why not at once after each load: a prune passes over every copy held, so one per load is
+// O(pipelines) per reconcile; in bench:operator's CPU profile of a resync at 1,000 pipelines
+// that pass (and SecretIndex.pipelinesFor inside it) took 18 % of the operator's CPU. One pass
+// per pruneDelayMs after loads costs nothing measurable, and a copy nobody references lives at
+// most that much longer.
 import type { V1Secret } from '@kubernetes/client-node';
 
 export interface SecretSource {
@@ -50,10 +55,13 @@ export class SecretStore {
   /** Keys wanted by loads still running, with how many of them want each: never pruned. */
   readonly #loading = new Map<string, number>();
   #pruneScheduled = false;
+  readonly #pruneDelayMs: number;
 
-  constructor(source: SecretSource, referenced: (namespace: string, name: string) => boolean) {
+  /** @param options.pruneDelayMs how long after a load unreferenced copies are dropped, in ms; default 5,000 */
+  constructor(source: SecretSource, referenced: (namespace: string, name: string) => boolean, options: { pruneDelayMs?: number } = {}) {
     this.#source = source;
     this.#referenced = referenced;
+    this.#pruneDelayMs = options.pruneDelayMs ?? 5_000;
   }
 
   /** Number of Secrets held (for tests). */
@@ -93,20 +101,20 @@ export class SecretStore {
   }
 
   /**
-   * Drops copies no pipeline references, in the next turn: by then every finished load's caller
-   * has run its gather and indexed what it read (see the top of this file). Keys a running load
-   * wants stay.
+   * Drops copies no pipeline references, pruneDelayMs after a load (one pass for every load in
+   * between): by then every finished load's caller has run its gather and indexed what it read
+   * (see the top of this file). Keys a running load wants stay.
    */
   #schedulePrune(): void {
     if (this.#pruneScheduled) return;
     this.#pruneScheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.#pruneScheduled = false;
       for (const key of this.#held.keys()) {
         const [ns = '', name = ''] = key.split('/');
         if (!this.#loading.has(key) && !this.#referenced(ns, name)) this.#held.delete(key);
       }
-    }).unref();
+    }, this.#pruneDelayMs).unref();
   }
 
   /** The copy read by the last load; undefined when the Secret does not exist or was not loaded. */
