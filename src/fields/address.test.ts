@@ -68,6 +68,12 @@ void describe('receipt address', () => {
       ['KEDAI MAJU SDN BHD', 'COMPANY NO: SA0127959-D', 'LOT 48, JALAN ULU,', '54200 KUALA LUMPUR'],
       'LOT 48, JALAN ULU, 54200 KUALA LUMPUR',
     ],
+    ['does not start at a date glued to a time (20181 is not a postcode)', ['KEDAI MAJU SDN BHD', '05May201818:21', '(867388-U)', 'TAX INVOICE'], undefined],
+    [
+      'reads GROUND FL00R with zeros as FLOOR',
+      ['KEDAI MAJU SDN BHD', 'LOT G1, GROUND FL00R,', '47500 PETALING JAYA'],
+      'LOT G1, GROUND FLOOR, 47500 PETALING JAYA',
+    ],
     ['reads L0T with a zero as LOT', ['KEDAI MAJU SDN BHD', 'L0T 18, JALAN KPB 6,', '43300 SERI KEMBANGAN'], 'LOT 18, JALAN KPB 6, 43300 SERI KEMBANGAN'],
     [
       'reads a point after a whole word inside the address as a comma, and keeps it after an abbreviation and at the end',

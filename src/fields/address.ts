@@ -10,7 +10,7 @@ const ADDRESS_END =
 const PHONE = /\+?\d{2,4}[-\s]?\d{3,4}[-\s]?\d{4}(?!\d)/u;
 // Long words need no boundary after them: OCR often drops the space (JALANPELABUR, LOT3).
 const ADDRESS_HINT =
-  /\b(JALAN|JLN|TAMAN|TMN|LORONG|STREET|AVENUE|LOT|BLOCK|BLK|FLOOR|FLR|LEVEL|KAWASAN|BANDAR|BDR|PERSIARAN|SELANGOR|JOHOR|KUALA|LUMPUR|PENANG)|\b(ROAD|RD|NO\.?|SS\s?\d+)\b|\d{5}|^\d+[,.]/iu;
+  /\b(JALAN|JLN|TAMAN|TMN|LORONG|STREET|AVENUE|LOT|BLOCK|BLK|FLOOR|FLR|LEVEL|KAWASAN|BANDAR|BDR|PERSIARAN|SELANGOR|JOHOR|KUALA|LUMPUR|PENANG)|\b(ROAD|RD|NO\.?|SS\s?\d+)\b|(?<!\d)\d{5}(?!\d)|^\d+[,.]/iu;
 
 /** A price with a decimal point ends an address (the item rows start); 55,57 in an address is two house numbers. */
 const PRICE = /\d\.\d{2}(?!\d)/u;
@@ -62,8 +62,8 @@ function fixAddressWords(text: string): string {
  */
 const fixStops = (text: string): string =>
   text.replace(/(?<![\d.])(\d+)\.(?=\s*\p{L})/gu, '$1,').replace(/(?<=(?<![\p{L}.])\p{L}{4,})\.(?=\s*[\p{L}\d])/gu, ',');
-/** And inside a word 0 is the letter O (L0T, TAMAN B0TANIC). */
-const fixWordZeros = (text: string): string => text.replace(/(?<=\p{L})0(?=\p{L})/gu, 'O');
+/** And inside a word 0 is the letter O (L0T, GROUND FL00R). */
+const fixWordZeros = (text: string): string => text.replace(/(?<=\p{L})0+(?=\p{L})/gu, (zeros) => 'O'.repeat(zeros.length));
 
 /** Not part of an address: a contact, tax, document or registration line, or an item row with a price. */
 const endsAddress = (text: string): boolean => ADDRESS_END.test(text) || REGISTRATION.test(text) || PRICE.test(text);
