@@ -107,10 +107,13 @@ export function jobResultRoute({ commands, results, inputs }: { commands: JobCom
       if (format === 'json') return reply.send(result);
       if (format === 'pdf') {
         const pdf = await searchablePdf(commands, inputs, id, principalOf(request.caller), result);
-        return reply
-          .type(PDF_CONTENT_TYPE)
-          .header('x-content-type-options', 'nosniff')
-          .send(Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength));
+        return (
+          reply
+            .type(PDF_CONTENT_TYPE)
+            // Job ids are lowercase letters, digits and dashes (JobParams): safe in a quoted filename.
+            .headers({ 'x-content-type-options': 'nosniff', 'content-disposition': `inline; filename="${id}.pdf"` })
+            .send(Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength))
+        );
       }
       const renderer = RENDERERS[format];
       // The text is whatever the uploaded image said: a browser opening the hOCR must not run or fetch anything.

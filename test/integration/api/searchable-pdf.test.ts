@@ -37,11 +37,22 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function call(method: string, path: string, body?: FormData, key = KEY): Promise<{ status: number; type: string; bytes: Buffer; json: any }> {
+async function call(
+  method: string,
+  path: string,
+  body?: FormData,
+  key = KEY,
+): Promise<{ status: number; type: string; disposition: string | null; bytes: Buffer; json: any }> {
   const response = await fetch(api.url + path, { method, headers: { 'x-api-key': key }, body: body ?? null, signal: AbortSignal.timeout(120_000) });
   const bytes = Buffer.from(await response.arrayBuffer());
   const type = response.headers.get('content-type') ?? '';
-  return { status: response.status, type, bytes, json: type.startsWith('application/json') ? JSON.parse(bytes.toString('utf8')) : undefined };
+  return {
+    status: response.status,
+    type,
+    disposition: response.headers.get('content-disposition'),
+    bytes,
+    json: type.startsWith('application/json') ? JSON.parse(bytes.toString('utf8')) : undefined,
+  };
 }
 
 /** Submits a file as a job and waits until it succeeded; the job as GET /v1/jobs/{id} answers it. */
@@ -85,6 +96,7 @@ void describe('GET /v1/jobs/{id}/result?format=pdf', () => {
     const answer = await call('GET', `/v1/jobs/${job.id}/result?format=pdf`);
     assert.equal(answer.status, 200, answer.bytes.toString().slice(0, 500));
     assert.equal(answer.type, 'application/pdf');
+    assert.equal(answer.disposition, `inline; filename="${job.id}.pdf"`);
     const [page, ...rest] = await pdfText(answer.bytes);
     assert.equal(rest.length, 0);
     const read = words(job.result.text);
