@@ -97,8 +97,8 @@ export interface Decoded {
 }
 
 /**
- * Greedy CTC decoding of one line's scores (`steps` x `classes`, row-major): the best class
- * per step, repeats collapsed, class 0 (the blank) dropped. `charset[i]` is the text of class i.
+ * Greedy CTC decoding of one line's probabilities (`steps` x `classes`, row-major, each step
+ * summing to 1): the best class per step, repeats collapsed, class 0 (the blank) dropped. `charset[i]` is the text of class i.
  */
 export function ctcDecode(scores: Float32Array, steps: number, classes: number, charset: readonly string[]): Decoded {
   let text = '';
@@ -114,6 +114,9 @@ export function ctcDecode(scores: Float32Array, steps: number, classes: number, 
       if (score > bestScore) {
         bestScore = score;
         best = c;
+        // The scores are a softmax (they sum to 1 per step), so one above 0.5 is the largest: most
+        // steps are a confident blank (class 0), and this skips the other 6,624 classes.
+        if (score > 0.5) break;
       }
     }
     if (best !== 0 && best === previous) chars.at(-1)!.last = step;
