@@ -114,11 +114,12 @@ interface Row {
 }
 
 /**
- * The quiet part of the idle window, after the restart settled: from 1.3 R to 1.8 R after the
- * new operator synced its caches (R = --resync-seconds). Its first resync fires 0.9-1.1 R after
- * the sync and spreads its pipelines over R / 10 (controller.ts), so by 1.3 R those reconciles are
- * done; the second fires no earlier than 1.8 R. `reconciles` (the operator's own counter) says
- * whether the window really was quiet.
+ * The quiet part of the idle window, after the restart settled: up to 1.8 R after the new
+ * operator synced its caches (R = --resync-seconds), from when its reconcile counter stood still
+ * for 1 s after 1.2 R (at the latest 1.8 R - 5 s). Its first resync fires 0.9-1.1 R after the
+ * sync and queues its pipelines over R / 10 (controller.ts), so by 1.2 R all are queued; the
+ * second fires no earlier than 1.8 R. `reconciles` (the operator's own counter) says whether the
+ * window really was quiet.
  */
 interface Quiet {
   fromSeconds: number;
@@ -328,9 +329,16 @@ async function syncedAt(op: OperatorProcess): Promise<number> {
 /** The quiet window (see Quiet), measured on the restarted operator; `syncPerfMs` is its sync on performance.now()'s clock. */
 async function quietWindow(cluster: Cluster, op: OperatorProcess, syncPerfMs: number): Promise<Quiet> {
   const r = resyncSeconds * 1000;
-  await sleep(Math.max(0, syncPerfMs + 1.3 * r - performance.now()));
+  await sleep(Math.max(0, syncPerfMs + 1.2 * r - performance.now()));
+  // The first resync's reconciles are queued by 1.2 R; start once they are done (the counter stood still for 1 s), at the latest 5 s before 1.8 R.
+  let reconcilesBefore = await operatorReconciles(op.metricsPort);
+  while (performance.now() < syncPerfMs + 1.8 * r - 5_000) {
+    await sleep(1_000);
+    const now = await operatorReconciles(op.metricsPort);
+    if (now === reconcilesBefore) break;
+    reconcilesBefore = now;
+  }
   const track = tracked(cluster, op.pid);
-  const reconcilesBefore = await operatorReconciles(op.metricsPort);
   const before = sampleCpu(track);
   toggleProfile(op);
   await sleep(Math.max(0, syncPerfMs + 1.8 * r - performance.now()));
@@ -464,7 +472,7 @@ function reportCreation(rows: Row[]): void {
 
 function reportIdle(rows: Row[]): void {
   console.log(
-    `\nIdle (restart with --resync-seconds=${resyncSeconds}, then ${idleSeconds} s; the quiet window is 1.3-1.8 x ${resyncSeconds} s after the caches synced):`,
+    `\nIdle (restart with --resync-seconds=${resyncSeconds}, then ${idleSeconds} s; the quiet window ends 1.8 x ${resyncSeconds} s after the caches synced and starts once the first resync's reconciles are done):`,
   );
   console.log(
     '| pipelines | writes | restart writes | writes after the resync | CPU (s, with start-up) | CPU % of a core (with start-up) | quiet window (s after sync) | operator CPU % of a core, quiet | reconciles, quiet | RSS after GC (MiB) | connections |',

@@ -21,3 +21,15 @@ void test('changing or deleting a pipeline updates the index', () => {
   idx.delete('ns/a');
   assert.deepEqual(idx.pipelinesFor('ns', 'new'), []);
 });
+
+void test('a Secret is referenced while some pipeline in its namespace refers to it, and not after the last one let go', () => {
+  const idx = new SecretIndex();
+  idx.set('ns/a', ['shared']);
+  idx.set('ns/b', ['shared']);
+  assert.equal(idx.referenced('ns', 'shared'), true);
+  assert.equal(idx.referenced('other', 'shared'), false);
+  idx.delete('ns/a');
+  assert.equal(idx.referenced('ns', 'shared'), true);
+  idx.set('ns/b', []);
+  assert.equal(idx.referenced('ns', 'shared'), false);
+});

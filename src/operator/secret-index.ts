@@ -28,6 +28,11 @@ export class SecretIndex {
     this.#byPipeline.delete(pipelineKey);
   }
 
+  /** Whether any pipeline refers to the Secret: O(1), no array (SecretStore asks it for every copy it holds). */
+  referenced(namespace: string, secretName: string): boolean {
+    return this.#bySecret.has(`${namespace}/${secretName}`);
+  }
+
   pipelinesFor(namespace: string, secretName: string): string[] {
     return [...(this.#bySecret.get(`${namespace}/${secretName}`) ?? [])];
   }
