@@ -54,6 +54,9 @@ function sasDate(date: Date): string {
   return isoSecond(date.getTime());
 }
 
+/** The string-to-sign's fields after the canonical resource, all fixed: identifier, IP, protocol, version, resource "b", snapshot, encryption scope, five response headers. */
+const SAS_SIGN_TAIL = ['', '', '', SAS_VERSION, 'b', '', '', '', '', '', '', ''].join('\n');
+
 /**
  * A service SAS (shared key) that can create and write one blob: the string-to-sign and query of
  * the SDK's generateBlobSASQueryParameters for versions from 2020-12-06 (16 fields: permissions,
@@ -64,7 +67,7 @@ function sasDate(date: Date): string {
 export function sharedKeyBlobSas(key: StorageSharedKeyCredential, container: string, blobName: string, startsOn: Date, expiresOn: Date): string {
   const st = sasDate(startsOn);
   const se = sasDate(expiresOn);
-  const toSign = ['cw', st, se, `/blob/${key.accountName}/${container}/${blobName}`, '', '', '', SAS_VERSION, 'b', '', '', '', '', '', '', ''].join('\n');
+  const toSign = `cw\n${st}\n${se}\n/blob/${key.accountName}/${container}/${blobName}\n${SAS_SIGN_TAIL}`;
   const sig = encodeURIComponent(key.computeHMACSHA256(toSign));
   return `sv=${SAS_VERSION}&st=${encodeURIComponent(st)}&se=${encodeURIComponent(se)}&sr=b&sp=cw&sig=${sig}`;
 }
