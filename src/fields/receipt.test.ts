@@ -109,6 +109,8 @@ void describe('receipt fields', () => {
       lines('PERI-PERI', 'Nando Maju Malaysia', 'Sdn Bhd', 'Unit G-13'),
       'Nando Maju Malaysia Sdn Bhd',
     ],
+    ['S/B misread as 5/B before the registration number is read back', lines('99 MAJU MART 5/B(519537-X)', 'LOT 5, JALAN 5/B'), '99 MAJU MART S/B'],
+    ['a road numbered 5/B is not read as S/B', lines('KEDAI MAJU', 'LOT 5, JALAN 5/B'), 'KEDAI MAJU'],
     ['SDN BHD misread as SIN BHD or SDN 3HD is read back', lines('KEDAI MAJU (SETIA) SIN 3HD'), 'KEDAI MAJU (SETIA) SDN BHD'],
     ['a date or registration label after the legal form is cut', lines('KEDAI MAJU SDN BHD 09Apr2018 18:26'), 'KEDAI MAJU SDN BHD'],
     ['a registration label in brackets after the legal form is cut', lines('KEDAI MAJU SDN BHD (CO.NO 12345-A)'), 'KEDAI MAJU SDN BHD'],

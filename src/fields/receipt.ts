@@ -28,9 +28,14 @@ const NOT_A_NAME = /\b(TAX INVOICE|IN[VU]\w{0,2}ICE|RECEIPT|CASH ?BILL|WELCOME|T
 const CONTACT = /\b(TEL|FAX|GST|E-?MAIL|WWW)|\w@[\w-]+\.\w/iu;
 /** Below this line confidence (0-100) a header line is taken for a logo or noise, not the merchant's name. */
 const NOISE_CONFIDENCE = 50;
-/** OCR misreads of SDN BHD (SON BHD, SIN BHD, SDN 8HD, SDN3HD, SDN BND): the legal form is a fixed phrase, so it is read back as one. */
+/** OCR misreads of SDN BHD (SON BHD, SIN BHD, SDN 8HD, SDN3HD, SDN BND) and S/B: the legal form is a fixed phrase, so it is read back as one. */
 const fixLegalForm = (text: string): string =>
-  text.replace(/\bS[DO0I]N(\.?\s?)[B83][HN]D\b/giu, (form: string, gap: string) => (/^SDN\.?\s?BHD$/iu.test(form) ? form : `SDN${gap}BHD`));
+  text
+    .replace(/\bS[DO0I]N(\.?\s?)[B83][HN]D\b/giu, (form: string, gap: string) => (/^SDN\.?\s?BHD$/iu.test(form) ? form : `SDN${gap}BHD`))
+    // S/B read as 5/B or 5/D after a name word, closing the line or before the registration number (MART 5/B (519537-X));
+    // not on a street line, where 5/B is a road number (JALAN 5/B).
+    .replace(/(?<=\p{L}{3,}\s?)5\/[BD](?=\s*(\(|$))/gu, (form) => (STREET.test(text) ? form : 'S/B'));
+const STREET = /\b(JALAN|JLN|LORONG|LRG|LOT|NO|TAMAN|TMN|BLOK|BLOCK|PERSIARAN|LEBUH)\b/iu;
 /** Marks OCR puts before or after a name (table rules, bullets, logo specks): | . : + # - and the like. */
 const trimMarks = (text: string): string => text.replace(/^[^\p{L}\p{N}(]+/u, '').replace(/[^\p{L}\p{N}.)]+$/u, '');
 
