@@ -86,7 +86,7 @@ export class PaddleEngine implements OcrEngine {
     this.settings = settings;
   }
 
-  /** Loads both models once (about 0.3 s, plus about 0.3 s to rewrite them when fuseGraphs is on). */
+  /** Loads both models once (about 0.3 s, plus 0.3-1 s to rewrite them when fuseGraphs is on). */
   static async create(settings: PaddleSettings = DEFAULT_PADDLE): Promise<PaddleEngine> {
     const models = settings.models ?? bundledModels();
     const ort = await import('onnxruntime-node');
