@@ -475,7 +475,7 @@ function reportIdle(rows: Row[]): void {
     `\nIdle (restart with --resync-seconds=${resyncSeconds}, then ${idleSeconds} s; the quiet window ends 1.8 x ${resyncSeconds} s after the caches synced and starts once the first resync's reconciles are done):`,
   );
   console.log(
-    '| pipelines | writes | restart writes | writes after the resync | CPU (s, with start-up) | CPU % of a core (with start-up) | quiet window (s after sync) | operator CPU % of a core, quiet | reconciles, quiet | RSS after GC (MiB) | connections |',
+    `| pipelines | writes | restart writes | writes after the resync | CPU (s, with start-up) | CPU % of a core (with start-up) | quiet window (s after sync) | operator CPU % of a core, quiet${values['cpu-profile'] ? ' (with the profiler: not the idle figure)' : ''} | reconciles, quiet | RSS after GC (MiB) | connections |`,
   );
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows.filter((x) => x.idle)) {
@@ -521,7 +521,7 @@ function report(rows: Row[]): void {
   const last = rows[rows.length - 1]!;
   const num = (ms: number | undefined) => (ms === undefined ? 'timeout' : (ms / 1000).toFixed(1));
   console.log(
-    `\noperator: ${last.n} pipelines, operator done ${num(last.operatorDoneMs)} s, cluster done ${num(last.clusterDoneMs)} s, floor ${num(last.floorMs)} s, ` +
+    `\noperator: ${last.n} pipelines, operator done ${num(last.operatorDoneMs)} s, cluster done ${num(last.clusterDoneMs)} s, floor ${values['skip-floor'] ? 'skipped' : `${num(last.floorMs)} s`}, ` +
       `${(pipelineWrites(last.writes).length / last.n).toFixed(1)} writes/pipeline, RSS ${last.memory ? (last.memory.rssBytes / MiB).toFixed(0) : 'n/a'} MiB, restart writes ${last.idle?.restartWrites ?? 'n/a'}`,
   );
 }
