@@ -15,6 +15,8 @@ void describe('dates on receipts', () => {
     ['no date in a phone number', 'TEL 03-7731 8169', undefined],
     ['no date in a phone number written with points', 'Tel.: 05.22.95.66.66', undefined],
     ['a date glued to its label', 'Date04-04-2018 14:26:20', '2018-04-04'],
+    ['a two-digit year glued to the time', '03/06/1800:23 34001 01', '2018-06-03'],
+    ['a named month with a two-digit year glued to the time', '15 Jun 1808:34:31 PM', '2018-06-15'],
     ['no date in plain text', 'THANK YOU', undefined],
   ];
   for (const [name, text, iso] of cases) void it(`reads ${name}`, () => assert.equal(parseDate(text), iso));

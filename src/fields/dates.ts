@@ -24,8 +24,14 @@ export function isoDate(year: number, month: number, day: number): string | unde
 
 /** The first date in `text`, as ISO 8601. */
 export function parseDate(raw: string): string | undefined {
-  // OCR often glues the time to the year (25/12/20188:13:39PM) and the label to the date (Date04-04-2018).
-  const text = raw.replace(/(\d{4})(\d{1,2}:\d{2})/gu, '$1 $2').replace(/(DATE)(?=\d)/giu, '$1 ');
+  // OCR often glues the time to the year (25/12/20188:13:39PM, 03/06/1800:23, 15 Jun 1808:34) and the label to the
+  // date (Date04-04-2018). Four digits before a colon are a year only when they read as one (19xx, 20xx).
+  const text = raw
+    .replace(/(\d{4})(\d{1,2}:\d{2})/gu, '$1 $2')
+    .replace(/(?<=[-/.\sA-Z])(\d{2})(\d{2}:\d{2})/giu, (glued: string, year: string, time: string) =>
+      /^(19|20)\d{2}$/u.test(glued.slice(0, 4)) ? glued : `${year} ${time}`,
+    )
+    .replace(/(DATE)(?=\d)/giu, '$1 ');
   const ymd = YEAR_FIRST.exec(text);
   if (ymd) return isoDate(Number(ymd[1]), Number(ymd[2]), Number(ymd[3]));
   const named = NAMED_MONTH.exec(text);
