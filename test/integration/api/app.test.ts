@@ -456,6 +456,7 @@ void describe('probes, metrics and the OpenAPI document', () => {
     // The result route documents each format's content type; the receipt answer its fields.
     assert.deepEqual(Object.keys(doc.paths['/v1/jobs/{id}/result'].get.responses['200'].content).sort(), [
       'application/json',
+      'application/pdf',
       'application/xhtml+xml; charset=utf-8',
       'text/plain; charset=utf-8',
       'text/tab-separated-values; charset=utf-8',
