@@ -73,7 +73,11 @@ export function findCompany(lines: readonly FieldLine[]): Field | undefined {
   const at = suffixed >= 0 ? suffixed : header.findIndex(isName);
   if (at < 0) return undefined;
   const picked = suffixed >= 0 ? nameLines(header, at, isName) : [at];
-  const joined = picked.map((i) => header[i]!).join(' ');
+  // A name broken at an ampersand (HOME HARDWARE & / ELECTRICAL) goes on to the next line.
+  const endsInAnd = (i: number): boolean => /&$/u.test(clean(lines[i]!.text));
+  const last = picked.at(-1)!;
+  if (last + 1 < header.length && (endsInAnd(last) || /^&/u.test(clean(lines[last + 1]!.text))) && isName(header[last + 1]!, last + 1)) picked.push(last + 1);
+  const joined = picked.map((i) => (endsInAnd(i) ? `${header[i]!} &` : header[i]!)).join(' ');
   const value = trimMarks(cutAfterLegalForm(joined).replace(/\s*\(?\s*\d{5,}\s*-?\s*[A-Z]?\s*\)?\s*$/iu, ''));
   return { value, lines: picked, confidence: confidenceOf(lines, picked, suffixed >= 0 ? 1 : 0.6) };
 }
