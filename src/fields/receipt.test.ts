@@ -92,6 +92,11 @@ void describe('receipt fields', () => {
     ['a person named above the registered name does not win over it', lines('TAN AH KOW', 'KEDAI MAJU SDN BHD'), 'KEDAI MAJU SDN BHD'],
     ['a name broken before its legal form takes the line above', lines('POPULAR PAPER', 'CO. (M) SDN BHD', 'NO 8, JALAN 7/1'), 'POPULAR PAPER CO. (M) SDN BHD'],
     [
+      'a name broken at an ampersand takes the next line',
+      lines('HOME MAJU HARDWARE &', 'ELECTRICAL', 'NO.113G, JALAN SETIA'),
+      'HOME MAJU HARDWARE & ELECTRICAL',
+    ],
+    [
       'a bracket left open takes the line below',
       lines('AIK MAJU HARDWARE', 'ENTERPRISE (BUKIT', 'INDAH) SDN BHD', '822737-X'),
       'AIK MAJU HARDWARE ENTERPRISE (BUKIT INDAH) SDN BHD',
