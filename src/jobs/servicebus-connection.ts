@@ -34,16 +34,6 @@ export function requireQueue(settings: QueueSettings, why: string): void {
   requireOneOf({ [ENV.serviceBusConnectionString]: settings.connectionString, [ENV.serviceBusNamespace]: settings.namespace }, why);
 }
 
-/** Splits "Key=value;Key2=value2" (Service Bus and Storage connection strings alike). */
-export function parseConnectionString(connectionString: string): Record<string, string> {
-  const parts: Record<string, string> = {};
-  for (const segment of connectionString.split(';')) {
-    const at = segment.indexOf('=');
-    if (at > 0) parts[segment.slice(0, at).trim()] = segment.slice(at + 1).trim();
-  }
-  return parts;
-}
-
 export function serviceBusClient(settings: QueueSettings): ServiceBusClient {
   requireQueue(settings, 'the Service Bus client connects with one of them');
   return settings.connectionString ? new ServiceBusClient(settings.connectionString) : new ServiceBusClient(settings.namespace ?? '', workloadIdentity());

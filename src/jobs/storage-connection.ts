@@ -6,7 +6,7 @@ import { TableClient } from '@azure/data-tables';
 import { CONNECTION_DEFAULTS, ENV } from '../contract/container.ts';
 import { requireOneOf, type Setting, type Settings } from '../shared/config.ts';
 import { workloadIdentity } from './identity.ts';
-import { parseConnectionString } from './servicebus-connection.ts';
+import { parseConnectionString } from './connection-string.ts';
 
 export interface StorageSettings {
   /** A storage connection string (Blob and Table endpoints); wins over accountUrl. */

@@ -63,7 +63,7 @@ export class Controller {
     this.#pods = new WatchedKind<V1Pod>(client, src.pods, namespaces, podSelector, log, (o) => trimPod(o));
 
     const secretIndex = new SecretIndex();
-    const secretStore = new SecretStore(secretSource(client, this.#secrets), (ns, name) => secretIndex.pipelinesFor(ns, name).length > 0);
+    const secretStore = new SecretStore(secretSource(client, this.#secrets), (ns, name) => secretIndex.referenced(ns, name));
     // One poller per Service Bus namespace; a change in a pipeline's numbers requeues it.
     this.#scaling = new ScalingService({ ...opts.scaling, registry: metrics.registry, requeue: (key) => this.#queue.add(key), log });
     const reconciler = new Reconciler({

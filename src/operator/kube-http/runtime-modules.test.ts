@@ -39,3 +39,12 @@ void test('the operator process loads its own Kubernetes client and not @kuberne
     [],
   );
 });
+
+void test('the operator process does not load @azure/identity unless a pipeline uses workload identity', async () => {
+  // identity.ts is imported lazily (loadWorkloadIdentity); a static import of anything that imports it costs ~15 MiB RSS.
+  const modules = await modulesOfOperator();
+  assert.deepEqual(
+    modules.filter((u) => u.includes('/@azure/identity/') || u.includes('/@azure/msal-')),
+    [],
+  );
+});

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
 import { ServiceBusAdministrationClient } from '@azure/service-bus';
-import { parseConnectionString } from '../../jobs/servicebus-connection.ts';
+import { parseConnectionString } from '../../jobs/connection-string.ts';
 import type { Env } from '../../shared/config.ts';
 import { emulatorHttpPolicy, isDevelopmentEmulator } from '../../shared/emulator-http.ts';
 import type { QueueCounts } from './signal.ts';
