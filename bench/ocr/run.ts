@@ -23,7 +23,7 @@ import { DEFAULT_TUNING } from '../../src/worker/ocr/defaults.ts';
 import { cer, referenceFromCsv } from './cer.ts';
 import { FIELD_NAMES, scoreFields, type FieldName, type ReceiptKey } from './fields.ts';
 import { receiptFields } from '../../src/fields/receipt.ts';
-import { TUNINGS } from './tunings.ts';
+import { DEFAULT_MODEL, TUNINGS } from './tunings.ts';
 
 const DATASET = resolve(import.meta.dirname, '../../../shared/datasets/sroie-dev');
 
@@ -135,7 +135,7 @@ async function openReaders(tunings: string[], engines: readonly string[]): Promi
     for (const name of tunings) {
       const tuning = TUNINGS[name]!;
       readers.push({
-        label: name,
+        label: name === 'default' ? `default (${DEFAULT_MODEL} model)` : name,
         engine: 'tesseract',
         ocr: await TesseractPool.create({ languages: ['eng'], poolSize: 1, ...tuning.engine }),
         preprocess: tuning.preprocess,

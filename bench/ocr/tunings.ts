@@ -1,6 +1,10 @@
 // Candidate settings the benchmark compares (--tuning a,b or --sweep for all).
-// `default` is what the worker ships with (src/worker/ocr/defaults.ts).
-import { DEBIAN_TESSDATA, DEFAULT_TUNING, type OcrTuning } from '../../src/worker/ocr/defaults.ts';
+// `default` is what the worker ships with (src/worker/ocr/defaults.ts) for an English pipeline with
+// spec.ocr.tesseractModel auto: Debian's fast model when its file is on this machine (as in the image), else best_int.
+// `default_best` and `default_fast` name the two explicitly.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chooseTesseractModel, DEBIAN_TESSDATA, DEFAULT_TUNING, type OcrTuning } from '../../src/worker/ocr/defaults.ts';
 
 const plain: OcrTuning = {
   preprocess: { minWidth: 0, maxWidth: 0, threshold: 0 },
@@ -15,8 +19,14 @@ const noInvert = { tessedit_do_invert: '0' };
 const psm6 = tune(plain, { engine: { autoPsm: '6' } });
 const psm6NoInvert = tune(psm6, { engine: { params: noInvert } });
 
+const fastModel = tune(DEFAULT_TUNING, { engine: { dataDir: DEBIAN_TESSDATA } });
+/** The model `auto` resolves to here, as the worker resolves it (src/worker/config.ts). */
+export const DEFAULT_MODEL = chooseTesseractModel('auto', ['eng'], (language) => existsSync(join(DEBIAN_TESSDATA, `${language}.traineddata`))).model;
+
 export const TUNINGS: Record<string, OcrTuning> = {
-  default: DEFAULT_TUNING,
+  default: DEFAULT_MODEL === 'fast' ? fastModel : DEFAULT_TUNING,
+  default_best: DEFAULT_TUNING,
+  default_fast: fastModel,
   plain,
   psm4: tune(plain, { engine: { autoPsm: '4' } }),
   psm6,
