@@ -96,7 +96,7 @@ async function maxDeliveryCount(): Promise<number> {
 async function start(): Promise<void> {
   const loadStarted = performance.now();
   const [pool, deliveryLimit] = await Promise.all([
-    openEngine({ name: config.engine, tesseractModel: config.tesseractModel, languages: config.languages, concurrency: config.concurrency }),
+    openEngine({ name: config.engine, tesseractModel: config.tesseractModel, languages: config.languages, concurrency: config.concurrency }, logger),
     maxDeliveryCount(),
   ]);
   engine = pool;

@@ -276,7 +276,7 @@ async function readPages(
     const prepared = await withStageTimeout('preprocess', stages.stageTimeouts?.preprocess, () => stages.prepare(source));
     const preprocessed = performance.now();
     const remainingMs = Math.max(1_000, stages.maxJobMs - (preprocessed - started));
-    const recognition = await stages.engine.recognize(prepared, { pageSegmentation: job.options.pageSegmentation }, remainingMs);
+    const recognition = await stages.engine.recognize(prepared, { pageSegmentation: job.options.pageSegmentation, languages: job.languages }, remainingMs);
     preprocessMs += preprocessed - before;
     recognizeMs += performance.now() - preprocessed;
     pages.push({ prepared, recognition });

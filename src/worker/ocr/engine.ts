@@ -58,8 +58,14 @@ export interface Recognition {
   meanConfidence: number;
 }
 
+/** What a job asks of the engine: its page segmentation and, for tesseract, the languages on its page (default: the pipeline's). */
+export interface RecognizeRequest {
+  pageSegmentation: PageSegmentation;
+  languages?: readonly string[];
+}
+
 export interface OcrEngine {
-  recognize(image: PreparedImage, request: { pageSegmentation: PageSegmentation }, timeoutMs: number): Promise<Recognition>;
+  recognize(image: PreparedImage, request: RecognizeRequest, timeoutMs: number): Promise<Recognition>;
   close(): Promise<void>;
 }
 
@@ -202,7 +208,7 @@ export class TesseractPool implements OcrEngine {
     else this.idle.push(worker);
   }
 
-  async recognize(image: PreparedImage, request: { pageSegmentation: PageSegmentation }, timeoutMs: number): Promise<Recognition> {
+  async recognize(image: PreparedImage, request: RecognizeRequest, timeoutMs: number): Promise<Recognition> {
     const worker = await this.acquire();
     const psm = request.pageSegmentation === 'auto' ? this.settings.autoPsm : PSM_FOR[request.pageSegmentation];
     let timer: NodeJS.Timeout | undefined;

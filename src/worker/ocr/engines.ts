@@ -3,6 +3,8 @@
 import { DEBIAN_TESSDATA, DEFAULT_TUNING } from './defaults.ts';
 import { TesseractPool, type OcrEngine } from './engine.ts';
 import { PaddleEngine } from './paddle/engine.ts';
+import { LanguagePools } from './language-pools.ts';
+import type { Logger } from '../../shared/logger.ts';
 
 export type EngineName = 'tesseract' | 'paddle';
 
@@ -15,11 +17,19 @@ export interface EngineChoice {
   concurrency: number;
 }
 
-/** Loads the chosen engine's models once for the process. */
-export async function openEngine(choice: EngineChoice): Promise<OcrEngine> {
+/**
+ * Loads the chosen engine's models once for the process. tesseract with several languages also reads a job that asks
+ * for fewer of them with only those (language-pools.ts); paddle reads eng and chi_sim with one model either way.
+ */
+export async function openEngine(choice: EngineChoice, log: Logger): Promise<OcrEngine> {
   if (choice.name === 'paddle') return await PaddleEngine.create();
   const dataDir = choice.tesseractModel === 'fast' ? { dataDir: DEBIAN_TESSDATA } : {};
-  return await TesseractPool.create({ languages: choice.languages, poolSize: choice.concurrency, ...DEFAULT_TUNING.engine, ...dataDir });
+  const tesseract = (languages: readonly string[], poolSize: number) => TesseractPool.create({ languages, poolSize, ...DEFAULT_TUNING.engine, ...dataDir });
+  const main = await tesseract(choice.languages, choice.concurrency);
+  if (choice.languages.length < 2) return main;
+  // A job without languages asks for the pipeline's first (the API's default), so a subset can carry most jobs: as many
+  // tesseract workers as the pipeline pool, so concurrency holds.
+  return new LanguagePools({ languages: choice.languages, main, open: async (languages) => await tesseract(languages, choice.concurrency), log });
 }
 
 /** Which engine and models a worker runs, as its start log, /health and every result's `engine` say. */
