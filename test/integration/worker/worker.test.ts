@@ -32,8 +32,12 @@ after(async () => {
 });
 
 /** A page of receipt-like lines: enough text that OCR takes a noticeable moment. */
+/**
+ * Long enough that a SIGKILL right after the job is seen processing lands before the OCR ends, also on a quiet machine
+ * with tesseract's fast model (28 lines were once read before the kill there).
+ */
 async function longReceipt(): Promise<Buffer> {
-  const lines = Array.from({ length: 28 }, (_, i) => `ITEM ${String(i + 1).padStart(2, '0')} COFFEE BEANS 1KG    ${(i * 3.25 + 10).toFixed(2)}`);
+  const lines = Array.from({ length: 90 }, (_, i) => `ITEM ${String(i + 1).padStart(2, '0')} COFFEE BEANS 1KG    ${(i * 3.25 + 10).toFixed(2)}`);
   return await renderText(['RECEIPT 0042', ...lines, 'TOTAL 999.99'], { fontSize: 28 });
 }
 
