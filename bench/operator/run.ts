@@ -70,6 +70,8 @@ const { values } = parseArgs({
     'cpu-profile': { type: 'boolean', default: false },
     // No floor run (its namespace deletion and applies take as long as creation on a busy machine).
     'skip-floor': { type: 'boolean', default: false },
+    // The operator's --concurrency (pipelines reconciled in parallel); default: the chart's (values.yaml concurrency), to choose that default from a sweep.
+    concurrency: { type: 'string' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
@@ -77,6 +79,21 @@ if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 2000)) throw new Erro
 const maxMs = Number(values['max-seconds']) * 1000;
 const idleSeconds = Number(values['idle-seconds']);
 const resyncSeconds = Math.max(1, Math.round(idleSeconds / 2));
+
+/** A top-level scalar of charts/ocr-platform/values.yaml (read at each run, so the benchmark and the chart cannot drift); undefined when absent. */
+function chartValue(key: string): string | undefined {
+  return new RegExp(`^${key}:\\s*"?([^"\\s#]+)"?`, 'm').exec(readFileSync(join(ROOT, 'charts/ocr-platform/values.yaml'), 'utf8'))?.[1];
+}
+
+/** --concurrency, else the chart's default; 1-64 as the operator's flag accepts (src/operator/cli.ts). */
+function operatorConcurrency(): number {
+  const raw = values.concurrency ?? chartValue('concurrency');
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new Error(`--concurrency: an integer from 1 to 64 (the operator's range); got ${raw ?? 'nothing, and values.yaml has no concurrency'}`);
+  return n;
+}
+const concurrency = operatorConcurrency();
 /** Pipelines (and floor children) applied at once: the benchmark's own pace of creation. */
 const APPLY_BATCH = 25;
 const DELETE_WAIT_MS = 120_000;
@@ -163,7 +180,7 @@ async function snapshot(kc: KubeConfig, track: readonly Tracked[]): Promise<{ cp
   return { cpu, latency: parseLatencySums(await apiserverMetrics(kc)) };
 }
 
-/** The chart's default flags (charts/ocr-platform/values.yaml), for one watched namespace. */
+/** The chart's default flags (charts/ocr-platform/values.yaml), for one watched namespace; --concurrency from the option (default the chart's). */
 function chartFlags(kubeconfigPath: string, namespace: string, resync?: number): string[] {
   return [
     `--kubeconfig=${kubeconfigPath}`,
@@ -175,7 +192,7 @@ function chartFlags(kubeconfigPath: string, namespace: string, resync?: number):
     '--lease-duration=15',
     '--renew-deadline=10',
     '--retry-period=2',
-    '--concurrency=4',
+    `--concurrency=${concurrency}`,
     '--log-level=info',
     ...(resync === undefined ? [] : [`--resync-seconds=${resync}`]),
   ];
@@ -183,13 +200,13 @@ function chartFlags(kubeconfigPath: string, namespace: string, resync?: number):
 
 /** The operator's environment as the chart sets it: MALLOC_ARENA_MAX when values.yaml sets mallocArenaMax. */
 function chartEnv(): Record<string, string> {
-  const m = /^mallocArenaMax:\s*"?(\d+)"?/m.exec(readFileSync(join(ROOT, 'charts/ocr-platform/values.yaml'), 'utf8'));
-  return m ? { MALLOC_ARENA_MAX: m[1]! } : {};
+  const arenas = chartValue('mallocArenaMax');
+  return arenas && /^\d+$/.test(arenas) ? { MALLOC_ARENA_MAX: arenas } : {};
 }
 
 async function startOperator(cluster: Cluster, namespace: string, resync?: number): Promise<OperatorProcess> {
   resetMemoryProbe();
-  return await startOperatorProcess({
+  const op = await startOperatorProcess({
     kubeconfigPath: cluster.operatorKubeconfigPath,
     namespaces: [namespace],
     script: 'dist/operator/main.js',
@@ -201,6 +218,22 @@ async function startOperator(cluster: Cluster, namespace: string, resync?: numbe
     logFile: join(cluster.logsDir, `operator-${namespace}.log`),
     stopGraceMs: 15_000,
   });
+  await checkConcurrency(op);
+  return op;
+}
+
+/** Fails the run unless the operator's "Starting operator" line reports the --concurrency it was given (so a sweep measures what it says). */
+async function checkConcurrency(op: OperatorProcess): Promise<void> {
+  for (let waited = 0; waited < 30_000; waited += 100) {
+    const line = op.logLines().find((l) => l.includes('"Starting operator"'));
+    if (line) {
+      const got = (JSON.parse(line) as { concurrency?: unknown }).concurrency;
+      if (got !== concurrency) throw new Error(`the operator reports concurrency ${String(got)}, the benchmark passed ${concurrency}`);
+      return;
+    }
+    await sleep(100);
+  }
+  throw new Error('the operator logged no "Starting operator" line in 30 s');
 }
 
 async function deleteNamespaceAndWait(kc: KubeConfig, name: string): Promise<void> {
@@ -457,8 +490,9 @@ function build(): void {
 const mib = (b: number | undefined) => (b === undefined ? 'n/a' : (b / MiB).toFixed(0));
 
 function reportCreation(rows: Row[]): void {
+  console.log(`\nCreation (operator --concurrency=${concurrency}${values.concurrency === undefined ? ", the chart's default" : ''}):`);
   console.log(
-    '\n| pipelines | operator done (s) | cluster done (s) | floor (s) | cluster / floor | operator writes / pipeline | lease writes | operator CPU (s) | RSS after GC (MiB) | heap after GC (MiB) | connections at done |',
+    '| pipelines | operator done (s) | cluster done (s) | floor (s) | cluster / floor | operator writes / pipeline | lease writes | operator CPU (s) | RSS after GC (MiB) | heap after GC (MiB) | connections at done |',
   );
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
@@ -529,6 +563,7 @@ function report(rows: Row[]): void {
 async function main(): Promise<void> {
   const [load1, load5] = loadavg();
   say(`load average at start: ${load1!.toFixed(2)} (1 min), ${load5!.toFixed(2)} (5 min)`);
+  say(`operator --concurrency=${concurrency} (${values.concurrency === undefined ? "the chart's default, values.yaml" : '--concurrency'})`);
   if (load1! > 1) say(`WARNING: load average ${load1!.toFixed(2)} is above 1: another process competes for the 2 cores; the figures are not final`);
   build();
   const maxN = Math.max(...sizes);

@@ -133,6 +133,7 @@ async function main(): Promise<void> {
       server: client.server,
       namespaces: cfg.namespaces ?? 'all',
       leaderElect: cfg.leaderElect,
+      concurrency: cfg.concurrency,
       serviceBusSuffixes: cfg.egress.suffixes,
       allowDevelopmentEmulator: cfg.egress.allowDevelopmentEmulator,
     },
