@@ -256,8 +256,48 @@ void describe('renderHocr', () => {
         '<span class="ocr_line" id="line_1_3" title="bbox 10 80 90 100; x_wconf 70">NO WORDS</span>',
         '<meta name="ocr-capabilities" content="ocr_page ocr_line ocrx_word ocrp_wconf"/>',
       ],
-      absent: ['<A&B>', 'SHOP &lt;A&amp;B&gt;'],
+      absent: ['<A&B>', 'SHOP &lt;A&amp;B&gt;', 'x_quad'],
       words: [['SHOP', '&lt;A&amp;B&gt;'], ['TOTAL', '9.00'], []],
+    },
+    {
+      name: 'a slanted line and its words carry their quads as x_quad in whole pixels, clockwise from the top left of the text',
+      result: {
+        ...base,
+        text: 'SLANTED TEXT',
+        lines: [
+          {
+            text: 'SLANTED TEXT',
+            confidence: 93,
+            bbox: { x0: 10, y0: 20, x1: 210, y1: 80 },
+            quad: [
+              [10, 40],
+              [208.6, 20],
+              [210, 60.4],
+              [12, 80],
+            ],
+            words: [
+              {
+                text: 'SLANTED',
+                confidence: 94,
+                bbox: { x0: 10, y0: 28, x1: 110, y1: 80 },
+                quad: [
+                  [10, 40],
+                  [110, 28],
+                  [112, 68],
+                  [12, 80],
+                ],
+              },
+              { text: 'TEXT', confidence: 92, bbox: { x0: 120, y0: 20, x1: 210, y1: 60 }, quad: corners({ x0: 120, y0: 20, x1: 210, y1: 60 }) },
+            ],
+          },
+        ],
+      },
+      contains: [
+        '<span class="ocr_line" id="line_1_1" title="bbox 10 20 210 80; x_wconf 93; x_quad 10 40 209 20 210 60 12 80">\n',
+        '<span class="ocrx_word" id="word_1_1" title="bbox 10 28 110 80; x_wconf 94; x_quad 10 40 110 28 112 68 12 80">SLANTED</span>',
+        '<span class="ocrx_word" id="word_1_2" title="bbox 120 20 210 60; x_wconf 92">TEXT</span>',
+      ],
+      words: [['SLANTED', 'TEXT']],
     },
     {
       name: 'word numbers restart on each page of a multi-page document',

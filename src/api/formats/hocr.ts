@@ -1,8 +1,11 @@
 // format=hocr: an hOCR 1.2 document (XHTML, http://kba.github.io/hocr-spec/1.2/) as tesseract
 // writes it, at the depth the result has: one ocr_page per page (bbox of the page, ppageno
 // 0-based), one ocr_line per line (bbox; x_wconf, the line's confidence 0-100) and, when the
-// line has words, one ocrx_word per word inside it (bbox; x_wconf). hOCR boxes are upright:
-// the 4-point quads of the JSON result are not carried. A line without words (a result written
+// line has words, one ocrx_word per word inside it (bbox; x_wconf). hOCR's bbox is upright; a
+// line or word whose 4-point quad is not its bbox's corners (paddle's slanted text, text running
+// down a PDF page) also carries it as `x_quad x1 y1 x2 y2 x3 y3 x4 y4` (an engine-specific x_
+// property, as hOCR allows: whole pixels, clockwise from the top-left corner of the text as read,
+// as in the JSON result). An upright quad is left out: the bbox says it. A line without words (a result written
 // before words existed, or an engine that gives none) holds its text directly. Text and
 // attribute values are escaped, so OCR output can never become markup.
 import type { OcrLine, OcrResult } from '../../jobs/index.ts';
@@ -16,8 +19,18 @@ export const escapeXml = (text: string): string =>
   text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/gu, '').replace(/[&<>"']/gu, (c) => ESCAPES[c]!);
 
 const bbox = (x0: number, y0: number, x1: number, y1: number): string => `bbox ${[x0, y0, x1, y1].map((n) => Math.round(n)).join(' ')}`;
-const title = (item: Pick<OcrLine, 'bbox' | 'confidence'>): string =>
-  `${bbox(item.bbox.x0, item.bbox.y0, item.bbox.x1, item.bbox.y1)}; x_wconf ${Math.round(item.confidence)}`;
+
+/** `; x_quad ...` when the quad (rounded) is not the bbox's corners clockwise from the top left; '' otherwise. */
+export function quadProperty(item: Pick<OcrLine, 'bbox' | 'quad'>): string {
+  if (item.quad?.length !== 4) return '';
+  const points = item.quad.flat().map((n) => Math.round(n));
+  const [x0, y0, x1, y1] = [item.bbox.x0, item.bbox.y0, item.bbox.x1, item.bbox.y1].map((n) => Math.round(n)) as [number, number, number, number];
+  const corners = [x0, y0, x1, y0, x1, y1, x0, y1];
+  return points.every((n, i) => n === corners[i]) ? '' : `; x_quad ${points.join(' ')}`;
+}
+
+const title = (item: Pick<OcrLine, 'bbox' | 'confidence' | 'quad'>): string =>
+  `${bbox(item.bbox.x0, item.bbox.y0, item.bbox.x1, item.bbox.y1)}; x_wconf ${Math.round(item.confidence)}${quadProperty(item)}`;
 
 /** One ocr_line: its words as ocrx_word spans (numbered on from `wordsBefore` on the page, as tesseract does), or its text when it has none. */
 function lineElements(line: OcrLine, page: number, lineNumber: number, wordsBefore: number): string[] {

@@ -64,10 +64,11 @@ export function jobResultRoute({ commands, results, inputs }: { commands: JobCom
     summary: "Read a finished job's result as JSON, text, hOCR, TSV or a searchable PDF",
     description:
       'format=json (default): the result object. text: text/plain, pages separated by a form feed. hocr: hOCR 1.2 XHTML, one ocr_page per page ' +
-      '(bbox, ppageno), one ocr_line per line (bbox, x_wconf) and inside it one ocrx_word per word (bbox, x_wconf). tsv: tesseract TSV columns ' +
+      '(bbox, ppageno), one ocr_line per line (bbox, x_wconf) and inside it one ocrx_word per word (bbox, x_wconf; and x_quad x1 y1 ... x4 y4, ' +
+      "the 4-point box clockwise from the top left of the text, when it is not the bbox's corners, as for slanted text). tsv: tesseract TSV columns " +
       '(level, page_num, block_num, par_num, line_num, word_num, left, top, width, height, conf, text) with a level-1 row per page, a level-4 row per ' +
       'line (with its confidence and text) and under it a level-5 row per word. A result without words (stored before words existed) has line ' +
-      'rows and spans only. Boxes are axis-aligned (the JSON quads are not carried), in pixels of the page as read. pdf: application/pdf, the input pages with the text over them invisibly (at the boxes of the words when the result has ' +
+      'rows and spans only. Boxes are axis-aligned (TSV does not carry the JSON quads), in pixels of the page as read. pdf: application/pdf, the input pages with the text over them invisibly (at the boxes of the words when the result has ' +
       'words, else of the lines), searchable and selectable; a PDF input keeps its own pages and is returned unchanged when every page came from ' +
       'its own text layer; characters outside WinAnsi (Chinese, for one) are left out of the PDF text. The input must still be stored: ' +
       '410 JOB_INPUT_GONE when it is not, 422 SEARCHABLE_PDF_UNAVAILABLE when a PDF input cannot be edited (encrypted). A job still queued or ' +
