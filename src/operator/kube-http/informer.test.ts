@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { silentLogger } from '../../shared/logger.ts';
 import { KubeClient } from './client.ts';
-import { Informer } from './informer.ts';
+import { Informer, LIST_PAGE_SIZE } from './informer.ts';
 
 const PATH = '/api/v1/namespaces/ns/configmaps';
 const obj = (name: string, rv: string, extra: Record<string, unknown> = {}): KubernetesObject => ({
@@ -29,6 +29,7 @@ void describe('the informer', () => {
   let lists: URLSearchParams[] = [];
   let watches: WatchCall[] = [];
   let listReply: () => string = () => list('1', []);
+  let listStatus = 200;
   let watchStatus = 200;
   let onWatch: (w: WatchCall) => void = () => undefined;
   let informer: Informer<KubernetesObject> | undefined;
@@ -38,7 +39,9 @@ void describe('the informer', () => {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.searchParams.get('watch') !== 'true') {
         lists.push(url.searchParams);
-        res.writeHead(200, { 'content-type': 'application/json' }).end(listReply());
+        if (listStatus !== 200)
+          res.writeHead(listStatus, { 'content-type': 'application/json' }).end('{"message":"the server could not find the requested resource"}');
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(listReply());
         return;
       }
       if (watchStatus !== 200) {
@@ -61,10 +64,12 @@ void describe('the informer', () => {
   });
   beforeEach(async () => {
     await informer?.stop();
-    [lists, watches, watchStatus, onWatch] = [[], [], 200, () => undefined];
+    [lists, watches, listStatus, watchStatus, onWatch] = [[], [], 200, 200, () => undefined];
   });
 
-  const start = async (opts: { inactivityMs?: number; trim?: (o: KubernetesObject) => KubernetesObject } = {}) => {
+  const start = async (
+    opts: { inactivityMs?: number; trim?: (o: KubernetesObject) => KubernetesObject; pageSize?: number; optional?: { recheckMs: number } } = {},
+  ) => {
     const client = new KubeClient(
       { server: `http://127.0.0.1:${port}`, tls: { insecureSkipVerify: false }, token: () => undefined, source: 'test' },
       { log: silentLogger() },
@@ -150,6 +155,58 @@ void describe('the informer', () => {
     await until('the silent watch was replaced', () => watches.length >= 2);
     assert.equal(watches[1]!.query.get('resourceVersion'), '5');
     assert.equal(lists.length, 1);
+  });
+
+  void it('lists in pages of LIST_PAGE_SIZE by default, following continue tokens until the last page, and trims every object', async () => {
+    // 5 objects, 2 per page: pages "", "c1", "c2"; the watch starts at the list's resourceVersion.
+    const all = ['a', 'b', 'c', 'd', 'e'].map((n) => obj(n, '3', { data: { big: 'x'.repeat(100) } }));
+    listReply = () => {
+      const from = Number(lists.at(-1)?.get('continue')?.slice(1) ?? 0) * 2;
+      const next = from + 2 < all.length ? `c${from / 2 + 1}` : undefined;
+      return JSON.stringify({ metadata: { resourceVersion: '9', ...(next ? { continue: next } : {}) }, items: all.slice(from, from + 2) });
+    };
+    const { informer: inf, seen } = await start({ pageSize: 2, trim: (o) => ({ metadata: o.metadata }) });
+    assert.deepEqual(
+      lists.map((q) => [q.get('limit'), q.get('continue'), q.get('labelSelector')]),
+      [
+        ['2', null, 'a=b'],
+        ['2', 'c1', 'a=b'],
+        ['2', 'c2', 'a=b'],
+      ],
+    );
+    assert.deepEqual(seen, ['add a@3', 'add b@3', 'add c@3', 'add d@3', 'add e@3']);
+    assert.deepEqual(inf.get('e', 'ns'), { metadata: all[4]!.metadata });
+    await until('a watch was opened', () => watches.length === 1);
+    assert.equal(watches[0]!.query.get('resourceVersion'), '9');
+    // The default page size.
+    await inf.stop();
+    lists = [];
+    listReply = () => list('1', []);
+    await start();
+    assert.equal(lists[0]?.get('limit'), String(LIST_PAGE_SIZE));
+  });
+
+  void it('an optional kind that is not served (404) is an empty cache, checked again, and watched once it is served', { timeout: 10_000 }, async () => {
+    listStatus = 404;
+    const { informer: inf, seen } = await start({ optional: { recheckMs: 200 } });
+    assert.equal(inf.served, false);
+    assert.deepEqual(inf.list(), []);
+    await until('the list was tried again', () => lists.length >= 2);
+    assert.equal(watches.length, 0, 'no watch of a kind that is not served');
+    listStatus = 200;
+    listReply = () => list('5', [obj('a', '4')]);
+    await until('the kind was listed and watched', () => watches.length === 1);
+    assert.equal(inf.served, true);
+    assert.deepEqual(seen, ['add a@4']);
+  });
+
+  void it('a kind that is not optional treats 404 as a failure: retried with backoff, not every recheck', { timeout: 10_000 }, async () => {
+    listStatus = 404;
+    const startedAt = performance.now();
+    const { informer: inf } = await start(); // waits out the first retry delay (about WATCH_RETRY.baseMs) before it resolves
+    assert.ok(performance.now() - startedAt >= 700, 'the failed first list waited the retry delay');
+    assert.equal(inf.served, true);
+    await until('the list was retried', () => lists.length === 2);
   });
 
   void it('stop ends the watch and nothing is reopened', async () => {

@@ -1,10 +1,15 @@
 // A list+watch cache of one kind in one namespace (or all), as client-go's reflector keeps
 // one: list, then watch from the list's resourceVersion with bookmarks and a server-side
 // timeout, resume from the last seen resourceVersion when a watch ends, relist after
-// 410 Gone, and restart a failed watch after a growing, capped, jittered delay. Every listed
-// and watched object passes through `trim` before it is cached (the caller keeps only what
-// it reads). Callbacks: add, update (a new resourceVersion of a cached object), delete (a
-// watch DELETED event, or an object missing from a relist).
+// 410 Gone, and restart a failed watch after a growing, capped, jittered delay. Lists are read
+// in pages (limit/continue, LIST_PAGE_SIZE objects each, as client-go's pager does), and every
+// listed and watched object passes through `trim` as it arrives, before it is cached (the
+// caller keeps only what it reads): a cold start holds one page of full objects at a time, not
+// every object of the kind at once. Callbacks: add, update (a new resourceVersion of a cached
+// object), delete (a watch DELETED event, or an object missing from a relist).
+// An optional kind (a CRD that may not be installed, KEDA's ScaledObject) whose list answers
+// 404 or 403 is not an error: the cache stays empty and the list is tried again every
+// `optional.recheckMs`, so the kind is picked up once it is installed and permitted.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../../shared/logger.ts';
@@ -26,6 +31,13 @@ export function watchRetryDelay(previousMs: number, healthyForMs: number, random
   const nextMs = previousMs === 0 || healthyForMs >= WATCH_RETRY.healthyMs ? WATCH_RETRY.baseMs : Math.min(WATCH_RETRY.maxMs, previousMs * 2);
   return { waitMs: Math.round(nextMs * (1 + WATCH_RETRY.jitter * (2 * random() - 1))), nextMs };
 }
+
+/**
+ * Objects per list page (client-go's pager default is 500). A page of 500 Deployments is about
+ * 3-4 MB of JSON; without pages a cold start at 1,000 pipelines parsed every Deployment, pod,
+ * Service, HPA and PDB at once before trimming any.
+ */
+export const LIST_PAGE_SIZE = 500;
 
 /** Shortest server-side watch timeout, in seconds (client-go's minimum is 5 min too). */
 const WATCH_TIMEOUT_SECONDS = 300;
@@ -61,6 +73,19 @@ export interface InformerOptions<T extends KubernetesObject> {
   random?: () => number;
   /** Client-side inactivity limit of a watch, in ms (default WATCH_INACTIVITY_MS); tests shorten it. */
   inactivityMs?: number;
+  /** Objects per list page (default LIST_PAGE_SIZE); tests shrink it. */
+  pageSize?: number;
+  /**
+   * The kind may not be served (a CRD not installed) or not permitted (RBAC without it): a list
+   * answering 404 or 403 empties the cache, is logged once, and is tried again every recheckMs.
+   */
+  optional?: { recheckMs: number };
+}
+
+/** One page of a list answer. */
+interface ListPage {
+  metadata?: { resourceVersion?: string; continue?: string };
+  items?: KubernetesObject[] | null;
 }
 
 interface WatchEvent {
@@ -89,6 +114,8 @@ export class Informer<T extends KubernetesObject> {
   #stop = new AbortController();
   #watch: AbortController | undefined;
   #loop: Promise<void> | undefined;
+  /** An optional kind whose last list answered 404/403 (see InformerOptions.optional). */
+  #absent = false;
 
   constructor(client: KubeClient, opts: InformerOptions<T>) {
     this.#client = client;
@@ -109,6 +136,11 @@ export class Informer<T extends KubernetesObject> {
     return [...(this.#objects.get(namespace)?.values() ?? [])];
   }
 
+  /** False while an optional kind is not served or not permitted (its last list answered 404 or 403). */
+  get served(): boolean {
+    return !this.#absent;
+  }
+
   /** The last resourceVersion seen (list, event or bookmark); '' before the first list and after 410 Gone. */
   get resourceVersion(): string {
     return this.#resourceVersion;
@@ -125,9 +157,27 @@ export class Informer<T extends KubernetesObject> {
     try {
       await this.#relist();
     } catch (err) {
-      delayMs = await this.#failed(err, 0, 0);
+      if (!this.#notServed(err)) delayMs = await this.#failed(err, 0, 0);
     }
     this.#loop = this.#run(delayMs);
+  }
+
+  /**
+   * An optional kind's 404/403: empties the cache (delete callbacks), logs once per absence, and
+   * leaves the resourceVersion empty so the loop lists again after optional.recheckMs. False for
+   * any other error, or for a kind that is not optional.
+   */
+  #notServed(err: unknown): boolean {
+    const code = (err as { code?: unknown }).code;
+    if (!this.#opts.optional || (code !== 404 && code !== 403)) return false;
+    for (const o of this.list()) this.#delete(o);
+    this.#resourceVersion = '';
+    if (!this.#absent) {
+      const why = code === 404 ? 'not served (its CRD is not installed)' : 'not permitted (RBAC)';
+      this.#opts.log.info({ path: this.#opts.path, recheckInMs: this.#opts.optional.recheckMs }, `The kind is ${why}; checking again periodically`);
+    }
+    this.#absent = true;
+    return true;
   }
 
   async stop(): Promise<void> {
@@ -142,10 +192,12 @@ export class Informer<T extends KubernetesObject> {
     while (!this.#stop.signal.aborted) {
       const startedAt = performance.now();
       try {
+        if (this.#absent) await sleep(this.#opts.optional?.recheckMs ?? 0, undefined, { signal: this.#stop.signal });
         if (!this.#resourceVersion) await this.#relist();
         await this.#watchOnce();
       } catch (err) {
         if (this.#stop.signal.aborted) return;
+        if (this.#notServed(err)) continue;
         if ((err as { code?: unknown }).code === 410)
           this.#resourceVersion = ''; // Gone: relist at once
         else if (!(err instanceof WatchInactiveError)) delayMs = await this.#failed(err, delayMs, performance.now() - startedAt);
@@ -161,18 +213,33 @@ export class Informer<T extends KubernetesObject> {
     return nextMs;
   }
 
+  /**
+   * Lists page by page (limit/continue), trimming each page's objects before the next page is
+   * read, then updates the cache from the whole list. A continue token that expired mid-list
+   * (410) fails the list; the loop relists from the start. Every page carries the list's
+   * resourceVersion (one snapshot); the watch starts there.
+   */
   async #relist(): Promise<void> {
-    const list = await this.#client.request<{ metadata?: { resourceVersion?: string }; items?: KubernetesObject[] | null }>({
-      method: 'GET',
-      path: this.#opts.path,
-      query: { labelSelector: this.#opts.labelSelector },
-      ...(this.#opts.accept ? { accept: this.#opts.accept.list } : {}),
-    });
-    const items = (list.items ?? []).map(this.#opts.trim); // an empty metadata list has items: null
+    const items: T[] = [];
+    let resourceVersion = '';
+    let cont: string | undefined;
+    do {
+      const page: ListPage = await this.#client.request<ListPage>({
+        method: 'GET',
+        path: this.#opts.path,
+        query: { labelSelector: this.#opts.labelSelector, limit: this.#opts.pageSize ?? LIST_PAGE_SIZE, continue: cont },
+        ...(this.#opts.accept ? { accept: this.#opts.accept.list } : {}),
+      });
+      for (const o of page.items ?? []) items.push(this.#opts.trim(o)); // an empty metadata list has items: null
+      resourceVersion ||= page.metadata?.resourceVersion ?? '';
+      cont = page.metadata?.continue || undefined;
+    } while (cont);
+    if (this.#absent) this.#opts.log.info({ path: this.#opts.path }, 'The kind is served and permitted now; watching it');
+    this.#absent = false;
     const fresh = new Set(items.map((o) => `${nsOf(o)}/${nameOf(o)}`));
     for (const o of this.list()) if (!fresh.has(`${nsOf(o)}/${nameOf(o)}`)) this.#delete(o);
     for (const o of items) this.#addOrUpdate(o);
-    this.#resourceVersion = list.metadata?.resourceVersion ?? '';
+    this.#resourceVersion = resourceVersion;
   }
 
   async #watchOnce(): Promise<void> {
