@@ -13,7 +13,7 @@ export const CreateJobBody = z
       .enum(['image/png', 'image/jpeg', 'image/tiff', 'image/webp', 'application/pdf'])
       .optional()
       .describe('Declared image type; submit checks the bytes against it (IMAGE_TYPE_UNSUPPORTED when they differ).'),
-    languages: z.array(Language).min(1).max(8).optional().describe("Tesseract languages; defaults to the pipeline's first language."),
+    languages: z.array(Language).min(1).max(8).optional().describe('Tesseract languages; defaults to every language of the pipeline.'),
     options: OcrOptions.optional(),
     webhookUrl: HttpUrl.optional().describe('Receives a signed POST when the job finishes.'),
   })

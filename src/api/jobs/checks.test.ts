@@ -16,8 +16,8 @@ function code(action: () => unknown): string | undefined {
 }
 
 void describe('settling a job request against the pipeline', () => {
-  void it('defaults to the first language and automatic page segmentation', () => {
-    assert.deepEqual(settleRequest(limits, {}), { languages: ['eng'], options: { pageSegmentation: 'auto' }, webhookUrl: undefined });
+  void it("defaults to every language of the pipeline, in the pipeline's order, and automatic page segmentation", () => {
+    assert.deepEqual(settleRequest(limits, {}), { languages: ['eng', 'deu'], options: { pageSegmentation: 'auto' }, webhookUrl: undefined });
   });
 
   void it('drops repeated languages', () => {

@@ -25,7 +25,7 @@ export interface SettledRequest {
 
 /** What the checks need to know about the pipeline. */
 export interface PipelineLimits {
-  /** Languages the pipeline's workers have loaded; the first is the default. */
+  /** Languages the pipeline's workers have loaded; a job that names none is read with all of them. */
   languages: readonly string[];
   /** Largest image accepted, in bytes. */
   maxUploadBytes: number;
@@ -57,9 +57,11 @@ export function checkWebhookUrl(limits: PipelineLimits, url: string): void {
   }
 }
 
-/** Checks languages and webhook against the pipeline and fills in defaults (first language; pageSegmentation auto). */
+/** Checks languages and webhook against the pipeline and fills in defaults (every pipeline language; pageSegmentation auto). */
 export function settleRequest(limits: PipelineLimits, request: JobRequest): SettledRequest {
-  const languages = request.languages ?? [limits.languages[0] ?? 'eng'];
+  // Every pipeline language, not its first alone: tesseract reads with only the languages a job carries, so an eng, deu
+  // pipeline would read a German page with eng alone and lose its umlauts (Bäckerei -> Backerei, Straße -> StraRe).
+  const languages = request.languages ?? (limits.languages.length > 0 ? [...limits.languages] : ['eng']);
   const refused = languages.filter((l) => !limits.languages.includes(l));
   if (refused.length > 0) {
     throw new ApiError('LANGUAGE_NOT_ALLOWED', `This pipeline does not serve ${refused.join(', ')}.`, { refused, allowed: limits.languages });

@@ -27,8 +27,8 @@ export async function openEngine(choice: EngineChoice, log: Logger): Promise<Ocr
   const tesseract = (languages: readonly string[], poolSize: number) => TesseractPool.create({ languages, poolSize, ...DEFAULT_TUNING.engine, ...dataDir });
   const main = await tesseract(choice.languages, choice.concurrency);
   if (choice.languages.length < 2) return main;
-  // A job without languages asks for the pipeline's first (the API's default), so a subset can carry most jobs: as many
-  // tesseract workers as the pipeline pool, so concurrency holds.
+  // A job that names fewer languages than the pipeline is read by an engine of its set (a job naming none carries every
+  // pipeline language, the API's default, and the pipeline pool reads it): as many tesseract workers as the pipeline pool.
   return new LanguagePools({ languages: choice.languages, main, open: async (languages) => await tesseract(languages, choice.concurrency), log });
 }
 

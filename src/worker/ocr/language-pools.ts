@@ -2,8 +2,8 @@
 // has (spec.languages eng, deu, chi_sim; a request for deu only). tesseract reads better and
 // faster with only the languages on the page, so such a job is read by a small engine of its
 // own language set (as many tesseract workers as the pipeline's pool), loaded on first use and
-// kept for the next job of that set. The API gives a job without languages the pipeline's first
-// one, so most jobs of a multi-language pipeline are read by that language alone. The sets kept
+// kept for the next job of that set. A job without languages carries every language of the
+// pipeline (the API's default; its first alone lost German umlauts) and is read by the pipeline's pool. The sets kept
 // are bounded (each holds its models in memory): beyond `maxSubsets` (2) a job is read by the
 // pipeline's own pool, with every language, as before this existed. Single-language pipelines
 // and the paddle engine do not use this.

@@ -33,8 +33,11 @@ function assertError(response: { statusCode: number; json(): unknown }, code: Er
   assert.ok(body.error.message.length > 0);
 }
 
-/** Pretends a worker finished `jobId` with `text`, exactly as the worker's contract says. */
-async function finishAsWorker(image: Buffer, text: string, languages = ['eng']): Promise<string> {
+/**
+ * Pretends a worker finished `jobId` with `text`, exactly as the worker's contract says. Its default languages are the
+ * pipeline's (eng, deu): what a request that names none is read with, so such a request finds this result in the cache.
+ */
+async function finishAsWorker(image: Buffer, text: string, languages = ['eng', 'deu']): Promise<string> {
   const jobId = `job-${randomUUID()}`;
   const result: OcrResult = {
     jobId,
