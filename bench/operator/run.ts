@@ -119,7 +119,17 @@ interface Row {
   cpuSeconds: number;
   memory?: Memory;
   connectionsAtDone: number;
-  idle?: { writes: AuditWrite[]; restartWrites: number; resyncWrites: number; cpuSeconds: number; memory?: Memory; connections: number; quiet?: Quiet };
+  idle?: {
+    writes: AuditWrite[];
+    restartWrites: number;
+    resyncWrites: number;
+    cpuSeconds: number;
+    memory?: Memory;
+    /** The restarted operator's peak RSS since its start (VmHWM): the cold start's lists and first reconciles. */
+    peakRssBytes: number;
+    connections: number;
+    quiet?: Quiet;
+  };
   /** CPU per process: first apply -> operator done, first apply -> cluster done (or the bound), and the floor. */
   cpu: { toOperatorDone?: CpuWindow; toClusterDone?: CpuWindow; floor?: CpuWindow };
   /** Mean apiserver / etcd / APF-wait latencies during creation (first apply -> cluster done) and the floor. */
@@ -393,6 +403,11 @@ async function quietWindow(cluster: Cluster, op: OperatorProcess, syncPerfMs: nu
  * later): writes split where the first resync can start (0.9 R after the caches synced), CPU of
  * the new process with its start-up, and the quiet window's CPU apart.
  */
+/** A process's peak resident set since its start (VmHWM, bytes). */
+function peakRss(pid: number): number {
+  return Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
+}
+
 async function idle(cluster: Cluster, kc: KubeConfig, ns: string, first: OperatorProcess, row: Row): Promise<OperatorProcess> {
   await sleep(5_000); // the last status writes land
   const port = Number(new URL(kc.getCurrentCluster()!.server).port);
@@ -406,8 +421,10 @@ async function idle(cluster: Cluster, kc: KubeConfig, ns: string, first: Operato
   await sleep(Math.max(0, restartAt + idleSeconds * 1000 - performance.now()));
   const writes = pipelineWrites(readAudit(cluster.auditLogPath!, offset).writes);
   const resyncAt = synced + 0.9 * resyncSeconds * 1000;
+  const peakRssBytes = peakRss(op.pid);
   const memory = await memoryAfterGc(op.pid, () => op.logLines());
   row.idle = {
+    peakRssBytes,
     writes,
     restartWrites: writes.filter((w) => w.atMs < resyncAt).length,
     resyncWrites: writes.filter((w) => w.atMs >= resyncAt).length,
@@ -419,7 +436,7 @@ async function idle(cluster: Cluster, kc: KubeConfig, ns: string, first: Operato
   const operatorQuiet = quiet.cpu.rows.find(([l]) => l === 'operator')?.[1];
   say(
     `N=${row.n}: idle window ${((performance.now() - restartAt) / 1000).toFixed(0)} s: ${writes.length} writes (restart ${row.idle.restartWrites}, ` +
-      `after the resync ${row.idle.resyncWrites}), CPU ${row.idle.cpuSeconds.toFixed(2)} s with start-up, ${row.idle.connections} connections; ` +
+      `after the resync ${row.idle.resyncWrites}), peak RSS since the restart ${mib(peakRssBytes)} MiB, RSS after GC ${mib(memory?.rssBytes)} MiB, CPU ${row.idle.cpuSeconds.toFixed(2)} s with start-up, ${row.idle.connections} connections; ` +
       `quiet ${quiet.fromSeconds.toFixed(0)}-${quiet.toSeconds.toFixed(0)} s after the sync: operator ${pct(operatorQuiet, quiet.cpu.wallSeconds)} of a core, ` +
       `${quiet.reconciles ?? 'n/a'} reconciles`,
   );
@@ -509,9 +526,9 @@ function reportIdle(rows: Row[]): void {
     `\nIdle (restart with --resync-seconds=${resyncSeconds}, then ${idleSeconds} s; the quiet window ends 1.8 x ${resyncSeconds} s after the caches synced and starts once the first resync's reconciles are done):`,
   );
   console.log(
-    `| pipelines | writes | restart writes | writes after the resync | CPU (s, with start-up) | CPU % of a core (with start-up) | quiet window (s after sync) | operator CPU % of a core, quiet${values['cpu-profile'] ? ' (with the profiler: not the idle figure)' : ''} | reconciles, quiet | RSS after GC (MiB) | connections |`,
+    `| pipelines | writes | restart writes | writes after the resync | CPU (s, with start-up) | CPU % of a core (with start-up) | quiet window (s after sync) | operator CPU % of a core, quiet${values['cpu-profile'] ? ' (with the profiler: not the idle figure)' : ''} | reconciles, quiet | RSS after GC (MiB) | peak RSS since the restart (MiB) | connections |`,
   );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows.filter((x) => x.idle)) {
     const i = r.idle!;
     const q = i.quiet;
@@ -519,7 +536,7 @@ function reportIdle(rows: Row[]): void {
     console.log(
       `| ${r.n} | ${i.writes.length} | ${i.restartWrites} | ${i.resyncWrites} | ${i.cpuSeconds.toFixed(2)} | ${((i.cpuSeconds / idleSeconds) * 100).toFixed(1)} | ` +
         `${q ? `${q.fromSeconds.toFixed(0)}-${q.toSeconds.toFixed(0)}` : 'n/a'} | ${q ? pct(quietCpu, q.cpu.wallSeconds) : 'n/a'} | ${q?.reconciles ?? 'n/a'} | ` +
-        `${mib(i.memory?.rssBytes)} | ${i.connections} |`,
+        `${mib(i.memory?.rssBytes)} | ${mib(i.peakRssBytes)} | ${i.connections} |`,
     );
   }
 }
