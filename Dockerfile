@@ -25,6 +25,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build \
+ # The paddle engine's two graphs rewritten once here (src/worker/ocr/paddle/prefuse.ts) into
+ # dist/worker/ocr/paddle/prefused/, which the worker loads instead of rewriting them at every start.
+ && node dist/worker/ocr/paddle/prefuse.js \
  && npm prune --omit=dev --no-audit --no-fund \
  # onnxruntime-node carries macOS and Windows builds too (about 220 MB): the image needs Linux only.
  && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 -type d ! -name linux -exec rm -rf {} +

@@ -18,6 +18,7 @@ import { quadOf } from '../geometry.ts';
 import type { PreparedImage } from '../preprocess.ts';
 import { DEFAULT_DETECTION, boxesFromProbabilities, detectionSize, detectionTensor, type DetectionSettings, type TextBox } from './detect.ts';
 import { fuseModel } from './fuse.ts';
+import { PREFUSED_DIR, fusedGraph, graphCacheDir, type GraphCacheSettings, type GraphOrigin } from './graph-cache.ts';
 import { bundledModels, loadCharset, type PaddleModels } from './models.ts';
 import { LINE_HEIGHT, ctcDecode, equalWidthBatches, lineTensor, lineWidth, readingOrder, spaceAtGaps, wordsOf } from './recognize.ts';
 
@@ -33,9 +34,22 @@ export interface PaddleSettings {
    * by about a quarter and detection by a sixth (bench/ocr/RESULTS.md). false loads the files as they are.
    */
   fuseGraphs: boolean;
+  /** Where fused graphs are kept between starts (graph-cache.ts): the image's prefused ones, then the cache directory. */
+  graphCache: GraphCacheSettings;
 }
 
-export const DEFAULT_PADDLE: PaddleSettings = { detection: DEFAULT_DETECTION, intraOpThreads: 1, fuseGraphs: true };
+export const DEFAULT_PADDLE: PaddleSettings = {
+  detection: DEFAULT_DETECTION,
+  intraOpThreads: 1,
+  fuseGraphs: true,
+  graphCache: { prefusedDirs: [PREFUSED_DIR], cacheDir: graphCacheDir(''), warn: (message) => process.emitWarning(message) },
+};
+
+/** Where each loaded graph came from: the start log and /health say it. */
+export interface PaddleGraphs {
+  detection: GraphOrigin;
+  recognition: GraphOrigin;
+}
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -76,17 +90,28 @@ export class PaddleEngine implements OcrEngine {
   private readonly recogniser: InferenceSession;
   private readonly charset: readonly string[];
   private readonly settings: PaddleSettings;
+  /** Where each graph came from: prefused (the image), cached (OCR_PADDLE_GRAPH_CACHE), fused-now or as-is (fuseGraphs off). */
+  readonly graphs: PaddleGraphs;
   private closed = false;
 
-  private constructor(ort: Ort, detector: InferenceSession, recogniser: InferenceSession, charset: readonly string[], settings: PaddleSettings) {
+  private constructor(
+    ort: Ort,
+    sessions: { detector: InferenceSession; recogniser: InferenceSession; graphs: PaddleGraphs },
+    charset: readonly string[],
+    settings: PaddleSettings,
+  ) {
     this.ort = ort;
-    this.detector = detector;
-    this.recogniser = recogniser;
+    this.detector = sessions.detector;
+    this.recogniser = sessions.recogniser;
+    this.graphs = sessions.graphs;
     this.charset = charset;
     this.settings = settings;
   }
 
-  /** Loads both models once (about 0.3 s, plus 0.3-1 s to rewrite them when fuseGraphs is on). */
+  /**
+   * Loads both models once (about 0.3 s). With fuseGraphs the rewritten graphs come from the image or
+   * the cache (graph-cache.ts); only when neither has them are they rewritten now (0.3-1 s more).
+   */
   static async create(settings: PaddleSettings = DEFAULT_PADDLE): Promise<PaddleEngine> {
     const models = settings.models ?? bundledModels();
     const ort = await import('onnxruntime-node');
@@ -96,10 +121,22 @@ export class PaddleEngine implements OcrEngine {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
     };
-    const load = async (path: string): Promise<InferenceSession> =>
-      settings.fuseGraphs ? ort.InferenceSession.create(fuseModel(await readFile(path)).model, options) : ort.InferenceSession.create(path, options);
+    const load = async (path: string): Promise<{ session: InferenceSession; origin: GraphOrigin }> => {
+      if (!settings.fuseGraphs) return { session: await ort.InferenceSession.create(path, options), origin: 'as-is' };
+      const source = await readFile(path);
+      const graph = await fusedGraph(source, settings.graphCache);
+      try {
+        return { session: await ort.InferenceSession.create(graph.model, options), origin: graph.origin };
+      } catch (error) {
+        // A stored graph onnxruntime refuses (its hash matched, so it was written so): rewrite the source now.
+        if (graph.origin === 'fused-now') throw error;
+        settings.graphCache.warn(`paddle graph cache: onnxruntime refused the ${graph.origin} graph of ${path}; fusing it in memory`, error);
+        return { session: await ort.InferenceSession.create(fuseModel(source).model, options), origin: 'fused-now' };
+      }
+    };
     const [detector, recogniser, charset] = await Promise.all([load(models.detectionPath), load(models.recognitionPath), loadCharset(models.dictionaryPath)]);
-    return new PaddleEngine(ort, detector, recogniser, charset, settings);
+    const graphs = { detection: detector.origin, recognition: recogniser.origin };
+    return new PaddleEngine(ort, { detector: detector.session, recogniser: recogniser.session, graphs }, charset, settings);
   }
 
   async recognize(image: PreparedImage, _request: { pageSegmentation: PageSegmentation }, timeoutMs: number): Promise<Recognition> {

@@ -80,6 +80,13 @@ export interface FuseReport {
   removedConstants: number;
 }
 
+/**
+ * The rewrites' version: part of the key of every fused graph written to disk (graph-cache.ts), so a
+ * cache or an image's prefused graphs made by other rewrites are never loaded. Bump it with any change
+ * to what fuseModel writes.
+ */
+export const FUSE_VERSION = 1;
+
 export class ModelRewriteError extends Error {
   override name = 'ModelRewriteError';
 }
