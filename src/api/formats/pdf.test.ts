@@ -9,6 +9,7 @@ import { buildLayeredPdf } from '../../../test/fixtures/pdf-layers.ts';
 import { renderText } from '../../../test/fixtures/render-text.ts';
 import { SearchablePdfError, pixelsToPdf, renderSearchablePdf, runsOf } from './pdf.ts';
 import { pngStream } from './pdf-png.ts';
+import { splitDocument } from '../../worker/ocr/documents.ts';
 
 const base: Omit<OcrResult, 'text' | 'lines' | 'image'> = {
   jobId: 'job-00000000-pdf',
@@ -19,13 +20,29 @@ const base: Omit<OcrResult, 'text' | 'lines' | 'image'> = {
   completedAt: '2026-01-01T00:00:00.000Z',
 };
 
+const near = (a: number, b: number, tolerance = 1.5): boolean => Math.abs(a - b) <= tolerance;
+
 interface ReadPage {
   size: [number, number];
+  /** Runs: pdfjs's items, those touching on a baseline joined (a line run's words, and the space items pdfjs puts between words). */
   items: { str: string; x: number; y: number; width: number }[];
+  /** pdfjs's items as they are, without the whitespace ones. */
+  words: { str: string; x: number; y: number; width: number }[];
   images: number;
 }
 
-/** Every page of a PDF as pdfjs reads it: size in points, text items (origin and width in points), images drawn. */
+type ReadItem = ReadPage['items'][number];
+/** pdfjs splits a run at its spaces (a space item between words): items that touch on one baseline are joined back into the run. */
+const joinTouching = (items: ReadItem[]): ReadItem[] =>
+  items.reduce<ReadItem[]>((runs, item) => {
+    const last = runs.at(-1);
+    if (last && near(last.y, item.y, 0.01) && near(last.x + last.width, item.x, 0.01))
+      runs[runs.length - 1] = { ...last, str: last.str + item.str, width: item.x + item.width - last.x };
+    else runs.push(item);
+    return runs;
+  }, []);
+
+/** Every page of a PDF as pdfjs reads it: size in points, text runs (origin and width in points), images drawn. */
 async function readPdf(bytes: Uint8Array): Promise<ReadPage[]> {
   const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
   const document = await pdfjs.getDocument({ data: new Uint8Array(bytes), verbosity: 0, isEvalSupported: false }).promise;
@@ -34,19 +51,17 @@ async function readPdf(bytes: Uint8Array): Promise<ReadPage[]> {
     const page = await document.getPage(number);
     const { items } = await page.getTextContent();
     const { fnArray } = await page.getOperatorList();
+    const all = items.flatMap((item) => ('str' in item ? [{ str: item.str, x: item.transform[4], y: item.transform[5], width: item.width }] : []));
     pages.push({
       size: [page.view[2]! - page.view[0]!, page.view[3]! - page.view[1]!],
-      items: items.flatMap((item) =>
-        'str' in item && item.str.trim() ? [{ str: item.str, x: item.transform[4], y: item.transform[5], width: item.width }] : [],
-      ),
+      items: joinTouching(all).filter((item) => item.str.trim() !== ''),
+      words: all.filter((item) => item.str.trim() !== ''),
       images: fnArray.filter((fn) => fn === pdfjs.OPS.paintImageXObject).length,
     });
   }
   await document.destroy();
   return pages;
 }
-
-const near = (a: number, b: number, tolerance = 1.5): boolean => Math.abs(a - b) <= tolerance;
 
 void describe('pixels to PDF points', () => {
   const box = { x: 10, y: 20, width: 100, height: 200 };
@@ -305,14 +320,65 @@ void describe('the searchable PDF', () => {
     });
   }
 
-  void it('leaves out characters Helvetica cannot write instead of failing', async () => {
+  void it('writes every script into the text layer: each word comes back exactly, over its box', async () => {
+    const png = await renderText(['Grüße aus München', '合计 TOTAL €9,50', 'Ωμέγα 𠀀𝄞 Ä'], { width: 600 });
+    const { width = 0, height = 0 } = await sharp(png).metadata();
+    // Each line's words, laid out at 20 px a character from x = 20, 40 px lines: the boxes the words must come back in.
+    const lines = ['Grüße aus München', '合计 TOTAL €9,50', 'Ωμέγα 𠀀𝄞 Ä'].map((text, i) => {
+      const [y0, y1] = [20 + 50 * i, 60 + 50 * i];
+      let x = 20;
+      const words = text.split(' ').map((word) => {
+        const x0 = x;
+        x += 20 * [...word].length;
+        const bbox = { x0, y0, x1: x, y1 };
+        x += 20;
+        return { text: word, confidence: 90, bbox, quad: runsOf([{ text: word, confidence: 90, bbox }])[0]!.quad };
+      });
+      return { text, confidence: 90, bbox: { x0: 20, y0, x1: x - 20, y1 }, words };
+    });
+    const result: OcrResult = { ...base, image: { width, height, format: 'png' }, text: lines.map((l) => l.text).join('\n'), lines };
+    const [page] = await readPdf(await renderSearchablePdf(result, png));
+    const words = lines.flatMap((l) => l.words);
+    assert.deepEqual(
+      page?.words.map((i) => i.str),
+      words.map((w) => w.text),
+    );
+    // Copied or searched, each line is its text (pdfjs puts a space between words apart on a baseline).
+    assert.deepEqual(
+      page.items.map((i) => i.str),
+      lines.map((l) => l.text),
+    );
+    for (const [i, item] of page.words.entries()) {
+      const { x0, y0, x1, y1 } = words[i]!.bbox;
+      // 72 dpi: points are pixels, y up from the bottom; the baseline a fifth of the box above its bottom.
+      const baseline = height - (y1 - 0.2 * (y1 - y0));
+      assert.ok(near(item.x, x0) && near(item.y, baseline) && near(item.width, x1 - x0), JSON.stringify({ item, box: words[i]!.bbox }));
+    }
+  });
+
+  void it('is read by the worker like any scan: its invisible text is not taken for a text layer, each page is rendered at its size', async () => {
+    const png = await renderText(['合计 TOTAL 9.00 Grüße'], { width: 400 });
+    const { width = 0, height = 0 } = await sharp(png).metadata();
+    const lines = [
+      { text: '合计 TOTAL 9.00 Grüße and enough text to pass the text-layer glyph count', confidence: 90, bbox: { x0: 10, y0: 10, x1: 380, y1: 40 } },
+    ];
+    const pdf = Buffer.from(await renderSearchablePdf({ ...base, image: { width, height, format: 'png' }, text: lines[0]!.text, lines }, png));
+    const { format, pages } = await splitDocument(pdf, { maxPages: 5, pdfDpi: 72, maxPixels: 10_000_000, pdfTextLayer: true });
+    assert.equal(format, 'pdf');
+    assert.equal(pages.length, 1);
+    assert.ok(Buffer.isBuffer(pages[0]), 'the page is an image to OCR');
+    const size = await sharp(pages[0]).metadata();
+    assert.deepEqual([size.width, size.height], [width, height]);
+  });
+
+  void it('leaves control characters out and keeps one space between words', async () => {
     const png = await renderText(['TOTAL'], { width: 400 });
     const { width = 0, height = 0 } = await sharp(png).metadata();
-    const lines = [{ text: '合计 TOTAL €9', confidence: 90, bbox: { x0: 10, y0: 10, x1: 200, y1: 40 } }];
+    const lines = [{ text: 'TOTAL\u0001 \t 9.00\n', confidence: 90, bbox: { x0: 10, y0: 10, x1: 200, y1: 40 } }];
     const [page] = await readPdf(await renderSearchablePdf({ ...base, image: { width, height, format: 'png' }, text: lines[0]!.text, lines }, png));
     assert.deepEqual(
       page?.items.map((i) => i.str),
-      ['TOTAL €9'],
+      ['TOTAL 9.00'],
     );
   });
 

@@ -12,14 +12,14 @@
 //   succeeded), with the result's pixel count as the limit here too.
 //
 // Boxes are in pixels of the page as read (src/jobs/schema.ts); a box maps to the page in PDF points through
-// the page's crop box and /Rotate. Text uses Helvetica (a standard font, nothing embedded), so characters
-// outside its WinAnsi set (Chinese, for one) cannot be written and are left out of the text layer; the
-// result's other formats carry them. pdf-lib (MIT, pure JavaScript) writes the PDF.
+// the page's crop box and /Rotate. The text is written in a glyphless font (./glyphless-font.ts, as tesseract
+// writes its PDFs): every script (Latin, German umlauts, Greek, Chinese, characters beyond the BMP) goes into the
+// text layer, each character a 2-byte code with its real characters in the font's ToUnicode map, and no glyph
+// is ever drawn. Whitespace inside a run becomes one space; control characters are left out. pdf-lib (MIT, pure
+// JavaScript) writes the PDF.
 import {
   PDFDocument,
-  type PDFFont,
   type PDFPage,
-  StandardFonts,
   TextRenderingMode,
   beginText,
   endText,
@@ -33,6 +33,7 @@ import {
 } from 'pdf-lib';
 import sharp from 'sharp';
 import type { OcrLine, OcrResult } from '../../jobs/index.ts';
+import { GLYPH_ADVANCE, GlyphlessFont } from './glyphless-font.ts';
 import { pagesOf, type RenderedPage } from './pages.ts';
 import { drawPngStream, pngStream } from './pdf-png.ts';
 
@@ -87,38 +88,37 @@ export function runsOf(lines: readonly OcrLine[]): Run[] {
   );
 }
 
-/** The characters of `text` the font can write (WinAnsi for Helvetica); the rest are dropped (see the top of this file). */
-function writable(supported: Set<number>, text: string): string {
-  return [...text.replace(/\s+/gu, ' ')]
-    .filter((c) => supported.has(c.codePointAt(0)!))
-    .join('')
-    .replace(/ {2,}/gu, ' ')
+/** The run's text as written: whitespace runs become one space, control characters go, the ends are trimmed. */
+const written = (text: string): string =>
+  text
+    .replace(/\s+/gu, ' ')
+    .replace(/\p{Cc}/gu, '')
     .trim();
-}
 
 /** Invisible text over `page`: each run on its box's baseline, stretched to the box's width. */
-function overlay(page: PDFPage, font: PDFFont, runs: readonly Run[], toPdf: ToPdf): void {
-  const supported = new Set(font.getCharacterSet());
+function overlay(page: PDFPage, font: GlyphlessFont, runs: readonly Run[], toPdf: ToPdf): void {
   const key = page.node.newFontDictionary('OcrText', font.ref);
   const operators = [pushGraphicsState(), beginText(), setTextRenderingMode(TextRenderingMode.Invisible)];
   for (const run of runs) {
-    const text = writable(supported, run.text);
+    const text = written(run.text);
     if (text === '') continue;
     const [tl, tr, , bl] = run.quad.map(([x, y]) => toPdf(x, y)) as [Point, Point, Point, Point];
     const length = Math.hypot(tr[0] - tl[0], tr[1] - tl[1]);
     const height = Math.hypot(tl[0] - bl[0], tl[1] - bl[1]);
     if (length <= 0 || height <= 0) continue;
+    const { hex, length: characters } = font.encode(text);
+    if (characters === 0) continue;
     // The baseline sits a fifth of the box above its bottom (room for descenders); the font is that high.
     const [ux, uy] = [(tr[0] - tl[0]) / length, (tr[1] - tl[1]) / length];
     const [vx, vy] = [(tl[0] - bl[0]) / height, (tl[1] - bl[1]) / height];
     const size = height * 0.8;
-    // Tj draws without kerning; pdf-lib's widthOfTextAtSize kerns a string, so the glyphs are summed one by one.
-    const natural = [...text].reduce((sum, c) => sum + font.widthOfTextAtSize(c, size), 0);
+    // Every glyph advances GLYPH_ADVANCE thousandths of an em: Tz scales the run to the box's width.
+    const natural = (characters * size * GLYPH_ADVANCE) / 1000;
     operators.push(
       setFontAndSize(key, size),
-      setCharacterSqueeze(natural > 0 ? (100 * length) / natural : 100),
+      setCharacterSqueeze((100 * length) / natural),
       setTextMatrix(ux, uy, vx, vy, bl[0] + vx * height * 0.2, bl[1] + vy * height * 0.2),
-      showText(font.encodeText(text)),
+      showText(hex),
     );
   }
   operators.push(endText(), popGraphicsState());
@@ -139,11 +139,12 @@ async function searchablePdfOfPdf(result: OcrResult, input: Uint8Array): Promise
   }
   if (document.getPageCount() < pages.length)
     throw new SearchablePdfError(`the result has ${pages.length} pages, the PDF ${document.getPageCount()}: they do not belong together`);
-  const font = await document.embedFont(StandardFonts.Helvetica);
+  const font = new GlyphlessFont(document);
   for (const rendered of ocred) {
     const page = document.getPage(rendered.page - 1);
     overlay(page, font, runsOf(rendered.lines), pixelsToPdf(page.getCropBox(), page.getRotation().angle, rendered.width, rendered.height));
   }
+  font.finish();
   return await document.save();
 }
 
@@ -171,7 +172,7 @@ async function pageImage(
 async function searchablePdfOfImage(result: OcrResult, input: Uint8Array): Promise<Uint8Array> {
   const document = await PDFDocument.create();
   document.setProducer('ocr-platform');
-  const font = await document.embedFont(StandardFonts.Helvetica);
+  const font = new GlyphlessFont(document);
   const pages: RenderedPage[] = pagesOf(result);
   const maxPixels = Math.max(1, ...pages.map((p) => p.width * p.height)) + 1;
   for (const [index, rendered] of pages.entries()) {
@@ -186,6 +187,7 @@ async function searchablePdfOfImage(result: OcrResult, input: Uint8Array): Promi
     else if (!drawPngStream(document, page, Buffer.from(data), box)) page.drawImage(await document.embedPng(data), box);
     overlay(page, font, runsOf(rendered.lines), pixelsToPdf(box, 0, rendered.width, rendered.height));
   }
+  font.finish();
   return await document.save();
 }
 

@@ -70,7 +70,7 @@ export function jobResultRoute({ commands, results, inputs }: { commands: JobCom
       'line (with its confidence and text) and under it a level-5 row per word. A result without words (stored before words existed) has line ' +
       'rows and spans only. Boxes are axis-aligned (TSV does not carry the JSON quads), in pixels of the page as read. pdf: application/pdf, the input pages with the text over them invisibly (at the boxes of the words when the result has ' +
       'words, else of the lines), searchable and selectable; a PDF input keeps its own pages and is returned unchanged when every page came from ' +
-      'its own text layer; characters outside WinAnsi (Chinese, for one) are left out of the PDF text. The input must still be stored: ' +
+      'its own text layer; the text is in a glyphless font with a ToUnicode map, so every script (Chinese, Greek, accented Latin...) copies and searches as in the result. The input must still be stored: ' +
       '410 JOB_INPUT_GONE when it is not, 422 SEARCHABLE_PDF_UNAVAILABLE when a PDF input cannot be edited (encrypted). A job still queued or ' +
       'processing, or one that expired, is 409 JOB_NO_RESULT; a failed job is 422 JOB_FAILED. Only the key that created the job (or an admin key) can read it.',
     tags: ['jobs'],
