@@ -70,6 +70,8 @@ export const ENV = {
   workerMaxPages: 'WORKER_MAX_PAGES',
   workerPdfDpi: 'WORKER_PDF_DPI',
   workerPdfTextLayer: 'WORKER_PDF_TEXT_LAYER',
+  /** The paddle engine's fused-graph cache directory (src/worker/ocr/paddle/graph-cache.ts; `off`: none). Not set by the operator: the image has the graphs prefused. */
+  paddleGraphCache: 'OCR_PADDLE_GRAPH_CACHE',
   workerMaxDeliveryCount: 'WORKER_MAX_DELIVERY_COUNT',
   // Retries with backoff (src/worker/retries.ts), from spec.retries.
   workerRetryMaxAttempts: 'WORKER_RETRY_MAX_ATTEMPTS',

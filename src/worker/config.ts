@@ -200,6 +200,13 @@ export const SETTINGS = [
     max: 65535,
     help: 'HTTP port for /live, /ready and /metrics.',
   },
+  {
+    name: 'paddleGraphCache',
+    env: ENV.paddleGraphCache,
+    type: 'string',
+    defaultHelp: '$XDG_CACHE_HOME/ocr-platform-paddle, else <tmpdir>/ocr-platform-paddle',
+    help: "paddle only: directory where the rewritten graphs are kept between starts when the image has none prefused; 'off' for none (src/worker/ocr/paddle/graph-cache.ts).",
+  },
   logLevelSetting(),
 ] as const satisfies readonly Setting[];
 
@@ -278,6 +285,8 @@ export interface WorkerConfig {
   /** The API's internal port, the only port job-finished notices go to (src/worker/notify.ts); 0 = any. */
   notifyPort: number;
   port: number;
+  /** OCR_PADDLE_GRAPH_CACHE: where the paddle engine keeps its fused graphs (undefined: the default directory; `off`: none). */
+  paddleGraphCache: string | undefined;
   logLevel: string;
 }
 
@@ -321,6 +330,7 @@ export function loadConfig(env: Env): WorkerConfig {
     },
     notifyPort: values.notifyPort,
     port: values.port,
+    paddleGraphCache: values.paddleGraphCache,
     logLevel: values.logLevel,
   };
 }

@@ -96,7 +96,16 @@ async function maxDeliveryCount(): Promise<number> {
 async function start(): Promise<void> {
   const loadStarted = performance.now();
   const [pool, deliveryLimit] = await Promise.all([
-    openEngine({ name: config.engine, tesseractModel: config.tesseractModel, languages: config.languages, concurrency: config.concurrency }, logger),
+    openEngine(
+      {
+        name: config.engine,
+        tesseractModel: config.tesseractModel,
+        languages: config.languages,
+        concurrency: config.concurrency,
+        paddleGraphCache: config.paddleGraphCache,
+      },
+      logger,
+    ),
     maxDeliveryCount(),
   ]);
   engine = pool;

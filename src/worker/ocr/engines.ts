@@ -2,7 +2,7 @@
 // the processor never knows which one it has.
 import { DEBIAN_TESSDATA, DEFAULT_TUNING } from './defaults.ts';
 import { TesseractPool, type OcrEngine } from './engine.ts';
-import { PaddleEngine } from './paddle/engine.ts';
+import { openPaddle } from './paddle/engine.ts';
 import { LanguagePools } from './language-pools.ts';
 import type { Logger } from '../../shared/logger.ts';
 
@@ -15,6 +15,8 @@ export interface EngineChoice {
   languages: readonly string[];
   /** Jobs at once: tesseract loads one tesseract.js worker per job; paddle shares one model load. */
   concurrency: number;
+  /** paddle only: OCR_PADDLE_GRAPH_CACHE, where its fused graphs are kept (paddle/graph-cache.ts; undefined: the default directory). */
+  paddleGraphCache?: string | undefined;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface EngineChoice {
  * for fewer of them with only those (language-pools.ts); paddle reads eng and chi_sim with one model either way.
  */
 export async function openEngine(choice: EngineChoice, log: Logger): Promise<OcrEngine> {
-  if (choice.name === 'paddle') return await PaddleEngine.create();
+  if (choice.name === 'paddle') return await openPaddle(choice.paddleGraphCache, log);
   const dataDir = choice.tesseractModel === 'fast' ? { dataDir: DEBIAN_TESSDATA } : {};
   const tesseract = (languages: readonly string[], poolSize: number) => TesseractPool.create({ languages, poolSize, ...DEFAULT_TUNING.engine, ...dataDir });
   const main = await tesseract(choice.languages, choice.concurrency);

@@ -12,6 +12,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { OcrWord, PageSegmentation } from '../../../jobs/schema.ts';
+import type { Logger } from '../../../shared/logger.ts';
 import { OcrTimeoutError, TransientJobError } from '../../errors.ts';
 import type { OcrEngine, Recognition } from '../engine.ts';
 import { quadOf } from '../geometry.ts';
@@ -210,4 +211,17 @@ export class PaddleEngine implements OcrEngine {
     this.closed = true;
     await Promise.all([this.detector.release(), this.recogniser.release()]);
   }
+}
+
+/**
+ * The worker's paddle engine: the defaults, the graph cache at OCR_PADDLE_GRAPH_CACHE (graphCacheDir: empty for the
+ * default directory, `off` for none), its warnings in the log, and where the graphs came from in the start log.
+ */
+export async function openPaddle(graphCache: string | undefined, log: Logger): Promise<PaddleEngine> {
+  const engine = await PaddleEngine.create({
+    ...DEFAULT_PADDLE,
+    graphCache: { prefusedDirs: [PREFUSED_DIR], cacheDir: graphCacheDir(graphCache), warn: (message, err) => log.warn({ err }, message) },
+  });
+  log.info({ graphs: engine.graphs }, 'paddle graphs loaded');
+  return engine;
 }

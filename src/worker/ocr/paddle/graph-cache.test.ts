@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FUSE_VERSION, fuseModel } from './fuse.ts';
 import { CorruptGraphEntryError, entryName, fusedGraph, graphCacheDir, readEntry, writeEntry, type GraphCacheSettings } from './graph-cache.ts';
-import { DEFAULT_PADDLE, PaddleEngine } from './engine.ts';
+import { DEFAULT_PADDLE, PaddleEngine, openPaddle } from './engine.ts';
+import { pino } from 'pino';
 import { prefuse } from './prefuse.ts';
 import { bundledModels } from './models.ts';
 import { bytesField, textField, varintField } from './protobuf.ts';
@@ -30,7 +31,8 @@ function settings(cacheDir: string | undefined, prefusedDirs: string[] = []): Gr
 }
 
 describe('graphCacheDir', () => {
-  const cases: { setting: string; env: Record<string, string>; want: string | undefined }[] = [
+  const cases: { setting: string | undefined; env: Record<string, string>; want: string | undefined }[] = [
+    { setting: undefined, env: { XDG_CACHE_HOME: '/x' }, want: '/x/ocr-platform-paddle' },
     { setting: 'off', env: { XDG_CACHE_HOME: '/x' }, want: undefined },
     { setting: '/var/cache/paddle', env: { XDG_CACHE_HOME: '/x' }, want: '/var/cache/paddle' },
     { setting: '', env: { XDG_CACHE_HOME: '/x' }, want: '/x/ocr-platform-paddle' },
@@ -38,7 +40,7 @@ describe('graphCacheDir', () => {
     { setting: '', env: {}, want: join(tmpdir(), 'ocr-platform-paddle') },
   ];
   for (const { setting, env, want } of cases) {
-    it(`'${setting}' with XDG_CACHE_HOME=${env['XDG_CACHE_HOME'] ?? '(unset)'} is ${want ?? 'no cache'}`, () => {
+    it(`${setting === undefined ? 'unset' : `'${setting}'`} with XDG_CACHE_HOME=${env['XDG_CACHE_HOME'] ?? '(unset)'} is ${want ?? 'no cache'}`, () => {
       assert.equal(graphCacheDir(setting, env), want);
     });
   }
@@ -176,6 +178,19 @@ describe('PaddleEngine graph origins (bundled PP-OCRv4 models)', () => {
     assert.equal(graphs.detection, 'fused-now');
     assert.equal(cache.warnings.length, 1);
     assert.match(cache.warnings[0]!, /onnxruntime refused the prefused graph/);
+  });
+
+  it("the worker's openPaddle uses the cache directory it is given and logs where the graphs came from", async () => {
+    const lines: { msg: string; graphs?: unknown }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const cache = freshDir();
+    for (const want of ['fused-now', 'cached']) {
+      const engine = await openPaddle(cache, log);
+      await engine.close();
+      assert.deepEqual(engine.graphs, { detection: want, recognition: want });
+      assert.deepEqual(lines.at(-1), { ...lines.at(-1), msg: 'paddle graphs loaded', graphs: engine.graphs });
+    }
+    assert.equal((await readdir(cache)).length, 2);
   });
 
   it('fuseGraphs false loads the files as they are', async () => {

@@ -31,10 +31,10 @@ export interface GraphCacheSettings {
 /** The directory prefuse.ts writes into at image build: beside this module (dist/worker/ocr/paddle/prefused in the image). */
 export const PREFUSED_DIR = fileURLToPath(new URL('./prefused/', import.meta.url));
 
-/** OCR_PADDLE_GRAPH_CACHE as given: empty for the default directory, `off` for none, else the directory. */
-export function graphCacheDir(setting: string, env: Record<string, string | undefined> = process.env): string | undefined {
+/** OCR_PADDLE_GRAPH_CACHE as given: unset or empty for the default directory, `off` for none, else the directory. */
+export function graphCacheDir(setting: string | undefined, env: Record<string, string | undefined> = process.env): string | undefined {
   if (setting === 'off') return undefined;
-  if (setting !== '') return setting;
+  if (setting !== undefined && setting !== '') return setting;
   const xdg = env['XDG_CACHE_HOME'];
   return join(xdg !== undefined && xdg !== '' ? xdg : tmpdir(), 'ocr-platform-paddle');
 }
