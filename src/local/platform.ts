@@ -27,6 +27,8 @@ import { startServiceBusMux, withEndpointPort, type ServiceBusMux } from './serv
 import { startOperatorProcess } from './operator-process.ts';
 import { startServiceProxy, type ServiceProxy } from './service-proxy.ts';
 import { SAMPLE_RECEIPT, SAMPLES_DIR } from './receipts.ts';
+import { ensureTesseractLanguages, sampleLanguages } from './tessdata.ts';
+import { DEBIAN_TESSDATA } from '../worker/ocr/defaults.ts';
 
 export const SAMPLE_PIPELINE = join(REPO_ROOT, 'config', 'samples', 'local', 'ocrpipeline.yaml');
 export const CRD_FILE = join(REPO_ROOT, 'config', 'crd', 'ocrplatform.io_ocrpipelines.yaml');
@@ -116,6 +118,13 @@ const LOCAL_QUEUE_POLL = 'idleMs=2000,busyMs=1000,backoffBaseMs=500,backoffMaxMs
  */
 const LOCAL_OPERATOR = { resyncSeconds: 30, queuePoll: LOCAL_QUEUE_POLL, allowDevelopmentEmulator: true } as const;
 
+/** Debian's tesseract-ocr-<lang> for the samples' languages, so workers with spec.ocr.tesseractModel auto read the fast models. */
+function installTessdata(log: (line: string) => void): void {
+  const languages = sampleLanguages();
+  const installed = ensureTesseractLanguages(languages, (line) => log(`           ${line}`));
+  log(`           ${languages.join(', ')}: ${installed.length > 0 ? `installed ${installed.join(' ')}` : 'already there'} (${DEBIAN_TESSDATA})`);
+}
+
 /**
  * Starts everything; on failure stops what it had started and rethrows. The returned
  * stop() is idempotent and leaves no process of ours running.
@@ -158,6 +167,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   };
 
   try {
+    // --- Debian's tesseract models first: apt-get blocks this process, and workers look for them only at start (tessdata.ts)
+    await step("Debian's tesseract models for the samples' languages (installed when missing)", async () => installTessdata(log));
+
     // --- Azure stand-ins, in parallel with the control plane
     const azure = (async () => {
       const azurite: Azurite = await step('Azurite (Blob + Table Storage emulator)', () => startAzurite());
