@@ -10,6 +10,7 @@ import { principalOf, type Principal } from '../auth.ts';
 import type { ImageStore } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { RENDERERS, ResultFormat } from '../formats/index.ts';
+import { SearchablePdfCache } from '../formats/pdf-cache.ts';
 import { PDF_CONTENT_TYPE, SearchablePdfError, renderSearchablePdf } from '../formats/pdf.ts';
 import type { JobCommands } from '../jobs/commands.ts';
 import { finishedResult } from '../jobs/finished-result.ts';
@@ -28,35 +29,70 @@ export interface ResultInputs {
   maxBytes: number;
 }
 
-/**
- * The searchable PDF of a succeeded job: its input is the one the result was read from (a job answered from the
- * result cache shares the input of the job that was OCRed). 410 JOB_INPUT_GONE when that input was deleted.
- */
-async function searchablePdf(commands: JobCommands, inputs: ResultInputs, id: string, caller: Principal, result: OcrResult): Promise<Uint8Array> {
-  const job = await commands.get(id, caller);
-  const source = job.resultOf ?? job.id;
-  let input: Buffer;
-  try {
-    input = await inputs.blobs.readUpload(inputBlobPath(source), inputs.maxBytes);
-  } catch (error) {
-    if (error instanceof BlobMissingError)
-      throw new ApiError('JOB_INPUT_GONE', `The input of job ${id} is no longer stored; its result still is.`, { jobId: id });
-    if (error instanceof BlobTooLargeError)
-      throw new ApiError('SEARCHABLE_PDF_UNAVAILABLE', undefined, {
-        jobId: id,
-        reason: `the input is larger than this API's upload limit of ${inputs.maxBytes} bytes`,
-      });
-    throw error;
-  }
-  try {
-    return await renderSearchablePdf(result, input);
-  } catch (error) {
-    if (error instanceof SearchablePdfError) throw new ApiError('SEARCHABLE_PDF_UNAVAILABLE', undefined, { jobId: id, reason: error.message });
-    throw error;
-  }
+/** The input is gone: 410 JOB_INPUT_GONE; larger than the API reads: 422 SEARCHABLE_PDF_UNAVAILABLE; any other error as it is. */
+function inputError(error: unknown, id: string, maxBytes: number): Error {
+  if (error instanceof BlobMissingError)
+    return new ApiError('JOB_INPUT_GONE', `The input of job ${id} is no longer stored; its result still is.`, { jobId: id });
+  if (error instanceof BlobTooLargeError)
+    return new ApiError('SEARCHABLE_PDF_UNAVAILABLE', undefined, {
+      jobId: id,
+      reason: `the input is larger than this API's upload limit of ${maxBytes} bytes`,
+    });
+  return error instanceof Error ? error : new Error(String(error));
 }
 
-export function jobResultRoute({ commands, results, inputs }: { commands: JobCommands; results: ResultCache; inputs: ResultInputs }): RouteSpec {
+/**
+ * The searchable PDF of a succeeded job: its input is the one the result was read from (a job answered from the
+ * result cache shares the input of the job that was OCRed). 410 JOB_INPUT_GONE when that input was deleted. A PDF
+ * built before comes from `pdfs` (../formats/pdf-cache.ts) once the input is seen to be still stored.
+ */
+async function searchablePdf(
+  commands: JobCommands,
+  inputs: ResultInputs,
+  pdfs: SearchablePdfCache,
+  id: string,
+  caller: Principal,
+  result: OcrResult,
+): Promise<{ pdf: Uint8Array; built: boolean }> {
+  const job = await commands.get(id, caller);
+  const path = inputBlobPath(job.resultOf ?? job.id);
+  const key = `${id}\n${result.completedAt}`;
+  if (pdfs.peek(key)) {
+    // Still stored? readUpload reads the blob's properties before its bytes and refuses more than maxBytes: with 0 it is a HEAD.
+    const gone = await inputs.blobs.readUpload(path, 0).then(
+      () => undefined,
+      (error: unknown) => (error instanceof BlobTooLargeError ? undefined : inputError(error, id, inputs.maxBytes)),
+    );
+    if (gone) {
+      pdfs.delete(key);
+      throw gone;
+    }
+  }
+  return await pdfs.get(key, async () => {
+    const input = await inputs.blobs.readUpload(path, inputs.maxBytes).catch((error: unknown) => {
+      throw inputError(error, id, inputs.maxBytes);
+    });
+    try {
+      return await renderSearchablePdf(result, input);
+    } catch (error) {
+      if (error instanceof SearchablePdfError) throw new ApiError('SEARCHABLE_PDF_UNAVAILABLE', undefined, { jobId: id, reason: error.message });
+      throw error;
+    }
+  });
+}
+
+export function jobResultRoute({
+  commands,
+  results,
+  inputs,
+  pdfs = new SearchablePdfCache(),
+}: {
+  commands: JobCommands;
+  results: ResultCache;
+  inputs: ResultInputs;
+  /** Searchable PDFs built before (default: 64 MiB of them, this replica's memory). */
+  pdfs?: SearchablePdfCache;
+}): RouteSpec {
   return {
     method: 'GET',
     url: '/v1/jobs/:id/result',
@@ -70,7 +106,7 @@ export function jobResultRoute({ commands, results, inputs }: { commands: JobCom
       'line (with its confidence and text) and under it a level-5 row per word. A result without words (stored before words existed) has line ' +
       'rows and spans only. Boxes are axis-aligned (TSV does not carry the JSON quads), in pixels of the page as read. pdf: application/pdf, the input pages with the text over them invisibly (at the boxes of the words when the result has ' +
       'words, else of the lines), searchable and selectable; a PDF input keeps its own pages and is returned unchanged when every page came from ' +
-      'its own text layer; the text is in a glyphless font with a ToUnicode map, so every script (Chinese, Greek, accented Latin...) copies and searches as in the result. The input must still be stored: ' +
+      "its own text layer; the text is in a glyphless font with a ToUnicode map, so every script (Chinese, Greek, accented Latin...) copies and searches as in the result; a PDF built once is kept in the replica's memory for the next request (X-Pdf-Cache: hit or miss). The input must still be stored: " +
       '410 JOB_INPUT_GONE when it is not, 422 SEARCHABLE_PDF_UNAVAILABLE when a PDF input cannot be edited (encrypted). A job still queued or ' +
       'processing, or one that expired, is 409 JOB_NO_RESULT; a failed job is 422 JOB_FAILED. Only the key that created the job (or an admin key) can read it.',
     tags: ['jobs'],
@@ -107,12 +143,12 @@ export function jobResultRoute({ commands, results, inputs }: { commands: JobCom
       const result = await finishedResult(commands, results, id, principalOf(request.caller));
       if (format === 'json') return reply.send(result);
       if (format === 'pdf') {
-        const pdf = await searchablePdf(commands, inputs, id, principalOf(request.caller), result);
+        const { pdf, built } = await searchablePdf(commands, inputs, pdfs, id, principalOf(request.caller), result);
         return (
           reply
             .type(PDF_CONTENT_TYPE)
             // Job ids are lowercase letters, digits and dashes (JobParams): safe in a quoted filename.
-            .headers({ 'x-content-type-options': 'nosniff', 'content-disposition': `inline; filename="${id}.pdf"` })
+            .headers({ 'x-content-type-options': 'nosniff', 'content-disposition': `inline; filename="${id}.pdf"`, 'x-pdf-cache': built ? 'miss' : 'hit' })
             .send(Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength))
         );
       }

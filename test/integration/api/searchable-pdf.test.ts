@@ -1,18 +1,19 @@
 // GET /v1/jobs/{id}/result?format=pdf end to end (issue 15, item 5): the API (node src/api/main.ts) and a real
 // worker on Azurite and the Service Bus stand-in. A rendered image comes back as a PDF whose text (read with
 // pdfjs) holds the words the worker read; a PDF read wholly from its text layer comes back byte for byte; a mixed
-// one keeps its pages with text on both; a job whose input is gone is 410 JOB_INPUT_GONE.
+// one keeps its pages with text on both; a PDF asked for again comes from the API's memory until its input is
+// deleted; a job whose input is gone is 410 JOB_INPUT_GONE.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildLayeredPdf } from '../../fixtures/pdf-layers.ts';
 import { renderText } from '../../fixtures/render-text.ts';
 import { waitFor } from '../../support/ports.ts';
-import { KEY, KEYS_FILE, processEnv, startStack, type Stack } from './helpers.ts';
-import { killAll, startApiProcess, startWorker, type Child } from './processes.ts';
+import { KEY, KEYS_FILE, processEnv, startStack, stopAll, type Stack } from './helpers.ts';
+import { startApiProcess, startWorker, type Child } from './processes.ts';
 
 const PIPELINE = 'searchable';
 let stack: Stack;
@@ -29,20 +30,14 @@ before(async () => {
   worker = await startWorker({ ...shared, WORKER_PDF_DPI: '150' });
 });
 
-after(async () => {
-  await api?.stop();
-  await worker?.stop();
-  killAll();
-  await stack?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+after(() => stopAll({ children: [api, worker], stack, dir }));
 
 async function call(
   method: string,
   path: string,
   body?: FormData,
   key = KEY,
-): Promise<{ status: number; type: string; disposition: string | null; bytes: Buffer; json: any }> {
+): Promise<{ status: number; type: string; disposition: string | null; headers: Headers; bytes: Buffer; json: any }> {
   const response = await fetch(api.url + path, { method, headers: { 'x-api-key': key }, body: body ?? null, signal: AbortSignal.timeout(120_000) });
   const bytes = Buffer.from(await response.arrayBuffer());
   const type = response.headers.get('content-type') ?? '';
@@ -50,6 +45,7 @@ async function call(
     status: response.status,
     type,
     disposition: response.headers.get('content-disposition'),
+    headers: response.headers,
     bytes,
     json: type.startsWith('application/json') ? JSON.parse(bytes.toString('utf8')) : undefined,
   };
@@ -139,6 +135,20 @@ void describe('GET /v1/jobs/{id}/result?format=pdf', () => {
       words(job.result.pages[1].text).every((w) => words(second!).includes(w)),
       `${job.result.pages[1].text} in ${second}`,
     );
+  });
+
+  void it('is built once: asked again it comes from memory, byte for byte, until its input is gone', async () => {
+    const job = await finishedJob(await renderText(['KEPT 4711', 'TOTAL 3.00']), 'image/png', 'kept.png');
+    const first = await call('GET', `/v1/jobs/${job.id}/result?format=pdf`);
+    const second = await call('GET', `/v1/jobs/${job.id}/result?format=pdf`);
+    assert.deepEqual([first.status, second.status], [200, 200]);
+    assert.deepEqual([first.headers.get('x-pdf-cache'), second.headers.get('x-pdf-cache')], ['miss', 'hit']);
+    assert.equal(Buffer.compare(first.bytes, second.bytes), 0);
+    // A kept PDF holds the input's pages: it is not served once the input is deleted.
+    await stack.blobs.deleteInput(job.id);
+    const gone = await call('GET', `/v1/jobs/${job.id}/result?format=pdf`);
+    assert.equal(gone.status, 410, gone.bytes.toString());
+    assert.equal(gone.json.error.code, 'JOB_INPUT_GONE');
   });
 
   void it('of a job whose input is gone is 410 JOB_INPUT_GONE, and its other formats still answer', async () => {
