@@ -17,6 +17,10 @@ void describe('dates on receipts', () => {
     ['a date glued to its label', 'Date04-04-2018 14:26:20', '2018-04-04'],
     ['a two-digit year glued to the time', '03/06/1800:23 34001 01', '2018-06-03'],
     ['a named month with a two-digit year glued to the time', '15 Jun 1808:34:31 PM', '2018-06-15'],
+    ['a month named first, with a comma before the year', 'OCT 3, 2016 10:12 AM', '2016-10-03'],
+    ['a month named first, without the comma', 'Date: Mar 09 2018', '2018-03-09'],
+    ['no date from a month named first without a four-digit year', 'JUN 12 18', undefined],
+    ['a numeric date after a name that ends in a digit and a month name', 'Served by: r0jan 27/02/2018 15:32:47', '2018-02-27'],
     ['no date in plain text', 'THANK YOU', undefined],
   ];
   for (const [name, text, iso] of cases) void it(`reads ${name}`, () => assert.equal(parseDate(text), iso));

@@ -7,7 +7,10 @@ const YEAR_FIRST = /(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)/u;
 // The same separator twice (06-07-6/24 is not a date), not glued to a word or number before it.
 // A two-digit year does not run on into more groups (05.22.95.66.66 is a phone number).
 const DAY_FIRST = /(?<![\dA-Z])(\d{1,2})\s?([-/.])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2}(?![-/.]\d))(?!\d)/iu;
-const NAMED_MONTH = /(?<!\d)(\d{1,2})[\s/.-]*(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[\s/.,-]*(\d{4}|\d{2})(?!\d)/iu;
+// The day is not the tail of a word or number (r0jan 27/02/2018: a name, then the date).
+const NAMED_MONTH = /(?<![\d\p{L}])(\d{1,2})[\s/.-]*(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[\s/.,-]*(\d{4}|\d{2})(?!\d)/iu;
+/** The month named first, as in English-language US style: OCT 3, 2016; Oct 03 2016 (a four-digit year only). */
+const MONTH_FIRST = /(?<![A-Z])(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\.?\s*(\d{1,2}),?\s+(\d{4})(?!\d)/iu;
 
 function fullYear(year: string): number {
   const n = Number(year);
@@ -34,8 +37,13 @@ export function parseDate(raw: string): string | undefined {
     .replace(/(DATE)(?=\d)/giu, '$1 ');
   const ymd = YEAR_FIRST.exec(text);
   if (ymd) return isoDate(Number(ymd[1]), Number(ymd[2]), Number(ymd[3]));
+  // A named month that gives no real date (0 JAN 27) does not hide a numeric date after it.
   const named = NAMED_MONTH.exec(text);
-  if (named) return isoDate(fullYear(named[3]!), MONTHS.indexOf(named[2]!.slice(0, 3).toUpperCase()) + 1, Number(named[1]));
+  const namedIso = named && isoDate(fullYear(named[3]!), MONTHS.indexOf(named[2]!.slice(0, 3).toUpperCase()) + 1, Number(named[1]));
+  if (namedIso) return namedIso;
+  const mdy = MONTH_FIRST.exec(text);
+  const mdyIso = mdy && isoDate(Number(mdy[3]), MONTHS.indexOf(mdy[1]!.slice(0, 3).toUpperCase()) + 1, Number(mdy[2]));
+  if (mdyIso) return mdyIso;
   const dmy = DAY_FIRST.exec(text);
   if (!dmy) return undefined;
   const [a, b, year] = [Number(dmy[1]), Number(dmy[3]), fullYear(dmy[4]!)];
