@@ -80,6 +80,31 @@ void describe('receipt address', () => {
       ['KEDAI MAJU SDN BHD', 'LOT P.T. 28, JLN. MAWAR. TAMAN BUNGA.', '43000 KAJANG. SELANGOR.', 'TEL 03-1111 2222'],
       'LOT P.T. 28, JLN. MAWAR, TAMAN BUNGA, 43000 KAJANG, SELANGOR.',
     ],
+    [
+      'reads back an address word OCR misread by a letter: one dropped (SEANGOR), one lookalike (JA:AN, L01, Henara)',
+      ['KEDAI MAJU SDN BHD', 'L01 5, JA:AN SS4C/5, Henara Maju,', 'PETALING JAYA', 'SEANGOR DARUL EHSAN', 'TEL :012-2060 778'],
+      'LOT 5, JALAN SS4C/5, Menara Maju, PETALING JAYA SELANGOR DARUL EHSAN',
+    ],
+    [
+      'reads a letter for a letter only in a long address word, and leaves other words alone',
+      ['KEDAI MAJU SDN BHD', 'NO 3, JALAN JAPAN, TAMAN BUNGA,', '47500 SUBANG JAYA, GELANGOR', 'TEL 03-1111 2222'],
+      'NO 3, JALAN JAPAN, TAMAN BUNGA, 47500 SUBANG JAYA, SELANGOR',
+    ],
+    [
+      'reads i or l inside a number as 1 (8i750, 7/1l8B)',
+      ['KEDAI MAJU SDN BHD', 'No 8, Jalan 7/1l8B,', '8i750 Masai Johor'],
+      'No 8, Jalan 7/118B, 81750 Masai Johor',
+    ],
+    [
+      'reads a semicolon inside the address as a comma',
+      ['KEDAI MAJU SDN BHD', 'LOT 1504, JALAN KLANG LAMA; 46000 PETALING JAYA, SELANGOR.', 'TEL 03-1111 2222'],
+      'LOT 1504, JALAN KLANG LAMA, 46000 PETALING JAYA, SELANGOR.',
+    ],
+    [
+      'does not start at a line wholly in brackets (a shop code with five digits is not a postcode)',
+      ['KEDAI MAJU SDN BHD', '(MAJU SHOP (95874))', 'UNIT L1-044B, MAJU MALL,', 'JALAN WAN ALWI,', '93350 KUCHING, SARAWAK.', 'GST ID : 000349356032'],
+      'UNIT L1-044B, MAJU MALL, JALAN WAN ALWI, 93350 KUCHING, SARAWAK.',
+    ],
     ['keeps a point inside a number (a price line is not an address)', ['KEDAI MAJU SDN BHD', 'ROTI 2.50'], undefined],
     ['finds nothing when no line after the name reads as an address', ['KEDAI MAJU SDN BHD', 'TAX INVOICE', 'THANK YOU'], undefined],
   ];

@@ -55,30 +55,93 @@ function fixAddressWords(text: string): string {
 }
 
 /**
+ * Words of Malaysian addresses in general (street, building and area kinds, states and territories, the country;
+ * no place names) that OCR misreads by a character: SEANGOR, GELANGOR, Perindustian, Henara, L01 for LOT, JA:AN.
+ */
+const ADDRESS_VOCABULARY = [
+  ...ADDRESS_WORDS,
+  ...['TAMAN', 'BANDAR', 'KAWASAN', 'PERINDUSTRIAN', 'INDUSTRIAL', 'PERSIARAN', 'SEKSYEN', 'KAMPUNG', 'MUKIM', 'PUSAT'],
+  ...['FLOOR', 'GROUND', 'TINGKAT', 'BLOCK', 'UNIT', 'WISMA', 'MENARA', 'BANGUNAN', 'KOMPLEKS', 'SULTAN'],
+  ...['JOHOR', 'KEDAH', 'KELANTAN', 'MELAKA', 'PAHANG', 'PENANG', 'PINANG', 'PERAK', 'PERLIS', 'SABAH', 'SARAWAK', 'TERENGGANU'],
+  ...['NEGERI', 'SEMBILAN', 'PUTRAJAYA', 'LABUAN', 'MALAYSIA', 'DARUL', 'EHSAN', 'TAKZIM', 'BAHRU'],
+];
+/** What OCR reads a printed capital as: L as 1, I, | or !, O as 0, T as 1 (L01), S as 5, B as 8, G as 6. */
+const LOOKALIKES: Record<string, string> = { L: '1I|!:', I: '1L|!', O: '0Q', T: '1', S: '5', B: '8', G: '6' };
+
+/** Misread characters of `token` against `word`, or undefined when it is not one misreading away from it. */
+function misreadsOf(token: string, word: string): number | undefined {
+  if (token.length === word.length) {
+    let hard = 0;
+    for (let i = 0; i < word.length; i++) if (token[i] !== word[i] && !LOOKALIKES[word[i]!]?.includes(token[i]!)) hard++;
+    // A letter read as another letter only in a long word (six letters and up), where that leaves no other word.
+    return hard <= (word.length >= 6 ? 1 : 0) ? 1 + hard : undefined;
+  }
+  // A letter dropped, in a long word only (SEANGOR, SLANGOR).
+  if (token.length === word.length - 1 && word.length >= 6) {
+    for (let i = 0; i < word.length; i++) if (word.slice(0, i) + word.slice(i + 1) === token) return 2;
+  }
+  return undefined;
+}
+
+/** Reads a token back as the one address word it is a misreading of (in the token's case), when exactly one fits best. */
+function repairAddressWords(text: string): string {
+  return text.replace(/(?<![\p{L}\d])[\p{L}\d|!]+(?::[\p{L}]+)?(?![\p{L}\d])/gu, (token) => {
+    const upper = token.toUpperCase();
+    // Three characters or more, a letter among them (L01 is LOT; 101 stays a number).
+    if (upper.length < 3 || !/\p{L}/u.test(upper) || ADDRESS_VOCABULARY.includes(upper)) return token;
+    let best: { word: string; cost: number } | undefined;
+    let tie = false;
+    for (const word of ADDRESS_VOCABULARY) {
+      const cost = misreadsOf(upper, word);
+      if (cost === undefined) continue;
+      if (!best || cost < best.cost) [best, tie] = [{ word, cost }, false];
+      else if (cost === best.cost && word !== best.word) tie = true;
+    }
+    if (!best || tie) return token;
+    return token === upper ? best.word : best.word[0] + best.word.slice(1).toLowerCase();
+  });
+}
+/** Inside a number, i, l, I or | is the digit 1 (8i750, 7/1l8B). */
+const fixNumberOnes = (text: string): string => text.replace(/(?<=\d)[ilI|](?=\d)/gu, '1');
+
+/**
  * Inside an address a number or a whole word is followed by a comma, not a full stop (in SROIE's
  * keys about 440 to 6 after a word of four letters or more, 300 to 2 after a number); OCR often reads
  * the comma as a point (NO 290. JALAN, TAMAN DAYA. 81100). Abbreviations (NO., JLN., P.T.) and the
  * point that ends the address are kept.
  */
 const fixStops = (text: string): string =>
-  text.replace(/(?<![\d.])(\d+)\.(?=\s*\p{L})/gu, '$1,').replace(/(?<=(?<![\p{L}.])\p{L}{4,})\.(?=\s*[\p{L}\d])/gu, ',');
+  text
+    // A semicolon inside an address is a comma OCR misread (JALAN KLANG LAMA; 46000).
+    .replace(/;(?=\s*[\p{L}\d])/gu, ',')
+    .replace(/(?<![\d.])(\d+)\.(?=\s*\p{L})/gu, '$1,')
+    .replace(/(?<=(?<![\p{L}.])\p{L}{4,})\.(?=\s*[\p{L}\d])/gu, ',');
 /** And inside a word 0 is the letter O (L0T, GROUND FL00R). */
 const fixWordZeros = (text: string): string => text.replace(/(?<=\p{L})0+(?=\p{L})/gu, (zeros) => 'O'.repeat(zeros.length));
 
 /** Not part of an address: a contact, tax, document or registration line, or an item row with a price. */
 const endsAddress = (text: string): boolean => ADDRESS_END.test(text) || REGISTRATION.test(text) || PRICE.test(text);
 
+/** A line wholly in brackets is a note on the name (a branch, a shop code), not where the address starts. */
+const bracketed = (text: string): boolean => /^\(.*\)$/u.test(text);
+
 /** The first of the few lines after `from` that reads as an address, or -1. */
 function addressStart(texts: readonly string[], from: number): number {
   for (let i = from; i < Math.min(texts.length, from + 6); i++) {
     const text = texts[i]!;
-    if (!ADDRESS_HINT.test(text) || endsAddress(text)) continue;
+    if (!ADDRESS_HINT.test(text) || endsAddress(text) || bracketed(text)) continue;
     // An address rarely starts with its postcode line: the street lines above it (misread, without a
     // street word) belong to it, up to the company or a registration, tax or contact line. So does a
     // unit or building line ending in a comma above the street line (A-G-06, DATARAN GLOMAC,).
     let start = i;
     const above = (): string => texts[start - 1]!;
-    while (start > from && !endsAddress(above()) && ((POSTCODE_FIRST.test(text) && i - start < 2) || (/,$/u.test(above()) && i - start < 2))) start--;
+    while (
+      start > from &&
+      !endsAddress(above()) &&
+      !bracketed(above()) &&
+      ((POSTCODE_FIRST.test(text) && i - start < 2) || (/,$/u.test(above()) && i - start < 2))
+    )
+      start--;
     return start;
   }
   return -1;
@@ -103,7 +166,7 @@ const continuesAddress = (previous: string, text: string, next: string): boolean
  * country may follow on the next line.)
  */
 export function findAddress(lines: readonly FieldLine[], company: Field | undefined): Field | undefined {
-  const texts = lines.map((line) => fixAddressWords(fixWordZeros(fixDigits(clean(line.text)))));
+  const texts = lines.map((line) => repairAddressWords(fixAddressWords(fixWordZeros(fixNumberOnes(fixDigits(clean(line.text)))))));
   const start = addressStart(texts, (company?.lines.at(-1) ?? -1) + 1);
   if (start < 0) return undefined;
   const picked: number[] = [];

@@ -74,6 +74,8 @@ void describe('receipt fields', () => {
       lines('GROUND FLOOR, NO.4', 'Total 0% supplies: 11.10', 'Total 6% supplies (Inc. GST): -7.89', 'Total Payable: 3.21'),
       '3.21',
     ],
+    ['a space OCR put after the decimal point', lines('Total Amount Payable: 72. 00', 'Cash Received : 100.00', 'Change : 28. 00'), '72.00'],
+    ['the net amount is the amount to pay', lines('GST (6%): 2.86', 'Net Amt : 53.55', 'GST Summary Amount(RM) Tax(RM)', 'SR @ 6% 47.80 2.86'), '53.55'],
   ];
   for (const [name, input, value] of totals) void it(`total: ${name}`, () => assert.equal(findTotal(input)?.value, value));
 
@@ -119,6 +121,13 @@ void describe('receipt fields', () => {
     ['SDN BHD misread as SIN BHD or SDN 3HD is read back', lines('KEDAI MAJU (SETIA) SIN 3HD'), 'KEDAI MAJU (SETIA) SDN BHD'],
     ['a date or registration label after the legal form is cut', lines('KEDAI MAJU SDN BHD 09Apr2018 18:26'), 'KEDAI MAJU SDN BHD'],
     ['a registration label in brackets after the legal form is cut', lines('KEDAI MAJU SDN BHD (CO.NO 12345-A)'), 'KEDAI MAJU SDN BHD'],
+    ['a label before a colon ahead of the legal name is not part of it', lines('Kopi Maju', 'Dimiliki:kopi maju sdn bhd 1110644-W'), 'kopi maju sdn bhd'],
+    ['a lone letter OCR read after the legal form is dropped', lines('MR.MAJU (M)SDN BHD R', '(CO Reg :860671-D)'), 'MR.MAJU (M)SDN BHD'],
+    ['a registration number whose first digit OCR read as a letter is cut', lines('99 MAJU MART S/B (S19537-X)', 'LOT 5, JALAN SATU'), '99 MAJU MART S/B'],
+    ['1 and 0 before a letter inside a word in capitals are I and O', lines('URBAN 1DEA SDN BHD (417940-M),'), 'URBAN IDEA SDN BHD'],
+    ['a 0 inside a word in capitals is O, a number in the name stays', lines('KEDAI S0ON 1ST SS10 S/B'), 'KEDAI SOON 1ST SS10 S/B'],
+    ['a short token with small letters after a name in capitals is noise', lines('RESTAURANT SIN MAJU As', 'K3-113,JL SULTAN'), 'RESTAURANT SIN MAJU'],
+    ['a name in small letters keeps its short last word', lines('Kedai Maju Sdn Bhd', 'Lot 3, Jalan Satu'), 'Kedai Maju Sdn Bhd'],
   ];
   for (const [name, input, value] of companies) void it(`company: ${name}`, () => assert.equal(findCompany(input)?.value, value));
 

@@ -39,8 +39,25 @@ const STREET = /\b(JALAN|JLN|LORONG|LRG|LOT|NO|TAMAN|TMN|BLOK|BLOCK|PERSIARAN|LE
 /** Marks OCR puts before or after a name (table rules, bullets, logo specks): | . : + # - and the like. */
 const trimMarks = (text: string): string => text.replace(/^[^\p{L}\p{N}(]+/u, '').replace(/[^\p{L}\p{N}.)]+$/u, '');
 
-/** After the final legal form, a registration number or label is not part of the name: SDN BHD (CO.NO ..., S/B 273500-U (KJ1). */
-const cutAfterLegalForm = (text: string): string => text.replace(/(\b(BHD|S\/B|LTD|LIMITED)\.?)\s*\(?\s*(CO\b|NO\b|\d).*$/iu, '$1');
+/**
+ * After the final legal form, a registration number or label is not part of the name: SDN BHD (CO.NO ..., S/B 273500-U (KJ1),
+ * S/B (S19537-X) with its first digit read as a letter; nor is a lone letter or mark OCR read from a speck (SDN BHD R).
+ */
+const cutAfterLegalForm = (text: string): string =>
+  text.replace(/(\b(BHD|S\/B|LTD|LIMITED)\.?)\s*\(?\s*(CO\b|NO\b|[A-Z]{0,2}\d).*$/iu, '$1').replace(/(\b(BHD|S\/B|LTD|LIMITED)\.?)\s+\S$/iu, '$1');
+/** A label before a colon ahead of a legal name is not part of it: Owned by: / Dimiliki: KEDAI MAJU SDN BHD. */
+const cutLabel = (text: string): string => (COMPANY_SUFFIX.test(text) ? text.replace(/^[\p{L} ]{2,20}:\s*(?=\S)/u, '') : text);
+/**
+ * Inside a word of capitals, a 1 or 0 before a letter is the letter I or O (URBAN 1DEA, S0ON): only in a word with two or
+ * more letters and no other digit, and not 1ST; a digit that ends a word (SS10, KL1) is a number.
+ */
+const fixWordDigits = (text: string): string =>
+  text.replace(/(?<![\p{L}\d])[\p{Lu}10]+(?![\p{L}\d])/gu, (word) =>
+    /\p{Lu}.*\p{Lu}/u.test(word) && word !== '1ST' ? word.replace(/[10](?=\p{Lu})/gu, (d) => (d === '1' ? 'I' : 'O')) : word,
+  );
+/** A short token with small letters after a name in capitals is OCR noise (RESTAURANT MAJU As). */
+const cutNoiseTail = (text: string): string =>
+  /\p{Lu}{3}/u.test(text) && !/\p{Ll}/u.test(text.replace(/\s\S{1,2}$/u, '')) ? text.replace(/\s(?=\S{1,2}$)\S*\p{Ll}\S*$/u, '') : text;
 const balanced = (text: string): boolean => (text.match(/\(/gu) ?? []).length <= (text.match(/\)/gu) ?? []).length;
 
 /**
@@ -63,7 +80,7 @@ function nameLines(header: readonly string[], at: number, isName: (text: string,
 
 /** The merchant: a top line with a legal-form word, else the first line of the header that reads as a name; without a trailing registration number. */
 export function findCompany(lines: readonly FieldLine[]): Field | undefined {
-  const header = lines.slice(0, 8).map((line) => fixLegalForm(trimMarks(clean(line.text))));
+  const header = lines.slice(0, 8).map((line) => cutNoiseTail(fixWordDigits(fixLegalForm(cutLabel(trimMarks(clean(line.text)))))));
   const clear = (i: number): boolean => lines[i]!.confidence >= NOISE_CONFIDENCE;
   const isName = (text: string, i: number): boolean =>
     clear(i) && /[A-Z]{3}/iu.test(text) && !NOT_A_NAME.test(text) && !REGISTRATION.test(text.replace(/^[^\d(]*/u, ''));

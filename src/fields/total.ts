@@ -6,18 +6,18 @@ export type TotalField = Field & { currency?: string };
 
 /** TOTAL as OCR reads it on faded thermal paper: IOTAL, ioial, lota!, T0TAL. */
 const TOTAL = String.raw`[TIL1][O0][TIL1]A[LI1!|]`;
-const TOTAL_LABEL = new RegExp(String.raw`${TOTAL}|AMOUNT\s*DUE|JUMLAH`, 'iu');
+const TOTAL_LABEL = new RegExp(String.raw`${TOTAL}|AMOUNT\s*DUE|JUMLAH|NET\s*AM(OUN)?T\b`, 'iu');
 const NOT_TOTAL = new RegExp(
   String.raw`SUB\s*-?\s*${TOTAL}|${TOTAL}\s*(QTY|QUANTITY|ITEMS?|EXCL|DISCOUNT|SAVING|GST\b|TAX\b)|GST\s*SUMMARY|${TOTAL}\s*GST`,
   'iu',
 );
-/** A row that names the amount to pay (TOTAL PAYABLE, AMOUNT DUE, GRAND TOTAL, NET TOTAL): it wins over other TOTAL rows (Total 0% supplies). */
-const AMOUNT_DUE = new RegExp(String.raw`${TOTAL}\s*(PAYABLE|DUE)|AMOUNT\s*(DUE|PAYABLE)|(GRAND|NET)\s*${TOTAL}`, 'iu');
+/** A row that names the amount to pay (TOTAL PAYABLE, AMOUNT DUE, GRAND TOTAL, NET TOTAL, NET AMT): it wins over other TOTAL rows (Total 0% supplies). */
+const AMOUNT_DUE = new RegExp(String.raw`${TOTAL}\s*(PAYABLE|DUE)|AMOUNT\s*(DUE|PAYABLE)|(GRAND|NET)\s*${TOTAL}|NET\s*AM(OUN)?T\b`, 'iu');
 const SUBTOTAL = new RegExp(String.raw`SUB\s*-?\s*${TOTAL}`, 'iu');
 /** The change row; not EXCHANGE (a returns notice) nor a word glued before it. */
 const CHANGE = /(?<![A-Z])CHANGE\b/iu;
-/** An amount with two decimals; OCR may read the point as a comma or a dash (22-60). */
-const AMOUNT = /(?<![\d.,-])(\d{1,3}(?:,\d{3})+|\d+)[.,-](\d{2})(?![\d.,-]?\d)/gu;
+/** An amount with two decimals; OCR may read the point as a comma or a dash (22-60), or put a space after the point (72. 00). */
+const AMOUNT = /(?<![\d.,-])(\d{1,3}(?:,\d{3})+|\d+)(?:[.,-]|\.\s)(\d{2})(?![\d.,-]?\d)/gu;
 const CURRENCY = /\b(RM|MYR|USD|EUR|GBP|SGD|INR|RS\.?)\b|[$€£₹]/iu;
 
 /** The amounts on a row, in cents (integers, so that sums are exact). */
