@@ -3,6 +3,7 @@
 // with a message that names the variable and the allowed range.
 import { readFileSync } from 'node:fs';
 import { API_AUTH_DISABLED, ENV, JOB_DEFAULTS, PORTS } from '../contract/container.ts';
+import { unknownEngines, type OcrEngineName } from '../contract/image.ts';
 import { checkLanguages, connectionSettings, languagesSetting, POD_SETTINGS, requireQueue, requireStorage } from '../jobs/connections.ts';
 import { EgressPolicy, type EgressSettings } from '../jobs/egress.ts';
 import { ConfigError, helpText, logLevelSetting, parseSettings, type Env, type Setting } from '../shared/config.ts';
@@ -17,6 +18,8 @@ export interface ApiConfig {
   namespace: string | undefined;
   /** Languages this pipeline's workers have loaded; requests for others are refused. */
   languages: string[];
+  /** OCR_REQUEST_ENGINES: the engines a job may ask for, the pipeline engine first; undefined = any, jobs without one left without. */
+  requestEngines?: OcrEngineName[] | undefined;
   /** Largest image accepted, in bytes (multipart, raw body, or uploaded blob). */
   maxUploadBytes: number;
   /** Requests per minute per API key (or per client address when auth is disabled); 0 = no limit. */
@@ -180,6 +183,14 @@ export const SETTINGS = [
   },
   ...POD_SETTINGS,
   languagesSetting('Comma-separated languages the workers serve; requests for others are refused.'),
+  {
+    name: 'requestEngines',
+    env: ENV.requestEngines,
+    type: 'list',
+    help:
+      'Comma-separated OCR engines (tesseract, paddle) a job may ask for, the pipeline engine first: a job naming another is refused ' +
+      '(ENGINE_NOT_ALLOWED), a job naming none is recorded with the first. Unset: any engine, and a job naming none is left to the worker.',
+  },
   {
     name: 'maxUploadBytes',
     env: ENV.apiMaxUploadBytes,
@@ -439,6 +450,7 @@ export function configFromEnv(env: Env): ApiConfig {
   requireStorage(storage, 'the API stores uploads and job records there');
   requireQueue(queue, 'the API sends jobs to the queue');
   checkLanguages(v.languages);
+  const requestEngines = engineList(v.requestEngines);
   if (v.adminPort !== 0 && v.adminPort === v.port) {
     throw new ConfigError(`${ENV.apiAdminPort}=${v.adminPort} equals ${ENV.port}: the admin port must be a port of its own, so the Service can leave it out`);
   }
@@ -460,6 +472,7 @@ export function configFromEnv(env: Env): ApiConfig {
     pipeline: v.pipeline,
     namespace: v.namespace,
     languages: v.languages,
+    requestEngines,
     maxUploadBytes: v.maxUploadBytes,
     rateLimitPerMinute: v.rateLimitPerMinute,
     rateLimitBurst: v.rateLimitBurst,
@@ -513,4 +526,12 @@ function recoveryFrom(v: ReturnType<typeof parseSettings<typeof SETTINGS>>): Rec
     leaseSeconds: v.recoveryLeaseSeconds,
     batchSize: v.recoveryBatchSize,
   };
+}
+
+/** OCR_REQUEST_ENGINES: known engines, each once; undefined when unset. */
+function engineList(list: string[] | undefined): OcrEngineName[] | undefined {
+  if (list === undefined) return undefined;
+  const unknown = unknownEngines(list);
+  if (unknown.length > 0 || list.length === 0) throw new ConfigError(`${ENV.requestEngines} must list tesseract and/or paddle; got "${list.join(',')}"`);
+  return [...new Set(list)] as OcrEngineName[];
 }

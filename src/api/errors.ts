@@ -53,6 +53,16 @@ export const ERROR_CATALOGUE = {
     action: 'Send exactly one file part named `file` and only the documented text fields.',
   },
   LANGUAGE_NOT_ALLOWED: { status: 400, message: 'This pipeline does not serve that language.', action: 'Use one of the languages in `details.allowed`.' },
+  ENGINE_NOT_ALLOWED: {
+    status: 400,
+    message: 'This pipeline does not let jobs ask for that OCR engine.',
+    action: "Use one of the engines in `details.allowed` (the pipeline's spec.ocr.requestEngines), or leave the engine out.",
+  },
+  ENGINE_LANGUAGE_UNSUPPORTED: {
+    status: 400,
+    message: 'That OCR engine cannot read a language of the job.',
+    action: 'paddle reads eng and chi_sim only: ask for tesseract, or leave the other languages (`details.unsupported`) out.',
+  },
   WEBHOOKS_DISABLED: {
     status: 400,
     message: 'Webhooks are not configured on this pipeline.',

@@ -1,7 +1,7 @@
 // A small zod -> Fastify adapter. Each route is declared once, with zod schemas for
 // params, query and body; preValidation parses with them (the handler sees parsed
 // values, defaults applied), and the same declarations build /openapi.json.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preParsingHookHandler } from 'fastify';
 import { z } from 'zod';
 import { ApiError, ERROR_CATALOGUE, type ErrorCode } from './errors.ts';
 import { isRawImageBody } from './uploads.ts';
@@ -52,6 +52,57 @@ export interface RouteHooks {
   authenticate(request: FastifyRequest): void;
   /** Once the response is sent: `route` is the route's template (`/v1/jobs/:id`). */
   responded(route: string, request: FastifyRequest, reply: FastifyReply): void;
+  /**
+   * Keeps JSON bodies within the JSON limit on a route whose body limit is sized for images (app.ts);
+   * attached only to routes registered with such a limit.
+   */
+  limitJsonBody?: preParsingHookHandler;
+}
+
+/**
+ * The media type of a multipart form, as the form parser (@fastify/multipart) matches it: type and
+ * subtype in any case, then parameters (the boundary) or nothing.
+ */
+const FORM_BODY = /^\s*multipart\/form-data\s*(;|$)/i;
+
+/** True when the request's body is a multipart form (by its Content-Type; the form parser reads it). */
+export function isFormBody(headers: { 'content-type'?: string | undefined }): boolean {
+  const type = headers['content-type'];
+  return type !== undefined && FORM_BODY.test(type);
+}
+
+type ConstraintStrategy = Parameters<FastifyInstance['addConstraintStrategy']>[0];
+type RouterHandler = Parameters<ReturnType<ConstraintStrategy['storage']>['set']>[1];
+
+/**
+ * The router's `body` constraint: `form` for a multipart form, nothing otherwise. A route that takes
+ * both JSON and forms (POST /v1/jobs) is registered twice: the JSON one with no constraint, outside
+ * the scope where the form parser and its hooks are registered, and the form one with `{ body: 'form' }`
+ * inside it (app.ts), so a JSON request never runs the form parser's hooks.
+ */
+export const bodyConstraint: ConstraintStrategy = {
+  name: 'body',
+  mustMatchWhenDerived: false,
+  storage() {
+    const handlers = new Map<unknown, RouterHandler>();
+    return {
+      get: (value) => handlers.get(value) ?? null,
+      set: (value, handler) => void handlers.set(value, handler),
+    };
+  },
+  validate(value) {
+    if (value !== 'form') throw new Error(`the body constraint is "form", not ${String(value)}`);
+  },
+  // Undefined (no constraint derived) for every body that is not a form: such requests match unconstrained routes only.
+  deriveConstraint: (request) => (isFormBody(request.headers) ? 'form' : undefined),
+};
+
+/** How one registration of a spec differs from the spec (registerRoute). */
+export interface RouteVariant {
+  /** Router constraints (`{ body: 'form' }`: only multipart forms reach this registration). */
+  constraints?: Record<string, string>;
+  /** Leave out the spec's bodyLimit: this registration takes JSON only, within the app's JSON limit. */
+  jsonOnly?: boolean;
 }
 
 /** Parses params, query and JSON body with the spec's zod schemas; throws INVALID_REQUEST or EMPTY_BODY. */
@@ -59,7 +110,7 @@ function validate(spec: RouteSpec, request: FastifyRequest): void {
   if (spec.params) request.params = parseOrThrow(spec.params, request.params, 'params');
   if (spec.querystring) request.query = parseOrThrow(spec.querystring, request.query, 'query');
   // JSON bodies only: a multipart or image request is parsed by its handler.
-  if (spec.body && !request.isMultipart() && !isRawImageBody(request.body)) {
+  if (spec.body && !isFormBody(request.headers) && !isRawImageBody(request.body)) {
     if (request.body === undefined || request.body === null) {
       if (spec.bodyOptional) return;
       throw new ApiError('EMPTY_BODY');
@@ -71,23 +122,31 @@ function validate(spec: RouteSpec, request: FastifyRequest): void {
 /**
  * The route with its hooks. Hooks take a callback rather than being async (a promise and a
  * microtask turn less per hook and request); what they throw, Fastify's hook runner catches and
- * hands to the error handler.
+ * hands to the error handler. Every hook is the route's own: a request runs only what its route
+ * needs. The first one sets `x-request-id`, so every answer of the route carries it, errors too.
  */
-export function registerRoute(app: FastifyInstance, spec: RouteSpec, hooks: RouteHooks): void {
+export function registerRoute(app: FastifyInstance, spec: RouteSpec, hooks: RouteHooks, variant: RouteVariant = {}): void {
   const { url } = spec;
+  const bodyLimit = variant.jsonOnly ? undefined : spec.bodyLimit;
+  const onRequest = spec.auth
+    ? (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+        reply.header('x-request-id', request.id);
+        hooks.authenticate(request);
+        done();
+      }
+    : (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+        reply.header('x-request-id', request.id);
+        done();
+      };
   app.route({
     method: spec.method,
     url,
-    ...(spec.bodyLimit ? { bodyLimit: spec.bodyLimit } : {}),
+    ...(bodyLimit ? { bodyLimit } : {}),
+    ...(variant.constraints ? { constraints: variant.constraints } : {}),
     config: { auth: spec.auth },
-    ...(spec.auth
-      ? {
-          onRequest: (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-            hooks.authenticate(request);
-            done();
-          },
-        }
-      : {}),
+    onRequest,
+    // A body limit sized for images would let a JSON body that large be parsed: the app's hook keeps JSON within its own limit.
+    ...(bodyLimit && hooks.limitJsonBody && !variant.constraints ? { preParsing: hooks.limitJsonBody } : {}),
     preValidation: (request, _reply, done) => {
       validate(spec, request);
       done();
@@ -98,6 +157,11 @@ export function registerRoute(app: FastifyInstance, spec: RouteSpec, hooks: Rout
     },
     handler: spec.handler,
   });
+}
+
+/** True when the route takes multipart forms: it is registered where the form parser is (app.ts). */
+export function takesForms(spec: RouteSpec): boolean {
+  return spec.content?.['multipart/form-data'] !== undefined;
 }
 
 function jsonSchema(schema: z.ZodType | Record<string, unknown>, io: 'input' | 'output'): Record<string, unknown> {
@@ -239,7 +303,14 @@ function components(): Record<string, unknown> {
 export const AUTH_ERRORS: ErrorCode[] = ['API_KEY_MISSING', 'API_KEY_INVALID', 'RATE_LIMITED'];
 
 /** What a route that takes job options (languages, webhook) can answer. */
-export const JOB_OPTION_ERRORS: ErrorCode[] = ['INVALID_REQUEST', 'LANGUAGE_NOT_ALLOWED', 'WEBHOOKS_DISABLED', 'WEBHOOK_URL_REFUSED'];
+export const JOB_OPTION_ERRORS: ErrorCode[] = [
+  'INVALID_REQUEST',
+  'LANGUAGE_NOT_ALLOWED',
+  'ENGINE_NOT_ALLOWED',
+  'ENGINE_LANGUAGE_UNSUPPORTED',
+  'WEBHOOKS_DISABLED',
+  'WEBHOOK_URL_REFUSED',
+];
 
 /** What a route that receives an image in its body (multipart or raw) can answer. */
 export const IMAGE_BODY_ERRORS: ErrorCode[] = [

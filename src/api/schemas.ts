@@ -1,7 +1,7 @@
 // Request and response schemas, in zod: the one source of validation (route.ts
 // parses with them in preValidation) and of the OpenAPI document (/openapi.json).
 import { z } from 'zod';
-import { JobErrorCode, JobId, JobStatus, Language, OcrOptions, OcrResult, PageSegmentation, WebhookState } from '../jobs/schema.ts';
+import { JobErrorCode, JobId, JobStatus, Language, OcrEngineName, OcrOptions, OcrResult, PageSegmentation, WebhookState } from '../jobs/schema.ts';
 
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
 
@@ -25,6 +25,7 @@ export const ImageFields = z
   .object({
     languages: z.string().max(200).optional().describe('Comma-separated languages, e.g. "eng,deu".'),
     pageSegmentation: PageSegmentation.optional(),
+    engine: OcrEngineName.optional().describe("tesseract or paddle (spec.ocr.requestEngines says which this pipeline allows); absent: the pipeline's engine."),
     webhookUrl: HttpUrl.optional(),
   })
   .strict();

@@ -49,6 +49,11 @@ export const ENV = {
   languages: 'OCR_LANGUAGES',
   /** tesseract | paddle: spec.ocr.engine as the operator resolved it (auto is never passed). */
   ocrEngine: 'OCR_ENGINE',
+  /**
+   * Comma list, the pipeline engine first: the engines a job may ask for (spec.ocr.requestEngines as resolved). The API refuses
+   * others and records the first on jobs that name none; the worker loads the others on their first job.
+   */
+  requestEngines: 'OCR_REQUEST_ENGINES',
   /** auto | best | fast (spec.ocr.tesseractModel; the worker resolves auto from the files it finds). */
   tesseractModel: 'OCR_TESSERACT_MODEL',
   queueName: 'OCR_QUEUE_NAME',

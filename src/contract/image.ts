@@ -7,3 +7,21 @@
 
 /** Tesseract languages of the image: both the npm best_int models and Debian's fast ones. */
 export const IMAGE_LANGUAGES = ['eng', 'deu', 'fra', 'spa', 'ita', 'por', 'nld', 'chi_sim'] as const;
+
+/** The OCR engines the image carries (src/worker/ocr/engines.ts): tesseract.js and paddle (PP-OCRv4 through onnxruntime-node). */
+export const OCR_ENGINES = ['tesseract', 'paddle'] as const;
+export type OcrEngineName = (typeof OCR_ENGINES)[number];
+
+/** The languages paddle's recogniser reads (src/worker/ocr/paddle/models.ts); tesseract reads every language of the image. */
+export const PADDLE_LANGUAGES = ['eng', 'chi_sim'] as const;
+
+/** The names in `list` that are not engines of the image (for the config readers' errors). */
+export function unknownEngines(list: readonly string[]): string[] {
+  return list.filter((name) => !(OCR_ENGINES as readonly string[]).includes(name));
+}
+
+/** The languages of `languages` an engine cannot read (empty when it reads them all). Pure. */
+export function unreadableLanguages(engine: OcrEngineName, languages: readonly string[]): string[] {
+  if (engine === 'tesseract') return [];
+  return languages.filter((language) => !(PADDLE_LANGUAGES as readonly string[]).includes(language));
+}

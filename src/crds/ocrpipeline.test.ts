@@ -63,6 +63,7 @@ const accepted: [string, Record<string, unknown>][] = [
   ['a language with a script suffix is a valid code', with_('languages', ['chi_sim', 'eng'])],
   ['engine auto may be asked with any installed language: the operator picks tesseract then', with_('ocr.engine', 'auto', with_('languages', ['eng', 'deu']))],
   ['engine paddle may be asked with the languages it reads', with_('ocr.engine', 'paddle', with_('languages', ['eng', 'chi_sim']))],
+  ['requestEngines may name both engines', with_('ocr.requestEngines', ['tesseract', 'paddle'])],
   ['a custom image may declare its own languages', with_('ocr.imageLanguages', ['eng', 'jpn'])],
   ['quantities may be plain integers', with_('api.resources', { requests: { cpu: 1 } })],
   [
@@ -114,6 +115,8 @@ const rejected: [string, Record<string, unknown>, RegExp][] = [
   ['an empty language list is rejected', with_('languages', []), /languages/],
   ['an unknown tesseract model is rejected', with_('ocr.tesseractModel', 'tiny'), /tesseractModel/],
   ['an empty image language list is rejected', with_('ocr.imageLanguages', []), /imageLanguages/],
+  ['an engine the image does not carry is rejected in requestEngines', with_('ocr.requestEngines', ['easyocr']), /requestEngines/],
+  ['an empty requestEngines is rejected', with_('ocr.requestEngines', []), /requestEngines/],
   ['API replicas below one are rejected', with_('api.replicas', { min: 0, max: 3 }), /api\.replicas\.min/],
   ['a negative worker minimum is rejected', with_('worker.replicas', { min: -1, max: 3 }), /worker\.replicas\.min/],
   ['an unknown field is rejected', with_('worker.replicaz', 3), /replicaz/],
@@ -221,6 +224,12 @@ void test('parseSpec names every problem with its path', () => {
 });
 
 // The paddle language rule is CEL in the CRD (which the OpenAPI validator above does not run) and the same check in zod.
+void test('zod rejects an engine named twice in requestEngines, and the CRD makes the list a set (the API server refuses duplicates)', () => {
+  assert.throws(() => parseSpec(with_('ocr.requestEngines', ['paddle', 'paddle'])), /must not name an engine twice/);
+  const ocr = (crdSpecSchema.properties as Record<string, JsonSchema>).ocr as JsonSchema;
+  assert.equal((ocr.properties as Record<string, JsonSchema>).requestEngines!['x-kubernetes-list-type'], 'set');
+});
+
 void test('zod rejects engine paddle with a language paddle cannot read, and the CRD carries the same rule as CEL', () => {
   assert.throws(() => parseSpec(with_('ocr.engine', 'paddle', with_('languages', ['eng', 'deu']))), /paddle reads eng and chi_sim only/);
   const rules = (crdSpecSchema['x-kubernetes-validations'] ?? []) as { rule: string }[];

@@ -5,7 +5,7 @@
 // operator agree on them.
 import { z } from 'zod';
 import { JOB_DEFAULTS, RETRY_DEFAULTS, STAGE_TIMEOUT_DEFAULTS } from '../contract/container.ts';
-import { IMAGE_LANGUAGES } from '../contract/image.ts';
+import { IMAGE_LANGUAGES, OCR_ENGINES, PADDLE_LANGUAGES, type OcrEngineName } from '../contract/image.ts';
 
 export const GROUP = 'ocrplatform.io';
 export const VERSION = 'v1alpha1';
@@ -719,10 +719,8 @@ const retriesSchema = z
       'lastErrorCode). Permanent failures (a corrupt or too large image) fail at once. The workers need Send on the queue as well as Listen.',
   );
 
-/** Engines a worker image carries; `paddle` reads the languages in PADDLE_LANGUAGES only. */
-export const OCR_ENGINES = ['tesseract', 'paddle'] as const;
-export type OcrEngineName = (typeof OCR_ENGINES)[number];
-export const PADDLE_LANGUAGES = ['eng', 'chi_sim'] as const;
+/** Engines a worker image carries; `paddle` reads the languages in PADDLE_LANGUAGES only (src/contract/image.ts). */
+export { OCR_ENGINES, PADDLE_LANGUAGES, type OcrEngineName };
 export const OCR_DOCUMENT_DEFAULTS = { maxPages: 20, pdfDpi: 200, pdfTextLayer: true } as const;
 /** spec.ocr.tesseractModel: auto lets the worker pick fast when Debian's files are there for every language, else best. */
 export const TESSERACT_MODELS = ['auto', 'best', 'fast'] as const;
@@ -738,6 +736,21 @@ const ocrSchema = z
           'onnxruntime, eng and chi_sim only) has about half the character errors of tesseract on scanned receipts (CER 0.098 against 0.187) ' +
           'at about the same CPU per receipt, which is why auto prefers it; tesseract (tesseract.js) reads every installed language. ' +
           'See bench/ocr/RESULTS.md.',
+      ),
+    requestEngines: z
+      .array(z.enum(OCR_ENGINES))
+      .min(1)
+      .max(OCR_ENGINES.length)
+      .refine((list) => new Set(list).size === list.length, 'must not name an engine twice')
+      .meta({ 'x-kubernetes-list-type': 'set' })
+      .optional()
+      .describe(
+        'Engines a job may ask for with its engine option (POST /v1/jobs options.engine, the engine field of POST /v1/ocr and /v1/ocr/receipt); ' +
+          'a job without one is read by the pipeline engine (spec.ocr.engine as resolved), which a job may always name. Default: every engine ' +
+          'of the image that reads at least one language of spec.languages (tesseract, and paddle when eng or chi_sim is among them). ' +
+          'A job asking for another engine, or for paddle with a language paddle cannot read, is refused with 400 (ENGINE_NOT_ALLOWED, ' +
+          'ENGINE_LANGUAGE_UNSUPPORTED). A worker loads the second engine on its first job that asks for it, once per process (its memory: ' +
+          'src/worker/README.md).',
       ),
     tesseractModel: z
       .enum(TESSERACT_MODELS)
@@ -926,6 +939,10 @@ export const ocrPipelineStatusSchema = z
     ocr: z
       .object({
         engine: z.enum(OCR_ENGINES).describe('The engine the workers run: spec.ocr.engine, or what auto resolved to for spec.languages.'),
+        requestEngines: z
+          .array(z.enum(OCR_ENGINES))
+          .optional()
+          .describe('The engines a job may ask for (spec.ocr.requestEngines as resolved), the pipeline engine first.'),
       })
       .strict()
       .optional()

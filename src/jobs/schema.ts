@@ -1,6 +1,7 @@
 // The job contract shared by the API and the worker. Both sides import these
 // schemas, so a field cannot be renamed on one side only.
 import { z } from 'zod';
+import { OCR_ENGINES } from '../contract/image.ts';
 
 export const JOB_ID_PATTERN = /^[a-z0-9][a-z0-9-]{7,62}$/;
 export const LANGUAGE_PATTERN = /^[a-z]{3}(_[a-z]+)?$/;
@@ -13,9 +14,18 @@ export const ContentHash = z.string().regex(/^[a-f0-9]{64}$/, 'content hash must
 export const PageSegmentation = z.enum(['auto', 'single_column', 'single_block', 'sparse_text']);
 export type PageSegmentation = z.infer<typeof PageSegmentation>;
 
+/** The OCR engines a job may ask for (src/contract/image.ts OCR_ENGINES); the pipeline's spec.ocr.requestEngines says which it allows. */
+export const OcrEngineName = z.enum(OCR_ENGINES);
+export type OcrEngineName = z.infer<typeof OcrEngineName>;
+
 export const OcrOptions = z
   .object({
     pageSegmentation: PageSegmentation.default('auto'),
+    engine: OcrEngineName.optional().describe(
+      "The engine that reads the job: tesseract (every language of the pipeline) or paddle (eng and chi_sim only). Absent: the pipeline's engine " +
+        "(spec.ocr.engine), which the API then records here. 400 ENGINE_NOT_ALLOWED for an engine the pipeline's spec.ocr.requestEngines leaves " +
+        'out, ENGINE_LANGUAGE_UNSUPPORTED for paddle with another language. result.engine says the engine that read it.',
+    ),
   })
   .strict();
 export type OcrOptions = z.infer<typeof OcrOptions>;

@@ -38,7 +38,39 @@ void describe('worker config', () => {
     assert.deepEqual(loadConfig(env).retries, { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 1_500, maxTimeouts: 1 });
   });
 
+  const engines: { name: string; env: Record<string, string>; requestEngines: string[]; tesseractModel: string | undefined }[] = [
+    {
+      name: 'every engine of the image by default, the pipeline engine first',
+      env: { OCR_ENGINE: 'paddle' },
+      requestEngines: ['paddle', 'tesseract'],
+      tesseractModel: 'best',
+    },
+    {
+      name: 'the pipeline engine even when OCR_REQUEST_ENGINES leaves it out',
+      env: { OCR_REQUEST_ENGINES: 'paddle' },
+      requestEngines: ['tesseract', 'paddle'],
+      tesseractModel: 'best',
+    },
+    {
+      name: 'paddle alone, without tesseract models to resolve',
+      env: { OCR_ENGINE: 'paddle', OCR_REQUEST_ENGINES: 'paddle' },
+      requestEngines: ['paddle'],
+      tesseractModel: undefined,
+    },
+  ];
+  for (const c of engines) {
+    void it(`offers ${c.name}`, () => {
+      const config = loadConfig({ ...base, OCR_TESSERACT_MODEL: 'best', ...c.env });
+      assert.deepEqual([config.requestEngines, config.tesseractModel], [c.requestEngines, c.tesseractModel]);
+    });
+  }
+
   const bad: { name: string; env: Record<string, string>; message: RegExp }[] = [
+    {
+      name: 'a request engine it does not have',
+      env: { ...base, OCR_REQUEST_ENGINES: 'tesseract,easyocr' },
+      message: /OCR_REQUEST_ENGINES must list tesseract and\/or paddle; got "easyocr"/,
+    },
     {
       name: 'zero retry attempts',
       env: { ...base, WORKER_RETRY_MAX_ATTEMPTS: '0' },

@@ -11,6 +11,7 @@ import {
   type QueueSettings,
   type StorageSettings,
 } from '../jobs/connections.ts';
+import { OCR_ENGINES, unknownEngines } from '../contract/image.ts';
 import { pipelinePartition } from '../jobs/records.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +30,15 @@ export const SETTINGS = [
     default: 'tesseract',
     choices: ['tesseract', 'paddle'],
     help: 'OCR engine: tesseract (tesseract.js, every installed language) or paddle (PP-OCRv4 via onnxruntime-node, eng and chi_sim only).',
+  },
+  {
+    name: 'requestEngines',
+    env: ENV.requestEngines,
+    type: 'list',
+    defaultHelp: '(every engine of the image)',
+    help:
+      'Comma list of the engines a job may ask for (tesseract, paddle); OCR_ENGINE is always one. The others load on the first job ' +
+      'that asks for one, once per process; a job asking for an engine not listed, or for paddle with another language, fails (OCR_FAILED).',
   },
   {
     name: 'tesseractModel',
@@ -228,6 +238,14 @@ export function helpText(): string {
 
 export type OcrEngineName = 'tesseract' | 'paddle';
 
+/** OCR_REQUEST_ENGINES: the pipeline engine first, then the others listed (default: every engine of the image). */
+function requestEnginesOf(engine: OcrEngineName, listed: readonly string[] | undefined): OcrEngineName[] {
+  const unknown = unknownEngines(listed ?? []);
+  if (unknown.length > 0) throw new ConfigError(`${ENV.requestEngines} must list tesseract and/or paddle; got ${unknown.map((u) => `"${u}"`).join(', ')}`);
+  const others = listed ?? OCR_ENGINES;
+  return [engine, ...OCR_ENGINES.filter((name) => name !== engine && others.includes(name))];
+}
+
 /** The paddle engine's recogniser reads English and simplified Chinese only (src/worker/ocr/paddle/models.ts). */
 function checkPaddleLanguages(languages: readonly string[]): void {
   const unsupported = languages.filter((language) => !PADDLE_LANGUAGES.includes(language));
@@ -260,9 +278,11 @@ export interface WorkerConfig {
    */
   partition: string;
   languages: string[];
-  /** The OCR engine (src/worker/ocr/): tesseract or paddle. */
+  /** The OCR engine (src/worker/ocr/): tesseract or paddle; it loads at start and reads jobs that name none. */
   engine: OcrEngineName;
-  /** tesseract's models as resolved from OCR_TESSERACT_MODEL (auto picks one); undefined for paddle. */
+  /** The engines a job may ask for, `engine` first (OCR_REQUEST_ENGINES; default every engine of the image); the others load on first use. */
+  requestEngines: OcrEngineName[];
+  /** tesseract's models as resolved from OCR_TESSERACT_MODEL (auto picks one); undefined when tesseract is not among requestEngines. */
   tesseractModel: TesseractModel | undefined;
   storage: StorageSettings;
   queue: QueueSettings;
@@ -299,13 +319,17 @@ export function loadConfig(env: Env): WorkerConfig {
   const engine = values.engine as OcrEngineName;
   if (engine === 'paddle') checkPaddleLanguages(values.languages);
   else checkLanguages(values.languages);
-  const tesseractModel = engine === 'tesseract' ? tesseractModelOf(values.tesseractModel as 'auto' | TesseractModel, values.languages) : undefined;
+  const requestEngines = requestEnginesOf(engine, values.requestEngines);
+  const tesseractModel = requestEngines.includes('tesseract')
+    ? tesseractModelOf(values.tesseractModel as 'auto' | TesseractModel, values.languages)
+    : undefined;
   return {
     pipeline,
     namespace: values.namespace,
     partition: partitionOf(pipeline, values.namespace),
     languages: values.languages,
     engine,
+    requestEngines,
     tesseractModel,
     storage,
     queue,

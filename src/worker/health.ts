@@ -1,5 +1,5 @@
 // GET /health on the worker's probe port: what a person debugging a pipeline wants in one look
-// (as the inference-hub seed had it): the engine and whether its models are loaded, the
+// (as the inference-hub seed had it): the engines and whether their models are loaded, the
 // languages, jobs in flight, memory and uptime. /live and /ready stay the probes Kubernetes uses;
 // /health always answers 200 with the state in its body, so it never restarts or unreadies a pod.
 import type { ProbeHandler } from '../shared/probe-server.ts';
@@ -7,6 +7,8 @@ import type { ProbeHandler } from '../shared/probe-server.ts';
 export interface HealthState {
   /** The engine and its models (ocr/engines.ts engineInfo): tesseract best or fast, paddle PP-OCRv4. */
   engine: { name: string; model: string };
+  /** Every engine jobs may ask for (OCR_REQUEST_ENGINES), the pipeline engine first, and whether each is loaded yet. */
+  engines: readonly { name: string; model: string; loaded: boolean; loadSeconds?: number }[];
   /** The engine's models are loaded and it is taking jobs. */
   engineLoaded: boolean;
   /** Seconds the model load took, once it finished. */
@@ -23,6 +25,8 @@ export interface HealthState {
 export interface HealthReport {
   status: 'ok' | 'starting' | 'stopping' | 'error';
   engine: { name: string; model: string; loaded: boolean; loadSeconds?: number };
+  /** Every engine jobs may ask for; the second loads on its first job. */
+  engines: { name: string; model: string; loaded: boolean; loadSeconds?: number }[];
   languages: readonly string[];
   jobs: { inFlight: number; concurrency: number; receiving: boolean };
   memory: { rssBytes: number; heapUsedBytes: number };
@@ -41,6 +45,12 @@ export function healthReport(state: HealthState, memory: { rss: number; heapUsed
       loaded: state.engineLoaded,
       ...(state.loadSeconds === undefined ? {} : { loadSeconds: Number(state.loadSeconds.toFixed(2)) }),
     },
+    engines: state.engines.map((e) => ({
+      name: e.name,
+      model: e.model,
+      loaded: e.loaded,
+      ...(e.loadSeconds === undefined ? {} : { loadSeconds: e.loadSeconds }),
+    })),
     languages: state.languages,
     jobs: { inFlight: state.jobsInFlight, concurrency: state.concurrency, receiving: state.receiving },
     memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },

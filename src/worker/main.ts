@@ -14,7 +14,7 @@ import { Consumer } from './consumer.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { DEFAULT_TUNING } from './ocr/defaults.ts';
 import type { OcrEngine } from './ocr/engine.ts';
-import { engineInfo, openEngine } from './ocr/engines.ts';
+import { EngineRouter, engineInfo, openEngine } from './ocr/engines.ts';
 import { preprocess } from './ocr/preprocess.ts';
 import { splitDocument } from './ocr/documents.ts';
 import { createProcessor } from './processor.ts';
@@ -42,6 +42,17 @@ const maxJobMs = config.maxJobSeconds * 1000;
 // The engine and models this worker runs (tesseract's auto model resolved in config.ts): in the start log, /health and every result.
 const ocrEngine = engineInfo({ name: config.engine, tesseractModel: config.tesseractModel });
 
+// The pipeline engine loads at start; another engine a job may ask for (OCR_REQUEST_ENGINES) on its first such job.
+const router = new EngineRouter({
+  engines: config.requestEngines.map((name) => engineInfo({ name, tesseractModel: config.tesseractModel })),
+  open: async (name) =>
+    await openEngine(
+      { name, tesseractModel: config.tesseractModel, languages: config.languages, concurrency: config.concurrency, paddleGraphCache: config.paddleGraphCache },
+      logger,
+    ),
+  log: logger,
+});
+
 // Declared before the probe server: /health reads them as soon as it listens.
 let engine: OcrEngine | undefined;
 let consumer: Consumer | undefined;
@@ -59,6 +70,7 @@ const server = createProbeServer(
     '/metrics': metricsRoute(metrics.registry),
     '/health': healthRoute(() => ({
       engine: ocrEngine,
+      engines: router.engines,
       engineLoaded: state.engine,
       loadSeconds: state.loadSeconds,
       languages: config.languages,
@@ -73,7 +85,7 @@ const server = createProbeServer(
 );
 const port = await listen(server, config.port);
 logger.info(
-  { port, engine: ocrEngine.name, model: ocrEngine.model, languages: config.languages, concurrency: config.concurrency },
+  { port, engine: ocrEngine.name, model: ocrEngine.model, requestEngines: config.requestEngines, languages: config.languages, concurrency: config.concurrency },
   'Started probes; loading the OCR engine',
 );
 
@@ -95,20 +107,9 @@ async function maxDeliveryCount(): Promise<number> {
 
 async function start(): Promise<void> {
   const loadStarted = performance.now();
-  const [pool, deliveryLimit] = await Promise.all([
-    openEngine(
-      {
-        name: config.engine,
-        tesseractModel: config.tesseractModel,
-        languages: config.languages,
-        concurrency: config.concurrency,
-        paddleGraphCache: config.paddleGraphCache,
-      },
-      logger,
-    ),
-    maxDeliveryCount(),
-  ]);
-  engine = pool;
+  engine = router;
+  const [, deliveryLimit] = await Promise.all([router.start(), maxDeliveryCount()]);
+  const pool = router;
   if (state.stopping) return;
   const loadSeconds = (performance.now() - loadStarted) / 1000;
   metrics.modelLoadSeconds.set(loadSeconds);

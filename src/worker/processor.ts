@@ -276,7 +276,11 @@ async function readPages(
     const prepared = await withStageTimeout('preprocess', stages.stageTimeouts?.preprocess, () => stages.prepare(source));
     const preprocessed = performance.now();
     const remainingMs = Math.max(1_000, stages.maxJobMs - (preprocessed - started));
-    const recognition = await stages.engine.recognize(prepared, { pageSegmentation: job.options.pageSegmentation, languages: job.languages }, remainingMs);
+    const recognition = await stages.engine.recognize(
+      prepared,
+      { pageSegmentation: job.options.pageSegmentation, languages: job.languages, engine: job.options.engine },
+      remainingMs,
+    );
     preprocessMs += preprocessed - before;
     recognizeMs += performance.now() - preprocessed;
     pages.push({ prepared, recognition });
@@ -313,6 +317,12 @@ function combinePages(pages: readonly PageRead[], format: string): Pick<OcrResul
   };
 }
 
+/** The result's engine: the one that read its pages (the job's own when it asked for one), else the worker's as configured. */
+function engineOf(stages: Stages, pages: readonly PageRead[]): Pick<OcrResult, 'engine'> {
+  const engine = pages.find((p) => p.recognition.engine)?.recognition.engine ?? stages.engineInfo;
+  return engine ? { engine } : {};
+}
+
 /**
  * Splits the upload into pages, preprocesses and recognises each; the result to store, with boxes in original
  * pixels and the stage timings (ms) measured from `started` (performance.now() when the job began).
@@ -337,7 +347,7 @@ async function recognise(stages: Stages, job: JobMessage, image: Buffer, started
       totalMs: Math.round(recognized - started),
     },
     worker: stages.workerName,
-    ...(stages.engineInfo ? { engine: stages.engineInfo } : {}),
+    ...engineOf(stages, pages),
     completedAt: stages.isoNow(),
   };
 }

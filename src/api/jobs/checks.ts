@@ -2,7 +2,8 @@
 // serves, webhooks only when they are configured and only to targets the egress policy
 // allows (src/jobs/egress.ts; checked again after DNS at delivery), the size limit, and an
 // image the API can recognise by its bytes. Each failed check is a catalogue error.
-import { EgressPolicy, type EgressSettings, type OcrOptions } from '../../jobs/index.ts';
+import { unreadableLanguages } from '../../contract/image.ts';
+import { EgressPolicy, type EgressSettings, type OcrEngineName, type OcrOptions } from '../../jobs/index.ts';
 import { ApiError } from '../errors.ts';
 import { inspectImage, type Inspection } from '../sniff.ts';
 
@@ -27,6 +28,11 @@ export interface SettledRequest {
 export interface PipelineLimits {
   /** Languages the pipeline's workers have loaded; a job that names none is read with all of them. */
   languages: readonly string[];
+  /**
+   * The engines a job may ask for (OCR_REQUEST_ENGINES, the pipeline engine first; it reads jobs that name none).
+   * Undefined (the variable unset): any engine, and a job without one is left without one for the worker to decide.
+   */
+  engines?: readonly OcrEngineName[] | undefined;
   /** Largest image accepted, in bytes. */
   maxUploadBytes: number;
   /** False when WEBHOOK_SECRET is unset: a webhookUrl is then refused. */
@@ -57,7 +63,7 @@ export function checkWebhookUrl(limits: PipelineLimits, url: string): void {
   }
 }
 
-/** Checks languages and webhook against the pipeline and fills in defaults (every pipeline language; pageSegmentation auto). */
+/** Checks languages, engine and webhook against the pipeline and fills in defaults (every pipeline language; pageSegmentation auto; the pipeline engine). */
 export function settleRequest(limits: PipelineLimits, request: JobRequest): SettledRequest {
   // Every pipeline language, not its first alone: tesseract reads with only the languages a job carries, so an eng, deu
   // pipeline would read a German page with eng alone and lose its umlauts (Bäckerei -> Backerei, Straße -> StraRe).
@@ -68,7 +74,30 @@ export function settleRequest(limits: PipelineLimits, request: JobRequest): Sett
   }
   if (request.webhookUrl && !limits.webhooks) throw new ApiError('WEBHOOKS_DISABLED');
   if (request.webhookUrl) checkWebhookUrl(limits, request.webhookUrl);
-  return { languages: [...new Set(languages)], options: { pageSegmentation: request.options?.pageSegmentation ?? 'auto' }, webhookUrl: request.webhookUrl };
+  const engine = settleEngine(limits, request.options?.engine, languages);
+  const options: OcrOptions = { pageSegmentation: request.options?.pageSegmentation ?? 'auto', ...(engine ? { engine } : {}) };
+  return { languages: [...new Set(languages)], options, webhookUrl: request.webhookUrl };
+}
+
+/**
+ * The engine a job is read by, recorded in its options (and so in its token, message and dedupe key): the one it asks for
+ * when the pipeline allows it and it reads every language of the job, else the pipeline engine when the job names none.
+ */
+export function settleEngine(
+  limits: Pick<PipelineLimits, 'engines'>,
+  asked: OcrEngineName | undefined,
+  languages: readonly string[],
+): OcrEngineName | undefined {
+  const allowed = limits.engines;
+  if (asked === undefined) return allowed?.[0];
+  if (allowed && !allowed.includes(asked)) {
+    throw new ApiError('ENGINE_NOT_ALLOWED', `This pipeline does not let jobs ask for ${asked}; it allows ${allowed.join(', ')}.`, { engine: asked, allowed });
+  }
+  const unsupported = unreadableLanguages(asked, languages);
+  if (unsupported.length > 0) {
+    throw new ApiError('ENGINE_LANGUAGE_UNSUPPORTED', `${asked} cannot read ${unsupported.join(', ')}.`, { engine: asked, unsupported });
+  }
+  return asked;
 }
 
 export function checkSize(limits: PipelineLimits, bytes: number): void {

@@ -125,6 +125,7 @@ export class JobCommands {
     this.partition = pipelinePartition(deps.config.pipeline, deps.config.namespace);
     this.limits = {
       languages: deps.config.languages,
+      engines: deps.config.requestEngines,
       maxUploadBytes: deps.config.maxUploadBytes,
       webhooks: deps.webhooksEnabled,
       webhookEgress: deps.config.webhookEgress,

@@ -18,10 +18,10 @@ function fieldsToRequest(raw: Record<string, unknown>, where: string, fileName?:
     const issues = parsed.error.issues.map((issue) => ({ path: [where, ...issue.path.map(String)].join('.'), message: issue.message }));
     throw new ApiError('INVALID_REQUEST', `${issues[0]?.path}: ${issues[0]?.message}`, { issues });
   }
-  const { languages, pageSegmentation, webhookUrl } = parsed.data;
+  const { languages, pageSegmentation, engine, webhookUrl } = parsed.data;
   return {
     languages: splitLanguages(languages),
-    options: pageSegmentation ? { pageSegmentation } : undefined,
+    options: pageSegmentation || engine ? { ...(pageSegmentation ? { pageSegmentation } : {}), ...(engine ? { engine } : {}) } : undefined,
     webhookUrl,
     fileName,
   };
@@ -71,7 +71,7 @@ export async function receiveMultipartImage(request: FastifyRequest, receiver: I
   }
 }
 
-/** A raw image body (the request stream, unread), with languages and pageSegmentation from the query. */
+/** A raw image body (the request stream, unread), with languages, pageSegmentation and engine from the query. */
 export async function receiveRawImage(request: FastifyRequest, receiver: ImageReceiver): Promise<ReceivedImage> {
   const body = request.body;
   if (!isRawImageBody(body)) throw new ApiError('EMPTY_BODY');

@@ -5,18 +5,20 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../auth.ts';
 import { ApiError } from '../errors.ts';
-import { AUTH_ERRORS, DEPENDENCY_ERRORS, IMAGE_BODY_ERRORS, JOB_OPTION_ERRORS, type RouteSpec } from '../route.ts';
+import { AUTH_ERRORS, DEPENDENCY_ERRORS, IMAGE_BODY_ERRORS, JOB_OPTION_ERRORS, isFormBody, type RouteSpec } from '../route.ts';
+import { OcrEngineName } from '../../jobs/schema.ts';
 import { CreateJobBody, CreateJobResponse, JobParams, JobView, SubmitJobBody } from '../schemas.ts';
 import type { JobCommands } from '../jobs/commands.ts';
 import type { ResultCache } from '../jobs/result-cache.ts';
 import { isRawImageBody, type ImageReceiver } from '../uploads.ts';
 import { receiveMultipartImage } from './form.ts';
-import { loadJobView } from './views.ts';
+import { jobView, loadJobView } from './views.ts';
 
 const MultipartJob = z.object({
   file: z.string().describe('The image (PNG, JPEG, TIFF or WebP).'),
   languages: z.string().optional().describe('Comma-separated languages.'),
   pageSegmentation: z.string().optional(),
+  engine: OcrEngineName.optional().describe("tesseract or paddle; absent: the pipeline's engine."),
   webhookUrl: z.string().optional(),
 });
 
@@ -54,7 +56,8 @@ function createJobRoute({ commands, results, maxUploadBytes, receiver }: JobRout
     responses: { 201: { description: 'The job (and, for JSON, where to upload).', schema: CreateJobResponse } },
     errors: [...AUTH_ERRORS, 'MALFORMED_JSON', ...JOB_OPTION_ERRORS, ...IMAGE_BODY_ERRORS, ...DEPENDENCY_ERRORS],
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
-      if (request.isMultipart()) {
+      // A form reaches only this route's registration in the form parser's scope (app.ts registerMainRoutes).
+      if (isFormBody(request.headers)) {
         const upload = await receiveMultipartImage(request, receiver);
         const accepted = await commands.acceptStored(upload.stored, upload.request, 'multipart', principalOf(request.caller));
         return location(reply, accepted.job.id)
@@ -64,9 +67,10 @@ function createJobRoute({ commands, results, maxUploadBytes, receiver }: JobRout
       if (isRawImageBody(request.body))
         throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'POST /v1/jobs takes JSON or a multipart form; raw image bodies go to POST /v1/ocr.');
       const { job, upload } = await commands.createUploadJob(request.body as CreateJobBody, principalOf(request.caller));
+      // A job awaiting its upload has no result to read: its view is made at once.
       return location(reply, job.id)
         .code(201)
-        .send({ job: await loadJobView(results, job), upload });
+        .send({ job: jobView(job, undefined), upload });
     },
   };
 }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { principalOf } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { AUTH_ERRORS, DEPENDENCY_ERRORS, IMAGE_BODY_ERRORS, JOB_OPTION_ERRORS, type RouteSpec } from '../route.ts';
+import { OcrEngineName } from '../../jobs/schema.ts';
 import { ImageFields, OcrResponse } from '../schemas.ts';
 import type { JobCommands } from '../jobs/commands.ts';
 import type { ResultCache } from '../jobs/result-cache.ts';
@@ -38,12 +39,14 @@ export function ocrRoutes(deps: OcrRoutesDeps): RouteSpec[] {
       operationId: 'recognize',
       summary: 'Read an image and wait for the text',
       description:
-        'Multipart form with a `file` part, or the raw image as the body (Content-Type image/* or application/octet-stream; languages and pageSegmentation in the query). Answers 200 with the result, or 202 with the job id to poll when the wait runs out.',
+        'Multipart form with a `file` part, or the raw image as the body (Content-Type image/* or application/octet-stream; languages, pageSegmentation and engine in the query). Answers 200 with the result, or 202 with the job id to poll when the wait runs out.',
       tags: ['ocr'],
       auth: true,
       querystring: ImageFields,
       content: {
-        'multipart/form-data': { schema: z.object({ file: z.string(), languages: z.string().optional(), pageSegmentation: z.string().optional() }) },
+        'multipart/form-data': {
+          schema: z.object({ file: z.string(), languages: z.string().optional(), pageSegmentation: z.string().optional(), engine: OcrEngineName.optional() }),
+        },
         'image/*': { schema: { type: 'string', format: 'binary' } },
       },
       bodyLimit: maxUploadBytes + 64 * 1024,

@@ -19,6 +19,7 @@ import {
   sharedEnv,
 } from './common.ts';
 import type { DesiredInput } from './input.ts';
+import { resolveRequestEngines } from './ocr-engine.ts';
 
 /** The API container's second port: in-cluster scraping and diagnostics, never in the pipeline's Service. */
 export const API_ADMIN_PORT_NAME = 'admin';
@@ -35,6 +36,8 @@ export function apiEnv(input: DesiredInput): V1EnvVar[] {
     // Workers POST "job finished" notices to <pod IP>:<internal port> (the message property ocrNotify); the Service leaves this port out too.
     { name: ENV.apiInternalPort, value: String(PORTS.apiInternal) },
     { name: ENV.apiPodIp, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+    // The engines a job may ask for, the pipeline engine first (ocr-engine.ts): the API refuses others and records the first on jobs naming none.
+    { name: ENV.requestEngines, value: resolveRequestEngines(spec).join(',') },
     { name: ENV.apiMaxUploadBytes, value: String(spec.api.maxUploadBytes) },
     { name: ENV.apiRateLimitPerMinute, value: String(spec.api.rateLimitPerMinute) },
     ...webhookEnv(spec.api.webhooks),

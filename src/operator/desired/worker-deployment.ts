@@ -5,7 +5,7 @@ import { ENV, WORKER_GRACE_MARGIN_SECONDS } from '../../contract/container.ts';
 import { TMP_MOUNT, TMP_VOLUME, basePodSpec, componentContainer, configHash, deployment, portEnv, sharedEnv } from './common.ts';
 import { componentSecretHashes, workerHasOwnQueueCredentials } from './credentials.ts';
 import type { DesiredInput } from './input.ts';
-import { resolveEngine } from './ocr-engine.ts';
+import { resolveEngine, resolveRequestEngines } from './ocr-engine.ts';
 import { stageTimeoutsEnv } from './jobs-env.ts';
 import { retriesEnv } from './retries-env.ts';
 
@@ -16,6 +16,8 @@ export function workerEnv(input: DesiredInput): V1EnvVar[] {
     ...portEnv('worker'),
     // The concrete engine: auto is resolved here, per pipeline, from its languages (ocr-engine.ts).
     { name: ENV.ocrEngine, value: resolveEngine(spec) },
+    // The other engines a job may ask for: the worker loads one on its first job that does.
+    { name: ENV.requestEngines, value: resolveRequestEngines(spec).join(',') },
     { name: ENV.tesseractModel, value: spec.ocr.tesseractModel },
     { name: ENV.workerMaxPages, value: String(spec.ocr.maxPages) },
     { name: ENV.workerPdfDpi, value: String(spec.ocr.pdfDpi) },

@@ -173,20 +173,20 @@ void test('a language the image lacks degrades the pipeline, keeps the running w
   assert.ok(c.applies > applies);
 });
 
-void test('status.ocr.engine shows what engine auto resolved to for the languages', async () => {
+void test('status.ocr shows what engine auto resolved to for the languages, and the engines jobs may ask for', async () => {
   const c = new MemoryCluster();
   c.addAllSecrets();
   const r = c.reconciler();
   await r.reconcile('finance/invoices');
   // The full sample reads eng, deu and chi_sim: paddle cannot read deu.
-  assert.deepEqual(c.pipeline.status?.ocr, { engine: 'tesseract' });
+  assert.deepEqual(c.pipeline.status?.ocr, { engine: 'tesseract', requestEngines: ['tesseract', 'paddle'] });
   c.pipeline = {
     ...c.pipeline,
     metadata: { ...c.pipeline.metadata, generation: 2 },
     spec: { ...(c.pipeline.spec as Record<string, unknown>), languages: ['eng', 'chi_sim'] },
   };
   await r.reconcile('finance/invoices');
-  assert.deepEqual(c.pipeline.status?.ocr, { engine: 'paddle' });
+  assert.deepEqual(c.pipeline.status?.ocr, { engine: 'paddle', requestEngines: ['paddle', 'tesseract'] });
   const worker = c.children.get('Deployment/invoices-worker') as V1Deployment;
   const env = worker.spec?.template.spec?.containers[0]?.env ?? [];
   assert.equal(env.find((e) => e.name === 'OCR_ENGINE')?.value, 'paddle');

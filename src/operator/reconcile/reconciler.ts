@@ -10,7 +10,7 @@ import { imageLanguageFacts } from '../conditions/image-languages.ts';
 import { GENERATED_KEYS_DATA_KEY, readKeysCommand } from '../desired/api-keys.ts';
 import { childName } from '../desired/common.ts';
 import { desiredChildren, type DesiredInput } from '../desired/index.ts';
-import { resolveEngine } from '../desired/ocr-engine.ts';
+import { ocrStatus } from '../desired/ocr-engine.ts';
 import type { BacklogOffer } from '../desired/input.ts';
 import type { EventRecorder, EventTarget } from '../events.ts';
 import type { SecretIndex } from '../secret-index.ts';
@@ -164,7 +164,7 @@ export class Reconciler {
     await this.#updateStatus(
       raw,
       conditionFacts(namespace, g, applyError, scaling),
-      { scaling: scaling?.status, keysSecret: g.keysSecret, ocr: g.pipeline ? { engine: resolveEngine(g.pipeline.spec) } : undefined },
+      { scaling: scaling?.status, keysSecret: g.keysSecret, ocr: g.pipeline ? ocrStatus(g.pipeline.spec) : undefined },
       target,
       log,
     );

@@ -56,12 +56,18 @@ export interface Recognition {
   text: string;
   lines: OcrLine[];
   meanConfidence: number;
+  /** The engine and models that read it, when the caller routes between engines (engines.ts EngineRouter). */
+  engine?: { name: 'tesseract' | 'paddle'; model: string };
 }
 
-/** What a job asks of the engine: its page segmentation and, for tesseract, the languages on its page (default: the pipeline's). */
+/**
+ * What a job asks of the engine: its page segmentation, for tesseract the languages on its page (default: the pipeline's),
+ * and the engine it asked for (default: the pipeline's; engines.ts EngineRouter routes by it).
+ */
 export interface RecognizeRequest {
   pageSegmentation: PageSegmentation;
   languages?: readonly string[];
+  engine?: 'tesseract' | 'paddle' | undefined;
 }
 
 export interface OcrEngine {
