@@ -6,11 +6,11 @@
 // port no longer shows.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QUEUE, startStack, type Stack } from './helpers.ts';
-import { killAll, startApiProcess, type Child } from './processes.ts';
+import { QUEUE, startStack, stopAll, type Stack } from './helpers.ts';
+import { startApiProcess, type Child } from './processes.ts';
 
 const MAX_UPLOAD = 20 * 1024 * 1024;
 const BUDGET_BYTES = 512 * 1024 * 1024;
@@ -42,12 +42,7 @@ before(async () => {
   });
 });
 
-after(async () => {
-  await api?.stop();
-  killAll();
-  await stack?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+after(() => stopAll({ children: [api], stack, dir }));
 
 /** The process's resident set size, in bytes (VmRSS in /proc/<pid>/status). */
 async function rss(pid: number): Promise<number> {

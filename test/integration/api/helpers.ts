@@ -29,6 +29,8 @@ import { ServiceBusJobQueue } from '../../../src/api/queue.ts';
 import { silentLogger } from '../../../src/shared/logger.ts';
 import { startAzurite, type Azurite } from '../../support/azurite.ts';
 import { startServiceBusStandin, type ServiceBusStandin } from '../../support/servicebus.ts';
+import { rm } from 'node:fs/promises';
+import { killAll, type Child } from './processes.ts';
 
 export const QUEUE = 'ocr-jobs';
 export const KEYS_FILE = 'tester:key-tester-0123456789\nother:key-other-9876543210\n';
@@ -70,6 +72,37 @@ export async function startStack(): Promise<Stack> {
       await azurite.stop();
     },
   };
+}
+
+/**
+ * The `after()` of a test that ran the API and/or the worker as child processes: stops the children in the
+ * order given, SIGKILLs any a test left running, closes the clients, stops Azurite and the stand-in and
+ * removes the temp dir. Any part may be undefined (a `before()` that failed half way). Every step runs even
+ * when an earlier one fails; the failures are thrown together at the end.
+ */
+export async function stopAll(parts: {
+  children?: (Child | undefined)[];
+  clients?: ({ close(): Promise<unknown> } | undefined)[];
+  stack?: Stack | undefined;
+  dir?: string | undefined;
+}): Promise<void> {
+  const { children = [], clients = [], stack, dir } = parts;
+  const steps: (() => Promise<unknown>)[] = [
+    ...children.map((child) => async () => await child?.stop()),
+    async () => killAll(),
+    ...clients.map((client) => async () => await client?.close()),
+    async () => await stack?.stop(),
+    async () => (dir ? await rm(dir, { recursive: true, force: true }) : undefined),
+  ];
+  const failures: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, `teardown: ${failures.length} step(s) failed`);
 }
 
 export interface TestApp {

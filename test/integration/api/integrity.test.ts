@@ -8,14 +8,14 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inputBlobPath, sha256Hex, uploadBlobPath } from '../../../src/jobs/index.ts';
 import { waitFor } from '../../support/ports.ts';
-import { KEY, KEYS_FILE, processEnv, startStack, type Stack } from './helpers.ts';
+import { KEY, KEYS_FILE, processEnv, startStack, stopAll, type Stack } from './helpers.ts';
 import { normalize, textImage } from './images.ts';
-import { killAll, startApiProcess, startWorker, type Child } from './processes.ts';
+import { startApiProcess, startWorker, type Child } from './processes.ts';
 
 let stack: Stack;
 let api: Child;
@@ -31,13 +31,7 @@ before(async () => {
   api = await startApiProcess({ ...shared, API_KEYS_FILE: join(dir, 'keys'), SYNC_TIMEOUT_SECONDS: '60', API_POLL_INTERVAL_MS: '100' });
 });
 
-after(async () => {
-  await api?.stop();
-  await worker?.stop();
-  killAll();
-  await stack?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+after(() => stopAll({ children: [api, worker], stack, dir }));
 
 async function call(
   method: string,

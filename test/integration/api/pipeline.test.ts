@@ -5,15 +5,15 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SIGNATURE_HEADER, verifyWebhook } from '../../../src/jobs/index.ts';
 import { LOOPBACK_WEBHOOKS_ENV } from '../../support/api-config.ts';
 import { waitFor } from '../../support/ports.ts';
-import { KEY, KEYS_FILE, processEnv, queued, startHookReceiver, startStack, type HookReceiver, type Stack } from './helpers.ts';
+import { KEY, KEYS_FILE, processEnv, queued, startHookReceiver, startStack, stopAll, type HookReceiver, type Stack } from './helpers.ts';
 import { normalize, textImage } from './images.ts';
-import { killAll, startApiProcess, startWorker, type Child } from './processes.ts';
+import { startApiProcess, startWorker, type Child } from './processes.ts';
 
 const PIPELINE = 'e2e';
 const SECRET = 'webhook-secret-for-tests';
@@ -44,14 +44,7 @@ before(async () => {
   ]);
 });
 
-after(async () => {
-  await api?.stop();
-  await worker?.stop();
-  killAll();
-  await receiver?.close();
-  await stack?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+after(() => stopAll({ children: [api, worker], clients: [receiver], stack, dir }));
 
 const auth = { 'x-api-key': KEY };
 

@@ -5,7 +5,7 @@
 // - a job whose API died between writing the record and sending the message completes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServiceBusClient } from '@azure/service-bus';
@@ -13,9 +13,20 @@ import { ServiceBusJobQueue } from '../../../src/api/queue.ts';
 import { SIGNATURE_HEADER, jobMessageOf, sha256Hex, verifyWebhook, type JobRecord } from '../../../src/jobs/index.ts';
 import { LOOPBACK_WEBHOOKS_ENV } from '../../support/api-config.ts';
 import { waitFor } from '../../support/ports.ts';
-import { KEYS_FILE, QUEUE, agedRecord, processEnv, serviceBusClient, startHookReceiver, startStack, type HookReceiver, type Stack } from './helpers.ts';
+import {
+  KEYS_FILE,
+  QUEUE,
+  agedRecord,
+  processEnv,
+  serviceBusClient,
+  startHookReceiver,
+  startStack,
+  stopAll,
+  type HookReceiver,
+  type Stack,
+} from './helpers.ts';
 import { normalize, textImage } from './images.ts';
-import { killAll, startApiProcess, startWorker, type Child } from './processes.ts';
+import { startApiProcess, startWorker, type Child } from './processes.ts';
 
 const PIPELINE = 'recovered';
 const SECRET = 'webhook-secret-for-recovery-tests';
@@ -46,15 +57,7 @@ before(async () => {
   client = serviceBusClient(stack);
 });
 
-after(async () => {
-  await api?.stop();
-  await worker?.stop();
-  killAll();
-  await client?.close();
-  await receiver?.close();
-  await stack?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+after(() => stopAll({ children: [api, worker], clients: [client, receiver], stack, dir }));
 
 /** A record of the tester's, last changed `ageSeconds` ago, one per status. */
 function record(status: JobRecord['status'], ageSeconds: number, extra: Partial<JobRecord>): JobRecord {
