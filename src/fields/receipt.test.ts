@@ -76,6 +76,8 @@ void describe('receipt fields', () => {
     ],
     ['a space OCR put after the decimal point', lines('Total Amount Payable: 72. 00', 'Cash Received : 100.00', 'Change : 28. 00'), '72.00'],
     ['the net amount is the amount to pay', lines('GST (6%): 2.86', 'Net Amt : 53.55', 'GST Summary Amount(RM) Tax(RM)', 'SR @ 6% 47.80 2.86'), '53.55'],
+    ['with no TOTAL row and no change row, the amount under CASH', lines('DPI.05 RM 149.00', 'DPI.04 R 21.00', 'CASH', 'RM 170. 00'), '170.00'],
+    ['with a change row that proves nothing, the amount under CASH is not taken', lines('ITEM 149.00', 'CASH 200.00', 'CHANGE 10.00'), undefined],
   ];
   for (const [name, input, value] of totals) void it(`total: ${name}`, () => assert.equal(findTotal(input)?.value, value));
 
@@ -121,6 +123,13 @@ void describe('receipt fields', () => {
     ['SDN BHD misread as SIN BHD or SDN 3HD is read back', lines('KEDAI MAJU (SETIA) SIN 3HD'), 'KEDAI MAJU (SETIA) SDN BHD'],
     ['a date or registration label after the legal form is cut', lines('KEDAI MAJU SDN BHD 09Apr2018 18:26'), 'KEDAI MAJU SDN BHD'],
     ['a registration label in brackets after the legal form is cut', lines('KEDAI MAJU SDN BHD (CO.NO 12345-A)'), 'KEDAI MAJU SDN BHD'],
+    ['Sdn Bhd with letters dropped (Sd Bd) is read back', lines('Kedai Maju Restaurants Sd Bd', '(65351-M)'), 'Kedai Maju Restaurants SDN BHD'],
+    [
+      'a name with its registration number in brackets on the same line is the name',
+      lines('Maju Denki Malaysia (308282-A)', 'Lot L6 26, Subang Parade'),
+      'Maju Denki Malaysia',
+    ],
+    ['a registration line with its label is not the name', lines('CO. REG. NO: 000948487-V', 'KEDAI MAJU'), 'KEDAI MAJU'],
     ['a label before a colon ahead of the legal name is not part of it', lines('Kopi Maju', 'Dimiliki:kopi maju sdn bhd 1110644-W'), 'kopi maju sdn bhd'],
     ['a lone letter OCR read after the legal form is dropped', lines('MR.MAJU (M)SDN BHD R', '(CO Reg :860671-D)'), 'MR.MAJU (M)SDN BHD'],
     ['a registration number whose first digit OCR read as a letter is cut', lines('99 MAJU MART S/B (S19537-X)', 'LOT 5, JALAN SATU'), '99 MAJU MART S/B'],

@@ -4,7 +4,7 @@
 // receipts are laid out (the merchant's name and address on top, a dated header, a TOTAL row).
 import { findAddress } from './address.ts';
 import { parseDate } from './dates.ts';
-import { clean, confidenceOf, REGISTRATION, type Field, type FieldLine } from './text.ts';
+import { clean, confidenceOf, type Field, type FieldLine } from './text.ts';
 import { findTotal, type TotalField } from './total.ts';
 
 export type { Field, FieldLine } from './text.ts';
@@ -28,10 +28,12 @@ const NOT_A_NAME = /\b(TAX INVOICE|IN[VU]\w{0,2}ICE|RECEIPT|CASH ?BILL|WELCOME|T
 const CONTACT = /\b(TEL|FAX|GST|E-?MAIL|WWW)|\w@[\w-]+\.\w/iu;
 /** Below this line confidence (0-100) a header line is taken for a logo or noise, not the merchant's name. */
 const NOISE_CONFIDENCE = 50;
-/** OCR misreads of SDN BHD (SON BHD, SIN BHD, SDN 8HD, SDN3HD, SDN BND) and S/B: the legal form is a fixed phrase, so it is read back as one. */
+/** OCR misreads of SDN BHD (SON BHD, SIN BHD, SDN 8HD, SDN3HD, SDN BND, Sd Bd) and S/B: the legal form is a fixed phrase, so it is read back as one. */
 const fixLegalForm = (text: string): string =>
   text
     .replace(/\bS[DO0I]N(\.?\s?)[B83][HN]D\b/giu, (form: string, gap: string) => (/^SDN\.?\s?BHD$/iu.test(form) ? form : `SDN${gap}BHD`))
+    // With letters dropped (Sd Bd, SDN BD) only when the two words stand apart.
+    .replace(/\bS[DO0I]N?(\.?\s)[B83][HN]?D\b/giu, (form: string, gap: string) => (/^SDN\.?\s?BHD$/iu.test(form) ? form : `SDN${gap}BHD`))
     // S/B read as 5/B or 5/D after a name word, closing the line or before the registration number (MART 5/B (519537-X));
     // not on a street line, where 5/B is a road number (JALAN 5/B).
     .replace(/(?<=\p{L}{3,}\s?)5\/[BD](?=\s*(\(|$))/gu, (form) => (STREET.test(text) ? form : 'S/B'));
@@ -78,12 +80,15 @@ function nameLines(header: readonly string[], at: number, isName: (text: string,
   return picked;
 }
 
+/** A line less its registration number and label (CO. REG. NO: 000948487-V is nothing; KEDAI MAJU (308282-A) is its name). */
+const withoutRegistration = (text: string): string =>
+  text.replace(/\(?\s*[A-Z]{0,2}\d{5,}\s*-?\s*[A-Z]?\s*\)?\s*$/iu, '').replace(/\b(CO(MPANY)?|ROC|BRN|SSM|REG(ISTRATION)?|NO)\b\.?/giu, '');
+
 /** The merchant: a top line with a legal-form word, else the first line of the header that reads as a name; without a trailing registration number. */
 export function findCompany(lines: readonly FieldLine[]): Field | undefined {
   const header = lines.slice(0, 8).map((line) => cutNoiseTail(fixWordDigits(fixLegalForm(cutLabel(trimMarks(clean(line.text)))))));
   const clear = (i: number): boolean => lines[i]!.confidence >= NOISE_CONFIDENCE;
-  const isName = (text: string, i: number): boolean =>
-    clear(i) && /[A-Z]{3}/iu.test(text) && !NOT_A_NAME.test(text) && !REGISTRATION.test(text.replace(/^[^\d(]*/u, ''));
+  const isName = (text: string, i: number): boolean => clear(i) && /[A-Z]{3}/iu.test(withoutRegistration(text)) && !NOT_A_NAME.test(text);
   // The merchant's block ends at its contact or tax lines: a legal name below them is an owner's (Owned By: ... SDN BHD).
   const contact = header.findIndex((text) => CONTACT.test(text));
   const suffixed = header.findIndex((text, i) => COMPANY_SUFFIX.test(text) && !NOT_A_NAME.test(text) && (contact < 0 || i < contact));

@@ -87,6 +87,9 @@ function paidLessChange(texts: readonly string[], payment: Payment | undefined):
   return undefined;
 }
 
+/** A payment row: the label the amount handed over or charged is printed under or beside. */
+const PAID = /^\W*(CASH|CREDIT\s*CARD|CARD|VISA|MASTER\s*CARD|PAID)\b/iu;
+
 /** A rounding row (ROUNDING ADJ, Rounding); not GROUND FLOOR. */
 const ROUNDING = /\bROUND/iu;
 const isTotal = (text: string): boolean => TOTAL_LABEL.test(text) && !NOT_TOTAL.test(text);
@@ -118,7 +121,7 @@ function labelledTotal(texts: readonly string[]): Found | undefined {
 /**
  * The total: the amount the payment rows prove (paid less change) when they do; else the total
  * the TOTAL rows give (not a subtotal, item count, saving or tax row); else the amount paid when
- * no change was given; else the subtotal, at lower confidence.
+ * no change was given; else the subtotal, at lower confidence; else, with no change row, the amount on the payment row.
  */
 export function findTotal(lines: readonly FieldLine[]): TotalField | undefined {
   const texts = lines.map((line) => clean(line.text));
@@ -126,7 +129,8 @@ export function findTotal(lines: readonly FieldLine[]): TotalField | undefined {
   // With no change given and no TOTAL row read, the amount handed over (or charged to a card) is the total.
   const paidInFull = payment?.change === 0 ? { cents: payment.paid, line: payment.paidRow } : undefined;
   const total = paidLessChange(texts, payment) ?? labelledTotal(texts) ?? paidInFull;
-  const best = total ?? largestAmount(texts, (text) => SUBTOTAL.test(text));
+  // No TOTAL row and no change: what the payment row says was paid (CASH / RM 170.00), at lower confidence too.
+  const best = total ?? largestAmount(texts, (text) => SUBTOTAL.test(text)) ?? (payment ? undefined : largestAmount(texts, (text) => PAID.test(text)));
   if (!best) return undefined;
   const currency = CURRENCY.exec(texts[best.line]!)?.[0]?.toUpperCase().replace(/\.$/u, '');
   return {
