@@ -4,7 +4,18 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPS } from 'pdfjs-dist/legacy/build/pdf.mjs';
-import { MIN_TEXT_LAYER_GLYPHS, groupLines, pageInk, textLayerLines, usesTextLayer, type PageInk } from './pdf-text-layer.ts';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
+import type { OcrWord } from '../../jobs/schema.ts';
+import {
+  MIN_TEXT_LAYER_GLYPHS,
+  groupLines,
+  pageInk,
+  readTextLayer,
+  textLayerLines,
+  usesTextLayer,
+  type PageInk,
+  type TextLayerPage,
+} from './pdf-text-layer.ts';
 
 const glyphs = (text: string): unknown[] => [[...text].map((c) => ({ unicode: c, isSpace: c === ' ' }))];
 const PAGE_AREA = 612 * 792;
@@ -134,7 +145,76 @@ void describe('text items into lines', () => {
       [x1, y1],
       [x0, y1],
     ];
-    assert.deepEqual(lines, [{ text: 'INVOICE 4711', confidence: 100, bbox: { x0, y0, x1, y1 }, quad }]);
+    const word = (text: string, left: number, right: number) => {
+      const [wx0, wx1] = [Math.round(left * scale), Math.round(right * scale)];
+      return {
+        text,
+        confidence: 100,
+        bbox: { x0: wx0, y0, x1: wx1, y1 },
+        quad: [
+          [wx0, y0],
+          [wx1, y0],
+          [wx1, y1],
+          [wx0, y1],
+        ],
+      };
+    };
+    assert.deepEqual(lines, [
+      { text: 'INVOICE 4711', confidence: 100, bbox: { x0, y0, x1, y1 }, quad, words: [word('INVOICE', 72, 172), word('4711', 184, 234)] },
+    ]);
+  });
+
+  void describe('words', () => {
+    // 1 px per pt, y flipped on a 200 pt high page; items 10 pt high with baselines at y = 100.
+    const viewport = { width: 400, height: 200, convertToViewportPoint: (x: number, y: number) => [x, 200 - y] };
+    const item = (str: string, x: number, width: number) => ({ str, width, height: 10, transform: [10, 0, 0, 10, x, 100] });
+    /** Each word's text and its left and right edge in pixels. */
+    const cases: [string, ReturnType<typeof item>[], [string, number, number][]][] = [
+      [
+        'an item is a word, its edges the edges of the item',
+        [item('TOTAL', 10, 50), item('9.00', 70, 40)],
+        [
+          ['TOTAL', 10, 60],
+          ['9.00', 70, 110],
+        ],
+      ],
+      [
+        "words inside one item share its advance evenly by character ('TOTAL 12.50': 11 characters of 10 pt)",
+        [item('TOTAL 12.50', 10, 110)],
+        [
+          ['TOTAL', 10, 60],
+          ['12.50', 70, 120],
+        ],
+      ],
+      ['items that touch without a space are one word', [item('Gr', 10, 20), item('üße', 30, 30)], [['Grüße', 10, 60]]],
+      [
+        'a run of whitespace inside an item separates words once',
+        [item('A \t B', 10, 50)],
+        [
+          ['A', 10, 20],
+          ['B', 50, 60],
+        ],
+      ],
+    ];
+    for (const [name, items, expected] of cases)
+      void it(name, () => {
+        const [line] = textLayerLines(items, viewport);
+        assert.deepEqual(
+          line?.words?.map((w) => [w.text, w.bbox.x0, w.bbox.x1]),
+          expected,
+        );
+        assert.equal(line?.text, expected.map(([text]) => text).join(' '));
+        // Upright words: the quad is the box's corners, top and bottom those of the line (from 0.8 em above the baseline to 0.2 below).
+        for (const w of line?.words ?? []) {
+          assert.deepEqual([w.bbox.y0, w.bbox.y1, w.confidence], [92, 102, 100]);
+          assert.deepEqual(w.quad, [
+            [w.bbox.x0, 92],
+            [w.bbox.x1, 92],
+            [w.bbox.x1, 102],
+            [w.bbox.x0, 102],
+          ]);
+        }
+      });
   });
 
   void it('text running down the page is a line of its own, its quad starting at the top-right corner of the page as read', () => {
@@ -150,5 +230,57 @@ void describe('text items into lines', () => {
       [48, 20],
     ]);
     assert.deepEqual(line?.bbox, { x0: 48, y0: 20, x1: 58, y1: 60 });
+    // Its one word turns with it.
+    assert.deepEqual(
+      line?.words?.map((w) => [w.text, w.quad]),
+      [['DOWN', line.quad]],
+    );
+  });
+});
+
+void describe('words of a generated PDF read through pdfjs', () => {
+  void it('come back in order with boxes where pdf-lib drew them: exact at item edges (to rounding), within a character inside an item', async () => {
+    const document = await PDFDocument.create();
+    const font = await document.embedFont(StandardFonts.Helvetica);
+    const page = document.addPage([612, 792]);
+    // Line 1 drawn word by word (each word its own item), line 2 as one string (its words inside one item).
+    const first = ['Invoice', '4711', 'paid', 'by', 'transfer'];
+    let x = 72;
+    const drawn: [string, number, number][] = [];
+    for (const word of first) {
+      page.drawText(word, { x, y: 700, size: 16, font });
+      drawn.push([word, x, x + font.widthOfTextAtSize(word, 16)]);
+      x += font.widthOfTextAtSize(`${word} `, 16) + 8;
+    }
+    const second = 'Total amount due 12.50 EUR';
+    page.drawText(second, { x: 72, y: 660, size: 16, font });
+    const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+    const read = await pdfjs.getDocument({ data: await document.save(), verbosity: 0, isEvalSupported: false }).promise;
+    try {
+      const shown = await read.getPage(1);
+      const text: TextLayerPage | undefined = await readTextLayer(shown, shown.getViewport({ scale: 1 }), pdfjs.OPS);
+      assert.ok(text);
+      assert.deepEqual(
+        text.lines.map((l) => l.words?.map((w) => w.text)),
+        [first, second.split(' ')],
+      );
+      for (const [i, [word, x0, x1]] of drawn.entries()) {
+        const box: OcrWord['bbox'] = text.lines[0]!.words![i]!.bbox;
+        assert.ok(Math.abs(box.x0 - x0) <= 1.5 && Math.abs(box.x1 - x1) <= 1.5, `${word}: ${JSON.stringify(box)} against ${x0}-${x1}`);
+        // 16 pt text on the baseline at 700 pt: from 0.8 em above it to 0.2 em below, y down from the top of the 792 pt page.
+        assert.deepEqual([box.y0, box.y1], [Math.round(792 - 700 - 12.8), Math.round(792 - 700 + 3.2)]);
+      }
+      let at = 0;
+      for (const [i, word] of second.split(' ').entries()) {
+        const start = second.indexOf(word, at);
+        at = start + word.length;
+        const exact = [72 + font.widthOfTextAtSize(second.slice(0, start), 16), 72 + font.widthOfTextAtSize(second.slice(0, at), 16)];
+        const box: OcrWord['bbox'] = text.lines[1]!.words![i]!.bbox;
+        // Shared evenly among characters: off by at most one character's width (16 pt em, Helvetica's widest about 0.9 em).
+        assert.ok(Math.abs(box.x0 - exact[0]!) <= 15 && Math.abs(box.x1 - exact[1]!) <= 15, `${word}: ${JSON.stringify(box)} against ${exact.join('-')}`);
+      }
+    } finally {
+      await read.destroy();
+    }
   });
 });

@@ -19,9 +19,13 @@
 // line (columns, tab stops), as tesseract splits them. Text that runs down, up or upside down on the page as
 // shown (a page with /Rotate, a sideways label) is grouped the same way in its own reading frame, and every
 // line gets its 4-point quad (clockwise from the top-left of the text as read) beside its upright bbox.
-// Lines carry no words: a text item's glyph positions are not in pdfjs's text content. Confidence is 100:
-// the characters are the file's. A page that qualifies keeps any invisible text it also has.
-import type { OcrLine } from '../../jobs/schema.ts';
+// Each line has its words (its text split at whitespace, as OCRed lines have them), each with a bbox and quad
+// in the same frame: a word's edges are exact where they are a text item's edges (pdfjs gives an item's start
+// and advance, not each glyph's), and inside an item the item's advance is shared out evenly among its
+// characters, so a word's box there is an estimate (good for monospace, within a character or so otherwise).
+// Confidence is 100, of lines and words: the characters are the file's. A page that qualifies keeps any
+// invisible text it also has.
+import type { OcrLine, OcrWord } from '../../jobs/schema.ts';
 
 /** Visible non-space glyphs a page needs for its text layer to be used instead of OCR. */
 export const MIN_TEXT_LAYER_GLYPHS = 32;
@@ -217,37 +221,82 @@ export function groupLines(items: readonly Placed[]): Placed[][] {
   return lines.sort((p, q) => p[0]!.y0 - q[0]!.y0 || p[0]!.x0 - q[0]!.x0);
 }
 
-/** One line's text: items joined by a space where they are apart by more than 0.15 em and neither side has one. */
-function lineText(line: readonly Placed[]): string {
-  let text = '';
-  let previous: Placed | undefined;
-  for (const item of line) {
-    const apart = previous !== undefined && item.x0 - previous.x1 > 0.15 * (item.y1 - item.y0);
-    if (apart && !/\s$/u.test(text) && !/^\s/u.test(item.text)) text += ' ';
-    text += item.text;
-    previous = item;
-  }
-  return text.replace(/\s+/gu, ' ').trim();
+/** Whether a space goes between two items of a line: they are apart by more than 0.15 em. */
+const apart = (previous: Placed | undefined, item: Placed): boolean => previous !== undefined && item.x0 - previous.x1 > 0.15 * (item.y1 - item.y0);
+
+/** One character of a line with its span along the line, in the reading frame; `y0`/`y1` are its item's. */
+interface Glyph {
+  char: string;
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
 }
 
-/** A line's box and quad in viewport pixels (rounded, inside the page): its items' frame box turned back. */
-function lineGeometry(line: readonly Placed[], viewport: LayerViewport): Pick<OcrLine, 'bbox' | 'quad'> {
-  const back = FROM_FRAME[line[0]?.turn ?? 0]!;
-  const [fx0, fy0, fx1, fy1] = [
-    Math.min(...line.map((p) => p.x0)),
-    Math.min(...line.map((p) => p.y0)),
-    Math.max(...line.map((p) => p.x1)),
-    Math.max(...line.map((p) => p.y1)),
-  ];
+/** The line's characters in order, each item's advance shared evenly among its characters, a space between items that are apart. */
+function glyphsOf(line: readonly Placed[]): Glyph[] {
+  const glyphs: Glyph[] = [];
+  let previous: Placed | undefined;
+  for (const item of line) {
+    if (apart(previous, item)) glyphs.push({ char: ' ', x0: previous!.x1, x1: item.x0, y0: item.y0, y1: item.y1 });
+    const chars = [...item.text];
+    const advance = (item.x1 - item.x0) / Math.max(1, chars.length);
+    chars.forEach((char, i) => glyphs.push({ char, x0: item.x0 + i * advance, x1: item.x0 + (i + 1) * advance, y0: item.y0, y1: item.y1 }));
+    previous = item;
+  }
+  return glyphs;
+}
+
+/** The words of a line's characters: runs between whitespace, each with its frame box. */
+function wordsOf(glyphs: readonly Glyph[]): { text: string; x0: number; y0: number; x1: number; y1: number }[] {
+  const words: Glyph[][] = [];
+  let word: Glyph[] = [];
+  for (const glyph of glyphs) {
+    if (/\s/u.test(glyph.char)) {
+      if (word.length > 0) words.push(word);
+      word = [];
+    } else word.push(glyph);
+  }
+  if (word.length > 0) words.push(word);
+  return words.map((w) => ({
+    text: w.map((g) => g.char).join(''),
+    x0: Math.min(...w.map((g) => g.x0)),
+    y0: Math.min(...w.map((g) => g.y0)),
+    x1: Math.max(...w.map((g) => g.x1)),
+    y1: Math.max(...w.map((g) => g.y1)),
+  }));
+}
+
+/** A frame box (reading frame of quarter turn `turn`) as a box and quad in viewport pixels (rounded, inside the page). */
+function geometry(turn: number, box: { x0: number; y0: number; x1: number; y1: number }, viewport: LayerViewport): Pick<OcrWord, 'bbox' | 'quad'> {
+  const back = FROM_FRAME[turn]!;
   const clamp = ([x, y]: [number, number]): [number, number] => [
     Math.min(Math.round(viewport.width), Math.max(0, Math.round(x))),
     Math.min(Math.round(viewport.height), Math.max(0, Math.round(y))),
   ];
   // Clockwise from the top-left corner of the text as read (src/jobs/schema.ts Quad).
-  const quad = [back(fx0, fy0), back(fx1, fy0), back(fx1, fy1), back(fx0, fy1)].map(clamp);
+  const quad = [back(box.x0, box.y0), back(box.x1, box.y0), back(box.x1, box.y1), back(box.x0, box.y1)].map(clamp);
   const xs = quad.map((p) => p[0]);
   const ys = quad.map((p) => p[1]);
   return { bbox: { x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) }, quad };
+}
+
+/** One line of items: its text (items joined by a space where they are apart, whitespace collapsed), box, quad and words, confidence 100. */
+function lineOf(line: readonly Placed[], viewport: LayerViewport): OcrLine {
+  const turn = line[0]?.turn ?? 0;
+  const words = wordsOf(glyphsOf(line));
+  const box = {
+    x0: Math.min(...line.map((p) => p.x0)),
+    y0: Math.min(...line.map((p) => p.y0)),
+    x1: Math.max(...line.map((p) => p.x1)),
+    y1: Math.max(...line.map((p) => p.y1)),
+  };
+  return {
+    text: words.map((w) => w.text).join(' '),
+    confidence: 100,
+    ...geometry(turn, box, viewport),
+    words: words.map((w) => ({ text: w.text, confidence: 100, ...geometry(turn, w, viewport) })),
+  };
 }
 
 /** Lines of the page's text items (left-to-right text first, then each other direction), boxes in viewport pixels, confidence 100. */
@@ -255,7 +304,7 @@ export function textLayerLines(items: readonly unknown[], viewport: LayerViewpor
   const placed = items.filter(isTextItem).flatMap((item) => (item.str.trim() === '' ? [] : (place(item, viewport) ?? [])));
   return [0, 1, 2, 3]
     .flatMap((turn) => groupLines(placed.filter((p) => p.turn === turn)))
-    .map((line) => ({ text: lineText(line), confidence: 100, ...lineGeometry(line, viewport) }))
+    .map((line) => lineOf(line, viewport))
     .filter((line) => line.text !== '');
 }
 

@@ -1,8 +1,8 @@
 // GET /v1/jobs/{id}/result?format=pdf end to end (issue 15, item 5): the API (node src/api/main.ts) and a real
 // worker on Azurite and the Service Bus stand-in. A rendered image comes back as a PDF whose text (read with
-// pdfjs) holds the words the worker read; a PDF read wholly from its text layer comes back byte for byte; a mixed
-// one keeps its pages with text on both; a PDF asked for again comes from the API's memory until its input is
-// deleted; a job whose input is gone is 410 JOB_INPUT_GONE.
+// pdfjs) holds the words the worker read; a PDF read wholly from its text layer comes back byte for byte (its
+// words in the TSV and hOCR as an OCRed page's); a mixed one keeps its pages with text on both; a PDF asked for
+// again comes from the API's memory until its input is deleted; a job whose input is gone is 410 JOB_INPUT_GONE.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -118,6 +118,25 @@ void describe('GET /v1/jobs/{id}/result?format=pdf', () => {
     const answer = await call('GET', `/v1/jobs/${job.id}/result?format=pdf`);
     assert.equal(answer.status, 200);
     assert.equal(Buffer.compare(answer.bytes, pdf), 0);
+    // Its lines have words as OCRed lines do (confidence 100, boxes inside the line's), and the other formats carry them.
+    for (const line of job.result.lines) {
+      assert.equal(line.words.map((w: any) => w.text).join(' '), line.text);
+      for (const word of line.words) {
+        assert.equal(word.confidence, 100);
+        assert.ok(
+          word.bbox.x0 >= line.bbox.x0 && word.bbox.x1 <= line.bbox.x1 && word.bbox.y0 >= line.bbox.y0 && word.bbox.y1 <= line.bbox.y1,
+          JSON.stringify({ word, line }),
+        );
+      }
+    }
+    const tsv = (await call('GET', `/v1/jobs/${job.id}/result?format=tsv`)).bytes.toString('utf8');
+    const wordRows = tsv.split('\n').filter((row) => row.startsWith('5\t'));
+    assert.deepEqual(
+      wordRows.map((row) => row.split('\t')[11]),
+      job.result.lines.flatMap((l: any) => l.words.map((w: any) => w.text)),
+    );
+    const hocr = (await call('GET', `/v1/jobs/${job.id}/result?format=hocr`)).bytes.toString('utf8');
+    assert.equal(hocr.match(/class="ocrx_word"/gu)?.length, wordRows.length);
   });
 
   void it('of a mixed PDF keeps both pages, the scanned one with the text the worker read', async () => {
