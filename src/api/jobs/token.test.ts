@@ -12,7 +12,7 @@ const claims: JobTokenClaims = {
   size: 1234,
   type: 'image/png',
   languages: ['eng'],
-  options: { pageSegmentation: 'auto' },
+  options: { pageSegmentation: 'auto', engine: 'tesseract' },
   webhookUrl: 'https://example.com/hook',
   fileName: 'r.png',
   iat: NOW - 1_000,
@@ -52,6 +52,11 @@ void describe('job tokens', () => {
     { name: 'a token with another declared type', token: () => tampered({ type: 'image/jpeg' }), code: 'JOB_TOKEN_INVALID' },
     { name: 'a token with a later expiry', token: () => tampered({ exp: NOW + 86_400_000 }), code: 'JOB_TOKEN_INVALID' },
     { name: 'a token with another webhook', token: () => tampered({ webhookUrl: 'https://attacker.example/' }), code: 'JOB_TOKEN_INVALID' },
+    {
+      name: 'a token with another engine in its options',
+      token: () => tampered({ options: { pageSegmentation: 'auto', engine: 'paddle' } }),
+      code: 'JOB_TOKEN_INVALID',
+    },
     {
       name: 'a token signed with another key',
       token: () => new JobTokens(jobTokenKeys({ jobTokenSecret: 'someone-elses-secret' })).sign(claims),
