@@ -5,7 +5,7 @@ import { healthReport, type HealthState } from './health.ts';
 const base: HealthState = {
   engine: { name: 'paddle', model: 'PP-OCRv4' },
   engines: [
-    { name: 'paddle', model: 'PP-OCRv4', loaded: true, loadSeconds: 0.35 },
+    { name: 'paddle', model: 'PP-OCRv4', loaded: true, loadSeconds: 0.35, graphs: { detection: 'prefused', recognition: 'cached' } },
     { name: 'tesseract', model: 'fast', loaded: false },
   ],
   engineLoaded: true,
@@ -29,12 +29,12 @@ void describe('worker /health', () => {
   for (const [name, change, status] of statuses)
     void it(`reports ${name}`, () => assert.equal(healthReport({ ...base, ...change }, { rss: 1, heapUsed: 1 }, 1).status, status));
 
-  void it('reports the engine, every engine jobs may ask for (the second not loaded until a job asks), languages, jobs, memory and uptime', () => {
+  void it('reports the engine, every engine jobs may ask for (the second not loaded until a job asks; paddle with where its graphs came from), languages, jobs, memory and uptime', () => {
     assert.deepEqual(healthReport(base, { rss: 200e6, heapUsed: 50e6 }, 12.6), {
       status: 'ok',
       engine: { name: 'paddle', model: 'PP-OCRv4', loaded: true, loadSeconds: 0.35 },
       engines: [
-        { name: 'paddle', model: 'PP-OCRv4', loaded: true, loadSeconds: 0.35 },
+        { name: 'paddle', model: 'PP-OCRv4', loaded: true, loadSeconds: 0.35, graphs: { detection: 'prefused', recognition: 'cached' } },
         { name: 'tesseract', model: 'fast', loaded: false },
       ],
       languages: ['eng'],

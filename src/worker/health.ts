@@ -3,12 +3,13 @@
 // languages, jobs in flight, memory and uptime. /live and /ready stay the probes Kubernetes uses;
 // /health always answers 200 with the state in its body, so it never restarts or unreadies a pod.
 import type { ProbeHandler } from '../shared/probe-server.ts';
+import type { PaddleGraphs } from './ocr/paddle/engine.ts';
 
 export interface HealthState {
   /** The engine and its models (ocr/engines.ts engineInfo): tesseract best or fast, paddle PP-OCRv4. */
   engine: { name: string; model: string };
   /** Every engine jobs may ask for (OCR_REQUEST_ENGINES), the pipeline engine first, and whether each is loaded yet. */
-  engines: readonly { name: string; model: string; loaded: boolean; loadSeconds?: number }[];
+  engines: readonly { name: string; model: string; loaded: boolean; loadSeconds?: number; graphs?: PaddleGraphs }[];
   /** The engine's models are loaded and it is taking jobs. */
   engineLoaded: boolean;
   /** Seconds the model load took, once it finished. */
@@ -26,7 +27,7 @@ export interface HealthReport {
   status: 'ok' | 'starting' | 'stopping' | 'error';
   engine: { name: string; model: string; loaded: boolean; loadSeconds?: number };
   /** Every engine jobs may ask for; the second loads on its first job. */
-  engines: { name: string; model: string; loaded: boolean; loadSeconds?: number }[];
+  engines: { name: string; model: string; loaded: boolean; loadSeconds?: number; graphs?: PaddleGraphs }[];
   languages: readonly string[];
   jobs: { inFlight: number; concurrency: number; receiving: boolean };
   memory: { rssBytes: number; heapUsedBytes: number };
@@ -50,6 +51,8 @@ export function healthReport(state: HealthState, memory: { rss: number; heapUsed
       model: e.model,
       loaded: e.loaded,
       ...(e.loadSeconds === undefined ? {} : { loadSeconds: e.loadSeconds }),
+      // paddle: where its graphs came from (prefused in the image, cached, fused-now at this start, or as-is).
+      ...(e.graphs === undefined ? {} : { graphs: e.graphs }),
     })),
     languages: state.languages,
     jobs: { inFlight: state.jobsInFlight, concurrency: state.concurrency, receiving: state.receiving },

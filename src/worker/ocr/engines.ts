@@ -5,7 +5,7 @@
 import { unreadableLanguages } from '../../contract/image.ts';
 import { DEBIAN_TESSDATA, DEFAULT_TUNING } from './defaults.ts';
 import { TesseractPool, type OcrEngine, type RecognizeRequest, type Recognition } from './engine.ts';
-import { openPaddle } from './paddle/engine.ts';
+import { PaddleEngine, openPaddle, type PaddleGraphs } from './paddle/engine.ts';
 import { LanguagePools } from './language-pools.ts';
 import type { PreparedImage } from './preprocess.ts';
 import { PermanentJobError, TransientJobError } from '../errors.ts';
@@ -82,6 +82,8 @@ export interface EngineState extends EngineInfo {
   loaded: boolean;
   /** Seconds its model load took, once it finished. */
   loadSeconds?: number;
+  /** paddle, once loaded: where each graph came from (prefused, cached, fused-now or as-is; paddle/graph-cache.ts). */
+  graphs?: PaddleGraphs;
 }
 
 /** Routes each job to the engine it asks for; the pipeline engine opens with `start`, the others on their first job. */
@@ -133,9 +135,10 @@ export class EngineRouter implements OcrEngine {
       opening = this.options.open(name);
       this.opened.set(name, opening);
       opening.then(
-        () => {
+        (engine) => {
           state.loaded = true;
           state.loadSeconds = Number(((performance.now() - started) / 1000).toFixed(2));
+          if (engine instanceof PaddleEngine) state.graphs = engine.graphs;
           if (!first)
             this.options.log.info(
               { engine: name, model: state.model, loadSeconds: state.loadSeconds },
