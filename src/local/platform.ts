@@ -121,8 +121,13 @@ const LOCAL_OPERATOR = { resyncSeconds: 30, queuePoll: LOCAL_QUEUE_POLL, allowDe
 /** Debian's tesseract-ocr-<lang> for the samples' languages, so workers with spec.ocr.tesseractModel auto read the fast models. */
 function installTessdata(log: (line: string) => void): void {
   const languages = sampleLanguages();
-  const installed = ensureTesseractLanguages(languages, (line) => log(`           ${line}`));
-  log(`           ${languages.join(', ')}: ${installed.length > 0 ? `installed ${installed.join(' ')}` : 'already there'} (${DEBIAN_TESSDATA})`);
+  try {
+    const installed = ensureTesseractLanguages(languages, (line) => log(`           ${line}`));
+    log(`           ${languages.join(', ')}: ${installed.length > 0 ? `installed ${installed.join(' ')}` : 'already there'} (${DEBIAN_TESSDATA})`);
+  } catch (error) {
+    // Optional: without Debian's files, tesseractModel auto reads with the best models the npm packages carry.
+    log(`           WARNING: ${error instanceof Error ? error.message : String(error)}; tesseract reads with its best models instead of the fast ones`);
+  }
 }
 
 /**
