@@ -4,12 +4,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BlobMissingError, BlobTooLargeError } from '../jobs/blobs.ts';
-import { sha256Hex } from '../jobs/dedupe.ts';
+import { dedupeKey, sha256Hex } from '../jobs/dedupe.ts';
 import { JobNotFoundError, type Transition } from '../jobs/records.ts';
 import { inputBlobPath, type JobMessage, type JobRecord, type OcrResult } from '../jobs/schema.ts';
 import { OcrTimeoutError, PermanentJobError, TransientJobError } from './errors.ts';
 import { createProcessor, type ProcessorDeps } from './processor.ts';
 import type { PreparedImage } from './ocr/preprocess.ts';
+import { EngineRouter } from './ocr/engines.ts';
+import { silentLogger } from '../shared/logger.ts';
 
 /** The hash of a message whose image is missing or an error (nothing to hash). */
 const HASH = 'a'.repeat(64);
@@ -152,6 +154,36 @@ void describe('processor', () => {
     assert.deepEqual(result?.lines[0]?.bbox, { x0: 5, y0: 10, x1: 55, y1: 20 }, 'boxes are in the pixels of the uploaded image');
     assert.deepEqual(result?.image, { width: 100, height: 50, format: 'png' });
     assert.equal(f.records.remembered.size, 1);
+  });
+
+  void it('reads a job asking for paddle with paddle on a tesseract worker: its result says so and its dedupe key names paddle', async () => {
+    const f = fixture();
+    const asked: (string | undefined)[] = [];
+    const router = new EngineRouter({
+      engines: [
+        { name: 'tesseract', model: 'fast' },
+        { name: 'paddle', model: 'PP-OCRv4' },
+      ],
+      open: async (name) => ({
+        recognize: async (_image, request) => {
+          asked.push(request.engine);
+          return { text: `read by ${name}\n`, lines: [], meanConfidence: 90 };
+        },
+        close: async () => {},
+      }),
+      log: silentLogger(),
+    });
+    await router.start();
+    const options = { pageSegmentation: 'auto' as const, engine: 'paddle' as const };
+    const message = { ...f.message, options };
+    const settlement = await createProcessor({ ...f.deps, engine: router, engineInfo: { name: 'tesseract', model: 'fast' } })({
+      body: message,
+      deliveryCount: 0,
+    });
+    assert.equal(settlement.outcome, 'succeeded');
+    const result = f.blobs.results.get(message.jobId);
+    assert.deepEqual([result?.text, result?.engine, asked], ['read by paddle\n', { name: 'paddle', model: 'PP-OCRv4' }, ['paddle']]);
+    assert.deepEqual([...f.records.remembered.keys()], [dedupeKey(message.contentHash, message.languages, options)]);
   });
 
   void it('reports a finished job right after its terminal record write, before the dedupe entry, and not when it is retried', async () => {
