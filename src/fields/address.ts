@@ -56,12 +56,13 @@ function fixAddressWords(text: string): string {
 
 /**
  * Words of Malaysian addresses in general (street, building and area kinds, states and territories, the country;
- * no place names) that OCR misreads by a character: SEANGOR, GELANGOR, Perindustian, Henara, L01 for LOT, JA:AN.
+ * no place names, and no word spelt two ways, as COMPLEKS and KOMPLEKS are) that OCR misreads by a character:
+ * SEANGOR, GELANGOR, Perindustian, Henara, L01 for LOT, JA:AN.
  */
 const ADDRESS_VOCABULARY = [
   ...ADDRESS_WORDS,
   ...['TAMAN', 'BANDAR', 'KAWASAN', 'PERINDUSTRIAN', 'INDUSTRIAL', 'PERSIARAN', 'SEKSYEN', 'KAMPUNG', 'MUKIM', 'PUSAT'],
-  ...['FLOOR', 'GROUND', 'TINGKAT', 'BLOCK', 'UNIT', 'WISMA', 'MENARA', 'BANGUNAN', 'KOMPLEKS', 'SULTAN'],
+  ...['FLOOR', 'GROUND', 'TINGKAT', 'BLOCK', 'UNIT', 'WISMA', 'MENARA', 'BANGUNAN', 'SULTAN'],
   ...['JOHOR', 'KEDAH', 'KELANTAN', 'MELAKA', 'PAHANG', 'PENANG', 'PINANG', 'PERAK', 'PERLIS', 'SABAH', 'SARAWAK', 'TERENGGANU'],
   ...['NEGERI', 'SEMBILAN', 'PUTRAJAYA', 'LABUAN', 'MALAYSIA', 'DARUL', 'EHSAN', 'TAKZIM', 'BAHRU'],
 ];
