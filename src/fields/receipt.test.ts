@@ -123,6 +123,8 @@ void describe('receipt fields', () => {
     ['SDN BHD misread as SIN BHD or SDN 3HD is read back', lines('KEDAI MAJU (SETIA) SIN 3HD'), 'KEDAI MAJU (SETIA) SDN BHD'],
     ['a date or registration label after the legal form is cut', lines('KEDAI MAJU SDN BHD 09Apr2018 18:26'), 'KEDAI MAJU SDN BHD'],
     ['a registration label in brackets after the legal form is cut', lines('KEDAI MAJU SDN BHD (CO.NO 12345-A)'), 'KEDAI MAJU SDN BHD'],
+    ['a notice above the name is not the name', lines('GOODS SOLD ARE NOT RETURNABLE', 'MAJU CASH & CARRY', 'NO. 15, JLN SATU'), 'MAJU CASH & CARRY'],
+    ['SDN BHD with S read as 5 is read back', lines('KEDAI MAJU 5DN BHD'), 'KEDAI MAJU SDN BHD'],
     ['Sdn Bhd with letters dropped (Sd Bd) is read back', lines('Kedai Maju Restaurants Sd Bd', '(65351-M)'), 'Kedai Maju Restaurants SDN BHD'],
     [
       'a name with its registration number in brackets on the same line is the name',
@@ -144,6 +146,9 @@ void describe('receipt fields', () => {
     ['the first date printed when no line is labelled', lines('KEDAI MAJU', '12/03/2018 10:25', 'TOTAL 9.00'), '2018-03-12'],
     ['the dated line over an item code that reads as a date', lines('CK 11-22-31 - 10/400', 'Date: 19/09/2017'), '2017-09-19'],
     ['a four-digit year over a reference number with slashes', lines('SP-NULL-18/06/04-1016956', ': 04/06/2018'), '2018-06-04'],
+    ['a date that lost the separator between day and month, when no line has a whole one', lines('KEDAI MAJU', '2703/2018 No.:CS-20242'), '2018-03-27'],
+    ['a whole date wins over one that lost a separator', lines('INV 0112/2018', 'Date: 05/03/2018'), '2018-03-05'],
+    ['no date from four digits that are not a day and a month', lines('KEDAI MAJU', 'REF 4513/2018'), undefined],
     ['no date when none is printed', lines('KEDAI MAJU', 'TOTAL 9.00'), undefined],
   ];
   for (const [name, input, value] of dates) void it(`date: ${name}`, () => assert.equal(findDate(input)?.value, value));

@@ -22,16 +22,18 @@ export interface ReceiptFields {
 
 /** Legal-form words: a top line carrying one is the merchant's registered name. The long ones may be glued to the name (ABCHOTRADING). */
 const COMPANY_SUFFIX = /(SDN\.? ?BHD|ENTERPRISE|TRADING)\b|\b(BHD|S\/B|CO\.|COMPANY|LTD|LIMITED|INC|LLC|GMBH|PLC|PERNIAGAAN|SYARIKAT)\b/iu;
-const NOT_A_NAME = /\b(TAX INVOICE|IN[VU]\w{0,2}ICE|RECEIPT|CASH ?BILL|WELCOME|THANK|PLEASE|GST|REG|TEL|FAX|PHONE|DATE|TIME|ORDER)\b/iu;
+// A shop's notice is not its name either: GOODS SOLD ARE NOT RETURNABLE, NO REFUND.
+const NOT_A_NAME =
+  /\b(TAX INVOICE|IN[VU]\w{0,2}ICE|RECEIPT|CASH ?BILL|WELCOME|THANK|PLEASE|GST|REG|TEL|FAX|PHONE|DATE|TIME|ORDER|RETURNABLE|REFUND|EXCHANGEABLE)\b|\bGOODS\s?SOLD/iu;
 
 /** A contact or tax line: TEL, FAX, GST, an e-mail or web address (an @ in a shop name, NYONYA COLORS @ 1 UTAMA, is not one). */
 const CONTACT = /\b(TEL|FAX|GST|E-?MAIL|WWW)|\w@[\w-]+\.\w/iu;
 /** Below this line confidence (0-100) a header line is taken for a logo or noise, not the merchant's name. */
 const NOISE_CONFIDENCE = 50;
-/** OCR misreads of SDN BHD (SON BHD, SIN BHD, SDN 8HD, SDN3HD, SDN BND, Sd Bd) and S/B: the legal form is a fixed phrase, so it is read back as one. */
+/** OCR misreads of SDN BHD (SON BHD, SIN BHD, 5DN BHD, SDN 8HD, SDN3HD, SDN BND, Sd Bd) and S/B: the legal form is a fixed phrase, so it is read back as one. */
 const fixLegalForm = (text: string): string =>
   text
-    .replace(/\bS[DO0I]N(\.?\s?)[B83][HN]D\b/giu, (form: string, gap: string) => (/^SDN\.?\s?BHD$/iu.test(form) ? form : `SDN${gap}BHD`))
+    .replace(/(?<![\p{L}\d])[S5][DO0I]N(\.?\s?)[B83][HN]D\b/giu, (form: string, gap: string) => (/^SDN\.?\s?BHD$/iu.test(form) ? form : `SDN${gap}BHD`))
     // With letters dropped (Sd Bd, SDN BD) only when the two words stand apart.
     .replace(/\bS[DO0I]N?(\.?\s)[B83][HN]?D\b/giu, (form: string, gap: string) => (/^SDN\.?\s?BHD$/iu.test(form) ? form : `SDN${gap}BHD`))
     // S/B read as 5/B or 5/D after a name word, closing the line or before the registration number (MART 5/B (519537-X));
@@ -108,6 +110,19 @@ export function findCompany(lines: readonly FieldLine[]): Field | undefined {
 const DATE_LINE = /DATE|\d{1,2}:\d{2}/iu;
 const FOUR_DIGIT_YEAR = /(?<!\d)(19|20)\d{2}(?!\d)/u;
 
+/** Day and month with the separator between them dropped, before a four-digit year: 2703/2018. */
+const DROPPED_SEPARATOR = /(?<![\d/.-])(\d{2})(\d{2})([/.-])((19|20)\d{2})(?![\d/.-])/u;
+
+/** When no line has a whole date: the first line with one that lost the separator between day and month, at lower confidence. */
+function droppedSeparator(lines: readonly FieldLine[]): Field | undefined {
+  for (let i = 0; i < lines.length; i++) {
+    const m = DROPPED_SEPARATOR.exec(lines[i]!.text);
+    const iso = m && parseDate(`${m[1]}${m[3]}${m[2]}${m[3]}${m[4]}`);
+    if (iso) return { value: iso, lines: [i], confidence: confidenceOf(lines, [i], 0.6) };
+  }
+  return undefined;
+}
+
 /** The receipt's date as ISO 8601: on a labelled or timed line with a four-digit year if there is one, else the first date printed. */
 export function findDate(lines: readonly FieldLine[]): Field | undefined {
   let best: { score: number; field: Field } | undefined;
@@ -118,7 +133,7 @@ export function findDate(lines: readonly FieldLine[]): Field | undefined {
     const score = (DATE_LINE.test(text) ? 2 : 0) + (FOUR_DIGIT_YEAR.test(text) ? 1 : 0);
     if (!best || score > best.score) best = { score, field: { value: iso, lines: [i], confidence: confidenceOf(lines, [i]) } };
   }
-  return best?.field;
+  return best?.field ?? droppedSeparator(lines);
 }
 
 /** Every receipt field the lines support. */
