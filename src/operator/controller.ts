@@ -6,7 +6,7 @@ import type { Logger } from '../shared/logger.ts';
 import { LABELS, FIELD_MANAGER } from '../contract/labels.ts';
 import { EventRecorder } from './events.ts';
 import type { KubeClient } from './kube-http/client.ts';
-import { ApiWriter, CacheReader, WatchedKind, eventSink, secretSource, sources, trimChild, trimPipeline, trimPod } from './kube.ts';
+import { ApiWriter, CacheReader, WatchedKind, eventSink, secretSource, sources, trimChild, trimPipeline, trimPod, trimScaledObject } from './kube.ts';
 import { ChildChanges, PipelineChanges } from './child-changes.ts';
 import { PodChanges } from './pod-changes.ts';
 import type { OperatorMetrics } from './metrics.ts';
@@ -58,6 +58,12 @@ export class Controller {
     this.#secrets = new WatchedKind<KubernetesObject>(client, src.secrets, namespaces, undefined, log, 'metadata');
     const managed = `${LABELS.managedBy}=${FIELD_MANAGER}`;
     this.#children = src.children.map((s) => new WatchedKind<KubernetesObject>(client, s, namespaces, managed, log, trimChild));
+    // KEDA ScaledObjects are desired only with a Prometheus URL (desired/index.ts); then they are
+    // watched like every child (skipped when unchanged, put back on drift, deleted when no longer
+    // desired), as an optional kind: without KEDA (or its RBAC) the cache stays empty and is
+    // looked for again every minute (kube.ts OPTIONAL_KIND_RECHECK_MS).
+    if (opts.scaling?.prometheusUrl)
+      this.#children.push(new WatchedKind<KubernetesObject>(client, src.scaledObjects, namespaces, managed, log, trimScaledObject));
     // Pod templates carry the child labels (ours win over spec.pod.labels): only pipeline pods match.
     const podSelector = `${managed},${LABELS.pipeline}`;
     this.#pods = new WatchedKind<V1Pod>(client, src.pods, namespaces, podSelector, log, (o) => trimPod(o));

@@ -1,7 +1,8 @@
 import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubernetesObject, V1Deployment, V1ManagedFieldsEntry } from '@kubernetes/client-node';
-import { objectPath, reduceManagedFields, statusPatch, trimChild } from './kube.ts';
+import { childFingerprint } from './child-changes.ts';
+import { objectPath, reduceManagedFields, statusPatch, trimChild, trimScaledObject } from './kube.ts';
 import { WATCH_RETRY, watchQuery, watchRetryDelay } from './kube-http/informer.ts';
 import { appliesReplicas } from './reconcile/apply.ts';
 import { deploymentFacts } from './reconcile/gather.ts';
@@ -132,6 +133,30 @@ void test('a Deployment from a list (no kind on items) is trimmed too; other kin
   assert.deepEqual([trimmed.spec, trimmed.status], [hpa.spec, hpa.status]);
 });
 
+void test("a ScaledObject is cached with its spec and lean metadata, without KEDA's status; its fingerprint ignores status changes", () => {
+  const so = {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ScaledObject',
+    metadata: {
+      name: 'p-worker',
+      generation: 2,
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"big":1}', keep: 'me' },
+      managedFields: [{ manager: 'keda', operation: 'Update', subresource: 'status', fieldsV1: { 'f:status': { 'f:conditions': {} } } }],
+    },
+    spec: { maxReplicaCount: 3, triggers: [{ type: 'prometheus' }] },
+    status: { conditions: [{ type: 'Ready', status: 'True' }], lastActiveTime: '2026-01-01T00:00:00Z' },
+  };
+  const trimmed = trimScaledObject(so) as typeof so;
+  assert.equal(trimmed.status, undefined);
+  assert.deepEqual(trimmed.spec, so.spec);
+  assert.deepEqual(trimmed.metadata.annotations, { keep: 'me' });
+  assert.deepEqual(trimmed.metadata.managedFields, [
+    { manager: 'keda', operation: 'Update', time: undefined, subresource: 'status', fieldsV1: { 'f:status': {} } },
+  ]);
+  const later = trimScaledObject({ ...so, status: { ...so.status, lastActiveTime: '2026-01-01T00:01:00Z' } } as KubernetesObject);
+  assert.equal(childFingerprint(later), childFingerprint(trimmed));
+});
+
 void describe('the REST path of a written object', () => {
   const meta = { name: 'p-api', namespace: 'ns' };
   const cases: { name: string; obj: KubernetesObject; path: string }[] = [
@@ -142,7 +167,7 @@ void describe('the REST path of a written object', () => {
     },
     { name: 'a Service lives under the core group', obj: { apiVersion: 'v1', kind: 'Service', metadata: meta }, path: '/api/v1/namespaces/ns/services/p-api' },
     {
-      name: 'a KEDA ScaledObject is written though it is not watched',
+      name: 'a KEDA ScaledObject (watched only where KEDA is served)',
       obj: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: meta },
       path: '/apis/keda.sh/v1alpha1/namespaces/ns/scaledobjects/p-api',
     },

@@ -18,13 +18,25 @@ import type { ClusterReader, RawPipeline } from './reconcile/gather.ts';
 import type { StatusWriter } from './reconcile/reconciler.ts';
 import type { SecretSource, SecretStore } from './secret-store.ts';
 
-/** One watched kind: what it is, where its collection lives, and (metadata-only kinds) the representation to ask for. */
+/**
+ * One watched kind: what it is, where its collection lives, (metadata-only kinds) the
+ * representation to ask for, and (kinds a cluster may lack) how often to look for it again.
+ */
 interface Source {
   apiVersion: string;
   kind: string;
   path: (ns?: string) => string;
   accept?: { list: string; watch: string };
+  /** A CRD that may not be installed or permitted: 404/403 is an empty cache, listed again every recheckMs (informer.ts). */
+  optional?: { recheckMs: number };
 }
+
+/**
+ * How often an optional kind that is not served (KEDA not installed) or not permitted (the
+ * chart's keda.enabled false) is listed again: KEDA installed later is picked up within this,
+ * without a restart. One GET per minute and namespace costs nothing measurable.
+ */
+export const OPTIONAL_KIND_RECHECK_MS = 60_000;
 
 const nsPath = (prefix: string, plural: string) => (ns?: string) => (ns ? `${prefix}/namespaces/${ns}/${plural}` : `${prefix}/${plural}`);
 /** apiVersion, kind and path of a child kind, from the one list in src/contract/kinds.ts. */
@@ -42,8 +54,15 @@ export function sources() {
   // Pods of pipelines, trimmed to what the pod checks read (trimPod).
   const pods: Source = { apiVersion: 'v1', kind: 'Pod', path: nsPath('/api/v1', 'pods') };
   const children: Source[] = [MANAGED_KINDS.deployment, MANAGED_KINDS.service, MANAGED_KINDS.hpa, MANAGED_KINDS.pdb, MANAGED_KINDS.networkPolicy].map(managed);
-  return { pipelines, secrets, pods, children };
+  // KEDA's ScaledObject: watched like the children above, but only where ScaledObjects can be
+  // desired (the controller adds it with --prometheus-url) and optional: a cluster without
+  // KEDA has no such API, and the chart grants it only with keda.enabled.
+  const scaledObjects: Source = { ...managed(SCALED_OBJECTS), optional: { recheckMs: OPTIONAL_KIND_RECHECK_MS } };
+  return { pipelines, secrets, pods, children, scaledObjects };
 }
+
+/** KEDA's ScaledObject collection (not in MANAGED_KINDS: not every cluster serves it). */
+const SCALED_OBJECTS: ManagedKind = { apiVersion: KEDA_API_VERSION, kind: SCALED_OBJECT_KIND, plural: 'scaledobjects' };
 
 /** Accept headers that make the API server send PartialObjectMetadata(List): metadata, never data. */
 const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
@@ -157,6 +176,16 @@ export function trimChild(o: KubernetesObject): KubernetesObject {
   } as V1Deployment;
 }
 
+/**
+ * What the ScaledObject cache keeps: lean metadata and the spec (what the apply compares); not
+ * KEDA's status, which nothing here reads (the worker HPA's status comes from KEDA's HPA) and
+ * whose every change would otherwise wake a reconcile (child-changes.ts).
+ */
+export function trimScaledObject(o: KubernetesObject): KubernetesObject {
+  const { status: _status, ...rest } = o as KubernetesObject & { status?: unknown };
+  return { ...rest, metadata: leanMetadata(o.metadata) };
+}
+
 /** A pipeline as cached: lean metadata (status and spec are what reconcile reads). */
 export const trimPipeline = (o: KubernetesObject): KubernetesObject => ({ ...o, metadata: leanMetadata(o.metadata) });
 
@@ -188,6 +217,7 @@ export class WatchedKind<T extends KubernetesObject> {
         trim,
         log: log.child({ kind: source.kind, namespace: ns ?? '*' }),
         ...(source.accept ? { accept: source.accept } : {}),
+        ...(source.optional ? { optional: source.optional } : {}),
       }),
     }));
   }
@@ -275,11 +305,8 @@ export class CacheReader implements ClusterReader {
   }
 }
 
-/** Known REST collections of the kinds the reconciler writes: the managed kinds and KEDA's ScaledObject (kinds.ts says why it is not watched). */
-const WRITTEN_KINDS: readonly ManagedKind[] = [
-  ...Object.values(MANAGED_KINDS),
-  { apiVersion: KEDA_API_VERSION, kind: SCALED_OBJECT_KIND, plural: 'scaledobjects' },
-];
+/** Known REST collections of the kinds the reconciler writes: the managed kinds and KEDA's ScaledObject (watched only where KEDA is served, sources()). */
+const WRITTEN_KINDS: readonly ManagedKind[] = [...Object.values(MANAGED_KINDS), SCALED_OBJECTS];
 
 /** The REST path of one object of a kind the reconciler writes. */
 export function objectPath(obj: KubernetesObject): string {

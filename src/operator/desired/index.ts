@@ -22,7 +22,8 @@ export function desiredChildren(input: DesiredInput): KubernetesObject[] {
     workerHpa(input),
     // provider "keda": a ScaledObject instead of the worker HPA (KEDA makes and owns the
     // HPA). It needs the Prometheus URL (--prometheus-url) its trigger queries. It is not
-    // in MANAGED_KINDS (src/contract/kinds.ts): clusters without KEDA have no ScaledObject API to watch.
+    // in MANAGED_KINDS (src/contract/kinds.ts): clusters without KEDA have no ScaledObject API;
+    // the controller watches it as an optional kind (kube.ts sources) when it has the URL.
     input.scaling?.prometheusUrl ? kedaScaledObject(input, { prometheusUrl: input.scaling.prometheusUrl, plan: input.scaling.plan }) : undefined,
     pdb(input, 'worker'),
     // spec.networkPolicy.enabled only; disabling it later prunes both (the kind is in MANAGED_KINDS).
