@@ -330,8 +330,8 @@ void describe('helm chart', { skip }, () => {
 
     void it('keda.enabled grants access to KEDA ScaledObjects', async () => {
       const rules = operatorRules(await render({ set: { 'keda.enabled': true } }));
-      // applied with server-side apply, never watched (clusters without KEDA have no such API)
-      assert.deepEqual(verbsOn(rules, 'keda.sh', 'scaledobjects'), ['create', 'patch']);
+      // watched (an optional kind), server-side applied, and deleted when a pipeline leaves KEDA
+      assert.deepEqual(verbsOn(rules, 'keda.sh', 'scaledobjects'), ['create', 'delete', 'list', 'patch', 'watch']);
     });
 
     void it('rbac.aggregateToDefaultRoles false drops the roles for pipeline users', async () => {

@@ -116,10 +116,12 @@ the verbs and resources it uses. No wildcards: a test fails on any.
   resources: [networkpolicies]
   verbs: [list, watch, create, patch, delete]
 {{- if .Values.keda.enabled }}
-# KEDA ScaledObjects are applied, not watched (clusters without KEDA have no such API).
+# KEDA ScaledObjects: watched like the children above when the operator has a Prometheus
+# URL (an optional kind: without KEDA or this grant the operator looks again every minute),
+# applied, and deleted when a pipeline no longer uses KEDA.
 - apiGroups: [keda.sh]
   resources: [scaledobjects]
-  verbs: [create, patch]
+  verbs: [list, watch, create, patch, delete]
 {{- end }}
 # Pods of pipelines (label-selected, trimmed in memory to their status): why a pod does not
 # run (crash loop, unschedulable, image pull) becomes the pipeline's Degraded condition.
