@@ -20,9 +20,12 @@
 // shown (a page with /Rotate, a sideways label) is grouped the same way in its own reading frame, and every
 // line gets its 4-point quad (clockwise from the top-left of the text as read) beside its upright bbox.
 // Each line has its words (its text split at whitespace, as OCRed lines have them), each with a bbox and quad
-// in the same frame: a word's edges are exact where they are a text item's edges (pdfjs gives an item's start
-// and advance, not each glyph's), and inside an item the item's advance is shared out evenly among its
-// characters, so a word's box there is an estimate (good for monospace, within a character or so otherwise).
+// in the same frame. pdfjs's text content gives an item's start and advance, not each glyph's: a word's edges
+// are exact where they are an item's edges, and inside an item the item's advance is shared among its
+// characters by their glyphs' advances in the item's font, which the page's operator list shows (glyph
+// objects with their widths, after a setFont naming the same font as the item's fontName). That leaves out
+// character and word spacing (Tc, Tw) and kerning inside the item: within a fraction of a character. A
+// character the font never showed gets the font's mean advance, an item without a known font even shares.
 // Confidence is 100, of lines and words: the characters are the file's. A page that qualifies keeps any
 // invisible text it also has.
 import type { OcrLine, OcrWord } from '../../jobs/schema.ts';
@@ -139,6 +142,47 @@ interface TextItem {
   width: number;
   height: number;
   transform: number[];
+  /** pdfjs's name of the item's font, the one its operator list's setFont names. */
+  fontName?: string;
+}
+
+/** Each font's glyph advances by character (glyph units), from the glyphs pdfjs's operator list shows, keyed by pdfjs's font name. */
+export type FontAdvances = Map<string, Map<string, number>>;
+
+/** Records one shown glyph's advance in `font` (a ligature's shared among its characters; a character shown alone keeps its own). */
+function recordGlyph(font: Map<string, number>, glyph: unknown): void {
+  if (!glyph || typeof glyph !== 'object' || !('unicode' in glyph) || !('width' in glyph)) return;
+  const { unicode, width } = glyph;
+  if (typeof unicode !== 'string' || typeof width !== 'number' || !(width > 0)) return;
+  const chars = [...unicode];
+  for (const char of chars) if (chars.length === 1 || !font.has(char)) font.set(char, width / chars.length);
+}
+
+/** The advance of every character each font shows on the page. */
+export function fontAdvances(fnArray: readonly number[], argsArray: readonly unknown[], ops: Ops): FontAdvances {
+  const text = new Set([ops.showText, ops.showSpacedText, ops.nextLineShowText, ops.nextLineSetSpacingShowText]);
+  const fonts: FontAdvances = new Map();
+  let font: Map<string, number> | undefined;
+  for (const [i, fn] of fnArray.entries()) {
+    const args = argsArray[i] as unknown[] | null;
+    if (fn === ops.setFont && typeof args?.[0] === 'string') {
+      font = fonts.get(args[0]) ?? new Map<string, number>();
+      fonts.set(args[0], font);
+      continue;
+    }
+    // The glyphs are the last argument (after word and character spacing for nextLineSetSpacingShowText).
+    const glyphs = font && text.has(fn) ? args?.at(-1) : undefined;
+    if (Array.isArray(glyphs)) for (const glyph of glyphs) recordGlyph(font!, glyph);
+  }
+  return fonts;
+}
+
+/** Each character's share of the item's advance: its glyph's advance in the item's font, a character the font did not show its mean; undefined when the font showed none. */
+function weightsOf(item: TextItem, advances: FontAdvances | undefined): number[] | undefined {
+  const font = item.fontName === undefined ? undefined : advances?.get(item.fontName);
+  if (!font || font.size === 0) return undefined;
+  const mean = [...font.values()].reduce((sum, w) => sum + w, 0) / font.size;
+  return [...item.str].map((char) => font.get(char) ?? mean);
 }
 
 const isTextItem = (item: unknown): item is TextItem =>
@@ -151,6 +195,8 @@ const isTextItem = (item: unknown): item is TextItem =>
  */
 export interface Placed {
   text: string;
+  /** Each character's share of the advance (relative; see weightsOf); absent: an even share each. */
+  weights?: number[] | undefined;
   turn: number;
   x0: number;
   y0: number;
@@ -171,7 +217,7 @@ const turnOf = (from: [number, number], to: [number, number]): number =>
   ((Math.round(Math.atan2(to[1] - from[1], to[0] - from[0]) / (Math.PI / 2)) % 4) + 4) % 4;
 
 /** The item's box: its baseline run of `width`, from DESCENT below to ASCENT above, through the viewport, in its reading frame. */
-function place(item: TextItem, viewport: LayerViewport): Placed | undefined {
+function place(item: TextItem, viewport: LayerViewport, advances?: FontAdvances): Placed | undefined {
   const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0] = item.transform;
   const run = Math.hypot(a, b);
   const up = Math.hypot(c, d);
@@ -189,7 +235,7 @@ function place(item: TextItem, viewport: LayerViewport): Placed | undefined {
   const framed = corners.map(([x, y]) => TO_FRAME[turn]!(x, y));
   const us = framed.map((p) => p[0]);
   const vs = framed.map((p) => p[1]);
-  return { text: item.str, turn, x0: Math.min(...us), y0: Math.min(...vs), x1: Math.max(...us), y1: Math.max(...vs) };
+  return { text: item.str, weights: weightsOf(item, advances), turn, x0: Math.min(...us), y0: Math.min(...vs), x1: Math.max(...us), y1: Math.max(...vs) };
 }
 
 const centre = (p: Placed): number => (p.y0 + p.y1) / 2;
@@ -233,15 +279,21 @@ interface Glyph {
   y1: number;
 }
 
-/** The line's characters in order, each item's advance shared evenly among its characters, a space between items that are apart. */
+/** The line's characters in order, each item's advance shared among its characters by their glyphs' advances, a space between items that are apart. */
 function glyphsOf(line: readonly Placed[]): Glyph[] {
   const glyphs: Glyph[] = [];
   let previous: Placed | undefined;
   for (const item of line) {
     if (apart(previous, item)) glyphs.push({ char: ' ', x0: previous!.x1, x1: item.x0, y0: item.y0, y1: item.y1 });
     const chars = [...item.text];
-    const advance = (item.x1 - item.x0) / Math.max(1, chars.length);
-    chars.forEach((char, i) => glyphs.push({ char, x0: item.x0 + i * advance, x1: item.x0 + (i + 1) * advance, y0: item.y0, y1: item.y1 }));
+    const weights = item.weights?.length === chars.length ? item.weights : chars.map(() => 1);
+    const total = weights.reduce((sum, w) => sum + w, 0) || 1;
+    let at = item.x0;
+    for (const [i, char] of chars.entries()) {
+      const advance = ((item.x1 - item.x0) * weights[i]!) / total;
+      glyphs.push({ char, x0: at, x1: at + advance, y0: item.y0, y1: item.y1 });
+      at += advance;
+    }
     previous = item;
   }
   return glyphs;
@@ -300,8 +352,8 @@ function lineOf(line: readonly Placed[], viewport: LayerViewport): OcrLine {
 }
 
 /** Lines of the page's text items (left-to-right text first, then each other direction), boxes in viewport pixels, confidence 100. */
-export function textLayerLines(items: readonly unknown[], viewport: LayerViewport): OcrLine[] {
-  const placed = items.filter(isTextItem).flatMap((item) => (item.str.trim() === '' ? [] : (place(item, viewport) ?? [])));
+export function textLayerLines(items: readonly unknown[], viewport: LayerViewport, advances?: FontAdvances): OcrLine[] {
+  const placed = items.filter(isTextItem).flatMap((item) => (item.str.trim() === '' ? [] : (place(item, viewport, advances) ?? [])));
   return [0, 1, 2, 3]
     .flatMap((turn) => groupLines(placed.filter((p) => p.turn === turn)))
     .map((line) => lineOf(line, viewport))
@@ -313,7 +365,7 @@ export async function readTextLayer(page: LayerPage, viewport: LayerViewport, op
   const [x0 = 0, y0 = 0, x1 = 0, y1 = 0] = page.view;
   const { fnArray, argsArray } = await page.getOperatorList();
   if (!usesTextLayer(pageInk(fnArray, argsArray, ops, Math.abs((x1 - x0) * (y1 - y0))))) return undefined;
-  const lines = textLayerLines((await page.getTextContent()).items, viewport);
+  const lines = textLayerLines((await page.getTextContent()).items, viewport, fontAdvances(fnArray, argsArray, ops));
   if (lines.length === 0) return undefined;
   return { source: 'text-layer', width: Math.round(viewport.width), height: Math.round(viewport.height), text: lines.map((l) => l.text).join('\n'), lines };
 }
