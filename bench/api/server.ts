@@ -3,6 +3,7 @@
 // and the Service Bus stand-in (connection strings from the environment).
 // BENCH_MODE=memory: the real app with the in-process store ("API overhead
 // without storage"). BENCH_MODE=bare: a bare Fastify route (the anchor).
+// The app listens as src/api/main.ts does (src/api/listen.ts); the bare route on Fastify's one socket.
 // Prints "ready <port>" on stdout. Both stores get one finished job to make cache hits.
 import { ServiceBusClient } from '@azure/service-bus';
 import fastify from 'fastify';
@@ -19,6 +20,7 @@ import {
 } from '../../src/jobs/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import { ApiKeys } from '../../src/api/auth.ts';
+import { listenAccepting } from '../../src/api/listen.ts';
 import { testConfig } from '../../test/support/api-config.ts';
 import { ServiceBusJobQueue } from '../../src/api/queue.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
@@ -92,10 +94,19 @@ async function main(): Promise<void> {
     await seed(async (r) => blobs.writeResult(r), records);
     app = await buildApp({ config, records, blobs, queue: new MemoryQueue(), keys, logger: silentLogger() });
   }
-  await app.listen({ port, host: '127.0.0.1', backlog: 4096 });
-  process.stdout.write(`ready ${(app.server.address() as { port: number }).port}\n`);
+  // Listens as src/api/main.ts does (several accepting sockets); BENCH_ACCEPT_SOCKETS=1 listens on Fastify's one socket, for comparison.
+  const sockets = process.env.BENCH_ACCEPT_SOCKETS ? Number(process.env.BENCH_ACCEPT_SOCKETS) : undefined;
+  const listening = await listenAccepting(app, { port, host: '127.0.0.1', backlog: 4096, ...(sockets ? { sockets } : {}) });
+  process.stdout.write(`ready ${listening.port}\n`);
   // Exit by draining the event loop (so --cpu-prof can write its profile); force after 3 s.
-  process.once('SIGTERM', () => void app.close().then(() => setTimeout(() => process.exit(0), 3_000).unref()));
+  process.once(
+    'SIGTERM',
+    () =>
+      void listening
+        .close()
+        .then(() => app.close())
+        .then(() => setTimeout(() => process.exit(0), 3_000).unref()),
+  );
 }
 
 await main();

@@ -17,6 +17,7 @@ import { createLogger, type Logger } from '../shared/logger.ts';
 import { handleShutdown } from '../shared/shutdown.ts';
 import { buildApp } from './app.ts';
 import { HELP, configFromEnv, loadApiKeys } from './config.ts';
+import { listenAccepting, type Listening } from './listen.ts';
 import { ApiMetrics } from './metrics.ts';
 import { ServiceBusJobQueue } from './queue.ts';
 import { RecoveryRunner } from './recovery/runner.ts';
@@ -65,6 +66,8 @@ async function main(): Promise<void> {
       })
     : undefined;
 
+  // Set once listening; the shutdown handler is in place before, for a signal during start-up.
+  const accepting: { listening?: Listening } = {};
   handleShutdown({
     log,
     // within the default 30 s terminationGracePeriodSeconds of the API pods
@@ -72,13 +75,15 @@ async function main(): Promise<void> {
     stop: async () => {
       log.info('Closing: no new connections, finishing in-flight requests');
       await recovery?.stop();
+      await accepting.listening?.close();
       await app.close();
       await queue.close();
     },
   });
 
-  // A deep accept backlog: bursts of thousands of connections queue in the kernel instead of being refused.
-  await app.listen({ port: config.port, host: '0.0.0.0', backlog: 4096 });
+  // A deep accept backlog: bursts of thousands of connections queue in the kernel instead of being refused;
+  // several accepting sockets (listen.ts): a saturated server still accepts them in a few passes, not one per pass.
+  accepting.listening = await listenAccepting(app, { port: config.port, host: '0.0.0.0', backlog: 4096 });
   const adminPort = await listenAdmin(app.admin, config.adminPort, log);
   recovery?.start();
   const internalPort = await listenInternal(app, config.podIp, config.internalPort, log);
