@@ -10,8 +10,8 @@ export const ResultFormat = z
   .enum(['json', 'text', 'hocr', 'tsv', 'pdf'])
   .default('json')
   .describe(
-    'json: the result object (default); text: plain text, pages split by form feeds; hocr: hOCR 1.2 XHTML with lines and words; tsv: tesseract TSV columns, a row per page, line and word; ' +
-      "pdf: a searchable PDF of the job's input (./pdf.ts).",
+    'json: the result object (default); text: plain text, pages split by form feeds; hocr: hOCR 1.2 XHTML with lines and words (x_quad for a slanted box); ' +
+      "tsv: tesseract TSV columns, a row per page, line and word; pdf: a searchable PDF of the job's input, its text in any script (./pdf.ts).",
   );
 export type ResultFormat = z.infer<typeof ResultFormat>;
 

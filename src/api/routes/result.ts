@@ -119,7 +119,7 @@ export function jobResultRoute({
         schema: OcrResultSchema,
         alternatives: {
           [RENDERERS.text.contentType]: textSchema('Plain text; pages separated by a form feed (U+000C).'),
-          [RENDERERS.hocr.contentType]: textSchema('hOCR 1.2 (XHTML).'),
+          [RENDERERS.hocr.contentType]: textSchema('hOCR 1.2 (XHTML); a line or word whose quad is not its bbox also has x_quad x1 y1 x2 y2 x3 y3 x4 y4.'),
           [RENDERERS.tsv.contentType]: textSchema('Tab-separated rows under the header line, one per page and per line.'),
           [PDF_CONTENT_TYPE]: { type: 'string', format: 'binary', description: 'A searchable PDF: the input pages with an invisible text layer.' },
         },
