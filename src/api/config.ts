@@ -189,7 +189,7 @@ export const SETTINGS = [
     type: 'list',
     help:
       'Comma-separated OCR engines (tesseract, paddle) a job may ask for, the pipeline engine first: a job naming another is refused ' +
-      '(ENGINE_NOT_ALLOWED), a job naming none is recorded with the first. Unset: any engine, and a job naming none is left to the worker.',
+      '(ENGINE_NOT_ALLOWED); a job naming none is read by the first, which its dedupe key names. Unset: any engine.',
   },
   {
     name: 'maxUploadBytes',

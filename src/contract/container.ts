@@ -51,7 +51,7 @@ export const ENV = {
   ocrEngine: 'OCR_ENGINE',
   /**
    * Comma list, the pipeline engine first: the engines a job may ask for (spec.ocr.requestEngines as resolved). The API refuses
-   * others and records the first on jobs that name none; the worker loads the others on their first job.
+   * others and keys the results of jobs naming none by the first; the worker loads the others on their first job.
    */
   requestEngines: 'OCR_REQUEST_ENGINES',
   /** auto | best | fast (spec.ocr.tesseractModel; the worker resolves auto from the files it finds). */

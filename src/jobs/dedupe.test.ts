@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dedupeKey } from './dedupe.ts';
+import { dedupeKey, dedupeKeysOf } from './dedupe.ts';
 
 const HASH = 'a'.repeat(64);
 
@@ -19,6 +19,24 @@ const cases: { name: string; a: Parameters<typeof dedupeKey>; b: Parameters<type
     same: false,
   },
   {
+    name: "a job naming the pipeline's engine and one naming none share a key (the API and worker pass the pipeline engine)",
+    a: [HASH, ['eng'], { pageSegmentation: 'auto', engine: 'paddle' }],
+    b: [HASH, ['eng'], { pageSegmentation: 'auto' }, 'paddle'],
+    same: true,
+  },
+  {
+    name: 'a job naming none on a paddle pipeline and one on a tesseract pipeline (spec.ocr.engine changed) get different keys',
+    a: [HASH, ['eng'], { pageSegmentation: 'auto' }, 'paddle'],
+    b: [HASH, ['eng'], { pageSegmentation: 'auto' }, 'tesseract'],
+    same: false,
+  },
+  {
+    name: 'the pipeline engine does not change the key of a job naming its own engine',
+    a: [HASH, ['eng'], { pageSegmentation: 'auto', engine: 'tesseract' }, 'paddle'],
+    b: [HASH, ['eng'], { pageSegmentation: 'auto', engine: 'tesseract' }],
+    same: true,
+  },
+  {
     name: 'two paddle jobs with their languages in another order share a key',
     a: [HASH, ['eng', 'chi_sim'], { pageSegmentation: 'auto', engine: 'paddle' }],
     b: [HASH, ['chi_sim', 'eng'], { pageSegmentation: 'auto', engine: 'paddle' }],
@@ -32,4 +50,16 @@ for (const c of cases) {
 void test('a job without an engine keeps the key it had before engines were part of it', () => {
   // The key of {"h":"aaa…","l":["eng"],"o":{"pageSegmentation":"auto"}} as the code before engines computed it: results cached then still answer.
   assert.equal(dedupeKey(HASH, ['eng'], { pageSegmentation: 'auto' }), '61a9d2fe9852d6bbf912172540c9c186f709210b4ad5ed45d129a0df049c676d');
+});
+
+void test('forgetting a job naming no engine covers the key of each engine and the key without one; a job naming one, its own', () => {
+  const none = { pageSegmentation: 'auto' as const };
+  assert.deepEqual(dedupeKeysOf(HASH, ['eng'], none), [
+    dedupeKey(HASH, ['eng'], none),
+    dedupeKey(HASH, ['eng'], none, 'tesseract'),
+    dedupeKey(HASH, ['eng'], none, 'paddle'),
+  ]);
+  assert.equal(new Set(dedupeKeysOf(HASH, ['eng'], none)).size, 3);
+  const paddle = { pageSegmentation: 'auto' as const, engine: 'paddle' as const };
+  assert.deepEqual(dedupeKeysOf(HASH, ['eng'], paddle), [dedupeKey(HASH, ['eng'], paddle)]);
 });

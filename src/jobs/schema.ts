@@ -23,7 +23,7 @@ export const OcrOptions = z
     pageSegmentation: PageSegmentation.default('auto'),
     engine: OcrEngineName.optional().describe(
       "The engine that reads the job: tesseract (every language of the pipeline) or paddle (eng and chi_sim only). Absent: the pipeline's engine " +
-        "(spec.ocr.engine), which the API then records here. 400 ENGINE_NOT_ALLOWED for an engine the pipeline's spec.ocr.requestEngines leaves " +
+        "(spec.ocr.engine). 400 ENGINE_NOT_ALLOWED for an engine the pipeline's spec.ocr.requestEngines leaves " +
         'out, ENGINE_LANGUAGE_UNSUPPORTED for paddle with another language. result.engine says the engine that read it.',
     ),
   })

@@ -19,6 +19,7 @@
 // timeouts, record failed and dead-letter. Without retries, or when the retry cannot be scheduled:
 // abandon, and on the last delivery the broker allows, record failed first.
 import { BlobMissingError, BlobTooLargeError, type JobBlobs } from '../jobs/blobs.ts';
+import { OCR_ENGINES } from '../contract/image.ts';
 import { dedupeKey, sha256Hex } from '../jobs/dedupe.ts';
 import { parseJobMessage, retryStateOf, type RetryState } from '../jobs/queue.ts';
 import { JobNotFoundError, type JobRecords } from '../jobs/records.ts';
@@ -362,7 +363,9 @@ async function store(stages: Stages, job: JobMessage, candidate: OcrResult): Pro
     patch: { finishedAt: result.completedAt },
   });
   stages.finished?.(job);
-  await stages.records.rememberResult(job.pipeline, dedupeKey(job.contentHash, job.languages, job.options), job.jobId);
+  // Keyed by the engine that read it (the job's own, or this pipeline's for a job naming none), as the API looks it up.
+  const readBy = OCR_ENGINES.find((engine) => engine === result.engine?.name);
+  await stages.records.rememberResult(job.pipeline, dedupeKey(job.contentHash, job.languages, job.options, readBy), job.jobId);
   return result;
 }
 

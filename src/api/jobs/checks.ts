@@ -29,8 +29,8 @@ export interface PipelineLimits {
   /** Languages the pipeline's workers have loaded; a job that names none is read with all of them. */
   languages: readonly string[];
   /**
-   * The engines a job may ask for (OCR_REQUEST_ENGINES, the pipeline engine first; it reads jobs that name none).
-   * Undefined (the variable unset): any engine, and a job without one is left without one for the worker to decide.
+   * The engines a job may ask for (OCR_REQUEST_ENGINES, the pipeline engine first; it reads jobs that name none and
+   * is part of their dedupe key). Undefined (the variable unset): any engine.
    */
   engines?: readonly OcrEngineName[] | undefined;
   /** Largest image accepted, in bytes. */
@@ -63,7 +63,7 @@ export function checkWebhookUrl(limits: PipelineLimits, url: string): void {
   }
 }
 
-/** Checks languages, engine and webhook against the pipeline and fills in defaults (every pipeline language; pageSegmentation auto; the pipeline engine). */
+/** Checks languages, engine and webhook against the pipeline and fills in defaults (every pipeline language; pageSegmentation auto). */
 export function settleRequest(limits: PipelineLimits, request: JobRequest): SettledRequest {
   // Every pipeline language, not its first alone: tesseract reads with only the languages a job carries, so an eng, deu
   // pipeline would read a German page with eng alone and lose its umlauts (Bäckerei -> Backerei, Straße -> StraRe).
@@ -80,8 +80,10 @@ export function settleRequest(limits: PipelineLimits, request: JobRequest): Sett
 }
 
 /**
- * The engine a job is read by, recorded in its options (and so in its token, message and dedupe key): the one it asks for
- * when the pipeline allows it and it reads every language of the job, else the pipeline engine when the job names none.
+ * The engine a job asks for, checked: one the pipeline allows that reads every language of the job. It is recorded in the
+ * job's options (and so in its token, message and dedupe key). A job naming none is left without one, so its record and
+ * message are what workers and API replicas of before engines read; the pipeline engine reads it, and its dedupe key
+ * names that engine (JobCommands passes it to dedupeKey).
  */
 export function settleEngine(
   limits: Pick<PipelineLimits, 'engines'>,
@@ -89,7 +91,7 @@ export function settleEngine(
   languages: readonly string[],
 ): OcrEngineName | undefined {
   const allowed = limits.engines;
-  if (asked === undefined) return allowed?.[0];
+  if (asked === undefined) return undefined;
   if (allowed && !allowed.includes(asked)) {
     throw new ApiError('ENGINE_NOT_ALLOWED', `This pipeline does not let jobs ask for ${asked}; it allows ${allowed.join(', ')}.`, { engine: asked, allowed });
   }

@@ -210,7 +210,7 @@ export class JobCommands {
     let hit: Awaited<ReturnType<ResultCache['lookup']>>;
     try {
       settled = settleRequest(this.limits, request);
-      hit = await this.results.lookup(dedupeKey(contentHash, settled.languages, settled.options));
+      hit = await this.results.lookup(dedupeKey(contentHash, settled.languages, settled.options, this.limits.engines?.[0]));
     } catch (error) {
       await dropInput('Failed to delete input of a refused upload');
       throw error;
@@ -270,7 +270,11 @@ export class JobCommands {
     const now = this.timestamp();
     const record: JobRecord = { ...this.newRecord(request, settled, 'succeeded', caller), contentHash, resultOf, queuedAt: now, finishedAt: now };
     if (settled.webhookUrl) return await this.records.create(record);
-    const id = this.tokens.derivedJobId([caller.name, dedupeKey(contentHash, settled.languages, settled.options), request.fileName ?? '']);
+    const id = this.tokens.derivedJobId([
+      caller.name,
+      dedupeKey(contentHash, settled.languages, settled.options, this.limits.engines?.[0]),
+      request.fileName ?? '',
+    ]);
     const nowMs = this.clock();
     const known = this.repeatHits.get(id);
     if (known && nowMs - known.atMs < REPEAT_HIT_TTL_MS) return known.record;
@@ -308,7 +312,7 @@ export class JobCommands {
     if (!claims) throw jobNotFound(jobId);
     if (!upload) throw new ApiError('UPLOAD_MISSING', `Nothing has been uploaded for job ${jobId} yet.`);
     const checked = await this.readChecked(jobId, upload.sizeBytes, claims.size, claims.type);
-    const hit = await this.results.lookup(dedupeKey(checked.contentHash, claims.languages, claims.options));
+    const hit = await this.results.lookup(dedupeKey(checked.contentHash, claims.languages, claims.options, this.limits.engines?.[0]));
     const now = this.timestamp();
     const base = this.recordFromClaims(claims, checked, now);
     if (hit) {
@@ -394,7 +398,7 @@ export class JobCommands {
     const size = await this.blobs.uploadSize(jobId);
     if (size === undefined) throw new ApiError('UPLOAD_MISSING', `Nothing has been uploaded for job ${jobId} yet.`);
     const checked = await this.readChecked(jobId, size, job.expectedBytes, undefined);
-    const hit = await this.results.lookup(dedupeKey(checked.contentHash, job.languages, job.options));
+    const hit = await this.results.lookup(dedupeKey(checked.contentHash, job.languages, job.options, this.limits.engines?.[0]));
     const now = this.timestamp();
     const queued = await this.records.transition(this.partition, jobId, {
       to: 'queued',

@@ -2,7 +2,7 @@
 // owner check as GET (JobCommands.get): a job another key created does not exist for the caller.
 // Order: blobs, dedupe entry, then the record (with its webhook outbox row) last, so a delete that
 // fails half-way leaves the record, and repeating the DELETE finishes it.
-import { dedupeKey, isTerminal, type JobRecord } from '../../jobs/index.ts';
+import { dedupeKeysOf, isTerminal, type JobRecord } from '../../jobs/index.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Principal } from '../auth.ts';
 import type { ImageStore, RecordStore } from '../deps.ts';
@@ -32,7 +32,9 @@ export async function deleteJob(deps: DeleteJobDeps, jobId: string, caller: Prin
   }
   await deps.blobs.deleteJobBlobs(jobId);
   if (job.contentHash !== undefined && job.resultOf === undefined) {
-    await deps.records.forgetResult(deps.partition, dedupeKey(job.contentHash, job.languages, job.options), jobId);
+    // Each key its result may be remembered under (one per engine for a job that named none): each is forgotten only if it names this job.
+    const keys = dedupeKeysOf(job.contentHash, job.languages, job.options);
+    await Promise.all(keys.map(async (key) => await deps.records.forgetResult(deps.partition, key, jobId)));
   }
   await deps.records.delete(deps.partition, jobId);
   deps.forget?.(jobId);

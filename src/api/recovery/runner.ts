@@ -17,7 +17,7 @@
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import {
   JobNotFoundError,
-  dedupeKey,
+  dedupeKeysOf,
   jobMessageOf,
   parseJobMessage,
   type JobBlobs,
@@ -309,7 +309,8 @@ export class RecoveryRunner {
   private async retire(record: JobRecord): Promise<void> {
     await this.deps.blobs.deleteJobBlobs(record.id);
     if (record.contentHash !== undefined && record.status === 'succeeded' && record.resultOf === undefined) {
-      await this.deps.records.forgetResult(this.deps.partition, dedupeKey(record.contentHash, record.languages, record.options), record.id);
+      const keys = dedupeKeysOf(record.contentHash, record.languages, record.options);
+      await Promise.all(keys.map(async (key) => await this.deps.records.forgetResult(this.deps.partition, key, record.id)));
     }
     await this.deps.records.delete(this.deps.partition, record.id);
     this.deps.metrics.retentionDeleted.inc({ kind: 'job' });

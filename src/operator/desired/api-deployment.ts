@@ -36,7 +36,7 @@ export function apiEnv(input: DesiredInput): V1EnvVar[] {
     // Workers POST "job finished" notices to <pod IP>:<internal port> (the message property ocrNotify); the Service leaves this port out too.
     { name: ENV.apiInternalPort, value: String(PORTS.apiInternal) },
     { name: ENV.apiPodIp, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-    // The engines a job may ask for, the pipeline engine first (ocr-engine.ts): the API refuses others and records the first on jobs naming none.
+    // The engines a job may ask for, the pipeline engine first (ocr-engine.ts): the API refuses others and keys results of jobs naming none by the first.
     { name: ENV.requestEngines, value: resolveRequestEngines(spec).join(',') },
     { name: ENV.apiMaxUploadBytes, value: String(spec.api.maxUploadBytes) },
     { name: ENV.apiRateLimitPerMinute, value: String(spec.api.rateLimitPerMinute) },
