@@ -63,6 +63,15 @@ void describe('codes and their characters', () => {
     assert.deepEqual([second.hex.asString(), second.length], ['00040002', 2]);
   });
 
+  void it('leaves out, and counts, characters past the 65,535 distinct ones 2-byte codes can name', async () => {
+    const font = new GlyphlessFont(await PDFDocument.create());
+    const many = Array.from({ length: 65_536 }, (_, i) => String.fromCodePoint(0x10000 + i)).join('');
+    const { length } = font.encode(many);
+    assert.deepEqual([length, font.dropped], [65_535, 1]);
+    // A character already given a code still is written.
+    assert.equal(font.encode(String.fromCodePoint(0x10000)).hex.asString(), '0001');
+  });
+
   void it('maps a code to the UTF-16 of its character, a surrogate pair beyond the BMP', () => {
     const cmap = toUnicodeCMap(['A', 'ü', '合', '𠀀', '𝄞'].map((c) => c.codePointAt(0)!));
     assert.ok(cmap.includes('5 beginbfchar\n<0001> <0041>\n<0002> <00FC>\n<0003> <5408>\n<0004> <D840DC00>\n<0005> <D834DD1E>\nendbfchar'), cmap);
