@@ -9,13 +9,13 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../support/ports.ts';
-import { KEY, KEYS_FILE, QUEUE, startStack, type Stack } from './helpers.ts';
+import { KEY, KEYS_FILE, QUEUE, startStack, stopAll, type Stack } from './helpers.ts';
 import { normalize, textImage } from './images.ts';
-import { killAll, startApiProcess, startWorker, type Child } from './processes.ts';
+import { startApiProcess, startWorker, type Child } from './processes.ts';
 
 const PIPELINE = 'syncpush';
 /** Well under the 10 s poll: an answer this soon after the result write came from a notice, in ms. */
@@ -49,14 +49,7 @@ before(async () => {
   ]);
 });
 
-after(async () => {
-  await pushed?.stop();
-  await unreachable?.stop();
-  await worker?.stop();
-  killAll();
-  await stack?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+after(() => stopAll({ children: [pushed, unreachable, worker], stack, dir }));
 
 async function metrics(api: Child): Promise<string> {
   return await (await fetch(`${api.adminUrl}/metrics`)).text();
