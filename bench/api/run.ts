@@ -6,9 +6,14 @@
 // issuance (stateless: no storage write) at 100 and 5,000 connections with in-process
 // stores and with Azurite, cache hits, submit with its record write (prepared jobs), and
 // the sync endpoint's added latency (bench/api/sync.ts, real API and worker processes).
+// The three servers (anchor, in-process stores, Azurite) run side by side, warmed up; the
+// 100-connection figures are BENCH_ROUNDS short rounds in which the three take turns, so
+// the machine's drift hits all of them alike: each round's issuance is divided by the same
+// round's anchor, and the table gives medians (and the spread of the rounds' ratios).
 // Prints the load average at the start (warns above 1); figures go to stdout and
 // bench/api/last-run.md, which ends with the `api: issue ...` summary line.
-// Knobs: BENCH_SECONDS (10), BENCH_SUBMITS (1000), BENCH_SYNC_SAMPLES (30).
+// Knobs: BENCH_ROUNDS (5), BENCH_ROUND_SECONDS (4), BENCH_SECONDS (10: the 5,000-connection
+// runs, as long as the client timeout), BENCH_SUBMITS (1000), BENCH_SYNC_SAMPLES (30).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
@@ -31,6 +36,9 @@ type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** Rounds of the 100-connection scenarios; each round runs the anchor and both issuance servers in turn. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 4);
 /** Jobs prepared (issued and uploaded) for the submit scenario; each is submitted once. */
 const SUBMITS = Number(process.env.BENCH_SUBMITS ?? 1000);
 /** Sync requests measured by bench/api/sync.ts (each one a real OCR job on the worker). */
@@ -105,6 +113,8 @@ interface Row {
   non2xx: number;
   /** API process CPU per answered request, in microseconds: independent of what else the machine runs. */
   cpuMicros: number | undefined;
+  /** Rows that are medians of rounds: the median of each round's req/s over the same round's anchor, and the lowest and highest. */
+  rounds?: { count: number; ratio: number; low: number; high: number; perRound: number[] };
 }
 
 interface Request {
@@ -115,7 +125,7 @@ interface Request {
   each?: { next(): { path: string; body: string }; amount: number };
 }
 
-async function load(scenario: string, server: { port: number; child: ChildProcess }, connections: number, request: Request): Promise<Row> {
+async function load(scenario: string, server: { port: number; child: ChildProcess }, connections: number, request: Request, seconds = SECONDS): Promise<Row> {
   const port = server.port;
   const cpuBefore = cpuSeconds(server.child.pid);
   const each = request.each;
@@ -125,7 +135,7 @@ async function load(scenario: string, server: { port: number; child: ChildProces
     headers: { 'x-api-key': KEY, 'content-type': request.contentType },
     body: request.body,
     connections,
-    ...(each ? { amount: each.amount, requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, ...each.next() }) }] } : { duration: SECONDS }),
+    ...(each ? { amount: each.amount, requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, ...each.next() }) }] } : { duration: seconds }),
     timeout: 10,
   });
   const row: Row = {
@@ -192,31 +202,83 @@ async function syncOverhead(): Promise<{ p50Ms: number; p99Ms: number; samples: 
   return await sync.measureSyncOverhead?.({ samples: SYNC_SAMPLES });
 }
 
-/** The three servers in turn (bare anchor, in-process stores, Azurite), each scenario beside the anchor of the same run. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** One row of medians from a scenario's rounds; `ratios` (req/s over the same round's anchor) when the anchor ran beside it. */
+function medianRow(scenario: string, rounds: Row[], ratios: number[] | undefined): Row {
+  const first = rounds[0] as Row;
+  const sum = (pick: (r: Row) => number): number => rounds.reduce((a, r) => a + pick(r), 0);
+  const cpu = rounds.map((r) => r.cpuMicros).filter((c): c is number => c !== undefined);
+  return {
+    scenario,
+    connections: first.connections,
+    rps: Math.round(median(rounds.map((r) => r.rps))),
+    p50: median(rounds.map((r) => r.p50)),
+    p99: median(rounds.map((r) => r.p99)),
+    ok: sum((r) => r.ok),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    non2xx: sum((r) => r.non2xx),
+    cpuMicros: cpu.length ? Math.round(median(cpu)) : undefined,
+    ...(ratios ? { rounds: { count: rounds.length, ratio: median(ratios), low: Math.min(...ratios), high: Math.max(...ratios), perRound: ratios } } : {}),
+  };
+}
+
+const MODES = [
+  ['bare', 'anchor: bare Fastify route'],
+  ['memory', 'POST /v1/jobs upload URL, in-process stores'],
+  ['azurite', 'POST /v1/jobs upload URL, Azurite (stateless: no write)'],
+] as const;
+
+/**
+ * The three servers side by side (bare anchor, in-process stores, Azurite): warm-up, ROUNDS rounds at 100 connections
+ * in which they take turns (the order rotates every round), cache hits, submits, then one 5,000-connection run each,
+ * each server stopped after its own (that run leaves a backlog the server is still draining when it ends).
+ */
 async function runScenarios(image: Buffer, storageEnv: Record<string, string>, rows: Row[], sample: () => void): Promise<void> {
   const cacheHit = { path: '/v1/ocr', body: image, contentType: 'image/png' };
-  for (const [mode, label] of [
-    ['bare', 'anchor: bare Fastify route'],
-    ['memory', 'POST /v1/jobs upload URL, in-process stores'],
-    ['azurite', 'POST /v1/jobs upload URL, Azurite (stateless: no write)'],
-  ] as const) {
-    const server = await startServer(mode, storageEnv);
-    try {
-      await load(`${label} (warm-up)`, server, 50, ISSUE);
-      sample();
-      rows.push(await load(label, server, 100, ISSUE));
-      // Cache hits and submits before the 5,000-connection run: that one leaves a backlog the server is still draining when it ends.
-      if (mode !== 'bare') rows.push(await load(`POST /v1/ocr cache hit, ${mode === 'memory' ? 'in-process stores' : 'Azurite'}`, server, 10, cacheHit));
-      if (mode === 'azurite') {
-        const submits = await prepareSubmits(server.port, image, SUBMITS);
-        rows.push(await load('POST /v1/jobs/{id}/submit, record + input + message (Azurite)', server, 50, submits));
+  const servers = new Map<string, Awaited<ReturnType<typeof startServer>>>();
+  try {
+    for (const [mode] of MODES) servers.set(mode, await startServer(mode, storageEnv));
+    const server = (mode: string): Awaited<ReturnType<typeof startServer>> => servers.get(mode) as Awaited<ReturnType<typeof startServer>>;
+    for (const [mode, label] of MODES) await load(`${label} (warm-up)`, server(mode), 50, ISSUE, 3);
+    sample();
+    const byMode = new Map<string, Row[]>(MODES.map(([mode]) => [mode, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let i = 0; i < MODES.length; i++) {
+        const [mode, label] = MODES[(round + i) % MODES.length] as (typeof MODES)[number];
+        byMode.get(mode)?.push(await load(`${label} (round ${round + 1}/${ROUNDS})`, server(mode), 100, ISSUE, ROUND_SECONDS));
       }
-      sample();
-      rows.push(await load(label, server, 5000, ISSUE));
-      sample();
-    } finally {
-      await server.stop();
     }
+    sample();
+    const anchorRounds = byMode.get('bare') ?? [];
+    for (const [mode, label] of MODES) {
+      const rounds = byMode.get(mode) ?? [];
+      rows.push(
+        medianRow(
+          label,
+          rounds,
+          rounds.map((r, i) => r.rps / Math.max(anchorRounds[i]?.rps ?? 0, 1)),
+        ),
+      );
+    }
+    rows.push(await load('POST /v1/ocr cache hit, in-process stores', server('memory'), 10, cacheHit, 2 * ROUND_SECONDS));
+    rows.push(await load('POST /v1/ocr cache hit, Azurite', server('azurite'), 10, cacheHit, 2 * ROUND_SECONDS));
+    const submits = await prepareSubmits(server('azurite').port, image, SUBMITS);
+    rows.push(await load('POST /v1/jobs/{id}/submit, record + input + message (Azurite)', server('azurite'), 50, submits));
+    sample();
+    for (const [mode, label] of MODES) {
+      rows.push(await load(label, server(mode), 5000, ISSUE));
+      sample();
+      await server(mode).stop();
+      servers.delete(mode);
+    }
+  } finally {
+    await Promise.all([...servers.values()].map((s) => s.stop()));
   }
 }
 
@@ -255,24 +317,44 @@ async function main(): Promise<void> {
   report(rows, sync, load1, `${start1} / ${start5} / ${start15}`);
 }
 
+/** The headline ratio: the median over rounds of issuance / the same round's anchor (robust to drift between rounds). */
+function headlineRatio(issue: Row | undefined, anchor: Row | undefined): string {
+  if (issue?.rounds) return issue.rounds.ratio.toFixed(2);
+  return anchor && issue ? (issue.rps / anchor.rps).toFixed(2) : 'n/a';
+}
+
+/** Beside the anchor: the rounds' median ratio (and spread) for round rows; else req/s over `anchor` (5,000-connection rows: the anchor at 5,000). */
+function versusAnchor(r: Row, anchor: Row | undefined): string {
+  if (r.rounds) return `${r.rounds.ratio.toFixed(2)} (rounds ${r.rounds.low.toFixed(2)}-${r.rounds.high.toFixed(2)})`;
+  return anchor ? (r.rps / anchor.rps).toFixed(2) : '-';
+}
+
 function report(rows: Row[], sync: { p50Ms: number; p99Ms: number; samples: number } | undefined, load1: number[], atStart: string): void {
   const anchor = rows.find((r) => r.scenario.startsWith('anchor') && r.connections === 100);
   const anchor5000 = rows.find((r) => r.scenario.startsWith('anchor') && r.connections === 5000);
   const issue = rows.find((r) => r.scenario.includes('Azurite (stateless') && r.connections === 100);
   const issue5000 = rows.find((r) => r.scenario.includes('Azurite (stateless') && r.connections === 5000);
-  const ratio = anchor && issue ? (issue.rps / anchor.rps).toFixed(2) : 'n/a';
+  const ratio = headlineRatio(issue, anchor);
+  const versus = (r: Row): string => versusAnchor(r, r.connections === 5000 ? anchor5000 : anchor);
   const lines = [
     '# API benchmark results',
     '',
-    `Run: ${new Date().toISOString()}, ${SECONDS} s per scenario (submit: ${SUBMITS} prepared jobs), Node ${process.version}, ${pinned ? 'API pinned to core 0, load generator + Azurite + stand-in on core 1' : 'no taskset: not pinned'}.`,
+    `Run: ${new Date().toISOString()}, ${ROUNDS} rounds of ${ROUND_SECONDS} s at 100 connections (anchor and both issuance servers in turn, medians), cache hits ${2 * ROUND_SECONDS} s, ${SECONDS} s at 5,000 connections (submit: ${SUBMITS} prepared jobs), Node ${process.version}, ${pinned ? 'API pinned to core 0, load generator + Azurite + stand-in on core 1' : 'no taskset: not pinned'}.`,
     `Machine: ${cpus().length} cores shared with other work; load average at start ${atStart}; during the run (1/5/15 min): ${load1.map((n) => n.toFixed(1)).join(' / ')}.`,
     '',
     '| scenario | connections | req/s | p50 ms | p99 ms | 2xx | errors (not timeouts) | timeouts (10 s) | non-2xx | req/s vs anchor | API CPU µs/req | req/s per dedicated core (1e6/CPU µs) |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.scenario} | ${r.connections} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.ok} | ${r.errors} | ${r.timeouts} | ${r.non2xx} | ${anchor ? (r.rps / anchor.rps).toFixed(2) : '-'} | ${r.cpuMicros ?? '-'} | ${r.cpuMicros ? Math.round(1e6 / r.cpuMicros) : '-'} |`,
+        `| ${r.scenario} | ${r.connections} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.ok} | ${r.errors} | ${r.timeouts} | ${r.non2xx} | ${versus(r)} | ${r.cpuMicros ?? '-'} | ${r.cpuMicros ? Math.round(1e6 / r.cpuMicros) : '-'} |`,
     ),
+    '',
+    "Rows at 100 connections: medians of the rounds (2xx, errors and timeouts summed); req/s vs anchor: the median of each round's ratio to the same round's anchor, lowest-highest in brackets. Per round: " +
+      rows
+        .filter((r) => r.rounds && !r.scenario.startsWith('anchor'))
+        .map((r) => `${r.scenario}: ${r.rounds?.perRound.map((x) => x.toFixed(2)).join(', ')}`)
+        .join('; ') +
+      '.',
     '',
     sync
       ? `Sync overhead (bench/api/sync.ts: worker's result write -> client response, real API and worker processes): p50 ${sync.p50Ms} ms, p99 ${sync.p99Ms} ms, ${sync.samples} samples.`
