@@ -105,6 +105,11 @@ void describe('receipt address', () => {
       ['KEDAI MAJU SDN BHD', '(MAJU SHOP (95874))', 'UNIT L1-044B, MAJU MALL,', 'JALAN WAN ALWI,', '93350 KUCHING, SARAWAK.', 'GST ID : 000349356032'],
       'UNIT L1-044B, MAJU MALL, JALAN WAN ALWI, 93350 KUCHING, SARAWAK.',
     ],
+    [
+      'ends at a GST number glued to the word before it',
+      ['KEDAI MAJU SDN BHD', '69,JALAN SATU 3/9', '43200 CHERAS', 'SELANGOR', '(NO.DGST001226018816)'],
+      '69,JALAN SATU 3/9 43200 CHERAS SELANGOR',
+    ],
     ['keeps a point inside a number (a price line is not an address)', ['KEDAI MAJU SDN BHD', 'ROTI 2.50'], undefined],
     ['finds nothing when no line after the name reads as an address', ['KEDAI MAJU SDN BHD', 'TAX INVOICE', 'THANK YOU'], undefined],
   ];

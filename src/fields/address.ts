@@ -3,10 +3,11 @@
 // grammar can undo (Jaian for JALAN, 8110O for 81100, 290. for 290,) are read back; nothing else is changed.
 import { clean, confidenceOf, fixDigits, REGISTRATION, type Field, type FieldLine } from './text.ts';
 
-// Keywords may be glued to what follows (GSTID:, TEL03-); TEL and REG not inside a word (TELUK, REGENCY).
+// Keywords may be glued to what follows (GSTID:, TEL03-), GST to what comes before too ((NO.DGST0012...); TEL and REG not
+// inside a word (TELUK, REGENCY).
 // COMPANY NO / ROC / BRN: a registration label whose number is on the next line.
 const ADDRESS_END =
-  /\b(TEL(?![A-Z])|FAX|PHONE|MOBILE|H\/P|GST|REG(?![A-Z])|INVOICE|RECEIPT|DATE|CASHIER|EMAIL|WWW|HTTP|DOC(UMENT)?(?![A-Z])|BILL|TABLE|COMPANY\s*NO|ROC\b|BRN\b)|@|^T\s*:/iu;
+  /\b(TEL(?![A-Z])|FAX|PHONE|MOBILE|H\/P|REG(?![A-Z])|INVOICE|RECEIPT|DATE|CASHIER|EMAIL|WWW|HTTP|DOC(UMENT)?(?![A-Z])|BILL|TABLE|COMPANY\s*NO|ROC\b|BRN\b)|GST|@|^T\s*:/iu;
 const PHONE = /\+?\d{2,4}[-\s]?\d{3,4}[-\s]?\d{4}(?!\d)/u;
 // Long words need no boundary after them: OCR often drops the space (JALANPELABUR, LOT3).
 const ADDRESS_HINT =

@@ -78,6 +78,11 @@ void describe('receipt fields', () => {
     ['the net amount is the amount to pay', lines('GST (6%): 2.86', 'Net Amt : 53.55', 'GST Summary Amount(RM) Tax(RM)', 'SR @ 6% 47.80 2.86'), '53.55'],
     ['with no TOTAL row and no change row, the amount under CASH', lines('DPI.05 RM 149.00', 'DPI.04 R 21.00', 'CASH', 'RM 170. 00'), '170.00'],
     ['with a change row that proves nothing, the amount under CASH is not taken', lines('ITEM 149.00', 'CASH 200.00', 'CHANGE 10.00'), undefined],
+    [
+      'TOTAL PAYABLE misread (Payal.e) still names the amount to pay',
+      lines('Total 6% supplies (Inc.GST): 15.52', 'Total 0%supple -9.62', 'Total Payal.e: 5.90'),
+      '5.90',
+    ],
   ];
   for (const [name, input, value] of totals) void it(`total: ${name}`, () => assert.equal(findTotal(input)?.value, value));
 
@@ -124,7 +129,13 @@ void describe('receipt fields', () => {
     ['a date or registration label after the legal form is cut', lines('KEDAI MAJU SDN BHD 09Apr2018 18:26'), 'KEDAI MAJU SDN BHD'],
     ['a registration label in brackets after the legal form is cut', lines('KEDAI MAJU SDN BHD (CO.NO 12345-A)'), 'KEDAI MAJU SDN BHD'],
     ['a notice above the name is not the name', lines('GOODS SOLD ARE NOT RETURNABLE', 'MAJU CASH & CARRY', 'NO. 15, JLN SATU'), 'MAJU CASH & CARRY'],
-    ['SDN BHD with S read as 5 is read back', lines('KEDAI MAJU 5DN BHD'), 'KEDAI MAJU SDN BHD'],
+    ['SDN BHD with S read as 5 or D as T is read back', lines('KEDAI MAJU 5DN BHT'), 'KEDAI MAJU SDN BHD'],
+    ['two letters OCR read after the legal form are dropped', lines('ANN MAJU TRADING SDN BHD SE', 'NO 5, JALAN SATU'), 'ANN MAJU TRADING SDN BHD'],
+    [
+      'a line that is all legal form in small letters takes the name above in capitals',
+      lines('POPULAR MAJU', 'co. (M) SDN BHD', 'NO 8, JALAN 7/1'),
+      'POPULAR MAJU co. (M) SDN BHD',
+    ],
     ['Sdn Bhd with letters dropped (Sd Bd) is read back', lines('Kedai Maju Restaurants Sd Bd', '(65351-M)'), 'Kedai Maju Restaurants SDN BHD'],
     [
       'a name with its registration number in brackets on the same line is the name',

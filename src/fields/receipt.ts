@@ -30,10 +30,10 @@ const NOT_A_NAME =
 const CONTACT = /\b(TEL|FAX|GST|E-?MAIL|WWW)|\w@[\w-]+\.\w/iu;
 /** Below this line confidence (0-100) a header line is taken for a logo or noise, not the merchant's name. */
 const NOISE_CONFIDENCE = 50;
-/** OCR misreads of SDN BHD (SON BHD, SIN BHD, 5DN BHD, SDN 8HD, SDN3HD, SDN BND, Sd Bd) and S/B: the legal form is a fixed phrase, so it is read back as one. */
+/** OCR misreads of SDN BHD (SON BHD, SIN BHD, 5DN BHD, SDN BHT, SDN 8HD, SDN3HD, SDN BND, Sd Bd) and S/B: the legal form is a fixed phrase, so it is read back as one. */
 const fixLegalForm = (text: string): string =>
   text
-    .replace(/(?<![\p{L}\d])[S5][DO0I]N(\.?\s?)[B83][HN]D\b/giu, (form: string, gap: string) => (/^SDN\.?\s?BHD$/iu.test(form) ? form : `SDN${gap}BHD`))
+    .replace(/(?<![\p{L}\d])[S5][DO0I]N(\.?\s?)[B83][HN][DT]\b/giu, (form: string, gap: string) => (/^SDN\.?\s?BHD$/iu.test(form) ? form : `SDN${gap}BHD`))
     // With letters dropped (Sd Bd, SDN BD) only when the two words stand apart.
     .replace(/\bS[DO0I]N?(\.?\s)[B83][HN]?D\b/giu, (form: string, gap: string) => (/^SDN\.?\s?BHD$/iu.test(form) ? form : `SDN${gap}BHD`))
     // S/B read as 5/B or 5/D after a name word, closing the line or before the registration number (MART 5/B (519537-X));
@@ -45,10 +45,10 @@ const trimMarks = (text: string): string => text.replace(/^[^\p{L}\p{N}(]+/u, ''
 
 /**
  * After the final legal form, a registration number or label is not part of the name: SDN BHD (CO.NO ..., S/B 273500-U (KJ1),
- * S/B (S19537-X) with its first digit read as a letter; nor is a lone letter or mark OCR read from a speck (SDN BHD R).
+ * S/B (S19537-X) with its first digit read as a letter; nor are one or two letters OCR read from specks (SDN BHD R, SDN BHD SE).
  */
 const cutAfterLegalForm = (text: string): string =>
-  text.replace(/(\b(BHD|S\/B|LTD|LIMITED)\.?)\s*\(?\s*(CO\b|NO\b|[A-Z]{0,2}\d).*$/iu, '$1').replace(/(\b(BHD|S\/B|LTD|LIMITED)\.?)\s+\S$/iu, '$1');
+  text.replace(/(\b(BHD|S\/B|LTD|LIMITED)\.?)\s*\(?\s*(CO\b|NO\b|[A-Z]{0,2}\d).*$/iu, '$1').replace(/(\b(BHD|S\/B|LTD|LIMITED)\.?)\s+\S{1,2}$/iu, '$1');
 /** A label before a colon ahead of a legal name is not part of it: Owned by: / Dimiliki: KEDAI MAJU SDN BHD. */
 const cutLabel = (text: string): string => (COMPANY_SUFFIX.test(text) ? text.replace(/^[\p{L} ]{2,20}:\s*(?=\S)/u, '') : text);
 /**
@@ -76,7 +76,9 @@ function nameLines(header: readonly string[], at: number, isName: (text: string,
   const wordsBefore = text.slice(0, legal).trim().split(/\s+/u).filter(Boolean).length;
   const above = header[at - 1] ?? '';
   // The line above joins only in the same lettering: a lower-case line over a capitals name is someone else's (a cashier's, a member's).
-  const sameCase = (above === above.toUpperCase()) === (text === text.toUpperCase());
+  // Only the name part counts: a line that is all legal form (co. (M) SDN BHD) takes any lettering.
+  const namePart = text.slice(0, legal);
+  const sameCase = !/\p{L}/u.test(namePart) || (above === above.toUpperCase()) === (namePart === namePart.toUpperCase());
   const picked = wordsBefore <= 1 && at > 0 && sameCase && isName(above, at - 1) && !COMPANY_SUFFIX.test(above) ? [at - 1, at] : [at];
   if (!balanced(text) && at + 1 < header.length && /\)/u.test(header[at + 1]!)) picked.push(at + 1);
   return picked;

@@ -11,8 +11,8 @@ const NOT_TOTAL = new RegExp(
   String.raw`SUB\s*-?\s*${TOTAL}|${TOTAL}\s*(QTY|QUANTITY|ITEMS?|EXCL|DISCOUNT|SAVING|GST\b|TAX\b)|GST\s*SUMMARY|${TOTAL}\s*GST`,
   'iu',
 );
-/** A row that names the amount to pay (TOTAL PAYABLE, AMOUNT DUE, GRAND TOTAL, NET TOTAL, NET AMT): it wins over other TOTAL rows (Total 0% supplies). */
-const AMOUNT_DUE = new RegExp(String.raw`${TOTAL}\s*(PAYABLE|DUE)|AMOUNT\s*(DUE|PAYABLE)|(GRAND|NET)\s*${TOTAL}|NET\s*AM(OUN)?T\b`, 'iu');
+/** A row that names the amount to pay (TOTAL PAYABLE or its misreads, Payal.e; AMOUNT DUE, GRAND TOTAL, NET TOTAL, NET AMT): it wins over other TOTAL rows (Total 0% supplies). */
+const AMOUNT_DUE = new RegExp(String.raw`${TOTAL}\s*(PAY|DUE)|AMOUNT\s*(DUE|PAYABLE)|(GRAND|NET)\s*${TOTAL}|NET\s*AM(OUN)?T\b`, 'iu');
 const SUBTOTAL = new RegExp(String.raw`SUB\s*-?\s*${TOTAL}`, 'iu');
 /** The change row; not EXCHANGE (a returns notice) nor a word glued before it. */
 const CHANGE = /(?<![A-Z])CHANGE\b/iu;
