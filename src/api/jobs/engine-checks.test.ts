@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '../errors.ts';
+import { CreateJobBody, ImageFields } from '../schemas.ts';
 import { settleRequest, type PipelineLimits } from './checks.ts';
 
 const base: PipelineLimits = { languages: ['eng', 'chi_sim', 'deu'], maxUploadBytes: 100, webhooks: false };
@@ -69,4 +70,19 @@ void describe('the engine a job is read by', () => {
       );
     });
   }
+});
+
+void describe('the engine field in the request schemas', () => {
+  const cases: { name: string; parse: () => { success: boolean }; ok: boolean }[] = [
+    { name: 'POST /v1/jobs takes options.engine paddle', parse: () => CreateJobBody.safeParse({ options: { engine: 'paddle' } }), ok: true },
+    { name: 'POST /v1/jobs refuses an engine the image does not carry', parse: () => CreateJobBody.safeParse({ options: { engine: 'easyocr' } }), ok: false },
+    {
+      name: 'POST /v1/jobs refuses engine outside options (unknown fields are refused)',
+      parse: () => CreateJobBody.safeParse({ engine: 'paddle' }),
+      ok: false,
+    },
+    { name: 'a form or query takes engine tesseract', parse: () => ImageFields.safeParse({ engine: 'tesseract' }), ok: true },
+    { name: 'a form or query refuses an empty engine', parse: () => ImageFields.safeParse({ engine: '' }), ok: false },
+  ];
+  for (const c of cases) void it(c.name, () => assert.equal(c.parse().success, c.ok));
 });
