@@ -4,7 +4,14 @@
 // does not expose. main.ts listens on both; tests use inject() on either.
 import { randomUUID } from 'node:crypto';
 import { Transform } from 'node:stream';
-import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type preParsingHookHandler,
+} from 'fastify';
 import multipart from '@fastify/multipart';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -24,7 +31,8 @@ import { ApiMetrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Readiness } from './readiness.ts';
 import { ImageReceiver, UploadGate } from './uploads.ts';
-import { openApiDocument, registerRoute, type RouteHooks, type RouteSpec } from './route.ts';
+import { bodyConstraint, openApiDocument, registerRoute, takesForms, type RouteHooks, type RouteSpec } from './route.ts';
+import { useLazyRequestLoggers } from './request-logger.ts';
 import { deleteJobRoute } from './routes/delete.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { ocrRoutes } from './routes/ocr.ts';
@@ -88,9 +96,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.decorate('internal', internal);
   app.decorate('notices', services.notices);
 
-  await app.register(multipart, {
-    limits: { fileSize: deps.config.maxUploadBytes, files: 1, fields: 8, fieldSize: 2048, parts: 10, headerPairs: 100 },
-  });
+  // Request loggers are made when a request logs (src/api/request-logger.ts), not for every request.
+  for (const instance of [app, admin, internal]) useLazyRequestLoggers(instance);
   // Raw images are not read here: the handler streams the request to Blob Storage (src/api/uploads.ts).
   app.addContentTypeParser(RAW_IMAGE_TYPES, (_request, payload, done) => done(null, payload));
   const { config } = deps;
@@ -98,14 +105,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     perKey: new RateLimiter(config.rateLimitPerMinute, clock, undefined, config.rateLimitBurst),
     authFailures: new RateLimiter(config.authFailuresPerMinute, clock),
   };
-  const hooks = addRequestHooks(app, deps, limits, metrics);
-  const adminHooks = addRequestHooks(admin, deps, limits, metrics);
-  setErrorHandlers(app);
-  setErrorHandlers(admin);
+  const hooks = { ...routeHooks(deps, limits, metrics), limitJsonBody: limitJsonBody() };
+  const adminHooks = routeHooks(deps, limits, metrics);
+  setErrorHandlers(app, metrics);
+  setErrorHandlers(admin, metrics);
   setErrorHandlers(internal);
   noticeRoutes(internal, services.push);
-  limitJsonBodies(app);
-  registerRoutes({ app, hooks }, { app: admin, hooks: adminHooks }, config, services, metrics, closing.signal);
+  await registerRoutes({ app, hooks }, { app: admin, hooks: adminHooks }, config, services, metrics, closing.signal);
 
   app.addHook('preClose', async () => {
     services.readiness.markClosing();
@@ -255,15 +261,16 @@ interface RequestLimits {
 }
 
 /**
- * Every response carries its request id; routes with `auth` authenticate and take from the
- * caller's rate limit; every request is timed. A client address whose authentications keep
- * failing is refused (429 AUTH_RATE_LIMITED) before its key is even looked at, so keys cannot
- * be guessed at the rate requests can be sent. Authentication and timing of declared routes are
- * route hooks (returned here, attached by registerRoute), so a request runs only the hooks its
- * route needs; all hooks take a callback instead of being async: an async hook costs a promise
- * and a microtask turn on every request (bench/api/RESULTS.md).
+ * Routes with `auth` authenticate and take from the caller's rate limit; every request is timed.
+ * A client address whose authentications keep failing is refused (429 AUTH_RATE_LIMITED) before
+ * its key is even looked at, so keys cannot be guessed at the rate requests can be sent. These
+ * are route hooks (attached by registerRoute, which also sets `x-request-id`), not global ones, so
+ * a request runs only the hooks its route needs; the not-found and error handlers
+ * (setErrorHandlers) set the request id and time what no route answers. All hooks take a callback
+ * instead of being async: an async hook costs a promise and a microtask turn on every request
+ * (bench/api/RESULTS.md).
  */
-function addRequestHooks(app: FastifyInstance, deps: ApiDeps, limits: RequestLimits, metrics: ApiMetrics): RouteHooks {
+function routeHooks(deps: ApiDeps, limits: RequestLimits, metrics: ApiMetrics): RouteHooks {
   const { config, keys } = deps;
   const authenticated = (request: FastifyRequest): string => {
     if (!keys) return `ip:${request.ip}`;
@@ -284,16 +291,6 @@ function addRequestHooks(app: FastifyInstance, deps: ApiDeps, limits: RequestLim
       throw error;
     }
   };
-
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
-  // Requests no declared route answers (404, router errors); declared routes are timed by their own hook.
-  app.addHook('onResponse', (request, reply, done) => {
-    if (request.is404) metrics.observeRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
-    done();
-  });
 
   return {
     authenticate: (request) => {
@@ -328,16 +325,16 @@ function noticeRoutes(internal: FastifyInstance, push: PushWaiter | undefined): 
   });
 }
 
-/** Every error answers in the catalogue's shape ({error: {code, message, details?}}); only 5xx are logged. */
 /**
- * JSON bodies stay within JSON_BODY_LIMIT on every route, also on those whose bodyLimit is sized
- * for images (POST /v1/jobs takes JSON and multipart): the declared length is checked first, and
- * a chunked body is counted as it arrives. Over the limit: 413 PAYLOAD_TOO_LARGE.
+ * JSON bodies stay within JSON_BODY_LIMIT also on routes whose bodyLimit is sized for images
+ * (POST /v1/ocr and /v1/ocr/receipt; registerRoute attaches it to such routes only, not to the JSON POST /v1/jobs):
+ * the declared length is checked first, and a chunked body is counted as it arrives. Over the
+ * limit: 413 PAYLOAD_TOO_LARGE.
  */
-function limitJsonBodies(app: FastifyInstance): void {
+function limitJsonBody(): preParsingHookHandler {
   const tooLarge = () =>
     Object.assign(new Error(`JSON bodies are limited to ${JSON_BODY_LIMIT} bytes`), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
-  app.addHook('preParsing', (request, _reply, payload, done) => {
+  return (request, _reply, payload, done) => {
     const type = request.headers['content-type'];
     if (type === undefined || !/^application\/([\w.+-]+\+)?json\b/i.test(type)) return done(null, payload);
     const declared = request.headers['content-length'];
@@ -353,16 +350,26 @@ function limitJsonBodies(app: FastifyInstance): void {
       },
     });
     done(null, payload.pipe(counted));
-  });
+  };
 }
 
-function setErrorHandlers(app: FastifyInstance): void {
+/**
+ * Every error answers in the catalogue's shape ({error: {code, message, details?}}); only 5xx are logged.
+ * With `metrics` (the main and admin apps), errors and 404s carry `x-request-id` (also those raised before
+ * a route's own hooks ran) and a request no route answers is timed under `unmatched`.
+ */
+function setErrorHandlers(app: FastifyInstance, metrics?: ApiMetrics): void {
   app.setErrorHandler(async (error, request, reply) => {
     const apiError = toApiError(error);
     if (apiError.status >= 500) request.log.error({ err: error, code: apiError.code }, 'Request failed');
+    if (metrics) reply.header('x-request-id', request.id);
     return reply.code(apiError.status).headers(apiError.headers).send(apiError.body());
   });
   app.setNotFoundHandler(async (request, reply) => {
+    if (metrics) {
+      reply.header('x-request-id', request.id);
+      reply.raw.once('finish', () => metrics.observeRequest('unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000));
+    }
     const error = new ApiError('ROUTE_NOT_FOUND', `There is no ${request.method} ${request.url.split('?')[0]}.`);
     return reply.code(error.status).send(error.body());
   });
@@ -382,14 +389,14 @@ function apiServer(config: ApiConfig): { url: string; description: string; varia
  * Job, OCR and probe routes on the main app; /metrics, /openapi.json and the detailed /health on
  * the admin app. The OpenAPI document describes the main port and is built on its first request.
  */
-function registerRoutes(
+async function registerRoutes(
   main: { app: FastifyInstance; hooks: RouteHooks },
   admin: { app: FastifyInstance; hooks: RouteHooks },
   config: ApiConfig,
   services: Services,
   metrics: ApiMetrics,
   shutdown: AbortSignal,
-): void {
+): Promise<void> {
   const { commands, results, waiter, readiness, receiver } = services;
   const specs: RouteSpec[] = [];
   let document: Record<string, unknown> | undefined;
@@ -417,6 +424,29 @@ function registerRoutes(
   );
   // Every route that authenticates can also refuse an address that failed authentication too often.
   for (const [i, spec] of specs.entries()) if (spec.auth) specs[i] = { ...spec, errors: [...spec.errors, 'AUTH_RATE_LIMITED'] };
-  for (const spec of specs) registerRoute(main.app, spec, main.hooks);
+  await registerMainRoutes(main, specs, config.maxUploadBytes);
   for (const spec of adminRoutes(readiness, metrics, openapi)) registerRoute(admin.app, spec, admin.hooks);
+}
+
+/**
+ * The form parser (@fastify/multipart) adds an async onRequest and onResponse hook to every route
+ * it is registered for, so it is registered only in a child scope with the routes that take forms.
+ * A route that takes JSON and forms (POST /v1/jobs) is registered in both: outside for JSON (and
+ * within the JSON body limit), inside for forms only (the router's `body` constraint, route.ts).
+ * A form sent to a route that takes none is 415 UNSUPPORTED_MEDIA_TYPE.
+ */
+async function registerMainRoutes(main: { app: FastifyInstance; hooks: RouteHooks }, specs: readonly RouteSpec[], maxUploadBytes: number): Promise<void> {
+  const { app, hooks } = main;
+  app.addConstraintStrategy(bodyConstraint);
+  const forms = specs.filter(takesForms);
+  for (const spec of specs) {
+    if (!takesForms(spec)) registerRoute(app, spec, hooks);
+    else if (spec.body) registerRoute(app, spec, hooks, { jsonOnly: true });
+  }
+  await app.register(async (scope) => {
+    await scope.register(multipart, {
+      limits: { fileSize: maxUploadBytes, files: 1, fields: 8, fieldSize: 2048, parts: 10, headerPairs: 100 },
+    });
+    for (const spec of forms) registerRoute(scope, spec, hooks, spec.body ? { constraints: { body: 'form' } } : {});
+  });
 }
