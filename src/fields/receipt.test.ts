@@ -130,6 +130,12 @@ void describe('receipt fields', () => {
     ['a registration label in brackets after the legal form is cut', lines('KEDAI MAJU SDN BHD (CO.NO 12345-A)'), 'KEDAI MAJU SDN BHD'],
     ['a notice above the name is not the name', lines('GOODS SOLD ARE NOT RETURNABLE', 'MAJU CASH & CARRY', 'NO. 15, JLN SATU'), 'MAJU CASH & CARRY'],
     ['SDN BHD with S read as 5 or D as T is read back', lines('KEDAI MAJU 5DN BHT'), 'KEDAI MAJU SDN BHD'],
+    ['BHD read as 8HD after a bracket, and SDN BHD read as SDN BAD', lines('AEON MAJU CO. (H) 8HD', 'MAJU SDN BAD'), 'AEON MAJU CO. (H) BHD'],
+    ['SDN BHD read as SDN BAD', lines('KEDAI MAJU SDN BAD'), 'KEDAI MAJU SDN BHD'],
+    ['an underscore between the name and its legal form is a space', lines('MAJU HANDEL_SDN BHD'), 'MAJU HANDEL SDN BHD'],
+    ['S/B read as 5/8 before a registration number with a letter in it', lines('99 MAJU MART 5/8 (519S37-X)', 'LOT 5, JALAN SATU'), '99 MAJU MART S/B'],
+    ['a postcode line is not the name', lines('47500 SUBANG JAYA, SELANGOR', 'KEDAI MAJU'), 'KEDAI MAJU'],
+    ['a street line is not the name', lines('3-113, JL SULTAN', 'KEDAI MAJU'), 'KEDAI MAJU'],
     ['two letters OCR read after the legal form are dropped', lines('ANN MAJU TRADING SDN BHD SE', 'NO 5, JALAN SATU'), 'ANN MAJU TRADING SDN BHD'],
     [
       'a line that is all legal form in small letters takes the name above in capitals',

@@ -30,15 +30,19 @@ const NOT_A_NAME =
 const CONTACT = /\b(TEL|FAX|GST|E-?MAIL|WWW)|\w@[\w-]+\.\w/iu;
 /** Below this line confidence (0-100) a header line is taken for a logo or noise, not the merchant's name. */
 const NOISE_CONFIDENCE = 50;
-/** OCR misreads of SDN BHD (SON BHD, SIN BHD, 5DN BHD, SDN BHT, SDN 8HD, SDN3HD, SDN BND, Sd Bd) and S/B: the legal form is a fixed phrase, so it is read back as one. */
+/** OCR misreads of SDN BHD (SON BHD, SIN BHD, 5DN BHD, SDN BHT, SDN BAD, SDN 8HD, SDN3HD, SDN BND, Sd Bd, (M) 8HD) and S/B (5/B, 5/8): the legal form is a fixed phrase, so it is read back as one. */
 const fixLegalForm = (text: string): string =>
   text
-    .replace(/(?<![\p{L}\d])[S5][DO0I]N(\.?\s?)[B83][HN][DT]\b/giu, (form: string, gap: string) => (/^SDN\.?\s?BHD$/iu.test(form) ? form : `SDN${gap}BHD`))
+    .replace(/(?<![\p{L}\d])[S5][DO0I]N(\.?\s?)[B83][HNA][DT]\b/giu, (form: string, gap: string) => (/^SDN\.?\s?BHD$/iu.test(form) ? form : `SDN${gap}BHD`))
     // With letters dropped (Sd Bd, SDN BD) only when the two words stand apart.
     .replace(/\bS[DO0I]N?(\.?\s)[B83][HN]?D\b/giu, (form: string, gap: string) => (/^SDN\.?\s?BHD$/iu.test(form) ? form : `SDN${gap}BHD`))
     // S/B read as 5/B or 5/D after a name word, closing the line or before the registration number (MART 5/B (519537-X));
     // not on a street line, where 5/B is a road number (JALAN 5/B).
-    .replace(/(?<=\p{L}{3,}\s?)5\/[BD](?=\s*(\(|$))/gu, (form) => (STREET.test(text) ? form : 'S/B'));
+    .replace(/(?<=\p{L}{3,}\s?)5\/[BD8](?=\s*(\(|$))/gu, (form) => (STREET.test(text) ? form : 'S/B'))
+    // BHD on its own read as 8HD or 3HD after a bracket or CO. (AEON CO. (M) 8HD).
+    .replace(/(?<=(\)|\bCO\.)\s?)[83]HD\b/giu, 'BHD')
+    // An underscore is a speck between words (HANDEL_SDN BHD): no name has one.
+    .replace(/_/gu, ' ');
 const STREET = /\b(JALAN|JLN|LORONG|LRG|LOT|NO|TAMAN|TMN|BLOK|BLOCK|PERSIARAN|LEBUH)\b/iu;
 /** Marks OCR puts before or after a name (table rules, bullets, logo specks): | . : + # - and the like. */
 const trimMarks = (text: string): string => text.replace(/^[^\p{L}\p{N}(]+/u, '').replace(/[^\p{L}\p{N}.)]+$/u, '');
@@ -84,6 +88,9 @@ function nameLines(header: readonly string[], at: number, isName: (text: string,
   return picked;
 }
 
+/** An address line is not a name: one with a postcode, a street word JALAN / JLN / JL, or a house number and a comma first (3-113, JL ...). */
+const ADDRESS_LINE = /(?<!\d)\d{5}(?!\d)|\b(JALAN|JLN|JL)\b|^\W*\d[\d/-]*[A-Z]?\s?,/iu;
+
 /** A line less its registration number and label (CO. REG. NO: 000948487-V is nothing; KEDAI MAJU (308282-A) is its name). */
 const withoutRegistration = (text: string): string =>
   text.replace(/\(?\s*[A-Z]{0,2}\d{5,}\s*-?\s*[A-Z]?\s*\)?\s*$/iu, '').replace(/\b(CO(MPANY)?|ROC|BRN|SSM|REG(ISTRATION)?|NO)\b\.?/giu, '');
@@ -92,7 +99,8 @@ const withoutRegistration = (text: string): string =>
 export function findCompany(lines: readonly FieldLine[]): Field | undefined {
   const header = lines.slice(0, 8).map((line) => cutNoiseTail(fixWordDigits(fixLegalForm(cutLabel(trimMarks(clean(line.text)))))));
   const clear = (i: number): boolean => lines[i]!.confidence >= NOISE_CONFIDENCE;
-  const isName = (text: string, i: number): boolean => clear(i) && /[A-Z]{3}/iu.test(withoutRegistration(text)) && !NOT_A_NAME.test(text);
+  const isName = (text: string, i: number): boolean =>
+    clear(i) && /[A-Z]{3}/iu.test(withoutRegistration(text)) && !NOT_A_NAME.test(text) && !ADDRESS_LINE.test(withoutRegistration(text));
   // The merchant's block ends at its contact or tax lines: a legal name below them is an owner's (Owned By: ... SDN BHD).
   const contact = header.findIndex((text) => CONTACT.test(text));
   const suffixed = header.findIndex((text, i) => COMPANY_SUFFIX.test(text) && !NOT_A_NAME.test(text) && (contact < 0 || i < contact));
