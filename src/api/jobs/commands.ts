@@ -137,8 +137,9 @@ export class JobCommands {
     return isoTime(this.clock());
   }
 
-  private newRecord(request: JobRequest, settled: SettledRequest, status: JobRecord['status'], caller: Principal): JobRecord {
-    const now = this.timestamp();
+  /** `nowMs`: the record's creation time, when the caller needs it as a number too (createUploadJob). */
+  private newRecord(request: JobRequest, settled: SettledRequest, status: JobRecord['status'], caller: Principal, nowMs = this.clock()): JobRecord {
+    const now = isoTime(nowMs);
     const record: JobRecord = {
       id: newJobId(),
       pipeline: this.partition,
@@ -165,7 +166,9 @@ export class JobCommands {
   async createUploadJob(request: JobRequest, caller: Principal): Promise<{ job: JobRecord; upload: UploadInstructions }> {
     if (request.sizeBytes !== undefined) checkSize(this.limits, request.sizeBytes);
     const settled = settleRequest(this.limits, request);
-    const record = this.newRecord(request, settled, 'awaiting_upload', caller);
+    // Whole milliseconds, as the record's createdAt shows them: the token's iat without parsing createdAt back.
+    const nowMs = Math.floor(this.clock());
+    const record = this.newRecord(request, settled, 'awaiting_upload', caller, nowMs);
     const upload = await this.blobs.uploadUrl(record.id, this.config.uploadUrlTtlSeconds);
     // Optional claims are set only when present (a token without them is shorter); assigned rather than
     // spread, which costs an object and a copy per field on every upload URL.
@@ -176,7 +179,7 @@ export class JobCommands {
       blob: uploadBlobPath(record.id),
       languages: settled.languages,
       options: settled.options,
-      iat: Date.parse(record.createdAt),
+      iat: nowMs,
       exp: Date.parse(upload.expiresAt),
     };
     if (request.sizeBytes !== undefined) claims.size = request.sizeBytes;
@@ -184,7 +187,7 @@ export class JobCommands {
     if (settled.webhookUrl) claims.webhookUrl = settled.webhookUrl;
     if (request.fileName) claims.fileName = request.fileName;
     const token = this.tokens.sign(claims);
-    this.metrics.jobsCreated.inc({ path: 'upload_url' });
+    this.metrics.countUploadUrlJob();
     // The token also rides along as blob metadata on the PUT, so a submit that does not send it (an Event Grid handler) finds it.
     const headers = { ...upload.headers, [TOKEN_METADATA_HEADER]: token };
     return { job: record, upload: { url: upload.url, expiresAt: upload.expiresAt, method: upload.method, headers, token } };
