@@ -20,6 +20,11 @@ export interface RouteSpec {
   querystring?: z.ZodType;
   /** JSON body. Multipart and raw image bodies are parsed by the handler and described in `content`. */
   body?: z.ZodType;
+  /**
+   * A faster parse of the most common bodies, equal to `body`'s where it answers; undefined hands the
+   * body to `body` (POST /v1/jobs: schemas.ts quickCreateJobBody).
+   */
+  quickBody?: (body: unknown) => unknown;
   /** The JSON body may be left out (POST /v1/jobs/{id}/submit); the handler then sees undefined. */
   bodyOptional?: boolean;
   /** Extra request content types for the OpenAPI document (multipart, image/*). */
@@ -115,7 +120,7 @@ function validate(spec: RouteSpec, request: FastifyRequest): void {
       if (spec.bodyOptional) return;
       throw new ApiError('EMPTY_BODY');
     }
-    request.body = parseOrThrow(spec.body, request.body, 'body');
+    request.body = spec.quickBody?.(request.body) ?? parseOrThrow(spec.body, request.body, 'body');
   }
 }
 

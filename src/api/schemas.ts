@@ -1,7 +1,18 @@
 // Request and response schemas, in zod: the one source of validation (route.ts
 // parses with them in preValidation) and of the OpenAPI document (/openapi.json).
 import { z } from 'zod';
-import { JobErrorCode, JobId, JobStatus, Language, OcrEngineName, OcrOptions, OcrResult, PageSegmentation, WebhookState } from '../jobs/schema.ts';
+import {
+  JobErrorCode,
+  JobId,
+  JobStatus,
+  LANGUAGE_PATTERN,
+  Language,
+  OcrEngineName,
+  OcrOptions,
+  OcrResult,
+  PageSegmentation,
+  WebhookState,
+} from '../jobs/schema.ts';
 
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
 
@@ -19,6 +30,37 @@ export const CreateJobBody = z
   })
   .strict();
 export type CreateJobBody = z.infer<typeof CreateJobBody>;
+
+const CONTENT_TYPES: ReadonlySet<string> = new Set(CreateJobBody.shape.contentType.unwrap().options);
+const isLanguage = (value: unknown): boolean => typeof value === 'string' && LANGUAGE_PATTERN.test(value);
+
+/** The fields the quick parse takes, each with the check of a plainly valid value (CreateJobBody's rules). */
+const QUICK_FIELDS: ReadonlyMap<string, (value: unknown) => boolean> = new Map([
+  ['fileName', (value: unknown) => typeof value === 'string' && value.length >= 1 && value.length <= 255],
+  ['sizeBytes', (value: unknown) => typeof value === 'number' && Number.isSafeInteger(value) && value > 0],
+  ['contentType', (value: unknown) => typeof value === 'string' && CONTENT_TYPES.has(value)],
+  ['languages', (value: unknown) => Array.isArray(value) && value.length >= 1 && value.length <= 8 && value.every(isLanguage)],
+]);
+
+/**
+ * CreateJobBody's parse for the bodies nearly every upload-URL request sends (only fileName,
+ * sizeBytes, contentType and languages, each plainly valid), without zod's work (about 3% of the
+ * API's CPU per upload URL, --cpu-prof; 80 ns instead of 450 on a busy machine). Anything else,
+ * every body it cannot vouch for, returns undefined and goes through CreateJobBody itself, which
+ * stays the one schema (and the OpenAPI document's). schemas.test.ts runs one table of good and
+ * bad bodies through both.
+ */
+export function quickCreateJobBody(body: unknown): CreateJobBody | undefined {
+  if (typeof body !== 'object' || body === null || Object.getPrototypeOf(body) !== Object.prototype) return undefined;
+  const parsed: Record<string, unknown> = {};
+  for (const key in body) {
+    const value: unknown = (body as Record<string, unknown>)[key];
+    if (!Object.hasOwn(body, key) || QUICK_FIELDS.get(key)?.(value) !== true) return undefined;
+    // A copy of the array, as zod returns one.
+    parsed[key] = Array.isArray(value) ? [...value] : value;
+  }
+  return parsed;
+}
 
 /** Text fields of the multipart form (POST /v1/jobs, POST /v1/ocr) and query of the raw-body POST /v1/ocr. */
 export const ImageFields = z

@@ -7,7 +7,7 @@ import { principalOf } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { AUTH_ERRORS, DEPENDENCY_ERRORS, IMAGE_BODY_ERRORS, JOB_OPTION_ERRORS, isFormBody, type RouteSpec } from '../route.ts';
 import { OcrEngineName } from '../../jobs/schema.ts';
-import { CreateJobBody, CreateJobResponse, JobParams, JobView, SubmitJobBody } from '../schemas.ts';
+import { CreateJobBody, CreateJobResponse, JobParams, JobView, SubmitJobBody, quickCreateJobBody } from '../schemas.ts';
 import type { JobCommands } from '../jobs/commands.ts';
 import type { ResultCache } from '../jobs/result-cache.ts';
 import { isRawImageBody, type ImageReceiver } from '../uploads.ts';
@@ -51,6 +51,7 @@ function createJobRoute({ commands, results, maxUploadBytes, receiver }: JobRout
     tags: ['jobs'],
     auth: true,
     body: CreateJobBody,
+    quickBody: quickCreateJobBody,
     content: { 'multipart/form-data': { schema: MultipartJob } },
     bodyLimit: maxUploadBytes + 64 * 1024,
     responses: { 201: { description: 'The job (and, for JSON, where to upload).', schema: CreateJobResponse } },
