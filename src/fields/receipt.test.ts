@@ -83,6 +83,13 @@ void describe('receipt fields', () => {
       lines('Total 6% supplies (Inc.GST): 15.52', 'Total 0%supple -9.62', 'Total Payal.e: 5.90'),
       '5.90',
     ],
+    [
+      'paid less change within rounding of the TOTAL row above a rounding row, when the rounded total was not read',
+      lines('Total (Inclusive of GST): 48.16', 'Rounding Ad}: -0.01', 'CASH : 50.00', 'CHANGE : 1.85'),
+      '48.15',
+    ],
+    ['paid less change far from every TOTAL row proves nothing', lines('Total: 48.16', 'Rounding Adj: -0.01', 'CASH : 50.00', 'CHANGE : 0.85'), '48.16'],
+    ['a total whose decimal point OCR read as a space', lines('Total Sales Incl GST 4B 54', 'Rounding Adj (.01', 'Total] After Adj Incl GST 46 55'), '46.55'],
   ];
   for (const [name, input, value] of totals) void it(`total: ${name}`, () => assert.equal(findTotal(input)?.value, value));
 

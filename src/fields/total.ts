@@ -25,6 +25,17 @@ function centsOf(text: string): number[] {
   return [...fixDigits(text).matchAll(AMOUNT)].map((m) => Number(m[1]!.replace(/,/gu, '')) * 100 + Number(m[2]!));
 }
 
+/** The amount ending a labelled row whose decimal point OCR lost (TOTAL ... 476 80): a space before the cents. */
+const SPACED_AMOUNT = /(?<![\d.,-])(\d{1,5}) (\d{2})[^\p{L}\d]*$/u;
+
+/** The amounts on a labelled row (TOTAL, CASH), or the one that ends it with a space for its point when it has no other. */
+function labelledCentsOf(text: string): number[] {
+  const cents = centsOf(text);
+  if (cents.length > 0) return cents;
+  const spaced = SPACED_AMOUNT.exec(fixDigits(text));
+  return spaced ? [Number(spaced[1]) * 100 + Number(spaced[2])] : [];
+}
+
 interface Found {
   cents: number;
   line: number;
@@ -35,7 +46,7 @@ function largestAmount(texts: readonly string[], accept: (text: string) => boole
   let best: Found | undefined;
   for (let i = 0; i < texts.length; i++) {
     if (!accept(texts[i]!)) continue;
-    const here = centsOf(texts[i]!);
+    const here = labelledCentsOf(texts[i]!);
     const line = here.length > 0 ? i : i + 1;
     const amounts = here.length > 0 ? here : centsOf(texts[i + 1] ?? '');
     // On a tie the later row wins: the final (rounded) total is printed last.
@@ -84,6 +95,12 @@ function paidLessChange(texts: readonly string[], payment: Payment | undefined):
   if (!payment) return undefined;
   const due = payment.paid - payment.change;
   for (let i = payment.paidRow - 1; i >= 0; i--) if (centsOf(texts[i]!).includes(due)) return { cents: due, line: i };
+  // The rounded total may not have been read: a TOTAL row within rounding (5 sen) of it, above a rounding row, agrees.
+  const rounding = texts.findLastIndex((text, i) => i < payment.paidRow && ROUNDING.test(text));
+  if (rounding < 0) return undefined;
+  for (let i = rounding - 1; i >= 0; i--) {
+    if (isTotal(texts[i]!) && labelledCentsOf(texts[i]!).some((cents) => Math.abs(cents - due) <= 5)) return { cents: due, line: payment.paidRow };
+  }
   return undefined;
 }
 
@@ -99,7 +116,7 @@ function roundedTotal(texts: readonly string[]): Found | undefined {
   const rounding = texts.findLastIndex((text) => ROUNDING.test(text));
   if (rounding < 0) return undefined;
   for (let i = rounding + 1; i < texts.length; i++) {
-    const cents = isTotal(texts[i]!) ? centsOf(texts[i]!).at(-1) : undefined;
+    const cents = isTotal(texts[i]!) ? labelledCentsOf(texts[i]!).at(-1) : undefined;
     if (cents !== undefined) return { cents, line: i };
   }
   return undefined;
