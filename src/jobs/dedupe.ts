@@ -10,8 +10,9 @@ export function sha256Hex(data: Uint8Array): string {
 
 /**
  * The key of a job's result. The engine is the job's own (options.engine), else `pipelineEngine`, the engine that reads
- * jobs naming none (the API's first OCR_REQUEST_ENGINES; the worker's engine that read it): a job naming the pipeline
- * engine and one naming none share a key. Without either the key is what it was before engines (older results still answer).
+ * jobs naming none (the API's first OCR_REQUEST_ENGINES, the worker's OCR_ENGINE; each passes it only when
+ * OCR_REQUEST_ENGINES is set, as the operator does on both): a job naming the pipeline engine and one naming none then
+ * share a key. Without either the key is what it was before engines (older results still answer).
  */
 export function dedupeKey(contentHash: string, languages: readonly string[], options: OcrOptions, pipelineEngine?: OcrEngineName): string {
   const engine = options.engine ?? pipelineEngine;

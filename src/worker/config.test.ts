@@ -38,30 +38,40 @@ void describe('worker config', () => {
     assert.deepEqual(loadConfig(env).retries, { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 1_500, maxTimeouts: 1 });
   });
 
-  const engines: { name: string; env: Record<string, string>; requestEngines: string[]; tesseractModel: string | undefined }[] = [
+  // dedupeEngine: the engine the dedupe key of a job naming none names, only when OCR_REQUEST_ENGINES is set (as the API).
+  const engines: {
+    name: string;
+    env: Record<string, string>;
+    requestEngines: string[];
+    tesseractModel: string | undefined;
+    dedupeEngine: string | undefined;
+  }[] = [
     {
-      name: 'every engine of the image by default, the pipeline engine first',
+      name: 'every engine of the image by default, the pipeline engine first, keys naming no engine',
       env: { OCR_ENGINE: 'paddle' },
       requestEngines: ['paddle', 'tesseract'],
       tesseractModel: 'best',
+      dedupeEngine: undefined,
     },
     {
-      name: 'the pipeline engine even when OCR_REQUEST_ENGINES leaves it out',
+      name: 'the pipeline engine even when OCR_REQUEST_ENGINES leaves it out, keys naming it',
       env: { OCR_REQUEST_ENGINES: 'paddle' },
       requestEngines: ['tesseract', 'paddle'],
       tesseractModel: 'best',
+      dedupeEngine: 'tesseract',
     },
     {
       name: 'paddle alone, without tesseract models to resolve',
       env: { OCR_ENGINE: 'paddle', OCR_REQUEST_ENGINES: 'paddle' },
       requestEngines: ['paddle'],
       tesseractModel: undefined,
+      dedupeEngine: 'paddle',
     },
   ];
   for (const c of engines) {
     void it(`offers ${c.name}`, () => {
       const config = loadConfig({ ...base, OCR_TESSERACT_MODEL: 'best', ...c.env });
-      assert.deepEqual([config.requestEngines, config.tesseractModel], [c.requestEngines, c.tesseractModel]);
+      assert.deepEqual([config.requestEngines, config.tesseractModel, config.dedupeEngine], [c.requestEngines, c.tesseractModel, c.dedupeEngine]);
     });
   }
 

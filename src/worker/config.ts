@@ -282,6 +282,11 @@ export interface WorkerConfig {
   engine: OcrEngineName;
   /** The engines a job may ask for, `engine` first (OCR_REQUEST_ENGINES; default every engine of the image); the others load on first use. */
   requestEngines: OcrEngineName[];
+  /**
+   * The engine the dedupe key of a job naming none names: `engine` when OCR_REQUEST_ENGINES is set, as the API does with its
+   * first (the operator sets both the same); undefined when unset, so a hand-run worker and API keep the key without one.
+   */
+  dedupeEngine: OcrEngineName | undefined;
   /** tesseract's models as resolved from OCR_TESSERACT_MODEL (auto picks one); undefined when tesseract is not among requestEngines. */
   tesseractModel: TesseractModel | undefined;
   storage: StorageSettings;
@@ -330,6 +335,7 @@ export function loadConfig(env: Env): WorkerConfig {
     languages: values.languages,
     engine,
     requestEngines,
+    dedupeEngine: values.requestEngines === undefined ? undefined : engine,
     tesseractModel,
     storage,
     queue,

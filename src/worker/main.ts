@@ -131,6 +131,7 @@ async function start(): Promise<void> {
     maxDeliveryCount: deliveryLimit,
     workerName,
     engineInfo: ocrEngine,
+    dedupeEngine: config.dedupeEngine,
     partition: config.partition,
     onRecognized: (seconds) => metrics.ocrDuration.observe(seconds),
     // Sync jobs name the API replica that waits for them: it hears of the finished job at once (src/worker/notify.ts).

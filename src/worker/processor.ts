@@ -19,7 +19,7 @@
 // timeouts, record failed and dead-letter. Without retries, or when the retry cannot be scheduled:
 // abandon, and on the last delivery the broker allows, record failed first.
 import { BlobMissingError, BlobTooLargeError, type JobBlobs } from '../jobs/blobs.ts';
-import { OCR_ENGINES } from '../contract/image.ts';
+import type { OcrEngineName } from '../contract/image.ts';
 import { dedupeKey, sha256Hex } from '../jobs/dedupe.ts';
 import { parseJobMessage, retryStateOf, type RetryState } from '../jobs/queue.ts';
 import { JobNotFoundError, type JobRecords } from '../jobs/records.ts';
@@ -70,6 +70,11 @@ export interface ProcessorDeps {
   workerName: string;
   /** The engine and models that read the job (ocr/engines.ts engineInfo), shown as the result's `engine`; absent: not said. */
   engineInfo?: { name: string; model: string };
+  /**
+   * The engine the dedupe key of a job naming none names, as the API's key does: OCR_ENGINE when OCR_REQUEST_ENGINES is set
+   * (the operator sets it on both; config.ts dedupeEngine); undefined: the key names no engine, as before engines.
+   */
+  dedupeEngine?: OcrEngineName | undefined;
   /**
    * The records partition this worker serves (pipelinePartition: `<namespace>.<pipeline>`, or the pipeline alone).
    * Messages whose `pipeline` differs are dead-lettered as PIPELINE_MISMATCH, touching no record.
@@ -363,9 +368,8 @@ async function store(stages: Stages, job: JobMessage, candidate: OcrResult): Pro
     patch: { finishedAt: result.completedAt },
   });
   stages.finished?.(job);
-  // Keyed by the engine that read it (the job's own, or this pipeline's for a job naming none), as the API looks it up.
-  const readBy = OCR_ENGINES.find((engine) => engine === result.engine?.name);
-  await stages.records.rememberResult(job.pipeline, dedupeKey(job.contentHash, job.languages, job.options, readBy), job.jobId);
+  // Keyed by the job's engine, or for a job naming none by the pipeline's (when the API keys it so too): the key the API looks up.
+  await stages.records.rememberResult(job.pipeline, dedupeKey(job.contentHash, job.languages, job.options, stages.dedupeEngine), job.jobId);
   return result;
 }
 
