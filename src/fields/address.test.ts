@@ -110,6 +110,21 @@ void describe('receipt address', () => {
       ['KEDAI MAJU SDN BHD', '69,JALAN SATU 3/9', '43200 CHERAS', 'SELANGOR', '(NO.DGST001226018816)'],
       '69,JALAN SATU 3/9 43200 CHERAS SELANGOR',
     ],
+    [
+      'drops specks OCR read between the words, and keeps the colon after NO',
+      ['KEDAI MAJU SDN BHD', '“ LOT NO : 20, MAJU SC : JLN SATU, —', 'TAMAN MAJU | CHERAS, 55100 KUALA LUMPUR :', 'TEL 03-1111 2222'],
+      'LOT NO : 20, MAJU SC JLN SATU, TAMAN MAJU CHERAS, 55100 KUALA LUMPUR',
+    ],
+    [
+      'drops a lone small letter before the first word and reads $ as S',
+      ['KEDAI MAJU SDN BHD', 'e Lot 3, Jalan $516/1,', '40300 Shah Alam'],
+      'Lot 3, Jalan S516/1, 40300 Shah Alam',
+    ],
+    [
+      'reads LOY, LOf and Jatan back as LOT and JALAN',
+      ['KEDAI MAJU SDN BHD', 'LOY 3, Jatan Satu,', 'LOf 5, 40300 Shah Alam'],
+      'LOT 3, Jalan Satu, LOT 5, 40300 Shah Alam',
+    ],
     ['keeps a point inside a number (a price line is not an address)', ['KEDAI MAJU SDN BHD', 'ROTI 2.50'], undefined],
     ['finds nothing when no line after the name reads as an address', ['KEDAI MAJU SDN BHD', 'TAX INVOICE', 'THANK YOU'], undefined],
   ];

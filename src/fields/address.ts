@@ -67,8 +67,8 @@ const ADDRESS_VOCABULARY = [
   ...['JOHOR', 'KEDAH', 'KELANTAN', 'MELAKA', 'PAHANG', 'PENANG', 'PINANG', 'PERAK', 'PERLIS', 'SABAH', 'SARAWAK', 'TERENGGANU'],
   ...['NEGERI', 'SEMBILAN', 'PUTRAJAYA', 'LABUAN', 'MALAYSIA', 'DARUL', 'EHSAN', 'TAKZIM', 'BAHRU'],
 ];
-/** What OCR reads a printed capital as: L as 1, I, | or !, O as 0, T as 1 (L01), S as 5, B as 8, G as 6. */
-const LOOKALIKES: Record<string, string> = { L: '1I|!:', I: '1L|!', O: '0Q', T: '1', S: '5', B: '8', G: '6' };
+/** What OCR reads a printed capital as: L as 1, I, |, ! or t (Jatan), O as 0, T as 1, f or Y (L01, LOf, LOY), S as 5, B as 8, G as 6. */
+const LOOKALIKES: Record<string, string> = { L: '1I|!:T', I: '1L|!', O: '0Q', T: '1FY', S: '5$', B: '8', G: '6' };
 
 /** Misread characters of `token` against `word`, or undefined when it is not one misreading away from it. */
 function misreadsOf(token: string, word: string): number | undefined {
@@ -103,6 +103,19 @@ function repairAddressWords(text: string): string {
     return token === upper ? best.word : best.word[0] + best.word.slice(1).toLowerCase();
   });
 }
+/**
+ * Specks OCR reads between the words of an address: a mark standing alone (| ~ = — “ ‘ and the like, or a colon that
+ * follows no NO label: SC : JLN), and a lone small letter before a capital at the start of the line (e Lot 3).
+ * A dollar sign next to a letter or digit is an S (\$516/1 for SS16/1).
+ */
+const dropSpecks = (text: string): string =>
+  text
+    .replace(/(?<=^|\s)[|~=—–“”‘’"<>•·_]+(?=\s|$)/gu, '')
+    .replace(/(?<!\bNO\.?)\s:(?=\s|$)/giu, '')
+    .replace(/^\p{Ll}\s(?=\p{Lu})/u, '')
+    .replace(/\$(?=[\p{L}\d$])/gu, 'S')
+    .replace(/\s+/gu, ' ')
+    .trim();
 /** Inside a number, i, l, I or | is the digit 1 (8i750, 7/1l8B). */
 const fixNumberOnes = (text: string): string => text.replace(/(?<=\d)[ilI|](?=\d)/gu, '1');
 
@@ -168,7 +181,7 @@ const continuesAddress = (previous: string, text: string, next: string): boolean
  * country may follow on the next line.)
  */
 export function findAddress(lines: readonly FieldLine[], company: Field | undefined): Field | undefined {
-  const texts = lines.map((line) => repairAddressWords(fixAddressWords(fixWordZeros(fixNumberOnes(fixDigits(clean(line.text)))))));
+  const texts = lines.map((line) => repairAddressWords(fixAddressWords(fixWordZeros(fixNumberOnes(fixDigits(dropSpecks(clean(line.text))))))));
   const start = addressStart(texts, (company?.lines.at(-1) ?? -1) + 1);
   if (start < 0) return undefined;
   const picked: number[] = [];
