@@ -123,7 +123,7 @@ void describe('receipt address', () => {
     [
       'reads LOY, LOf and Jatan back as LOT and JALAN',
       ['KEDAI MAJU SDN BHD', 'LOY 3, Jatan Satu,', 'LOf 5, 40300 Shah Alam'],
-      'LOT 3, Jalan Satu, LOT 5, 40300 Shah Alam',
+      'LOT 3, Jalan Satu, Lot 5, 40300 Shah Alam',
     ],
     ['keeps a point inside a number (a price line is not an address)', ['KEDAI MAJU SDN BHD', 'ROTI 2.50'], undefined],
     ['finds nothing when no line after the name reads as an address', ['KEDAI MAJU SDN BHD', 'TAX INVOICE', 'THANK YOU'], undefined],
