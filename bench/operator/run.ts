@@ -436,7 +436,7 @@ async function idle(cluster: Cluster, kc: KubeConfig, ns: string, first: Operato
   const operatorQuiet = quiet.cpu.rows.find(([l]) => l === 'operator')?.[1];
   say(
     `N=${row.n}: idle window ${((performance.now() - restartAt) / 1000).toFixed(0)} s: ${writes.length} writes (restart ${row.idle.restartWrites}, ` +
-      `after the resync ${row.idle.resyncWrites}), peak RSS since the restart ${mib(peakRssBytes)} MiB, RSS after GC ${mib(memory?.rssBytes)} MiB, CPU ${row.idle.cpuSeconds.toFixed(2)} s with start-up, ${row.idle.connections} connections; ` +
+      `after the resync ${row.idle.resyncWrites}), peak RSS since the restart ${mib(peakRssBytes)} MiB, RSS after GC ${mib(memory?.rssBytes)} MiB (heap ${mib(memory?.heapUsedBytes)} MiB), CPU ${row.idle.cpuSeconds.toFixed(2)} s with start-up, ${row.idle.connections} connections; ` +
       `quiet ${quiet.fromSeconds.toFixed(0)}-${quiet.toSeconds.toFixed(0)} s after the sync: operator ${pct(operatorQuiet, quiet.cpu.wallSeconds)} of a core, ` +
       `${quiet.reconciles ?? 'n/a'} reconciles`,
   );
