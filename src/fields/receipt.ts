@@ -22,9 +22,9 @@ export interface ReceiptFields {
 
 /** Legal-form words: a top line carrying one is the merchant's registered name. The long ones may be glued to the name (ABCHOTRADING). */
 const COMPANY_SUFFIX = /(SDN\.? ?BHD|ENTERPRISE|TRADING)\b|\b(BHD|S\/B|CO\.|COMPANY|LTD|LIMITED|INC|LLC|GMBH|PLC|PERNIAGAAN|SYARIKAT)\b/iu;
-// A shop's notice is not its name either: GOODS SOLD ARE NOT RETURNABLE, NO REFUND.
+// A shop's notice is not its name either (GOODS SOLD ARE NOT RETURNABLE, NO REFUND), nor a phone line (Mobile/Whatsapps: +6012-918 7937).
 const NOT_A_NAME =
-  /\b(TAX INVOICE|IN[VU]\w{0,2}ICE|RECEIPT|CASH ?BILL|WELCOME|THANK|PLEASE|GST|REG|TEL|FAX|PHONE|DATE|TIME|ORDER|RETURNABLE|REFUND|EXCHANGEABLE)\b|\bGOODS\s?SOLD/iu;
+  /\b(TAX INVOICE|IN[VU]\w{0,2}ICE|RECEIPT|CASH ?BILL|WELCOME|THANK|PLEASE|GST|REG|TEL|FAX|PHONE|MOBILE|WHATSAPPS?|DATE|TIME|ORDER|RETURNABLE|REFUND|EXCHANGEABLE)\b|\bGOODS\s?SOLD|\+?\d{2,4}[-\s]?\d{3,4}[-\s]?\d{4}(?!\d)/iu;
 
 /** A contact or tax line: TEL, FAX, GST, an e-mail or web address (an @ in a shop name, NYONYA COLORS @ 1 UTAMA, is not one). */
 const CONTACT = /\b(TEL|FAX|GST|E-?MAIL|WWW)|\w@[\w-]+\.\w/iu;
@@ -41,6 +41,8 @@ const fixLegalForm = (text: string): string =>
     .replace(/(?<=\p{L}{3,}\s?)5\/[BD8](?=\s*(\(|$))/gu, (form) => (STREET.test(text) ? form : 'S/B'))
     // BHD on its own read as 8HD or 3HD after a bracket or CO. (AEON CO. (M) 8HD).
     .replace(/(?<=(\)|\bCO\.)\s?)[83]HD\b/giu, 'BHD')
+    // SDN BHD cut short at the end of the line (SDN BH).
+    .replace(/\bS[DO0I]N(\.?\s?)BH$/iu, (_form: string, gap: string) => `SDN${gap}BHD`)
     // An underscore is a speck between words (HANDEL_SDN BHD): no name has one.
     .replace(/_/gu, ' ');
 const STREET = /\b(JALAN|JLN|LORONG|LRG|LOT|NO|TAMAN|TMN|BLOK|BLOCK|PERSIARAN|LEBUH)\b/iu;
@@ -49,10 +51,14 @@ const trimMarks = (text: string): string => text.replace(/^[^\p{L}\p{N}(]+/u, ''
 
 /**
  * After the final legal form, a registration number or label is not part of the name: SDN BHD (CO.NO ..., S/B 273500-U (KJ1),
- * S/B (S19537-X) with its first digit read as a letter; nor are one or two letters OCR read from specks (SDN BHD R, SDN BHD SE).
+ * S/B (S19537-X) with its first digit read as a letter, or a bracket the line leaves open (Sdn Bhd (Ca. No); nor are
+ * one or two letters OCR read from specks (SDN BHD R, SDN BHD SE).
  */
 const cutAfterLegalForm = (text: string): string =>
-  text.replace(/(\b(BHD|S\/B|LTD|LIMITED)\.?)\s*\(?\s*(CO\b|NO\b|[A-Z]{0,2}\d).*$/iu, '$1').replace(/(\b(BHD|S\/B|LTD|LIMITED)\.?)\s+\S{1,2}$/iu, '$1');
+  text
+    .replace(/(\b(BHD|S\/B|LTD|LIMITED)\.?)\s*\(?\s*(CO\b|NO\b|[A-Z]{0,2}\d).*$/iu, '$1')
+    .replace(/(\b(BHD|S\/B|LTD|LIMITED)\.?)\s*\([^)]*$/iu, '$1')
+    .replace(/(\b(BHD|S\/B|LTD|LIMITED)\.?)\s+\S{1,2}$/iu, '$1');
 /** A label before a colon ahead of a legal name is not part of it: Owned by: / Dimiliki: KEDAI MAJU SDN BHD. */
 const cutLabel = (text: string): string => (COMPANY_SUFFIX.test(text) ? text.replace(/^[\p{L} ]{2,20}:\s*(?=\S)/u, '') : text);
 /**
@@ -88,8 +94,8 @@ function nameLines(header: readonly string[], at: number, isName: (text: string,
   return picked;
 }
 
-/** An address line is not a name: one with a postcode, a street word JALAN / JLN / JL, or a house number and a comma first (3-113, JL ...). */
-const ADDRESS_LINE = /(?<!\d)\d{5}(?!\d)|\b(JALAN|JLN|JL)\b|^\W*\d[\d/-]*[A-Z]?\s?,/iu;
+/** An address line is not a name: one with a postcode, a street or area word (JALAN, JL, TAMAN, ...), or a house number and a comma first (3-113, JL ...). */
+const ADDRESS_LINE = /(?<!\d)\d{5}(?!\d)|\b(JALAN|JLN|JL|TAMAN|TMN|LORONG|PERSIARAN)\b|^\W*\d[\d/-]*[A-Z]?\s?,/iu;
 
 /** A line less its registration number and label (CO. REG. NO: 000948487-V is nothing; KEDAI MAJU (308282-A) is its name). */
 const withoutRegistration = (text: string): string =>
@@ -112,7 +118,8 @@ export function findCompany(lines: readonly FieldLine[]): Field | undefined {
   const last = picked.at(-1)!;
   if (last + 1 < header.length && (endsInAnd(last) || /^&/u.test(clean(lines[last + 1]!.text))) && isName(header[last + 1]!, last + 1)) picked.push(last + 1);
   const joined = picked.map((i) => (endsInAnd(i) ? `${header[i]!} &` : header[i]!)).join(' ');
-  const value = trimMarks(cutAfterLegalForm(joined).replace(/\s*\(?\s*\d{5,}\s*-?\s*[A-Z]?\s*\)?\s*$/iu, ''));
+  // Cut twice: a registration number taken off the end can leave its label's bracket open (Sdn Bhd (Ca. No:20154-T)).
+  const value = trimMarks(cutAfterLegalForm(cutAfterLegalForm(joined).replace(/\s*\(?\s*\d{5,}\s*-?\s*[A-Z]?\s*\)?\s*$/iu, '')));
   return { value, lines: picked, confidence: confidenceOf(lines, picked, suffixed >= 0 ? 1 : 0.6) };
 }
 
