@@ -41,6 +41,10 @@ const fixLegalForm = (text: string): string =>
     .replace(/(?<=\p{L}{3,}\s?)5\/[BD8](?=\s*(\(|$))/gu, (form) => (STREET.test(text) ? form : 'S/B'))
     // BHD on its own read as 8HD or 3HD after a bracket or CO. (AEON CO. (M) 8HD).
     .replace(/(?<=(\)|\bCO\.)\s?)[83]HD\b/giu, 'BHD')
+    // SDN is always followed by BHD: a short B word after it at the end of the line or before a bracket is BHD
+    // (SDN BELD, SDN BID, SDN BHI); and SDN before BHD with its last letters misread (SDti BHD) is SDN.
+    .replace(/\b(SDN\.?\s?)(B[A-Z]{0,3})(?=\W*$|\s*\()/iu, (form: string, sdn: string, b: string) => (b.toUpperCase() === 'BHD' ? form : `${sdn}BHD`))
+    .replace(/\bS[D0I][A-Z]{1,2}(?=\.?\s?BHD\b)/iu, (form) => (form.toUpperCase() === 'SDN' ? form : 'SDN'))
     // SDN BHD cut short at the end of the line (SDN BH).
     .replace(/\bS[DO0I]N(\.?\s?)BH$/iu, (_form: string, gap: string) => `SDN${gap}BHD`)
     // An underscore is a speck between words (HANDEL_SDN BHD): no name has one.
