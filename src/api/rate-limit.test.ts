@@ -64,6 +64,18 @@ void describe('a smooth bucket with a burst below the per-minute limit', () => {
     assert.equal(limiter.take('a').allowed, false);
   });
 
+  void it('check of a key never charged answers the full bucket without reading the clock', () => {
+    let reads = 0;
+    const limiter = new RateLimiter(60, () => ++reads * 1_000, 100_000, 5);
+    assert.deepEqual(limiter.check('a'), { allowed: true, retryAfterSeconds: 0, remaining: 5 });
+    assert.deepEqual(limiter.check('b'), { allowed: true, retryAfterSeconds: 0, remaining: 5 });
+    assert.equal(reads, 0);
+    limiter.take('a');
+    assert.equal(reads, 1);
+    assert.deepEqual(limiter.check('a'), { allowed: true, retryAfterSeconds: 0, remaining: 5 }, 'refilled by the clock read');
+    assert.equal(reads, 2);
+  });
+
   void it('check looks without taking', () => {
     let now = 0;
     const limiter = new RateLimiter(60, () => now, 100_000, 2);

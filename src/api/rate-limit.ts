@@ -24,6 +24,9 @@ export class RateLimiter {
   private readonly clock: Clock;
   private readonly buckets = new Map<string, Bucket>();
   private readonly maxBuckets: number;
+  /** The answer for a key without a bucket that is only looked at (check): one object, not one per request. */
+  private readonly untouched: RateDecision;
+  private static readonly UNLIMITED: RateDecision = Object.freeze({ allowed: true, retryAfterSeconds: 0, remaining: Number.POSITIVE_INFINITY });
 
   /**
    * perMinute <= 0 disables limiting; at most `maxBuckets` keys are remembered (default 100,000);
@@ -34,6 +37,7 @@ export class RateLimiter {
     this.refillPerMs = perMinute / 60_000;
     this.clock = clock;
     this.maxBuckets = maxBuckets;
+    this.untouched = Object.freeze({ allowed: true, retryAfterSeconds: 0, remaining: Math.floor(this.capacity) });
   }
 
   get enabled(): boolean {
@@ -51,11 +55,12 @@ export class RateLimiter {
   }
 
   private decide(key: string, take: boolean): RateDecision {
-    if (!this.enabled) return { allowed: true, retryAfterSeconds: 0, remaining: Number.POSITIVE_INFINITY };
-    const now = this.clock();
+    if (!this.enabled) return RateLimiter.UNLIMITED;
     let bucket = this.buckets.get(key);
+    // A key never charged, only looked at (the failed-authentication limit on every authenticated request): no clock read.
+    if (!bucket && !take) return this.untouched;
+    const now = this.clock();
     if (!bucket) {
-      if (!take) return { allowed: true, retryAfterSeconds: 0, remaining: Math.floor(this.capacity) };
       if (this.buckets.size >= this.maxBuckets) this.sweep(now);
       bucket = { tokens: this.capacity, updatedMs: now };
       this.buckets.set(key, bucket);
