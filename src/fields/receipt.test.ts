@@ -142,6 +142,7 @@ void describe('receipt fields', () => {
     ['an underscore between the name and its legal form is a space', lines('MAJU HANDEL_SDN BHD'), 'MAJU HANDEL SDN BHD'],
     ['S/B read as 5/8 before a registration number with a letter in it', lines('99 MAJU MART 5/8 (519S37-X)', 'LOT 5, JALAN SATU'), '99 MAJU MART S/B'],
     ['a phone line is not the name', lines('Mobile /Whatsapps : +6012-918 7937', 'KEDAI MAJU'), 'KEDAI MAJU'],
+    ['a long registration number after the name is not a phone number', lines('Cash Sale :', 'KT MAJU TRADING (001904043-H)'), 'KT MAJU TRADING'],
     ['an area line is not the name', lines('TAMAN BERKELEY', 'KEDAI MAJU'), 'KEDAI MAJU'],
     [
       'a misread registration label left in brackets after the legal form is cut',

@@ -24,7 +24,7 @@ export interface ReceiptFields {
 const COMPANY_SUFFIX = /(SDN\.? ?BHD|ENTERPRISE|TRADING)\b|\b(BHD|S\/B|CO\.|COMPANY|LTD|LIMITED|INC|LLC|GMBH|PLC|PERNIAGAAN|SYARIKAT)\b/iu;
 // A shop's notice is not its name either (GOODS SOLD ARE NOT RETURNABLE, NO REFUND), nor a phone line (Mobile/Whatsapps: +6012-918 7937).
 const NOT_A_NAME =
-  /\b(TAX INVOICE|IN[VU]\w{0,2}ICE|RECEIPT|CASH ?BILL|WELCOME|THANK|PLEASE|GST|REG|TEL|FAX|PHONE|MOBILE|WHATSAPPS?|DATE|TIME|ORDER|RETURNABLE|REFUND|EXCHANGEABLE)\b|\bGOODS\s?SOLD|\+?\d{2,4}[-\s]?\d{3,4}[-\s]?\d{4}(?!\d)/iu;
+  /\b(TAX INVOICE|IN[VU]\w{0,2}ICE|RECEIPT|CASH ?BILL|WELCOME|THANK|PLEASE|GST|REG|TEL|FAX|PHONE|MOBILE|WHATSAPPS?|DATE|TIME|ORDER|RETURNABLE|REFUND|EXCHANGEABLE)\b|\bGOODS\s?SOLD|(?<![\d-])\+?\d{2,4}[-\s]\d{3,4}[-\s]?\d{4}(?!\d)/iu;
 
 /** A contact or tax line: TEL, FAX, GST, an e-mail or web address (an @ in a shop name, NYONYA COLORS @ 1 UTAMA, is not one). */
 const CONTACT = /\b(TEL|FAX|GST|E-?MAIL|WWW)|\w@[\w-]+\.\w/iu;
