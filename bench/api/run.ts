@@ -114,7 +114,7 @@ interface Row {
   /** API process CPU per answered request, in microseconds: independent of what else the machine runs. */
   cpuMicros: number | undefined;
   /** Rows that are medians of rounds: the median of each round's req/s over the same round's anchor, and the lowest and highest. */
-  rounds?: { count: number; ratio: number; low: number; high: number; perRound: number[] };
+  rounds?: { count: number; ratio: number; low: number; high: number; perRound: number[]; cpuRatio: number | undefined };
 }
 
 interface Request {
@@ -208,8 +208,11 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-/** One row of medians from a scenario's rounds; `ratios` (req/s over the same round's anchor) when the anchor ran beside it. */
-function medianRow(scenario: string, rounds: Row[], ratios: number[] | undefined): Row {
+/**
+ * One row of medians from a scenario's rounds; `ratios` (req/s over the same round's anchor) when the anchor ran beside it,
+ * `cpuRatios` (the same round's anchor CPU µs per request over this one's).
+ */
+function medianRow(scenario: string, rounds: Row[], ratios: number[] | undefined, cpuRatios: number[] = []): Row {
   const first = rounds[0] as Row;
   const sum = (pick: (r: Row) => number): number => rounds.reduce((a, r) => a + pick(r), 0);
   const cpu = rounds.map((r) => r.cpuMicros).filter((c): c is number => c !== undefined);
@@ -224,7 +227,18 @@ function medianRow(scenario: string, rounds: Row[], ratios: number[] | undefined
     timeouts: sum((r) => r.timeouts),
     non2xx: sum((r) => r.non2xx),
     cpuMicros: cpu.length ? Math.round(median(cpu)) : undefined,
-    ...(ratios ? { rounds: { count: rounds.length, ratio: median(ratios), low: Math.min(...ratios), high: Math.max(...ratios), perRound: ratios } } : {}),
+    ...(ratios
+      ? {
+          rounds: {
+            count: rounds.length,
+            ratio: median(ratios),
+            low: Math.min(...ratios),
+            high: Math.max(...ratios),
+            perRound: ratios,
+            cpuRatio: cpuRatios.length ? median(cpuRatios) : undefined,
+          },
+        }
+      : {}),
   };
 }
 
@@ -263,6 +277,7 @@ async function runScenarios(image: Buffer, storageEnv: Record<string, string>, r
           label,
           rounds,
           rounds.map((r, i) => r.rps / Math.max(anchorRounds[i]?.rps ?? 0, 1)),
+          rounds.flatMap((r, i) => (r.cpuMicros && anchorRounds[i]?.cpuMicros ? [(anchorRounds[i]?.cpuMicros ?? 0) / r.cpuMicros] : [])),
         ),
       );
     }
@@ -352,7 +367,10 @@ function report(rows: Row[], sync: { p50Ms: number; p99Ms: number; samples: numb
     "Rows at 100 connections: medians of the rounds (2xx, errors and timeouts summed); req/s vs anchor: the median of each round's ratio to the same round's anchor, lowest-highest in brackets. Per round: " +
       rows
         .filter((r) => r.rounds && !r.scenario.startsWith('anchor'))
-        .map((r) => `${r.scenario}: ${r.rounds?.perRound.map((x) => x.toFixed(2)).join(', ')}`)
+        .map(
+          (r) =>
+            `${r.scenario}: ${r.rounds?.perRound.map((x) => x.toFixed(2)).join(', ')} (by API CPU per request, median of rounds: ${r.rounds?.cpuRatio?.toFixed(2) ?? '-'}x the anchor's rate)`,
+        )
         .join('; ') +
       '.',
     '',
