@@ -1,5 +1,5 @@
 // A small zod -> Fastify adapter. Each route is declared once, with zod schemas for
-// params, query and body; preValidation parses with them (the handler sees parsed
+// params, query and body; registerRoute parses with them (the handler sees parsed
 // values, defaults applied), and the same declarations build /openapi.json.
 import type { FastifyInstance, FastifyReply, FastifyRequest, preParsingHookHandler } from 'fastify';
 import { z } from 'zod';
@@ -152,15 +152,16 @@ export function registerRoute(app: FastifyInstance, spec: RouteSpec, hooks: Rout
     onRequest,
     // A body limit sized for images would let a JSON body that large be parsed: the app's hook keeps JSON within its own limit.
     ...(bodyLimit && hooks.limitJsonBody && !variant.constraints ? { preParsing: hooks.limitJsonBody } : {}),
-    preValidation: (request, _reply, done) => {
-      validate(spec, request);
-      done();
-    },
     onResponse: (request, reply, done) => {
       hooks.responded(url, request, reply);
       done();
     },
-    handler: spec.handler,
+    // Parsed in the handler, where a preValidation hook would parse (there are no preHandler hooks): one hook
+    // runner less per request. What validate throws, Fastify hands to the error handler as a hook's error.
+    handler: (request, reply) => {
+      validate(spec, request);
+      return spec.handler(request, reply);
+    },
   });
 }
 

@@ -1,5 +1,5 @@
 // Request and response schemas, in zod: the one source of validation (route.ts
-// parses with them in preValidation) and of the OpenAPI document (/openapi.json).
+// parses with them before each handler) and of the OpenAPI document (/openapi.json).
 import { z } from 'zod';
 import {
   JobErrorCode,
