@@ -318,18 +318,21 @@ export class JobCommands {
     const hit = await this.results.lookup(dedupeKey(checked.contentHash, claims.languages, claims.options, this.limits.engines?.[0]));
     const now = this.timestamp();
     const base = this.recordFromClaims(claims, checked, now);
-    if (hit) {
-      const job = await this.createOnce({ ...base, status: 'succeeded', resultOf: hit.jobId, finishedAt: now }, caller);
-      if (!job.created) return { job: job.record, cached: job.record.resultOf !== undefined };
-      this.metrics.cacheHits.inc();
-      return { job: job.record, cached: true, result: { ...hit.result, jobId } };
-    }
+    if (hit) return await this.createFromCache(base, hit, now, caller);
     // Above the backlog limit nothing is written: the upload stays, and the same submit works later.
     this.admission?.admit();
     const job = await this.createOnce(base, caller);
     if (!job.created) return { job: job.record, cached: job.record.resultOf !== undefined }; // a concurrent submit won
     await this.queueSubmitted(job.record, checked);
     return { job: job.record, cached: false };
+  }
+
+  /** A submitted upload the result cache has read already: its record is created `succeeded`, pointing at the job that read it. */
+  private async createFromCache(base: JobRecord, hit: { jobId: string; result: OcrResult }, now: string, caller: Principal): Promise<Accepted> {
+    const job = await this.createOnce({ ...base, status: 'succeeded', resultOf: hit.jobId, finishedAt: now }, caller);
+    if (!job.created) return { job: job.record, cached: job.record.resultOf !== undefined };
+    this.metrics.cacheHits.inc();
+    return { job: job.record, cached: true, result: { ...hit.result, jobId: base.id } };
   }
 
   /** The claims of a job token for this job and pipeline, or its catalogue error; another owner's token answers as a missing job. */
