@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../../shared/logger.ts';
 import { PermanentJobError, TransientJobError } from '../errors.ts';
-import type { OcrEngine, Recognition } from './engine.ts';
 import { EngineRouter, engineFor, type EngineName } from './engines.ts';
-import type { PreparedImage } from './preprocess.ts';
+import { ANY_IMAGE as image, namingEngine as engine } from './testing/naming-engine.ts';
 
 void describe('which engine reads a job', () => {
   const cases: { name: string; offered: EngineName[]; languages: string[]; asked?: EngineName; engine?: EngineName; refused?: RegExp }[] = [
@@ -38,18 +37,6 @@ void describe('which engine reads a job', () => {
     });
   }
 });
-
-/** An engine of our own interface that says which engine read the image. */
-function engine(name: string, closed: string[]): OcrEngine {
-  return {
-    recognize: async (): Promise<Recognition> => ({ text: name, lines: [], meanConfidence: 90 }),
-    close: async () => {
-      closed.push(name);
-    },
-  };
-}
-
-const image = {} as PreparedImage;
 
 void describe('the engine router', () => {
   void it('loads the pipeline engine at start, the other on its first job only, says which read, and closes both', async () => {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../../shared/logger.ts';
-import type { OcrEngine, Recognition } from './engine.ts';
 import { LanguagePools, subsetKey } from './language-pools.ts';
-import type { PreparedImage } from './preprocess.ts';
+import { ANY_IMAGE as image, namingEngine as engine } from './testing/naming-engine.ts';
 
 const PIPELINE = ['eng', 'deu', 'chi_sim'];
 
@@ -19,18 +18,6 @@ void describe('which engine reads a job, by the languages it asks for', () => {
     void it(c.name, () => assert.equal(subsetKey(PIPELINE, c.asked), c.key));
   }
 });
-
-/** An engine of our own interface that says which language set read the image. */
-function engine(name: string, closed: string[]): OcrEngine {
-  return {
-    recognize: async (): Promise<Recognition> => ({ text: name, lines: [], meanConfidence: 90 }),
-    close: async () => {
-      closed.push(name);
-    },
-  };
-}
-
-const image = {} as PreparedImage;
 
 void describe('language pools', () => {
   void it('loads a language set on first use, reuses it, and closes every engine on close', async () => {
