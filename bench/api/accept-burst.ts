@@ -5,9 +5,8 @@
 // `seconds` and when their first answers came. The measure is in passes over the busy connections, so it
 // shows on a loaded machine too: one listening socket accepts one connection per pass, the default
 // (src/api/listen.ts) one per socket. BENCH_ACCEPT_SOCKETS=1 compares with a single socket.
-import { execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { pinLoadGenerator, startBenchServer } from './bench-server.ts';
 
 interface Instance extends Promise<{ requests: { average: number } }> {
   on(event: 'response', listener: (client: unknown) => void): void;
@@ -15,29 +14,9 @@ interface Instance extends Promise<{ requests: { average: number } }> {
 const autocannon = createRequire(import.meta.url)('autocannon') as (options: Record<string, unknown>) => Instance;
 
 const [busy = 1000, burst = 300, seconds = 12] = process.argv.slice(2).map(Number);
-const pinned = ((): boolean => {
-  try {
-    execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const server = resolve(import.meta.dirname, 'server.ts');
-const child = spawn(pinned ? 'taskset' : process.execPath, pinned ? ['-c', '0', process.execPath, server] : [server], {
-  env: { ...process.env, BENCH_MODE: 'memory', BENCH_KEY: 'bench-key', LOG_LEVEL: 'warn' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const server = await startBenchServer({ mode: 'memory', pinned: pinLoadGenerator() });
 try {
-  const port = await new Promise<number>((resolvePort, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /ready (\d+)/.exec(out);
-      if (match) resolvePort(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  const port = server.port;
   const options = {
     url: `http://127.0.0.1:${port}/v1/jobs`,
     method: 'POST',
@@ -63,5 +42,5 @@ try {
       `burst of ${burst}: ${times.length} answered within ${seconds} s, first answer p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, last ${times.at(-1) ?? '-'} ms`,
   );
 } finally {
-  child.kill('SIGTERM');
+  await server.stop();
 }

@@ -6,13 +6,13 @@
 // (top functions, and by package or source folder) and by inclusive time of the API's own
 // hot-path frames. The profile stays in $TMPDIR/ocr-api-profile-<pid>/ for a closer look
 // (Chrome DevTools or speedscope open .cpuprofile files).
-import { execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { startAzurite } from '../../test/support/azurite.ts';
 import { startServiceBusStandin } from '../../src/servicebus-standin/index.ts';
+import { cpuSeconds, pinLoadGenerator, startBenchServer } from './bench-server.ts';
 import { summariseProfile, type CpuProfile } from './profile-summary.ts';
 
 type Autocannon = (options: Record<string, unknown>) => Promise<{ '2xx': number; non2xx: number; timeouts: number; latency: { p99: number } }>;
@@ -22,26 +22,6 @@ const mode = process.argv[2] ?? 'azurite';
 const connections = Number(process.argv[3] ?? 100);
 const seconds = Number(process.argv[4] ?? 8);
 const KEY = 'bench-key';
-const SERVER = resolve(import.meta.dirname, 'server.ts');
-
-function pinnable(): boolean {
-  try {
-    execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** CPU seconds (user + system) of a process, from /proc; undefined where there is none. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ocr-api-profile-'));
@@ -50,29 +30,18 @@ async function main(): Promise<void> {
   try {
     // PROFILE=0: no profile, only the request count and CPU per request (profiling itself costs a few per cent).
     const profiling = process.env.PROFILE !== '0';
-    const node = [process.execPath, ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), SERVER];
-    const pinned = pinnable();
     const spawnedMs = performance.now();
-    const child = spawn(pinned ? 'taskset' : node[0]!, pinned ? ['-c', '0', ...node] : node.slice(1), {
+    const server = await startBenchServer({
+      mode,
+      pinned: pinLoadGenerator(),
+      key: KEY,
+      nodeArgs: profiling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [],
       env: {
-        ...process.env,
-        BENCH_MODE: mode,
-        BENCH_KEY: KEY,
-        LOG_LEVEL: 'warn',
         ...(azurite ? { BLOB_CONNECTION_STRING: azurite.connectionString } : {}),
         ...(standin ? { SERVICEBUS_CONNECTION_STRING: standin.connectionString, OCR_QUEUE_NAME: 'ocr-jobs' } : {}),
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const port = await new Promise<number>((resolvePort, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /ready (\d+)/.exec(out);
-        if (match) resolvePort(Number(match[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    });
+    const { port, child } = server;
     const request = {
       url: `http://127.0.0.1:${port}/v1/jobs`,
       method: 'POST',
@@ -87,9 +56,7 @@ async function main(): Promise<void> {
     const result = await autocannon({ ...request, connections, duration: seconds });
     const after = cpuSeconds(child.pid);
     const answered = result['2xx'] + result.non2xx;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+    await server.stop();
     const cpu = before !== undefined && after !== undefined ? Math.round(((after - before) * 1e6) / Math.max(1, answered)) : '-';
     console.log(
       `${mode}, ${connections} connections, ${seconds} s: ${answered} answered (${result.non2xx} non-2xx, ${result.timeouts} timeouts), ` +

@@ -14,14 +14,15 @@
 // bench/api/last-run.md, which ends with the `api: issue ...` summary line.
 // Knobs: BENCH_ROUNDS (5), BENCH_ROUND_SECONDS (4), BENCH_SECONDS (10: the 5,000-connection
 // runs, as long as the client timeout), BENCH_SUBMITS (1000), BENCH_SYNC_SAMPLES (30).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { startAzurite } from '../../test/support/azurite.ts';
 import { startServiceBusStandin } from '../../src/servicebus-standin/index.ts';
+import { cpuSeconds, pinLoadGenerator, startBenchServer, type BenchServer } from './bench-server.ts';
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -44,61 +45,11 @@ const SUBMITS = Number(process.env.BENCH_SUBMITS ?? 1000);
 /** Sync requests measured by bench/api/sync.ts (each one a real OCR job on the worker). */
 const SYNC_SAMPLES = Number(process.env.BENCH_SYNC_SAMPLES ?? 30);
 const KEY = 'bench-key';
-const SERVER = resolve(import.meta.dirname, 'server.ts');
 
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const pinned = pinLoadGenerator();
 
-const pinned = hasTaskset();
-if (pinned) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
-
-async function startServer(mode: string, env: Record<string, string>): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
-  const command = pinned ? 'taskset' : process.execPath;
-  const args = pinned ? ['-c', '0', process.execPath, SERVER] : [SERVER];
-  const child = spawn(command, args, {
-    env: { ...process.env, ...env, BENCH_MODE: mode, BENCH_KEY: KEY, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${mode} server did not start in 30 s`)), 30_000);
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /ready (\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolvePort(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
-  });
-  return {
-    port,
-    child,
-    stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-/** CPU seconds (user + system) a process has used, from /proc; undefined where /proc is missing. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100/s)
-  } catch {
-    return undefined;
-  }
+function startServer(mode: string, env: Record<string, string>): Promise<BenchServer> {
+  return startBenchServer({ mode, pinned, env, key: KEY });
 }
 
 interface Row {
@@ -255,10 +206,10 @@ const MODES = [
  */
 async function runScenarios(image: Buffer, storageEnv: Record<string, string>, rows: Row[], sample: () => void): Promise<void> {
   const cacheHit = { path: '/v1/ocr', body: image, contentType: 'image/png' };
-  const servers = new Map<string, Awaited<ReturnType<typeof startServer>>>();
+  const servers = new Map<string, BenchServer>();
   try {
     for (const [mode] of MODES) servers.set(mode, await startServer(mode, storageEnv));
-    const server = (mode: string): Awaited<ReturnType<typeof startServer>> => servers.get(mode) as Awaited<ReturnType<typeof startServer>>;
+    const server = (mode: string): BenchServer => servers.get(mode) as BenchServer;
     for (const [mode, label] of MODES) await load(`${label} (warm-up)`, server(mode), 50, ISSUE, 3);
     sample();
     const byMode = new Map<string, Row[]>(MODES.map(([mode]) => [mode, []]));
