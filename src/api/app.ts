@@ -107,9 +107,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   };
   const hooks = { ...routeHooks(deps, limits, metrics), limitJsonBody: limitJsonBody() };
   const adminHooks = routeHooks(deps, limits, metrics);
-  setErrorHandlers(app, metrics);
-  setErrorHandlers(admin, metrics);
-  setErrorHandlers(internal);
+  setErrorHandlers(app, { requestIds: true, metrics });
+  setErrorHandlers(admin, { requestIds: true, metrics });
+  // The internal port answers workers' notices only: no request ids, not in the request metrics.
+  setErrorHandlers(internal, { requestIds: false });
   noticeRoutes(internal, services.push);
   await registerRoutes({ app, hooks }, { app: admin, hooks: adminHooks }, config, services, metrics, closing.signal);
 
@@ -353,21 +354,24 @@ function limitJsonBody(): preParsingHookHandler {
   };
 }
 
-/**
- * Every error answers in the catalogue's shape ({error: {code, message, details?}}); only 5xx are logged.
- * With `metrics` (the main and admin apps), errors and 404s carry `x-request-id` (also those raised before
- * a route's own hooks ran) and a request no route answers is timed under `unmatched`.
- */
-function setErrorHandlers(app: FastifyInstance, metrics?: ApiMetrics): void {
+interface ErrorHandling {
+  /** Errors and 404s carry `x-request-id`, also those raised before a route's own hooks ran. */
+  requestIds: boolean;
+  /** Where a request no route answers is timed, under `unmatched`; undefined: not timed. */
+  metrics?: ApiMetrics;
+}
+
+/** Every error answers in the catalogue's shape ({error: {code, message, details?}}); only 5xx are logged. */
+function setErrorHandlers(app: FastifyInstance, { requestIds, metrics }: ErrorHandling): void {
   app.setErrorHandler(async (error, request, reply) => {
     const apiError = toApiError(error);
     if (apiError.status >= 500) request.log.error({ err: error, code: apiError.code }, 'Request failed');
-    if (metrics) reply.header('x-request-id', request.id);
+    if (requestIds) reply.header('x-request-id', request.id);
     return reply.code(apiError.status).headers(apiError.headers).send(apiError.body());
   });
   app.setNotFoundHandler(async (request, reply) => {
+    if (requestIds) reply.header('x-request-id', request.id);
     if (metrics) {
-      reply.header('x-request-id', request.id);
       reply.raw.once('finish', () => metrics.observeRequest('unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000));
     }
     const error = new ApiError('ROUTE_NOT_FOUND', `There is no ${request.method} ${request.url.split('?')[0]}.`);
