@@ -192,8 +192,12 @@ function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Service
     admission,
   });
   const waiting = { pipeline: partition, records, pollIntervalMs: config.pollIntervalMs, clock };
-  // A notice also starts reading the result, beside the record read that confirms the job is finished.
-  const pushed = { onFinished: (by: 'notice' | 'poll') => metrics.syncWaits.inc({ ended_by: by }), onNotice: (jobId: string) => results.warm(jobId) };
+  // A notice starts reading the result at once; a result there is the job's success (wait.ts), without a record read.
+  const pushed = {
+    onFinished: (by: 'notice' | 'poll') => metrics.syncWaits.inc({ ended_by: by }),
+    onNotice: (jobId: string) => results.warm(jobId),
+    succeeded: (jobId: string) => results.has(jobId),
+  };
   const push = config.podIp ? new PushWaiter({ ...waiting, ...pushed }) : undefined;
   const waiter = push ?? new PollingWaiter(waiting);
   const readiness = new Readiness(

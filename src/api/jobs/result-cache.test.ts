@@ -133,4 +133,17 @@ void describe('the result cache', () => {
     assert.equal(await cache.resultOf(succeeded('job-9')), undefined);
     assert.equal(reads.blobs, 2, 'a missing result is read again next time');
   });
+
+  void it('has() shares the read warm() started, and the answer reads nothing more', async () => {
+    const { cache, reads } = stores({}, { 'job-1': result('job-1') });
+    cache.warm('job-1');
+    assert.equal(await cache.has('job-1'), true);
+    assert.equal((await cache.resultOf(succeeded('job-1')))?.text, 'HELLO');
+    assert.equal(reads.blobs, 1);
+  });
+
+  void it('has() is false for a job without a result (failed, unknown or forged)', async () => {
+    const { cache } = stores({}, {});
+    assert.equal(await cache.has('job-9'), false);
+  });
 });

@@ -109,12 +109,21 @@ export class ResultCache {
   }
 
   /**
-   * Starts reading job `jobId`'s result into the cache, without waiting: a sync request woken by the worker's
-   * notice (wait.ts) reads the record and the result at once instead of one after the other. Nothing is cached
-   * when there is no result (a notice for a failed job, or a forged one).
+   * Starts reading job `jobId`'s result into the cache, without waiting: a worker's notice (wait.ts) starts it
+   * before the woken request runs, and has() and the answer share it. Nothing is cached when there is no result
+   * (a notice for a failed job, or a forged one).
    */
   warm(jobId: string): void {
     this.read(jobId).catch(() => undefined); // the answer's own read reports a failure
+  }
+
+  /**
+   * Whether job `jobId` has a result: the worker writes it once, before the record's terminal write, so a
+   * result means the job succeeded (PushWaiter's `succeeded`). Shares the read warm() started and keeps the
+   * result for the answer that follows.
+   */
+  async has(jobId: string): Promise<boolean> {
+    return (await this.read(jobId)) !== undefined;
   }
 
   private async read(jobId: string): Promise<OcrResult | undefined> {

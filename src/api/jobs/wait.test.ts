@@ -147,3 +147,58 @@ void describe('waiting for a job to finish, woken by a notice', () => {
     assert.equal(p.reads(), 0);
   });
 });
+
+void describe('waiting for a job to finish, woken by a notice, with a cheaper success check', () => {
+  /** A waiter whose job's record says `recordStatus`; `succeeded` answers as the case says. */
+  function checked(recordStatus: JobRecord['status'], succeeded: () => Promise<boolean>) {
+    let reads = 0;
+    let checks = 0;
+    const records = {
+      get: async () => {
+        reads++;
+        return { ...queued, status: recordStatus };
+      },
+    };
+    const waiter = new PushWaiter({
+      pipeline: 'test',
+      records,
+      pollIntervalMs: 20,
+      slowPollMs: 60_000,
+      succeeded: async () => {
+        checks++;
+        return succeeded();
+      },
+    });
+    waiter.notify('other-job');
+    return { waiter, reads: () => reads, checks: () => checks };
+  }
+
+  const cases: { name: string; recordStatus: JobRecord['status']; succeeded: () => Promise<boolean>; status: JobRecord['status']; reads: number }[] = [
+    { name: 'a success the check confirms is answered without reading the record', recordStatus: 'processing', succeeded: async () => true, status: 'succeeded', reads: 0 },
+    { name: 'a failed job (no result) is answered from its record', recordStatus: 'failed', succeeded: async () => false, status: 'failed', reads: 1 },
+    { name: 'a check that fails leaves the answer to the record', recordStatus: 'succeeded', succeeded: () => Promise.reject(new Error('storage down')), status: 'succeeded', reads: 1 },
+  ];
+  for (const c of cases) {
+    void it(c.name, async () => {
+      const w = checked(c.recordStatus, c.succeeded);
+      const waiting = w.waiter.finished(queued, 30_000);
+      await new Promise((r) => setTimeout(r, 10));
+      w.waiter.notify(queued.id);
+      const job = await waiting;
+      assert.equal(job.status, c.status);
+      assert.equal(job.id, queued.id);
+      assert.equal(w.reads(), c.reads);
+      assert.equal(w.checks(), 1);
+    });
+  }
+
+  void it('does not ask the check on a poll, only on a notice', async () => {
+    let checks = 0;
+    let reads = 0;
+    const records = { get: async () => ({ ...queued, status: reads++ < 2 ? ('processing' as const) : ('succeeded' as const) }) };
+    const waiter = new PushWaiter({ pipeline: 'test', records, pollIntervalMs: 5, succeeded: async () => (checks++, true) });
+    assert.equal((await waiter.finished(queued, 30_000)).status, 'succeeded');
+    assert.equal(checks, 0);
+    assert.equal(reads, 3);
+  });
+});

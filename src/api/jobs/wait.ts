@@ -5,7 +5,12 @@
 // notice: the job message names this replica's internal address (its ocrNotify property, NOTIFY_PROPERTY), the
 // worker POSTs to it right after it wrote the terminal record (src/worker/notify.ts), and
 // the internal route calls `notify(jobId)`. The notice carries only the job id, so the
-// waiter re-reads the record (one read) and a forged notice only wakes a waiter early.
+// waiter looks the job up again and a forged notice only wakes a waiter early: first by
+// `succeeded` (app.ts: the result blob, which the worker writes once, before its terminal
+// record write), then, when that does not show a success (a failed job, a forged notice),
+// by reading the record. A success reported by a notice thus costs one storage read, not
+// two: the record read waited behind the worker's own writes to the same storage and was
+// most of the sync endpoint's added latency (bench/api/RESULTS.md).
 // While notices arrive, PushWaiter still polls, slowly (every SLOW_POLL_MS), in case one
 // is lost; when a poll finds a job finished whose notice never came (the worker cannot
 // reach this replica, an older worker, a NetworkPolicy), it polls at `pollIntervalMs`
@@ -15,7 +20,11 @@ import { systemClock, type Clock } from '../../shared/clock.ts';
 import type { RecordStore } from '../deps.ts';
 
 export interface JobWaiter {
-  /** The record once finished (succeeded or failed), or as last read when the wait ends first. */
+  /**
+   * The record once finished (succeeded or failed), or as last read when the wait ends first. A success
+   * found without reading the record (PushWaiter's `succeeded`) is the record as last read with status
+   * `succeeded`: its id and status are current, its timestamps are not.
+   */
   finished(job: JobRecord, timeoutMs: number, signal?: AbortSignal): Promise<JobRecord>;
 }
 
@@ -71,8 +80,13 @@ export interface PushWaiterDeps extends PollingWaiterDeps {
   slowPollMs?: number;
   /** Called when a wait found its job finished, with what ended it (for /metrics). */
   onFinished?: (by: 'notice' | 'poll') => void;
-  /** Called with the job id when a notice wakes a waiting request, before its record read (to read the result alongside). */
+  /** Called with the job id when a notice wakes a waiting request, before anything is read (to start reading the result). */
   onNotice?: (jobId: string) => void;
+  /**
+   * Whether job `jobId` has succeeded, by something cheaper than its record; tried first when a notice wakes
+   * a wait. true only when that is certain; false (or a rejection): the record is read.
+   */
+  succeeded?: (jobId: string) => Promise<boolean>;
 }
 
 /** One waiting request: `wake` ends its current sleep; `pending` remembers a notice that came while it was reading. */
@@ -99,6 +113,7 @@ export class PushWaiter implements JobWaiter {
   private readonly clock: Clock;
   private readonly onFinished: ((by: 'notice' | 'poll') => void) | undefined;
   private readonly onNotice: ((jobId: string) => void) | undefined;
+  private readonly succeeded: ((jobId: string) => Promise<boolean>) | undefined;
   private readonly sleepers = new Map<string, Set<Sleeper>>();
   /**
    * Notices no request waited for yet, oldest first (at most EARLY_NOTICES): a job can finish before its request starts
@@ -119,6 +134,7 @@ export class PushWaiter implements JobWaiter {
     this.clock = deps.clock ?? systemClock;
     this.onFinished = deps.onFinished;
     this.onNotice = deps.onNotice;
+    this.succeeded = deps.succeeded;
   }
 
   /** True while notices arrive: a notice came after the last miss. Until the first notice, waits poll at pollIntervalMs. */
@@ -158,6 +174,11 @@ export class PushWaiter implements JobWaiter {
         const interval = this.pushWorking ? this.slowPollMs : this.pollIntervalMs;
         const woken = await this.sleep(sleeper, Math.min(interval, Math.max(0, deadline - this.clock())), signal);
         if (signal?.aborted) break;
+        if (woken && (await this.confirmedSuccess(job.id))) {
+          current = { ...current, status: 'succeeded' };
+          this.count(current, true);
+          break;
+        }
         // A record that vanished mid-wait keeps its last known state.
         current = (await this.records.get(this.pipeline, job.id)) ?? current;
         if (FINISHED.has(current.status)) this.count(current, woken);
@@ -167,6 +188,16 @@ export class PushWaiter implements JobWaiter {
       if (waiting.size === 0) this.sleepers.delete(job.id);
     }
     return current;
+  }
+
+  /** `succeeded`'s answer; false without it or when it fails (the record read decides then). */
+  private async confirmedSuccess(jobId: string): Promise<boolean> {
+    if (!this.succeeded) return false;
+    try {
+      return await this.succeeded(jobId);
+    } catch {
+      return false;
+    }
   }
 
   /** Counts how a wait ended; a job found finished by a poll, long enough ago that its notice should have come, is a miss. */
