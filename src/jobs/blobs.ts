@@ -14,6 +14,7 @@ import {
   type UserDelegationKey,
 } from '@azure/storage-blob';
 import type { Readable } from 'node:stream';
+import { buffer as streamBytes } from 'node:stream/consumers';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { isoSecond, isoTime } from '../shared/iso-time.ts';
 import { OcrResult, inputBlobPath, resultBlobPath, uploadBlobPath } from './schema.ts';
@@ -267,8 +268,11 @@ export class JobBlobs {
 
   async readResult(jobId: string): Promise<OcrResult | undefined> {
     try {
-      const buffer = await this.container.getBlockBlobClient(resultBlobPath(jobId)).downloadToBuffer();
-      return OcrResult.parse(JSON.parse(buffer.toString('utf8')));
+      // One GET: downloadToBuffer() without a size asks for the blob's properties first, a second round trip on
+      // the sync endpoint's path from a worker's notice to the answer (src/api/jobs/wait.ts).
+      const response = await this.container.getBlockBlobClient(resultBlobPath(jobId)).download(0);
+      const body = response.readableStreamBody ? await streamBytes(response.readableStreamBody) : Buffer.alloc(0);
+      return OcrResult.parse(JSON.parse(body.toString('utf8')));
     } catch (error) {
       if (isStatus(error, 404)) return undefined;
       throw error;
