@@ -142,4 +142,8 @@ describe('job blobs', () => {
     assert.equal(second.result.text, 'first');
     assert.equal((await blobs.readResult(jobId))?.text, 'first');
   });
+
+  it('reads no result for a job that has none (a failed job, or a notice for an unknown one)', async () => {
+    assert.equal(await blobs.readResult(`job-${randomUUID()}`), undefined);
+  });
 });
