@@ -174,9 +174,21 @@ void describe('waiting for a job to finish, woken by a notice, with a cheaper su
   }
 
   const cases: { name: string; recordStatus: JobRecord['status']; succeeded: () => Promise<boolean>; status: JobRecord['status']; reads: number }[] = [
-    { name: 'a success the check confirms is answered without reading the record', recordStatus: 'processing', succeeded: async () => true, status: 'succeeded', reads: 0 },
+    {
+      name: 'a success the check confirms is answered without reading the record',
+      recordStatus: 'processing',
+      succeeded: async () => true,
+      status: 'succeeded',
+      reads: 0,
+    },
     { name: 'a failed job (no result) is answered from its record', recordStatus: 'failed', succeeded: async () => false, status: 'failed', reads: 1 },
-    { name: 'a check that fails leaves the answer to the record', recordStatus: 'succeeded', succeeded: () => Promise.reject(new Error('storage down')), status: 'succeeded', reads: 1 },
+    {
+      name: 'a check that fails leaves the answer to the record',
+      recordStatus: 'succeeded',
+      succeeded: () => Promise.reject(new Error('storage down')),
+      status: 'succeeded',
+      reads: 1,
+    },
   ];
   for (const c of cases) {
     void it(c.name, async () => {
