@@ -192,12 +192,8 @@ function wireServices(deps: ApiDeps, metrics: ApiMetrics, clock: Clock): Service
     admission,
   });
   const waiting = { pipeline: partition, records, pollIntervalMs: config.pollIntervalMs, clock };
-  // A notice starts reading the result at once; a result there is the job's success (wait.ts), without a record read.
-  const pushed = {
-    onFinished: (by: 'notice' | 'poll') => metrics.syncWaits.inc({ ended_by: by }),
-    onNotice: (jobId: string) => results.warm(jobId),
-    succeeded: (jobId: string) => results.has(jobId),
-  };
+  // A woken wait reads the result first; a result there is the job's success (wait.ts), without a record read.
+  const pushed = { onFinished: (by: 'notice' | 'poll') => metrics.syncWaits.inc({ ended_by: by }), succeeded: (jobId: string) => results.has(jobId) };
   const push = config.podIp ? new PushWaiter({ ...waiting, ...pushed }) : undefined;
   const waiter = push ?? new PollingWaiter(waiting);
   const readiness = new Readiness(

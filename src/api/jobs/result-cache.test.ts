@@ -119,24 +119,25 @@ void describe('the result cache', () => {
     assert.equal(reads.blobs, 2);
   });
 
-  void it('shares one read between warm() (a sync notice) and the answer that follows it', async () => {
+  void it('shares one read between has() (a sync notice) and the answer read beside it', async () => {
     const { cache, reads } = stores({}, { 'job-1': result('job-1') });
-    cache.warm('job-1');
+    const checked = cache.has('job-1');
     assert.equal((await cache.resultOf(succeeded('job-1')))?.text, 'HELLO');
+    assert.equal(await checked, true);
     assert.equal(reads.blobs, 1);
   });
 
-  void it('caches nothing when warm() finds no result (a failed job, or a forged notice)', async () => {
+  void it('caches nothing when has() finds no result (a failed job, or a forged notice)', async () => {
     const { cache, reads } = stores({}, {});
-    cache.warm('job-9');
+    const checked = cache.has('job-9');
     assert.equal(await cache.resultOf(succeeded('job-9')), undefined);
+    assert.equal(await checked, false);
     assert.equal(await cache.resultOf(succeeded('job-9')), undefined);
     assert.equal(reads.blobs, 2, 'a missing result is read again next time');
   });
 
-  void it('has() shares the read warm() started, and the answer reads nothing more', async () => {
+  void it('has() keeps the result it read, and the answer reads nothing more', async () => {
     const { cache, reads } = stores({}, { 'job-1': result('job-1') });
-    cache.warm('job-1');
     assert.equal(await cache.has('job-1'), true);
     assert.equal((await cache.resultOf(succeeded('job-1')))?.text, 'HELLO');
     assert.equal(reads.blobs, 1);

@@ -78,7 +78,7 @@ export class ResultCache {
   private readonly blobs: Pick<ImageStore, 'readResult'>;
   private readonly results: Lru<OcrResult>;
   private readonly answers: Lru<string>;
-  /** Result reads on the wire, so a warm() and the answer that follows share one read. */
+  /** Result reads on the wire, so has() (a woken sync wait) and the answer that follows share one read. */
   private readonly reading = new Map<string, Promise<OcrResult | undefined>>();
 
   constructor(deps: ResultCacheDeps) {
@@ -109,18 +109,10 @@ export class ResultCache {
   }
 
   /**
-   * Starts reading job `jobId`'s result into the cache, without waiting: a worker's notice (wait.ts) starts it
-   * before the woken request runs, and has() and the answer share it. Nothing is cached when there is no result
-   * (a notice for a failed job, or a forged one).
-   */
-  warm(jobId: string): void {
-    this.read(jobId).catch(() => undefined); // the answer's own read reports a failure
-  }
-
-  /**
    * Whether job `jobId` has a result: the worker writes it once, before the record's terminal write, so a
-   * result means the job succeeded (PushWaiter's `succeeded`). Shares the read warm() started and keeps the
-   * result for the answer that follows.
+   * result means the job succeeded (PushWaiter's `succeeded`, asked when a worker's notice wakes a sync
+   * wait). The result is kept for the answer that follows; nothing is cached when there is none (a notice
+   * for a failed job, or a forged one).
    */
   async has(jobId: string): Promise<boolean> {
     return (await this.read(jobId)) !== undefined;

@@ -80,8 +80,6 @@ export interface PushWaiterDeps extends PollingWaiterDeps {
   slowPollMs?: number;
   /** Called when a wait found its job finished, with what ended it (for /metrics). */
   onFinished?: (by: 'notice' | 'poll') => void;
-  /** Called with the job id when a notice wakes a waiting request, before anything is read (to start reading the result). */
-  onNotice?: (jobId: string) => void;
   /**
    * Whether job `jobId` has succeeded, by something cheaper than its record; tried first when a notice wakes
    * a wait. true only when that is certain; false (or a rejection): the record is read.
@@ -112,7 +110,6 @@ export class PushWaiter implements JobWaiter {
   private readonly slowPollMs: number;
   private readonly clock: Clock;
   private readonly onFinished: ((by: 'notice' | 'poll') => void) | undefined;
-  private readonly onNotice: ((jobId: string) => void) | undefined;
   private readonly succeeded: ((jobId: string) => Promise<boolean>) | undefined;
   private readonly sleepers = new Map<string, Set<Sleeper>>();
   /**
@@ -133,7 +130,6 @@ export class PushWaiter implements JobWaiter {
     this.slowPollMs = Math.max(deps.slowPollMs ?? SLOW_POLL_MS, deps.pollIntervalMs);
     this.clock = deps.clock ?? systemClock;
     this.onFinished = deps.onFinished;
-    this.onNotice = deps.onNotice;
     this.succeeded = deps.succeeded;
   }
 
@@ -152,7 +148,6 @@ export class PushWaiter implements JobWaiter {
       if (this.early.size > EARLY_NOTICES) this.early.delete(this.early.values().next().value!);
       return false;
     }
-    this.onNotice?.(jobId);
     for (const sleeper of waiting) {
       sleeper.pending = true;
       sleeper.wake?.();
