@@ -1,10 +1,10 @@
 // How a process reaches Azure Storage (Blob for images and results, Table for job records):
 // a connection string from a Secret (Azurite locally), or an account URL with workload identity.
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { TableClient } from '@azure/data-tables';
 import { CONNECTION_DEFAULTS, ENV } from '../contract/container.ts';
 import { requireOneOf, type Setting, type Settings } from '../shared/config.ts';
-import { HmacSha256 } from '../shared/hmac.ts';
 import { workloadIdentity } from './identity.ts';
 import { parseConnectionString } from './connection-string.ts';
 
@@ -49,19 +49,18 @@ export function blobServiceClient(settings: StorageSettings): BlobServiceClient 
 }
 
 /**
- * The SDK's shared-key credential with its HMAC key prepared once: the SDK's own computeHMACSHA256
+ * The SDK's shared-key credential with its HMAC key imported once: the SDK's own computeHMACSHA256
  * passes the key as a Buffer, so every SAS and every signed request imported it again (about
- * 13% of the API's CPU per upload URL, measured with --cpu-prof; bench/api/RESULTS.md). The key's
- * pads are computed here once and each signature is two one-shot hashes (../shared/hmac.ts).
+ * 13% of the API's CPU per upload URL, measured with --cpu-prof; bench/api/RESULTS.md).
  */
 export class CachedKeyCredential extends StorageSharedKeyCredential {
-  private readonly hmac: HmacSha256;
+  private readonly hmacKey: KeyObject;
   constructor(accountName: string, accountKey: string) {
     super(accountName, accountKey);
-    this.hmac = new HmacSha256(Buffer.from(accountKey, 'base64'));
+    this.hmacKey = createSecretKey(Buffer.from(accountKey, 'base64'));
   }
   override computeHMACSHA256(stringToSign: string): string {
-    return this.hmac.digest(stringToSign).toString('base64');
+    return createHmac('sha256', this.hmacKey).update(stringToSign, 'utf8').digest('base64');
   }
 }
 

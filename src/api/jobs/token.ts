@@ -12,8 +12,7 @@
 // Without JOB_TOKEN_SECRET the key is derived (HKDF-SHA256) from a secret the API already
 // holds: WEBHOOK_SECRET when set, else the API key file; with neither (API_AUTH=disabled and
 // no webhooks) a random key per process, which only works with a single API replica.
-import { hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { HmacSha256 } from '../../shared/hmac.ts';
+import { createHmac, createSecretKey, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { JobId, Language, OcrOptions } from '../../jobs/index.ts';
 import { ApiError } from '../errors.ts';
@@ -86,6 +85,10 @@ export function jobTokenKeys(settings: {
 /** The last resort key, one per process (so several apps in one process, as in tests, agree). */
 let PROCESS_KEY: Buffer | undefined;
 
+function mac(key: KeyObject, signed: string): Buffer {
+  return createHmac('sha256', key).update(signed).digest();
+}
+
 function invalid(reason: string): ApiError {
   return new ApiError('JOB_TOKEN_INVALID', `The job token is not valid: ${reason}.`, { reason });
 }
@@ -102,18 +105,18 @@ export function checkNotExpired(claims: JobTokenClaims, nowMs: number): void {
 }
 
 export class JobTokens {
-  /** Padded once per key (../../shared/hmac.ts): no Hmac object per token. */
-  private readonly keys: readonly HmacSha256[];
+  /** Imported once: createHmac with a KeyObject skips the per-call key import a Buffer costs. */
+  private readonly keys: readonly KeyObject[];
 
   constructor(keys: JobTokenKeys) {
     if (keys.keys.length === 0) throw new Error('JobTokens needs at least one key');
-    this.keys = keys.keys.map((k) => new HmacSha256(k));
+    this.keys = keys.keys.map((k) => createSecretKey(k));
   }
 
   /** Signs the claims with the first key. */
   sign(claims: JobTokenClaims): string {
     const body = `${VERSION}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-    return `${body}.${(this.keys[0] as HmacSha256).digest(body).toString('base64url')}`;
+    return `${body}.${mac(this.keys[0] as KeyObject, body).toString('base64url')}`;
   }
 
   /**
@@ -128,7 +131,7 @@ export class JobTokens {
     const presented = Buffer.from(parts[2] ?? '', 'base64url');
     let matched = false;
     for (const key of this.keys) {
-      const computed = key.digest(body);
+      const computed = mac(key, body);
       // timingSafeEqual needs equal lengths; a wrong length is a forgery either way.
       if (presented.length === computed.length && timingSafeEqual(presented, computed)) matched = true;
     }
@@ -150,7 +153,7 @@ export class JobTokens {
    * options get the same id on every replica, so repeated cache hits reuse one record.
    */
   derivedJobId(parts: readonly string[]): string {
-    const hex = (this.keys[0] as HmacSha256).digest(JSON.stringify(parts)).toString('hex');
+    const hex = mac(this.keys[0] as KeyObject, JSON.stringify(parts)).toString('hex');
     return `job-${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
   }
 }
